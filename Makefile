@@ -1,0 +1,40 @@
+# Two entry points for a fresh machine (see README, Quick start):
+#   make demo   - set up .venv and run the whole chain on embedded defaults
+#   make test   - set up .venv (and the system packages the tests drive) and run every test stage
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+DEMO_ARGS ?=
+
+.PHONY: demo test test-fast test-slow bench schemas clean
+
+$(STAMP): pyproject.toml setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dms needs Python 3.11 or newer; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/dms demo $(DEMO_ARGS)
+
+test: $(STAMP)
+	@bash scripts/ensure_system_packages.sh
+	$(PY) -m pytest -m "not slow and not browser" -q
+	$(PY) -m pytest -m "slow or browser" -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow and not browser" -q
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m "slow or browser" -q
+
+bench: $(STAMP)
+	$(VENV)/bin/dms bench
+
+schemas: $(STAMP)
+	$(PY) -m dms.contract.export docs/contract
+
+clean:
+	rm -rf $(VENV) build *.egg-info native/*.c native/*.so

@@ -1,0 +1,1 @@
+"""Benchmarks: the pipeline against MediaPipe, gateway throughput, end-to-end latency."""

@@ -1,0 +1,1 @@
+"""Web portal for dispatchers, dealers' service staff and administrators."""

@@ -1,0 +1,82 @@
+"""Topics and (de)serialisation of contract messages, with one clear reason for every rejection."""
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from dms.contract.messages import MODELS, SCHEMA_VERSION, Envelope, Kind, is_valid_vehicle_id
+
+TOPIC_ROOT = "dms/v1"
+SUBSCRIPTION = f"{TOPIC_ROOT}/+/+"
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+
+class ContractError(ValueError):
+    """A payload that does not satisfy the contract. `reason` is a short machine-friendly code."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def topic_for(vehicle_id: str, kind: str | Kind) -> str:
+    kind = kind.value if isinstance(kind, Kind) else kind
+    if kind not in MODELS and kind != "cmd":
+        raise ValueError(f"unknown message kind {kind!r}")
+    if not is_valid_vehicle_id(vehicle_id):
+        raise ValueError(f"invalid vehicle id {vehicle_id!r}")
+    return f"{TOPIC_ROOT}/{vehicle_id}/{kind}"
+
+
+def command_topic(vehicle_id: str) -> str:
+    """The one topic a vehicle may subscribe to (commands from the back office)."""
+    return topic_for(vehicle_id, "cmd")
+
+
+def parse_topic(topic: str) -> tuple[str, str]:
+    """`dms/v1/<vehicle_id>/<kind>` -> (vehicle_id, kind); ContractError otherwise."""
+    parts = topic.split("/")
+    if len(parts) != 4 or "/".join(parts[:2]) != TOPIC_ROOT:
+        raise ContractError("bad_topic", f"expected {TOPIC_ROOT}/<vehicle_id>/<kind>, got {topic!r}")
+    vehicle_id, kind = parts[2], parts[3]
+    if not is_valid_vehicle_id(vehicle_id):
+        raise ContractError("bad_topic", f"invalid vehicle id in topic {topic!r}")
+    if kind not in MODELS:
+        raise ContractError("unknown_kind", f"unknown message kind {kind!r} in topic {topic!r}")
+    return vehicle_id, kind
+
+
+def encode(message: Envelope) -> tuple[str, bytes]:
+    """A message -> (topic, UTF-8 JSON payload) with VSS names as keys."""
+    payload = message.model_dump_json(by_alias=True, exclude_none=True).encode()
+    return topic_for(message.vehicle_id, message.kind), payload
+
+
+def decode(topic: str, payload: bytes) -> Envelope:
+    """Validate a received payload against its topic. Raises ContractError with the reason."""
+    vehicle_id, kind = parse_topic(topic)
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ContractError("too_large", f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
+    try:
+        data = json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError("not_json", str(exc)) from None
+    if not isinstance(data, dict):
+        raise ContractError("invalid", "payload must be a JSON object")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ContractError("unknown_schema_version",
+                            f"schema_version {version!r}; this receiver knows {SCHEMA_VERSION}")
+    try:
+        message = MODELS[kind].model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ContractError("invalid", f"{where}: {first['msg']}{more}") from None
+    if message.vehicle_id != vehicle_id:
+        raise ContractError("vehicle_mismatch",
+                            f"payload vehicle_id {message.vehicle_id!r} differs from topic's {vehicle_id!r}")
+    return message

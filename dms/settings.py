@@ -1,0 +1,50 @@
+"""Base class for every settings object: unknown keys are rejected, every field is described."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dms.errors import UserError
+
+T = TypeVar("T", bound="Settings")
+
+
+class Settings(BaseModel):
+    """A validated, immutable group of settings for one concern."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
+                              use_attribute_docstrings=True)
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    """One readable line per problem: `source: a.b.c: message (got ...)`."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        got = err.get("input")
+        shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{source}: {where}: {msg}{shown}")
+    return "; ".join(lines)
+
+
+def load_yaml_settings(model: type[T], path: str | Path) -> T:
+    """Read a YAML (or JSON) file into `model`, turning every failure into one UserError."""
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"config file not found: {p}")
+    try:
+        data: Any = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{p}: expected a mapping of settings at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc, str(p))) from None

@@ -1,0 +1,1 @@
+"""In-vehicle runtime: camera -> landmarks -> signals -> policy -> alerts -> uplink."""

@@ -1,0 +1,63 @@
+"""The per-frame measurements that flow from the vision pipeline into the driver-state policy.
+
+This is the seam between `edge.vision` (producer) and `edge.policy` (consumer). It is a plain value
+with an explicit timestamp, so policy tests and replays feed synthetic or recorded sequences with
+fake time, exactly as a camera would.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class BlinkEvent:
+    """One completed blink (or longer closure), on the source timeline."""
+
+    blink_id: int
+    start_t: float
+    end_t: float
+    start_frame: int
+    end_frame: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_t - self.start_t
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSignals:
+    """What one frame tells about the driver. `None` means "not measurable in this frame"."""
+
+    t: float
+    """Capture time, seconds on the source's timeline (clip start or device monotonic clock)."""
+    frame_index: int
+    face_found: bool
+    eyes_measurable: bool = False
+    """False when the face is found but the eyes cannot be judged (occlusion, dark sunglasses)."""
+    eyes_closed: bool | None = None
+    """Per-frame closure decision (adaptive to this driver); None when not measurable."""
+    closure: float | None = None
+    """0 = eyes as open as this driver's baseline, 1 = fully closed (PERCLOS uses >= 0.8)."""
+    openness_left: float | None = None
+    """Raw per-eye openness measure (eye aspect ratio of the 16-point contour)."""
+    openness_right: float | None = None
+    blink_id: int = -1
+    """Id of the blink this frame belongs to, -1 outside a blink (assigned once the blink is confirmed)."""
+    blink_ended: BlinkEvent | None = None
+    """Set on the frame at which a blink was confirmed finished."""
+    head_yaw: float | None = None
+    """Degrees; positive = driver turns to their left (camera's right). Relative to the camera axis."""
+    head_pitch: float | None = None
+    """Degrees; positive = looking up."""
+    head_roll: float | None = None
+    gaze_yaw: float | None = None
+    """Degrees, combined head + eye direction, same sign convention as head_yaw."""
+    gaze_pitch: float | None = None
+    gaze_zone: str | None = None
+    """One of dms.contract.GazeZone values; None when not measurable."""
+    eyes_on_road: bool | None = None
+    """True when the gaze zone is the road ahead or a driving-related one (mirrors, cluster)."""
+    faces: int = 0
+    """Number of faces detected (the driver is the largest/most central one)."""
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    """Per-stage processing time of this frame, milliseconds (decode, detect, landmarks, iris, signals)."""

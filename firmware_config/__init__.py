@@ -1,0 +1,1 @@
+"""Device configuration schema, board profiles, systemd unit and model updates."""

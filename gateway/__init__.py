@@ -1,0 +1,1 @@
+"""Back-office MQTT ingest, persistence, projections and REST API."""

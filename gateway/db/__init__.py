@@ -1,0 +1,1 @@
+"""Database layer: one SQLAlchemy metadata for the gateway and the dealer records."""
