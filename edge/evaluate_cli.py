@@ -1,0 +1,130 @@
+"""`dms evaluate`: score eye closure and blinks on labelled clips, or dump the signals of one clip."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dms.errors import UserError
+
+VIDEO_SUFFIXES = {".avi", ".mp4", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg"}
+
+
+def _settings(config: Path | None):
+    from edge.vision.pipeline import VisionSettings
+
+    if config is None:
+        return VisionSettings()
+    from dms.settings import load_yaml_settings
+
+    return load_yaml_settings(VisionSettings, config)
+
+
+def _progress(total: int, desc: str):
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, silence in logs and CI.
+    return tqdm(total=total, desc=desc, unit="frame", disable=None, leave=False)
+
+
+def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ...] = (),
+                     limit: int | None = None) -> dict:
+    """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html."""
+    from edge.evaluation.dataset import load_dataset
+    from edge.evaluation.report import build_report, write_html, write_json, write_predictions
+    from edge.evaluation.runner import picture_count, run_clip
+    from edge.vision.pipeline import VisionPipeline
+
+    clips = load_dataset(dataset)
+    if subjects:
+        clips = [c for c in clips if c.subject.lstrip("0") in {s.lstrip("0") for s in subjects}]
+        if not clips:
+            raise UserError(f"no clip of subject(s) {', '.join(subjects)} in {dataset}")
+    clips = clips[:limit] if limit else clips
+    pipeline = VisionPipeline(settings)
+    runs = []
+    with _progress(sum(picture_count(c) for c in clips), "evaluate") as bar:
+        for clip in clips:
+            runs.append(run_clip(pipeline, clip, bar))
+    out.mkdir(parents=True, exist_ok=True)
+    write_predictions(runs, out / "predictions.csv")
+    report = build_report(runs, dataset, settings.model_dump(mode="json"))
+    write_json(report, out / "report.json")
+    write_html(report, runs, out / "report.html")
+    return report
+
+
+def signals_of_video(video: Path, out: Path, settings) -> int:
+    """Per-frame signals of one unlabelled clip to OUT/signals.csv; returns the number of frames."""
+    from edge.evaluation.signals_csv import write_signals_csv
+    from edge.sources import open_source
+    from edge.vision.pipeline import VisionPipeline
+
+    pipeline = VisionPipeline(settings)
+    signals = []
+    with _progress(0, video.name) as bar:
+        for frame in open_source(str(video)):
+            signals.append(pipeline.process(frame.image, frame.t, frame.index))
+            bar.update(1)
+    if not signals:
+        raise UserError(f"no frames could be read from {video}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_signals_csv(signals, out / "signals.csv")
+    return len(signals)
+
+
+def _scenarios(scenarios_dir: Path, out: Path, settings) -> dict:
+    try:
+        from edge.scenarios import run_scenarios
+    except ImportError:
+        raise UserError("scenario evaluation not available") from None
+    return run_scenarios(scenarios_dir, out, settings)
+
+
+@click.command("evaluate")
+@click.argument("target", required=False, type=click.Path(path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the results (created): predictions.csv, report.json and report.html for a "
+                   "labelled set; signals.csv for a single video.")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML file of vision settings (eye closure, blinks) overriding the defaults.")
+@click.option("--subject", "subjects", multiple=True, metavar="ID",
+              help="Only clips of this subject (as in splits.csv; repeat for several), e.g. for "
+                   "leave-subjects-out checks.")
+@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N clips (a quick check).")
+@click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.")
+def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tuple[str, ...],
+             limit: int | None, scenarios_dir: Path | None) -> None:
+    """Score eye closure and blinks on recorded clips.
+
+    \b
+    TARGET is either
+      a labelled clip set (a folder with labels.csv, clips/, blinks.csv, like zju_eyeblink_dev):
+        writes OUT/predictions.csv, OUT/report.json (scores of the acceptance rule, overall and
+        per clip, frames processed, CPU ms per frame) and OUT/report.html (plots per clip);
+      a single video file: writes the per-frame signals to OUT/signals.csv.
+    With --scenarios DIR, TARGET is not used.
+    """
+    settings = _settings(config)
+    if scenarios_dir is not None:
+        if not scenarios_dir.is_dir():
+            raise UserError(f"scenario folder not found: {scenarios_dir}")
+        result = _scenarios(scenarios_dir, out, settings)
+        click.echo(f"scenarios: {result.get('summary', result) if isinstance(result, dict) else result}")
+        return
+    if target is None:
+        raise UserError("give a labelled clip set or a video file to evaluate (or --scenarios DIR)")
+    if target.is_file() and target.suffix.lower() in VIDEO_SUFFIXES:
+        n = signals_of_video(target, out, settings)
+        click.echo(f"{n} frames -> {out / 'signals.csv'}")
+        return
+    if target.is_file():
+        raise UserError(f"{target}: not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}) "
+                        "nor a labelled clip set folder")
+    report = evaluate_dataset(target, out, settings, subjects, limit)
+    o = report["overall"]
+    click.echo(f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
+               f"{report['cpu_ms_per_frame']} CPU ms/picture: eye-closed F1 {o['closed_f1']:.3f} "
+               f"(P {o['closed_precision']:.3f} R {o['closed_recall']:.3f}), blink F1 {o['blink_f1']:.3f} "
+               f"({o['blink_tp']} found, {o['blink_fp']} false, {o['blink_fn']} missed) -> {out}")

@@ -1,0 +1,1 @@
+"""Scoring the vision pipeline on labelled clips (`dms evaluate`)."""

@@ -1,0 +1,126 @@
+"""Run the frame pipeline over labelled clips and turn its output into per-annotation-frame predictions."""
+from __future__ import annotations
+
+import pickle
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dms.errors import UserError
+from edge.evaluation.dataset import FRAME_PERIOD_S, LabelledClip
+from edge.evaluation.scoring import FramePrediction
+from edge.signals import BlinkEvent, FrameSignals
+
+
+@dataclass(slots=True)
+class ClipRun:
+    """What the pipeline said about one clip, per decoded picture, and the blinks it reported."""
+
+    clip: LabelledClip
+    signals: dict[int, FrameSignals] = field(default_factory=dict)
+    """decoded_index -> signals of that picture."""
+    events: list[BlinkEvent] = field(default_factory=list)
+    cpu_s: float = 0.0
+    """CPU seconds spent in the pipeline (decoding excluded)."""
+
+    def predictions(self) -> dict[int, FramePrediction]:
+        """frame_id -> prediction; repeated pictures share the prediction of the picture they repeat.
+
+        A blink event claims every picture from its first to its last frame (the whole lid movement),
+        not only the frames on which it was already confirmed.
+        """
+        blink_of: dict[int, int] = {}
+        for e in self.events:
+            for i in range(e.start_frame, e.end_frame + 1):
+                blink_of[i] = e.blink_id
+        out = {}
+        for f in self.clip.frames:
+            s = self.signals.get(f.decoded_index)
+            out[f.frame_id] = FramePrediction(eyes_closed=bool(s is not None and s.eyes_closed),
+                                              blink=blink_of.get(f.decoded_index, -1))
+        return out
+
+
+def decoded_pictures(path: Path) -> Iterator[tuple[int, np.ndarray]]:
+    """(decoded_index, BGR picture) in the order `cv2.VideoCapture.read()` returns them."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise UserError(f"cannot read video: {path}")
+    try:
+        index = 0
+        while True:
+            ok, image = cap.read()
+            if not ok:
+                break
+            yield index, image
+            index += 1
+        if index == 0:
+            raise UserError(f"no frames could be decoded from {path}")
+    finally:
+        cap.release()
+
+
+def picture_count(clip: LabelledClip) -> int:
+    return max(f.decoded_index for f in clip.frames) + 1
+
+
+def _picture_time(times: dict[int, float], index: int) -> float:
+    # Pictures no label points at (trailing ones) continue the 30 Hz timeline.
+    if index in times:
+        return times[index]
+    last = max(times)
+    return times[last] + (index - last) * FRAME_PERIOD_S
+
+
+def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None) -> ClipRun:
+    """The whole pipeline (face mesh included) over one clip, as a fresh driver."""
+    pipeline.reset()
+    run = ClipRun(clip)
+    times = clip.picture_times()
+    for index, image in decoded_pictures(clip.path):
+        t = _picture_time(times, index)
+        start = time.process_time()
+        run.signals[index] = s = pipeline.process(image, t, index)
+        run.cpu_s += time.process_time() - start
+        if s.blink_ended is not None:
+            run.events.append(s.blink_ended)
+        if progress is not None:
+            progress.update(1)
+    last = pipeline.finish()
+    if last is not None:
+        run.events.append(last)
+    return run
+
+
+def cached_faces(face_mesh: Any, clip: LabelledClip, cache_dir: Path) -> dict[int, Any]:
+    """decoded_index -> face-mesh result, computed once per clip and kept in `cache_dir` (for tuning)."""
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / (clip.video.replace("/", "__") + ".pkl")
+    if path.is_file():
+        return pickle.loads(path.read_bytes())
+    if hasattr(face_mesh, "reset"):
+        face_mesh.reset()
+    faces = {index: face_mesh.process(image) for index, image in decoded_pictures(clip.path)}
+    path.write_bytes(pickle.dumps(faces))
+    return faces
+
+
+def replay_clip(pipeline: Any, clip: LabelledClip, faces: dict[int, Any]) -> ClipRun:
+    """The stages after the face mesh over cached face-mesh results (no pictures: no dark-lens check)."""
+    pipeline.reset()
+    run = ClipRun(clip)
+    times = clip.picture_times()
+    for index in sorted(faces):
+        run.signals[index] = s = pipeline.process_face(faces[index], _picture_time(times, index), index)
+        if s.blink_ended is not None:
+            run.events.append(s.blink_ended)
+    last = pipeline.finish()
+    if last is not None:
+        run.events.append(last)
+    return run

@@ -1,0 +1,110 @@
+"""Eye openness from a lid contour and the driver-adaptive closure decision, on synthetic data."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from edge.vision.eyestate import (CLOSED_RATIO, EyeStateEstimator, EyeStateSettings, combine_eyes,
+                                  eyes_visible, lid_openness)
+
+FPS = 30.0
+
+
+def lid_contour(width: float, gap: float, cx: float = 100.0, cy: float = 100.0) -> np.ndarray:
+    """A 71-point iris-model style contour whose 16 lid points describe an eye `width` wide, `gap` open."""
+    xs = np.linspace(-width / 2, width / 2, 9)
+    shape = np.sqrt(np.clip(1 - (2 * xs / width) ** 2, 0, 1))
+    lower = np.stack([cx + xs, cy + gap / 2 * shape], axis=1)
+    upper = np.stack([cx + xs[1:8], cy - gap / 2 * shape[1:8]], axis=1)
+    rest = np.tile([[cx, cy - width]], (71 - 16, 1))
+    return np.concatenate([lower, upper, rest])
+
+
+def face_with(gap_l: float, gap_r: float, width_l: float = 30.0, width_r: float = 30.0) -> SimpleNamespace:
+    return SimpleNamespace(left_eye=SimpleNamespace(contour=lid_contour(width_l, gap_l, cx=80)),
+                           right_eye=SimpleNamespace(contour=lid_contour(width_r, gap_r, cx=140)))
+
+
+def test_openness_is_lid_gap_over_width():
+    o = lid_openness(lid_contour(40.0, 12.0))
+    # mean gap over the 7 inner point pairs of an elliptic eye, divided by the width
+    xs = np.linspace(-1, 1, 9)[1:8]
+    assert o == pytest.approx(12.0 * np.sqrt(1 - xs**2).mean() / 40.0)
+    assert lid_openness(lid_contour(40.0, 0.0)) == pytest.approx(0.0)
+    assert lid_openness(np.full((71, 2), np.nan)) is None
+
+
+def test_turned_away_eye_is_left_out():
+    s = EyeStateSettings()
+    assert combine_eyes(0.3, 0.1, 30.0, 30.0, s) == pytest.approx(0.2)
+    # right eye foreshortened by head yaw: judge by the left one alone
+    assert combine_eyes(0.3, 0.1, 30.0, 12.0, s) == pytest.approx(0.3)
+    assert combine_eyes(None, None, 30.0, 30.0, s) is None
+
+
+def run(est: EyeStateEstimator, openness: list[float]) -> list:
+    return [est.update_openness(o, i / FPS) for i, o in enumerate(openness)]
+
+
+def blink_train(open_level: float, seconds: float, closed_frames=(60, 61, 62, 63)) -> list[float]:
+    values = [open_level] * int(seconds * FPS)
+    for i in range(len(values)):
+        if i % 90 in closed_frames:
+            values[i] = open_level * CLOSED_RATIO
+    return values
+
+
+@pytest.mark.parametrize("open_level", [0.12, 0.30, 0.45])
+def test_baseline_adapts_to_narrow_and_wide_eyes(open_level):
+    est = EyeStateEstimator()
+    states = run(est, blink_train(open_level, 6.0))
+    assert est.baseline() == pytest.approx(open_level, rel=0.02)
+    late = states[len(states) // 2:]
+    closed = [s.closed for s in late]
+    expected = [(i + len(states) // 2) % 90 in (60, 61, 62, 63) for i in range(len(late))]
+    assert closed == expected
+    assert max(s.closure for s, e in zip(late, expected) if not e) < 0.05
+
+
+def test_narrow_eyes_are_not_closed_for_ever_with_a_wide_prior():
+    """A driver whose open eyes read like a wide-eyed driver's closed ones (prior far off)."""
+    est = EyeStateEstimator(EyeStateSettings(prior_openness=0.40))
+    states = run(est, [0.10] * 60)
+    assert not any(s.closed for s in states[20:])
+
+
+def test_long_closure_does_not_become_the_new_open_level():
+    est = EyeStateEstimator()
+    values = [0.3] * 300 + [0.3 * CLOSED_RATIO] * 900  # 10 s open, then 30 s closed
+    states = run(est, values)
+    assert all(s.closed for s in states[301:])
+    assert est.baseline() == pytest.approx(0.3)
+
+
+def test_hysteresis_keeps_a_wavering_closure_closed():
+    s = EyeStateSettings(closed_on=0.7, closed_off=0.6)
+    est = EyeStateEstimator(s)
+    run(est, [0.3] * 60)
+    level = lambda c: 0.3 * (1 - c * (1 - CLOSED_RATIO))  # noqa: E731 - openness giving closure c
+    out = [est.update_openness(level(c), 2 + i / FPS).closed for i, c in enumerate([0.75, 0.65, 0.72, 0.55, 0.65])]
+    assert out == [True, True, True, False, False]
+
+
+def test_no_face_is_not_measurable():
+    est = EyeStateEstimator()
+    st = est.update(None, 0.0)
+    assert not st.measurable and st.closed is None and st.closure is None
+    st = est.update(face_with(9.0, 9.0), 0.1)
+    assert st.measurable and st.closure is not None
+
+
+def test_dark_lenses_make_eyes_unmeasurable():
+    img = np.full((200, 220, 3), 150, np.uint8)
+    face = face_with(9.0, 9.0)
+    face.landmarks = np.array([[40.0, 40.0], [180.0, 180.0]])
+    assert eyes_visible(img, face)
+    for cx in (80, 140):  # paint two dark lenses over the eyes
+        img[85:115, cx - 22:cx + 22] = 20
+    assert not eyes_visible(img, face)
