@@ -1,0 +1,270 @@
+"""MQTT publisher that drains the durable outbox: nothing is sent that was not stored first.
+
+One supervisor thread owns the flow: it hands outbox rows to paho while connected (at most
+`max_inflight` unacknowledged), removes a row when its PUBACK arrives (paho mid -> outbox seq), and
+rebuilds the client for an MQTT 3.1.1 fallback. paho's network thread only records what happened
+(connected, acked, refused) and wakes the supervisor: no outbox access, no lock ordering to get wrong.
+
+Order: after a reconnect paho re-sends the messages it still had in flight; new rows wait until those
+are acknowledged, so each kind arrives in outbox order.
+
+Refused credentials (or a banned / not-authorised client) are final: the uplink stops retrying and
+`failed` holds one line saying so; a broker that is down or busy is retried with exponential backoff.
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+
+from dms.contract import Envelope, Presence, PresenceState, encode
+from dms.errors import UserError
+from edge.uplink.outbox import Outbox, PutResult
+from edge.uplink.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+UNSUPPORTED_PROTOCOL = 0x84
+# Reason codes that retrying with the same settings can never fix.
+FATAL_CONNACK = {
+    0x85: "client identifier not valid",
+    0x86: "bad user name or password",
+    0x87: "not authorized",
+    0x8A: "banned",
+    0x8C: "bad authentication method",
+}
+
+
+@dataclass
+class UplinkStats:
+    published: int = 0
+    """Outbox rows handed to the broker (re-sends after a lost connection not counted)."""
+    acknowledged: int = 0
+    rejected: int = 0
+    """PUBACKs carrying an MQTT 5 failure reason (logged and removed: retrying cannot help)."""
+    connects: int = 0
+    protocol: str = ""
+
+
+class MqttUplink:
+    """Publish everything `submit` stores in `outbox` to the broker in `settings`."""
+
+    def __init__(self, settings: MqttSettings, outbox: Outbox, vehicle_id: str, *,
+                 software_version: str | None = None):
+        self.settings = settings
+        self.outbox = outbox
+        self.vehicle_id = vehicle_id
+        self.software_version = software_version
+        self.host, self.port, self.use_tls = settings.endpoint()
+        self.stats = UplinkStats()
+        self.failed: str | None = None
+        self._v5 = settings.protocol != "3.1.1"
+        self._client: mqtt.Client | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._acks: collections.deque[tuple[int, int]] = collections.deque()
+        self._fallback = False
+        self._connected = False
+        self._generation = 0          # bumped by every successful CONNACK
+        self._inflight: dict[int, tuple[int, int]] = {}  # paho mid -> (outbox seq, generation)
+        self._cursor = 0              # highest outbox seq handed to paho
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    def start(self) -> MqttUplink:
+        self._client = self._build_client()
+        self._thread = threading.Thread(target=self._supervise, name="mqtt-uplink", daemon=True)
+        self._thread.start()
+        return self
+
+    def submit(self, message: Envelope) -> PutResult:
+        """Store `message` durably in the outbox (before anything is sent), then wake the sender."""
+        topic, payload = encode(message)
+        qos = 1 if message.kind == "event" else self.settings.sample_qos
+        result = self.outbox.put(message.msg_id, message.kind, topic, payload, qos=qos)
+        self._wake.set()
+        return result
+
+    def pending(self) -> int:
+        """Messages stored and not yet acknowledged by the broker."""
+        return self.outbox.count()
+
+    def wait_drained(self, timeout: float) -> bool:
+        """Block until the outbox is empty (True), the timeout passes or the uplink failed (False)."""
+        deadline = time.monotonic() + timeout
+        while self.failed is None:
+            if self.outbox.count() == 0 and not self._inflight:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def raise_if_failed(self) -> None:
+        if self.failed is not None:
+            raise UserError(self.failed)
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Say goodbye (retained offline presence) when connected, then stop. Stored messages stay."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout + 5)
+        client = self._client
+        if client is not None:
+            if self._connected:
+                info = client.publish(*self._presence(PresenceState.OFFLINE, "shutdown"), qos=1, retain=True)
+                try:
+                    info.wait_for_publish(timeout)
+                except (RuntimeError, ValueError):
+                    pass
+                client.disconnect()
+            client.loop_stop()
+            self._client = None
+        self._connected = False
+
+    # ------------------------------------------------------------------ client
+
+    def _presence(self, state: PresenceState, reason: str | None = None) -> tuple[str, bytes]:
+        return encode(Presence(vehicle_id=self.vehicle_id, state=state, reason=reason,
+                               software_version=self.software_version))
+
+    def _build_client(self) -> mqtt.Client:
+        s = self.settings
+        protocol = mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311
+        self.stats.protocol = "5" if self._v5 else "3.1.1"
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id or f"dms-edge-{self.vehicle_id}",
+                             protocol=protocol)
+        client.enable_logger(logging.getLogger("edge.uplink.paho"))
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.max_inflight_messages_set(s.max_inflight)
+        client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s)))
+        client.will_set(*self._presence(PresenceState.OFFLINE, "connection lost"), qos=1, retain=True)
+        if s.username:
+            client.username_pw_set(s.username, s.password())
+        if self.use_tls:
+            self._configure_tls(client)
+        client.connect_async(self.host, self.port, keepalive=s.keepalive_s)
+        client.loop_start()
+        return client
+
+    def _configure_tls(self, client: mqtt.Client) -> None:
+        tls = self.settings.tls
+        for path in (tls.ca_file, tls.cert_file, tls.key_file):
+            if path is not None and not path.is_file():
+                raise UserError(f"TLS file not found: {path}")
+        try:
+            client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                           certfile=str(tls.cert_file) if tls.cert_file else None,
+                           keyfile=str(tls.key_file) if tls.key_file else None,
+                           cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        except (ssl.SSLError, ValueError) as exc:
+            raise UserError(f"cannot set up TLS for the broker connection: {exc}") from None
+        client.tls_insecure_set(tls.insecure)
+
+    # ------------------------------------------------------------------ paho callbacks (network thread)
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            code = reason_code.value
+            if code == UNSUPPORTED_PROTOCOL and self._v5 and self.settings.protocol == "auto":
+                log.info("broker %s:%d does not speak MQTT 5: falling back to 3.1.1", self.host, self.port)
+                self._fallback = True
+            elif code in FATAL_CONNACK:
+                user = f"user {self.settings.username!r}" if self.settings.username else "anonymous client"
+                self.failed = (f"MQTT broker {self.host}:{self.port} refused the connection "
+                               f"({FATAL_CONNACK[code]}, {user}); check the credentials / broker ACL")
+                log.error(self.failed)
+            else:
+                log.warning("broker %s:%d refused the connection (%s); retrying", self.host, self.port, reason_code)
+            self._wake.set()
+            return
+        self._connected = True
+        self._generation += 1
+        self.stats.connects += 1
+        log.info("connected to %s:%d (MQTT %s)", self.host, self.port, self.stats.protocol)
+        client.publish(*self._presence(PresenceState.ONLINE), qos=1, retain=True)
+        self._wake.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self._connected and not self._stop.is_set():
+            log.warning("disconnected from %s:%d (%s); reconnecting", self.host, self.port, reason_code)
+        self._connected = False
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._acks.append((mid, reason_code.value if hasattr(reason_code, "value") else int(reason_code)))
+        self._wake.set()
+
+    # ------------------------------------------------------------------ supervisor thread
+
+    def _supervise(self) -> None:
+        while True:
+            self._wake.wait(0.5)
+            self._wake.clear()
+            self._apply_acks()
+            if self.failed is not None:
+                self._halt_client()
+                return
+            if self._stop.is_set():
+                return
+            if self._fallback:
+                self._fallback = False
+                self._v5 = False
+                self._halt_client()
+                self._inflight.clear()   # paho's in-memory queue died with the old client
+                self._cursor = 0
+                self._client = self._build_client()
+                continue
+            self._send_more()
+
+    def _halt_client(self) -> None:
+        if self._client is not None:
+            self._client.disconnect()
+            self._client.loop_stop()
+        self._connected = False
+
+    def _apply_acks(self) -> None:
+        while self._acks:
+            mid, code = self._acks.popleft()
+            entry = self._inflight.pop(mid, None)
+            if entry is None:
+                continue  # presence, or a message of a client that was replaced
+            if code >= 0x80:
+                self.stats.rejected += 1
+                log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it", entry[0], code)
+            else:
+                self.stats.acknowledged += 1
+            self.outbox.remove(entry[0])
+
+    def _send_more(self) -> None:
+        if not self._connected or self._client is None:
+            return
+        generation = self._generation
+        # Messages paho re-sends after a reconnect go first: keep per-kind order.
+        if any(g != generation for _, g in self._inflight.values()):
+            return
+        room = self.settings.max_inflight - len(self._inflight)
+        if room <= 0:
+            return
+        for row in self.outbox.after(self._cursor, room):
+            info = self._client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+            if row.qos == 0:
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    return  # not sent (connection just dropped): the row stays for the next connection
+                self.outbox.remove(row.seq)  # QoS 0: written to the socket is all we will ever know
+            else:
+                self._inflight[info.mid] = (row.seq, generation)
+            self._cursor = row.seq
+            self.stats.published += 1

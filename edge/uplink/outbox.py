@@ -1,0 +1,179 @@
+"""A durable on-device outbox: every message is stored before it is sent, removed only after PUBACK.
+
+SQLite in WAL mode. Events are committed with `synchronous=FULL` (on disk before `put` returns, so a
+power cut cannot lose an alert); samples with `NORMAL` (safe against `kill -9`, cheaper on flash).
+
+Size policy (the bound is `max_messages` rows): when a new message would exceed it, the oldest
+*samples* (state, status) are dropped first; an event is never dropped. If the outbox holds only events
+a new sample is refused, and a new event is still stored (the bound may then be exceeded by events
+alone, which is logged). Order: rows are handed out by insertion sequence, so delivery is in order
+per kind (and overall).
+
+A file that is not a readable SQLite database is moved aside (`<name>.corrupt-<UTC time>`) with a
+warning naming both paths, and a fresh outbox is started.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dms.errors import UserError
+
+log = logging.getLogger(__name__)
+
+EVENT_KIND = "event"
+SAMPLE_KINDS = ("state", "status")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+    msg_id   TEXT NOT NULL UNIQUE,
+    kind     TEXT NOT NULL,
+    topic    TEXT NOT NULL,
+    payload  BLOB NOT NULL,
+    qos      INTEGER NOT NULL,
+    retain   INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_kind_seq ON messages(kind, seq);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    seq: int
+    msg_id: str
+    kind: str
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    stored: bool
+    """False only for a sample refused because the outbox is full of events."""
+    dropped: int
+    """How many old samples were dropped to make room."""
+
+
+class Outbox:
+    """Thread-safe: the runtime puts, the MQTT network thread acknowledges."""
+
+    def __init__(self, path: str | Path, max_messages: int = 10_000):
+        if max_messages < 1:
+            raise UserError(f"outbox max_messages must be at least 1, got {max_messages}")
+        self.path = Path(path)
+        self.max_messages = max_messages
+        self.moved_aside: Path | None = None
+        self.dropped_samples = 0
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self.moved_aside = self._move_aside(exc)
+            self._db = self._open()
+
+    # ------------------------------------------------------------------ opening
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            row = db.execute("PRAGMA quick_check").fetchone()
+            if row is None or row[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check failed: {row[0] if row else 'no answer'}")
+            db.execute("SELECT seq, msg_id, kind, topic, payload, qos, retain FROM messages LIMIT 1").fetchall()
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
+
+    def _move_aside(self, exc: Exception) -> Path:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(self.path) + suffix)
+            if src.exists():
+                src.rename(Path(str(target) + suffix))
+        log.warning("outbox %s is corrupt (%s): moved it aside to %s and started an empty outbox; "
+                    "messages in it were not sent", self.path, exc, target)
+        return target
+
+    # ------------------------------------------------------------------ writing
+
+    def put(self, msg_id: str, kind: str, topic: str, payload: bytes, qos: int = 1,
+            retain: bool = False) -> PutResult:
+        """Store one message durably. A msg_id already stored is ignored (stored=True, idempotent)."""
+        is_event = kind not in SAMPLE_KINDS
+        with self._lock:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if is_event else 'NORMAL'}")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                dropped, fits = self._make_room()
+                if not fits and not is_event:
+                    self._db.execute("COMMIT")
+                    self.dropped_samples += dropped
+                    return PutResult(stored=False, dropped=dropped)
+                self._db.execute(
+                    "INSERT OR IGNORE INTO messages (msg_id, kind, topic, payload, qos, retain) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", (msg_id, kind, topic, payload, qos, int(retain)))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        self.dropped_samples += dropped
+        if not fits:
+            log.warning("outbox %s holds only events and is at its bound (%d): storing the event anyway",
+                        self.path, self.max_messages)
+        return PutResult(stored=True, dropped=dropped)
+
+    def _make_room(self) -> tuple[int, bool]:
+        """Drop the oldest samples so one more row fits: (how many dropped, whether it now fits)."""
+        total = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        excess = total + 1 - self.max_messages
+        if excess <= 0:
+            return 0, True
+        marks = ",".join("?" * len(SAMPLE_KINDS))
+        cur = self._db.execute(
+            f"DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE kind IN ({marks}) "
+            f"ORDER BY seq LIMIT ?)", (*SAMPLE_KINDS, excess))
+        return cur.rowcount, cur.rowcount >= excess
+
+    def remove(self, seq: int) -> None:
+        """Forget a message the broker acknowledged (a sample dropped meanwhile is simply absent)."""
+        with self._lock:
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+
+    # ------------------------------------------------------------------ reading
+
+    def after(self, seq: int, limit: int) -> list[OutboxRow]:
+        """Up to `limit` stored messages with a sequence number greater than `seq`, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, msg_id, kind, topic, payload, qos, retain FROM messages WHERE seq > ? "
+                "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bool(r[6])) for r in rows]
+
+    def count(self, kind: str | None = None) -> int:
+        with self._lock:
+            if kind is None:
+                return self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM messages WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
