@@ -1,0 +1,237 @@
+"""Face mesh for one driver: detection when needed, 468 landmarks, both irises, head pose and gaze.
+
+`FaceMesh.process(image_bgr)` is stateful: once a face is found, the next frame's face region comes from
+this frame's landmarks (rotation from the eye line, size from the landmark extent) and the detector runs
+again only when the landmark model's face-presence score says tracking is lost.
+
+Left and right are the driver's own (subject's) sides: with a camera facing the driver and no mirroring,
+the driver's right eye appears on the image's left.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from dms.settings import Settings
+from edge.vision.backends import BackendSettings, Model, load_model
+from edge.vision.face_detector import Detection, FaceDetector
+from edge.vision.gaze import eye_rotation, face_axis
+from edge.vision.head_pose import HeadPose
+from edge.vision.roi import Roi, roi_around, rotation, to_image
+
+LANDMARK_INPUT = 192
+IRIS_INPUT = 64
+# Face-mesh indices of the eye corners (the driver's sides).
+RIGHT_EYE_OUTER, RIGHT_EYE_INNER = 33, 133
+LEFT_EYE_OUTER, LEFT_EYE_INNER = 263, 362
+
+
+class FaceMeshSettings(Settings):
+    """Face detection, tracking and landmark models."""
+
+    backend: BackendSettings = BackendSettings()
+    """Inference engine and threads."""
+    min_detection_score: float = Field(0.5, ge=0.0, le=1.0)
+    """Detector confidence needed to accept a face."""
+    nms_threshold: float = Field(0.3, ge=0.0, le=1.0)
+    """Overlap (IoU) above which detections merge into one face."""
+    min_presence: float = Field(0.5, ge=0.0, le=1.0)
+    """Landmark model's face-presence score below which tracking is lost and detection runs again."""
+    face_roi_scale: float = Field(1.5, gt=1.0, le=3.0)
+    """Face crop side as a multiple of the face's extent (MediaPipe: 1.5)."""
+    eye_roi_scale: float = Field(2.3, gt=1.0, le=4.0)
+    """Eye crop side as a multiple of the corner-to-corner eye width (MediaPipe: 2.3)."""
+    iris: bool = True
+    """Run the iris model (eye contours, iris, gaze). Off: eye results come from the face mesh only."""
+
+
+@dataclass
+class EyeResult:
+    """One eye from the iris model, in image pixels.
+
+    `contour` (71, 2): the iris model's eye points. 0..8 run along the lower lid from the outer corner
+    (0) to the inner corner (8); 9..15 run along the upper lid from near the outer corner to near the
+    inner one; 16..70 are outer rings and the brow (MediaPipe's order).
+    `iris` (5, 2): iris centre first, then four points on the iris edge.
+    """
+
+    contour: np.ndarray
+    iris: np.ndarray
+
+
+@dataclass
+class FaceResult:
+    """What one frame shows of the driver's face. Pixel coordinates are in the input image."""
+
+    landmarks: np.ndarray
+    """(468, 3) face mesh; x, y pixels, z relative depth in pixel units (smaller = nearer)."""
+    left_eye: EyeResult
+    """The driver's left eye (image right for a camera facing the driver)."""
+    right_eye: EyeResult
+    box: tuple[float, float, float, float]
+    """x_min, y_min, x_max, y_max of the landmarks."""
+    score: float
+    """Face-presence score of the landmark model, 0..1."""
+    faces: int
+    """Faces found by the last detection run (kept while tracking)."""
+    tracked: bool
+    """True when this frame's face region came from the previous frame (no detection ran)."""
+    head_yaw: float
+    """Degrees; > 0 the driver turns to their left. See edge.vision.head_pose."""
+    head_pitch: float
+    """Degrees; > 0 looking up."""
+    head_roll: float
+    """Degrees; > 0 head tilted toward the driver's left shoulder."""
+    gaze_yaw: float
+    """Degrees, head + eyes, same convention as head_yaw."""
+    gaze_pitch: float
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    """Wall time of each stage: detect (only when it ran), landmarks, iris, pose, total."""
+
+
+def choose_driver(detections: list[Detection], width: int, height: int) -> Detection:
+    """The largest face, favouring the one nearer the image centre when sizes are close."""
+    half_diag = np.hypot(width, height) / 2
+
+    def weight(d: Detection) -> float:
+        cx, cy = (d.box[0] + d.box[2]) / 2, (d.box[1] + d.box[3]) / 2
+        off_centre = np.hypot(cx - width / 2, cy - height / 2) / half_diag
+        return d.area * (1.0 - 0.5 * off_centre)
+
+    return max(detections, key=weight)
+
+
+class FaceMesh:
+    """Stateful face-mesh tracker for one camera. Not thread-safe; one instance per stream."""
+
+    def __init__(self, settings: FaceMeshSettings | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.settings = settings or FaceMeshSettings()
+        self._clock = clock  # only for the per-stage timings, never for decisions
+        backend = self.settings.backend
+        self._detector = FaceDetector(load_model("face_detection_short_range", backend),
+                                      self.settings.min_detection_score, self.settings.nms_threshold)
+        self._landmark_model: Model = load_model("face_landmark", backend)
+        self._iris_model: Model | None = load_model("iris_landmark", backend) if self.settings.iris else None
+        self._pose = HeadPose()
+        self._roi: Roi | None = None
+        self._faces = 0
+
+    def reset(self) -> None:
+        """Forget the tracked face (e.g. after a scene cut or a camera switch)."""
+        self._roi = None
+        self._faces = 0
+
+    # ------------------------------------------------------------------ stages
+
+    def _detect(self, rgb: np.ndarray) -> Roi | None:
+        detections = self._detector.detect(rgb)
+        self._faces = len(detections)
+        if not detections:
+            return None
+        d = choose_driver(detections, rgb.shape[1], rgb.shape[0])
+        # keypoints 0/1 are the driver's right/left eye: the crop's x axis follows the eye line
+        angle = rotation(d.keypoints[0], d.keypoints[1])
+        corners = np.array([[d.box[0], d.box[1]], [d.box[2], d.box[3]]])
+        centre = corners.mean(0)
+        side = max(d.box[2] - d.box[0], d.box[3] - d.box[1]) * self.settings.face_roi_scale
+        return Roi(float(centre[0]), float(centre[1]), side, side, angle)
+
+    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float]:
+        patch, m = roi.crop(rgb, LANDMARK_INPUT)
+        mesh, presence = self._landmark_model.run(patch[None].astype(np.float32) * (1.0 / 255.0))
+        score = float(1.0 / (1.0 + np.exp(-presence[0, 0])))
+        return to_image(mesh.reshape(468, 3), m), score
+
+    def _roi_from_landmarks(self, lm: np.ndarray) -> Roi:
+        angle = rotation(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
+        return roi_around(lm, angle, self.settings.face_roi_scale)
+
+    def _eye_rois(self, lm: np.ndarray) -> tuple[Roi, Roi]:
+        """(right, left) eye crops; both oriented along the image's left-to-right eye-corner line."""
+        scale = self.settings.eye_roi_scale
+        rois = []
+        for a, b in ((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_INNER, LEFT_EYE_OUTER)):
+            pair = lm[[a, b], :2]
+            rois.append(roi_around(pair, rotation(pair[0], pair[1]), scale, centre=pair.mean(0)))
+        return rois[0], rois[1]
+
+    def _irises(self, rgb: np.ndarray, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
+        """Both eyes in one batch; the left eye is mirrored so it looks like a right eye to the model."""
+        right_roi, left_roi = self._eye_rois(lm)
+        right_patch, right_m = right_roi.crop(rgb, IRIS_INPUT)
+        left_patch, left_m = left_roi.crop(rgb, IRIS_INPUT, mirror=True)
+        batch = np.stack([right_patch, left_patch]).astype(np.float32) * (1.0 / 255.0)
+        contours, irises = self._iris_model.run(batch)
+        eyes = []
+        for contour, iris, m in zip(contours, irises, (right_m, left_m)):
+            eyes.append(EyeResult(to_image(contour.reshape(71, 3), m)[:, :2],
+                                  to_image(iris.reshape(5, 3), m)[:, :2]))
+        return eyes[0], eyes[1]
+
+    def _mesh_eyes(self, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
+        """Eyes from the face mesh alone (iris model off): corners as contour, no iris offset."""
+        eyes = []
+        for outer, inner in ((RIGHT_EYE_OUTER, RIGHT_EYE_INNER), (LEFT_EYE_OUTER, LEFT_EYE_INNER)):
+            pts = lm[[outer, inner], :2]
+            eyes.append(EyeResult(pts.copy(), np.repeat(pts.mean(0, keepdims=True), 5, axis=0)))
+        return eyes[0], eyes[1]
+
+    # ------------------------------------------------------------------ frame
+
+    def process(self, image_bgr: np.ndarray) -> FaceResult | None:
+        """Landmarks, eyes, pose and gaze of the driver in one BGR frame; None when no face is found."""
+        clock = self._clock
+        t_start = clock()
+        timings: dict[str, float] = {}
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        tracked = self._roi is not None
+        roi = self._roi
+        lm, score = None, 0.0
+        if roi is not None:
+            t = clock()
+            lm, score = self._landmarks(rgb, roi)
+            timings["landmarks"] = (clock() - t) * 1e3
+        if lm is None or score < self.settings.min_presence:
+            # lost (or never had) the face: detect in this same frame rather than drop it
+            tracked = False
+            t = clock()
+            roi = self._detect(rgb)
+            timings["detect"] = (clock() - t) * 1e3
+            if roi is None:
+                self._roi = None
+                return None
+            t = clock()
+            lm, score = self._landmarks(rgb, roi)
+            timings["landmarks"] = timings.get("landmarks", 0.0) + (clock() - t) * 1e3
+            if score < self.settings.min_presence:
+                self._roi = None
+                return None
+        self._roi = self._roi_from_landmarks(lm)
+
+        t = clock()
+        right_eye, left_eye = self._irises(rgb, lm) if self._iris_model else self._mesh_eyes(lm)
+        timings["iris"] = (clock() - t) * 1e3
+
+        t = clock()
+        head_yaw, head_pitch, head_roll = self._pose.estimate(lm)
+        across = face_axis(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
+        eye_angles = [eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
+                      for eye in (right_eye, left_eye)] if self._iris_model else [(0.0, 0.0)]
+        eye_yaw, eye_pitch = np.mean(eye_angles, axis=0)
+        timings["pose"] = (clock() - t) * 1e3
+        timings["total"] = (clock() - t_start) * 1e3
+
+        x0, y0 = lm[:, :2].min(0)
+        x1, y1 = lm[:, :2].max(0)
+        return FaceResult(
+            landmarks=lm.astype(np.float32), left_eye=left_eye, right_eye=right_eye,
+            box=(float(x0), float(y0), float(x1), float(y1)), score=score, faces=self._faces, tracked=tracked,
+            head_yaw=head_yaw, head_pitch=head_pitch, head_roll=head_roll,
+            gaze_yaw=head_yaw + float(eye_yaw), gaze_pitch=head_pitch + float(eye_pitch),
+            timings_ms=timings)

@@ -1,0 +1,37 @@
+"""Eye-in-head rotation from the iris centre against the eye corners, and gaze = head + eyes.
+
+The eyeball is modelled as a sphere whose radius is a fixed share of the corner-to-corner eye width
+(adult eye: ~24 mm ball, ~30 mm fissure). The iris centre's offset from the middle of the corners,
+measured along the face's own axes (so head roll does not leak in), gives the rotation. Both the
+offset and the width shrink alike when the head turns, which keeps the ratio usable off-axis.
+Same sign convention as head pose: yaw > 0 toward the driver's left, pitch > 0 up.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+EYEBALL_RADIUS_PER_EYE_WIDTH = 0.42
+
+
+def eye_rotation(outer: np.ndarray, inner: np.ndarray, iris_centre: np.ndarray,
+                 across: np.ndarray) -> tuple[float, float]:
+    """(yaw, pitch) degrees of one eye. `across` is the unit vector from the driver's right toward their
+    left side in the image (the face's x axis)."""
+    width = float(np.linalg.norm(inner - outer))
+    if width < 1e-6:
+        return 0.0, 0.0
+    down = np.array([-across[1], across[0]])
+    offset = iris_centre - (outer + inner) / 2
+    radius = EYEBALL_RADIUS_PER_EYE_WIDTH * width
+    yaw = math.degrees(math.asin(float(np.clip(offset @ across / radius, -1.0, 1.0))))
+    pitch = math.degrees(math.asin(float(np.clip(-(offset @ down) / radius, -1.0, 1.0))))
+    return yaw, pitch
+
+
+def face_axis(right_eye_outer: np.ndarray, left_eye_outer: np.ndarray) -> np.ndarray:
+    """Unit vector from the driver's right eye corner to their left one, in the image."""
+    v = np.asarray(left_eye_outer[:2], dtype=np.float64) - np.asarray(right_eye_outer[:2], dtype=np.float64)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-9 else np.array([1.0, 0.0])

@@ -1,0 +1,73 @@
+"""Rotated square regions of interest and the affine crops that feed the landmark and iris models."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Roi:
+    """A rotated rectangle in image pixels; `angle` (radians, image axes with y down) is the direction
+    of the crop's x axis in the image, e.g. the line from the right to the left eye."""
+
+    cx: float
+    cy: float
+    width: float
+    height: float
+    angle: float
+
+    def crop_matrix(self, size: int, mirror: bool = False) -> np.ndarray:
+        """2x3 affine matrix mapping image pixels into a size x size crop of this ROI.
+
+        With `mirror`, the crop is flipped left-right (MediaPipe feeds one eye mirrored to the iris model).
+        """
+        cos, sin = math.cos(self.angle), math.sin(self.angle)
+        sx, sy = size / self.width, size / self.height
+        if mirror:
+            sx = -sx
+        # rotate the image by -angle about the ROI centre, scale, then move the centre to the crop centre
+        m = np.array([[sx * cos, sx * sin, 0.0], [-sy * sin, sy * cos, 0.0]])
+        m[:, 2] = np.array([size / 2, size / 2]) - m[:, :2] @ np.array([self.cx, self.cy])
+        return m
+
+    def crop(self, image: np.ndarray, size: int, mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """The crop (replicating border pixels past the image edge) and its matrix."""
+        m = self.crop_matrix(size, mirror)
+        patch = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return patch, m
+
+
+def to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """Map (n, 2+) crop coordinates back to image pixels with the inverse of a crop matrix.
+
+    A third column (depth) is scaled by the crop's scale so it stays in image-pixel units.
+    """
+    inv = cv2.invertAffineTransform(matrix)
+    out = points.astype(np.float64).copy()
+    out[:, :2] = points[:, :2] @ inv[:, :2].T + inv[:, 2]
+    if points.shape[1] > 2:
+        out[:, 2] = points[:, 2] * math.sqrt(abs(np.linalg.det(inv[:, :2])))
+    return out
+
+
+def rotation(start: np.ndarray, end: np.ndarray) -> float:
+    """Angle (radians) of the start->end vector in image coordinates (y down)."""
+    return math.atan2(float(end[1] - start[1]), float(end[0] - start[0]))
+
+
+def roi_around(points: np.ndarray, angle: float, scale: float, centre: np.ndarray | None = None) -> Roi:
+    """Square ROI holding `points` measured along the rotated axes, enlarged `scale` times.
+
+    The centre is the middle of the rotated extent unless given.
+    """
+    cos, sin = math.cos(angle), math.sin(angle)
+    local = points[:, :2] @ np.array([[cos, -sin], [sin, cos]])  # coordinates along the rotated axes
+    lo, hi = local.min(0), local.max(0)
+    if centre is None:
+        mid = (lo + hi) / 2
+        centre = np.array([mid[0] * cos - mid[1] * sin, mid[0] * sin + mid[1] * cos])
+    side = float(max(hi - lo)) * scale
+    return Roi(float(centre[0]), float(centre[1]), side, side, angle)
