@@ -1,0 +1,66 @@
+"""Who is acting, and what each role may touch. The web layer builds an `Actor` from the session;
+domain functions receive it and enforce the rules themselves, so no route can forget them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dms.errors import UserError
+
+ROLES = ("admin", "dispatcher", "service_advisor", "technician")
+
+# Area -> roles allowed in it. Areas are coarse on purpose: one table a reviewer can read.
+AREAS: dict[str, frozenset[str]] = {
+    "fleet": frozenset({"admin", "dispatcher", "service_advisor"}),
+    "vehicles": frozenset({"admin", "dispatcher", "service_advisor"}),
+    "dispatch": frozenset({"admin", "dispatcher"}),
+    "service": frozenset({"admin", "service_advisor", "technician"}),
+    "service_desk": frozenset({"admin", "service_advisor"}),
+    "parts": frozenset({"admin", "service_advisor"}),
+    "scrapping": frozenset({"admin", "dispatcher"}),
+    "scrap_approval": frozenset({"admin"}),
+    "kpis": frozenset({"admin", "dispatcher", "service_advisor"}),
+    "audit": frozenset({"admin"}),
+}
+
+
+class Forbidden(UserError):
+    """The actor's role or dealer does not allow this."""
+
+    exit_code = 3
+
+
+class NotFound(UserError):
+    """No such record visible to this actor (another dealer's records are 'not found', not 'forbidden')."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    username: str
+    role: str
+    dealer_code: str | None = None
+
+    def may(self, area: str) -> bool:
+        return self.role in AREAS[area]
+
+    def require(self, area: str) -> None:
+        if not self.may(area):
+            raise Forbidden(f"a {self.role} may not use {area.replace('_', ' ')}")
+
+    @property
+    def sees_all_dealers(self) -> bool:
+        """Only a user without a dealer (the operator's staff) sees every dealer's records."""
+        return self.dealer_code is None
+
+    def sees_dealer(self, dealer_code: str | None) -> bool:
+        return self.sees_all_dealers or dealer_code == self.dealer_code
+
+    def own_dealer(self, requested: str | None = None) -> str:
+        """The dealer a new record belongs to: the actor's own, or (for operator staff) the one named."""
+        code = self.dealer_code or requested
+        if not code:
+            raise UserError("choose the dealer this record belongs to")
+        if not self.sees_dealer(code):
+            raise Forbidden("you may not create records for another dealer")
+        return code

@@ -1,0 +1,202 @@
+"""Vehicle registration records: create, edit, search, archive, odometer log, documents, CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from dealer_portal.records import audit
+from dealer_portal.records.actor import Actor, NotFound
+from dealer_portal.records.tables import VehicleDocument
+from dms.contract.messages import VEHICLE_ID_PATTERN
+from dms.errors import UserError
+from dms.settings import describe_validation_error
+from gateway.db.models import OdometerReading, Vehicle
+
+VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: 17 characters, no I, O or Q
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+
+
+class VehicleInput(BaseModel):
+    """What a user enters for a vehicle (the form and the CSV import share it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    vehicle_id: str = Field(pattern=VEHICLE_ID_PATTERN, description="Fleet id, also the MQTT topic level")
+    model: str = Field(min_length=1, max_length=80)
+    plate: str = Field(min_length=1, max_length=20)
+    vin: str
+    purchase_date: date
+    service_life_years: int = Field(8, ge=1, le=40)
+    mileage_limit_km: int = Field(500_000, ge=1000, le=5_000_000)
+    dealer_code: str | None = Field(None, max_length=32)
+
+    @field_validator("vin")
+    @classmethod
+    def _vin(cls, value: str) -> str:
+        value = value.upper()
+        if not VIN_RE.match(value):
+            raise ValueError("a VIN has 17 letters or digits, without I, O or Q")
+        return value
+
+    @field_validator("plate")
+    @classmethod
+    def _plate(cls, value: str) -> str:
+        return value.upper()
+
+    @classmethod
+    def parse(cls, data: dict) -> VehicleInput:
+        """Validate form data, turning problems into one UserError line."""
+        cleaned = {k: (v if v != "" else None) for k, v in data.items() if k in cls.model_fields}
+        cleaned = {k: v for k, v in cleaned.items() if v is not None or k == "dealer_code"}
+        try:
+            return cls.model_validate(cleaned)
+        except ValidationError as exc:
+            raise UserError(describe_validation_error(exc, "vehicle")) from None
+
+
+def get(session: Session, actor: Actor, vehicle_id: str) -> Vehicle:
+    """A vehicle the actor may see: one without a servicing dealer, or serviced by the actor's dealer."""
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None or (vehicle.dealer_code is not None and not actor.sees_dealer(vehicle.dealer_code)):
+        raise NotFound(f"no vehicle {vehicle_id!r}")
+    return vehicle
+
+
+def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) -> Vehicle:
+    actor.require("vehicles")
+    if data.purchase_date > now.date():
+        raise UserError("the purchase date lies in the future")
+    if session.get(Vehicle, data.vehicle_id) is not None:
+        raise UserError(f"vehicle {data.vehicle_id!r} already exists")
+    if session.scalar(select(Vehicle).where(Vehicle.vin == data.vin)) is not None:
+        raise UserError(f"another vehicle already has VIN {data.vin}")
+    dealer = data.dealer_code if actor.sees_all_dealers else actor.dealer_code
+    vehicle = Vehicle(**data.model_dump(exclude={"dealer_code"}), dealer_code=dealer or None,
+                      status="active", archived=False, created_at=now, updated_at=now)
+    session.add(vehicle)
+    audit.record(session, actor, now, "create", "vehicle", data.vehicle_id, f"{data.model} {data.plate}",
+                 dealer_code=vehicle.dealer_code)
+    return vehicle
+
+
+def update(session: Session, actor: Actor, vehicle_id: str, data: VehicleInput, now: datetime) -> Vehicle:
+    actor.require("vehicles")
+    vehicle = get(session, actor, vehicle_id)
+    if data.vehicle_id != vehicle_id:
+        raise UserError("the fleet id of a vehicle cannot change")
+    clash = session.scalar(select(Vehicle).where(Vehicle.vin == data.vin,
+                                                       Vehicle.vehicle_id != vehicle_id))
+    if clash is not None:
+        raise UserError(f"another vehicle already has VIN {data.vin}")
+    changes = []
+    fields = data.model_dump(exclude={"vehicle_id", "dealer_code"})
+    if actor.sees_all_dealers:
+        fields["dealer_code"] = data.dealer_code or None
+    for name, value in fields.items():
+        if getattr(vehicle, name) != value:
+            changes.append(f"{name}: {getattr(vehicle, name)} -> {value}")
+            setattr(vehicle, name, value)
+    if changes:
+        vehicle.updated_at = now
+        audit.record(session, actor, now, "update", "vehicle", vehicle_id, "; ".join(changes),
+                     dealer_code=vehicle.dealer_code)
+    return vehicle
+
+
+def set_archived(session: Session, actor: Actor, vehicle_id: str, archived: bool, now: datetime) -> Vehicle:
+    actor.require("vehicles")
+    vehicle = get(session, actor, vehicle_id)
+    vehicle.archived = archived
+    vehicle.updated_at = now
+    audit.record(session, actor, now, "archive" if archived else "restore", "vehicle", vehicle_id,
+                 dealer_code=vehicle.dealer_code)
+    return vehicle
+
+
+def search(session: Session, actor: Actor, text: str = "", include_archived: bool = False) -> list[Vehicle]:
+    actor.require("vehicles")
+    query = select(Vehicle).order_by(Vehicle.vehicle_id)
+    if not actor.sees_all_dealers:
+        query = query.where(or_(Vehicle.dealer_code == actor.dealer_code, Vehicle.dealer_code.is_(None)))
+    if not include_archived:
+        query = query.where(Vehicle.archived.is_(False))
+    if text.strip():
+        like = f"%{text.strip().lower()}%"
+        query = query.where(or_(*(func.lower(col).like(like) for col in (
+            Vehicle.vehicle_id, Vehicle.plate, Vehicle.vin, Vehicle.model))))
+    return list(session.scalars(query))
+
+
+def latest_odometer(session: Session, vehicle_id: str) -> float | None:
+    return session.scalar(select(OdometerReading.odometer_km).where(OdometerReading.vehicle_id == vehicle_id)
+                          .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc()).limit(1))
+
+
+def record_odometer(session: Session, actor: Actor, vehicle_id: str, km: float, at: datetime,
+                    source: str = "manual") -> OdometerReading:
+    """Append a reading; an odometer never runs backwards, so a lower value is refused."""
+    vehicle = get(session, actor, vehicle_id)
+    if km < 0:
+        raise UserError("an odometer reading cannot be negative")
+    last = latest_odometer(session, vehicle_id)
+    if last is not None and km < last:
+        raise UserError(f"odometer {km:,.0f} km is below the last reading {last:,.0f} km")
+    reading = OdometerReading(vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source,
+                              created_at=at)
+    session.add(reading)
+    audit.record(session, actor, at, "odometer", "vehicle", vehicle_id, f"{km:.0f} km ({source})",
+                 dealer_code=vehicle.dealer_code)
+    return reading
+
+
+def odometer_history(session: Session, vehicle_id: str) -> list[OdometerReading]:
+    return list(session.scalars(select(OdometerReading).where(OdometerReading.vehicle_id == vehicle_id)
+                                .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc())))
+
+
+def add_document(session: Session, actor: Actor, vehicle_id: str, title: str, filename: str,
+                 content_type: str, data: bytes, now: datetime) -> VehicleDocument:
+    actor.require("vehicles")
+    vehicle = get(session, actor, vehicle_id)
+    if not data:
+        raise UserError("the uploaded file is empty")
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise UserError(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
+    document = VehicleDocument(vehicle_id=vehicle_id, title=(title or safe_name)[:120], filename=safe_name,
+                               content_type=content_type or "application/octet-stream", size=len(data),
+                               data=data, uploaded_at=now, uploaded_by=actor.username)
+    session.add(document)
+    audit.record(session, actor, now, "upload", "vehicle", vehicle_id, f"document {safe_name} ({len(data)} bytes)",
+                 dealer_code=vehicle.dealer_code)
+    return document
+
+
+def document(session: Session, actor: Actor, document_id: int) -> VehicleDocument:
+    doc = session.get(VehicleDocument, document_id)
+    if doc is None:
+        raise NotFound(f"no document {document_id}")
+    get(session, actor, doc.vehicle_id)  # visibility follows the vehicle's
+    return doc
+
+
+CSV_COLUMNS = ["vehicle_id", "model", "plate", "vin", "purchase_date", "service_life_years", "mileage_limit_km",
+               "dealer_code", "status", "odometer_km", "archived"]
+
+
+def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for v in vehicles:
+        km = latest_odometer(session, v.vehicle_id)
+        writer.writerow([v.vehicle_id, v.model or "", v.plate or "", v.vin or "",
+                         v.purchase_date.isoformat() if v.purchase_date else "", v.service_life_years or "",
+                         f"{v.mileage_limit_km:.0f}" if v.mileage_limit_km else "", v.dealer_code or "", v.status,
+                         "" if km is None else f"{km:.0f}", "yes" if v.archived else "no"])
+    return out.getvalue()
