@@ -1,0 +1,293 @@
+"""The driver-state policy: per-frame signals + vehicle speed in, episode events out.
+
+Time comes only from `FrameSignals.t`, so a recorded clip, a live camera and a synthetic test
+sequence behave identically. Each state is an *episode*: it starts once (START), may step up in level
+(ESCALATE) and ends after `warning_end_s` of continuous attention (END); while it is open the same
+state never starts again, which is what stops nagging within one episode.
+
+Drowsiness rule, and why: `drowsiness` is raised when PERCLOS P80 over the last 60 s reaches 15 %
+(Wierwille's "drowsy" band; PERCLOS is the best validated ocular drowsiness measure) OR when 3 long
+blinks (closures >= 0.5 s) fall within the same 60 s. Long blinks rise before PERCLOS does, so they
+warn earlier; normal blinks last 100-400 ms and never count, so ordinary blinking cannot trigger
+either rule. The episode ends only when PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no
+long blink is left in the window: one drowsy minute chimes once.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from dms.contract.messages import DriverEventType as T
+from dms.contract.messages import GazeZone
+from edge.policy.calibration import DriverCalibration
+from edge.policy.events import END, ESCALATE, START, START_LEVEL, PolicyEvent
+from edge.policy.settings import PolicySettings
+from edge.policy.timers import HoldRun, Streak, WindowSum
+from edge.signals import FrameSignals
+
+ON_ROAD_ZONES = {GazeZone.ROAD.value, GazeZone.LEFT_MIRROR.value, GazeZone.RIGHT_MIRROR.value,
+                 GazeZone.REAR_MIRROR.value, GazeZone.CLUSTER.value}
+"""Driving-related glance targets count as on the road (E-NCAP: mirrors and instrument cluster)."""
+EXPECTS_RESPONSE = {T.MICROSLEEP.value, T.SLEEP.value, T.LONG_DISTRACTION.value, T.VATS.value}
+"""Warnings the driver must answer by looking back at the road within 3 s (else `unresponsive`).
+Drowsiness and not_monitoring ask for no gaze change, so they do not arm that timer."""
+
+OFF, RECORD, WARN = "off", "record", "warn"
+
+
+@dataclass
+class _Episode:
+    type: str
+    episode_id: str
+    onset_t: float
+    level: int
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What the policy reads from one frame, after calibration."""
+
+    measurable: bool
+    closed: bool
+    away: bool
+    on_road: bool | None
+    p80_closed: bool
+    openness: float | None
+
+
+class DriverMonitor:
+    """Turns `FrameSignals` and vehicle speed into driver-state episodes (see module doc)."""
+
+    def __init__(self, settings: PolicySettings | None = None, session_id: str | None = None):
+        self.s = settings or PolicySettings()
+        self.calibration = DriverCalibration(self.s)
+        self._session = session_id or uuid.uuid4().hex[:8]
+        self._seq = 0
+        self._episodes: dict[str, _Episode] = {}
+        self._prev_t: float | None = None
+        self._mode = OFF
+        self._frame: _Frame | None = None
+        self._last_face: tuple[float, float] | None = None  # (t, head yaw relative to forward)
+        self._reset_timers()
+
+    def _reset_timers(self) -> None:
+        tol = self.s.flicker_tolerance_s
+        self._closed = HoldRun(tol)
+        self._away = HoldRun(tol)
+        self._inattentive = HoldRun(tol)
+        self._unmeasurable = HoldRun(tol)
+        self._attentive = Streak()
+        self._measurable = Streak()
+        self._on_road = Streak()
+        self._perclos_closed = WindowSum(self.s.perclos_window_s)
+        self._perclos_measured = WindowSum(self.s.perclos_window_s)
+        self._long_blinks = WindowSum(self.s.perclos_window_s)
+        self._vats = WindowSum(self.s.vats_window_s)
+        self._warned_at: float | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # public API
+    # ------------------------------------------------------------------------------------------
+    def update(self, signals: FrameSignals, speed_kmh: float | None) -> list[PolicyEvent]:
+        """Feed one frame (in time order) and the vehicle speed; returns the episode changes it caused."""
+        t = signals.t
+        if self._prev_t is not None and t < self._prev_t:
+            raise ValueError(f"frame time went backwards ({t} after {self._prev_t}); use a new DriverMonitor")
+        dt = 0.0 if self._prev_t is None else min(t - self._prev_t, self.s.max_frame_gap_s)
+        self._prev_t = t
+        speed = self.s.unknown_speed_kmh if speed_kmh is None else speed_kmh
+        self._mode = self._speed_mode(speed)
+        events: list[PolicyEvent] = []
+        if self._mode == OFF:  # parked or crawling: nothing is monitored, open episodes close
+            for ep in list(self._episodes.values()):
+                events.append(self._close(ep, t, reason="below_monitoring_speed"))
+            self._reset_timers()
+            self._frame = None
+            return events
+        self.calibration.learn(signals, speed, dt)
+        f = self._observe(signals)
+        self._frame = f
+        self._update_timers(f, t, dt)
+        details = {"speed_kmh": round(speed, 1)}
+        self._not_monitoring(t, details, events)
+        self._closure(t, details, events)
+        self._distraction(t, details, events)
+        self._drowsiness(t, details, events)
+        self._unresponsive(t, details, events)
+        return events
+
+    def active(self) -> dict[str, int]:
+        """Open episodes: event type -> current level."""
+        return {k: ep.level for k, ep in self._episodes.items()}
+
+    def state_summary(self) -> dict:
+        """Driver state for the periodic `DriverState` message (levels 0-100; None when unknown)."""
+        f, t = self._frame, self._prev_t
+        perclos = self._perclos()
+        if f is None or t is None:
+            return {"monitoring": False, "perclos": perclos, "fatigue_level": None, "distraction_level": None,
+                    "eyes_on_road": None, "eye_openness": None, "speed_mode": self._mode,
+                    "calibration": self.calibration.as_dict(), "active": self.active()}
+        s = self.s
+        # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
+        fatigue = max(0.7 * (perclos or 0.0) / s.perclos_drowsy,
+                      0.7 * self._long_blinks.count() / s.long_blinks_drowsy,
+                      self._closed.duration(t) / s.sleep_s)
+        distraction = max(0.7 * self._away.duration(t) / s.long_distraction_s,
+                          0.7 * self._vats.total / s.vats_off_road_s,
+                          self._inattentive.duration(t) / s.unresponsive_inattentive_s)
+        return {"monitoring": f.measurable, "perclos": perclos,
+                "fatigue_level": round(100 * min(fatigue, 1.0), 1),
+                "distraction_level": round(100 * min(distraction, 1.0), 1),
+                "eyes_on_road": f.on_road, "eye_openness": f.openness, "speed_mode": self._mode,
+                "calibration": self.calibration.as_dict(), "active": self.active()}
+
+    # ------------------------------------------------------------------------------------------
+    # per-frame reading
+    # ------------------------------------------------------------------------------------------
+    def _speed_mode(self, speed: float) -> str:
+        if speed < self.s.monitoring_min_speed_kmh:
+            return OFF
+        return RECORD if speed < self.s.warning_min_speed_kmh else WARN
+
+    def _observe(self, sig: FrameSignals) -> _Frame:
+        t = sig.t
+        measurable = sig.face_found and sig.eyes_measurable and sig.eyes_closed is not None
+        closed = measurable and bool(sig.eyes_closed)
+        on_road = self._on_road_of(sig) if sig.face_found else None
+        turned_away = False
+        if sig.face_found:
+            yaw = sig.head_yaw if sig.head_yaw is not None else sig.gaze_yaw
+            if yaw is not None:
+                self._last_face = (t, yaw - self.calibration.forward_head_yaw())
+        elif self.s.face_lost_turned_away_yaw_deg is not None and self._last_face is not None:
+            seen_t, rel_yaw = self._last_face
+            turned_away = (abs(rel_yaw) >= self.s.face_lost_turned_away_yaw_deg
+                           and t - seen_t <= self.s.face_lost_turned_away_max_s)
+        away = (on_road is False and not closed) or turned_away
+        openness = self.calibration.relative_openness(sig) if measurable else None
+        closure = (1.0 - openness) if openness is not None else sig.closure
+        p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
+        return _Frame(measurable=measurable or turned_away, closed=closed, away=away,
+                      on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
+
+    def _on_road_of(self, sig: FrameSignals) -> bool | None:
+        forward = self.calibration.forward_gaze()
+        if forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None:
+            # The calibrated cone rescues a driver whose natural forward is off the camera axis.
+            if (abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
+                    and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
+                return True
+        if sig.eyes_on_road is not None:
+            return sig.eyes_on_road
+        if sig.gaze_zone is not None and sig.gaze_zone != GazeZone.UNKNOWN.value:
+            return sig.gaze_zone in ON_ROAD_ZONES
+        return None
+
+    def _update_timers(self, f: _Frame, t: float, dt: float) -> None:
+        self._closed.update(t, f.closed)
+        if self._closed.finished and self._closed.finished[1] - self._closed.finished[0] >= self.s.long_blink_s:
+            self._long_blinks.add(t, 1.0)
+        self._long_blinks.expire(t)
+        self._away.update(t, f.away)
+        self._inattentive.update(t, f.closed or f.away)
+        if not self._inattentive.active:
+            self._warned_at = None
+        self._unmeasurable.update(t, not f.measurable)
+        self._attentive.update(t, f.measurable and not f.closed and not f.away)
+        self._measurable.update(t, f.measurable)
+        self._on_road.update(t, f.on_road is True and not f.closed)
+        self._perclos_measured.add(t, dt if f.measurable else 0.0)
+        self._perclos_closed.add(t, dt if f.p80_closed else 0.0)
+        self._vats.add(t, dt if f.away else 0.0)
+
+    def _perclos(self) -> float | None:
+        measured = self._perclos_measured.total
+        if measured < self.s.perclos_min_measured_s:
+            return None
+        return round(self._perclos_closed.total / measured, 4)
+
+    # ------------------------------------------------------------------------------------------
+    # the states
+    # ------------------------------------------------------------------------------------------
+    def _not_monitoring(self, t: float, base: dict, events: list) -> None:
+        lost = self._unmeasurable.duration(t)
+        self._step(T.NOT_MONITORING.value, t, events, raised=lost >= self.s.not_monitoring_s,
+                   onset_t=self._unmeasurable.start, level=1,
+                   ended=self._measurable.duration(t) >= self.s.warning_end_s,
+                   details={**base, "unmeasurable_s": round(lost, 3)})
+
+    def _closure(self, t: float, base: dict, events: list) -> None:
+        closed = self._closed.duration(t)
+        ended = self._attentive.duration(t) >= self.s.warning_end_s
+        details = {**base, "closure_s": round(closed, 3)}
+        for kind, limit in ((T.MICROSLEEP.value, self.s.microsleep_s), (T.SLEEP.value, self.s.sleep_s)):
+            self._step(kind, t, events, raised=closed >= limit, onset_t=self._closed.start,
+                       level=START_LEVEL[kind], ended=ended, details=details)
+
+    def _distraction(self, t: float, base: dict, events: list) -> None:
+        glance = self._away.duration(t)
+        level = 2 if glance >= self.s.distraction_escalate_s else 1
+        self._step(T.LONG_DISTRACTION.value, t, events, raised=glance >= self.s.long_distraction_s,
+                   onset_t=self._away.start, level=level,
+                   ended=self._attentive.duration(t) >= self.s.warning_end_s,
+                   details={**base, "off_road_s": round(glance, 3)})
+        reset = self._on_road.duration(t) >= self.s.vats_reset_on_road_s
+        if reset:
+            self._vats.clear()
+        self._step(T.VATS.value, t, events, raised=self._vats.total >= self.s.vats_off_road_s,
+                   onset_t=t - self._vats.total, level=1, ended=reset,
+                   details={**base, "off_road_in_window_s": round(self._vats.total, 3)})
+
+    def _drowsiness(self, t: float, base: dict, events: list) -> None:
+        perclos, long_blinks = self._perclos(), self._long_blinks.count()
+        by_perclos = perclos is not None and perclos >= self.s.perclos_drowsy
+        by_blinks = long_blinks >= self.s.long_blinks_drowsy
+        awake = (perclos is None or perclos < self.s.perclos_awake) and long_blinks == 0
+        rule = "perclos" if by_perclos else "long_blinks"
+        self._step(T.DROWSINESS.value, t, events, raised=by_perclos or by_blinks,
+                   onset_t=t - self.s.perclos_window_s if by_perclos else t, level=1, ended=awake,
+                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "rule": rule})
+
+    def _unresponsive(self, t: float, base: dict, events: list) -> None:
+        run = self._inattentive.duration(t)
+        if self._inattentive.active and self._warned_at is None and any(
+                ep.level >= 1 for k, ep in self._episodes.items() if k in EXPECTS_RESPONSE):
+            self._warned_at = t  # a warning is sounding while the driver is not attending
+        no_response = self._warned_at is not None and t - self._warned_at >= self.s.unresponsive_after_warning_s
+        too_long = run >= self.s.unresponsive_inattentive_s
+        reason = "no_response_to_warning" if no_response else "inattentive"
+        self._step(T.UNRESPONSIVE.value, t, events, raised=self._inattentive.active and (no_response or too_long),
+                   onset_t=self._inattentive.start, level=3,
+                   ended=self._attentive.duration(t) >= self.s.warning_end_s,
+                   details={**base, "inattentive_s": round(run, 3), "reason": reason})
+
+    # ------------------------------------------------------------------------------------------
+    # episode bookkeeping
+    # ------------------------------------------------------------------------------------------
+    def _step(self, kind: str, t: float, events: list, *, raised: bool, onset_t: float | None, level: int,
+              ended: bool, details: dict) -> None:
+        ep = self._episodes.get(kind)
+        warn_level = level if self._mode == WARN else 0
+        if ep is None:
+            if raised:
+                self._seq += 1
+                ep = _Episode(kind, f"{self._session}-{self._seq}", t if onset_t is None else onset_t,
+                              warn_level, details)
+                self._episodes[kind] = ep
+                events.append(self._event(ep, START, t, details))
+        elif ended:
+            events.append(self._close(ep, t))
+        elif raised and warn_level > ep.level:
+            ep.level = warn_level
+            events.append(self._event(ep, ESCALATE, t, details))
+
+    def _close(self, ep: _Episode, t: float, reason: str = "attention_restored") -> PolicyEvent:
+        del self._episodes[ep.type]
+        return self._event(ep, END, t, {"reason": reason, "duration_s": round(t - ep.onset_t, 3)})
+
+    @staticmethod
+    def _event(ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
+        return PolicyEvent(type=ep.type, phase=phase, level=ep.level, t=t, onset_t=ep.onset_t,
+                           episode_id=ep.episode_id, details=dict(details))

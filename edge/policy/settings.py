@@ -1,0 +1,116 @@
+"""Every threshold of the driver-state policy, in one validated object (sources: DESIGN §4).
+
+Defaults follow Euro NCAP's driver-state monitoring protocols (Safe Driving v10.4 / Driver Engagement
+2026) where they give a number, Wierwille's PERCLOS bands for drowsiness, and openpilot's monitor for
+calibration. Times are seconds on the frames' own timeline.
+"""
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from dms.settings import Settings
+
+
+class PolicySettings(Settings):
+    """Thresholds of the driver-state policy (Euro NCAP timings)."""
+
+    # --- speed gate ------------------------------------------------------------------------------
+    monitoring_min_speed_kmh: float = Field(10.0, ge=0, le=200)
+    """Below this speed nothing is monitored: timers reset and open episodes end."""
+    warning_min_speed_kmh: float = Field(20.0, ge=0, le=200)
+    """From the monitoring speed up to this one, events are recorded with level 0 (no sound)."""
+    unknown_speed_kmh: float = Field(50.0, ge=0, le=400)
+    """Speed assumed when the vehicle reports none (no CAN/OBD, a clip without a speed trace):
+    by default warnings stay on, which fails safe."""
+
+    # --- eye closure -----------------------------------------------------------------------------
+    microsleep_s: float = Field(1.0, gt=0, le=3)
+    """Continuous eye closure that raises `microsleep` (E-NCAP: closure of 1-2 s)."""
+    sleep_s: float = Field(3.0, gt=0, le=10)
+    """Continuous eye closure that raises `sleep` (E-NCAP: >= 3 s)."""
+    flicker_tolerance_s: float = Field(0.1, ge=0, le=0.5)
+    """A closure or an off-road glance survives drop-outs shorter than this (one or two frames of
+    detector noise), so a single misread frame does not restart a timer."""
+
+    # --- drowsiness (PERCLOS and long blinks) ----------------------------------------------------
+    perclos_window_s: float = Field(60.0, ge=10, le=600)
+    """Sliding window of PERCLOS and of the long-blink count (Wierwille: 60 s)."""
+    perclos_closed_fraction: float = Field(0.8, gt=0, le=1)
+    """A frame counts as closed for PERCLOS when closure >= this (P80: eyes >= 80 % closed)."""
+    perclos_drowsy: float = Field(0.15, gt=0, lt=1)
+    """PERCLOS that raises `drowsiness` (Wierwille: > 15 % drowsy)."""
+    perclos_awake: float = Field(0.075, ge=0, lt=1)
+    """PERCLOS under which a drowsiness episode may end (Wierwille: < 7.5 % awake): the gap between
+    the two bands is the hysteresis that stops one drowsy minute from chiming again and again."""
+    perclos_min_measured_s: float = Field(30.0, ge=1, le=600)
+    """PERCLOS is judged only once the window holds at least this much measurable time."""
+    long_blink_s: float = Field(0.5, gt=0, le=3)
+    """A closure at least this long is a long (drowsy) blink; normal blinks last 100-400 ms."""
+    long_blinks_drowsy: int = Field(3, ge=1, le=100)
+    """Long blinks within the window that raise `drowsiness` on their own."""
+
+    # --- distraction -----------------------------------------------------------------------------
+    long_distraction_s: float = Field(3.0, gt=0, le=10)
+    """One glance off the road this long raises `long_distraction` (E-NCAP: >= 3 s)."""
+    distraction_escalate_s: float = Field(4.5, gt=0, le=20)
+    """The same glance this long escalates `long_distraction` to level 2 (openpilot steps 3/5/11 s)."""
+    vats_window_s: float = Field(30.0, ge=5, le=300)
+    """Window of visual attention time sharing (E-NCAP: 30 s)."""
+    vats_off_road_s: float = Field(10.0, gt=0, le=300)
+    """Cumulative off-road time within the window that raises `vats` (E-NCAP: >= 10 s)."""
+    vats_reset_on_road_s: float = Field(2.0, gt=0, le=30)
+    """Continuous on-road time that clears the VATS account and ends a `vats` episode (E-NCAP: 2 s)."""
+    road_cone_yaw_deg: float = Field(20.0, gt=0, le=90)
+    """Once calibrated, gaze within this yaw of the driver's own straight-ahead counts as on the road."""
+    road_cone_pitch_deg: float = Field(15.0, gt=0, le=90)
+    """Once calibrated, gaze within this pitch of the driver's own straight-ahead counts as on the road."""
+    face_lost_turned_away_yaw_deg: float | None = Field(30.0, gt=0, le=90)
+    """A face lost right after the head turned further than this counts as looking away (a driver
+    turning to the back seat leaves the camera's view); None counts every lost face as unmeasurable."""
+    face_lost_turned_away_max_s: float = Field(10.0, gt=0, le=60)
+    """After this long without a face, a turned-away driver is reported as not monitorable instead."""
+
+    # --- unresponsive driver ---------------------------------------------------------------------
+    unresponsive_after_warning_s: float = Field(3.0, gt=0, le=10)
+    """No return of attention this long after a warning raises `unresponsive` (E-NCAP: 3 s)."""
+    unresponsive_inattentive_s: float = Field(6.0, gt=0, le=30)
+    """Eyes closed or gaze away this long, warned or not, raises `unresponsive` (E-NCAP: 6 s)."""
+
+    # --- not able to monitor ---------------------------------------------------------------------
+    not_monitoring_s: float = Field(5.0, gt=0, le=10)
+    """Face or eyes unmeasurable this long raises `not_monitoring` (E-NCAP: tell the driver within 10 s)."""
+
+    # --- episodes --------------------------------------------------------------------------------
+    warning_end_s: float = Field(1.0, gt=0, le=10)
+    """A warning ends after this much continuous attention: eyes open and gaze on the road (E-NCAP: 1 s)."""
+    max_frame_gap_s: float = Field(0.5, gt=0, le=5)
+    """Longest time one frame may account for in PERCLOS / VATS sums (a stalled camera is not data)."""
+
+    # --- per-driver calibration (openpilot style: online, at speed) -------------------------------
+    calibration_min_speed_kmh: float = Field(40.0, ge=0, le=200)
+    """Calibration learns only while driving at least this fast (the driver mostly looks ahead)."""
+    calibration_s: float = Field(60.0, gt=0, le=3600)
+    """Seconds of usable frames at speed before the learned straight-ahead and eye openness are used."""
+    calibration_max_yaw_deg: float = Field(35.0, gt=0, le=90)
+    """Frames with gaze further off the camera axis than this do not teach the calibration."""
+    calibration_max_pitch_deg: float = Field(30.0, gt=0, le=90)
+    """Frames with gaze further up/down than this do not teach the calibration."""
+    calibration_memory_s: float = Field(600.0, gt=0, le=36000)
+    """Older frames fade from the calibration (halved once this much has been learned), so it follows
+    a seat adjustment or a change of driver."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PolicySettings":
+        if self.warning_min_speed_kmh < self.monitoring_min_speed_kmh:
+            raise ValueError("warning_min_speed_kmh must be >= monitoring_min_speed_kmh")
+        if self.sleep_s <= self.microsleep_s:
+            raise ValueError("sleep_s must be longer than microsleep_s")
+        if self.distraction_escalate_s <= self.long_distraction_s:
+            raise ValueError("distraction_escalate_s must be longer than long_distraction_s")
+        if self.perclos_awake >= self.perclos_drowsy:
+            raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
+        if self.vats_off_road_s > self.vats_window_s:
+            raise ValueError("vats_off_road_s cannot exceed vats_window_s")
+        if self.perclos_min_measured_s > self.perclos_window_s:
+            raise ValueError("perclos_min_measured_s cannot exceed perclos_window_s")
+        return self

@@ -1,0 +1,55 @@
+"""Synthetic per-frame driver behaviour at a fixed frame rate, for policy tests, demos and benches.
+
+A behaviour is a list of (seconds, what) segments, e.g. [(5, "ahead"), (1.5, "closed"), (5, "ahead")];
+`frames()` turns it into `FrameSignals` with fake time, as openpilot's monitoring tests do.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from dms.contract.messages import GazeZone
+from edge.signals import FrameSignals
+
+# what -> the fields a frame of that behaviour carries
+LOOKS: dict[str, dict] = {
+    "ahead": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
+                  gaze_zone=GazeZone.ROAD.value, eyes_on_road=True, head_yaw=0.0, head_pitch=0.0,
+                  gaze_yaw=0.0, gaze_pitch=0.0),
+    "closed": dict(face_found=True, eyes_measurable=True, eyes_closed=True, closure=1.0,
+                   head_yaw=0.0, head_pitch=0.0),
+    "away": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
+                 gaze_zone=GazeZone.INFOTAINMENT.value, eyes_on_road=False, head_yaw=-25.0, head_pitch=-20.0,
+                 gaze_yaw=-30.0, gaze_pitch=-25.0),
+    "mirror": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
+                   gaze_zone=GazeZone.LEFT_MIRROR.value, eyes_on_road=True, head_yaw=40.0, head_pitch=0.0,
+                   gaze_yaw=45.0, gaze_pitch=0.0),
+    "turned_back": dict(face_found=True, eyes_measurable=False, head_yaw=60.0, head_pitch=0.0),
+    "no_face": dict(face_found=False),
+    "no_eyes": dict(face_found=True, eyes_measurable=False, head_yaw=0.0, head_pitch=0.0),
+}
+
+
+def frames(behaviour: Sequence[tuple[float, str]], fps: float = 30.0, t0: float = 0.0,
+           start_index: int = 0) -> Iterator[FrameSignals]:
+    """Frames of `behaviour` at `fps`, timestamps from `t0` (segment boundaries rounded to frames)."""
+    index, t_end = start_index, t0
+    for seconds, what in behaviour:
+        fields = LOOKS[what]
+        t_end += seconds
+        while round((index - start_index) / fps + t0, 9) < round(t_end, 9):
+            yield FrameSignals(t=(index - start_index) / fps + t0, frame_index=index, **fields)
+            index += 1
+
+
+def blinking(seconds: float, period_s: float = 3.5, blink_s: float = 0.2) -> list[tuple[float, str]]:
+    """Eyes ahead with a normal blink (`blink_s` closed) every `period_s`."""
+    out: list[tuple[float, str]] = []
+    left = seconds
+    while left > 0:
+        open_s = min(period_s - blink_s, left)
+        out.append((open_s, "ahead"))
+        left -= open_s
+        if left > 0:
+            out.append((min(blink_s, left), "closed"))
+            left -= blink_s
+    return out
