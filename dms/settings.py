@@ -20,6 +20,11 @@ class Settings(BaseModel):
 
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:
+    """All problems on one line, `; `-separated (see `validation_error_lines`)."""
+    return "; ".join(validation_error_lines(exc, source))
+
+
+def validation_error_lines(exc: ValidationError, source: str) -> list[str]:
     """One readable line per problem: `source: a.b.c: message (got ...)`."""
     lines = []
     for err in exc.errors():
@@ -30,7 +35,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
         got = err.get("input")
         shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict) else f" (got {got!r})"
         lines.append(f"{source}: {where}: {msg}{shown}")
-    return "; ".join(lines)
+    return lines
 
 
 def load_yaml_settings(model: type[T], path: str | Path) -> T:
