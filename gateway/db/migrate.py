@@ -8,6 +8,7 @@ first). Upgrading to `heads` applies both. To write a new revision:
 """
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -18,6 +19,20 @@ from sqlalchemy import Engine
 from gateway.db.session import check_connection, make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+# Modules that declare tables on Base; the optional ones are skipped when not installed.
+MODEL_MODULES = ["gateway.db.models"]
+OPTIONAL_MODEL_MODULES = ["dealer_portal.models"]
+
+
+def import_model_modules() -> None:
+    """Import every module that adds tables to `Base.metadata` (for autogenerate and schema checks)."""
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    for name in OPTIONAL_MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -42,6 +57,18 @@ def upgrade(url: str | Engine, revision: str = "heads") -> None:
     finally:
         if not isinstance(url, Engine):
             engine.dispose()
+
+
+def is_up_to_date(url: str | Engine) -> bool:
+    """True when every head of every branch is applied (a head another head depends on is not stored
+    in alembic_version, so compare against everything the stored heads include)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    current = tuple(current_heads(url))
+    applied = {r.revision for r in script.revision_map.iterate_revisions(current, "base", inclusive=True,
+                                                                          implicit_base=True)} if current else set()
+    return set(script.get_heads()) <= applied
 
 
 def current_heads(url: str | Engine) -> set[str]:

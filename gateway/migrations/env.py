@@ -6,26 +6,14 @@ keeps its revisions on their own branch in this versions folder). Autogenerate c
 """
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 from sqlalchemy import text
 
 from gateway.db.base import Base
+from gateway.db.migrate import import_model_modules
 from gateway.db.session import make_engine
 
-# Modules that declare tables on Base; the optional ones are skipped when not installed yet.
-MODEL_MODULES = ["gateway.db.models"]
-OPTIONAL_MODEL_MODULES = ["dealer_portal.models", "dealer_portal.db.models"]
-
-for _name in MODEL_MODULES:
-    importlib.import_module(_name)
-for _name in OPTIONAL_MODEL_MODULES:
-    try:
-        importlib.import_module(_name)
-    except ImportError:
-        pass
-
+import_model_modules()
 config = context.config
 target_metadata = Base.metadata
 MIGRATION_LOCK_ID = 604_2026  # PostgreSQL advisory lock: gateway and portal may start at the same time

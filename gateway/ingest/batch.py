@@ -1,0 +1,214 @@
+"""One transaction per batch of received messages.
+
+`Ingestor.apply(batch)` decodes every (topic, payload) with the wire contract, dead-letters what is
+invalid, drops msg_ids already applied (the `processed_messages` primary key decides, also between
+two gateway processes), and applies the rest to history tables, projections and triggers, all in one
+commit. The caller acknowledges the batch to the broker only after `apply` returned.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dms.contract import ContractError, DriverEvent, DriverState, Envelope, Presence, VehicleStatus, decode
+from dms.contract.messages import utc_now
+from gateway.changes import record_changes
+from gateway.db.models import (DeadLetter, OdometerReading, ProcessedMessage, StatusSample, Vehicle,
+                               VehicleLiveStatus)
+from gateway.db.session import session_scope
+from gateway.db.upsert import insert_ignore
+from gateway.ingest.dead_letters import dead_letter_row
+from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
+from gateway.ingest.live import StatusProjector, apply_driver_state, apply_presence
+from gateway.maintenance import Proposals, rules_for
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+Received = tuple[str, bytes]  # (topic, payload) as the broker delivered them
+
+
+@dataclass
+class BatchResult:
+    applied: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    appointments: int = 0
+
+    def __iadd__(self, other: "BatchResult") -> "BatchResult":
+        for name in ("applied", "duplicates", "dead_lettered", "appointments"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database that is down or busy (retry later) as opposed to a batch it refuses (isolate it)."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+class Ingestor:
+    """Applies batches of received messages. Stateless between batches; safe to run in several processes."""
+
+    def __init__(self, sessions: sessionmaker[Session], settings: GatewaySettings | None = None,
+                 clock: Clock = utc_now):
+        self.sessions = sessions
+        self.settings = settings or GatewaySettings()
+        self.clock = clock
+
+    def apply(self, batch: Sequence[Received]) -> BatchResult:
+        """Apply a batch in one transaction. Transient database errors propagate (retry the batch);
+        a batch the database refuses for another reason is applied message by message so that only the
+        offending message is dead-lettered (reason `apply_failed`)."""
+        try:
+            return self._apply_in_transaction(batch)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch of %d refused (%s); applying one by one", len(batch), exc)
+        total = BatchResult()
+        for item in batch:
+            try:
+                total += self._apply_in_transaction([item])
+            except Exception as exc:  # noqa: BLE001 - anything the database refuses goes to dead letters
+                if is_transient(exc):
+                    raise
+                total += self._dead_letter_failed(item, exc)
+        return total
+
+    def _apply_in_transaction(self, batch: Sequence[Received]) -> BatchResult:
+        now = self.clock()
+        with session_scope(self.sessions) as db:
+            return self._apply(db, batch, now)
+
+    def _dead_letter_failed(self, item: Received, exc: Exception) -> BatchResult:
+        now = self.clock()
+        detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        with session_scope(self.sessions) as db:
+            db.execute(insert(DeadLetter), [dead_letter_row(item[0], item[1], "apply_failed", detail, now=now,
+                                                            max_bytes=self.settings.dead_letter_max_bytes)])
+            record_changes(db, [("dead_letter", None, None)], now=now)
+        return BatchResult(dead_lettered=1)
+
+    # -- the transaction --------------------------------------------------------------------------
+
+    def _apply(self, db: Session, batch: Sequence[Received], now: datetime) -> BatchResult:
+        result = BatchResult()
+        dead: list[dict] = []
+        valid: list[tuple[Received, Envelope]] = []
+        for topic, payload in batch:
+            try:
+                valid.append(((topic, payload), decode(topic, payload)))
+            except ContractError as exc:
+                dead.append(self._dead(topic, payload, exc.reason, exc.detail, now))
+
+        vehicles = self._vehicles(db, {m.vehicle_id for _, m in valid}, now)
+        known: dict[str, Envelope] = {}
+        for (topic, payload), msg in valid:
+            if msg.vehicle_id not in vehicles:
+                dead.append(self._dead(topic, payload, "unknown_vehicle",
+                                       f"vehicle {msg.vehicle_id!r} is not registered", now))
+            elif msg.msg_id in known:
+                result.duplicates += 1
+            else:
+                known[msg.msg_id] = msg
+        fresh_ids = set(insert_ignore(db, ProcessedMessage.__table__, [
+            {"msg_id": m.msg_id, "vehicle_id": m.vehicle_id, "kind": m.kind, "ts": m.ts, "received_at": now}
+            for m in known.values()], returning=ProcessedMessage.msg_id))
+        fresh = sorted((m for m in known.values() if m.msg_id in fresh_ids), key=lambda m: m.ts)
+        result.duplicates += len(known) - len(fresh)
+        result.applied = len(fresh)
+
+        changes: list[tuple[str, str | None, str | None]] = []
+        proposals = Proposals.start(now)
+        if fresh:
+            changes += self._apply_fresh(db, fresh, vehicles, proposals, now)
+        created = proposals.commit(db)
+        result.appointments = len(created)
+        changes += [("appointment", a.vehicle_id, str(a.id)) for a in created]
+        if dead:
+            db.execute(insert(DeadLetter), dead)
+            changes.append(("dead_letter", None, None))
+        result.dead_lettered = len(dead)
+        record_changes(db, changes, now=now)
+        return result
+
+    def _dead(self, topic: str, payload: bytes, reason: str, detail: str, now: datetime) -> dict:
+        return dead_letter_row(topic, payload, reason, detail, now=now,
+                               max_bytes=self.settings.dead_letter_max_bytes)
+
+    def _vehicles(self, db: Session, ids: set[str], now: datetime) -> dict[str, Vehicle]:
+        if not ids:
+            return {}
+        if self.settings.auto_register_unknown:
+            insert_ignore(db, Vehicle.__table__, [
+                {"vehicle_id": v, "status": "active", "archived": False, "created_at": now, "updated_at": now}
+                for v in sorted(ids)])
+        return {v.vehicle_id: v for v in db.scalars(select(Vehicle).where(Vehicle.vehicle_id.in_(sorted(ids))))}
+
+    def _apply_fresh(self, db: Session, fresh: list[Envelope], vehicles: dict[str, Vehicle],
+                     proposals: Proposals, now: datetime) -> list[tuple[str, str | None, str | None]]:
+        by_kind: dict[type, list] = defaultdict(list)
+        for msg in fresh:
+            by_kind[type(msg)].append(msg)
+        statuses: list[VehicleStatus] = by_kind[VehicleStatus]
+        events: list[DriverEvent] = by_kind[DriverEvent]
+        changes: list[tuple[str, str | None, str | None]] = []
+
+        if statuses:
+            self._store_status_history(db, statuses, now)
+        live = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
+        rules = rules_for(db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})],
+                          ("km", "engine_hours"))
+        projector = StatusProjector(self.settings, proposals)
+        for msg in fresh:  # timestamp order
+            row = live[msg.vehicle_id]
+            row.last_seen = now
+            if isinstance(msg, VehicleStatus):
+                moved = projector.apply(row, vehicles[msg.vehicle_id], rules.get(msg.vehicle_id, []), msg)
+            elif isinstance(msg, Presence):
+                moved = apply_presence(row, msg)
+            elif isinstance(msg, DriverState):
+                moved = apply_driver_state(row, msg)
+            else:
+                moved = False
+            if moved:
+                row.updated_at = now
+                changes.append((msg.kind if msg.kind != "state" else "driver_state", msg.vehicle_id, None))
+
+        event_ids = store_events(db, events, now=now)
+        changes += [("event", m.vehicle_id, str(i)) for m, i in zip(events, event_ids)]
+        alert_ids = update_alerts(db, events) + flag_repeated_fatigue(db, events, self.settings)
+        changes += [("alert", None, str(i)) for i in alert_ids]
+        return changes
+
+    def _store_status_history(self, db: Session, statuses: list[VehicleStatus], now: datetime) -> None:
+        samples, odometer = [], []
+        for m in statuses:
+            s = m.signals
+            samples.append({"msg_id": m.msg_id, "vehicle_id": m.vehicle_id, "ts": m.ts, "driver_id": m.driver_id,
+                            "speed_kmh": s.speed, "odometer_km": s.traveled_distance, "latitude": s.latitude,
+                            "longitude": s.longitude, "fuel_pct": s.fuel_level,
+                            "battery_v": s.low_voltage_battery_voltage, "engine_hours": s.engine_hours,
+                            "signals": s.model_dump(mode="json", by_alias=True, exclude_none=True)})
+            if s.traveled_distance is not None:
+                odometer.append({"vehicle_id": m.vehicle_id, "ts": m.ts, "odometer_km": s.traveled_distance,
+                                 "source": "telemetry", "msg_id": m.msg_id, "created_at": now})
+        db.execute(insert(StatusSample), samples)
+        if odometer:
+            db.execute(insert(OdometerReading), odometer)
+
+    def _lock_live(self, db: Session, vehicle_ids: list[str], now: datetime) -> dict[str, VehicleLiveStatus]:
+        """The live rows of these vehicles, created when missing and locked (PostgreSQL: FOR UPDATE, in
+        id order, so concurrent gateways never deadlock; SQLite: the transaction already holds the lock)."""
+        insert_ignore(db, VehicleLiveStatus.__table__, [{"vehicle_id": v, "updated_at": now} for v in vehicle_ids])
+        rows = db.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(vehicle_ids))
+                          .order_by(VehicleLiveStatus.vehicle_id).with_for_update()
+                          .execution_options(populate_existing=True))
+        return {r.vehicle_id: r for r in rows}

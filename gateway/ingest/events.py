@@ -1,0 +1,91 @@
+"""Driver events: history rows, one alert per episode for the dispatcher, repeated-fatigue flags."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from dms.contract import DriverEvent
+from gateway.db.models import Alert, DriverEventRecord
+from gateway.db.upsert import insert_ignore
+from gateway.settings import GatewaySettings
+
+FATIGUE_TYPES = ("drowsiness", "microsleep", "sleep")
+
+
+def event_row(msg: DriverEvent, received_at: datetime) -> dict[str, Any]:
+    loc = msg.location
+    return {"msg_id": msg.msg_id, "vehicle_id": msg.vehicle_id, "ts": msg.ts, "type": msg.type,
+            "phase": msg.phase, "level": msg.level, "episode_id": msg.episode_id, "driver_id": msg.driver_id,
+            "speed_kmh": msg.speed_kmh, "latitude": loc.latitude if loc else None,
+            "longitude": loc.longitude if loc else None, "details": dict(msg.details), "received_at": received_at}
+
+
+def store_events(db: Session, events: Sequence[DriverEvent], *, now: datetime) -> list[int]:
+    """Insert the history rows; their ids in the order given."""
+    if not events:
+        return []
+    stmt = insert(DriverEventRecord).returning(DriverEventRecord.id, sort_by_parameter_order=True)
+    return list(db.scalars(stmt, [event_row(m, now) for m in events]))
+
+
+def _episode_key(msg: DriverEvent) -> str:
+    return f"event:{msg.vehicle_id}:{msg.episode_id}"
+
+
+def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[int]:
+    """Open/escalate/end the alert of each episode; the ids of alerts touched."""
+    episodes: dict[str, dict[str, Any]] = {}
+    for msg in events:  # in timestamp order
+        ep = episodes.setdefault(_episode_key(msg), {"msg": msg, "level": 0, "opened": None, "ended": None})
+        if msg.phase == "end":
+            ep["ended"] = msg.ts
+        elif msg.level > 0:
+            ep["level"] = max(ep["level"], msg.level)
+            ep["opened"] = ep["opened"] or msg.ts
+    new_rows = [{"alert_key": key, "kind": "driver_event", "vehicle_id": ep["msg"].vehicle_id,
+                 "driver_id": ep["msg"].driver_id, "type": ep["msg"].type, "level": ep["level"],
+                 "opened_at": ep["opened"], "ended_at": ep["ended"], "detail": None}
+                for key, ep in episodes.items() if ep["level"] > 0]
+    insert_ignore(db, Alert.__table__, new_rows)
+    for key, ep in episodes.items():
+        values: dict[str, Any] = {}
+        if ep["level"] > 0:
+            values["level"] = case((Alert.level < ep["level"], ep["level"]), else_=Alert.level)
+        if ep["ended"] is not None:
+            values["ended_at"] = ep["ended"]
+        if values:
+            db.execute(update(Alert).where(Alert.alert_key == key).values(**values))
+    if not episodes:
+        return []
+    return list(db.scalars(select(Alert.id).where(Alert.alert_key.in_(list(episodes)))))
+
+
+def flag_repeated_fatigue(db: Session, events: Sequence[DriverEvent], settings: GatewaySettings) -> list[int]:
+    """Flag a driver with `fatigue_repeat_count` fatigue episodes within the window, once per window."""
+    window = timedelta(days=settings.fatigue_repeat_window_days)
+    flagged = []
+    for msg in events:
+        if msg.phase != "start" or msg.type not in FATIGUE_TYPES or not msg.driver_id:
+            continue
+        count = db.scalar(select(func.count()).select_from(DriverEventRecord).where(
+            DriverEventRecord.driver_id == msg.driver_id, DriverEventRecord.phase == "start",
+            DriverEventRecord.type.in_(FATIGUE_TYPES), DriverEventRecord.ts > msg.ts - window,
+            DriverEventRecord.ts <= msg.ts))
+        if count < settings.fatigue_repeat_count:
+            continue
+        recent = db.scalar(select(Alert.id).where(
+            Alert.kind == "repeated_fatigue", Alert.driver_id == msg.driver_id,
+            Alert.opened_at > msg.ts - window).limit(1))
+        if recent is not None:
+            continue
+        detail = f"{count} fatigue episodes within {settings.fatigue_repeat_window_days:g} days"
+        ids = insert_ignore(db, Alert.__table__, [{
+            "alert_key": f"fatigue:{msg.driver_id}:{msg.ts.isoformat()}", "kind": "repeated_fatigue",
+            "vehicle_id": msg.vehicle_id, "driver_id": msg.driver_id, "type": "repeated_fatigue", "level": 1,
+            "detail": detail, "opened_at": msg.ts, "ended_at": None}], returning=Alert.id)
+        flagged.extend(ids)
+    return flagged

@@ -1,0 +1,90 @@
+"""The live projection of one vehicle, and the triggers that read its status stream.
+
+Messages are applied in timestamp order; a message older than what the projection already shows is
+kept in the history tables but does not move the live view (nor fire triggers) backwards.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from dms.contract import DriverState, Presence, VehicleStatus
+from gateway.db.models import MaintenanceRule, Vehicle, VehicleLiveStatus
+from gateway.maintenance import Proposals, crossed_occurrence
+from gateway.settings import GatewaySettings
+
+
+def _newer(ts: datetime, current: datetime | None) -> bool:
+    return current is None or ts >= current
+
+
+def apply_presence(live: VehicleLiveStatus, msg: Presence) -> bool:
+    if not _newer(msg.ts, live.presence_ts):
+        return False
+    live.presence, live.presence_ts = msg.state, msg.ts
+    return True
+
+
+def apply_driver_state(live: VehicleLiveStatus, msg: DriverState) -> bool:
+    if not _newer(msg.ts, live.driver_state_ts):
+        return False
+    live.driver_state_ts = msg.ts
+    live.driver_state = msg.model_dump(mode="json", include={
+        "monitoring", "is_eyes_on_road", "fatigue_level", "distraction_level", "attentive_probability",
+        "perclos", "eye_openness", "gaze_zone", "active_events"})
+    return True
+
+
+class StatusProjector:
+    """Moves a vehicle's live status forward and collects the proposals its readings trigger."""
+
+    def __init__(self, settings: GatewaySettings, proposals: Proposals):
+        self.settings = settings
+        self.proposals = proposals
+        self.severe = frozenset(settings.severe_dtcs)
+
+    def apply(self, live: VehicleLiveStatus, vehicle: Vehicle, rules: list[MaintenanceRule],
+              msg: VehicleStatus) -> bool:
+        if not _newer(msg.ts, live.status_ts):
+            return False
+        s = msg.signals
+        self._rules(vehicle, rules, "km", live.odometer_km, s.traveled_distance)
+        self._rules(vehicle, rules, "engine_hours", live.engine_hours, s.engine_hours)
+        if s.dtc_list is not None:
+            self._dtcs(vehicle, live.dtcs or [], s.dtc_list, msg.ts)
+            live.dtcs = list(s.dtc_list)
+        if s.low_voltage_battery_voltage is not None:
+            live.low_voltage_since = self._battery(vehicle, live.low_voltage_since, s.low_voltage_battery_voltage,
+                                                   msg.ts)
+        live.status_ts = msg.ts
+        for column, value in (("latitude", s.latitude), ("longitude", s.longitude), ("heading", s.heading),
+                              ("speed_kmh", s.speed), ("odometer_km", s.traveled_distance),
+                              ("fuel_pct", s.fuel_level), ("battery_soc_pct", s.traction_battery_soc),
+                              ("battery_v", s.low_voltage_battery_voltage), ("engine_hours", s.engine_hours),
+                              ("driver_id", msg.driver_id)):
+            if value is not None:  # a source reports what it has; keep the last known value of the rest
+                setattr(live, column, value)
+        return True
+
+    def _rules(self, vehicle: Vehicle, rules: list[MaintenanceRule], kind: str, old: float | None,
+               new: float | None) -> None:
+        for rule in rules:
+            if rule.type == kind:
+                k = crossed_occurrence(rule, old, new)
+                if k is not None:
+                    self.proposals.add_rule(vehicle, rule, k, value=new)
+
+    def _dtcs(self, vehicle: Vehicle, before: list[str], now: list[str], ts: datetime) -> None:
+        for code in sorted(set(now) - set(before)):
+            if code in self.severe:
+                self.proposals.add(vehicle, "dtc", f"dtc:{vehicle.vehicle_id}:{code}:{ts.isoformat()}",
+                                   f"diagnostic trouble code {code} (severe: service at once)")
+
+    def _battery(self, vehicle: Vehicle, since: datetime | None, volts: float, ts: datetime) -> datetime | None:
+        if volts >= self.settings.low_voltage_v:
+            return None
+        since = since or ts
+        if ts - since >= timedelta(seconds=self.settings.low_voltage_sustain_s):
+            self.proposals.add(vehicle, "battery", f"battery:{vehicle.vehicle_id}:{since.isoformat()}",
+                               f"low-voltage battery below {self.settings.low_voltage_v:g} V since "
+                               f"{since.isoformat()} (now {volts:.2f} V)")
+        return since

@@ -1,0 +1,54 @@
+"""Settings of the gateway: ingest, projections, triggers and the REST API."""
+from __future__ import annotations
+
+from pydantic import Field
+
+from dms.settings import Settings
+
+
+class GatewaySettings(Settings):
+    # --- MQTT ingest -------------------------------------------------------------------------
+    group: str = Field("dms-gateway", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Shared-subscription group ($share/<group>/...): gateway processes in one group split the load."""
+    client_id: str | None = Field(None, max_length=64)
+    """MQTT client id. A fixed id keeps the broker session (queued and unacknowledged messages) across
+    restarts; None derives one from the group and host name."""
+    batch_max: int = Field(500, ge=1, le=10_000)
+    """Commit at most this many messages per transaction (acknowledged after the commit)."""
+    batch_wait_ms: float = Field(5.0, ge=0, le=1000)
+    """After the first message of a batch, wait at most this long for more before committing."""
+    receive_maximum: int = Field(1000, ge=1, le=65535)
+    """MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may have in flight to us."""
+    session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
+    """How long the broker keeps our session (and queues messages) while the gateway is down."""
+    retry_after_s: float = Field(2.0, gt=0, le=300)
+    """Pause before retrying a batch when the database is unreachable (nothing is acknowledged meanwhile)."""
+    auto_register_unknown: bool = False
+    """Register vehicles on their first valid message instead of dead-lettering them as unknown."""
+    dead_letter_max_bytes: int = Field(4096, ge=0, le=1_048_576)
+    """Keep at most this many bytes of a rejected payload."""
+
+    # --- Projections and triggers -------------------------------------------------------------
+    offline_after_s: float = Field(120.0, gt=0)
+    """A vehicle counts as offline when nothing was heard from it for this long, whatever its presence."""
+    low_voltage_v: float = Field(11.8, gt=0, le=60)
+    """Low-voltage battery threshold, volts."""
+    low_voltage_sustain_s: float = Field(300.0, ge=0)
+    """The voltage must stay below the threshold this long (message time) before a proposal is made."""
+    severe_dtcs: tuple[str, ...] = ("P0300", "P0301", "P0302", "P0303", "P0304", "P0305", "P0306", "P0307",
+                                    "P0308")
+    """Diagnostic trouble codes that propose a service at once (default: engine misfire)."""
+    fatigue_repeat_count: int = Field(3, ge=1)
+    """This many fatigue episodes (drowsiness, microsleep, sleep) of one driver ..."""
+    fatigue_repeat_window_days: float = Field(7.0, gt=0)
+    """... within this many days flag the driver for the fleet."""
+    calendar_check_s: float = Field(60.0, gt=0)
+    """How often the gateway evaluates calendar (months) maintenance rules."""
+
+    # --- REST API ------------------------------------------------------------------------------
+    jwt_secret: str | None = Field(None, min_length=16, repr=False)
+    """Secret that signs API tokens; None: env DMS_JWT_SECRET, else a random one stored in the database."""
+    token_ttl_minutes: int = Field(12 * 60, ge=1)
+    """Lifetime of an API bearer token."""
+    sse_poll_s: float = Field(0.5, gt=0, le=60)
+    """How often the event stream looks for new changes."""

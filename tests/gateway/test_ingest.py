@@ -1,0 +1,104 @@
+"""Ingest of batches into SQLite and PostgreSQL: idempotency, dead letters, live status, triggers."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from gateway.db.models import (Alert, DeadLetter, DriverEventRecord, OdometerReading, ProcessedMessage,
+                               ServiceAppointment, StatusSample, VehicleLiveStatus)
+from gateway.ingest import Ingestor
+from gateway.settings import GatewaySettings
+from tests.gateway.conftest import T0
+from tests.gateway.factories import event, later, presence, register, status
+
+
+def _count(sessions, model, *where) -> int:
+    with sessions() as db:
+        return db.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_duplicates_and_malformed_payloads(sessions, clock):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions, clock=clock)
+    good = [status("V1", later(T0, i), odometer=100 + i, speed=50) for i in range(5)]
+    bad = [("dms/v1/V1/status", b"{not json"), ("dms/v1/V1/status", b'{"schema_version": 9}'),
+           ("dms/v1/V1/weird", b"{}"), ("dms/v1/V1/status", b"x" * 70_000),
+           event("V9", T0), ("dms/v1/V1/event", b'{"schema_version": 1, "vehicle_id": "V1"}')]
+    r1 = ing.apply(good[:3] + bad[:3] + [good[0]])
+    r2 = ing.apply(good + bad[3:])
+    assert (r1.applied, r1.duplicates, r1.dead_lettered) == (3, 1, 3)
+    assert (r2.applied, r2.duplicates, r2.dead_lettered) == (2, 3, 3)
+    assert _count(sessions, StatusSample) == 5 and _count(sessions, ProcessedMessage) == 5
+    assert _count(sessions, OdometerReading) == 5
+    with sessions() as db:
+        reasons = sorted(db.scalars(select(DeadLetter.reason)))
+        big = db.scalar(select(DeadLetter).where(DeadLetter.reason == "too_large"))
+        live = db.get(VehicleLiveStatus, "V1")
+    assert reasons == sorted(["not_json", "unknown_schema_version", "unknown_kind", "too_large",
+                              "unknown_vehicle", "invalid"])
+    assert len(big.payload) == 4096 and big.payload_size == 70_000
+    assert live.odometer_km == 104 and live.status_ts == later(T0, 4) and live.last_seen == clock.now
+
+
+def test_old_messages_do_not_move_live_status_back(sessions, clock):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions, clock=clock)
+    ing.apply([status("V1", later(T0, 10), odometer=200, lat=48.0, lon=11.0), presence("V1", later(T0, 10))])
+    ing.apply([status("V1", later(T0, 5), odometer=150, speed=20), presence("V1", later(T0, 5), "offline")])
+    with sessions() as db:
+        live = db.get(VehicleLiveStatus, "V1")
+    assert (live.odometer_km, live.presence, live.speed_kmh) == (200, "online", None)
+    assert _count(sessions, StatusSample) == 2
+
+
+def test_odometer_rule_proposes_exactly_once(sessions, clock):
+    rules = [dict(name="Oil", model="Van", type="km", start=15000, period=15000, lead=500),
+             dict(name="Hours", model="Van", type="engine_hours", start=0, period=250, lead=0)]
+    register(sessions, "V1", now=T0, rules=rules)
+    ing = Ingestor(sessions, clock=clock)
+    ing.apply([status("V1", later(T0, 0), odometer=14000, hours=240)])
+    stream = [status("V1", later(T0, i), odometer=14000 + 100 * i, hours=240 + i) for i in range(1, 20)]
+    for chunk in (stream[:4], stream[4:8], stream[4:12], stream[12:]):  # overlapping redelivery
+        ing.apply(chunk)
+    with sessions() as db:
+        appts = db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id)).all()
+    assert [(a.source, a.due_odometer_km, a.due_engine_hours, a.dealer_code, a.status) for a in appts] == [
+        ("maintenance_rule", 15000.0, None, "D1", "proposed"), ("maintenance_rule", None, 250.0, "D1", "proposed")]
+
+
+def test_severe_dtc_and_sustained_low_battery(sessions, clock):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions, GatewaySettings(low_voltage_sustain_s=60), clock=clock)
+    ing.apply([status("V1", later(T0, 0), dtcs=["P0420"], volts=12.4),
+               status("V1", later(T0, 10), dtcs=["P0420", "P0302"], volts=11.5),
+               status("V1", later(T0, 40), dtcs=["P0302"], volts=11.4)])
+    ing.apply([status("V1", later(T0, 80), dtcs=["P0302"], volts=11.3),
+               status("V1", later(T0, 90), volts=11.2)])
+    with sessions() as db:
+        appts = db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id)).all()
+    assert [a.source for a in appts] == ["dtc", "battery"]
+    assert "P0302" in appts[0].reason
+
+
+def test_driver_event_alerts_and_repeated_fatigue(sessions, clock):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions, clock=clock)
+    day = 24 * 3600
+    ing.apply([event("V1", later(T0, 0), "drowsiness", 1, "start", "a", driver="D7"),
+               event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a", driver="D7"),
+               event("V1", later(T0, 9), "drowsiness", 0, "end", "a", driver="D7"),
+               event("V1", later(T0, day), "microsleep", 1, "start", "b", driver="D7")])
+    assert _count(sessions, Alert, Alert.kind == "repeated_fatigue") == 0
+    ing.apply([event("V1", later(T0, 2 * day), "sleep", 3, "start", "c", driver="D7"),
+               event("V1", later(T0, 3 * day), "drowsiness", 1, "start", "d", driver="D7")])
+    assert _count(sessions, DriverEventRecord) == 6
+    with sessions() as db:
+        a = db.scalar(select(Alert).where(Alert.alert_key == "event:V1:a"))
+        flags = db.scalars(select(Alert).where(Alert.kind == "repeated_fatigue")).all()
+    assert (a.level, a.ended_at) == (2, later(T0, 9))
+    assert len(flags) == 1 and flags[0].driver_id == "D7" and flags[0].opened_at == later(T0, 2 * day)
+
+
+def test_auto_register_flag(sessions, clock):
+    ing = Ingestor(sessions, GatewaySettings(auto_register_unknown=True), clock=clock)
+    assert ing.apply([status("NEW-1", T0, odometer=5)]).applied == 1
+    assert Ingestor(sessions, clock=clock).apply([status("NEW-2", T0)]).dead_lettered == 1
