@@ -18,7 +18,12 @@ from edge.vehicle.replay import SAMPLE_TRIP, ReplaySource
 SPEC_HELP = "replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT (comma-separated to merge)"
 
 __all__ = ["ConstantSource", "MergedSource", "ReplaySource", "VehicleSource", "SAMPLE_TRIP", "SPEC_HELP",
-           "open_vehicle_source"]
+           "open_vehicle_source", "sample_trip_path"]
+
+
+def sample_trip_path():
+    """The shipped 8-minute trip (CSV), for `--vehicle-source replay:PATH`."""
+    return SAMPLE_TRIP
 
 
 def _port_and_baud(rest: str, kind: str) -> tuple[str, int | None]:

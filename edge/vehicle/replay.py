@@ -4,7 +4,8 @@ Columns (header required; any subset after `t_s`; '#' lines are comments):
 t_s, speed_kmh, odometer_km, latitude, longitude, heading_deg, fuel_pct, battery_v, engine_hours,
 engine_rpm, coolant_c, dtcs (space-separated codes such as "P0301 P0420").
 Continuous values are interpolated between rows; DTCs hold from their row on. Past the last row the
-last values hold. A bad file raises UserError naming the line.
+trip starts again (`loop=True`, the default: a long demo keeps driving) with the odometer and engine
+hours carried on, or the last values hold (`loop=False`). A bad file raises UserError naming the line.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ COLUMNS = {
     "coolant_c": "coolant_temperature",
 }
 DTC_COLUMN = "dtcs"
+CUMULATIVE = ("traveled_distance", "engine_hours")
 
 
 def _number(text: str, column: str, where: str) -> float | None:
@@ -48,8 +50,9 @@ def _number(text: str, column: str, where: str) -> float | None:
 class ReplaySource(VehicleSource):
     """Vehicle signals of a recorded trip, `t` seconds after its first row."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, loop: bool = True):
         self.path = Path(path)
+        self.loop = loop
         self.name = f"replay of {self.path.name}"
         self.times: list[float] = []
         self.rows: list[dict] = []
@@ -97,7 +100,20 @@ class ReplaySource(VehicleSource):
         return self.times[-1] - self.times[0]
 
     def read(self, t: float) -> VehicleSignals:
-        t = self.times[0] + max(0.0, t)
+        lap = 0
+        t = max(0.0, t)
+        if self.loop and self.duration_s > 0 and t > self.duration_s:
+            lap, t = divmod(t, self.duration_s)
+        values = self._at(self.times[0] + t)
+        for key in CUMULATIVE:
+            if lap and values.get(key) is not None and self.rows[0].get(key) is not None:
+                values[key] += lap * (self.rows[-1][key] - self.rows[0][key])
+        speed = values.get("speed")
+        if speed is not None:
+            values["is_moving"] = speed > 0.5
+        return signals_from(values)
+
+    def _at(self, t: float) -> dict:
         i = bisect.bisect_right(self.times, t) - 1
         if i < 0:
             i = 0
@@ -111,10 +127,7 @@ class ReplaySource(VehicleSource):
                       for k, v in row.items()}
             if "heading" in values and row.get("heading") is not None and nxt.get("heading") is not None:
                 values["heading"] = _angle_lerp(row["heading"], nxt["heading"], w)
-        speed = values.get("speed")
-        if speed is not None:
-            values["is_moving"] = speed > 0.5
-        return signals_from(values)
+        return values
 
 
 def _angle_lerp(a: float, b: float, w: float) -> float:

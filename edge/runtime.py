@@ -1,0 +1,328 @@
+"""The in-vehicle runtime, one direction: frames -> vision -> policy -> audio -> events file + uplink.
+
+`EdgeRuntime` is a plain object. Feed it camera frames (`process_frame`) or ready-made per-frame
+signals (`process_signals`, for synthetic drives and replays), each with its source timestamp `t`;
+it never reads a clock for a decision. Message times are `start_utc + t`, with `start_utc` injected.
+
+Per frame: the vehicle source is read for `t`, the policy decides, each event goes to the in-cab audio,
+to one JSON line of the events file and to the outbox (the same `msg_id` in both), then driver-state
+samples go out at `telemetry.state_hz` and vehicle status at `telemetry.status_hz` plus on a
+significant change.
+
+`run(frames)` drives a whole source (optionally paced in real time, stoppable from another thread)
+and then `finish()`es: audio closed, outbox drained or the drain timeout passed (what is left is sent
+by the next run with the same outbox).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from dms import __version__
+from dms.contract import DriverState, GeoPoint, VehicleSignals, VehicleStatus, utc_now
+from dms.errors import UserError
+from edge.signals import FrameSignals
+from edge.uplink.mqtt import MqttUplink
+from edge.uplink.outbox import Outbox
+from edge.vehicle import VehicleSource, open_vehicle_source
+from edge.vehicle.sampler import Every, StatusSampler
+from firmware_config.device import DeviceConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunReport:
+    frames: int = 0
+    events: int = 0
+    states: int = 0
+    statuses: int = 0
+    samples_dropped: int = 0
+    """Old samples the outbox dropped to stay within its bound."""
+    drained: bool | None = None
+    """True: outbox empty at the end; False: messages left for the next run; None: no uplink."""
+    pending: int = 0
+    last_t: float | None = None
+
+    def summary(self) -> str:
+        line = f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} status samples"
+        if self.drained is None:
+            return line
+        return line + ("; outbox drained" if self.drained else
+                       f"; {self.pending} messages left in the outbox for the next run")
+
+
+def _clamp(value: float | None, low: float, high: float) -> float | None:
+    return None if value is None else min(max(float(value), low), high)
+
+
+def build_uplink(config: DeviceConfig) -> MqttUplink | None:
+    """The uplink of `config` (outbox opened, client started), or None without an MQTT section."""
+    if config.mqtt is None:
+        return None
+    outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages)
+    if outbox.moved_aside is not None:
+        log.warning("the outbox was corrupt and was moved aside to %s", outbox.moved_aside)
+    return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
+
+
+def looped(open_frames: Callable[[], Any], times: int | None = None) -> Iterator[Any]:
+    """A file source played again and again (the demo), time and index carrying on across restarts."""
+    offset_t, offset_i, played = 0.0, 0, 0
+    while times is None or played < times:
+        first = last = None
+        period = 1 / 30
+        with open_frames() as source:
+            for frame in source:
+                if last is not None:
+                    period = max(frame.t - last.t, 1e-3)
+                first = first or frame
+                last = frame
+                yield replace(frame, t=frame.t + offset_t, index=frame.index + offset_i)
+        if last is None:
+            return
+        offset_t += last.t - first.t + period
+        offset_i += last.index - first.index + 1
+        played += 1
+
+
+class EdgeRuntime:
+    """One run of the edge device. Parts not given are built from `config`."""
+
+    def __init__(self, config: DeviceConfig | None = None, *, monitor: Any = None, vision: Any = None,
+                 audio: Any = None, vehicle: VehicleSource | None = None, uplink: MqttUplink | None = None,
+                 events_out: IO[str] | Path | None = None, start_utc: datetime | None = None):
+        self.config = config or DeviceConfig()
+        c = self.config
+        self.start_utc = start_utc or utc_now()
+        self.report = RunReport()
+        self._closers: list[Callable[[], None]] = []
+        try:
+            self.monitor = monitor if monitor is not None else self._build_monitor()
+            self.vision = vision  # built on the first camera frame: signal-fed runs need no models
+            self.vehicle = vehicle if vehicle is not None else open_vehicle_source(c.vehicle_source,
+                                                                                   speed_kmh=c.speed_kmh)
+            if vehicle is None:
+                self._closers.append(self.vehicle.close)
+            self.audio = audio if audio is not None else self._build_audio()
+            self.uplink = uplink if uplink is not None else build_uplink(c)
+            if uplink is None and self.uplink is not None:
+                self._closers.append(self._close_uplink)
+            self._events_file = self._open_events(events_out if events_out is not None else c.events_out)
+        except BaseException:
+            self._close_parts()
+            raise
+        self._state_tick = Every(c.telemetry.state_hz)
+        self._status_sampler = StatusSampler(c.telemetry)
+        self._last_signals: FrameSignals | None = None
+        self._frames_since_state = 0
+        self._last_state_t: float | None = None
+        self._t0: float | None = None   # first frame time: live cameras stamp with a monotonic clock
+        self._finished = False
+
+    # ------------------------------------------------------------------ building parts
+
+    def _build_monitor(self):
+        try:
+            from edge.policy import DriverMonitor
+        except ImportError as exc:
+            raise UserError(f"the driver-state policy is not available in this install ({exc})") from None
+        policy = self.config.policy
+        return DriverMonitor(policy if not isinstance(policy, dict) else None)
+
+    def _build_audio(self):
+        if self.config.audio_out is None:
+            return None
+        try:
+            from edge.audio import AlertAudio, WavTimelineSink
+        except ImportError as exc:
+            raise UserError(f"--audio-out needs the alert audio module, not available here ({exc})") from None
+        audio = AlertAudio(self.config.audio or None, WavTimelineSink(self.config.audio_out))
+        return audio
+
+    def _open_events(self, target: IO[str] | Path | None) -> IO[str] | None:
+        if target is None or hasattr(target, "write"):
+            return target
+        path = Path(target)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fh = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise UserError(f"cannot write the events file {path}: {exc.strerror or exc}") from None
+        self._closers.append(fh.close)
+        return fh
+
+    def _build_vision(self):
+        try:
+            from edge.vision.pipeline import VisionPipeline
+        except ImportError as exc:
+            raise UserError(f"the vision pipeline is not available in this install ({exc})") from None
+        vision = self.config.vision
+        return VisionPipeline(vision if not isinstance(vision, dict) else None)
+
+    # ------------------------------------------------------------------ per frame
+
+    def since_start(self, t: float) -> float:
+        """Seconds from the first frame of this run to source time `t`."""
+        if self._t0 is None:
+            self._t0 = t
+        return t - self._t0
+
+    def ts(self, t: float) -> datetime:
+        """Wall-clock time of source time `t` (the first frame is `start_utc`)."""
+        return self.start_utc + timedelta(seconds=self.since_start(t))
+
+    def process_frame(self, frame: Any) -> list:
+        """A camera frame (`image`, `t`, `index`) -> its policy events."""
+        if self.vision is None:
+            self.vision = self._build_vision()
+        return self.process_signals(self.vision.process(frame.image, frame.t, frame.index))
+
+    def process_signals(self, signals: FrameSignals) -> list:
+        """One frame's signals -> policy events, each sent to audio, events file and uplink."""
+        t = signals.t
+        if self.uplink is not None:
+            self.uplink.raise_if_failed()
+        vehicle = self.vehicle.read(self.since_start(t))
+        speed = self.config.speed_kmh if self.config.speed_kmh is not None else vehicle.speed
+        events = self.monitor.update(signals, speed)
+        for event in events:
+            self._emit_event(event, speed, vehicle)
+        if self.audio is not None:
+            self.audio.advance(t)
+        self.report.frames += 1
+        self.report.last_t = t
+        self._last_signals = signals
+        self._frames_since_state += 1
+        self._emit_samples(t, vehicle)
+        return events
+
+    def _emit_event(self, event: Any, speed: float | None, vehicle: VehicleSignals) -> None:
+        location = None
+        if vehicle.latitude is not None and vehicle.longitude is not None:
+            location = GeoPoint(latitude=vehicle.latitude, longitude=vehicle.longitude)
+        message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t), driver_id=self.config.driver_id,
+                                   speed_kmh=_clamp(speed, 0, 400), location=location)
+        # Outbox first: once an event is written down anywhere, it is already safe to send.
+        self._submit(message)
+        if self._events_file is not None:
+            line = {**event.as_dict(), "msg_id": message.msg_id, "vehicle_id": message.vehicle_id,
+                    "ts": message.ts.isoformat()}
+            self._events_file.write(json.dumps(line, default=str) + "\n")
+            self._events_file.flush()
+        if self.audio is not None:
+            self.audio.on_event(event)
+        self.report.events += 1
+
+    def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:
+        if self.uplink is None:
+            return
+        if self._state_tick.due(t):
+            self._submit(self._driver_state(t))
+            self.report.states += 1
+        if self._status_sampler.due(t, vehicle):
+            self._submit(VehicleStatus(vehicle_id=self.config.vehicle_id, ts=self.ts(t), signals=vehicle,
+                                       driver_id=self.config.driver_id))
+            self.report.statuses += 1
+
+    def _driver_state(self, t: float) -> DriverState:
+        summary = self.monitor.state_summary()
+        sig = self._last_signals
+        fps = None
+        if self._last_state_t is not None and t > self._last_state_t:
+            fps = _clamp(self._frames_since_state / (t - self._last_state_t), 0, 1000)
+        self._last_state_t, self._frames_since_state = t, 0
+        distraction = summary.get("distraction_level")
+        return DriverState(
+            vehicle_id=self.config.vehicle_id, ts=self.ts(t), monitoring=bool(summary.get("monitoring")),
+            is_eyes_on_road=summary.get("eyes_on_road"),
+            fatigue_level=_clamp(summary.get("fatigue_level"), 0, 100),
+            distraction_level=_clamp(distraction, 0, 100),
+            attentive_probability=None if distraction is None else _clamp(100 - distraction, 0, 100),
+            perclos=_clamp(summary.get("perclos"), 0, 1), eye_openness=_clamp(summary.get("eye_openness"), 0, 2),
+            gaze_zone=sig.gaze_zone if sig is not None else None,
+            head_yaw_deg=_clamp(sig.head_yaw, -180, 180) if sig is not None else None,
+            head_pitch_deg=_clamp(sig.head_pitch, -180, 180) if sig is not None else None,
+            head_roll_deg=_clamp(sig.head_roll, -180, 180) if sig is not None else None,
+            active_events=sorted(summary.get("active") or ()), fps=fps)
+
+    def _submit(self, message) -> None:
+        if self.uplink is None:
+            return
+        result = self.uplink.submit(message)
+        self.report.samples_dropped += result.dropped
+
+    # ------------------------------------------------------------------ whole runs
+
+    def run(self, frames: Iterable[Any], *, stop: threading.Event | None = None, realtime: bool = False,
+            sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+            drain_timeout: float | None = None) -> RunReport:
+        """Process every frame (camera `Frame`s or `FrameSignals`), then `finish`. `stop` ends it early."""
+        try:
+            paced_from: tuple[float, float] | None = None
+            for item in frames:
+                if stop is not None and stop.is_set():
+                    break
+                if realtime:
+                    if paced_from is None:
+                        paced_from = (monotonic(), item.t)
+                    wait = paced_from[0] + (item.t - paced_from[1]) - monotonic()
+                    if wait > 0:
+                        sleep(wait)
+                if isinstance(item, FrameSignals):
+                    self.process_signals(item)
+                else:
+                    self.process_frame(item)
+        except KeyboardInterrupt:
+            raise  # the caller may still `finish()` (bounded drain) before exiting
+        except BaseException:
+            self.close()
+            raise
+        return self.finish(drain_timeout)
+
+    def finish(self, drain_timeout: float | None = None) -> RunReport:
+        """End of source: close the audio, wait for the outbox to drain (bounded), close everything."""
+        if self._finished:
+            return self.report
+        self._finished = True
+        try:
+            if self.audio is not None:
+                self.audio.close()
+            if self.uplink is not None:
+                timeout = self.config.drain_timeout_s if drain_timeout is None else drain_timeout
+                self.report.drained = self.uplink.wait_drained(timeout)
+                self.report.pending = self.uplink.pending()
+                self.uplink.raise_if_failed()
+        finally:
+            self.close()
+        return self.report
+
+    def close(self) -> None:
+        """Release everything without draining (stored messages stay in the outbox)."""
+        self._finished = True
+        self._close_parts()
+
+    def _close_parts(self) -> None:
+        while self._closers:
+            closer = self._closers.pop()
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing the rest matters more
+                log.exception("while closing %s", closer)
+
+    def _close_uplink(self) -> None:
+        self.uplink.close()
+        self.uplink.outbox.close()
+
+    def __enter__(self) -> EdgeRuntime:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

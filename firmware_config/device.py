@@ -1,0 +1,103 @@
+"""The device configuration file (YAML): everything `dms edge run` needs, one section per concern.
+
+    vehicle_id: van-17
+    source: /dev/video0
+    vehicle_source: obd:/dev/ttyUSB0,gpsd:127.0.0.1:2947
+    mqtt:
+      url: mqtts://broker.fleet.example:8883
+      username: van-17
+      password_file: /etc/dms/mqtt-password      # or the DMS_MQTT_PASSWORD environment variable
+      tls: {ca_file: /etc/dms/ca.pem}
+    outbox: {path: /var/lib/dms/outbox.sqlite, max_messages: 20000}
+
+Command-line flags override the file (`merge_overrides`). The policy, vision and audio sections use the
+settings classes of those parts when they are installed; otherwise their content is kept as given.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from dms.contract.messages import VehicleId
+from dms.errors import UserError
+from dms.settings import Settings, describe_validation_error, load_yaml_settings
+from edge.uplink.settings import MqttSettings, OutboxSettings, TelemetrySettings
+
+
+def _settings_class(module: str, name: str) -> Any:
+    """The settings class of an optional part, or a plain mapping when that part is not installed."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return dict[str, Any]
+
+
+def _default_of(kind: Any):
+    return dict if kind == dict[str, Any] else kind
+
+
+PolicySettings = _settings_class("edge.policy.settings", "PolicySettings")
+VisionSettings = _settings_class("edge.vision.pipeline", "VisionSettings")
+AudioSettings = _settings_class("edge.audio", "AudioSettings")
+CaptureSettings = _settings_class("edge.sources.base", "SourceSettings")
+
+
+class DeviceConfig(Settings):
+    """One vehicle's edge device."""
+
+    vehicle_id: VehicleId = "vehicle-1"
+    driver_id: str | None = Field(None, max_length=64, description="Driver identifier, when known.")
+    source: str | None = None
+    """Camera or clip: a file path, /dev/videoN, or gst:PIPELINE."""
+    capture: CaptureSettings = Field(default_factory=_default_of(CaptureSettings),
+                                     description="How frames are read (frame rate, camera resolution).")
+    realtime: bool = False
+    """Pace a file source at its frame rate (as a camera would deliver it)."""
+    loop: bool = False
+    """Play a file source again and again until stopped (the demo)."""
+    speed_kmh: float | None = Field(None, ge=0, le=400, description=(
+        "Fixed vehicle speed for the policy; default: the vehicle source's speed (60 km/h without one)."))
+    vehicle_source: str | None = None
+    """replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT; ',' merges several."""
+    events_out: Path | None = None
+    """Write every driver event as one JSON line here (same msg_id as its MQTT message)."""
+    audio_out: Path | None = None
+    """Render the in-cab alerts to this WAV file on the source timeline."""
+    drain_timeout_s: float = Field(10.0, ge=0, description=(
+        "After a file source ends, wait this long for the outbox to drain; the rest goes next run."))
+    mqtt: MqttSettings | None = Field(None, description="Broker connection; none: no uplink.")
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="The durable outbox.")
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="Sampling rates.")
+    policy: PolicySettings = Field(default_factory=_default_of(PolicySettings),
+                                   description="Driver-state policy thresholds (edge.policy).")
+    vision: VisionSettings = Field(default_factory=_default_of(VisionSettings),
+                                   description="Frame pipeline (edge.vision).")
+    audio: AudioSettings = Field(default_factory=_default_of(AudioSettings),
+                                 description="In-cab alert sounds (edge.audio).")
+
+
+def load_device_config(path: str | Path | None) -> DeviceConfig:
+    return DeviceConfig() if path is None else load_yaml_settings(DeviceConfig, path)
+
+
+def merge_overrides(config: DeviceConfig, overrides: dict[str, Any], source: str = "command line") -> DeviceConfig:
+    """A new config with `overrides` (nested dicts merge into sections; None values are ignored)."""
+    data = config.model_dump(exclude_unset=True)
+    _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})
+    try:
+        return DeviceConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc, source)) from None
+
+
+def _deep_merge(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        elif isinstance(value, dict):
+            into[key] = {k: v for k, v in value.items() if v is not None}
+        else:
+            into[key] = value
