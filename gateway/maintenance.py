@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from gateway.changes import record_changes
 from gateway.db.models import MaintenanceRule, ServiceAppointment, Vehicle
 from gateway.db.upsert import insert_ignore
 
@@ -130,4 +131,6 @@ def propose_calendar_due(db: Session, *, now: datetime) -> list[ServiceAppointme
             hit = calendar_occurrence(rule, anchor, vehicle.created_at.date(), today)
             if hit is not None:
                 proposals.add_rule(vehicle, rule, hit[0], due_date=hit[1])
-    return proposals.commit(db)
+    created = proposals.commit(db)
+    record_changes(db, [("appointment", a.vehicle_id, str(a.id)) for a in created], now=now)
+    return created

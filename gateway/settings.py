@@ -1,9 +1,10 @@
 """Settings of the gateway: ingest, projections, triggers and the REST API."""
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
-from dms.settings import Settings
+from dms.errors import UserError
+from dms.settings import Settings, describe_validation_error
 
 
 class GatewaySettings(Settings):
@@ -52,3 +53,10 @@ class GatewaySettings(Settings):
     """Lifetime of an API bearer token."""
     sse_poll_s: float = Field(0.5, gt=0, le=60)
     """How often the event stream looks for new changes."""
+
+    def with_overrides(self, **values) -> "GatewaySettings":
+        """A copy with command-line values applied and validated (UserError when one is bad)."""
+        try:
+            return type(self).model_validate({**self.model_dump(), **values})
+        except ValidationError as exc:
+            raise UserError(describe_validation_error(exc, "gateway settings")) from None

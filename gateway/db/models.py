@@ -172,6 +172,9 @@ class DriverEventRecord(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Seconds on the source timeline (clip or device uptime) of the decision and of the onset (gw0002).
+    t: Mapped[float | None] = mapped_column(Float)
+    onset_t: Mapped[float | None] = mapped_column(Float)
 
 
 class Alert(Base):

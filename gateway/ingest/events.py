@@ -21,7 +21,8 @@ def event_row(msg: DriverEvent, received_at: datetime) -> dict[str, Any]:
     return {"msg_id": msg.msg_id, "vehicle_id": msg.vehicle_id, "ts": msg.ts, "type": msg.type,
             "phase": msg.phase, "level": msg.level, "episode_id": msg.episode_id, "driver_id": msg.driver_id,
             "speed_kmh": msg.speed_kmh, "latitude": loc.latitude if loc else None,
-            "longitude": loc.longitude if loc else None, "details": dict(msg.details), "received_at": received_at}
+            "longitude": loc.longitude if loc else None, "details": dict(msg.details), "received_at": received_at,
+            "t": msg.t, "onset_t": msg.onset_t}
 
 
 def store_events(db: Session, events: Sequence[DriverEvent], *, now: datetime) -> list[int]:

@@ -1,0 +1,61 @@
+"""`dms gateway run --mqtt URL --db URL`: the back-office ingest service."""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+from dms.settings import load_yaml_settings
+
+log = logging.getLogger("gateway")
+
+
+@click.group("gateway")
+def gateway() -> None:
+    """The back-office MQTT ingest service."""
+
+
+@gateway.command("run")
+@click.option("--mqtt", "mqtt_url", required=True, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--db", "db_url", required=True, metavar="URL",
+              help="sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB.")
+@click.option("--group", default=None, metavar="NAME",
+              help="Shared-subscription group: gateways in one group split the messages (MQTT 5).")
+@click.option("--client-id", default=None, metavar="ID",
+              help="MQTT client id; keep it fixed across restarts (default: GROUP-HOSTNAME). "
+                   "Each gateway process needs its own.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file of gateway settings (see gateway/settings.py).")
+@click.option("--auto-register", is_flag=True, default=None,
+              help="Register unknown vehicles on their first valid message instead of dead-lettering them.")
+def run(mqtt_url, db_url, group, client_id, config_path, auto_register):
+    """Subscribe to every vehicle's messages and apply them to the database until stopped."""
+    from gateway.db.migrate import upgrade
+    from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
+    from gateway.service import GatewayService
+    from gateway.settings import GatewaySettings
+
+    settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
+    overrides = {k: v for k, v in (("group", group), ("client_id", client_id),
+                                   ("auto_register_unknown", auto_register)) if v is not None}
+    settings = settings.with_overrides(**overrides)
+    address = parse_broker_url(mqtt_url)
+    upgrade(db_url)
+    receiver = MqttReceiver(address, settings, settings.client_id or default_client_id(settings.group))
+    service = GatewayService.create(receiver, db_url, settings)
+    receiver.start()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: service.stop())
+    click.echo(f"gateway: consuming {receiver.subscription} on {address} (MQTT {receiver.protocol}) "
+               f"as {receiver.client_id}", err=True)
+    sys.stderr.flush()
+    try:
+        service.run()
+    finally:
+        receiver.stop()
+        c = service.counters
+        click.echo(f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "
+                   f"{c.totals.duplicates} duplicates, {c.totals.dead_lettered} dead letters", err=True)

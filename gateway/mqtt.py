@@ -1,0 +1,180 @@
+"""The gateway's MQTT side: connect (MQTT 5 with a shared subscription, else 3.1.1), receive, ack later.
+
+Messages arrive on paho's network thread and are queued; the ingest loop takes them in batches and
+calls `ack` after the batch is committed (paho `manual_ack=True`). A persistent session (fixed client
+id, clean start off) makes the broker keep unacknowledged and queued messages while the gateway is
+down, and redeliver them when it returns: a crash loses nothing.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from dms.contract import SUBSCRIPTION
+from dms.errors import UserError
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+    username: str | None
+    password: str | None
+
+    def __str__(self) -> str:  # never shows the password
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+def parse_broker_url(url: str) -> BrokerAddress:
+    parts = urlsplit(url)
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise UserError(f"bad broker URL {url!r}: expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        raise UserError(f"bad port in broker URL {url!r}") from None
+    return BrokerAddress(parts.hostname, port, parts.scheme == "mqtts",
+                         unquote(parts.username) if parts.username else None,
+                         unquote(parts.password) if parts.password else None)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    generation: int  # which connection delivered it: a mid is only meaningful on that connection
+
+
+class MqttReceiver:
+    """Subscribes to the vehicle topics and hands deliveries to the ingest loop through `deliveries`."""
+
+    def __init__(self, address: BrokerAddress, settings: GatewaySettings, client_id: str):
+        self.address = address
+        self.settings = settings
+        self.client_id = client_id
+        self.deliveries: queue.Queue[Delivery] = queue.Queue()
+        self.protocol: str | None = None  # "5" or "3.1.1" once connected
+        self._generation = 0
+        self._connected = threading.Event()
+        self._refused: str | None = None
+        self._client: paho.Client | None = None
+
+    @property
+    def subscription(self) -> str:
+        return f"$share/{self.settings.group}/{SUBSCRIPTION}" if self.protocol == "5" else SUBSCRIPTION
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect with MQTT 5; when the broker refuses that, with 3.1.1. UserError when neither works."""
+        errors = []
+        for protocol in ("5", "3.1.1"):
+            try:
+                self._connect(protocol, timeout)
+                return
+            except ConnectionError as exc:
+                errors.append(f"MQTT {protocol}: {exc}")
+                self._teardown()
+        raise UserError(f"cannot connect to the MQTT broker {self.address}: {'; '.join(errors)}")
+
+    def _connect(self, protocol: str, timeout: float) -> None:
+        v5 = protocol == "5"
+        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+                             clean_session=None if v5 else False, manual_ack=True)
+        if self.address.username:
+            client.username_pw_set(self.address.username, self.address.password)
+        if self.address.tls:
+            client.tls_set()
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        self._client, self.protocol = client, protocol
+        self._connected.clear()
+        self._refused = None
+        properties = None
+        if v5:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.settings.session_expiry_s
+            properties.ReceiveMaximum = self.settings.receive_maximum
+        try:
+            client.connect(self.address.host, self.address.port, keepalive=30,
+                           clean_start=False if v5 else paho.MQTT_CLEAN_START_FIRST_ONLY, properties=properties)
+        except (OSError, ValueError) as exc:
+            raise ConnectionError(str(exc)) from None
+        client.loop_start()
+        if not self._connected.wait(timeout):
+            raise ConnectionError(self._refused or "no answer from the broker")
+
+    def _teardown(self) -> None:
+        if self._client is not None:
+            self._client.loop_stop()
+            try:
+                self._client.disconnect()
+            except Exception:  # noqa: BLE001 - best effort on a connection that already failed
+                pass
+            self._client = None
+
+    # paho callbacks (network thread) ---------------------------------------------------------
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:  # the broker refused us: do not pretend to be connected
+            self._refused = f"refused: {reason_code}"
+            client.disconnect()
+            return
+        self._generation += 1
+        client.subscribe(self.subscription, qos=1)
+        log.info("connected (MQTT %s, session present %s), subscribing to %s", self.protocol,
+                 flags.session_present, self.subscription)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
+        if any(rc.is_failure for rc in reason_codes):
+            self._refused = f"subscription to {self.subscription} refused: {reason_codes}"
+            log.error(self._refused)
+            return
+        self._connected.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if self._connected.is_set():
+            log.warning("disconnected from the broker (%s); paho reconnects", reason_code)
+        elif self._refused is None and reason_code.is_failure:
+            self._refused = f"disconnected: {reason_code}"
+
+    def _on_message(self, client, userdata, message):
+        self.deliveries.put(Delivery(message.topic, message.payload, message.mid, message.qos, self._generation))
+
+    # ingest loop side ------------------------------------------------------------------------
+
+    def ack(self, deliveries: list[Delivery]) -> int:
+        """Acknowledge committed deliveries, in order; those of an earlier connection are skipped (the
+        broker redelivers them, and the msg_id check makes the second apply a no-op)."""
+        client, generation, done = self._client, self._generation, 0
+        for d in deliveries:
+            if client is not None and d.generation == generation:
+                client.ack(d.mid, d.qos)
+                done += 1
+        return done
+
+    def stop(self) -> None:
+        self._teardown()
+
+
+def default_client_id(group: str) -> str:
+    return f"{group}-{socket.gethostname()}"[:64]
