@@ -21,7 +21,7 @@ class BlinkSettings(Settings):
 
     onset_closure: float = Field(0.30, ge=0, le=1,
                                  description="Closure at which the lid movement of a blink starts / has ended.")
-    confirm_closure: float = Field(0.70, ge=0, le=1,
+    confirm_closure: float = Field(0.50, ge=0, le=1,
                                    description="Peak closure a movement must reach to count as a blink.")
     max_gap_s: float = Field(0.25, ge=0,
                              description="Unmeasurable frames inside a blink are bridged for at most this long.")

@@ -2,13 +2,19 @@
 
 Openness of one eye is the mean gap between the upper and lower eyelid of the iris model's dense
 16-point lid contour, divided by the eye's width (corner to corner): a dense "eye aspect ratio".
-How open "open" is differs a lot between people, head poses and cameras (a fixed threshold on it is
-fragile), so closure is measured against a running open-eye baseline of this driver: a high
-percentile of recent openness, updated only from frames that look open and confidently measured.
+(The 468-point mesh's own eyelid points hardly move when the eyes close: only the iris model's lids
+are usable.) How open "open" is differs between people, head poses and cameras, and so does how far
+the model's lids come together when the eyes close (on low-resolution eyes they often stop half-way):
+a fixed threshold is fragile. So both ends are learnt per driver, online:
 
-    closure = (1 - openness / baseline) / (1 - CLOSED_RATIO), clipped to 0..1
+- open level: a high percentile of recent openness, from frames that are not closed;
+- closed level: the median depth of this driver's recent blinks (the lowest openness of each dip),
+  as a share of the open level, starting from a prior.
 
-0 = as open as this driver usually is, 1 = lids together. The closed decision uses hysteresis on it.
+    closure = (1 - openness / open_level) / (1 - closed_share), clipped to 0..1
+
+0 = as open as this driver usually is, 1 = as closed as this driver's blinks get. The closed decision
+uses hysteresis on it.
 """
 from __future__ import annotations
 
@@ -21,15 +27,12 @@ from pydantic import Field
 
 from dms.settings import Settings
 
-# The iris model's eye contour starts with the lids: 9 lower-lid points from one corner to the
-# other, then the 7 upper-lid points between the corners, in the same direction (MediaPipe's
+# The iris model's eye contour starts with the lids: 9 lower-lid points from the outer corner to the
+# inner one, then the 7 upper-lid points between the corners, in the same direction (MediaPipe's
 # update_face_landmarks_calculator). Pairs of (lower, upper) points facing each other:
 LOWER_LID = np.arange(1, 8)
 UPPER_LID = np.arange(9, 16)
 CORNERS = (0, 8)
-
-CLOSED_RATIO = 0.25
-"""openness / baseline when the lids touch: the contour model never collapses to a zero gap."""
 
 
 class EyeLandmarks(Protocol):
@@ -43,18 +46,27 @@ class FaceLandmarks(Protocol):
 
 
 class EyeStateSettings(Settings):
-    """How eye closure is judged against this driver's own open-eye level."""
+    """How eye closure is judged against this driver's own open and closed levels."""
 
-    baseline_window_s: float = Field(30.0, gt=0, description="Seconds of history for the open-eye baseline.")
+    baseline_window_s: float = Field(30.0, gt=0, description="Seconds of history for the open-eye level.")
     baseline_percentile: float = Field(80.0, gt=0, lt=100,
                                        description="Percentile of recent openness taken as 'open' (blinks sit below).")
-    prior_openness: float = Field(0.30, gt=0,
+    prior_openness: float = Field(0.22, gt=0,
                                   description="Typical open-eye openness, used until the driver's own history builds up.")
-    prior_frames: int = Field(15, ge=1, description="Number of measured frames after which the prior no longer counts.")
-    closed_on: float = Field(0.70, ge=0, le=1, description="Closure at which the eyes count as closed.")
-    closed_off: float = Field(0.60, ge=0, le=1, description="Closure below which closed eyes count as open again.")
+    prior_frames: int = Field(5, ge=1, description="Measured frames after which the open-level prior no longer counts.")
     baseline_max_closure: float = Field(0.35, ge=0, le=1,
-                                        description="Frames more closed than this do not update the baseline.")
+                                        description="Frames more closed than this do not update the open level.")
+    prior_closed_share: float = Field(0.45, ge=0, lt=1,
+                                      description="Typical openness at the bottom of a blink, as a share of the open "
+                                                  "level, used until this driver's blinks are known.")
+    dip_share: float = Field(0.80, gt=0, lt=1,
+                             description="A dip below this share of the open level is a blink whose depth is learnt.")
+    closed_share_range: tuple[float, float] = Field((0.0, 0.65),
+                                                    description="Bounds of the learnt closed level (share of open).")
+    dips_kept: int = Field(8, ge=1, description="Recent blink depths the closed level is the median of.")
+    prior_dips: float = Field(1.0, ge=0, description="Weight of the closed-level prior, in blinks.")
+    closed_on: float = Field(0.60, ge=0, le=1, description="Closure at which the eyes count as closed.")
+    closed_off: float = Field(0.50, ge=0, le=1, description="Closure below which closed eyes count as open again.")
     min_eye_width_px: float = Field(6.0, gt=0, description="Narrower eyes are too small to judge.")
     min_width_ratio: float = Field(0.6, gt=0, le=1,
                                    description="An eye narrower than this share of the other one is turned away: "
@@ -104,7 +116,7 @@ def combine_eyes(left: float | None, right: float | None, width_l: float, width_
 
 
 class EyeStateEstimator:
-    """Feed one face per frame (with its capture time); keeps this driver's open-eye baseline."""
+    """Feed one face per frame (with its capture time); keeps this driver's open and closed levels."""
 
     def __init__(self, settings: EyeStateSettings | None = None):
         self.settings = settings or EyeStateSettings()
@@ -112,15 +124,27 @@ class EyeStateEstimator:
 
     def reset(self) -> None:
         self._history: deque[tuple[float, float]] = deque()
+        self._dips: deque[float] = deque(maxlen=self.settings.dips_kept)
+        self._dip_min: float | None = None
         self._closed = False
 
     def baseline(self) -> float:
+        """This driver's open-eye openness."""
         s = self.settings
         if not self._history:
             return s.prior_openness
         observed = float(np.percentile([v for _, v in self._history], s.baseline_percentile))
         n = min(len(self._history), s.prior_frames)
         return (n * observed + (s.prior_frames - n) * s.prior_openness) / s.prior_frames
+
+    def closed_share(self) -> float:
+        """This driver's openness at the bottom of a blink, as a share of the open level."""
+        s = self.settings
+        if not self._dips:
+            return s.prior_closed_share
+        n = len(self._dips)
+        share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
+        return float(np.clip(share, *s.closed_share_range))
 
     def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True) -> EyeState:
         """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden."""
@@ -138,10 +162,12 @@ class EyeStateEstimator:
         """The decision part alone, from a combined openness value (synthetic sequences, replays)."""
         s = self.settings
         base = self.baseline()
-        closure = float(np.clip((1.0 - openness / base) / (1.0 - CLOSED_RATIO), 0.0, 1.0))
+        share = openness / base
+        closure = float(np.clip((1.0 - share) / (1.0 - self.closed_share()), 0.0, 1.0))
         self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
-        # Closed frames stay out of the baseline (a long closure must not become "open"), except while
-        # the history is young: a prior far off for this driver must not lock the baseline out.
+        self._track_dip(share)
+        # Closed frames stay out of the open level (a long closure must not become "open"), except while
+        # the history is young: a prior far off for this driver must not lock the open level out.
         if closure <= s.baseline_max_closure or len(self._history) < s.prior_frames:
             self._history.append((t, openness))
         # Old samples go only when newer ones replace them: through a long closure, the last known open
@@ -150,6 +176,14 @@ class EyeStateEstimator:
             self._history.popleft()
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
                         openness_left=openness_left, openness_right=openness_right, baseline=base)
+
+    def _track_dip(self, share: float) -> None:
+        """Record the deepest point of each dip below `dip_share` once the eyes are open again."""
+        if share < self.settings.dip_share:
+            self._dip_min = share if self._dip_min is None else min(self._dip_min, share)
+        elif self._dip_min is not None:
+            self._dips.append(self._dip_min)
+            self._dip_min = None
 
 
 DARK_LENS_RATIO = 0.35

@@ -16,15 +16,20 @@ from dms.settings import Settings
 from edge.signals import BlinkEvent, FrameSignals
 from edge.vision.blinks import BlinkDetector, BlinkSettings
 from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, eyes_visible
+from edge.vision.facemesh import FaceMeshSettings
+from edge.vision.gaze_zones import GazeZoneClassifier, GazeZoneSettings
 
 
 class VisionSettings(Settings):
-    """The frame pipeline: eye closure, blinks (the face mesh and gaze parts keep their own defaults)."""
+    """The frame pipeline: face mesh, eye closure, blinks and gaze zones."""
 
+    face_mesh: FaceMeshSettings = Field(default_factory=FaceMeshSettings,
+                                        description="Face detection, tracking and landmark models.")
     eyes: EyeStateSettings = Field(default_factory=EyeStateSettings,
                                    description="Eye openness and the driver-adaptive closure decision.")
     blinks: BlinkSettings = Field(default_factory=BlinkSettings, description="When a closure counts as a blink.")
     check_dark_lenses: bool = Field(True, description="Treat eyes hidden behind dark lenses as not measurable.")
+    gaze: GazeZoneSettings = Field(default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones.")
 
 
 def _ms(since: float) -> float:
@@ -34,16 +39,14 @@ def _ms(since: float) -> float:
 class VisionPipeline:
     """`process(image_bgr, t, index)` per frame in time order; `reset()` between unrelated streams."""
 
-    def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None, gaze: Any = None):
+    def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None):
+        """`face_mesh`: anything with `process(image_bgr) -> FaceResult | None` (default: the models)."""
         self.settings = settings or VisionSettings()
         if face_mesh is None:
-            from edge.vision.facemesh import FaceMesh  # loads the models: only when really needed
-            face_mesh = FaceMesh()
+            from edge.vision.facemesh import FaceMesh
+            face_mesh = FaceMesh(self.settings.face_mesh)
         self.face_mesh = face_mesh
-        if gaze is None:
-            from edge.vision.gaze_zones import GazeZoneClassifier
-            gaze = GazeZoneClassifier()
-        self.gaze = gaze
+        self.gaze = GazeZoneClassifier(self.settings.gaze)
         self.eyes = EyeStateEstimator(self.settings.eyes)
         self.blinks = BlinkDetector(self.settings.blinks)
 
@@ -51,6 +54,7 @@ class VisionPipeline:
         """Forget the driver (baseline, blink in progress, face tracking)."""
         self.eyes.reset()
         self.blinks.reset()
+        self.gaze.reset()
         if hasattr(self.face_mesh, "reset"):
             self.face_mesh.reset()
 
@@ -79,8 +83,7 @@ class VisionPipeline:
             visible = eyes_visible(image_bgr, face)
         eye = self.eyes.update(face, t, measurable=visible)
         blink = self.blinks.update(t, index, eye.closure)
-        zone = self.gaze.classify(face) if self.gaze is not None else None
-        zone_name = getattr(zone, "zone", None)
+        zone = self.gaze.classify(face)
         timings["signals"] = _ms(start)
         return FrameSignals(
             t=t, frame_index=index, face_found=True, eyes_measurable=eye.measurable,
@@ -88,6 +91,5 @@ class VisionPipeline:
             openness_left=eye.openness_left, openness_right=eye.openness_right,
             blink_id=blink.blink_id, blink_ended=blink.ended,
             head_yaw=face.head_yaw, head_pitch=face.head_pitch, head_roll=face.head_roll,
-            gaze_yaw=getattr(face, "gaze_yaw", None), gaze_pitch=getattr(face, "gaze_pitch", None),
-            gaze_zone=getattr(zone_name, "value", zone_name), eyes_on_road=getattr(zone, "eyes_on_road", None),
-            faces=getattr(face, "faces", 1), timings_ms=timings)
+            gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
+            gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road, faces=face.faces, timings_ms=timings)
