@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import AuditEntry
-from gateway.db.models import Change
+from gateway.changes import record_changes
 
 
 def record(session: Session, actor: Actor, now: datetime, action: str, entity: str, entity_id: object,
@@ -22,8 +22,7 @@ def record(session: Session, actor: Actor, now: datetime, action: str, entity: s
 def announce(session: Session, kind: str, now: datetime, vehicle_id: str | None = None,
              ref_id: object = None) -> None:
     """Add a row to the gateway's change log in the same transaction, so live pages refresh."""
-    session.add(Change(kind=kind, vehicle_id=vehicle_id, ref_id=None if ref_id is None else str(ref_id),
-                       created_at=now))
+    record_changes(session, [(kind, vehicle_id, None if ref_id is None else str(ref_id))], now=now)
 
 
 def recent(session: Session, actor: Actor, limit: int = 200, entity: str | None = None) -> list[AuditEntry]:

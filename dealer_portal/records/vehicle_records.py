@@ -160,13 +160,14 @@ def odometer_history(session: Session, vehicle_id: str) -> list[OdometerReading]
 
 
 def add_document(session: Session, actor: Actor, vehicle_id: str, title: str, filename: str,
-                 content_type: str, data: bytes, now: datetime) -> VehicleDocument:
+                 content_type: str, data: bytes, now: datetime,
+                 max_bytes: int = MAX_DOCUMENT_BYTES) -> VehicleDocument:
     actor.require("vehicles")
     vehicle = get(session, actor, vehicle_id)
     if not data:
         raise UserError("the uploaded file is empty")
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise UserError(f"documents are limited to {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB")
+    if len(data) > max_bytes:
+        raise UserError(f"documents are limited to {max_bytes / (1024 * 1024):g} MB")
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
     document = VehicleDocument(vehicle_id=vehicle_id, title=(title or safe_name)[:120], filename=safe_name,
                                content_type=content_type or "application/octet-stream", size=len(data),

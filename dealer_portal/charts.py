@@ -1,0 +1,121 @@
+"""Server-rendered SVG: the offline fleet map (positions on a lat/lon grid, no tiles) and KPI charts.
+Plain SVG strings keep the pages light, printable and testable without a browser."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
+
+PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    label: str
+    lat: float
+    lon: float
+    state: str  # 'online' | 'offline' | 'alert'
+    href: str = ""
+
+
+def _nice_step(span: float, target_lines: int = 5) -> float:
+    raw = max(span / target_lines, 1e-6)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -> Markup:
+    """Vehicles as dots on a graticule; the view fits the fleet with a margin (equirectangular, with
+    longitude scaled by cos(latitude) so distances look right)."""
+    pad = 34
+    parts = [f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="Fleet positions" '
+             f'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>']
+    if not points:
+        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
+                     'No positions reported yet</text></svg>')
+        return Markup("".join(parts))
+    lats, lons = [p.lat for p in points], [p.lon for p in points]
+    mid_lat = (min(lats) + max(lats)) / 2
+    kx = math.cos(math.radians(mid_lat))
+    span = max(max(lats) - min(lats), (max(lons) - min(lons)) * kx, 0.01) * 1.25  # degrees of latitude
+    scale = min(width - 2 * pad, height - 2 * pad) / span  # pixels per degree of latitude
+    cx, cy = (min(lons) + max(lons)) / 2, mid_lat
+
+    def xy(lat: float, lon: float) -> tuple[float, float]:
+        return width / 2 + (lon - cx) * kx * scale, height / 2 - (lat - cy) * scale
+
+    step = _nice_step(span)
+    lat0 = math.floor((cy - height / 2 / scale) / step) * step
+    lon0 = math.floor((cx - width / 2 / (kx * scale)) / step) * step
+    for i in range(40):
+        lat = lat0 + i * step
+        _, y = xy(lat, cx)
+        if 0 <= y <= height:
+            parts.append(f'<line x1="0" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" class="grid"/>'
+                         f'<text x="4" y="{y - 3:.1f}" class="grid-label">{lat:.{_decimals(step)}f}°</text>')
+        lon = lon0 + i * step
+        x, _ = xy(cy, lon)
+        if 0 <= x <= width:
+            parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" class="grid"/>'
+                         f'<text x="{x + 3:.1f}" y="{height - 4}" class="grid-label">{lon:.{_decimals(step)}f}°</text>')
+    for p in sorted(points, key=lambda p: p.state == "alert"):  # alerts drawn last, on top
+        x, y = xy(p.lat, p.lon)
+        label = escape(p.label)
+        dot = (f'<g class="map-dot {p.state}" data-vehicle="{label}"><title>{label} ({p.state})</title>'
+               f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if p.state == "alert" else 6}"/>'
+               f'<text x="{x + 10:.1f}" y="{y + 4:.1f}">{label}</text></g>')
+        parts.append(f'<a href="{escape(p.href)}">{dot}</a>' if p.href else dot)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _decimals(step: float) -> int:
+    return max(0, -math.floor(math.log10(step)))
+
+
+def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, title: str, unit: str = "",
+              stacked: bool = True, width: int = 560, height: int = 240) -> Markup:
+    """Vertical bars per category; several series are stacked (or side by side), with a legend."""
+    left, right, top, bottom = 44, 12, 28, 40
+    names = list(series)
+    totals = [sum(series[n][i] for n in names) if stacked else max((series[n][i] for n in names), default=0)
+              for i in range(len(categories))]
+    top_value = max(totals, default=0) or 1
+    step = _nice_step(top_value, 4)
+    top_value = math.ceil(top_value / step) * step
+    plot_w, plot_h = width - left - right, height - top - bottom
+    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+           f'xmlns="http://www.w3.org/2000/svg"><text x="{left}" y="16" class="chart-title">{escape(title)}</text>']
+    for i in range(int(round(top_value / step)) + 1):
+        value = i * step
+        y = top + plot_h - value / top_value * plot_h
+        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{value:g}</text>')
+    if not categories:
+        out.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" class="axis">No data yet</text>')
+    slot = plot_w / max(len(categories), 1)
+    bar_w = slot * 0.6 / (1 if stacked else max(len(names), 1))
+    for i, cat in enumerate(categories):
+        base = top + plot_h
+        for k, name in enumerate(names):
+            value = series[name][i]
+            h = value / top_value * plot_h
+            x = left + i * slot + slot * 0.2 + (0 if stacked else k * bar_w)
+            y = base - h if stacked else top + plot_h - h
+            if value:
+                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                           f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(cat)} {escape(name)}: {value:g}{unit}</title></rect>')
+            if stacked:
+                base -= h
+        out.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                   f'class="axis">{escape(cat)}</text>')
+    x = left
+    for k, name in enumerate(names if len(names) > 1 else []):
+        out.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
+                   f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(name)}</text>')
+        x += 24 + 7 * len(name)
+    out.append("</svg>")
+    return Markup("".join(out))

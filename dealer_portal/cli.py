@@ -1,0 +1,44 @@
+"""`dms portal run --db URL --http HOST:PORT`: serve the portal and the REST API."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dms.errors import UserError
+from dms.settings import load_yaml_settings
+
+
+def parse_http(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError(f"--http wants HOST:PORT (e.g. 127.0.0.1:8080), got {address!r}")
+    return host or "127.0.0.1", int(port)
+
+
+@click.group("portal")
+def portal() -> None:
+    """The web portal and REST API for dispatchers and dealers."""
+
+
+@portal.command("run")
+@click.option("--db", "db_url", required=True, metavar="URL",
+              help="sqlite:///PATH (the gateway's database) or postgresql://USER@HOST/DB.")
+@click.option("--http", "http", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Where to listen.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file of portal settings (see dealer_portal/settings.py).")
+def run(db_url: str, http: str, config_path: Path | None) -> None:
+    """Migrate the database if needed, then serve pages and API until stopped (Ctrl-C)."""
+    import uvicorn
+
+    from dealer_portal.app import create_app
+    from dealer_portal.settings import PortalSettings
+    from gateway.db.migrate import upgrade
+
+    host, port = parse_http(http)
+    settings = load_yaml_settings(PortalSettings, config_path) if config_path else PortalSettings()
+    upgrade(db_url)
+    app = create_app(db_url, settings)
+    click.echo(f"portal: http://{host}:{port}/ (API under /api)", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)

@@ -1,0 +1,72 @@
+"""Login and logout."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from dealer_portal import web_session
+from dealer_portal.pages import page_router
+from dealer_portal.records import audit
+from dealer_portal.records.actor import Actor
+from dealer_portal.web import LoginRequired, page, read_session, set_session_cookie, state
+from gateway.auth import authenticate
+
+router = page_router()
+HOME = {"technician": "/service", "service_advisor": "/service"}
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/", error: str = ""):
+    st = state(request)
+    session = read_session(request)
+    if session is None:
+        session = web_session.WebSession.anonymous(st.clock(), st.settings.session_ttl_minutes * 60)
+    response = st.templates.TemplateResponse(request, "login.html", {
+        "ctx": None, "actor": None, "csrf": session.csrf, "next": _safe_next(next), "error": error})
+    set_session_cookie(response, request, session)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/"):
+    st = state(request)
+    now = st.clock()
+    with st.sessions() as db:
+        user = authenticate(db, username.strip(), password)
+        if user is None:
+            response = st.templates.TemplateResponse(request, "login.html", {
+                "ctx": None, "actor": None, "csrf": read_session(request).csrf, "next": _safe_next(next),
+                "error": "Wrong user name or password."}, status_code=401)
+            return response
+        audit.record(db, Actor(user.username, user.role, user.dealer_code), now, "login", "user", user.username)
+        db.commit()
+        target = _safe_next(next)
+        if target == "/":
+            target = HOME.get(user.role, "/fleet")
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, web_session.WebSession.for_user(
+        user.username, now, st.settings.session_ttl_minutes * 60))
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request):
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(web_session.COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def home(request: Request):
+    try:
+        ctx = page()(request)
+    except LoginRequired:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(HOME.get(ctx.actor.role, "/fleet"), status_code=303)

@@ -1,0 +1,62 @@
+"""Dispatch console: bookings of a day range, new booking, check-out and return."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from typing import Annotated
+
+from fastapi import Depends, Form
+from fastapi.responses import HTMLResponse
+
+from dealer_portal.forms import number, utc_datetime
+from dealer_portal.pages import page_router
+from dealer_portal.records import dispatch, vehicle_records
+from dealer_portal.web import Ctx, page
+from dms.errors import UserError
+
+router = page_router()
+DispatchPage = Annotated[Ctx, Depends(page("dispatch"))]
+
+
+@router.get("/dispatch", response_class=HTMLResponse)
+def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str = ""):
+    try:
+        start = datetime.combine(datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), timezone.utc)
+    except ValueError:
+        raise UserError("day: use the form 2026-03-02") from None
+    days = min(max(days, 1), 31)
+    bookings = dispatch.bookings(ctx.db, ctx.actor, start, start + timedelta(days=days))
+    vehicles = [v for v in vehicle_records.search(ctx.db, ctx.actor)]
+    return ctx.render("dispatch.html", bookings=bookings, vehicles=vehicles, start=start, days=days,
+                      selected=vehicle, default_start=(ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
+
+
+@router.post("/dispatch/bookings")
+def book(ctx: DispatchPage, vehicle_id: Annotated[str, Form()] = "", driver: Annotated[str, Form()] = "",
+         starts_at: Annotated[str, Form()] = "", ends_at: Annotated[str, Form()] = "",
+         purpose: Annotated[str, Form()] = ""):
+    booking = dispatch.book(ctx.db, ctx.actor, vehicle_id=vehicle_id, driver=driver,
+                            starts_at=utc_datetime(starts_at, "start"), ends_at=utc_datetime(ends_at, "end"),
+                            purpose=purpose, now=ctx.now)
+    return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", f"booking #{booking.id} saved")
+
+
+@router.post("/dispatch/bookings/{booking_id}/checkout")
+def check_out(ctx: DispatchPage, booking_id: int, odometer_km: Annotated[str, Form()] = "",
+              fuel_pct: Annotated[str, Form()] = ""):
+    dispatch.check_out(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"),
+                       fuel_pct=number(fuel_pct, "fuel"), now=ctx.now)
+    return ctx.done("/dispatch", f"booking #{booking_id} checked out")
+
+
+@router.post("/dispatch/bookings/{booking_id}/return")
+def return_vehicle(ctx: DispatchPage, booking_id: int, odometer_km: Annotated[str, Form()] = "",
+                   fuel_pct: Annotated[str, Form()] = ""):
+    dispatch.return_vehicle(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"),
+                            fuel_pct=number(fuel_pct, "fuel"), now=ctx.now)
+    return ctx.done("/dispatch", f"booking #{booking_id} returned")
+
+
+@router.post("/dispatch/bookings/{booking_id}/cancel")
+def cancel(ctx: DispatchPage, booking_id: int):
+    dispatch.cancel(ctx.db, ctx.actor, booking_id, ctx.now)
+    return ctx.done("/dispatch", f"booking #{booking_id} cancelled")

@@ -1,0 +1,78 @@
+"""The live fleet board: table, offline map and alert feed, refreshed over SSE from the change log."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+from sse_starlette.sse import EventSourceResponse
+
+from dealer_portal.charts import MapPoint, fleet_map
+from dealer_portal.pages import page_router
+from dealer_portal.records import fleet
+from dealer_portal.web import Ctx, page, state
+from gateway.changes import ChangeFeed, latest_change_id
+
+router = page_router()
+FleetPage = Annotated[Ctx, Depends(page("fleet"))]
+LIVE_KINDS = {"status", "presence", "driver_state", "event", "alert", "vehicle", "service_order", "booking"}
+
+
+def _board_data(ctx: Ctx, q: str, online: str, alerts: str) -> dict:
+    rows = fleet.board(ctx.db, ctx.actor, ctx.now, offline_after_s=state(ctx.request).settings.gateway.offline_after_s,
+                       text=q, online=online, alerts_only=alerts == "1")
+    points = [MapPoint(r.vehicle.vehicle_id, *r.position, "alert" if r.open_alerts else ("online" if r.online else "offline"),
+                       f"/vehicles/{r.vehicle.vehicle_id}") for r in rows if r.position]
+    return {"rows": rows, "map": fleet_map(points), "alerts": fleet.open_alerts(ctx.db, ctx.actor),
+            "filters": {"q": q, "online": online, "alerts": alerts},
+            "online_count": sum(r.online for r in rows), "alert_count": sum(r.open_alerts for r in rows)}
+
+
+@router.get("/fleet", response_class=HTMLResponse)
+def board(ctx: FleetPage, q: str = "", online: str = "", alerts: str = ""):
+    return ctx.render("fleet.html", **_board_data(ctx, q, online, alerts))
+
+
+@router.get("/fleet/live", response_class=HTMLResponse)
+def live_fragment(ctx: FleetPage, q: str = "", online: str = "", alerts: str = ""):
+    """The part of the board that changes: swapped in by htmx on every change event and filter edit."""
+    return ctx.render("_fleet_live.html", **_board_data(ctx, q, online, alerts))
+
+
+@router.post("/fleet/alerts/{alert_id}/ack", response_class=HTMLResponse)
+def acknowledge(ctx: FleetPage, alert_id: int):
+    fleet.acknowledge(ctx.db, ctx.actor, alert_id, ctx.now)
+    ctx.db.commit()
+    if ctx.request.headers.get("hx-request"):
+        return HTMLResponse("")  # htmx removes the acknowledged alert from the feed
+    return ctx.done("/fleet", "alert acknowledged")
+
+
+@router.get("/fleet/stream")
+async def stream(request: Request, ctx: FleetPage):
+    """Server-sent events: one `change` event per batch of relevant change-log rows."""
+    st = state(request)
+    ctx.db.close()  # the stream holds no session: each poll opens its own
+
+    def _latest() -> int:
+        with st.sessions() as db:
+            return latest_change_id(db)
+
+    def _poll(feed: ChangeFeed):
+        with st.sessions() as db:
+            return feed.poll(db, now=st.clock())
+
+    async def events():
+        feed = ChangeFeed(last_id=await run_in_threadpool(_latest))
+        yield {"event": "ready", "data": "{}"}
+        while not await request.is_disconnected():
+            changes = [c for c in await run_in_threadpool(_poll, feed) if c.kind in LIVE_KINDS]
+            if changes:
+                yield {"event": "change", "data": json.dumps({"kinds": sorted({c.kind for c in changes}),
+                                                             "vehicles": sorted({c.vehicle_id or "" for c in changes})})}
+            await asyncio.sleep(st.settings.live_poll_s)
+
+    return EventSourceResponse(events(), ping=15)

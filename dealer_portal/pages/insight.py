@@ -1,0 +1,39 @@
+"""KPIs with server-rendered charts, and the audit log."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.responses import HTMLResponse
+
+from dealer_portal.charts import bar_chart
+from dealer_portal.pages import page_router
+from dealer_portal.records import audit, kpis
+from dealer_portal.web import Ctx, page
+
+router = page_router()
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
+    months = min(max(months, 3), 24)
+    labels, by_type = kpis.maintenance_by_month(ctx.db, ctx.actor, ctx.now, months)
+    _, durations = kpis.repair_duration_hours(ctx.db, ctx.actor, ctx.now, months)
+    rates = kpis.events_per_1000_km(ctx.db, ctx.actor, ctx.now)
+    charted = [r for r in rates if r.km > 0]
+    return ctx.render(
+        "kpis.html", months=months,
+        records_chart=bar_chart(labels, by_type, title="Maintenance records by month and type"),
+        duration_chart=bar_chart(labels, {"hours": durations}, title="Mean repair duration (hours, reception → settlement)",
+                                 unit=" h"),
+        events_chart=bar_chart([r.vehicle_id for r in charted],
+                               {"fatigue": [round(r.per_1000_km(r.fatigue), 2) for r in charted],
+                                "distraction": [round(r.per_1000_km(r.distraction), 2) for r in charted]},
+                               title="Driver episodes per 1,000 km (last 90 days)", stacked=False),
+        comeback=kpis.comeback_rate(ctx.db, ctx.actor), turnover=kpis.inventory_turnover(ctx.db, ctx.actor, ctx.now),
+        rates=rates)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(ctx: Annotated[Ctx, Depends(page("audit"))], entity: str = ""):
+    return ctx.render("audit.html", entries=audit.recent(ctx.db, ctx.actor, 300, entity or None), entity=entity)

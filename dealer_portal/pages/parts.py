@@ -1,0 +1,61 @@
+"""Parts store: catalogue with stock per bin, receiving, returns, stock-taking, reorder list."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form
+from fastapi.responses import HTMLResponse
+
+from dealer_portal.forms import number
+from dealer_portal.pages import page_router
+from dealer_portal.records import parts
+from dealer_portal.records.money import parse_cents
+from dealer_portal.web import Ctx, page
+from gateway.db.models import Dealer
+
+router = page_router()
+PartsPage = Annotated[Ctx, Depends(page("parts"))]
+TextField = Annotated[str, Form()]
+
+
+@router.get("/parts", response_class=HTMLResponse)
+def parts_page(ctx: PartsPage, q: str = ""):
+    catalogue = parts.catalogue(ctx.db, ctx.actor, q)
+    suggestions = parts.reorder_suggestions(ctx.db, ctx.actor)
+    dealers = list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
+    return ctx.render("parts.html", catalogue=catalogue, suggestions=suggestions, q=q, dealers=dealers,
+                      moves=parts.moves(ctx.db, ctx.actor, 15),
+                      suggested_total=sum(s.cost_cents for s in suggestions))
+
+
+@router.post("/parts")
+def create_part(ctx: PartsPage, number_: Annotated[str, Form(alias="number")] = "", name: TextField = "",
+                unit_cost: TextField = "", unit_price: TextField = "", reorder_point: TextField = "0",
+                reorder_qty: TextField = "0", supplier: TextField = "", dealer_code: TextField = ""):
+    part = parts.create_part(ctx.db, ctx.actor, number=number_, name=name, unit_cost_cents=parse_cents(unit_cost, "cost"),
+                             unit_price_cents=parse_cents(unit_price, "price"),
+                             reorder_point=int(number(reorder_point, "reorder point")),
+                             reorder_qty=int(number(reorder_qty, "reorder quantity")), supplier=supplier,
+                             dealer_code=dealer_code or None, now=ctx.now)
+    return ctx.done("/parts", f"part {part.number} added")
+
+
+@router.post("/parts/{part_id}/receive")
+def receive(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextField = "", unit_cost: TextField = "",
+            note: TextField = ""):
+    parts.receive(ctx.db, ctx.actor, part_id, bin, number(qty, "quantity"), ctx.now,
+                  unit_cost_cents=parse_cents(unit_cost, "cost") if unit_cost.strip() else None, note=note)
+    return ctx.done("/parts", "goods received")
+
+
+@router.post("/parts/{part_id}/return")
+def return_part(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextField = "", note: TextField = ""):
+    parts.return_to_supplier(ctx.db, ctx.actor, part_id, bin, number(qty, "quantity"), ctx.now, note=note)
+    return ctx.done("/parts", "returned to supplier")
+
+
+@router.post("/parts/{part_id}/count")
+def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
+    result = parts.count(ctx.db, ctx.actor, part_id, bin, number(counted, "counted quantity"), ctx.now)
+    diff = f"difference {result.difference:+g}" if result.difference else "no difference"
+    return ctx.done("/parts", f"{result.part.number} bin {result.bin} counted: {diff}")

@@ -1,0 +1,104 @@
+"""Vehicle records: list with search, create, edit, archive, odometer log, documents, CSV export."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, File, Form, UploadFile
+from fastapi.responses import HTMLResponse, Response
+
+from dealer_portal.forms import number
+from dealer_portal.pages import page_router
+from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
+from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
+from dealer_portal.records.vehicle_records import VehicleInput
+from dealer_portal.web import Ctx, page, state
+from gateway.db.models import Dealer
+
+router = page_router()
+VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
+FIELDS = ("vehicle_id", "model", "plate", "vin", "purchase_date", "service_life_years", "mileage_limit_km", "dealer_code")
+
+
+async def _vehicle_form(ctx: Ctx) -> VehicleInput:
+    form = await ctx.request.form()
+    return VehicleInput.parse({k: str(form.get(k, "")) for k in FIELDS})
+
+
+def _dealers(ctx: Ctx) -> list[Dealer]:
+    return list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
+
+
+@router.get("/vehicles", response_class=HTMLResponse)
+def vehicle_list(ctx: VehiclesPage, q: str = "", archived: str = ""):
+    vehicles = vehicle_records.search(ctx.db, ctx.actor, q, include_archived=archived == "1")
+    odometers = {v.vehicle_id: vehicle_records.latest_odometer(ctx.db, v.vehicle_id) for v in vehicles}
+    flagged = {f.vehicle.vehicle_id for f in scrapping.flagged(ctx.db, ctx.actor, ctx.now.date())}
+    template = "_vehicle_rows.html" if ctx.request.headers.get("hx-request") else "vehicles.html"
+    return ctx.render(template, vehicles=vehicles, odometers=odometers, flagged=flagged, q=q, archived=archived,
+                      dealers=_dealers(ctx))
+
+
+@router.get("/vehicles.csv")
+def vehicle_csv(ctx: VehiclesPage, q: str = "", archived: str = ""):
+    vehicles = vehicle_records.search(ctx.db, ctx.actor, q, include_archived=archived == "1")
+    return Response(vehicle_records.export_csv(ctx.db, ctx.actor, vehicles), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="vehicles-{ctx.now:%Y%m%d}.csv"'})
+
+
+@router.post("/vehicles")
+async def vehicle_create(ctx: VehiclesPage):
+    data = await _vehicle_form(ctx)
+    vehicle_records.create(ctx.db, ctx.actor, data, ctx.now)
+    return ctx.done(f"/vehicles/{data.vehicle_id}", "vehicle registered")
+
+
+@router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
+def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
+    vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
+    documents = ctx.db.query(VehicleDocument).filter_by(vehicle_id=vehicle_id).order_by(VehicleDocument.id.desc()).all()
+    bookings = ctx.db.query(Booking).filter_by(vehicle_id=vehicle_id).order_by(Booking.starts_at.desc()).limit(10).all()
+    orders = []
+    if ctx.actor.may("service"):
+        orders = [o for o in ctx.db.query(ServiceOrder).filter_by(vehicle_id=vehicle_id).order_by(ServiceOrder.id.desc())
+                  if ctx.actor.sees_dealer(o.dealer_code)]
+    km = vehicle_records.latest_odometer(ctx.db, vehicle_id)
+    return ctx.render("vehicle.html", vehicle=vehicle, history=vehicle_records.odometer_history(ctx.db, vehicle_id)[:20],
+                      documents=documents, bookings=bookings, orders=orders, odometer=km, dealers=_dealers(ctx),
+                      flags=scrapping.flag_reasons(vehicle, km, ctx.now.date()), labels=service_flow.LABELS,
+                      bookable=vehicle.status == "active" and not vehicle.archived and ctx.actor.may("dispatch"),
+                      active_states=dispatch.ACTIVE)
+
+
+@router.post("/vehicles/{vehicle_id}")
+async def vehicle_update(ctx: VehiclesPage, vehicle_id: str):
+    vehicle_records.update(ctx.db, ctx.actor, vehicle_id, await _vehicle_form(ctx), ctx.now)
+    return ctx.done(f"/vehicles/{vehicle_id}", "changes saved")
+
+
+@router.post("/vehicles/{vehicle_id}/archive")
+def vehicle_archive(ctx: VehiclesPage, vehicle_id: str, archived: Annotated[str, Form()] = "1"):
+    vehicle_records.set_archived(ctx.db, ctx.actor, vehicle_id, archived == "1", ctx.now)
+    return ctx.done(f"/vehicles/{vehicle_id}", "archived" if archived == "1" else "restored")
+
+
+@router.post("/vehicles/{vehicle_id}/odometer")
+def vehicle_odometer(ctx: VehiclesPage, vehicle_id: str, km: Annotated[str, Form()] = ""):
+    vehicle_records.record_odometer(ctx.db, ctx.actor, vehicle_id, number(km, "odometer"), ctx.now)
+    return ctx.done(f"/vehicles/{vehicle_id}", "odometer reading added")
+
+
+@router.post("/vehicles/{vehicle_id}/documents")
+async def vehicle_document_upload(ctx: VehiclesPage, vehicle_id: str, file: Annotated[UploadFile, File()],
+                                  title: Annotated[str, Form()] = ""):
+    limit = state(ctx.request).settings.max_upload_mb * 1024 * 1024
+    vehicle_records.add_document(ctx.db, ctx.actor, vehicle_id, title, file.filename or "document",
+                                 file.content_type or "", await file.read(limit + 1), ctx.now, max_bytes=limit)
+    return ctx.done(f"/vehicles/{vehicle_id}", "document stored")
+
+
+@router.get("/documents/{document_id}")
+def vehicle_document(ctx: VehiclesPage, document_id: int):
+    doc = vehicle_records.document(ctx.db, ctx.actor, document_id)
+    return Response(doc.data, media_type=doc.content_type,
+                    headers={"Content-Disposition": f'attachment; filename="{doc.filename}"',
+                             "X-Content-Type-Options": "nosniff"})
