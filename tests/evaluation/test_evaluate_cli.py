@@ -1,0 +1,93 @@
+"""`dms evaluate`: end to end on two dev clips (checked against the shared scoring script), and errors."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from dms.cli import main
+
+
+def two_clip_set(source, target, names=("clips/2/000001M_FNN.avi", "clips/27/000007M_UNN.avi")):
+    """A labelled set of two dev clips: filtered CSVs, videos linked in place (never copied)."""
+    target.mkdir()
+    for name in ("labels.csv", "blinks.csv", "splits.csv"):
+        with (source / name).open(newline="") as src, (target / name).open("w", newline="") as dst:
+            reader = csv.DictReader(src)
+            w = csv.DictWriter(dst, reader.fieldnames)
+            w.writeheader()
+            w.writerows(r for r in reader if r["video"] in names)
+    for name in names:
+        (target / name).parent.mkdir(parents=True)
+        (target / name).symlink_to(source / name)
+    return target
+
+
+@pytest.mark.slow
+def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, capsys):
+    data = two_clip_set(zju_dataset, tmp_path / "set")
+    out = tmp_path / "out"
+    assert main(["evaluate", str(data), "--out", str(out)]) == 0
+    assert "blink F1" in capsys.readouterr().out
+    with (out / "predictions.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    with (data / "labels.csv").open() as fh:
+        labels = list(csv.DictReader(fh))
+    assert [(r["video"], r["frame_id"]) for r in rows] == [(r["video"], r["frame_id"]) for r in labels]
+    assert list(rows[0]) == ["video", "frame_id", "eyes_closed", "blink"]
+
+    spec = importlib.util.spec_from_file_location("score_blinks", score_blinks_tool)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    expected = tool.score(str(data), str(out / "predictions.csv"))
+    report = json.loads((out / "report.json").read_text())
+    assert {k: report["overall"][k] for k in expected} == expected
+    assert set(report["clips"]) == {"clips/2/000001M_FNN.avi", "clips/27/000007M_UNN.avi"}
+    assert report["frames_processed"] == 136 + 90 and report["cpu_ms_per_frame"] > 0
+    # the two clips hold 8 labelled blinks; one of them is two labelled blinks inside one closure
+    assert report["overall"]["blink_tp"] >= 6 and report["overall"]["closed_f1"] > 0.6
+    page = (out / "report.html").read_text()
+    assert page.count("<svg") == 2 and "000007M_UNN" in page
+
+
+def test_single_video_writes_signals(zju_dataset, tmp_path):
+    out = tmp_path / "out"
+    assert main(["evaluate", str(zju_dataset / "clips/2/000001M_FNN.avi"), "--out", str(out)]) == 0
+    with (out / "signals.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 136
+    assert {"t", "frame_index", "face_found", "eyes_closed", "closure", "blink_id", "gaze_zone",
+            "blink_ended_duration_s", "ms_total"} <= set(rows[0])
+    assert all(r["face_found"] == "1" for r in rows)
+    assert sum(r["blink_ended_id"] != "" for r in rows) >= 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["/no/such/dir"], "dataset folder not found: /no/such/dir"),
+    (["{tmp}"], "not a labelled clip set"),
+    (["{tmp}/notes.txt"], "not a video file"),
+    ([], "give a labelled clip set or a video file"),
+    (["--scenarios", "/no/such/dir"], "scenario folder not found"),
+])
+def test_user_errors_are_one_line(tmp_path, capsys, args, message):
+    (tmp_path / "notes.txt").write_text("hello")
+    argv = ["evaluate", *[a.format(tmp=tmp_path) for a in args], "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_scenarios_without_the_scenario_module(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "edge.scenarios", None)  # import fails as if not installed
+    assert main(["evaluate", "--scenarios", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "scenario evaluation not available" in capsys.readouterr().err
+
+
+def test_unreadable_video_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "broken.avi"
+    bad.write_bytes(b"not a video at all")
+    assert main(["evaluate", str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
