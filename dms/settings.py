@@ -38,8 +38,8 @@ def validation_error_lines(exc: ValidationError, source: str) -> list[str]:
     return lines
 
 
-def load_yaml_settings(model: type[T], path: str | Path) -> T:
-    """Read a YAML (or JSON) file into `model`, turning every failure into one UserError."""
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML (or JSON) file; UserError when missing or not a mapping."""
     p = Path(path)
     if not p.is_file():
         raise UserError(f"config file not found: {p}")
@@ -49,6 +49,13 @@ def load_yaml_settings(model: type[T], path: str | Path) -> T:
         raise UserError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise UserError(f"{p}: expected a mapping of settings at the top level")
+    return data
+
+
+def load_yaml_settings(model: type[T], path: str | Path) -> T:
+    """Read a YAML (or JSON) file into `model`, turning every failure into one UserError."""
+    p = Path(path)
+    data = read_yaml_mapping(p)
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -59,7 +59,7 @@ def verify_password(password: str, encoded: str) -> bool:
 @contextlib.contextmanager
 def _locked(path: Path):
     """Exclusive lock on a sidecar file, so that the real file can be replaced by rename."""
-    lock_path = path.with_name(path.name + ".lock")
+    lock_path = path.with_name(f".{path.name}.lock")
     with open(lock_path, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:

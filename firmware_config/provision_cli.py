@@ -1,0 +1,54 @@
+"""`dms provision`: one broker credential + ACL + device bundle per vehicle (or a gateway service account)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from firmware_config.provision import (DEFAULT_BROKER_URL, DEFAULT_DEVICE_DIR, BrokerFiles, provision_service,
+                                       provision_vehicle)
+
+_file = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("provision")
+@click.argument("name")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Bundle directory to write (device.yaml, mqtt_password 0600, ca.crt); copy it to the device.")
+@click.option("--password-file", required=True, type=_file, help="The broker's password file (created if absent).")
+@click.option("--acl-file", required=True, type=_file, help="The broker's ACL file (created if absent).")
+@click.option("--broker-url", default=DEFAULT_BROKER_URL, show_default=True,
+              help="Broker address the device connects to.")
+@click.option("--board", help="Board profile to merge the device configuration over (dms config boards).")
+@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CA certificate that signed the broker's certificate; copied into the bundle.")
+@click.option("--device-dir", type=click.Path(path_type=Path), default=DEFAULT_DEVICE_DIR, show_default=True,
+              help="Where the bundle will live on the device (paths inside device.yaml).")
+@click.option("--gateway", is_flag=True, help="NAME is a gateway service account ('_gateway'), not a vehicle.")
+@click.option("--rotate", is_flag=True, help="Replace an existing credential (the old secret stops working "
+                                             "at the broker's next reload).")
+def provision(name: str, out_dir: Path, password_file: Path, acl_file: Path, broker_url: str, board: str | None,
+              ca_file: Path | None, device_dir: Path, gateway: bool, rotate: bool) -> None:
+    """Provision vehicle NAME (= its broker user name), or with --gateway a gateway account.
+
+    \b
+      dms provision van-17 --out ./van-17 --board pi5 \\
+          --password-file /etc/mosquitto/dms/passwd --acl-file /etc/mosquitto/dms/acl \\
+          --broker-url mqtts://mqtt.fleet.example:8883 --ca-file /etc/mosquitto/dms/ca.crt
+      dms provision _gateway --gateway --out ./gateway --password-file ... --acl-file ...
+
+    The secret is written only to OUT/mqtt_password (mode 0600): never printed, never logged.
+    Then reload the broker: systemctl reload mosquitto.
+    """
+    broker = BrokerFiles(password_file, acl_file)
+    if gateway:
+        result = provision_service(name, out_dir, broker, rotate=rotate)
+    else:
+        result = provision_vehicle(name, out_dir, broker, broker_url=broker_url, device_dir=device_dir,
+                                   ca_file=ca_file, board=board, rotate=rotate)
+    click.echo(f"{'rotated' if result.rotated else 'added'} broker credential for {name} in {password_file}")
+    click.echo(f"ACL {acl_file}: {'updated' if result.acl_changed else 'already grants it'}")
+    click.echo(f"secret: {result.secret_file} (mode 0600)")
+    if result.config_file is not None:
+        click.echo(f"device configuration: {result.config_file} (install {out_dir} as {device_dir})")
+    click.echo("reload the broker to apply: systemctl reload mosquitto")

@@ -1,0 +1,143 @@
+"""Issue 9 'done when': with the shipped broker configuration, one vehicle's credential cannot publish as
+another vehicle or read another's commands (real Mosquitto, vehicles provisioned by `dms provision`).
+
+Mosquitto 2.0's acl_file does not refuse a SUBSCRIBE (SUBACK grants it); it checks read access when it
+DELIVERS each message (maintainers in eclipse-mosquitto/mosquitto#2208 and #1318). So "cannot read"
+is asserted as "never receives", with a later allowed message as the sentinel: no sleeps.
+"""
+from __future__ import annotations
+
+import queue
+
+import pytest
+
+from dms.cli import main as dms
+from firmware_config.device import load_device_config
+from tests.deploy.conftest import connect
+from tests.uplink.conftest import wait_for
+
+pytestmark = pytest.mark.slow
+
+NOT_AUTHORIZED = 0x87
+
+
+def provision(broker, name: str, out, *extra: str) -> str:
+    """`dms provision` into `out`; returns the secret it wrote there (read like the device would)."""
+    rc = dms(["provision", name, "--out", str(out), "--password-file", str(broker.password_file),
+              "--acl-file", str(broker.acl_file), "--broker-url", f"mqtt://127.0.0.1:{broker.vehicle_port}",
+              "--device-dir", str(out), *extra])
+    assert rc == 0
+    return (out / "mqtt_password").read_text().strip()
+
+
+def drain(client) -> list:
+    out = []
+    while True:
+        try:
+            out.append(client.messages.get_nowait())
+        except queue.Empty:
+            return out
+
+
+def vehicle_login(out) -> tuple[str, str, int]:
+    """User, password and port as the provisioned device configuration gives them."""
+    mqtt = load_device_config(out / "device.yaml").mqtt
+    host, port, _ = mqtt.endpoint()
+    return mqtt.username, mqtt.password(), port
+
+
+@pytest.fixture
+def fleet(shipped_broker, tmp_path, monkeypatch):
+    monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
+    broker = shipped_broker(started=False)
+    provision(broker, "A", tmp_path / "A")
+    provision(broker, "B", tmp_path / "B")
+    gateway_secret = provision(broker, "_gateway", tmp_path / "gw", "--gateway")
+    broker.start()
+    clients = []
+
+    def login(who: str, **kw):
+        if who == "_gateway":
+            c = connect(broker.gateway_port, "_gateway", gateway_secret, client_id="gateway-1", **kw)
+        else:
+            user, password, port = vehicle_login(tmp_path / who)
+            c = connect(port, user, password, **kw)
+        clients.append(c)
+        return c
+
+    yield broker, login
+    for c in clients:
+        c.close()
+
+
+def test_vehicle_publishes_only_under_its_own_topics(fleet):
+    broker, login = fleet
+    gateway = login("_gateway")
+    assert gateway.subscribe("$share/gw/dms/v1/+/+")[0].value == 1  # granted QoS 1
+    a = login("A")
+    assert a.connack.value == 0
+
+    assert a.publish("dms/v1/A/event").is_failure is False
+    assert gateway.next_message().topic == "dms/v1/A/event"
+
+    assert a.publish("dms/v1/B/event").value == NOT_AUTHORIZED
+    assert a.publish("dms/v1/A/status/deeper").value == NOT_AUTHORIZED  # only dms/v1/<id>/<kind>
+    assert a.publish("dms/v1/A/status").is_failure is False  # sentinel: delivered after whatever got through
+    assert gateway.next_message().topic == "dms/v1/A/status"
+    assert drain(gateway) == []
+
+
+def test_vehicle_reads_only_its_own_commands(fleet):
+    broker, login = fleet
+    gateway = login("_gateway")
+    b = login("B")
+    assert b.publish("dms/v1/B/presence", b'{"state": "online"}', retain=True).is_failure is False
+    assert gateway.publish("dms/v1/B/cmd", b"for B", retain=True).is_failure is False
+
+    a = login("A")
+    codes = a.subscribe("dms/v1/B/cmd", "dms/v1/A/cmd", "#")
+    assert all(not code.is_failure for code in codes)  # Mosquitto 2.0 grants, then filters on delivery
+    assert gateway.publish("dms/v1/B/cmd", b"also for B").is_failure is False
+    assert gateway.publish("dms/v1/A/cmd", b"for A").is_failure is False
+
+    # Anything of B's would have been delivered before A's command (retained ones at SUBACK time):
+    got = a.next_message()
+    assert (got.topic, got.payload) == ("dms/v1/A/cmd", b"for A")
+    # ...and what is queued after it are copies of A's command (one per matching subscription).
+    assert {m.topic for m in drain(a)} <= {"dms/v1/A/cmd"}
+    got = b.subscribe("dms/v1/B/cmd") and b.next_message()
+    assert got.topic == "dms/v1/B/cmd"  # B itself does read its (retained) command
+
+
+def test_wrong_unknown_or_missing_credentials_are_refused(fleet, tmp_path):
+    broker, login = fleet
+    user, password, port = vehicle_login(tmp_path / "A")
+    for username, pw in ((user, password + "x"), ("C", password), (None, None)):
+        c = connect(port, username, pw)
+        try:
+            assert c.connack is not None and c.connack.is_failure, (username, c.connack)
+            assert c.connack.value in (0x86, NOT_AUTHORIZED)  # bad user name or password / not authorised
+        finally:
+            c.close()
+
+
+def test_another_vehicle_cannot_take_over_a_session_by_client_id(fleet):
+    broker, login = fleet
+    a = login("A")
+    b = login("B", client_id="A")  # the vehicle listener replaces B's client id by its user name
+    assert b.connack.value == 0
+    assert not a.disconnected.is_set()
+    assert a.publish("dms/v1/A/event").is_failure is False
+
+
+def test_a_vehicle_provisioned_while_the_broker_runs_connects_after_a_reload(fleet, tmp_path):
+    broker, login = fleet
+    provision(broker, "C", tmp_path / "C")
+    broker.reload()
+
+    def accepted():
+        c = login("C")
+        return c if not c.connack.is_failure else c.close()
+
+    c = wait_for(accepted, 10, "the reloaded broker to accept C")
+    assert c.publish("dms/v1/C/event").is_failure is False
