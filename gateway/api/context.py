@@ -1,0 +1,98 @@
+"""What every API route needs, kept on `app.state.gateway`, and the dependencies built on it."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.auth import InvalidToken, decode_token, jwt_secret
+from gateway.db.models import User, Vehicle
+from gateway.db.session import session_scope
+from gateway.settings import GatewaySettings
+
+# Another way to say who is calling (e.g. the portal's session cookie): return the user or None.
+Authenticator = Callable[[Request, Session], User | None]
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+
+
+@dataclass
+class ApiContext:
+    sessions: sessionmaker[Session]
+    settings: GatewaySettings
+    clock: Callable[[], datetime]
+    authenticators: list[Authenticator] = field(default_factory=list)
+    _secret: str | None = None
+
+    def secret(self) -> str:
+        """The token secret: settings, else DMS_JWT_SECRET, else the one stored in the database."""
+        if self._secret is None:
+            with session_scope(self.sessions) as db:
+                self._secret = jwt_secret(db, self.settings.jwt_secret or os.environ.get("DMS_JWT_SECRET"))
+        return self._secret
+
+
+def api_context(request: Request) -> ApiContext:
+    return request.app.state.gateway
+
+
+def get_db(ctx: ApiContext = Depends(api_context)) -> Iterator[Session]:
+    """A session per request; routes that write commit themselves."""
+    with ctx.sessions() as db:
+        yield db
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_user(request: Request, token: str | None = Depends(oauth2_scheme),
+                 ctx: ApiContext = Depends(api_context)) -> User:
+    """The caller (a detached User row): a bearer token (header, or `access_token` query for
+    EventSource), or another registered authenticator. Inactive users are refused even with a valid token.
+
+    It uses its own short transaction: a long response (the event stream) must not keep one open."""
+    token = token or request.query_params.get("access_token")
+    secret = ctx.secret() if token else None
+    with ctx.sessions() as db:
+        if token:
+            try:
+                claims = decode_token(token, secret, now=ctx.clock())
+            except InvalidToken as exc:
+                raise _unauthorized(f"invalid token: {exc}") from None
+            user = db.scalar(select(User).where(User.username == claims.username))
+        else:
+            user = next((u for u in (auth(request, db) for auth in ctx.authenticators) if u is not None), None)
+            if user is None:
+                raise _unauthorized("not authenticated")
+    if user is None or not user.active:
+        raise _unauthorized("unknown or inactive user")
+    return user
+
+
+def require_roles(*roles: str) -> Callable[..., User]:
+    def dependency(user: User = Depends(current_user)) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role {' or '.join(roles)}")
+        return user
+    return dependency
+
+
+def visible_vehicles(user: User) -> Select:
+    """Vehicles this user may see: a dealer's staff see only their dealer's vehicles."""
+    query = select(Vehicle)
+    if user.dealer_code is not None:
+        query = query.where(Vehicle.dealer_code == user.dealer_code)
+    return query
+
+
+def vehicle_or_404(db: Session, user: User, vehicle_id: str) -> Vehicle:
+    vehicle = db.scalar(visible_vehicles(user).where(Vehicle.vehicle_id == vehicle_id))
+    if vehicle is None:  # another dealer's vehicle looks exactly like a missing one
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no vehicle {vehicle_id!r}")
+    return vehicle
