@@ -132,7 +132,7 @@ def set_password(path: Path, user: str, password: str, *, replace: bool = False)
     return bool(existing)
 
 
-def _acl_rules(lines: list[str]) -> tuple[set[str], dict[str, set[str]]]:
+def acl_rules(lines: list[str]) -> tuple[set[str], dict[str, set[str]]]:
     """(pattern rules, {user: topic rules}) of an ACL file, whitespace normalised, comments dropped."""
     patterns: set[str] = set()
     users: dict[str, set[str]] = {}
@@ -161,7 +161,7 @@ def ensure_acl(path: Path, *, service_user: str | None = None, role: str = "gate
     _require_dir(path)
     with _locked(path):
         lines = _read_lines(path)
-        patterns, users = _acl_rules(lines)
+        patterns, users = acl_rules(lines)
         added: list[str] = []
         missing = [rule for rule in VEHICLE_RULES if rule not in patterns]
         if missing:
