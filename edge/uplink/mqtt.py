@@ -30,6 +30,9 @@ from edge.uplink.settings import MqttSettings
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_PROTOCOL = 0x84
+# A broker that cannot parse an MQTT 5 CONNECT may also just stay silent (amqtt 0.12 does when the
+# CONNECT carries a will): no CONNACK this long after the TCP connection opened means "try 3.1.1".
+CONNACK_TIMEOUT_S = 3.0
 # Reason codes that retrying with the same settings can never fix.
 FATAL_CONNACK = {
     0x85: "client identifier not valid",
@@ -74,6 +77,7 @@ class MqttUplink:
         self._inflight: dict[int, tuple[int, int]] = {}  # paho mid -> (outbox seq, generation)
         self._cursor = 0              # highest outbox seq handed to paho
         self._thread: threading.Thread | None = None
+        self._socket_opened_at: float | None = None  # TCP up, CONNACK not yet seen
 
     # ------------------------------------------------------------------ public API
 
@@ -149,6 +153,7 @@ class MqttUplink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
+        client.on_socket_open = self._on_socket_open
         client.max_inflight_messages_set(s.max_inflight)
         client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s)))
         client.will_set(*self._presence(PresenceState.OFFLINE, "connection lost"), qos=1, retain=True)
@@ -176,7 +181,11 @@ class MqttUplink:
 
     # ------------------------------------------------------------------ paho callbacks (network thread)
 
+    def _on_socket_open(self, client, userdata, sock) -> None:
+        self._socket_opened_at = time.monotonic()
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._socket_opened_at = None
         if reason_code.is_failure:
             code = reason_code.value
             if code == UNSUPPORTED_PROTOCOL and self._v5 and self.settings.protocol == "auto":
@@ -219,6 +228,12 @@ class MqttUplink:
                 return
             if self._stop.is_set():
                 return
+            opened = self._socket_opened_at
+            if (opened is not None and self._v5 and self.settings.protocol == "auto"
+                    and time.monotonic() - opened > CONNACK_TIMEOUT_S):
+                log.info("no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1", self.host, self.port)
+                self._socket_opened_at = None
+                self._fallback = True
             if self._fallback:
                 self._fallback = False
                 self._v5 = False

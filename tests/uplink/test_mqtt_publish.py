@@ -1,0 +1,111 @@
+"""The publisher against real brokers: the machine's Mosquitto, a private one with passwords, amqtt."""
+import asyncio
+import threading
+
+import pytest
+
+from dms.contract import DriverEvent, DriverState, VehicleSignals, VehicleStatus
+from dms.errors import UserError
+from edge.uplink import MqttSettings, MqttUplink, Outbox
+
+from tests.uplink.conftest import free_port, wait_for
+
+
+def event(vid, i):
+    return DriverEvent(vehicle_id=vid, type="microsleep", level=2, episode_id=f"ep{i}", t=float(i))
+
+
+def test_each_kind_arrives_in_outbox_order_and_the_outbox_empties(tmp_path, mosquitto_url, recorder):
+    vid = f"pub-{free_port()}"
+    rec = recorder(mosquitto_url, vid)
+    assert rec.subscribed.wait(5)
+    sent = {"event": [], "state": [], "status": []}
+    with Outbox(tmp_path / "o.sqlite") as box:
+        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5), box, vid).start()
+        try:
+            for i in range(60):
+                for msg in (event(vid, i), DriverState(vehicle_id=vid, monitoring=True),
+                            VehicleStatus(vehicle_id=vid, signals=VehicleSignals(speed=i))):
+                    uplink.submit(msg)
+                    sent[msg.kind].append(msg.msg_id)
+            assert uplink.wait_drained(20)
+            wait_for(lambda: len(rec.ids("status")) >= 60, 10, "all status samples")
+        finally:
+            uplink.close()
+        assert box.count() == 0
+    for kind, ids in sent.items():
+        assert rec.ids(kind) == ids
+    presence = rec.payloads("presence")
+    assert presence[0]["state"] == "online" and presence[-1]["state"] == "offline"
+    assert uplink.stats.protocol == "5"
+
+
+@pytest.mark.slow
+def test_refused_credentials_give_one_clear_error_and_no_retry_loop(tmp_path, private_broker):
+    broker = private_broker(users={"van-1": "right"}).start()
+    settings = MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_WRONG_PW",
+                            password_file=None, reconnect_min_s=1, reconnect_max_s=1)
+    import os
+    os.environ["TEST_DMS_WRONG_PW"] = "wrong"
+    try:
+        with Outbox(tmp_path / "o.sqlite") as box:
+            uplink = MqttUplink(settings, box, "van-1").start()
+            wait_for(lambda: uplink.failed, 10, "the refusal")
+            attempts = broker.log.read_text().count("New client connected")
+            # with a 1 s reconnect delay a retry loop would have connected again within 3 s
+            threading.Event().wait(3)
+            assert broker.log.read_text().count("New client connected") == attempts
+            with pytest.raises(UserError, match=r"refused the connection \((bad user name or password|not authorized), user .van-1.\)"):
+                uplink.raise_if_failed()
+            assert "wrong" not in uplink.failed
+            uplink.close()
+    finally:
+        del os.environ["TEST_DMS_WRONG_PW"]
+
+
+@pytest.mark.slow
+def test_right_credentials_are_accepted(tmp_path, private_broker, recorder, monkeypatch):
+    broker = private_broker(users={"van-1": "right", "recorder": "r"}).start()
+    monkeypatch.setenv("TEST_DMS_PW", "right")
+    with Outbox(tmp_path / "o.sqlite") as box:
+        uplink = MqttUplink(MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW"),
+                            box, "van-1").start()
+        uplink.submit(event("van-1", 1))
+        assert uplink.wait_drained(10)
+        uplink.close()
+    assert uplink.failed is None
+
+
+def test_falls_back_to_mqtt_311_for_a_broker_without_mqtt5(tmp_path):
+    """amqtt (the demo's embedded broker) refuses MQTT 5 connections."""
+    amqtt_broker = pytest.importorskip("amqtt.broker")
+    port = free_port()
+    ready, done = threading.Event(), threading.Event()
+
+    def serve():
+        async def main():
+            broker = amqtt_broker.Broker({
+                "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+                "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+                "topic-check": {"enabled": False}})
+            await broker.start()
+            ready.set()
+            while not done.is_set():
+                await asyncio.sleep(0.05)
+            await broker.shutdown()
+        asyncio.run(main())
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert ready.wait(15)
+    try:
+        with Outbox(tmp_path / "o.sqlite") as box:
+            uplink = MqttUplink(MqttSettings(url=f"mqtt://127.0.0.1:{port}"), box, "amqtt-1").start()
+            for i in range(5):
+                uplink.submit(event("amqtt-1", i))
+            assert uplink.wait_drained(15)
+            assert uplink.stats.protocol == "3.1.1" and uplink.stats.acknowledged == 5
+            uplink.close()
+    finally:
+        done.set()
+        thread.join(10)
