@@ -13,12 +13,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import select
 
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
 from dealer_portal.settings import PortalSettings
-from dealer_portal.web import PortalState, make_templates
+from dealer_portal.web import PortalState, make_templates, read_session
 from dms.contract.messages import utc_now
+from gateway.db.models import User
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -26,13 +28,27 @@ ROUTERS = (auth.router, fleet.router, vehicles.router, dispatch.router, service.
            scrapping.router, insight.router)
 
 
-def _api_app(db_url: str, settings: PortalSettings) -> FastAPI:
+def _api_app(db_url: str, settings: PortalSettings, clock: Callable[[], datetime]) -> FastAPI:
     """The gateway's REST API app, which the pages join (a bare app until the gateway ships its API)."""
     try:
         from gateway.api import create_app as create_api_app
     except ImportError:
         return FastAPI(title="dms back office", docs_url="/api/docs", openapi_url="/api/openapi.json")
-    return create_api_app(db_url, settings.gateway)
+    app = create_api_app(db_url, settings.gateway, clock=clock)
+    app.state.gateway.authenticators.append(_cookie_user)
+    return app
+
+
+def _cookie_user(request, db) -> User | None:
+    """Lets a logged-in browser read the API with its session cookie: safe methods only, since a
+    cookie is sent cross-site and API writes carry no CSRF token (they need a bearer token)."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    session = read_session(request)
+    if session is None or session.username is None:
+        return None
+    user = db.scalar(select(User).where(User.username == session.username))
+    return user if user is not None and user.active else None
 
 
 def _cookie_key(sessions, settings: PortalSettings) -> bytes:
@@ -48,7 +64,7 @@ def _cookie_key(sessions, settings: PortalSettings) -> bytes:
 def create_app(db_url: str, settings: PortalSettings | None = None, *,
                clock: Callable[[], datetime] = utc_now) -> FastAPI:
     settings = settings or PortalSettings()
-    app = _api_app(db_url, settings)
+    app = _api_app(db_url, settings, clock)
     sessions = make_sessionmaker(make_engine(db_url))
     app.state.portal = PortalState(sessions=sessions, settings=settings, clock=clock,
                                    cookie_key=_cookie_key(sessions, settings), templates=make_templates())

@@ -147,7 +147,8 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
     session = read_session(request)
     return state(request).templates.TemplateResponse(
         request, "error.html", {"ctx": None, "actor": None, "title": title, "message": message,
-                                "logged_in": bool(session and session.username)}, status_code=status)
+                                "logged_in": bool(session and session.username),
+                                "csrf": session.csrf if session else ""}, status_code=status)
 
 
 def _back(request: Request) -> str:

@@ -139,15 +139,19 @@ def latest_odometer(session: Session, vehicle_id: str) -> float | None:
 
 def record_odometer(session: Session, actor: Actor, vehicle_id: str, km: float, at: datetime,
                     source: str = "manual") -> OdometerReading:
-    """Append a reading; an odometer never runs backwards, so a lower value is refused."""
+    """Append a reading. An odometer never runs backwards: the value must lie between the readings
+    before and after `at` (a reading may be entered late, e.g. from a paper log)."""
     vehicle = get(session, actor, vehicle_id)
     if km < 0:
         raise UserError("an odometer reading cannot be negative")
-    last = latest_odometer(session, vehicle_id)
-    if last is not None and km < last:
-        raise UserError(f"odometer {km:,.0f} km is below the last reading {last:,.0f} km")
-    reading = OdometerReading(vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source,
-                              created_at=at)
+    of_vehicle = OdometerReading.vehicle_id == vehicle_id
+    before = session.scalar(select(func.max(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts <= at))
+    after = session.scalar(select(func.min(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts > at))
+    if before is not None and km < before:
+        raise UserError(f"odometer {km:,.0f} km is below the last reading {before:,.0f} km")
+    if after is not None and km > after:
+        raise UserError(f"odometer {km:,.0f} km is above a later reading of {after:,.0f} km")
+    reading = OdometerReading(vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source, created_at=at)
     session.add(reading)
     audit.record(session, actor, at, "odometer", "vehicle", vehicle_id, f"{km:.0f} km ({source})",
                  dealer_code=vehicle.dealer_code)

@@ -66,3 +66,72 @@ def seed_world(session, hash_password=lambda p: "x" * 60) -> None:
 def world(session):
     seed_world(session)
     return session
+
+
+# --------------------------------------------------------------------------------------------
+# Browser tests: a seeded portal over a temp SQLite database, real headless Chromium
+# --------------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory) -> str:
+    """A migrated database holding the sample world (dealer_portal.sample_data), one per test module."""
+    from dealer_portal.sample_data import seed_sample
+    from gateway.db.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('portal-browser') / 'portal.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as s:
+        seed_sample(s, datetime.now(timezone.utc), password_rounds=4)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def portal_url(sample_db) -> str:
+    from dealer_portal.app import create_app
+    from tests.portal.live_server import serve
+
+    with serve(create_app(sample_db)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    import os
+
+    from tests.conftest import IN_CI
+
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"{CHROMIUM} not installed (apt-get install chromium; scripts/ensure_system_packages.sh does it)"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium):
+    context = chromium.new_context(viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def login(page, base_url: str, username: str) -> None:
+    from dealer_portal.sample_data import password_for
+
+    page.goto(f"{base_url}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password_for(username))
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=who]")
