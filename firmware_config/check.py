@@ -75,8 +75,9 @@ def _file_problem(key: str, value: Path | None, *, private: bool = False) -> str
         return f"{key}: file not found: {p}"
     if not stat.S_ISREG(st.st_mode) or not os.access(p, os.R_OK):
         return f"{key}: not a readable file: {p}"
-    if private and st.st_mode & 0o077:
-        return f"{key}: {p} is readable by other users (mode {st.st_mode & 0o777:o}); chmod 600 it"
+    # Owner-only, or root:dms 0640 (group read for the service user): no group write, nothing for others.
+    if private and st.st_mode & 0o027:
+        return f"{key}: {p} is open to other users (mode {st.st_mode & 0o777:o}); chmod 600 or 640 it"
     return None
 
 

@@ -132,6 +132,16 @@ def set_password(path: Path, user: str, password: str, *, replace: bool = False)
     return bool(existing)
 
 
+def remove_user(path: Path, user: str) -> None:
+    """Delete `user`'s line (revocation: effective at the broker's next reload)."""
+    with _locked(path):
+        lines = _read_lines(path)
+        kept = [line for line in lines if line.split(":", 1)[0] != user]
+        if len(kept) == len(lines):
+            raise UserError(f"{user!r} has no credential in {path}")
+        _replace(path, "".join(f"{line}\n" for line in kept), new_mode=0o600)
+
+
 def acl_rules(lines: list[str]) -> tuple[set[str], dict[str, set[str]]]:
     """(pattern rules, {user: topic rules}) of an ACL file, whitespace normalised, comments dropped."""
     patterns: set[str] = set()

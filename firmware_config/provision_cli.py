@@ -5,6 +5,8 @@ from pathlib import Path
 
 import click
 
+from dms.errors import UserError
+from firmware_config.mosquitto_files import remove_user
 from firmware_config.provision import (DEFAULT_BROKER_URL, DEFAULT_DEVICE_DIR, BrokerFiles, provision_service,
                                        provision_vehicle)
 
@@ -13,10 +15,10 @@ _file = click.Path(dir_okay=False, path_type=Path)
 
 @click.command("provision")
 @click.argument("name")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Bundle directory to write (device.yaml, mqtt_password 0600, ca.crt); copy it to the device.")
 @click.option("--password-file", required=True, type=_file, help="The broker's password file (created if absent).")
-@click.option("--acl-file", required=True, type=_file, help="The broker's ACL file (created if absent).")
+@click.option("--acl-file", type=_file, help="The broker's ACL file (created if absent).")
 @click.option("--broker-url", default=DEFAULT_BROKER_URL, show_default=True,
               help="Broker address the device connects to.")
 @click.option("--board", help="Board profile to merge the device configuration over (dms config boards).")
@@ -27,8 +29,11 @@ _file = click.Path(dir_okay=False, path_type=Path)
 @click.option("--gateway", is_flag=True, help="NAME is a gateway service account ('_gateway'), not a vehicle.")
 @click.option("--rotate", is_flag=True, help="Replace an existing credential (the old secret stops working "
                                              "at the broker's next reload).")
-def provision(name: str, out_dir: Path, password_file: Path, acl_file: Path, broker_url: str, board: str | None,
-              ca_file: Path | None, device_dir: Path, gateway: bool, rotate: bool) -> None:
+@click.option("--revoke", is_flag=True, help="Delete NAME's credential (a stolen or retired device); "
+                                             "only --password-file is needed.")
+def provision(name: str, out_dir: Path | None, password_file: Path, acl_file: Path | None, broker_url: str,
+              board: str | None, ca_file: Path | None, device_dir: Path, gateway: bool, rotate: bool,
+              revoke: bool) -> None:
     """Provision vehicle NAME (= its broker user name), or with --gateway a gateway account.
 
     \b
@@ -36,10 +41,18 @@ def provision(name: str, out_dir: Path, password_file: Path, acl_file: Path, bro
           --password-file /etc/mosquitto/dms/passwd --acl-file /etc/mosquitto/dms/acl \\
           --broker-url mqtts://mqtt.fleet.example:8883 --ca-file /etc/mosquitto/dms/ca.crt
       dms provision _gateway --gateway --out ./gateway --password-file ... --acl-file ...
+      dms provision van-17 --revoke --password-file /etc/mosquitto/dms/passwd
 
     The secret is written only to OUT/mqtt_password (mode 0600): never printed, never logged.
     Then reload the broker: systemctl reload mosquitto.
     """
+    if revoke:
+        remove_user(password_file, name)
+        click.echo(f"revoked the broker credential of {name} in {password_file}; "
+                   "reload the broker to apply: systemctl reload mosquitto")
+        return
+    if out_dir is None or acl_file is None:
+        raise UserError("--out and --acl-file are required (except with --revoke)")
     broker = BrokerFiles(password_file, acl_file)
     if gateway:
         result = provision_service(name, out_dir, broker, rotate=rotate)

@@ -141,3 +141,21 @@ def test_a_vehicle_provisioned_while_the_broker_runs_connects_after_a_reload(fle
 
     c = wait_for(accepted, 10, "the reloaded broker to accept C")
     assert c.publish("dms/v1/C/event").is_failure is False
+
+
+def test_a_revoked_vehicle_is_refused_after_a_reload(fleet, tmp_path):
+    broker, login = fleet
+    connected = login("A")
+    assert connected.connack.value == 0
+    assert dms(["provision", "A", "--revoke", "--password-file", str(broker.password_file)]) == 0
+    broker.reload()
+    # Mosquitto re-checks connected clients against the reloaded password file: A's session ends too.
+    assert connected.disconnected.wait(10)
+
+    def refused():
+        c = login("A")
+        c.close()
+        return c.connack is not None and c.connack.is_failure
+
+    wait_for(refused, 10, "the reloaded broker to refuse A")
+    assert login("B").connack.value == 0  # the others are untouched

@@ -46,6 +46,10 @@ def test_password_file_add_refuse_rotate(tmp_path):
     assert mf.password_users(pwfile) == {"A", "B"}
     with pytest.raises(UserError):
         mf.set_password(tmp_path / "no-such-dir" / "passwd", "A", "x")
+    mf.remove_user(pwfile, "A")
+    assert mf.password_users(pwfile) == {"B"}
+    with pytest.raises(UserError, match="has no credential"):
+        mf.remove_user(pwfile, "A")
 
 
 def test_acl_is_created_then_left_alone(tmp_path):

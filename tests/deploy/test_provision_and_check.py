@@ -134,7 +134,7 @@ def test_check_semantic_problems(tmp_path, monkeypatch):
         "url": "mqtt://broker.example", "username": "B", "password_file": str(pw),
         "tls": {"cert_file": str(tmp_path / "missing.crt")}}})
     text = "\n".join(check_device_config(cfg).problems)
-    for expected in ("differs from vehicle_id", "in clear to broker.example", "readable by other users",
+    for expected in ("differs from vehicle_id", "in clear to broker.example", "open to other users",
                      "mqtt.tls.cert_file: file not found", "cert_file and key_file go together"):
         assert expected in text
     cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {"url": "mqtts://broker.example", "username": "A"}})
