@@ -56,7 +56,7 @@ def write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
-def clip_plot_svg(run: ClipRun) -> str:
+def clip_figure(run: ClipRun):
     """Closure and raw openness over time against the labelled closed frames and blinks."""
     import matplotlib
 
@@ -87,6 +87,13 @@ def clip_plot_svg(run: ClipRun) -> str:
     ax.set_xlabel("s")
     ax.legend(loc="upper left", fontsize=6, ncol=6, frameon=False, bbox_to_anchor=(0, -0.25))
     fig.tight_layout()
+    return fig
+
+
+def clip_plot_svg(run: ClipRun) -> str:
+    import matplotlib.pyplot as plt
+
+    fig = clip_figure(run)
     buf = io.StringIO()
     fig.savefig(buf, format="svg")
     plt.close(fig)

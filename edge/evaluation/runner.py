@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,24 +78,35 @@ def _picture_time(times: dict[int, float], index: int) -> float:
     return times[last] + (index - last) * FRAME_PERIOD_S
 
 
+def _collect(pipeline: Any, run: ClipRun, signals: Iterable[FrameSignals]) -> ClipRun:
+    """Keep each picture's signals and the blinks they report, including one still open at the end."""
+    for s in signals:
+        run.signals[s.frame_index] = s
+        if s.blink_ended is not None:
+            run.events.append(s.blink_ended)
+    last = pipeline.finish()
+    if last is not None:
+        run.events.append(last)
+    return run
+
+
 def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None) -> ClipRun:
     """The whole pipeline (face mesh included) over one clip, as a fresh driver."""
     pipeline.reset()
     run = ClipRun(clip)
     times = clip.picture_times()
-    for index, image in decoded_pictures(clip.path):
-        t = _picture_time(times, index)
-        start = time.process_time()
-        run.signals[index] = s = pipeline.process(image, t, index)
-        run.cpu_s += time.process_time() - start
-        if s.blink_ended is not None:
-            run.events.append(s.blink_ended)
-        if progress is not None:
-            progress.update(1)
-    last = pipeline.finish()
-    if last is not None:
-        run.events.append(last)
-    return run
+
+    def signals() -> Iterator[FrameSignals]:
+        for index, image in decoded_pictures(clip.path):
+            t = _picture_time(times, index)
+            start = time.process_time()
+            s = pipeline.process(image, t, index)
+            run.cpu_s += time.process_time() - start
+            if progress is not None:
+                progress.update(1)
+            yield s
+
+    return _collect(pipeline, run, signals())
 
 
 def cached_faces(face_mesh: Any, clip: LabelledClip, cache_dir: Path) -> dict[int, Any]:
@@ -114,13 +125,6 @@ def cached_faces(face_mesh: Any, clip: LabelledClip, cache_dir: Path) -> dict[in
 def replay_clip(pipeline: Any, clip: LabelledClip, faces: dict[int, Any]) -> ClipRun:
     """The stages after the face mesh over cached face-mesh results (no pictures: no dark-lens check)."""
     pipeline.reset()
-    run = ClipRun(clip)
     times = clip.picture_times()
-    for index in sorted(faces):
-        run.signals[index] = s = pipeline.process_face(faces[index], _picture_time(times, index), index)
-        if s.blink_ended is not None:
-            run.events.append(s.blink_ended)
-    last = pipeline.finish()
-    if last is not None:
-        run.events.append(last)
-    return run
+    return _collect(pipeline, ClipRun(clip), (pipeline.process_face(faces[i], _picture_time(times, i), i)
+                                              for i in sorted(faces)))

@@ -39,7 +39,7 @@ def test_blinks_get_consecutive_ids_and_are_reported_after_they_end():
 
 
 def test_shallow_movement_is_not_a_blink():
-    _, events = feed(BlinkDetector(), [0.0] * 5 + [0.2, 0.4, 0.6, 0.4, 0.1] + [0.0] * 5)
+    _, events = feed(BlinkDetector(), [0.0] * 5 + [0.2, 0.35, 0.45, 0.35, 0.1] + [0.0] * 5)
     assert events == []
 
 

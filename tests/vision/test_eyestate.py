@@ -6,8 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from edge.vision.eyestate import (CLOSED_RATIO, EyeStateEstimator, EyeStateSettings, combine_eyes,
-                                  eyes_visible, lid_openness)
+from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, combine_eyes, eyes_visible, lid_openness
 
 FPS = 30.0
 
@@ -48,11 +47,12 @@ def run(est: EyeStateEstimator, openness: list[float]) -> list:
     return [est.update_openness(o, i / FPS) for i, o in enumerate(openness)]
 
 
-def blink_train(open_level: float, seconds: float, closed_frames=(60, 61, 62, 63)) -> list[float]:
+def blink_train(open_level: float, seconds: float, closed_frames=(60, 61, 62, 63), depth=0.2) -> list[float]:
+    """Open eyes with a blink every 3 s; `depth`: openness at the bottom of a blink, share of open."""
     values = [open_level] * int(seconds * FPS)
     for i in range(len(values)):
         if i % 90 in closed_frames:
-            values[i] = open_level * CLOSED_RATIO
+            values[i] = open_level * depth
     return values
 
 
@@ -77,7 +77,7 @@ def test_narrow_eyes_are_not_closed_for_ever_with_a_wide_prior():
 
 def test_long_closure_does_not_become_the_new_open_level():
     est = EyeStateEstimator()
-    values = [0.3] * 300 + [0.3 * CLOSED_RATIO] * 900  # 10 s open, then 30 s closed
+    values = [0.3] * 300 + [0.3 * 0.2] * 900  # 10 s open, then 30 s closed
     states = run(est, values)
     assert all(s.closed for s in states[301:])
     assert est.baseline() == pytest.approx(0.3)
@@ -87,9 +87,19 @@ def test_hysteresis_keeps_a_wavering_closure_closed():
     s = EyeStateSettings(closed_on=0.7, closed_off=0.6)
     est = EyeStateEstimator(s)
     run(est, [0.3] * 60)
-    level = lambda c: 0.3 * (1 - c * (1 - CLOSED_RATIO))  # noqa: E731 - openness giving closure c
+    level = lambda c: 0.3 * (1 - c * (1 - est.closed_share()))  # noqa: E731 - openness giving closure c
     out = [est.update_openness(level(c), 2 + i / FPS).closed for i, c in enumerate([0.75, 0.65, 0.72, 0.55, 0.65])]
     assert out == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize("depth", [0.05, 0.5])
+def test_closed_level_adapts_to_how_far_the_lids_come_together(depth):
+    """Some eyes (or low-resolution crops) stop half-way at the bottom of a blink: learn that depth."""
+    est = EyeStateEstimator()
+    states = run(est, blink_train(0.25, 12.0, depth=depth))
+    assert est.closed_share() == pytest.approx((4 * depth + 0.45) / 5, abs=0.01)  # 4 blinks + the prior
+    bottoms = [s for i, s in enumerate(states) if i % 90 in (60, 61, 62, 63)]
+    assert all(s.closed and s.closure > 0.9 for s in bottoms[4:])
 
 
 def test_no_face_is_not_measurable():
