@@ -28,6 +28,9 @@ from edge.uplink.outbox import Outbox, PutResult
 from edge.uplink.settings import MqttSettings
 
 log = logging.getLogger(__name__)
+paho_log = logging.getLogger("edge.uplink.paho")
+# paho's network loop reports a race with our own orderly disconnect as an error; it is not one.
+paho_log.addFilter(lambda record: not record.getMessage().startswith("Client is not connected"))
 
 UNSUPPORTED_PROTOCOL = 0x84
 # A broker that cannot parse an MQTT 5 CONNECT may also just stay silent (amqtt 0.12 does when the
@@ -149,7 +152,7 @@ class MqttUplink:
         self.stats.protocol = "5" if self._v5 else "3.1.1"
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id or f"dms-edge-{self.vehicle_id}",
                              protocol=protocol)
-        client.enable_logger(logging.getLogger("edge.uplink.paho"))
+        client.enable_logger(paho_log)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
