@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from edge.vision.backends import Model
+from edge.vision.roi import rgb_tensor
 
 INPUT_SIZE = 128
 STRIDES = (8, 16, 16, 16)
@@ -88,7 +89,7 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
 
 
 class FaceDetector:
-    """Finds faces in an RGB image; returns detections sorted by score."""
+    """Finds faces in a BGR image; returns detections sorted by score."""
 
     def __init__(self, model: Model, min_score: float = 0.5, nms_threshold: float = 0.3):
         self._model = model
@@ -96,16 +97,16 @@ class FaceDetector:
         self._min_score = min_score
         self._nms_threshold = nms_threshold
 
-    def detect(self, image_rgb: np.ndarray) -> list[Detection]:
-        h, w = image_rgb.shape[:2]
+    def detect(self, image_bgr: np.ndarray) -> list[Detection]:
+        h, w = image_bgr.shape[:2]
         side = max(h, w)
         # letterbox to a square (MediaPipe pads with zeros, keeping the aspect ratio), then 128x128
         pad_x, pad_y = (side - w) / 2.0, (side - h) / 2.0
         scale = INPUT_SIZE / side
         m = np.array([[scale, 0, pad_x * scale], [0, scale, pad_y * scale]], dtype=np.float32)
-        tensor = cv2.warpAffine(image_rgb, m, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
+        patch = cv2.warpAffine(image_bgr, m, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
-        x = tensor.astype(np.float32) * (2.0 / 255.0) - 1.0
+        x = rgb_tensor(patch, -1.0, 1.0)
         regressors, logits = self._model.run(x[None])
         raw = regressors.reshape(-1, 16)
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits.reshape(-1), -RAW_SCORE_CLIP, RAW_SCORE_CLIP)))

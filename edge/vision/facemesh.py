@@ -22,7 +22,7 @@ from edge.vision.backends import BackendSettings, Model, load_model
 from edge.vision.face_detector import Detection, FaceDetector
 from edge.vision.gaze import eye_rotation, face_axis
 from edge.vision.head_pose import HeadPose
-from edge.vision.roi import Roi, roi_around, rotation, to_image
+from edge.vision.roi import Roi, rgb_tensor, roi_around, rotation, to_image
 
 LANDMARK_INPUT = 192
 IRIS_INPUT = 64
@@ -94,6 +94,17 @@ class FaceResult:
     """Wall time of each stage: detect (only when it ran), landmarks, iris, pose, total."""
 
 
+def as_bgr(image: np.ndarray | None) -> np.ndarray | None:
+    """3-channel BGR view of a camera picture (grey and BGRA are converted); None for an empty one."""
+    if image is None or image.size == 0 or image.ndim not in (2, 3):
+        return None
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return image
+
+
 def choose_driver(detections: list[Detection], width: int, height: int) -> Detection:
     """The largest face, favouring the one nearer the image centre when sizes are close."""
     half_diag = np.hypot(width, height) / 2
@@ -129,12 +140,12 @@ class FaceMesh:
 
     # ------------------------------------------------------------------ stages
 
-    def _detect(self, rgb: np.ndarray) -> Roi | None:
-        detections = self._detector.detect(rgb)
+    def _detect(self, image: np.ndarray) -> Roi | None:
+        detections = self._detector.detect(image)
         self._faces = len(detections)
         if not detections:
             return None
-        d = choose_driver(detections, rgb.shape[1], rgb.shape[0])
+        d = choose_driver(detections, image.shape[1], image.shape[0])
         # keypoints 0/1 are the driver's right/left eye: the crop's x axis follows the eye line
         angle = rotation(d.keypoints[0], d.keypoints[1])
         corners = np.array([[d.box[0], d.box[1]], [d.box[2], d.box[3]]])
@@ -142,9 +153,9 @@ class FaceMesh:
         side = max(d.box[2] - d.box[0], d.box[3] - d.box[1]) * self.settings.face_roi_scale
         return Roi(float(centre[0]), float(centre[1]), side, side, angle)
 
-    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float]:
-        patch, m = roi.crop(rgb, LANDMARK_INPUT)
-        mesh, presence = self._landmark_model.run(patch[None].astype(np.float32) * (1.0 / 255.0))
+    def _landmarks(self, image: np.ndarray, roi: Roi) -> tuple[np.ndarray, float]:
+        patch, m = roi.crop(image, LANDMARK_INPUT)
+        mesh, presence = self._landmark_model.run(rgb_tensor(patch)[None])
         score = float(1.0 / (1.0 + np.exp(-presence[0, 0])))
         return to_image(mesh.reshape(468, 3), m), score
 
@@ -161,12 +172,12 @@ class FaceMesh:
             rois.append(roi_around(pair, rotation(pair[0], pair[1]), scale, centre=pair.mean(0)))
         return rois[0], rois[1]
 
-    def _irises(self, rgb: np.ndarray, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
+    def _irises(self, image: np.ndarray, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
         """Both eyes in one batch; the left eye is mirrored so it looks like a right eye to the model."""
         right_roi, left_roi = self._eye_rois(lm)
-        right_patch, right_m = right_roi.crop(rgb, IRIS_INPUT)
-        left_patch, left_m = left_roi.crop(rgb, IRIS_INPUT, mirror=True)
-        batch = np.stack([right_patch, left_patch]).astype(np.float32) * (1.0 / 255.0)
+        right_patch, right_m = right_roi.crop(image, IRIS_INPUT)
+        left_patch, left_m = left_roi.crop(image, IRIS_INPUT, mirror=True)
+        batch = rgb_tensor(np.stack([right_patch, left_patch]))
         contours, irises = self._iris_model.run(batch)
         eyes = []
         for contour, iris, m in zip(contours, irises, (right_m, left_m)):
@@ -189,25 +200,28 @@ class FaceMesh:
         clock = self._clock
         t_start = clock()
         timings: dict[str, float] = {}
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        image_bgr = as_bgr(image_bgr)
+        if image_bgr is None:
+            self._roi = None
+            return None
         tracked = self._roi is not None
         roi = self._roi
         lm, score = None, 0.0
         if roi is not None:
             t = clock()
-            lm, score = self._landmarks(rgb, roi)
+            lm, score = self._landmarks(image_bgr, roi)
             timings["landmarks"] = (clock() - t) * 1e3
         if lm is None or score < self.settings.min_presence:
             # lost (or never had) the face: detect in this same frame rather than drop it
             tracked = False
             t = clock()
-            roi = self._detect(rgb)
+            roi = self._detect(image_bgr)
             timings["detect"] = (clock() - t) * 1e3
             if roi is None:
                 self._roi = None
                 return None
             t = clock()
-            lm, score = self._landmarks(rgb, roi)
+            lm, score = self._landmarks(image_bgr, roi)
             timings["landmarks"] = timings.get("landmarks", 0.0) + (clock() - t) * 1e3
             if score < self.settings.min_presence:
                 self._roi = None
@@ -215,7 +229,7 @@ class FaceMesh:
         self._roi = self._roi_from_landmarks(lm)
 
         t = clock()
-        right_eye, left_eye = self._irises(rgb, lm) if self._iris_model else self._mesh_eyes(lm)
+        right_eye, left_eye = self._irises(image_bgr, lm) if self._iris_model else self._mesh_eyes(lm)
         timings["iris"] = (clock() - t) * 1e3
 
         t = clock()

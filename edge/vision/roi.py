@@ -40,6 +40,18 @@ class Roi:
         return patch, m
 
 
+def rgb_tensor(patch_bgr: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
+    """A BGR uint8 crop as the float RGB tensor the models take, values mapped to [low, high].
+
+    Converting the small crop instead of the whole frame keeps the cost independent of camera size.
+    """
+    x = np.empty(patch_bgr.shape, np.float32)
+    np.multiply(patch_bgr[..., ::-1], (high - low) / 255.0, out=x, casting="unsafe")
+    if low:
+        x += low
+    return x
+
+
 def to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Map (n, 2+) crop coordinates back to image pixels with the inverse of a crop matrix.
 

@@ -69,6 +69,16 @@ def test_blank_image_has_no_face(mesh):
     assert mesh.process(np.zeros((240, 320, 3), np.uint8)) is None
 
 
+def test_grey_and_empty_pictures_do_not_crash(mesh, labelled_frames):
+    import cv2
+
+    mesh.reset()
+    grey = cv2.cvtColor(labelled_frames[0][0], cv2.COLOR_BGR2GRAY)
+    assert mesh.process(grey) is not None
+    assert mesh.process(np.zeros((0, 0, 3), np.uint8)) is None
+    assert mesh.process(np.zeros((4, 4, 3), np.uint8)) is None
+
+
 def test_two_faces_counted_and_the_larger_chosen(mesh, labelled_frames):
     import cv2
 
