@@ -24,7 +24,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from tests.conftest import REPO
-from tests.uplink.conftest import MOSQUITTO, free_port, wait_for
+from tests.uplink.conftest import MOSQUITTO, PrivateBroker, free_port, wait_for
 
 SHIPPED_CONF = REPO / "deploy" / "mosquitto" / "mosquitto.conf"
 SHIPPED_ACL = REPO / "deploy" / "mosquitto" / "acl"
@@ -79,42 +79,30 @@ def render_conf(shipped: str, *, ports: list[int], workdir: Path, password_file:
     return "\n".join(out) + "\n"
 
 
-class ShippedBroker:
+class ShippedBroker(PrivateBroker):
+    """A PrivateBroker (start, stop) running the shipped configuration on two ports."""
+
     def __init__(self, workdir: Path, tls: TlsFiles | None = None):
+        # Not super().__init__(): it writes a configuration of its own; start/stop are what we share.
         self.workdir = workdir
         self.vehicle_port, self.gateway_port = free_port(), free_port()
+        self.port = self.vehicle_port
         self.password_file, self.acl_file = workdir / "passwd", workdir / "acl"
         self.acl_file.write_text(SHIPPED_ACL.read_text())
-        self.conf = workdir / "mosquitto.conf"
+        self.conf, self.log = workdir / "mosquitto.conf", workdir / "stdout.log"
         self.conf.write_text(render_conf(SHIPPED_CONF.read_text(), ports=[self.vehicle_port, self.gateway_port],
                                          workdir=workdir, password_file=self.password_file,
                                          acl_file=self.acl_file, tls=tls))
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ShippedBroker:
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=(self.workdir / "stderr.log").open("wb"))
-        wait_for(lambda: self.proc.poll() is not None or all(map(_listening, (self.vehicle_port, self.gateway_port))),
-                 10, "mosquitto to listen")
-        assert self.proc.poll() is None, f"mosquitto exited: {self.logs()}"
+        super().start()
+        wait_for(lambda: _listening(self.gateway_port), 10, f"mosquitto on port {self.gateway_port}")
         return self
-
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in (self.workdir / "mosquitto.log",
-                                                                 self.workdir / "stderr.log") if p.exists())
 
     def reload(self) -> None:
         """SIGHUP: Mosquitto re-reads the password file and the ACL (asynchronously)."""
         self.proc.send_signal(signal.SIGHUP)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
 
 
 @dataclass
