@@ -89,7 +89,8 @@ class ReplaySource(VehicleSource):
                 signals_from(values)  # validate ranges and DTC syntax now, with the line number
             except ValidationError as exc:
                 err = exc.errors()[0]
-                raise UserError(f"{where}: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+                column = {v: k for k, v in COLUMNS.items()}.get(err["loc"][0], DTC_COLUMN)
+                raise UserError(f"{where}: column {column!r}: {err['msg']} (got {err['input']!r})") from None
             self.times.append(t)
             self.rows.append(values)
         if not self.rows:
