@@ -8,7 +8,7 @@ import pytest
 
 from dms.contract import GazeZone
 from edge.vision.face_detector import iou, ssd_anchors, weighted_nms
-from edge.vision.gaze import eye_rotation
+from edge.vision.gaze import NEUTRAL_IRIS_RAISE, eye_rotation
 from edge.vision.gaze_zones import GazeZoneClassifier, GazeZoneSettings, eyes_on_road
 from edge.vision.head_pose import HeadPose, canonical_face
 from edge.vision.roi import Roi, to_image
@@ -66,8 +66,9 @@ def test_head_pose_signs_and_values(yaw, pitch, roll):
 
 def test_eye_rotation_signs():
     outer, inner, across = np.array([0.0, 0.0]), np.array([30.0, 0.0]), np.array([1.0, 0.0])
-    assert eye_rotation(outer, inner, np.array([15.0, 0.0]), across) == pytest.approx((0.0, 0.0))
-    yaw, pitch = eye_rotation(outer, inner, np.array([20.0, -3.0]), across)
+    straight = np.array([15.0, -NEUTRAL_IRIS_RAISE * 30])
+    assert eye_rotation(outer, inner, straight, across) == pytest.approx((0.0, 0.0))
+    yaw, pitch = eye_rotation(outer, inner, np.array([20.0, -6.0]), across)
     assert yaw > 10 and pitch > 5  # iris toward image right (driver's left) and up
 
 

@@ -1,0 +1,149 @@
+"""CPU time per frame of our FaceMesh against MediaPipe FaceMesh (refine_landmarks) on the same clips.
+
+    python benchmarks/bench_pipeline.py [--dataset DIR] [--clips N] [--backend litert|onnxruntime]
+                                        [--mediapipe-python /tmp/mpvenv/bin/python]
+
+Both sides get the same decoded frames (decoding is not timed), one thread each (OMP/ORT/XNNPACK
+threads = 1), and are timed with `time.process_time()` (CPU time of the whole process, all threads)
+around the face-mesh call only. MediaPipe 0.10.14 needs NumPy 1.x, so it usually lives in its own
+virtualenv: the script then runs itself there with `--engine mediapipe` and reads back JSON. The
+MediaPipe side imports only OpenCV and MediaPipe.
+"""
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import csv  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+
+DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "zju_eyeblink_dev"
+
+
+def clip_paths(dataset: Path, limit: int | None) -> list[Path]:
+    with open(dataset / "labels.csv", newline="", encoding="utf-8") as fh:
+        videos = sorted({row["video"] for row in csv.DictReader(fh)})
+    return [dataset / v for v in videos[:limit]]
+
+
+def decode(path: Path) -> list:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def run_ours(clips: list[Path], backend: str, iris: bool = True) -> dict:
+    from edge.vision.backends import BackendSettings
+    from edge.vision.facemesh import FaceMesh, FaceMeshSettings
+
+    mesh = FaceMesh(FaceMeshSettings(backend=BackendSettings(backend=backend, threads=1), iris=iris))
+    cpu = 0.0
+    frames = faces = detections = 0
+    stages: dict[str, float] = {}
+    for clip in clips:
+        images = decode(clip)
+        mesh.reset()
+        mesh.process(images[0])  # warm-up outside the timing (first-call allocations)
+        mesh.reset()
+        start = time.process_time()
+        results = [mesh.process(image) for image in images]
+        cpu += time.process_time() - start
+        frames += len(images)
+        for r in results:
+            if r is None:
+                continue
+            faces += 1
+            detections += "detect" in r.timings_ms
+            for k, v in r.timings_ms.items():
+                stages[k] = stages.get(k, 0.0) + v
+    return {"engine": f"ours ({backend}{'' if iris else ', no iris'})", "frames": frames, "faces": faces,
+            "detections": detections, "cpu_ms_per_frame": 1e3 * cpu / frames,
+            "wall_ms_per_frame_by_stage": {k: v / frames for k, v in stages.items()}}
+
+
+def run_mediapipe(clips: list[Path]) -> dict:
+    import mediapipe as mp
+
+    cpu = 0.0
+    frames = faces = 0
+    for clip in clips:
+        images = decode(clip)
+        # a fresh tracker per clip, as ours is reset per clip
+        with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                             min_detection_confidence=0.5, min_tracking_confidence=0.5) as mesh:
+            mesh.process(cv2.cvtColor(images[0], cv2.COLOR_BGR2RGB))  # warm-up, then restart the graph
+        with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
+                                             min_detection_confidence=0.5, min_tracking_confidence=0.5) as mesh:
+            start = time.process_time()
+            for image in images:
+                # the colour conversion is part of the call, as in ours
+                result = mesh.process(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+                faces += bool(result.multi_face_landmarks)
+            cpu += time.process_time() - start
+        frames += len(images)
+    return {"engine": f"mediapipe {mp.__version__} FaceMesh(refine_landmarks=True)", "frames": frames,
+            "faces": faces, "cpu_ms_per_frame": 1e3 * cpu / frames}
+
+
+def mediapipe_in(python: str, dataset: Path, clips: int | None) -> dict:
+    cmd = [python, str(Path(__file__).resolve()), "--engine", "mediapipe", "--dataset", str(dataset), "--json"]
+    if clips:
+        cmd += ["--clips", str(clips)]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--clips", type=int, default=None, help="only the first N clips")
+    parser.add_argument("--engine", choices=["both", "ours", "mediapipe"], default="both")
+    parser.add_argument("--backend", choices=["litert", "onnxruntime", "all"], default="all")
+    parser.add_argument("--mediapipe-python", default=None,
+                        help="Python of a venv with mediapipe==0.10.14 (default: this one if it has it)")
+    parser.add_argument("--json", action="store_true", help="print one JSON line per engine")
+    args = parser.parse_args(argv)
+    if not (args.dataset / "labels.csv").is_file():
+        print(f"no clip set at {args.dataset}", file=sys.stderr)
+        return 2
+    clips = clip_paths(args.dataset, args.clips)
+    results = []
+    if args.engine in ("both", "mediapipe"):
+        if args.engine == "mediapipe" or args.mediapipe_python is None:
+            results.append(run_mediapipe(clips))
+        else:
+            results.append(mediapipe_in(args.mediapipe_python, args.dataset, args.clips))
+    if args.engine in ("both", "ours"):
+        for backend in (["litert", "onnxruntime"] if args.backend == "all" else [args.backend]):
+            results.append(run_ours(clips, backend))
+    for r in results:
+        print(json.dumps(r) if args.json else
+              f"{r['engine']:<48} {r['cpu_ms_per_frame']:6.2f} ms CPU/frame  "
+              f"({r['frames']} frames, face in {r['faces']}"
+              + (f", detector ran {r['detections']}x" if "detections" in r else "") + ")")
+    if args.engine == "both" and not args.json:
+        reference = results[0]["cpu_ms_per_frame"]
+        for r in results[1:]:
+            print(f"ratio {r['engine']} / mediapipe: {r['cpu_ms_per_frame'] / reference:.2f}x")
+            stages = ", ".join(f"{k} {v:.2f}" for k, v in r["wall_ms_per_frame_by_stage"].items())
+            print(f"  wall ms per frame by stage: {stages}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
