@@ -77,7 +77,7 @@ def _decimals(step: float) -> int:
 
 
 def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, title: str, unit: str = "",
-              stacked: bool = True, width: int = 560, height: int = 240) -> Markup:
+              stacked: bool = True, integers: bool = False, width: int = 560, height: int = 240) -> Markup:
     """Vertical bars per category; several series are stacked (or side by side), with a legend."""
     left, right, top, bottom = 44, 12, 28, 40
     names = list(series)
@@ -85,6 +85,7 @@ def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, 
               for i in range(len(categories))]
     top_value = max(totals, default=0) or 1
     step = _nice_step(top_value, 4)
+    step = max(step, 1) if integers else step  # counts: no half-records on the axis
     top_value = math.ceil(top_value / step) * step
     plot_w, plot_h = width - left - right, height - top - bottom
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '

@@ -30,7 +30,7 @@ VANS = [
 ]
 PARTS = [("OF-100", "Oil filter", 800, 1500, 4, 10, "Mann+Hummel", [("A-01", 12)]),
          ("BP-220", "Brake pads, front axle", 3200, 5900, 2, 6, "Brembo", [("B-03", 3), ("B-04", 1)]),
-         ("WB-500", "Wiper blade set", 900, 1900, 5, 10, "Bosch", [("C-11", 3)]),
+         ("WB-500", "Wiper blade set", 900, 1900, 5, 10, "Bosch", [("C-11", 5)]),
          ("AF-310", "Air filter", 1100, 2400, 3, 6, "Mann+Hummel", [("A-02", 7)]),
          ("SP-040", "Spark plug", 450, 990, 8, 20, "NGK", [("A-07", 24)])]
 
@@ -72,6 +72,11 @@ def _driving_history(db: Session, now: datetime) -> None:
                                      driver_id=f"drv-{vid[-1]}", received_at=now - timedelta(days=5 + 9 * k)))
 
 
+def _documents(db: Session, now: datetime) -> None:
+    vehicle_records.add_document(db, DISPATCHER, "VAN-1", "Registration certificate", "VAN-1-registration.txt",
+                                 "text/plain", b"Zulassungsbescheinigung Teil I, B-DM 101 (sample)\n", now - timedelta(days=390))
+
+
 def _alerts(db: Session, now: datetime) -> None:
     for vid, kind, level, ago in (("VAN-3", "drowsiness", 2, 40), ("VAN-5", "phone_use", 1, 95)):
         db.add(Alert(alert_key=f"event:{vid}:seed-{kind}", kind="driver_event", vehicle_id=vid, driver_id=f"drv-{vid[-1]}",
@@ -84,7 +89,7 @@ def _parts(db: Session, now: datetime) -> dict[str, int]:
         part = parts.create_part(db, ADVISOR, number=number, name=name, unit_cost_cents=cost, unit_price_cents=price,
                                  reorder_point=rp, reorder_qty=rq, supplier=supplier, now=now - timedelta(days=200))
         for bin_code, qty in bins:
-            parts.receive(db, ADVISOR, part.id, bin_code, qty + 6, now - timedelta(days=200))
+            parts.receive(db, ADVISOR, part.id, bin_code, qty, now - timedelta(days=200))
         ids[number] = part.id
     return ids
 
@@ -92,7 +97,7 @@ def _parts(db: Session, now: datetime) -> dict[str, int]:
 def _history(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
     """Settled work orders over the last months (one comeback), run through the real state machine."""
     jobs = [(150, "VAN-1", "oil service", 3, "OF-100"), (120, "VAN-2", "brake noise", 6, "BP-220"),
-            (95, "VAN-3", "oil service", 2, "OF-100"), (70, "VAN-2", "brake noise again", 4, "BP-220"),
+            (95, "VAN-3", "oil service", 2, "OF-100"), (100, "VAN-2", "brake noise again", 4, "BP-220"),
             (45, "VAN-4", "wipers and filters", 5, "WB-500"), (20, "VAN-1", "air filter", 8, "AF-310"),
             (8, "VAN-3", "spark plugs", 26, "SP-040")]
     for days_ago, vid, reason, hours, part in jobs:
@@ -150,6 +155,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
     _vehicles(db, now)
     _driving_history(db, now)
     _alerts(db, now)
+    _documents(db, now)
     part_ids = _parts(db, now)
     _history(db, now, part_ids)
     _open_work(db, now, part_ids)

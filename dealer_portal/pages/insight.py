@@ -23,7 +23,8 @@ def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
     charted = [r for r in rates if r.km > 0]
     return ctx.render(
         "kpis.html", months=months,
-        records_chart=bar_chart(labels, by_type, title="Maintenance records by month and type"),
+        records_chart=bar_chart(labels, by_type, title="Maintenance records by month and type",
+                                integers=True),
         duration_chart=bar_chart(labels, {"hours": durations}, title="Mean repair duration (hours, reception → settlement)",
                                  unit=" h"),
         events_chart=bar_chart([r.vehicle_id for r in charted],

@@ -95,7 +95,7 @@ def sample_db(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def portal_url(sample_db) -> str:
     from dealer_portal.app import create_app
-    from tests.portal.live_server import serve
+    from dealer_portal.background_server import serve
 
     with serve(create_app(sample_db)) as url:
         yield url

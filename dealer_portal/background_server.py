@@ -1,12 +1,11 @@
-"""A real portal served by uvicorn in a background thread on a free port (for the browser tests and
-the screenshot script)."""
+"""Serve an app with uvicorn in a background thread on a free port (browser tests, screenshots, demo)."""
 from __future__ import annotations
 
 import socket
 import threading
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import uvicorn
 

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Regenerate docs/screenshots/*.png: the portal's main pages over the sample world, in headless Chromium.
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+
+Builds a fresh SQLite database in a temp folder (dealer_portal.sample_data), serves the real app on a
+free port, logs in as the user each page is for, and saves one full-page PNG per page.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+# file name, user, path (None: find the path on the service list), what must be visible first
+SHOTS = [
+    ("01-login.png", None, "/login", "text=Sign in"),
+    ("02-fleet-board.png", "dora", "/fleet", "[data-testid=alert-feed]"),
+    ("03-vehicles.png", "sam", "/vehicles", "#vehicle-rows"),
+    ("04-vehicle-record.png", "sam", "/vehicles/VAN-1", "text=Odometer"),
+    ("05-dispatch.png", "dora", "/dispatch", "[data-testid=bookings]"),
+    ("06-service.png", "sam", "/service", "[data-testid=orders]"),
+    ("07-work-order.png", "sam", None, "[data-testid=trail]"),
+    ("08-parts.png", "sam", "/parts", "[data-testid=catalogue]"),
+    ("09-scrapping.png", "dora", "/scrapping", "[data-testid=flags]"),
+    ("10-kpis.png", "ada", "/kpis", "svg.chart"),
+    ("11-audit.png", "ada", "/audit", "[data-testid=audit]"),
+]
+
+VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    from dealer_portal.app import create_app
+    from dealer_portal.background_server import serve
+    from dealer_portal.sample_data import password_for, seed_sample
+    from gateway.db.migrate import upgrade
+    from gateway.db.session import make_engine, make_sessionmaker
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'portal.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        with make_sessionmaker(engine)() as db:
+            seed_sample(db, datetime.now(timezone.utc), password_rounds=4)
+        engine.dispose()
+        with serve(create_app(url)) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)
+            page = context.new_page()
+            current = None
+            for name, user, path, ready in SHOTS:
+                if user != current:
+                    context.clear_cookies()
+                    if user:
+                        page.goto(f"{base}/login")
+                        page.fill("input[name=username]", user)
+                        page.fill("input[name=password]", password_for(user))
+                        page.click("button[type=submit]")
+                        page.wait_for_selector("[data-testid=who]")
+                    current = user
+                if path is None:  # the work order in progress on the service list
+                    page.goto(f"{base}/service")
+                    path = page.locator("[data-testid=orders] tr", has_text="rattle").locator("a").first.get_attribute("href")
+                page.goto(f"{base}{path}")
+                page.wait_for_selector(ready)
+                page.screenshot(path=str(args.out / name), full_page=name not in VIEWPORT_ONLY)
+                print(f"{args.out / name}")
+            browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
