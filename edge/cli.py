@@ -51,17 +51,17 @@ def run(source, config_path, speed_kmh, events_out, audio_out, mqtt_url, vehicle
         raise UserError(f"frame sources are not available in this install ({exc})") from None
 
     capture = config.capture if not isinstance(config.capture, dict) else None
-    source = open_source(config.source, capture)  # opened once up front: a bad source fails before anything
-    frames = looped(lambda: open_source(config.source, capture)) if config.loop else source
+    runtime = EdgeRuntime(config)  # vehicle source, outbox and broker settings fail here, before the camera
     try:
-        runtime = EdgeRuntime(config)
-        try:
+        source = open_source(config.source, capture)  # opened up front: a bad source fails at once
+        frames = looped(lambda: open_source(config.source, capture)) if config.loop else source
+        with source:
             report = runtime.run(frames, realtime=config.realtime)
-        except KeyboardInterrupt:
-            click.echo("dms edge: interrupted; waiting briefly for the outbox", err=True)
-            report = runtime.finish(drain_timeout=min(config.drain_timeout_s, 3.0))
+    except KeyboardInterrupt:
+        click.echo("dms edge: interrupted; waiting briefly for the outbox", err=True)
+        report = runtime.finish(drain_timeout=min(config.drain_timeout_s, 3.0))
     finally:
-        source.close()
+        runtime.close()
     click.echo(report.summary())
 
 

@@ -1,0 +1,124 @@
+"""The edge runtime as a plain object: synthetic drives in fake time, the machine's Mosquitto."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from edge.policy.synthetic import frames
+from edge.runtime import EdgeRuntime, looped
+from firmware_config.device import DeviceConfig
+from tests.uplink.conftest import Recorder, free_port, wait_for
+
+DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, "ahead"), (4.0, "closed"),
+          (3.0, "ahead")]
+
+
+def test_without_a_broker_events_go_to_the_file_with_their_msg_id():
+    out = io.StringIO()
+    report = EdgeRuntime(DeviceConfig(vehicle_id="solo-1", speed_kmh=60), events_out=out).run(frames(DOZING, fps=15))
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert report.drained is None and report.events == len(lines) >= 4
+    assert {"microsleep", "sleep", "long_distraction"} <= {line["type"] for line in lines}
+    for line in lines:
+        assert {"t", "type", "level", "phase", "episode_id", "msg_id", "ts"} <= set(line)
+    assert len({line["msg_id"] for line in lines}) == len(lines)
+
+
+def test_below_warning_speed_the_policy_only_records(tmp_path):
+    out = io.StringIO()
+    EdgeRuntime(DeviceConfig(vehicle_id="slow-1", speed_kmh=15), events_out=out).run(frames(DOZING, fps=15))
+    assert all(json.loads(line)["level"] == 0 for line in out.getvalue().splitlines())
+
+
+def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_url):
+    vid = f"rt-{free_port()}"
+    rec = Recorder(mosquitto_url, vid)
+    try:
+        assert rec.subscribed.wait(5)
+        config = DeviceConfig(vehicle_id=vid, mqtt={"url": mosquitto_url}, outbox={"path": tmp_path / "o.sqlite"},
+                              vehicle_source="replay:sample", events_out=tmp_path / "events.jsonl")
+        report = EdgeRuntime(config).run(frames(DOZING, fps=15), drain_timeout=20)
+        assert report.drained
+        lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
+        wait_for(lambda: len(rec.ids("event")) >= len(lines), 10, "all events")
+        wire = {p["msg_id"]: p for p in rec.payloads("event")}
+        assert [line["msg_id"] for line in lines] == rec.ids("event")
+        for line in lines:
+            msg = wire[line["msg_id"]]
+            assert (msg["type"], msg["phase"], msg["level"], msg["episode_id"]) == \
+                   (line["type"], line["phase"], line["level"], line["episode_id"])
+            assert msg["location"]["latitude"] == pytest.approx(48.1, abs=0.1)
+        # state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
+        wait_for(lambda: len(rec.ids("status")) >= report.statuses, 5, "all status samples")
+        assert 19 <= report.states <= 22 and report.statuses >= report.states
+        state = rec.payloads("state")[-1]
+        assert "Vehicle.Driver.FatigueLevel" in state and state["monitoring"] is True
+        status = rec.payloads("status")[-1]["signals"]
+        assert {"Vehicle.Speed", "Vehicle.TraveledDistance", "Vehicle.CurrentLocation.Latitude"} <= set(status)
+    finally:
+        rec.close()
+
+
+@dataclass(frozen=True)
+class FakeFrame:
+    image: object
+    t: float
+    index: int
+
+
+class FakeSource:
+    def __init__(self, n=3, fps=10):
+        self.items = [FakeFrame(None, i / fps, i) for i in range(n)]
+        self.closed = False
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.closed = True
+
+
+def test_looped_sources_carry_time_and_index_on():
+    played = list(looped(FakeSource, times=3))
+    assert [f.index for f in played] == list(range(9))
+    assert [round(f.t, 3) for f in played] == [round(i / 10, 3) for i in range(9)]
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.slept = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, s):
+        self.slept.append(round(s, 3))
+        self.now += s
+
+
+def test_realtime_paces_a_file_source_at_its_frame_rate():
+    clock = FakeClock()
+    EdgeRuntime(DeviceConfig(vehicle_id="pace-1", speed_kmh=60)).run(
+        frames([(1.0, "ahead")], fps=5), realtime=True, sleep=clock.sleep, monotonic=clock.monotonic)
+    assert clock.slept == [0.2, 0.2, 0.2, 0.2] and clock.now == pytest.approx(100.8)
+
+
+def test_stop_event_ends_the_run_early():
+    import threading
+    stop = threading.Event()
+    runtime = EdgeRuntime(DeviceConfig(vehicle_id="stop-1", speed_kmh=60))
+
+    def drive():
+        for i, f in enumerate(frames([(60.0, "ahead")], fps=10)):
+            if i == 25:
+                stop.set()
+            yield f
+
+    assert runtime.run(drive(), stop=stop).frames == 25
