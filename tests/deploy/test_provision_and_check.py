@@ -44,8 +44,9 @@ def test_every_board_profile_merges_into_a_valid_device_config():
     sources = {}
     for name in board_names():
         board = load_board(name)
-        sources[name] = DeviceConfig.model_validate(board.device).source
-        assert board.camera.width and board.camera.height and board.camera.camera_fps
+        cfg = DeviceConfig.model_validate(board.device)
+        sources[name] = cfg.source
+        assert cfg.capture.width and cfg.capture.height and cfg.capture.camera_fps
     assert sources["pi4"] == sources["pi5"] == "picamera2:0"
     assert sources["jetson-orin-nano"].startswith("gst:nvarguscamerasrc") and "appsink" in sources["jetson-orin-nano"]
 
@@ -158,7 +159,9 @@ def test_check_with_a_board_and_unknown_board(tmp_path, capsys):
 def test_render_and_boards(tmp_path, capsys):
     cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "source": "/dev/video0"})
     rc, out, _ = run(capsys, "config", "render", cfg, "--board", "pi4")
-    assert rc == 0 and yaml.safe_load(out) == {"vehicle_id": "A", "source": "/dev/video0"}  # the file wins
+    rendered = yaml.safe_load(out)
+    assert rc == 0 and rendered["source"] == "/dev/video0"  # the file wins over the board...
+    assert rendered["capture"] == {"width": 640, "height": 480, "camera_fps": 20.0}  # ...and the board fills in
     rc, out, _ = run(capsys, "config", "render")
     assert rc == 0 and "outbox" in yaml.safe_load(out)
     rc, out, _ = run(capsys, "config", "boards")
