@@ -18,6 +18,7 @@ uses hysteresis on it.
 """
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
@@ -100,8 +101,8 @@ def lid_openness(contour: np.ndarray) -> float | None:
     width = eye_width(c)
     if width <= 0:
         return None
-    gaps = np.hypot(*(c[UPPER_LID] - c[LOWER_LID]).T)
-    return float(gaps.mean() / width)
+    d = c[UPPER_LID] - c[LOWER_LID]
+    return float(np.sqrt((d * d).sum(axis=1)).mean() / width)
 
 
 def combine_eyes(left: float | None, right: float | None, width_l: float, width_r: float,
@@ -115,6 +116,36 @@ def combine_eyes(left: float | None, right: float | None, width_l: float, width_
     return float(np.mean(usable)) if usable else None
 
 
+class RunningPercentile:
+    """Percentile of the values of a sliding time window, kept sorted so a frame costs microseconds."""
+
+    def __init__(self, percentile: float):
+        self.percentile = percentile
+        self._by_time: deque[tuple[float, float]] = deque()
+        self._sorted: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def add(self, t: float, value: float) -> None:
+        self._by_time.append((t, value))
+        bisect.insort(self._sorted, value)
+
+    def drop_before(self, t: float, keep: int) -> None:
+        """Forget values older than `t`, but always keep the newest `keep` ones."""
+        while len(self._by_time) > keep and self._by_time[0][0] < t:
+            _, value = self._by_time.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, value)]
+
+    def value(self) -> float:
+        """Linear interpolation between order statistics (numpy's default method)."""
+        a = self._sorted
+        pos = self.percentile / 100.0 * (len(a) - 1)
+        lo = int(pos)
+        hi = min(lo + 1, len(a) - 1)
+        return a[lo] + (a[hi] - a[lo]) * (pos - lo)
+
+
 class EyeStateEstimator:
     """Feed one face per frame (with its capture time); keeps this driver's open and closed levels."""
 
@@ -123,7 +154,7 @@ class EyeStateEstimator:
         self.reset()
 
     def reset(self) -> None:
-        self._history: deque[tuple[float, float]] = deque()
+        self._history = RunningPercentile(self.settings.baseline_percentile)
         self._dips: deque[float] = deque(maxlen=self.settings.dips_kept)
         self._dip_min: float | None = None
         self._closed = False
@@ -133,7 +164,7 @@ class EyeStateEstimator:
         s = self.settings
         if not self._history:
             return s.prior_openness
-        observed = float(np.percentile([v for _, v in self._history], s.baseline_percentile))
+        observed = self._history.value()
         n = min(len(self._history), s.prior_frames)
         return (n * observed + (s.prior_frames - n) * s.prior_openness) / s.prior_frames
 
@@ -144,7 +175,8 @@ class EyeStateEstimator:
             return s.prior_closed_share
         n = len(self._dips)
         share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
-        return float(np.clip(share, *s.closed_share_range))
+        lo, hi = s.closed_share_range
+        return min(hi, max(lo, share))
 
     def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True) -> EyeState:
         """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden."""
@@ -163,17 +195,16 @@ class EyeStateEstimator:
         s = self.settings
         base = self.baseline()
         share = openness / base
-        closure = float(np.clip((1.0 - share) / (1.0 - self.closed_share()), 0.0, 1.0))
+        closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share())))
         self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
         self._track_dip(share)
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
         # the history is young: a prior far off for this driver must not lock the open level out.
         if closure <= s.baseline_max_closure or len(self._history) < s.prior_frames:
-            self._history.append((t, openness))
+            self._history.add(t, openness)
         # Old samples go only when newer ones replace them: through a long closure, the last known open
         # level stays the reference instead of fading away.
-        while len(self._history) > s.prior_frames and self._history[0][0] < t - s.baseline_window_s:
-            self._history.popleft()
+        self._history.drop_before(t - s.baseline_window_s, keep=s.prior_frames)
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
                         openness_left=openness_left, openness_right=openness_right, baseline=base)
 
@@ -221,7 +252,7 @@ def eyes_visible(image_bgr: np.ndarray, face: FaceLandmarks) -> bool:
     if patch.size == 0:
         return False
     gray = cv2.cvtColor(patch, cv2.COLOR_BGR2GRAY) if patch.ndim == 3 else patch
-    face_level = float(np.median(gray))
+    face_level = float(np.median(gray[::3, ::3]))  # a sparse sample is plenty for the face's level
     if face_level <= 1.0:
         return False  # black picture: nothing to judge
     eyes = (_eye_brightness(gray, np.asarray(e.contour)[:16, :2] - (x0, y0)) for e in (face.left_eye, face.right_eye))

@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, combine_eyes, eyes_visible, lid_openness
+from edge.vision.eyestate import (EyeStateEstimator, EyeStateSettings, RunningPercentile, combine_eyes, eyes_visible,
+                                  lid_openness)
 
 FPS = 30.0
 
@@ -118,3 +119,14 @@ def test_dark_lenses_make_eyes_unmeasurable():
     for cx in (80, 140):  # paint two dark lenses over the eyes
         img[85:115, cx - 22:cx + 22] = 20
     assert not eyes_visible(img, face)
+
+
+def test_running_percentile_matches_numpy_over_a_sliding_window():
+    rng = np.random.default_rng(1)
+    rp = RunningPercentile(80.0)
+    values = rng.random(400)
+    for i, v in enumerate(values):
+        rp.add(i / FPS, float(v))
+        rp.drop_before((i - 59.5) / FPS, keep=5)
+        window = values[max(0, i - 59):i + 1]  # the last 60 frames: 2 s at 30 fps
+        assert rp.value() == pytest.approx(np.percentile(window, 80.0))
