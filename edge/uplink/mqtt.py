@@ -32,6 +32,9 @@ paho_log = logging.getLogger("edge.uplink.paho")
 # paho's network loop reports a race with our own orderly disconnect as an error; it is not one.
 paho_log.addFilter(lambda record: not record.getMessage().startswith("Client is not connected"))
 
+# PUBACK reasons that mean "this device may not publish there" (broker ACL, or a topic the broker
+# refuses): stop with one clear error and keep the message for a run with a fixed configuration.
+FATAL_PUBACK = {0x87: "not authorized", 0x90: "topic name invalid"}
 UNSUPPORTED_PROTOCOL = 0x84
 # A broker that cannot parse an MQTT 5 CONNECT may also just stay silent (amqtt 0.12 does when the
 # CONNECT carries a will): no CONNACK this long after the TCP connection opened means "try 3.1.1".
@@ -52,7 +55,8 @@ class UplinkStats:
     """Outbox rows handed to the broker (re-sends after a lost connection not counted)."""
     acknowledged: int = 0
     rejected: int = 0
-    """PUBACKs carrying an MQTT 5 failure reason (logged and removed: retrying cannot help)."""
+    """PUBACKs carrying an MQTT 5 failure reason: not-authorized stops the uplink (message kept),
+    any other is logged and the message removed (retrying the same message cannot help)."""
     connects: int = 0
     protocol: str = ""
 
@@ -259,6 +263,15 @@ class MqttUplink:
             entry = self._inflight.pop(mid, None)
             if entry is None:
                 continue  # presence, or a message of a client that was replaced
+            if code in FATAL_PUBACK:
+                self.stats.rejected += 1
+                row = self.outbox.get(entry[0])
+                topic = row.topic if row is not None else f"outbox row {entry[0]}"
+                self.failed = (f"MQTT broker {self.host}:{self.port} refused a publish to {topic} "
+                               f"({FATAL_PUBACK[code]}); check the vehicle id and the broker ACL "
+                               f"(the message stays in the outbox)")
+                log.error(self.failed)
+                continue
             if code >= 0x80:
                 self.stats.rejected += 1
                 log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it", entry[0], code)

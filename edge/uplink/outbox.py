@@ -162,6 +162,10 @@ class Outbox:
                 "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
         return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bool(r[6])) for r in rows]
 
+    def get(self, seq: int) -> OutboxRow | None:
+        rows = self.after(seq - 1, 1)
+        return rows[0] if rows and rows[0].seq == seq else None
+
     def count(self, kind: str | None = None) -> int:
         with self._lock:
             if kind is None:

@@ -35,7 +35,7 @@ def wait_for(check, timeout: float, what: str, interval: float = 0.05):
 class PrivateBroker:
     """`mosquitto -c CONF` on a fixed free port; can be started late, killed and started again."""
 
-    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None):
+    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, acl: str | None = None):
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self.conf = workdir / f"mosquitto-{self.port}.conf"
@@ -52,6 +52,9 @@ class PrivateBroker:
             lines += ["allow_anonymous false", f"password_file {pwfile}"]
         else:
             lines.append("allow_anonymous true")
+        if acl:
+            (workdir / "acl").write_text(acl)
+            lines.append(f"acl_file {workdir / 'acl'}")
         self.conf.write_text("\n".join(lines) + "\n")
         self.log = workdir / f"mosquitto-{self.port}.log"
         self.proc: subprocess.Popen | None = None
@@ -83,15 +86,15 @@ class PrivateBroker:
 
 @pytest.fixture
 def private_broker(tmp_path):
-    """Factory: private_broker(users=None) -> a not yet started PrivateBroker (stopped at teardown)."""
+    """Factory: private_broker(users=None, acl=None) -> a not yet started PrivateBroker (stopped at teardown)."""
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     made: list[PrivateBroker] = []
 
-    def make(users: dict[str, str] | None = None) -> PrivateBroker:
+    def make(users: dict[str, str] | None = None, acl: str | None = None) -> PrivateBroker:
         if users and shutil.which("mosquitto_passwd") is None:
             pytest.skip("mosquitto_passwd is not installed")
-        broker = PrivateBroker(tmp_path, users=users)
+        broker = PrivateBroker(tmp_path, users=users, acl=acl)
         made.append(broker)
         return broker
 

@@ -76,6 +76,23 @@ def test_right_credentials_are_accepted(tmp_path, private_broker, recorder, monk
     assert uplink.failed is None
 
 
+@pytest.mark.slow
+def test_a_publish_the_broker_acl_refuses_stops_the_uplink_and_keeps_the_message(tmp_path, private_broker,
+                                                                                 monkeypatch):
+    broker = private_broker(users={"van-1": "right"},
+                            acl="user van-1\ntopic write dms/v1/van-1/#\n").start()
+    monkeypatch.setenv("TEST_DMS_PW", "right")
+    with Outbox(tmp_path / "o.sqlite") as box:
+        # van-1's credential used for another vehicle id: its topics are outside van-1's ACL
+        uplink = MqttUplink(MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW"),
+                            box, "van-2").start()
+        uplink.submit(event("van-2", 1))
+        wait_for(lambda: uplink.failed, 10, "the refusal")
+        assert "refused a publish to dms/v1/van-2/event (not authorized)" in uplink.failed
+        uplink.close()
+        assert box.count("event") == 1
+
+
 def test_falls_back_to_mqtt_311_for_a_broker_without_mqtt5(tmp_path):
     """amqtt (the demo's embedded broker) refuses MQTT 5 connections."""
     amqtt_broker = pytest.importorskip("amqtt.broker")
