@@ -1,6 +1,7 @@
 """`dms evaluate`: score eye closure and blinks on labelled clips, or dump the signals of one clip."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -62,12 +63,15 @@ def signals_of_video(video: Path, out: Path, settings) -> int:
 
     pipeline = VisionPipeline(settings)
     signals = []
-    with _progress(0, video.name) as bar:
-        for frame in open_source(str(video)):
+    with open_source(str(video)) as source, _progress(0, video.name) as bar:
+        for frame in source:
             signals.append(pipeline.process(frame.image, frame.t, frame.index))
             bar.update(1)
     if not signals:
         raise UserError(f"no frames could be read from {video}")
+    last = pipeline.finish()
+    if last is not None and signals[-1].blink_ended is None:  # a closure still going when the clip ends
+        signals[-1] = replace(signals[-1], blink_ended=last)
     out.mkdir(parents=True, exist_ok=True)
     write_signals_csv(signals, out / "signals.csv")
     return len(signals)

@@ -8,6 +8,7 @@ from edge.evaluation.dataset import load_dataset
 from edge.evaluation.runner import decoded_pictures, picture_count
 
 
+@pytest.mark.dataset
 def test_dev_set_is_read_through_decoded_index(zju_dataset):
     clips = load_dataset(zju_dataset)
     assert len(clips) == 40

@@ -12,6 +12,7 @@ from edge.vision.pipeline import VisionSettings
 
 
 @pytest.mark.slow
+@pytest.mark.dataset
 def test_dev_split_accuracy(zju_dataset, tmp_path):
     report = evaluate_dataset(zju_dataset, tmp_path, VisionSettings())
     o = report["overall"]

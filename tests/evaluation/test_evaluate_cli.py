@@ -27,6 +27,7 @@ def two_clip_set(source, target, names=("clips/2/000001M_FNN.avi", "clips/27/000
 
 
 @pytest.mark.slow
+@pytest.mark.dataset
 def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, capsys):
     data = two_clip_set(zju_dataset, tmp_path / "set")
     out = tmp_path / "out"
@@ -53,6 +54,7 @@ def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks_
     assert page.count("<svg") == 2 and "000007M_UNN" in page
 
 
+@pytest.mark.dataset
 def test_single_video_writes_signals(zju_dataset, tmp_path):
     out = tmp_path / "out"
     assert main(["evaluate", str(zju_dataset / "clips/2/000001M_FNN.avi"), "--out", str(out)]) == 0

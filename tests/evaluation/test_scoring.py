@@ -23,6 +23,7 @@ def test_events_split_on_id_change_and_on_gaps():
     assert predicted_events(seq) == [(2, 3), (4, 4), (6, 6), (8, 8)]
 
 
+@pytest.mark.dataset
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_agrees_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, seed):
     """Noisy predictions built around the labels (hits, misses, splits, merges, false blinks)."""

@@ -8,6 +8,8 @@ import pytest
 from edge.evaluation.runner import decoded_pictures
 from edge.vision.pipeline import VisionPipeline, VisionSettings
 
+pytestmark = pytest.mark.dataset
+
 
 @pytest.fixture(scope="module")
 def picture(zju_dataset) -> np.ndarray:
