@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dms.errors import UserError
+from firmware_config.locking import exclusive_lock
 
 MANIFEST = "manifest.json"
-CURRENT, PREVIOUS, RELEASES = "current", "previous", "releases"
+CURRENT, PREVIOUS, RELEASES, LOCK = "current", "previous", "releases", ".lock"
 
 
 class ModelUpdateError(UserError):
@@ -79,13 +80,17 @@ def verify_model_set(directory: Path) -> None:
             raise ModelUpdateError(f"{name}: sha256 differs from the manifest (corrupt or tampered)")
 
 
+def _checksums(directory: Path) -> dict[str, str]:
+    return {name: entry["sha256"].lower() for name, entry in read_manifest(directory).items()}
+
+
 def set_version(directory: Path) -> str:
     """A model set's version: the manifest's "version" if it has one, else a digest of its checksums."""
     data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     version = data.get("version")
     if isinstance(version, str) and version and Path(version).name == version and not version.startswith("."):
         return version
-    digest = hashlib.sha256("".join(f"{n}={e['sha256']};" for n, e in sorted(data["models"].items())).encode())
+    digest = hashlib.sha256("".join(f"{n}={h};" for n, h in sorted(_checksums(directory).items())).encode())
     return "sha-" + digest.hexdigest()[:12]
 
 
@@ -164,11 +169,18 @@ def install_models(src: str | Path, root: str | Path,
     if not src.is_dir():
         raise ModelUpdateError(f"model set not found: {src}")
     verify_model_set(src)
+    (root / RELEASES).mkdir(parents=True, exist_ok=True)
+    with exclusive_lock(root / LOCK):
+        return _install(src, root, health_check)
+
+
+def _install(src: Path, root: Path, health_check: Callable[[Path], None]) -> UpdateResult:
     version = set_version(src)
     releases = root / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
     old = current_set(root)
     if old is not None and old.name == version:
+        if _checksums(old) != _checksums(src):
+            raise ModelUpdateError(f"version {version} is installed with other files; give the new set a new version")
         verify_model_set(old)
         return UpdateResult(version, old, previous_set(root), already_installed=True)
     new = _stage(src, releases, version)
@@ -191,13 +203,16 @@ def install_models(src: str | Path, root: str | Path,
 def rollback_models(root: str | Path) -> UpdateResult:
     """Make the previous set current again (the set rolled back from becomes `previous`)."""
     root = Path(root)
-    old, prev = current_set(root), previous_set(root)
-    if prev is None:
+    if previous_set(root) is None:
         raise ModelUpdateError(f"no previous model set under {root} to roll back to")
-    verify_model_set(prev)
-    _point(root / CURRENT, prev)
-    if old is not None:
-        _point(root / PREVIOUS, old)
+    with exclusive_lock(root / LOCK):
+        old, prev = current_set(root), previous_set(root)
+        if prev is None:  # another run rolled back meanwhile
+            raise ModelUpdateError(f"no previous model set under {root} to roll back to")
+        verify_model_set(prev)
+        _point(root / CURRENT, prev)
+        if old is not None:
+            _point(root / PREVIOUS, old)
     return UpdateResult(prev.name, prev, old)
 
 

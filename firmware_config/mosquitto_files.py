@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
 import hmac
 import os
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from dms.contract.codec import SUBSCRIPTION, TOPIC_ROOT
 from dms.errors import UserError
+from firmware_config.locking import exclusive_lock
 
 # Mosquitto's default. The secrets dms generates are 256-bit random tokens, so more iterations would
 # add nothing against guessing and would cost broker CPU when a whole fleet reconnects at once.
@@ -56,16 +56,8 @@ def verify_password(password: str, encoded: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-@contextlib.contextmanager
 def _locked(path: Path):
-    """Exclusive lock on a sidecar file, so that the real file can be replaced by rename."""
-    lock_path = path.with_name(f".{path.name}.lock")
-    with open(lock_path, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return exclusive_lock(path.with_name(f".{path.name}.lock"))
 
 
 def _replace(path: Path, text: str, *, new_mode: int) -> None:

@@ -47,6 +47,12 @@ def test_install_switch_keep_previous_and_prune(tmp_path, sets):
     assert sorted(p.name for p in (root / "releases").iterdir()) == ["v2", "v3"]  # v1 pruned
     again = install_models(sets["v3"], root)
     assert again.already_installed and previous_set(root).name == "v2"
+    imposter = model_set(tmp_path / "v3-other", "v3")
+    (imposter / "manifest.json").write_text((imposter / "manifest.json").read_text().replace(
+        '"face_detection_short_range.onnx"', '"renamed.onnx"', 1))
+    (imposter / "face_detection_short_range.onnx").rename(imposter / "renamed.onnx")
+    with pytest.raises(ModelUpdateError, match="installed with other files"):
+        install_models(imposter, root)
     verify_model_set(root / "current")
 
 
