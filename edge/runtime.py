@@ -144,8 +144,9 @@ class EdgeRuntime:
             from edge.audio import AlertAudio, WavTimelineSink
         except ImportError as exc:
             raise UserError(f"--audio-out needs the alert audio module, not available here ({exc})") from None
-        audio = AlertAudio(self.config.audio or None, WavTimelineSink(self.config.audio_out))
-        return audio
+        settings = self.config.audio if not isinstance(self.config.audio, dict) else None
+        rate = getattr(settings, "sample_rate", 16000)
+        return AlertAudio(settings, WavTimelineSink(self.config.audio_out, sample_rate=rate))
 
     def _open_events(self, target: IO[str] | Path | None) -> IO[str] | None:
         if target is None or hasattr(target, "write"):

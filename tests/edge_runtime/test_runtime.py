@@ -122,3 +122,14 @@ def test_stop_event_ends_the_run_early():
             yield f
 
     assert runtime.run(drive(), stop=stop).frames == 25
+
+
+def test_alerts_are_rendered_to_the_wav_on_the_source_timeline(tmp_path):
+    import wave
+
+    pytest.importorskip("edge.audio")
+    config = DeviceConfig(vehicle_id="audio-1", speed_kmh=60, audio_out=tmp_path / "alerts.wav")
+    report = EdgeRuntime(config).run(frames(DOZING, fps=15))
+    with wave.open(str(tmp_path / "alerts.wav")) as wav:
+        seconds = wav.getnframes() / wav.getframerate()
+    assert report.events >= 4 and seconds >= report.last_t - 1
