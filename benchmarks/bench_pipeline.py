@@ -8,6 +8,11 @@ threads = 1), and are timed with `time.process_time()` (CPU time of the whole pr
 around the face-mesh call only. MediaPipe 0.10.14 needs NumPy 1.x, so it usually lives in its own
 virtualenv: the script then runs itself there with `--engine mediapipe` and reads back JSON. The
 MediaPipe side imports only OpenCV and MediaPipe.
+
+MediaPipe 0.10.14 is built for NumPy 1.x and pulls opencv-contrib-python and protobuf<5, which clash
+with this project's environment, so give it a venv of its own:
+
+    python3.11 -m venv /tmp/mpvenv && /tmp/mpvenv/bin/pip install mediapipe==0.10.14 "numpy<2"
 """
 from __future__ import annotations
 
@@ -25,6 +30,8 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import cv2  # noqa: E402
+
+cv2.setNumThreads(1)  # crops and colour conversions on the one measured core, for both engines
 
 DEFAULT_DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "zju_eyeblink_dev"
 

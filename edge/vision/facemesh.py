@@ -177,12 +177,11 @@ class FaceMesh:
         right_roi, left_roi = self._eye_rois(lm)
         right_patch, right_m = right_roi.crop(image, IRIS_INPUT)
         left_patch, left_m = left_roi.crop(image, IRIS_INPUT, mirror=True)
-        batch = rgb_tensor(np.stack([right_patch, left_patch]))
-        contours, irises = self._iris_model.run(batch)
+        contours, irises = self._iris_model.run(np.stack([rgb_tensor(right_patch), rgb_tensor(left_patch)]))
         eyes = []
         for contour, iris, m in zip(contours, irises, (right_m, left_m)):
-            eyes.append(EyeResult(to_image(contour.reshape(71, 3), m)[:, :2],
-                                  to_image(iris.reshape(5, 3), m)[:, :2]))
+            points = to_image(np.concatenate([contour, iris]).reshape(76, 3)[:, :2], m)
+            eyes.append(EyeResult(points[:71], points[71:]))
         return eyes[0], eyes[1]
 
     def _mesh_eyes(self, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
