@@ -3,6 +3,7 @@ staff, six vans around Berlin with live positions and driver states, alerts, par
 few months of workshop history, written through the same domain functions the pages use.
 
     seed_sample(session, now) -> dict of user name -> password (demo accounts)
+    create_sample_database(url, now) -> the same, after migrating a new database at `url`
 """
 from __future__ import annotations
 
@@ -162,3 +163,17 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
     _bookings(db, now)
     db.commit()
     return {u: password_for(u) for u, _, _ in USERS}
+
+
+def create_sample_database(url: str, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:
+    """Migrate the (empty) database at `url` and fill it with the sample world."""
+    from gateway.db.migrate import upgrade
+    from gateway.db.session import make_engine, make_sessionmaker
+
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            return seed_sample(db, now, password_rounds=password_rounds)
+    finally:
+        engine.dispose()

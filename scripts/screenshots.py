@@ -47,18 +47,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from dealer_portal.app import create_app
     from dealer_portal.background_server import serve
-    from dealer_portal.sample_data import password_for, seed_sample
-    from gateway.db.migrate import upgrade
-    from gateway.db.session import make_engine, make_sessionmaker
+    from dealer_portal.sample_data import create_sample_database, password_for
 
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        upgrade(url)
-        engine = make_engine(url)
-        with make_sessionmaker(engine)() as db:
-            seed_sample(db, datetime.now(timezone.utc), password_rounds=4)
-        engine.dispose()
+        create_sample_database(url, datetime.now(timezone.utc), password_rounds=4)
         with serve(create_app(url)) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)

@@ -40,23 +40,23 @@ def book(ctx: DispatchPage, vehicle_id: Annotated[str, Form()] = "", driver: Ann
     return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", f"booking #{booking.id} saved")
 
 
-@router.post("/dispatch/bookings/{booking_id}/checkout")
-def check_out(ctx: DispatchPage, booking_id: int, odometer_km: Annotated[str, Form()] = "",
-              fuel_pct: Annotated[str, Form()] = ""):
-    dispatch.check_out(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"),
-                       fuel_pct=number(fuel_pct, "fuel"), now=ctx.now)
-    return ctx.done("/dispatch", f"booking #{booking_id} checked out")
-
-
-@router.post("/dispatch/bookings/{booking_id}/return")
-def return_vehicle(ctx: DispatchPage, booking_id: int, odometer_km: Annotated[str, Form()] = "",
-                   fuel_pct: Annotated[str, Form()] = ""):
-    dispatch.return_vehicle(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"),
-                            fuel_pct=number(fuel_pct, "fuel"), now=ctx.now)
-    return ctx.done("/dispatch", f"booking #{booking_id} returned")
-
-
 @router.post("/dispatch/bookings/{booking_id}/cancel")
 def cancel(ctx: DispatchPage, booking_id: int):
     dispatch.cancel(ctx.db, ctx.actor, booking_id, ctx.now)
     return ctx.done("/dispatch", f"booking #{booking_id} cancelled")
+
+
+# declared after /cancel, which this pattern would otherwise catch
+STEPS = {"checkout": (dispatch.check_out, "checked out"), "return": (dispatch.return_vehicle, "returned")}
+
+
+@router.post("/dispatch/bookings/{booking_id}/{step}")
+def hand_over(ctx: DispatchPage, booking_id: int, step: str, odometer_km: Annotated[str, Form()] = "",
+              fuel_pct: Annotated[str, Form()] = ""):
+    """Check-out or return, both with odometer and fuel readings."""
+    if step not in STEPS:
+        raise UserError(f"unknown step {step!r}")
+    action, done = STEPS[step]
+    action(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"), fuel_pct=number(fuel_pct, "fuel"),
+           now=ctx.now)
+    return ctx.done("/dispatch", f"booking #{booking_id} {done}")

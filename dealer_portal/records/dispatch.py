@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.records import audit, vehicle_records
-from dealer_portal.records.actor import Actor, NotFound
+from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking
 from dms.errors import UserError
 from gateway.db.models import Vehicle
@@ -64,54 +64,50 @@ def book(session: Session, actor: Actor, *, vehicle_id: str, driver: str, starts
 
 def get_booking(session: Session, actor: Actor, booking_id: int) -> Booking:
     actor.require("dispatch")
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(f"no booking {booking_id}")
-    vehicle_records.get(session, actor, booking.vehicle_id)  # visibility follows the vehicle's
+    return vehicle_records.vehicle_row(session, actor, Booking, booking_id, "booking")
+
+
+def _booking_in(session: Session, actor: Actor, booking_id: int, status: str, otherwise: str) -> Booking:
+    booking = get_booking(session, actor, booking_id)
+    if booking.status != status:
+        raise UserError(f"booking #{booking_id} is {booking.status.replace('_', ' ')}, {otherwise}")
     return booking
 
 
-def _fuel(fuel_pct: float) -> float:
+def _log_reading(session: Session, actor: Actor, booking: Booking, step: str, odometer_km: float, fuel_pct: float,
+                 now: datetime, note: str = "") -> None:
+    """Odometer and fuel at check-out or return: the odometer goes to the vehicle's log."""
     if not 0 <= fuel_pct <= 100:
         raise UserError("fuel level is a percentage between 0 and 100")
-    return fuel_pct
+    vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source=step)
+    audit.record(session, actor, now, step, "booking", booking.id, f"{odometer_km:.0f} km{note}, fuel {fuel_pct:g} %")
+    audit.announce(session, "booking", now, booking.vehicle_id, booking.id)
 
 
 def check_out(session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float,
               now: datetime) -> Booking:
-    booking = get_booking(session, actor, booking_id)
-    if booking.status != "booked":
-        raise UserError(f"booking #{booking_id} is {booking.status.replace('_', ' ')}, not waiting for check-out")
+    booking = _booking_in(session, actor, booking_id, "booked", "not waiting for check-out")
     _bookable(vehicle_records.get(session, actor, booking.vehicle_id))
     other_out = [b for b in conflicts(session, booking.vehicle_id, now, booking.ends_at, booking_id)
                  if b.status == "checked_out"]
     if other_out:
         raise UserError(f"{booking.vehicle_id} is still out on booking #{other_out[0].id}")
-    vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source="checkout")
-    booking.status, booking.out_at, booking.out_km, booking.out_fuel_pct = "checked_out", now, odometer_km, _fuel(fuel_pct)
-    audit.record(session, actor, now, "check_out", "booking", booking.id, f"{odometer_km:.0f} km, fuel {fuel_pct:g} %")
-    audit.announce(session, "booking", now, booking.vehicle_id, booking.id)
+    _log_reading(session, actor, booking, "checkout", odometer_km, fuel_pct, now)
+    booking.status, booking.out_at, booking.out_km, booking.out_fuel_pct = "checked_out", now, odometer_km, fuel_pct
     return booking
 
 
 def return_vehicle(session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float,
                    now: datetime) -> Booking:
-    booking = get_booking(session, actor, booking_id)
-    if booking.status != "checked_out":
-        raise UserError(f"booking #{booking_id} is {booking.status.replace('_', ' ')}, not checked out")
-    _fuel(fuel_pct)
-    vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source="return")
+    booking = _booking_in(session, actor, booking_id, "checked_out", "not checked out")
+    driven = odometer_km - (booking.out_km if booking.out_km is not None else odometer_km)
+    _log_reading(session, actor, booking, "return", odometer_km, fuel_pct, now, f" ({driven:.0f} km driven)")
     booking.status, booking.back_at, booking.back_km, booking.back_fuel_pct = "returned", now, odometer_km, fuel_pct
-    audit.record(session, actor, now, "return", "booking", booking.id,
-                 f"{odometer_km:.0f} km ({odometer_km - (booking.out_km or odometer_km):.0f} km driven), fuel {fuel_pct:g} %")
-    audit.announce(session, "booking", now, booking.vehicle_id, booking.id)
     return booking
 
 
 def cancel(session: Session, actor: Actor, booking_id: int, now: datetime, why: str = "") -> Booking:
-    booking = get_booking(session, actor, booking_id)
-    if booking.status != "booked":
-        raise UserError(f"booking #{booking_id} is {booking.status.replace('_', ' ')} and cannot be cancelled")
+    booking = _booking_in(session, actor, booking_id, "booked", "it can no longer be cancelled")
     booking.status = "cancelled"
     audit.record(session, actor, now, "cancel", "booking", booking.id, why)
     return booking

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.records import audit, dispatch, vehicle_records
-from dealer_portal.records.actor import Actor, NotFound
+from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking, ScrapRequest
 from dms.errors import UserError
 from gateway.db.models import Vehicle
@@ -81,11 +81,7 @@ def request(session: Session, actor: Actor, *, vehicle_id: str, reason: str, met
 
 def get_request(session: Session, actor: Actor, request_id: int) -> ScrapRequest:
     actor.require("scrapping")
-    item = session.get(ScrapRequest, request_id)
-    if item is None:
-        raise NotFound(f"no scrap request {request_id}")
-    vehicle_records.get(session, actor, item.vehicle_id)
-    return item
+    return vehicle_records.vehicle_row(session, actor, ScrapRequest, request_id, "scrap request")
 
 
 def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, note: str, now: datetime) -> ScrapRequest:

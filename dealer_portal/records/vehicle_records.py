@@ -67,6 +67,15 @@ def get(session: Session, actor: Actor, vehicle_id: str) -> Vehicle:
     return vehicle
 
 
+def vehicle_row(session: Session, actor: Actor, model: type, row_id: int, what: str):
+    """A row about a vehicle (booking, document, scrap request): visible exactly when its vehicle is."""
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"no {what} {row_id}")
+    get(session, actor, row.vehicle_id)
+    return row
+
+
 def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) -> Vehicle:
     actor.require("vehicles")
     if data.purchase_date > now.date():
@@ -183,11 +192,7 @@ def add_document(session: Session, actor: Actor, vehicle_id: str, title: str, fi
 
 
 def document(session: Session, actor: Actor, document_id: int) -> VehicleDocument:
-    doc = session.get(VehicleDocument, document_id)
-    if doc is None:
-        raise NotFound(f"no document {document_id}")
-    get(session, actor, doc.vehicle_id)  # visibility follows the vehicle's
-    return doc
+    return vehicle_row(session, actor, VehicleDocument, document_id, "document")
 
 
 CSV_COLUMNS = ["vehicle_id", "model", "plate", "vin", "purchase_date", "service_life_years", "mileage_limit_km",

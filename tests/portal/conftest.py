@@ -80,15 +80,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> str:
     """A migrated database holding the sample world (dealer_portal.sample_data), one per test module."""
-    from dealer_portal.sample_data import seed_sample
-    from gateway.db.migrate import upgrade
+    from dealer_portal.sample_data import create_sample_database
 
     url = f"sqlite:///{tmp_path_factory.mktemp('portal-browser') / 'portal.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as s:
-        seed_sample(s, datetime.now(timezone.utc), password_rounds=4)
-    engine.dispose()
+    create_sample_database(url, datetime.now(timezone.utc), password_rounds=4)
     return url
 
 

@@ -10,23 +10,16 @@ from fastapi.testclient import TestClient
 from dealer_portal import web_session
 from dealer_portal.app import create_app
 from dealer_portal.cli import parse_http
-from dealer_portal.sample_data import password_for, seed_sample
+from dealer_portal.sample_data import create_sample_database, password_for
 from dms.errors import UserError
-from gateway.db.session import make_engine, make_sessionmaker
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
 def sample_app(tmp_path_factory):
-    from gateway.db.migrate import upgrade
-
     url = f"sqlite:///{tmp_path_factory.mktemp('portal-web') / 'portal.db'}"
-    upgrade(url)
-    engine = make_engine(url)
-    with make_sessionmaker(engine)() as s:
-        seed_sample(s, NOW, password_rounds=4)
-    engine.dispose()
+    create_sample_database(url, NOW, password_rounds=4)
     clock = {"now": NOW}
     return create_app(url, clock=lambda: clock["now"]), clock
 
