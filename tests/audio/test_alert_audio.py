@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edge.audio import AlertAudio, AudioSettings, LiveSink, WavTimelineSink
+from edge.audio.analysis import onset_after, rms_envelope
 from edge.audio.prompts import read_wav
 from edge.policy import DriverMonitor, PolicyEvent
 from edge.policy.synthetic import frames
@@ -38,15 +39,7 @@ def _drive_to_wav(tmp_path, behaviour, name="alerts.wav", **kw):
 
 
 def _rms(data: np.ndarray) -> np.ndarray:
-    n = int(WINDOW * SR)
-    frames_ = data[: len(data) // n * n].reshape(-1, n)
-    return np.sqrt((frames_ ** 2).mean(axis=1))
-
-
-def _onset_after(rms: np.ndarray, t: float, threshold=0.02) -> float | None:
-    i0 = int(t / WINDOW)
-    loud = np.flatnonzero(rms[i0:] > threshold)
-    return None if len(loud) == 0 else (i0 + loud[0]) * WINDOW
+    return rms_envelope(data, SR, WINDOW)
 
 
 def test_every_warning_is_audible_within_100_ms_of_its_decision(tmp_path):
@@ -57,7 +50,7 @@ def test_every_warning_is_audible_within_100_ms_of_its_decision(tmp_path):
     assert {e.type for e in warnings} >= {"microsleep", "long_distraction", "not_monitoring", "sleep", "unresponsive"}
     rms = _rms(data)
     for ev in warnings:
-        onset = _onset_after(rms, ev.t)
+        onset = onset_after(rms, ev.t)
         assert onset is not None and onset - ev.t <= 0.1, (ev.type, ev.phase, ev.t, onset)
     # the WAV covers the whole clip timeline and is silent when nothing is open
     assert len(data) / SR == pytest.approx(sum(s for s, _ in behaviour), abs=0.1)
@@ -117,7 +110,7 @@ def test_without_speech_the_level_three_tone_still_sounds(tmp_path):
     data, events, audio = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")], speech=False)
     assert not audio.stats()["speech"]
     sleep_t = next(e.t for e in events if e.type == "sleep")
-    assert _onset_after(_rms(data), sleep_t) is not None
+    assert onset_after(_rms(data), sleep_t) is not None
 
 
 def test_live_sink_streams_through_a_player_process_and_measures_latency(tmp_path):
