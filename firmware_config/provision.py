@@ -8,6 +8,7 @@ the device as /etc/dms:
     device.yaml      the device configuration (merged over a board profile), referring to
     mqtt_password    the secret, mode 0600, never printed or logged
     ca.crt           the CA that signed the broker's certificate (when given)
+    client.crt/.key  a client certificate for the vehicle, key mode 0600 (with a client CA)
 
 The broker picks up the new credential on reload (SIGHUP: `systemctl reload mosquitto`).
 """
@@ -20,6 +21,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 SECRET_FILE = "mqtt_password"
 CONFIG_FILE = "device.yaml"
 CA_FILE = "ca.crt"
+CLIENT_CERT, CLIENT_KEY = "client.crt", "client.key"
 DEFAULT_DEVICE_DIR = Path("/etc/dms")
 DEFAULT_BROKER_URL = "mqtts://mqtt.fleet.example:8883"
 DEFAULT_OUTBOX = "/var/lib/dms/outbox.sqlite"
@@ -67,14 +70,19 @@ def new_secret() -> str:
 
 def vehicle_config_data(vehicle_id: str, *, broker_url: str = DEFAULT_BROKER_URL,
                         device_dir: Path = DEFAULT_DEVICE_DIR, with_ca: bool = False,
-                        board: str | None = None) -> dict[str, Any]:
+                        with_client_cert: bool = False, board: str | None = None) -> dict[str, Any]:
     """The device configuration of a provisioned vehicle, validated (paths as they will be on the device)."""
     from firmware_config.device import DeviceConfig
 
     mqtt: dict[str, Any] = {"url": broker_url, "username": vehicle_id,
                             "password_file": str(device_dir / SECRET_FILE)}
+    tls = {}
     if with_ca:
-        mqtt["tls"] = {"ca_file": str(device_dir / CA_FILE)}
+        tls["ca_file"] = str(device_dir / CA_FILE)
+    if with_client_cert:
+        tls.update(cert_file=str(device_dir / CLIENT_CERT), key_file=str(device_dir / CLIENT_KEY))
+    if tls:
+        mqtt["tls"] = tls
     data: dict[str, Any] = {"vehicle_id": vehicle_id, "mqtt": mqtt, "outbox": {"path": DEFAULT_OUTBOX}}
     if board is not None:
         from firmware_config.boards import load_board, merge
@@ -116,7 +124,7 @@ def _provision(name: str, out_dir: Path, broker: BrokerFiles, rotate: bool,
     """Secret file + bundle first, then the password line, then the ACL; undo the files if the broker side fails."""
     if name in mosquitto_files.password_users(broker.password_file) and not rotate:
         raise UserError(f"{name!r} already has a credential in {broker.password_file} (pass --rotate to replace it)")
-    _prepare_out(out_dir, [SECRET_FILE, CONFIG_FILE], rotate)
+    _prepare_out(out_dir, [SECRET_FILE, CONFIG_FILE, CLIENT_KEY], rotate)
     secret = secret_factory()
     secret_file = out_dir / SECRET_FILE
     _write_private(secret_file, secret + "\n", replace=rotate)
@@ -139,8 +147,12 @@ def _provision(name: str, out_dir: Path, broker: BrokerFiles, rotate: bool,
 def provision_vehicle(vehicle_id: str, out_dir: str | Path, broker: BrokerFiles, *,
                       broker_url: str = DEFAULT_BROKER_URL, device_dir: str | Path = DEFAULT_DEVICE_DIR,
                       ca_file: str | Path | None = None, board: str | None = None, rotate: bool = False,
+                      client_ca: str | Path | None = None, now: datetime | None = None,
                       secret_factory: Callable[[], str] = new_secret) -> ProvisionResult:
-    """Credential + ACL + device bundle for one vehicle; see the module docstring."""
+    """Credential + ACL + device bundle for one vehicle; see the module docstring.
+
+    With `client_ca` (a directory with ca.key and ca.crt) the bundle also gets a client certificate
+    (common name = vehicle id, issued at `now`) and its key, for brokers that require one."""
     if not is_valid_vehicle_id(vehicle_id):
         raise UserError(f"invalid vehicle id {vehicle_id!r}: 1-64 letters, digits, '_', '-', '.', "
                         "starting with a letter or digit")
@@ -148,7 +160,12 @@ def provision_vehicle(vehicle_id: str, out_dir: str | Path, broker: BrokerFiles,
     if ca_file is not None and not Path(ca_file).is_file():
         raise UserError(f"CA certificate not found: {ca_file}")
     data = vehicle_config_data(vehicle_id, broker_url=broker_url, device_dir=device_dir,
-                               with_ca=ca_file is not None, board=board)
+                               with_ca=ca_file is not None, with_client_cert=client_ca is not None, board=board)
+    if client_ca is not None:
+        from firmware_config import pki  # needs cryptography (the gateway extra)
+        if now is None:
+            raise ValueError("issuing a client certificate needs the time (now=)")
+        ca_key, ca_cert = pki.load_ca(Path(client_ca))
 
     def write_bundle() -> list[Path]:
         header = (f"# Device configuration of vehicle {vehicle_id}, written by dms provision"
@@ -160,6 +177,11 @@ def provision_vehicle(vehicle_id: str, out_dir: str | Path, broker: BrokerFiles,
         if ca_file is not None:
             shutil.copyfile(ca_file, out_dir / CA_FILE)
             written.append(out_dir / CA_FILE)
+        if client_ca is not None:
+            key, cert = pki.issue(ca_key, ca_cert, vehicle_id, now)
+            pki.write_key(out_dir / CLIENT_KEY, key)
+            pki.write_cert(out_dir / CLIENT_CERT, cert)
+            written += [out_dir / CLIENT_KEY, out_dir / CLIENT_CERT]
         return written
 
     result = _provision(vehicle_id, out_dir, broker, rotate, write_bundle, secret_factory=secret_factory)

@@ -1,6 +1,7 @@
 """`dms provision`: one broker credential + ACL + device bundle per vehicle (or a gateway service account)."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -26,14 +27,16 @@ _file = click.Path(dir_okay=False, path_type=Path)
               help="CA certificate that signed the broker's certificate; copied into the bundle.")
 @click.option("--device-dir", type=click.Path(path_type=Path), default=DEFAULT_DEVICE_DIR, show_default=True,
               help="Where the bundle will live on the device (paths inside device.yaml).")
+@click.option("--client-ca", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Directory with the fleet CA (ca.key, ca.crt): also issue the vehicle a client certificate.")
 @click.option("--gateway", is_flag=True, help="NAME is a gateway service account ('_gateway'), not a vehicle.")
 @click.option("--rotate", is_flag=True, help="Replace an existing credential (the old secret stops working "
                                              "at the broker's next reload).")
 @click.option("--revoke", is_flag=True, help="Delete NAME's credential (a stolen or retired device); "
                                              "only --password-file is needed.")
 def provision(name: str, out_dir: Path | None, password_file: Path, acl_file: Path | None, broker_url: str,
-              board: str | None, ca_file: Path | None, device_dir: Path, gateway: bool, rotate: bool,
-              revoke: bool) -> None:
+              board: str | None, ca_file: Path | None, client_ca: Path | None, device_dir: Path, gateway: bool,
+              rotate: bool, revoke: bool) -> None:
     """Provision vehicle NAME (= its broker user name), or with --gateway a gateway account.
 
     \b
@@ -58,7 +61,8 @@ def provision(name: str, out_dir: Path | None, password_file: Path, acl_file: Pa
         result = provision_service(name, out_dir, broker, rotate=rotate)
     else:
         result = provision_vehicle(name, out_dir, broker, broker_url=broker_url, device_dir=device_dir,
-                                   ca_file=ca_file, board=board, rotate=rotate)
+                                   ca_file=ca_file, board=board, rotate=rotate, client_ca=client_ca,
+                                   now=datetime.now(timezone.utc))
     click.echo(f"{'rotated' if result.rotated else 'added'} broker credential for {name} in {password_file}")
     click.echo(f"ACL {acl_file}: {'updated' if result.acl_changed else 'already grants it'}")
     click.echo(f"secret: {result.secret_file} (mode 0600)")

@@ -82,7 +82,7 @@ def render_conf(shipped: str, *, ports: list[int], workdir: Path, password_file:
 class ShippedBroker(PrivateBroker):
     """A PrivateBroker (start, stop) running the shipped configuration on two ports."""
 
-    def __init__(self, workdir: Path, tls: TlsFiles | None = None):
+    def __init__(self, workdir: Path, tls: TlsFiles | None = None, *, require_certificate: bool = False):
         # Not super().__init__(): it writes a configuration of its own; start/stop are what we share.
         self.workdir = workdir
         self.vehicle_port, self.gateway_port = free_port(), free_port()
@@ -90,9 +90,12 @@ class ShippedBroker(PrivateBroker):
         self.password_file, self.acl_file = workdir / "passwd", workdir / "acl"
         self.acl_file.write_text(SHIPPED_ACL.read_text())
         self.conf, self.log = workdir / "mosquitto.conf", workdir / "stdout.log"
-        self.conf.write_text(render_conf(SHIPPED_CONF.read_text(), ports=[self.vehicle_port, self.gateway_port],
-                                         workdir=workdir, password_file=self.password_file,
-                                         acl_file=self.acl_file, tls=tls))
+        shipped = SHIPPED_CONF.read_text()
+        if require_certificate:  # the shipped, commented-out option for the vehicle listener
+            assert "#require_certificate true" in shipped
+            shipped = shipped.replace("#require_certificate true", "require_certificate true")
+        self.conf.write_text(render_conf(shipped, ports=[self.vehicle_port, self.gateway_port], workdir=workdir,
+                                         password_file=self.password_file, acl_file=self.acl_file, tls=tls))
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ShippedBroker:
@@ -135,14 +138,15 @@ class Client:
 
 
 def connect(port: int, username: str | None, password: str | None, *, client_id: str = "",
-            ca_file: Path | None = None) -> Client:
+            ca_file: Path | None = None, cert_file: Path | None = None, key_file: Path | None = None) -> Client:
     """Connect and wait for the CONNACK (accepted or not); `Client.connack` holds its reason code."""
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     rec = Client(c)
     if username is not None:
         c.username_pw_set(username, password)
     if ca_file is not None:
-        c.tls_set(ca_certs=str(ca_file), cert_reqs=ssl.CERT_REQUIRED)
+        c.tls_set(ca_certs=str(ca_file), certfile=cert_file and str(cert_file), keyfile=key_file and str(key_file),
+                  cert_reqs=ssl.CERT_REQUIRED)
 
     def on_connect(_c, _u, _flags, reason_code, _props):
         rec.connack = reason_code
@@ -169,10 +173,10 @@ def shipped_broker(tmp_path):
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     brokers: list[ShippedBroker] = []
 
-    def start(tls: TlsFiles | None = None, *, started: bool = True) -> ShippedBroker:
+    def start(tls: TlsFiles | None = None, *, started: bool = True, require_certificate: bool = False) -> ShippedBroker:
         workdir = tmp_path / f"broker{len(brokers)}"
         workdir.mkdir()
-        broker = ShippedBroker(workdir, tls)
+        broker = ShippedBroker(workdir, tls, require_certificate=require_certificate)
         brokers.append(broker)
         return broker.start() if started else broker
 

@@ -2,33 +2,53 @@
 from __future__ import annotations
 
 import ssl
+from datetime import datetime, timezone
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from dms.cli import main as dms
+from firmware_config import pki
 from firmware_config.device import load_device_config
 from tests.deploy.conftest import TlsFiles, connect
-from tests.deploy.pki import issue_server_cert, make_ca
 
 pytestmark = pytest.mark.slow
 
 
-def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_broker, tmp_path, monkeypatch):
-    monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
-    ca_key, ca_cert = make_ca(tmp_path / "ca")
-    server_key, server_cert = issue_server_cert(tmp_path / "server", ca_key, ca_cert)
-    broker = shipped_broker(TlsFiles(cafile=tmp_path / "ca.crt", certfile=server_cert, keyfile=server_key),
-                            started=False)
-    out = tmp_path / "A"
-    assert dms(["provision", "A", "--out", str(out), "--password-file", str(broker.password_file),
+@pytest.fixture
+def fleet_ca(tmp_path):
+    """A CA directory (ca.key, ca.crt) and the broker's TLS files for 127.0.0.1, valid from now."""
+    now = datetime.now(timezone.utc)  # OpenSSL checks validity against the real clock
+    ca_dir = tmp_path / "ca"
+    ca_dir.mkdir()
+    ca_key, ca_cert = pki.make_ca("dms test fleet CA", now)
+    pki.write_key(ca_dir / pki.CA_KEY, ca_key)
+    pki.write_cert(ca_dir / pki.CA_CERT, ca_cert)
+    key, cert = pki.issue(ca_key, ca_cert, "127.0.0.1", now, server_hosts=("127.0.0.1",))
+    pki.write_key(tmp_path / "server.key", key)
+    pki.write_cert(tmp_path / "server.crt", cert)
+    return ca_dir, TlsFiles(cafile=ca_dir / pki.CA_CERT, certfile=tmp_path / "server.crt",
+                            keyfile=tmp_path / "server.key")
+
+
+def provision_over_tls(broker, out, ca_dir, *extra: str):
+    assert dms(["provision", out.name, "--out", str(out), "--password-file", str(broker.password_file),
                 "--acl-file", str(broker.acl_file), "--broker-url", f"mqtts://127.0.0.1:{broker.vehicle_port}",
-                "--ca-file", str(tmp_path / "ca.crt"), "--device-dir", str(out)]) == 0
+                "--ca-file", str(ca_dir / pki.CA_CERT), "--device-dir", str(out), *extra]) == 0
     assert dms(["config", "check", str(out / "device.yaml")]) == 0
+    return load_device_config(out / "device.yaml").mqtt
+
+
+def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_broker, fleet_ca, tmp_path, monkeypatch):
+    monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
+    ca_dir, tls = fleet_ca
+    broker = shipped_broker(tls, started=False)
+    settings = provision_over_tls(broker, tmp_path / "A", ca_dir)
     broker.start()
 
-    settings = load_device_config(out / "device.yaml").mqtt
     host, port, use_tls = settings.endpoint()
-    assert use_tls and settings.tls.ca_file == out / "ca.crt"
+    assert use_tls and settings.tls.ca_file == tmp_path / "A" / "ca.crt"
     a = connect(port, settings.username, settings.password(), ca_file=settings.tls.ca_file)
     try:
         assert a.connack.value == 0
@@ -42,6 +62,32 @@ def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_bro
     plain.close()
     assert plain.connack is None and plain.disconnected.is_set()
     # A broker certificate from another CA is refused by the vehicle.
-    make_ca(tmp_path / "other", "someone else")
+    _, other = pki.make_ca("someone else", datetime.now(timezone.utc))
+    pki.write_cert(tmp_path / "other.crt", other)
     with pytest.raises(ssl.SSLCertVerificationError):
         connect(port, settings.username, settings.password(), ca_file=tmp_path / "other.crt")
+
+
+def test_with_client_certificates_required_a_password_alone_is_not_enough(shipped_broker, fleet_ca, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
+    ca_dir, tls = fleet_ca
+    broker = shipped_broker(tls, started=False, require_certificate=True)
+    settings = provision_over_tls(broker, tmp_path / "A", ca_dir, "--client-ca", str(ca_dir))
+    assert settings.tls.cert_file == tmp_path / "A" / "client.crt"
+    assert (tmp_path / "A" / "client.key").stat().st_mode & 0o777 == 0o600
+    cert = x509.load_pem_x509_certificate(settings.tls.cert_file.read_bytes())
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "A"
+    broker.start()
+    _, port, _ = settings.endpoint()
+
+    a = connect(port, settings.username, settings.password(), ca_file=settings.tls.ca_file,
+                cert_file=settings.tls.cert_file, key_file=settings.tls.key_file)
+    try:
+        assert a.connack.value == 0 and a.publish("dms/v1/A/event").is_failure is False
+    finally:
+        a.close()
+    # The right password without a certificate: the TLS handshake is refused, no MQTT at all.
+    bare = connect(port, settings.username, settings.password(), ca_file=settings.tls.ca_file)
+    bare.close()
+    assert bare.connack is None and bare.disconnected.is_set()
