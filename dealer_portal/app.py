@@ -20,6 +20,7 @@ from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, make_templates, read_session
 from dms.contract.messages import utc_now
+from gateway.api import create_app as create_api_app
 from gateway.db.models import User
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 
@@ -29,11 +30,7 @@ ROUTERS = (auth.router, fleet.router, vehicles.router, dispatch.router, service.
 
 
 def _api_app(db_url: str, settings: PortalSettings, clock: Callable[[], datetime]) -> FastAPI:
-    """The gateway's REST API app, which the pages join (a bare app until the gateway ships its API)."""
-    try:
-        from gateway.api import create_app as create_api_app
-    except ImportError:
-        return FastAPI(title="dms back office", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    """The gateway's REST API app, which the pages join."""
     app = create_api_app(db_url, settings.gateway, clock=clock)
     app.state.gateway.authenticators.append(_cookie_user)
     return app

@@ -17,8 +17,9 @@ from dms.contract.messages import VEHICLE_ID_PATTERN
 from dms.errors import UserError
 from dms.settings import describe_validation_error
 from gateway.db.models import OdometerReading, Vehicle
+from gateway.registry import VIN_PATTERN, VehicleIn, VehicleUpdate, register_vehicle, update_vehicle
 
-VIN_RE = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # ISO 3779: 17 characters, no I, O or Q
+VIN_RE = re.compile(VIN_PATTERN)
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 
 
@@ -77,17 +78,12 @@ def vehicle_row(session: Session, actor: Actor, model: type, row_id: int, what: 
 
 
 def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) -> Vehicle:
+    """Register through the gateway's registry (one code path with the API and `dms vehicles`)."""
     actor.require("vehicles")
     if data.purchase_date > now.date():
         raise UserError("the purchase date lies in the future")
-    if session.get(Vehicle, data.vehicle_id) is not None:
-        raise UserError(f"vehicle {data.vehicle_id!r} already exists")
-    if session.scalar(select(Vehicle).where(Vehicle.vin == data.vin)) is not None:
-        raise UserError(f"another vehicle already has VIN {data.vin}")
     dealer = data.dealer_code if actor.sees_all_dealers else actor.dealer_code
-    vehicle = Vehicle(**data.model_dump(exclude={"dealer_code"}), dealer_code=dealer or None,
-                      status="active", archived=False, created_at=now, updated_at=now)
-    session.add(vehicle)
+    vehicle = register_vehicle(session, VehicleIn(**{**data.model_dump(), "dealer_code": dealer or None}), now=now)
     audit.record(session, actor, now, "create", "vehicle", data.vehicle_id, f"{data.model} {data.plate}",
                  dealer_code=vehicle.dealer_code)
     return vehicle
@@ -98,20 +94,13 @@ def update(session: Session, actor: Actor, vehicle_id: str, data: VehicleInput, 
     vehicle = get(session, actor, vehicle_id)
     if data.vehicle_id != vehicle_id:
         raise UserError("the fleet id of a vehicle cannot change")
-    clash = session.scalar(select(Vehicle).where(Vehicle.vin == data.vin,
-                                                       Vehicle.vehicle_id != vehicle_id))
-    if clash is not None:
-        raise UserError(f"another vehicle already has VIN {data.vin}")
-    changes = []
     fields = data.model_dump(exclude={"vehicle_id", "dealer_code"})
-    if actor.sees_all_dealers:
+    if actor.sees_all_dealers:  # a dealer's staff cannot hand a vehicle to another dealer
         fields["dealer_code"] = data.dealer_code or None
-    for name, value in fields.items():
-        if getattr(vehicle, name) != value:
-            changes.append(f"{name}: {getattr(vehicle, name)} -> {value}")
-            setattr(vehicle, name, value)
+    changes = [f"{name}: {getattr(vehicle, name)} -> {value}" for name, value in fields.items()
+               if getattr(vehicle, name) != value]
     if changes:
-        vehicle.updated_at = now
+        update_vehicle(session, vehicle, VehicleUpdate(**fields), now=now)
         audit.record(session, actor, now, "update", "vehicle", vehicle_id, "; ".join(changes),
                      dealer_code=vehicle.dealer_code)
     return vehicle

@@ -97,7 +97,7 @@ def test_vehicle_records_validate_search_archive_and_export(world):
         VehicleInput.parse({**form, "vin": "IOQ"})
     vehicle_records.create(s, ADVISOR, data, T0)
     assert s.get(Vehicle, "CAR-9").dealer_code == "D1"  # a dealer's staff create for their own dealer
-    with pytest.raises(UserError, match="already has VIN"):
+    with pytest.raises(UserError, match="VIN TMBJJ7NE0K0000009 is already registered"):
         vehicle_records.create(s, ADMIN, VehicleInput.parse({**form, "vehicle_id": "CAR-10"}), T0)
     assert [v.vehicle_id for v in vehicle_records.search(s, ADVISOR, "octa")] == ["CAR-9"]
     vehicle_records.set_archived(s, ADVISOR, "CAR-9", True, T0)
