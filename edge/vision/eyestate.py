@@ -7,9 +7,10 @@ are usable.) How open "open" is differs between people, head poses and cameras, 
 the model's lids come together when the eyes close (on low-resolution eyes they often stop half-way):
 a fixed threshold is fragile. So both ends are learnt per driver, online:
 
-- open level: a high percentile of recent openness, from frames that are not closed;
-- closed level: the median depth of this driver's recent blinks (the lowest openness of each dip),
-  as a share of the open level, starting from a prior.
+- open level: a high percentile of the last seconds of openness, from frames that are not closed,
+  starting from the driver's very first frame (no population prior: it would be wrong for narrow eyes);
+- closed level: the median depth of this driver's recent ordinary blinks (the lowest openness of each
+  short dip), as a share of the open level, starting from a prior.
 
     closure = (1 - openness / open_level) / (1 - closed_share), clipped to 0..1
 
@@ -52,18 +53,21 @@ class EyeStateSettings(Settings):
     baseline_window_s: float = Field(30.0, gt=0, description="Seconds of history for the open-eye level.")
     baseline_percentile: float = Field(80.0, gt=0, lt=100,
                                        description="Percentile of recent openness taken as 'open' (blinks sit below).")
-    prior_openness: float = Field(0.22, gt=0,
-                                  description="Typical open-eye openness, used until the driver's own history builds up.")
-    prior_frames: int = Field(5, ge=1, description="Measured frames after which the open-level prior no longer counts.")
+    warmup_frames: int = Field(5, ge=1,
+                               description="The first measured frames of a driver all teach the open level, closed "
+                                           "or not (the level starts from the very first frame).")
     baseline_max_closure: float = Field(0.35, ge=0, le=1,
                                         description="Frames more closed than this do not update the open level.")
-    prior_closed_share: float = Field(0.45, ge=0, lt=1,
+    prior_closed_share: float = Field(0.50, ge=0, lt=1,
                                       description="Typical openness at the bottom of a blink, as a share of the open "
                                                   "level, used until this driver's blinks are known.")
     dip_share: float = Field(0.80, gt=0, lt=1,
                              description="A dip below this share of the open level is a blink whose depth is learnt.")
     closed_share_range: tuple[float, float] = Field((0.0, 0.65),
                                                     description="Bounds of the learnt closed level (share of open).")
+    dip_max_s: float = Field(0.5, gt=0,
+                             description="Longer dips (looking down, drowsy closures) do not teach the closed level: "
+                                         "only ordinary blinks do.")
     dips_kept: int = Field(8, ge=1, description="Recent blink depths the closed level is the median of.")
     prior_dips: float = Field(1.0, ge=0, description="Weight of the closed-level prior, in blinks.")
     closed_on: float = Field(0.60, ge=0, le=1, description="Closure at which the eyes count as closed.")
@@ -157,16 +161,12 @@ class EyeStateEstimator:
         self._history = RunningPercentile(self.settings.baseline_percentile)
         self._dips: deque[float] = deque(maxlen=self.settings.dips_kept)
         self._dip_min: float | None = None
+        self._dip_start = 0.0
         self._closed = False
 
-    def baseline(self) -> float:
-        """This driver's open-eye openness."""
-        s = self.settings
-        if not self._history:
-            return s.prior_openness
-        observed = self._history.value()
-        n = min(len(self._history), s.prior_frames)
-        return (n * observed + (s.prior_frames - n) * s.prior_openness) / s.prior_frames
+    def baseline(self) -> float | None:
+        """This driver's open-eye openness (None before the first measured frame)."""
+        return self._history.value() if self._history else None
 
     def closed_share(self) -> float:
         """This driver's openness at the bottom of a blink, as a share of the open level."""
@@ -193,27 +193,33 @@ class EyeStateEstimator:
                         openness_left: float | None = None, openness_right: float | None = None) -> EyeState:
         """The decision part alone, from a combined openness value (synthetic sequences, replays)."""
         s = self.settings
+        if not self._history:
+            self._history.add(t, openness)  # no prior: a wrong one would make a first blink of a narrow eye
         base = self.baseline()
         share = openness / base
         closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share())))
         self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
-        self._track_dip(share)
+        self._track_dip(share, t)
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
-        # the history is young: a prior far off for this driver must not lock the open level out.
-        if closure <= s.baseline_max_closure or len(self._history) < s.prior_frames:
+        # the history is young: a start with closed eyes must not lock the open level out.
+        if closure <= s.baseline_max_closure or len(self._history) < s.warmup_frames:
             self._history.add(t, openness)
         # Old samples go only when newer ones replace them: through a long closure, the last known open
         # level stays the reference instead of fading away.
-        self._history.drop_before(t - s.baseline_window_s, keep=s.prior_frames)
+        self._history.drop_before(t - s.baseline_window_s, keep=s.warmup_frames)
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
                         openness_left=openness_left, openness_right=openness_right, baseline=base)
 
-    def _track_dip(self, share: float) -> None:
-        """Record the deepest point of each dip below `dip_share` once the eyes are open again."""
+    def _track_dip(self, share: float, t: float) -> None:
+        """Record the deepest point of each blink-like dip below `dip_share` once the eyes are open again."""
         if share < self.settings.dip_share:
-            self._dip_min = share if self._dip_min is None else min(self._dip_min, share)
+            if self._dip_min is None:
+                self._dip_min, self._dip_start = share, t
+            else:
+                self._dip_min = min(self._dip_min, share)
         elif self._dip_min is not None:
-            self._dips.append(self._dip_min)
+            if t - self._dip_start <= self.settings.dip_max_s:
+                self._dips.append(self._dip_min)
             self._dip_min = None
 
 

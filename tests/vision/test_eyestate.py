@@ -69,11 +69,18 @@ def test_baseline_adapts_to_narrow_and_wide_eyes(open_level):
     assert max(s.closure for s, e in zip(late, expected) if not e) < 0.05
 
 
-def test_narrow_eyes_are_not_closed_for_ever_with_a_wide_prior():
-    """A driver whose open eyes read like a wide-eyed driver's closed ones (prior far off)."""
-    est = EyeStateEstimator(EyeStateSettings(prior_openness=0.40))
-    states = run(est, [0.10] * 60)
-    assert not any(s.closed for s in states[20:])
+def test_a_start_with_closed_eyes_is_not_taken_for_the_open_level():
+    est = EyeStateEstimator()
+    states = run(est, [0.05] * 4 + [0.25] * 60 + [0.05] * 4)
+    assert est.baseline() == pytest.approx(0.25)
+    assert not any(s.closed for s in states[4:64]) and all(s.closed for s in states[64:])
+
+
+def test_narrow_eyes_need_no_prior():
+    """The open level starts from the driver's first frame: no population value to be wrong about."""
+    est = EyeStateEstimator()
+    states = run(est, [0.08] * 60)
+    assert not any(s.closed for s in states) and max(s.closure for s in states) == 0.0
 
 
 def test_long_closure_does_not_become_the_new_open_level():
@@ -130,3 +137,10 @@ def test_running_percentile_matches_numpy_over_a_sliding_window():
         rp.drop_before((i - 59.5) / FPS, keep=5)
         window = values[max(0, i - 59):i + 1]  # the last 60 frames: 2 s at 30 fps
         assert rp.value() == pytest.approx(np.percentile(window, 80.0))
+
+
+def test_looking_down_does_not_teach_the_closed_level():
+    """Lids lowered for seconds (a glance at the lap) are not a blink: the closed level keeps its prior."""
+    est = EyeStateEstimator()
+    run(est, [0.25] * 60 + [0.25 * 0.6] * 60 + [0.25] * 30)
+    assert est.closed_share() == est.settings.prior_closed_share
