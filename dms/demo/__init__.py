@@ -66,7 +66,7 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
     http_host, http_port = http
     portal_url = f"http://{http_host}:{http_port}"
     children: list[Child] = []
-    broker = None
+    broker = fleet = None
     started = time.monotonic()
     try:
         if mqtt_url is None:
@@ -89,6 +89,7 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
         wait_until(lambda: _http_ok(f"{portal_url}/api/openapi.json") or _died(children), 60, what="the portal")
         _raise_if_died(children)
 
+        fleet = _start_fleet(mqtt_url)
         clip = Path(source) if source else _sample_clip()
         edge = _edge_child(clip, mqtt_url, workdir, loop=source is None)
         children.append(edge.start())
@@ -102,6 +103,8 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
         if seen:
             _say(f"{seen} driver alert(s) crossed MQTT and the database and are shown in the portal")
     finally:
+        if fleet is not None:
+            fleet.stop()
         for child in reversed(children):
             child.stop()
         if broker is not None:
@@ -110,6 +113,14 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
 
 def _say(message: str) -> None:
     click.echo(f"[demo] {message}")
+
+
+def _start_fleet(mqtt_url: str):
+    from dealer_portal.sample_data import VANS
+    from dms.demo.fleet import FleetSimulator
+
+    vans = [(v[0], v[6], v[7], float(v[10]), v[8]) for v in VANS]
+    return FleetSimulator(mqtt_url, vans).start()
 
 
 def _sample_clip() -> Path:

@@ -38,7 +38,7 @@ def target_speed(t: int) -> float:
 
 def main() -> None:
     rng = random.Random(15000)
-    lat, lon, heading = 48.1351, 11.5820, 70.0
+    lat, lon, heading = 52.5163, 13.3777, 70.0  # Berlin, where the demo fleet drives
     odometer, fuel, hours = 14995.20, 42.0, 1234.50
     lines = [HEADER]
     for t in range(0, 481):
