@@ -54,6 +54,12 @@ def return_part(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextFiel
     return ctx.done("/parts", "returned to supplier")
 
 
+@router.post("/parts/{part_id}/transfer")
+def transfer(ctx: PartsPage, part_id: int, bin: TextField = "", to_bin: TextField = "", qty: TextField = ""):
+    parts.transfer(ctx.db, ctx.actor, part_id, bin, to_bin, number(qty, "quantity"), ctx.now)
+    return ctx.done("/parts", "moved between bins")
+
+
 @router.post("/parts/{part_id}/count")
 def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
     result = parts.count(ctx.db, ctx.actor, part_id, bin, number(counted, "counted quantity"), ctx.now)

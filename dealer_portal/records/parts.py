@@ -97,6 +97,18 @@ def return_to_supplier(session: Session, actor: Actor, part_id: int, bin_code: s
     return _move(session, actor, part, bin_code, -_positive(qty), "return", now, note=note)
 
 
+def transfer(session: Session, actor: Actor, part_id: int, from_bin: str, to_bin: str, qty: float,
+             now: datetime) -> tuple[StockMove, StockMove]:
+    """Move stock from one bin location to another (two moves, so both bins' histories show it)."""
+    actor.require("parts")
+    if from_bin.strip().upper() == to_bin.strip().upper():
+        raise UserError("choose two different bins")
+    part = get_part(session, actor, part_id)
+    note = f"{from_bin.strip().upper()} -> {to_bin.strip().upper()}"
+    return (_move(session, actor, part, from_bin, -_positive(qty), "transfer", now, note=note),
+            _move(session, actor, part, to_bin, qty, "transfer", now, note=note))
+
+
 def issue(session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime) -> list[StockMove]:
     """Take `qty` for a work order, from the fullest bins first; all or nothing."""
     _positive(qty)

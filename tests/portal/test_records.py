@@ -57,9 +57,13 @@ def test_stock_receiving_returns_counts_and_reorder_list(world):
     parts.return_to_supplier(s, ADVISOR, part.id, "A-1", 1, T0, note="damaged")
     with pytest.raises(UserError, match="holds 2 of BP-1"):
         parts.return_to_supplier(s, ADVISOR, part.id, "B-2", 3, T0)
+    parts.transfer(s, ADVISOR, part.id, "A-1", "C-9", 1, T0)
+    parts.transfer(s, ADVISOR, part.id, "C-9", "A-1", 1, T0)
+    with pytest.raises(UserError, match="two different bins"):
+        parts.transfer(s, ADVISOR, part.id, "A-1", "a-1", 1, T0)
     result = parts.count(s, ADVISOR, part.id, "a-1", 1, T0)
     assert (result.book_qty, result.difference) == (4, -3)
-    assert {lv.bin: lv.qty for lv in part.stock} == {"A-1": 1, "B-2": 2}
+    assert {lv.bin: lv.qty for lv in part.stock} == {"A-1": 1, "B-2": 2, "C-9": 0}
     (suggestion,) = parts.reorder_suggestions(s, ADVISOR)
     assert (suggestion.on_hand, suggestion.quantity, suggestion.cost_cents) == (3, 11, 11 * 2100)
     assert parts.catalogue(s, OTHER_ADVISOR) == []
