@@ -42,7 +42,9 @@ def connect(url: str, client_id: str = "", *, v5: bool = True, session_expiry: i
     if v5:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = session_expiry or 0
-    client.connect(address.host, address.port, keepalive=30, clean_start=clean if v5 else True, properties=props)
+    # clean_start is an MQTT 5 notion; paho refuses any value but its default on 3.1.1.
+    clean_start = clean if v5 else paho.MQTT_CLEAN_START_FIRST_ONLY
+    client.connect(address.host, address.port, keepalive=30, clean_start=clean_start, properties=props)
     client.loop_start()
     return client
 

@@ -53,7 +53,7 @@ class FleetSimulator:
 
         try:
             client = connect(self.mqtt_url, "dms-demo-fleet", v5=False)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             log.warning("demo fleet: cannot reach the broker (%s); the vans stay parked", exc)
             return
         try:
