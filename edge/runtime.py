@@ -15,6 +15,7 @@ by the next run with the same outbox).
 """
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import threading
@@ -61,6 +62,19 @@ class RunReport:
 
 def _clamp(value: float | None, low: float, high: float) -> float | None:
     return None if value is None else min(max(float(value), low), high)
+
+
+def _import_part(module: str, name: str, what: str) -> Any:
+    """A part of the edge stack, imported when first needed; UserError when this install lacks it."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"{what} is not available in this install ({exc})") from None
+
+
+def _settings(section: Any) -> Any:
+    """A config section for its part; None (the part's defaults) when the section is a placeholder."""
+    return None if isinstance(section, dict) else section
 
 
 def build_uplink(config: DeviceConfig) -> MqttUplink | None:
@@ -130,23 +144,17 @@ class EdgeRuntime:
     # ------------------------------------------------------------------ building parts
 
     def _build_monitor(self):
-        try:
-            from edge.policy import DriverMonitor
-        except ImportError as exc:
-            raise UserError(f"the driver-state policy is not available in this install ({exc})") from None
-        policy = self.config.policy
-        return DriverMonitor(policy if not isinstance(policy, dict) else None)
+        monitor_class = _import_part("edge.policy", "DriverMonitor", "the driver-state policy")
+        return monitor_class(_settings(self.config.policy))
 
     def _build_audio(self):
         if self.config.audio_out is None:
             return None
-        try:
-            from edge.audio import AlertAudio, WavTimelineSink
-        except ImportError as exc:
-            raise UserError(f"--audio-out needs the alert audio module, not available here ({exc})") from None
-        settings = self.config.audio if not isinstance(self.config.audio, dict) else None
+        alert_audio = _import_part("edge.audio", "AlertAudio", "--audio-out: the alert audio")
+        wav_sink = _import_part("edge.audio", "WavTimelineSink", "--audio-out: the alert audio")
+        settings = _settings(self.config.audio)
         rate = getattr(settings, "sample_rate", 16000)
-        return AlertAudio(settings, WavTimelineSink(self.config.audio_out, sample_rate=rate))
+        return alert_audio(settings, wav_sink(self.config.audio_out, sample_rate=rate))
 
     def _open_events(self, target: IO[str] | Path | None) -> IO[str] | None:
         if target is None or hasattr(target, "write"):
@@ -161,12 +169,8 @@ class EdgeRuntime:
         return fh
 
     def _build_vision(self):
-        try:
-            from edge.vision.pipeline import VisionPipeline
-        except ImportError as exc:
-            raise UserError(f"the vision pipeline is not available in this install ({exc})") from None
-        vision = self.config.vision
-        return VisionPipeline(vision if not isinstance(vision, dict) else None)
+        pipeline_class = _import_part("edge.vision.pipeline", "VisionPipeline", "the vision pipeline")
+        return pipeline_class(_settings(self.config.vision))
 
     # ------------------------------------------------------------------ per frame
 

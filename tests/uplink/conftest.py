@@ -1,6 +1,7 @@
 """A private Mosquitto per test (start, kill -9, restart on the same port) and a recording subscriber."""
 from __future__ import annotations
 
+import collections
 import getpass
 import json
 import shutil
@@ -30,6 +31,28 @@ def wait_for(check, timeout: float, what: str, interval: float = 0.05):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def event_ids(path: Path) -> list[str]:
+    """msg_ids of an --events-out file in line order (a line cut short by SIGKILL is skipped)."""
+    if not path.is_file():
+        return []
+    return [json.loads(line)["msg_id"] for line in path.read_text().splitlines() if line.endswith("}")]
+
+
+def delivered_after_restart(rec, restart, first: Path, second: Path, up_at: float, exit_timeout: float):
+    """After a SIGKILLed run (events file `first`) and its restart (`second`) with the same outbox:
+    wait (10 s each) for the killed run's events, then for all; returns (killed, expected, counts, delay)."""
+    killed_run = event_ids(first)
+    wait_for(lambda: set(rec.ids("event")) >= set(killed_run), 10, "the killed run's events, sent by the restart")
+    delay = time.monotonic() - up_at
+    assert restart.wait(exit_timeout) == 0, (second.parent / f"{second.stem}.log").read_text()
+    expected = killed_run + event_ids(second)
+    wait_for(lambda: set(rec.ids("event")) >= set(expected), 10, "every event of both runs")
+    counts = collections.Counter(rec.ids("event"))
+    # The killed run may have stored one event in the outbox and died before writing its line.
+    assert set(expected) <= set(counts) and len(set(counts) - set(expected)) <= 1
+    return killed_run, expected, counts, delay
 
 
 class PrivateBroker:
