@@ -139,6 +139,9 @@ class MqttUplink:
                     info.wait_for_publish(timeout)
                 except (RuntimeError, ValueError):
                     pass
+                # The broker acknowledges in order: PUBACKs of earlier messages are in by now. Apply
+                # them, so the next run does not send those messages a second time.
+                self._apply_acks()
                 client.disconnect()
             client.loop_stop()
             self._client = None

@@ -6,7 +6,10 @@ import pytest
 
 from dms.contract import DriverEvent, DriverState, VehicleSignals, VehicleStatus
 from dms.errors import UserError
+from edge.policy.synthetic import frames
+from edge.runtime import EdgeRuntime
 from edge.uplink import MqttSettings, MqttUplink, Outbox
+from firmware_config.device import DeviceConfig
 
 from tests.uplink.conftest import free_port, wait_for
 
@@ -59,6 +62,11 @@ def test_refused_credentials_give_one_clear_error_and_no_retry_loop(tmp_path, pr
                 uplink.raise_if_failed()
             assert "wrong" not in uplink.failed
             uplink.close()
+        # The runtime ends with that one error instead of running on without an uplink.
+        config = DeviceConfig(vehicle_id="van-1", speed_kmh=60, outbox={"path": tmp_path / "r.sqlite"},
+                              mqtt=settings.model_dump())
+        with pytest.raises(UserError, match="refused the connection"):
+            EdgeRuntime(config).run(frames([(30.0, "ahead")], fps=10), realtime=True)
     finally:
         del os.environ["TEST_DMS_WRONG_PW"]
 
