@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import Change
+from gateway.db.upsert import bulk_insert
 
 MAX_GAPS = 1000
 
@@ -37,8 +38,7 @@ def record_changes(db: Session, changes: Iterable[tuple[str, str | None, str | N
     """Append (kind, vehicle_id, ref_id) rows to the change log, in the caller's transaction."""
     rows = [{"kind": kind, "vehicle_id": vehicle_id, "ref_id": ref_id, "created_at": now}
             for kind, vehicle_id, ref_id in dict.fromkeys(changes)]
-    if rows:
-        db.execute(insert(Change), rows)
+    bulk_insert(db, Change.__table__, rows)
 
 
 def latest_change_id(db: Session) -> int:

@@ -1,14 +1,20 @@
-"""`INSERT ... ON CONFLICT DO NOTHING` on SQLite and PostgreSQL alike: the building block of idempotency."""
+"""Bulk inserts, optionally `ON CONFLICT DO NOTHING`, on SQLite and PostgreSQL alike.
+
+On PostgreSQL a batch is one short statement with binary array parameters, `INSERT ... SELECT * FROM unnest(<one array per column>)`:
+psycopg parses and caches it once, whereas a multi-row VALUES statement is new SQL text for every batch
+size and costs more to prepare than to execute (measured: ~3x the whole ingest cost). On SQLite the
+rows go through the driver's executemany.
+"""
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Column, Table
+from sqlalchemy import JSON, Column, Float, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def insert_ignore(db: Session, table: Table, rows: Sequence[dict[str, Any]],
@@ -16,11 +22,61 @@ def insert_ignore(db: Session, table: Table, rows: Sequence[dict[str, Any]],
     """Insert `rows`, skipping any that collide with a unique key; with `returning`, that column of the
     rows actually inserted (under concurrency a colliding row waits for the other transaction, then is
     skipped: exactly one inserter wins)."""
+    found = bulk_insert(db, table, rows, ignore_conflicts=True,
+                        returning=(returning.name,) if returning is not None else ())
+    return [r[0] for r in found]
+
+
+def bulk_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False,
+                returning: Sequence[str] = ()) -> list[tuple]:
+    """Insert `rows` (dicts with the same keys); the `returning` columns of the inserted rows."""
     if not rows:
         return []
-    insert = _INSERTS[db.get_bind().dialect.name]
-    stmt = insert(table).on_conflict_do_nothing()
-    if returning is None:
+    if db.get_bind().dialect.name == "postgresql":
+        return _pg_unnest_insert(db, table, rows, ignore_conflicts, tuple(returning))
+    stmt = sqlite.insert(table)
+    if ignore_conflicts:
+        stmt = stmt.on_conflict_do_nothing()
+    if not returning:
         db.execute(stmt, list(rows))
         return []
-    return list(db.scalars(stmt.returning(returning), list(rows)))
+    stmt = stmt.returning(*(table.c[name] for name in returning), sort_by_parameter_order=True)
+    return [tuple(r) for r in db.execute(stmt, list(rows))]
+
+
+@lru_cache(maxsize=256)
+def _pg_sql(table: Table, columns: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...]) -> str:
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"%(c{i})b::{_pg_type(table.c[name], dialect)}[]" for i, name in enumerate(columns))
+    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+           f"SELECT * FROM unnest({arrays})")
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
+    return sql
+
+
+def _pg_type(column: Column, dialect) -> str:
+    impl = getattr(column.type, "impl", column.type)
+    return "JSON" if isinstance(impl, JSON) else impl.compile(dialect=dialect)
+
+
+def _pg_value(column: Column, value: Any) -> Any:
+    if value is None:
+        return None
+    impl = getattr(column.type, "impl", column.type)
+    if isinstance(impl, JSON):
+        return json.dumps(value)  # sent as text[], cast to json[] in the statement
+    if isinstance(impl, Float):
+        return float(value)  # a mix of ints and floats must not make psycopg pick an integer array
+    return value
+
+
+def _pg_unnest_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], ignore_conflicts: bool,
+                      returning: tuple[str, ...]) -> list[tuple]:
+    columns = tuple(rows[0])
+    sql = _pg_sql(table, columns, ignore_conflicts, returning)
+    params = {f"c{i}": [_pg_value(table.c[name], row[name]) for row in rows] for i, name in enumerate(columns)}
+    result = db.connection().exec_driver_sql(sql, params)
+    return [tuple(r) for r in result] if returning else []

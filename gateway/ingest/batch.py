@@ -23,7 +23,7 @@ from gateway.changes import record_changes
 from gateway.db.models import (DeadLetter, OdometerReading, ProcessedMessage, StatusSample, Vehicle,
                                VehicleLiveStatus)
 from gateway.db.session import session_scope
-from gateway.db.upsert import insert_ignore
+from gateway.db.upsert import bulk_insert, insert_ignore
 from gateway.ingest.dead_letters import dead_letter_row
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
 from gateway.ingest.live import StatusProjector, apply_driver_state, apply_presence
@@ -133,7 +133,7 @@ class Ingestor:
         result.appointments = len(created)
         changes += [("appointment", a.vehicle_id, str(a.id)) for a in created]
         if dead:
-            db.execute(insert(DeadLetter), dead)
+            bulk_insert(db, DeadLetter.__table__, dead)
             changes.append(("dead_letter", None, None))
         result.dead_lettered = len(dead)
         record_changes(db, changes, now=now)
@@ -200,9 +200,8 @@ class Ingestor:
             if s.traveled_distance is not None:
                 odometer.append({"vehicle_id": m.vehicle_id, "ts": m.ts, "odometer_km": s.traveled_distance,
                                  "source": "telemetry", "msg_id": m.msg_id, "created_at": now})
-        db.execute(insert(StatusSample), samples)
-        if odometer:
-            db.execute(insert(OdometerReading), odometer)
+        bulk_insert(db, StatusSample.__table__, samples)
+        bulk_insert(db, OdometerReading.__table__, odometer)
 
     def _lock_live(self, db: Session, vehicle_ids: list[str], now: datetime) -> dict[str, VehicleLiveStatus]:
         """The live rows of these vehicles, created when missing and locked (PostgreSQL: FOR UPDATE, in

@@ -5,12 +5,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from dms.contract import DriverEvent
 from gateway.db.models import Alert, DriverEventRecord
-from gateway.db.upsert import insert_ignore
+from gateway.db.upsert import bulk_insert, insert_ignore
 from gateway.settings import GatewaySettings
 
 FATIGUE_TYPES = ("drowsiness", "microsleep", "sleep")
@@ -27,10 +27,10 @@ def event_row(msg: DriverEvent, received_at: datetime) -> dict[str, Any]:
 
 def store_events(db: Session, events: Sequence[DriverEvent], *, now: datetime) -> list[int]:
     """Insert the history rows; their ids in the order given."""
-    if not events:
-        return []
-    stmt = insert(DriverEventRecord).returning(DriverEventRecord.id, sort_by_parameter_order=True)
-    return list(db.scalars(stmt, [event_row(m, now) for m in events]))
+    rows = bulk_insert(db, DriverEventRecord.__table__, [event_row(m, now) for m in events],
+                       returning=("msg_id", "id"))
+    ids = dict(rows)
+    return [ids[m.msg_id] for m in events]
 
 
 def _episode_key(msg: DriverEvent) -> str:

@@ -1,0 +1,314 @@
+"""Gateway ingest throughput: messages/s committed into PostgreSQL vs a bare paho subscriber.
+
+    .venv/bin/python benchmarks/bench_gateway.py [--messages 30000] [--vehicles 100] [--gateways 1]
+                                                [--mqtt URL] [--pg URL] [--json OUT]
+
+Both consumers receive the same stream from a publisher in another process, QoS 1, through Mosquitto.
+By default a private Mosquitto is started on a free port with an unbounded queue, so that a consumer
+slower than the publisher is measured at its own pace instead of losing messages to the broker's
+default limit of 1000 queued messages per client. Rates are taken at the consumer: the bare
+subscriber times its first and last message (it also parses each JSON payload); the gateway's rate
+comes from `processed_messages.received_at` (the commit clock of each batch).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_private_broker(workdir: Path) -> tuple[subprocess.Popen, str]:
+    """A Mosquitto of our own: unbounded queues, no persistence."""
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    port = _free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                    "max_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n")
+    proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, f"mqtt://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the private Mosquitto did not start")
+
+
+def _child(*args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, __file__, *args], **kwargs)
+
+
+# --- child roles -----------------------------------------------------------------------------------
+
+def role_publisher(args) -> None:
+    from gateway.loadgen import publish, status_messages
+
+    vids = [f"B{args.tag}-{i:05d}" for i in range(args.vehicles)]
+    items = list(status_messages(vids, args.messages, START, tag=f"b{args.tag}"))
+    t0 = time.perf_counter()
+    publish(args.mqtt, items)
+    elapsed = time.perf_counter() - t0
+    print(json.dumps({"published": len(items), "publish_s": elapsed, "publish_rate": len(items) / elapsed}),
+          flush=True)
+
+
+def role_subscriber(args) -> None:
+    """A bare subscriber: QoS 1, automatic acks, parses each payload, counts."""
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from dms.contract import SUBSCRIPTION
+    from gateway.mqtt import parse_broker_url
+
+    address = parse_broker_url(args.mqtt)
+    state = {"n": 0, "first": None, "last": None}
+
+    def on_message(client, userdata, msg):
+        json.loads(msg.payload)
+        now = time.perf_counter()
+        state["first"] = state["first"] or now
+        state["n"] += 1
+        state["last"] = now
+
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bare-{args.tag}", protocol=paho.MQTTv5)
+    client.on_message = on_message
+    subscribed = []
+    client.on_subscribe = lambda *a: (subscribed.append(1), print("ready", flush=True))
+
+    def on_connect(c, userdata, flags, reason_code, properties):
+        if flags.session_present:  # backlog mode: the subscription is in the session, messages are coming
+            subscribed.append(1)
+            print("ready", flush=True)
+        else:
+            c.subscribe(SUBSCRIPTION, qos=1)
+
+    client.on_connect = on_connect
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 600  # the backlog mode subscribes, leaves, and comes back for the queue
+    client.connect(address.host, address.port, clean_start=False, properties=props)
+    if args.prime:
+        while not subscribed:
+            client.loop(timeout=0.1)
+        client.disconnect()
+        return
+    deadline = time.monotonic() + args.timeout
+    while state["n"] < args.messages and time.monotonic() < deadline:
+        client.loop(timeout=0.1)
+    client.disconnect()
+    span = (state["last"] - state["first"]) if state["n"] > 1 else float("nan")
+    print(json.dumps({"received": state["n"], "span_s": span, "rate": (state["n"] - 1) / span if span else 0}),
+          flush=True)
+
+
+# --- the two measurements ------------------------------------------------------------------------
+
+def _publish(common: list[str]) -> dict:
+    pub = _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
+    return json.loads(pub.communicate(timeout=600)[0])
+
+
+def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool) -> dict:
+    """live: publisher and subscriber run together; backlog: the broker holds the whole stream first."""
+    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag]
+    published = None
+    if backlog:
+        subprocess.run([sys.executable, __file__, "_subscriber", *common, "--prime"], check=True,
+                       stdout=subprocess.DEVNULL)
+        published = _publish(common)
+    sub = _child("_subscriber", *common, "--timeout", str(timeout), stdout=subprocess.PIPE, text=True)
+    assert sub.stdout.readline().strip() == "ready"
+    pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
+    out, _ = sub.communicate(timeout=timeout + 30)
+    if pub is not None:
+        published = json.loads(pub.communicate(timeout=60)[0])
+    return {**json.loads(out.strip().splitlines()[-1]), **published}
+
+
+def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gateways: int, tag: str,
+                    timeout: float, workdir: Path, backlog: bool) -> dict:
+    from sqlalchemy import func, select
+
+    from gateway.db.migrate import upgrade
+    from gateway.db.models import DeadLetter, ProcessedMessage, Vehicle
+    from gateway.db.session import make_engine, session_scope
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    with session_scope(engine) as db:
+        db.add_all(Vehicle(vehicle_id=f"B{tag}-{i:05d}", status="active", archived=False, created_at=START,
+                           updated_at=START) for i in range(vehicles))
+    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag]
+    procs, logs, published = [], [], None
+    if backlog:  # subscribe once, leave (the session stays), let the broker take the whole stream
+        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir)
+        _stop(procs, logs)
+        published = _publish(common)
+    try:
+        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir)
+        t0 = time.perf_counter()
+        pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + timeout
+        count = 0
+        while count < messages and time.monotonic() < deadline:
+            time.sleep(0.2)
+            with engine.connect() as conn:
+                count = conn.scalar(select(func.count()).select_from(ProcessedMessage))
+        wall = time.perf_counter() - t0
+        if pub is not None:
+            published = json.loads(pub.communicate(timeout=60)[0])
+        with engine.connect() as conn:
+            first, last = conn.execute(select(func.min(ProcessedMessage.received_at),
+                                              func.max(ProcessedMessage.received_at))).one()
+            dead = conn.scalar(select(func.count()).select_from(DeadLetter))
+    finally:
+        _stop(procs, logs)
+        engine.dispose()
+    span = (last - first).total_seconds() if count > 1 else float("nan")
+    return {"stored": count, "dead_letters": dead, "span_s": span, "rate": (count - 1) / span if span else 0,
+            "wall_s_from_publish_start": wall, **published}
+
+
+def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Path):
+    procs, logs = [], []
+    for g in range(gateways):
+        path = workdir / f"gateway{g}.log"
+        before = path.read_text().count("gateway: consuming") if path.exists() else 0
+        log = open(path, "a")
+        logs.append(log)
+        procs.append(subprocess.Popen([sys.executable, "-m", "dms.cli", "gateway", "run", "--mqtt", mqtt, "--db",
+                                       pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}"],
+                                      stdout=log, stderr=subprocess.STDOUT))
+        deadline = time.monotonic() + 60
+        while path.read_text().count("gateway: consuming") <= before:
+            if time.monotonic() > deadline or procs[g].poll() is not None:
+                raise SystemExit(f"gateway {g} did not start:\n{path.read_text()}")
+            time.sleep(0.1)
+    return procs, logs
+
+
+def _stop(procs, logs) -> None:
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(30)
+    for log in logs:
+        log.close()
+
+
+def _pg_database(admin_url: str, name: str, create: bool) -> None:
+    from sqlalchemy import create_engine, text
+
+    from gateway.db.session import normalize_url
+
+    engine = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1, mqtt: str | None = None,
+                  pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test", timeout: float = 300,
+                  modes: tuple[str, ...] = ("live", "backlog")) -> dict:
+    """For each mode, the bare subscriber's and the gateway's rate on the same stream (fresh database)."""
+    workdir = Path(tempfile.mkdtemp(prefix="bench_gateway_"))
+    broker = None
+    if mqtt is None:
+        broker, mqtt = start_private_broker(workdir)
+    result = {"messages": messages, "vehicles": vehicles, "gateways": gateways, "cpus": os.cpu_count(),
+              "load_avg_at_start": os.getloadavg()[0]}
+    tags = []
+    try:
+        for mode in modes:
+            tag = uuid.uuid4().hex[:6]
+            tags.append(tag)
+            db_name = f"dms_bench_{tag}"
+            _pg_database(pg_admin, db_name, create=True)
+            try:
+                pg_url = pg_admin.rsplit("/", 1)[0] + f"/{db_name}"
+                bare = measure_bare(mqtt, messages, vehicles, tag, timeout, mode == "backlog")
+                gw = measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
+                                     mode == "backlog")
+            finally:
+                _pg_database(pg_admin, db_name, create=False)
+            result[mode] = {"bare_subscriber": bare, "gateway_postgresql": gw,
+                            "ratio": gw["rate"] / bare["rate"] if bare["rate"] else None}
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
+        else:
+            from gateway.loadgen import clear_sessions
+            clear_sessions(mqtt, [f"bench{t}-{g}" for t in tags for g in range(gateways)] + [f"bare-{t}" for t in tags])
+        shutil.rmtree(workdir, ignore_errors=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("role", nargs="?", default="bench", choices=["bench", "_publisher", "_subscriber"],
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--messages", type=int, default=30_000)
+    parser.add_argument("--vehicles", type=int, default=100)
+    parser.add_argument("--gateways", type=int, default=1)
+    parser.add_argument("--mqtt", default=None, help="use this broker instead of a private Mosquitto")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test",
+                        help="PostgreSQL URL of a database to connect to for CREATE/DROP DATABASE")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--json", type=Path, default=None, help="also write the result here")
+    parser.add_argument("--mode", choices=["live", "backlog", "both"], default="both",
+                        help="live: publisher and consumer together; backlog: drain a stream the broker holds")
+    parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--prime", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.role == "_publisher":
+        role_publisher(args)
+        return 0
+    if args.role == "_subscriber":
+        role_subscriber(args)
+        return 0
+    modes = ("live", "backlog") if args.mode == "both" else (args.mode,)
+    result = run_benchmark(args.messages, args.vehicles, args.gateways, args.mqtt, args.pg, args.timeout, modes)
+    print(f"{result['messages']} status messages, {result['vehicles']} vehicles, QoS 1, {result['cpus']} CPUs, "
+          f"load average {result['load_avg_at_start']:.1f} at start")
+    complete = True
+    for mode in modes:
+        bare, gw = result[mode]["bare_subscriber"], result[mode]["gateway_postgresql"]
+        print(f" {mode}: publisher {bare['publish_rate']:.0f} / {gw['publish_rate']:.0f} msg/s (bare run / gateway run)")
+        print(f"  bare paho subscriber : {bare['rate']:8.0f} msg/s  ({bare['received']} received)")
+        print(f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
+              f"process(es), {gw['dead_letters']} dead letters)")
+        print(f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}")
+        complete &= gw["stored"] == result["messages"] and bare["received"] == result["messages"]
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0 if complete else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
