@@ -15,14 +15,15 @@ from dms.errors import UserError
 from dms.settings import Settings
 from models import model_path
 
-BackendName = Literal["onnxruntime", "litert"]
+BackendName = Literal["auto", "litert", "onnxruntime"]
 
 
 class BackendSettings(Settings):
     """How the neural networks are run."""
 
-    backend: BackendName = "litert"
-    """Inference engine: 'litert' (TFLite + XNNPACK, fastest measured on CPU here) or 'onnxruntime'."""
+    backend: BackendName = "auto"
+    """Inference engine: 'litert' (TFLite + XNNPACK, fastest measured on one CPU core here),
+    'onnxruntime', or 'auto' = LiteRT when the ai-edge-litert package is installed, else ONNX Runtime."""
     threads: int = Field(1, ge=1, le=64)
     """Intra-op threads per model; 1 keeps one core per camera pipeline."""
 
@@ -105,9 +106,15 @@ def _existing(path):
     return path
 
 
+def litert_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
 def load_model(name: str, settings: BackendSettings | None = None) -> Model:
     """Load `name` (e.g. 'face_landmark') with the configured backend."""
     settings = settings or BackendSettings()
-    if settings.backend == "litert":
+    if settings.backend == "litert" or (settings.backend == "auto" and litert_available()):
         return LiteRtModel(name, settings.threads)
     return OnnxModel(name, settings.threads)
