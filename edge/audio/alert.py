@@ -46,6 +46,8 @@ class AlertAudio:
     def __init__(self, settings: AudioSettings | None = None, sink: AudioSink | None = None,
                  clock=time.perf_counter):
         self.s = settings or AudioSettings()
+        if sink is not None and sink.sample_rate != self.s.sample_rate:  # the output's rate wins
+            self.s = self.s.model_copy(update={"sample_rate": sink.sample_rate})
         self.sink = sink
         self.clock = clock
         self.sr = self.s.sample_rate

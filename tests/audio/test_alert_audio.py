@@ -140,3 +140,14 @@ def test_unwritable_wav_is_a_user_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="cannot write audio file"):
         WavTimelineSink(tmp_path / "file" / "a.wav")
+
+
+def test_sounds_are_rendered_at_the_sinks_sample_rate(tmp_path):
+    path = tmp_path / "22k.wav"
+    audio = AlertAudio(_settings(tmp_path, speech=False), WavTimelineSink(path, 22050))
+    audio.on_event(PolicyEvent("microsleep", "start", 2, 1.0, 0.0, "e", {}))
+    audio.advance(2.0)
+    audio.close()
+    data, sr = read_wav(path)
+    assert sr == 22050 and len(data) / sr == pytest.approx(2.0, abs=0.02)
+    assert onset_after(rms_envelope(data, sr), 1.0) == pytest.approx(1.0, abs=0.011)
