@@ -82,3 +82,14 @@ def test_missing_camera_and_picamera2_are_user_errors():
     except ImportError:
         with pytest.raises(UserError, match="picamera2"):
             open_source("picamera2:")
+
+
+def test_camera_index_and_gstreamer_pipeline_open_or_say_why():
+    """No camera on a CI machine, and OpenCV wheels lack GStreamer: either works, or one clear line."""
+    for spec in ("7", "gst:videotestsrc num-buffers=3 ! videoconvert ! appsink"):
+        try:
+            with open_source(spec) as source:
+                frame = next(iter(source))
+            assert frame.image.ndim == 3 and frame.index == 0
+        except UserError as exc:
+            assert "cannot open" in str(exc) and "\n" not in str(exc)
