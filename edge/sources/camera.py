@@ -27,6 +27,9 @@ class CameraSource(FrameSource):
                    else "no such device, or it is busy or not a camera")
             raise UserError(f"cannot open {self.description}: {why}")
         s = self.settings
+        # the freshest picture matters more than every picture: don't let a queue of old frames build up
+        # when processing falls behind the camera (ignored by backends without the property)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
         for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, s.width), (cv2.CAP_PROP_FRAME_HEIGHT, s.height),
                             (cv2.CAP_PROP_FPS, s.camera_fps)):
             if value:
