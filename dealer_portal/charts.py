@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html import escape
 
 from markupsafe import Markup
@@ -118,5 +119,49 @@ def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, 
         out.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
                    f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(name)}</text>')
         x += 24 + 7 * len(name)
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class Bar:
+    row: str
+    start: datetime
+    end: datetime
+    label: str
+    state: str  # css class: booked | checked_out | returned | cancelled
+
+
+def timeline(rows: Sequence[str], bars: Sequence[Bar], start: datetime, end: datetime, *, width: int = 1240) -> Markup:
+    """One lane per vehicle and a bar per booking over [start, end): who has which vehicle when."""
+    left, top, lane = 80, 22, 26
+    height = top + lane * max(len(rows), 1) + 6
+    span = (end - start).total_seconds()
+    plot = width - left - 8
+
+    def x(t: datetime) -> float:
+        return left + max(0.0, min(1.0, (t - start).total_seconds() / span)) * plot
+
+    out = [f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="Bookings timeline" '
+           f'xmlns="http://www.w3.org/2000/svg">']
+    days = max(1, round(span / 86400))
+    for d in range(days + 1):
+        t = start + timedelta(days=d)
+        out.append(f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{height}" class="grid"/>')
+        if d < days:
+            out.append(f'<text x="{x(t) + 3:.1f}" y="{top - 8}" class="axis">{t:%a %d %b}</text>')
+    for i, row in enumerate(rows):
+        y = top + i * lane
+        out.append(f'<text x="4" y="{y + lane / 2 + 4:.1f}" class="lane-label">{escape(row)}</text>'
+                   f'<line x1="{left}" y1="{y + lane}" x2="{width - 8}" y2="{y + lane}" class="lane"/>')
+    for bar in bars:
+        if bar.row not in rows or bar.end <= start or bar.start >= end:
+            continue
+        y = top + rows.index(bar.row) * lane + 4
+        x0, x1 = x(bar.start), x(bar.end)
+        out.append(f'<g class="bar {bar.state}"><title>{escape(bar.label)}</title>'
+                   f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 3):.1f}" height="{lane - 8}" rx="4"/>'
+                   + (f'<text x="{x0 + 4:.1f}" y="{y + lane / 2 + 1:.1f}">{escape(bar.label)}</text>' if x1 - x0 > 60 else "")
+                   + "</g>")
     out.append("</svg>")
     return Markup("".join(out))

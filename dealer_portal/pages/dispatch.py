@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
+from dealer_portal.charts import Bar, timeline
 from dealer_portal.forms import number, utc_datetime
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, vehicle_records
@@ -25,8 +26,11 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
         raise UserError("day: use the form 2026-03-02") from None
     days = min(max(days, 1), 31)
     bookings = dispatch.bookings(ctx.db, ctx.actor, start, start + timedelta(days=days))
-    vehicles = [v for v in vehicle_records.search(ctx.db, ctx.actor)]
-    return ctx.render("dispatch.html", bookings=bookings, vehicles=vehicles, start=start, days=days,
+    vehicles = vehicle_records.search(ctx.db, ctx.actor)
+    bars = [Bar(b.vehicle_id, b.starts_at, b.ends_at, f"#{b.id} {b.driver}", b.status) for b in bookings
+            if b.status != "cancelled"]
+    chart = timeline([v.vehicle_id for v in vehicles if v.status != "retired"], bars, start, start + timedelta(days=days))
+    return ctx.render("dispatch.html", bookings=bookings, vehicles=vehicles, start=start, days=days, timeline=chart,
                       selected=vehicle, default_start=(ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
 
 

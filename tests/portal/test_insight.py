@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from dealer_portal.charts import MapPoint, bar_chart, fleet_map
+from dealer_portal.charts import Bar, MapPoint, bar_chart, fleet_map, timeline
 from dealer_portal.records import fleet, kpis, parts, service_flow as flow
 from dealer_portal.records.actor import NotFound
 from dms.errors import UserError
@@ -89,3 +89,9 @@ def test_svg_map_and_bar_chart():
     assert "No positions" in fleet_map([])
     chart = bar_chart(["2026-01", "2026-02"], {"repair": [1, 2], "maintenance": [0, 1]}, title="t", integers=True)
     assert chart.count("<rect") == 3 + 2  # three non-zero bars and two legend keys
+
+
+def test_timeline_clips_bars_to_the_window():
+    svg = timeline(["VAN-1", "VAN-2"], [Bar("VAN-1", T0 - D, T0 + D / 2, "#1 Ana", "checked_out"),
+                                         Bar("VAN-2", T0 + 9 * D, T0 + 10 * D, "#2 Ben", "booked")], T0, T0 + 7 * D)
+    assert svg.count("<rect") == 1 and "#1 Ana" in svg and "#2 Ben" not in svg
