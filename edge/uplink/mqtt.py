@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -61,6 +62,34 @@ class UplinkStats:
     protocol: str = ""
 
 
+def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3.0) -> str | None:
+    """Why a TLS connection to the broker cannot work (untrusted certificate, client certificate
+    refused, ...), or None when TLS is fine or the broker is simply unreachable (worth retrying).
+
+    paho only says "connection failed" and retries for ever; a TLS mistake never heals by retrying."""
+    tls = settings.tls
+    ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+    ctx.check_hostname = not tls.insecure
+    if tls.cert_file:
+        ctx.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with ctx.wrap_socket(raw, server_hostname=host) as conn:
+                try:
+                    conn.recv(1)   # TLS 1.3: a refused client certificate shows up as an alert here
+                except TimeoutError:
+                    pass
+    except ssl.SSLCertVerificationError as exc:
+        return (f"the TLS certificate of MQTT broker {host}:{port} is not trusted ({exc.verify_message}); "
+                "check mqtt.tls.ca_file")
+    except ssl.SSLError as exc:
+        return (f"TLS with MQTT broker {host}:{port} failed ({exc.reason or exc}); "
+                "check the client certificate (mqtt.tls.cert_file / key_file) and the broker's TLS settings")
+    except OSError:
+        return None
+    return None
+
+
 class MqttUplink:
     """Publish everything `submit` stores in `outbox` to the broker in `settings`."""
 
@@ -85,6 +114,7 @@ class MqttUplink:
         self._cursor = 0              # highest outbox seq handed to paho
         self._thread: threading.Thread | None = None
         self._socket_opened_at: float | None = None  # TCP up, CONNACK not yet seen
+        self._connect_failed = False   # paho could not connect; with TLS, find out whether TLS is why
 
     # ------------------------------------------------------------------ public API
 
@@ -164,6 +194,7 @@ class MqttUplink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
+        client.on_connect_fail = self._on_connect_fail
         client.max_inflight_messages_set(s.max_inflight)
         client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s)))
         client.will_set(*self._presence(PresenceState.OFFLINE, "connection lost"), qos=1, retain=True)
@@ -190,6 +221,10 @@ class MqttUplink:
         client.tls_insecure_set(tls.insecure)
 
     # ------------------------------------------------------------------ paho callbacks (network thread)
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._connect_failed = True
+        self._wake.set()
 
     def _on_socket_open(self, client, userdata, sock) -> None:
         self._socket_opened_at = time.monotonic()
@@ -218,6 +253,9 @@ class MqttUplink:
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        if self._socket_opened_at is not None:   # dropped before any CONNACK: a failed attempt too
+            self._socket_opened_at = None
+            self._on_connect_fail(client, userdata)
         if self._connected and not self._stop.is_set():
             log.warning("disconnected from %s:%d (%s); reconnecting", self.host, self.port, reason_code)
         self._connected = False
@@ -238,6 +276,11 @@ class MqttUplink:
                 return
             if self._stop.is_set():
                 return
+            if self._connect_failed:
+                self._connect_failed = False
+                if self.use_tls:  # at most once per (backed-off) failed attempt
+                    self.failed = tls_problem(self.host, self.port, self.settings)
+                    continue
             opened = self._socket_opened_at
             if (opened is not None and self._v5 and self.settings.protocol == "auto"
                     and time.monotonic() - opened > CONNACK_TIMEOUT_S):

@@ -9,6 +9,7 @@ import pytest
 
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime, looped
+from edge.vehicle import SAMPLE_TRIP, ReplaySource
 from firmware_config.device import DeviceConfig
 from tests.uplink.conftest import Recorder, free_port, wait_for
 
@@ -41,6 +42,7 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
         config = DeviceConfig(vehicle_id=vid, mqtt={"url": mosquitto_url}, outbox={"path": tmp_path / "o.sqlite"},
                               vehicle_source="replay:sample", events_out=tmp_path / "events.jsonl")
         report = EdgeRuntime(config).run(frames(DOZING, fps=15), drain_timeout=20)
+        trip_start = ReplaySource(SAMPLE_TRIP).read(0)
         assert report.drained
         lines = [json.loads(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
         wait_for(lambda: len(rec.ids("event")) >= len(lines), 10, "all events")
@@ -50,7 +52,7 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
             msg = wire[line["msg_id"]]
             assert (msg["type"], msg["phase"], msg["level"], msg["episode_id"]) == \
                    (line["type"], line["phase"], line["level"], line["episode_id"])
-            assert msg["location"]["latitude"] == pytest.approx(48.1, abs=0.1)
+            assert msg["location"]["latitude"] == pytest.approx(trip_start.latitude, abs=0.1)
         # state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
         wait_for(lambda: len(rec.ids("status")) >= report.statuses, 5, "all status samples")
         assert 19 <= report.states <= 22 and report.statuses >= report.states

@@ -58,14 +58,16 @@ def delivered_after_restart(rec, restart, first: Path, second: Path, up_at: floa
 class PrivateBroker:
     """`mosquitto -c CONF` on a fixed free port; can be started late, killed and started again."""
 
-    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, acl: str | None = None):
+    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, acl: str | None = None,
+                 listener_options: list[str] = ()):
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self.conf = workdir / f"mosquitto-{self.port}.conf"
         # Persistence: the recorder's session (its subscription and queued messages) survives a
         # broker stop, so "broker down when the run starts" loses nothing on the receiving side.
         # `user`: started as root, mosquitto would switch to a user that cannot read tmp_path.
-        lines = [f"user {getpass.getuser()}", f"listener {self.port} 127.0.0.1", "persistence true", f"persistence_location {workdir}/",
+        lines = [f"user {getpass.getuser()}", f"listener {self.port} 127.0.0.1", *listener_options,
+                 "persistence true", f"persistence_location {workdir}/",
                  f"persistence_file mosquitto-{self.port}.db"]
         if users:
             pwfile = workdir / "passwd"
@@ -109,15 +111,17 @@ class PrivateBroker:
 
 @pytest.fixture
 def private_broker(tmp_path):
-    """Factory: private_broker(users=None, acl=None) -> a not yet started PrivateBroker (stopped at teardown)."""
+    """Factory: private_broker(users=None, acl=None, listener_options=()) -> a not yet started
+    PrivateBroker (stopped at teardown); listener_options go under its listener (e.g. TLS files)."""
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     made: list[PrivateBroker] = []
 
-    def make(users: dict[str, str] | None = None, acl: str | None = None) -> PrivateBroker:
+    def make(users: dict[str, str] | None = None, acl: str | None = None,
+             listener_options: list[str] = ()) -> PrivateBroker:
         if users and shutil.which("mosquitto_passwd") is None:
             pytest.skip("mosquitto_passwd is not installed")
-        broker = PrivateBroker(tmp_path, users=users, acl=acl)
+        broker = PrivateBroker(tmp_path, users=users, acl=acl, listener_options=listener_options)
         made.append(broker)
         return broker
 
