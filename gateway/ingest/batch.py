@@ -118,9 +118,10 @@ class Ingestor:
                 result.duplicates += 1
             else:
                 known[msg.msg_id] = msg
+        # Sorted: two gateways inserting overlapping msg_ids take the row locks in the same order (no deadlock).
         fresh_ids = set(insert_ignore(db, ProcessedMessage.__table__, [
             {"msg_id": m.msg_id, "vehicle_id": m.vehicle_id, "kind": m.kind, "ts": m.ts, "received_at": now}
-            for m in known.values()], returning=ProcessedMessage.msg_id))
+            for m in sorted(known.values(), key=lambda m: m.msg_id)], returning=ProcessedMessage.msg_id))
         fresh = sorted((m for m in known.values() if m.msg_id in fresh_ids), key=lambda m: m.ts)
         result.duplicates += len(known) - len(fresh)
         result.applied = len(fresh)

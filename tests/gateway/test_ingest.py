@@ -102,3 +102,30 @@ def test_auto_register_flag(sessions, clock):
     ing = Ingestor(sessions, GatewaySettings(auto_register_unknown=True), clock=clock)
     assert ing.apply([status("NEW-1", T0, odometer=5)]).applied == 1
     assert Ingestor(sessions, clock=clock).apply([status("NEW-2", T0)]).dead_lettered == 1
+
+
+def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, clock):
+    import threading
+
+    from gateway.loadgen import status_messages
+
+    vids = [f"R{i}" for i in range(10)]
+    register(sessions, *vids, now=T0)
+    stream = list(status_messages(vids, 600, T0, tag="race"))
+    results = []
+
+    def worker(part):
+        ing = Ingestor(sessions, clock=clock)
+        results.extend(ing.apply(part[i:i + 50]) for i in range(0, len(part), 50))
+
+    # Both see every message, in different orders: each msg_id must be applied by exactly one of them.
+    threads = [threading.Thread(target=worker, args=(stream,)), threading.Thread(target=worker, args=(stream[::-1],))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(r.applied for r in results) == 600 and sum(r.duplicates for r in results) == 600
+    assert _count(sessions, StatusSample) == 600
+    with sessions() as db:
+        odometers = dict(db.execute(select(VehicleLiveStatus.vehicle_id, VehicleLiveStatus.odometer_km)).all())
+    assert odometers == {v: 1000 + 59 * 0.01 for v in vids}  # the newest reading wins, whoever applied it
