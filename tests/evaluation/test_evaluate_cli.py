@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import sys
 
@@ -28,7 +27,7 @@ def two_clip_set(source, target, names=("clips/2/000001M_FNN.avi", "clips/27/000
 
 @pytest.mark.slow
 @pytest.mark.dataset
-def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, capsys):
+def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks, tmp_path, capsys):
     data = two_clip_set(zju_dataset, tmp_path / "set")
     out = tmp_path / "out"
     assert main(["evaluate", str(data), "--out", str(out)]) == 0
@@ -40,10 +39,7 @@ def test_two_clips_end_to_end_agree_with_score_blinks(zju_dataset, score_blinks_
     assert [(r["video"], r["frame_id"]) for r in rows] == [(r["video"], r["frame_id"]) for r in labels]
     assert list(rows[0]) == ["video", "frame_id", "eyes_closed", "blink"]
 
-    spec = importlib.util.spec_from_file_location("score_blinks", score_blinks_tool)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    expected = tool.score(str(data), str(out / "predictions.csv"))
+    expected = score_blinks.score(str(data), str(out / "predictions.csv"))
     report = json.loads((out / "report.json").read_text())
     assert {k: report["overall"][k] for k in expected} == expected
     assert set(report["clips"]) == {"clips/2/000001M_FNN.avi", "clips/27/000007M_UNN.avi"}

@@ -2,20 +2,12 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import random
 
 import pytest
 
 from edge.evaluation.dataset import load_dataset
 from edge.evaluation.scoring import FramePrediction, predicted_events, score
-
-
-def load_tool(path):
-    spec = importlib.util.spec_from_file_location("score_blinks", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_events_split_on_id_change_and_on_gaps():
@@ -25,7 +17,7 @@ def test_events_split_on_id_change_and_on_gaps():
 
 @pytest.mark.dataset
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_agrees_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, seed):
+def test_agrees_with_score_blinks(zju_dataset, score_blinks, tmp_path, seed):
     """Noisy predictions built around the labels (hits, misses, splits, merges, false blinks)."""
     rng = random.Random(seed)
     clips = load_dataset(zju_dataset)
@@ -51,6 +43,6 @@ def test_agrees_with_score_blinks(zju_dataset, score_blinks_tool, tmp_path, seed
         w = csv.writer(fh)
         w.writerow(["video", "frame_id", "eyes_closed", "blink"])
         w.writerows(rows)
-    expected = load_tool(score_blinks_tool).score(str(zju_dataset), str(path))
+    expected = score_blinks.score(str(zju_dataset), str(path))
     ours = score(clips, preds)["overall"]
     assert {k: ours[k] for k in expected} == expected
