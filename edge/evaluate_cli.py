@@ -1,6 +1,7 @@
 """`dms evaluate`: score eye closure and blinks on labelled clips, or dump the signals of one clip."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,7 +116,8 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
         if not scenarios_dir.is_dir():
             raise UserError(f"scenario folder not found: {scenarios_dir}")
         result = _scenarios(scenarios_dir, out, settings)
-        click.echo(f"scenarios: {result.get('summary', result) if isinstance(result, dict) else result}")
+        summary = result.get("summary", result) if isinstance(result, dict) else result
+        click.echo(f"scenarios: {json.dumps(summary, default=str)} -> {out}")
         return
     if target is None:
         raise UserError("give a labelled clip set or a video file to evaluate (or --scenarios DIR)")

@@ -78,6 +78,14 @@ def test_user_errors_are_one_line(tmp_path, capsys, args, message):
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_bad_config_is_one_line(tmp_path, capsys):
+    cfg = tmp_path / "vision.yaml"
+    cfg.write_text("eyes:\n  closed_onn: 0.5\n")
+    assert main(["evaluate", str(tmp_path), "--out", str(tmp_path / "out"), "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "eyes.closed_onn: unknown key" in err and len(err.strip().splitlines()) == 1
+
+
 def test_scenarios_without_the_scenario_module(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "edge.scenarios", None)  # import fails as if not installed
     assert main(["evaluate", "--scenarios", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
