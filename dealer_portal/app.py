@@ -4,6 +4,7 @@
 
 The database must be migrated (`gateway.db.migrate.upgrade(url)`; `dms portal run` does it).
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,16 @@ from gateway.db.models import User
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 
 STATIC = Path(__file__).resolve().parent / "static"
-ROUTERS = (auth.router, fleet.router, vehicles.router, dispatch.router, service.router, parts.router,
-           scrapping.router, insight.router)
+ROUTERS = (
+    auth.router,
+    fleet.router,
+    vehicles.router,
+    dispatch.router,
+    service.router,
+    parts.router,
+    scrapping.router,
+    insight.router,
+)
 
 
 def _api_app(db_url: str, settings: PortalSettings, clock: Callable[[], datetime]) -> FastAPI:
@@ -58,13 +67,19 @@ def _cookie_key(sessions, settings: PortalSettings) -> bytes:
     return web_session.derive_key(secret)
 
 
-def create_app(db_url: str, settings: PortalSettings | None = None, *,
-               clock: Callable[[], datetime] = utc_now) -> FastAPI:
+def create_app(
+    db_url: str, settings: PortalSettings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
     settings = settings or PortalSettings()
     app = _api_app(db_url, settings, clock)
     sessions = make_sessionmaker(make_engine(db_url))
-    app.state.portal = PortalState(sessions=sessions, settings=settings, clock=clock,
-                                   cookie_key=_cookie_key(sessions, settings), templates=make_templates())
+    app.state.portal = PortalState(
+        sessions=sessions,
+        settings=settings,
+        clock=clock,
+        cookie_key=_cookie_key(sessions, settings),
+        templates=make_templates(),
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)

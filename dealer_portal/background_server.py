@@ -1,4 +1,5 @@
 """Serve an app with uvicorn in a background thread on a free port (browser tests, screenshots, demo)."""
+
 from __future__ import annotations
 
 import socket
@@ -20,8 +21,11 @@ def free_port() -> int:
 def serve(app, port: int | None = None, start_timeout_s: float = 30.0) -> Iterator[str]:
     """Serve `app` until the block ends; yields the base URL."""
     port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1, lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, name=f"portal-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

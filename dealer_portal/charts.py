@@ -1,5 +1,6 @@
 """Server-rendered SVG: the offline fleet map (positions on a lat/lon grid, no tiles) and KPI charts.
 Plain SVG strings keep the pages light, printable and testable without a browser."""
+
 from __future__ import annotations
 
 import math
@@ -32,11 +33,16 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
     """Vehicles as dots on a graticule; the view fits the fleet with a margin (equirectangular, with
     longitude scaled by cos(latitude) so distances look right)."""
     pad = 34
-    parts = [f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="Fleet positions" '
-             f'xmlns="http://www.w3.org/2000/svg"><rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>']
+    parts = [
+        f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="Fleet positions" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>'
+    ]
     if not points:
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
-                     'No positions reported yet</text></svg>')
+        parts.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
+            "No positions reported yet</text></svg>"
+        )
         return Markup("".join(parts))
     lats, lons = [p.lat for p in points], [p.lon for p in points]
     mid_lat = (min(lats) + max(lats)) / 2
@@ -55,19 +61,25 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
         lat = lat0 + i * step
         _, y = xy(lat, cx)
         if 0 <= y <= height:
-            parts.append(f'<line x1="0" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" class="grid"/>'
-                         f'<text x="4" y="{y - 3:.1f}" class="grid-label">{lat:.{_decimals(step)}f}°</text>')
+            parts.append(
+                f'<line x1="0" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" class="grid"/>'
+                f'<text x="4" y="{y - 3:.1f}" class="grid-label">{lat:.{_decimals(step)}f}°</text>'
+            )
         lon = lon0 + i * step
         x, _ = xy(cy, lon)
         if 0 <= x <= width:
-            parts.append(f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" class="grid"/>'
-                         f'<text x="{x + 3:.1f}" y="{height - 4}" class="grid-label">{lon:.{_decimals(step)}f}°</text>')
+            parts.append(
+                f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" class="grid"/>'
+                f'<text x="{x + 3:.1f}" y="{height - 4}" class="grid-label">{lon:.{_decimals(step)}f}°</text>'
+            )
     for p in sorted(points, key=lambda p: p.state == "alert"):  # alerts drawn last, on top
         x, y = xy(p.lat, p.lon)
         label = escape(p.label)
-        dot = (f'<g class="map-dot {p.state}" data-vehicle="{label}"><title>{label} ({p.state})</title>'
-               f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if p.state == "alert" else 6}"/>'
-               f'<text x="{x + 10:.1f}" y="{y + 4:.1f}">{label}</text></g>')
+        dot = (
+            f'<g class="map-dot {p.state}" data-vehicle="{label}"><title>{label} ({p.state})</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if p.state == "alert" else 6}"/>'
+            f'<text x="{x + 10:.1f}" y="{y + 4:.1f}">{label}</text></g>'
+        )
         parts.append(f'<a href="{escape(p.href)}">{dot}</a>' if p.href else dot)
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -77,27 +89,46 @@ def _decimals(step: float) -> int:
     return max(0, -math.floor(math.log10(step)))
 
 
-def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, title: str, unit: str = "",
-              stacked: bool = True, integers: bool = False, width: int = 560, height: int = 240) -> Markup:
+def bar_chart(
+    categories: Sequence[str],
+    series: dict[str, Sequence[float]],
+    *,
+    title: str,
+    unit: str = "",
+    stacked: bool = True,
+    integers: bool = False,
+    width: int = 560,
+    height: int = 240,
+) -> Markup:
     """Vertical bars per category; several series are stacked (or side by side), with a legend."""
     left, right, top, bottom = 44, 12, 28, 40
     names = list(series)
-    totals = [sum(series[n][i] for n in names) if stacked else max((series[n][i] for n in names), default=0)
-              for i in range(len(categories))]
+    totals = [
+        sum(series[n][i] for n in names) if stacked else max((series[n][i] for n in names), default=0)
+        for i in range(len(categories))
+    ]
     top_value = max(totals, default=0) or 1
     step = _nice_step(top_value, 4)
     step = max(step, 1) if integers else step  # counts: no half-records on the axis
     top_value = math.ceil(top_value / step) * step
     plot_w, plot_h = width - left - right, height - top - bottom
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-           f'xmlns="http://www.w3.org/2000/svg"><text x="{left}" y="16" class="chart-title">{escape(title)}</text>']
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>'
+    ]
     for i in range(int(round(top_value / step)) + 1):
         value = i * step
         y = top + plot_h - value / top_value * plot_h
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{value:g}</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">{value:g}</text>'
+        )
     if not categories:
-        out.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" class="axis">No data yet</text>')
+        out.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" class="axis">'
+            "No data yet</text>"
+        )
     slot = plot_w / max(len(categories), 1)
     bar_w = slot * 0.6 / (1 if stacked else max(len(names), 1))
     for i, cat in enumerate(categories):
@@ -108,16 +139,23 @@ def bar_chart(categories: Sequence[str], series: dict[str, Sequence[float]], *, 
             x = left + i * slot + slot * 0.2 + (0 if stacked else k * bar_w)
             y = base - h if stacked else top + plot_h - h
             if value:
-                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                           f'fill="{PALETTE[k % len(PALETTE)]}"><title>{escape(cat)} {escape(name)}: {value:g}{unit}</title></rect>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                    f'fill="{PALETTE[k % len(PALETTE)]}">'
+                    f"<title>{escape(cat)} {escape(name)}: {value:g}{unit}</title></rect>"
+                )
             if stacked:
                 base -= h
-        out.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
-                   f'class="axis">{escape(cat)}</text>')
+        out.append(
+            f'<text x="{left + i * slot + slot / 2:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+            f'class="axis">{escape(cat)}</text>'
+        )
     x = left
     for k, name in enumerate(names if len(names) > 1 else []):
-        out.append(f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
-                   f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(name)}</text>')
+        out.append(
+            f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
+            f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(name)}</text>'
+        )
         x += 24 + 7 * len(name)
     out.append("</svg>")
     return Markup("".join(out))
@@ -132,7 +170,9 @@ class Bar:
     state: str  # css class: booked | checked_out | returned | cancelled
 
 
-def timeline(rows: Sequence[str], bars: Sequence[Bar], start: datetime, end: datetime, *, width: int = 1240) -> Markup:
+def timeline(
+    rows: Sequence[str], bars: Sequence[Bar], start: datetime, end: datetime, *, width: int = 1240
+) -> Markup:
     """One lane per vehicle and a bar per booking over [start, end): who has which vehicle when."""
     left, top, lane = 80, 22, 26
     height = top + lane * max(len(rows), 1) + 6
@@ -142,8 +182,10 @@ def timeline(rows: Sequence[str], bars: Sequence[Bar], start: datetime, end: dat
     def x(t: datetime) -> float:
         return left + max(0.0, min(1.0, (t - start).total_seconds() / span)) * plot
 
-    out = [f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="Bookings timeline" '
-           f'xmlns="http://www.w3.org/2000/svg">']
+    out = [
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="Bookings timeline" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+    ]
     days = max(1, round(span / 86400))
     for d in range(days + 1):
         t = start + timedelta(days=d)
@@ -152,16 +194,24 @@ def timeline(rows: Sequence[str], bars: Sequence[Bar], start: datetime, end: dat
             out.append(f'<text x="{x(t) + 3:.1f}" y="{top - 8}" class="axis">{t:%a %d %b}</text>')
     for i, row in enumerate(rows):
         y = top + i * lane
-        out.append(f'<text x="4" y="{y + lane / 2 + 4:.1f}" class="lane-label">{escape(row)}</text>'
-                   f'<line x1="{left}" y1="{y + lane}" x2="{width - 8}" y2="{y + lane}" class="lane"/>')
+        out.append(
+            f'<text x="4" y="{y + lane / 2 + 4:.1f}" class="lane-label">{escape(row)}</text>'
+            f'<line x1="{left}" y1="{y + lane}" x2="{width - 8}" y2="{y + lane}" class="lane"/>'
+        )
     for bar in bars:
         if bar.row not in rows or bar.end <= start or bar.start >= end:
             continue
         y = top + rows.index(bar.row) * lane + 4
         x0, x1 = x(bar.start), x(bar.end)
-        out.append(f'<g class="bar {bar.state}"><title>{escape(bar.label)}</title>'
-                   f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 3):.1f}" height="{lane - 8}" rx="4"/>'
-                   + (f'<text x="{x0 + 4:.1f}" y="{y + lane / 2 + 1:.1f}">{escape(bar.label)}</text>' if x1 - x0 > 60 else "")
-                   + "</g>")
+        out.append(
+            f'<g class="bar {bar.state}"><title>{escape(bar.label)}</title>'
+            f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 3):.1f}" height="{lane - 8}" rx="4"/>'
+            + (
+                f'<text x="{x0 + 4:.1f}" y="{y + lane / 2 + 1:.1f}">{escape(bar.label)}</text>'
+                if x1 - x0 > 60
+                else ""
+            )
+            + "</g>"
+        )
     out.append("</svg>")
     return Markup("".join(out))

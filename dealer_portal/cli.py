@@ -1,4 +1,5 @@
 """`dms portal run --db URL --http HOST:PORT`: serve the portal and the REST API."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,12 +23,28 @@ def portal() -> None:
 
 
 @portal.command("run")
-@click.option("--db", "db_url", required=True, metavar="URL",
-              help="sqlite:///PATH (the gateway's database) or postgresql://USER@HOST/DB.")
-@click.option("--http", "http", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
-              help="Where to listen.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML file of portal settings (see dealer_portal/settings.py).")
+@click.option(
+    "--db",
+    "db_url",
+    required=True,
+    metavar="URL",
+    help="sqlite:///PATH (the gateway's database) or postgresql://USER@HOST/DB.",
+)
+@click.option(
+    "--http",
+    "http",
+    default="127.0.0.1:8080",
+    show_default=True,
+    metavar="HOST:PORT",
+    help="Where to listen.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file of portal settings (see dealer_portal/settings.py).",
+)
 def run(db_url: str, http: str, config_path: Path | None) -> None:
     """Migrate the database if needed, then serve pages and API until stopped (Ctrl-C)."""
     import uvicorn

@@ -1,4 +1,5 @@
 """Form values arrive as text; these turn them into typed values or one clear UserError."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -5,35 +5,123 @@ few months of workshop history, written through the same domain functions the pa
     seed_sample(session, now) -> dict of user name -> password (demo accounts)
     create_sample_database(url, now) -> the same, after migrating a new database at `url`
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dealer_portal.records import dispatch, parts, service_flow as flow, vehicle_records
+from dealer_portal.records import dispatch, parts, vehicle_records
+from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor
 from gateway.auth import create_user
 from gateway.db.models import Alert, Dealer, DriverEventRecord, ServiceAppointment, Vehicle, VehicleLiveStatus
 
-USERS = [("ada", "admin", None), ("dora", "dispatcher", None), ("sam", "service_advisor", "D1"),
-         ("tim", "technician", "D1"), ("olga", "service_advisor", "D2"), ("otto", "technician", "D2")]
+USERS = [
+    ("ada", "admin", None),
+    ("dora", "dispatcher", None),
+    ("sam", "service_advisor", "D1"),
+    ("tim", "technician", "D1"),
+    ("olga", "service_advisor", "D2"),
+    ("otto", "technician", "D2"),
+]
 ADMIN, DISPATCHER = Actor("ada", "admin"), Actor("dora", "dispatcher")
 ADVISOR, OTHER_ADVISOR = Actor("sam", "service_advisor", "D1"), Actor("olga", "service_advisor", "D2")
 # id, model, plate, VIN, purchased, dealer, lat, lon, online, speed, odometer, driver state
 VANS = [
-    ("VAN-1", "Ford Transit Custom", "B-DM 101", "WF0XXXTTGXKA00101", date(2021, 4, 12), "D1", 52.5200, 13.4050, True, 42, 61_250, []),
-    ("VAN-2", "Ford Transit Custom", "B-DM 102", "WF0XXXTTGXKA00102", date(2021, 4, 12), "D1", 52.4751, 13.3650, True, 0, 58_900, []),
-    ("VAN-3", "VW Crafter", "B-DM 203", "WV1ZZZSYZJ9000203", date(2019, 9, 2), "D1", 52.5450, 13.4890, True, 88, 143_400, ["drowsiness"]),
-    ("VAN-4", "VW Crafter", "B-DM 204", "WV1ZZZSYZJ9000204", date(2014, 2, 20), "D1", 52.4930, 13.2870, False, 0, 288_700, []),
-    ("VAN-5", "Mercedes Sprinter", "B-DM 305", "W1V9076351P000305", date(2022, 6, 1), "D2", 52.5610, 13.3300, True, 57, 39_800, ["phone_use"]),
-    ("VAN-6", "Mercedes Sprinter", "B-DM 306", "W1V9076351P000306", date(2023, 1, 16), "D2", 52.4410, 13.4560, True, 31, 22_100, []),
+    (
+        "VAN-1",
+        "Ford Transit Custom",
+        "B-DM 101",
+        "WF0XXXTTGXKA00101",
+        date(2021, 4, 12),
+        "D1",
+        52.5200,
+        13.4050,
+        True,
+        42,
+        61_250,
+        [],
+    ),
+    (
+        "VAN-2",
+        "Ford Transit Custom",
+        "B-DM 102",
+        "WF0XXXTTGXKA00102",
+        date(2021, 4, 12),
+        "D1",
+        52.4751,
+        13.3650,
+        True,
+        0,
+        58_900,
+        [],
+    ),
+    (
+        "VAN-3",
+        "VW Crafter",
+        "B-DM 203",
+        "WV1ZZZSYZJ9000203",
+        date(2019, 9, 2),
+        "D1",
+        52.5450,
+        13.4890,
+        True,
+        88,
+        143_400,
+        ["drowsiness"],
+    ),
+    (
+        "VAN-4",
+        "VW Crafter",
+        "B-DM 204",
+        "WV1ZZZSYZJ9000204",
+        date(2014, 2, 20),
+        "D1",
+        52.4930,
+        13.2870,
+        False,
+        0,
+        288_700,
+        [],
+    ),
+    (
+        "VAN-5",
+        "Mercedes Sprinter",
+        "B-DM 305",
+        "W1V9076351P000305",
+        date(2022, 6, 1),
+        "D2",
+        52.5610,
+        13.3300,
+        True,
+        57,
+        39_800,
+        ["phone_use"],
+    ),
+    (
+        "VAN-6",
+        "Mercedes Sprinter",
+        "B-DM 306",
+        "W1V9076351P000306",
+        date(2023, 1, 16),
+        "D2",
+        52.4410,
+        13.4560,
+        True,
+        31,
+        22_100,
+        [],
+    ),
 ]
-PARTS = [("OF-100", "Oil filter", 800, 1500, 4, 10, "Mann+Hummel", [("A-01", 12)]),
-         ("BP-220", "Brake pads, front axle", 3200, 5900, 2, 6, "Brembo", [("B-03", 3), ("B-04", 1)]),
-         ("WB-500", "Wiper blade set", 900, 1900, 5, 10, "Bosch", [("C-11", 5)]),
-         ("AF-310", "Air filter", 1100, 2400, 3, 6, "Mann+Hummel", [("A-02", 7)]),
-         ("SP-040", "Spark plug", 450, 990, 8, 20, "NGK", [("A-07", 24)])]
+PARTS = [
+    ("OF-100", "Oil filter", 800, 1500, 4, 10, "Mann+Hummel", [("A-01", 12)]),
+    ("BP-220", "Brake pads, front axle", 3200, 5900, 2, 6, "Brembo", [("B-03", 3), ("B-04", 1)]),
+    ("WB-500", "Wiper blade set", 900, 1900, 5, 10, "Bosch", [("C-11", 5)]),
+    ("AF-310", "Air filter", 1100, 2400, 3, 6, "Mann+Hummel", [("A-02", 7)]),
+    ("SP-040", "Spark plug", 450, 990, 8, 20, "NGK", [("A-07", 24)]),
+]
 
 
 def password_for(username: str) -> str:
@@ -42,16 +130,47 @@ def password_for(username: str) -> str:
 
 def _vehicles(db: Session, now: datetime) -> None:
     for vid, model, plate, vin, bought, dealer, lat, lon, online, speed, km, events in VANS:
-        db.add(Vehicle(vehicle_id=vid, model=model, plate=plate, vin=vin, purchase_date=bought, service_life_years=10,
-                       mileage_limit_km=300_000, dealer_code=dealer, status="active", archived=False,
-                       created_at=now - timedelta(days=400), updated_at=now))
+        db.add(
+            Vehicle(
+                vehicle_id=vid,
+                model=model,
+                plate=plate,
+                vin=vin,
+                purchase_date=bought,
+                service_life_years=10,
+                mileage_limit_km=300_000,
+                dealer_code=dealer,
+                status="active",
+                archived=False,
+                created_at=now - timedelta(days=400),
+                updated_at=now,
+            )
+        )
         seen = now - (timedelta(seconds=5) if online else timedelta(hours=6))
-        db.add(VehicleLiveStatus(vehicle_id=vid, presence="online" if online else "offline", presence_ts=seen,
-                                 last_seen=seen, status_ts=seen, latitude=lat, longitude=lon, heading=90.0,
-                                 speed_kmh=float(speed), odometer_km=float(km), fuel_pct=64.0, driver_id=f"drv-{vid[-1]}",
-                                 driver_state={"monitoring": True, "is_eyes_on_road": not events, "active_events": events,
-                                               "fatigue_level": 70.0 if "drowsiness" in events else 10.0},
-                                 driver_state_ts=seen, updated_at=seen))
+        db.add(
+            VehicleLiveStatus(
+                vehicle_id=vid,
+                presence="online" if online else "offline",
+                presence_ts=seen,
+                last_seen=seen,
+                status_ts=seen,
+                latitude=lat,
+                longitude=lon,
+                heading=90.0,
+                speed_kmh=float(speed),
+                odometer_km=float(km),
+                fuel_pct=64.0,
+                driver_id=f"drv-{vid[-1]}",
+                driver_state={
+                    "monitoring": True,
+                    "is_eyes_on_road": not events,
+                    "active_events": events,
+                    "fatigue_level": 70.0 if "drowsiness" in events else 10.0,
+                },
+                driver_state_ts=seen,
+                updated_at=seen,
+            )
+        )
     db.flush()
 
 
@@ -65,30 +184,70 @@ def _driving_history(db: Session, now: datetime) -> None:
     """Odometer readings over five months and a few driver episodes per van, for the KPI page."""
     for i, (vid, *_) in enumerate(VANS):
         for day in (160, 80, 40, 1):
-            vehicle_records.record_odometer(db, DISPATCHER, vid, _km(vid, day), now - timedelta(days=day),
-                                            source="telemetry")
+            vehicle_records.record_odometer(
+                db, DISPATCHER, vid, _km(vid, day), now - timedelta(days=day), source="telemetry"
+            )
         for k, kind in enumerate(("drowsiness", "phone_use", "long_distraction", "microsleep")[: 1 + i % 4]):
-            db.add(DriverEventRecord(msg_id=f"seed-{vid}-{k}", vehicle_id=vid, ts=now - timedelta(days=5 + 9 * k),
-                                     type=kind, phase="start", level=1, episode_id=f"ep-{vid}-{k}", details={},
-                                     driver_id=f"drv-{vid[-1]}", received_at=now - timedelta(days=5 + 9 * k)))
+            db.add(
+                DriverEventRecord(
+                    msg_id=f"seed-{vid}-{k}",
+                    vehicle_id=vid,
+                    ts=now - timedelta(days=5 + 9 * k),
+                    type=kind,
+                    phase="start",
+                    level=1,
+                    episode_id=f"ep-{vid}-{k}",
+                    details={},
+                    driver_id=f"drv-{vid[-1]}",
+                    received_at=now - timedelta(days=5 + 9 * k),
+                )
+            )
 
 
 def _documents(db: Session, now: datetime) -> None:
-    vehicle_records.add_document(db, DISPATCHER, "VAN-1", "Registration certificate", "VAN-1-registration.txt",
-                                 "text/plain", b"Zulassungsbescheinigung Teil I, B-DM 101 (sample)\n", now - timedelta(days=390))
+    vehicle_records.add_document(
+        db,
+        DISPATCHER,
+        "VAN-1",
+        "Registration certificate",
+        "VAN-1-registration.txt",
+        "text/plain",
+        b"Zulassungsbescheinigung Teil I, B-DM 101 (sample)\n",
+        now - timedelta(days=390),
+    )
 
 
 def _alerts(db: Session, now: datetime) -> None:
     for vid, kind, level, ago in (("VAN-3", "drowsiness", 2, 40), ("VAN-5", "phone_use", 1, 95)):
-        db.add(Alert(alert_key=f"event:{vid}:seed-{kind}", kind="driver_event", vehicle_id=vid, driver_id=f"drv-{vid[-1]}",
-                     type=kind, level=level, detail="", opened_at=now - timedelta(seconds=ago)))
+        db.add(
+            Alert(
+                alert_key=f"event:{vid}:seed-{kind}",
+                kind="driver_event",
+                vehicle_id=vid,
+                driver_id=f"drv-{vid[-1]}",
+                type=kind,
+                level=level,
+                detail="",
+                opened_at=now - timedelta(seconds=ago),
+            )
+        )
 
 
 def _parts(db: Session, now: datetime) -> dict[str, int]:
     ids = {}
     for number, name, cost, price, rp, rq, supplier, bins in PARTS:
-        part = parts.create_part(db, ADVISOR, number=number, name=name, unit_cost_cents=cost, unit_price_cents=price,
-                                 reorder_point=rp, reorder_qty=rq, supplier=supplier, now=now - timedelta(days=200))
+        part = parts.create_part(
+            db,
+            ADVISOR,
+            number=number,
+            name=name,
+            unit_cost_cents=cost,
+            unit_price_cents=price,
+            reorder_point=rp,
+            reorder_qty=rq,
+            supplier=supplier,
+            now=now - timedelta(days=200),
+        )
         for bin_code, qty in bins:
             parts.receive(db, ADVISOR, part.id, bin_code, qty, now - timedelta(days=200))
         ids[number] = part.id
@@ -97,54 +256,147 @@ def _parts(db: Session, now: datetime) -> dict[str, int]:
 
 def _history(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
     """Settled work orders over the last months (one comeback), run through the real state machine."""
-    jobs = [(150, "VAN-1", "oil service", 3, "OF-100"), (120, "VAN-2", "brake noise", 6, "BP-220"),
-            (95, "VAN-3", "oil service", 2, "OF-100"), (100, "VAN-2", "brake noise again", 4, "BP-220"),
-            (45, "VAN-4", "wipers and filters", 5, "WB-500"), (20, "VAN-1", "air filter", 8, "AF-310"),
-            (8, "VAN-3", "spark plugs", 26, "SP-040")]
+    jobs = [
+        (150, "VAN-1", "oil service", 3, "OF-100"),
+        (120, "VAN-2", "brake noise", 6, "BP-220"),
+        (95, "VAN-3", "oil service", 2, "OF-100"),
+        (100, "VAN-2", "brake noise again", 4, "BP-220"),
+        (45, "VAN-4", "wipers and filters", 5, "WB-500"),
+        (20, "VAN-1", "air filter", 8, "AF-310"),
+        (8, "VAN-3", "spark plugs", 26, "SP-040"),
+    ]
     for days_ago, vid, reason, hours, part in jobs:
         t = now - timedelta(days=days_ago)
         order = flow.create_appointment(db, ADVISOR, vehicle_id=vid, scheduled_at=t, reason=reason, now=t)
         flow.receive(db, ADVISOR, order.id, complaint=reason, odometer_km=_km(vid, days_ago), now=t)
-        flow.add_item(db, ADVISOR, order.id, kind="labour", description=reason.capitalize(), quantity=1.5, unit_cents=9500, now=t)
-        flow.add_item(db, ADVISOR, order.id, kind="part", part_id=part_ids[part], quantity=2 if part != "SP-040" else 4, now=t,
-                      pay_type="warranty" if "again" in reason else "customer")
+        flow.add_item(
+            db,
+            ADVISOR,
+            order.id,
+            kind="labour",
+            description=reason.capitalize(),
+            quantity=1.5,
+            unit_cents=9500,
+            now=t,
+        )
+        flow.add_item(
+            db,
+            ADVISOR,
+            order.id,
+            kind="part",
+            part_id=part_ids[part],
+            quantity=2 if part != "SP-040" else 4,
+            now=t,
+            pay_type="warranty" if "again" in reason else "customer",
+        )
         flow.estimate(db, ADVISOR, order.id, t)
         flow.open_work_order(db, ADVISOR, order.id, t)
         flow.assign(db, ADVISOR, order.id, "tim", t)
         flow.issue_parts(db, ADVISOR, order.id, t + timedelta(minutes=20))
-        flow.quality_check(db, ADVISOR, order.id, passed=True, note="road test ok", now=t + timedelta(hours=hours - 1))
+        flow.quality_check(
+            db, ADVISOR, order.id, passed=True, note="road test ok", now=t + timedelta(hours=hours - 1)
+        )
         flow.settle(db, ADVISOR, order.id, t + timedelta(hours=hours))
         if reason == "oil service":
             order.kind = "maintenance"
 
 
 def _open_work(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
-    db.add(ServiceAppointment(vehicle_id="VAN-1", dealer_code="D1", source="maintenance_rule", due_key="rule:1:VAN-1:3",
-                              reason="Oil service due at 60,000 km (rule: every 15,000 km)", due_odometer_km=60_000,
-                              status="proposed", created_at=now - timedelta(hours=3), updated_at=now - timedelta(hours=3)))
+    db.add(
+        ServiceAppointment(
+            vehicle_id="VAN-1",
+            dealer_code="D1",
+            source="maintenance_rule",
+            due_key="rule:1:VAN-1:3",
+            reason="Oil service due at 60,000 km (rule: every 15,000 km)",
+            due_odometer_km=60_000,
+            status="proposed",
+            created_at=now - timedelta(hours=3),
+            updated_at=now - timedelta(hours=3),
+        )
+    )
     db.flush()
     flow.import_proposals(db, now - timedelta(hours=3))
-    order = flow.create_appointment(db, ADVISOR, vehicle_id="VAN-2", scheduled_at=now - timedelta(hours=2),
-                                    reason="rattle from rear door", customer_name="Spree Logistics GmbH",
-                                    customer_phone="+49 30 1234567", now=now - timedelta(days=1))
-    flow.receive(db, ADVISOR, order.id, complaint="rattle from rear door at low speed", odometer_km=58_950,
-                 now=now - timedelta(hours=2))
-    flow.add_item(db, ADVISOR, order.id, kind="labour", description="Adjust rear door hinges", quantity=1, unit_cents=9500,
-                  now=now - timedelta(hours=2))
+    order = flow.create_appointment(
+        db,
+        ADVISOR,
+        vehicle_id="VAN-2",
+        scheduled_at=now - timedelta(hours=2),
+        reason="rattle from rear door",
+        customer_name="Spree Logistics GmbH",
+        customer_phone="+49 30 1234567",
+        now=now - timedelta(days=1),
+    )
+    flow.receive(
+        db,
+        ADVISOR,
+        order.id,
+        complaint="rattle from rear door at low speed",
+        odometer_km=58_950,
+        now=now - timedelta(hours=2),
+    )
+    flow.add_item(
+        db,
+        ADVISOR,
+        order.id,
+        kind="labour",
+        description="Adjust rear door hinges",
+        quantity=1,
+        unit_cents=9500,
+        now=now - timedelta(hours=2),
+    )
     flow.estimate(db, ADVISOR, order.id, now - timedelta(hours=1))
-    flow.create_appointment(db, OTHER_ADVISOR, vehicle_id="VAN-5", scheduled_at=now + timedelta(days=2),
-                            reason="tyre change", customer_name="Havel Kurier", now=now - timedelta(hours=5))
+    flow.create_appointment(
+        db,
+        OTHER_ADVISOR,
+        vehicle_id="VAN-5",
+        scheduled_at=now + timedelta(days=2),
+        reason="tyre change",
+        customer_name="Havel Kurier",
+        now=now - timedelta(hours=5),
+    )
 
 
 def _bookings(db: Session, now: datetime) -> None:
     start = now.replace(minute=0, second=0, microsecond=0)
-    out = dispatch.book(db, DISPATCHER, vehicle_id="VAN-1", driver="Jonas Weber", purpose="deliveries Mitte",
-                        starts_at=start - timedelta(hours=2), ends_at=start + timedelta(hours=4), now=start - timedelta(hours=3))
-    dispatch.check_out(db, DISPATCHER, out.id, odometer_km=vehicle_records.latest_odometer(db, "VAN-1") + 12, fuel_pct=80, now=start - timedelta(hours=2))
-    dispatch.book(db, DISPATCHER, vehicle_id="VAN-3", driver="Mia Schulz", purpose="airport transfer",
-                  starts_at=start + timedelta(hours=1), ends_at=start + timedelta(hours=5), now=start - timedelta(hours=1))
-    dispatch.book(db, DISPATCHER, vehicle_id="VAN-6", driver="Lukas Braun", purpose="trade fair stand",
-                  starts_at=start + timedelta(days=1, hours=8), ends_at=start + timedelta(days=2, hours=18), now=start)
+    out = dispatch.book(
+        db,
+        DISPATCHER,
+        vehicle_id="VAN-1",
+        driver="Jonas Weber",
+        purpose="deliveries Mitte",
+        starts_at=start - timedelta(hours=2),
+        ends_at=start + timedelta(hours=4),
+        now=start - timedelta(hours=3),
+    )
+    dispatch.check_out(
+        db,
+        DISPATCHER,
+        out.id,
+        odometer_km=vehicle_records.latest_odometer(db, "VAN-1") + 12,
+        fuel_pct=80,
+        now=start - timedelta(hours=2),
+    )
+    dispatch.book(
+        db,
+        DISPATCHER,
+        vehicle_id="VAN-3",
+        driver="Mia Schulz",
+        purpose="airport transfer",
+        starts_at=start + timedelta(hours=1),
+        ends_at=start + timedelta(hours=5),
+        now=start - timedelta(hours=1),
+    )
+    dispatch.book(
+        db,
+        DISPATCHER,
+        vehicle_id="VAN-6",
+        driver="Lukas Braun",
+        purpose="trade fair stand",
+        starts_at=start + timedelta(days=1, hours=8),
+        ends_at=start + timedelta(days=2, hours=18),
+        now=start,
+    )
 
 
 def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:
@@ -152,7 +404,9 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
     db.add_all([Dealer(code="D1", name="North Motors"), Dealer(code="D2", name="South Cars")])
     db.flush()
     for username, role, dealer in USERS:
-        create_user(db, username, password_for(username), role, dealer_code=dealer, now=now, rounds=password_rounds)
+        create_user(
+            db, username, password_for(username), role, dealer_code=dealer, now=now, rounds=password_rounds
+        )
     _vehicles(db, now)
     _driving_history(db, now)
     _alerts(db, now)

@@ -1,4 +1,5 @@
 """Settings of the web portal (the gateway's API settings are nested: both run in one app)."""
+
 from __future__ import annotations
 
 from pydantic import Field

@@ -1,12 +1,13 @@
 """What every page route shares: the per-request context (database session, acting user, clock),
 rendering, redirects after a POST, CSRF checking and the translation of domain errors into pages."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from html import escape
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
@@ -25,9 +26,16 @@ from dms.errors import UserError
 from gateway.db.models import User
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-NAV = [("fleet", "/fleet", "Fleet board"), ("vehicles", "/vehicles", "Vehicles"), ("dispatch", "/dispatch", "Dispatch"),
-       ("service", "/service", "Service"), ("parts", "/parts", "Parts"), ("scrapping", "/scrapping", "Scrapping"),
-       ("kpis", "/kpis", "KPIs"), ("audit", "/audit", "Audit")]
+NAV = [
+    ("fleet", "/fleet", "Fleet board"),
+    ("vehicles", "/vehicles", "Vehicles"),
+    ("dispatch", "/dispatch", "Dispatch"),
+    ("service", "/service", "Service"),
+    ("parts", "/parts", "Parts"),
+    ("scrapping", "/scrapping", "Scrapping"),
+    ("kpis", "/kpis", "KPIs"),
+    ("audit", "/audit", "Audit"),
+]
 
 
 @dataclass
@@ -67,9 +75,15 @@ def read_session(request: Request) -> web_session.WebSession | None:
 
 def set_session_cookie(response: Response, request: Request, session: web_session.WebSession) -> None:
     st = state(request)
-    response.set_cookie(web_session.COOKIE, web_session.encode(session, st.cookie_key),
-                        max_age=st.settings.session_ttl_minutes * 60, httponly=True, samesite="lax",
-                        secure=st.settings.secure_cookies, path="/")
+    response.set_cookie(
+        web_session.COOKIE,
+        web_session.encode(session, st.cookie_key),
+        max_age=st.settings.session_ttl_minutes * 60,
+        httponly=True,
+        samesite="lax",
+        secure=st.settings.secure_cookies,
+        path="/",
+    )
 
 
 @dataclass
@@ -89,8 +103,11 @@ class Ctx:
     def render(self, template: str, status_code: int = 200, **data) -> HTMLResponse:
         query = self.request.query_params
         return state(self.request).templates.TemplateResponse(
-            self.request, template, {"ctx": self, "actor": self.actor, "ok": query.get("ok"),
-                                     "error": query.get("error"), **data}, status_code=status_code)
+            self.request,
+            template,
+            {"ctx": self, "actor": self.actor, "ok": query.get("ok"), "error": query.get("error"), **data},
+            status_code=status_code,
+        )
 
     def done(self, url: str, message: str = "saved") -> RedirectResponse:
         """Commit, then redirect (POST/redirect/GET) with a short confirmation."""
@@ -140,15 +157,26 @@ async def csrf_guard(request: Request) -> None:
         value = form.get(web_session.CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not web_session.csrf_ok(read_session(request), sent):
-        raise Forbidden("the form has expired or did not come from this portal (CSRF check failed); reload the page")
+        raise Forbidden(
+            "the form has expired or did not come from this portal (CSRF check failed); reload the page"
+        )
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
     session = read_session(request)
     return state(request).templates.TemplateResponse(
-        request, "error.html", {"ctx": None, "actor": None, "title": title, "message": message,
-                                "logged_in": bool(session and session.username),
-                                "csrf": session.csrf if session else ""}, status_code=status)
+        request,
+        "error.html",
+        {
+            "ctx": None,
+            "actor": None,
+            "title": title,
+            "message": message,
+            "logged_in": bool(session and session.username),
+            "csrf": session.csrf if session else "",
+        },
+        status_code=status,
+    )
 
 
 def _back(request: Request) -> str:

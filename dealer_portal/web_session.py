@@ -5,6 +5,7 @@ re-read from the database on every request, so a deactivated user or a changed r
 once. Every session, even before login, carries a random CSRF token that forms send back in a hidden
 field and htmx in the X-CSRF-Token header.
 """
+
 from __future__ import annotations
 
 import base64
@@ -41,8 +42,11 @@ def _sign(key: bytes, body: bytes) -> str:
 
 
 def encode(session: WebSession, key: bytes) -> str:
-    body = base64.urlsafe_b64encode(json.dumps(
-        {"u": session.username, "c": session.csrf, "e": session.expires}, separators=(",", ":")).encode())
+    body = base64.urlsafe_b64encode(
+        json.dumps(
+            {"u": session.username, "c": session.csrf, "e": session.expires}, separators=(",", ":")
+        ).encode()
+    )
     return f"{body.decode()}.{_sign(key, body)}"
 
 

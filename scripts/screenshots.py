@@ -6,6 +6,7 @@
 Builds a fresh SQLite database in a temp folder (dealer_portal.sample_data), serves the real app on a
 free port, logs in as the user each page is for, and saves one full-page PNG per page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # file name, user, path (None: find the path on the service list), what must be visible first
 SHOTS = [
     ("01-login.png", None, "/login", "text=Sign in"),
@@ -70,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                     current = user
                 if path is None:  # the work order in progress on the service list
                     page.goto(f"{base}/service")
-                    path = page.locator("[data-testid=orders] tr", has_text="rattle").locator("a").first.get_attribute("href")
+                    path = (
+                        page.locator("[data-testid=orders] tr", has_text="rattle")
+                        .locator("a")
+                        .first.get_attribute("href")
+                    )
                 page.goto(f"{base}{path}")
                 page.wait_for_selector(ready)
                 page.screenshot(path=str(args.out / name), full_page=name not in VIEWPORT_ONLY)

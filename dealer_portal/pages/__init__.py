@@ -1,4 +1,5 @@
 """The portal's pages, one router per area; every router checks CSRF on POST and uses PageRoute."""
+
 from fastapi import APIRouter, Depends
 
 from dealer_portal.web import PageRoute, csrf_guard

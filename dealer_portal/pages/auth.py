@@ -1,4 +1,5 @@
 """Login and logout."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -27,32 +28,53 @@ def login_form(request: Request, next: str = "/", error: str = ""):
     session = read_session(request)
     if session is None:
         session = web_session.WebSession.anonymous(st.clock(), st.settings.session_ttl_minutes * 60)
-    response = st.templates.TemplateResponse(request, "login.html", {
-        "ctx": None, "actor": None, "csrf": session.csrf, "next": _safe_next(next), "error": error})
+    response = st.templates.TemplateResponse(
+        request,
+        "login.html",
+        {"ctx": None, "actor": None, "csrf": session.csrf, "next": _safe_next(next), "error": error},
+    )
     set_session_cookie(response, request, session)
     return response
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "/"):
+def login(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):
     st = state(request)
     now = st.clock()
     with st.sessions() as db:
         user = authenticate(db, username.strip(), password)
         if user is None:
-            response = st.templates.TemplateResponse(request, "login.html", {
-                "ctx": None, "actor": None, "csrf": read_session(request).csrf, "next": _safe_next(next),
-                "error": "Wrong user name or password."}, status_code=401)
+            response = st.templates.TemplateResponse(
+                request,
+                "login.html",
+                {
+                    "ctx": None,
+                    "actor": None,
+                    "csrf": read_session(request).csrf,
+                    "next": _safe_next(next),
+                    "error": "Wrong user name or password.",
+                },
+                status_code=401,
+            )
             return response
-        audit.record(db, Actor(user.username, user.role, user.dealer_code), now, "login", "user", user.username)
+        audit.record(
+            db, Actor(user.username, user.role, user.dealer_code), now, "login", "user", user.username
+        )
         db.commit()
         target = _safe_next(next)
         if target == "/":
             target = HOME.get(user.role, "/fleet")
     response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, request, web_session.WebSession.for_user(
-        user.username, now, st.settings.session_ttl_minutes * 60))
+    set_session_cookie(
+        response,
+        request,
+        web_session.WebSession.for_user(user.username, now, st.settings.session_ttl_minutes * 60),
+    )
     return response
 
 

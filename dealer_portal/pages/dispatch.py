@@ -1,4 +1,5 @@
 """Dispatch console: bookings of a day range, new booking, check-out and return."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
@@ -21,26 +22,53 @@ DispatchPage = Annotated[Ctx, Depends(page("dispatch"))]
 @router.get("/dispatch", response_class=HTMLResponse)
 def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str = ""):
     try:
-        start = datetime.combine(datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), timezone.utc)
+        start = datetime.combine(
+            datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), timezone.utc
+        )
     except ValueError:
         raise UserError("day: use the form 2026-03-02") from None
     days = min(max(days, 1), 31)
     bookings = dispatch.bookings(ctx.db, ctx.actor, start, start + timedelta(days=days))
     vehicles = vehicle_records.search(ctx.db, ctx.actor)
-    bars = [Bar(b.vehicle_id, b.starts_at, b.ends_at, f"#{b.id} {b.driver}", b.status) for b in bookings
-            if b.status != "cancelled"]
-    chart = timeline([v.vehicle_id for v in vehicles if v.status != "retired"], bars, start, start + timedelta(days=days))
-    return ctx.render("dispatch.html", bookings=bookings, vehicles=vehicles, start=start, days=days, timeline=chart,
-                      selected=vehicle, default_start=(ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
+    bars = [
+        Bar(b.vehicle_id, b.starts_at, b.ends_at, f"#{b.id} {b.driver}", b.status)
+        for b in bookings
+        if b.status != "cancelled"
+    ]
+    chart = timeline(
+        [v.vehicle_id for v in vehicles if v.status != "retired"], bars, start, start + timedelta(days=days)
+    )
+    return ctx.render(
+        "dispatch.html",
+        bookings=bookings,
+        vehicles=vehicles,
+        start=start,
+        days=days,
+        timeline=chart,
+        selected=vehicle,
+        default_start=(ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0),
+    )
 
 
 @router.post("/dispatch/bookings")
-def book(ctx: DispatchPage, vehicle_id: Annotated[str, Form()] = "", driver: Annotated[str, Form()] = "",
-         starts_at: Annotated[str, Form()] = "", ends_at: Annotated[str, Form()] = "",
-         purpose: Annotated[str, Form()] = ""):
-    booking = dispatch.book(ctx.db, ctx.actor, vehicle_id=vehicle_id, driver=driver,
-                            starts_at=utc_datetime(starts_at, "start"), ends_at=utc_datetime(ends_at, "end"),
-                            purpose=purpose, now=ctx.now)
+def book(
+    ctx: DispatchPage,
+    vehicle_id: Annotated[str, Form()] = "",
+    driver: Annotated[str, Form()] = "",
+    starts_at: Annotated[str, Form()] = "",
+    ends_at: Annotated[str, Form()] = "",
+    purpose: Annotated[str, Form()] = "",
+):
+    booking = dispatch.book(
+        ctx.db,
+        ctx.actor,
+        vehicle_id=vehicle_id,
+        driver=driver,
+        starts_at=utc_datetime(starts_at, "start"),
+        ends_at=utc_datetime(ends_at, "end"),
+        purpose=purpose,
+        now=ctx.now,
+    )
     return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", f"booking #{booking.id} saved")
 
 
@@ -55,12 +83,23 @@ STEPS = {"checkout": (dispatch.check_out, "checked out"), "return": (dispatch.re
 
 
 @router.post("/dispatch/bookings/{booking_id}/{step}")
-def hand_over(ctx: DispatchPage, booking_id: int, step: str, odometer_km: Annotated[str, Form()] = "",
-              fuel_pct: Annotated[str, Form()] = ""):
+def hand_over(
+    ctx: DispatchPage,
+    booking_id: int,
+    step: str,
+    odometer_km: Annotated[str, Form()] = "",
+    fuel_pct: Annotated[str, Form()] = "",
+):
     """Check-out or return, both with odometer and fuel readings."""
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}")
     action, done = STEPS[step]
-    action(ctx.db, ctx.actor, booking_id, odometer_km=number(odometer_km, "odometer"), fuel_pct=number(fuel_pct, "fuel"),
-           now=ctx.now)
+    action(
+        ctx.db,
+        ctx.actor,
+        booking_id,
+        odometer_km=number(odometer_km, "odometer"),
+        fuel_pct=number(fuel_pct, "fuel"),
+        now=ctx.now,
+    )
     return ctx.done("/dispatch", f"booking #{booking_id} {done}")

@@ -1,4 +1,5 @@
 """The live fleet board: table, offline map and alert feed, refreshed over SSE from the change log."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,33 @@ LIVE_KINDS = {"status", "presence", "driver_state", "event", "alert", "vehicle",
 
 
 def _board_data(ctx: Ctx, q: str, online: str, alerts: str) -> dict:
-    rows = fleet.board(ctx.db, ctx.actor, ctx.now, offline_after_s=state(ctx.request).settings.gateway.offline_after_s,
-                       text=q, online=online, alerts_only=alerts == "1")
-    points = [MapPoint(r.vehicle.vehicle_id, *r.position, "alert" if r.open_alerts else ("online" if r.online else "offline"),
-                       f"/vehicles/{r.vehicle.vehicle_id}") for r in rows if r.position]
-    return {"rows": rows, "map": fleet_map(points), "alerts": fleet.open_alerts(ctx.db, ctx.actor),
-            "filters": {"q": q, "online": online, "alerts": alerts},
-            "online_count": sum(r.online for r in rows), "alert_count": sum(r.open_alerts for r in rows)}
+    rows = fleet.board(
+        ctx.db,
+        ctx.actor,
+        ctx.now,
+        offline_after_s=state(ctx.request).settings.gateway.offline_after_s,
+        text=q,
+        online=online,
+        alerts_only=alerts == "1",
+    )
+    points = [
+        MapPoint(
+            r.vehicle.vehicle_id,
+            *r.position,
+            "alert" if r.open_alerts else ("online" if r.online else "offline"),
+            f"/vehicles/{r.vehicle.vehicle_id}",
+        )
+        for r in rows
+        if r.position
+    ]
+    return {
+        "rows": rows,
+        "map": fleet_map(points),
+        "alerts": fleet.open_alerts(ctx.db, ctx.actor),
+        "filters": {"q": q, "online": online, "alerts": alerts},
+        "online_count": sum(r.online for r in rows),
+        "alert_count": sum(r.open_alerts for r in rows),
+    }
 
 
 @router.get("/fleet", response_class=HTMLResponse)
@@ -71,8 +92,15 @@ async def stream(request: Request, ctx: FleetPage):
         while not await request.is_disconnected():
             changes = [c for c in await run_in_threadpool(_poll, feed) if c.kind in LIVE_KINDS]
             if changes:
-                yield {"event": "change", "data": json.dumps({"kinds": sorted({c.kind for c in changes}),
-                                                             "vehicles": sorted({c.vehicle_id or "" for c in changes})})}
+                yield {
+                    "event": "change",
+                    "data": json.dumps(
+                        {
+                            "kinds": sorted({c.kind for c in changes}),
+                            "vehicles": sorted({c.vehicle_id or "" for c in changes}),
+                        }
+                    ),
+                }
             await asyncio.sleep(st.settings.live_poll_s)
 
     return EventSourceResponse(events(), ping=15)

@@ -1,4 +1,5 @@
 """KPIs with server-rendered charts, and the audit log."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -22,19 +23,34 @@ def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
     rates = kpis.events_per_1000_km(ctx.db, ctx.actor, ctx.now)
     charted = [r for r in rates if r.km > 0]
     return ctx.render(
-        "kpis.html", months=months,
-        records_chart=bar_chart(labels, by_type, title="Maintenance records by month and type",
-                                integers=True),
-        duration_chart=bar_chart(labels, {"hours": durations}, title="Mean repair duration (hours, reception → settlement)",
-                                 unit=" h"),
-        events_chart=bar_chart([r.vehicle_id for r in charted],
-                               {"fatigue": [round(r.per_1000_km(r.fatigue), 2) for r in charted],
-                                "distraction": [round(r.per_1000_km(r.distraction), 2) for r in charted]},
-                               title="Driver episodes per 1,000 km (last 90 days)", stacked=False),
-        comeback=kpis.comeback_rate(ctx.db, ctx.actor), turnover=kpis.inventory_turnover(ctx.db, ctx.actor, ctx.now),
-        rates=rates)
+        "kpis.html",
+        months=months,
+        records_chart=bar_chart(
+            labels, by_type, title="Maintenance records by month and type", integers=True
+        ),
+        duration_chart=bar_chart(
+            labels,
+            {"hours": durations},
+            title="Mean repair duration (hours, reception → settlement)",
+            unit=" h",
+        ),
+        events_chart=bar_chart(
+            [r.vehicle_id for r in charted],
+            {
+                "fatigue": [round(r.per_1000_km(r.fatigue), 2) for r in charted],
+                "distraction": [round(r.per_1000_km(r.distraction), 2) for r in charted],
+            },
+            title="Driver episodes per 1,000 km (last 90 days)",
+            stacked=False,
+        ),
+        comeback=kpis.comeback_rate(ctx.db, ctx.actor),
+        turnover=kpis.inventory_turnover(ctx.db, ctx.actor, ctx.now),
+        rates=rates,
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(ctx: Annotated[Ctx, Depends(page("audit"))], entity: str = ""):
-    return ctx.render("audit.html", entries=audit.recent(ctx.db, ctx.actor, 300, entity or None), entity=entity)
+    return ctx.render(
+        "audit.html", entries=audit.recent(ctx.db, ctx.actor, 300, entity or None), entity=entity
+    )

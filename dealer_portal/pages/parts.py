@@ -1,4 +1,5 @@
 """Parts store: catalogue with stock per bin, receiving, returns, stock-taking, reorder list."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -23,28 +24,64 @@ def parts_page(ctx: PartsPage, q: str = ""):
     catalogue = parts.catalogue(ctx.db, ctx.actor, q)
     suggestions = parts.reorder_suggestions(ctx.db, ctx.actor)
     dealers = list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
-    return ctx.render("parts.html", catalogue=catalogue, suggestions=suggestions, q=q, dealers=dealers,
-                      moves=parts.moves(ctx.db, ctx.actor, 15),
-                      suggested_total=sum(s.cost_cents for s in suggestions))
+    return ctx.render(
+        "parts.html",
+        catalogue=catalogue,
+        suggestions=suggestions,
+        q=q,
+        dealers=dealers,
+        moves=parts.moves(ctx.db, ctx.actor, 15),
+        suggested_total=sum(s.cost_cents for s in suggestions),
+    )
 
 
 @router.post("/parts")
-def create_part(ctx: PartsPage, number_: Annotated[str, Form(alias="number")] = "", name: TextField = "",
-                unit_cost: TextField = "", unit_price: TextField = "", reorder_point: TextField = "0",
-                reorder_qty: TextField = "0", supplier: TextField = "", dealer_code: TextField = ""):
-    part = parts.create_part(ctx.db, ctx.actor, number=number_, name=name, unit_cost_cents=parse_cents(unit_cost, "cost"),
-                             unit_price_cents=parse_cents(unit_price, "price"),
-                             reorder_point=int(number(reorder_point, "reorder point")),
-                             reorder_qty=int(number(reorder_qty, "reorder quantity")), supplier=supplier,
-                             dealer_code=dealer_code or None, now=ctx.now)
+def create_part(
+    ctx: PartsPage,
+    number_: Annotated[str, Form(alias="number")] = "",
+    name: TextField = "",
+    unit_cost: TextField = "",
+    unit_price: TextField = "",
+    reorder_point: TextField = "0",
+    reorder_qty: TextField = "0",
+    supplier: TextField = "",
+    dealer_code: TextField = "",
+):
+    part = parts.create_part(
+        ctx.db,
+        ctx.actor,
+        number=number_,
+        name=name,
+        unit_cost_cents=parse_cents(unit_cost, "cost"),
+        unit_price_cents=parse_cents(unit_price, "price"),
+        reorder_point=int(number(reorder_point, "reorder point")),
+        reorder_qty=int(number(reorder_qty, "reorder quantity")),
+        supplier=supplier,
+        dealer_code=dealer_code or None,
+        now=ctx.now,
+    )
     return ctx.done("/parts", f"part {part.number} added")
 
 
 @router.post("/parts/{part_id}/receive")
-def receive(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextField = "", unit_cost: TextField = "",
-            note: TextField = ""):
-    parts.receive(ctx.db, ctx.actor, part_id, bin, number(qty, "quantity"), ctx.now,
-                  unit_cost_cents=parse_cents(unit_cost, "cost") if unit_cost.strip() else None, note=note)
+def receive(
+    ctx: PartsPage,
+    part_id: int,
+    bin: TextField = "",
+    qty: TextField = "",
+    unit_cost: TextField = "",
+    note: TextField = "",
+):
+    parts.receive(
+        ctx.db,
+        ctx.actor,
+        part_id,
+        bin,
+        number(qty, "quantity"),
+        ctx.now,
+        unit_cost_cents=parse_cents(unit_cost, "cost") if unit_cost.strip() else None,
+        note=note,
+    )
     return ctx.done("/parts", "goods received")
 
 

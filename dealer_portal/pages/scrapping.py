@@ -1,4 +1,5 @@
 """Scrapping: vehicles past their limits, scrap requests, approval."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -18,22 +19,46 @@ TextField = Annotated[str, Form()]
 
 @router.get("/scrapping", response_class=HTMLResponse)
 def scrapping_page(ctx: ScrapPage, vehicle: str = ""):
-    vehicles = [v for v in vehicle_records.search(ctx.db, ctx.actor, include_archived=True) if v.status != "retired"]
-    return ctx.render("scrapping.html", flags=scrapping.flagged(ctx.db, ctx.actor, ctx.now.date()),
-                      requests=scrapping.requests(ctx.db, ctx.actor), vehicles=vehicles, methods=scrapping.METHODS,
-                      selected=vehicle)
+    vehicles = [
+        v for v in vehicle_records.search(ctx.db, ctx.actor, include_archived=True) if v.status != "retired"
+    ]
+    return ctx.render(
+        "scrapping.html",
+        flags=scrapping.flagged(ctx.db, ctx.actor, ctx.now.date()),
+        requests=scrapping.requests(ctx.db, ctx.actor),
+        vehicles=vehicles,
+        methods=scrapping.METHODS,
+        selected=vehicle,
+    )
 
 
 @router.post("/scrapping")
-def request_scrap(ctx: ScrapPage, vehicle_id: TextField = "", reason: TextField = "", method: TextField = "",
-                  paperwork: TextField = ""):
-    item = scrapping.request(ctx.db, ctx.actor, vehicle_id=vehicle_id, reason=reason, method=method,
-                             paperwork=paperwork, now=ctx.now)
+def request_scrap(
+    ctx: ScrapPage,
+    vehicle_id: TextField = "",
+    reason: TextField = "",
+    method: TextField = "",
+    paperwork: TextField = "",
+):
+    item = scrapping.request(
+        ctx.db,
+        ctx.actor,
+        vehicle_id=vehicle_id,
+        reason=reason,
+        method=method,
+        paperwork=paperwork,
+        now=ctx.now,
+    )
     return ctx.done("/scrapping", f"scrap request #{item.id} sent for approval")
 
 
 @router.post("/scrapping/{request_id}/decide")
 def decide(ctx: ApprovalPage, request_id: int, decision: TextField = "", note: TextField = ""):
-    item = scrapping.decide(ctx.db, ctx.actor, request_id, approve=decision == "approve", note=note, now=ctx.now)
-    return ctx.done("/scrapping", f"request #{item.id} {item.status}"
-                    + (f": {item.vehicle_id} retired" if item.status == "approved" else ""))
+    item = scrapping.decide(
+        ctx.db, ctx.actor, request_id, approve=decision == "approve", note=note, now=ctx.now
+    )
+    return ctx.done(
+        "/scrapping",
+        f"request #{item.id} {item.status}"
+        + (f": {item.vehicle_id} retired" if item.status == "approved" else ""),
+    )

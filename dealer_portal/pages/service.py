@@ -1,5 +1,6 @@
 """Service desk: the workshop's orders by state, a new appointment, and one page per order whose form
 offers exactly the steps its state allows (the state machine in records.service_flow enforces them)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,7 +11,8 @@ from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import number, optional_int, utc_datetime
 from dealer_portal.pages import page_router
-from dealer_portal.records import parts, service_flow as flow, vehicle_records
+from dealer_portal.records import parts, vehicle_records
+from dealer_portal.records import service_flow as flow
 from dealer_portal.records.money import parse_cents
 from dealer_portal.records.tables import Customer
 from dealer_portal.web import Ctx, page
@@ -28,17 +30,30 @@ def service_board(ctx: ServicePage, show: str = "open"):
             ctx.db.commit()
     orders = flow.list_orders(ctx.db, ctx.actor, None if show == "all" else set(flow.OPEN))
     vehicles = vehicle_records.search(ctx.db, ctx.actor) if ctx.actor.may("vehicles") else []
-    return ctx.render("service.html", orders=orders, labels=flow.LABELS, states=flow.STATES, show=show,
-                      vehicles=vehicles)
+    return ctx.render(
+        "service.html", orders=orders, labels=flow.LABELS, states=flow.STATES, show=show, vehicles=vehicles
+    )
 
 
 @router.post("/service")
-def new_appointment(ctx: DeskPage, vehicle_id: Annotated[str, Form()] = "", scheduled_at: Annotated[str, Form()] = "",
-                    reason: Annotated[str, Form()] = "", customer_name: Annotated[str, Form()] = "",
-                    customer_phone: Annotated[str, Form()] = ""):
-    order = flow.create_appointment(ctx.db, ctx.actor, vehicle_id=vehicle_id, reason=reason, now=ctx.now,
-                                    scheduled_at=utc_datetime(scheduled_at, "appointment time"),
-                                    customer_name=customer_name, customer_phone=customer_phone)
+def new_appointment(
+    ctx: DeskPage,
+    vehicle_id: Annotated[str, Form()] = "",
+    scheduled_at: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    customer_name: Annotated[str, Form()] = "",
+    customer_phone: Annotated[str, Form()] = "",
+):
+    order = flow.create_appointment(
+        ctx.db,
+        ctx.actor,
+        vehicle_id=vehicle_id,
+        reason=reason,
+        now=ctx.now,
+        scheduled_at=utc_datetime(scheduled_at, "appointment time"),
+        customer_name=customer_name,
+        customer_phone=customer_phone,
+    )
     return ctx.done(f"/service/{order.id}", f"appointment #{order.id} booked")
 
 
@@ -46,45 +61,81 @@ def new_appointment(ctx: DeskPage, vehicle_id: Annotated[str, Form()] = "", sche
 def order_page(ctx: ServicePage, order_id: int):
     order = flow.get_order(ctx.db, ctx.actor, order_id)
     desk = ctx.actor.may("service_desk")
-    return ctx.render("order.html", order=order, labels=flow.LABELS, bill=flow.invoice(order),
-                      customer=ctx.db.get(Customer, order.customer_id) if order.customer_id else None,
-                      catalogue=[p for p in parts.catalogue(ctx.db, ctx.actor) if p.dealer_code == order.dealer_code] if desk else [],
-                      technicians=flow.technicians(ctx.db, ctx.actor, order.dealer_code), desk=desk,
-                      pay_types=flow.PAY_TYPES, outstanding=any(i.kind == "part" and i.issued_qty < i.quantity
-                                                                for i in order.items),
-                      editable=order.state in flow.EDITABLE)
+    return ctx.render(
+        "order.html",
+        order=order,
+        labels=flow.LABELS,
+        bill=flow.invoice(order),
+        customer=ctx.db.get(Customer, order.customer_id) if order.customer_id else None,
+        catalogue=[p for p in parts.catalogue(ctx.db, ctx.actor) if p.dealer_code == order.dealer_code]
+        if desk
+        else [],
+        technicians=flow.technicians(ctx.db, ctx.actor, order.dealer_code),
+        desk=desk,
+        pay_types=flow.PAY_TYPES,
+        outstanding=any(i.kind == "part" and i.issued_qty < i.quantity for i in order.items),
+        editable=order.state in flow.EDITABLE,
+    )
 
 
 def _add_item(ctx: Ctx, order_id: int, form: dict[str, str]) -> str:
     kind = form.get("kind", "")
-    flow.add_item(ctx.db, ctx.actor, order_id, kind=kind, quantity=number(form.get("quantity", ""), "quantity"),
-                  description=form.get("description", ""), pay_type=form.get("pay_type", "customer"),
-                  part_id=optional_int(form.get("part_id", "")) if kind == "part" else None,
-                  unit_cents=parse_cents(form["rate"], "rate") if kind == "labour" and form.get("rate") else None,
-                  now=ctx.now)
+    flow.add_item(
+        ctx.db,
+        ctx.actor,
+        order_id,
+        kind=kind,
+        quantity=number(form.get("quantity", ""), "quantity"),
+        description=form.get("description", ""),
+        pay_type=form.get("pay_type", "customer"),
+        part_id=optional_int(form.get("part_id", "")) if kind == "part" else None,
+        unit_cents=parse_cents(form["rate"], "rate") if kind == "labour" and form.get("rate") else None,
+        now=ctx.now,
+    )
     return "line added"
 
 
 # action -> what it does with the form; each returns the confirmation shown after the redirect.
 ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
-    "confirm": lambda ctx, oid, f: flow.confirm_proposal(ctx.db, ctx.actor, oid,
-                                                         utc_datetime(f.get("scheduled_at", ""), "appointment time"),
-                                                         ctx.now) and "appointment confirmed",
-    "receive": lambda ctx, oid, f: flow.receive(ctx.db, ctx.actor, oid, complaint=f.get("complaint", ""),
-                                                odometer_km=number(f.get("odometer_km", ""), "odometer"),
-                                                now=ctx.now) and "vehicle received",
+    "confirm": lambda ctx, oid, f: (
+        flow.confirm_proposal(
+            ctx.db, ctx.actor, oid, utc_datetime(f.get("scheduled_at", ""), "appointment time"), ctx.now
+        )
+        and "appointment confirmed"
+    ),
+    "receive": lambda ctx, oid, f: (
+        flow.receive(
+            ctx.db,
+            ctx.actor,
+            oid,
+            complaint=f.get("complaint", ""),
+            odometer_km=number(f.get("odometer_km", ""), "odometer"),
+            now=ctx.now,
+        )
+        and "vehicle received"
+    ),
     "item": _add_item,
     "estimate": lambda ctx, oid, f: flow.estimate(ctx.db, ctx.actor, oid, ctx.now) and "estimate ready",
-    "order": lambda ctx, oid, f: flow.open_work_order(ctx.db, ctx.actor, oid, ctx.now,
-                                                      pay_type=f.get("pay_type") or None) and "work order opened",
-    "assign": lambda ctx, oid, f: flow.assign(ctx.db, ctx.actor, oid, f.get("technician", ""), ctx.now)
-    and "technician assigned",
-    "issue": lambda ctx, oid, f: flow.issue_parts(ctx.db, ctx.actor, oid, ctx.now) and "parts issued from stock",
-    "qc": lambda ctx, oid, f: flow.quality_check(ctx.db, ctx.actor, oid, passed=f.get("result") == "pass",
-                                                 note=f.get("note", ""), now=ctx.now)
-    and ("quality check passed" if f.get("result") == "pass" else "sent back for rework"),
+    "order": lambda ctx, oid, f: (
+        flow.open_work_order(ctx.db, ctx.actor, oid, ctx.now, pay_type=f.get("pay_type") or None)
+        and "work order opened"
+    ),
+    "assign": lambda ctx, oid, f: (
+        flow.assign(ctx.db, ctx.actor, oid, f.get("technician", ""), ctx.now) and "technician assigned"
+    ),
+    "issue": lambda ctx, oid, f: (
+        flow.issue_parts(ctx.db, ctx.actor, oid, ctx.now) and "parts issued from stock"
+    ),
+    "qc": lambda ctx, oid, f: (
+        flow.quality_check(
+            ctx.db, ctx.actor, oid, passed=f.get("result") == "pass", note=f.get("note", ""), now=ctx.now
+        )
+        and ("quality check passed" if f.get("result") == "pass" else "sent back for rework")
+    ),
     "settle": lambda ctx, oid, f: flow.settle(ctx.db, ctx.actor, oid, ctx.now) and "settled",
-    "cancel": lambda ctx, oid, f: flow.cancel(ctx.db, ctx.actor, oid, f.get("note", ""), ctx.now) and "cancelled",
+    "cancel": lambda ctx, oid, f: (
+        flow.cancel(ctx.db, ctx.actor, oid, f.get("note", ""), ctx.now) and "cancelled"
+    ),
 }
 
 

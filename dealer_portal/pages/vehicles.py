@@ -1,4 +1,5 @@
 """Vehicle records: list with search, create, edit, archive, odometer log, documents, CSV export."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -16,7 +17,16 @@ from gateway.db.models import Dealer
 
 router = page_router()
 VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
-FIELDS = ("vehicle_id", "model", "plate", "vin", "purchase_date", "service_life_years", "mileage_limit_km", "dealer_code")
+FIELDS = (
+    "vehicle_id",
+    "model",
+    "plate",
+    "vin",
+    "purchase_date",
+    "service_life_years",
+    "mileage_limit_km",
+    "dealer_code",
+)
 
 
 async def _vehicle_form(ctx: Ctx) -> VehicleInput:
@@ -34,15 +44,25 @@ def vehicle_list(ctx: VehiclesPage, q: str = "", archived: str = ""):
     odometers = {v.vehicle_id: vehicle_records.latest_odometer(ctx.db, v.vehicle_id) for v in vehicles}
     flagged = {f.vehicle.vehicle_id for f in scrapping.flagged(ctx.db, ctx.actor, ctx.now.date())}
     template = "_vehicle_rows.html" if ctx.request.headers.get("hx-request") else "vehicles.html"
-    return ctx.render(template, vehicles=vehicles, odometers=odometers, flagged=flagged, q=q, archived=archived,
-                      dealers=_dealers(ctx))
+    return ctx.render(
+        template,
+        vehicles=vehicles,
+        odometers=odometers,
+        flagged=flagged,
+        q=q,
+        archived=archived,
+        dealers=_dealers(ctx),
+    )
 
 
 @router.get("/vehicles.csv")
 def vehicle_csv(ctx: VehiclesPage, q: str = "", archived: str = ""):
     vehicles = vehicle_records.search(ctx.db, ctx.actor, q, include_archived=archived == "1")
-    return Response(vehicle_records.export_csv(ctx.db, ctx.actor, vehicles), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="vehicles-{ctx.now:%Y%m%d}.csv"'})
+    return Response(
+        vehicle_records.export_csv(ctx.db, ctx.actor, vehicles),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="vehicles-{ctx.now:%Y%m%d}.csv"'},
+    )
 
 
 @router.post("/vehicles")
@@ -55,18 +75,43 @@ async def vehicle_create(ctx: VehiclesPage):
 @router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
 def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
-    documents = ctx.db.query(VehicleDocument).filter_by(vehicle_id=vehicle_id).order_by(VehicleDocument.id.desc()).all()
-    bookings = ctx.db.query(Booking).filter_by(vehicle_id=vehicle_id).order_by(Booking.starts_at.desc()).limit(10).all()
+    documents = (
+        ctx.db.query(VehicleDocument)
+        .filter_by(vehicle_id=vehicle_id)
+        .order_by(VehicleDocument.id.desc())
+        .all()
+    )
+    bookings = (
+        ctx.db.query(Booking)
+        .filter_by(vehicle_id=vehicle_id)
+        .order_by(Booking.starts_at.desc())
+        .limit(10)
+        .all()
+    )
     orders = []
     if ctx.actor.may("service"):
-        orders = [o for o in ctx.db.query(ServiceOrder).filter_by(vehicle_id=vehicle_id).order_by(ServiceOrder.id.desc())
-                  if ctx.actor.sees_dealer(o.dealer_code)]
+        orders = [
+            o
+            for o in ctx.db.query(ServiceOrder)
+            .filter_by(vehicle_id=vehicle_id)
+            .order_by(ServiceOrder.id.desc())
+            if ctx.actor.sees_dealer(o.dealer_code)
+        ]
     km = vehicle_records.latest_odometer(ctx.db, vehicle_id)
-    return ctx.render("vehicle.html", vehicle=vehicle, history=vehicle_records.odometer_history(ctx.db, vehicle_id)[:20],
-                      documents=documents, bookings=bookings, orders=orders, odometer=km, dealers=_dealers(ctx),
-                      flags=scrapping.flag_reasons(vehicle, km, ctx.now.date()), labels=service_flow.LABELS,
-                      bookable=vehicle.status == "active" and not vehicle.archived and ctx.actor.may("dispatch"),
-                      active_states=dispatch.ACTIVE)
+    return ctx.render(
+        "vehicle.html",
+        vehicle=vehicle,
+        history=vehicle_records.odometer_history(ctx.db, vehicle_id)[:20],
+        documents=documents,
+        bookings=bookings,
+        orders=orders,
+        odometer=km,
+        dealers=_dealers(ctx),
+        flags=scrapping.flag_reasons(vehicle, km, ctx.now.date()),
+        labels=service_flow.LABELS,
+        bookable=vehicle.status == "active" and not vehicle.archived and ctx.actor.may("dispatch"),
+        active_states=dispatch.ACTIVE,
+    )
 
 
 @router.post("/vehicles/{vehicle_id}")
@@ -88,17 +133,35 @@ def vehicle_odometer(ctx: VehiclesPage, vehicle_id: str, km: Annotated[str, Form
 
 
 @router.post("/vehicles/{vehicle_id}/documents")
-async def vehicle_document_upload(ctx: VehiclesPage, vehicle_id: str, file: Annotated[UploadFile, File()],
-                                  title: Annotated[str, Form()] = ""):
+async def vehicle_document_upload(
+    ctx: VehiclesPage,
+    vehicle_id: str,
+    file: Annotated[UploadFile, File()],
+    title: Annotated[str, Form()] = "",
+):
     limit = state(ctx.request).settings.max_upload_mb * 1024 * 1024
-    vehicle_records.add_document(ctx.db, ctx.actor, vehicle_id, title, file.filename or "document",
-                                 file.content_type or "", await file.read(limit + 1), ctx.now, max_bytes=limit)
+    vehicle_records.add_document(
+        ctx.db,
+        ctx.actor,
+        vehicle_id,
+        title,
+        file.filename or "document",
+        file.content_type or "",
+        await file.read(limit + 1),
+        ctx.now,
+        max_bytes=limit,
+    )
     return ctx.done(f"/vehicles/{vehicle_id}", "document stored")
 
 
 @router.get("/documents/{document_id}")
 def vehicle_document(ctx: VehiclesPage, document_id: int):
     doc = vehicle_records.document(ctx.db, ctx.actor, document_id)
-    return Response(doc.data, media_type=doc.content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{doc.filename}"',
-                             "X-Content-Type-Options": "nosniff"})
+    return Response(
+        doc.data,
+        media_type=doc.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{doc.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -1,5 +1,6 @@
 """Who is acting, and what each role may touch. The web layer builds an `Actor` from the session;
 domain functions receive it and enforce the rules themselves, so no route can forget them."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,5 +1,6 @@
 """Dispatch: book a vehicle for a time window (no overlaps), check it out and take it back with
 odometer and fuel readings. A vehicle in the workshop or retired cannot be booked or checked out."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,18 +26,36 @@ def _bookable(vehicle: Vehicle) -> None:
         raise UserError(f"vehicle {vehicle.vehicle_id} is archived and cannot be booked")
 
 
-def conflicts(session: Session, vehicle_id: str, starts_at: datetime, ends_at: datetime,
-              exclude_id: int | None = None) -> list[Booking]:
+def conflicts(
+    session: Session, vehicle_id: str, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None
+) -> list[Booking]:
     """Active bookings of the vehicle whose window overlaps [starts_at, ends_at) (touching ends do not)."""
-    query = select(Booking).where(Booking.vehicle_id == vehicle_id, Booking.status.in_(ACTIVE),
-                                  Booking.starts_at < ends_at, Booking.ends_at > starts_at).order_by(Booking.starts_at)
+    query = (
+        select(Booking)
+        .where(
+            Booking.vehicle_id == vehicle_id,
+            Booking.status.in_(ACTIVE),
+            Booking.starts_at < ends_at,
+            Booking.ends_at > starts_at,
+        )
+        .order_by(Booking.starts_at)
+    )
     if exclude_id is not None:
         query = query.where(Booking.id != exclude_id)
     return list(session.scalars(query))
 
 
-def book(session: Session, actor: Actor, *, vehicle_id: str, driver: str, starts_at: datetime, ends_at: datetime,
-         now: datetime, purpose: str = "") -> Booking:
+def book(
+    session: Session,
+    actor: Actor,
+    *,
+    vehicle_id: str,
+    driver: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    now: datetime,
+    purpose: str = "",
+) -> Booking:
     actor.require("dispatch")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     _bookable(vehicle)
@@ -49,15 +68,31 @@ def book(session: Session, actor: Actor, *, vehicle_id: str, driver: str, starts
     clash = conflicts(session, vehicle_id, starts_at, ends_at)
     if clash:
         other = clash[0]
-        raise UserError(f"{vehicle_id} is already booked by {other.driver} from {other.starts_at:%Y-%m-%d %H:%M} "
-                        f"to {other.ends_at:%Y-%m-%d %H:%M} UTC (booking #{other.id})")
-    booking = Booking(vehicle_id=vehicle_id, driver=driver.strip(), purpose=purpose.strip(), starts_at=starts_at,
-                      ends_at=ends_at, status="booked", booked_by=actor.username)
+        raise UserError(
+            f"{vehicle_id} is already booked by {other.driver} from {other.starts_at:%Y-%m-%d %H:%M} "
+            f"to {other.ends_at:%Y-%m-%d %H:%M} UTC (booking #{other.id})"
+        )
+    booking = Booking(
+        vehicle_id=vehicle_id,
+        driver=driver.strip(),
+        purpose=purpose.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="booked",
+        booked_by=actor.username,
+    )
     session.add(booking)
     session.flush()
-    audit.record(session, actor, now, "book", "booking", booking.id,
-                 f"{vehicle_id} {starts_at:%Y-%m-%d %H:%M}–{ends_at:%Y-%m-%d %H:%M} for {booking.driver}",
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        "book",
+        "booking",
+        booking.id,
+        f"{vehicle_id} {starts_at:%Y-%m-%d %H:%M}–{ends_at:%Y-%m-%d %H:%M} for {booking.driver}",
+        dealer_code=vehicle.dealer_code,
+    )
     audit.announce(session, "booking", now, vehicle_id, booking.id)
     return booking
 
@@ -74,35 +109,60 @@ def _booking_in(session: Session, actor: Actor, booking_id: int, status: str, ot
     return booking
 
 
-def _log_reading(session: Session, actor: Actor, booking: Booking, step: str, odometer_km: float, fuel_pct: float,
-                 now: datetime, note: str = "") -> None:
+def _log_reading(
+    session: Session,
+    actor: Actor,
+    booking: Booking,
+    step: str,
+    odometer_km: float,
+    fuel_pct: float,
+    now: datetime,
+    note: str = "",
+) -> None:
     """Odometer and fuel at check-out or return: the odometer goes to the vehicle's log."""
     if not 0 <= fuel_pct <= 100:
         raise UserError("fuel level is a percentage between 0 and 100")
     vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source=step)
-    audit.record(session, actor, now, step, "booking", booking.id, f"{odometer_km:.0f} km{note}, fuel {fuel_pct:g} %")
+    audit.record(
+        session, actor, now, step, "booking", booking.id, f"{odometer_km:.0f} km{note}, fuel {fuel_pct:g} %"
+    )
     audit.announce(session, "booking", now, booking.vehicle_id, booking.id)
 
 
-def check_out(session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float,
-              now: datetime) -> Booking:
+def check_out(
+    session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float, now: datetime
+) -> Booking:
     booking = _booking_in(session, actor, booking_id, "booked", "not waiting for check-out")
     _bookable(vehicle_records.get(session, actor, booking.vehicle_id))
-    other_out = [b for b in conflicts(session, booking.vehicle_id, now, booking.ends_at, booking_id)
-                 if b.status == "checked_out"]
+    other_out = [
+        b
+        for b in conflicts(session, booking.vehicle_id, now, booking.ends_at, booking_id)
+        if b.status == "checked_out"
+    ]
     if other_out:
         raise UserError(f"{booking.vehicle_id} is still out on booking #{other_out[0].id}")
     _log_reading(session, actor, booking, "checkout", odometer_km, fuel_pct, now)
-    booking.status, booking.out_at, booking.out_km, booking.out_fuel_pct = "checked_out", now, odometer_km, fuel_pct
+    booking.status, booking.out_at, booking.out_km, booking.out_fuel_pct = (
+        "checked_out",
+        now,
+        odometer_km,
+        fuel_pct,
+    )
     return booking
 
 
-def return_vehicle(session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float,
-                   now: datetime) -> Booking:
+def return_vehicle(
+    session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float, now: datetime
+) -> Booking:
     booking = _booking_in(session, actor, booking_id, "checked_out", "not checked out")
     driven = odometer_km - (booking.out_km if booking.out_km is not None else odometer_km)
     _log_reading(session, actor, booking, "return", odometer_km, fuel_pct, now, f" ({driven:.0f} km driven)")
-    booking.status, booking.back_at, booking.back_km, booking.back_fuel_pct = "returned", now, odometer_km, fuel_pct
+    booking.status, booking.back_at, booking.back_km, booking.back_fuel_pct = (
+        "returned",
+        now,
+        odometer_km,
+        fuel_pct,
+    )
     return booking
 
 
@@ -116,9 +176,12 @@ def cancel(session: Session, actor: Actor, booking_id: int, now: datetime, why: 
 def bookings(session: Session, actor: Actor, since: datetime, until: datetime) -> list[Booking]:
     """Bookings overlapping a window, plus any vehicle still out."""
     actor.require("dispatch")
-    query = (select(Booking).join(Vehicle)
-             .where(((Booking.starts_at < until) & (Booking.ends_at > since)) | (Booking.status == "checked_out"))
-             .order_by(Booking.starts_at))
+    query = (
+        select(Booking)
+        .join(Vehicle)
+        .where(((Booking.starts_at < until) & (Booking.ends_at > since)) | (Booking.status == "checked_out"))
+        .order_by(Booking.starts_at)
+    )
     if not actor.sees_all_dealers:
         query = query.where((Vehicle.dealer_code == actor.dealer_code) | Vehicle.dealer_code.is_(None))
     return list(session.scalars(query))
@@ -126,7 +189,9 @@ def bookings(session: Session, actor: Actor, since: datetime, until: datetime) -
 
 def cancel_future(session: Session, actor: Actor, vehicle_id: str, now: datetime, why: str) -> int:
     """Cancel the vehicle's bookings not yet checked out (used when it is retired)."""
-    open_ones = list(session.scalars(select(Booking).where(Booking.vehicle_id == vehicle_id, Booking.status == "booked")))
+    open_ones = list(
+        session.scalars(select(Booking).where(Booking.vehicle_id == vehicle_id, Booking.status == "booked"))
+    )
     for booking in open_ones:
         booking.status = "cancelled"
         audit.record(session, actor, now, "cancel", "booking", booking.id, why)

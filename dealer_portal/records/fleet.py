@@ -1,5 +1,6 @@
 """The fleet board's read model: one row per vehicle from the gateway's live projection, open alerts,
 and the dispatcher's acknowledgement of an alert."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,10 +14,17 @@ from dealer_portal.records.actor import Actor, NotFound
 from dms.errors import UserError
 from gateway.db.models import Alert, Vehicle, VehicleLiveStatus
 
-EVENT_LABELS = {"microsleep": "Microsleep", "sleep": "Asleep", "drowsiness": "Drowsy",
-                "long_distraction": "Distracted", "vats": "Distracted (repeated glances)", "phone_use": "Phone use",
-                "unresponsive": "Unresponsive", "not_monitoring": "Not monitored",
-                "repeated_fatigue": "Repeated fatigue"}
+EVENT_LABELS = {
+    "microsleep": "Microsleep",
+    "sleep": "Asleep",
+    "drowsiness": "Drowsy",
+    "long_distraction": "Distracted",
+    "vats": "Distracted (repeated glances)",
+    "phone_use": "Phone use",
+    "unresponsive": "Unresponsive",
+    "not_monitoring": "Not monitored",
+    "repeated_fatigue": "Repeated fatigue",
+}
 
 
 @dataclass(frozen=True)
@@ -60,22 +68,50 @@ def is_online(live: VehicleLiveStatus | None, now: datetime, offline_after_s: fl
     return now - live.last_seen <= timedelta(seconds=offline_after_s)
 
 
-def board(session: Session, actor: Actor, now: datetime, *, offline_after_s: float, text: str = "",
-          online: str = "", alerts_only: bool = False) -> list[BoardRow]:
+def board(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    *,
+    offline_after_s: float,
+    text: str = "",
+    online: str = "",
+    alerts_only: bool = False,
+) -> list[BoardRow]:
     """Rows for the board. `online` is '' (all), 'online' or 'offline'."""
     actor.require("fleet")
     query = _visible_vehicles(actor).order_by(Vehicle.vehicle_id)
     if text.strip():
         like = f"%{text.strip().lower()}%"
-        query = query.where(or_(func.lower(Vehicle.vehicle_id).like(like), func.lower(Vehicle.plate).like(like),
-                                func.lower(Vehicle.model).like(like)))
+        query = query.where(
+            or_(
+                func.lower(Vehicle.vehicle_id).like(like),
+                func.lower(Vehicle.plate).like(like),
+                func.lower(Vehicle.model).like(like),
+            )
+        )
     vehicles = list(session.scalars(query))
     ids = [v.vehicle_id for v in vehicles]
-    lives = {lv.vehicle_id: lv for lv in session.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(ids)))}
-    alert_counts = dict(session.execute(select(Alert.vehicle_id, func.count()).where(
-        Alert.vehicle_id.in_(ids), Alert.acknowledged_at.is_(None)).group_by(Alert.vehicle_id)).all())
-    rows = [BoardRow(v, lives.get(v.vehicle_id), is_online(lives.get(v.vehicle_id), now, offline_after_s),
-                     alert_counts.get(v.vehicle_id, 0)) for v in vehicles]
+    lives = {
+        lv.vehicle_id: lv
+        for lv in session.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(ids)))
+    }
+    alert_counts = dict(
+        session.execute(
+            select(Alert.vehicle_id, func.count())
+            .where(Alert.vehicle_id.in_(ids), Alert.acknowledged_at.is_(None))
+            .group_by(Alert.vehicle_id)
+        ).all()
+    )
+    rows = [
+        BoardRow(
+            v,
+            lives.get(v.vehicle_id),
+            is_online(lives.get(v.vehicle_id), now, offline_after_s),
+            alert_counts.get(v.vehicle_id, 0),
+        )
+        for v in vehicles
+    ]
     if online in ("online", "offline"):
         rows = [r for r in rows if r.online == (online == "online")]
     if alerts_only:
@@ -86,15 +122,23 @@ def board(session: Session, actor: Actor, now: datetime, *, offline_after_s: flo
 def open_alerts(session: Session, actor: Actor, limit: int = 30) -> list[Alert]:
     actor.require("fleet")
     visible = _visible_vehicles(actor).with_only_columns(Vehicle.vehicle_id)
-    return list(session.scalars(select(Alert).where(Alert.acknowledged_at.is_(None), Alert.vehicle_id.in_(visible))
-                                .order_by(Alert.opened_at.desc()).limit(limit)))
+    return list(
+        session.scalars(
+            select(Alert)
+            .where(Alert.acknowledged_at.is_(None), Alert.vehicle_id.in_(visible))
+            .order_by(Alert.opened_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def acknowledge(session: Session, actor: Actor, alert_id: int, now: datetime) -> Alert:
     actor.require("fleet")
     alert = session.get(Alert, alert_id)
-    visible = alert is not None and session.scalar(
-        _visible_vehicles(actor).where(Vehicle.vehicle_id == alert.vehicle_id)) is not None
+    visible = (
+        alert is not None
+        and session.scalar(_visible_vehicles(actor).where(Vehicle.vehicle_id == alert.vehicle_id)) is not None
+    )
     if not visible:
         raise NotFound(f"no alert {alert_id}")
     if alert.acknowledged_at is not None:

@@ -7,6 +7,7 @@
   (a current-stock approximation of the average inventory);
 - fatigue / distraction episodes per 1,000 km per vehicle, km from the odometer log in the period.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -40,7 +41,9 @@ def _months(now: datetime, count: int) -> list[str]:
     return out[::-1]
 
 
-def maintenance_by_month(session: Session, actor: Actor, now: datetime, months: int = 6) -> tuple[list[str], dict[str, list[int]]]:
+def maintenance_by_month(
+    session: Session, actor: Actor, now: datetime, months: int = 6
+) -> tuple[list[str], dict[str, list[int]]]:
     labels = _months(now, months)
     counts = {"maintenance": [0] * months, "repair": [0] * months}
     for order in _orders(session, actor, ServiceOrder.state == "settled"):
@@ -50,11 +53,17 @@ def maintenance_by_month(session: Session, actor: Actor, now: datetime, months: 
     return labels, counts
 
 
-def repair_duration_hours(session: Session, actor: Actor, now: datetime, months: int = 6) -> tuple[list[str], list[float]]:
+def repair_duration_hours(
+    session: Session, actor: Actor, now: datetime, months: int = 6
+) -> tuple[list[str], list[float]]:
     labels = _months(now, months)
     hours: dict[str, list[float]] = defaultdict(list)
-    for order in _orders(session, actor, ServiceOrder.state == "settled", ServiceOrder.received_at.is_not(None)):
-        hours[f"{order.settled_at:%Y-%m}"].append((order.settled_at - order.received_at).total_seconds() / 3600)
+    for order in _orders(
+        session, actor, ServiceOrder.state == "settled", ServiceOrder.received_at.is_not(None)
+    ):
+        hours[f"{order.settled_at:%Y-%m}"].append(
+            (order.settled_at - order.received_at).total_seconds() / 3600
+        )
     return labels, [round(sum(hours[m]) / len(hours[m]), 1) if hours[m] else 0.0 for m in labels]
 
 
@@ -81,7 +90,10 @@ def comeback_rate(session: Session, actor: Actor, comeback_days: int = 30) -> Ra
             if order.state != "settled":
                 continue
             settled += 1
-            if any(o is not order and order.settled_at <= o.received_at <= order.settled_at + window for o in visits):
+            if any(
+                o is not order and order.settled_at <= o.received_at <= order.settled_at + window
+                for o in visits
+            ):
                 comebacks += 1
     return Rate(comebacks, settled)
 
@@ -98,8 +110,11 @@ class Turnover:
 
 def inventory_turnover(session: Session, actor: Actor, now: datetime, days: int = 365) -> Turnover:
     actor.require("kpis")
-    issued = select(func.coalesce(func.sum(-StockMove.delta * StockMove.unit_cost_cents), 0)).join(Part).where(
-        StockMove.kind == "issue", StockMove.at >= now - timedelta(days=days))
+    issued = (
+        select(func.coalesce(func.sum(-StockMove.delta * StockMove.unit_cost_cents), 0))
+        .join(Part)
+        .where(StockMove.kind == "issue", StockMove.at >= now - timedelta(days=days))
+    )
     value = select(func.coalesce(func.sum(StockLevel.qty * Part.unit_cost_cents), 0)).join(Part)
     if not actor.sees_all_dealers:
         issued = issued.where(Part.dealer_code == actor.dealer_code)
@@ -125,19 +140,34 @@ def events_per_1000_km(session: Session, actor: Actor, now: datetime, days: int 
     vehicles = select(Vehicle.vehicle_id)
     if not actor.sees_all_dealers:
         vehicles = vehicles.where(Vehicle.dealer_code == actor.dealer_code)
-    km = dict(session.execute(select(OdometerReading.vehicle_id,
-                                     func.max(OdometerReading.odometer_km) - func.min(OdometerReading.odometer_km))
-                              .where(OdometerReading.ts >= since, OdometerReading.vehicle_id.in_(vehicles))
-                              .group_by(OdometerReading.vehicle_id)).all())
+    km = dict(
+        session.execute(
+            select(
+                OdometerReading.vehicle_id,
+                func.max(OdometerReading.odometer_km) - func.min(OdometerReading.odometer_km),
+            )
+            .where(OdometerReading.ts >= since, OdometerReading.vehicle_id.in_(vehicles))
+            .group_by(OdometerReading.vehicle_id)
+        ).all()
+    )
     counts: dict[tuple[str, str], int] = {}
-    rows = session.execute(select(DriverEventRecord.vehicle_id, DriverEventRecord.type, func.count())
-                           .where(DriverEventRecord.ts >= since, DriverEventRecord.phase == "start",
-                                  DriverEventRecord.type.in_(FATIGUE + DISTRACTION),
-                                  DriverEventRecord.vehicle_id.in_(vehicles))
-                           .group_by(DriverEventRecord.vehicle_id, DriverEventRecord.type)).all()
+    rows = session.execute(
+        select(DriverEventRecord.vehicle_id, DriverEventRecord.type, func.count())
+        .where(
+            DriverEventRecord.ts >= since,
+            DriverEventRecord.phase == "start",
+            DriverEventRecord.type.in_(FATIGUE + DISTRACTION),
+            DriverEventRecord.vehicle_id.in_(vehicles),
+        )
+        .group_by(DriverEventRecord.vehicle_id, DriverEventRecord.type)
+    ).all()
     for vehicle_id, kind, n in rows:
         group = "fatigue" if kind in FATIGUE else "distraction"
         counts[(vehicle_id, group)] = counts.get((vehicle_id, group), 0) + n
     ids = sorted(set(km) | {v for v, _ in counts})
-    return [EventRate(v, float(km.get(v) or 0.0), counts.get((v, "fatigue"), 0), counts.get((v, "distraction"), 0))
-            for v in ids]
+    return [
+        EventRate(
+            v, float(km.get(v) or 0.0), counts.get((v, "fatigue"), 0), counts.get((v, "distraction"), 0)
+        )
+        for v in ids
+    ]

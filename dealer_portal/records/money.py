@@ -1,4 +1,5 @@
 """Money is kept in integer cents; these turn user text into cents and cents into text."""
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation

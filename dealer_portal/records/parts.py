@@ -1,4 +1,5 @@
 """Parts store of a dealer: catalogue, stock per bin, receiving, returns, issues, stock-taking, reorder."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,9 +14,20 @@ from dealer_portal.records.tables import Part, StockLevel, StockMove
 from dms.errors import UserError
 
 
-def create_part(session: Session, actor: Actor, *, number: str, name: str, unit_cost_cents: int,
-                unit_price_cents: int, reorder_point: int = 0, reorder_qty: int = 0, supplier: str = "",
-                now: datetime, dealer_code: str | None = None) -> Part:
+def create_part(
+    session: Session,
+    actor: Actor,
+    *,
+    number: str,
+    name: str,
+    unit_cost_cents: int,
+    unit_price_cents: int,
+    reorder_point: int = 0,
+    reorder_qty: int = 0,
+    supplier: str = "",
+    now: datetime,
+    dealer_code: str | None = None,
+) -> Part:
     actor.require("parts")
     dealer = actor.own_dealer(dealer_code)
     number, name = number.strip().upper(), name.strip()
@@ -25,9 +37,16 @@ def create_part(session: Session, actor: Actor, *, number: str, name: str, unit_
         raise UserError("reorder point and quantity cannot be negative")
     if session.scalar(select(Part).where(Part.dealer_code == dealer, Part.number == number)) is not None:
         raise UserError(f"part {number} is already in the catalogue")
-    part = Part(dealer_code=dealer, number=number, name=name, unit_cost_cents=unit_cost_cents,
-                unit_price_cents=unit_price_cents, reorder_point=reorder_point, reorder_qty=reorder_qty,
-                supplier=supplier.strip())
+    part = Part(
+        dealer_code=dealer,
+        number=number,
+        name=name,
+        unit_cost_cents=unit_cost_cents,
+        unit_price_cents=unit_price_cents,
+        reorder_point=reorder_point,
+        reorder_qty=reorder_qty,
+        supplier=supplier.strip(),
+    )
     session.add(part)
     session.flush()
     audit.record(session, actor, now, "create", "part", part.id, f"{number} {name}", dealer_code=dealer)
@@ -52,25 +71,54 @@ def catalogue(session: Session, actor: Actor, text: str = "") -> list[Part]:
     return list(session.scalars(query))
 
 
-def _move(session: Session, actor: Actor, part: Part, bin_code: str, delta: float, kind: str, now: datetime,
-          *, unit_cost_cents: int | None = None, order_id: int | None = None, note: str = "") -> StockMove:
+def _move(
+    session: Session,
+    actor: Actor,
+    part: Part,
+    bin_code: str,
+    delta: float,
+    kind: str,
+    now: datetime,
+    *,
+    unit_cost_cents: int | None = None,
+    order_id: int | None = None,
+    note: str = "",
+) -> StockMove:
     """The one place stock changes: a bin never goes below zero, and every change leaves a move."""
     bin_code = bin_code.strip().upper()
     if not bin_code:
         raise UserError("name the bin location (e.g. A-01-3)")
-    level = session.scalar(select(StockLevel).where(StockLevel.part_id == part.id, StockLevel.bin == bin_code))
+    level = session.scalar(
+        select(StockLevel).where(StockLevel.part_id == part.id, StockLevel.bin == bin_code)
+    )
     if level is None:
         level = StockLevel(bin=bin_code, qty=0)
         part.stock.append(level)  # cascades into the session; keeps part.on_hand current
     if level.qty + delta < 0:
         raise UserError(f"bin {bin_code} holds {level.qty:g} of {part.number}; cannot take {-delta:g}")
     level.qty += delta
-    move = StockMove(part_id=part.id, bin=bin_code, delta=delta, kind=kind,
-                     unit_cost_cents=part.unit_cost_cents if unit_cost_cents is None else unit_cost_cents,
-                     order_id=order_id, note=note, at=now, by=actor.username)
+    move = StockMove(
+        part_id=part.id,
+        bin=bin_code,
+        delta=delta,
+        kind=kind,
+        unit_cost_cents=part.unit_cost_cents if unit_cost_cents is None else unit_cost_cents,
+        order_id=order_id,
+        note=note,
+        at=now,
+        by=actor.username,
+    )
     session.add(move)
-    audit.record(session, actor, now, kind, "part", part.id, f"{part.number} bin {bin_code} {delta:+g} {note}".strip(),
-                 dealer_code=part.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        kind,
+        "part",
+        part.id,
+        f"{part.number} bin {bin_code} {delta:+g} {note}".strip(),
+        dealer_code=part.dealer_code,
+    )
     return move
 
 
@@ -80,8 +128,16 @@ def _positive(qty: float) -> float:
     return qty
 
 
-def receive(session: Session, actor: Actor, part_id: int, bin_code: str, qty: float, now: datetime,
-            unit_cost_cents: int | None = None, note: str = "") -> StockMove:
+def receive(
+    session: Session,
+    actor: Actor,
+    part_id: int,
+    bin_code: str,
+    qty: float,
+    now: datetime,
+    unit_cost_cents: int | None = None,
+    note: str = "",
+) -> StockMove:
     """Goods received from the supplier into a bin (the latest cost becomes the part's cost)."""
     actor.require("parts")
     part = get_part(session, actor, part_id)
@@ -90,26 +146,32 @@ def receive(session: Session, actor: Actor, part_id: int, bin_code: str, qty: fl
     return _move(session, actor, part, bin_code, _positive(qty), "receive", now, note=note)
 
 
-def return_to_supplier(session: Session, actor: Actor, part_id: int, bin_code: str, qty: float, now: datetime,
-                       note: str = "") -> StockMove:
+def return_to_supplier(
+    session: Session, actor: Actor, part_id: int, bin_code: str, qty: float, now: datetime, note: str = ""
+) -> StockMove:
     actor.require("parts")
     part = get_part(session, actor, part_id)
     return _move(session, actor, part, bin_code, -_positive(qty), "return", now, note=note)
 
 
-def transfer(session: Session, actor: Actor, part_id: int, from_bin: str, to_bin: str, qty: float,
-             now: datetime) -> tuple[StockMove, StockMove]:
+def transfer(
+    session: Session, actor: Actor, part_id: int, from_bin: str, to_bin: str, qty: float, now: datetime
+) -> tuple[StockMove, StockMove]:
     """Move stock from one bin location to another (two moves, so both bins' histories show it)."""
     actor.require("parts")
     if from_bin.strip().upper() == to_bin.strip().upper():
         raise UserError("choose two different bins")
     part = get_part(session, actor, part_id)
     note = f"{from_bin.strip().upper()} -> {to_bin.strip().upper()}"
-    return (_move(session, actor, part, from_bin, -_positive(qty), "transfer", now, note=note),
-            _move(session, actor, part, to_bin, qty, "transfer", now, note=note))
+    return (
+        _move(session, actor, part, from_bin, -_positive(qty), "transfer", now, note=note),
+        _move(session, actor, part, to_bin, qty, "transfer", now, note=note),
+    )
 
 
-def issue(session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime) -> list[StockMove]:
+def issue(
+    session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime
+) -> list[StockMove]:
     """Take `qty` for a work order, from the fullest bins first; all or nothing."""
     _positive(qty)
     if part.on_hand < qty:
@@ -118,8 +180,19 @@ def issue(session: Session, actor: Actor, part: Part, qty: float, order_id: int,
     for level in sorted(part.stock, key=lambda lv: (-lv.qty, lv.bin)):
         take = min(level.qty, left)
         if take > 0:
-            moves.append(_move(session, actor, part, level.bin, -take, "issue", now, order_id=order_id,
-                               note=f"work order {order_id}"))
+            moves.append(
+                _move(
+                    session,
+                    actor,
+                    part,
+                    level.bin,
+                    -take,
+                    "issue",
+                    now,
+                    order_id=order_id,
+                    note=f"work order {order_id}",
+                )
+            )
             left -= take
         if left <= 0:
             break
@@ -138,7 +211,9 @@ class CountResult:
         return self.counted_qty - self.book_qty
 
 
-def count(session: Session, actor: Actor, part_id: int, bin_code: str, counted_qty: float, now: datetime) -> CountResult:
+def count(
+    session: Session, actor: Actor, part_id: int, bin_code: str, counted_qty: float, now: datetime
+) -> CountResult:
     """Stock-taking: set a bin to what was counted and keep the difference as a move."""
     actor.require("parts")
     if counted_qty < 0:
@@ -148,8 +223,16 @@ def count(session: Session, actor: Actor, part_id: int, bin_code: str, counted_q
     book = level.qty if level else 0.0
     result = CountResult(part, bin_code.strip().upper(), book, counted_qty)
     if result.difference:
-        _move(session, actor, part, bin_code, result.difference, "count", now,
-              note=f"counted {counted_qty:g}, book {book:g}")
+        _move(
+            session,
+            actor,
+            part,
+            bin_code,
+            result.difference,
+            "count",
+            now,
+            note=f"counted {counted_qty:g}, book {book:g}",
+        )
     return result
 
 

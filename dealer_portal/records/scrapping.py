@@ -1,5 +1,6 @@
 """Scrapping: flag vehicles past their service life or mileage limit; a scrap request with disposal
 method and paperwork is approved (or rejected) by an administrator, and approval retires the vehicle."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,7 +37,9 @@ def flag_reasons(vehicle: Vehicle, odometer_km: float | None, today: date) -> tu
     if vehicle.purchase_date and vehicle.service_life_years:
         end_of_life = _add_years(vehicle.purchase_date, vehicle.service_life_years)
         if today >= end_of_life:
-            reasons.append(f"service life of {vehicle.service_life_years} years ended {end_of_life.isoformat()}")
+            reasons.append(
+                f"service life of {vehicle.service_life_years} years ended {end_of_life.isoformat()}"
+            )
     if odometer_km is not None and vehicle.mileage_limit_km and odometer_km >= vehicle.mileage_limit_km:
         reasons.append(f"{odometer_km:,.0f} km reached the limit of {vehicle.mileage_limit_km:,.0f} km")
     return tuple(reasons)
@@ -54,8 +57,16 @@ def flagged(session: Session, actor: Actor, today: date) -> list[Flag]:
     return out
 
 
-def request(session: Session, actor: Actor, *, vehicle_id: str, reason: str, method: str, paperwork: str,
-            now: datetime) -> ScrapRequest:
+def request(
+    session: Session,
+    actor: Actor,
+    *,
+    vehicle_id: str,
+    reason: str,
+    method: str,
+    paperwork: str,
+    now: datetime,
+) -> ScrapRequest:
     actor.require("scrapping")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     if vehicle.status == "retired":
@@ -66,16 +77,33 @@ def request(session: Session, actor: Actor, *, vehicle_id: str, reason: str, met
         raise UserError("give the reason for scrapping")
     if not paperwork.strip():
         raise UserError("list the paperwork (e.g. deregistration certificate number, buyer or recycler)")
-    pending = session.scalar(select(ScrapRequest).where(ScrapRequest.vehicle_id == vehicle_id,
-                                                        ScrapRequest.status == "requested"))
+    pending = session.scalar(
+        select(ScrapRequest).where(ScrapRequest.vehicle_id == vehicle_id, ScrapRequest.status == "requested")
+    )
     if pending is not None:
         raise UserError(f"vehicle {vehicle_id} already has a pending scrap request (#{pending.id})")
-    item = ScrapRequest(vehicle_id=vehicle_id, reason=reason.strip(), method=method, paperwork=paperwork.strip(),
-                        status="requested", requested_by=actor.username, requested_at=now, decision_note="")
+    item = ScrapRequest(
+        vehicle_id=vehicle_id,
+        reason=reason.strip(),
+        method=method,
+        paperwork=paperwork.strip(),
+        status="requested",
+        requested_by=actor.username,
+        requested_at=now,
+        decision_note="",
+    )
     session.add(item)
     session.flush()
-    audit.record(session, actor, now, "scrap:request", "vehicle", vehicle_id, f"#{item.id} {method}: {reason}",
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        "scrap:request",
+        "vehicle",
+        vehicle_id,
+        f"#{item.id} {method}: {reason}",
+        dealer_code=vehicle.dealer_code,
+    )
     return item
 
 
@@ -84,7 +112,9 @@ def get_request(session: Session, actor: Actor, request_id: int) -> ScrapRequest
     return vehicle_records.vehicle_row(session, actor, ScrapRequest, request_id, "scrap request")
 
 
-def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, note: str, now: datetime) -> ScrapRequest:
+def decide(
+    session: Session, actor: Actor, request_id: int, *, approve: bool, note: str, now: datetime
+) -> ScrapRequest:
     """Approval retires the vehicle and cancels its bookings not yet checked out."""
     actor.require("scrap_approval")
     item = get_request(session, actor, request_id)
@@ -92,17 +122,25 @@ def decide(session: Session, actor: Actor, request_id: int, *, approve: bool, no
         raise UserError(f"scrap request #{request_id} was already {item.status}")
     vehicle = vehicle_records.get(session, actor, item.vehicle_id)
     if approve:
-        out = session.scalar(select(Booking).where(Booking.vehicle_id == vehicle.vehicle_id,
-                                                   Booking.status == "checked_out"))
+        out = session.scalar(
+            select(Booking).where(Booking.vehicle_id == vehicle.vehicle_id, Booking.status == "checked_out")
+        )
         if out is not None:
             raise UserError(f"{vehicle.vehicle_id} is out on booking #{out.id}; take it back first")
         vehicle.status, vehicle.updated_at = "retired", now
         dispatch.cancel_future(session, actor, vehicle.vehicle_id, now, f"vehicle retired (scrap #{item.id})")
     item.status = "approved" if approve else "rejected"
     item.decided_by, item.decided_at, item.decision_note = actor.username, now, note.strip()
-    audit.record(session, actor, now, f"scrap:{item.status}", "vehicle", vehicle.vehicle_id,
-                 f"#{item.id} {item.method}" + (f": {note.strip()}" if note.strip() else ""),
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        f"scrap:{item.status}",
+        "vehicle",
+        vehicle.vehicle_id,
+        f"#{item.id} {item.method}" + (f": {note.strip()}" if note.strip() else ""),
+        dealer_code=vehicle.dealer_code,
+    )
     audit.announce(session, "vehicle", now, vehicle.vehicle_id, vehicle.vehicle_id)
     return item
 

@@ -10,6 +10,7 @@
 Every step is one function here; each checks the actor, the order's state and its data, then writes
 the transition row (who, when, note), an audit entry and a change-log row.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,30 @@ from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, Se
 from dms.errors import UserError
 from gateway.db.models import ServiceAppointment, User, Vehicle
 
-STATES = ("proposed", "booked", "received", "estimated", "ordered", "assigned", "parts_issued", "checked",
-          "settled", "cancelled")
-LABELS = {"proposed": "Proposed", "booked": "Appointment", "received": "Reception", "estimated": "Estimate",
-          "ordered": "Work order", "assigned": "Assigned", "parts_issued": "Parts issued",
-          "checked": "Quality checked", "settled": "Settled", "cancelled": "Cancelled"}
+STATES = (
+    "proposed",
+    "booked",
+    "received",
+    "estimated",
+    "ordered",
+    "assigned",
+    "parts_issued",
+    "checked",
+    "settled",
+    "cancelled",
+)
+LABELS = {
+    "proposed": "Proposed",
+    "booked": "Appointment",
+    "received": "Reception",
+    "estimated": "Estimate",
+    "ordered": "Work order",
+    "assigned": "Assigned",
+    "parts_issued": "Parts issued",
+    "checked": "Quality checked",
+    "settled": "Settled",
+    "cancelled": "Cancelled",
+}
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"booked", "cancelled"}),
     "booked": frozenset({"received", "cancelled"}),
@@ -47,30 +67,52 @@ OPEN = frozenset(STATES) - {"settled", "cancelled"}
 PAY_TYPES = ("customer", "warranty", "internal")
 ITEM_KINDS = ("labour", "part")
 EDITABLE = frozenset({"received", "estimated"})
-APPOINTMENT_STATUS = {"booked": "booked", "received": "in_service", "settled": "done", "cancelled": "declined"}
+APPOINTMENT_STATUS = {
+    "booked": "booked",
+    "received": "in_service",
+    "settled": "done",
+    "cancelled": "declined",
+}
 
 
-def _transition(session: Session, actor: Actor, order: ServiceOrder, to_state: str, now: datetime,
-                note: str = "") -> None:
+def _transition(
+    session: Session, actor: Actor, order: ServiceOrder, to_state: str, now: datetime, note: str = ""
+) -> None:
     if to_state not in TRANSITIONS[order.state]:
-        raise UserError(f"work order {order.id} is {LABELS[order.state].lower()}: "
-                        f"it cannot go to {LABELS[to_state].lower()}")
-    session.add(ServiceTransition(order_id=order.id, from_state=order.state, to_state=to_state, at=now,
-                                  by=actor.username, note=note))
-    audit.record(session, actor, now, f"service:{to_state}", "service_order", order.id,
-                 f"{order.state} -> {to_state}" + (f": {note}" if note else ""), dealer_code=order.dealer_code)
+        raise UserError(
+            f"work order {order.id} is {LABELS[order.state].lower()}: "
+            f"it cannot go to {LABELS[to_state].lower()}"
+        )
+    session.add(
+        ServiceTransition(
+            order_id=order.id, from_state=order.state, to_state=to_state, at=now, by=actor.username, note=note
+        )
+    )
+    audit.record(
+        session,
+        actor,
+        now,
+        f"service:{to_state}",
+        "service_order",
+        order.id,
+        f"{order.state} -> {to_state}" + (f": {note}" if note else ""),
+        dealer_code=order.dealer_code,
+    )
     order.state = to_state
     _sync_vehicle_and_appointment(session, order, now)
     audit.announce(session, "service_order", now, order.vehicle_id, order.id)
 
 
 def _sync_vehicle_and_appointment(session: Session, order: ServiceOrder, now: datetime) -> None:
-    """The vehicle is 'in_maintenance' while any order has it in the workshop; the gateway's proposal follows."""
+    """The vehicle is 'in_maintenance' while an order has it in the workshop; the proposal follows."""
     vehicle = session.get(Vehicle, order.vehicle_id)
     if vehicle is not None and vehicle.status != "retired":
         session.flush()
-        in_workshop = session.scalar(select(ServiceOrder.id).where(
-            ServiceOrder.vehicle_id == order.vehicle_id, ServiceOrder.state.in_(IN_WORKSHOP)).limit(1))
+        in_workshop = session.scalar(
+            select(ServiceOrder.id)
+            .where(ServiceOrder.vehicle_id == order.vehicle_id, ServiceOrder.state.in_(IN_WORKSHOP))
+            .limit(1)
+        )
         wanted = "in_maintenance" if in_workshop is not None else "active"
         if vehicle.status != wanted:
             vehicle.status, vehicle.updated_at = wanted, now
@@ -80,31 +122,66 @@ def _sync_vehicle_and_appointment(session: Session, order: ServiceOrder, now: da
             appointment.status, appointment.updated_at = APPOINTMENT_STATUS[order.state], now
 
 
-def _new_order(session: Session, *, dealer_code: str, vehicle_id: str, kind: str, reason: str, now: datetime,
-               state: str, by: str, appointment_id: int | None = None, scheduled_at: datetime | None = None,
-               customer_id: int | None = None) -> ServiceOrder:
-    order = ServiceOrder(dealer_code=dealer_code, vehicle_id=vehicle_id, kind=kind, state=state, reason=reason,
-                         appointment_id=appointment_id, scheduled_at=scheduled_at, customer_id=customer_id,
-                         created_at=now, pay_type="customer", complaint="", qc_note="")
+def _new_order(
+    session: Session,
+    *,
+    dealer_code: str,
+    vehicle_id: str,
+    kind: str,
+    reason: str,
+    now: datetime,
+    state: str,
+    by: str,
+    appointment_id: int | None = None,
+    scheduled_at: datetime | None = None,
+    customer_id: int | None = None,
+) -> ServiceOrder:
+    order = ServiceOrder(
+        dealer_code=dealer_code,
+        vehicle_id=vehicle_id,
+        kind=kind,
+        state=state,
+        reason=reason,
+        appointment_id=appointment_id,
+        scheduled_at=scheduled_at,
+        customer_id=customer_id,
+        created_at=now,
+        pay_type="customer",
+        complaint="",
+        qc_note="",
+    )
     session.add(order)
     session.flush()
-    session.add(ServiceTransition(order_id=order.id, from_state=None, to_state=state, at=now, by=by, note=reason))
+    session.add(
+        ServiceTransition(order_id=order.id, from_state=None, to_state=state, at=now, by=by, note=reason)
+    )
     return order
 
 
 def import_proposals(session: Session, now: datetime) -> int:
     """Turn the gateway's new maintenance proposals into orders in state 'proposed' (idempotent)."""
     taken = select(ServiceOrder.appointment_id).where(ServiceOrder.appointment_id.is_not(None))
-    query = (select(ServiceAppointment, Vehicle.dealer_code).join(Vehicle)
-             .where(ServiceAppointment.status == "proposed", ServiceAppointment.id.not_in(taken)))
+    query = (
+        select(ServiceAppointment, Vehicle.dealer_code)
+        .join(Vehicle)
+        .where(ServiceAppointment.status == "proposed", ServiceAppointment.id.not_in(taken))
+    )
     created = 0
     for appointment, vehicle_dealer in session.execute(query).all():
         dealer = appointment.dealer_code or vehicle_dealer
         if dealer is None:
             continue  # no servicing dealer yet: it shows up once the vehicle gets one
-        _new_order(session, dealer_code=dealer, vehicle_id=appointment.vehicle_id, kind="maintenance",
-                   reason=appointment.reason, now=now, state="proposed", by="gateway",
-                   appointment_id=appointment.id)
+        _new_order(
+            session,
+            dealer_code=dealer,
+            vehicle_id=appointment.vehicle_id,
+            kind="maintenance",
+            reason=appointment.reason,
+            now=now,
+            state="proposed",
+            by="gateway",
+            appointment_id=appointment.id,
+        )
         created += 1
     return created
 
@@ -137,9 +214,18 @@ def _desk_order(session: Session, actor: Actor, order_id: int) -> ServiceOrder:
     return get_order(session, actor, order_id)
 
 
-def create_appointment(session: Session, actor: Actor, *, vehicle_id: str, scheduled_at: datetime, reason: str,
-                       now: datetime, customer_name: str = "", customer_phone: str = "",
-                       dealer_code: str | None = None) -> ServiceOrder:
+def create_appointment(
+    session: Session,
+    actor: Actor,
+    *,
+    vehicle_id: str,
+    scheduled_at: datetime,
+    reason: str,
+    now: datetime,
+    customer_name: str = "",
+    customer_phone: str = "",
+    dealer_code: str | None = None,
+) -> ServiceOrder:
     """A manual appointment (customer phoned in): starts as 'booked'."""
     actor.require("service_desk")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
@@ -152,23 +238,35 @@ def create_appointment(session: Session, actor: Actor, *, vehicle_id: str, sched
         session.add(customer)
         session.flush()
         customer_id = customer.id
-    order = _new_order(session, dealer_code=dealer, vehicle_id=vehicle_id, kind="repair", reason=reason.strip(),
-                       now=now, state="booked", by=actor.username, scheduled_at=scheduled_at,
-                       customer_id=customer_id)
+    order = _new_order(
+        session,
+        dealer_code=dealer,
+        vehicle_id=vehicle_id,
+        kind="repair",
+        reason=reason.strip(),
+        now=now,
+        state="booked",
+        by=actor.username,
+        scheduled_at=scheduled_at,
+        customer_id=customer_id,
+    )
     audit.record(session, actor, now, "service:booked", "service_order", order.id, reason, dealer_code=dealer)
     audit.announce(session, "service_order", now, vehicle_id, order.id)
     return order
 
 
-def confirm_proposal(session: Session, actor: Actor, order_id: int, scheduled_at: datetime, now: datetime) -> ServiceOrder:
+def confirm_proposal(
+    session: Session, actor: Actor, order_id: int, scheduled_at: datetime, now: datetime
+) -> ServiceOrder:
     order = _desk_order(session, actor, order_id)
     order.scheduled_at = scheduled_at
     _transition(session, actor, order, "booked", now, f"appointment {scheduled_at:%Y-%m-%d %H:%M}")
     return order
 
 
-def receive(session: Session, actor: Actor, order_id: int, *, complaint: str, odometer_km: float,
-            now: datetime) -> ServiceOrder:
+def receive(
+    session: Session, actor: Actor, order_id: int, *, complaint: str, odometer_km: float, now: datetime
+) -> ServiceOrder:
     """Reception: the vehicle is at the dealer; note the customer's complaint and the odometer."""
     order = _desk_order(session, actor, order_id)
     if not complaint.strip():
@@ -181,13 +279,25 @@ def receive(session: Session, actor: Actor, order_id: int, *, complaint: str, od
     return order
 
 
-def add_item(session: Session, actor: Actor, order_id: int, *, kind: str, quantity: float, now: datetime,
-             description: str = "", unit_cents: int | None = None, part_id: int | None = None,
-             pay_type: str = "customer") -> ServiceItem:
+def add_item(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    *,
+    kind: str,
+    quantity: float,
+    now: datetime,
+    description: str = "",
+    unit_cents: int | None = None,
+    part_id: int | None = None,
+    pay_type: str = "customer",
+) -> ServiceItem:
     """A labour or part line on the estimate (only while the order is at reception or estimate)."""
     order = _desk_order(session, actor, order_id)
     if order.state not in EDITABLE:
-        raise UserError(f"lines can be changed at reception or estimate, not when {LABELS[order.state].lower()}")
+        raise UserError(
+            f"lines can be changed at reception or estimate, not when {LABELS[order.state].lower()}"
+        )
     if kind not in ITEM_KINDS:
         raise UserError(f"a line is labour or part, not {kind!r}")
     if pay_type not in PAY_TYPES:
@@ -204,12 +314,26 @@ def add_item(session: Session, actor: Actor, order_id: int, *, kind: str, quanti
         unit_cents = part.unit_price_cents if unit_cents is None else unit_cents
     elif not description.strip() or unit_cents is None:
         raise UserError("a labour line needs a description and an hourly rate")
-    item = ServiceItem(kind=kind, description=description.strip(), quantity=quantity,
-                       unit_cents=unit_cents, pay_type=pay_type, part_id=part_id if kind == "part" else None,
-                       issued_qty=0)
+    item = ServiceItem(
+        kind=kind,
+        description=description.strip(),
+        quantity=quantity,
+        unit_cents=unit_cents,
+        pay_type=pay_type,
+        part_id=part_id if kind == "part" else None,
+        issued_qty=0,
+    )
     order.items.append(item)  # (not session.add first: the lazy load would autoflush it into the list twice)
-    audit.record(session, actor, now, "service:item", "service_order", order.id,
-                 f"{kind} {description.strip()} x{quantity:g} ({pay_type})", dealer_code=order.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        "service:item",
+        "service_order",
+        order.id,
+        f"{kind} {description.strip()} x{quantity:g} ({pay_type})",
+        dealer_code=order.dealer_code,
+    )
     return item
 
 
@@ -222,8 +346,9 @@ def estimate(session: Session, actor: Actor, order_id: int, now: datetime) -> Se
     return order
 
 
-def open_work_order(session: Session, actor: Actor, order_id: int, now: datetime,
-                    pay_type: str | None = None) -> ServiceOrder:
+def open_work_order(
+    session: Session, actor: Actor, order_id: int, now: datetime, pay_type: str | None = None
+) -> ServiceOrder:
     """The customer accepted the estimate; `pay_type`, when given, applies to every line."""
     order = _desk_order(session, actor, order_id)
     if pay_type is not None:
@@ -262,21 +387,37 @@ def issue_parts(session: Session, actor: Actor, order_id: int, now: datetime) ->
     need: dict[int, float] = {}
     for item in outstanding:
         need[item.part_id] = need.get(item.part_id, 0) + item.quantity - item.issued_qty
-    short = [f"{p.number} ({p.on_hand:g} in stock, {need[p.id]:g} needed)"
-             for p in (parts.get_part(session, actor, pid) for pid in need) if p.on_hand < need[p.id]]
+    short = [
+        f"{p.number} ({p.on_hand:g} in stock, {need[p.id]:g} needed)"
+        for p in (parts.get_part(session, actor, pid) for pid in need)
+        if p.on_hand < need[p.id]
+    ]
     if short:
         raise UserError("not enough stock: " + "; ".join(short))
     for item in outstanding:
-        parts.issue(session, actor, parts.get_part(session, actor, item.part_id), item.quantity - item.issued_qty,
-                    order.id, now)
+        parts.issue(
+            session,
+            actor,
+            parts.get_part(session, actor, item.part_id),
+            item.quantity - item.issued_qty,
+            order.id,
+            now,
+        )
         item.issued_qty = item.quantity
-    _transition(session, actor, order, "parts_issued", now,
-                ", ".join(f"{i.description} x{i.quantity:g}" for i in outstanding))
+    _transition(
+        session,
+        actor,
+        order,
+        "parts_issued",
+        now,
+        ", ".join(f"{i.description} x{i.quantity:g}" for i in outstanding),
+    )
     return order
 
 
-def quality_check(session: Session, actor: Actor, order_id: int, *, passed: bool, note: str,
-                  now: datetime) -> ServiceOrder:
+def quality_check(
+    session: Session, actor: Actor, order_id: int, *, passed: bool, note: str, now: datetime
+) -> ServiceOrder:
     """Inspection after the repair; a failed check sends the order back to the technician."""
     order = _desk_order(session, actor, order_id)
     if order.state not in ("assigned", "parts_issued"):
@@ -286,8 +427,14 @@ def quality_check(session: Session, actor: Actor, order_id: int, *, passed: bool
     if order.technician == actor.username:
         raise Forbidden("the technician who did the work cannot pass its own quality check")
     order.qc_by, order.qc_note = actor.username, note.strip()
-    _transition(session, actor, order, "checked" if passed else "assigned", now,
-                ("passed" if passed else "failed") + (f": {note.strip()}" if note.strip() else ""))
+    _transition(
+        session,
+        actor,
+        order,
+        "checked" if passed else "assigned",
+        now,
+        ("passed" if passed else "failed") + (f": {note.strip()}" if note.strip() else ""),
+    )
     return order
 
 
@@ -318,8 +465,14 @@ def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> Serv
     bill = invoice(order)
     if order.state == "checked":
         order.invoice_cents, order.settled_at = bill.customer_cents, now
-    _transition(session, actor, order, "settled", now,
-                f"invoice {bill.customer_cents / 100:.2f} (total {bill.total_cents / 100:.2f})")
+    _transition(
+        session,
+        actor,
+        order,
+        "settled",
+        now,
+        f"invoice {bill.customer_cents / 100:.2f} (total {bill.total_cents / 100:.2f})",
+    )
     return order
 
 
@@ -330,6 +483,9 @@ def cancel(session: Session, actor: Actor, order_id: int, note: str, now: dateti
 
 
 def technicians(session: Session, actor: Actor, dealer_code: str) -> list[str]:
-    query = select(User.username).where(User.role == "technician", User.active.is_(True),
-                                        User.dealer_code == dealer_code).order_by(User.username)
+    query = (
+        select(User.username)
+        .where(User.role == "technician", User.active.is_(True), User.dealer_code == dealer_code)
+        .order_by(User.username)
+    )
     return list(session.scalars(query)) if actor.sees_dealer(dealer_code) else []

@@ -1,12 +1,12 @@
 """The portal's tables. Core tables (dealers, users, vehicles with their registration data, odometer log,
 events, alerts, appointments, change log) are the gateway's (`gateway.db.models`); these hold what
 dealers and dispatchers record on top. Money is stored in integer cents."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base
@@ -203,6 +203,19 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
-PORTAL_TABLES = [t.__table__ for t in (VehicleDocument, Customer, Booking,
-                                        Part, StockLevel, ServiceOrder, ServiceItem, ServiceTransition,
-                                        StockMove, ScrapRequest, AuditEntry)]
+PORTAL_TABLES = [
+    t.__table__
+    for t in (
+        VehicleDocument,
+        Customer,
+        Booking,
+        Part,
+        StockLevel,
+        ServiceOrder,
+        ServiceItem,
+        ServiceTransition,
+        StockMove,
+        ScrapRequest,
+        AuditEntry,
+    )
+]

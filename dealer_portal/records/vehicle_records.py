@@ -1,4 +1,5 @@
 """Vehicle registration records: create, edit, search, archive, odometer log, documents, CSV export."""
+
 from __future__ import annotations
 
 import csv
@@ -83,9 +84,19 @@ def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) ->
     if data.purchase_date > now.date():
         raise UserError("the purchase date lies in the future")
     dealer = data.dealer_code if actor.sees_all_dealers else actor.dealer_code
-    vehicle = register_vehicle(session, VehicleIn(**{**data.model_dump(), "dealer_code": dealer or None}), now=now)
-    audit.record(session, actor, now, "create", "vehicle", data.vehicle_id, f"{data.model} {data.plate}",
-                 dealer_code=vehicle.dealer_code)
+    vehicle = register_vehicle(
+        session, VehicleIn(**{**data.model_dump(), "dealer_code": dealer or None}), now=now
+    )
+    audit.record(
+        session,
+        actor,
+        now,
+        "create",
+        "vehicle",
+        data.vehicle_id,
+        f"{data.model} {data.plate}",
+        dealer_code=vehicle.dealer_code,
+    )
     return vehicle
 
 
@@ -97,12 +108,23 @@ def update(session: Session, actor: Actor, vehicle_id: str, data: VehicleInput, 
     fields = data.model_dump(exclude={"vehicle_id", "dealer_code"})
     if actor.sees_all_dealers:  # a dealer's staff cannot hand a vehicle to another dealer
         fields["dealer_code"] = data.dealer_code or None
-    changes = [f"{name}: {getattr(vehicle, name)} -> {value}" for name, value in fields.items()
-               if getattr(vehicle, name) != value]
+    changes = [
+        f"{name}: {getattr(vehicle, name)} -> {value}"
+        for name, value in fields.items()
+        if getattr(vehicle, name) != value
+    ]
     if changes:
         update_vehicle(session, vehicle, VehicleUpdate(**fields), now=now)
-        audit.record(session, actor, now, "update", "vehicle", vehicle_id, "; ".join(changes),
-                     dealer_code=vehicle.dealer_code)
+        audit.record(
+            session,
+            actor,
+            now,
+            "update",
+            "vehicle",
+            vehicle_id,
+            "; ".join(changes),
+            dealer_code=vehicle.dealer_code,
+        )
     return vehicle
 
 
@@ -111,8 +133,15 @@ def set_archived(session: Session, actor: Actor, vehicle_id: str, archived: bool
     vehicle = get(session, actor, vehicle_id)
     vehicle.archived = archived
     vehicle.updated_at = now
-    audit.record(session, actor, now, "archive" if archived else "restore", "vehicle", vehicle_id,
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        "archive" if archived else "restore",
+        "vehicle",
+        vehicle_id,
+        dealer_code=vehicle.dealer_code,
+    )
     return vehicle
 
 
@@ -125,45 +154,83 @@ def search(session: Session, actor: Actor, text: str = "", include_archived: boo
         query = query.where(Vehicle.archived.is_(False))
     if text.strip():
         like = f"%{text.strip().lower()}%"
-        query = query.where(or_(*(func.lower(col).like(like) for col in (
-            Vehicle.vehicle_id, Vehicle.plate, Vehicle.vin, Vehicle.model))))
+        query = query.where(
+            or_(
+                *(
+                    func.lower(col).like(like)
+                    for col in (Vehicle.vehicle_id, Vehicle.plate, Vehicle.vin, Vehicle.model)
+                )
+            )
+        )
     return list(session.scalars(query))
 
 
 def latest_odometer(session: Session, vehicle_id: str) -> float | None:
-    return session.scalar(select(OdometerReading.odometer_km).where(OdometerReading.vehicle_id == vehicle_id)
-                          .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc()).limit(1))
+    return session.scalar(
+        select(OdometerReading.odometer_km)
+        .where(OdometerReading.vehicle_id == vehicle_id)
+        .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc())
+        .limit(1)
+    )
 
 
-def record_odometer(session: Session, actor: Actor, vehicle_id: str, km: float, at: datetime,
-                    source: str = "manual") -> OdometerReading:
+def record_odometer(
+    session: Session, actor: Actor, vehicle_id: str, km: float, at: datetime, source: str = "manual"
+) -> OdometerReading:
     """Append a reading. An odometer never runs backwards: the value must lie between the readings
     before and after `at` (a reading may be entered late, e.g. from a paper log)."""
     vehicle = get(session, actor, vehicle_id)
     if km < 0:
         raise UserError("an odometer reading cannot be negative")
     of_vehicle = OdometerReading.vehicle_id == vehicle_id
-    before = session.scalar(select(func.max(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts <= at))
-    after = session.scalar(select(func.min(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts > at))
+    before = session.scalar(
+        select(func.max(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts <= at)
+    )
+    after = session.scalar(
+        select(func.min(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts > at)
+    )
     if before is not None and km < before:
         raise UserError(f"odometer {km:,.0f} km is below the last reading {before:,.0f} km")
     if after is not None and km > after:
         raise UserError(f"odometer {km:,.0f} km is above a later reading of {after:,.0f} km")
-    reading = OdometerReading(vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source, created_at=at)
+    reading = OdometerReading(
+        vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source, created_at=at
+    )
     session.add(reading)
-    audit.record(session, actor, at, "odometer", "vehicle", vehicle_id, f"{km:.0f} km ({source})",
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        at,
+        "odometer",
+        "vehicle",
+        vehicle_id,
+        f"{km:.0f} km ({source})",
+        dealer_code=vehicle.dealer_code,
+    )
     return reading
 
 
 def odometer_history(session: Session, vehicle_id: str) -> list[OdometerReading]:
-    return list(session.scalars(select(OdometerReading).where(OdometerReading.vehicle_id == vehicle_id)
-                                .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc())))
+    return list(
+        session.scalars(
+            select(OdometerReading)
+            .where(OdometerReading.vehicle_id == vehicle_id)
+            .order_by(OdometerReading.ts.desc(), OdometerReading.id.desc())
+        )
+    )
 
 
-def add_document(session: Session, actor: Actor, vehicle_id: str, title: str, filename: str,
-                 content_type: str, data: bytes, now: datetime,
-                 max_bytes: int = MAX_DOCUMENT_BYTES) -> VehicleDocument:
+def add_document(
+    session: Session,
+    actor: Actor,
+    vehicle_id: str,
+    title: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    now: datetime,
+    max_bytes: int = MAX_DOCUMENT_BYTES,
+) -> VehicleDocument:
     actor.require("vehicles")
     vehicle = get(session, actor, vehicle_id)
     if not data:
@@ -171,12 +238,27 @@ def add_document(session: Session, actor: Actor, vehicle_id: str, title: str, fi
     if len(data) > max_bytes:
         raise UserError(f"documents are limited to {max_bytes / (1024 * 1024):g} MB")
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
-    document = VehicleDocument(vehicle_id=vehicle_id, title=(title or safe_name)[:120], filename=safe_name,
-                               content_type=content_type or "application/octet-stream", size=len(data),
-                               data=data, uploaded_at=now, uploaded_by=actor.username)
+    document = VehicleDocument(
+        vehicle_id=vehicle_id,
+        title=(title or safe_name)[:120],
+        filename=safe_name,
+        content_type=content_type or "application/octet-stream",
+        size=len(data),
+        data=data,
+        uploaded_at=now,
+        uploaded_by=actor.username,
+    )
     session.add(document)
-    audit.record(session, actor, now, "upload", "vehicle", vehicle_id, f"document {safe_name} ({len(data)} bytes)",
-                 dealer_code=vehicle.dealer_code)
+    audit.record(
+        session,
+        actor,
+        now,
+        "upload",
+        "vehicle",
+        vehicle_id,
+        f"document {safe_name} ({len(data)} bytes)",
+        dealer_code=vehicle.dealer_code,
+    )
     return document
 
 
@@ -184,8 +266,19 @@ def document(session: Session, actor: Actor, document_id: int) -> VehicleDocumen
     return vehicle_row(session, actor, VehicleDocument, document_id, "document")
 
 
-CSV_COLUMNS = ["vehicle_id", "model", "plate", "vin", "purchase_date", "service_life_years", "mileage_limit_km",
-               "dealer_code", "status", "odometer_km", "archived"]
+CSV_COLUMNS = [
+    "vehicle_id",
+    "model",
+    "plate",
+    "vin",
+    "purchase_date",
+    "service_life_years",
+    "mileage_limit_km",
+    "dealer_code",
+    "status",
+    "odometer_km",
+    "archived",
+]
 
 
 def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
@@ -194,8 +287,19 @@ def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
     writer.writerow(CSV_COLUMNS)
     for v in vehicles:
         km = latest_odometer(session, v.vehicle_id)
-        writer.writerow([v.vehicle_id, v.model or "", v.plate or "", v.vin or "",
-                         v.purchase_date.isoformat() if v.purchase_date else "", v.service_life_years or "",
-                         f"{v.mileage_limit_km:.0f}" if v.mileage_limit_km else "", v.dealer_code or "", v.status,
-                         "" if km is None else f"{km:.0f}", "yes" if v.archived else "no"])
+        writer.writerow(
+            [
+                v.vehicle_id,
+                v.model or "",
+                v.plate or "",
+                v.vin or "",
+                v.purchase_date.isoformat() if v.purchase_date else "",
+                v.service_life_years or "",
+                f"{v.mileage_limit_km:.0f}" if v.mileage_limit_km else "",
+                v.dealer_code or "",
+                v.status,
+                "" if km is None else f"{km:.0f}",
+                "yes" if v.archived else "no",
+            ]
+        )
     return out.getvalue()

@@ -1,5 +1,6 @@
 """Fixtures of the portal tests: a migrated SQLite database per test (copied from one migrated template)
 and a small world in it: two dealers, their staff, vehicles and parts."""
+
 from __future__ import annotations
 
 import shutil
@@ -52,13 +53,36 @@ def seed_world(session, hash_password=lambda p: "x" * 60) -> None:
     session.add_all([Dealer(code="D1", name="North Motors"), Dealer(code="D2", name="South Cars")])
     session.flush()
     for actor in (ADMIN, DISPATCHER, ADVISOR, TECH, OTHER_ADVISOR):
-        session.add(User(username=actor.username, password_hash=hash_password("secret-" + actor.username),
-                         role=actor.role, dealer_code=actor.dealer_code, active=True, created_at=T0))
-    for vid, vin, plate, bought in (("VAN-1", "WVWZZZ1JZXW000001", "B-AB 101", date(2020, 5, 1)),
-                                    ("VAN-2", "WVWZZZ1JZXW000002", "B-AB 102", date(2014, 1, 15))):
-        session.add(Vehicle(vehicle_id=vid, vin=vin, plate=plate, model="Transit Custom", purchase_date=bought,
-                            service_life_years=10, mileage_limit_km=300_000, dealer_code="D1", status="active",
-                            archived=False, created_at=T0, updated_at=T0))
+        session.add(
+            User(
+                username=actor.username,
+                password_hash=hash_password("secret-" + actor.username),
+                role=actor.role,
+                dealer_code=actor.dealer_code,
+                active=True,
+                created_at=T0,
+            )
+        )
+    for vid, vin, plate, bought in (
+        ("VAN-1", "WVWZZZ1JZXW000001", "B-AB 101", date(2020, 5, 1)),
+        ("VAN-2", "WVWZZZ1JZXW000002", "B-AB 102", date(2014, 1, 15)),
+    ):
+        session.add(
+            Vehicle(
+                vehicle_id=vid,
+                vin=vin,
+                plate=plate,
+                model="Transit Custom",
+                purchase_date=bought,
+                service_life_years=10,
+                mileage_limit_km=300_000,
+                dealer_code="D1",
+                status="active",
+                archived=False,
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
     session.commit()
 
 
@@ -73,8 +97,13 @@ def world(session):
 # --------------------------------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +132,9 @@ def chromium():
     from tests.conftest import IN_CI
 
     if not os.access(CHROMIUM, os.X_OK):
-        message = f"{CHROMIUM} not installed (apt-get install chromium; scripts/ensure_system_packages.sh does it)"
+        message = (
+            f"{CHROMIUM} not installed (apt-get install chromium; scripts/ensure_system_packages.sh does it)"
+        )
         pytest.fail(message) if IN_CI else pytest.skip(message)
     from playwright.sync_api import sync_playwright
 

@@ -1,4 +1,5 @@
 """End-to-end in real headless Chromium against the real app (uvicorn thread, temp SQLite, sample world)."""
+
 from __future__ import annotations
 
 import re
@@ -102,7 +103,9 @@ def test_scrap_request_is_approved_and_retires_the_vehicle(browser_page, portal_
     form.locator("select[name=vehicle_id]").select_option("VAN-4")
     form.locator("input[name=reason]").fill("service life reached")
     form.locator("select[name=method]").select_option("recycle")
-    form.locator("textarea[name=paperwork]").fill("deregistration certificate 2026-0815, recycler Alba Berlin")
+    form.locator("textarea[name=paperwork]").fill(
+        "deregistration certificate 2026-0815, recycler Alba Berlin"
+    )
     form.get_by_role("button").click()
     expect(page.get_by_role("status")).to_contain_text("sent for approval")
     page.click("text=Log out")
@@ -128,8 +131,11 @@ def test_technician_and_another_dealers_advisor_are_refused(browser_page, portal
 
     login(page, portal_url, "tim")
     expect(page.locator(".topbar nav")).not_to_contain_text("Parts")
-    for path, why in (("/parts", "a technician may not use parts"), ("/dispatch", "a technician may not use dispatch"),
-                      ("/audit", "a technician may not use audit")):
+    for path, why in (
+        ("/parts", "a technician may not use parts"),
+        ("/dispatch", "a technician may not use dispatch"),
+        ("/audit", "a technician may not use audit"),
+    ):
         response = page.goto(f"{portal_url}{path}")
         assert response.status == 403
         expect(page.get_by_test_id("error-message")).to_have_text(why)
@@ -146,6 +152,7 @@ def test_technician_and_another_dealers_advisor_are_refused(browser_page, portal
     expect(page.get_by_test_id("orders")).not_to_contain_text("VAN-2")
     assert page.goto(f"{portal_url}/vehicles/VAN-1").status == 404
     # a form posted without the session's CSRF token is refused, even with a valid session cookie
-    forged = page.request.post(f"{portal_url}/parts", form={"number": "X-1", "name": "forged", "unit_cost": "1",
-                                                            "unit_price": "1"})
+    forged = page.request.post(
+        f"{portal_url}/parts", form={"number": "X-1", "name": "forged", "unit_cost": "1", "unit_price": "1"}
+    )
     assert forged.status == 403 and "CSRF" in forged.text()

@@ -1,5 +1,6 @@
 """The fleet board updates without a reload when a driver alert arrives over MQTT: real Mosquitto, a
 real `dms gateway run` process writing the portal's database, SSE from the change log, headless Chromium."""
+
 from __future__ import annotations
 
 import os
@@ -25,9 +26,27 @@ def gateway_process(sample_db, mosquitto_url):
     """`dms gateway run` on the portal's database, in a consumer group of its own (other gateways on
     this broker keep their copies)."""
     group = f"portal-test-{uuid.uuid4().hex[:8]}"
-    proc = subprocess.Popen([sys.executable, "-m", "dms.cli", "gateway", "run", "--mqtt", mosquitto_url,
-                             "--db", sample_db, "--group", group, "--client-id", group],
-                            cwd=REPO, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dms.cli",
+            "gateway",
+            "run",
+            "--mqtt",
+            mosquitto_url,
+            "--db",
+            sample_db,
+            "--group",
+            group,
+            "--client-id",
+            group,
+        ],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     lines = []
     for line in proc.stderr:  # the gateway says when its subscription stands
         lines.append(line)
@@ -49,7 +68,9 @@ class Publisher:
         import paho.mqtt.client as mqtt
 
         self._payloads = [codec.encode(m) for m in messages]
-        self._client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"portal-pub-{uuid.uuid4().hex[:8]}")
+        self._client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2, client_id=f"portal-pub-{uuid.uuid4().hex[:8]}"
+        )
         host, port = url.removeprefix("mqtt://").split(":")
         self._client.connect(host, int(port))
         self._client.loop_start()
@@ -71,7 +92,8 @@ class Publisher:
 
 
 def test_fleet_board_shows_an_mqtt_alert_live_and_the_dispatcher_acknowledges_it(
-        browser_page, portal_url, gateway_process, mosquitto_url):
+    browser_page, portal_url, gateway_process, mosquitto_url
+):
     page = browser_page
     login(page, portal_url, "dora")
     expect(page.locator("[data-live-src]")).to_have_attribute("data-live", "connected")
@@ -81,14 +103,29 @@ def test_fleet_board_shows_an_mqtt_alert_live_and_the_dispatcher_acknowledges_it
 
     now = datetime.now(timezone.utc)
     episode = uuid.uuid4().hex[:12]
-    publisher = Publisher(mosquitto_url, [
-        DriverEvent(vehicle_id="VAN-6", ts=now, type="sleep", phase="start", level=3, episode_id=episode,
-                    driver_id="drv-6", speed_kmh=48.0),
-        DriverState(vehicle_id="VAN-6", ts=now, monitoring=True, is_eyes_on_road=False, active_events=["sleep"]),
-    ])
+    publisher = Publisher(
+        mosquitto_url,
+        [
+            DriverEvent(
+                vehicle_id="VAN-6",
+                ts=now,
+                type="sleep",
+                phase="start",
+                level=3,
+                episode_id=episode,
+                driver_id="drv-6",
+                speed_kmh=48.0,
+            ),
+            DriverState(
+                vehicle_id="VAN-6", ts=now, monitoring=True, is_eyes_on_road=False, active_events=["sleep"]
+            ),
+        ],
+    )
     try:
         expect(feed).to_contain_text("VAN-6 · sleep", timeout=30_000)
-        expect(page.locator("tr[data-vehicle=VAN-6] [data-testid=driver-state]")).to_have_text("Asleep", timeout=30_000)
+        expect(page.locator("tr[data-vehicle=VAN-6] [data-testid=driver-state]")).to_have_text(
+            "Asleep", timeout=30_000
+        )
     finally:
         publisher.stop()
     assert page.evaluate("window.__not_reloaded") is True  # updated in place, no reload

@@ -1,4 +1,5 @@
-"""The portal's migration, sample world, service flow and KPI queries on PostgreSQL (production's database)."""
+"""The portal's migration, sample world, service flow and KPI queries on PostgreSQL (as in production)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from dealer_portal.records import dispatch, fleet, kpis, parts, scrapping, service_flow as flow
+from dealer_portal.records import dispatch, fleet, kpis, parts, scrapping
+from dealer_portal.records import service_flow as flow
 from dealer_portal.sample_data import ADMIN, ADVISOR, DISPATCHER, seed_sample
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.gateway.conftest import pg_database  # noqa: F401 - the gateway's throw-away PostgreSQL database
@@ -38,8 +40,12 @@ def test_sample_world_and_a_service_flow_on_postgresql(pg_database):  # noqa: F8
             assert len(fleet.board(db, DISPATCHER, NOW, offline_after_s=120)) == 6
             assert [f.vehicle.vehicle_id for f in scrapping.flagged(db, DISPATCHER, NOW.date())] == ["VAN-4"]
             assert dispatch.conflicts(db, "VAN-3", NOW, NOW + timedelta(days=1))
-            db.execute(text("TRUNCATE dealers, users, vehicles, service_appointments, alerts, driver_events, "
-                            "odometer_log, vehicle_live_status, changes RESTART IDENTITY CASCADE"))
+            db.execute(
+                text(
+                    "TRUNCATE dealers, users, vehicles, service_appointments, alerts, driver_events, "
+                    "odometer_log, vehicle_live_status, changes RESTART IDENTITY CASCADE"
+                )
+            )
             db.commit()
     finally:
         engine.dispose()

@@ -1,11 +1,13 @@
 """The service state machine on SQLite: the whole flow, refused transitions, stock, isolation."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
-from dealer_portal.records import parts, service_flow as flow
+from dealer_portal.records import parts
+from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Forbidden, NotFound
 from dealer_portal.records.tables import ServiceTransition, StockMove
 from dms.errors import UserError
@@ -14,9 +16,19 @@ from tests.portal.conftest import ADVISOR, OTHER_ADVISOR, T0, TECH
 
 
 def _proposal(session) -> int:
-    session.add(ServiceAppointment(vehicle_id="VAN-1", dealer_code=None, source="maintenance_rule", due_key="rule:1:VAN-1:1",
-                                   reason="oil service due at 30,000 km", due_odometer_km=30_000, status="proposed",
-                                   created_at=T0, updated_at=T0))
+    session.add(
+        ServiceAppointment(
+            vehicle_id="VAN-1",
+            dealer_code=None,
+            source="maintenance_rule",
+            due_key="rule:1:VAN-1:1",
+            reason="oil service due at 30,000 km",
+            due_odometer_km=30_000,
+            status="proposed",
+            created_at=T0,
+            updated_at=T0,
+        )
+    )
     session.commit()
     assert flow.import_proposals(session, T0) == 1
     assert flow.import_proposals(session, T0) == 0  # idempotent
@@ -24,8 +36,17 @@ def _proposal(session) -> int:
 
 
 def _oil_filter(session) -> int:
-    part = parts.create_part(session, ADVISOR, number="of-100", name="Oil filter", unit_cost_cents=800,
-                             unit_price_cents=1500, reorder_point=2, reorder_qty=10, now=T0)
+    part = parts.create_part(
+        session,
+        ADVISOR,
+        number="of-100",
+        name="Oil filter",
+        unit_cost_cents=800,
+        unit_price_cents=1500,
+        reorder_point=2,
+        reorder_qty=10,
+        now=T0,
+    )
     parts.receive(session, ADVISOR, part.id, "a-01", 3, T0)
     return part.id
 
@@ -35,9 +56,13 @@ def test_proposal_to_settlement_issues_parts_and_keeps_a_trail(world):
     order_id, part_id = _proposal(s), _oil_filter(s)
     t = T0
     flow.confirm_proposal(s, ADVISOR, order_id, t + timedelta(days=1), t)
-    flow.receive(s, ADVISOR, order_id, complaint="annual service, squeak front left", odometer_km=30_120, now=t)
+    flow.receive(
+        s, ADVISOR, order_id, complaint="annual service, squeak front left", odometer_km=30_120, now=t
+    )
     assert s.get(Vehicle, "VAN-1").status == "in_maintenance"
-    flow.add_item(s, ADVISOR, order_id, kind="labour", description="Oil service", quantity=1.5, unit_cents=9000, now=t)
+    flow.add_item(
+        s, ADVISOR, order_id, kind="labour", description="Oil service", quantity=1.5, unit_cents=9000, now=t
+    )
     flow.add_item(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=2, now=t, pay_type="warranty")
     assert flow.estimate(s, ADVISOR, order_id, t).estimate_cents == 13500 + 3000
     flow.open_work_order(s, ADVISOR, order_id, t)
@@ -53,9 +78,17 @@ def test_proposal_to_settlement_issues_parts_and_keeps_a_trail(world):
     assert s.get(Vehicle, "VAN-1").status == "active"
     assert s.get(ServiceAppointment, order.appointment_id).status == "done"
     trail = [(tr.from_state, tr.to_state) for tr in s.query(ServiceTransition).order_by(ServiceTransition.id)]
-    assert trail == [(None, "proposed"), ("proposed", "booked"), ("booked", "received"), ("received", "estimated"),
-                     ("estimated", "ordered"), ("ordered", "assigned"), ("assigned", "parts_issued"),
-                     ("parts_issued", "checked"), ("checked", "settled")]
+    assert trail == [
+        (None, "proposed"),
+        ("proposed", "booked"),
+        ("booked", "received"),
+        ("received", "estimated"),
+        ("estimated", "ordered"),
+        ("ordered", "assigned"),
+        ("assigned", "parts_issued"),
+        ("parts_issued", "checked"),
+        ("checked", "settled"),
+    ]
     assert s.query(StockMove).filter_by(kind="issue", order_id=order_id).one().delta == -2
 
 
@@ -105,7 +138,9 @@ def test_technician_and_other_dealer_are_refused(world):
         flow.confirm_proposal(s, TECH, order_id, T0, T0)
     flow.confirm_proposal(s, ADVISOR, order_id, T0, T0)
     flow.receive(s, ADVISOR, order_id, complaint="x", odometer_km=10, now=T0)
-    flow.add_item(s, ADVISOR, order_id, kind="labour", description="check", quantity=1, unit_cents=100, now=T0)
+    flow.add_item(
+        s, ADVISOR, order_id, kind="labour", description="check", quantity=1, unit_cents=100, now=T0
+    )
     flow.estimate(s, ADVISOR, order_id, T0)
     flow.open_work_order(s, ADVISOR, order_id, T0)
     with pytest.raises(UserError, match="not an active technician of dealer D1"):

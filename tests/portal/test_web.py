@@ -1,4 +1,5 @@
 """The web layer without a browser (Starlette's test client): sessions, CSRF, roles, errors, exports."""
+
 from __future__ import annotations
 
 import re
@@ -32,7 +33,9 @@ def _client(app, user: str | None = None) -> TestClient:
     client = TestClient(app, follow_redirects=False)
     if user:
         token = _csrf(client.get("/login").text)
-        response = client.post("/login", data={"username": user, "password": password_for(user), "csrf_token": token})
+        response = client.post(
+            "/login", data={"username": user, "password": password_for(user), "csrf_token": token}
+        )
         assert response.status_code == 303, response.text
     return client
 
@@ -41,7 +44,9 @@ def test_login_needs_the_csrf_token_of_the_session(sample_app):
     app, _ = sample_app
     client = TestClient(app, follow_redirects=False)
     client.get("/login")
-    response = client.post("/login", data={"username": "dora", "password": password_for("dora"), "csrf_token": "forged"})
+    response = client.post(
+        "/login", data={"username": "dora", "password": password_for("dora"), "csrf_token": "forged"}
+    )
     assert response.status_code == 403 and "CSRF" in response.text
     assert _client(app, "dora").get("/fleet").status_code == 200
 
@@ -79,8 +84,11 @@ def test_a_refused_step_comes_back_as_a_message_on_the_page(sample_app):
     app, _ = sample_app
     sam = _client(app, "sam")
     page = sam.get("/vehicles/VAN-2")
-    response = sam.post("/vehicles/VAN-2/odometer", data={"km": "10", "csrf_token": _csrf(page.text)},
-                        headers={"referer": "http://testserver/vehicles/VAN-2"})
+    response = sam.post(
+        "/vehicles/VAN-2/odometer",
+        data={"km": "10", "csrf_token": _csrf(page.text)},
+        headers={"referer": "http://testserver/vehicles/VAN-2"},
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/vehicles/VAN-2?error=odometer+10+km+is+below")
     assert "is below the last reading" in sam.get(response.headers["location"]).text
@@ -93,12 +101,17 @@ def test_csv_export_and_document_round_trip(sample_app):
     assert csv_text.splitlines()[0].startswith("vehicle_id,model,plate,vin")
     assert {line.split(",")[0] for line in csv_text.splitlines()[1:]} == {"VAN-1", "VAN-2", "VAN-3", "VAN-4"}
     token = _csrf(sam.get("/vehicles/VAN-3").text)
-    response = sam.post("/vehicles/VAN-3/documents", data={"title": "Insurance", "csrf_token": token},
-                        files={"file": ("policy 2026.pdf", b"%PDF-1.4 test", "application/pdf")})
+    response = sam.post(
+        "/vehicles/VAN-3/documents",
+        data={"title": "Insurance", "csrf_token": token},
+        files={"file": ("policy 2026.pdf", b"%PDF-1.4 test", "application/pdf")},
+    )
     assert response.status_code == 303
     doc_link = re.search(r'href="(/documents/\d+)">Insurance', sam.get("/vehicles/VAN-3").text).group(1)
     download = sam.get(doc_link)
-    assert download.content == b"%PDF-1.4 test" and "policy_2026.pdf" in download.headers["content-disposition"]
+    assert (
+        download.content == b"%PDF-1.4 test" and "policy_2026.pdf" in download.headers["content-disposition"]
+    )
     assert _client(app, "olga").get(doc_link).status_code == 404
 
 
