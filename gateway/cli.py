@@ -29,9 +29,11 @@ def gateway() -> None:
                    "Each gateway process needs its own.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="YAML file of gateway settings (see gateway/settings.py).")
+@click.option("--protocol", "mqtt_protocol", type=click.Choice(["auto", "5", "3.1.1"]), default=None,
+              help="MQTT protocol (default auto: 5 with a shared subscription when the broker speaks it).")
 @click.option("--auto-register", is_flag=True, default=None,
               help="Register unknown vehicles on their first valid message instead of dead-lettering them.")
-def run(mqtt_url, db_url, group, client_id, config_path, auto_register):
+def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, auto_register):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from gateway.db.migrate import upgrade
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
@@ -39,7 +41,7 @@ def run(mqtt_url, db_url, group, client_id, config_path, auto_register):
     from gateway.settings import GatewaySettings
 
     settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
-    overrides = {k: v for k, v in (("group", group), ("client_id", client_id),
+    overrides = {k: v for k, v in (("group", group), ("client_id", client_id), ("mqtt_protocol", mqtt_protocol),
                                    ("auto_register_unknown", auto_register)) if v is not None}
     settings = settings.with_overrides(**overrides)
     address = parse_broker_url(mqtt_url)

@@ -25,6 +25,7 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+V5_PROBE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class MqttReceiver:
         self.protocol: str | None = None  # "5" or "3.1.1" once connected
         self._generation = 0
         self._connected = threading.Event()
+        self._settled = threading.Event()  # the first connection attempt succeeded or failed
         self._refused: str | None = None
         self._client: paho.Client | None = None
 
@@ -81,11 +83,16 @@ class MqttReceiver:
         return f"$share/{self.settings.group}/{SUBSCRIPTION}" if self.protocol == "5" else SUBSCRIPTION
 
     def start(self, timeout: float = 10.0) -> None:
-        """Connect with MQTT 5; when the broker refuses that, with 3.1.1. UserError when neither works."""
+        """Connect with MQTT 5; when the broker refuses that, with 3.1.1 (`mqtt_protocol` "auto"), or with
+        the one protocol configured. UserError when nothing works."""
+        chosen = self.settings.mqtt_protocol
+        protocols = ("5", "3.1.1") if chosen == "auto" else (chosen,)
         errors = []
-        for protocol in ("5", "3.1.1"):
+        for protocol in protocols:
+            # A 3.1.1-only broker may neither answer nor close an MQTT 5 CONNECT (amqtt): probe briefly.
+            wait = min(timeout, V5_PROBE_S) if chosen == "auto" and protocol == "5" else timeout
             try:
-                self._connect(protocol, timeout)
+                self._connect(protocol, wait)
                 return
             except ConnectionError as exc:
                 errors.append(f"MQTT {protocol}: {exc}")
@@ -108,6 +115,7 @@ class MqttReceiver:
         client.on_subscribe = self._on_subscribe
         self._client, self.protocol = client, protocol
         self._connected.clear()
+        self._settled.clear()
         self._refused = None
         properties = None
         if v5:
@@ -120,7 +128,8 @@ class MqttReceiver:
         except (OSError, ValueError) as exc:
             raise ConnectionError(str(exc)) from None
         client.loop_start()
-        if not self._connected.wait(timeout):
+        self._settled.wait(timeout)
+        if not self._connected.is_set():
             raise ConnectionError(self._refused or "no answer from the broker")
 
     def _teardown(self) -> None:
@@ -137,6 +146,7 @@ class MqttReceiver:
     def _on_connect(self, client, userdata, flags, reason_code, properties):
         if reason_code.is_failure:  # the broker refused us: do not pretend to be connected
             self._refused = f"refused: {reason_code}"
+            self._settled.set()
             client.disconnect()
             return
         self._generation += 1
@@ -148,14 +158,17 @@ class MqttReceiver:
         if any(rc.is_failure for rc in reason_codes):
             self._refused = f"subscription to {self.subscription} refused: {reason_codes}"
             log.error(self._refused)
+            self._settled.set()
             return
         self._connected.set()
+        self._settled.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
         if self._connected.is_set():
             log.warning("disconnected from the broker (%s); paho reconnects", reason_code)
-        elif self._refused is None and reason_code.is_failure:
-            self._refused = f"disconnected: {reason_code}"
+        else:  # before the first successful subscription: the attempt failed
+            self._refused = self._refused or f"disconnected: {reason_code}"
+            self._settled.set()
 
     def _on_message(self, client, userdata, message):
         self.deliveries.put(Delivery(message.topic, message.payload, message.mid, message.qos, self._generation))

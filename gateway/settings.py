@@ -1,6 +1,8 @@
 """Settings of the gateway: ingest, projections, triggers and the REST API."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, ValidationError
 
 from dms.errors import UserError
@@ -14,6 +16,8 @@ class GatewaySettings(Settings):
     client_id: str | None = Field(None, max_length=64)
     """MQTT client id. A fixed id keeps the broker session (queued and unacknowledged messages) across
     restarts; None derives one from the group and host name."""
+    mqtt_protocol: Literal["auto", "5", "3.1.1"] = "auto"
+    """auto: MQTT 5 (shared subscription) when the broker speaks it, else 3.1.1 (plain subscription)."""
     batch_max: int = Field(500, ge=1, le=10_000)
     """Commit at most this many messages per transaction (acknowledged after the commit)."""
     batch_wait_ms: float = Field(5.0, ge=0, le=1000)
