@@ -40,6 +40,7 @@ UNSUPPORTED_PROTOCOL = 0x84
 # A broker that cannot parse an MQTT 5 CONNECT may also just stay silent (amqtt 0.12 does when the
 # CONNECT carries a will): no CONNACK this long after the TCP connection opened means "try 3.1.1".
 CONNACK_TIMEOUT_S = 3.0
+RESEND_PATIENCE_S = 30.0
 # Reason codes that retrying with the same settings can never fix.
 FATAL_CONNACK = {
     0x85: "client identifier not valid",
@@ -114,6 +115,7 @@ class MqttUplink:
         self._cursor = 0              # highest outbox seq handed to paho
         self._thread: threading.Thread | None = None
         self._socket_opened_at: float | None = None  # TCP up, CONNACK not yet seen
+        self._resend_wait_since: float | None = None
         self._connect_failed = False   # paho could not connect; with TLS, find out whether TLS is why
 
     # ------------------------------------------------------------------ public API
@@ -331,7 +333,17 @@ class MqttUplink:
         generation = self._generation
         # Messages paho re-sends after a reconnect go first: keep per-kind order.
         if any(g != generation for _, g in self._inflight.values()):
-            return
+            waited = time.monotonic() - (self._resend_wait_since or time.monotonic())
+            self._resend_wait_since = self._resend_wait_since or time.monotonic()
+            if waited < RESEND_PATIENCE_S:
+                return
+            # Never stall for good on an acknowledgement that will not come: send the rest again
+            # (a repeated msg_id is harmless, the gateway applies each msg_id once).
+            log.warning("no PUBACK for %d re-sent messages after %.0f s; sending the outbox again",
+                        len(self._inflight), waited)
+            self._inflight.clear()
+            self._cursor = 0
+        self._resend_wait_since = None
         room = self.settings.max_inflight - len(self._inflight)
         if room <= 0:
             return
