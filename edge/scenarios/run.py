@@ -149,6 +149,8 @@ def summarize(results: list[dict]) -> dict:
     false_quiet = sum(len(r["false_events"]) for r in quiet)
     alerts = [a for r in results for a in r["alerts"]]
     delays = [a["audio_delay_s"] for a in alerts if a["audio_delay_s"] is not None]
+    wall = [r["audio"]["decision_to_first_sample"]["max_ms"] for r in results
+            if r.get("audio", {}).get("decision_to_first_sample", {}).get("max_ms") is not None]
     by_state: dict[str, dict] = {}
     for r in results:
         for c in r["expectations"]:
@@ -167,7 +169,8 @@ def summarize(results: list[dict]) -> dict:
             "false_events_per_hour": round(false_quiet / quiet_h, 2) if quiet_h else None,
             "false_events_total": sum(len(r["false_events"]) for r in results),
             "alerts": len(alerts), "alerts_audible_within_0_1s": sum(a["audible"] for a in alerts),
-            "max_audio_delay_s": max(delays) if delays else None}
+            "max_audio_delay_s": max(delays) if delays else None,
+            "decision_to_first_sample_max_ms": max(wall) if wall else None}
 
 
 def run_scenarios(scenarios_dir: Path, out_dir: Path, settings: Any = None, *,
