@@ -69,11 +69,11 @@ def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3
 
     paho only says "connection failed" and retries for ever; a TLS mistake never heals by retrying."""
     tls = settings.tls
-    ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
-    ctx.check_hostname = not tls.insecure
-    if tls.cert_file:
-        ctx.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
     try:
+        ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
+        ctx.check_hostname = not tls.insecure
+        if tls.cert_file:
+            ctx.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=host) as conn:
                 try:
@@ -295,7 +295,10 @@ class MqttUplink:
                 self._halt_client()
                 self._inflight.clear()   # paho's in-memory queue died with the old client
                 self._cursor = 0
-                self._client = self._build_client()
+                try:
+                    self._client = self._build_client()
+                except UserError as exc:
+                    self.failed = str(exc)
                 continue
             self._send_more()
 
