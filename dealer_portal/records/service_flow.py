@@ -53,7 +53,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"booked", "cancelled"}),
     "booked": frozenset({"received", "cancelled"}),
     "received": frozenset({"estimated", "cancelled"}),
-    "estimated": frozenset({"ordered", "cancelled"}),
+    "estimated": frozenset({"estimated", "ordered", "cancelled"}),  # re-estimate after changed lines
     "ordered": frozenset({"assigned"}),
     "assigned": frozenset({"assigned", "parts_issued", "checked"}),
     "parts_issued": frozenset({"checked", "assigned"}),
@@ -351,6 +351,8 @@ def open_work_order(
 ) -> ServiceOrder:
     """The customer accepted the estimate; `pay_type`, when given, applies to every line."""
     order = _desk_order(session, actor, order_id)
+    if order.state == "estimated" and sum(i.total_cents for i in order.items) != order.estimate_cents:
+        raise UserError("the lines changed since the estimate: update the estimate for the customer first")
     if pay_type is not None:
         if pay_type not in PAY_TYPES:
             raise UserError(f"pay type must be one of {', '.join(PAY_TYPES)}")
