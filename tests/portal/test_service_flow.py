@@ -111,7 +111,9 @@ def test_parts_shortage_leaves_stock_untouched_and_failed_check_sends_back(world
     flow.receive(s, ADVISOR, order_id, complaint="service", odometer_km=100, now=T0)
     flow.add_item(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=5, now=T0)
     flow.estimate(s, ADVISOR, order_id, T0)
-    flow.add_item(s, ADVISOR, order_id, kind="labour", description="extra", quantity=1, unit_cents=100, now=T0)
+    flow.add_item(
+        s, ADVISOR, order_id, kind="labour", description="extra", quantity=1, unit_cents=100, now=T0
+    )
     with pytest.raises(UserError, match="update the estimate"):
         flow.open_work_order(s, ADVISOR, order_id, T0)
     assert flow.estimate(s, ADVISOR, order_id, T0).estimate_cents == 5 * 1500 + 100
