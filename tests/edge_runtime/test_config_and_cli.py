@@ -93,3 +93,20 @@ def test_outbox_command_counts_waiting_messages(tmp_path, capsys):
         box.put("m2", "status", "t", b"{}")
     out = dms(capsys, "edge", "outbox", str(tmp_path / "o.sqlite"))
     assert out.returncode == 0 and "1 event, 0 state, 1 status waiting" in out.stdout
+
+
+def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosquitto_url):
+    """`dms edge run --config` on a tiny image folder: the file's settings, the flags on top."""
+    np = pytest.importorskip("numpy")
+    cv2 = pytest.importorskip("cv2")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i in range(12):   # an empty cabin: no face, so no events, but frames, samples and an uplink
+        cv2.imwrite(str(frames / f"{i:03d}.png"), np.full((120, 160, 3), 40 + i, np.uint8))
+    config = tmp_path / "device.yaml"
+    config.write_text(f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
+                      f"mqtt: {{url: 'mqtt://127.0.0.1:1'}}\noutbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
+                      "telemetry: {status_hz: 2}\n")
+    out = dms(capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url, "--drain-timeout", "10")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "12 frames, 0 events, 1 state and 2 status samples; outbox drained"
