@@ -30,8 +30,15 @@ def service_board(ctx: ServicePage, show: str = "open"):
             ctx.db.commit()
     orders = flow.list_orders(ctx.db, ctx.actor, None if show == "all" else set(flow.OPEN))
     vehicles = vehicle_records.search(ctx.db, ctx.actor) if ctx.actor.may("vehicles") else []
+    customers = flow.customers(ctx.db, ctx.actor) if ctx.actor.may("service_desk") else []
     return ctx.render(
-        "service.html", orders=orders, labels=flow.LABELS, states=flow.STATES, show=show, vehicles=vehicles
+        "service.html",
+        orders=orders,
+        labels=flow.LABELS,
+        states=flow.STATES,
+        show=show,
+        vehicles=vehicles,
+        customers=customers,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.records import audit, parts, vehicle_records
@@ -491,3 +491,17 @@ def technicians(session: Session, actor: Actor, dealer_code: str) -> list[str]:
         .order_by(User.username)
     )
     return list(session.scalars(query)) if actor.sees_dealer(dealer_code) else []
+
+
+def customers(session: Session, actor: Actor) -> list[tuple[Customer, int]]:
+    """The dealer's customers with their number of work orders (another dealer's never appear)."""
+    actor.require("service_desk")
+    query = (
+        select(Customer, func.count(ServiceOrder.id))
+        .outerjoin(ServiceOrder, ServiceOrder.customer_id == Customer.id)
+        .group_by(Customer.id)
+        .order_by(Customer.name)
+    )
+    if not actor.sees_all_dealers:
+        query = query.where(Customer.dealer_code == actor.dealer_code)
+    return [(c, n) for c, n in session.execute(query).all()]

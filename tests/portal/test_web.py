@@ -78,6 +78,8 @@ def test_role_and_dealer_limits_on_pages(sample_app):
     listed = set(re.findall(r'href="/vehicles/(VAN-\d)"', olga.get("/vehicles").text))
     assert listed == {"VAN-5", "VAN-6"}
     assert olga.get("/audit").status_code == 403
+    assert "Havel Kurier" in olga.get("/service").text and "Spree Logistics" not in olga.get("/service").text
+    assert "Spree Logistics" in _client(app, "sam").get("/service").text
 
 
 def test_a_refused_step_comes_back_as_a_message_on_the_page(sample_app):
