@@ -108,3 +108,15 @@ def test_tracking_skips_detection_on_following_frames(mesh, zju_dataset):
     # a frontal face looking at the camera: pose and gaze near zero
     assert abs(np.median([r.head_yaw for r in results])) < 15
     assert abs(np.median([r.head_roll for r in results])) < 10
+
+
+def test_without_iris_model_the_lids_come_from_the_mesh(mesh, labelled_frames):
+    image = labelled_frames[0][0]
+    mesh.reset()
+    full = mesh.process(image)
+    light = FaceMesh(FaceMeshSettings(iris=False, backend=mesh.settings.backend)).process(image)
+    for dense, coarse in ((full.right_eye, light.right_eye), (full.left_eye, light.left_eye)):
+        assert coarse.contour.shape == (16, 2) and coarse.iris.shape == (5, 2)
+        # same 16 lid points in the same order, a few pixels apart
+        assert np.median(np.hypot(*(dense.contour[:16] - coarse.contour).T)) < 4
+    assert (light.gaze_yaw, light.gaze_pitch) == (light.head_yaw, light.head_pitch)
