@@ -186,11 +186,13 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
             first, last = conn.execute(select(func.min(ProcessedMessage.received_at),
                                               func.max(ProcessedMessage.received_at))).one()
             dead = conn.scalar(select(func.count()).select_from(DeadLetter))
+        cpu_s = sum(_cpu_seconds(p.pid) for p in procs)
     finally:
         _stop(procs, logs)
         engine.dispose()
     span = (last - first).total_seconds() if count > 1 else float("nan")
     return {"stored": count, "dead_letters": dead, "span_s": span, "rate": (count - 1) / span if span else 0,
+            "gateway_cpu_us_per_message": cpu_s / max(count, 1) * 1e6,
             "wall_s_from_publish_start": wall, **published}
 
 
@@ -210,6 +212,12 @@ def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Pa
                 raise SystemExit(f"gateway {g} did not start:\n{path.read_text()}")
             time.sleep(0.1)
     return procs, logs
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _stop(procs, logs) -> None:
@@ -303,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  bare paho subscriber : {bare['rate']:8.0f} msg/s  ({bare['received']} received)")
         print(f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
               f"process(es), {gw['dead_letters']} dead letters)")
-        print(f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}")
+        print(f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}   (gateway process CPU "
+              f"{gw['gateway_cpu_us_per_message']:.0f} us/message, start-up included)")
         complete &= gw["stored"] == result["messages"] and bare["received"] == result["messages"]
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

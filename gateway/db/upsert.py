@@ -62,21 +62,29 @@ def _pg_type(column: Column, dialect) -> str:
     return "JSON" if isinstance(impl, JSON) else impl.compile(dialect=dialect)
 
 
-def _pg_value(column: Column, value: Any) -> Any:
-    if value is None:
-        return None
+@lru_cache(maxsize=1024)
+def _pg_converter(column: Column):
+    """How a column's Python values become array elements (None: as they are)."""
     impl = getattr(column.type, "impl", column.type)
     if isinstance(impl, JSON):
-        return json.dumps(value)  # sent as text[], cast to json[] in the statement
+        return json.dumps  # sent as text[], cast to json[] in the statement
     if isinstance(impl, Float):
-        return float(value)  # a mix of ints and floats must not make psycopg pick an integer array
-    return value
+        return float  # a mix of ints and floats must not make psycopg pick an integer array
+    return None
+
+
+def _pg_array(column: Column, rows: Sequence[dict[str, Any]]) -> list[Any]:
+    values = [row[column.name] for row in rows]
+    convert = _pg_converter(column)
+    if convert is None:
+        return values
+    return [None if v is None else convert(v) for v in values]
 
 
 def _pg_unnest_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], ignore_conflicts: bool,
                       returning: tuple[str, ...]) -> list[tuple]:
     columns = tuple(rows[0])
     sql = _pg_sql(table, columns, ignore_conflicts, returning)
-    params = {f"c{i}": [_pg_value(table.c[name], row[name]) for row in rows] for i, name in enumerate(columns)}
+    params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
     result = db.connection().exec_driver_sql(sql, params)
     return [tuple(r) for r in result] if returning else []
