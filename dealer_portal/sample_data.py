@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from dealer_portal.records import dispatch, parts, vehicle_records
+from dealer_portal.records import dispatch, parts, scrapping, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor
 from gateway.auth import create_user
@@ -399,6 +399,18 @@ def _bookings(db: Session, now: datetime) -> None:
     )
 
 
+def _scrap_request(db: Session, now: datetime) -> None:
+    scrapping.request(
+        db,
+        DISPATCHER,
+        vehicle_id="VAN-5",
+        reason="accident damage, repair uneconomic",
+        method="auction",
+        paperwork="insurer's total-loss report TL-2026-1187; auction house Berlin-Spandau",
+        now=now - timedelta(hours=20),
+    )
+
+
 def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:
     """Fill an empty, migrated database; returns the demo accounts (user name -> password)."""
     db.add_all([Dealer(code="D1", name="North Motors"), Dealer(code="D2", name="South Cars")])
@@ -415,6 +427,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
     _history(db, now, part_ids)
     _open_work(db, now, part_ids)
     _bookings(db, now)
+    _scrap_request(db, now)
     db.commit()
     return {u: password_for(u) for u, _, _ in USERS}
 
