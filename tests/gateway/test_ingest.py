@@ -129,3 +129,28 @@ def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, cl
     with sessions() as db:
         odometers = dict(db.execute(select(VehicleLiveStatus.vehicle_id, VehicleLiveStatus.odometer_km)).all())
     assert odometers == {v: 1000 + 59 * 0.01 for v in vids}  # the newest reading wins, whoever applied it
+
+
+def test_calendar_rule_proposes_once_per_occurrence(sessions):
+    from datetime import date, timedelta
+
+    from gateway.db.models import Vehicle
+    from gateway.db.session import session_scope
+    from gateway.maintenance import add_months, propose_calendar_due
+
+    register(sessions, "C1", now=T0, rules=[dict(name="Inspection", model="Van", type="months", start=12,
+                                                  period=12, lead=30)])
+    with session_scope(sessions) as db:
+        db.get(Vehicle, "C1").purchase_date = date(2025, 3, 31)  # registered 2026-03-02: first due 2026-03-31
+    assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
+    with session_scope(sessions) as db:
+        assert propose_calendar_due(db, now=T0 - timedelta(days=2)) == []  # 2026-02-28: before due - lead
+    for day in (0, 1, 40, 300):  # 2026-03-02 is within the 30 days before 2026-03-31; next: 2027-03-31
+        with session_scope(sessions) as db:
+            propose_calendar_due(db, now=T0 + timedelta(days=day))
+    with session_scope(sessions) as db:
+        created = propose_calendar_due(db, now=T0 + timedelta(days=365))
+    assert [a.due_date for a in created] == [date(2027, 3, 31)]
+    with sessions() as db:
+        dues = [a.due_date for a in db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id))]
+    assert dues == [date(2026, 3, 31), date(2027, 3, 31)]
