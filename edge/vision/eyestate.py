@@ -93,6 +93,9 @@ class EyeState:
 
 
 def eye_width(contour: np.ndarray) -> float:
+    """Corner-to-corner width; 0 without a lid contour (e.g. face mesh run without the iris model)."""
+    if len(contour) < 16:
+        return 0.0
     a, b = contour[CORNERS[0]], contour[CORNERS[1]]
     return float(np.hypot(*(a - b)))
 

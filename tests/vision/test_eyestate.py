@@ -110,6 +110,13 @@ def test_closed_level_adapts_to_how_far_the_lids_come_together(depth):
     assert all(s.closed and s.closure > 0.9 for s in bottoms[4:])
 
 
+def test_no_lid_contour_is_not_measurable():
+    """The face mesh without its iris model gives eye corners only: no lids to judge."""
+    corners_only = SimpleNamespace(contour=np.array([[70.0, 100.0], [90.0, 100.0]]))
+    st = EyeStateEstimator().update(SimpleNamespace(left_eye=corners_only, right_eye=corners_only), 0.0)
+    assert not st.measurable and st.closed is None
+
+
 def test_no_face_is_not_measurable():
     est = EyeStateEstimator()
     st = est.update(None, 0.0)
