@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.db.models import Change
@@ -71,3 +71,8 @@ class ChangeFeed:
             self.last_id = max(self.last_id, row.id)
             out.append(ChangeRow(row.id, row.kind, row.vehicle_id, row.ref_id, row.created_at))
         return out
+
+
+def prune_changes(db: Session, *, older_than: datetime) -> int:
+    """Delete change-log rows created before `older_than` (readers only need the recent past)."""
+    return db.execute(delete(Change).where(Change.created_at < older_than)).rowcount

@@ -12,8 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from dms.contract.messages import utc_now
+from gateway.changes import prune_changes
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.ingest import BatchResult, Ingestor
 from gateway.ingest.batch import Clock, is_transient
@@ -72,7 +74,7 @@ class GatewayService:
         next_calendar = 0.0
         while not self.stopping.is_set():
             if time.monotonic() >= next_calendar:
-                self._calendar_rules()
+                self._periodic()
                 next_calendar = time.monotonic() + self.settings.calendar_check_s
             try:
                 first = self.receiver.deliveries.get(timeout=0.2)
@@ -100,16 +102,19 @@ class GatewayService:
         self.counters.batches += 1
         self.counters.totals += result
 
-    def _calendar_rules(self) -> None:
+    def _periodic(self) -> None:
+        """Calendar maintenance rules and change-log pruning."""
+        now = self.clock()
         try:
             with session_scope(self.ingestor.sessions) as db:
-                created = propose_calendar_due(db, now=self.clock())
+                created = propose_calendar_due(db, now=now)
+                prune_changes(db, older_than=now - timedelta(hours=self.settings.changes_retention_h))
             if created:
                 log.info("calendar rules proposed %d appointments", len(created))
         except Exception as exc:  # noqa: BLE001 - a failed periodic job must not stop the ingest
             if not is_transient(exc):
                 raise
-            log.warning("calendar rules skipped: database unavailable (%s)", str(exc).splitlines()[0])
+            log.warning("periodic jobs skipped: database unavailable (%s)", str(exc).splitlines()[0])
 
     def stop(self) -> None:
         self.stopping.set()

@@ -48,7 +48,9 @@ class GatewaySettings(Settings):
     fatigue_repeat_window_days: float = Field(7.0, gt=0)
     """... within this many days flag the driver for the fleet."""
     calendar_check_s: float = Field(60.0, gt=0)
-    """How often the gateway evaluates calendar (months) maintenance rules."""
+    """How often the gateway evaluates calendar (months) maintenance rules and prunes the change log."""
+    changes_retention_h: float = Field(24.0, gt=0)
+    """Change-log rows (what live pages and SSE read) are kept this long."""
 
     # --- REST API ------------------------------------------------------------------------------
     jwt_secret: str | None = Field(None, min_length=16, repr=False)

@@ -88,3 +88,17 @@ def test_bad_urls_are_one_line_user_errors(tmp_path):
             make_engine(url)
     with pytest.raises(UserError, match="cannot connect"):
         upgrade("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_prune_changes(sessions):
+    from datetime import timedelta
+
+    from gateway.changes import prune_changes
+
+    with session_scope(sessions) as db:
+        record_changes(db, [("status", "V1", None)], now=T0)
+        record_changes(db, [("status", "V2", None)], now=T0 + timedelta(hours=2))
+    with session_scope(sessions) as db:
+        assert prune_changes(db, older_than=T0 + timedelta(hours=1)) == 1
+    with sessions() as db:
+        assert [c.vehicle_id for c in ChangeFeed().poll(db, now=T0)] == ["V2"]
