@@ -18,10 +18,12 @@ def edge() -> None:
 @click.option("--source", help="Video file, image folder, camera (/dev/video0 or 0), or gst:PIPELINE.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Device config (YAML); the flags below override it.")
-@click.option("--speed-kmh", type=float, help="Fixed vehicle speed for the policy (default: the vehicle source's).")
+@click.option("--speed-kmh", type=float,
+              help="Fixed vehicle speed for the policy (default: the vehicle source's).")
 @click.option("--events-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Append every driver event as a JSON line (same msg_id as its MQTT message).")
-@click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path), help="Render in-cab alerts to a WAV.")
+@click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Render in-cab alerts to a WAV.")
 @click.option("--mqtt", "mqtt_url", metavar="URL", help="Broker, mqtt://HOST:PORT or mqtts://HOST:PORT.")
 @click.option("--vehicle-id", help="This vehicle's id (topic level and broker user).")
 @click.option("--outbox", type=click.Path(dir_okay=False, path_type=Path),
@@ -29,7 +31,8 @@ def edge() -> None:
 @click.option("--vehicle-source", metavar="SPEC", help=SPEC_HELP)
 @click.option("--drain-timeout", type=float, help="Seconds to wait for the outbox to drain when a file ends.")
 @click.option("--realtime/--no-realtime", default=None, help="Pace a file source at its frame rate.")
-@click.option("--loop/--no-loop", default=None, help="Play a file source again and again (until interrupted).")
+@click.option("--loop/--no-loop", default=None,
+              help="Play a file source again and again (until interrupted).")
 def run(source, config_path, speed_kmh, events_out, audio_out, mqtt_url, vehicle_id, outbox, vehicle_source,
         drain_timeout, realtime, loop) -> None:
     """Monitor the driver on a clip or camera; alerts go to the cab, the events file and the broker."""

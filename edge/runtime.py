@@ -53,7 +53,8 @@ class RunReport:
     last_t: float | None = None
 
     def summary(self) -> str:
-        line = f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} status samples"
+        line = (f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} "
+                "status samples")
         if self.drained is None:
             return line
         return line + ("; outbox drained" if self.drained else
@@ -213,8 +214,9 @@ class EdgeRuntime:
         location = None
         if vehicle.latitude is not None and vehicle.longitude is not None:
             location = GeoPoint(latitude=vehicle.latitude, longitude=vehicle.longitude)
-        message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t), driver_id=self.config.driver_id,
-                                   speed_kmh=_clamp(speed, 0, 400), location=location)
+        message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t),
+                                   driver_id=self.config.driver_id, speed_kmh=_clamp(speed, 0, 400),
+                                   location=location)
         # Outbox first: once an event is written down anywhere, it is already safe to send.
         self._submit(message)
         if self._events_file is not None:
@@ -251,7 +253,8 @@ class EdgeRuntime:
             fatigue_level=_clamp(summary.get("fatigue_level"), 0, 100),
             distraction_level=_clamp(distraction, 0, 100),
             attentive_probability=None if distraction is None else _clamp(100 - distraction, 0, 100),
-            perclos=_clamp(summary.get("perclos"), 0, 1), eye_openness=_clamp(summary.get("eye_openness"), 0, 2),
+            perclos=_clamp(summary.get("perclos"), 0, 1),
+            eye_openness=_clamp(summary.get("eye_openness"), 0, 2),
             gaze_zone=sig.gaze_zone if sig is not None else None,
             head_yaw_deg=_clamp(sig.head_yaw, -180, 180) if sig is not None else None,
             head_pitch_deg=_clamp(sig.head_pitch, -180, 180) if sig is not None else None,

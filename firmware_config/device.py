@@ -83,7 +83,8 @@ def load_device_config(path: str | Path | None) -> DeviceConfig:
     return DeviceConfig() if path is None else load_yaml_settings(DeviceConfig, path)
 
 
-def merge_overrides(config: DeviceConfig, overrides: dict[str, Any], source: str = "command line") -> DeviceConfig:
+def merge_overrides(config: DeviceConfig, overrides: dict[str, Any],
+                    source: str = "command line") -> DeviceConfig:
     """A new config with `overrides` (nested dicts merge into sections; None values are ignored)."""
     data = config.model_dump(exclude_unset=True)
     _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})

@@ -189,8 +189,8 @@ class MqttUplink:
         s = self.settings
         protocol = mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311
         self.stats.protocol = "5" if self._v5 else "3.1.1"
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=s.client_id or f"dms-edge-{self.vehicle_id}",
-                             protocol=protocol)
+        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
+                             client_id=s.client_id or f"dms-edge-{self.vehicle_id}", protocol=protocol)
         client.enable_logger(paho_log)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -198,7 +198,8 @@ class MqttUplink:
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
         client.max_inflight_messages_set(s.max_inflight)
-        client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s)))
+        client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)),
+                                   max_delay=max(1, round(s.reconnect_max_s)))
         client.will_set(*self._presence(PresenceState.OFFLINE, "connection lost"), qos=1, retain=True)
         if s.username:
             client.username_pw_set(s.username, s.password())
@@ -244,7 +245,8 @@ class MqttUplink:
                                f"({FATAL_CONNACK[code]}, {user}); check the credentials / broker ACL")
                 log.error(self.failed)
             else:
-                log.warning("broker %s:%d refused the connection (%s); retrying", self.host, self.port, reason_code)
+                log.warning("broker %s:%d refused the connection (%s); retrying",
+                            self.host, self.port, reason_code)
             self._wake.set()
             return
         self._connected = True
@@ -286,7 +288,8 @@ class MqttUplink:
             opened = self._socket_opened_at
             if (opened is not None and self._v5 and self.settings.protocol == "auto"
                     and time.monotonic() - opened > CONNACK_TIMEOUT_S):
-                log.info("no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1", self.host, self.port)
+                log.info("no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1",
+                         self.host, self.port)
                 self._socket_opened_at = None
                 self._fallback = True
             if self._fallback:
@@ -325,7 +328,8 @@ class MqttUplink:
                 continue
             if code >= 0x80:
                 self.stats.rejected += 1
-                log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it", entry[0], code)
+                log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it",
+                          entry[0], code)
             else:
                 self.stats.acknowledged += 1
             self.outbox.remove(entry[0])

@@ -93,6 +93,8 @@ class TelemetrySettings(Settings):
     status_hz: float = Field(1.0, gt=0, le=50, description="Vehicle status samples per second.")
     state_hz: float = Field(1.0, gt=0, le=50, description="Driver-state samples per second.")
     speed_change_kmh: float = Field(10.0, gt=0, description="A speed change this large sends status at once.")
-    voltage_change_v: float = Field(1.0, gt=0, description="A battery voltage change this large sends status.")
+    voltage_change_v: float = Field(1.0, gt=0,
+                                    description="A battery voltage change this large sends status.")
     fuel_change_pct: float = Field(5.0, gt=0, description="A fuel level change this large sends status.")
-    min_change_interval_s: float = Field(0.2, ge=0, description="Change-triggered status no more often than this.")
+    min_change_interval_s: float = Field(0.2, ge=0,
+                                         description="Change-triggered status no more often than this.")

@@ -15,7 +15,8 @@ from dms.errors import UserError
 from edge.vehicle.base import ConstantSource, MergedSource, VehicleSource
 from edge.vehicle.replay import SAMPLE_TRIP, ReplaySource
 
-SPEC_HELP = "replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT (comma-separated to merge)"
+SPEC_HELP = ("replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT "
+             "(comma-separated to merge)")
 
 __all__ = ["ConstantSource", "MergedSource", "ReplaySource", "VehicleSource", "SAMPLE_TRIP", "SPEC_HELP",
            "open_vehicle_source", "sample_trip_path"]
@@ -39,7 +40,8 @@ def _open_one(spec: str) -> VehicleSource:
     kind, _, rest = spec.strip().partition(":")
     if kind == "replay":
         if not rest:
-            raise UserError("vehicle source replay: needs a trip file, e.g. replay:trip.csv (or replay:sample)")
+            raise UserError("vehicle source replay: needs a trip file, "
+                            "e.g. replay:trip.csv (or replay:sample)")
         return ReplaySource(SAMPLE_TRIP if rest == "sample" else rest)
     if kind == "obd":
         from edge.vehicle.obd_source import ObdSource

@@ -1,6 +1,5 @@
 """Device config files and `dms edge`: flags override the file, mistakes are one line."""
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -75,8 +74,10 @@ def dms(capsys, *args):
 
 @pytest.mark.parametrize("args, message", [
     (["edge", "run"], "dms: error: no frame source: give --source"),
-    (["edge", "run", "--source", "/nonexistent/clip.avi", "--mqtt", "http://x"], "dms: error: bad broker URL"),
-    (["edge", "run", "--source", "x.avi", "--vehicle-source", "teleport:1"], "dms: error: unknown vehicle source"),
+    (["edge", "run", "--source", "/nonexistent/clip.avi", "--mqtt", "http://x"],
+     "dms: error: bad broker URL"),
+    (["edge", "run", "--source", "x.avi", "--vehicle-source", "teleport:1"],
+     "dms: error: unknown vehicle source"),
     (["edge", "run", "--config", "/nonexistent.yaml"], "dms: error: config file not found"),
 ])
 def test_cli_mistakes_are_one_line(capsys, args, message):
@@ -107,6 +108,7 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
     config.write_text(f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
                       f"mqtt: {{url: 'mqtt://127.0.0.1:1'}}\noutbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
                       "telemetry: {status_hz: 2}\n")
-    out = dms(capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url, "--drain-timeout", "10")
+    out = dms(capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url,
+              "--drain-timeout", "10")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "12 frames, 0 events, 1 state and 2 status samples; outbox drained"

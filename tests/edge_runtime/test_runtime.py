@@ -19,7 +19,8 @@ DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, 
 
 def test_without_a_broker_events_go_to_the_file_with_their_msg_id():
     out = io.StringIO()
-    report = EdgeRuntime(DeviceConfig(vehicle_id="solo-1", speed_kmh=60), events_out=out).run(frames(DOZING, fps=15))
+    runtime = EdgeRuntime(DeviceConfig(vehicle_id="solo-1", speed_kmh=60), events_out=out)
+    report = runtime.run(frames(DOZING, fps=15))
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert report.drained is None and report.events == len(lines) >= 4
     assert {"microsleep", "sleep", "long_distraction"} <= {line["type"] for line in lines}
@@ -39,7 +40,8 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
     rec = Recorder(mosquitto_url, vid)
     try:
         assert rec.subscribed.wait(5)
-        config = DeviceConfig(vehicle_id=vid, mqtt={"url": mosquitto_url}, outbox={"path": tmp_path / "o.sqlite"},
+        config = DeviceConfig(vehicle_id=vid, mqtt={"url": mosquitto_url},
+                              outbox={"path": tmp_path / "o.sqlite"},
                               vehicle_source="replay:sample", events_out=tmp_path / "events.jsonl")
         report = EdgeRuntime(config).run(frames(DOZING, fps=15), drain_timeout=20)
         trip_start = ReplaySource(SAMPLE_TRIP).read(0)
@@ -59,7 +61,8 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
         state = rec.payloads("state")[-1]
         assert "Vehicle.Driver.FatigueLevel" in state and state["monitoring"] is True
         status = rec.payloads("status")[-1]["signals"]
-        assert {"Vehicle.Speed", "Vehicle.TraveledDistance", "Vehicle.CurrentLocation.Latitude"} <= set(status)
+        assert {"Vehicle.Speed", "Vehicle.TraveledDistance",
+                "Vehicle.CurrentLocation.Latitude"} <= set(status)
     finally:
         rec.close()
 

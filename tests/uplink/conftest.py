@@ -14,7 +14,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-MOSQUITTO = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None)
+MOSQUITTO = shutil.which("mosquitto") or next(
+    (p for p in ("/usr/sbin/mosquitto",) if Path(p).exists()), None)
 
 
 def free_port() -> int:
@@ -44,7 +45,8 @@ def delivered_after_restart(rec, restart, first: Path, second: Path, up_at: floa
     """After a SIGKILLed run (events file `first`) and its restart (`second`) with the same outbox:
     wait (10 s each) for the killed run's events, then for all; returns (killed, expected, counts, delay)."""
     killed_run = event_ids(first)
-    wait_for(lambda: set(rec.ids("event")) >= set(killed_run), 10, "the killed run's events, sent by the restart")
+    wait_for(lambda: set(rec.ids("event")) >= set(killed_run), 10,
+             "the killed run's events, sent by the restart")
     delay = time.monotonic() - up_at
     assert restart.wait(exit_timeout) == 0, (second.parent / f"{second.stem}.log").read_text()
     expected = killed_run + event_ids(second)

@@ -25,7 +25,8 @@ def demo_clip() -> Path:
 
 def edge_run(tmp_path: Path, clip: Path, url: str, events: Path) -> subprocess.Popen:
     args = [sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(clip), "--mqtt", url,
-            "--vehicle-id", "clip-1", "--outbox", str(tmp_path / "outbox.sqlite"), "--events-out", str(events),
+            "--vehicle-id", "clip-1", "--outbox", str(tmp_path / "outbox.sqlite"),
+            "--events-out", str(events),
             "--vehicle-source", "replay:sample", "--drain-timeout", "20"]
     return subprocess.Popen(args, cwd=REPO, stdout=(tmp_path / f"{events.stem}.log").open("ab"),
                             stderr=subprocess.STDOUT)

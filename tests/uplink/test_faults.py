@@ -65,7 +65,8 @@ def test_broker_down_at_start_and_up_10s_later_delivers_every_event_once(tmp_pat
 
 def run_edge(tmp_path: Path, url: str, vid: str, events: Path, seconds: float, **extra) -> subprocess.Popen:
     args = [sys.executable, str(EDGE_PROCESS), "--mqtt", url, "--vehicle-id", vid,
-            "--outbox", str(tmp_path / "outbox.sqlite"), "--events-out", str(events), "--seconds", str(seconds)]
+            "--outbox", str(tmp_path / "outbox.sqlite"), "--events-out", str(events),
+            "--seconds", str(seconds)]
     for key, value in extra.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
     log = (tmp_path / f"{events.stem}.log").open("ab")
@@ -89,13 +90,15 @@ def test_kill_9_mid_run_then_restart_with_the_same_outbox_loses_nothing(
     up_at = time.monotonic()
     restart = run_edge(tmp_path, broker.url, vid, second, seconds=3.5)
     killed_run, expected, counts, delay = delivered_after_restart(rec, restart, first, second, up_at, 90)
-    print(f"\n{len(killed_run)} + {len(expected) - len(killed_run)} events written; the killed run's all received "
+    print(f"\n{len(killed_run)} + {len(expected) - len(killed_run)} events written; "
+          "the killed run's all received "
           f"{delay:.1f} s after the restart; {sum(counts.values()) - len(counts)} re-deliveries of a msg_id; "
           f"{len(set(counts) - set(expected))} stored but not yet written to the events file when killed")
     assert "REPORT" in (tmp_path / "events-2.log").read_text()
 
 
-def test_flood_of_samples_in_a_long_outage_stays_in_bound_and_loses_no_event(tmp_path, private_broker, recorder):
+def test_flood_of_samples_in_a_long_outage_stays_in_bound_and_loses_no_event(tmp_path, private_broker,
+                                                                              recorder):
     vid = "flood-1"
     broker, rec = broker_with_recorder(private_broker, recorder, vid, up=False)
     bound = 200
@@ -118,7 +121,8 @@ def test_flood_of_samples_in_a_long_outage_stays_in_bound_and_loses_no_event(tmp
     wait_for(lambda: set(rec.ids("event")) >= set(expected), 10, "every event")
     assert collections.Counter(rec.ids("event")) == collections.Counter(expected)
     print(f"\n{report.states + report.statuses} samples and {len(expected)} events produced in the outage; "
-          f"outbox peak {peak} of {bound}; {report.samples_dropped} oldest samples dropped; every event delivered")
+          f"outbox peak {peak} of {bound}; {report.samples_dropped} oldest samples dropped; "
+          "every event delivered")
 
 
 def test_broker_restart_mid_stream_keeps_every_event_in_order(tmp_path, private_broker, recorder):

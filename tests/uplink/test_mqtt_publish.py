@@ -10,7 +10,6 @@ from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from edge.uplink import MqttSettings, MqttUplink, Outbox
 from firmware_config.device import DeviceConfig
-
 from tests.uplink.conftest import free_port, wait_for
 
 
@@ -58,7 +57,8 @@ def test_refused_credentials_give_one_clear_error_and_no_retry_loop(tmp_path, pr
             # with a 1 s reconnect delay a retry loop would have connected again within 3 s
             threading.Event().wait(3)
             assert broker.log.read_text().count("New client connected") == attempts
-            with pytest.raises(UserError, match=r"refused the connection \((bad user name or password|not authorized), user .van-1.\)"):
+            refusal = r"refused the connection \((bad user name or password|not authorized), user .van-1.\)"
+            with pytest.raises(UserError, match=refusal):
                 uplink.raise_if_failed()
             assert "wrong" not in uplink.failed
             uplink.close()

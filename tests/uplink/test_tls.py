@@ -30,8 +30,8 @@ def certs(tmp_path):
 
 
 def tls_listener(certs, *extra):
-    return [f"cafile {certs / 'ca.crt'}", f"certfile {certs / 'server.crt'}", f"keyfile {certs / 'server.key'}",
-            *extra]
+    return [f"cafile {certs / 'ca.crt'}", f"certfile {certs / 'server.crt'}",
+            f"keyfile {certs / 'server.key'}", *extra]
 
 
 def send_one(tmp_path, settings, vehicle_id="van-1"):

@@ -32,9 +32,11 @@ def test_can_frames_decoded_through_the_dbc_comments():
         try:
             for name, values in [("VehicleSpeed", {"Speed": 72.5, "EngineSpeed": 2100, "CoolantTemp": 88}),
                                  ("Odometer", {"TraveledDistance": 15000.3, "EngineHours": 1234.5}),
-                                 ("EnergyStatus", {"FuelLevel": 41.5, "BatteryVoltage": 13.9, "TractionSoc": 0})]:
+                                 ("EnergyStatus", {"FuelLevel": 41.5, "BatteryVoltage": 13.9,
+                                                   "TractionSoc": 0})]:
                 msg = db.get_message_by_name(name)
-                tx.send(can.Message(arbitration_id=msg.frame_id, data=msg.encode(values), is_extended_id=False))
+                tx.send(can.Message(arbitration_id=msg.frame_id, data=msg.encode(values),
+                                    is_extended_id=False))
             tx.send(can.Message(arbitration_id=0x7FF, data=b"\x01", is_extended_id=False))  # not in the DBC
             assert eventually(lambda: source.read(0).fuel_level is not None)
         finally:
@@ -74,7 +76,8 @@ class FakeGpsd:
 
 def test_gpsd_position_speed_and_time():
     gpsd = FakeGpsd([{"class": "TPV", "mode": 1},
-                     {"class": "TPV", "mode": 3, "lat": 48.1374, "lon": 11.5755, "speed": 25.0, "track": 361.0,
+                     {"class": "TPV", "mode": 3, "lat": 48.1374, "lon": 11.5755, "speed": 25.0,
+                      "track": 361.0,
                       "time": "2026-11-27T10:00:00.000Z"}])
     with open_vehicle_source(f"gpsd:127.0.0.1:{gpsd.port}") as source:
         assert eventually(lambda: source.read(0).latitude is not None)
@@ -114,7 +117,8 @@ def test_obd_answers_map_to_vss_units():
     u = obd.Unit
     s = signals_from_obd({"SPEED": 54 * u.kph, "RPM": 2000 * u.rpm, "FUEL_LEVEL": 40 * u.percent,
                           "CONTROL_MODULE_VOLTAGE": 13.9 * u.volt, "COOLANT_TEMP": u.Quantity(88, u.celsius),
-                          "GET_DTC": [("P0301", "Cylinder 1 Misfire Detected"), ("P0301", "")], "RUN_TIME": None})
+                          "GET_DTC": [("P0301", "Cylinder 1 Misfire Detected"), ("P0301", "")],
+                          "RUN_TIME": None})
     assert (s.speed, s.engine_speed, s.fuel_level, s.low_voltage_battery_voltage) == (54, 2000, 40, 13.9)
     assert s.coolant_temperature == pytest.approx(88) and s.dtc_list == ["P0301"] and s.is_moving
     assert signals_from_obd({"SPEED": u.Quantity(30, u.mph)}).speed == pytest.approx(48.28, abs=0.01)

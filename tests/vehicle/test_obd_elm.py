@@ -72,6 +72,7 @@ def test_obd_adapter_values_arrive_as_vss_signals():
             time.sleep(0.1)
         s = source.read(0)
     assert s.speed == 72 and s.engine_speed == 2000 and s.coolant_temperature == 90
-    assert s.fuel_level == pytest.approx(40, abs=0.01) and s.low_voltage_battery_voltage == pytest.approx(14.0)
+    assert s.fuel_level == pytest.approx(40, abs=0.01)
+    assert s.low_voltage_battery_voltage == pytest.approx(14.0)
     assert s.dtc_list == ["P0301"] and s.is_moving
     assert "010D" in elm.commands and "03" in elm.commands

@@ -33,7 +33,8 @@ def test_values_interpolate_between_rows_and_dtcs_step(trip):
 
 def test_looping_carries_the_odometer_on(trip):
     lap = trip.read(trip.duration_s).traveled_distance - trip.read(0).traveled_distance
-    assert trip.read(trip.duration_s + 10).traveled_distance == pytest.approx(trip.read(10).traveled_distance + lap)
+    later = trip.read(trip.duration_s + 10).traveled_distance
+    assert later == pytest.approx(trip.read(10).traveled_distance + lap)
     assert ReplaySource(SAMPLE_TRIP, loop=False).read(10_000).speed == trip.read(trip.duration_s).speed
 
 
@@ -47,7 +48,8 @@ def test_wire_names_are_vss(trip):
 @pytest.mark.parametrize("text, message", [
     ("t_s,speed_kmh\n0,10\n1,fast\n", r"trip.csv:3: column 'speed_kmh': not a number: 'fast'"),
     ("t_s,speed_kmh\n0,10\n0,12\n", r"trip.csv:3: t_s must be a number greater"),
-    ("t_s,speed_kmh\n0,10\n1,500\n", r"trip.csv:3: column 'speed_kmh': Input should be less than or equal to 400 \(got 500.0\)"),
+    ("t_s,speed_kmh\n0,10\n1,500\n",
+     r"trip.csv:3: column 'speed_kmh': Input should be less than or equal to 400 \(got 500.0\)"),
     ("t_s,dtcs\n0,P0301 XYZ\n", r"trip.csv:2: column 'dtcs': String should match .* \(got 'XYZ'\)"),
     ("t_s,speed_kmh\n0,10,3\n", r"trip.csv:2: expected 2 columns, found 3"),
     ("speed_kmh,t_s\n10,0\n", r"trip.csv:1: header must start with t_s"),

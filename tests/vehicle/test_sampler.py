@@ -9,7 +9,7 @@ def test_fixed_rate_and_significant_changes():
     cruise = VehicleSignals(speed=50, is_moving=True)
     sent = [t / 10 for t in range(0, 35) if sampler.due(t / 10, cruise)]
     assert sent == [0.0, 1.0, 2.0, 3.0]
-    assert not sampler.due(3.1, VehicleSignals(speed=65, is_moving=True))      # 0.1 s after the last: too soon
+    assert not sampler.due(3.1, VehicleSignals(speed=65, is_moving=True))  # 0.1 s after the last: too soon
     assert sampler.due(3.3, VehicleSignals(speed=65, is_moving=True))          # +15 km/h: at once
     assert sampler.due(3.6, VehicleSignals(speed=65, is_moving=True, dtc_list=["P0301"]))  # new DTC
     assert not sampler.due(3.9, VehicleSignals(speed=66, is_moving=True, dtc_list=["P0301"]))

@@ -9,7 +9,8 @@ import math
 import random
 from pathlib import Path
 
-HEADER = "t_s,speed_kmh,odometer_km,latitude,longitude,heading_deg,fuel_pct,battery_v,engine_hours,engine_rpm,coolant_c,dtcs"
+HEADER = ("t_s,speed_kmh,odometer_km,latitude,longitude,heading_deg,fuel_pct,battery_v,engine_hours,"
+          "engine_rpm,coolant_c,dtcs")
 
 
 def target_speed(t: int) -> float:
