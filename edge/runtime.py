@@ -82,9 +82,7 @@ def build_uplink(config: DeviceConfig) -> MqttUplink | None:
     """The uplink of `config` (outbox opened, client started), or None without an MQTT section."""
     if config.mqtt is None:
         return None
-    outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages)
-    if outbox.moved_aside is not None:
-        log.warning("the outbox was corrupt and was moved aside to %s", outbox.moved_aside)
+    outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages)  # warns if corrupt
     return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
 
 

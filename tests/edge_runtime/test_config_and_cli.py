@@ -94,6 +94,10 @@ def test_outbox_command_counts_waiting_messages(tmp_path, capsys):
         box.put("m2", "status", "t", b"{}")
     out = dms(capsys, "edge", "outbox", str(tmp_path / "o.sqlite"))
     assert out.returncode == 0 and "1 event, 0 state, 1 status waiting" in out.stdout
+    (tmp_path / "bad.sqlite").write_bytes(b"\x00garbage" * 500)
+    out = dms(capsys, "edge", "outbox", str(tmp_path / "bad.sqlite"))
+    assert out.returncode == 2 and out.stderr.startswith("dms: error: ")
+    assert "was corrupt and has been moved aside to" in out.stderr and "bad.sqlite.corrupt-" in out.stderr
 
 
 def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosquitto_url):
