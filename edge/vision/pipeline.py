@@ -26,7 +26,8 @@ class VisionSettings(Settings):
     face_mesh: FaceMeshSettings = Field(default_factory=FaceMeshSettings,
                                         description="Face detection, tracking and landmark models.")
     eyes: EyeStateSettings = Field(default_factory=EyeStateSettings,
-                                   description="Eye openness and the driver-adaptive closure decision.")
+                                   description="Eye openness and the driver-adaptive closure decision "
+                                               "(needs the iris model: face_mesh.iris).")
     blinks: BlinkSettings = Field(default_factory=BlinkSettings, description="When a closure counts as a blink.")
     check_dark_lenses: bool = Field(True, description="Treat eyes hidden behind dark lenses as not measurable.")
     gaze: GazeZoneSettings = Field(default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones.")
