@@ -1,6 +1,8 @@
 """`dms edge ...`: run the in-vehicle runtime, look into an outbox."""
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import click
@@ -55,11 +57,15 @@ def run(source, config_path, speed_kmh, events_out, audio_out, mqtt_url, vehicle
 
     capture = config.capture if not isinstance(config.capture, dict) else None
     runtime = EdgeRuntime(config)  # vehicle source, outbox and broker settings fail here, before the camera
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # systemd and the demo stop us with SIGTERM: end like a finished clip (bounded drain, goodbye).
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         source = open_source(config.source, capture)  # opened up front: a bad source fails at once
         frames = looped(lambda: open_source(config.source, capture)) if config.loop else source
         with source:
-            report = runtime.run(frames, realtime=config.realtime)
+            report = runtime.run(frames, realtime=config.realtime, stop=stop)
     except KeyboardInterrupt:
         click.echo("dms edge: interrupted; waiting briefly for the outbox", err=True)
         report = runtime.finish(drain_timeout=min(config.drain_timeout_s, 3.0))

@@ -1,5 +1,9 @@
 """Device config files and `dms edge`: flags override the file, mistakes are one line."""
+import signal
 import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -100,14 +104,19 @@ def test_outbox_command_counts_waiting_messages(tmp_path, capsys):
     assert "was corrupt and has been moved aside to" in out.stderr and "bad.sqlite.corrupt-" in out.stderr
 
 
-def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosquitto_url):
-    """`dms edge run --config` on a tiny image folder: the file's settings, the flags on top."""
+def empty_cabin(folder: Path, n: int) -> Path:
+    """A folder of `n` tiny frames without a face: no events, but frames, samples and an uplink."""
     np = pytest.importorskip("numpy")
     cv2 = pytest.importorskip("cv2")
-    frames = tmp_path / "frames"
-    frames.mkdir()
-    for i in range(12):   # an empty cabin: no face, so no events, but frames, samples and an uplink
-        cv2.imwrite(str(frames / f"{i:03d}.png"), np.full((120, 160, 3), 40 + i, np.uint8))
+    folder.mkdir()
+    for i in range(n):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), np.full((120, 160, 3), 40 + i, np.uint8))
+    return folder
+
+
+def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosquitto_url):
+    """`dms edge run --config` on a tiny image folder: the file's settings, the flags on top."""
+    frames = empty_cabin(tmp_path / "frames", 12)
     config = tmp_path / "device.yaml"
     config.write_text(f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
                       f"mqtt: {{url: 'mqtt://127.0.0.1:1'}}\noutbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
@@ -116,3 +125,18 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
               "--drain-timeout", "10")
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "12 frames, 0 events, 1 state and 2 status samples; outbox drained"
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_looping_run_like_a_finished_clip(tmp_path, mosquitto_url):
+    """systemd and the demo stop `dms edge run` with SIGTERM: bounded drain, summary, exit 0."""
+    frames = empty_cabin(tmp_path / "frames", 10)
+    proc = subprocess.Popen([sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(frames),
+                             "--loop", "--realtime", "--mqtt", mosquitto_url, "--vehicle-id", "sigterm-1",
+                             "--outbox", str(tmp_path / "o.sqlite")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(4)   # start-up, then a few loops of the 1/3 s folder in real time
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("outbox drained") and "Traceback" not in err
