@@ -1,4 +1,5 @@
 """The `dealer` migration branch creates exactly the tables the portal's models declare."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -14,7 +15,9 @@ def test_models_and_migrations_agree(db_url):
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
         ours = {t.name for t in PORTAL_TABLES}
         about_ours = [d for d in diff if any(name in repr(d) for name in ours)]
         assert about_ours == [], "tables.py changed without a new revision on the `dealer` branch"
