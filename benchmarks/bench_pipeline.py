@@ -21,15 +21,15 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
-import cv2  # noqa: E402
+import cv2
 
 cv2.setNumThreads(1)  # crops and colour conversions on the one measured core, for both engines
 

@@ -160,8 +160,8 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
                    "upstream": "Google MediaPipe models", "licence": "Apache-2.0"},
         "converter": {"package": CONVERTER, "version": CONVERTER_VERSION},
         "post_processing": ["iris_landmark: dynamic batch dimension N (Reshape target dim 0 copies)",
-                            "PRelu(y) rewritten as Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a) (exact; avoids "
-                            "ONNX Runtime NCHWc layout reorders)"],
+                            ("PRelu(y) rewritten as Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a) (exact; avoids "
+                             "ONNX Runtime NCHWc layout reorders)")],
         "layout": "inputs NCHW float32; detector expects [-1, 1], landmark and iris [0, 1]",
         "models": entries,
     }

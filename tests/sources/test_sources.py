@@ -23,9 +23,8 @@ def test_missing_video_is_a_user_error(tmp_path):
 def test_unreadable_video_is_a_user_error(tmp_path):
     bad = tmp_path / "broken.avi"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00AVI this is not a video")
-    with pytest.raises(UserError, match="video") as exc:
-        with open_source(str(bad)) as source:
-            list(source)
+    with pytest.raises(UserError, match="video") as exc, open_source(str(bad)) as source:
+        list(source)
     assert "\n" not in str(exc.value)
 
 

@@ -7,9 +7,15 @@ import numpy as np
 import pytest
 
 from edge.sources import open_source
-from edge.vision.facemesh import (LEFT_EYE_INNER, LEFT_EYE_OUTER, RIGHT_EYE_INNER, RIGHT_EYE_OUTER, FaceMesh,
-                                  FaceMeshSettings)
 from edge.vision.backends import BackendSettings
+from edge.vision.facemesh import (
+    LEFT_EYE_INNER,
+    LEFT_EYE_OUTER,
+    RIGHT_EYE_INNER,
+    RIGHT_EYE_OUTER,
+    FaceMesh,
+    FaceMeshSettings,
+)
 
 CLIPS = ("clips/2/000001M_FNN.avi", "clips/1/000001M_FBN.avi", "clips/4/000001M_UNN.avi",
          "clips/18/000005M_FNN.avi")
