@@ -82,7 +82,8 @@ def build_uplink(config: DeviceConfig) -> MqttUplink | None:
     """The uplink of `config` (outbox opened, client started), or None without an MQTT section."""
     if config.mqtt is None:
         return None
-    outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages)  # warns if corrupt
+    # exclusive: one sending process per outbox; warns itself when it had to move a corrupt file aside
+    outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages, exclusive=True)
     return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
 
 

@@ -14,6 +14,7 @@ warning naming both paths, and a fresh outbox is started.
 """
 from __future__ import annotations
 
+import fcntl
 import logging
 import sqlite3
 import threading
@@ -42,6 +43,17 @@ CREATE INDEX IF NOT EXISTS messages_kind_seq ON messages(kind, seq);
 """
 
 
+def _take_lock(path: Path):
+    lock = open(f"{path}.lock", "a+")  # noqa: SIM115 - held open for the outbox's lifetime
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise UserError(f"the outbox {path} is in use by another running 'dms edge' process; "
+                        "give each process its own --outbox") from None
+    return lock
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     seq: int
@@ -61,10 +73,17 @@ class PutResult:
     """How many old samples were dropped to make room."""
 
 
-class Outbox:
-    """Thread-safe: the runtime puts, the MQTT network thread acknowledges."""
+# SQLite errors that say "cannot get at the file", not "the file is damaged": never move those aside.
+_ACCESS_ERRORS = ("unable to open", "locked", "readonly", "read-only", "disk i/o error", "permission")
 
-    def __init__(self, path: str | Path, max_messages: int = 10_000):
+
+class Outbox:
+    """Thread-safe: the runtime puts, the MQTT network thread acknowledges.
+
+    `exclusive=True` (a sending runtime) takes an advisory lock next to the file, so a second process
+    cannot send the same rows; the kernel drops the lock when its process dies, even by `kill -9`."""
+
+    def __init__(self, path: str | Path, max_messages: int = 10_000, *, exclusive: bool = False):
         if max_messages < 1:
             raise UserError(f"outbox max_messages must be at least 1, got {max_messages}")
         self.path = Path(path)
@@ -72,12 +91,28 @@ class Outbox:
         self.moved_aside: Path | None = None
         self.dropped_samples = 0
         self._lock = threading.Lock()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = None
         try:
-            self._db = self._open()
-        except sqlite3.DatabaseError as exc:
-            self.moved_aside = self._move_aside(exc)
-            self._db = self._open()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if exclusive:
+                self._lock_file = _take_lock(self.path)
+            try:
+                self._db = self._open()
+            except sqlite3.DatabaseError as exc:
+                if any(text in str(exc).lower() for text in _ACCESS_ERRORS):
+                    raise UserError(f"cannot use the outbox {self.path}: {exc}") from None
+                self.moved_aside = self._move_aside(exc)
+                self._db = self._open()
+        except OSError as exc:
+            raise UserError(f"cannot use the outbox {self.path}: {exc.strerror or exc}") from None
+        except BaseException:
+            self._release_lock()
+            raise
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
     # ------------------------------------------------------------------ opening
 
@@ -176,6 +211,7 @@ class Outbox:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._release_lock()
 
     def __enter__(self) -> Outbox:
         return self

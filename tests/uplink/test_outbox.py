@@ -92,3 +92,22 @@ def test_a_foreign_sqlite_file_with_another_schema_is_moved_aside(tmp_path):
 def test_bound_must_be_positive(tmp_path):
     with pytest.raises(UserError):
         Outbox(tmp_path / "o.sqlite", max_messages=0)
+
+
+def test_one_sending_process_per_outbox_and_a_locked_file_is_not_corrupt(tmp_path):
+    path = tmp_path / "o.sqlite"
+    with Outbox(path, exclusive=True) as box:
+        put(box, 1, "event")
+        with pytest.raises(UserError, match="in use by another running 'dms edge' process"):
+            Outbox(path, exclusive=True)
+        with Outbox(path) as reader:          # looking in (dms edge outbox) is fine
+            assert reader.count() == 1 and reader.moved_aside is None
+    with Outbox(path, exclusive=True) as box:  # released on close
+        assert box.count() == 1
+
+
+def test_an_outbox_where_no_file_can_be_made_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(UserError, match="cannot use the outbox"):
+        Outbox(blocker / "o.sqlite")
