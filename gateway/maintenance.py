@@ -51,7 +51,7 @@ def calendar_occurrence(rule: MaintenanceRule, anchor: date, registered: date, t
     skipping occurrences that fell due before the vehicle was registered here."""
     k, found = 0, None
     while True:
-        due = add_months(anchor, int(round(rule.start + k * rule.period)))
+        due = add_months(anchor, round(rule.start + k * rule.period))
         if due - timedelta(days=rule.lead) > today:
             break
         if due >= registered:
@@ -84,7 +84,7 @@ class Proposals:
     rows: list[dict[str, Any]]
 
     @classmethod
-    def start(cls, now: datetime) -> "Proposals":
+    def start(cls, now: datetime) -> Proposals:
         return cls(now, [])
 
     def add(self, vehicle: Vehicle, source: str, due_key: str, reason: str, *, rule_id: int | None = None,

@@ -137,7 +137,7 @@ class MqttReceiver:
             self._client.loop_stop()
             try:
                 self._client.disconnect()
-            except Exception:  # noqa: BLE001 - best effort on a connection that already failed
+            except Exception:
                 pass
             self._client = None
 

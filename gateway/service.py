@@ -34,7 +34,7 @@ class Counters:
     retries: int = 0
 
 
-def take_batch(deliveries: "queue.Queue[Delivery]", first: Delivery, limit: int, wait_s: float,
+def take_batch(deliveries: queue.Queue[Delivery], first: Delivery, limit: int, wait_s: float,
                monotonic: Callable[[], float] = time.monotonic) -> list[Delivery]:
     """`first` plus whatever else arrives within `wait_s`, at most `limit` messages."""
     batch = [first]
@@ -66,7 +66,7 @@ class GatewayService:
 
     @classmethod
     def create(cls, receiver: MqttReceiver, db_url: str, settings: GatewaySettings,
-               clock: Clock = utc_now) -> "GatewayService":
+               clock: Clock = utc_now) -> GatewayService:
         sessions = make_sessionmaker(make_engine(db_url))
         return cls(receiver, Ingestor(sessions, settings, clock), settings, clock)
 
@@ -90,7 +90,7 @@ class GatewayService:
             try:
                 result = self.ingestor.apply(items)
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if not is_transient(exc):
                     raise
                 self.counters.retries += 1
@@ -111,7 +111,7 @@ class GatewayService:
                 prune_changes(db, older_than=now - timedelta(hours=self.settings.changes_retention_h))
             if created:
                 log.info("calendar rules proposed %d appointments", len(created))
-        except Exception as exc:  # noqa: BLE001 - a failed periodic job must not stop the ingest
+        except Exception as exc:
             if not is_transient(exc):
                 raise
             log.warning("periodic jobs skipped: database unavailable (%s)", str(exc).splitlines()[0])

@@ -60,7 +60,7 @@ class GatewaySettings(Settings):
     sse_poll_s: float = Field(0.5, gt=0, le=60)
     """How often the event stream looks for new changes."""
 
-    def with_overrides(self, **values) -> "GatewaySettings":
+    def with_overrides(self, **values) -> GatewaySettings:
         """A copy with command-line values applied and validated (UserError when one is bad)."""
         try:
             return type(self).model_validate({**self.model_dump(), **values})

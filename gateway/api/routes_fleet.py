@@ -9,8 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dms.errors import UserError
-from gateway.api.context import ApiContext, api_context, current_user, get_db, require_roles, vehicle_or_404, \
-    visible_vehicles
+from gateway.api.context import (
+    ApiContext,
+    api_context,
+    current_user,
+    get_db,
+    require_roles,
+    vehicle_or_404,
+    visible_vehicles,
+)
 from gateway.api.views import alert_view, event_view, vehicle_view
 from gateway.changes import record_changes
 from gateway.db.models import Alert, DriverEventRecord, User, Vehicle, VehicleLiveStatus

@@ -6,8 +6,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dms.errors import UserError
-from gateway.api.context import ApiContext, api_context, current_user, get_db, require_roles, vehicle_or_404, \
-    visible_vehicles
+from gateway.api.context import (
+    ApiContext,
+    api_context,
+    current_user,
+    get_db,
+    require_roles,
+    vehicle_or_404,
+    visible_vehicles,
+)
 from gateway.api.views import appointment_view, rule_view
 from gateway.db.models import MaintenanceRule, ServiceAppointment, User, Vehicle
 from gateway.registry import RuleFields, RuleIn, create_rule, update_rule

@@ -5,8 +5,15 @@ import base64
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.db.models import (Alert, DeadLetter, DriverEventRecord, MaintenanceRule, ServiceAppointment, Vehicle,
-                               VehicleLiveStatus)
+from gateway.db.models import (
+    Alert,
+    DeadLetter,
+    DriverEventRecord,
+    MaintenanceRule,
+    ServiceAppointment,
+    Vehicle,
+    VehicleLiveStatus,
+)
 
 
 def _iso(value) -> str | None:

@@ -20,8 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from dms.contract import ContractError, DriverEvent, DriverState, Envelope, Presence, VehicleStatus, decode
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
-from gateway.db.models import (DeadLetter, OdometerReading, ProcessedMessage, StatusSample, Vehicle,
-                               VehicleLiveStatus)
+from gateway.db.models import (
+    DeadLetter,
+    OdometerReading,
+    ProcessedMessage,
+    StatusSample,
+    Vehicle,
+    VehicleLiveStatus,
+)
 from gateway.db.session import session_scope
 from gateway.db.upsert import bulk_insert, insert_ignore
 from gateway.ingest.dead_letters import dead_letter_row
@@ -42,7 +48,7 @@ class BatchResult:
     dead_lettered: int = 0
     appointments: int = 0
 
-    def __iadd__(self, other: "BatchResult") -> "BatchResult":
+    def __iadd__(self, other: BatchResult) -> BatchResult:
         for name in ("applied", "duplicates", "dead_lettered", "appointments"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
@@ -76,7 +82,7 @@ class Ingestor:
         for item in batch:
             try:
                 total += self._apply_in_transaction([item])
-            except Exception as exc:  # noqa: BLE001 - anything the database refuses goes to dead letters
+            except Exception as exc:
                 if is_transient(exc):
                     raise
                 total += self._dead_letter_failed(item, exc)

@@ -11,7 +11,7 @@ import signal
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,7 +28,7 @@ from tests.gateway.conftest import _empty_pg
 from tests.gateway.factories import register, status
 
 pytestmark = pytest.mark.slow
-START = datetime(2026, 5, 4, 6, 0, tzinfo=timezone.utc)
+START = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_odometer_crossing_creates_one_proposal(run, pg_url, mosquitto_url):
     register(sessions, vid, now=START, model=f"M{run.tag}",
              rules=[dict(name="Service", model=f"M{run.tag}", type="km", start=10_000, period=10_000, lead=200)])
     run("gw")
-    readings = [status(vid, datetime.fromtimestamp(START.timestamp() + i, timezone.utc), odometer=9_700 + 10 * i)
+    readings = [status(vid, datetime.fromtimestamp(START.timestamp() + i, UTC), odometer=9_700 + 10 * i)
                 for i in range(60)]  # 9,700 .. 10,290 km: crosses the 9,800 km proposal point once
     publish(mosquitto_url, readings + readings[10:30])  # with redelivered duplicates
     wait_until(lambda: _count(pg_url, StatusSample, StatusSample.vehicle_id == vid) >= 60, 60, what="readings")

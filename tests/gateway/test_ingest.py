@@ -3,8 +3,16 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from gateway.db.models import (Alert, DeadLetter, DriverEventRecord, OdometerReading, ProcessedMessage,
-                               ServiceAppointment, StatusSample, VehicleLiveStatus)
+from gateway.db.models import (
+    Alert,
+    DeadLetter,
+    DriverEventRecord,
+    OdometerReading,
+    ProcessedMessage,
+    ServiceAppointment,
+    StatusSample,
+    VehicleLiveStatus,
+)
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
 from tests.gateway.conftest import T0

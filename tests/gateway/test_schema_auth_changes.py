@@ -7,14 +7,14 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from dms.errors import UserError
 from gateway import auth
 from gateway.changes import ChangeFeed, latest_change_id, record_changes
-from gateway.db.base import Base
 from gateway.db import models as models_module
+from gateway.db.base import Base
 from gateway.db.migrate import is_up_to_date, upgrade
 from gateway.db.models import Dealer
 from gateway.db.session import make_engine, session_scope
-from dms.errors import UserError
 from tests.gateway.conftest import T0
 
 
