@@ -130,11 +130,14 @@ def read_source(dataset: Path, clip: LabelledClip) -> Source:
     return Source(clip, pictures, _face_box(dataset, clip.video), open_runs, blinks, closed)
 
 
-def pick_clip(clips: list[LabelledClip]) -> LabelledClip:
-    """The subject's clip to compose from: frontal without glasses when it has blinks to hold."""
+def pick_clip(clips: list[LabelledClip], condition: str | None = None) -> LabelledClip:
+    """The subject's clip to compose from: `condition` if given, else frontal without glasses when it
+    has blinks to hold."""
+    order = ((condition,) if condition else ()) + CONDITION_PREFERENCE
+
     def rank(c: LabelledClip):
-        pref = CONDITION_PREFERENCE.index(c.condition) if c.condition in CONDITION_PREFERENCE else 9
-        return (len(c.blinks) < 2, pref, -len(c.blinks))
+        pref = order.index(c.condition) if c.condition in order else 9
+        return (not condition and len(c.blinks) < 2, pref, -len(c.blinks))
     return sorted(clips, key=rank)[0]
 
 
@@ -292,10 +295,12 @@ def write_clip(path: Path, images: list[np.ndarray], fps: float) -> Path:
 
 
 def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
-                  subjects: list[str] | None = None, kinds: list[str] | None = None) -> list[Path]:
+                  subjects: list[str] | None = None, kinds: list[str] | None = None,
+                  condition: str | None = None) -> list[Path]:
     """Compose every template of the suite for each subject; returns the scenario JSON files written.
 
-    `subjects` overrides the suite's list (["all"]: every subject of the data set, e.g. unseen ones)."""
+    `subjects` overrides the suite's list (["all"]: every subject of the data set, e.g. unseen ones);
+    `condition` picks the recording condition to compose from (e.g. FBN: black-frame glasses)."""
     suite = load_suite(suite_path)
     clips = load_dataset(Path(dataset))
     by_subject: dict[str, list[LabelledClip]] = {}
@@ -311,7 +316,7 @@ def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for n_subject, subject in enumerate(wanted):
-        src = read_source(Path(dataset), pick_clip(by_subject[subject]))
+        src = read_source(Path(dataset), pick_clip(by_subject[subject], condition))
         for n_tpl, tpl in enumerate(suite.templates):
             if kinds and tpl.kind not in kinds:
                 continue
@@ -354,11 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="suite definition (default: %(default)s)")
     p.add_argument("--subjects", help="comma-separated subject ids, or 'all' (default: the suite's list)")
     p.add_argument("--kinds", help="comma-separated kinds to compose (default: all of the suite)")
+    p.add_argument("--condition", help="recording condition to compose from, e.g. FBN (default: FNN first)")
     args = p.parse_args(argv)
     try:
         written = compose_suite(args.dataset, args.out, args.suite,
                                 args.subjects.split(",") if args.subjects else None,
-                                args.kinds.split(",") if args.kinds else None)
+                                args.kinds.split(",") if args.kinds else None, args.condition)
     except UserError as exc:
         print(f"compose: error: {exc}", file=sys.stderr)
         return exc.exit_code
