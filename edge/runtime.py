@@ -84,7 +84,11 @@ def build_uplink(config: DeviceConfig) -> MqttUplink | None:
         return None
     # exclusive: one sending process per outbox; warns itself when it had to move a corrupt file aside
     outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages, exclusive=True)
-    return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
+    try:
+        return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
+    except BaseException:
+        outbox.close()
+        raise
 
 
 def looped(open_frames: Callable[[], Any], times: int | None = None) -> Iterator[Any]:
@@ -126,6 +130,8 @@ class EdgeRuntime:
             if vehicle is None:
                 self._closers.append(self.vehicle.close)
             self.audio = audio if audio is not None else self._build_audio()
+            if self.audio is not None:
+                self._closers.append(self.audio.close)  # finishes the WAV even when a run fails
             self.uplink = uplink if uplink is not None else build_uplink(c)
             if uplink is None and self.uplink is not None:
                 self._closers.append(self._close_uplink)
@@ -295,13 +301,11 @@ class EdgeRuntime:
         return self.finish(drain_timeout)
 
     def finish(self, drain_timeout: float | None = None) -> RunReport:
-        """End of source: close the audio, wait for the outbox to drain (bounded), close everything."""
+        """End of source: wait for the outbox to drain (bounded), then close everything (audio too)."""
         if self._finished:
             return self.report
         self._finished = True
         try:
-            if self.audio is not None:
-                self.audio.close()
             if self.uplink is not None:
                 timeout = self.config.drain_timeout_s if drain_timeout is None else drain_timeout
                 self.report.drained = self.uplink.wait_drained(timeout)
