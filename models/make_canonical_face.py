@@ -4,7 +4,8 @@ The face landmark model is run on the frontal clips (condition FNN) of a labelle
 format of ../shared/datasets/zju_eyeblink_dev. The shapes are aligned (generalised Procrustes), averaged,
 rotated so the face's left-right symmetry plane is the x = 0 plane (this fixes yaw and roll; pitch is
 the subjects' average attitude when facing the camera) and made exactly symmetric. Only this averaged
-468-point shape is written (`models/canonical_face.json`); no frame or label of the data set is kept.
+468-point shape is written (`models/canonical_face.json`, listed in manifest.json); no frame or label of
+the data set is kept.
 """
 from __future__ import annotations
 
@@ -106,6 +107,9 @@ def main(argv: list[str]) -> int:
         "points": np.round(canonical, 3).tolist(),
     }) + "\n", encoding="utf-8")
     print(f"{out}: {len(shapes)} shapes averaged")
+    from models.convert import convert
+
+    convert()  # refresh manifest.json (the conversions themselves come out byte-identical)
     return 0
 
 

