@@ -207,7 +207,7 @@ class EdgeRuntime:
         for event in events:
             self._emit_event(event, speed, vehicle)
         if self.audio is not None:
-            self.audio.advance(t)
+            self.audio.advance(self.since_start(t))
         self.report.frames += 1
         self.report.last_t = t
         self._last_signals = signals
@@ -229,8 +229,9 @@ class EdgeRuntime:
                     "ts": message.ts.isoformat()}
             self._events_file.write(json.dumps(line, default=str) + "\n")
             self._events_file.flush()
-        if self.audio is not None:
-            self.audio.on_event(event)
+        if self.audio is not None:  # the WAV starts at the first frame (a camera's clock starts at boot)
+            self.audio.on_event(replace(event, t=self.since_start(event.t),
+                                        onset_t=self.since_start(event.onset_t)))
         self.report.events += 1
 
     def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:

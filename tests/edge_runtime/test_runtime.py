@@ -129,12 +129,16 @@ def test_stop_event_ends_the_run_early():
     assert runtime.run(drive(), stop=stop).frames == 25
 
 
-def test_alerts_are_rendered_to_the_wav_on_the_source_timeline(tmp_path):
+@pytest.mark.parametrize("t0", [0.0, 5000.0], ids=["clip", "camera-clock"])
+def test_alerts_are_rendered_to_the_wav_from_the_first_frame_on(tmp_path, t0):
+    """A clip starts at t=0; a camera stamps frames with a clock running since boot: the WAV starts
+    at the first frame either way (no hour of silence in front)."""
     import wave
 
     pytest.importorskip("edge.audio")
     config = DeviceConfig(vehicle_id="audio-1", speed_kmh=60, audio_out=tmp_path / "alerts.wav")
-    report = EdgeRuntime(config).run(frames(DOZING, fps=15))
+    report = EdgeRuntime(config).run(frames(DOZING, fps=15, t0=t0))
     with wave.open(str(tmp_path / "alerts.wav")) as wav:
         seconds = wav.getnframes() / wav.getframerate()
-    assert report.events >= 4 and seconds >= report.last_t - 1
+    drive = report.last_t - t0
+    assert report.events >= 4 and drive - 1 <= seconds <= drive + 5
