@@ -77,6 +77,7 @@ class MqttReceiver:
         self._settled = threading.Event()  # the first connection attempt succeeded or failed
         self._refused: str | None = None
         self._client: paho.Client | None = None
+        self._stopping = False
 
     @property
     def subscription(self) -> str:
@@ -164,6 +165,8 @@ class MqttReceiver:
         self._settled.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        if self._stopping:
+            return
         if self._connected.is_set():
             log.warning("disconnected from the broker (%s); paho reconnects", reason_code)
         else:  # before the first successful subscription: the attempt failed
@@ -186,6 +189,7 @@ class MqttReceiver:
         return done
 
     def stop(self) -> None:
+        self._stopping = True
         self._teardown()
 
 
