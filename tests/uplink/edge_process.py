@@ -23,9 +23,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--drain-timeout", type=float, default=20.0)
     ap.add_argument("--max-messages", type=int, default=10_000)
+    ap.add_argument("--keepalive", type=int, default=30)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    config = DeviceConfig(vehicle_id=args.vehicle_id, mqtt={"url": args.mqtt, "reconnect_max_s": 2},
+    config = DeviceConfig(vehicle_id=args.vehicle_id,
+                          mqtt={"url": args.mqtt, "reconnect_max_s": 2, "keepalive_s": args.keepalive},
                           outbox={"path": args.outbox, "max_messages": args.max_messages},
                           events_out=args.events_out, drain_timeout_s=args.drain_timeout, speed_kmh=60)
     cycles = max(1, round(args.seconds / 3.5))

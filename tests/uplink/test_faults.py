@@ -150,3 +150,19 @@ def test_broker_restart_mid_stream_keeps_every_event_in_order(tmp_path, private_
     assert list(dict.fromkeys(status_ts)) == sorted(set(status_ts))   # samples in order too
     print(f"\n{len(expected)} events, {report.states + report.statuses} samples across a broker restart; "
           f"{len(received) - len(first_seen)} event re-deliveries")
+
+
+def test_a_killed_edge_is_reported_offline_by_its_last_will(tmp_path, private_broker, recorder):
+    vid = "will-1"
+    broker, rec = broker_with_recorder(private_broker, recorder, vid, up=True)
+    edge = run_edge(tmp_path, broker.url, vid, tmp_path / "events.jsonl", seconds=60, keepalive=5)
+    try:
+        wait_for(lambda: [p for p in rec.payloads("presence") if p["state"] == "online"], 20, "online")
+    finally:
+        edge.kill()
+        edge.wait(10)
+    # The kernel closes the dead process's socket, so the broker publishes the will at once; a link that
+    # goes silent instead (tunnel) is noticed after 1.5 keep-alive intervals (5 s here).
+    offline = wait_for(lambda: [p for p in rec.payloads("presence") if p["state"] == "offline"], 15,
+                       "the will")
+    assert offline[0]["reason"] == "connection lost" and offline[0]["vehicle_id"] == vid
