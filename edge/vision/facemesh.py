@@ -97,7 +97,8 @@ class FaceResult:
     head_roll: float
     """Degrees; > 0 head tilted toward the driver's left shoulder."""
     gaze_yaw: float
-    """Degrees, head + eyes, same convention as head_yaw."""
+    """Degrees, head + eyes, same convention as head_yaw. Meaningless while the eyes are closed: the
+    iris model then reads the eyes as turned ~11 degrees down (dev clips), so hold the last open-eye gaze."""
     gaze_pitch: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Wall time of each stage: detect (only when it ran), landmarks, iris, pose, total."""
