@@ -101,6 +101,7 @@ def test_a_publish_the_broker_acl_refuses_stops_the_uplink_and_keeps_the_message
         assert box.count("event") == 1
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # amqtt's own, about its config style
 def test_falls_back_to_mqtt_311_for_a_broker_without_mqtt5(tmp_path):
     """amqtt (the demo's embedded broker) refuses MQTT 5 connections."""
     amqtt_broker = pytest.importorskip("amqtt.broker")
