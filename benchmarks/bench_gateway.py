@@ -151,7 +151,7 @@ def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: flo
 
 
 def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gateways: int, tag: str,
-                    timeout: float, workdir: Path, backlog: bool) -> dict:
+                    timeout: float, workdir: Path, backlog: bool, gateway_args: tuple[str, ...] = ()) -> dict:
     from sqlalchemy import func, select
 
     from gateway.db.migrate import upgrade
@@ -166,11 +166,11 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag]
     procs, logs, published = [], [], None
     if backlog:  # subscribe once, leave (the session stays), let the broker take the whole stream
-        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir)
+        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir, gateway_args)
         _stop(procs, logs)
         published = _publish(common)
     try:
-        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir)
+        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir, gateway_args)
         t0 = time.perf_counter()
         pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
@@ -196,7 +196,8 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
             "wall_s_from_publish_start": wall, **published}
 
 
-def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Path):
+def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Path,
+                    gateway_args: tuple[str, ...] = ()):
     procs, logs = [], []
     for g in range(gateways):
         path = workdir / f"gateway{g}.log"
@@ -204,7 +205,8 @@ def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Pa
         log = open(path, "a")
         logs.append(log)
         procs.append(subprocess.Popen([sys.executable, "-m", "dms.cli", "gateway", "run", "--mqtt", mqtt, "--db",
-                                       pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}"],
+                                       pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}",
+                                       *gateway_args],
                                       stdout=log, stderr=subprocess.STDOUT))
         deadline = time.monotonic() + 60
         while path.read_text().count("gateway: consuming") <= before:
@@ -242,7 +244,7 @@ def _pg_database(admin_url: str, name: str, create: bool) -> None:
 
 def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1, mqtt: str | None = None,
                   pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test", timeout: float = 300,
-                  modes: tuple[str, ...] = ("live", "backlog")) -> dict:
+                  modes: tuple[str, ...] = ("live", "backlog"), gateway_config: Path | None = None) -> dict:
     """For each mode, the bare subscriber's and the gateway's rate on the same stream (fresh database)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench_gateway_"))
     broker = None
@@ -261,7 +263,8 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
                 pg_url = pg_admin.rsplit("/", 1)[0] + f"/{db_name}"
                 bare = measure_bare(mqtt, messages, vehicles, tag, timeout, mode == "backlog")
                 gw = measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
-                                     mode == "backlog")
+                                     mode == "backlog",
+                                     ("--config", str(gateway_config)) if gateway_config else ())
             finally:
                 _pg_database(pg_admin, db_name, create=False)
             result[mode] = {"bare_subscriber": bare, "gateway_postgresql": gw,
@@ -288,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test",
                         help="PostgreSQL URL of a database to connect to for CREATE/DROP DATABASE")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--gateway-config", type=Path, default=None, help="YAML GatewaySettings for the gateways")
     parser.add_argument("--json", type=Path, default=None, help="also write the result here")
     parser.add_argument("--mode", choices=["live", "backlog", "both"], default="both",
                         help="live: publisher and consumer together; backlog: drain a stream the broker holds")
@@ -301,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         role_subscriber(args)
         return 0
     modes = ("live", "backlog") if args.mode == "both" else (args.mode,)
-    result = run_benchmark(args.messages, args.vehicles, args.gateways, args.mqtt, args.pg, args.timeout, modes)
+    result = run_benchmark(args.messages, args.vehicles, args.gateways, args.mqtt, args.pg, args.timeout, modes,
+                           args.gateway_config)
     print(f"{result['messages']} status messages, {result['vehicles']} vehicles, QoS 1, {result['cpus']} CPUs, "
           f"load average {result['load_avg_at_start']:.1f} at start")
     complete = True

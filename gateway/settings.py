@@ -18,11 +18,11 @@ class GatewaySettings(Settings):
     restarts; None derives one from the group and host name."""
     mqtt_protocol: Literal["auto", "5", "3.1.1"] = "auto"
     """auto: MQTT 5 (shared subscription) when the broker speaks it, else 3.1.1 (plain subscription)."""
-    batch_max: int = Field(500, ge=1, le=10_000)
+    batch_max: int = Field(2000, ge=1, le=10_000)
     """Commit at most this many messages per transaction (acknowledged after the commit)."""
     batch_wait_ms: float = Field(5.0, ge=0, le=1000)
     """After the first message of a batch, wait at most this long for more before committing."""
-    receive_maximum: int = Field(1000, ge=1, le=65535)
+    receive_maximum: int = Field(4000, ge=1, le=65535)
     """MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may have in flight to us."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""

@@ -1,4 +1,4 @@
-"""Bulk inserts, optionally `ON CONFLICT DO NOTHING`, on SQLite and PostgreSQL alike.
+"""Bulk inserts (optionally `ON CONFLICT DO NOTHING`) and updates, on SQLite and PostgreSQL alike.
 
 On PostgreSQL a batch is one short statement with binary array parameters, `INSERT ... SELECT * FROM unnest(<one array per column>)`:
 psycopg parses and caches it once, whereas a multi-row VALUES statement is new SQL text for every batch
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Table
+from sqlalchemy import JSON, Column, Float, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -88,3 +88,28 @@ def _pg_unnest_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]],
     params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
     result = db.connection().exec_driver_sql(sql, params)
     return [tuple(r) for r in result] if returning else []
+
+
+def bulk_update(db: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
+    """UPDATE each row (dicts with the same keys) matched on the `key` column. PostgreSQL: one
+    `UPDATE .. FROM unnest(..)` statement; SQLite: executemany."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    if db.get_bind().dialect.name == "postgresql":
+        params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
+        db.connection().exec_driver_sql(_pg_update_sql(table, columns, key), params)
+        return
+    db.execute(table.update().where(table.c[key] == bindparam("_key")).values(
+        {name: bindparam(name) for name in columns if name != key}),
+        [{**row, "_key": row[key]} for row in rows])
+
+
+@lru_cache(maxsize=64)
+def _pg_update_sql(table: Table, columns: tuple[str, ...], key: str) -> str:
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"%(c{i})b::{_pg_type(table.c[name], dialect)}[]" for i, name in enumerate(columns))
+    sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != key)
+    names = ", ".join(f'"{c}"' for c in columns)
+    return (f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({arrays}) AS s({names}) '
+            f'WHERE t."{key}" = s."{key}"')

@@ -29,10 +29,10 @@ from gateway.db.models import (
     VehicleLiveStatus,
 )
 from gateway.db.session import session_scope
-from gateway.db.upsert import bulk_insert, insert_ignore
+from gateway.db.upsert import bulk_insert, bulk_update, insert_ignore
 from gateway.ingest.dead_letters import dead_letter_row
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
-from gateway.ingest.live import StatusProjector, apply_driver_state, apply_presence
+from gateway.ingest.live import LiveRow, StatusProjector, apply_driver_state, apply_presence
 from gateway.maintenance import Proposals, rules_for
 from gateway.settings import GatewaySettings
 
@@ -189,6 +189,7 @@ class Ingestor:
                 row.updated_at = now
                 changes.append((msg.kind if msg.kind != "state" else "driver_state", msg.vehicle_id, None))
 
+        bulk_update(db, VehicleLiveStatus.__table__, [row.as_dict() for row in live.values()], "vehicle_id")
         event_ids = store_events(db, events, now=now)
         changes += [("event", m.vehicle_id, str(i)) for m, i in zip(events, event_ids)]
         alert_ids = update_alerts(db, events) + flag_repeated_fatigue(db, events, self.settings)
@@ -210,11 +211,11 @@ class Ingestor:
         bulk_insert(db, StatusSample.__table__, samples)
         bulk_insert(db, OdometerReading.__table__, odometer)
 
-    def _lock_live(self, db: Session, vehicle_ids: list[str], now: datetime) -> dict[str, VehicleLiveStatus]:
+    def _lock_live(self, db: Session, vehicle_ids: list[str], now: datetime) -> dict[str, LiveRow]:
         """The live rows of these vehicles, created when missing and locked (PostgreSQL: FOR UPDATE, in
         id order, so concurrent gateways never deadlock; SQLite: the transaction already holds the lock)."""
-        insert_ignore(db, VehicleLiveStatus.__table__, [{"vehicle_id": v, "updated_at": now} for v in vehicle_ids])
-        rows = db.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(vehicle_ids))
-                          .order_by(VehicleLiveStatus.vehicle_id).with_for_update()
-                          .execution_options(populate_existing=True))
-        return {r.vehicle_id: r for r in rows}
+        table = VehicleLiveStatus.__table__
+        insert_ignore(db, table, [{"vehicle_id": v, "updated_at": now} for v in vehicle_ids])
+        rows = db.execute(select(table).where(table.c.vehicle_id.in_(vehicle_ids))
+                          .order_by(table.c.vehicle_id).with_for_update()).mappings()
+        return {r["vehicle_id"]: LiveRow(r) for r in rows}

@@ -13,18 +13,35 @@ from gateway.maintenance import Proposals, crossed_occurrence
 from gateway.settings import GatewaySettings
 
 
+LIVE_COLUMNS = tuple(c.name for c in VehicleLiveStatus.__table__.columns)
+
+
+class LiveRow:
+    """A vehicle's live status as a plain mutable row: a batch is applied to these in memory and
+    written back with one bulk UPDATE (ORM objects cost a statement per vehicle)."""
+
+    __slots__ = LIVE_COLUMNS
+
+    def __init__(self, values: dict):
+        for name in LIVE_COLUMNS:
+            setattr(self, name, values[name])
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in LIVE_COLUMNS}
+
+
 def _newer(ts: datetime, current: datetime | None) -> bool:
     return current is None or ts >= current
 
 
-def apply_presence(live: VehicleLiveStatus, msg: Presence) -> bool:
+def apply_presence(live: LiveRow, msg: Presence) -> bool:
     if not _newer(msg.ts, live.presence_ts):
         return False
     live.presence, live.presence_ts = msg.state, msg.ts
     return True
 
 
-def apply_driver_state(live: VehicleLiveStatus, msg: DriverState) -> bool:
+def apply_driver_state(live: LiveRow, msg: DriverState) -> bool:
     if not _newer(msg.ts, live.driver_state_ts):
         return False
     live.driver_state_ts = msg.ts
@@ -42,7 +59,7 @@ class StatusProjector:
         self.proposals = proposals
         self.severe = frozenset(settings.severe_dtcs)
 
-    def apply(self, live: VehicleLiveStatus, vehicle: Vehicle, rules: list[MaintenanceRule],
+    def apply(self, live: LiveRow, vehicle: Vehicle, rules: list[MaintenanceRule],
               msg: VehicleStatus) -> bool:
         if not _newer(msg.ts, live.status_ts):
             return False
