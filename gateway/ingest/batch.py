@@ -193,7 +193,7 @@ class Ingestor:
         event_ids = store_events(db, events, now=now)
         changes += [("event", m.vehicle_id, str(i)) for m, i in zip(events, event_ids)]
         alert_ids = update_alerts(db, events) + flag_repeated_fatigue(db, events, self.settings)
-        changes += [("alert", None, str(i)) for i in alert_ids]
+        changes += [("alert", vehicle_id, str(i)) for i, vehicle_id in alert_ids]
         return changes
 
     def _store_status_history(self, db: Session, statuses: list[VehicleStatus], now: datetime) -> None:

@@ -37,8 +37,8 @@ def _episode_key(msg: DriverEvent) -> str:
     return f"event:{msg.vehicle_id}:{msg.episode_id}"
 
 
-def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[int]:
-    """Open/escalate/end the alert of each episode; the ids of alerts touched."""
+def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[tuple[int, str]]:
+    """Open/escalate/end the alert of each episode; (alert id, vehicle id) of the alerts touched."""
     episodes: dict[str, dict[str, Any]] = {}
     for msg in events:  # in timestamp order
         ep = episodes.setdefault(_episode_key(msg), {"msg": msg, "level": 0, "opened": None, "ended": None})
@@ -62,10 +62,11 @@ def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[int]:
             db.execute(update(Alert).where(Alert.alert_key == key).values(**values))
     if not episodes:
         return []
-    return list(db.scalars(select(Alert.id).where(Alert.alert_key.in_(list(episodes)))))
+    return [tuple(r) for r in db.execute(select(Alert.id, Alert.vehicle_id).where(Alert.alert_key.in_(list(episodes))))]
 
 
-def flag_repeated_fatigue(db: Session, events: Sequence[DriverEvent], settings: GatewaySettings) -> list[int]:
+def flag_repeated_fatigue(db: Session, events: Sequence[DriverEvent],
+                          settings: GatewaySettings) -> list[tuple[int, str]]:
     """Flag a driver with `fatigue_repeat_count` fatigue episodes within the window, once per window."""
     window = timedelta(days=settings.fatigue_repeat_window_days)
     flagged = []
@@ -88,5 +89,5 @@ def flag_repeated_fatigue(db: Session, events: Sequence[DriverEvent], settings: 
             "alert_key": f"fatigue:{msg.driver_id}:{msg.ts.isoformat()}", "kind": "repeated_fatigue",
             "vehicle_id": msg.vehicle_id, "driver_id": msg.driver_id, "type": "repeated_fatigue", "level": 1,
             "detail": detail, "opened_at": msg.ts, "ended_at": None}], returning=Alert.id)
-        flagged.extend(ids)
+        flagged.extend((i, msg.vehicle_id) for i in ids)
     return flagged

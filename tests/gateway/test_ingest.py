@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from gateway.db.models import (
     Alert,
+    Change,
     DeadLetter,
     DriverEventRecord,
     OdometerReading,
@@ -103,6 +104,8 @@ def test_driver_event_alerts_and_repeated_fatigue(sessions, clock):
         a = db.scalar(select(Alert).where(Alert.alert_key == "event:V1:a"))
         flags = db.scalars(select(Alert).where(Alert.kind == "repeated_fatigue")).all()
     assert (a.level, a.ended_at) == (2, later(T0, 9))
+    with sessions() as db:  # dealer-scoped live streams need the vehicle of every alert change
+        assert set(db.scalars(select(Change.vehicle_id).where(Change.kind == "alert"))) == {"V1"}
     assert len(flags) == 1 and flags[0].driver_id == "D7" and flags[0].opened_at == later(T0, 2 * day)
 
 
