@@ -31,9 +31,12 @@ def gateway() -> None:
               help="YAML file of gateway settings (see gateway/settings.py).")
 @click.option("--protocol", "mqtt_protocol", type=click.Choice(["auto", "5", "3.1.1"]), default=None,
               help="MQTT protocol (default auto: 5 with a shared subscription when the broker speaks it).")
+@click.option("--session-expiry", "session_expiry_s", type=click.IntRange(min=0), default=None, metavar="SECONDS",
+              help="How long the broker keeps this gateway's session while it is down (default 7 days; "
+                   "tests and one-off runs: a few seconds, so no session is left behind).")
 @click.option("--auto-register", is_flag=True, default=None,
               help="Register unknown vehicles on their first valid message instead of dead-lettering them.")
-def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, auto_register):
+def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from gateway.db.migrate import upgrade
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
@@ -42,7 +45,8 @@ def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, auto_reg
 
     settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
     overrides = {k: v for k, v in (("group", group), ("client_id", client_id), ("mqtt_protocol", mqtt_protocol),
-                                   ("auto_register_unknown", auto_register)) if v is not None}
+                                   ("session_expiry_s", session_expiry_s), ("auto_register_unknown", auto_register))
+                 if v is not None}
     settings = settings.with_overrides(**overrides)
     address = parse_broker_url(mqtt_url)
     upgrade(db_url)
