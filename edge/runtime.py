@@ -35,6 +35,7 @@ from edge.uplink.outbox import Outbox
 from edge.vehicle import VehicleSource, open_vehicle_source
 from edge.vehicle.sampler import Every, StatusSampler
 from firmware_config.device import DeviceConfig
+from firmware_config.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +280,7 @@ class EdgeRuntime:
             sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
             drain_timeout: float | None = None) -> RunReport:
         """Process every frame (camera `Frame`s or `FrameSignals`), then `finish`. `stop` ends it early."""
+        watchdog = Watchdog.from_environ()  # systemd's WatchdogSec; a no-op elsewhere
         try:
             paced_from: tuple[float, float] | None = None
             for item in frames:
@@ -294,11 +296,15 @@ class EdgeRuntime:
                     self.process_signals(item)
                 else:
                     self.process_frame(item)
+                if self.report.frames == 1:
+                    watchdog.ready("monitoring")  # camera delivers and the models answered
+                watchdog.frame(item.t)  # pinged from the frame loop: a stuck camera stops the pings
         except KeyboardInterrupt:
             raise  # the caller may still `finish()` (bounded drain) before exiting
         except BaseException:
             self.close()
             raise
+        watchdog.stopping()
         return self.finish(drain_timeout)
 
     def finish(self, drain_timeout: float | None = None) -> RunReport:

@@ -41,6 +41,9 @@ def gateway_process(sample_db, mosquitto_url):
             group,
             "--client-id",
             group,
+            # the broker forgets this throw-away consumer group's session soon after the test
+            "--session-expiry",
+            "5",
         ],
         cwd=REPO,
         stderr=subprocess.PIPE,
