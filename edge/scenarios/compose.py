@@ -6,7 +6,7 @@
 Every output frame is a real picture of the data set, picked through `decoded_index` (never by
 frame number: the AVIs hide repeated pictures). Kinds:
 - microsleep / sleep: open eyes, the real closing phase of a labelled blink, then that subject's
-  real closed-eye pictures held for `hold_s` (cycled, each shown 2-4 frames, with a small drifting
+  real closed-eye pictures (both eyes closed, mid-blink) held for `hold_s` (cycled, each shown 2-4 frames, with a small drifting
   shift, gain jitter and sensor noise: never one frozen picture), the real opening phase, open eyes;
 - blinking: real open stretches of 2.5-4 s alternating with real labelled blinks (~16 blinks/min);
 - no_driver: open eyes, then the same camera view with the driver painted out (inpainted background);
@@ -103,16 +103,20 @@ def _runs(frames: list[LabelledFrame], keep) -> list[list[LabelledFrame]]:
     return runs
 
 
-def _face_box(dataset: Path, video: str) -> tuple[int, int, int, int]:
-    """Median labelled face box (x, y, w, h) of a clip."""
-    boxes = []
+def _extra_labels(dataset: Path, video: str) -> tuple[tuple[int, int, int, int], set[int]]:
+    """Median labelled face box (x, y, w, h) of a clip, and its frames with BOTH eyes fully closed."""
+    boxes, both_closed = [], set()
     with (dataset / "labels.csv").open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            if r["video"] == video and r.get("F_W", "").strip():
+            if r["video"] != video:
+                continue
+            if r.get("F_W", "").strip():
                 boxes.append([int(float(r[k])) for k in ("F_X", "F_Y", "F_W", "F_H")])
+            if r.get("eye_closed_both", "").strip() == "1":
+                both_closed.add(int(r["frame_id"]))
     if not boxes:
         raise UserError(f"{dataset}: no face box labelled for {video}")
-    return tuple(int(v) for v in np.median(np.array(boxes), axis=0))
+    return tuple(int(v) for v in np.median(np.array(boxes), axis=0)), both_closed
 
 
 def read_source(dataset: Path, clip: LabelledClip) -> Source:
@@ -124,10 +128,22 @@ def read_source(dataset: Path, clip: LabelledClip) -> Source:
         b = [f for f in frames if start <= f.frame_id <= end]
         if any(f.eye_closed for f in b):
             blinks.append(b)
-    closed = [f for f in frames if f.eye_closed]
+    face_box, both_closed = _extra_labels(dataset, clip.video)
+    closed = _deep_closure(blinks, both_closed)
     if not open_runs or not blinks:
         raise UserError(f"{clip.video}: needs open-eye stretches and at least one labelled blink")
-    return Source(clip, pictures, _face_box(dataset, clip.video), open_runs, blinks, closed)
+    return Source(clip, pictures, face_box, open_runs, blinks, closed)
+
+
+def _deep_closure(blinks: list[list[LabelledFrame]], both_closed: set[int]) -> list[LabelledFrame]:
+    """The pictures to hold for a long closure: both eyes labelled closed, and not the first or last
+    closed frame of a blink (the lids are still moving there; repeated in mid-hold they would look
+    like the eyes reopening). Falls back to every closed frame when that leaves fewer than 3."""
+    core = []
+    for blink in blinks:
+        run = [f for f in blink if f.eye_closed]
+        core += [f for f in (run[1:-1] if len(run) >= 3 else run) if f.frame_id in both_closed]
+    return core if len(core) >= 3 else [f for b in blinks for f in b if f.eye_closed]
 
 
 def pick_clip(clips: list[LabelledClip], condition: str | None = None) -> LabelledClip:
