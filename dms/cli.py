@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("firmware_config.cli", "config", "Check and render device configuration files."),
     "provision": ("firmware_config.provision_cli", "provision",
                   "Provision a vehicle: broker credential, ACL entry and device config."),
+    "simulate": ("gateway.simulator", "simulate",
+                 "Drive N simulated vehicles through broker, gateway and database."),
     "bench": ("benchmarks.cli", "bench", "Benchmark the frame pipeline, gateway and latency side by side."),
 }
 
