@@ -28,7 +28,8 @@ def validation_error_lines(exc: ValidationError, source: str) -> list[str]:
     """One readable line per problem: `source: a.b.c: message (got ...)`."""
     lines = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        # repr() for keys a user cannot see (empty, newline, control characters): the message stays one line
+        where = ".".join(str(p) if str(p).isprintable() and str(p) else repr(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
