@@ -50,6 +50,8 @@ class _Frame:
 
     measurable: bool
     closed: bool
+    half_closed: bool
+    """Not closed, but lids still near shut (closure >= closure_release): bridges a started closure."""
     away: bool
     on_road: bool | None
     p80_closed: bool
@@ -73,7 +75,7 @@ class DriverMonitor:
 
     def _reset_timers(self) -> None:
         tol = self.s.flicker_tolerance_s
-        self._closed = HoldRun(tol)
+        self._closed = HoldRun(tol, self.s.half_open_bridge_s)
         self._away = HoldRun(tol)
         self._inattentive = HoldRun(tol)
         self._unmeasurable = HoldRun(tol)
@@ -169,7 +171,9 @@ class DriverMonitor:
         openness = self.calibration.relative_openness(sig) if measurable else None
         closure = (1.0 - openness) if openness is not None else sig.closure
         p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
-        return _Frame(measurable=measurable or turned_away, closed=closed, away=away,
+        half = (measurable and not closed and closure is not None and self.s.closure_release is not None
+                and closure >= self.s.closure_release)
+        return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
                       on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
 
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
@@ -186,16 +190,16 @@ class DriverMonitor:
         return None
 
     def _update_timers(self, f: _Frame, t: float, dt: float) -> None:
-        self._closed.update(t, f.closed)
+        self._closed.update(t, f.closed, bridging=f.half_closed)
         if self._closed.finished and self._closed.finished[1] - self._closed.finished[0] >= self.s.long_blink_s:
             self._long_blinks.add(t, 1.0)
         self._long_blinks.expire(t)
         self._away.update(t, f.away)
-        self._inattentive.update(t, f.closed or f.away)
+        self._inattentive.update(t, f.closed or f.away, bridging=f.half_closed)
         if not self._inattentive.active:
             self._warned_at = None
         self._unmeasurable.update(t, not f.measurable)
-        self._attentive.update(t, f.measurable and not f.closed and not f.away)
+        self._attentive.update(t, f.measurable and not f.closed and not f.half_closed and not f.away)
         self._measurable.update(t, f.measurable)
         self._on_road.update(t, f.on_road is True and not f.closed)
         self._perclos_measured.add(t, dt if f.measurable else 0.0)

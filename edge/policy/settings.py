@@ -31,6 +31,13 @@ class PolicySettings(Settings):
     flicker_tolerance_s: float = Field(0.1, ge=0, le=0.5)
     """A closure or an off-road glance survives drop-outs shorter than this (one or two frames of
     detector noise), so a single misread frame does not restart a timer."""
+    closure_release: float | None = Field(0.35, gt=0, lt=1)
+    """Hysteresis of a closure that has started: frames whose closure is still at least this (eyes
+    at most 65 % open) are read as lids hovering near shut, not as eyes reopening, and keep the
+    closure going for up to `half_open_bridge_s`. None: only the vision stage's closed flag counts."""
+    half_open_bridge_s: float = Field(0.3, ge=0, le=1)
+    """Longest stretch of half-closed frames a closure survives; without truly closed frames around
+    it the closure ends, so heavy lids or a look down at the cluster never grow into a microsleep."""
 
     # --- drowsiness (PERCLOS and long blinks) ----------------------------------------------------
     perclos_window_s: float = Field(60.0, ge=10, le=600)
@@ -107,6 +114,8 @@ class PolicySettings(Settings):
             raise ValueError("sleep_s must be longer than microsleep_s")
         if self.distraction_escalate_s <= self.long_distraction_s:
             raise ValueError("distraction_escalate_s must be longer than long_distraction_s")
+        if self.half_open_bridge_s < self.flicker_tolerance_s:
+            raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

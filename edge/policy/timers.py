@@ -9,10 +9,12 @@ class HoldRun:
 
     `start` is the time of the run's first true frame, `last_true` the latest; when the condition has
     been false for `tolerance_s` the run ends and `finished` holds (start, last_true) for that frame.
+    Frames flagged `bridging` (almost true) keep a started run alive for up to `bridge_s` instead.
     """
 
-    def __init__(self, tolerance_s: float = 0.0):
+    def __init__(self, tolerance_s: float = 0.0, bridge_s: float | None = None):
         self.tolerance_s = tolerance_s
+        self.bridge_s = tolerance_s if bridge_s is None else max(bridge_s, tolerance_s)
         self.start: float | None = None
         self.last_true: float | None = None
         self.finished: tuple[float, float] | None = None
@@ -21,13 +23,13 @@ class HoldRun:
     def active(self) -> bool:
         return self.start is not None
 
-    def update(self, t: float, value: bool) -> None:
+    def update(self, t: float, value: bool, bridging: bool = False) -> None:
         self.finished = None
         if value:
             if self.start is None:
                 self.start = t
             self.last_true = t
-        elif self.start is not None and t - self.last_true >= self.tolerance_s:
+        elif self.start is not None and t - self.last_true >= (self.bridge_s if bridging else self.tolerance_s):
             self.finished = (self.start, self.last_true)
             self.start = self.last_true = None
 

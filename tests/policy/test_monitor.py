@@ -229,3 +229,25 @@ def test_settings_are_validated(tmp_path):
     with pytest.raises(UserError, match="micro_sleep: unknown key"):
         load_yaml_settings(PolicySettings, bad)
     assert all(f.description for f in PolicySettings.model_fields.values())
+
+
+def _lids(sig, closure, closed):
+    return replace(sig, eyes_closed=closed, closure=closure, gaze_zone=None, eyes_on_road=None)
+
+
+def test_lids_hovering_half_shut_inside_a_closure_do_not_restart_it():
+    # every 0.4 s the vision stage reads 4 frames as "open" at closure 0.45: lids near shut, not reopened
+    sigs = list(frames([(2, "ahead"), (1.6, "closed"), (3, "ahead")], FPS))
+    for i, s in enumerate(sigs):
+        if 2.0 <= s.t < 3.6 and (i % 12) in (6, 7, 8, 9):
+            sigs[i] = _lids(s, 0.45, False)
+    d = Drive(None, signals=sigs)
+    assert d.first("microsleep").t == pytest.approx(3.0, abs=2 * FRAME)
+    fully_open = [_lids(s, 0.1, False) if (2.0 <= s.t < 3.6 and (i % 12) in (6, 7, 8, 9)) else s
+                  for i, s in enumerate(frames([(2, "ahead"), (1.6, "closed"), (3, "ahead")], FPS))]
+    assert Drive(None, signals=fully_open).starts("microsleep") == []  # real reopenings do restart it
+
+
+def test_heavy_lids_or_a_look_down_after_a_blink_never_become_a_microsleep():
+    sigs = [(_lids(s, 0.55, False) if s.t >= 2.3 else s) for s in frames([(2, "ahead"), (0.3, "closed"), (4, "ahead")])]
+    assert Drive(None, signals=sigs).events == []
