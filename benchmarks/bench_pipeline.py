@@ -42,19 +42,24 @@ def clip_paths(dataset: Path, limit: int | None) -> list[Path]:
     return [dataset / v for v in videos[:limit]]
 
 
-def decode(path: Path) -> list:
+def decode(path: Path, max_frames: int | None = None, size: tuple[int, int] | None = None) -> list:
+    """The clip's frames (the first `max_frames`), resized to `size` (width, height) when given."""
     cap = cv2.VideoCapture(str(path))
     frames = []
-    while True:
+    while max_frames is None or len(frames) < max_frames:
         ok, frame = cap.read()
         if not ok:
             break
+        if size is not None and (frame.shape[1], frame.shape[0]) != tuple(size):
+            frame = cv2.resize(frame, tuple(size), interpolation=cv2.INTER_LINEAR)
         frames.append(frame)
     cap.release()
     return frames
 
 
-def run_ours(clips: list[Path], backend: str, iris: bool = True) -> dict:
+def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int | None = None,
+             size: tuple[int, int] | None = None, progress=None) -> dict:
+    """CPU ms per frame of our FaceMesh on the clips; `progress(n)` is called after each clip."""
     from edge.vision.backends import BackendSettings
     from edge.vision.facemesh import FaceMesh, FaceMeshSettings
 
@@ -63,7 +68,7 @@ def run_ours(clips: list[Path], backend: str, iris: bool = True) -> dict:
     frames = faces = detections = 0
     stages: dict[str, float] = {}
     for clip in clips:
-        images = decode(clip)
+        images = decode(clip, max_frames, size)
         mesh.reset()
         mesh.process(images[0])  # warm-up outside the timing (first-call allocations)
         mesh.reset()
@@ -78,18 +83,20 @@ def run_ours(clips: list[Path], backend: str, iris: bool = True) -> dict:
             detections += "detect" in r.timings_ms
             for k, v in r.timings_ms.items():
                 stages[k] = stages.get(k, 0.0) + v
+        if progress is not None:
+            progress(len(images))
     return {"engine": f"ours ({backend}{'' if iris else ', no iris'})", "frames": frames, "faces": faces,
             "detections": detections, "cpu_ms_per_frame": 1e3 * cpu / frames,
             "wall_ms_per_frame_by_stage": {k: v / frames for k, v in stages.items()}}
 
 
-def run_mediapipe(clips: list[Path]) -> dict:
+def run_mediapipe(clips: list[Path], max_frames: int | None = None, size: tuple[int, int] | None = None) -> dict:
     import mediapipe as mp
 
     cpu = 0.0
     frames = faces = 0
     for clip in clips:
-        images = decode(clip)
+        images = decode(clip, max_frames, size)
         # a fresh tracker per clip, as ours is reset per clip
         with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
                                              min_detection_confidence=0.5, min_tracking_confidence=0.5) as mesh:
@@ -107,11 +114,17 @@ def run_mediapipe(clips: list[Path]) -> dict:
             "faces": faces, "cpu_ms_per_frame": 1e3 * cpu / frames}
 
 
-def mediapipe_in(python: str, dataset: Path, clips: int | None) -> dict:
-    cmd = [python, str(Path(__file__).resolve()), "--engine", "mediapipe", "--dataset", str(dataset), "--json"]
-    if clips:
-        cmd += ["--clips", str(clips)]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+def mediapipe_in(python: str, clips: list[Path], max_frames: int | None = None,
+                 size: tuple[int, int] | None = None) -> dict:
+    """run_mediapipe in another interpreter (a venv with mediapipe==0.10.14), on the same clip files."""
+    cmd = [python, str(Path(__file__).resolve()), "--engine", "mediapipe", "--json"]
+    cmd += [arg for clip in clips for arg in ("--clip", str(clip))]
+    if max_frames:
+        cmd += ["--max-frames", str(max_frames)]
+    if size:
+        cmd += ["--size", f"{size[0]}x{size[1]}"]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -119,25 +132,33 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--clips", type=int, default=None, help="only the first N clips")
+    parser.add_argument("--clip", type=Path, action="append", default=None,
+                        help="these video files instead of a labelled set (repeatable)")
+    parser.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")
+    parser.add_argument("--size", default=None, help="resize frames to WIDTHxHEIGHT")
     parser.add_argument("--engine", choices=["both", "ours", "mediapipe"], default="both")
     parser.add_argument("--backend", choices=["litert", "onnxruntime", "all"], default="all")
     parser.add_argument("--mediapipe-python", default=None,
                         help="Python of a venv with mediapipe==0.10.14 (default: this one if it has it)")
     parser.add_argument("--json", action="store_true", help="print one JSON line per engine")
     args = parser.parse_args(argv)
-    if not (args.dataset / "labels.csv").is_file():
+    size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
+    if args.clip:
+        clips = args.clip
+    elif (args.dataset / "labels.csv").is_file():
+        clips = clip_paths(args.dataset, args.clips)
+    else:
         print(f"no clip set at {args.dataset}", file=sys.stderr)
         return 2
-    clips = clip_paths(args.dataset, args.clips)
     results = []
     if args.engine in ("both", "mediapipe"):
         if args.engine == "mediapipe" or args.mediapipe_python is None:
-            results.append(run_mediapipe(clips))
+            results.append(run_mediapipe(clips, args.max_frames, size))
         else:
-            results.append(mediapipe_in(args.mediapipe_python, args.dataset, args.clips))
+            results.append(mediapipe_in(args.mediapipe_python, clips, args.max_frames, size))
     if args.engine in ("both", "ours"):
         for backend in (["litert", "onnxruntime"] if args.backend == "all" else [args.backend]):
-            results.append(run_ours(clips, backend))
+            results.append(run_ours(clips, backend, max_frames=args.max_frames, size=size))
     for r in results:
         print(json.dumps(r) if args.json else
               f"{r['engine']:<48} {r['cpu_ms_per_frame']:6.2f} ms CPU/frame  "
