@@ -5,8 +5,9 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,10 @@ from gateway.settings import GatewaySettings
 # Another way to say who is calling (e.g. the portal's session cookie): return the user or None.
 Authenticator = Callable[[Request, Session], User | None]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/token", auto_error=False)
+
+# Row ids are BIGINT (SQLite INTEGER): a larger number cannot name a row and overflows the drivers (500).
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Path(ge=0, le=MAX_ROW_ID)]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dms.errors import UserError
 from gateway.api.context import (
     ApiContext,
+    RowId,
     api_context,
     current_user,
     get_db,
@@ -122,7 +123,7 @@ def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def ack_alert(alert_id: int, user: User = Depends(require_roles(*FLEET_EDITORS)), db: Session = Depends(get_db),
+def ack_alert(alert_id: RowId, user: User = Depends(require_roles(*FLEET_EDITORS)), db: Session = Depends(get_db),
               ctx: ApiContext = Depends(api_context)) -> dict:
     alert = db.get(Alert, alert_id)
     if alert is None or db.scalar(visible_vehicles(user).where(Vehicle.vehicle_id == alert.vehicle_id)) is None:

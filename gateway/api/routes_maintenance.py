@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from dms.errors import UserError
 from gateway.api.context import (
     ApiContext,
+    RowId,
     api_context,
     current_user,
     get_db,
@@ -70,7 +71,7 @@ def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), 
 
 
 @router.patch("/rules/{rule_id}")
-def patch_rule(rule_id: int, data: RuleFields, user: User = Depends(require_roles(*RULE_EDITORS)),
+def patch_rule(rule_id: RowId, data: RuleFields, user: User = Depends(require_roles(*RULE_EDITORS)),
                db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
     rule = db.get(MaintenanceRule, rule_id)
     if rule is None:
