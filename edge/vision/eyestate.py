@@ -171,13 +171,22 @@ class EyeStateEstimator:
         """This driver's open-eye openness (None before the first measured frame)."""
         return self._history.value() if self._history else None
 
-    def closed_share(self) -> float:
-        """This driver's openness at the bottom of a blink, as a share of the open level."""
+    def closed_share(self, ongoing: bool = False) -> float:
+        """This driver's openness at the bottom of a blink, as a share of the open level.
+
+        `ongoing`: a dip under way that is already deeper than that level proves the lids of this driver
+        come closer together: its bottom so far is the closed level at once (a shallower dip changes
+        nothing, so squinting or looking down can never make the eyes count as closed sooner). This is what
+        fixes the first blinks of a driver whose lids close further than the prior says.
+        """
         s = self.settings
         if not self._dips:
-            return s.prior_closed_share
-        n = len(self._dips)
-        share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
+            share = s.prior_closed_share
+        else:
+            n = len(self._dips)
+            share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
+        if ongoing and self._dip_min is not None:
+            share = min(share, self._dip_min)
         lo, hi = s.closed_share_range
         return min(hi, max(lo, share))
 
@@ -200,9 +209,9 @@ class EyeStateEstimator:
             self._history.add(t, openness)  # no prior: a wrong one would make a first blink of a narrow eye
         base = self.baseline()
         share = openness / base
-        closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share())))
-        self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
         self._track_dip(share, t)
+        closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
+        self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
         # the history is young: a start with closed eyes must not lock the open level out.
         if closure <= s.baseline_max_closure or len(self._history) < s.warmup_frames:

@@ -151,3 +151,22 @@ def test_looking_down_does_not_teach_the_closed_level():
     est = EyeStateEstimator()
     run(est, [0.25] * 60 + [0.25 * 0.6] * 60 + [0.25] * 30)
     assert est.closed_share() == est.settings.prior_closed_share
+
+
+def test_a_first_blink_deeper_than_the_prior_sets_the_closed_level_at_once():
+    """Before any blink is known the prior (0.5 of open) rules; a dip going deeper takes over mid-blink,
+    so the half-open frames of a driver's very first blink on the way up are not counted as closed."""
+    est = EyeStateEstimator()
+    shares = [1.0] * 30 + [0.45, 0.1, 0.1, 0.6, 1.0]  # down, bottom, bottom, opening (prior alone: closed)
+    states = run(est, [0.25 * s for s in shares])
+    assert [s.closed for s in states[30:]] == [True, True, True, False, False]
+    assert est.closed_share() == pytest.approx((0.1 + 0.5) / 2)  # once over: learnt like any blink
+
+
+def test_a_shallow_dip_never_makes_closed_sooner():
+    """Only a dip deeper than the known closed level counts at once: squinting changes nothing."""
+    est = EyeStateEstimator()
+    run(est, [0.25] * 30)
+    before = est.closed_share()
+    est.update_openness(0.25 * 0.7, 30 / FPS)
+    assert est.closed_share(ongoing=True) == before
