@@ -69,6 +69,11 @@ def decode(topic: str, payload: bytes) -> Envelope:
     if version != SCHEMA_VERSION:
         raise ContractError("unknown_schema_version",
                             f"schema_version {version!r}; this receiver knows {SCHEMA_VERSION}")
+    # The models default msg_id and ts for senders; a receiver must not invent them (a redelivered
+    # message without a msg_id would get a new one each time and be applied twice).
+    missing = [key for key in ("msg_id", "ts") if key not in data]
+    if missing:
+        raise ContractError("invalid", f"{missing[0]}: Field required")
     try:
         message = MODELS[kind].model_validate(data)
     except ValidationError as exc:
