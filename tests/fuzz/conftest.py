@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.gateway.conftest import pg_database  # noqa: F401  (a fresh PostgreSQL database per session)
+
 DEPTHS = {"fast": 200, "deep": 3000}
 
 

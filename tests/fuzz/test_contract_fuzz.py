@@ -47,3 +47,18 @@ def test_mutated_valid_messages(depth):
         st.just(tv[0]), mutated(json.loads(tv[1]), list(json.loads(tv[1]))).map(lambda d: json.dumps(d).encode())
         | byte_mutations(tv[1])))
     check_property(depth, lambda case: decodes_or_rejects(*case), cases)
+
+
+def test_a_receiver_never_invents_msg_id_or_ts():
+    """Found by the live fuzz run: without this, a payload lacking msg_id got a fresh uuid at each
+    delivery, so a redelivery was applied twice."""
+    topic, payload = VALID[0]
+    for key in ("msg_id", "ts"):
+        doc = json.loads(payload)
+        del doc[key]
+        try:
+            decode(topic, json.dumps(doc).encode())
+        except ContractError as exc:
+            assert exc.reason == "invalid" and key in exc.detail
+        else:
+            raise AssertionError(f"a payload without {key} was accepted")
