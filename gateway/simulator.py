@@ -9,6 +9,7 @@ publish -> stored lag. Loss is counted by msg_id: sent - stored - dead-lettered 
 """
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -144,6 +145,7 @@ class FleetReport:
     rss_peak_mb: dict[str, float]
     publish_rate: float
     measured_s: float = 0.0
+    load_avg: float = 0.0
 
     @property
     def lost(self) -> int:
@@ -151,7 +153,8 @@ class FleetReport:
 
     def lines(self) -> list[str]:
         out = [f"vehicles {self.vehicles}, {self.seconds:.0f} s: sent {self.sent} ({self.publish_rate:.0f} msg/s), "
-               f"stored {self.stored}, dead-lettered {self.dead_lettered}, lost {self.lost}",
+               f"stored {self.stored}, dead-lettered {self.dead_lettered}, lost {self.lost} "
+               f"(machine load average {self.load_avg:.1f})",
                "lag publish->stored ms: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lag_ms.items())]
         for name, cpu in self.cpu_s.items():
             per_msg = cpu / self.sent * 1e6 if self.sent else 0.0
@@ -283,7 +286,7 @@ def run_fleet(settings: FleetSettings, mqtt_url: str, db_url: str, *, clock: Clo
     return FleetReport(vehicles=settings.vehicles, seconds=settings.seconds, sent=sent, stored=stored,
                        dead_lettered=dead, lag_ms=percentiles(lags), cpu_s=dict(meter.cpu_s) if meter else {},
                        rss_peak_mb=dict(meter.rss_peak_mb) if meter else {}, publish_rate=sent / publish_s,
-                       measured_s=meter.wall_s if meter else 0.0)
+                       measured_s=meter.wall_s if meter else 0.0, load_avg=os.getloadavg()[1])
 
 
 def wall_clock() -> datetime:
