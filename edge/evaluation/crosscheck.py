@@ -1,11 +1,12 @@
-"""Leave-subjects-out check of the few tuned constants: tune on one half of the subjects, score the other.
+"""Leave-subjects-out check of the few tuned constants: tune on some subjects, score the others.
 
-    python -m edge.evaluation.crosscheck DATASET_DIR [--cache DIR] [--first-half ID ...]
+    python -m edge.evaluation.crosscheck DATASET_DIR [--cache DIR] [--no-loso] [--json FILE]
 
 Face-mesh results are cached per clip (the models run once); each setting of the grid then replays
-only the eye-state, blink and gaze stages, so the whole grid takes about a minute. Prints, for each
-direction, the constants the tuning half prefers and what they score on the held-out half, and the
-defaults on both halves: the honest estimate for unseen subjects lies between.
+only the eye-state, blink and gaze stages. Splits: the two halves of the sorted subject ids (each way),
+odd / even positions (each way) and leave-one-subject-out (each subject scored with the constants the
+nine others prefer; the held-out counts are pooled). Prints, per split, the constants the tuning side
+prefers and what they score on the held-out side, then the defaults over all clips and per condition.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "eyes.prior_closed_share": (0.35, 0.45, 0.5, 0.55, 0.65),
     "blinks.confirm_closure": (0.4, 0.5, 0.6, 0.7),
 }
+KEYS = ("closed_f1", "blink_f1", "blink_fp", "blink_fn")
 
 
 def settings_with(values: dict[str, float], base: VisionSettings | None = None) -> VisionSettings:
@@ -37,20 +39,18 @@ def settings_with(values: dict[str, float], base: VisionSettings | None = None) 
     return VisionSettings.model_validate(data)
 
 
-def per_subject(clips: list[LabelledClip], faces: dict[str, dict], settings: VisionSettings) -> dict[str, Counts]:
+def per_clip(clips: list[LabelledClip], faces: dict[str, dict], settings: VisionSettings) -> dict[str, Counts]:
+    """video -> counts of the acceptance rule, replaying cached face-mesh results."""
     pipeline = VisionPipeline(settings, face_mesh=_NoModels())
-    out: dict[str, Counts] = {}
-    for clip in clips:
-        run = replay_clip(pipeline, clip, faces[clip.video])
-        out.setdefault(clip.subject, Counts()).add(score_clip(clip, run.predictions()))
+    return {clip.video: score_clip(clip, replay_clip(pipeline, clip, faces[clip.video]).predictions())
+            for clip in clips}
+
+
+def total(counts: dict[str, Counts], videos) -> Counts:
+    out = Counts()
+    for video in videos:
+        out.add(counts[video])
     return out
-
-
-def _total(counts: dict[str, Counts], group: set[str]) -> dict:
-    total = Counts()
-    for subject in group:
-        total.add(counts[subject])
-    return total.scores()
 
 
 class _NoModels:
@@ -60,21 +60,50 @@ class _NoModels:
         raise RuntimeError("replays use cached face-mesh results")
 
 
-def cross_check(clips: list[LabelledClip], faces: dict[str, dict], first_half: set[str],
+def standard_splits(ids: list[str], loso: bool = True) -> dict[str, tuple[set[str], set[str]]]:
+    """name -> (tuning subjects, held-out subjects)."""
+    half = len(ids) // 2
+    first, second = set(ids[:half]), set(ids[half:])
+    odd, even = set(ids[::2]), set(ids[1::2])  # 1st, 3rd, ... / 2nd, 4th, ...
+    splits = {"first->second": (first, second), "second->first": (second, first),
+              "odd->even": (odd, even), "even->odd": (even, odd)}
+    if loso:
+        splits.update({f"others->{i}": (set(ids) - {i}, {i}) for i in ids})
+    return splits
+
+
+def _rounded(scores: dict) -> dict:
+    return {k: round(scores[k], 3) for k in KEYS}
+
+
+def cross_check(clips: list[LabelledClip], faces: dict[str, dict],
+                splits: dict[str, tuple[set[str], set[str]]] | None = None,
                 grid: dict[str, tuple[float, ...]] = GRID) -> dict:
-    halves = {"first": first_half, "second": set(subjects(clips)) - first_half}
-    results = []
-    for combo in itertools.product(*grid.values()):
-        values = dict(zip(grid, combo))
-        counts = per_subject(clips, faces, settings_with(values))
-        results.append((values, {h: _total(counts, group) for h, group in halves.items()}))
-    defaults = per_subject(clips, faces, VisionSettings())
-    report = {"halves": {h: sorted(g) for h, g in halves.items()},
-              "defaults": {h: _total(defaults, g) for h, g in halves.items()}, "directions": []}
-    for tune, held in (("first", "second"), ("second", "first")):
-        values, scores = max(results, key=lambda r: r[1][tune]["closed_f1"] + r[1][tune]["blink_f1"])
-        report["directions"].append({"tuned_on": tune, "values": values, "tuned": scores[tune],
-                                     "held_out": scores[held]})
+    """Per split: the grid values the tuning subjects prefer (closed F1 + blink F1) and their held-out
+    scores; leave-one-subject-out splits are also pooled into one figure ("loso")."""
+    by_subject = {s: [c.video for c in group] for s, group in subjects(clips).items()}
+    splits = splits if splits is not None else standard_splits(sorted(by_subject))
+    videos = lambda group: [v for s in sorted(group) for v in by_subject[s]]  # noqa: E731
+    runs = [(dict(zip(grid, combo)), per_clip(clips, faces, settings_with(dict(zip(grid, combo)))))
+            for combo in itertools.product(*grid.values())]
+    objective = lambda s: s["closed_f1"] + s["blink_f1"]  # noqa: E731
+    report: dict = {"splits": {}}
+    pooled, pooled_any = Counts(), False
+    for name, (tune, held) in splits.items():
+        values, counts = max(runs, key=lambda r: objective(total(r[1], videos(tune)).scores()))
+        held_counts = total(counts, videos(held))
+        report["splits"][name] = {"tuned_on": sorted(tune), "held_out": sorted(held), "values": values,
+                                  "tuned": total(counts, videos(tune)).scores(), "scores": held_counts.scores()}
+        if name.startswith("others->"):
+            pooled.add(held_counts)
+            pooled_any = True
+    if pooled_any:
+        report["loso"] = pooled.scores()
+    defaults = per_clip(clips, faces, VisionSettings())
+    report["defaults"] = {"all": total(defaults, defaults).scores(),
+                          "by_condition": {cond: total(defaults, [c.video for c in clips if c.condition == cond]).scores()
+                                           for cond in sorted({c.condition for c in clips})},
+                          "by_subject": {s: total(defaults, v).scores() for s, v in sorted(by_subject.items())}}
     return report
 
 
@@ -83,24 +112,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("dataset", type=Path)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/dms_facecache"),
                     help="Folder for the cached face-mesh results (one file per clip).")
-    ap.add_argument("--first-half", nargs="*", default=None,
-                    help="Subjects of the first half (default: the first half of the sorted subject ids).")
+    ap.add_argument("--no-loso", action="store_true", help="Skip the leave-one-subject-out splits.")
+    ap.add_argument("--json", type=Path, default=None, help="Also write the whole report here.")
     args = ap.parse_args(argv)
     clips = load_dataset(args.dataset)
     from edge.vision.facemesh import FaceMesh
 
     mesh = FaceMesh()
     faces = {c.video: cached_faces(mesh, c, args.cache) for c in clips}
-    ids = sorted(subjects(clips))
-    first = set(args.first_half) if args.first_half else set(ids[: len(ids) // 2])
-    report = cross_check(clips, faces, first)
-    keys = ("closed_f1", "blink_f1", "blink_fp", "blink_fn")
-    for d in report["directions"]:
-        print(f"tuned on {d['tuned_on']} half {json.dumps(d['values'])}: "
-              f"tuned {json.dumps({k: round(d['tuned'][k], 3) for k in keys})}, "
-              f"held out {json.dumps({k: round(d['held_out'][k], 3) for k in keys})}")
-    for half, s in report["defaults"].items():
-        print(f"defaults on {half} half: {json.dumps({k: round(s[k], 3) for k in keys})}")
+    report = cross_check(clips, faces, standard_splits(sorted(subjects(clips)), loso=not args.no_loso))
+    for name, split in report["splits"].items():
+        print(f"{name}: {json.dumps(split['values'])} held out {json.dumps(_rounded(split['scores']))}")
+    if "loso" in report:
+        print(f"leave-one-subject-out, pooled: {json.dumps(_rounded(report['loso']))}")
+    print(f"defaults, all clips: {json.dumps(_rounded(report['defaults']['all']))}")
+    for cond, scores in report["defaults"]["by_condition"].items():
+        print(f"defaults, {cond}: {json.dumps(_rounded(scores))}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":
