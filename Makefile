@@ -30,11 +30,23 @@ test-fast: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -m "slow or browser" -q
 
-bench: $(STAMP)
-	$(VENV)/bin/dms bench
+# MediaPipe 0.10.14 (the reference) needs NumPy 1.x: it gets a venv of its own, run as a subprocess.
+MP_VENV := .venv-mediapipe
+MP_PYTHON ?= python3.11
+BENCH_ARGS ?= --pipeline --gateway
+
+$(MP_VENV)/.installed:
+	$(MP_PYTHON) -m venv $(MP_VENV)
+	$(MP_VENV)/bin/pip install --quiet mediapipe==0.10.14 "numpy<2" opencv-python-headless
+	@touch $@
+
+bench: $(STAMP) $(MP_VENV)/.installed
+	$(PY) -m native.build
+	$(PY) -m pytest -q -p no:cacheprovider benchmarks/test_kernels_speed.py --benchmark-only --benchmark-columns=min,median,rounds
+	$(VENV)/bin/dms bench --mediapipe-python $(MP_VENV)/bin/python $(BENCH_ARGS)
 
 schemas: $(STAMP)
 	$(PY) -m dms.contract.export docs/contract
 
 clean:
-	rm -rf $(VENV) build *.egg-info native/*.c native/*.so
+	rm -rf $(VENV) $(MP_VENV) build *.egg-info native/*.c native/*.so
