@@ -52,7 +52,7 @@ class VisionPipeline:
         self.blinks = BlinkDetector(self.settings.blinks)
 
     def reset(self) -> None:
-        """Forget the driver (baseline, blink in progress, face tracking)."""
+        """Forget the driver: eye levels, blink in progress, learnt straight-ahead gaze, face tracking."""
         self.eyes.reset()
         self.blinks.reset()
         self.gaze.reset()
