@@ -31,7 +31,7 @@ from dms.contract import DriverState, GeoPoint, VehicleSignals, VehicleStatus, u
 from dms.errors import UserError
 from edge.signals import FrameSignals
 from edge.uplink.mqtt import MqttUplink
-from edge.uplink.outbox import Outbox
+from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
 from edge.vehicle.sampler import Every, StatusSampler
 from firmware_config.device import DeviceConfig
@@ -47,7 +47,9 @@ class RunReport:
     states: int = 0
     statuses: int = 0
     samples_dropped: int = 0
-    """Old samples the outbox dropped to stay within its bound."""
+    """Old samples the outbox dropped to stay within its bound (or because its disk is full)."""
+    events_not_stored: int = 0
+    """Events the outbox could not store (disk full): alerted in the cab, logged, never sent."""
     drained: bool | None = None
     """True: outbox empty at the end; False: messages left for the next run; None: no uplink."""
     pending: int = 0
@@ -56,6 +58,8 @@ class RunReport:
     def summary(self) -> str:
         line = (f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} "
                 "status samples")
+        if self.events_not_stored:
+            line += f"; {self.events_not_stored} events NOT stored (outbox disk full)"
         if self.drained is None:
             return line
         return line + ("; outbox drained" if self.drained else
@@ -271,7 +275,13 @@ class EdgeRuntime:
     def _submit(self, message) -> None:
         if self.uplink is None:
             return
-        result = self.uplink.submit(message)
+        try:
+            result = self.uplink.submit(message)
+        except OutboxDiskFull as exc:
+            # Monitoring and in-cab alerts go on; what was not stored is said, once per event.
+            self.report.events_not_stored += 1
+            log.error("%s", exc)
+            return
         self.report.samples_dropped += result.dropped
 
     # ------------------------------------------------------------------ whole runs

@@ -9,6 +9,10 @@ a new sample is refused, and a new event is still stored (the bound may then be 
 alone, which is logged). Order: rows are handed out by insertion sequence, so delivery is in order
 per kind (and overall).
 
+A full disk: the messages already stored stay (SQLite rolls the failed transaction back); a new sample
+is dropped and a new event raises `OutboxDiskFull` (a UserError saying what is kept), so the runtime can
+keep monitoring the driver and say clearly that this event was not stored.
+
 A file that is not a readable SQLite database is moved aside (`<name>.corrupt-<UTC time>`) with a
 warning naming both paths, and a fresh outbox is started.
 """
@@ -54,6 +58,15 @@ def _take_lock(path: Path):
     return lock
 
 
+class OutboxDiskFull(UserError):
+    """The disk holding the outbox is full: this event could not be stored (stored ones are kept)."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and (
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc))
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     seq: int
@@ -68,7 +81,7 @@ class OutboxRow:
 @dataclass(frozen=True, slots=True)
 class PutResult:
     stored: bool
-    """False only for a sample refused because the outbox is full of events."""
+    """False only for a sample refused because the outbox is full of events or its disk is full."""
     dropped: int
     """How many old samples were dropped to make room."""
 
@@ -161,14 +174,25 @@ class Outbox:
                     "INSERT OR IGNORE INTO messages (msg_id, kind, topic, payload, qos, retain) "
                     "VALUES (?, ?, ?, ?, ?, ?)", (msg_id, kind, topic, payload, qos, int(retain)))
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self._db.in_transaction:   # SQLite already rolled back a commit that hit a full disk
+                    self._db.execute("ROLLBACK")
+                if _disk_full(exc):
+                    return self._refuse_on_full_disk(kind, msg_id, is_event)
                 raise
         self.dropped_samples += dropped
         if not fits:
             log.warning("outbox %s holds only events and is at its bound (%d): storing the event anyway",
                         self.path, self.max_messages)
         return PutResult(stored=True, dropped=dropped)
+
+    def _refuse_on_full_disk(self, kind: str, msg_id: str, is_event: bool) -> PutResult:
+        if not is_event:
+            self.dropped_samples += 1
+            return PutResult(stored=False, dropped=1)
+        kept = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        raise OutboxDiskFull(f"outbox {self.path}: the disk is full, {kind} {msg_id} was not stored; the {kept} "
+                             "messages already stored are kept and will be sent (free space on that disk)")
 
     def _make_room(self) -> tuple[int, bool]:
         """Drop the oldest samples so one more row fits: (how many dropped, whether it now fits)."""
@@ -186,7 +210,13 @@ class Outbox:
         """Forget a message the broker acknowledged (a sample dropped meanwhile is simply absent)."""
         with self._lock:
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+            try:
+                self._db.execute("DELETE FROM messages WHERE seq = ?", (seq,))
+            except sqlite3.OperationalError as exc:
+                if not _disk_full(exc):
+                    raise
+                # Kept: it is sent again by a later run and the receiver drops the duplicate msg_id.
+                log.warning("outbox %s: disk full, an acknowledged message stays stored", self.path)
 
     # ------------------------------------------------------------------ reading
 
