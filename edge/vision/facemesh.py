@@ -22,7 +22,7 @@ from edge.vision.backends import BackendSettings, Model, load_model
 from edge.vision.face_detector import Detection, FaceDetector
 from edge.vision.gaze import eye_rotation, face_axis
 from edge.vision.head_pose import HeadPose
-from edge.vision.roi import Roi, rgb_tensor, roi_around, rotation, to_image
+from edge.vision.roi import Roi, rgb_tensor, roi_around, rotation, to_image, warp
 
 LANDMARK_INPUT = 192
 IRIS_INPUT = 64
@@ -55,6 +55,16 @@ class FaceMeshSettings(Settings):
     contours are then the face mesh's 16 lid points, which barely follow blinks (lid openness 5th-95th
     percentile 0.193-0.199 on a dev clip, against 0.044-0.209 from the iris model): for head pose and
     presence only, not for eye closure. There is no iris, and gaze equals head pose."""
+    iris_alternate: bool = True
+    """Run the iris model on one eye per tracked frame, the two eyes in turn, and on the other eye too only
+    when the one that ran moved (a lid point shifted by more than `iris_refresh_px` in its crop since its
+    last run): a blink or a glance refreshes both eyes in the same frame, a steady face costs half the
+    iris time (the larger half of the per-frame CPU). The eye that did not run keeps its last result in
+    the coordinates of its eye crop, re-projected into this frame's eye region, so head motion is
+    followed. Both eyes run after every detection."""
+    iris_refresh_px: float = Field(0.5, ge=0.0, le=64.0)
+    """With iris_alternate: movement of a lid point, in pixels of the 64-pixel eye crop, that makes the
+    other eye run in the same frame (0 = always both eyes)."""
 
 
 @dataclass
@@ -142,11 +152,15 @@ class FaceMesh:
         self._pose = HeadPose()
         self._roi: Roi | None = None
         self._faces = 0
+        # iris_alternate: each eye's last iris output in crop pixels (76, 2), and which eye runs next
+        self._eye_points: list[np.ndarray] | None = None
+        self._next_eye = 0
 
     def reset(self) -> None:
         """Forget the tracked face (e.g. after a scene cut or a camera switch)."""
         self._roi = None
         self._faces = 0
+        self._eye_points = None
 
     # ------------------------------------------------------------------ stages
 
@@ -182,17 +196,30 @@ class FaceMesh:
             rois.append(roi_around(pair, rotation(pair[0], pair[1]), scale, centre=pair.mean(0)))
         return rois[0], rois[1]
 
-    def _irises(self, image: np.ndarray, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
-        """Both eyes in one batch; the left eye is mirrored so it looks like a right eye to the model."""
-        right_roi, left_roi = self._eye_rois(lm)
-        right_patch, right_m = right_roi.crop(image, IRIS_INPUT)
-        left_patch, left_m = left_roi.crop(image, IRIS_INPUT, mirror=True)
-        contours, irises = self._iris_model.run(np.stack([rgb_tensor(right_patch), rgb_tensor(left_patch)]))
-        eyes = []
-        for contour, iris, m in zip(contours, irises, (right_m, left_m)):
-            points = to_image(np.concatenate([contour, iris]).reshape(76, 3)[:, :2], m)
-            eyes.append(EyeResult(points[:71], points[71:]))
-        return eyes[0], eyes[1]
+    def _irises(self, image: np.ndarray, lm: np.ndarray, tracked: bool) -> tuple[EyeResult, EyeResult]:
+        """Both eyes in one batch (or one of them, see `iris_alternate`); the left eye is mirrored so it
+        looks like a right eye to the model."""
+        rois = self._eye_rois(lm)
+        matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
+        if self.settings.iris_alternate and tracked and self._eye_points is not None:
+            first = self._next_eye
+            self._next_eye = 1 - first
+            before = self._eye_points[first][:16]
+            self._run_iris(image, matrices, (first,))
+            if np.abs(self._eye_points[first][:16] - before).max() > self.settings.iris_refresh_px:
+                self._run_iris(image, matrices, (1 - first,))
+        else:
+            self._eye_points = [np.empty((76, 2)), np.empty((76, 2))]
+            self._run_iris(image, matrices, (0, 1))
+        eyes = [to_image(points, m) for points, m in zip(self._eye_points, matrices)]
+        return EyeResult(eyes[0][:71], eyes[0][71:]), EyeResult(eyes[1][:71], eyes[1][71:])
+
+    def _run_iris(self, image: np.ndarray, matrices: list[np.ndarray], which: tuple[int, ...]) -> None:
+        """Iris model on the eyes `which` (0 right, 1 left); keeps their points in crop pixels."""
+        batch = np.stack([rgb_tensor(warp(image, matrices[i], IRIS_INPUT)) for i in which])
+        contours, irises = self._iris_model.run(batch)
+        for i, contour, iris in zip(which, contours, irises):
+            self._eye_points[i] = np.concatenate([contour, iris]).reshape(76, 3)[:, :2]
 
     def _mesh_eyes(self, lm: np.ndarray) -> tuple[EyeResult, EyeResult]:
         """Eyes from the face mesh alone (iris model off): the 16 lid points in the iris model's order;
@@ -239,7 +266,7 @@ class FaceMesh:
         self._roi = self._roi_from_landmarks(lm)
 
         t = clock()
-        right_eye, left_eye = self._irises(image_bgr, lm) if self._iris_model else self._mesh_eyes(lm)
+        right_eye, left_eye = self._irises(image_bgr, lm, tracked) if self._iris_model else self._mesh_eyes(lm)
         timings["iris"] = (clock() - t) * 1e3
 
         t = clock()

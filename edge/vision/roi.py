@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from native import backproject
+
 
 @dataclass(frozen=True, slots=True)
 class Roi:
@@ -36,8 +38,12 @@ class Roi:
     def crop(self, image: np.ndarray, size: int, mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """The crop (replicating border pixels past the image edge) and its matrix."""
         m = self.crop_matrix(size, mirror)
-        patch = cv2.warpAffine(image, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return patch, m
+        return warp(image, m, size), m
+
+
+def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
+    """size x size crop of `image` through a crop matrix, bilinear, border pixels replicated."""
+    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def rgb_tensor(patch_bgr: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:
@@ -53,25 +59,13 @@ def rgb_tensor(patch_bgr: np.ndarray, low: float = 0.0, high: float = 1.0) -> np
     return x
 
 
-def inverse(matrix: np.ndarray) -> tuple[np.ndarray, float]:
-    """Inverse of a 2x3 crop matrix and its linear scale (crop px -> image px)."""
-    (a, b, tx), (c, d, ty) = matrix
-    det = a * d - b * c
-    lin = np.array([[d, -b], [-c, a]]) / det
-    return np.hstack([lin, -(lin @ [tx, ty])[:, None]]), math.sqrt(abs(1.0 / det))
-
-
 def to_image(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Map (n, 2+) crop coordinates back to image pixels with the inverse of a crop matrix.
 
     A third column (depth) is scaled by the crop's scale so it stays in image-pixel units.
+    (native.backproject: a compiled kernel, ~30x faster than the NumPy version in native.reference.)
     """
-    inv, scale = inverse(matrix)
-    out = np.empty(points.shape, np.float64)
-    out[:, :2] = points[:, :2] @ inv[:, :2].T + inv[:, 2]
-    if points.shape[1] > 2:
-        out[:, 2] = points[:, 2] * scale
-    return out
+    return backproject(points, matrix)
 
 
 def rotation(start: np.ndarray, end: np.ndarray) -> float:

@@ -19,12 +19,12 @@ def test_kernel_benchmarks_run_once_each():
     assert out.returncode == 0, out.stdout[-2000:]
 
 
-def test_dms_bench_quick_pipeline_and_gateway(tmp_path):
+def test_dms_bench_quick_runs_every_part(tmp_path):
     require_service("PostgreSQL", "127.0.0.1", 5432)
     require_service("Mosquitto", "127.0.0.1", 1883)
     result_file = tmp_path / "bench.json"
     # the demo clip stands in for the research set, so the test runs where the data is absent
-    out = subprocess.run([sys.executable, "-m", "dms.cli", "bench", "--quick", "--pipeline", "--gateway",
+    out = subprocess.run([sys.executable, "-m", "dms.cli", "bench", "--quick", "--pipeline", "--gateway", "--latency",
                           "--backend", "onnxruntime", "--dataset", str(tmp_path / "no-dataset"),
                           "--mediapipe-python", str(tmp_path / "no-mediapipe" / "python"),
                           "--out", str(result_file)],
@@ -37,5 +37,6 @@ def test_dms_bench_quick_pipeline_and_gateway(tmp_path):
     assert [row["size"] for row in result["pipeline"]["by_frame_size"]] == ["320x240", "640x480", "1280x800"]
     assert result["edge_run"]["samples"] > 0 and result["edge_run"]["rss_mb_max"] > 0
     gateway = result["gateway"][0]["live"]
+    assert result["latency"]["events_seen"] >= 5 and result["latency"]["p99_ms"] > 0
     assert gateway["gateway_postgresql"]["stored"] == result["gateway"][0]["messages"]
     assert gateway["bare_subscriber"]["received"] == result["gateway"][0]["messages"]
