@@ -5,6 +5,11 @@ sequence behave identically. Each state is an *episode*: it starts once (START),
 (ESCALATE) and ends after `warning_end_s` of continuous attention (END); while it is open the same
 state never starts again, which is what stops nagging within one episode.
 
+Closure hysteresis: a closure starts on the vision stage's closed flag; once started, frames with
+the lids still near shut (closure >= 0.35) do not end it for up to 0.3 s, so lids hovering around
+the vision threshold do not restart the microsleep timer, while heavy lids or a look down that never
+reach "closed" cannot grow into one.
+
 Drowsiness rule, and why: `drowsiness` is raised when PERCLOS P80 over the last 60 s reaches 15 %
 (Wierwille's "drowsy" band; PERCLOS is the best validated ocular drowsiness measure) OR when 3 long
 blinks (closures >= 0.5 s) fall within the same 60 s. Long blinks rise before PERCLOS does, so they
