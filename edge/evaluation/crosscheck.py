@@ -5,8 +5,11 @@
 Face-mesh results are cached per clip (the models run once); each setting of the grid then replays
 only the eye-state, blink and gaze stages. Splits: the two halves of the sorted subject ids (each way),
 odd / even positions (each way) and leave-one-subject-out (each subject scored with the constants the
-nine others prefer; the held-out counts are pooled). Prints, per split, the constants the tuning side
-prefers and what they score on the held-out side, then the defaults over all clips and per condition.
+nine others prefer; the held-out counts are pooled). The closed-level prior is not tuned: it is the
+median blink depth of the tuning subjects (a population statistic, as the default is of all subjects);
+the grid tunes the closed threshold and the blink confirmation. Prints, per split, the prior and the
+constants the tuning side gives and what they score on the held-out side, then the defaults over all
+clips and per condition.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
+
 from edge.evaluation.dataset import LabelledClip, load_dataset, subjects
 from edge.evaluation.runner import cached_faces, replay_clip
 from edge.evaluation.scoring import Counts, score_clip
@@ -22,9 +27,9 @@ from edge.vision.pipeline import VisionPipeline, VisionSettings
 
 GRID: dict[str, tuple[float, ...]] = {
     "eyes.closed_on": (0.5, 0.55, 0.6, 0.65, 0.7),
-    "eyes.prior_closed_share": (0.35, 0.45, 0.5, 0.55, 0.65),
     "blinks.confirm_closure": (0.4, 0.5, 0.6, 0.7),
 }
+PRIOR = "eyes.prior_closed_share"
 KEYS = ("closed_f1", "blink_f1", "blink_fp", "blink_fn")
 
 
@@ -39,11 +44,27 @@ def settings_with(values: dict[str, float], base: VisionSettings | None = None) 
     return VisionSettings.model_validate(data)
 
 
-def per_clip(clips: list[LabelledClip], faces: dict[str, dict], settings: VisionSettings) -> dict[str, Counts]:
+def per_clip(clips: list[LabelledClip], faces: dict[str, dict],
+             settings: VisionSettings) -> dict[str, Counts]:
     """video -> counts of the acceptance rule, replaying cached face-mesh results."""
     pipeline = VisionPipeline(settings, face_mesh=_NoModels())
     return {clip.video: score_clip(clip, replay_clip(pipeline, clip, faces[clip.video]).predictions())
             for clip in clips}
+
+
+def blink_depths(clips: list[LabelledClip], faces: dict[str, dict]) -> dict[str, list[float]]:
+    """video -> bottoms of the clip's ordinary blinks (shares of the open level), default settings."""
+    pipeline = VisionPipeline(VisionSettings(), face_mesh=_NoModels())
+    out = {}
+    for clip in clips:
+        replay_clip(pipeline, clip, faces[clip.video])
+        out[clip.video] = pipeline.eyes.blink_depths()
+    return out
+
+
+def population_prior(depths: dict[str, list[float]], videos) -> float:
+    """The closed-level prior a set of clips gives: their median blink depth, to 0.01."""
+    return round(float(np.median([d for v in videos for d in depths[v]])), 2)
 
 
 def total(counts: dict[str, Counts], videos) -> Counts:
@@ -84,26 +105,37 @@ def cross_check(clips: list[LabelledClip], faces: dict[str, dict],
     by_subject = {s: [c.video for c in group] for s, group in subjects(clips).items()}
     splits = splits if splits is not None else standard_splits(sorted(by_subject))
     videos = lambda group: [v for s in sorted(group) for v in by_subject[s]]  # noqa: E731
-    runs = [(dict(zip(grid, combo)), per_clip(clips, faces, settings_with(dict(zip(grid, combo)))))
-            for combo in itertools.product(*grid.values())]
+    depths = blink_depths(clips, faces)
+    runs: dict[float, list] = {}  # prior -> [(values, per-clip counts)] over the grid
+
+    def grid_runs(prior: float) -> list:
+        if prior not in runs:
+            combos = [{PRIOR: prior, **dict(zip(grid, combo))} for combo in itertools.product(*grid.values())]
+            runs[prior] = [(values, per_clip(clips, faces, settings_with(values))) for values in combos]
+        return runs[prior]
+
     objective = lambda s: s["closed_f1"] + s["blink_f1"]  # noqa: E731
     report: dict = {"splits": {}}
     pooled, pooled_any = Counts(), False
     for name, (tune, held) in splits.items():
-        values, counts = max(runs, key=lambda r: objective(total(r[1], videos(tune)).scores()))
+        candidates = grid_runs(population_prior(depths, videos(tune)))
+        values, counts = max(candidates, key=lambda r: objective(total(r[1], videos(tune)).scores()))
         held_counts = total(counts, videos(held))
         report["splits"][name] = {"tuned_on": sorted(tune), "held_out": sorted(held), "values": values,
-                                  "tuned": total(counts, videos(tune)).scores(), "scores": held_counts.scores()}
+                                  "tuned": total(counts, videos(tune)).scores(),
+                                  "scores": held_counts.scores()}
         if name.startswith("others->"):
             pooled.add(held_counts)
             pooled_any = True
     if pooled_any:
         report["loso"] = pooled.scores()
     defaults = per_clip(clips, faces, VisionSettings())
-    report["defaults"] = {"all": total(defaults, defaults).scores(),
-                          "by_condition": {cond: total(defaults, [c.video for c in clips if c.condition == cond]).scores()
-                                           for cond in sorted({c.condition for c in clips})},
-                          "by_subject": {s: total(defaults, v).scores() for s, v in sorted(by_subject.items())}}
+    conditions = sorted({c.condition for c in clips})
+    report["defaults"] = {
+        "all": total(defaults, defaults).scores(), "prior_all": population_prior(depths, depths),
+        "by_condition": {cond: total(defaults, [c.video for c in clips if c.condition == cond]).scores()
+                         for cond in conditions},
+        "by_subject": {s: total(defaults, v).scores() for s, v in sorted(by_subject.items())}}
     return report
 
 

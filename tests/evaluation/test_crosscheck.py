@@ -33,11 +33,13 @@ def test_two_subjects_tuned_on_one_scored_on_the_other(zju_dataset, tmp_path):
     mesh = FaceMesh()
     faces = {c.video: cached_faces(mesh, c, tmp_path) for c in clips}
     assert len(list(tmp_path.glob("*.pkl"))) == 8
-    report = cross_check(clips, faces, standard_splits(["000001", "000002"]), grid={"eyes.closed_on": (0.6, 0.7)})
+    splits = standard_splits(["000001", "000002"])
+    report = cross_check(clips, faces, splits, grid={"eyes.closed_on": (0.6, 0.7)})
     assert report["splits"]["first->second"]["held_out"] == ["000002"]
     assert report["splits"]["others->000001"]["tuned_on"] == ["000002"]
     for split in report["splits"].values():
         assert split["values"]["eyes.closed_on"] in (0.6, 0.7)
+        assert 0.3 < split["values"]["eyes.prior_closed_share"] < 0.6  # the tuning subject's blink depth
         assert split["scores"]["blink_f1"] > 0.9 and split["scores"]["closed_f1"] > 0.8
     assert report["loso"]["frames"] == report["defaults"]["all"]["frames"]  # every frame held out once
     assert set(report["defaults"]["by_condition"]) == {"FBN", "FNN", "FTN", "UNN"}

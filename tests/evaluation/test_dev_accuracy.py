@@ -1,7 +1,8 @@
 """Accuracy on the whole dev split, with the default settings (a regression guard, not a timing test).
 
-Measured when written: eye-closed frames F1 0.932, blink events F1 0.997 (148 of 149, 0 false);
-MediaPipe + EAR < 0.20 scores 0.894 / 0.987 on the same clips. Asserted with a small margin.
+Measured when written: eye-closed frames F1 0.936 (P 0.905, R 0.969), blink events F1 0.997 (148 of 149,
+0 false); by condition FBN 0.942, FNN 0.940, FTN 0.946, UNN 0.914. MediaPipe + EAR < 0.20 scores
+0.894 / 0.987 on the same clips. Asserted with a small margin; held-out subjects: test_heldout_accuracy.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def test_dev_split_accuracy(zju_dataset, tmp_path):
     report = evaluate_dataset(zju_dataset, tmp_path, VisionSettings())
     o = report["overall"]
     assert report["clips_evaluated"] == 40 and o["frames"] == 5345
-    assert o["closed_f1"] >= 0.92
+    assert o["closed_f1"] >= 0.928
     assert o["blink_f1"] >= 0.99 and o["blink_fp"] <= 1
     worst_condition = min(v["closed_f1"] for v in report["by_condition"].values())
-    assert worst_condition >= 0.89
+    assert worst_condition >= 0.905

@@ -105,7 +105,8 @@ def test_closed_level_adapts_to_how_far_the_lids_come_together(depth):
     """Some eyes (or low-resolution crops) stop half-way at the bottom of a blink: learn that depth."""
     est = EyeStateEstimator()
     states = run(est, blink_train(0.25, 12.0, depth=depth))
-    assert est.closed_share() == pytest.approx((4 * depth + 0.45) / 5, abs=0.01)  # 4 blinks + the prior
+    prior = est.settings.prior_closed_share
+    assert est.closed_share() == pytest.approx((4 * depth + prior) / 5, abs=0.01)  # 4 blinks + the prior
     bottoms = [s for i, s in enumerate(states) if i % 90 in (60, 61, 62, 63)]
     assert all(s.closed and s.closure > 0.9 for s in bottoms[4:])
 
@@ -154,13 +155,14 @@ def test_looking_down_does_not_teach_the_closed_level():
 
 
 def test_a_first_blink_deeper_than_the_prior_sets_the_closed_level_at_once():
-    """Before any blink is known the prior (0.5 of open) rules; a dip going deeper takes over mid-blink,
+    """Before any blink is known the prior (~0.5 of open) rules; a dip going deeper takes over mid-blink,
     so the half-open frames of a driver's very first blink on the way up are not counted as closed."""
     est = EyeStateEstimator()
     shares = [1.0] * 30 + [0.45, 0.1, 0.1, 0.6, 1.0]  # down, bottom, bottom, opening (prior alone: closed)
     states = run(est, [0.25 * s for s in shares])
     assert [s.closed for s in states[30:]] == [True, True, True, False, False]
-    assert est.closed_share() == pytest.approx((0.1 + 0.5) / 2)  # once over: learnt like any blink
+    assert est.closed_share() == pytest.approx((0.1 + est.settings.prior_closed_share) / 2)  # then learnt as usual
+    assert est.blink_depths() == [pytest.approx(0.1)]
 
 
 def test_a_shallow_dip_never_makes_closed_sooner():
