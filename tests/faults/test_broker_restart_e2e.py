@@ -1,0 +1,90 @@
+"""Broker restart under load, vehicle to database: 10 vehicles (the real uplink and durable outbox each)
+stream status and events through a private Mosquitto that is restarted mid-stream; the gateway
+reconnects and every message ends in PostgreSQL exactly once. (The edge side alone, with ordering, is
+tests/uplink/test_faults.py::test_broker_restart_mid_stream_keeps_every_event_in_order.)
+
+Measured with Mosquitto 2.0.11: a gateway on a plain subscription (MQTT 3.1.1) loses nothing; on an MQTT 5
+shared subscription (`$share/...`) the messages vehicles publish between the broker's restart and the
+gateway's re-subscription are dropped by the broker, although the gateway's session (with its shared
+subscription) was restored from the persistence file. That case is kept here as a strict xfail so a
+broker that fixes it is noticed; deploy/SCALE_OUT.md says what to do about it."""
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from dms.contract import DriverEvent, VehicleStatus
+from edge.uplink.mqtt import MqttUplink
+from edge.uplink.outbox import Outbox
+from edge.uplink.settings import MqttSettings
+from gateway.db.models import DriverEventRecord, ProcessedMessage
+from gateway.db.session import make_engine, make_sessionmaker
+from tests.faults.support import Gateways, big_queue_broker, count_rows
+from tests.gateway.conftest import _empty_pg
+from tests.gateway.factories import register
+from tests.uplink.conftest import MOSQUITTO, wait_for
+
+pytestmark = pytest.mark.slow
+START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("protocol", [
+    "3.1.1",
+    pytest.param("5", marks=pytest.mark.xfail(strict=True, reason=(
+        "Mosquitto 2.0 drops messages for a shared subscription whose members have not re-subscribed "
+        "since the broker restarted"))),
+], ids=["plain-subscription", "shared-subscription"])
+def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_database, protocol):
+    if MOSQUITTO is None:
+        pytest.skip("mosquitto is not installed")
+    _empty_pg(pg_database)
+    vehicles = [f"BR{i:02d}" for i in range(10)]
+    register(make_sessionmaker(make_engine(pg_database)), *vehicles, now=START)
+    broker = big_queue_broker(tmp_path).start()
+    gateways = Gateways(tmp_path, broker.url, pg_database)
+    uplinks = []
+    try:
+        gateways.start("gw", "--session-expiry", "120", "--protocol", protocol)
+        for vid in vehicles:
+            settings = MqttSettings(url=broker.url, reconnect_max_s=1, max_inflight=50)
+            uplinks.append(MqttUplink(settings, Outbox(tmp_path / f"{vid}.sqlite", exclusive=True), vid).start())
+        sent = 0
+        began = time.monotonic()
+        for tick in range(300):                              # 30 s at 10 Hz per vehicle: 100 msg/s
+            ts = START + timedelta(seconds=tick / 10)
+            for up, vid in zip(uplinks, vehicles):
+                up.submit(VehicleStatus(vehicle_id=vid, msg_id=f"{vid}s{tick:06d}", ts=ts,
+                                        signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick}))
+                sent += 1
+                if tick % 20 == 0:
+                    up.submit(DriverEvent(vehicle_id=vid, msg_id=f"{vid}e{tick:06d}", ts=ts, type="microsleep",
+                                          level=1, episode_id=f"e{tick}"))
+                    sent += 1
+            if tick == 100:
+                broker.stop()                                # orderly restart: sessions saved
+                time.sleep(3)
+                broker.start()
+            time.sleep(max(0.0, began + (tick + 1) / 10 - time.monotonic()))
+        for up in uplinks:
+            assert up.wait_drained(60), f"{up.vehicle_id}: {up.pending()} left"
+        mine = ProcessedMessage.kind.in_(["status", "event"])     # presence comes on top of them
+        try:
+            wait_for(lambda: count_rows(pg_database, ProcessedMessage, mine) >= sent, 30, "every message stored")
+        finally:
+            stored = count_rows(pg_database, ProcessedMessage, mine)
+            print(f"\nMQTT {protocol}: {sent} messages sent across a broker restart, {stored} stored")
+        time.sleep(1.0)
+        stored = count_rows(pg_database, ProcessedMessage, mine)
+        events = count_rows(pg_database, DriverEventRecord)
+        assert stored == sent and events == 150
+        assert gateways.children["gw"].running()
+    finally:
+        for up in uplinks:
+            up.close()
+            up.outbox.close()
+        gateways.close()
+        broker.stop()
+    print(f"\n{sent} messages from {len(vehicles)} vehicles across a broker restart (down 3 s): {stored} "
+          f"stored, {events} events; 0 lost")
