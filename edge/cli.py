@@ -26,6 +26,8 @@ def edge() -> None:
               help="Append every driver event as a JSON line (same msg_id as its MQTT message).")
 @click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
               help="Render in-cab alerts to a WAV.")
+@click.option("--audio-live/--no-audio-live", default=None,
+              help="Play in-cab alerts through the sound card (PortAudio or aplay) as they are decided.")
 @click.option("--mqtt", "mqtt_url", metavar="URL", help="Broker, mqtt://HOST:PORT or mqtts://HOST:PORT.")
 @click.option("--vehicle-id", help="This vehicle's id (topic level and broker user).")
 @click.option("--outbox", type=click.Path(dir_okay=False, path_type=Path),
@@ -35,7 +37,7 @@ def edge() -> None:
 @click.option("--realtime/--no-realtime", default=None, help="Pace a file source at its frame rate.")
 @click.option("--loop/--no-loop", default=None,
               help="Play a file source again and again (until interrupted).")
-def run(source, config_path, speed_kmh, events_out, audio_out, mqtt_url, vehicle_id, outbox, vehicle_source,
+def run(source, config_path, speed_kmh, events_out, audio_out, audio_live, mqtt_url, vehicle_id, outbox, vehicle_source,
         drain_timeout, realtime, loop) -> None:
     """Monitor the driver on a clip or camera; alerts go to the cab, the events file and the broker."""
     from edge.runtime import EdgeRuntime, looped
@@ -43,6 +45,7 @@ def run(source, config_path, speed_kmh, events_out, audio_out, mqtt_url, vehicle
 
     config = merge_overrides(load_device_config(config_path), {
         "source": source, "speed_kmh": speed_kmh, "events_out": events_out, "audio_out": audio_out,
+        "audio_live": audio_live,
         "mqtt": {"url": mqtt_url} if mqtt_url else None, "vehicle_id": vehicle_id,
         "outbox": {"path": outbox} if outbox else None, "vehicle_source": vehicle_source,
         "drain_timeout_s": drain_timeout, "realtime": realtime, "loop": loop,

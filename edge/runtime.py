@@ -54,10 +54,15 @@ class RunReport:
     """True: outbox empty at the end; False: messages left for the next run; None: no uplink."""
     pending: int = 0
     last_t: float | None = None
+    audio_latency_ms: tuple[float, float] | None = None
+    """Decision -> first alert sample written to the sink: (median, max) milliseconds."""
 
     def summary(self) -> str:
         line = (f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} "
                 "status samples")
+        if self.audio_latency_ms is not None:
+            line += (f"; alert audio {self.audio_latency_ms[0]:.1f} ms median, {self.audio_latency_ms[1]:.1f} ms max "
+                     "from decision to first sample")
         if self.events_not_stored:
             line += f"; {self.events_not_stored} events NOT stored (outbox disk full)"
         if self.drained is None:
@@ -159,13 +164,20 @@ class EdgeRuntime:
         return monitor_class(_settings(self.config.policy))
 
     def _build_audio(self):
-        if self.config.audio_out is None:
+        """In-cab alerts: rendered into a WAV on the source timeline, or played live (not both)."""
+        if self.config.audio_out is None and not self.config.audio_live:
             return None
-        alert_audio = _import_part("edge.audio", "AlertAudio", "--audio-out: the alert audio")
-        wav_sink = _import_part("edge.audio", "WavTimelineSink", "--audio-out: the alert audio")
+        if self.config.audio_out is not None and self.config.audio_live:
+            raise UserError("choose one in-cab audio output: --audio-out FILE or --audio-live")
+        alert_audio = _import_part("edge.audio", "AlertAudio", "in-cab alert audio")
         settings = _settings(self.config.audio)
         rate = getattr(settings, "sample_rate", 16000)
-        return alert_audio(settings, wav_sink(self.config.audio_out, sample_rate=rate))
+        if self.config.audio_live:
+            sink = _import_part("edge.audio", "LiveSink", "live in-cab audio")(sample_rate=rate)
+        else:
+            sink = _import_part("edge.audio", "WavTimelineSink", "--audio-out")(self.config.audio_out,
+                                                                                   sample_rate=rate)
+        return alert_audio(settings, sink)
 
     def _open_events(self, target: IO[str] | Path | None) -> IO[str] | None:
         if target is None or hasattr(target, "write"):
@@ -336,6 +348,12 @@ class EdgeRuntime:
         """Release everything without draining (stored messages stay in the outbox)."""
         self._finished = True
         self._close_parts()
+        self._record_audio_latency()  # after the sink closed: live audio has written its last sample
+
+    def _record_audio_latency(self) -> None:
+        latency = self.audio.stats().get("decision_to_first_sample", {}) if self.audio is not None else {}
+        if latency.get("n"):
+            self.report.audio_latency_ms = (latency["median_ms"], latency["max_ms"])
 
     def _close_parts(self) -> None:
         while self._closers:

@@ -66,6 +66,8 @@ class DeviceConfig(Settings):
     """Write every driver event as one JSON line here (same msg_id as its MQTT message)."""
     audio_out: Path | None = None
     """Render the in-cab alerts to this WAV file on the source timeline."""
+    audio_live: bool = False
+    """Play the in-cab alerts through the sound card (PortAudio, or aplay), never blocking the frame loop."""
     drain_timeout_s: float = Field(10.0, ge=0, description=(
         "After a file source ends, wait this long for the outbox to drain; the rest goes next run."))
     mqtt: MqttSettings | None = Field(None, description="Broker connection; none: no uplink.")
