@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.gateway.conftest import pg_database  # noqa: F401  (a fresh PostgreSQL database per session)
+from tests.gateway.conftest import db_url, pg_database, sqlite_template  # noqa: F401  (migrated databases)
 
 DEPTHS = {"fast": 200, "deep": 3000}
 

@@ -1,6 +1,6 @@
 """REST API inputs: any JSON body, query string and path parameter gives a 2xx/4xx answer, never a 500
 (the test client re-raises server exceptions, so a crash fails with its traceback).
-Fast stage on SQLite; the deep run also on PostgreSQL (its types are stricter: integer ranges, NUL bytes)."""
+SQLite in the fast stage; PostgreSQL (stricter types: integer ranges, NUL bytes) in the slow stage."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gateway import auth
 from gateway.api import create_app
-from gateway.db.session import session_scope
+from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.settings import GatewaySettings
 from tests.fuzz.conftest import check_property, json_scalars, json_values, mutated
 from tests.gateway.conftest import T0, FakeClock
@@ -35,29 +35,20 @@ queries = st.dictionaries(st.sampled_from(QUERY_KEYS) | st.text(max_size=6),
                           json_scalars.map(lambda v: "" if v is None else str(v)), max_size=4)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
-def fuzz_db(request, tmp_path) -> str:
-    from tests.gateway.conftest import _empty_pg
-    if request.param == "sqlite":
-        from gateway.db.migrate import upgrade
-        url = f"sqlite:///{tmp_path / 'api.db'}"
-        upgrade(url)
-        return url
-    url = request.getfixturevalue("pg_database")
-    _empty_pg(url)
-    return url
+# the gateway tests' `db_url` fixture, with PostgreSQL only in the deep (slow) run
+pytestmark = pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)], indirect=True)
 
 
 @pytest.fixture
-def api(fuzz_db):
-    from gateway.db.session import make_engine, make_sessionmaker
-    engine = make_engine(fuzz_db)
+def api(db_url):
+    engine = make_engine(db_url)
     sessions = make_sessionmaker(engine)
     register(sessions, "V1", now=T0, dealer="D1")
     with session_scope(sessions) as db:
         auth.create_user(db, "root", "pw-root", "admin", dealer_code=None, now=T0, rounds=4)
         auth.create_user(db, "sa", "pw-sa", "service_advisor", dealer_code="D1", now=T0, rounds=4)
-    client = TestClient(create_app(fuzz_db, SETTINGS, clock=FakeClock()))
+    client = TestClient(create_app(db_url, SETTINGS, clock=FakeClock()))
     tokens = {name: client.post("/api/token", data={"username": name, "password": f"pw-{name}"}).json()["access_token"]
               for name in ("root", "sa")}
     client.headers_for = {name: {"Authorization": f"Bearer {t}"} for name, t in tokens.items()}
