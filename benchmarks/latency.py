@@ -124,8 +124,8 @@ def percentile(values: list[float], q: float) -> float:
 def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test",
             speedup: float = 4.0, poll_ms: float = 10.0, progress=None) -> dict:
     """Run the chain until `events` driver events were decided and seen (or the source ends)."""
-    from benchmarks.bench_gateway import _pg_database, start_private_broker
-    from dms.demo import ADMIN
+    from benchmarks.bench_gateway import _free_port, _pg_database, start_private_broker
+    from dms.demo import ADMIN, _http_ok
     from dms.demo.processes import Child, dms_command, wait_until
     from dms.demo.seed import seed_demo
 
@@ -186,20 +186,6 @@ def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:
             "speedup": speedup, "p50_ms": percentile(latencies, 50), "p90_ms": percentile(latencies, 90),
             "p99_ms": percentile(latencies, 99), "max_ms": max(latencies), "min_ms": min(latencies),
             "load_avg_at_end": os.getloadavg()}
-
-
-def _free_port() -> int:
-    from benchmarks.bench_gateway import _free_port as free
-
-    return free()
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:

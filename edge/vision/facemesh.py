@@ -57,14 +57,15 @@ class FaceMeshSettings(Settings):
     presence only, not for eye closure. There is no iris, and gaze equals head pose."""
     iris_alternate: bool = True
     """Run the iris model on one eye per tracked frame, the two eyes in turn, and on the other eye too only
-    when the one that ran moved (a lid point shifted by more than `iris_refresh_px` in its crop since its
-    last run): a blink or a glance refreshes both eyes in the same frame, a steady face costs half the
+    when the one that ran moved (one of its 16 lid points shifted by more than `iris_refresh_px` in its
+    crop since its last run): a blink refreshes both eyes in the same frame, a steady face costs half the
     iris time (the larger half of the per-frame CPU). The eye that did not run keeps its last result in
     the coordinates of its eye crop, re-projected into this frame's eye region, so head motion is
     followed. Both eyes run after every detection."""
     iris_refresh_px: float = Field(0.5, ge=0.0, le=64.0)
     """With iris_alternate: movement of a lid point, in pixels of the 64-pixel eye crop, that makes the
-    other eye run in the same frame (0 = always both eyes)."""
+    other eye run in the same frame (0 = always both eyes). Measured on the dev clips: 0.5 kept eye-closed
+    F1 (both eyes run on ~2/3 of the frames); 1.0 and a lid-opening criterion lost 0.003-0.008."""
 
 
 @dataclass
