@@ -78,6 +78,10 @@ class GazeZoneSettings(Settings):
     """Weight of one frame in the learnt straight ahead (0.01 at 30 fps: ~3 s time constant)."""
     learning_gate: float = Field(20.0, gt=0.0)
     """Only gazes within this many degrees of the current straight ahead teach it (glances do not)."""
+    bootstrap_frames: int = Field(30, ge=0, le=3000)
+    """The first frames of a new driver set straight ahead to their median gaze, however far it is from
+    the configured value: this absorbs the camera mounting (a camera below the face reads every gaze as
+    'up'), which the gated learning above could never reach. 0 keeps the configured value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +103,7 @@ class GazeZoneClassifier:
     def reset(self) -> None:
         self.straight_yaw = self.settings.straight_ahead_yaw
         self.straight_pitch = self.settings.straight_ahead_pitch
+        self._first_gazes: list[tuple[float, float]] = []
 
     def calibrate(self, yaw: float, pitch: float) -> None:
         """Set straight ahead explicitly (e.g. from a calibration step while driving straight)."""
@@ -114,11 +119,21 @@ class GazeZoneClassifier:
         return GazeZone.UNKNOWN
 
     def classify(self, face) -> ZoneResult:
+        s = self.settings
+        if s.learn_straight_ahead and len(self._first_gazes) < s.bootstrap_frames:
+            self._bootstrap(face.gaze_yaw, face.gaze_pitch)
         yaw = face.gaze_yaw - self.straight_yaw
         pitch = face.gaze_pitch - self.straight_pitch
-        s = self.settings
         if s.learn_straight_ahead and abs(yaw) < s.learning_gate and abs(pitch) < s.learning_gate:
             self.straight_yaw += s.learning_rate * yaw
             self.straight_pitch += s.learning_rate * pitch
         zone = self.zone_of(yaw, pitch)
         return ZoneResult(zone, eyes_on_road(zone), yaw, pitch)
+
+    def _bootstrap(self, yaw: float, pitch: float) -> None:
+        """Straight ahead = median of the gazes seen so far (drivers look at the road most of the time)."""
+        self._first_gazes.append((yaw, pitch))
+        yaws = sorted(g[0] for g in self._first_gazes)
+        pitches = sorted(g[1] for g in self._first_gazes)
+        mid = len(yaws) // 2
+        self.straight_yaw, self.straight_pitch = yaws[mid], pitches[mid]
