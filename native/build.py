@@ -15,7 +15,11 @@ HERE = Path(__file__).resolve().parent
 
 def build() -> list[Path]:
     import numpy
-    from Cython.Build import cythonize
+
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        sys.exit("Cython is not installed (pip install -e '.[tools]'); native/ stays on its Numba/NumPy fallback")
 
     built = []
     for pyx in sorted(HERE.glob("*.pyx")):
