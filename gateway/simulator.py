@@ -163,6 +163,19 @@ class FleetReport:
         return out
 
 
+def postgres_backends(db_url: str) -> dict[str, int]:
+    """PostgreSQL server processes serving `db_url`'s database on this machine (by process title)."""
+    import psutil
+    from sqlalchemy.engine import make_url
+    name = make_url(db_url).database
+    found = {}
+    for proc in psutil.process_iter(["cmdline"]):
+        title = " ".join(proc.info["cmdline"] or ())
+        if title.startswith("postgres: ") and f" {name} " in f"{title} ":
+            found[f"postgres backend {proc.pid}"] = proc.pid
+    return found
+
+
 def register_fleet(db_url: str, vehicle_ids: list[str], now: datetime, dealer: str = "SIM") -> None:
     """Register the simulated vehicles (idempotent), as an operator would before they drive."""
     from gateway.db.models import Dealer, Vehicle
@@ -335,6 +348,8 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
         pids = {f"gateway {c.name}": c.proc.pid for c in children}
         if broker_pid:
             pids["broker"] = broker_pid
+        if db_url.startswith("postgresql"):
+            pids.update(postgres_backends(db_url))
         report = run_fleet(settings, mqtt_url, db_url, clock=wall_clock, meter=ResourceMeter(pids),
                            progress=lambda line: click.echo(line, err=True))
     finally:

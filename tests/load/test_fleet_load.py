@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.simulator import FleetSettings, ResourceMeter, run_fleet, wall_clock
+from gateway.simulator import FleetSettings, ResourceMeter, postgres_backends, run_fleet, wall_clock
 from tests.faults.support import Gateways, big_queue_broker
 from tests.gateway.conftest import _empty_pg
 from tests.uplink.conftest import MOSQUITTO
@@ -22,7 +22,7 @@ def test_200_vehicles_for_30_s_lose_nothing(tmp_path, pg_database):
     gateways = Gateways(tmp_path, broker.url, pg_database)
     try:
         gw = gateways.start("gw", "--session-expiry", "60")
-        meter = ResourceMeter({"gateway": gw.proc.pid, "broker": broker.proc.pid})
+        meter = ResourceMeter({"gateway": gw.proc.pid, "broker": broker.proc.pid, **postgres_backends(pg_database)})
         report = run_fleet(FleetSettings(vehicles=200, seconds=30, episodes_per_hour=30), broker.url,
                            pg_database, clock=wall_clock, meter=meter)
         assert gw.running(), gw.tail(20)
