@@ -66,4 +66,4 @@ def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(tmp_path
     log = (tmp_path / "gw.log").read_text()
     retries = log.count("database unavailable")
     print(f"\n{len(messages)} messages; PostgreSQL down {OUTAGE_S} s (gateway {gateway_fate}); all stored "
-          f"{caught_up:.1f} s after it came back; {retries} "database unavailable ... nothing acknowledged" warnings")
+          f"{caught_up:.1f} s after it came back; {retries} 'database unavailable ... nothing acknowledged' warnings")
