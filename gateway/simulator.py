@@ -7,6 +7,7 @@ cheaply; the broker and gateway see the same message stream either way). Every m
 wall time it was handed to the client, so `received_at - ts` in `processed_messages` is the
 publish -> stored lag. Loss is counted by msg_id: sent - stored - dead-lettered must be 0.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,12 +34,19 @@ class FleetSettings(Settings):
     vehicles: int = Field(200, ge=1, le=100_000, description="Number of simulated vehicles.")
     seconds: float = Field(30.0, gt=0, description="How long the fleet drives (wall-clock seconds).")
     status_hz: float = Field(1.0, gt=0, le=50, description="Vehicle status messages per vehicle per second.")
-    episodes_per_hour: float = Field(3.0, ge=0, le=3600, description=(
-        "Driver-event episodes (start + end message) per vehicle per driving hour."))
+    episodes_per_hour: float = Field(
+        3.0,
+        ge=0,
+        le=3600,
+        description=("Driver-event episodes (start + end message) per vehicle per driving hour."),
+    )
     connections: int = Field(20, ge=1, le=1000, description="MQTT connections the vehicles share.")
     seed: int = Field(1, description="Random seed of the event times (runs are repeatable).")
-    tag: str = Field(default_factory=lambda: "sim" + uuid.uuid4().hex[:6], pattern=r"^[A-Za-z0-9]{3,16}$",
-                     description="Prefix of vehicle ids and msg_ids of this run (tells its rows apart).")
+    tag: str = Field(
+        default_factory=lambda: "sim" + uuid.uuid4().hex[:6],
+        pattern=r"^[A-Za-z0-9]{3,16}$",
+        description="Prefix of vehicle ids and msg_ids of this run (tells its rows apart).",
+    )
 
     def vehicle_ids(self) -> list[str]:
         return [f"{self.tag}-{i:05d}" for i in range(self.vehicles)]
@@ -51,7 +59,7 @@ class FleetPlan:
     settings: FleetSettings
     _rng: random.Random = field(init=False)
     _seq: int = field(default=0, init=False)
-    _open: dict[int, tuple[str, str]] = field(default_factory=dict, init=False)   # vehicle -> (episode, type)
+    _open: dict[int, tuple[str, str]] = field(default_factory=dict, init=False)  # vehicle -> (episode, type)
 
     def __post_init__(self):
         self._rng = random.Random(self.settings.seed)
@@ -63,34 +71,81 @@ class FleetPlan:
 
     def presence(self, state: str, ts: datetime) -> Iterator[tuple[str, bytes]]:
         for vid in self.ids:
-            yield encode(Presence(vehicle_id=vid, msg_id=self._msg_id("p"), ts=ts, state=state,
-                                  reason="simulated" if state == "offline" else None))
+            yield encode(
+                Presence(
+                    vehicle_id=vid,
+                    msg_id=self._msg_id("p"),
+                    ts=ts,
+                    state=state,
+                    reason="simulated" if state == "offline" else None,
+                )
+            )
 
     def vehicle_tick(self, index: int, tick: int, ts: datetime) -> Iterator[tuple[str, bytes]]:
         """One vehicle's messages of one tick: its status, and an event start or end at random."""
         s = self.settings
         vid = self.ids[index]
         km = 1000.0 + index + tick * 0.014 / s.status_hz
-        yield encode(VehicleStatus(vehicle_id=vid, msg_id=self._msg_id("s"), ts=ts, signals={
-            "Vehicle.Speed": 40.0 + (index + tick) % 60, "Vehicle.TraveledDistance": km,
-            "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3, "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
-            "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0, "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6}))
+        yield encode(
+            VehicleStatus(
+                vehicle_id=vid,
+                msg_id=self._msg_id("s"),
+                ts=ts,
+                signals={
+                    "Vehicle.Speed": 40.0 + (index + tick) % 60,
+                    "Vehicle.TraveledDistance": km,
+                    "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
+                    "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
+                    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
+                    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+                },
+            )
+        )
         if index in self._open:
-            if self._rng.random() < 0.25:   # episodes last ~4 ticks
+            if self._rng.random() < 0.25:  # episodes last ~4 ticks
                 episode, kind = self._open.pop(index)
-                yield encode(DriverEvent(vehicle_id=vid, msg_id=self._msg_id("e"), ts=ts, type=kind, level=1,
-                                         phase="end", episode_id=episode, t=tick / s.status_hz))
+                yield encode(
+                    DriverEvent(
+                        vehicle_id=vid,
+                        msg_id=self._msg_id("e"),
+                        ts=ts,
+                        type=kind,
+                        level=1,
+                        phase="end",
+                        episode_id=episode,
+                        t=tick / s.status_hz,
+                    )
+                )
         elif self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
             episode, kind = f"ep{self._seq}", self._rng.choice(EVENT_TYPES)
             self._open[index] = (episode, kind)
-            yield encode(DriverEvent(vehicle_id=vid, msg_id=self._msg_id("e"), ts=ts, type=kind,
-                                     level=1 + self._rng.randrange(2), phase="start", episode_id=episode,
-                                     t=tick / s.status_hz, speed_kmh=60.0))
+            yield encode(
+                DriverEvent(
+                    vehicle_id=vid,
+                    msg_id=self._msg_id("e"),
+                    ts=ts,
+                    type=kind,
+                    level=1 + self._rng.randrange(2),
+                    phase="start",
+                    episode_id=episode,
+                    t=tick / s.status_hz,
+                    speed_kmh=60.0,
+                )
+            )
 
     def close_episodes(self, ts: datetime) -> Iterator[tuple[str, bytes]]:
         for index, (episode, kind) in sorted(self._open.items()):
-            yield encode(DriverEvent(vehicle_id=self.ids[index], msg_id=self._msg_id("e"), ts=ts, type=kind,
-                                     level=1, phase="end", episode_id=episode))
+            yield encode(
+                DriverEvent(
+                    vehicle_id=self.ids[index],
+                    msg_id=self._msg_id("e"),
+                    ts=ts,
+                    type=kind,
+                    level=1,
+                    phase="end",
+                    episode_id=episode,
+                )
+            )
         self._open.clear()
 
 
@@ -106,6 +161,7 @@ class ResourceMeter:
     def start(self) -> None:
         self._t0 = time.monotonic()
         import psutil
+
         self._procs = {name: psutil.Process(pid) for name, pid in self.pids.items()}
         self._cpu0 = {name: self._cpu(p) for name, p in self._procs.items()}
         self.sample()
@@ -119,7 +175,7 @@ class ResourceMeter:
         for name, proc in self._procs.items():
             try:
                 mb = proc.memory_info().rss / 2**20
-            except Exception:   # noqa: BLE001 - a process that died is reported by its missing numbers
+            except Exception:  # noqa: BLE001 - a process that died is reported by its missing numbers
                 continue
             self.rss_peak_mb[name] = max(self.rss_peak_mb.get(name, 0.0), mb)
 
@@ -129,7 +185,7 @@ class ResourceMeter:
         for name, proc in self._procs.items():
             try:
                 self.cpu_s[name] = self._cpu(proc) - self._cpu0[name]
-            except Exception:   # noqa: BLE001
+            except Exception:  # noqa: BLE001
                 pass
 
 
@@ -152,14 +208,20 @@ class FleetReport:
         return self.sent - self.stored - self.dead_lettered
 
     def lines(self) -> list[str]:
-        out = [f"vehicles {self.vehicles}, {self.seconds:.0f} s: sent {self.sent} ({self.publish_rate:.0f} msg/s), "
-               f"stored {self.stored}, dead-lettered {self.dead_lettered}, lost {self.lost} "
-               f"(machine load average {self.load_avg:.1f})",
-               "lag publish->stored ms: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lag_ms.items())]
+        out = [
+            f"vehicles {self.vehicles}, {self.seconds:.0f} s: "
+            f"sent {self.sent} ({self.publish_rate:.0f} msg/s), stored {self.stored}, "
+            f"dead-lettered {self.dead_lettered}, lost {self.lost} "
+            f"(machine load average {self.load_avg:.1f})",
+            "lag publish->stored ms: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lag_ms.items()),
+        ]
         for name, cpu in self.cpu_s.items():
             per_msg = cpu / self.sent * 1e6 if self.sent else 0.0
-            out.append(f"{name}: CPU {cpu:.1f} s ({cpu / (self.measured_s or self.seconds) * 100:.0f} % of one core, {per_msg:.0f} us/msg), "
-                       f"peak RSS {self.rss_peak_mb.get(name, 0):.0f} MB")
+            share = cpu / (self.measured_s or self.seconds) * 100
+            out.append(
+                f"{name}: CPU {cpu:.1f} s ({share:.0f} % of one core, {per_msg:.0f} us/msg), "
+                f"peak RSS {self.rss_peak_mb.get(name, 0):.0f} MB"
+            )
         return out
 
 
@@ -167,6 +229,7 @@ def postgres_backends(db_url: str) -> dict[str, int]:
     """PostgreSQL server processes serving `db_url`'s database on this machine (by process title)."""
     import psutil
     from sqlalchemy.engine import make_url
+
     name = make_url(db_url).database
     found = {}
     for proc in psutil.process_iter(["cmdline"]):
@@ -181,13 +244,27 @@ def register_fleet(db_url: str, vehicle_ids: list[str], now: datetime, dealer: s
     from gateway.db.models import Dealer, Vehicle
     from gateway.db.session import make_engine, make_sessionmaker, session_scope
     from gateway.db.upsert import insert_ignore
+
     engine = make_engine(db_url)
     try:
         with session_scope(make_sessionmaker(engine)) as db:
             insert_ignore(db, Dealer.__table__, [{"code": dealer, "name": "Simulated dealer"}])
-            insert_ignore(db, Vehicle.__table__, [
-                {"vehicle_id": vid, "model": "Sim", "dealer_code": dealer, "status": "active", "archived": False,
-                 "created_at": now, "updated_at": now} for vid in vehicle_ids])
+            insert_ignore(
+                db,
+                Vehicle.__table__,
+                [
+                    {
+                        "vehicle_id": vid,
+                        "model": "Sim",
+                        "dealer_code": dealer,
+                        "status": "active",
+                        "archived": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for vid in vehicle_ids
+                ],
+            )
     finally:
         engine.dispose()
 
@@ -196,13 +273,18 @@ def count_outcome(db_url: str, tag: str) -> tuple[int, int, list[float]]:
     """(stored, dead-lettered, lags in ms) of this run's messages, found by their msg_id / topic prefix."""
     from gateway.db.models import DeadLetter, ProcessedMessage
     from gateway.db.session import make_engine
+
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(ProcessedMessage.ts, ProcessedMessage.received_at)
-                                .where(ProcessedMessage.msg_id.startswith(tag))).all()
-            dead = conn.scalar(select(func.count()).select_from(DeadLetter)
-                               .where(DeadLetter.topic.contains(f"/{tag}-")))
+            rows = conn.execute(
+                select(ProcessedMessage.ts, ProcessedMessage.received_at).where(
+                    ProcessedMessage.msg_id.startswith(tag)
+                )
+            ).all()
+            dead = conn.scalar(
+                select(func.count()).select_from(DeadLetter).where(DeadLetter.topic.contains(f"/{tag}-"))
+            )
     finally:
         engine.dispose()
     lags = [(_utc(r.received_at) - _utc(r.ts)).total_seconds() * 1000 for r in rows]
@@ -225,6 +307,7 @@ class FleetPublisher:
 
     def __init__(self, mqtt_url: str, connections: int, tag: str):
         from gateway.loadgen import connect
+
         self.clients = [connect(mqtt_url, f"{tag}-pub{i}") for i in range(connections)]
         self._infos = []
         self._next = 0
@@ -247,9 +330,16 @@ class FleetPublisher:
             c.loop_stop()
 
 
-def run_fleet(settings: FleetSettings, mqtt_url: str, db_url: str, *, clock: Clock,
-              meter: ResourceMeter | None = None, drain_timeout: float = 120.0,
-              progress: Callable[[str], None] = lambda _: None) -> FleetReport:
+def run_fleet(
+    settings: FleetSettings,
+    mqtt_url: str,
+    db_url: str,
+    *,
+    clock: Clock,
+    meter: ResourceMeter | None = None,
+    drain_timeout: float = 120.0,
+    progress: Callable[[str], None] = lambda _: None,
+) -> FleetReport:
     """Drive the fleet for settings.seconds, wait until the gateway stored everything, report."""
     plan = FleetPlan(settings)
     register_fleet(db_url, plan.ids, clock())
@@ -296,10 +386,19 @@ def run_fleet(settings: FleetSettings, mqtt_url: str, db_url: str, *, clock: Clo
         time.sleep(0.5)
     if meter:
         meter.stop()
-    return FleetReport(vehicles=settings.vehicles, seconds=settings.seconds, sent=sent, stored=stored,
-                       dead_lettered=dead, lag_ms=percentiles(lags), cpu_s=dict(meter.cpu_s) if meter else {},
-                       rss_peak_mb=dict(meter.rss_peak_mb) if meter else {}, publish_rate=sent / publish_s,
-                       measured_s=meter.wall_s if meter else 0.0, load_avg=os.getloadavg()[1])
+    return FleetReport(
+        vehicles=settings.vehicles,
+        seconds=settings.seconds,
+        sent=sent,
+        stored=stored,
+        dead_lettered=dead,
+        lag_ms=percentiles(lags),
+        cpu_s=dict(meter.cpu_s) if meter else {},
+        rss_peak_mb=dict(meter.rss_peak_mb) if meter else {},
+        publish_rate=sent / publish_s,
+        measured_s=meter.wall_s if meter else 0.0,
+        load_avg=os.getloadavg()[1],
+    )
 
 
 def wall_clock() -> datetime:
@@ -307,18 +406,34 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-
 @click.command("simulate")
 @click.option("--mqtt", "mqtt_url", required=True, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
-@click.option("--db", "db_url", required=True, metavar="URL", help="The gateway's database (to count what it stored).")
+@click.option(
+    "--db", "db_url", required=True, metavar="URL", help="The gateway's database (to count what it stored)."
+)
 @click.option("--vehicles", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--seconds", type=click.FloatRange(min=1), default=30, show_default=True)
-@click.option("--connections", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="MQTT connections the simulated vehicles share.")
-@click.option("--episodes-per-hour", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
-              help="Driver-event episodes per vehicle per hour.")
-@click.option("--gateways", type=click.IntRange(0, 16), default=1, show_default=True,
-              help="Start this many `dms gateway run` processes in a fresh group (0: one is already running).")
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="MQTT connections the simulated vehicles share.",
+)
+@click.option(
+    "--episodes-per-hour",
+    type=click.FloatRange(0, 3600),
+    default=3.0,
+    show_default=True,
+    help="Driver-event episodes per vehicle per hour.",
+)
+@click.option(
+    "--gateways",
+    type=click.IntRange(0, 16),
+    default=1,
+    show_default=True,
+    help="Start this many `dms gateway run` processes in a fresh group (0: one is already running).",
+)
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
 def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour, gateways, broker_pid):
     """Drive N simulated vehicles through broker + gateway + database; print loss, lag and resource use."""
@@ -330,19 +445,40 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
     from gateway.db.migrate import upgrade
     from gateway.loadgen import clear_sessions
 
-    settings = FleetSettings(vehicles=vehicles, seconds=seconds, connections=connections,
-                             episodes_per_hour=episodes_per_hour)
+    settings = FleetSettings(
+        vehicles=vehicles, seconds=seconds, connections=connections, episodes_per_hour=episodes_per_hour
+    )
     upgrade(db_url)
     logs = Path(tempfile.mkdtemp(prefix=f"dms-{settings.tag}-"))
-    children = [Child(f"gw{i}", dms_command("gateway", "run", "--mqtt", mqtt_url, "--db", db_url, "--group",
-                                            settings.tag, "--client-id", f"{settings.tag}-gw{i}",
-                                            "--session-expiry", "60"), logs / f"gw{i}.log")
-                for i in range(gateways)]
+    children = [
+        Child(
+            f"gw{i}",
+            dms_command(
+                "gateway",
+                "run",
+                "--mqtt",
+                mqtt_url,
+                "--db",
+                db_url,
+                "--group",
+                settings.tag,
+                "--client-id",
+                f"{settings.tag}-gw{i}",
+                "--session-expiry",
+                "60",
+            ),
+            logs / f"gw{i}.log",
+        )
+        for i in range(gateways)
+    ]
     try:
         for child in children:
             child.start()
-            wait_until(lambda c=child: "gateway: consuming" in c.log_path.read_text() or not c.running(), 60,
-                       what=f"{child.name} to subscribe")
+            wait_until(
+                lambda c=child: "gateway: consuming" in c.log_path.read_text() or not c.running(),
+                60,
+                what=f"{child.name} to subscribe",
+            )
             if not child.running():
                 raise UserError(f"gateway {child.name} did not start: {child.tail(1)}")
         pids = {f"gateway {c.name}": c.proc.pid for c in children}
@@ -350,8 +486,14 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
             pids["broker"] = broker_pid
         if db_url.startswith("postgresql"):
             pids.update(postgres_backends(db_url))
-        report = run_fleet(settings, mqtt_url, db_url, clock=wall_clock, meter=ResourceMeter(pids),
-                           progress=lambda line: click.echo(line, err=True))
+        report = run_fleet(
+            settings,
+            mqtt_url,
+            db_url,
+            clock=wall_clock,
+            meter=ResourceMeter(pids),
+            progress=lambda line: click.echo(line, err=True),
+        )
     finally:
         for child in children:
             child.stop()

@@ -13,6 +13,7 @@ tests share them. Where each fault of issue 9 is tested:
 | wall-clock jumps on the device (libfaketime) | test_clock_jumps.py |
 | thousands of fuzzed payloads through a live gateway | tests/fuzz/test_live_gateway_fuzz.py |
 """
+
 from tests.faults.support import private_postgres  # noqa: F401
 from tests.gateway.conftest import pg_database  # noqa: F401
 from tests.uplink.conftest import private_broker, recorder  # noqa: F401

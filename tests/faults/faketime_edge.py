@@ -1,5 +1,6 @@
 """tests/uplink/edge_process.py under libfaketime. libfaketime 0.9.10 fails clock_nanosleep (EINVAL) when
 it leaves CLOCK_MONOTONIC alone, which Python's time.sleep uses: sleep with select() instead."""
+
 import runpy
 import select
 import sys

@@ -1,5 +1,6 @@
 """Real processes for fault, fuzz and load tests: a private PostgreSQL cluster, a private Mosquitto with
 production-sized queues, and `dms gateway run` children. Everything is started and stopped by pid."""
+
 from __future__ import annotations
 
 import getpass
@@ -51,8 +52,17 @@ class PrivatePostgres:
         subprocess.run(cmd, check=True, capture_output=True, timeout=120)
 
     def start(self) -> PrivatePostgres:
-        self._run("pg_ctl", "-D", str(self.dir / "data"), "-l", str(self.dir / "server.log"), "-w",
-                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.dir / "data"),
+            "-l",
+            str(self.dir / "server.log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         return self
 
     def stop(self) -> None:
@@ -63,7 +73,7 @@ class PrivatePostgres:
         try:
             self.stop()
         except subprocess.CalledProcessError:
-            pass   # already stopped
+            pass  # already stopped
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -84,14 +94,32 @@ class Gateways:
         self.children: dict[str, Child] = {}
 
     def start(self, name: str = "gw", *extra: str) -> Child:
-        child = Child(name, dms_command("-v", "gateway", "run", "--mqtt", self.mqtt_url, "--db", self.db_url,
-                                        "--group", f"g{self.tag}", "--client-id", f"{name}-{self.tag}", *extra),
-                      self.workdir / f"{name}.log")
+        child = Child(
+            name,
+            dms_command(
+                "-v",
+                "gateway",
+                "run",
+                "--mqtt",
+                self.mqtt_url,
+                "--db",
+                self.db_url,
+                "--group",
+                f"g{self.tag}",
+                "--client-id",
+                f"{name}-{self.tag}",
+                *extra,
+            ),
+            self.workdir / f"{name}.log",
+        )
         before = child.log_path.read_text().count("gateway: consuming") if child.log_path.exists() else 0
         child.start()
         self.children[name] = child
-        wait_for(lambda: child.log_path.read_text().count("gateway: consuming") > before or not child.running(),
-                 60, f"{name} to subscribe")
+        wait_for(
+            lambda: child.log_path.read_text().count("gateway: consuming") > before or not child.running(),
+            60,
+            f"{name} to subscribe",
+        )
         assert child.running(), child.tail(20)
         return child
 
@@ -101,7 +129,7 @@ class Gateways:
         try:
             clear_sessions(self.mqtt_url, [f"{name}-{self.tag}" for name in self.children])
         except OSError:
-            pass   # the broker is already gone: so are its sessions
+            pass  # the broker is already gone: so are its sessions
 
 
 def count_rows(db_url: str, model, *where) -> int:

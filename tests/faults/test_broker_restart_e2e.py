@@ -8,6 +8,7 @@ shared subscription (`$share/...`) the messages vehicles publish between the bro
 gateway's re-subscription are dropped by the broker, although the gateway's session (with its shared
 subscription) was restored from the persistence file. That case is kept here as a strict xfail so a
 broker that fixes it is noticed; deploy/SCALE_OUT.md says what to do about it."""
+
 from __future__ import annotations
 
 import time
@@ -30,12 +31,24 @@ pytestmark = pytest.mark.slow
 START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("protocol", [
-    "3.1.1",
-    pytest.param("5", marks=pytest.mark.xfail(strict=True, reason=(
-        "Mosquitto 2.0 drops messages for a shared subscription whose members have not re-subscribed "
-        "since the broker restarted"))),
-], ids=["plain-subscription", "shared-subscription"])
+@pytest.mark.parametrize(
+    "protocol",
+    [
+        "3.1.1",
+        pytest.param(
+            "5",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "Mosquitto 2.0 drops messages for a shared subscription whose members have not "
+                    "re-subscribed "
+                    "since the broker restarted"
+                ),
+            ),
+        ),
+    ],
+    ids=["plain-subscription", "shared-subscription"],
+)
 def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_database, protocol):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
@@ -49,29 +62,47 @@ def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_databas
         gateways.start("gw", "--session-expiry", "120", "--protocol", protocol)
         for vid in vehicles:
             settings = MqttSettings(url=broker.url, reconnect_max_s=1, max_inflight=50)
-            uplinks.append(MqttUplink(settings, Outbox(tmp_path / f"{vid}.sqlite", exclusive=True), vid).start())
+            uplinks.append(
+                MqttUplink(settings, Outbox(tmp_path / f"{vid}.sqlite", exclusive=True), vid).start()
+            )
         sent = 0
         began = time.monotonic()
-        for tick in range(300):                              # 30 s at 10 Hz per vehicle: 100 msg/s
+        for tick in range(300):  # 30 s at 10 Hz per vehicle: 100 msg/s
             ts = START + timedelta(seconds=tick / 10)
             for up, vid in zip(uplinks, vehicles):
-                up.submit(VehicleStatus(vehicle_id=vid, msg_id=f"{vid}s{tick:06d}", ts=ts,
-                                        signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick}))
+                up.submit(
+                    VehicleStatus(
+                        vehicle_id=vid,
+                        msg_id=f"{vid}s{tick:06d}",
+                        ts=ts,
+                        signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick},
+                    )
+                )
                 sent += 1
                 if tick % 20 == 0:
-                    up.submit(DriverEvent(vehicle_id=vid, msg_id=f"{vid}e{tick:06d}", ts=ts, type="microsleep",
-                                          level=1, episode_id=f"e{tick}"))
+                    up.submit(
+                        DriverEvent(
+                            vehicle_id=vid,
+                            msg_id=f"{vid}e{tick:06d}",
+                            ts=ts,
+                            type="microsleep",
+                            level=1,
+                            episode_id=f"e{tick}",
+                        )
+                    )
                     sent += 1
             if tick == 100:
-                broker.stop()                                # orderly restart: sessions saved
+                broker.stop()  # orderly restart: sessions saved
                 time.sleep(3)
                 broker.start()
             time.sleep(max(0.0, began + (tick + 1) / 10 - time.monotonic()))
         for up in uplinks:
             assert up.wait_drained(60), f"{up.vehicle_id}: {up.pending()} left"
-        mine = ProcessedMessage.kind.in_(["status", "event"])     # presence comes on top of them
+        mine = ProcessedMessage.kind.in_(["status", "event"])  # presence comes on top of them
         try:
-            wait_for(lambda: count_rows(pg_database, ProcessedMessage, mine) >= sent, 30, "every message stored")
+            wait_for(
+                lambda: count_rows(pg_database, ProcessedMessage, mine) >= sent, 30, "every message stored"
+            )
         finally:
             stored = count_rows(pg_database, ProcessedMessage, mine)
             print(f"\nMQTT {protocol}: {sent} messages sent across a broker restart, {stored} stored")
@@ -86,5 +117,7 @@ def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_databas
             up.outbox.close()
         gateways.close()
         broker.stop()
-    print(f"\n{sent} messages from {len(vehicles)} vehicles across a broker restart (down 3 s): {stored} "
-          f"stored, {events} events; 0 lost")
+    print(
+        f"\n{sent} messages from {len(vehicles)} vehicles across a broker restart (down 3 s): {stored} "
+        f"stored, {events} events; 0 lost"
+    )

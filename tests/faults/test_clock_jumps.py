@@ -2,6 +2,7 @@
 faked with libfaketime for that process only (CLOCK_MONOTONIC untouched, as with a real step).
 Expected: the policy runs on frame time (same events at the same t as an unjumped run), message times
 follow frame time from the run's start, msg_ids are unique and the broker sees the events in order."""
+
 from __future__ import annotations
 
 import io
@@ -22,7 +23,7 @@ from tests.uplink.conftest import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
-EDGE_PROCESS = Path(__file__).with_name("faketime_edge.py")   # tests/uplink/edge_process.py, faked clock
+EDGE_PROCESS = Path(__file__).with_name("faketime_edge.py")  # tests/uplink/edge_process.py, faked clock
 SECONDS = 14.0
 
 
@@ -45,18 +46,39 @@ def test_wall_clock_jumps_back_and_forward_change_nothing(tmp_path, private_brok
     assert rec.subscribed.wait(10)
     offset = tmp_path / "faketime"
     offset.write_text("+0\n")
-    env = {**os.environ, "LD_PRELOAD": str(LIBFAKETIME), "FAKETIME_TIMESTAMP_FILE": str(offset),
-           "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+    env = {
+        **os.environ,
+        "LD_PRELOAD": str(LIBFAKETIME),
+        "FAKETIME_TIMESTAMP_FILE": str(offset),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
     events = tmp_path / "events.jsonl"
     log = (tmp_path / "edge.log").open("wb")
-    edge = subprocess.Popen([sys.executable, str(EDGE_PROCESS), "--mqtt", broker.url, "--vehicle-id", vid,
-                             "--outbox", str(tmp_path / "o.sqlite"), "--events-out", str(events),
-                             "--seconds", str(SECONDS)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    edge = subprocess.Popen(
+        [
+            sys.executable,
+            str(EDGE_PROCESS),
+            "--mqtt",
+            broker.url,
+            "--vehicle-id",
+            vid,
+            "--outbox",
+            str(tmp_path / "o.sqlite"),
+            "--events-out",
+            str(events),
+            "--seconds",
+            str(SECONDS),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for(lambda: len(event_ids(events)) >= 1, 30, "the first event")
-        offset.write_text("-1h\n")               # NTP steps the clock back an hour
+        offset.write_text("-1h\n")  # NTP steps the clock back an hour
         time.sleep(4)
-        offset.write_text("+1h\n")               # ... and then two hours forward
+        offset.write_text("+1h\n")  # ... and then two hours forward
         assert edge.wait(60) == 0, (tmp_path / "edge.log").read_text()[-2000:]
     finally:
         if edge.poll() is None:
@@ -69,10 +91,12 @@ def test_wall_clock_jumps_back_and_forward_change_nothing(tmp_path, private_brok
     assert [(w["type"], w["phase"], w["t"]) for w in written] == reference_events()
     sent = {p["msg_id"]: datetime.fromisoformat(p["ts"]) for p in rec.payloads("event")}
     first = written[0]
-    for w in written:   # message time = start + frame time, whatever the wall clock did meanwhile
+    for w in written:  # message time = start + frame time, whatever the wall clock did meanwhile
         assert abs((sent[w["msg_id"]] - sent[first["msg_id"]]).total_seconds() - (w["t"] - first["t"])) < 1e-3
     # Proof that the process's wall clock did jump: its presence messages carry wall-clock times.
     presence = {p["state"]: datetime.fromisoformat(p["ts"]) for p in rec.payloads("presence")}
     assert (presence["offline"] - presence["online"]).total_seconds() > 3000, presence
-    print(f"\n{len(expected)} events across a -1 h and a +2 h wall-clock step: same events and frame times as "
-          "the reference, in order, unique msg_ids, message times on frame time")
+    print(
+        f"\n{len(expected)} events across a -1 h and a +2 h wall-clock step: same events and frame times as "
+        "the reference, in order, unique msg_ids, message times on frame time"
+    )

@@ -2,6 +2,7 @@
 power cut on a flash card): detected, moved aside with one clear warning naming both paths, and the run
 goes on and delivers its own events. (Unit level: tests/uplink/test_outbox.py; the `dms edge outbox`
 message: tests/edge_runtime/test_config_and_cli.py.)"""
+
 from __future__ import annotations
 
 import subprocess
@@ -28,19 +29,35 @@ def test_damaged_outbox_is_moved_aside_and_the_run_delivers_its_events(tmp_path,
             box.put(f"old{i:05d}", "status", f"dms/v1/{vid}/status", b"{}" * 200)
     data = bytearray(path.read_bytes())
     assert len(data) > 8 * 4096
-    data[4096:3 * 4096] = b"\xa5" * (2 * 4096)          # the table's root and a leaf page
+    data[4096 : 3 * 4096] = b"\xa5" * (2 * 4096)  # the table's root and a leaf page
     path.write_bytes(bytes(data))
     damaged = bytes(data)
     events = tmp_path / "events.jsonl"
     log = tmp_path / "edge.log"
     with log.open("wb") as out:
-        done = subprocess.run([sys.executable, str(EDGE_PROCESS), "--mqtt", broker.url, "--vehicle-id", vid,
-                               "--outbox", str(path), "--events-out", str(events), "--seconds", "7"],
-                              stdout=out, stderr=subprocess.STDOUT, timeout=120)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(EDGE_PROCESS),
+                "--mqtt",
+                broker.url,
+                "--vehicle-id",
+                vid,
+                "--outbox",
+                str(path),
+                "--events-out",
+                str(events),
+                "--seconds",
+                "7",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
     text = log.read_text()
     assert done.returncode == 0, text[-2000:]
     aside = list(tmp_path.glob("outbox.sqlite.corrupt-*"))
-    assert len(aside) == 1 and aside[0].read_bytes() == damaged          # kept for inspection, untouched
+    assert len(aside) == 1 and aside[0].read_bytes() == damaged  # kept for inspection, untouched
     assert f"outbox {path} is corrupt" in text and f"moved it aside to {aside[0]}" in text
     assert "Traceback" not in text
     expected = event_ids(events)

@@ -1,8 +1,8 @@
 """Disk full under the outbox (a real, small tmpfs): events already stored are kept and delivered, the
 runtime keeps monitoring, says which events it could not store, and stores again once there is room."""
+
 from __future__ import annotations
 
-import collections
 import logging
 import os
 import re
@@ -27,8 +27,9 @@ def small_disk():
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     mount = Path(tempfile.mkdtemp(prefix="dms-full-"))
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     yield mount
@@ -54,16 +55,22 @@ def dozing(cycles: int) -> list[tuple[float, str]]:
 
 
 def test_disk_full_keeps_stored_events_says_which_were_not_stored_and_recovers(
-        tmp_path, small_disk, private_broker, recorder, caplog):
+    tmp_path, small_disk, private_broker, recorder, caplog
+):
     vid = "full-1"
     broker = private_broker().start()
     rec = recorder(broker.url, vid)
     assert rec.subscribed.wait(10)
-    broker.stop()                    # the vehicle is out of coverage: everything piles up in the outbox
+    broker.stop()  # the vehicle is out of coverage: everything piles up in the outbox
     outbox = small_disk / "outbox.sqlite"
-    config = DeviceConfig(vehicle_id=vid, mqtt={"url": broker.url, "reconnect_max_s": 1}, speed_kmh=60,
-                          outbox={"path": outbox, "max_messages": 100_000},
-                          telemetry={"status_hz": 10, "state_hz": 10}, events_out=tmp_path / "events.jsonl")
+    config = DeviceConfig(
+        vehicle_id=vid,
+        mqtt={"url": broker.url, "reconnect_max_s": 1},
+        speed_kmh=60,
+        outbox={"path": outbox, "max_messages": 100_000},
+        telemetry={"status_hz": 10, "state_hz": 10},
+        events_out=tmp_path / "events.jsonl",
+    )
     runtime = EdgeRuntime(config)
     caplog.set_level(logging.ERROR, logger="edge.runtime")
     drive = iter(frames(dozing(60), fps=10))
@@ -75,15 +82,15 @@ def test_disk_full_keeps_stored_events_says_which_were_not_stored_and_recovers(
     drive_for(30)
     stored_before = runtime.uplink.pending()
     assert stored_before > 0 and runtime.report.events > 0
-    with sqlite3.connect(outbox) as db:        # give the WAL's space back, so the next writes need new space
+    with sqlite3.connect(outbox) as db:  # give the WAL's space back, so the next writes need new space
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     filler = fill(small_disk)
-    drive_for(40)                               # disk full: monitoring goes on
+    drive_for(40)  # disk full: monitoring goes on
     not_stored = re.findall(r"event (\w+) was not stored", caplog.text)
     assert runtime.report.events_not_stored == len(not_stored) > 0
     assert "messages already stored are kept" in caplog.text
-    assert runtime.uplink.pending() >= stored_before - 1   # nothing stored was lost
-    filler.unlink()                              # space again: new events are stored
+    assert runtime.uplink.pending() >= stored_before - 1  # nothing stored was lost
+    filler.unlink()  # space again: new events are stored
     drive_for(30)
     broker.start()
     report = runtime.finish(drain_timeout=60)
@@ -92,6 +99,8 @@ def test_disk_full_keeps_stored_events_says_which_were_not_stored_and_recovers(
     wait_for(lambda: set(rec.ids("event")) >= set(expected), 15, "every stored event")
     received = list(dict.fromkeys(rec.ids("event")))
     assert received == expected and not set(received) & set(not_stored)
-    print(f"\n{stored_before} messages stored before the disk filled; {len(not_stored)} events refused while "
-          f"full ({runtime.report.samples_dropped} samples dropped); {len(expected)} stored events all "
-          f"delivered in order; summary: {report.summary()}")
+    print(
+        f"\n{stored_before} messages stored before the disk filled; {len(not_stored)} events refused while "
+        f"full ({runtime.report.samples_dropped} samples dropped); {len(expected)} stored events all "
+        f"delivered in order; summary: {report.summary()}"
+    )

@@ -2,6 +2,7 @@
 acknowledges nothing it could not commit, and catches up with zero loss once the database is back.
 The `killed` variant SIGKILLs the gateway late in the outage: had it acknowledged anything uncommitted,
 those messages would be gone; the restarted gateway must still store every one."""
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ OUTAGE_S = 30
 
 
 @pytest.mark.parametrize("gateway_fate", ["survives", "killed"])
-def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(tmp_path, private_postgres, gateway_fate):
+def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(
+    tmp_path, private_postgres, gateway_fate
+):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
     pg = private_postgres
@@ -39,7 +42,7 @@ def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(tmp_path
     try:
         gw = gateways.start("gw", "--session-expiry", "300")
         publisher = threading.Thread(target=publish, args=(broker.url, messages), kwargs={"pace_s": 0.01})
-        publisher.start()                                     # ~100 msg/s for ~50 s
+        publisher.start()  # ~100 msg/s for ~50 s
         wait_for(lambda: count_rows(pg.url, ProcessedMessage) >= 500, 60, "the first 500 messages")
         pg.stop()
         down_at = time.monotonic()
@@ -52,11 +55,13 @@ def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(tmp_path
         pg.start()
         up_at = time.monotonic()
         if gateway_fate == "killed":
-            gw = gateways.start("gw", "--session-expiry", "300")   # same client id: same broker session
+            gw = gateways.start("gw", "--session-expiry", "300")  # same client id: same broker session
         publisher.join(120)
-        wait_for(lambda: count_rows(pg.url, ProcessedMessage) >= len(messages), 120, "every message", interval=0.5)
+        wait_for(
+            lambda: count_rows(pg.url, ProcessedMessage) >= len(messages), 120, "every message", interval=0.5
+        )
         caught_up = time.monotonic() - up_at
-        time.sleep(1.0)                                       # a double apply would show up now
+        time.sleep(1.0)  # a double apply would show up now
         assert gw.running(), gw.tail(20)
         assert count_rows(pg.url, ProcessedMessage) == len(messages)
         assert count_rows(pg.url, StatusSample) == len(messages)
@@ -65,5 +70,8 @@ def test_postgres_down_30s_gateway_waits_then_catches_up_with_zero_loss(tmp_path
         broker.stop()
     log = (tmp_path / "gw.log").read_text()
     retries = log.count("database unavailable")
-    print(f"\n{len(messages)} messages; PostgreSQL down {OUTAGE_S} s (gateway {gateway_fate}); all stored "
-          f"{caught_up:.1f} s after it came back; {retries} 'database unavailable ... nothing acknowledged' warnings")
+    print(
+        f"\n{len(messages)} messages; PostgreSQL down {OUTAGE_S} s (gateway {gateway_fate}); all stored "
+        f"{caught_up:.1f} s after it came back; {retries} "
+        "'database unavailable ... nothing acknowledged' warnings"
+    )

@@ -1,5 +1,6 @@
 """MQTT payloads: `decode` on arbitrary bytes, arbitrary JSON and mutated valid messages raises only
 ContractError (with a known reason) or returns a message that encodes back to itself."""
+
 from __future__ import annotations
 
 import json
@@ -10,18 +11,48 @@ from hypothesis import strategies as st
 from dms.contract import ContractError, DriverEvent, Presence, VehicleStatus, decode, encode
 from tests.fuzz.conftest import byte_mutations, check_property, json_values, mutated
 
-REASONS = {"bad_topic", "unknown_kind", "too_large", "not_json", "invalid", "unknown_schema_version",
-           "vehicle_mismatch"}
+REASONS = {
+    "bad_topic",
+    "unknown_kind",
+    "too_large",
+    "not_json",
+    "invalid",
+    "unknown_schema_version",
+    "vehicle_mismatch",
+}
 T = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 VALID = [
-    encode(VehicleStatus(vehicle_id="V1", msg_id="st00000001", ts=T, signals={
-        "Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 1234.5, "Vehicle.Diagnostics.DTCList": ["P0301"]})),
-    encode(DriverEvent(vehicle_id="V1", msg_id="ev00000001", ts=T, type="microsleep", level=2, episode_id="e1",
-                       t=3.5, location={"latitude": 48.1, "longitude": 11.5})),
+    encode(
+        VehicleStatus(
+            vehicle_id="V1",
+            msg_id="st00000001",
+            ts=T,
+            signals={
+                "Vehicle.Speed": 50.0,
+                "Vehicle.TraveledDistance": 1234.5,
+                "Vehicle.Diagnostics.DTCList": ["P0301"],
+            },
+        )
+    ),
+    encode(
+        DriverEvent(
+            vehicle_id="V1",
+            msg_id="ev00000001",
+            ts=T,
+            type="microsleep",
+            level=2,
+            episode_id="e1",
+            t=3.5,
+            location={"latitude": 48.1, "longitude": 11.5},
+        )
+    ),
     encode(Presence(vehicle_id="V1", msg_id="pr00000001", ts=T, state="offline", reason="connection lost")),
 ]
-topics = st.sampled_from([t for t, _ in VALID]) | st.sampled_from(
-    ["dms/v1/V1/cmd", "dms/v1//status", "dms/v2/V1/status", "dms/v1/V1/status/x", "", "#"]) | st.text(max_size=40)
+topics = (
+    st.sampled_from([t for t, _ in VALID])
+    | st.sampled_from(["dms/v1/V1/cmd", "dms/v1//status", "dms/v2/V1/status", "dms/v1/V1/status/x", "", "#"])
+    | st.text(max_size=40)
+)
 
 
 def decodes_or_rejects(topic: str, payload: bytes) -> None:
@@ -30,7 +61,7 @@ def decodes_or_rejects(topic: str, payload: bytes) -> None:
     except ContractError as exc:
         assert exc.reason in REASONS, exc.reason
         return
-    assert decode(*encode(message)) == message   # what is accepted survives a round trip
+    assert decode(*encode(message)) == message  # what is accepted survives a round trip
 
 
 def test_arbitrary_bytes_on_any_topic(depth):
@@ -38,14 +69,19 @@ def test_arbitrary_bytes_on_any_topic(depth):
 
 
 def test_arbitrary_json(depth):
-    check_property(depth, lambda topic, doc: decodes_or_rejects(topic, json.dumps(doc).encode()),
-                   topics, json_values)
+    check_property(
+        depth, lambda topic, doc: decodes_or_rejects(topic, json.dumps(doc).encode()), topics, json_values
+    )
 
 
 def test_mutated_valid_messages(depth):
-    cases = st.sampled_from(VALID).flatmap(lambda tv: st.tuples(
-        st.just(tv[0]), mutated(json.loads(tv[1]), list(json.loads(tv[1]))).map(lambda d: json.dumps(d).encode())
-        | byte_mutations(tv[1])))
+    cases = st.sampled_from(VALID).flatmap(
+        lambda tv: st.tuples(
+            st.just(tv[0]),
+            mutated(json.loads(tv[1]), list(json.loads(tv[1]))).map(lambda d: json.dumps(d).encode())
+            | byte_mutations(tv[1]),
+        )
+    )
     check_property(depth, lambda case: decodes_or_rejects(*case), cases)
 
 

@@ -1,5 +1,6 @@
 """A fuzz run through a live `dms gateway run` (private Mosquitto, PostgreSQL): thousands of random and
 mutated payloads; the gateway keeps running and every payload is stored (by msg_id) or dead-lettered."""
+
 from __future__ import annotations
 
 import collections
@@ -34,8 +35,14 @@ def test_thousands_of_fuzzed_payloads_are_each_stored_or_dead_lettered(tmp_path,
     try:
         gw = gateways.start("gw", "--session-expiry", "30")
         publish(broker.url, [(t, p) for t, p, _ in stream])
-        wait_for(lambda: count_rows(pg_database, ProcessedMessage) + count_rows(pg_database, DeadLetter)
-                 >= len(stream), 120, "every payload stored or dead-lettered", interval=0.5)
+        wait_for(
+            lambda: (
+                count_rows(pg_database, ProcessedMessage) + count_rows(pg_database, DeadLetter) >= len(stream)
+            ),
+            120,
+            "every payload stored or dead-lettered",
+            interval=0.5,
+        )
         assert gw.running(), gw.tail(20)
     finally:
         gateways.close()
@@ -48,7 +55,7 @@ def test_thousands_of_fuzzed_payloads_are_each_stored_or_dead_lettered(tmp_path,
     dead = sum(reasons.values())
     print(f"\n{len(stream)} payloads sent: {len(stored)} stored, {dead} dead-lettered {dict(reasons)}")
     assert stored <= valid_ids
-    assert len(stored) + dead == len(stream)                  # none lost, none counted twice
-    assert len(stored) + reasons["apply_failed"] == len(valid_ids)     # valid: stored or refused by the DB
+    assert len(stored) + dead == len(stream)  # none lost, none counted twice
+    assert len(stored) + reasons["apply_failed"] == len(valid_ids)  # valid: stored or refused by the DB
     log = (tmp_path / "gw.log").read_text()
     assert "Traceback" not in log, log[-2000:]

@@ -2,6 +2,7 @@
 a private Mosquitto (production-sized queues), one `dms gateway run` and PostgreSQL. Loss must be 0;
 lag and resource use are printed, never asserted (2 shared cores). The 5-minute, 1,000-vehicle run is
 `dms simulate` (deploy/SCALE_OUT.md)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,9 +23,16 @@ def test_200_vehicles_for_30_s_lose_nothing(tmp_path, pg_database):
     gateways = Gateways(tmp_path, broker.url, pg_database)
     try:
         gw = gateways.start("gw", "--session-expiry", "60")
-        meter = ResourceMeter({"gateway": gw.proc.pid, "broker": broker.proc.pid, **postgres_backends(pg_database)})
-        report = run_fleet(FleetSettings(vehicles=200, seconds=30, episodes_per_hour=30), broker.url,
-                           pg_database, clock=wall_clock, meter=meter)
+        meter = ResourceMeter(
+            {"gateway": gw.proc.pid, "broker": broker.proc.pid, **postgres_backends(pg_database)}
+        )
+        report = run_fleet(
+            FleetSettings(vehicles=200, seconds=30, episodes_per_hour=30),
+            broker.url,
+            pg_database,
+            clock=wall_clock,
+            meter=meter,
+        )
         assert gw.running(), gw.tail(20)
     finally:
         gateways.close()

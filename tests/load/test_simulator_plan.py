@@ -1,4 +1,5 @@
 """The fleet plan without any process: what each tick sends, that it honours the contract, and the CLI."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
