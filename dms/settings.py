@@ -24,12 +24,17 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     return "; ".join(validation_error_lines(exc, source))
 
 
+def _visible(key: object) -> str:
+    text = str(key)
+    return text if text and text.isprintable() else repr(key)
+
+
 def validation_error_lines(exc: ValidationError, source: str) -> list[str]:
     """One readable line per problem: `source: a.b.c: message (got ...)`."""
     lines = []
     for err in exc.errors():
         # repr() for keys a user cannot see (empty, newline, control characters): the message stays one line
-        where = ".".join(str(p) if str(p).isprintable() and str(p) else repr(p) for p in err["loc"]) or "(top level)"
+        where = ".".join(_visible(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key"

@@ -191,8 +191,9 @@ class Outbox:
             self.dropped_samples += 1
             return PutResult(stored=False, dropped=1)
         kept = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        raise OutboxDiskFull(f"outbox {self.path}: the disk is full, {kind} {msg_id} was not stored; the {kept} "
-                             "messages already stored are kept and will be sent (free space on that disk)")
+        raise OutboxDiskFull(f"outbox {self.path}: the disk is full, {kind} {msg_id} was not stored; "
+                             f"the {kept} messages already stored are kept and will be sent "
+                             "(free space on that disk)")
 
     def _make_room(self) -> tuple[int, bool]:
         """Drop the oldest samples so one more row fits: (how many dropped, whether it now fits)."""

@@ -63,10 +63,11 @@ class ReplaySource(VehicleSource):
             raise UserError(f"trip file not found: {self.path}")
         try:
             with self.path.open(newline="", encoding="utf-8") as fh:
-                lines = ((n, line) for n, line in enumerate(fh, 1) if line.strip() and not line.startswith("#"))
-                numbered = list(lines)
+                numbered = [(n, line) for n, line in enumerate(fh, 1)
+                            if line.strip() and not line.startswith("#")]
         except UnicodeDecodeError as exc:
-            raise UserError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+            raise UserError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") \
+                from None
         if not numbered:
             raise UserError(f"{self.path}: empty trip file")
         header_no, header_line = numbered[0]

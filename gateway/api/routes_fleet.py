@@ -123,7 +123,8 @@ def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user:
 
 
 @router.post("/alerts/{alert_id}/ack")
-def ack_alert(alert_id: RowId, user: User = Depends(require_roles(*FLEET_EDITORS)), db: Session = Depends(get_db),
+def ack_alert(alert_id: RowId, user: User = Depends(require_roles(*FLEET_EDITORS)),
+              db: Session = Depends(get_db),
               ctx: ApiContext = Depends(api_context)) -> dict:
     alert = db.get(Alert, alert_id)
     if alert is None or db.scalar(visible_vehicles(user).where(Vehicle.vehicle_id == alert.vehicle_id)) is None:

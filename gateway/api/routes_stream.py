@@ -32,7 +32,8 @@ def _filter(db: Session, user: User, rows: list[ChangeRow]) -> list[ChangeRow]:
 
 
 @router.get("/changes")
-def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID, description="last change id seen; omitted: only the latest id"),
+def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID,
+                                     description="last change id seen; omitted: only the latest id"),
             user: User = Depends(current_user), db: Session = Depends(get_db),
             ctx: ApiContext = Depends(api_context)) -> dict:
     if after is None:
@@ -44,7 +45,8 @@ def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID, descr
 
 @router.get("/stream")
 async def stream(request: Request, limit: int | None = Query(None, ge=1, description="end after this many events"),
-                 last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=-MAX_ROW_ID, le=MAX_ROW_ID),
+                 last_event_id: int | None = Header(None, alias="Last-Event-ID",
+                                                    ge=-MAX_ROW_ID, le=MAX_ROW_ID),
                  user: User = Depends(current_user), ctx: ApiContext = Depends(api_context)):
     """Server-sent events, one per change: `event` is the kind, `data` the change as JSON, `id` its id
     (a reconnecting EventSource sends Last-Event-ID and resumes after it)."""
