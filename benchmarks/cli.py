@@ -24,7 +24,7 @@ import click
 from dms.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATASET = Path("/work/shared/datasets/zju_eyeblink_dev")
+DEFAULT_DATASET = Path(os.environ.get("DMS_SHARED_DIR", REPO.parent / "shared")) / "datasets" / "zju_eyeblink_dev"
 DEFAULT_MEDIAPIPE_PYTHON = REPO / ".venv-mediapipe" / "bin" / "python"
 FRAME_SIZES = ((320, 240), (640, 480), (1280, 800))
 VEHICLE_COUNTS = (100, 1_000, 10_000)
