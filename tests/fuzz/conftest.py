@@ -18,7 +18,7 @@ DEPTHS = {"fast": 200, "deep": int(os.environ.get("DMS_FUZZ_DEEP", "1000"))}
 
 @pytest.fixture(params=[pytest.param("fast"), pytest.param("deep", marks=pytest.mark.slow)])
 def depth(request) -> int:
-    """How many examples each property draws: 200 in the fast stage, 1000 (DMS_FUZZ_DEEP) under the slow marker."""
+    """Examples per property: 200 in the fast stage, DEPTHS["deep"] under the slow marker."""
     return DEPTHS[request.param]
 
 
