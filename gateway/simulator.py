@@ -71,81 +71,36 @@ class FleetPlan:
 
     def presence(self, state: str, ts: datetime) -> Iterator[tuple[str, bytes]]:
         for vid in self.ids:
-            yield encode(
-                Presence(
-                    vehicle_id=vid,
-                    msg_id=self._msg_id("p"),
-                    ts=ts,
-                    state=state,
-                    reason="simulated" if state == "offline" else None,
-                )
-            )
+            yield encode(Presence(vehicle_id=vid, msg_id=self._msg_id("p"), ts=ts, state=state,
+                                  reason="simulated" if state == "offline" else None))
+
+    def _event(self, index: int, ts: datetime, episode: tuple[str, str], phase: str, level: int = 1, **extra):
+        return encode(DriverEvent(vehicle_id=self.ids[index], msg_id=self._msg_id("e"), ts=ts, level=level,
+                                  type=episode[1], phase=phase, episode_id=episode[0], **extra))
 
     def vehicle_tick(self, index: int, tick: int, ts: datetime) -> Iterator[tuple[str, bytes]]:
         """One vehicle's messages of one tick: its status, and an event start or end at random."""
         s = self.settings
-        vid = self.ids[index]
         km = 1000.0 + index + tick * 0.014 / s.status_hz
-        yield encode(
-            VehicleStatus(
-                vehicle_id=vid,
-                msg_id=self._msg_id("s"),
-                ts=ts,
-                signals={
-                    "Vehicle.Speed": 40.0 + (index + tick) % 60,
-                    "Vehicle.TraveledDistance": km,
-                    "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
-                    "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
-                    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
-                    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
-                },
-            )
-        )
+        yield encode(VehicleStatus(vehicle_id=self.ids[index], msg_id=self._msg_id("s"), ts=ts, signals={
+            "Vehicle.Speed": 40.0 + (index + tick) % 60, "Vehicle.TraveledDistance": km,
+            "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
+            "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
+            "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
+            "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6}))
+        t = tick / s.status_hz
         if index in self._open:
             if self._rng.random() < 0.25:  # episodes last ~4 ticks
-                episode, kind = self._open.pop(index)
-                yield encode(
-                    DriverEvent(
-                        vehicle_id=vid,
-                        msg_id=self._msg_id("e"),
-                        ts=ts,
-                        type=kind,
-                        level=1,
-                        phase="end",
-                        episode_id=episode,
-                        t=tick / s.status_hz,
-                    )
-                )
+                yield self._event(index, ts, self._open.pop(index), "end", t=t)
         elif self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
-            episode, kind = f"ep{self._seq}", self._rng.choice(EVENT_TYPES)
-            self._open[index] = (episode, kind)
-            yield encode(
-                DriverEvent(
-                    vehicle_id=vid,
-                    msg_id=self._msg_id("e"),
-                    ts=ts,
-                    type=kind,
-                    level=1 + self._rng.randrange(2),
-                    phase="start",
-                    episode_id=episode,
-                    t=tick / s.status_hz,
-                    speed_kmh=60.0,
-                )
-            )
+            episode = (f"ep{self._seq}", self._rng.choice(EVENT_TYPES))
+            self._open[index] = episode
+            level = 1 + self._rng.randrange(2)
+            yield self._event(index, ts, episode, "start", t=t, level=level, speed_kmh=60.0)
 
     def close_episodes(self, ts: datetime) -> Iterator[tuple[str, bytes]]:
-        for index, (episode, kind) in sorted(self._open.items()):
-            yield encode(
-                DriverEvent(
-                    vehicle_id=self.ids[index],
-                    msg_id=self._msg_id("e"),
-                    ts=ts,
-                    type=kind,
-                    level=1,
-                    phase="end",
-                    episode_id=episode,
-                )
-            )
+        for index, episode in sorted(self._open.items()):
+            yield self._event(index, ts, episode, "end")
         self._open.clear()
 
 
@@ -408,32 +363,16 @@ def wall_clock() -> datetime:
 
 @click.command("simulate")
 @click.option("--mqtt", "mqtt_url", required=True, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
-@click.option(
-    "--db", "db_url", required=True, metavar="URL", help="The gateway's database (to count what it stored)."
-)
+@click.option("--db", "db_url", required=True, metavar="URL",
+              help="The gateway's database (to count what it stored).")
 @click.option("--vehicles", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--seconds", type=click.FloatRange(min=1), default=30, show_default=True)
-@click.option(
-    "--connections",
-    type=click.IntRange(1, 1000),
-    default=20,
-    show_default=True,
-    help="MQTT connections the simulated vehicles share.",
-)
-@click.option(
-    "--episodes-per-hour",
-    type=click.FloatRange(0, 3600),
-    default=3.0,
-    show_default=True,
-    help="Driver-event episodes per vehicle per hour.",
-)
-@click.option(
-    "--gateways",
-    type=click.IntRange(0, 16),
-    default=1,
-    show_default=True,
-    help="Start this many `dms gateway run` processes in a fresh group (0: one is already running).",
-)
+@click.option("--connections", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="MQTT connections the simulated vehicles share.")
+@click.option("--episodes-per-hour", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
+              help="Driver-event episodes per vehicle per hour.")
+@click.option("--gateways", type=click.IntRange(0, 16), default=1, show_default=True,
+              help="Start this many `dms gateway run` processes in a fresh group (0: one runs already).")
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
 def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour, gateways, broker_pid):
     """Drive N simulated vehicles through broker + gateway + database; print loss, lag and resource use."""

@@ -8,6 +8,7 @@ import glob
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -139,3 +140,9 @@ def count_rows(db_url: str, model, *where) -> int:
             return conn.scalar(select(func.count()).select_from(model).where(*where))
     finally:
         engine.dispose()
+
+
+def edge_command(script: Path, mqtt_url: str, vehicle_id: str, outbox: Path, events: Path, seconds: float):
+    """The command line of tests/uplink/edge_process.py (or a wrapper of it) with this interpreter."""
+    return [sys.executable, str(script), "--mqtt", mqtt_url, "--vehicle-id", vehicle_id,
+            "--outbox", str(outbox), "--events-out", str(events), "--seconds", str(seconds)]

@@ -9,7 +9,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from firmware_config.device import DeviceConfig
+from tests.faults.support import edge_command
 from tests.uplink.conftest import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
@@ -55,25 +55,8 @@ def test_wall_clock_jumps_back_and_forward_change_nothing(tmp_path, private_brok
     }
     events = tmp_path / "events.jsonl"
     log = (tmp_path / "edge.log").open("wb")
-    edge = subprocess.Popen(
-        [
-            sys.executable,
-            str(EDGE_PROCESS),
-            "--mqtt",
-            broker.url,
-            "--vehicle-id",
-            vid,
-            "--outbox",
-            str(tmp_path / "o.sqlite"),
-            "--events-out",
-            str(events),
-            "--seconds",
-            str(SECONDS),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    command = edge_command(EDGE_PROCESS, broker.url, vid, tmp_path / "o.sqlite", events, SECONDS)
+    edge = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: len(event_ids(events)) >= 1, 30, "the first event")
         offset.write_text("-1h\n")  # NTP steps the clock back an hour

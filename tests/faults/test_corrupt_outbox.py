@@ -6,12 +6,12 @@ message: tests/edge_runtime/test_config_and_cli.py.)"""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from edge.uplink.outbox import Outbox
+from tests.faults.support import edge_command
 from tests.uplink.conftest import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
@@ -35,25 +35,8 @@ def test_damaged_outbox_is_moved_aside_and_the_run_delivers_its_events(tmp_path,
     events = tmp_path / "events.jsonl"
     log = tmp_path / "edge.log"
     with log.open("wb") as out:
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(EDGE_PROCESS),
-                "--mqtt",
-                broker.url,
-                "--vehicle-id",
-                vid,
-                "--outbox",
-                str(path),
-                "--events-out",
-                str(events),
-                "--seconds",
-                "7",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            timeout=120,
-        )
+        done = subprocess.run(edge_command(EDGE_PROCESS, broker.url, vid, path, events, 7), stdout=out,
+                              stderr=subprocess.STDOUT, timeout=120)
     text = log.read_text()
     assert done.returncode == 0, text[-2000:]
     aside = list(tmp_path.glob("outbox.sqlite.corrupt-*"))
