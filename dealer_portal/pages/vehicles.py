@@ -11,27 +11,17 @@ from dealer_portal.forms import number
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
-from dealer_portal.records.vehicle_records import VehicleInput
+from dealer_portal.records.vehicle_records import EDITABLE_FIELDS, VehicleInput
 from dealer_portal.web import Ctx, page, state
 from gateway.db.models import Dealer
 
 router = page_router()
 VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
-FIELDS = (
-    "vehicle_id",
-    "model",
-    "plate",
-    "vin",
-    "purchase_date",
-    "service_life_years",
-    "mileage_limit_km",
-    "dealer_code",
-)
 
 
 async def _vehicle_form(ctx: Ctx) -> VehicleInput:
     form = await ctx.request.form()
-    return VehicleInput.parse({k: str(form.get(k, "")) for k in FIELDS})
+    return VehicleInput.parse({k: str(form.get(k, "")) for k in EDITABLE_FIELDS})
 
 
 def _dealers(ctx: Ctx) -> list[Dealer]:

@@ -266,7 +266,8 @@ def document(session: Session, actor: Actor, document_id: int) -> VehicleDocumen
     return vehicle_row(session, actor, VehicleDocument, document_id, "document")
 
 
-CSV_COLUMNS = [
+# What a user types into a vehicle record (the create/edit form); the CSV adds what the system keeps.
+EDITABLE_FIELDS = (
     "vehicle_id",
     "model",
     "plate",
@@ -275,10 +276,8 @@ CSV_COLUMNS = [
     "service_life_years",
     "mileage_limit_km",
     "dealer_code",
-    "status",
-    "odometer_km",
-    "archived",
-]
+)
+CSV_COLUMNS = [*EDITABLE_FIELDS, "status", "odometer_km", "archived"]
 
 
 def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
