@@ -18,13 +18,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs the repo on sys.path
+
 # file name, user, path (None: find the path on the service list), what must be visible first
 SHOTS = [
     ("01-login.png", None, "/login", "text=Sign in"),
@@ -46,7 +41,7 @@ VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable (Debian's package)")
     args = parser.parse_args(argv)
 
     from playwright.sync_api import sync_playwright

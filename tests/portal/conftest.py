@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 
 import pytest
 
+from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS
+
 from dealer_portal.records.actor import Actor
 from gateway.db.session import make_engine, make_sessionmaker
 
@@ -96,14 +98,6 @@ def world(session):
 # Browser tests: a seeded portal over a temp SQLite database, real headless Chromium
 # --------------------------------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
