@@ -8,6 +8,12 @@ rebuilds the client for an MQTT 3.1.1 fallback. paho's network thread only recor
 Order: after a reconnect paho re-sends the messages it still had in flight; new rows wait until those
 are acknowledged, so each kind arrives in outbox order.
 
+Unrouted messages: an MQTT 5 broker answers a QoS 1 publish that no subscription matched with PUBACK
+reason 0x10 and drops it (Mosquitto does so after a restart until the gateways' shared subscription is
+back). With `hold_unrouted` the row stays, nothing is sent for a pause (doubling up to a bound while it
+lasts), then sending starts again from the oldest stored row. Messages sent with it that were routed
+are delivered before it: the gateway applies by message time and msg_id, so that reorder is harmless.
+
 Refused credentials (or a banned / not-authorised client) are final: the uplink stops retrying and
 `failed` holds one line saying so; a broker that is down or busy is retried with exponential backoff.
 """
@@ -20,6 +26,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
@@ -37,6 +44,7 @@ paho_log.addFilter(lambda record: not record.getMessage().startswith("Client is 
 # refuses): stop with one clear error and keep the message for a run with a fixed configuration.
 FATAL_PUBACK = {0x87: "not authorized", 0x90: "topic name invalid"}
 UNSUPPORTED_PROTOCOL = 0x84
+NO_MATCHING_SUBSCRIBERS = 0x10
 # A broker that cannot parse an MQTT 5 CONNECT may also just stay silent (amqtt 0.12 does when the
 # CONNECT carries a will): no CONNACK this long after the TCP connection opened means "try 3.1.1".
 CONNACK_TIMEOUT_S = 3.0
@@ -51,14 +59,23 @@ FATAL_CONNACK = {
 }
 
 
+class Sent(NamedTuple):
+    seq: int          # outbox row
+    generation: int   # the connection it was sent on
+    retain: bool
+
+
 @dataclass
 class UplinkStats:
     published: int = 0
-    """Outbox rows handed to the broker (re-sends after a lost connection not counted)."""
+    """Outbox rows handed to the broker (paho's re-sends after a lost connection not counted; a row
+    sent again after an unrouted pause counts again)."""
     acknowledged: int = 0
     rejected: int = 0
     """PUBACKs carrying an MQTT 5 failure reason: not-authorized stops the uplink (message kept),
     any other is logged and the message removed (retrying the same message cannot help)."""
+    unrouted: int = 0
+    """PUBACKs saying no subscriber matched (0x10) for a message kept to be sent again (hold_unrouted)."""
     connects: int = 0
     protocol: str = ""
 
@@ -111,12 +128,14 @@ class MqttUplink:
         self._fallback = False
         self._connected = False
         self._generation = 0          # bumped by every successful CONNACK
-        self._inflight: dict[int, tuple[int, int]] = {}  # paho mid -> (outbox seq, generation)
+        self._inflight: dict[int, Sent] = {}  # paho mid -> what it carries
         self._cursor = 0              # highest outbox seq handed to paho
         self._thread: threading.Thread | None = None
         self._socket_opened_at: float | None = None  # TCP up, CONNACK not yet seen
         self._resend_wait_since: float | None = None
         self._connect_failed = False   # paho could not connect; with TLS, find out whether TLS is why
+        self._hold_until: float | None = None   # unrouted messages wait until then (monotonic)
+        self._unrouted_pause = settings.unrouted_retry_min_s
 
     # ------------------------------------------------------------------ public API
 
@@ -317,10 +336,14 @@ class MqttUplink:
             entry = self._inflight.pop(mid, None)
             if entry is None:
                 continue  # presence, or a message of a client that was replaced
+            if code == NO_MATCHING_SUBSCRIBERS and self.settings.hold_unrouted and not entry.retain:
+                self.stats.unrouted += 1
+                self._hold_unrouted()
+                continue  # kept: sent again, from the oldest stored row, after the pause
             if code in FATAL_PUBACK:
                 self.stats.rejected += 1
-                row = self.outbox.get(entry[0])
-                topic = row.topic if row is not None else f"outbox row {entry[0]}"
+                row = self.outbox.get(entry.seq)
+                topic = row.topic if row is not None else f"outbox row {entry.seq}"
                 self.failed = (f"MQTT broker {self.host}:{self.port} refused a publish to {topic} "
                                f"({FATAL_PUBACK[code]}); check the vehicle id and the broker ACL "
                                f"(the message stays in the outbox)")
@@ -329,17 +352,43 @@ class MqttUplink:
             if code >= 0x80:
                 self.stats.rejected += 1
                 log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it",
-                          entry[0], code)
+                          entry.seq, code)
             else:
                 self.stats.acknowledged += 1
-            self.outbox.remove(entry[0])
+                self._unrouted_pause = self.settings.unrouted_retry_min_s
+            self.outbox.remove(entry.seq)
+
+    def _hold_unrouted(self) -> None:
+        """Start a pause for the unrouted messages (the first 0x10 of a window starts it, the rest of
+        the window's 0x10s fall into it)."""
+        if self._hold_until is not None:
+            return
+        pause = self._unrouted_pause
+        first = pause <= self.settings.unrouted_retry_min_s
+        self._hold_until = time.monotonic() + pause
+        self._unrouted_pause = min(pause * 2, max(self.settings.unrouted_retry_max_s, pause))
+        log.log(logging.WARNING if first else logging.INFO,
+                "broker %s:%d has no subscriber for this vehicle's messages (no gateway subscribed); "
+                "keeping them, sending again in %.0f s", self.host, self.port, pause)
+
+    def _holding(self) -> bool:
+        """True during an unrouted pause and until the messages sent before it are acknowledged;
+        then sending restarts from the oldest stored row (the kept ones)."""
+        if self._hold_until is None:
+            return False
+        if time.monotonic() < self._hold_until or any(
+                sent.generation == self._generation for sent in self._inflight.values()):
+            return True
+        self._hold_until = None
+        self._cursor = 0
+        return False
 
     def _send_more(self) -> None:
-        if not self._connected or self._client is None:
+        if not self._connected or self._client is None or self._holding():
             return
         generation = self._generation
         # Messages paho re-sends after a reconnect go first: keep per-kind order.
-        if any(g != generation for _, g in self._inflight.values()):
+        if any(sent.generation != generation for sent in self._inflight.values()):
             waited = time.monotonic() - (self._resend_wait_since or time.monotonic())
             self._resend_wait_since = self._resend_wait_since or time.monotonic()
             if waited < RESEND_PATIENCE_S:
@@ -361,6 +410,6 @@ class MqttUplink:
                     return  # not sent (connection just dropped): the row stays for the next connection
                 self.outbox.remove(row.seq)  # QoS 0: written to the socket is all we will ever know
             else:
-                self._inflight[info.mid] = (row.seq, generation)
+                self._inflight[info.mid] = Sent(row.seq, generation, row.retain)
             self._cursor = row.seq
             self.stats.published += 1

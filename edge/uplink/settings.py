@@ -51,6 +51,15 @@ class MqttSettings(Settings):
     max_inflight: int = Field(100, ge=1, le=65535, description="Messages sent but not yet acknowledged.")
     sample_qos: Literal[0, 1] = 1
     """QoS of state/status samples (events always use QoS 1)."""
+    hold_unrouted: bool = True
+    """Keep a QoS 1 message the broker acknowledged with MQTT 5 reason 0x10 "no matching subscribers"
+    (no gateway subscribed, e.g. right after a broker restart, before the gateways' shared subscription
+    is back: the broker drops such a message) and send it again after a pause. Off: such a message
+    counts as delivered. Retained messages always count as delivered (the broker keeps them)."""
+    unrouted_retry_min_s: float = Field(1.0, gt=0, le=3600, description=(
+        "First pause before re-sending messages nobody was subscribed to; doubles while they stay unrouted."))
+    unrouted_retry_max_s: float = Field(30.0, gt=0, le=3600,
+                                        description="Longest pause between re-sends of unrouted messages.")
 
     def endpoint(self) -> tuple[str, int, bool]:
         """(host, port, use_tls) from the URL; UserError for anything else."""

@@ -9,6 +9,7 @@ import pytest
 
 from dms.errors import UserError
 from firmware_config.device import DeviceConfig, load_device_config, merge_overrides
+from tests.uplink.conftest import Recorder
 
 DEVICE_YAML = """
 vehicle_id: van-17
@@ -118,8 +119,11 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
     """`dms edge run --config` on a tiny image folder: the file's settings, the flags on top."""
     frames = empty_cabin(tmp_path / "frames", 12)
     config = tmp_path / "device.yaml"
+    # Nobody subscribes to this vehicle: without hold_unrouted: false the broker's "no matching
+    # subscribers" would keep the messages in the outbox (tests/uplink/test_unrouted.py).
     config.write_text(f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
-                      f"mqtt: {{url: 'mqtt://127.0.0.1:1'}}\noutbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
+                      f"mqtt: {{url: 'mqtt://127.0.0.1:1', hold_unrouted: false}}\n"
+                      f"outbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
                       "telemetry: {status_hz: 2}\n")
     out = dms(capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url,
               "--drain-timeout", "10")
@@ -131,12 +135,17 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
 def test_sigterm_ends_a_looping_run_like_a_finished_clip(tmp_path, mosquitto_url):
     """systemd and the demo stop `dms edge run` with SIGTERM: bounded drain, summary, exit 0."""
     frames = empty_cabin(tmp_path / "frames", 10)
-    proc = subprocess.Popen([sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(frames),
-                             "--loop", "--realtime", "--mqtt", mosquitto_url, "--vehicle-id", "sigterm-1",
-                             "--outbox", str(tmp_path / "o.sqlite")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    time.sleep(4)   # start-up, then a few loops of the 1/3 s folder in real time
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=30)
+    rec = Recorder(mosquitto_url, "sigterm-1")  # a subscriber, as the gateway would be: the outbox can drain
+    assert rec.subscribed.wait(5)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(frames),
+                                 "--loop", "--realtime", "--mqtt", mosquitto_url, "--vehicle-id", "sigterm-1",
+                                 "--outbox", str(tmp_path / "o.sqlite")], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(4)   # start-up, then a few loops of the 1/3 s folder in real time
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        rec.close()
     assert proc.returncode == 0, err
     assert out.strip().endswith("outbox drained") and "Traceback" not in err
