@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from dms.contract import DriverEvent
@@ -34,11 +34,29 @@ def store_events(db: Session, events: Sequence[DriverEvent], *, now: datetime) -
 
 
 def _episode_key(msg: DriverEvent) -> str:
-    return f"event:{msg.vehicle_id}:{msg.episode_id}"
+    return _alert_key(msg.vehicle_id, msg.episode_id)
+
+
+def _alert_key(vehicle_id: str, episode_id: str) -> str:
+    return f"event:{vehicle_id}:{episode_id}"
+
+
+def _stored_ends(db: Session, episodes: dict[str, dict[str, Any]]) -> dict[str, datetime]:
+    """When the episodes (by alert key) ended, from `end` events stored by an earlier batch."""
+    msgs = [ep["msg"] for ep in episodes.values()]
+    rows = db.execute(select(DriverEventRecord.vehicle_id, DriverEventRecord.episode_id, DriverEventRecord.ts)
+                      .where(DriverEventRecord.phase == "end",
+                             DriverEventRecord.vehicle_id.in_(sorted({m.vehicle_id for m in msgs})),
+                             DriverEventRecord.episode_id.in_(sorted({m.episode_id for m in msgs}))))
+    return {key: ts for vehicle, episode, ts in rows if (key := _alert_key(vehicle, episode)) in episodes}
 
 
 def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[tuple[int, str]]:
-    """Open/escalate/end the alert of each episode; (alert id, vehicle id) of the alerts touched."""
+    """Open/escalate/end the alert of each episode; (alert id, vehicle id) of the alerts touched.
+
+    Messages of one episode may arrive out of order (gateways sharing a subscription, a vehicle re-sending
+    what the broker had no subscriber for): the alert opens at the earliest start or escalation seen and
+    ends with an `end` stored before its start."""
     episodes: dict[str, dict[str, Any]] = {}
     for msg in events:  # in timestamp order
         ep = episodes.setdefault(_episode_key(msg), {"msg": msg, "level": 0, "opened": None, "ended": None})
@@ -47,6 +65,10 @@ def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[tuple[int,
         elif msg.level > 0:
             ep["level"] = max(ep["level"], msg.level)
             ep["opened"] = ep["opened"] or msg.ts
+    unended = {key: ep for key, ep in episodes.items() if ep["level"] > 0 and ep["ended"] is None}
+    if unended:
+        for key, ended in _stored_ends(db, unended).items():
+            episodes[key]["ended"] = ended
     new_rows = [{"alert_key": key, "kind": "driver_event", "vehicle_id": ep["msg"].vehicle_id,
                  "driver_id": ep["msg"].driver_id, "type": ep["msg"].type, "level": ep["level"],
                  "opened_at": ep["opened"], "ended_at": ep["ended"], "detail": None}
@@ -56,6 +78,8 @@ def update_alerts(db: Session, events: Sequence[DriverEvent]) -> list[tuple[int,
         values: dict[str, Any] = {}
         if ep["level"] > 0:
             values["level"] = case((Alert.level < ep["level"], ep["level"]), else_=Alert.level)
+            opened = literal(ep["opened"], Alert.opened_at.type)
+            values["opened_at"] = case((Alert.opened_at > opened, opened), else_=Alert.opened_at)
         if ep["ended"] is not None:
             values["ended_at"] = ep["ended"]
         if values:
