@@ -62,6 +62,11 @@ class FaceMeshSettings(Settings):
     iris time (the larger half of the per-frame CPU). The eye that did not run keeps its last result in
     the coordinates of its eye crop, re-projected into this frame's eye region, so head motion is
     followed. Both eyes run after every detection."""
+    landmarks_every: int = Field(1, ge=1, le=4)
+    """Run the 468-point face model on every n-th tracked frame only; in between, the eye regions of the
+    last run are reused (the iris model still runs on every frame, so eye closure and gaze stay per frame)
+    and head pose, presence and the face box hold their last values (FaceResult.landmarks_age says how
+    old). At 30 fps, 2 keeps head pose at 15 Hz."""
     iris_refresh_px: float = Field(0.5, ge=0.0, le=64.0)
     """With iris_alternate: movement of a lid point, in pixels of the 64-pixel eye crop, that makes the
     other eye run in the same frame (0 = always both eyes). Measured on the dev clips: 0.5 kept eye-closed
@@ -101,6 +106,8 @@ class FaceResult:
     """Faces found by the last detection run (kept while tracking)."""
     tracked: bool
     """True when this frame's face region came from the previous frame (no detection ran)."""
+    landmarks_age: int
+    """Frames since the face model last ran (0: on this frame); see FaceMeshSettings.landmarks_every."""
     head_yaw: float
     """Degrees; > 0 the driver turns to their left. See edge.vision.head_pose."""
     head_pitch: float
@@ -138,6 +145,20 @@ def choose_driver(detections: list[Detection], width: int, height: int) -> Detec
     return max(detections, key=weight)
 
 
+class FaceModelOutput:
+    """The face model's last run: what frames in between reuse (FaceMeshSettings.landmarks_every)."""
+
+    __slots__ = ("landmarks", "landmarks32", "score", "pose", "box")
+
+    def __init__(self, landmarks: np.ndarray, score: float, pose: tuple[float, float, float]):
+        self.landmarks = landmarks
+        self.landmarks32 = landmarks.astype(np.float32)
+        self.score = score
+        self.pose = pose
+        (x0, y0), (x1, y1) = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
+        self.box = (float(x0), float(y0), float(x1), float(y1))
+
+
 class FaceMesh:
     """Stateful face-mesh tracker for one camera. Not thread-safe; one instance per stream."""
 
@@ -151,6 +172,8 @@ class FaceMesh:
         self._landmark_model: Model = load_model("face_landmark", backend)
         self._iris_model: Model | None = load_model("iris_landmark", backend) if self.settings.iris else None
         self._pose = HeadPose()
+        self._last: FaceModelOutput | None = None
+        self._age = 0
         self._roi: Roi | None = None
         self._faces = 0
         # iris_alternate: each eye's last iris output in crop pixels (76, 2), and which eye runs next
@@ -162,6 +185,7 @@ class FaceMesh:
         self._roi = None
         self._faces = 0
         self._eye_points = None
+        self._last = None
 
     # ------------------------------------------------------------------ stages
 
@@ -245,6 +269,8 @@ class FaceMesh:
         tracked = self._roi is not None
         roi = self._roi
         lm, score = None, 0.0
+        if roi is not None and self._last is not None and self._age + 1 < self.settings.landmarks_every:
+            return self._from_last_landmarks(image_bgr, timings, t_start)
         if roi is not None:
             t = clock()
             lm, score = self._landmarks(image_bgr, roi)
@@ -265,25 +291,36 @@ class FaceMesh:
                 self._roi = None
                 return None
         self._roi = self._roi_from_landmarks(lm)
+        t = clock()
+        self._last = FaceModelOutput(lm, score, self._pose.estimate(lm))
+        self._age = 0
+        timings["pose"] = (clock() - t) * 1e3
+        return self._with_eyes(image_bgr, tracked, timings, t_start)
 
+    def _from_last_landmarks(self, image_bgr: np.ndarray, timings: dict[str, float],
+                             t_start: float) -> FaceResult:
+        """A frame between face-model runs (landmarks_every > 1): fresh eyes, the last face."""
+        self._age += 1
+        return self._with_eyes(image_bgr, True, timings, t_start)
+
+    def _with_eyes(self, image_bgr: np.ndarray, tracked: bool, timings: dict[str, float],
+                   t_start: float) -> FaceResult:
+        clock = self._clock
+        face = self._last
+        lm = face.landmarks
         t = clock()
         right_eye, left_eye = self._irises(image_bgr, lm, tracked) if self._iris_model else self._mesh_eyes(lm)
         timings["iris"] = (clock() - t) * 1e3
 
-        t = clock()
-        head_yaw, head_pitch, head_roll = self._pose.estimate(lm)
+        head_yaw, head_pitch, head_roll = face.pose
         across = face_axis(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
         eye_angles = [eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
                       for eye in (right_eye, left_eye)] if self._iris_model else [(0.0, 0.0)]
         eye_yaw, eye_pitch = np.mean(eye_angles, axis=0)
-        timings["pose"] = (clock() - t) * 1e3
         timings["total"] = (clock() - t_start) * 1e3
-
-        x0, y0 = lm[:, :2].min(0)
-        x1, y1 = lm[:, :2].max(0)
         return FaceResult(
-            landmarks=lm.astype(np.float32), left_eye=left_eye, right_eye=right_eye,
-            box=(float(x0), float(y0), float(x1), float(y1)), score=score, faces=self._faces, tracked=tracked,
+            landmarks=face.landmarks32, left_eye=left_eye, right_eye=right_eye, box=face.box,
+            score=face.score, faces=self._faces, tracked=tracked, landmarks_age=self._age,
             head_yaw=head_yaw, head_pitch=head_pitch, head_roll=head_roll,
             gaze_yaw=head_yaw + float(eye_yaw), gaze_pitch=head_pitch + float(eye_pitch),
             timings_ms=timings)

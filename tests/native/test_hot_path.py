@@ -46,3 +46,20 @@ def test_alternating_iris_saves_runs_and_stays_close_to_both_eyes(frames):
 def test_refresh_threshold_zero_runs_both_eyes_every_frame(frames):
     _, runs = _run(frames[:20], iris_alternate=True, iris_refresh_px=0.0)
     assert runs == 2 * 20
+
+
+def test_face_model_every_second_frame_keeps_eyes_per_frame(frames):
+    every, _ = _run(frames[:20], landmarks_every=1)
+    mesh = FaceMesh(FaceMeshSettings(landmarks_every=2))
+    face_runs = []
+    model_run = mesh._landmark_model.run
+    mesh._landmark_model.run = lambda batch: (face_runs.append(1), model_run(batch))[1]
+    half = [mesh.process(f) for f in frames[:20]]
+    assert len(face_runs) == 10  # a clean track: no re-detection, so exactly every other frame
+    assert [r.landmarks_age for r in half] == [0, 1] * 10
+    for i, (a, b) in enumerate(zip(every, half)):
+        if b.landmarks_age:
+            # between face-model runs the face holds still, the eyes are measured on this frame
+            assert b.head_yaw == half[i - 1].head_yaw
+        for eye_a, eye_b in ((a.left_eye, b.left_eye), (a.right_eye, b.right_eye)):
+            assert np.abs(eye_a.contour[:16] - eye_b.contour[:16]).max() < 3.0
