@@ -58,12 +58,15 @@ def decode(path: Path, max_frames: int | None = None, size: tuple[int, int] | No
 
 
 def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int | None = None,
-             size: tuple[int, int] | None = None, progress=None) -> dict:
-    """CPU ms per frame of our FaceMesh on the clips; `progress(n)` is called after each clip."""
+             size: tuple[int, int] | None = None, progress=None, overrides: dict | None = None,
+             label: str | None = None) -> dict:
+    """CPU ms per frame of our FaceMesh on the clips; `progress(n)` is called after each clip.
+    `overrides`: FaceMeshSettings fields other than the defaults (a variant), named by `label`."""
     from edge.vision.backends import BackendSettings
     from edge.vision.facemesh import FaceMesh, FaceMeshSettings
 
-    mesh = FaceMesh(FaceMeshSettings(backend=BackendSettings(backend=backend, threads=1), iris=iris))
+    mesh = FaceMesh(FaceMeshSettings(backend=BackendSettings(backend=backend, threads=1), iris=iris,
+                                     **(overrides or {})))
     cpu = 0.0
     frames = faces = detections = 0
     stages: dict[str, float] = {}
@@ -85,7 +88,8 @@ def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int
                 stages[k] = stages.get(k, 0.0) + v
         if progress is not None:
             progress(len(images))
-    return {"engine": f"ours ({backend}{'' if iris else ', no iris'})", "frames": frames, "faces": faces,
+    name = label or f"{backend}{'' if iris else ', no iris'}"
+    return {"engine": f"ours ({name})", "frames": frames, "faces": faces,
             "detections": detections, "cpu_ms_per_frame": 1e3 * cpu / frames,
             "wall_ms_per_frame_by_stage": {k: v / frames for k, v in stages.items()}}
 

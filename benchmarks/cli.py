@@ -12,6 +12,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core per pipeline, for both engines
 
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,23 +57,48 @@ def pick_clips(dataset: Path | None, clips: int | None) -> tuple[list[Path], str
 
 # --- parts ------------------------------------------------------------------------------------------
 
+# Settings variants timed beside each backend's defaults: (label, backend, FaceMeshSettings overrides).
+# They show what a default costs or saves, in the same run.
+PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = ()
+
+
 def bench_pipeline(clips: list[Path], backends: list[str], max_frames: int | None, mediapipe_python: Path | None,
-                   sizes: tuple[tuple[int, int], ...]) -> dict:
-    """CPU ms/frame of ours (each backend) and MediaPipe on the same frames, then cost vs frame size."""
+                   sizes: tuple[tuple[int, int], ...], rounds: int = 1) -> dict:
+    """CPU ms/frame of ours (each backend, and variants) and MediaPipe on the same frames, then cost vs
+    frame size. With several rounds the engines take turns (MediaPipe, ours, MediaPipe, ...), so a change
+    in the machine's load hits all of them alike; each engine's figure is its median round and the ratio
+    is the median of the per-round ratios."""
     from benchmarks.bench_pipeline import decode, mediapipe_in, run_ours
 
     total = sum(len(decode(c, max_frames)) for c in clips) if max_frames else None
-    out: dict = {"clips": [str(c) for c in clips], "max_frames_per_clip": max_frames, "engines": []}
+    out: dict = {"clips": [str(c) for c in clips], "max_frames_per_clip": max_frames, "rounds": rounds,
+                 "engines": []}
     mp_ok = mediapipe_python is not None and mediapipe_python.is_file()
-    if mp_ok:
-        click.echo(f"MediaPipe reference in {mediapipe_python} ...", err=True)
-        out["engines"].append(mediapipe_in(str(mediapipe_python), clips, max_frames))
-    else:
+    if not mp_ok:
         out["mediapipe_skipped"] = (f"no interpreter at {mediapipe_python} (make bench creates .venv-mediapipe)"
                                     if mediapipe_python else "not asked for")
-    for backend in backends:
-        with _progress(total or 0, f"ours ({backend})") as bar:
-            out["engines"].append(run_ours(clips, backend, max_frames=max_frames, progress=bar.update))
+    ours = [(b, b, {}) for b in backends] + [v for v in PIPELINE_VARIANTS if v[1] in backends]
+    runs: dict[str, list[dict]] = {}
+    for round_ in range(1, rounds + 1):
+        tag = f" round {round_}/{rounds}" if rounds > 1 else ""
+        if mp_ok:
+            click.echo(f"MediaPipe reference in {mediapipe_python}{tag} ...", err=True)
+            result = mediapipe_in(str(mediapipe_python), clips, max_frames)
+            runs.setdefault(result["engine"], []).append(result)
+        for label, backend, overrides in ours:
+            with _progress(total or 0, f"ours ({label}){tag}") as bar:
+                result = run_ours(clips, backend, max_frames=max_frames, progress=bar.update,
+                                  overrides=overrides, label=label)
+            runs.setdefault(result["engine"], []).append(result)
+    reference = next((name for name in runs if name.startswith("mediapipe")), None)
+    for name, results in runs.items():
+        ms = [r["cpu_ms_per_frame"] for r in results]
+        engine = {**results[0], "cpu_ms_per_frame": statistics.median(ms), "rounds_ms": ms}
+        if reference is not None and name != reference:
+            ratios = [a / b["cpu_ms_per_frame"] for a, b in zip(ms, runs[reference])]
+            engine["ratio_to_mediapipe"] = statistics.median(ratios)
+            engine["ratio_to_mediapipe_rounds"] = ratios
+        out["engines"].append(engine)
     out["rss_mb_after_pipeline"] = _rss_mb()
     out["by_frame_size"] = []
     first = clips[:1]
@@ -137,9 +163,16 @@ def print_pipeline(p: dict) -> None:
     engines = p["engines"]
     reference = next((e for e in engines if e["engine"].startswith("mediapipe")), None)
     click.echo(f"\nCPU per frame, one core ({engines[-1]['frames']} frames of {len(p['clips'])} clip(s)):")
+    if p.get("rounds", 1) > 1:
+        click.echo(f"  ({p['rounds']} rounds, engines taking turns; median round, median of per-round ratios "
+                   "[lowest-highest])")
     for e in engines:
-        ratio = f"  {e['cpu_ms_per_frame'] / reference['cpu_ms_per_frame']:.2f}x MediaPipe" \
-            if reference and e is not reference else ""
+        ratio = ""
+        if "ratio_to_mediapipe" in e:
+            spread = e["ratio_to_mediapipe_rounds"]
+            ratio = f"  {e['ratio_to_mediapipe']:.2f}x MediaPipe"
+            if len(spread) > 1:
+                ratio += f" [{min(spread):.2f}-{max(spread):.2f}]"
         click.echo(f"  {e['engine']:<48} {e['cpu_ms_per_frame']:6.2f} ms  (face in {e['faces']}){ratio}")
     if reference is None:
         click.echo(f"  MediaPipe: skipped, {p['mediapipe_skipped']}")
@@ -176,6 +209,8 @@ def print_gateway(rows: list[dict]) -> None:
 @click.option("--dataset", type=click.Path(path_type=Path), default=DEFAULT_DATASET, show_default=True,
               help="Labelled clip set; without it the generated demo clip is used.")
 @click.option("--clips", type=int, default=None, help="Only the first N clips of the set.")
+@click.option("--rounds", type=click.IntRange(1, 20), default=3, show_default=True,
+              help="Pipeline rounds, engines taking turns, so load changes hit all alike (--quick: 1).")
 @click.option("--backend", type=click.Choice(["litert", "onnxruntime", "all"]), default="all", show_default=True)
 @click.option("--mediapipe-python", type=click.Path(path_type=Path), default=DEFAULT_MEDIAPIPE_PYTHON,
               show_default=True, help="Python of a venv with mediapipe==0.10.14 (skipped when absent).")
@@ -186,8 +221,8 @@ def print_gateway(rows: list[dict]) -> None:
               help="PostgreSQL database used for CREATE/DROP DATABASE of the gateway runs.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="JSON results file (default var/bench/bench-<UTC time>.json).")
-def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, backend, mediapipe_python, edge_seconds,
-          messages, pg, out):
+def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, rounds, backend, mediapipe_python,
+          edge_seconds, messages, pg, out):
     """Benchmark the frame pipeline, gateway and latency side by side, in one run."""
     if do_pipeline is None:
         do_pipeline = not (do_gateway or do_latency)
@@ -200,7 +235,7 @@ def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, ba
         chosen, source = pick_clips(dataset, 2 if quick else clips)
         backends = ["litert", "onnxruntime"] if backend == "all" else [backend]
         result["pipeline"] = bench_pipeline(chosen, backends, 15 if quick else None,
-                                            mediapipe_python, FRAME_SIZES)
+                                            mediapipe_python, FRAME_SIZES, 1 if quick else rounds)
         result["pipeline"]["source"] = source
         with tempfile.TemporaryDirectory(prefix="dms_bench_") as tmp:
             result["edge_run"] = edge_run_rss(chosen[0], 8.0 if quick else edge_seconds, Path(tmp))
