@@ -65,3 +65,27 @@ def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_
         c = service.counters
         click.echo(f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "
                    f"{c.totals.duplicates} duplicates, {c.totals.dead_lettered} dead letters", err=True)
+
+
+@gateway.command("prune")
+@click.option("--db", "db_url", required=True, metavar="URL",
+              help="sqlite:///PATH or postgresql://USER@HOST/DB.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML file of gateway settings (processed_retention_days).")
+def prune(db_url, config_path):
+    """Delete de-duplication keys older than `processed_retention_days`. A running gateway does the same
+    every `calendar_check_s` in small steps; this works off a large backlog at once, or runs from a timer."""
+    from dms.contract.messages import utc_now
+    from gateway.db.migrate import upgrade
+    from gateway.db.retention import housekeeping
+    from gateway.db.session import make_engine
+    from gateway.settings import GatewaySettings
+
+    settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        result = housekeeping(engine, settings, utc_now())
+    finally:
+        engine.dispose()
+    click.echo(f"gateway prune: {result.summary()}")

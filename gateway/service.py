@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from dms.contract.messages import utc_now
 from gateway.changes import prune_changes
+from gateway.db.retention import housekeeping
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.ingest import BatchResult, Ingestor
 from gateway.ingest.batch import Clock, is_transient
@@ -24,6 +25,9 @@ from gateway.mqtt import Delivery, MqttReceiver
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
+# At most this many chunks of expired msg_ids per periodic run (200,000 rows: more than a minute of
+# ingest at 1,000 msg/s), so a large backlog is worked off over several runs without stalling ingest.
+HOUSEKEEPING_CHUNKS = 10
 
 
 @dataclass
@@ -103,7 +107,7 @@ class GatewayService:
         self.counters.totals += result
 
     def _periodic(self) -> None:
-        """Calendar maintenance rules and change-log pruning."""
+        """Calendar maintenance rules, change-log and de-duplication-key pruning."""
         now = self.clock()
         try:
             with session_scope(self.ingestor.sessions) as db:
@@ -111,6 +115,9 @@ class GatewayService:
                 prune_changes(db, older_than=now - timedelta(hours=self.settings.changes_retention_h))
             if created:
                 log.info("calendar rules proposed %d appointments", len(created))
+            kept = housekeeping(self.ingestor.sessions, self.settings, now, max_chunks=HOUSEKEEPING_CHUNKS)
+            if kept.keys_pruned:
+                log.debug("housekeeping: %s", kept.summary())
         except Exception as exc:
             if not is_transient(exc):
                 raise

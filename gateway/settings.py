@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from dms.errors import UserError
 from dms.settings import Settings, describe_validation_error
@@ -48,9 +48,20 @@ class GatewaySettings(Settings):
     fatigue_repeat_window_days: float = Field(7.0, gt=0)
     """... within this many days flag the driver for the fleet."""
     calendar_check_s: float = Field(60.0, gt=0)
-    """How often the gateway evaluates calendar (months) maintenance rules and prunes the change log."""
+    """How often the gateway evaluates calendar (months) maintenance rules, prunes the change log and
+    the de-duplication keys."""
     changes_retention_h: float = Field(24.0, gt=0)
     """Change-log rows (what live pages and SSE read) are kept this long."""
+
+    # --- Retention (gateway/db/retention.py, also `dms gateway prune`) -------------------------
+    processed_retention_days: float = Field(14.0, gt=0, le=3650)
+    """Keep an applied message's msg_id (`processed_messages`, by time received) this long to recognise
+    a re-delivery; older ones are pruned. A copy comes back while the broker holds the gateway's session
+    (unacknowledged deliveries, up to `session_expiry_s`: this must be longer) or when a vehicle re-sends
+    the few messages whose PUBACK it lost, at its next connection. The vehicle outbox has no age limit
+    (it is bounded by `outbox.max_messages`), so a vehicle offline for longer than this may re-send up to
+    `mqtt.max_inflight` applied messages: a driver event is then refused by its unique msg_id (dead
+    letter), a status sample is stored twice in the history; the live view does not move back."""
 
     # --- REST API ------------------------------------------------------------------------------
     jwt_secret: str | None = Field(None, min_length=16, repr=False)
@@ -59,6 +70,14 @@ class GatewaySettings(Settings):
     """Lifetime of an API bearer token."""
     sse_poll_s: float = Field(0.5, gt=0, le=60)
     """How often the event stream looks for new changes."""
+
+    @model_validator(mode="after")
+    def _keys_outlive_the_broker_session(self) -> GatewaySettings:
+        if self.processed_retention_days * 86400 <= self.session_expiry_s:
+            raise ValueError(f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
+                             f"than session_expiry_s ({self.session_expiry_s} s): the broker may re-deliver "
+                             "that late")
+        return self
 
     def with_overrides(self, **values) -> GatewaySettings:
         """A copy with command-line values applied and validated (UserError when one is bad)."""

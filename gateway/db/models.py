@@ -5,7 +5,7 @@
 | dealers                | servicing dealers (code, name)                                               |
 | users                  | portal/API users: bcrypt hash, role, dealer (NULL = fleet-wide staff)        |
 | vehicles               | registered vehicles: identity, lifecycle status, servicing dealer            |
-| processed_messages     | every applied MQTT msg_id (primary key -> a msg_id is applied at most once)  |
+| processed_messages     | applied MQTT msg_ids (primary key -> applied at most once), pruned by age    |
 | status_samples         | vehicle status history, one row per status message                           |
 | odometer_log           | append-only odometer readings (the vehicle's odometer is the latest one)     |
 | vehicle_live_status    | the live projection per vehicle (presence, position, signals, driver state)  |
@@ -100,7 +100,7 @@ class ProcessedMessage(Base):
     vehicle_id: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # pruned by age (gw0003)
 
 
 class StatusSample(Base):
