@@ -71,10 +71,11 @@ def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_
 @click.option("--db", "db_url", required=True, metavar="URL",
               help="sqlite:///PATH or postgresql://USER@HOST/DB.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML file of gateway settings (processed_retention_days).")
+              help="YAML file of gateway settings (retention: processed_retention_days, status_*).")
 def prune(db_url, config_path):
-    """Delete de-duplication keys older than `processed_retention_days`. A running gateway does the same
-    every `calendar_check_s` in small steps; this works off a large backlog at once, or runs from a timer."""
+    """Delete expired de-duplication keys; on PostgreSQL create the coming months' status partitions and
+    drop the months past `status_retention_months`. A running gateway does the same every
+    `calendar_check_s` in small steps; this works off a large backlog at once, or runs from a timer."""
     from dms.contract.messages import utc_now
     from gateway.db.migrate import upgrade
     from gateway.db.retention import housekeeping

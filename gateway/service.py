@@ -107,7 +107,8 @@ class GatewayService:
         self.counters.totals += result
 
     def _periodic(self) -> None:
-        """Calendar maintenance rules, change-log and de-duplication-key pruning."""
+        """Calendar maintenance rules, change-log pruning and the big tables' housekeeping (at start, so
+        the coming months' status partitions exist before they are needed)."""
         now = self.clock()
         try:
             with session_scope(self.ingestor.sessions) as db:
@@ -116,8 +117,8 @@ class GatewayService:
             if created:
                 log.info("calendar rules proposed %d appointments", len(created))
             kept = housekeeping(self.ingestor.sessions, self.settings, now, max_chunks=HOUSEKEEPING_CHUNKS)
-            if kept.keys_pruned:
-                log.debug("housekeeping: %s", kept.summary())
+            if kept.months_created or kept.months_dropped:
+                log.info("housekeeping: %s", kept.summary())
         except Exception as exc:
             if not is_transient(exc):
                 raise

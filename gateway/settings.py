@@ -49,11 +49,11 @@ class GatewaySettings(Settings):
     """... within this many days flag the driver for the fleet."""
     calendar_check_s: float = Field(60.0, gt=0)
     """How often the gateway evaluates calendar (months) maintenance rules, prunes the change log and
-    the de-duplication keys."""
+    the de-duplication keys, and creates the coming months' status partitions."""
     changes_retention_h: float = Field(24.0, gt=0)
     """Change-log rows (what live pages and SSE read) are kept this long."""
 
-    # --- Retention (gateway/db/retention.py, also `dms gateway prune`) -------------------------
+    # --- Retention of the big tables (gateway/db/retention.py, also `dms gateway prune`) -------
     processed_retention_days: float = Field(14.0, gt=0, le=3650)
     """Keep an applied message's msg_id (`processed_messages`, by time received) this long to recognise
     a re-delivery; older ones are pruned. A copy comes back while the broker holds the gateway's session
@@ -62,6 +62,12 @@ class GatewaySettings(Settings):
     (it is bounded by `outbox.max_messages`), so a vehicle offline for longer than this may re-send up to
     `mqtt.max_inflight` applied messages: a driver event is then refused by its unique msg_id (dead
     letter), a status sample is stored twice in the history; the live view does not move back."""
+    status_partitions_ahead: int = Field(3, ge=1, le=36)
+    """PostgreSQL: monthly status-history partitions created ahead of the current month (at gateway
+    start and by the periodic job), so a month never starts without its partition."""
+    status_retention_months: int | None = Field(None, ge=1)
+    """PostgreSQL: keep the status history of the current month and this many months before it, dropping
+    older monthly partitions whole; None keeps everything."""
 
     # --- REST API ------------------------------------------------------------------------------
     jwt_secret: str | None = Field(None, min_length=16, repr=False)

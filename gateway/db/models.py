@@ -6,7 +6,7 @@
 | users                  | portal/API users: bcrypt hash, role, dealer (NULL = fleet-wide staff)        |
 | vehicles               | registered vehicles: identity, lifecycle status, servicing dealer            |
 | processed_messages     | applied MQTT msg_ids (primary key -> applied at most once), pruned by age    |
-| status_samples         | vehicle status history, one row per status message                           |
+| status_samples         | vehicle status history, one row per status message (PostgreSQL: by month)    |
 | odometer_log           | append-only odometer readings (the vehicle's odometer is the latest one)     |
 | vehicle_live_status    | the live projection per vehicle (presence, position, signals, driver state)  |
 | driver_events          | driver-event history, one row per event message                              |
@@ -104,6 +104,9 @@ class ProcessedMessage(Base):
 
 
 class StatusSample(Base):
+    """On PostgreSQL partitioned by month of `ts`, primary key (id, ts) (gw0004, gateway/db/partitions.py);
+    `id` alone is unique all the same (one sequence), which is what the ORM relies on."""
+
     __tablename__ = "status_samples"
     __table_args__ = (Index("ix_status_samples_vehicle_ts", "vehicle_id", "ts"),)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -48,8 +49,9 @@ def sqlite_template(tmp_path_factory) -> str:
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
+@contextmanager
+def scratch_pg_database(revision: str = "heads") -> Iterator[str]:
+    """A new PostgreSQL database migrated to `revision`, dropped at the end."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     name = f"dms_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -57,12 +59,18 @@ def pg_database() -> Iterator[str]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    with scratch_pg_database() as url:
+        yield url
 
 
 def _empty_pg(url: str) -> None:
