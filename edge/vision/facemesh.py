@@ -314,9 +314,11 @@ class FaceMesh:
 
         head_yaw, head_pitch, head_roll = face.pose
         across = face_axis(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
-        eye_angles = [eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
-                      for eye in (right_eye, left_eye)] if self._iris_model else [(0.0, 0.0)]
-        eye_yaw, eye_pitch = np.mean(eye_angles, axis=0)
+        eye_yaw = eye_pitch = 0.0
+        if self._iris_model:
+            (ry, rp), (ly, lp) = (eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
+                                  for eye in (right_eye, left_eye))
+            eye_yaw, eye_pitch = (ry + ly) / 2, (rp + lp) / 2
         timings["total"] = (clock() - t_start) * 1e3
         return FaceResult(
             landmarks=face.landmarks32, left_eye=left_eye, right_eye=right_eye, box=face.box,

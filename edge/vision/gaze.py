@@ -22,15 +22,17 @@ def eye_rotation(outer: np.ndarray, inner: np.ndarray, iris_centre: np.ndarray,
                  across: np.ndarray) -> tuple[float, float]:
     """(yaw, pitch) degrees of one eye. `across` is the unit vector from the driver's right toward their
     left side in the image (the face's x axis)."""
-    width = float(np.linalg.norm(inner - outer))
+    ox, oy, ix, iy = float(outer[0]), float(outer[1]), float(inner[0]), float(inner[1])
+    width = math.hypot(ix - ox, iy - oy)
     if width < 1e-6:
         return 0.0, 0.0
-    down = np.array([-across[1], across[0]])
-    offset = iris_centre - (outer + inner) / 2
+    ax, ay = float(across[0]), float(across[1])  # the face's x axis; its y axis (down) is (-ay, ax)
+    dx, dy = float(iris_centre[0]) - (ox + ix) / 2, float(iris_centre[1]) - (oy + iy) / 2
     radius = EYEBALL_RADIUS_PER_EYE_WIDTH * width
-    raise_ = -(offset @ down) - NEUTRAL_IRIS_RAISE * width
-    yaw = math.degrees(math.asin(float(np.clip(offset @ across / radius, -1.0, 1.0))))
-    pitch = math.degrees(math.asin(float(np.clip(raise_ / radius, -1.0, 1.0))))
+    raise_ = -(dx * -ay + dy * ax) - NEUTRAL_IRIS_RAISE * width
+    # plain floats: this runs twice a frame on 2-vectors, where NumPy's per-call cost dominates
+    yaw = math.degrees(math.asin(min(1.0, max(-1.0, (dx * ax + dy * ay) / radius))))
+    pitch = math.degrees(math.asin(min(1.0, max(-1.0, raise_ / radius))))
     return yaw, pitch
 
 

@@ -66,8 +66,14 @@ class HeadPose:
 
     def __init__(self, points: tuple[int, ...] = RIGID_POINTS):
         self._idx = np.asarray(points)
-        self._reference = canonical_face()[self._idx]
+        reference = canonical_face()[self._idx]
+        self._reference = reference - reference.mean(0)  # centred once: rigid_fit's `a`, per frame
 
     def estimate(self, landmarks: np.ndarray) -> tuple[float, float, float]:
-        rot, _, _ = rigid_fit(self._reference, landmarks[self._idx].astype(np.float64))
-        return angles_from_rotation(rot)
+        """rigid_fit's rotation with the reference's share precomputed (this runs on every frame)."""
+        target = landmarks[self._idx].astype(np.float64)
+        target -= target.mean(0)
+        u, _, vt = np.linalg.svd(target.T @ self._reference)
+        if np.linalg.det(u @ vt) < 0:
+            u[:, 2] = -u[:, 2]
+        return angles_from_rotation(u @ vt)

@@ -79,10 +79,13 @@ def roi_around(points: np.ndarray, angle: float, scale: float, centre: np.ndarra
     The centre is the middle of the rotated extent unless given.
     """
     cos, sin = math.cos(angle), math.sin(angle)
-    local = points[:, :2] @ np.array([[cos, -sin], [sin, cos]])  # coordinates along the rotated axes
-    lo, hi = local.min(0), local.max(0)
+    x, y = points[:, 0], points[:, 1]
+    u, v = x * cos + y * sin, y * cos - x * sin  # coordinates along the rotated axes
+    lo_u, hi_u, lo_v, hi_v = float(u.min()), float(u.max()), float(v.min()), float(v.max())
     if centre is None:
-        mid = (lo + hi) / 2
-        centre = np.array([mid[0] * cos - mid[1] * sin, mid[0] * sin + mid[1] * cos])
-    side = float(max(hi - lo)) * scale
-    return Roi(float(centre[0]), float(centre[1]), side, side, angle)
+        mid_u, mid_v = (lo_u + hi_u) / 2, (lo_v + hi_v) / 2
+        cx, cy = mid_u * cos - mid_v * sin, mid_u * sin + mid_v * cos
+    else:
+        cx, cy = float(centre[0]), float(centre[1])
+    side = max(hi_u - lo_u, hi_v - lo_v) * scale
+    return Roi(cx, cy, side, side, angle)
