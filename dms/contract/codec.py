@@ -54,11 +54,30 @@ def encode(message: Envelope) -> tuple[str, bytes]:
     return topic_for(message.vehicle_id, message.kind), payload
 
 
+# The models default these for senders; a receiver must not invent them (a redelivered message without
+# a msg_id would get a new one each time and be applied twice), nor assume the schema version.
+_REQUIRED_ON_RECEIPT = frozenset({"schema_version", "msg_id", "ts"})
+
+
 def decode(topic: str, payload: bytes) -> Envelope:
     """Validate a received payload against its topic. Raises ContractError with the reason."""
     vehicle_id, kind = parse_topic(topic)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError("too_large", f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
+    # Fast path for the common, valid message: pydantic parses and validates the bytes in one pass
+    # (half the CPU of json.loads + model_validate). Whatever it does not accept outright is decoded
+    # again step by step below, which names the reason.
+    try:
+        message = MODELS[kind].model_validate_json(payload)
+    except ValidationError:
+        pass
+    else:
+        if _REQUIRED_ON_RECEIPT <= message.model_fields_set and message.vehicle_id == vehicle_id:
+            return message
+    return _decode_explained(vehicle_id, kind, payload)
+
+
+def _decode_explained(vehicle_id: str, kind: str, payload: bytes) -> Envelope:
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -69,8 +88,6 @@ def decode(topic: str, payload: bytes) -> Envelope:
     if version != SCHEMA_VERSION:
         raise ContractError("unknown_schema_version",
                             f"schema_version {version!r}; this receiver knows {SCHEMA_VERSION}")
-    # The models default msg_id and ts for senders; a receiver must not invent them (a redelivered
-    # message without a msg_id would get a new one each time and be applied twice).
     missing = [key for key in ("msg_id", "ts") if key not in data]
     if missing:
         raise ContractError("invalid", f"{missing[0]}: Field required")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from hypothesis import strategies as st
 
 from dms.contract import ContractError, DriverEvent, Presence, VehicleStatus, decode, encode
+from dms.contract.codec import _decode_explained, parse_topic
 from tests.fuzz.conftest import byte_mutations, check_property, json_values, mutated
 
 REASONS = {
@@ -55,6 +56,16 @@ topics = (
 )
 
 
+# A valid message (topic, payload) with fields edited or bytes mutated.
+mutated_valid = st.sampled_from(VALID).flatmap(
+    lambda tv: st.tuples(
+        st.just(tv[0]),
+        mutated(json.loads(tv[1]), list(json.loads(tv[1]))).map(lambda d: json.dumps(d).encode())
+        | byte_mutations(tv[1]),
+    )
+)
+
+
 def decodes_or_rejects(topic: str, payload: bytes) -> None:
     try:
         message = decode(topic, payload)
@@ -75,14 +86,7 @@ def test_arbitrary_json(depth):
 
 
 def test_mutated_valid_messages(depth):
-    cases = st.sampled_from(VALID).flatmap(
-        lambda tv: st.tuples(
-            st.just(tv[0]),
-            mutated(json.loads(tv[1]), list(json.loads(tv[1]))).map(lambda d: json.dumps(d).encode())
-            | byte_mutations(tv[1]),
-        )
-    )
-    check_property(depth, lambda case: decodes_or_rejects(*case), cases)
+    check_property(depth, lambda case: decodes_or_rejects(*case), mutated_valid)
 
 
 def test_a_receiver_never_invents_msg_id_or_ts():
@@ -98,3 +102,23 @@ def test_a_receiver_never_invents_msg_id_or_ts():
             assert exc.reason == "invalid" and key in exc.detail
         else:
             raise AssertionError(f"a payload without {key} was accepted")
+
+
+def _same_outcome(topic: str, payload: bytes) -> None:
+    try:
+        fast = decode(topic, payload)
+    except ContractError as exc:
+        fast = (exc.reason, exc.detail)
+    try:
+        vehicle_id, kind = parse_topic(topic)
+        explained = _decode_explained(vehicle_id, kind, payload)
+    except ContractError as exc:
+        explained = (exc.reason, exc.detail)
+    assert fast == explained
+
+
+def test_fast_path_decides_as_the_explained_path(depth):
+    """`decode` first tries pydantic's one-pass JSON validation; it must accept exactly what the step by
+    step decoding accepts, with the same result, and leave every rejection to it."""
+    cases = mutated_valid | st.tuples(topics, st.binary(max_size=300))
+    check_property(depth, lambda case: _same_outcome(*case), cases)
