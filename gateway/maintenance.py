@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.changes import record_changes
 from gateway.db.models import MaintenanceRule, ServiceAppointment, Vehicle
-from gateway.db.upsert import insert_ignore
+from gateway.db.upsert import insert_ignore, one_of
 
 QUANTITY_UNITS = {"km": "km", "engine_hours": "h"}
 
@@ -68,7 +68,7 @@ def rules_for(db: Session, vehicles: list[Vehicle], types: tuple[str, ...]) -> d
     models = sorted({v.model for v in vehicles if v.model})
     rules = db.scalars(select(MaintenanceRule).where(
         MaintenanceRule.active.is_(True), MaintenanceRule.type.in_(types),
-        or_(MaintenanceRule.vehicle_id.in_(ids), MaintenanceRule.model.in_(models)))).all()
+        or_(one_of(db, MaintenanceRule.vehicle_id, ids), one_of(db, MaintenanceRule.model, models)))).all()
     out: dict[str, list[MaintenanceRule]] = {}
     for v in vehicles:
         out[v.vehicle_id] = [r for r in rules if r.vehicle_id == v.vehicle_id

@@ -1,9 +1,10 @@
-"""Bulk inserts (optionally `ON CONFLICT DO NOTHING`) and updates, on SQLite and PostgreSQL alike.
+"""Bulk inserts (optionally `ON CONFLICT DO NOTHING`), updates and key lookups, on SQLite and PostgreSQL.
 
 On PostgreSQL a batch is one short statement with binary array parameters, `INSERT ... SELECT * FROM unnest(<one array per column>)`:
 psycopg parses and caches it once, whereas a multi-row VALUES statement is new SQL text for every batch
-size and costs more to prepare than to execute (measured: ~3x the whole ingest cost). On SQLite the
-rows go through the driver's executemany.
+size and costs more to prepare than to execute (measured: ~3x the whole ingest cost). A plain insert
+(no conflict handling, nothing returned) is a binary COPY instead: half the client CPU of the arrays and
+a quarter less server time. On SQLite the rows go through the driver's executemany.
 """
 from __future__ import annotations
 
@@ -12,9 +13,18 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Table, bindparam
+from sqlalchemy import JSON, Column, ColumnElement, Float, Table, any_, bindparam, literal
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+
+def one_of(db: Session, column, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `column = ANY(<one array parameter>)`, so that the statement
+    is the same text for any number of values (an IN list of 2,000 parameters cost more to render and
+    parse than to run: ~40 % of the gateway's ingest time at 10,000 vehicles)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_ignore(db: Session, table: Table, rows: Sequence[dict[str, Any]],
@@ -33,15 +43,33 @@ def bulk_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], *, ig
     if not rows:
         return []
     if db.get_bind().dialect.name == "postgresql":
+        if not ignore_conflicts and not returning:
+            _pg_copy(db, table, rows)
+            return []
         return _pg_unnest_insert(db, table, rows, ignore_conflicts, tuple(returning))
     stmt = sqlite.insert(table)
     if ignore_conflicts:
         stmt = stmt.on_conflict_do_nothing()
+    rows = _sqlite_rows(rows)
     if not returning:
-        db.execute(stmt, list(rows))
+        db.execute(stmt, rows)
         return []
     stmt = stmt.returning(*(table.c[name] for name in returning), sort_by_parameter_order=True)
-    return [tuple(r) for r in db.execute(stmt, list(rows))]
+    return [tuple(r) for r in db.execute(stmt, rows)]
+
+
+class JSONText(str):
+    """A value for a JSON column that is JSON text already (pydantic's `model_dump_json` is several
+    times faster than `model_dump` + `json.dumps`): stored as it is."""
+
+
+def _sqlite_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """SQLAlchemy's JSON type serialises what it is given: hand it the value, not its text."""
+    return [{k: json.loads(v) if isinstance(v, JSONText) else v for k, v in row.items()} for row in rows]
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, JSONText) else json.dumps(value)
 
 
 @lru_cache(maxsize=256)
@@ -67,7 +95,7 @@ def _pg_converter(column: Column):
     """How a column's Python values become array elements (None: as they are)."""
     impl = getattr(column.type, "impl", column.type)
     if isinstance(impl, JSON):
-        return json.dumps  # sent as text[], cast to json[] in the statement
+        return _json_text  # sent as text[], cast to json[] in the statement
     if isinstance(impl, Float):
         return float  # a mix of ints and floats must not make psycopg pick an integer array
     return None
@@ -88,6 +116,31 @@ def _pg_unnest_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]],
     params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
     result = db.connection().exec_driver_sql(sql, params)
     return [tuple(r) for r in result] if returning else []
+
+
+# COPY's binary format names the client-side type of each column; JSON's binary form is its text.
+_COPY_TYPES = {"float": "float8", "json": "text"}
+
+
+@lru_cache(maxsize=64)
+def _pg_copy_sql(table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    dialect = postgresql.dialect()
+    types = (_pg_type(table.c[name], dialect).split("(")[0].lower() for name in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    sql = f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT BINARY)'
+    return sql, tuple(_COPY_TYPES.get(t, t) for t in types)
+
+
+def _pg_copy(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    columns = tuple(rows[0])
+    sql, types = _pg_copy_sql(table, columns)
+    arrays = [_pg_array(table.c[name], rows) for name in columns]
+    # The session's own connection and transaction, through the driver (SQLAlchemy has no COPY).
+    cursor = db.connection().connection.driver_connection.cursor()
+    with cursor.copy(sql) as copy:
+        copy.set_types(types)
+        for row in zip(*arrays):
+            copy.write_row(row)
 
 
 def bulk_update(db: Session, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:

@@ -5,6 +5,7 @@ kept in the history tables but does not move the live view (nor fire triggers) b
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from dms.contract import DriverState, Presence, VehicleStatus
@@ -22,9 +23,10 @@ class LiveRow:
 
     __slots__ = LIVE_COLUMNS
 
-    def __init__(self, values: dict):
-        for name in LIVE_COLUMNS:
-            setattr(self, name, values[name])
+    def __init__(self, values: Sequence):
+        """`values`: one per LIVE_COLUMNS, in that order."""
+        for name, value in zip(LIVE_COLUMNS, values, strict=True):
+            setattr(self, name, value)
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in LIVE_COLUMNS}

@@ -1,6 +1,8 @@
 """Ingest of batches into SQLite and PostgreSQL: idempotency, dead letters, live status, triggers."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import func, select
 
 from gateway.db.models import (
@@ -165,3 +167,25 @@ def test_calendar_rule_proposes_once_per_occurrence(sessions):
     with sessions() as db:
         dues = [a.due_date for a in db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id))]
     assert dues == [date(2026, 3, 31), date(2027, 3, 31)]
+
+
+def test_history_rows_keep_every_value(sessions, clock):
+    """The status history and odometer log go through COPY on PostgreSQL and the signals as JSON text
+    from pydantic: what is read back is what was sent (an infinite reading is stored as null)."""
+    register(sessions, "V1", now=T0)
+    topic, payload = status("V1", later(T0, 1), odometer=1234.5, speed=88, dtcs=["P0301"], lat=48.25,
+                            lon=11.5)
+    doc = json.loads(payload)
+    doc["signals"]["Vehicle.Service.DistanceToService"] = 1e400  # parses as inf
+    Ingestor(sessions, clock=clock).apply([(topic, json.dumps(doc).encode())])
+    with sessions() as db:
+        sample = db.scalar(select(StatusSample))
+        reading = db.scalar(select(OdometerReading))
+    assert (sample.vehicle_id, sample.ts, sample.speed_kmh, sample.odometer_km, sample.latitude) == (
+        "V1", later(T0, 1), 88.0, 1234.5, 48.25)
+    assert sample.signals == {
+        "Vehicle.Speed": 88.0, "Vehicle.TraveledDistance": 1234.5, "Vehicle.CurrentLocation.Latitude": 48.25,
+        "Vehicle.CurrentLocation.Longitude": 11.5, "Vehicle.Diagnostics.DTCList": ["P0301"],
+        "Vehicle.Service.DistanceToService": None}
+    assert (reading.odometer_km, reading.source, reading.msg_id, reading.created_at) == (
+        1234.5, "telemetry", doc["msg_id"], clock.now)
