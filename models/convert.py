@@ -122,6 +122,18 @@ def _shapes(values) -> dict[str, list]:
     return {v.name: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim] for v in values}
 
 
+def _kept_entries(manifest: Path, made_here: set[str]) -> dict[str, dict]:
+    """Entries of files made by other tools (the int8 models of models.quantize) that are still there,
+    so that a conversion run does not drop them from the set."""
+    if not manifest.is_file():
+        return {}
+    kept = {}
+    for name, entry in json.loads(manifest.read_text(encoding="utf-8"))["models"].items():
+        if name not in made_here and (manifest.parent / name).is_file():
+            kept[name] = entry
+    return kept
+
+
 def convert(out_dir: Path = MODELS_DIR) -> dict:
     """Convert every model into `out_dir` and return the manifest (also written there)."""
     import onnx
@@ -163,6 +175,7 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
     if canonical.is_file():  # made by models.make_canonical_face, which refreshes this manifest
         entries[CANONICAL_FILE] = {"description": "frontal reference face for head pose",
                                    "sha256": sha256(canonical), "bytes": canonical.stat().st_size}
+    entries.update(_kept_entries(out_dir / "manifest.json", set(entries)))
     manifest = {
         "source": {"wheel": SOURCE_WHEEL, "version": SOURCE_VERSION,
                    "upstream": "Google MediaPipe models", "licence": "Apache-2.0"},

@@ -2,7 +2,9 @@
 
 Both take NHWC float32 batches (what OpenCV crops give) and return the model's outputs flattened per
 batch item, shape (N, k), in the TFLite output order. The ONNX models are NCHW (tflite2onnx), so the ORT
-backend transposes; LiteRT runs the original .tflite files shipped beside them in `models/`.
+backend transposes; LiteRT runs the original .tflite files shipped beside them in `models/`, or their
+int8 versions (`<model>_int8.tflite`, made by `python -m models.quantize`; float32 inputs and outputs
+like the originals) where the model set lists one and `precision` is 'int8'.
 """
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from pydantic import Field
 
 from dms.errors import UserError
 from dms.settings import Settings
-from models import model_path
+from models import listed_in_manifest, model_path
 
 BackendName = Literal["auto", "litert", "onnxruntime"]
+Precision = Literal["fp32", "int8"]
 
 
 class BackendSettings(Settings):
@@ -26,6 +29,12 @@ class BackendSettings(Settings):
     'onnxruntime', or 'auto' = LiteRT when the ai-edge-litert package is installed, else ONNX Runtime."""
     threads: int = Field(1, ge=1, le=64)
     """Intra-op threads per model; 1 keeps one core per camera pipeline."""
+    precision: Precision = "int8"
+    """LiteRT only: 'int8' runs the int8 version of each model the model set has one (manifest.json lists
+    `<model>_int8.tflite`: the iris model; made by `python -m models.quantize`), 'fp32' the original float
+    models. On the dev clips int8 kept eye-closed and blink F1 (0.939 / 0.997 against 0.936 / 0.997) and
+    ran the iris model ~20 % faster here (benchmarks/README.md section 3). ONNX Runtime always runs fp32
+    (its int8 was slower and less accurate)."""
 
 
 class Model(Protocol):
@@ -70,7 +79,7 @@ class OnnxModel:
 class LiteRtModel:
     """LiteRT interpreter (XNNPACK delegate applied by default) on the original .tflite file."""
 
-    def __init__(self, name: str, threads: int = 1):
+    def __init__(self, name: str, threads: int = 1, precision: Precision = "fp32"):
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
@@ -78,7 +87,8 @@ class LiteRtModel:
                             hint="pip install 'dms-fleet[litert]' or set backend: onnxruntime") from None
         self.name = name
         self.max_batch = 64  # the interpreter is resized to the batch on demand
-        self._interp = Interpreter(model_path=str(_existing(model_path(f"{name}.tflite"))), num_threads=threads)
+        self.file = tflite_file(name, precision)
+        self._interp = Interpreter(model_path=str(_existing(model_path(self.file))), num_threads=threads)
         self._input = self._interp.get_input_details()[0]["index"]
         # TFLite lists outputs by tensor name; keep the order the model declares in its signature
         self._outputs = [d["index"] for d in self._interp.get_output_details()]
@@ -100,6 +110,12 @@ class LiteRtModel:
         return [self._interp.get_tensor(i).reshape(n, -1) for i in self._outputs]
 
 
+def tflite_file(name: str, precision: Precision) -> str:
+    """The .tflite file LiteRT runs for `name`: its int8 version when asked for and the model set has one."""
+    quantized = f"{name}_int8.tflite"
+    return quantized if precision == "int8" and listed_in_manifest(quantized) else f"{name}.tflite"
+
+
 def _existing(path):
     if not path.is_file():
         raise UserError(f"model file missing: {path}", hint="reinstall dms-fleet or run python -m models.convert")
@@ -116,5 +132,5 @@ def load_model(name: str, settings: BackendSettings | None = None) -> Model:
     """Load `name` (e.g. 'face_landmark') with the configured backend."""
     settings = settings or BackendSettings()
     if settings.backend == "litert" or (settings.backend == "auto" and litert_available()):
-        return LiteRtModel(name, settings.threads)
+        return LiteRtModel(name, settings.threads, settings.precision)
     return OnnxModel(name, settings.threads)

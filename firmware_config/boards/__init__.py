@@ -1,9 +1,9 @@
 """Board profiles: what a Raspberry Pi 4, Pi 5 or Jetson Orin Nano brings to a device configuration.
 
 A profile (`<name>.yaml` beside this file) holds a partial device configuration (`device:`: the camera
-source and its capture mode) that the vehicle's own file is merged OVER, plus the inference engine and
-threads that suit the board (`inference:`, validated by the inference backend's settings class; the
-device configuration has no section for it yet).
+source and its capture mode) that the vehicle's own file is merged OVER, plus the inference engine,
+threads and precision that suit the board (`inference:`, validated by the inference backend's settings
+class; the device configuration has no section for it yet).
 """
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ class BoardProfile(Settings):
     description: str = Field("", description="The hardware, in a line.")
     device: dict[str, Any] = Field(default_factory=dict, description=(
         "Partial device configuration (same keys as the device file); the vehicle's file overrides it."))
-    inference: BackendSettings = Field(default_factory=BackendSettings, description="Inference engine, threads.")
+    inference: BackendSettings = Field(default_factory=BackendSettings,
+                                       description="Inference engine, threads, precision.")
 
     def summary(self) -> str:
         c, i = SourceSettings.model_validate(self.device.get("capture", {})), self.inference
         mode = f"{c.width or '?'}x{c.height or '?'} at {c.camera_fps or c.fps:g} fps"
-        return f"{self.name}: {mode}, {i.backend} with {i.threads} thread{'s' if i.threads > 1 else ''}"
+        threads = f"{i.threads} thread{'s' if i.threads > 1 else ''}"
+        return f"{self.name}: {mode}, {i.backend} with {threads}, precision {i.precision}"
 
 
 def board_names() -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from models import model_path
 from models.convert import MODELS
+from models.quantize import SHIPPED, quantized_name
 
 MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))
 NAMES = [name.removesuffix(".onnx") for name in MODELS]
@@ -23,7 +24,8 @@ def test_manifest_records_source_and_licence():
                                   "upstream": "Google MediaPipe models", "licence": "Apache-2.0"}
     tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
     # every file a model set needs is listed (the over-the-air installer copies exactly these)
-    assert set(MANIFEST["models"]) == set(MODELS) | tflites | {"canonical_face.json"}
+    int8 = {quantized_name(name) for name in SHIPPED}
+    assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | {"canonical_face.json"}
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST["models"]))
@@ -31,8 +33,8 @@ def test_shipped_files_match_manifest_sha256(name):
     entry = MANIFEST["models"][name]
     assert _sha256(name) == entry["sha256"]
     assert model_path(name).stat().st_size == entry["bytes"]
-    if "source_sha256" in entry:  # the shipped .tflite is the wheel's file, unchanged
-        assert _sha256(entry["source_file"].rsplit("/", 1)[1]) == entry["source_sha256"]
+    if "source_sha256" in entry:  # made from the shipped .tflite (the wheel's file, unchanged)
+        assert _sha256(entry["source_file"].rsplit("/", 1)[-1]) == entry["source_sha256"]
 
 
 @pytest.fixture(scope="module")
