@@ -1,6 +1,6 @@
 """CPU time per frame of our FaceMesh against MediaPipe FaceMesh (refine_landmarks) on the same clips.
 
-    python benchmarks/bench_pipeline.py [--dataset DIR] [--clips N] [--backend litert|onnxruntime]
+    python benchmarks/bench_pipeline.py [--dataset DIR] [--clips N] [--backend litert|litert-int8|onnxruntime]
                                         [--mediapipe-python /tmp/mpvenv/bin/python]
 
 Both sides get the same decoded frames (decoding is not timed), one thread each (OMP/ORT/XNNPACK
@@ -57,15 +57,27 @@ def decode(path: Path, max_frames: int | None = None, size: tuple[int, int] | No
     return frames
 
 
+# Our engines: backend, and "-int8" for the int8 models (edge.vision.backends precision); plain = fp32.
+ENGINES = ("litert", "litert-int8", "onnxruntime")
+
+
+def backend_settings(engine: str):
+    """BackendSettings of one of ENGINES, one thread."""
+    from edge.vision.backends import BackendSettings
+
+    backend, _, precision = engine.partition("-")
+    return BackendSettings(backend=backend, threads=1, precision=precision or "fp32")
+
+
 def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int | None = None,
              size: tuple[int, int] | None = None, progress=None, overrides: dict | None = None,
              label: str | None = None) -> dict:
     """CPU ms per frame of our FaceMesh on the clips; `progress(n)` is called after each clip.
-    `overrides`: FaceMeshSettings fields other than the defaults (a variant), named by `label`."""
-    from edge.vision.backends import BackendSettings
+    `backend` is one of ENGINES; `overrides`: FaceMeshSettings fields other than the defaults (a variant),
+    named by `label`."""
     from edge.vision.facemesh import FaceMesh, FaceMeshSettings
 
-    mesh = FaceMesh(FaceMeshSettings(backend=BackendSettings(backend=backend, threads=1), iris=iris,
+    mesh = FaceMesh(FaceMeshSettings(backend=backend_settings(backend), iris=iris,
                                      **(overrides or {})))
     cpu = 0.0
     frames = faces = detections = 0
@@ -141,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")
     parser.add_argument("--size", default=None, help="resize frames to WIDTHxHEIGHT")
     parser.add_argument("--engine", choices=["both", "ours", "mediapipe"], default="both")
-    parser.add_argument("--backend", choices=["litert", "onnxruntime", "all"], default="all")
+    parser.add_argument("--backend", choices=[*ENGINES, "all"], default="all")
     parser.add_argument("--mediapipe-python", default=None,
                         help="Python of a venv with mediapipe==0.10.14 (default: this one if it has it)")
     parser.add_argument("--json", action="store_true", help="print one JSON line per engine")
@@ -161,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results.append(mediapipe_in(args.mediapipe_python, clips, args.max_frames, size))
     if args.engine in ("both", "ours"):
-        for backend in (["litert", "onnxruntime"] if args.backend == "all" else [args.backend]):
+        for backend in (ENGINES if args.backend == "all" else [args.backend]):
             results.append(run_ours(clips, backend, max_frames=args.max_frames, size=size))
     for r in results:
         print(json.dumps(r) if args.json else

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import click
 
+from benchmarks.bench_pipeline import ENGINES
 from dms.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -211,7 +212,9 @@ def print_gateway(rows: list[dict]) -> None:
 @click.option("--clips", type=int, default=None, help="Only the first N clips of the set.")
 @click.option("--rounds", type=click.IntRange(1, 20), default=3, show_default=True,
               help="Pipeline rounds, engines taking turns, so load changes hit all alike (--quick: 1).")
-@click.option("--backend", type=click.Choice(["litert", "onnxruntime", "all"]), default="all", show_default=True)
+@click.option("--backend", type=click.Choice([*ENGINES, "all"]), default="all",
+              show_default=True, help="Our engine(s): LiteRT fp32, LiteRT with the int8 models (precision int8), "
+                                      "ONNX Runtime.")
 @click.option("--mediapipe-python", type=click.Path(path_type=Path), default=DEFAULT_MEDIAPIPE_PYTHON,
               show_default=True, help="Python of a venv with mediapipe==0.10.14 (skipped when absent).")
 @click.option("--edge-seconds", type=float, default=30.0, show_default=True,
@@ -233,7 +236,7 @@ def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, ro
                     "load_avg_at_start": os.getloadavg(), "machine": _machine()}
     if do_pipeline:
         chosen, source = pick_clips(dataset, 2 if quick else clips)
-        backends = ["litert", "onnxruntime"] if backend == "all" else [backend]
+        backends = list(ENGINES) if backend == "all" else [backend]
         result["pipeline"] = bench_pipeline(chosen, backends, 15 if quick else None,
                                             mediapipe_python, FRAME_SIZES, 1 if quick else rounds)
         result["pipeline"]["source"] = source
