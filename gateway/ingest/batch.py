@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -91,6 +91,11 @@ class Ingestor:
     def _apply_in_transaction(self, batch: Sequence[Received]) -> BatchResult:
         now = self.clock()
         with session_scope(self.sessions) as db:
+            if db.get_bind().dialect.name == "postgresql":
+                # Plan each statement for the ids it is given. A generic plan, which PostgreSQL adopts for
+                # a prepared statement after five runs, cannot hash `= ANY($1)` and compares every row
+                # with every id: 1 s instead of 5 ms for 2,000 ids once it was planned on a small table.
+                db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             return self._apply(db, batch, now)
 
     def _dead_letter_failed(self, item: Received, exc: Exception) -> BatchResult:
