@@ -3,6 +3,9 @@
 A batch is what has arrived up to `batch_max` messages, waiting at most `batch_wait_ms` after its
 first message, so a busy gateway commits large batches and a quiet one commits each message at once.
 When the database is unreachable the batch is retried (nothing acknowledged) until it commits.
+Up to `ingest_workers` batches are applied at once, each in its own transaction on its own connection
+(PostgreSQL executes one batch while Python decodes the next); they are acknowledged in the order they
+were received, each only after its own commit.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -75,25 +79,46 @@ class GatewayService:
         return cls(receiver, Ingestor(sessions, settings, clock), settings, clock)
 
     def run(self) -> None:
+        """Until stopped; a batch that fails for a reason other than the database being away stops the
+        gateway with that error (nothing of it acknowledged)."""
+        workers = 1 if self.ingestor.single_writer() else self.settings.ingest_workers
+        slots = threading.Semaphore(workers)
+        acks = OrderedAcks(self._acknowledge)
+        failures: list[BaseException] = []
         next_calendar = 0.0
-        while not self.stopping.is_set():
-            if time.monotonic() >= next_calendar:
-                self._periodic()
-                next_calendar = time.monotonic() + self.settings.calendar_check_s
-            try:
-                first = self.receiver.deliveries.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            batch = take_batch(self.receiver.deliveries, first, self.settings.batch_max,
-                               self.settings.batch_wait_ms / 1000)
-            self._commit_then_ack(batch)
+        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            while not self.stopping.is_set():
+                if time.monotonic() >= next_calendar:
+                    self._periodic()
+                    next_calendar = time.monotonic() + self.settings.calendar_check_s
+                if not slots.acquire(timeout=0.2):  # every worker busy: messages wait in the queue
+                    continue
+                try:
+                    first = self.receiver.deliveries.get(timeout=0.2)
+                except queue.Empty:
+                    slots.release()
+                    continue
+                batch = take_batch(self.receiver.deliveries, first, self.settings.batch_max,
+                                   self.settings.batch_wait_ms / 1000)
+                ticket = acks.ticket()
 
-    def _commit_then_ack(self, batch: list[Delivery]) -> None:
+                def finished(future: Future, batch=batch, ticket=ticket) -> None:
+                    slots.release()
+                    if future.exception() is not None:
+                        failures.append(future.exception())
+                        self.stop()
+                    acks.finished(ticket, batch, None if future.exception() else future.result())
+
+                pool.submit(self._commit, batch).add_done_callback(finished)
+        if failures:
+            raise failures[0]
+
+    def _commit(self, batch: list[Delivery]) -> BatchResult | None:
+        """Apply the batch, retrying while the database is away; None when stopped before it committed."""
         items = [(d.topic, d.payload) for d in batch]
         while True:
             try:
-                result = self.ingestor.apply(items)
-                break
+                return self.ingestor.apply(items)
             except Exception as exc:
                 if not is_transient(exc):
                     raise
@@ -101,7 +126,11 @@ class GatewayService:
                 log.warning("database unavailable (%s); retrying in %.1f s, nothing acknowledged",
                             str(exc).splitlines()[0], self.settings.retry_after_s)
                 if self.stopping.wait(self.settings.retry_after_s):
-                    return  # not acknowledged: the broker redelivers to us or to another gateway
+                    return None  # not acknowledged: the broker redelivers to us or to another gateway
+
+    def _acknowledge(self, batch: list[Delivery], result: BatchResult | None) -> None:
+        if result is None:
+            return
         self.counters.acked += self.receiver.ack(batch)
         self.counters.batches += 1
         self.counters.totals += result
@@ -126,3 +155,28 @@ class GatewayService:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+class OrderedAcks:
+    """Acknowledges batches in the order they were taken, whichever worker commits first (QoS 1 PUBACKs
+    go in the order the PUBLISHes came): a batch committed early waits for those before it."""
+
+    def __init__(self, acknowledge: Callable[[list[Delivery], BatchResult | None], None]):
+        self._acknowledge = acknowledge
+        self._issued = 0
+        self._next = 0
+        self._done: dict[int, tuple[list[Delivery], BatchResult | None]] = {}
+        self._lock = threading.Lock()
+
+    def ticket(self) -> int:
+        with self._lock:
+            self._issued += 1
+            return self._issued - 1
+
+    def finished(self, ticket: int, batch: list[Delivery], result: BatchResult | None) -> None:
+        """`result` None: not committed (stopped, or failed): skipped, the broker redelivers it."""
+        with self._lock:
+            self._done[ticket] = (batch, result)
+            while self._next in self._done:
+                self._acknowledge(*self._done.pop(self._next))
+                self._next += 1

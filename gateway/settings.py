@@ -22,8 +22,12 @@ class GatewaySettings(Settings):
     """Commit at most this many messages per transaction (acknowledged after the commit)."""
     batch_wait_ms: float = Field(5.0, ge=0, le=1000)
     """After the first message of a batch, wait at most this long for more before committing."""
-    receive_maximum: int = Field(4000, ge=1, le=65535)
-    """MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may have in flight to us."""
+    receive_maximum: int = Field(10_000, ge=1, le=65535)
+    """MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may have in flight to us. Leave
+    room for a batch to gather while `ingest_workers` batches are being committed (>= 3 x `batch_max`)."""
+    ingest_workers: int = Field(2, ge=1, le=8)
+    """Batches applied at once, each in its own transaction (PostgreSQL; SQLite always uses one): the
+    database works on one batch while the next is decoded. Acknowledged in arrival order all the same."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
     retry_after_s: float = Field(2.0, gt=0, le=300)

@@ -28,7 +28,7 @@ from gateway.db.models import (
     Vehicle,
     VehicleLiveStatus,
 )
-from gateway.db.session import session_scope
+from gateway.db.session import is_sqlite, session_scope
 from gateway.db.upsert import JSONText, bulk_insert, bulk_update, insert_ignore, one_of
 from gateway.ingest.dead_letters import dead_letter_row
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
@@ -67,6 +67,11 @@ class Ingestor:
         self.sessions = sessions
         self.settings = settings or GatewaySettings()
         self.clock = clock
+
+    def single_writer(self) -> bool:
+        """SQLite takes one writing transaction at a time: a second ingest worker would only wait."""
+        with self.sessions() as db:
+            return is_sqlite(db.get_bind())
 
     def apply(self, batch: Sequence[Received]) -> BatchResult:
         """Apply a batch in one transaction. Transient database errors propagate (retry the batch);

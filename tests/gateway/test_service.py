@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import queue
+import threading
+import time
 
 import pytest
 
 from dms.cli import main
+from gateway.ingest import BatchResult, Ingestor
 from gateway.mqtt import Delivery, MqttReceiver, parse_broker_url
-from gateway.service import take_batch
+from gateway.service import GatewayService, OrderedAcks, take_batch
 from gateway.settings import GatewaySettings
+from tests.gateway.conftest import T0
 
 
 def test_take_batch_drains_what_is_there_up_to_the_limit():
@@ -17,6 +21,93 @@ def test_take_batch_drains_what_is_there_up_to_the_limit():
         q.put(Delivery("t", b"", i, 1, 1))
     batch = take_batch(q, Delivery("t", b"", 99, 1, 1), limit=5, wait_s=0.0)
     assert [d.mid for d in batch] == [99, 0, 1, 2, 3] and q.qsize() == 3
+
+
+def test_ordered_acks_wait_for_earlier_batches_and_skip_uncommitted_ones():
+    acked = []
+    acks = OrderedAcks(lambda batch, result: acked.append(batch) if result is not None else None)
+    tickets = [acks.ticket() for _ in range(4)]
+    acks.finished(tickets[2], ["c"], BatchResult())
+    acks.finished(tickets[0], ["a"], BatchResult())
+    assert acked == [["a"]]
+    acks.finished(tickets[1], ["b"], None)  # not committed (stopped): the broker redelivers it
+    assert acked == [["a"], ["c"]]
+    acks.finished(tickets[3], ["d"], BatchResult())
+    assert acked == [["a"], ["c"], ["d"]]
+
+
+class _Receiver:
+    def __init__(self, log: list):
+        self.deliveries: queue.Queue[Delivery] = queue.Queue()
+        self.log = log
+
+    def ack(self, batch: list[Delivery]) -> int:
+        self.log.append(("ack", [d.payload for d in batch]))
+        return len(batch)
+
+
+class _Ingestor(Ingestor):
+    """Records commits; the batch holding payload b"0" takes longest, `fail` makes one batch fail."""
+
+    def __init__(self, sessions, log: list, fail: bytes | None = None):
+        super().__init__(sessions)
+        self.log, self.fail = log, fail
+
+    def single_writer(self) -> bool:
+        return False
+
+    def apply(self, batch):
+        payloads = [p for _, p in batch]
+        if self.fail in payloads:
+            raise RuntimeError("a bug")
+        if b"0" in payloads:
+            time.sleep(0.3)
+        self.log.append(("commit", payloads))
+        return BatchResult(applied=len(batch))
+
+
+def _run_service(sessions, log: list, fail: bytes | None = None, wait_for_acks: int = 3) -> GatewayService:
+    receiver = _Receiver(log)
+    for i in range(6):
+        receiver.deliveries.put(Delivery("dms/v1/V1/status", str(i).encode(), i + 1, 1, 1))
+    settings = GatewaySettings(batch_max=2, batch_wait_ms=0, ingest_workers=2)
+    service = GatewayService(receiver, _Ingestor(sessions, log, fail), settings, clock=lambda: T0)
+    errors = []
+    thread = threading.Thread(target=lambda: _catch(service.run, errors))
+    thread.start()
+    deadline = time.monotonic() + 10
+    while sum(1 for kind, _ in log if kind == "ack") < wait_for_acks and time.monotonic() < deadline:
+        time.sleep(0.02)
+    service.stop()
+    thread.join(10)
+    service.errors = errors
+    return service
+
+
+def _catch(run, errors: list) -> None:
+    try:
+        run()
+    except Exception as exc:
+        errors.append(exc)
+
+
+def test_two_workers_commit_in_parallel_and_ack_in_arrival_order_each_after_its_commit(sessions):
+    log: list = []
+    service = _run_service(sessions, log)
+    acks = [batch for kind, batch in log if kind == "ack"]
+    commits = [batch for kind, batch in log if kind == "commit"]
+    assert acks == [[b"0", b"1"], [b"2", b"3"], [b"4", b"5"]] and not service.errors
+    assert commits.index([b"2", b"3"]) < commits.index([b"0", b"1"])  # the second batch did not wait
+    for batch in acks:
+        assert log.index(("commit", batch)) < log.index(("ack", batch))
+    assert (service.counters.acked, service.counters.totals.applied) == (6, 6)
+
+
+def test_a_failing_batch_stops_the_gateway_with_its_error_and_is_not_acknowledged(sessions):
+    log: list = []
+    service = _run_service(sessions, log, fail=b"2", wait_for_acks=1)
+    assert [type(e) for e in service.errors] == [RuntimeError]
+    assert [b"2", b"3"] not in [batch for kind, batch in log if kind == "ack"]
 
 
 @pytest.mark.parametrize("args, message", [
