@@ -87,9 +87,9 @@ _root_option = click.option("--root", type=click.Path(file_okay=False, path_type
 @click.option("--no-load-check", is_flag=True, help="Skip loading the models in ONNX Runtime after the switch.")
 def models_install(source: Path, root: Path, no_load_check: bool) -> None:
     """Verify SOURCE (a model set with manifest.json), install it and make it current."""
-    from firmware_config.model_update import install_models, onnx_loads
+    from firmware_config.model_update import install_models, models_load
 
-    result = install_models(source, root, health_check=(lambda _: None) if no_load_check else onnx_loads)
+    result = install_models(source, root, health_check=(lambda _: None) if no_load_check else models_load)
     if result.already_installed:
         click.echo(f"model set {result.version} is already current ({result.current})")
         return

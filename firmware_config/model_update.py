@@ -10,7 +10,8 @@ Layout under the models root (e.g. /var/lib/dms/models):
 models/manifest.json: {"models": {file: {"sha256": ..., "bytes": ...}}}) into a staging directory,
 verifies every file's size and sha256, fsyncs, renames it into `releases/`, then swaps the `current`
 symlink by rename(2), which is atomic: a power cut leaves either the old or the new set, never a mix.
-A health check (by default: every .onnx file loads in ONNX Runtime) then runs on the switched set;
+A health check (by default: every .onnx file loads in ONNX Runtime and every .tflite file in LiteRT,
+where those engines are installed) then runs on the switched set;
 if it fails, `current` goes back to the previous set. Sets other than current and previous are pruned.
 """
 from __future__ import annotations
@@ -94,18 +95,36 @@ def set_version(directory: Path) -> str:
     return "sha-" + digest.hexdigest()[:12]
 
 
-def onnx_loads(directory: Path) -> None:
-    """Default health check: every ONNX model of the set builds an ONNX Runtime session."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return  # nothing to load them with on this host: the checksums were verified already
+def models_load(directory: Path) -> None:
+    """Default health check: every model of the set loads in the engine that runs it (ONNX Runtime for
+    .onnx, LiteRT for .tflite: the default backend on the device). An engine that is not installed on
+    this host is skipped; the checksums were verified already."""
     for name in read_manifest(directory):
-        if name.endswith(".onnx"):
-            try:
-                ort.InferenceSession(str(directory / name), providers=["CPUExecutionProvider"])
-            except Exception as exc:  # noqa: BLE001 - ORT raises several unrelated types
-                raise ModelUpdateError(f"{name}: ONNX Runtime cannot load it: {str(exc).splitlines()[0]}") from None
+        loader = _LOADERS.get(Path(name).suffix)
+        if loader is None:
+            continue
+        engine, load = loader
+        try:
+            load(directory / name)
+        except ImportError:
+            continue
+        except Exception as exc:  # noqa: BLE001 - both engines raise several unrelated types
+            raise ModelUpdateError(f"{name}: {engine} cannot load it: {str(exc).splitlines()[0]}") from None
+
+
+def _onnx_session(path: Path) -> None:
+    import onnxruntime as ort
+
+    ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+
+
+def _litert_interpreter(path: Path) -> None:
+    from ai_edge_litert.interpreter import Interpreter
+
+    Interpreter(model_path=str(path)).allocate_tensors()
+
+
+_LOADERS = {".onnx": ("ONNX Runtime", _onnx_session), ".tflite": ("LiteRT", _litert_interpreter)}
 
 
 def _fsync_dir(path: Path) -> None:
@@ -163,7 +182,7 @@ def _stage(src: Path, releases: Path, version: str) -> Path:
 
 
 def install_models(src: str | Path, root: str | Path,
-                   health_check: Callable[[Path], None] = onnx_loads) -> UpdateResult:
+                   health_check: Callable[[Path], None] = models_load) -> UpdateResult:
     """Install the model set in `src` under `root` and make it current; roll back if it fails its check."""
     src, root = Path(src), Path(root)
     if not src.is_dir():

@@ -1,4 +1,4 @@
-"""OTA-safe model updates on the real shipped ONNX models: verify, switch atomically, keep and roll back."""
+"""OTA-safe model updates on the real shipped models: verify, switch atomically, keep and roll back."""
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +14,7 @@ from models import MODELS_DIR
 
 
 def model_set(dest, version: str | None = None, *, corrupt: str | None = None):
-    """A copy of the shipped model set (manifest + ONNX files), optionally versioned or with a damaged file."""
+    """A copy of the shipped model set (manifest + model files), optionally versioned or with a damaged file."""
     dest.mkdir(parents=True)
     manifest = json.loads((MODELS_DIR / "manifest.json").read_text())
     for name in manifest["models"]:
@@ -80,6 +80,23 @@ def test_set_that_fails_its_health_check_is_rolled_back(tmp_path, sets):
         install_models(broken, root)
     assert current_set(root).name == "v1"
     assert not (root / "releases" / "v2").exists()
+
+
+def test_tflite_model_that_litert_cannot_load_is_rolled_back(tmp_path, sets):
+    """The device runs the .tflite files (LiteRT is the default backend): they are load-checked too."""
+    pytest.importorskip("ai_edge_litert")
+    root = tmp_path / "models"
+    install_models(sets["v1"], root)
+    broken = model_set(tmp_path / "broken", "v2")
+    junk = b"TFL3 but not really a model"
+    (broken / "iris_landmark_int8.tflite").write_bytes(junk)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    entry = manifest["models"]["iris_landmark_int8.tflite"]
+    entry["sha256"], entry["bytes"] = hashlib.sha256(junk).hexdigest(), len(junk)
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelUpdateError, match="rolled back.*iris_landmark_int8.tflite: LiteRT cannot load it"):
+        install_models(broken, root)
+    assert current_set(root).name == "v1"
 
 
 def test_manifest_problems_are_one_clear_line(tmp_path):
