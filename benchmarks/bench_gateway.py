@@ -7,8 +7,13 @@ Both consumers receive the same stream from a publisher in another process, QoS 
 By default a private Mosquitto is started on a free port with an unbounded queue, so that a consumer
 slower than the publisher is measured at its own pace instead of losing messages to the broker's
 default limit of 1000 queued messages per client. Rates are taken at the consumer: the bare
-subscriber times its first and last message (it also parses each JSON payload); the gateway's rate
-comes from `processed_messages.received_at` (the commit clock of each batch).
+subscriber times its first and last message (it also parses each JSON payload); the gateway's span
+runs from the start of its first batch (`processed_messages.received_at`, the gateway's clock when it
+took the batch) to the poll that finds every message committed. (Earlier versions ran it from the
+first to the last batch start, which left out the last batch, and more with batches in flight.)
+The bare subscriber runs before and after the gateway and its reference rate is the mean of the two
+(the machine's load moves between runs); each consumer's broker session is dropped after its run, so
+that the broker does not also queue the next run's stream for it.
 """
 from __future__ import annotations
 
@@ -150,6 +155,25 @@ def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: flo
     return {**json.loads(out.strip().splitlines()[-1]), **published}
 
 
+def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
+                        measure_gateway_between) -> tuple[dict, dict]:
+    """(bare subscriber, gateway): the bare one before and after the gateway, rate the mean of both."""
+    from gateway.loadgen import clear_sessions
+
+    def bare_once() -> dict:
+        try:
+            return measure_bare(mqtt, messages, vehicles, tag, timeout, backlog)
+        finally:
+            clear_sessions(mqtt, [f"bare-{tag}"])
+
+    runs = [bare_once()]
+    gateway = measure_gateway_between()
+    runs.append(bare_once())
+    bare = {"rate": sum(r["rate"] for r in runs) / len(runs), "received": min(r["received"] for r in runs),
+            "publish_rate": runs[0]["publish_rate"], "runs": runs}
+    return bare, gateway
+
+
 def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gateways: int, tag: str,
                     timeout: float, workdir: Path, backlog: bool, gateway_args: tuple[str, ...] = ()) -> dict:
     from sqlalchemy import func, select
@@ -157,6 +181,7 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     from gateway.db.migrate import upgrade
     from gateway.db.models import DeadLetter, ProcessedMessage, Vehicle
     from gateway.db.session import make_engine, session_scope
+    from gateway.loadgen import clear_sessions
 
     upgrade(pg_url)
     engine = make_engine(pg_url)
@@ -176,22 +201,23 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
         deadline = time.monotonic() + timeout
         count = 0
         while count < messages and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.1)
             with engine.connect() as conn:
                 count = conn.scalar(select(func.count()).select_from(ProcessedMessage))
+        all_committed = datetime.now(UTC)  # at most one poll late: errs against the gateway
         wall = time.perf_counter() - t0
         if pub is not None:
             published = json.loads(pub.communicate(timeout=60)[0])
         with engine.connect() as conn:
-            first, last = conn.execute(select(func.min(ProcessedMessage.received_at),
-                                              func.max(ProcessedMessage.received_at))).one()
+            first = conn.scalar(select(func.min(ProcessedMessage.received_at)))
             dead = conn.scalar(select(func.count()).select_from(DeadLetter))
         cpu_s = sum(_cpu_seconds(p.pid) for p in procs)
     finally:
         _stop(procs, logs)
         engine.dispose()
-    span = (last - first).total_seconds() if count > 1 else float("nan")
-    return {"stored": count, "dead_letters": dead, "span_s": span, "rate": (count - 1) / span if span else 0,
+        clear_sessions(mqtt, [f"bench{tag}-{g}" for g in range(gateways)])
+    span = (all_committed - first).total_seconds() if count else float("nan")
+    return {"stored": count, "dead_letters": dead, "span_s": span, "rate": count / span if count else 0,
             "gateway_cpu_us_per_message": cpu_s / max(count, 1) * 1e6,
             "wall_s_from_publish_start": wall, **published}
 
@@ -261,10 +287,11 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
             _pg_database(pg_admin, db_name, create=True)
             try:
                 pg_url = pg_admin.rsplit("/", 1)[0] + f"/{db_name}"
-                bare = measure_bare(mqtt, messages, vehicles, tag, timeout, mode == "backlog")
-                gw = measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
-                                     mode == "backlog",
-                                     ("--config", str(gateway_config)) if gateway_config else ())
+                bare, gw = measure_bare_around(
+                    mqtt, messages, vehicles, tag, timeout, mode == "backlog",
+                    lambda: measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
+                                            mode == "backlog",
+                                            ("--config", str(gateway_config)) if gateway_config else ()))
             finally:
                 _pg_database(pg_admin, db_name, create=False)
             result[mode] = {"bare_subscriber": bare, "gateway_postgresql": gw,
@@ -313,7 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     for mode in modes:
         bare, gw = result[mode]["bare_subscriber"], result[mode]["gateway_postgresql"]
         print(f" {mode}: publisher {bare['publish_rate']:.0f} / {gw['publish_rate']:.0f} msg/s (bare run / gateway run)")
-        print(f"  bare paho subscriber : {bare['rate']:8.0f} msg/s  ({bare['received']} received)")
+        before, after = (r["rate"] for r in bare["runs"])
+        print(f"  bare paho subscriber : {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
+              f"gateway; {bare['received']} received)")
         print(f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
               f"process(es), {gw['dead_letters']} dead letters)")
         print(f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}   (gateway process CPU "
