@@ -61,7 +61,9 @@ def pick_clips(dataset: Path | None, clips: int | None) -> tuple[list[Path], str
 DEFAULT_ENGINE = "litert-int8"  # what BackendSettings() runs where ai-edge-litert is installed
 # Settings variants timed beside each backend's defaults: (label, backend, FaceMeshSettings overrides).
 # They show what a default costs or saves, in the same run.
-PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = ()
+PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
+    ("litert-int8, face model every 2nd frame", "litert-int8", {"landmarks_every": 2}),
+)
 
 
 def bench_pipeline(clips: list[Path], backends: list[str], max_frames: int | None, mediapipe_python: Path | None,

@@ -325,5 +325,5 @@ class FaceMesh:
             landmarks=face.landmarks32, left_eye=left_eye, right_eye=right_eye, box=face.box,
             score=face.score, faces=self._faces, tracked=tracked, landmarks_age=self._age,
             head_yaw=head_yaw, head_pitch=head_pitch, head_roll=head_roll,
-            gaze_yaw=head_yaw + float(eye_yaw), gaze_pitch=head_pitch + float(eye_pitch),
+            gaze_yaw=head_yaw + eye_yaw, gaze_pitch=head_pitch + eye_pitch,
             timings_ms=timings)
