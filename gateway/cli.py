@@ -52,7 +52,11 @@ def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_
     upgrade(db_url)
     receiver = MqttReceiver(address, settings, settings.client_id or default_client_id(settings.group))
     service = GatewayService.create(receiver, db_url, settings)
-    receiver.start()
+    try:
+        receiver.start()
+    except BaseException:
+        service.ingestor.close()  # the worker processes
+        raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
     click.echo(f"gateway: consuming {receiver.subscription} on {address} (MQTT {receiver.protocol}) "

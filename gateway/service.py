@@ -4,8 +4,9 @@ A batch is what has arrived up to `batch_max` messages, waiting at most `batch_w
 first message, so a busy gateway commits large batches and a quiet one commits each message at once.
 When the database is unreachable the batch is retried (nothing acknowledged) until it commits.
 Up to `ingest_workers` batches are applied at once, each in its own transaction on its own connection
-(PostgreSQL executes one batch while Python decodes the next); they are acknowledged in the order they
-were received, each only after its own commit.
+(PostgreSQL executes one batch while Python decodes the next), by default in worker processes
+(`ingest/processes.py`); they are acknowledged in the order they were received, each only after its
+own commit.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from gateway.db.retention import housekeeping
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.ingest import BatchResult, Ingestor
 from gateway.ingest.batch import Clock, is_transient
+from gateway.ingest.processes import ProcessIngestor
 from gateway.maintenance import propose_calendar_due
 from gateway.mqtt import Delivery, MqttReceiver
 from gateway.settings import GatewaySettings
@@ -76,12 +78,21 @@ class GatewayService:
     def create(cls, receiver: MqttReceiver, db_url: str, settings: GatewaySettings,
                clock: Clock = utc_now) -> GatewayService:
         sessions = make_sessionmaker(make_engine(db_url))
-        return cls(receiver, Ingestor(sessions, settings, clock), settings, clock)
+        ingestor = Ingestor(sessions, settings, clock)
+        if settings.ingest_processes and not ingestor.single_writer():
+            ingestor = ProcessIngestor(sessions, db_url, settings, clock, settings.ingest_workers)
+        return cls(receiver, ingestor, settings, clock)
 
     def run(self) -> None:
         """Until stopped; a batch that fails for a reason other than the database being away stops the
         gateway with that error (nothing of it acknowledged)."""
         workers = 1 if self.ingestor.single_writer() else self.settings.ingest_workers
+        try:
+            self._run(workers)
+        finally:
+            self.ingestor.close()
+
+    def _run(self, workers: int) -> None:
         slots = threading.Semaphore(workers)
         acks = OrderedAcks(self._acknowledge)
         failures: list[BaseException] = []

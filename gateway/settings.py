@@ -28,6 +28,10 @@ class GatewaySettings(Settings):
     ingest_workers: int = Field(2, ge=1, le=8)
     """Batches applied at once, each in its own transaction (PostgreSQL; SQLite always uses one): the
     database works on one batch while the next is decoded. Acknowledged in arrival order all the same."""
+    ingest_processes: bool = True
+    """PostgreSQL: apply batches in `ingest_workers` worker processes, so that decoding and SQL building
+    do not share one interpreter lock with the MQTT receive (the gateway then uses more than one core).
+    False: threads in the gateway process. SQLite always ingests in the gateway process."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
     retry_after_s: float = Field(2.0, gt=0, le=300)

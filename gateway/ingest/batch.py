@@ -54,9 +54,14 @@ class BatchResult:
         return self
 
 
+class DatabaseUnavailable(Exception):
+    """A transient database error as reported across a process boundary (see `ingest/processes.py`)."""
+
+
 def is_transient(exc: BaseException) -> bool:
     """A database that is down or busy (retry later) as opposed to a batch it refuses (isolate it)."""
-    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+    return (isinstance(exc, (OperationalError, DatabaseUnavailable))
+            or (isinstance(exc, DBAPIError) and exc.connection_invalidated))
 
 
 class Ingestor:
@@ -72,6 +77,9 @@ class Ingestor:
         """SQLite takes one writing transaction at a time: a second ingest worker would only wait."""
         with self.sessions() as db:
             return is_sqlite(db.get_bind())
+
+    def close(self) -> None:
+        """Release what `apply` holds beyond the sessions (nothing here; worker processes elsewhere)."""
 
     def apply(self, batch: Sequence[Received]) -> BatchResult:
         """Apply a batch in one transaction. Transient database errors propagate (retry the batch);

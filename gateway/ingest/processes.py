@@ -1,0 +1,87 @@
+"""Ingest in worker processes: decoding and SQL building run beside the MQTT receive, not under its lock.
+
+A gateway process that receives and ingests in threads is bound by one interpreter lock: paho's receive
+path and the ingest each took about half of it (py-spy, 10,000 vehicles), so neither could use the
+second core. Here the gateway process only receives, batches and acknowledges; each batch is pickled to
+one of `ingest_workers` processes, which apply it on their own database connection and return the
+`BatchResult`. The caller still acknowledges only after the worker's commit, in arrival order.
+"""
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from gateway.ingest.batch import BatchResult, Clock, DatabaseUnavailable, Ingestor, Received, is_transient
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+_worker: Ingestor | None = None  # one per worker process, made by _start_worker
+
+
+class IngestWorkerFailed(RuntimeError):
+    """A batch failed in a worker for a reason other than the database being away (a bug): the
+    original exception does not always pickle, so its type and message travel as text."""
+
+
+class ProcessIngestor(Ingestor):
+    """An `Ingestor` whose `apply` runs in a pool of worker processes; `sessions` (this process's own
+    connection) still serves the gateway's periodic jobs."""
+
+    def __init__(self, sessions, db_url: str, settings: GatewaySettings, clock: Clock, workers: int):
+        super().__init__(sessions, settings, clock)
+        # spawn, not fork: the gateway process has threads (paho's network loop) whose locks a fork copies.
+        context = multiprocessing.get_context("spawn")
+        started = context.SimpleQueue()
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                         initargs=(db_url, settings, clock, started))
+        # The pool starts a process per submission while none is idle: start them all now (imports,
+        # engine), not on the first batches, and learn their ids.
+        for future in [self._pool.submit(os.getpid) for _ in range(workers)]:
+            future.result()
+        self.pids = sorted(started.get() for _ in range(workers))
+
+    def apply(self, batch: Sequence[Received]) -> BatchResult:
+        try:
+            return self._pool.submit(_apply, list(batch)).result()
+        except BrokenProcessPool:
+            raise IngestWorkerFailed("an ingest worker process died; the batch was not acknowledged") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_worker(db_url: str, settings: GatewaySettings, clock: Clock, started) -> None:
+    global _worker
+    from gateway.db.session import make_engine, make_sessionmaker
+
+    # Stopping is the gateway process's job: it lets the batches in hand commit, then shuts the pool.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
+    _worker = Ingestor(make_sessionmaker(make_engine(db_url)), settings, clock)
+    started.put(os.getpid())
+
+
+def _exit_with_parent() -> None:
+    """A gateway killed outright (SIGKILL, OOM) cannot shut its pool: do not outlive it. An uncommitted
+    transaction is rolled back by the database when the connection closes."""
+    multiprocessing.connection.wait([multiprocessing.parent_process().sentinel])
+    os._exit(1)
+
+
+def _apply(batch: list[Received]) -> BatchResult:
+    assert _worker is not None
+    try:
+        return _worker.apply(batch)
+    except Exception as exc:
+        if is_transient(exc):
+            raise DatabaseUnavailable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        log.exception("ingest worker: batch failed")
+        raise IngestWorkerFailed(f"{type(exc).__name__}: {exc}") from None
