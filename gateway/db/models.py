@@ -142,6 +142,8 @@ class OdometerReading(Base):
 
 class VehicleLiveStatus(Base):
     __tablename__ = "vehicle_live_status"
+    # Room on each page for the updated row version: each batch updates every reporting vehicle (gw0005).
+    __table_args__ = {"postgresql_with": {"fillfactor": 50}}
 
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), primary_key=True)
     presence: Mapped[str | None] = mapped_column(String(10))      # 'online' | 'offline' as last reported

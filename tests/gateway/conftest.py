@@ -13,10 +13,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 
 from gateway.db.base import Base
-from gateway.db.migrate import upgrade
+from gateway.db.migrate import alembic_config, upgrade
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.conftest import require_service
 
@@ -65,6 +66,15 @@ def scratch_pg_database(revision: str = "heads") -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def downgrade(url: str, revision: str) -> None:
+    engine = make_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic import command
 from sqlalchemy import func, select, text
 
 from dms.cli import main as dms
 from gateway.db import retention
-from gateway.db.migrate import alembic_config, upgrade
+from gateway.db.migrate import upgrade
 from gateway.db.models import DeadLetter, DriverEventRecord, ProcessedMessage, StatusSample
 from gateway.db.retention import housekeeping, prune_processed
 from gateway.db.session import make_engine, make_sessionmaker
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, scratch_pg_database
+from tests.gateway.conftest import T0, downgrade, scratch_pg_database
 from tests.gateway.factories import event, later, register, status
 
 DAY = 86400
@@ -68,15 +67,6 @@ def _where(conn) -> dict[str, str]:
     return dict(conn.execute(text("SELECT msg_id, tableoid::regclass::text FROM status_samples")).all())
 
 
-def _downgrade(url: str, revision: str) -> None:
-    engine = make_engine(url)
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-    engine.dispose()
-
-
 def test_status_history_partitioned_by_month_up_and_down_with_its_rows():
     months = [datetime(2025, 1, 15, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC),
               datetime(1970, 1, 1, tzinfo=UTC)]
@@ -106,7 +96,7 @@ def test_status_history_partitioned_by_month_up_and_down_with_its_rows():
             assert new.id == max(ids.values()) + 1
             assert _where(conn)[new.msg_id] == f"status_samples_p{now:%Y_%m}"
 
-        _downgrade(url, "gw0003")
+        downgrade(url, "gw0003")
         with engine.connect() as conn:
             assert set(_where(conn).values()) == {"status_samples"} and len(_where(conn)) == 4
         upgrade(url)  # and up again

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 from dms.errors import UserError
 from gateway import auth
@@ -15,7 +16,7 @@ from gateway.db.base import Base
 from gateway.db.migrate import is_up_to_date, upgrade
 from gateway.db.models import Dealer
 from gateway.db.session import make_engine, session_scope
-from tests.gateway.conftest import T0
+from tests.gateway.conftest import T0, downgrade, scratch_pg_database
 
 
 def test_migrated_schema_matches_models_and_upgrade_is_repeatable(db_url, engine):
@@ -25,6 +26,18 @@ def test_migrated_schema_matches_models_and_upgrade_is_repeatable(db_url, engine
         diffs = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     ours = set(models_module.Base.metadata.tables) & {m.__tablename__ for m in _gateway_models()}
     assert [d for d in diffs if _table_of(d) in ours] == []
+
+
+def test_live_status_pages_keep_room_for_updates_on_postgresql():
+    query = text("SELECT reloptions FROM pg_class WHERE relname = 'vehicle_live_status'")
+    with scratch_pg_database() as url:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            assert conn.scalar(query) == ["fillfactor=50"]
+        downgrade(url, "gw0004")
+        with engine.connect() as conn:
+            assert conn.scalar(query) is None
+        engine.dispose()
 
 
 def _gateway_models():
