@@ -112,7 +112,7 @@ class StatusSample(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64))
-    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"))
+    vehicle_id: Mapped[str] = mapped_column(String(64))  # a registered vehicle; no key check per row (gw0006)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
     driver_id: Mapped[str | None] = mapped_column(String(64))
     speed_kmh: Mapped[float | None] = mapped_column(Float)
@@ -131,7 +131,7 @@ class OdometerReading(Base):
     __table_args__ = (Index("ix_odometer_log_vehicle_ts", "vehicle_id", "ts"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"))
+    vehicle_id: Mapped[str] = mapped_column(String(64))  # a registered vehicle; no key check per row (gw0006)
     ts: Mapped[datetime] = mapped_column(UTCDateTime)
     odometer_km: Mapped[float] = mapped_column(Float)
     # 'telemetry' from status messages; the portal may log 'checkout', 'return', 'reception', 'manual'.

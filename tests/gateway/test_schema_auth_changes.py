@@ -1,12 +1,13 @@
 """Migrations match the models; passwords, tokens and the change feed work on both databases."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from dms.errors import UserError
 from gateway import auth
@@ -38,6 +39,34 @@ def test_live_status_pages_keep_room_for_updates_on_postgresql():
         with engine.connect() as conn:
             assert conn.scalar(query) is None
         engine.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_history_tables_drop_their_vehicle_key_and_get_it_back_on_downgrade(dialect, tmp_path):
+    def keys(url: str) -> list[list]:
+        engine = make_engine(url)
+        found = [[fk["referred_table"] for fk in inspect(engine).get_foreign_keys(t)]
+                 for t in ("status_samples", "odometer_log")]
+        engine.dispose()
+        return found
+
+    with _scratch(dialect, tmp_path) as url:
+        assert keys(url) == [[], []]
+        downgrade(url, "gw0005")
+        assert keys(url) == [["vehicles"], ["vehicles"]]
+        upgrade(url)
+        assert keys(url) == [[], []]
+
+
+@contextmanager
+def _scratch(dialect: str, tmp_path):
+    if dialect == "postgresql":
+        with scratch_pg_database() as url:
+            yield url
+    else:
+        url = f"sqlite:///{tmp_path}/schema.db"
+        upgrade(url)
+        yield url
 
 
 def _gateway_models():
