@@ -62,7 +62,9 @@ DEFAULT_ENGINE = "litert-int8"  # what BackendSettings() runs where ai-edge-lite
 # Settings variants timed beside each backend's defaults: (label, backend, FaceMeshSettings overrides).
 # They show what a default costs or saves, in the same run.
 PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
-    ("litert-int8, face model every 2nd frame", "litert-int8", {"landmarks_every": 2}),
+    ("litert-int8, face model on every frame", "litert-int8", {"landmarks_every": 1}),
+    ("litert-int8, face model every 2nd frame, steady or not", "litert-int8",
+     {"landmarks_every": 2, "landmarks_when_steady": False}),
 )
 
 

@@ -24,7 +24,7 @@ def frames():
 
 
 def _run(frames, **settings):
-    mesh = FaceMesh(FaceMeshSettings(**settings))
+    mesh = FaceMesh(FaceMeshSettings(**{"landmarks_every": 1, **settings}))
     eyes_run = []
     model_run = mesh._iris_model.run
     mesh._iris_model.run = lambda batch: (eyes_run.append(len(batch)), model_run(batch))[1]
@@ -50,7 +50,7 @@ def test_refresh_threshold_zero_runs_both_eyes_every_frame(frames):
 
 def test_face_model_every_second_frame_keeps_eyes_per_frame(frames):
     every, _ = _run(frames[:20], landmarks_every=1)
-    mesh = FaceMesh(FaceMeshSettings(landmarks_every=2))
+    mesh = FaceMesh(FaceMeshSettings(landmarks_every=2, landmarks_when_steady=False))
     face_runs = []
     model_run = mesh._landmark_model.run
     mesh._landmark_model.run = lambda batch: (face_runs.append(1), model_run(batch))[1]
@@ -63,3 +63,22 @@ def test_face_model_every_second_frame_keeps_eyes_per_frame(frames):
             assert b.head_yaw == half[i - 1].head_yaw
         for eye_a, eye_b in ((a.left_eye, b.left_eye), (a.right_eye, b.right_eye)):
             assert np.abs(eye_a.contour[:16] - eye_b.contour[:16]).max() < 3.0
+
+
+def test_face_model_is_skipped_only_after_a_frame_whose_eyes_held_still(frames):
+    mesh = FaceMesh(FaceMeshSettings(landmarks_every=2))
+    eyes_run: list[int] = []  # per frame: eyes through the iris model (2: after a detection, or a lid moved)
+    model_run = mesh._iris_model.run
+
+    def counting(batch):
+        eyes_run[-1] += len(batch)
+        return model_run(batch)
+
+    mesh._iris_model.run = counting
+    ages = []
+    for frame in frames:
+        eyes_run.append(0)
+        ages.append(mesh.process(frame).landmarks_age)
+    skipped = [i for i, age in enumerate(ages) if age]
+    assert skipped and len(skipped) < len(frames) // 2  # some frames skip it, movement keeps others
+    assert all(eyes_run[i - 1] == 1 and ages[i - 1] == 0 for i in skipped)
