@@ -106,7 +106,8 @@ class FleetPlan:
 
 @dataclass
 class ResourceMeter:
-    """CPU seconds and peak RSS of some processes between start() and stop() (psutil)."""
+    """CPU seconds and peak RSS of some processes, each with its children (a gateway's ingest workers),
+    between start() and stop() (psutil)."""
 
     pids: dict[str, int]
     cpu_s: dict[str, float] = field(default_factory=dict)
@@ -122,14 +123,24 @@ class ResourceMeter:
         self.sample()
 
     @staticmethod
-    def _cpu(proc) -> float:
-        t = proc.cpu_times()
-        return t.user + t.system
+    def _tree(proc) -> list:
+        return [proc, *proc.children(recursive=True)]
+
+    @classmethod
+    def _cpu(cls, proc) -> float:
+        total = 0.0
+        for p in cls._tree(proc):
+            try:
+                t = p.cpu_times()
+            except Exception:  # noqa: BLE001 - a child that exited in between
+                continue
+            total += t.user + t.system
+        return total
 
     def sample(self) -> None:
         for name, proc in self._procs.items():
             try:
-                mb = proc.memory_info().rss / 2**20
+                mb = sum(p.memory_info().rss for p in self._tree(proc)) / 2**20
             except Exception:  # noqa: BLE001 - a process that died is reported by its missing numbers
                 continue
             self.rss_peak_mb[name] = max(self.rss_peak_mb.get(name, 0.0), mb)
