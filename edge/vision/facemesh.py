@@ -74,7 +74,8 @@ class FaceMeshSettings(Settings):
     """With landmarks_every > 1: skip the face model only on a frame after one whose iris run saw no lid
     point move by more than `landmarks_steady_px` (no blink under way, head steady in the eye crop).
     False skips on a fixed rhythm: less CPU (0.74x), eye-closed F1 0.932 (one-frame shifts at blink
-    edges)."""
+    edges). Without the iris model (`iris: false`) the eyes come from the face model, which then runs on
+    every frame whatever this says."""
     landmarks_steady_px: float = Field(0.5, ge=0.0, le=64.0)
     """Largest lid-point movement, in pixels of the 64-pixel eye crop, that still counts as steady for
     `landmarks_when_steady` (0.3: 11 % of frames skipped, F1 0.937; 0.2: 3 %, F1 0.939)."""
@@ -190,7 +191,7 @@ class FaceMesh:
         # iris_alternate: each eye's last iris output in crop pixels (76, 2), and which eye runs next
         self._eye_points: list[np.ndarray] | None = None
         self._next_eye = 0
-        self._eyes_steady = False  # the last iris run saw no lid point move (see landmarks_when_steady)
+        self._eyes_steady = False  # the last iris run moved no lid point much (see landmarks_when_steady)
 
     def reset(self) -> None:
         """Forget the tracked face (e.g. after a scene cut or a camera switch)."""
@@ -246,11 +247,13 @@ class FaceMesh:
             shift = np.abs(self._eye_points[first][:16] - before).max()
             if shift > self.settings.iris_refresh_px:
                 self._run_iris(image, matrices, (1 - first,))
-            self._eyes_steady = shift <= self.settings.landmarks_steady_px
-        else:
+        else:  # after a detection, or with iris_alternate off: both eyes in one batch
+            previous = self._eye_points if tracked else None
             self._eye_points = [np.empty((76, 2)), np.empty((76, 2))]
             self._run_iris(image, matrices, (0, 1))
-            self._eyes_steady = False
+            shift = np.inf if previous is None else max(
+                np.abs(now[:16] - before[:16]).max() for now, before in zip(self._eye_points, previous))
+        self._eyes_steady = shift <= self.settings.landmarks_steady_px
         eyes = [to_image(points, m) for points, m in zip(self._eye_points, matrices)]
         return EyeResult(eyes[0][:71], eyes[0][71:]), EyeResult(eyes[1][:71], eyes[1][71:])
 

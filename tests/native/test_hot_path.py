@@ -82,3 +82,10 @@ def test_face_model_is_skipped_only_after_a_frame_whose_eyes_held_still(frames):
     skipped = [i for i, age in enumerate(ages) if age]
     assert skipped and len(skipped) < len(frames) // 2  # some frames skip it, movement keeps others
     assert all(eyes_run[i - 1] == 1 and ages[i - 1] == 0 for i in skipped)
+
+
+def test_steady_skip_also_works_with_both_eyes_on_every_frame(frames):
+    results, runs = _run(frames, iris_alternate=False, landmarks_every=2)
+    ages = [r.landmarks_age for r in results]
+    assert runs == 2 * len(frames)  # iris unchanged: both eyes every frame
+    assert 0 < sum(ages) < len(frames) // 2  # the face model still skips some steady frames
