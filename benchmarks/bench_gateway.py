@@ -213,8 +213,8 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
         with engine.connect() as conn:
             first = conn.scalar(select(func.min(ProcessedMessage.received_at)))
             dead = conn.scalar(select(func.count()).select_from(DeadLetter))
-        main_cpu_s = sum(_cpu_seconds(p.pid) for p in procs)
-        worker_cpu_s = sum(_cpu_seconds(c) for p in procs for c in _children(p.pid))
+        cpu = [_gateway_cpu_seconds(p.pid) for p in procs]
+        main_cpu_s, worker_cpu_s = sum(own for own, _ in cpu), sum(workers for _, workers in cpu)
     finally:
         _stop(procs, logs)
         engine.dispose()
@@ -251,30 +251,29 @@ def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Pa
     return procs, logs
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(process) -> float:
+    """User + system CPU time of a running psutil.Process (0 if it exited meanwhile)."""
+    try:
+        t = process.cpu_times()
+    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess and friends
+        return 0.0
+    return t.user + t.system
 
 
-def _children(pid: int) -> list[int]:
-    """A process's descendants (the gateway's ingest workers and their helpers)."""
-    direct = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    return direct + [d for c in direct for d in _children(c)]
+def _gateway_cpu_seconds(pid: int) -> tuple[float, float]:
+    """(the gateway process, its descendants: ingest workers and multiprocessing's helpers)."""
+    import psutil
+
+    gateway = psutil.Process(pid)
+    return _cpu_seconds(gateway), sum(_cpu_seconds(c) for c in gateway.children(recursive=True))
 
 
 def _postgres_cpu_seconds() -> float:
     """CPU time of every PostgreSQL server process on this machine (those that exited are not counted:
     take it before and after a run in which connections stay open)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        if "(postgres)" in text:
-            total += _cpu_seconds(int(stat.parent.name))
-    return total
+    import psutil
+
+    return sum(_cpu_seconds(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
 
 
 def _stop(procs, logs) -> None:
