@@ -84,7 +84,7 @@ _root_option = click.option("--root", type=click.Path(file_okay=False, path_type
 @models.command("install")
 @click.argument("source", type=click.Path(file_okay=False, path_type=Path))
 @_root_option
-@click.option("--no-load-check", is_flag=True, help="Skip loading the models in ONNX Runtime after the switch.")
+@click.option("--no-load-check", is_flag=True, help="Skip loading the models (ONNX Runtime, LiteRT) after the switch.")
 def models_install(source: Path, root: Path, no_load_check: bool) -> None:
     """Verify SOURCE (a model set with manifest.json), install it and make it current."""
     from firmware_config.model_update import install_models, models_load
