@@ -14,14 +14,28 @@ a fixed threshold is fragile. So both ends are learnt per driver, online:
   that level replaces it at once (the prior is set for lids that stop half-way, common with glasses;
   lids that close further correct it within their first blink, not only after it).
 
-    closure = (1 - openness / open_level) / (1 - closed_share), clipped to 0..1
+    lid closure = (1 - openness / open_level) / (1 - closed_share), clipped to 0..1
 
-0 = as open as this driver usually is, 1 = as closed as this driver's blinks get. The closed decision
-uses hysteresis on it.
+0 = as open as this driver usually is, 1 = as closed as this driver's blinks get.
+
+Everything learnt per driver can be learnt wrong (a new driver in the seat, a start with narrowed
+eyes), and a per-driver scale says nothing about whether the lids are fully shut. So the lid closure
+is fused with the person-independent eye-state model (`edge.vision.eye_classifier`, trained on other
+people's eyes), by a logistic regression whose weights are fitted on labelled frames
+(`python -m edge.evaluation.nested`):
+
+    closure = sigmoid(model_weight * model logit + closure_weight * lid closure + fusion_bias)
+
+The closed decision uses hysteresis on it; blinks are found on the larger of the fused and the lid
+closure (the lid gap sees every blink's movement, the model whether the eye got shut). A frame the
+model is sure is open teaches the open level even when the lid gap calls it closed, so a level learnt
+wrong recovers. Without the model (`use_model: false`, or a replay without pictures) the lid closure
+decides alone.
 """
 from __future__ import annotations
 
 import bisect
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
@@ -64,7 +78,7 @@ class EyeStateSettings(Settings):
                                       description="Typical openness at the bottom of a blink, as a share of the open "
                                                   "level, used until this driver's blinks are known: the median "
                                                   "over the dev subjects' blinks (0.46 of 148; 0.45-0.47 in every "
-                                                  "half, see edge.evaluation.crosscheck).")
+                                                  "half, see edge.evaluation.nested).")
     dip_share: float = Field(0.80, gt=0, lt=1,
                              description="A dip below this share of the open level is a blink whose depth is learnt.")
     closed_share_range: tuple[float, float] = Field((0.0, 0.65),
@@ -74,9 +88,38 @@ class EyeStateSettings(Settings):
                                          "only ordinary blinks do.")
     dips_kept: int = Field(8, ge=1, description="Recent blink depths the closed level is the median of.")
     prior_dips: float = Field(1.0, ge=0, description="Weight of the closed-level prior, in blinks.")
-    closed_on: float = Field(0.55, ge=0, le=1, description="Closure at which the eyes count as closed (every "
-                                                           "leave-subjects-out split of the dev set picks 0.55).")
-    closed_off: float = Field(0.45, ge=0, le=1, description="Closure below which closed eyes count as open again.")
+    closed_on: float = Field(0.40, ge=0, le=1,
+                             description="Fused closure at which the eyes count as closed (chosen with the fusion "
+                                         "weights inside nested leave-subjects-out folds, edge.evaluation.nested).")
+    closed_off: float = Field(0.30, ge=0, le=1, description="Fused closure below which closed eyes count as open again.")
+    lid_closed_on: float = Field(0.55, ge=0, le=1,
+                                 description="The same for the lid-gap closure when it decides alone (no eye-state "
+                                             "model: use_model off, or a frame it could not judge).")
+    lid_closed_off: float = Field(0.45, ge=0, le=1, description="The lid-gap closure's 'open again' level.")
+    use_model: bool = Field(True, description="Fuse the person-independent eye-state model (edge.vision."
+                                              "eye_classifier) with the lid gap; without it, or on frames it "
+                                              "could not judge, the lid gap decides alone.")
+    model_weight: float = Field(0.6, ge=0, le=10,
+                                description="Fusion: weight of the eye-state model's closed logit (mean of both "
+                                            "eyes) in the fused closed logit. The three fusion weights are a "
+                                            "logistic regression on labelled frames (edge.evaluation.nested).")
+    closure_weight: float = Field(8.7, ge=0, le=50,
+                                  description="Fusion: weight of the lid-gap closure (0..1) in the fused logit.")
+    fusion_bias: float = Field(-5.2, ge=-50, le=50, description="Fusion: constant term of the fused logit.")
+    blinks_from_lid_gap: bool = Field(True, description="With the model fused in: blinks are found on the larger "
+                                                        "of the fused and the lid-gap closure (the lid gap sees the "
+                                                        "movement of every blink, the model whether the eye got "
+                                                        "fully shut); off: on the fused closure alone.")
+    model_open_logit: float = Field(-3.0, ge=-20, le=20,
+                                    description="A frame the eye-state model calls open this surely (closed "
+                                                "logit below this) teaches the open level even when the lid gap "
+                                                "reads it as closed: a level learnt wrong (a previous driver's, "
+                                                "a start with narrowed eyes) recovers.")
+    relearn_after_s: float = Field(1.0, gt=0, le=60,
+                                   description="When the lid gap reads closed and the model surely open for this "
+                                               "long without a break, the open level is learnt anew from these "
+                                               "frames (as for a new driver) instead of waiting for the old "
+                                               "level to age out of its window.")
     min_eye_width_px: float = Field(6.0, gt=0, description="Narrower eyes are too small to judge.")
     min_width_ratio: float = Field(0.6, gt=0, le=1,
                                    description="An eye narrower than this share of the other one is turned away: "
@@ -95,6 +138,10 @@ class EyeState:
     openness_left: float | None = None
     openness_right: float | None = None
     baseline: float | None = None
+    lid_closure: float | None = None
+    """Closure from the lid gap alone (equals `closure` when the eye-state model is not fused in)."""
+    blink_closure: float | None = None
+    """The closure blinks are found on (see EyeStateSettings.blinks_from_lid_gap)."""
 
 
 def eye_width(contour: np.ndarray) -> float:
@@ -119,13 +166,20 @@ def lid_openness(contour: np.ndarray) -> float | None:
 
 def combine_eyes(left: float | None, right: float | None, width_l: float, width_r: float,
                  s: EyeStateSettings) -> float | None:
-    """One openness for the frame: both eyes averaged, or the one eye that faces the camera."""
+    """One value for the frame (lid openness, or the eye-state model's logit): both eyes averaged, or the
+    one eye that faces the camera."""
     usable = []
     widest = max(width_l, width_r)
     for value, width in ((left, width_l), (right, width_r)):
         if value is not None and width >= s.min_eye_width_px and width >= s.min_width_ratio * widest:
             usable.append(value)
     return float(np.mean(usable)) if usable else None
+
+
+def fused_closure(closed_logit: float, lid_closure: float, s: EyeStateSettings) -> float:
+    """Probability-like closure 0..1 from the eye-state model's logit and the lid-gap closure."""
+    z = s.model_weight * closed_logit + s.closure_weight * lid_closure + s.fusion_bias
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 class RunningPercentile:
@@ -171,6 +225,7 @@ class EyeStateEstimator:
         self._dip_min: float | None = None
         self._dip_start = 0.0
         self._closed = False
+        self._contradicted_since: float | None = None
 
     def baseline(self) -> float | None:
         """This driver's open-eye openness (None before the first measured frame)."""
@@ -199,37 +254,62 @@ class EyeStateEstimator:
         lo, hi = s.closed_share_range
         return min(hi, max(lo, share))
 
-    def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True) -> EyeState:
-        """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden."""
+    def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True,
+               closed_logits: tuple[float | None, float | None] = (None, None)) -> EyeState:
+        """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden.
+
+        `closed_logits`: the eye-state model's (left, right) closed logits for this frame, if it ran."""
         if face is None:
             return EyeState(measurable=False)
         left, right = face.left_eye.contour, face.right_eye.contour
+        w_l, w_r = eye_width(left), eye_width(right)
         o_l, o_r = lid_openness(left), lid_openness(right)
-        openness = combine_eyes(o_l, o_r, eye_width(left), eye_width(right), self.settings) if measurable else None
+        openness = combine_eyes(o_l, o_r, w_l, w_r, self.settings) if measurable else None
         if openness is None:
             return EyeState(measurable=False, openness_left=o_l, openness_right=o_r)
-        return self.update_openness(openness, t, o_l, o_r)
+        logit = combine_eyes(*closed_logits, w_l, w_r, self.settings)
+        return self.update_openness(openness, t, o_l, o_r, closed_logit=logit)
 
     def update_openness(self, openness: float, t: float,
-                        openness_left: float | None = None, openness_right: float | None = None) -> EyeState:
-        """The decision part alone, from a combined openness value (synthetic sequences, replays)."""
+                        openness_left: float | None = None, openness_right: float | None = None,
+                        closed_logit: float | None = None) -> EyeState:
+        """The decision part alone, from a combined openness value (synthetic sequences, replays) and, when
+        the eye-state model ran, its closed logit (mean of the eyes used)."""
         s = self.settings
+        if not s.use_model:
+            closed_logit = None
         if not self._history:
             self._history.add(t, openness)  # no prior: a wrong one would make a first blink of a narrow eye
         base = self.baseline()
         share = openness / base
         self._track_dip(share, t)
-        closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
-        self._closed = closure >= (s.closed_off if self._closed else s.closed_on)
+        lid_closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
+        if closed_logit is None:
+            closure, on, off = lid_closure, s.lid_closed_on, s.lid_closed_off
+        else:
+            closure, on, off = fused_closure(closed_logit, lid_closure, s), s.closed_on, s.closed_off
+        self._closed = closure >= (off if self._closed else on)
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
-        # the history is young: a start with closed eyes must not lock the open level out.
-        if closure <= s.baseline_max_closure or len(self._history) < s.warmup_frames:
+        # the history is young: a start with closed eyes must not lock the open level out. A frame the
+        # eye-state model is sure is open joins it whatever the lid gap says, so a wrong level recovers.
+        surely_open = closed_logit is not None and closed_logit < s.model_open_logit
+        if surely_open and lid_closure >= s.lid_closed_on:
+            if self._contradicted_since is None:
+                self._contradicted_since = t
+            elif t - self._contradicted_since >= s.relearn_after_s:
+                self._history = RunningPercentile(s.baseline_percentile)
+                self._contradicted_since = None
+        else:
+            self._contradicted_since = None
+        if lid_closure <= s.baseline_max_closure or surely_open or len(self._history) < s.warmup_frames:
             self._history.add(t, openness)
         # Old samples go only when newer ones replace them: through a long closure, the last known open
         # level stays the reference instead of fading away.
         self._history.drop_before(t - s.baseline_window_s, keep=s.warmup_frames)
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
-                        openness_left=openness_left, openness_right=openness_right, baseline=base)
+                        openness_left=openness_left, openness_right=openness_right, baseline=base,
+                        lid_closure=lid_closure,
+                        blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure)
 
     def _track_dip(self, share: float, t: float) -> None:
         """Record the deepest point of each blink-like dip below `dip_share` once the eyes are open again."""

@@ -40,13 +40,19 @@ def _ms(since: float) -> float:
 class VisionPipeline:
     """`process(image_bgr, t, index)` per frame in time order; `reset()` between unrelated streams."""
 
-    def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None):
-        """`face_mesh`: anything with `process(image_bgr) -> FaceResult | None` (default: the models)."""
+    def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None, eye_model: Any = None):
+        """`face_mesh`: anything with `process(image_bgr) -> FaceResult | None` (default: the models);
+        `eye_model`: anything with `closed_logits(image_bgr, face)` (default: the eye-state model when
+        `eyes.use_model` is on)."""
         self.settings = settings or VisionSettings()
         if face_mesh is None:
             from edge.vision.facemesh import FaceMesh
             face_mesh = FaceMesh(self.settings.face_mesh)
+        if eye_model is None and self.settings.eyes.use_model:
+            from edge.vision.eye_classifier import EyeClassifier
+            eye_model = EyeClassifier(self.settings.face_mesh.backend)
         self.face_mesh = face_mesh
+        self.eye_model = eye_model
         self.gaze = GazeZoneClassifier(self.settings.gaze)
         self.eyes = EyeStateEstimator(self.settings.eyes)
         self.blinks = BlinkDetector(self.settings.blinks)
@@ -70,8 +76,10 @@ class VisionPipeline:
         return self.process_face(face, t, index, image_bgr, timings)
 
     def process_face(self, face: Any, t: float, index: int, image_bgr: np.ndarray | None = None,
-                     timings: dict[str, float] | None = None) -> FrameSignals:
-        """The stages after the face mesh (also used to replay cached face-mesh results)."""
+                     timings: dict[str, float] | None = None,
+                     closed_logits: tuple[float | None, float | None] | None = None) -> FrameSignals:
+        """The stages after the face mesh (also used to replay cached face-mesh results; then
+        `closed_logits` may bring the eye-state model's cached output, as the picture is not there)."""
         timings = dict(timings or {})
         start = time.perf_counter()
         if face is None:
@@ -82,8 +90,14 @@ class VisionPipeline:
         visible = True
         if self.settings.check_dark_lenses and image_bgr is not None:
             visible = eyes_visible(image_bgr, face)
-        eye = self.eyes.update(face, t, measurable=visible)
-        blink = self.blinks.update(t, index, eye.closure)
+        if closed_logits is None:
+            closed_logits = (None, None)
+            if visible and image_bgr is not None and self.eye_model is not None and self.settings.eyes.use_model:
+                model_start = time.perf_counter()
+                closed_logits = self.eye_model.closed_logits(image_bgr, face)
+                timings["eye_model"] = _ms(model_start)
+        eye = self.eyes.update(face, t, measurable=visible, closed_logits=closed_logits)
+        blink = self.blinks.update(t, index, eye.blink_closure)
         zone = self.gaze.classify(face)
         timings["signals"] = _ms(start)
         return FrameSignals(

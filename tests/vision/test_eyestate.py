@@ -92,7 +92,7 @@ def test_long_closure_does_not_become_the_new_open_level():
 
 
 def test_hysteresis_keeps_a_wavering_closure_closed():
-    s = EyeStateSettings(closed_on=0.7, closed_off=0.6)
+    s = EyeStateSettings(lid_closed_on=0.7, lid_closed_off=0.6)  # the lid gap deciding alone
     est = EyeStateEstimator(s)
     run(est, [0.3] * 60)
     level = lambda c: 0.3 * (1 - c * (1 - est.closed_share()))  # noqa: E731 - openness giving closure c
