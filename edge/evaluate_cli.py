@@ -108,6 +108,10 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
       a labelled clip set (a folder with labels.csv, clips/, blinks.csv, like zju_eyeblink_dev):
         writes OUT/predictions.csv, OUT/report.json (scores of the acceptance rule, overall and
         per clip, frames processed, CPU ms per frame) and OUT/report.html (plots per clip);
+      an eye-patch set (a folder with labels.csv holding path,eye_state and images/, crops of any
+        size, like cew_eye_patches_dev or mrl_eyes_ir_dev): scores the eye-state model alone and
+        writes OUT/predictions.csv, OUT/report.json and OUT/report.html (accuracy, closed-eye F1,
+        confusion table, AUC, overall and per subject / sensor / other grouping column);
       a single video file: writes the per-frame signals to OUT/signals.csv.
     With --scenarios DIR, TARGET is not used.
     """
@@ -128,6 +132,16 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
     if target.is_file():
         raise UserError(f"{target}: not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}) "
                         "nor a labelled clip set folder")
+    from edge.evaluation.patches import is_patch_set
+
+    if is_patch_set(target):
+        from edge.evaluation.patches import evaluate_patches
+
+        report = evaluate_patches(target, out, settings.face_mesh.backend, _progress)
+        o = report["overall"]
+        click.echo(f"{o['patches']} eye patches: accuracy {o['accuracy']:.3f}, closed-eye F1 {o['closed_f1']}, "
+                   f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}")
+        return
     report = evaluate_dataset(target, out, settings, subjects, limit)
     o = report["overall"]
     click.echo(f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "

@@ -49,6 +49,15 @@ def cew_dataset() -> Path:
 
 
 @pytest.fixture(scope="session")
+def mrl_dataset() -> Path:
+    """Near-infrared eye crops of 5 people (never used to train the eye-state model)."""
+    path = DATASETS / "mrl_eyes_ir_dev"
+    if not (path / "labels.csv").is_file():
+        pytest.skip(f"dataset not available at {path} (research-only data lives in ../shared/datasets)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def score_blinks_tool() -> Path:
     path = SHARED / "tools" / "score_blinks.py"
     if not path.is_file():

@@ -85,8 +85,8 @@ def load_dataset(root: Path) -> list[LabelledClip]:
     if not root.exists():
         raise UserError(f"dataset folder not found: {root}")
     if not is_labelled_dataset(root):
-        raise UserError(f"{root}: not a labelled clip set (no labels.csv); "
-                        "give a folder in the zju_eyeblink_dev format or a video file")
+        raise UserError(f"{root}: not a labelled clip set (no labels.csv); give a folder in the "
+                        "zju_eyeblink_dev format, an eye-patch set (labels.csv with path,eye_state) or a video file")
     rows = _read_csv(root / "labels.csv", LABEL_COLUMNS)
     clips: dict[str, LabelledClip] = {}
     try:
