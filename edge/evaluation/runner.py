@@ -1,7 +1,6 @@
 """Run the frame pipeline over labelled clips and turn its output into per-annotation-frame predictions."""
 from __future__ import annotations
 
-import pickle
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -107,24 +106,3 @@ def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None) -> ClipRun
             yield s
 
     return _collect(pipeline, run, signals())
-
-
-def cached_faces(face_mesh: Any, clip: LabelledClip, cache_dir: Path) -> dict[int, Any]:
-    """decoded_index -> face-mesh result, computed once per clip and kept in `cache_dir` (for tuning)."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / (clip.video.replace("/", "__") + ".pkl")
-    if path.is_file():
-        return pickle.loads(path.read_bytes())
-    if hasattr(face_mesh, "reset"):
-        face_mesh.reset()
-    faces = {index: face_mesh.process(image) for index, image in decoded_pictures(clip.path)}
-    path.write_bytes(pickle.dumps(faces))
-    return faces
-
-
-def replay_clip(pipeline: Any, clip: LabelledClip, faces: dict[int, Any]) -> ClipRun:
-    """The stages after the face mesh over cached face-mesh results (no pictures: no dark-lens check)."""
-    pipeline.reset()
-    times = clip.picture_times()
-    return _collect(pipeline, ClipRun(clip), (pipeline.process_face(faces[i], _picture_time(times, i), i)
-                                              for i in sorted(faces)))
