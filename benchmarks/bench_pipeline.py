@@ -72,27 +72,29 @@ def backend_settings(engine: str):
 def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int | None = None,
              size: tuple[int, int] | None = None, progress=None, overrides: dict | None = None,
              label: str | None = None) -> dict:
-    """CPU ms per frame of our FaceMesh on the clips; `progress(n)` is called after each clip.
+    """CPU ms per frame of our whole frame pipeline (face mesh, eye-state model, eye closure, blinks, gaze:
+    everything the vehicle runs per frame) on the clips; `progress(n)` is called after each clip.
     `backend` is one of ENGINES; `overrides`: FaceMeshSettings fields other than the defaults (a variant),
     named by `label`."""
-    from edge.vision.facemesh import FaceMesh, FaceMeshSettings
+    from edge.vision.facemesh import FaceMeshSettings
+    from edge.vision.pipeline import VisionPipeline, VisionSettings
 
-    mesh = FaceMesh(FaceMeshSettings(backend=backend_settings(backend), iris=iris,
-                                     **(overrides or {})))
+    mesh = FaceMeshSettings(backend=backend_settings(backend), iris=iris, **(overrides or {}))
+    pipeline = VisionPipeline(VisionSettings(face_mesh=mesh))
     cpu = 0.0
     frames = faces = detections = 0
     stages: dict[str, float] = {}
     for clip in clips:
         images = decode(clip, max_frames, size)
-        mesh.reset()
-        mesh.process(images[0])  # warm-up outside the timing (first-call allocations)
-        mesh.reset()
+        pipeline.reset()
+        pipeline.process(images[0], 0.0, 0)  # warm-up outside the timing (first-call allocations)
+        pipeline.reset()
         start = time.process_time()
-        results = [mesh.process(image) for image in images]
+        results = [pipeline.process(image, i / 30.0, i) for i, image in enumerate(images)]
         cpu += time.process_time() - start
         frames += len(images)
         for r in results:
-            if r is None:
+            if not r.face_found:
                 continue
             faces += 1
             detections += "detect" in r.timings_ms

@@ -217,6 +217,9 @@ def print_gateway(rows: list[dict]) -> None:
 @click.option("--latency/--no-latency", "do_latency", default=False,
               help="End-to-end event latency, decision on the edge -> visible in the gateway API "
                    "(needs Mosquitto and PostgreSQL).")
+@click.option("--evaluate/--no-evaluate", "do_evaluate", default=False,
+              help="The whole `dms evaluate` command (imports, models, report) against the reference's own "
+                   "script (MediaPipe FaceMesh + EAR < 0.20) on the same clips, CPU and scores side by side.")
 @click.option("--events", type=int, default=200, show_default=True, help="Events to time for --latency.")
 @click.option("--quick", is_flag=True, help="A few frames / messages per part: correctness only (CI).")
 @click.option("--dataset", type=click.Path(path_type=Path), default=DEFAULT_DATASET, show_default=True,
@@ -236,11 +239,11 @@ def print_gateway(rows: list[dict]) -> None:
               help="PostgreSQL database used for CREATE/DROP DATABASE of the gateway runs.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="JSON results file (default var/bench/bench-<UTC time>.json).")
-def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, rounds, backend, mediapipe_python,
-          edge_seconds, messages, pg, out):
+def bench(do_pipeline, do_gateway, do_latency, do_evaluate, events, quick, dataset, clips, rounds, backend,
+          mediapipe_python, edge_seconds, messages, pg, out):
     """Benchmark the frame pipeline, gateway and latency side by side, in one run."""
     if do_pipeline is None:
-        do_pipeline = not (do_gateway or do_latency)
+        do_pipeline = not (do_gateway or do_latency or do_evaluate)
     if clips is not None and clips < 1:
         raise UserError("--clips must be at least 1")
     started = datetime.now(UTC)
@@ -258,6 +261,16 @@ def bench(do_pipeline, do_gateway, do_latency, events, quick, dataset, clips, ro
         e = result["edge_run"]
         click.echo(f"  `dms edge run` steady-state resident memory: {e['rss_mb_max']:.0f} MB max, "
                    f"{e['rss_mb_median']:.0f} MB median over {e['samples']} samples (target < 250 MB)")
+    if do_evaluate:
+        if not (dataset / "labels.csv").is_file() or not Path(mediapipe_python).is_file():
+            raise UserError("--evaluate needs the labelled clip set (--dataset) and the MediaPipe venv "
+                            "(--mediapipe-python; `make bench` creates .venv-mediapipe)")
+        from benchmarks.bench_evaluate import bench_evaluate
+
+        ev = result["evaluate"] = bench_evaluate(dataset, mediapipe_python, 1 if quick else rounds)
+        click.echo(f"\n`dms evaluate` whole command vs the reference script, {ev['rounds']} round(s): "
+                   f"{ev['ratio_median']:.2f}x its CPU (rounds {', '.join(f'{r:.2f}' for r in ev['ratios'])}); "
+                   f"scores ours {ev['scores']['ours']}, reference {ev['scores']['reference']}")
     if do_gateway:
         result["gateway"] = bench_gateway(300 if quick else messages, (10,) if quick else VEHICLE_COUNTS,
                                           (1,) if quick else (1, 2), pg, ("live",) if quick else ("live", "backlog"))
