@@ -124,20 +124,21 @@ def cached_measurements(clips: list[LabelledClip], cache: Path, stress: str = "n
 
 
 def replay(clip: LabelledClip, frames: list[Frame], settings: VisionSettings,
-           lid_features: list | None = None) -> Counts:
+           lid_features: list | None = None, stages: tuple | None = None, offset_s: float = 0.0) -> Counts:
     """The vehicle's decision stages over one clip's measurements; counts of the acceptance rule.
 
     `lid_features`, when given, receives (lid closure, model logit, closed label) of every labelled
-    picture the eyes were measured on (the fused design's training data)."""
-    eyes, blinks = EyeStateEstimator(settings.eyes), BlinkDetector(settings.blinks)
+    picture the eyes were measured on (the fused design's training data). `stages`: an (eye state, blink)
+    pair to carry on from instead of fresh ones (one continuous stream; its time goes on at `offset_s`)."""
+    eyes, blinks = stages or (EyeStateEstimator(settings.eyes), BlinkDetector(settings.blinks))
     closed, blink_of, events = {}, {}, []
     for f in frames:
         if f.openness is None:
-            update = blinks.update(f.t, f.index, None)
+            update = blinks.update(offset_s + f.t, f.index, None)
         else:
-            state = eyes.update_openness(f.openness, f.t, closed_logit=f.closed_logit)
+            state = eyes.update_openness(f.openness, offset_s + f.t, closed_logit=f.closed_logit)
             closed[f.index] = state.closed
-            update = blinks.update(f.t, f.index, state.blink_closure)
+            update = blinks.update(offset_s + f.t, f.index, state.blink_closure)
             if lid_features is not None:
                 lid_features.append((f.index, state.lid_closure, f.closed_logit))
         if update.ended is not None:
@@ -155,6 +156,19 @@ def replay(clip: LabelledClip, frames: list[Frame], settings: VisionSettings,
         shown = processed[pos] if pos >= 0 else -1
         predictions[f.frame_id] = FramePrediction(bool(closed.get(shown)), blink_of.get(shown, -1))
     return score_clip(clip, predictions)
+
+
+def stream_counts(clips: list[LabelledClip], frames: dict[str, list[Frame]], settings: VisionSettings,
+                  continuous: bool) -> dict[str, Counts]:
+    """video -> counts, each clip a fresh driver or (`continuous`) all clips played as one stream in
+    their order, nothing reset between them: drivers and conditions change as in a vehicle that never
+    restarts (the clips follow one another with no empty seat between)."""
+    stages = (EyeStateEstimator(settings.eyes), BlinkDetector(settings.blinks)) if continuous else None
+    out, offset = {}, 0.0
+    for clip in clips:
+        out[clip.video] = replay(clip, frames[clip.video], settings, stages=stages, offset_s=offset)
+        offset += frames[clip.video][-1].t + FRAME_PERIOD_S
+    return out
 
 
 def settings_for(design: str, threshold: float, confirm: float, prior: float,
@@ -344,6 +358,17 @@ def main(argv: list[str] | None = None) -> None:
     print("designs chosen: " + ", ".join(f"{s}: {v['design']}" for s, v in report["per_subject"].items()))
     for d, s in report["each_design_loso"].items():
         print(f"  {d} alone, leave-one-subject-out: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
+    frames = next(iter(folds.variants.values()))
+    for name, settings in (("lid gap alone", VisionSettings(eyes=EyeStateSettings(use_model=False))),
+                           ("defaults (fused)", VisionSettings())):
+        for continuous in (False, True):
+            total = Counts()
+            for c in stream_counts(clips, frames, settings, continuous).values():
+                total.add(c)
+            s = _short(total.scores())
+            report.setdefault("stream", {})[f"{name}, {'continuous' if continuous else 'clip by clip'}"] = s
+            print(f"  {name}, {'one continuous stream' if continuous else 'each clip a new driver'}: "
+                  f"eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=1))
 

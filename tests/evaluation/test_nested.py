@@ -13,6 +13,7 @@ from edge.evaluation.nested import (
     nested_estimate,
     replay,
     settings_for,
+    stream_counts,
 )
 
 OPEN, SHUT = 0.30, 0.05
@@ -65,3 +66,21 @@ def test_nested_estimate_on_the_dev_subjects(zju_dataset, tmp_path):
     assert min(v["closed_f1"] for v in report["by_condition"].values()) >= 0.894
     assert len(report["per_subject"]) == 10 and report["spread"]["closed_f1"]["min"] >= 0.85
     assert abs(folds.blink_depth_prior(set(folds.by_subject)) - 0.46) <= 0.02  # the default prior
+
+
+def test_a_continuous_stream_carries_one_driver_into_the_next():
+    """Two clips back to back: a wide-eyed driver, then a narrow-eyed one who never closes the eyes.
+    Clip by clip both are fine; played as one stream the lid gap alone calls the second driver closed,
+    while the eye-state model (sure the eyes are open) lets the open level relearn."""
+    wide = _clip(range(40, 46), n=300)
+    narrow = LabelledClip("clips/2/t_FNN.avi", None, [LabelledFrame(i, i, True, False, -1) for i in range(300)],
+                          [], "t", "FNN")
+    frames = {wide.video: _frames(range(40, 46), n=300),
+              narrow.video: [Frame(i, i * FRAME_PERIOD_S, OPEN * 0.4, -6.0) for i in range(300)]}
+    lid = settings_for("lid_gap", 0.55, 0.5, 0.46)
+    fused = settings_for("fused", 0.4, 0.5, 0.46, (0.6, 8.7, -5.2))
+    for settings in (lid, fused):
+        assert stream_counts([wide, narrow], frames, settings, continuous=False)[narrow.video].closed_fp == 0
+    assert stream_counts([wide, narrow], frames, lid, continuous=True)[narrow.video].closed_fp > 250
+    relearn = fused.eyes.relearn_after_s
+    assert stream_counts([wide, narrow], frames, fused, continuous=True)[narrow.video].closed_fp <= relearn * 30 + 3
