@@ -37,6 +37,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -115,6 +116,14 @@ class EyeStateSettings(Settings):
                                                 "logit below this) teaches the open level even when the lid gap "
                                                 "reads it as closed: a level learnt wrong (a previous driver's, "
                                                 "a start with narrowed eyes) recovers.")
+    model_skip_below: float = Field(0.15, ge=0, le=1,
+                                    description="The eye-state model is not run on a frame whose lid closure is "
+                                                "below this while its last verdict (at most model_refresh_s old) "
+                                                "was 'surely open': a wide-open eye needs no second opinion, and "
+                                                "the model runs on every frame of a blink. 0 runs it always.")
+    model_refresh_s: float = Field(0.5, gt=0, le=10,
+                                   description="Longest the model's last 'surely open' stands in for it: an eye "
+                                               "the lid gap misreads as open is still looked at this often.")
     relearn_after_s: float = Field(1.0, gt=0, le=60,
                                    description="When the lid gap reads closed and the model surely open for this "
                                                "long without a break, the open level is learnt anew from these "
@@ -226,6 +235,7 @@ class EyeStateEstimator:
         self._dip_start = 0.0
         self._closed = False
         self._contradicted_since: float | None = None
+        self._model_last: tuple[float, float] | None = None  # (time, logit) of the model's last run
 
     def baseline(self) -> float | None:
         """This driver's open-eye openness (None before the first measured frame)."""
@@ -255,10 +265,11 @@ class EyeStateEstimator:
         return min(hi, max(lo, share))
 
     def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True,
-               closed_logits: tuple[float | None, float | None] = (None, None)) -> EyeState:
+               closed_logits: Callable[[], tuple[float | None, float | None]] | tuple | None = None) -> EyeState:
         """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden.
 
-        `closed_logits`: the eye-state model's (left, right) closed logits for this frame, if it ran."""
+        `closed_logits`: the eye-state model's (left, right) closed logits for this frame, or a function
+        that runs the model, called only when the estimator needs it (see `model_skip_below`)."""
         if face is None:
             return EyeState(measurable=False)
         left, right = face.left_eye.contour, face.right_eye.contour
@@ -267,23 +278,29 @@ class EyeStateEstimator:
         openness = combine_eyes(o_l, o_r, w_l, w_r, self.settings) if measurable else None
         if openness is None:
             return EyeState(measurable=False, openness_left=o_l, openness_right=o_r)
-        logit = combine_eyes(*closed_logits, w_l, w_r, self.settings)
+        if closed_logits is None:
+            logit = None
+        elif callable(closed_logits):
+            logit = lambda: combine_eyes(*closed_logits(), w_l, w_r, self.settings)  # noqa: E731
+        else:
+            logit = combine_eyes(*closed_logits, w_l, w_r, self.settings)
         return self.update_openness(openness, t, o_l, o_r, closed_logit=logit)
 
     def update_openness(self, openness: float, t: float,
                         openness_left: float | None = None, openness_right: float | None = None,
-                        closed_logit: float | None = None) -> EyeState:
-        """The decision part alone, from a combined openness value (synthetic sequences, replays) and, when
-        the eye-state model ran, its closed logit (mean of the eyes used)."""
+                        closed_logit: float | Callable[[], float | None] | None = None) -> EyeState:
+        """The decision part alone, from a combined openness value (synthetic sequences, replays) and the
+        eye-state model's closed logit (mean of the eyes used), or a function giving it on demand. A given
+        value is treated exactly as a function would be: skipped frames reuse the last verdict either way,
+        so replays of recorded logits decide as the vehicle does."""
         s = self.settings
-        if not s.use_model:
-            closed_logit = None
         if not self._history:
             self._history.add(t, openness)  # no prior: a wrong one would make a first blink of a narrow eye
         base = self.baseline()
         share = openness / base
         self._track_dip(share, t)
         lid_closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
+        closed_logit = self._model_verdict(closed_logit, lid_closure, t) if s.use_model else None
         if closed_logit is None:
             closure, on, off = lid_closure, s.lid_closed_on, s.lid_closed_off
         else:
@@ -310,6 +327,17 @@ class EyeStateEstimator:
                         openness_left=openness_left, openness_right=openness_right, baseline=base,
                         lid_closure=lid_closure,
                         blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure)
+
+    def _model_verdict(self, closed_logit, lid_closure: float, t: float) -> float | None:
+        """This frame's model logit: run (or taken) when needed, else the last 'surely open' verdict."""
+        s = self.settings
+        last = self._model_last
+        if (last is not None and lid_closure < s.model_skip_below and last[1] < s.model_open_logit
+                and t - last[0] <= s.model_refresh_s):
+            return last[1]
+        value = closed_logit() if callable(closed_logit) else closed_logit
+        self._model_last = None if value is None else (t, value)
+        return value
 
     def _track_dip(self, share: float, t: float) -> None:
         """Record the deepest point of each blink-like dip below `dip_share` once the eyes are open again."""

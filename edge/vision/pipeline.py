@@ -30,6 +30,10 @@ class VisionSettings(Settings):
                                                "(needs the iris model: face_mesh.iris).")
     blinks: BlinkSettings = Field(default_factory=BlinkSettings, description="When a closure counts as a blink.")
     check_dark_lenses: bool = Field(True, description="Treat eyes hidden behind dark lenses as not measurable.")
+    dark_lens_recheck_s: float = Field(0.2, ge=0, le=5,
+                                       description="The dark-lens verdict holds this long before the picture is "
+                                                   "checked again (glasses are not put on or off faster; the "
+                                                   "not-monitoring state waits seconds). 0 checks every frame.")
     gaze: GazeZoneSettings = Field(default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones.")
 
 
@@ -53,6 +57,7 @@ class VisionPipeline:
             eye_model = EyeClassifier(self.settings.face_mesh.backend)
         self.face_mesh = face_mesh
         self.eye_model = eye_model
+        self._lens_check: tuple[float, bool] | None = None  # (time, eyes visible) of the last dark-lens check
         self.gaze = GazeZoneClassifier(self.settings.gaze)
         self.eyes = EyeStateEstimator(self.settings.eyes)
         self.blinks = BlinkDetector(self.settings.blinks)
@@ -61,6 +66,7 @@ class VisionPipeline:
         """Forget the driver: eye levels, blink in progress, learnt straight-ahead gaze, face tracking."""
         self.eyes.reset()
         self.blinks.reset()
+        self._lens_check = None
         self.gaze.reset()
         if hasattr(self.face_mesh, "reset"):
             self.face_mesh.reset()
@@ -89,13 +95,16 @@ class VisionPipeline:
                                 faces=0, timings_ms=timings)
         visible = True
         if self.settings.check_dark_lenses and image_bgr is not None:
-            visible = eyes_visible(image_bgr, face)
-        if closed_logits is None:
-            closed_logits = (None, None)
-            if visible and image_bgr is not None and self.eye_model is not None and self.settings.eyes.use_model:
+            checked = self._lens_check
+            if checked is None or not 0 <= t - checked[0] < self.settings.dark_lens_recheck_s:
+                checked = self._lens_check = (t, eyes_visible(image_bgr, face))
+            visible = checked[1]
+        if closed_logits is None and visible and image_bgr is not None and self.eye_model is not None:
+            def closed_logits() -> tuple[float | None, float | None]:  # run only if the estimator asks
                 model_start = time.perf_counter()
-                closed_logits = self.eye_model.closed_logits(image_bgr, face)
+                out = self.eye_model.closed_logits(image_bgr, face)
                 timings["eye_model"] = _ms(model_start)
+                return out
         eye = self.eyes.update(face, t, measurable=visible, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
         zone = self.gaze.classify(face)

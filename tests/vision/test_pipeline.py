@@ -68,3 +68,31 @@ def test_reset_forgets_the_driver(pipeline, picture):
     assert pipeline.eyes.baseline() > 0.15
     pipeline.reset()
     assert pipeline.eyes.baseline() is None
+
+
+class _CountingEyeModel:
+    def __init__(self, logits):
+        self.logits, self.calls = logits, 0
+
+    def closed_logits(self, image, face):
+        self.calls += 1
+        return self.logits
+
+
+@pytest.mark.parametrize("fps", [10.0, 30.0])
+def test_a_steady_open_eye_asks_the_model_only_every_refresh(picture, fps):
+    """A wide-open, steady eye: the model runs about once per model_refresh_s (in seconds, whatever the
+    frame rate); an eye the model is not sure of is looked at on every frame."""
+    settings = VisionSettings()
+    face = VisionPipeline(settings).face_mesh.process(picture)
+    for logits, expected in (((-8.0, -8.0), "refresh"), ((1.0, 1.0), "every")):
+        model = _CountingEyeModel(logits)
+        pipeline = VisionPipeline(settings, face_mesh=lambda: None, eye_model=model)
+        frames = int(3 * fps)
+        for i in range(frames):
+            pipeline.process_face(face, i / fps, i, picture)
+        if expected == "every":
+            assert model.calls == frames
+        else:
+            per_s = 1 / settings.eyes.model_refresh_s
+            assert model.calls <= 3 * per_s + 2 and model.calls < frames
