@@ -225,4 +225,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from dms.errors import UserError
+
+    try:
+        sys.exit(main())
+    except UserError as exc:
+        sys.exit(f"train_eye_state: error: {exc}")

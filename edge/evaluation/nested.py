@@ -1,6 +1,6 @@
 """Nested leave-subjects-out estimate: the design is chosen inside each fold, not only its constants.
 
-    python -m edge.evaluation.nested DATASET_DIR [--cache DIR] [--json FILE]
+    python -m edge.evaluation.nested DATASET_DIR [--cache DIR] [--json FILE] [--stress VARIANT ...]
 
 Outer loop: each subject in turn is held out. Inner loop, on the other subjects only: every design
 alternative is scored leave-one-subject-out (its constants fitted on the inner training subjects, then
@@ -26,6 +26,7 @@ import bisect
 import itertools
 import json
 import pickle
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dms.errors import UserError
 from edge.evaluation.dataset import FRAME_PERIOD_S, LabelledClip, load_dataset, subjects
 from edge.evaluation.runner import decoded_pictures
 from edge.evaluation.scoring import Counts, FramePrediction, score_clip
@@ -328,16 +330,27 @@ def _short(scores: dict) -> dict:
             if k.startswith(("closed_", "blink_"))}
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dataset", type=Path)
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m edge.evaluation.nested", description=__doc__.split("\n\n")[0])
+    ap.add_argument("dataset", type=Path, help="Labelled clip set (zju_eyeblink_dev layout, with splits.csv).")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/dms_nested_cache"),
-                    help="Folder for the models' per-clip measurements (computed once).")
+                    help="Folder for the models' per-clip measurements (computed once per variant).")
     ap.add_argument("--json", type=Path, default=None, help="Also write the whole report here.")
-    ap.add_argument("--stress", nargs="*", choices=sorted(STRESS), default=["none"], metavar="VARIANT",
-                    help=f"Score and choose on these variants of the clips together ({', '.join(STRESS)}; "
-                         "default: none): one design and one set of constants must serve them all.")
+    ap.add_argument("--stress", nargs="+", choices=list(STRESS), default=list(STRESS), metavar="VARIANT",
+                    help=f"Choose and score on these versions of the clips together ({', '.join(STRESS)}; "
+                         "default: all): one design and one set of constants must serve them all.")
     args = ap.parse_args(argv)
+    try:
+        report = _run(args)
+    except UserError as exc:
+        print(f"nested: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+def _run(args) -> dict:
     from tqdm import tqdm
 
     clips = load_dataset(args.dataset)
@@ -369,9 +382,8 @@ def main(argv: list[str] | None = None) -> None:
             report.setdefault("stream", {})[f"{name}, {'continuous' if continuous else 'clip by clip'}"] = s
             print(f"  {name}, {'one continuous stream' if continuous else 'each clip a new driver'}: "
                   f"eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1))
+    return report
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

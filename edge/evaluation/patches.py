@@ -39,6 +39,8 @@ def is_patch_set(path: Path) -> bool:
 
 
 def read_patch_set(root: Path) -> list[dict[str, str]]:
+    if not is_patch_set(root):
+        raise UserError(f"{root}: not an eye-patch set (a folder with labels.csv holding path,eye_state)")
     with (root / "labels.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     if not rows:
@@ -175,12 +177,12 @@ def cut_patch_set(dataset: Path, out: Path, progress_factory=None) -> int:
     from edge.vision.eyestate import CORNERS
     from edge.vision.facemesh import FaceMesh
 
+    clips = load_dataset(dataset)  # checks the folder first: one clear line when it is not a clip set
     both = {}
     with (dataset / "labels.csv").open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["annotated"].strip() == "1" and r["eye_closed_any"] == r["eye_closed_both"]:
                 both.setdefault((r["video"], int(r["decoded_index"])), r["eye_closed_any"].strip() == "1")
-    clips = load_dataset(dataset)
     mesh = FaceMesh()
     rows = []
     (out / "images").mkdir(parents=True, exist_ok=True)
@@ -210,16 +212,23 @@ def cut_patch_set(dataset: Path, out: Path, progress_factory=None) -> int:
     return len(rows)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     """python -m edge.evaluation.patches DATASET --out DIR: cut a labelled clip set into an eye-patch set."""
     import argparse
+    import sys
 
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("dataset", type=Path)
+    ap = argparse.ArgumentParser(prog="python -m edge.evaluation.patches", description=main.__doc__)
+    ap.add_argument("dataset", type=Path, help="Labelled clip set (zju_eyeblink_dev layout).")
     ap.add_argument("--out", type=Path, required=True, help="Folder to write (outside the repository).")
     args = ap.parse_args(argv)
-    print(f"{cut_patch_set(args.dataset, args.out)} eye patches -> {args.out}")
+    try:
+        n = cut_patch_set(args.dataset, args.out)
+    except UserError as exc:
+        print(f"patches: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"{n} eye patches -> {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
