@@ -40,6 +40,9 @@ class GatewaySettings(Settings):
     """Register vehicles on their first valid message instead of dead-lettering them as unknown."""
     dead_letter_max_bytes: int = Field(4096, ge=0, le=1_048_576)
     """Keep at most this many bytes of a rejected payload."""
+    max_future_skew_s: float = Field(600.0, ge=0, le=7 * 86400)
+    """A message stamped further ahead of the gateway clock than this is stored in the history but never
+    moves the live view: it would hold the view until that time came (a year-9999 status froze it)."""
 
     # --- Projections and triggers -------------------------------------------------------------
     offline_after_s: float = Field(120.0, gt=0)

@@ -61,6 +61,14 @@ _REQUIRED_ON_RECEIPT = frozenset({"schema_version", "msg_id", "ts"})
 
 def decode(topic: str, payload: bytes) -> Envelope:
     """Validate a received payload against its topic. Raises ContractError with the reason."""
+    message = _decode(topic, payload)
+    problem = message.timestamp_problem()
+    if problem is not None:
+        raise ContractError("invalid", problem)
+    return message
+
+
+def _decode(topic: str, payload: bytes) -> Envelope:
     vehicle_id, kind = parse_topic(topic)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError("too_large", f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")

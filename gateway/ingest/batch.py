@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -164,6 +164,10 @@ class Ingestor:
         record_changes(db, changes, now=now)
         return result
 
+    def _horizon(self, now: datetime) -> datetime:
+        """The latest message time the gateway believes (its clock plus the allowed skew)."""
+        return now + timedelta(seconds=self.settings.max_future_skew_s)
+
     def _dead(self, topic: str, payload: bytes, reason: str, detail: str, now: datetime) -> dict:
         return dead_letter_row(topic, payload, reason, detail, now=now,
                                max_bytes=self.settings.dead_letter_max_bytes)
@@ -195,16 +199,23 @@ class Ingestor:
         live = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
         rules = rules_for(db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})],
                           ("km", "engine_hours"))
-        projector = StatusProjector(self.settings, proposals)
+        horizon = self._horizon(now)
+        ahead = [m for m in fresh if m.ts > horizon]
+        if ahead:  # a clock far ahead: kept in the history, never shown live (it would hold the view)
+            log.warning("%d messages stamped more than max_future_skew_s (%g s) ahead of the gateway clock "
+                        "stored in the history only, e.g. %s %s at %s", len(ahead),
+                        self.settings.max_future_skew_s, ahead[0].vehicle_id, ahead[0].kind,
+                        ahead[0].ts.isoformat())
+        projector = StatusProjector(self.settings, proposals, horizon)
         for msg in fresh:  # timestamp order
             row = live[msg.vehicle_id]
             row.last_seen = now
             if isinstance(msg, VehicleStatus):
                 moved = projector.apply(row, vehicles[msg.vehicle_id], rules.get(msg.vehicle_id, []), msg)
             elif isinstance(msg, Presence):
-                moved = apply_presence(row, msg)
+                moved = apply_presence(row, msg, horizon)
             elif isinstance(msg, DriverState):
-                moved = apply_driver_state(row, msg)
+                moved = apply_driver_state(row, msg, horizon)
             else:
                 moved = False
             if moved:

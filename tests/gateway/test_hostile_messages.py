@@ -1,0 +1,59 @@
+"""Messages from a broken or hostile vehicle (issue 16, items 3 and 4), applied by the real ingest on
+SQLite and PostgreSQL: each is stored or dead-lettered with a clear reason, and none freezes a
+vehicle's live view nor slows the batch it came in."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from gateway.db.models import DeadLetter, VehicleLiveStatus
+from gateway.db.session import session_scope
+from gateway.ingest import Ingestor
+from gateway.settings import GatewaySettings
+from tests.gateway.conftest import T0
+from tests.gateway.factories import later, register, status
+
+SETTINGS = GatewaySettings()
+
+
+def _with(message: tuple[str, bytes], **fields) -> tuple[str, bytes]:
+    topic, payload = message
+    return topic, json.dumps({**json.loads(payload), **fields}).encode()
+
+
+def _dead(sessions) -> list[tuple[str, str]]:
+    with sessions() as db:
+        return [(d.reason, d.detail) for d in db.scalars(select(DeadLetter).order_by(DeadLetter.id))]
+
+
+def _live_speed(sessions):
+    with sessions() as db:
+        return db.get(VehicleLiveStatus, "V1").speed_kmh
+
+
+def test_a_far_future_status_never_freezes_the_live_view(sessions, clock):
+    register(sessions, "V1", now=T0)
+    ingest = Ingestor(sessions, SETTINGS, clock=clock)
+    ingest.apply([status("V1", T0, speed=10)])
+    result = ingest.apply([_with(status("V1", later(T0, 1), speed=99), ts="9999-12-31T23:59:59Z"),
+                           status("V1", T0 + timedelta(days=1), speed=98)])
+    assert (result.applied, result.dead_lettered) == (1, 1)  # a day ahead: in the history only
+    [(reason, detail)] = _dead(sessions)
+    assert reason == "invalid" and "outside 2000-01-01" in detail
+    assert _live_speed(sessions) == 10
+    clock.advance(5)
+    ingest.apply([status("V1", later(T0, 5), speed=20)])
+    assert _live_speed(sessions) == 20
+
+
+def test_a_live_view_frozen_before_the_limit_moves_again(sessions, clock):
+    """A year-9999 time stored by an older gateway: the next current message replaces it."""
+    register(sessions, "V1", now=T0)
+    ingest = Ingestor(sessions, SETTINGS, clock=clock)
+    ingest.apply([status("V1", T0, speed=10)])
+    with session_scope(sessions) as db:
+        db.execute(update(VehicleLiveStatus).values(status_ts=T0.replace(year=9999)))
+    ingest.apply([status("V1", later(T0, 1), speed=30)])
+    assert _live_speed(sessions) == 30
