@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 
 from pydantic import ValidationError
 
@@ -10,6 +12,14 @@ from dms.contract.messages import MODELS, SCHEMA_VERSION, Envelope, Kind, is_val
 TOPIC_ROOT = "dms/v1"
 SUBSCRIPTION = f"{TOPIC_ROOT}/+/+"
 MAX_PAYLOAD_BYTES = 64 * 1024
+# No message of the contract nests deeper than 4; Python's json recurses per level (RecursionError at
+# about 1,000, within 64 KiB), so depth is measured before a payload is parsed step by step.
+MAX_JSON_DEPTH = 16
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = [0] * 256
+for _open, _close in (b"[]", b"{}"):
+    _DEPTH_STEP[_open], _DEPTH_STEP[_close] = 1, -1
 
 
 class ContractError(ValueError):
@@ -59,13 +69,33 @@ def encode(message: Envelope) -> tuple[str, bytes]:
 _REQUIRED_ON_RECEIPT = frozenset({"schema_version", "msg_id", "ts"})
 
 
+def json_depth(payload: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest (brackets inside strings do not count); one
+    pass at C speed, whatever the payload."""
+    brackets = _JSON_STRING.sub(b"", payload).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
 def decode(topic: str, payload: bytes) -> Envelope:
     """Validate a received payload against its topic. Raises ContractError with the reason."""
     message = _decode(topic, payload)
     problem = message.timestamp_problem()
     if problem is not None:
         raise ContractError("invalid", problem)
+    # PostgreSQL stores no NUL character in a text; a JSON text can only carry one as an escape.
+    if b"\\u0000" in payload and _has_nul(message.model_dump()):
+        raise ContractError("invalid", "text must not contain the NUL character (\\u0000)")
     return message
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _decode(topic: str, payload: bytes) -> Envelope:
@@ -86,6 +116,8 @@ def _decode(topic: str, payload: bytes) -> Envelope:
 
 
 def _decode_explained(vehicle_id: str, kind: str, payload: bytes) -> Envelope:
+    if json_depth(payload) > MAX_JSON_DEPTH:
+        raise ContractError("invalid", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

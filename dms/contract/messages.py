@@ -7,6 +7,7 @@ attributes in code.
 """
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, datetime, timezone
@@ -48,6 +49,13 @@ def _require_utc(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, BeforeValidator(_require_text), AfterValidator(_require_utc)]
+
+
+def _finite_or_none(details: dict) -> dict:
+    """NaN and infinities have no JSON form (PostgreSQL refuses them in a json column): a measurement
+    that is not a number is no measurement. Sanitised rather than refused, so that a sender's odd
+    reading never costs it the event."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in details.items()}
 VehicleId = Annotated[str, Field(pattern=VEHICLE_ID_PATTERN, description=(
     "Fleet-unique vehicle identifier: letters, digits, '_', '-', '.'; 1-64 characters; "
     "it is also the vehicle's MQTT topic level and broker user name."))]
@@ -149,8 +157,10 @@ class DriverEvent(Envelope):
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
     speed_kmh: float | None = Field(None, ge=0, le=400, description="Vehicle speed at decision time, km/h.")
     location: GeoPoint | None = Field(None, description="Position at decision time, when known.")
-    details: dict[str, float | int | str | bool | None] = Field(default_factory=dict, description=(
-        "Measurements behind the decision (e.g. closure_s, perclos, off_road_s)."))
+    details: Annotated[dict[str, float | int | str | bool | None], AfterValidator(_finite_or_none)] = Field(
+        default_factory=dict, description=(
+            "Measurements behind the decision (e.g. closure_s, perclos, off_road_s); a value that is not a "
+            "finite number is null."))
 
 
 # --------------------------------------------------------------------------------------------

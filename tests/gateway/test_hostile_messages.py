@@ -57,3 +57,33 @@ def test_a_live_view_frozen_before_the_limit_moves_again(sessions, clock):
         db.execute(update(VehicleLiveStatus).values(status_ts=T0.replace(year=9999)))
     ingest.apply([status("V1", later(T0, 1), speed=30)])
     assert _live_speed(sessions) == 30
+
+
+def _deep(topic: str, depth: int) -> tuple[str, bytes]:
+    return topic, b'{"schema_version": 1, "msg_id": "deep00001", "x": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(sessions, clock, caplog):
+    """A 30,000-deep array (under 64 KiB) raised RecursionError and, like a NUL character or NaN in the
+    details, reached the database as `apply_failed`, re-applying the whole batch one message at a time."""
+    from tests.gateway.factories import event
+
+    register(sessions, "V1", now=T0)
+    ingest = Ingestor(sessions, SETTINGS, clock=clock)
+    nul = _with(event("V1", T0, episode="e1"), driver_id="D\u0000")
+    nan = event("V1", later(T0, 1), episode="e2")
+    nan = nan[0], nan[1].replace(b'"details":{}', b'"details":{"closure_s":NaN,"perclos":1e999,"n":2}')
+    batch = [status("V1", T0, speed=10), _deep("dms/v1/V1/status", 30_000), nul, nan,
+             status("V1", later(T0, 2), speed=11)]
+    with caplog.at_level("WARNING"):
+        result = ingest.apply(batch)
+    assert "one by one" not in caplog.text  # the batch went in as one transaction
+    assert (result.applied, result.dead_lettered) == (3, 2)
+    reasons = _dead(sessions)
+    assert reasons[0] == ("invalid", "JSON nested deeper than 16 levels")
+    assert reasons[1][0] == "invalid" and "NUL" in reasons[1][1]
+    from gateway.db.models import DriverEventRecord
+
+    with sessions() as db:
+        stored = db.scalar(select(DriverEventRecord).where(DriverEventRecord.episode_id == "e2"))
+    assert stored.details == {"closure_s": None, "perclos": None, "n": 2}
