@@ -20,7 +20,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dms.contract import SUBSCRIPTION
+from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
+from gateway.ingest.dead_letters import Oversize
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -57,7 +59,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
 @dataclass(frozen=True)
 class Delivery:
     topic: str
-    payload: bytes
+    payload: bytes | Oversize
     mid: int
     qos: int
     generation: int  # which connection delivered it: a mid is only meaningful on that connection
@@ -174,7 +176,10 @@ class MqttReceiver:
             self._settled.set()
 
     def _on_message(self, client, userdata, message):
-        self.deliveries.put(Delivery(message.topic, message.payload, message.mid, message.qos, self._generation))
+        payload = message.payload
+        if len(payload) > MAX_PAYLOAD_BYTES:  # keep what a dead letter stores, drop the rest at once
+            payload = Oversize(bytes(payload[:self.settings.dead_letter_max_bytes]), len(payload))
+        self.deliveries.put(Delivery(message.topic, payload, message.mid, message.qos, self._generation))
 
     # ingest loop side ------------------------------------------------------------------------
 

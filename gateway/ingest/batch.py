@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dms.contract import ContractError, DriverEvent, DriverState, Envelope, Presence, VehicleStatus, decode
+from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
 from gateway.db.models import (
@@ -30,7 +31,7 @@ from gateway.db.models import (
 )
 from gateway.db.session import is_sqlite, session_scope
 from gateway.db.upsert import JSONText, bulk_insert, bulk_update, insert_ignore, one_of
-from gateway.ingest.dead_letters import dead_letter_row
+from gateway.ingest.dead_letters import Oversize, dead_letter_row
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
 from gateway.ingest.live import LIVE_COLUMNS, LiveRow, StatusProjector, apply_driver_state, apply_presence
 from gateway.maintenance import Proposals, rules_for
@@ -38,7 +39,7 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
-Received = tuple[str, bytes]  # (topic, payload) as the broker delivered them
+Received = tuple[str, bytes | Oversize]  # (topic, payload) as the broker delivered them
 
 
 @dataclass
@@ -127,6 +128,10 @@ class Ingestor:
         dead: list[dict] = []
         valid: list[tuple[Received, Envelope]] = []
         for topic, payload in batch:
+            if isinstance(payload, Oversize):  # its size was checked (and the rest dropped) on arrival
+                dead.append(self._dead(topic, payload, "too_large",
+                                       f"{payload.size} bytes, limit {MAX_PAYLOAD_BYTES}", now))
+                continue
             try:
                 valid.append(((topic, payload), decode(topic, payload)))
             except ContractError as exc:
@@ -157,18 +162,42 @@ class Ingestor:
         created = proposals.commit(db)
         result.appointments = len(created)
         changes += [("appointment", a.vehicle_id, str(a.id)) for a in created]
-        if dead:
-            bulk_insert(db, DeadLetter.__table__, dead)
+        fresh_dead = self._not_yet_dead(db, dead)
+        result.duplicates += len(dead) - len(fresh_dead)
+        if fresh_dead:
+            bulk_insert(db, DeadLetter.__table__, fresh_dead)
             changes.append(("dead_letter", None, None))
-        result.dead_lettered = len(dead)
+        result.dead_lettered = len(fresh_dead)
         record_changes(db, changes, now=now)
         return result
+
+    @staticmethod
+    def _not_yet_dead(db: Session, rows: list[dict]) -> list[dict]:
+        """The broker retains a vehicle's presence and sends it again at every subscription (each
+        reconnect, each gateway start): a presence dead-lettered once exactly as it is, is not again."""
+        retained = [r for r in rows if r["topic"].endswith("/presence")]
+        if not retained:
+            return rows
+        table = DeadLetter.__table__
+        seen = {(topic, size, bytes(head)) for topic, size, head in db.execute(
+            select(table.c.topic, table.c.payload_size, table.c.payload).where(
+                table.c.topic.in_(sorted({r["topic"] for r in retained})),
+                table.c.payload_size.in_(sorted({r["payload_size"] for r in retained}))))}
+        kept = []
+        for row in rows:
+            key = (row["topic"], row["payload_size"], bytes(row["payload"]))
+            if row["topic"].endswith("/presence"):
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append(row)
+        return kept
 
     def _horizon(self, now: datetime) -> datetime:
         """The latest message time the gateway believes (its clock plus the allowed skew)."""
         return now + timedelta(seconds=self.settings.max_future_skew_s)
 
-    def _dead(self, topic: str, payload: bytes, reason: str, detail: str, now: datetime) -> dict:
+    def _dead(self, topic: str, payload: bytes | Oversize, reason: str, detail: str, now: datetime) -> dict:
         return dead_letter_row(topic, payload, reason, detail, now=now,
                                max_bytes=self.settings.dead_letter_max_bytes)
 
