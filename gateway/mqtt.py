@@ -44,7 +44,10 @@ class BrokerAddress:
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: "mqtt://[::1"
+        raise UserError(f"bad broker URL {url!r}: {exc}") from None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise UserError(f"bad broker URL {url!r}: expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
     try:
