@@ -58,7 +58,7 @@ def test_a_patch_cannot_make_a_valid_rule_impossible(api):
     assert rule.status_code == 201, rule.text
     # 15,000 km is a fine km start but 1,250 years as a months start.
     answer = api.patch(f"/api/maintenance/rules/{rule.json()['id']}", json={"type": "months"})
-    assert answer.status_code == 422 and "months rule start" in answer.json()["detail"]
+    assert answer.status_code == 422 and "months rule start" in answer.json()["detail"][0]["msg"]
     assert api.get("/api/maintenance/rules").json()["items"][0]["type"] == "km"
 
 
