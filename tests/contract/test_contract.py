@@ -114,9 +114,3 @@ def test_deeply_nested_json_is_invalid_not_a_recursion_error(payload):
         decode("dms/v1/V-001/event", payload)
     assert caught.value.reason in ("invalid", "not_json")
 
-
-def test_json_depth_ignores_brackets_inside_strings():
-    from dms.contract.codec import json_depth
-
-    assert json_depth(b'{"a": "[[[[{{{{\\"[[", "b": [[1]]}') == 3
-    assert json_depth(b"") == 0

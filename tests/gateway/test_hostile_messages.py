@@ -80,7 +80,7 @@ def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(s
     assert "one by one" not in caplog.text  # the batch went in as one transaction
     assert (result.applied, result.dead_lettered) == (3, 2)
     reasons = _dead(sessions)
-    assert reasons[0] == ("invalid", "JSON nested deeper than 16 levels")
+    assert reasons[0] == ("invalid", "JSON nested deeper than 200 levels")
     assert reasons[1][0] == "invalid" and "NUL" in reasons[1][1]
     from gateway.db.models import DriverEventRecord
 
