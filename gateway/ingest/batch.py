@@ -31,7 +31,7 @@ from gateway.db.models import (
 )
 from gateway.db.session import is_sqlite, session_scope
 from gateway.db.upsert import JSONText, bulk_insert, bulk_update, insert_ignore, one_of
-from gateway.ingest.dead_letters import Oversize, dead_letter_row
+from gateway.ingest.dead_letters import Oversize, dead_letter_row, is_retained
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
 from gateway.ingest.live import LIVE_COLUMNS, LiveRow, StatusProjector, apply_driver_state, apply_presence
 from gateway.maintenance import Proposals, rules_for
@@ -173,20 +173,21 @@ class Ingestor:
 
     @staticmethod
     def _not_yet_dead(db: Session, rows: list[dict]) -> list[dict]:
-        """The broker retains a vehicle's presence and sends it again at every subscription (each
-        reconnect, each gateway start): a presence dead-lettered once exactly as it is, is not again."""
-        retained = [r for r in rows if r["topic"].endswith("/presence")]
+        """A retained payload (a vehicle's presence) comes again at every subscription: one that was
+        dead-lettered exactly as it is, is not again. Anything else is a new delivery, kept each time."""
+        retained = {id(row) for row in rows if row.pop("retained", False)}
         if not retained:
             return rows
         table = DeadLetter.__table__
+        again = [row for row in rows if id(row) in retained]
         seen = {(topic, size, bytes(head)) for topic, size, head in db.execute(
             select(table.c.topic, table.c.payload_size, table.c.payload).where(
-                table.c.topic.in_(sorted({r["topic"] for r in retained})),
-                table.c.payload_size.in_(sorted({r["payload_size"] for r in retained}))))}
+                table.c.topic.in_(sorted({r["topic"] for r in again})),
+                table.c.payload_size.in_(sorted({r["payload_size"] for r in again}))))}
         kept = []
         for row in rows:
-            key = (row["topic"], row["payload_size"], bytes(row["payload"]))
-            if row["topic"].endswith("/presence"):
+            key = (row["topic"], row["payload_size"], row["payload"])
+            if id(row) in retained:
                 if key in seen:
                     continue
                 seen.add(key)
@@ -198,8 +199,8 @@ class Ingestor:
         return now + timedelta(seconds=self.settings.max_future_skew_s)
 
     def _dead(self, topic: str, payload: bytes | Oversize, reason: str, detail: str, now: datetime) -> dict:
-        return dead_letter_row(topic, payload, reason, detail, now=now,
-                               max_bytes=self.settings.dead_letter_max_bytes)
+        return is_retained(dead_letter_row(topic, payload, reason, detail, now=now,
+                                           max_bytes=self.settings.dead_letter_max_bytes), payload)
 
     def _vehicles(self, db: Session, ids: set[str], now: datetime) -> dict[str, Vehicle]:
         if not ids:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from dms.contract.messages import utc_now
 from gateway.db.models import DeadLetter
 from gateway.ingest import Ingestor
-from gateway.ingest.dead_letters import Oversize
+from gateway.ingest.dead_letters import Oversize, Retained
 from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.mqtt import MqttReceiver, parse_broker_url
 from gateway.settings import GatewaySettings
@@ -40,13 +40,15 @@ def test_a_killed_worker_is_replaced_and_the_next_apply_works(pg_database):
 
 def test_a_garbage_presence_the_broker_retains_is_dead_lettered_once(sessions, clock):
     """The broker sends a retained presence again at every subscription: each reconnect, each start."""
+    import pickle
+
     register(sessions, "V1", now=T0)
-    garbage = ("dms/v1/V1/presence", b'{"state": "online", "junk": 1}')
+    garbage = ("dms/v1/V1/presence", pickle.loads(pickle.dumps(Retained(b'{"state": "online", "junk": 1}'))))
     results = [Ingestor(sessions, GatewaySettings(), clock=clock).apply([garbage]) for _ in range(3)]
     assert [r.dead_lettered for r in results] == [1, 0, 0]
     assert [r.duplicates for r in results] == [0, 1, 1]
-    other = ("dms/v1/V1/status", b"garbage")  # not retained: each delivery is a new message
-    assert [Ingestor(sessions, clock=clock).apply([other]).dead_lettered for _ in range(2)] == [1, 1]
+    sent_again = (garbage[0], bytes(garbage[1]))  # published anew, not from the retained store: kept
+    assert [Ingestor(sessions, clock=clock).apply([sent_again]).dead_lettered for _ in range(2)] == [1, 1]
 
 
 def test_an_oversize_payload_is_cut_down_on_arrival(mosquitto_url, sessions, clock):
