@@ -162,8 +162,7 @@ class Ingestor:
         created = proposals.commit(db)
         result.appointments = len(created)
         changes += [("appointment", a.vehicle_id, str(a.id)) for a in created]
-        fresh_dead = self._not_yet_dead(db, dead)
-        result.duplicates += len(dead) - len(fresh_dead)
+        fresh_dead = self._not_yet_dead(db, dead)  # a retained one already recorded is not counted again
         if fresh_dead:
             bulk_insert(db, DeadLetter.__table__, fresh_dead)
             changes.append(("dead_letter", None, None))

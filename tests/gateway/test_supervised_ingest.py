@@ -46,7 +46,7 @@ def test_a_garbage_presence_the_broker_retains_is_dead_lettered_once(sessions, c
     garbage = ("dms/v1/V1/presence", pickle.loads(pickle.dumps(Retained(b'{"state": "online", "junk": 1}'))))
     results = [Ingestor(sessions, GatewaySettings(), clock=clock).apply([garbage]) for _ in range(3)]
     assert [r.dead_lettered for r in results] == [1, 0, 0]
-    assert [r.duplicates for r in results] == [0, 1, 1]
+    assert [r.duplicates for r in results] == [0, 0, 0]  # duplicates are msg_ids applied before
     sent_again = (garbage[0], bytes(garbage[1]))  # published anew, not from the retained store: kept
     assert [Ingestor(sessions, clock=clock).apply([sent_again]).dead_lettered for _ in range(2)] == [1, 1]
 
