@@ -38,8 +38,8 @@ class EventsLog:
         except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
             self.failed += 1
             if self.failed == 1:
-                log.error("cannot write the events file %s (%s); monitoring and in-cab alerts go on, "
-                          "events are still sent", self.name, getattr(exc, "strerror", None) or exc)
+                log.error("cannot write the events file %s (%s); monitoring, in-cab alerts and the uplink "
+                          "go on", self.name, getattr(exc, "strerror", None) or exc)
             return False
 
     def close(self) -> None:
