@@ -88,8 +88,9 @@ class GatewaySettings(Settings):
     sse_poll_s: float = Field(0.5, gt=0, le=60)
     """How often the event stream looks for new changes."""
     sign_in_failures_max: int = Field(10, ge=1, le=10_000)
-    """Failed sign-ins (POST /api/token, the portal's login) allowed per client address and per user
-    name within `sign_in_window_s`; further attempts are answered 429 without checking the password."""
+    """Failed sign-ins (POST /api/token, the portal's login) allowed per client address and user name
+    within `sign_in_window_s` (ten times as many per address, whatever the names); further attempts are
+    answered 429 without checking the password."""
     sign_in_window_s: float = Field(300.0, gt=0, le=86400)
     """The sliding window of `sign_in_failures_max`, seconds."""
 

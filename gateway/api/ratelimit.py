@@ -1,9 +1,10 @@
-"""Failed sign-ins per client address and per user name, counted in a sliding window.
+"""Failed sign-ins per client address and user name, and per client address, in a sliding window.
 
 Every attempt costs a bcrypt hash (~0.2 s of a core at the default rounds): without a limit a few
 clients can occupy the server and guess passwords at leisure. Only failures count, so people who type
-their password right are never held up; the check comes before the hash. Per process (each gateway
-or portal process counts its own attempts).
+their password right are never held up; the check comes before the hash. A user name is limited per
+address, not everywhere: a guesser elsewhere must not be able to lock its owner out. One address
+trying many names meets the wider per-address limit. Per process (each process counts its own).
 """
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+
+# One address may fail this many times more often than one address with one user name (a shared
+# proxy, an office NAT: many people behind one address).
+PER_ADDRESS_FACTOR = 10
 
 
 class SignInLimiter:
@@ -24,7 +29,11 @@ class SignInLimiter:
 
     @staticmethod
     def keys(client: str | None, username: str) -> tuple[str, str]:
-        return f"ip:{client or '?'}", f"user:{username.strip().lower()[:200]}"
+        address = client or "?"
+        return f"ip:{address}", f"ip-user:{address}:{username.strip().lower()[:200]}"
+
+    def _limit(self, key: str) -> int:
+        return self.max_failures * (PER_ADDRESS_FACTOR if key.startswith("ip:") else 1)
 
     def retry_after(self, keys: tuple[str, ...]) -> int | None:
         """Seconds until another attempt is allowed, or None when one is allowed now."""
@@ -33,7 +42,7 @@ class SignInLimiter:
         with self._lock:
             for key in keys:
                 times = self._recent(key, now)
-                if len(times) >= self.max_failures:
+                if len(times) >= self._limit(key):
                     waits.append(times[0] + self.window_s - now)
         return max(1, math.ceil(max(waits))) if waits else None
 
