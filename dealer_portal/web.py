@@ -226,7 +226,8 @@ class PageRoute(APIRoute):
                 return _error_page(request, 404, "Not found", str(exc))
             except UserError as exc:
                 if request.method == "POST":
-                    return RedirectResponse(flash_url(request, _back(request), "error", str(exc)), status_code=303)
+                    target = flash_url(request, _back(request), "error", str(exc))
+                    return RedirectResponse(target, status_code=303)
                 return _error_page(request, 400, "Cannot do that", str(exc))
             finally:
                 db = getattr(request.state, "db", None)

@@ -85,7 +85,8 @@ class EyeStateSettings(Settings):
     @model_validator(mode="after")
     def _hysteresis_can_work(self) -> EyeStateSettings:
         if self.closed_on < self.closed_off:  # eyes would count as open again before they closed
-            raise ValueError(f"closed_on ({self.closed_on:g}) must not be below closed_off ({self.closed_off:g})")
+            raise ValueError(f"closed_on ({self.closed_on:g}) must not be below closed_off "
+                             f"({self.closed_off:g})")
         return self
 
 

@@ -50,7 +50,8 @@ aware = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 3
 # (what is sent, the time it names when it is a well-formed aware RFC 3339 string, else None)
 ts_values = (
     aware.map(lambda d: (d.isoformat(), d))
-    | aware.map(lambda d: (d.astimezone(UTC).isoformat().replace("+00:00", "Z"), d) if d.year > 1 else ("", None))
+    | aware.filter(lambda d: d.year > 1).map(lambda d: (d.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                                                         d))
     | st.datetimes().map(lambda d: (d.isoformat(), None))  # naive
     | st.one_of(st.integers(-(2**63), 2**63), st.floats(), st.text(max_size=40), st.booleans(), st.none())
     .map(lambda v: (v, None))

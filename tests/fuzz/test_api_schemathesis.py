@@ -53,7 +53,8 @@ def test_no_server_error_and_no_schema_violation(api_app):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
+                  database=None)
         def check(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 

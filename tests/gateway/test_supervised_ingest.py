@@ -57,11 +57,13 @@ def test_an_oversize_payload_is_cut_down_on_arrival(mosquitto_url, sessions, clo
     vid = f"BIG-{uuid.uuid4().hex[:8]}"  # the machine's broker retains other tests' presences
     register(sessions, vid, now=T0)
     settings = GatewaySettings(group=f"g{uuid.uuid4().hex[:8]}", session_expiry_s=0)
-    receiver = MqttReceiver(parse_broker_url(mosquitto_url), settings, client_id=f"big-{uuid.uuid4().hex[:8]}")
+    client_id = f"big-{uuid.uuid4().hex[:8]}"
+    receiver = MqttReceiver(parse_broker_url(mosquitto_url), settings, client_id=client_id)
     receiver.start()
     deliveries = []
     try:
-        publish(mosquitto_url, [(f"dms/v1/{vid}/status", b"x" * 3_000_000), status(vid, later(T0, 1), speed=5)])
+        oversize = (f"dms/v1/{vid}/status", b"x" * 3_000_000)
+        publish(mosquitto_url, [oversize, status(vid, later(T0, 1), speed=5)])
         while len(deliveries) < 2:
             delivery = receiver.deliveries.get(timeout=10)
             if f"/{vid}/" in delivery.topic:
