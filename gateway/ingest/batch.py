@@ -84,22 +84,30 @@ class Ingestor:
 
     def apply(self, batch: Sequence[Received]) -> BatchResult:
         """Apply a batch in one transaction. Transient database errors propagate (retry the batch);
-        a batch the database refuses for another reason is applied message by message so that only the
-        offending message is dead-lettered (reason `apply_failed`)."""
+        a batch the database refuses for another reason is split in halves, and halves of the half that
+        fails, so that only the offending message is dead-lettered (reason `apply_failed`): one such
+        message among n costs about 2*log2(n) transactions, not n (2,000 one by one took 20 s)."""
         try:
             return self._apply_in_transaction(batch)
         except Exception as exc:
             if is_transient(exc):
                 raise
-            log.warning("batch of %d refused (%s); applying one by one", len(batch), exc)
+            log.warning("batch of %d refused (%s); isolating the message it refuses", len(batch), exc)
+            return self._isolate(batch, exc)
+
+    def _isolate(self, batch: Sequence[Received], exc: Exception) -> BatchResult:
+        """`batch` was refused with `exc`: apply its halves on their own, down to single messages."""
+        if len(batch) == 1:
+            return self._dead_letter_failed(batch[0], exc)
         total = BatchResult()
-        for item in batch:
+        middle = len(batch) // 2
+        for half in (batch[:middle], batch[middle:]):
             try:
-                total += self._apply_in_transaction([item])
-            except Exception as exc:
-                if is_transient(exc):
+                total += self._apply_in_transaction(half)
+            except Exception as refused:
+                if is_transient(refused):
                     raise
-                total += self._dead_letter_failed(item, exc)
+                total += self._isolate(half, refused)
         return total
 
     def _apply_in_transaction(self, batch: Sequence[Received]) -> BatchResult:

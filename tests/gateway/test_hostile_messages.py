@@ -77,7 +77,7 @@ def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(s
              status("V1", later(T0, 2), speed=11)]
     with caplog.at_level("WARNING"):
         result = ingest.apply(batch)
-    assert "one by one" not in caplog.text  # the batch went in as one transaction
+    assert "refused" not in caplog.text  # the batch went in as one transaction
     assert (result.applied, result.dead_lettered) == (3, 2)
     reasons = _dead(sessions)
     assert reasons[0] == ("invalid", "JSON nested deeper than 200 levels")
@@ -87,3 +87,26 @@ def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(s
     with sessions() as db:
         stored = db.scalar(select(DriverEventRecord).where(DriverEventRecord.episode_id == "e2"))
     assert stored.details == {"closure_s": None, "perclos": None, "n": 2}
+
+
+def test_a_message_the_database_refuses_is_isolated_in_few_transactions(sessions, clock, monkeypatch):
+    """An event re-delivered after its msg_id expired is refused by driver_events' unique msg_id: only
+    it is dead-lettered, found by halving the batch (before: every message re-applied on its own)."""
+    from gateway.db.models import ProcessedMessage
+    from tests.gateway.factories import event
+
+    register(sessions, *(f"V{i}" for i in range(8)), now=T0)
+    ingest = Ingestor(sessions, SETTINGS, clock=clock)
+    old_event = event("V1", T0, episode="old")
+    ingest.apply([old_event])
+    with session_scope(sessions) as db:  # its de-duplication key has expired (retention)
+        db.query(ProcessedMessage).delete()
+    transactions = []
+    real = ingest._apply_in_transaction
+    monkeypatch.setattr(ingest, "_apply_in_transaction", lambda batch: transactions.append(len(batch))
+                        or real(batch))
+    batch = [status(f"V{i % 8}", later(T0, i), speed=i % 100) for i in range(255)]
+    result = ingest.apply(batch[:100] + [old_event] + batch[100:])
+    assert (result.applied, result.dead_lettered) == (255, 1)
+    assert [r for r, _ in _dead(sessions)] == ["apply_failed"]
+    assert len(transactions) <= 2 * 9 + 1, transactions  # log2(256) = 8 levels of halves
