@@ -56,6 +56,8 @@ def _finite_or_none(details: dict) -> dict:
     that is not a number is no measurement. Sanitised rather than refused, so that a sender's odd
     reading never costs it the event."""
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in details.items()}
+
+
 VehicleId = Annotated[str, Field(pattern=VEHICLE_ID_PATTERN, description=(
     "Fleet-unique vehicle identifier: letters, digits, '_', '-', '.'; 1-64 characters; "
     "it is also the vehicle's MQTT topic level and broker user name."))]
