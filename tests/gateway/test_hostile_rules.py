@@ -154,3 +154,15 @@ def test_rule_model_accepts_exactly_the_values_within_limits(type_, start, perio
         assert not inside
     else:
         assert inside
+
+
+def test_a_patch_naming_an_unknown_vehicle_is_a_422_not_a_500(api, sessions):
+    """Found by schemathesis on PostgreSQL: the edited rule was flushed (foreign key) before the check."""
+    with session_scope(sessions) as db:
+        auth.create_user(db, "root", "pw-root", "admin", dealer_code=None, now=T0, rounds=4)
+    token = api.post("/api/token", data={"username": "root", "password": "pw-root"}).json()["access_token"]
+    root = {"Authorization": f"Bearer {token}"}
+    rule = api.post("/api/maintenance/rules", headers=root, json={
+        "name": "Oil", "vehicle_id": "V1", "type": "km", "start": 15_000, "period": 15_000})
+    answer = api.patch(f"/api/maintenance/rules/{rule.json()['id']}", json={"vehicle_id": "NOPE"}, headers=root)
+    assert answer.status_code == 422 and "unknown vehicle" in answer.json()["detail"][0]["msg"], answer.text
