@@ -25,7 +25,7 @@ from tests.gateway.conftest import T0, FakeClock, _empty_pg
 from tests.gateway.factories import register
 
 pytestmark = pytest.mark.slow
-EXAMPLES = 60  # per operation
+EXAMPLES = 100  # per operation
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 
