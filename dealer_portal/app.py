@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, make_templates, read_session
 from dms.contract.messages import utc_now
@@ -83,4 +84,5 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(SecurityHeaders)
     return app

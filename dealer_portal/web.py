@@ -3,6 +3,7 @@ rendering, redirects after a POST, CSRF checking and the translation of domain e
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -101,23 +102,43 @@ class Ctx:
         return Markup(f'<input type="hidden" name="{web_session.CSRF_FIELD}" value="{escape(self.csrf)}">')
 
     def render(self, template: str, status_code: int = 200, **data) -> HTMLResponse:
-        query = self.request.query_params
         return state(self.request).templates.TemplateResponse(
             self.request,
             template,
-            {"ctx": self, "actor": self.actor, "ok": query.get("ok"), "error": query.get("error"), **data},
+            {"ctx": self, "actor": self.actor, **read_flash(self.request), **data},
             status_code=status_code,
         )
 
     def done(self, url: str, message: str = "saved") -> RedirectResponse:
         """Commit, then redirect (POST/redirect/GET) with a short confirmation."""
         self.db.commit()
-        return RedirectResponse(_with_params(url, ok=message), status_code=303)
+        return RedirectResponse(flash_url(self.request, url, "ok", message), status_code=303)
 
 
 def _with_params(url: str, **params: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{urlencode(params)}" + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+FLASH_KINDS = ("ok", "error")
+
+
+def flash_url(request: Request, url: str, kind: str, message: str) -> str:
+    """`url` carrying a message for the next page, signed for this browser's session."""
+    signature = web_session.flash_signature(state(request).cookie_key, read_session(request), kind, message)
+    return _with_params(url, **{kind: message, "sig": signature})
+
+
+def read_flash(request: Request) -> dict[str, str | None]:
+    """The messages of the URL that this portal signed for this session; any other text is not shown."""
+    query, session, key = request.query_params, read_session(request), state(request).cookie_key
+    shown: dict[str, str | None] = dict.fromkeys(FLASH_KINDS)
+    for kind in FLASH_KINDS:
+        message = query.get(kind)
+        if message and hmac.compare_digest(query.get("sig", ""),
+                                           web_session.flash_signature(key, session, kind, message)):
+            shown[kind] = message
+    return shown
 
 
 def _open_db(request: Request) -> Session:
@@ -205,7 +226,8 @@ class PageRoute(APIRoute):
                 return _error_page(request, 404, "Not found", str(exc))
             except UserError as exc:
                 if request.method == "POST":
-                    return RedirectResponse(_with_params(_back(request), error=str(exc)), status_code=303)
+                    target = flash_url(request, _back(request), "error", str(exc))
+                    return RedirectResponse(target, status_code=303)
                 return _error_page(request, 400, "Cannot do that", str(exc))
             finally:
                 db = getattr(request.state, "db", None)

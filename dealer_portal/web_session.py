@@ -70,5 +70,12 @@ def derive_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"dms-portal-session-v1", hashlib.sha256).digest()
 
 
+def flash_signature(key: bytes, session: WebSession | None, kind: str, message: str) -> str:
+    """Signs a confirmation or error message carried in a redirect URL for this session only: a link
+    crafted elsewhere (or taken from another user's session) cannot make the portal show its text."""
+    csrf = session.csrf if session else ""
+    return _sign(key, f"{csrf}\0{kind}\0{message}".encode())[:22]
+
+
 def csrf_ok(session: WebSession | None, sent: str | None) -> bool:
     return bool(session and sent and hmac.compare_digest(session.csrf, sent))

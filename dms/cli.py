@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the machine refused (disk full, permissions): not a bug, one line all the same
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(f"dms: error: {exc.strerror or exc}{where}", err=True)
+        return 74  # EX_IOERR
     except Exception as exc:  # noqa: BLE001 - anything else is our bug, said plainly
         if os.environ.get("DMS_DEBUG"):
             raise

@@ -53,6 +53,9 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
         data: Any = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UserError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise UserError(f"{p}: not a settings file: its lists or mappings nest thousands of levels "
+                        "deep") from None
     if not isinstance(data, dict):
         raise UserError(f"{p}: expected a mapping of settings at the top level")
     return data

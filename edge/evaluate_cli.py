@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,6 +87,15 @@ def _scenarios(scenarios_dir: Path, out: Path, settings) -> dict:
     return run_scenarios(scenarios_dir, out, settings)
 
 
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise UserError(f"cannot write the results to {out}: {exc.strerror or exc}") from None
+
+
 @click.command("evaluate")
 @click.argument("target", required=False, type=click.Path(path_type=Path))
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
@@ -116,6 +126,7 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
     With --scenarios DIR, TARGET is not used.
     """
     settings = _settings(config)
+    _check_writable(out)  # before minutes of work, not after
     if scenarios_dir is not None:
         if not scenarios_dir.is_dir():
             raise UserError(f"scenario folder not found: {scenarios_dir}")

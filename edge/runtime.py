@@ -16,7 +16,6 @@ by the next run with the same outbox).
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import IO, Any
 from dms import __version__
 from dms.contract import DriverState, GeoPoint, VehicleSignals, VehicleStatus, utc_now
 from dms.errors import UserError
+from edge.events_log import EventsLog
 from edge.signals import FrameSignals
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
@@ -50,6 +50,8 @@ class RunReport:
     """Old samples the outbox dropped to stay within its bound (or because its disk is full)."""
     events_not_stored: int = 0
     """Events the outbox could not store (disk full): alerted in the cab, logged, never sent."""
+    events_not_logged: int = 0
+    """Events the events file could not take (disk full, ...): alerted in the cab and sent all the same."""
     drained: bool | None = None
     """True: outbox empty at the end; False: messages left for the next run; None: no uplink."""
     pending: int = 0
@@ -65,6 +67,8 @@ class RunReport:
                      "from decision to first sample")
         if self.events_not_stored:
             line += f"; {self.events_not_stored} events NOT stored (outbox disk full)"
+        if self.events_not_logged:
+            line += f"; {self.events_not_logged} events NOT written to the events file"
         if self.drained is None:
             return line
         return line + ("; outbox drained" if self.drained else
@@ -179,17 +183,12 @@ class EdgeRuntime:
                                                                                    sample_rate=rate)
         return alert_audio(settings, sink)
 
-    def _open_events(self, target: IO[str] | Path | None) -> IO[str] | None:
-        if target is None or hasattr(target, "write"):
-            return target
-        path = Path(target)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fh = path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise UserError(f"cannot write the events file {path}: {exc.strerror or exc}") from None
-        self._closers.append(fh.close)
-        return fh
+    def _open_events(self, target: IO[str] | Path | None) -> EventsLog | None:
+        if target is None:
+            return None
+        events = EventsLog(target)
+        self._closers.append(events.close)
+        return events
 
     def _build_vision(self):
         pipeline_class = _import_part("edge.vision.pipeline", "VisionPipeline", "the vision pipeline")
@@ -239,16 +238,17 @@ class EdgeRuntime:
         message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t),
                                    driver_id=self.config.driver_id, speed_kmh=_clamp(speed, 0, 400),
                                    location=location)
-        # Outbox first: once an event is written down anywhere, it is already safe to send.
+        # The driver's warning first: it must never wait for, or depend on, a disk or the network.
+        if self.audio is not None:  # the WAV starts at the first frame (a camera's clock starts at boot)
+            self.audio.on_event(replace(event, t=self.since_start(event.t),
+                                        onset_t=self.since_start(event.onset_t)))
+        # Outbox before the events file: once an event is written down anywhere, it is safe to send.
         self._submit(message)
         if self._events_file is not None:
             line = {**event.as_dict(), "msg_id": message.msg_id, "vehicle_id": message.vehicle_id,
                     "ts": message.ts.isoformat()}
-            self._events_file.write(json.dumps(line, default=str) + "\n")
-            self._events_file.flush()
-        if self.audio is not None:  # the WAV starts at the first frame (a camera's clock starts at boot)
-            self.audio.on_event(replace(event, t=self.since_start(event.t),
-                                        onset_t=self.since_start(event.onset_t)))
+            if not self._events_file.write(line):
+                self.report.events_not_logged += 1
         self.report.events += 1
 
     def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:

@@ -8,6 +8,7 @@ UNIQUE `due_key` (two gateways racing on the same occurrence: one insert wins, t
 from __future__ import annotations
 
 import calendar
+import logging
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,13 +21,60 @@ from gateway.changes import record_changes
 from gateway.db.models import MaintenanceRule, ServiceAppointment, Vehicle
 from gateway.db.upsert import insert_ignore, one_of
 
+log = logging.getLogger(__name__)
 QUANTITY_UNITS = {"km": "km", "engine_hours": "h"}
+
+
+@dataclass(frozen=True)
+class RuleLimits:
+    """What a rule of one type may say. Beyond these a rule is a typo or an attack: 100,000 months
+    overflows the calendar, a period of 1e-9 has billions of due points, 5e-324 overflows k."""
+
+    start_max: float
+    period_min: float
+    period_max: float
+    lead_max: float
+
+
+# km and engine hours: the contract's odometer and engine-hours ranges; months: a century, lead in days.
+RULE_LIMITS = {
+    "km": RuleLimits(start_max=10_000_000, period_min=1, period_max=10_000_000, lead_max=10_000_000),
+    "engine_hours": RuleLimits(start_max=1_000_000, period_min=1, period_max=1_000_000, lead_max=1_000_000),
+    "months": RuleLimits(start_max=1200, period_min=1, period_max=1200, lead_max=3650),
+}
+
+
+def rule_problem(type_: str, start: float, period: float, lead: float) -> str | None:
+    """Why these rule values cannot work (one line), or None when they can."""
+    limits = RULE_LIMITS.get(type_)
+    if limits is None:
+        return f"unknown rule type {type_!r}"
+    for name, value, low, high in (("start", start, 0, limits.start_max),
+                                   ("period", period, limits.period_min, limits.period_max),
+                                   ("lead", lead, 0, limits.lead_max)):
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
+            return f"{type_} rule {name} must be between {low:g} and {high:g}, got {value!r}"
+    return None
+
+
+_refused_rules: set[int] = set()  # rule ids already reported, so a bad stored rule is logged once
+
+
+def usable(rule: MaintenanceRule) -> bool:
+    """A stored rule the evaluation can trust (one written before the limits existed may not be)."""
+    problem = rule_problem(rule.type, rule.start, rule.period, rule.lead)
+    if problem is not None and rule.id not in _refused_rules:
+        _refused_rules.add(rule.id)
+        log.warning("maintenance rule %s (%r) ignored: %s", rule.id, rule.name, problem)
+    return problem is None
 
 
 def threshold_occurrence(start: float, period: float, lead: float, value: float) -> int | None:
     """The largest k whose proposal threshold start + k*period - lead is <= value (None: none yet)."""
-    k = math.floor((value - start + lead) / period)
-    return k if k >= 0 else None
+    q = (value - start + lead) / period
+    if not math.isfinite(q) or q < 0:
+        return None
+    return math.floor(q)
 
 
 def crossed_occurrence(rule: MaintenanceRule, old: float | None, new: float | None) -> int | None:
@@ -46,18 +94,38 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def months_until(anchor: date, limit: date) -> int:
+    """The largest m with add_months(anchor, m) <= limit (negative when limit is before anchor)."""
+    m = (limit.year - anchor.year) * 12 + limit.month - anchor.month
+    return m if add_months(anchor, m) <= limit else m - 1
+
+
 def calendar_occurrence(rule: MaintenanceRule, anchor: date, registered: date, today: date) -> tuple[int, date] | None:
     """(k, due date) of the latest months-rule occurrence whose threshold (due - lead days) has come,
-    skipping occurrences that fell due before the vehicle was registered here."""
-    k, found = 0, None
-    while True:
-        due = add_months(anchor, round(rule.start + k * rule.period))
-        if due - timedelta(days=rule.lead) > today:
+    unless it fell due before the vehicle was registered here (then the earlier ones did too).
+
+    Computed, not counted up to: the work does not grow with start/period, and no date beyond
+    today + lead is ever built (no year overflow). Values outside RULE_LIMITS propose nothing."""
+    if rule_problem("months", rule.start, rule.period, rule.lead) is not None:
+        return None
+    try:
+        limit = today + timedelta(days=rule.lead)
+    except OverflowError:
+        limit = date.max
+    m = months_until(anchor, limit)
+    # round() moves a due point by at most half a month: start from the largest k that could qualify
+    # and step back over the one or two that round past the limit.
+    k = math.floor((m + 0.5 - rule.start) / rule.period)
+    for _ in range(3):
+        if k < 0:
+            return None
+        if round(rule.start + k * rule.period) <= m:
             break
-        if due >= registered:
-            found = (k, due)
-        k += 1
-    return found
+        k -= 1
+    else:
+        return None
+    due = add_months(anchor, round(rule.start + k * rule.period))
+    return (k, due) if due >= registered else None
 
 
 def rules_for(db: Session, vehicles: list[Vehicle], types: tuple[str, ...]) -> dict[str, list[MaintenanceRule]]:
@@ -70,6 +138,7 @@ def rules_for(db: Session, vehicles: list[Vehicle], types: tuple[str, ...]) -> d
         MaintenanceRule.active.is_(True), MaintenanceRule.type.in_(types),
         or_(one_of(db, MaintenanceRule.vehicle_id, ids), one_of(db, MaintenanceRule.model, models)))).all()
     out: dict[str, list[MaintenanceRule]] = {}
+    rules = [r for r in rules if usable(r)]
     for v in vehicles:
         out[v.vehicle_id] = [r for r in rules if r.vehicle_id == v.vehicle_id
                              or (r.vehicle_id is None and r.model is not None and r.model == v.model)]

@@ -20,7 +20,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from dms.contract import SUBSCRIPTION
+from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
+from gateway.ingest.dead_letters import Oversize, Retained
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,10 @@ class BrokerAddress:
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket: "mqtt://[::1"
+        raise UserError(f"bad broker URL {url!r}: {exc}") from None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise UserError(f"bad broker URL {url!r}: expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
     try:
@@ -57,7 +62,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
 @dataclass(frozen=True)
 class Delivery:
     topic: str
-    payload: bytes
+    payload: bytes | Oversize
     mid: int
     qos: int
     generation: int  # which connection delivered it: a mid is only meaningful on that connection
@@ -174,7 +179,12 @@ class MqttReceiver:
             self._settled.set()
 
     def _on_message(self, client, userdata, message):
-        self.deliveries.put(Delivery(message.topic, message.payload, message.mid, message.qos, self._generation))
+        payload = message.payload
+        if len(payload) > MAX_PAYLOAD_BYTES:  # keep what a dead letter stores, drop the rest at once
+            payload = Oversize(bytes(payload[:self.settings.dead_letter_max_bytes]), len(payload))
+        elif message.retain:  # sent again at every subscription: dead-lettered once (ingest/batch.py)
+            payload = Retained(payload)
+        self.deliveries.put(Delivery(message.topic, payload, message.mid, message.qos, self._generation))
 
     # ingest loop side ------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,6 +13,7 @@ from dms.errors import UserError
 from dms.settings import describe_validation_error
 from gateway.changes import record_changes
 from gateway.db.models import Dealer, MaintenanceRule, Vehicle
+from gateway.maintenance import RULE_LIMITS, rule_problem
 
 VIN_PATTERN = r"^[A-HJ-NPR-Z0-9]{17}$"  # ISO 3779: 17 characters, no I, O or Q
 
@@ -45,24 +46,42 @@ class VehicleUpdate(VehicleFields):
     archived: bool | None = None
 
 
+# The widest range of any rule type; each type's own limits (gateway.maintenance.RULE_LIMITS) are
+# checked on the whole rule (RuleIn here, update_rule for a PATCH, and again when the gateway loads it).
+_MAX = max(max(v.start_max, v.period_max, v.lead_max) for v in RULE_LIMITS.values())
+_LIMITS_DOC = "; ".join(f"{t}: start <= {v.start_max:g}, period {v.period_min:g}..{v.period_max:g}, "
+                        f"lead <= {v.lead_max:g}" for t, v in RULE_LIMITS.items())
+
+
 class RuleFields(_In):
+    model_config = ConfigDict(allow_inf_nan=False)
+
     name: str | None = Field(None, min_length=1, max_length=100)
     model: str | None = Field(None, min_length=1, max_length=100)
     vehicle_id: str | None = Field(None, pattern=VEHICLE_ID_PATTERN)
     type: Literal["km", "engine_hours", "months"] | None = None
-    start: float | None = Field(None, ge=0, description="First due point (km, hours or months).")
-    period: float | None = Field(None, gt=0, description="Interval between due points.")
-    lead: float | None = Field(None, ge=0, description="Propose this far ahead (km, hours, or days for months).")
+    start: float | None = Field(None, ge=0, le=_MAX, description=(
+        f"First due point (km, hours or months). Limits per type: {_LIMITS_DOC}."))
+    period: float | None = Field(None, ge=1, le=_MAX, description="Interval between due points.")
+    lead: float | None = Field(None, ge=0, le=_MAX, description=(
+        "Propose this far ahead (km, hours, or days for months)."))
     active: bool | None = None
 
 
 class RuleIn(RuleFields):
     name: str = Field(min_length=1, max_length=100)
     type: Literal["km", "engine_hours", "months"]
-    start: float = Field(0.0, ge=0)
-    period: float = Field(gt=0)
-    lead: float = Field(0.0, ge=0)
+    start: float = Field(0.0, ge=0, le=_MAX)
+    period: float = Field(ge=1, le=_MAX)
+    lead: float = Field(0.0, ge=0, le=_MAX)
     active: bool = True
+
+    @model_validator(mode="after")
+    def _within_type_limits(self) -> RuleIn:
+        problem = rule_problem(self.type, self.start, self.period, self.lead)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 def parse(model: type[BaseModel], data: dict, source: str):
@@ -119,8 +138,15 @@ def update_vehicle(db: Session, vehicle: Vehicle, data: VehicleUpdate, *, now: d
 def _check_rule(db: Session, rule: MaintenanceRule) -> None:
     if rule.model is None and rule.vehicle_id is None:
         raise UserError("a maintenance rule applies to a vehicle model or to one vehicle: give model or vehicle_id")
-    if rule.vehicle_id is not None and db.get(Vehicle, rule.vehicle_id) is None:
+    # Not flushed first: an edited rule naming an unknown vehicle would fail its foreign key (a 500, found
+    # by schemathesis) before this check could say so.
+    with db.no_autoflush:
+        unknown = rule.vehicle_id is not None and db.get(Vehicle, rule.vehicle_id) is None
+    if unknown:
         raise UserError(f"unknown vehicle {rule.vehicle_id!r}")
+    problem = rule_problem(rule.type, rule.start, rule.period, rule.lead)
+    if problem is not None:  # a PATCH may change the type or one value of a valid rule
+        raise UserError(problem)
 
 
 def create_rule(db: Session, data: RuleIn, *, now: datetime) -> MaintenanceRule:

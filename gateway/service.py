@@ -25,7 +25,7 @@ from gateway.db.retention import housekeeping
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.ingest import BatchResult, Ingestor
 from gateway.ingest.batch import Clock, is_transient
-from gateway.ingest.processes import ProcessIngestor
+from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.maintenance import propose_calendar_due
 from gateway.mqtt import Delivery, MqttReceiver
 from gateway.settings import GatewaySettings
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # At most this many chunks of expired msg_ids per periodic run (200,000 rows: more than a minute of
 # ingest at 1,000 msg/s), so a large backlog is worked off over several runs without stalling ingest.
 HOUSEKEEPING_CHUNKS = 10
+# A batch whose worker died this often is applied in the gateway process: it may be what kills them.
+WORKER_DEATHS_PER_BATCH = 2
 
 
 @dataclass
@@ -127,9 +129,15 @@ class GatewayService:
     def _commit(self, batch: list[Delivery]) -> BatchResult | None:
         """Apply the batch, retrying while the database is away; None when stopped before it committed."""
         items = [(d.topic, d.payload) for d in batch]
+        deaths = 0
         while True:
             try:
+                if deaths >= WORKER_DEATHS_PER_BATCH:
+                    return self.ingestor.apply_here(items)
                 return self.ingestor.apply(items)
+            except IngestWorkerDied as exc:
+                deaths += 1
+                log.error("%s; applying the batch of %d again", exc, len(items))
             except Exception as exc:
                 if not is_transient(exc):
                     raise

@@ -40,6 +40,9 @@ class GatewaySettings(Settings):
     """Register vehicles on their first valid message instead of dead-lettering them as unknown."""
     dead_letter_max_bytes: int = Field(4096, ge=0, le=1_048_576)
     """Keep at most this many bytes of a rejected payload."""
+    max_future_skew_s: float = Field(600.0, ge=0, le=7 * 86400)
+    """A message stamped further ahead of the gateway clock than this is stored in the history but never
+    moves the live view: it would hold the view until that time came (a year-9999 status froze it)."""
 
     # --- Projections and triggers -------------------------------------------------------------
     offline_after_s: float = Field(120.0, gt=0)
@@ -84,6 +87,12 @@ class GatewaySettings(Settings):
     """Lifetime of an API bearer token."""
     sse_poll_s: float = Field(0.5, gt=0, le=60)
     """How often the event stream looks for new changes."""
+    sign_in_failures_max: int = Field(10, ge=1, le=10_000)
+    """Failed sign-ins (POST /api/token, the portal's login) allowed per client address and user name
+    within `sign_in_window_s` (ten times as many per address, whatever the names); further attempts are
+    answered 429 without checking the password."""
+    sign_in_window_s: float = Field(300.0, gt=0, le=86400)
+    """The sliding window of `sign_in_failures_max`, seconds."""
 
     @model_validator(mode="after")
     def _keys_outlive_the_broker_session(self) -> GatewaySettings:

@@ -23,7 +23,7 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "/", error: str = ""):
+def login_form(request: Request, next: str = "/"):
     st = state(request)
     session = read_session(request)
     if session is None:
@@ -31,10 +31,21 @@ def login_form(request: Request, next: str = "/", error: str = ""):
     response = st.templates.TemplateResponse(
         request,
         "login.html",
-        {"ctx": None, "actor": None, "csrf": session.csrf, "next": _safe_next(next), "error": error},
+        {"ctx": None, "actor": None, "csrf": session.csrf, "next": _safe_next(next)},
     )
     set_session_cookie(response, request, session)
     return response
+
+
+def _login_refused(request: Request, next: str, message: str, status_code: int, headers=None):
+    return state(request).templates.TemplateResponse(
+        request,
+        "login.html",
+        {"ctx": None, "actor": None, "csrf": read_session(request).csrf, "next": _safe_next(next),
+         "error": message},
+        status_code=status_code,
+        headers=headers,
+    )
 
 
 @router.post("/login")
@@ -46,22 +57,17 @@ def login(
 ):
     st = state(request)
     now = st.clock()
+    limiter = request.app.state.gateway.sign_ins  # shared with POST /api/token
+    keys = limiter.keys(request.client.host if request.client else None, username)
+    wait = limiter.retry_after(keys)
+    if wait is not None:  # before the password hash, which is what a guesser makes us spend
+        return _login_refused(request, next, f"Too many failed sign-ins; try again in {wait} s.", 429,
+                              {"Retry-After": str(wait)})
     with st.sessions() as db:
         user = authenticate(db, username.strip(), password)
         if user is None:
-            response = st.templates.TemplateResponse(
-                request,
-                "login.html",
-                {
-                    "ctx": None,
-                    "actor": None,
-                    "csrf": read_session(request).csrf,
-                    "next": _safe_next(next),
-                    "error": "Wrong user name or password.",
-                },
-                status_code=401,
-            )
-            return response
+            limiter.failed(keys)
+            return _login_refused(request, next, "Wrong user name or password.", 401)
         audit.record(
             db, Actor(user.username, user.role, user.dealer_code), now, "login", "user", user.username
         )

@@ -183,7 +183,7 @@ def bookings(session: Session, actor: Actor, since: datetime, until: datetime) -
         .order_by(Booking.starts_at)
     )
     if not actor.sees_all_dealers:
-        query = query.where((Vehicle.dealer_code == actor.dealer_code) | Vehicle.dealer_code.is_(None))
+        query = query.where(Vehicle.dealer_code == actor.dealer_code)
     return list(session.scalars(query))
 
 

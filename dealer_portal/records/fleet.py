@@ -57,7 +57,7 @@ class BoardRow:
 def _visible_vehicles(actor: Actor):
     query = select(Vehicle).where(Vehicle.archived.is_(False), Vehicle.status != "retired")
     if not actor.sees_all_dealers:
-        query = query.where(or_(Vehicle.dealer_code == actor.dealer_code, Vehicle.dealer_code.is_(None)))
+        query = query.where(Vehicle.dealer_code == actor.dealer_code)
     return query
 
 

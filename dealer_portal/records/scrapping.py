@@ -149,5 +149,5 @@ def requests(session: Session, actor: Actor) -> list[ScrapRequest]:
     actor.require("scrapping")
     query = select(ScrapRequest).join(Vehicle).order_by(ScrapRequest.id.desc())
     if not actor.sees_all_dealers:
-        query = query.where((Vehicle.dealer_code == actor.dealer_code) | Vehicle.dealer_code.is_(None))
+        query = query.where(Vehicle.dealer_code == actor.dealer_code)
     return list(session.scalars(query))

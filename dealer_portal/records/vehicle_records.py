@@ -62,9 +62,10 @@ class VehicleInput(BaseModel):
 
 
 def get(session: Session, actor: Actor, vehicle_id: str) -> Vehicle:
-    """A vehicle the actor may see: one without a servicing dealer, or serviced by the actor's dealer."""
+    """A vehicle the actor may see: a dealer's staff see their dealer's vehicles only (one without a
+    servicing dealer is the operator's, as in the API)."""
     vehicle = session.get(Vehicle, vehicle_id)
-    if vehicle is None or (vehicle.dealer_code is not None and not actor.sees_dealer(vehicle.dealer_code)):
+    if vehicle is None or not actor.sees_dealer(vehicle.dealer_code):
         raise NotFound(f"no vehicle {vehicle_id!r}")
     return vehicle
 
@@ -149,7 +150,7 @@ def search(session: Session, actor: Actor, text: str = "", include_archived: boo
     actor.require("vehicles")
     query = select(Vehicle).order_by(Vehicle.vehicle_id)
     if not actor.sees_all_dealers:
-        query = query.where(or_(Vehicle.dealer_code == actor.dealer_code, Vehicle.dealer_code.is_(None)))
+        query = query.where(Vehicle.dealer_code == actor.dealer_code)
     if not include_archived:
         query = query.where(Vehicle.archived.is_(False))
     if text.strip():
@@ -280,6 +281,15 @@ EDITABLE_FIELDS = (
 CSV_COLUMNS = [*EDITABLE_FIELDS, "status", "odometer_km", "archived"]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...) exfiltrates data).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet shows as text: a leading apostrophe defuses a formula (OWASP)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -287,7 +297,7 @@ def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
     for v in vehicles:
         km = latest_odometer(session, v.vehicle_id)
         writer.writerow(
-            [
+            spreadsheet_safe(cell) for cell in [
                 v.vehicle_id,
                 v.model or "",
                 v.plate or "",

@@ -1,3 +1,9 @@
+// A select marked data-autosubmit submits its form on change (no inline handlers: the CSP allows
+// only these files' scripts).
+document.addEventListener("change", function (e) {
+  if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.submit();
+});
+
 // Live pages: an element with data-live-src opens an EventSource; each `change` event fires the
 // `live-change` event on <body>, which htmx elements listen to (hx-trigger="live-change from:body").
 // The first change refreshes at once; a burst after it (a fleet reports every second) is folded into

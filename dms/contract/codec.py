@@ -1,15 +1,18 @@
 """Topics and (de)serialisation of contract messages, with one clear reason for every rejection."""
 from __future__ import annotations
 
-import json
-
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from dms.contract.messages import MODELS, SCHEMA_VERSION, Envelope, Kind, is_valid_vehicle_id
 
 TOPIC_ROOT = "dms/v1"
 SUBSCRIPTION = f"{TOPIC_ROOT}/+/+"
 MAX_PAYLOAD_BYTES = 64 * 1024
+# The parser's depth limit (pydantic-core's JSON parser stops there; no message of the contract nests
+# deeper than 4). Python's json module recursed instead: RecursionError at about 1,000 levels, which a
+# payload well within 64 KiB reaches.
+MAX_JSON_DEPTH = 200
 
 
 class ContractError(ValueError):
@@ -61,6 +64,27 @@ _REQUIRED_ON_RECEIPT = frozenset({"schema_version", "msg_id", "ts"})
 
 def decode(topic: str, payload: bytes) -> Envelope:
     """Validate a received payload against its topic. Raises ContractError with the reason."""
+    message = _decode(topic, payload)
+    problem = message.timestamp_problem()
+    if problem is not None:
+        raise ContractError("invalid", problem)
+    # PostgreSQL stores no NUL character in a text; a JSON text can only carry one as an escape.
+    if b"\\u0000" in payload and _has_nul(message.model_dump()):
+        raise ContractError("invalid", "text must not contain the NUL character (\\u0000)")
+    return message
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _decode(topic: str, payload: bytes) -> Envelope:
     vehicle_id, kind = parse_topic(topic)
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError("too_large", f"{len(payload)} bytes, limit {MAX_PAYLOAD_BYTES}")
@@ -79,8 +103,10 @@ def decode(topic: str, payload: bytes) -> Envelope:
 
 def _decode_explained(vehicle_id: str, kind: str, payload: bytes) -> Envelope:
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = from_json(payload)  # the parser the fast path uses: same verdicts, bounded depth
+    except ValueError as exc:
+        if "recursion limit" in str(exc):
+            raise ContractError("invalid", f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
         raise ContractError("not_json", str(exc)) from None
     if not isinstance(data, dict):
         raise ContractError("invalid", "payload must be a JSON object")

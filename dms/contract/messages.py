@@ -7,13 +7,14 @@ attributes in code.
 """
 from __future__ import annotations
 
+import math
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 SCHEMA_VERSION = 1
 VSS_VERSION = "4.0"
@@ -25,13 +26,38 @@ def is_valid_vehicle_id(value: str) -> bool:
     return bool(_VEHICLE_ID_RE.match(value))
 
 
+# A received timestamp outside these is a broken clock or a forgery (year 9999 once froze a vehicle's
+# live view): the codec rejects it. Senders are not checked, so a device whose clock has not been set
+# (1970) still builds its messages and warns its driver; the gateway keeps them as dead letters.
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+_RFC3339_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _require_text(value: object) -> object:
+    """On the wire a timestamp is an RFC 3339 string; pydantic alone would also take a number (Unix
+    seconds) or a string of digits, which the schema does not allow."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339_START.match(value)):
+        return value
+    raise ValueError("timestamp must be an RFC 3339 string with a timezone, e.g. 2026-01-01T12:00:00Z")
+
+
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a timezone (UTC, e.g. 2026-01-01T12:00:00Z)")
     return value.astimezone(timezone.utc)
 
 
-UtcDateTime = Annotated[datetime, AfterValidator(_require_utc)]
+UtcDateTime = Annotated[datetime, BeforeValidator(_require_text), AfterValidator(_require_utc)]
+
+
+def _finite_or_none(details: dict) -> dict:
+    """NaN and infinities have no JSON form (PostgreSQL refuses them in a json column): a measurement
+    that is not a number is no measurement. Sanitised rather than refused, so that a sender's odd
+    reading never costs it the event."""
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in details.items()}
+
+
 VehicleId = Annotated[str, Field(pattern=VEHICLE_ID_PATTERN, description=(
     "Fleet-unique vehicle identifier: letters, digits, '_', '-', '.'; 1-64 characters; "
     "it is also the vehicle's MQTT topic level and broker user name."))]
@@ -68,7 +94,20 @@ class Envelope(_Model):
                         pattern=r"^[A-Za-z0-9_-]+$", description=(
                             "Unique id of this message; receivers apply a given msg_id at most once."))
     vehicle_id: VehicleId
-    ts: UtcDateTime = Field(default_factory=utc_now, description="When the message was created, UTC.")
+    ts: UtcDateTime = Field(default_factory=utc_now, description=(
+        "When the message was created: RFC 3339 with a timezone, UTC. A receiver rejects times before "
+        "2000-01-01 or from 2100-01-01 on, and the gateway those too far ahead of its own clock."))
+
+    def timestamp_problem(self) -> str | None:
+        """Why this message's times cannot be true (one line), or None."""
+        for name, value in self._timestamps():
+            if value is not None and not TS_MIN <= value < TS_MAX:
+                return (f"{name}: {value.isoformat()} is outside {TS_MIN.date().isoformat()} .. "
+                        f"{TS_MAX.date().isoformat()}")
+        return None
+
+    def _timestamps(self) -> list[tuple[str, datetime | None]]:
+        return [("ts", self.ts)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,8 +159,10 @@ class DriverEvent(Envelope):
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
     speed_kmh: float | None = Field(None, ge=0, le=400, description="Vehicle speed at decision time, km/h.")
     location: GeoPoint | None = Field(None, description="Position at decision time, when known.")
-    details: dict[str, float | int | str | bool | None] = Field(default_factory=dict, description=(
-        "Measurements behind the decision (e.g. closure_s, perclos, off_road_s)."))
+    details: Annotated[dict[str, float | int | str | bool | None], AfterValidator(_finite_or_none)] = Field(
+        default_factory=dict, description=(
+            "Measurements behind the decision (e.g. closure_s, perclos, off_road_s); a value that is not a "
+            "finite number is null."))
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +258,10 @@ class VehicleStatus(Envelope):
     vss_version: Literal["4.0"] = Field(VSS_VERSION, description="COVESA VSS release the names and units follow.")
     signals: VehicleSignals
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
+
+    def _timestamps(self) -> list[tuple[str, datetime | None]]:
+        return [*super()._timestamps(),
+                ("signals.Vehicle.CurrentLocation.Timestamp", self.signals.location_timestamp)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dms.settings import Settings
 from edge.signals import BlinkEvent
@@ -25,6 +25,13 @@ class BlinkSettings(Settings):
                                    description="Peak closure a movement must reach to count as a blink.")
     max_gap_s: float = Field(0.25, ge=0,
                              description="Unmeasurable frames inside a blink are bridged for at most this long.")
+
+    @model_validator(mode="after")
+    def _onset_before_confirm(self) -> BlinkSettings:
+        if self.onset_closure > self.confirm_closure:  # a blink would end before it could be confirmed
+            raise ValueError(f"onset_closure ({self.onset_closure:g}) must not be above confirm_closure "
+                             f"({self.confirm_closure:g})")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

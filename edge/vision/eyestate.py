@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dms.settings import Settings
 
@@ -133,6 +133,13 @@ class EyeStateSettings(Settings):
     min_width_ratio: float = Field(0.6, gt=0, le=1,
                                    description="An eye narrower than this share of the other one is turned away: "
                                                "judge by the other eye alone.")
+
+    @model_validator(mode="after")
+    def _hysteresis_can_work(self) -> EyeStateSettings:
+        if self.closed_on < self.closed_off:  # eyes would count as open again before they closed
+            raise ValueError(f"closed_on ({self.closed_on:g}) must not be below closed_off "
+                             f"({self.closed_off:g})")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

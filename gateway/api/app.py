@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy.exc import DataError
 
 from dms.contract.messages import utc_now
 from gateway.api import routes_admin, routes_auth, routes_fleet, routes_maintenance, routes_stream
 from gateway.api.context import ApiContext
+from gateway.api.errors import ERROR_RESPONSES, refused_value
 from gateway.db.session import make_engine, make_sessionmaker
 from gateway.settings import GatewaySettings
 
@@ -31,12 +31,6 @@ def create_app(db_url: str, settings: GatewaySettings | None = None, *,
     app.state.gateway = ApiContext(sessions=make_sessionmaker(engine), settings=settings or GatewaySettings(),
                                    clock=clock)
     for module in (routes_auth, routes_fleet, routes_maintenance, routes_admin, routes_stream):
-        app.include_router(module.router)
-    app.add_exception_handler(DataError, _refused_value)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.add_exception_handler(DataError, refused_value)
     return app
-
-
-async def _refused_value(request: Request, exc: DataError) -> JSONResponse:
-    """PostgreSQL refuses some input SQLite takes (a NUL character in a text, found by fuzzing): the
-    caller's mistake, answered 422 with the database's reason, not a 500."""
-    return JSONResponse({"detail": f"invalid value: {str(exc.orig).splitlines()[0]}"}, status_code=422)

@@ -12,6 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.api.ratelimit import SignInLimiter
 from gateway.auth import InvalidToken, decode_token, jwt_secret
 from gateway.db.models import User, Vehicle
 from gateway.db.session import session_scope
@@ -32,7 +33,12 @@ class ApiContext:
     settings: GatewaySettings
     clock: Callable[[], datetime]
     authenticators: list[Authenticator] = field(default_factory=list)
+    sign_ins: SignInLimiter | None = None
     _secret: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sign_ins is None:
+            self.sign_ins = SignInLimiter(self.settings.sign_in_failures_max, self.settings.sign_in_window_s)
 
     def secret(self) -> str:
         """The token secret: settings, else DMS_JWT_SECRET, else the one stored in the database."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
@@ -15,11 +15,17 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/token")
-def token(form: OAuth2PasswordRequestForm = Depends(), db: Session = Depends(get_db),
+def token(request: Request, form: OAuth2PasswordRequestForm = Depends(), db: Session = Depends(get_db),
           ctx: ApiContext = Depends(api_context)) -> dict:
+    keys = ctx.sign_ins.keys(request.client.host if request.client else None, form.username)
+    wait = ctx.sign_ins.retry_after(keys)
+    if wait is not None:  # before the password hash: that is what an attacker would make us spend
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed sign-ins; retry in {wait} s",
+                            headers={"Retry-After": str(wait)})
     secret = ctx.secret()  # before the request's transaction: it may open its own
     user = authenticate(db, form.username, form.password)
     if user is None:
+        ctx.sign_ins.failed(keys)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
     ttl = timedelta(minutes=ctx.settings.token_ttl_minutes)

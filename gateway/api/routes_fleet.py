@@ -19,6 +19,7 @@ from gateway.api.context import (
     vehicle_or_404,
     visible_vehicles,
 )
+from gateway.api.errors import unprocessable
 from gateway.api.views import alert_view, event_view, vehicle_view
 from gateway.changes import record_changes
 from gateway.db.models import Alert, DriverEventRecord, User, Vehicle, VehicleLiveStatus
@@ -47,8 +48,9 @@ def _views(db: Session, ctx: ApiContext, vehicles: list[Vehicle]) -> list[dict]:
 
 
 def _user_error(exc: UserError) -> HTTPException:
-    code = status.HTTP_409_CONFLICT if "already" in str(exc) else status.HTTP_422_UNPROCESSABLE_CONTENT
-    return HTTPException(code, str(exc))
+    if "already" in str(exc):
+        return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+    return unprocessable(str(exc))
 
 
 @router.get("/vehicles")

@@ -16,6 +16,7 @@ from gateway.api.context import (
     vehicle_or_404,
     visible_vehicles,
 )
+from gateway.api.errors import unprocessable
 from gateway.api.views import appointment_view, rule_view
 from gateway.db.models import MaintenanceRule, ServiceAppointment, User, Vehicle
 from gateway.registry import RuleFields, RuleIn, create_rule, update_rule
@@ -65,7 +66,7 @@ def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), 
     try:
         rule = create_rule(db, data, now=ctx.clock())
     except UserError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise unprocessable(str(exc)) from None
     db.commit()
     return rule_view(rule)
 
@@ -82,6 +83,6 @@ def patch_rule(rule_id: RowId, data: RuleFields, user: User = Depends(require_ro
     try:
         update_rule(db, rule, data, now=ctx.clock())
     except UserError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+        raise unprocessable(str(exc)) from None
     db.commit()
     return rule_view(rule)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dms.errors import UserError
@@ -78,11 +78,12 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def check_connection(engine: Engine) -> None:
-    """Connect once; an unreachable or refused database becomes one UserError line."""
+    """Connect once; an unreachable or refused database, or a file that is none, becomes one UserError
+    line."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DatabaseError as exc:  # OperationalError (unreachable) or e.g. "file is not a database"
         first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
         where = engine.url.render_as_string(hide_password=True)
         raise UserError(f"cannot connect to database {where}: {first}") from None

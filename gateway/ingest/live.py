@@ -32,19 +32,22 @@ class LiveRow:
         return {name: getattr(self, name) for name in LIVE_COLUMNS}
 
 
-def _newer(ts: datetime, current: datetime | None) -> bool:
-    return current is None or ts >= current
+def _newer(ts: datetime, current: datetime | None, horizon: datetime) -> bool:
+    """Whether `ts` may move the live view from `current`. Beyond the horizon (now plus the allowed
+    clock skew) a time is not believed: such a message would freeze the view until then, and one that
+    did so before this limit existed is replaced by the next believable message."""
+    return ts <= horizon and (current is None or ts >= current or current > horizon)
 
 
-def apply_presence(live: LiveRow, msg: Presence) -> bool:
-    if not _newer(msg.ts, live.presence_ts):
+def apply_presence(live: LiveRow, msg: Presence, horizon: datetime) -> bool:
+    if not _newer(msg.ts, live.presence_ts, horizon):
         return False
     live.presence, live.presence_ts = msg.state, msg.ts
     return True
 
 
-def apply_driver_state(live: LiveRow, msg: DriverState) -> bool:
-    if not _newer(msg.ts, live.driver_state_ts):
+def apply_driver_state(live: LiveRow, msg: DriverState, horizon: datetime) -> bool:
+    if not _newer(msg.ts, live.driver_state_ts, horizon):
         return False
     live.driver_state_ts = msg.ts
     live.driver_state = msg.model_dump(mode="json", include={
@@ -56,14 +59,15 @@ def apply_driver_state(live: LiveRow, msg: DriverState) -> bool:
 class StatusProjector:
     """Moves a vehicle's live status forward and collects the proposals its readings trigger."""
 
-    def __init__(self, settings: GatewaySettings, proposals: Proposals):
+    def __init__(self, settings: GatewaySettings, proposals: Proposals, horizon: datetime):
         self.settings = settings
         self.proposals = proposals
+        self.horizon = horizon
         self.severe = frozenset(settings.severe_dtcs)
 
     def apply(self, live: LiveRow, vehicle: Vehicle, rules: list[MaintenanceRule],
               msg: VehicleStatus) -> bool:
-        if not _newer(msg.ts, live.status_ts):
+        if not _newer(msg.ts, live.status_ts, self.horizon):
             return False
         s = msg.signals
         self._rules(vehicle, rules, "km", live.odometer_km, s.traveled_distance)

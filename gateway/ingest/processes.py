@@ -30,31 +30,67 @@ class IngestWorkerFailed(RuntimeError):
     original exception does not always pickle, so its type and message travel as text."""
 
 
+class IngestWorkerDied(IngestWorkerFailed):
+    """A worker process died (killed, out of memory) under a batch, which was not committed. The pool
+    has already been replaced: the caller may apply the batch again."""
+
+
 class ProcessIngestor(Ingestor):
     """An `Ingestor` whose `apply` runs in a pool of worker processes; `sessions` (this process's own
     connection) still serves the gateway's periodic jobs."""
 
     def __init__(self, sessions, db_url: str, settings: GatewaySettings, clock: Clock, workers: int):
         super().__init__(sessions, settings, clock)
+        self._db_url, self._workers = db_url, workers
+        self._lock = threading.Lock()
+        self.replaced = 0  # pools started again after a worker died
+        self._pool, self.pids = self._start_pool()
+
+    def _start_pool(self) -> tuple[ProcessPoolExecutor, list[int]]:
         # spawn, not fork: the gateway process has threads (paho's network loop) whose locks a fork copies.
         context = multiprocessing.get_context("spawn")
         started = context.SimpleQueue()
-        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                         initargs=(db_url, settings, clock, started))
+        pool = ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(self._db_url, self.settings, self.clock, started))
         # The pool starts a process per submission while none is idle: start them all now (imports,
         # engine), not on the first batches, and learn their ids.
-        for future in [self._pool.submit(os.getpid) for _ in range(workers)]:
+        for future in [pool.submit(os.getpid) for _ in range(self._workers)]:
             future.result()
-        self.pids = sorted(started.get() for _ in range(workers))
+        return pool, sorted(started.get() for _ in range(self._workers))
 
     def apply(self, batch: Sequence[Received]) -> BatchResult:
+        pool = self._pool
         try:
-            return self._pool.submit(_apply, list(batch)).result()
+            return pool.submit(_apply, list(batch)).result()
         except BrokenProcessPool:
-            raise IngestWorkerFailed("an ingest worker process died; the batch was not acknowledged") from None
+            self._replace(pool)
+            raise IngestWorkerDied("an ingest worker process died; the batch was not acknowledged "
+                                   "(workers replaced)") from None
+
+    def apply_here(self, batch: Sequence[Received]) -> BatchResult:
+        """In this process: for a batch under which workers keep dying."""
+        return super().apply(batch)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """A dead worker breaks the whole pool (and every batch in it): start a new one, once however
+        many batches report the same death."""
+        with self._lock:
+            if self._pool is not broken:
+                return
+            # The survivors ignore SIGTERM (the pool's own way to end them) and their batches are
+            # already reported failed, to be applied again: end them, rolling back what they hold.
+            survivors = list((broken._processes or {}).values())
+            broken.shutdown(wait=False, cancel_futures=True)
+            for process in survivors:
+                if process.is_alive():
+                    process.kill()
+            self._pool, self.pids = self._start_pool()
+            self.replaced += 1
+            log.error("an ingest worker process died; started new workers %s", self.pids)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start_worker(db_url: str, settings: GatewaySettings, clock: Clock, started) -> None:

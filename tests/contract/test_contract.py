@@ -105,3 +105,12 @@ def test_published_json_schemas_are_current():
         committed = REPO / "docs" / "contract" / name
         assert committed.is_file(), f"{committed} missing: run `make schemas`"
         assert committed.read_text(encoding="utf-8") == text, f"{committed} is stale: run `make schemas`"
+
+
+@pytest.mark.parametrize("payload", [b"[" * 30_000 + b"]" * 30_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+                                     b'{"schema_version": 1, "x": ' + b"[" * 60_000])
+def test_deeply_nested_json_is_invalid_not_a_recursion_error(payload):
+    with pytest.raises(ContractError) as caught:
+        decode("dms/v1/V-001/event", payload)
+    assert caught.value.reason in ("invalid", "not_json")
+

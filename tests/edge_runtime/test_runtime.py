@@ -142,3 +142,24 @@ def test_alerts_are_rendered_to_the_wav_from_the_first_frame_on(tmp_path, t0):
         seconds = wav.getnframes() / wav.getframerate()
     drive = report.last_t - t0
     assert report.events >= 4 and drive - 1 <= seconds <= drive + 5
+
+
+def test_a_failing_events_file_never_silences_the_in_cab_alert(tmp_path, caplog):
+    """`--events-out /dev/full` once ended the run at the first microsleep with a silent WAV: the alert
+    comes first, the failing file is reported in one line and the loop goes on."""
+    import wave
+
+    import numpy as np
+
+    pytest.importorskip("edge.audio")
+    config = DeviceConfig(vehicle_id="audio-2", speed_kmh=60, audio_out=tmp_path / "alerts.wav",
+                          events_out="/dev/full")
+    with caplog.at_level("ERROR"):
+        report = EdgeRuntime(config).run(frames(DOZING, fps=15))
+    assert report.events >= 4 and report.events_not_logged == report.events
+    assert "NOT written to the events file" in report.summary()
+    errors = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "/dev/full" in errors[0].getMessage() and errors[0].exc_info is None
+    with wave.open(str(tmp_path / "alerts.wav")) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    assert np.abs(samples).max() > 1000  # the alerts are in it, not silence
