@@ -29,8 +29,9 @@ class PolicySettings(Settings):
     sleep_s: float = Field(3.0, gt=0, le=10)
     """Continuous eye closure that raises `sleep` (E-NCAP: >= 3 s)."""
     flicker_tolerance_s: float = Field(0.1, ge=0, le=0.5)
-    """A closure or an off-road glance survives drop-outs shorter than this (one or two frames of
-    detector noise), so a single misread frame does not restart a timer."""
+    """A closure or an off-road glance survives a drop-out of up to this long, in seconds whatever the
+    frame rate (n misread frames at period p last n * p: 1 frame at 10 fps, 2 at 20, 3 at 30), so
+    detector noise never restarts a timer."""
     closure_release: float | None = Field(0.35, gt=0, lt=1)
     """Hysteresis of a closure that has started: frames whose closure is still at least this (eyes
     at most 65 % open) are read as lids hovering near shut, not as eyes reopening, and keep the
