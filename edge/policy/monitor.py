@@ -222,8 +222,9 @@ class DriverMonitor:
     # ------------------------------------------------------------------------------------------
     def _not_monitoring(self, t: float, base: dict, events: list) -> None:
         lost = self._unmeasurable.duration(t)
+        level = 1 + (lost >= self.s.not_monitoring_level2_s) + (lost >= self.s.not_monitoring_level3_s)
         self._step(T.NOT_MONITORING.value, t, events, raised=lost >= self.s.not_monitoring_s,
-                   onset_t=self._unmeasurable.start, level=1,
+                   onset_t=self._unmeasurable.start, level=level,
                    ended=self._measurable.duration(t) >= self.s.warning_end_s,
                    details={**base, "unmeasurable_s": round(lost, 3)})
 

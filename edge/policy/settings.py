@@ -87,6 +87,11 @@ class PolicySettings(Settings):
     # --- not able to monitor ---------------------------------------------------------------------
     not_monitoring_s: float = Field(5.0, gt=0, le=10)
     """Face or eyes unmeasurable this long raises `not_monitoring` (E-NCAP: tell the driver within 10 s)."""
+    not_monitoring_level2_s: float = Field(15.0, gt=0, le=120)
+    """Still unmeasurable this long at warning speed: `not_monitoring` steps up to level 2 (a blocked
+    camera or a driver slumped out of view must not stay at one chime)."""
+    not_monitoring_level3_s: float = Field(30.0, gt=0, le=300)
+    """Still unmeasurable this long: level 3 (openpilot escalates an unseen driver to terminal by 30 s)."""
 
     # --- episodes --------------------------------------------------------------------------------
     warning_end_s: float = Field(1.0, gt=0, le=10)
@@ -117,6 +122,8 @@ class PolicySettings(Settings):
             raise ValueError("distraction_escalate_s must be longer than long_distraction_s")
         if self.half_open_bridge_s < self.flicker_tolerance_s:
             raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
+        if not self.not_monitoring_s < self.not_monitoring_level2_s < self.not_monitoring_level3_s:
+            raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s is required")
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

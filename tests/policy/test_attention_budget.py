@@ -60,3 +60,25 @@ def test_a_reopening_longer_than_the_tolerance_does_restart_a_closure(fps):
     pos = round((LEAD + S.microsleep_s / 2) * fps)
     d = Drive(None, signals=_misread(sigs, pos, n, eyes_closed=False, closure=0.05), fps=fps)
     assert d.first("microsleep").onset_t == pytest.approx((pos + n) / fps)
+
+
+# --- 4. not_monitoring escalates at speed --------------------------------------------------------------
+@pytest.mark.parametrize("fps", FRAME_RATES)
+@pytest.mark.parametrize("what", ["no_face", "no_eyes"])
+def test_not_monitoring_escalates_to_level_two_and_three_at_speed(fps, what):
+    d = Drive([(LEAD, "ahead"), (S.not_monitoring_level3_s + 2, what), (3, "ahead")], fps=fps)
+    assert d.phases("not_monitoring") == [("start", 1), ("escalate", 2), ("escalate", 3), ("end", 3)]
+    start, level2, level3 = [e for e in d.events if e.type == "not_monitoring"][:3]
+    assert start.onset_t == pytest.approx(LEAD)
+    for event, after in ((start, S.not_monitoring_s), (level2, S.not_monitoring_level2_s),
+                         (level3, S.not_monitoring_level3_s)):
+        assert event.t == pytest.approx(LEAD + after, abs=d.frame + 1e-9)
+    assert d.first("not_monitoring", "end").t == pytest.approx(
+        LEAD + S.not_monitoring_level3_s + 2 + S.warning_end_s, abs=d.frame + 1e-9)
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_not_monitoring_below_warning_speed_is_recorded_silently(fps):
+    slow = (S.monitoring_min_speed_kmh + S.warning_min_speed_kmh) / 2
+    d = Drive([(LEAD, "ahead"), (S.not_monitoring_level3_s + 2, "no_face")], speed=slow, fps=fps)
+    assert d.phases("not_monitoring") == [("start", 0)]
