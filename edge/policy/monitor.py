@@ -76,6 +76,8 @@ class DriverMonitor:
         self._mode = OFF
         self._frame: _Frame | None = None
         self._last_face: tuple[float, float] | None = None  # (t, head yaw relative to forward)
+        self._face_seen_t: float | None = None     # last frame with a face
+        self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
     def _reset_timers(self) -> None:
@@ -165,13 +167,14 @@ class DriverMonitor:
         on_road = self._on_road_of(sig) if sig.face_found else None
         turned_away = False
         if sig.face_found:
+            self._face_seen_t = t
             yaw = sig.head_yaw if sig.head_yaw is not None else sig.gaze_yaw
             if yaw is not None:
                 self._last_face = (t, yaw - self.calibration.forward_head_yaw())
-        elif self.s.face_lost_turned_away_yaw_deg is not None and self._last_face is not None:
-            seen_t, rel_yaw = self._last_face
-            turned_away = (abs(rel_yaw) >= self.s.face_lost_turned_away_yaw_deg
-                           and t - seen_t <= self.s.face_lost_turned_away_max_s)
+            if on_road is False and not closed:
+                self._off_road_seen_t = t
+        else:
+            turned_away = self._glance_goes_on(t)
         away = (on_road is False and not closed) or turned_away
         openness = self.calibration.relative_openness(sig) if measurable else None
         closure = (1.0 - openness) if openness is not None else sig.closure
@@ -180,6 +183,19 @@ class DriverMonitor:
                 and closure >= self.s.closure_release)
         return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
                       on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
+
+    def _glance_goes_on(self, t: float) -> bool:
+        """A face lost in the middle of a glance is still looking away (up to a bound): the driver turned
+        to the back seat, or leant down into the footwell, out of the camera's view. Either the head had
+        turned far, or the last face seen was looking off the road, in any direction."""
+        s, seen_t = self.s, self._face_seen_t
+        if seen_t is None or t - seen_t > s.face_lost_turned_away_max_s:
+            return False
+        turned = (s.face_lost_turned_away_yaw_deg is not None and self._last_face is not None
+                  and self._last_face[0] == seen_t and abs(self._last_face[1]) >= s.face_lost_turned_away_yaw_deg)
+        after_glance = (s.face_lost_after_off_road_s is not None and self._off_road_seen_t is not None
+                        and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s)
+        return turned or after_glance
 
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
         forward = self.calibration.forward_gaze()

@@ -75,8 +75,14 @@ class PolicySettings(Settings):
     face_lost_turned_away_yaw_deg: float | None = Field(30.0, gt=0, le=90)
     """A face lost right after the head turned further than this counts as looking away (a driver
     turning to the back seat leaves the camera's view); None counts every lost face as unmeasurable."""
-    face_lost_turned_away_max_s: float = Field(10.0, gt=0, le=60)
-    """After this long without a face, a turned-away driver is reported as not monitorable instead."""
+    face_lost_after_off_road_s: float | None = Field(0.5, ge=0, le=5)
+    """A face lost within this long of a frame looking off the road (in any direction: the lap, the
+    footwell, the passenger) continues that glance, so losing the face cannot reset the attention
+    budget; None: only a head turned by `face_lost_turned_away_yaw_deg` does."""
+    face_lost_turned_away_max_s: float = Field(5.0, gt=0, le=10)
+    """The bound: after this long without a face, a driver lost in a glance is reported as not
+    monitorable instead. With `not_monitoring_s` at most 10 s in all, so a camera blocked right after
+    a glance is still announced within E-NCAP's 10 s."""
 
     # --- unresponsive driver ---------------------------------------------------------------------
     unresponsive_after_warning_s: float = Field(3.0, gt=0, le=10)
@@ -124,6 +130,9 @@ class PolicySettings(Settings):
             raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
         if not self.not_monitoring_s < self.not_monitoring_level2_s < self.not_monitoring_level3_s:
             raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s is required")
+        if self.face_lost_turned_away_max_s + self.not_monitoring_s > 10.0:
+            raise ValueError("face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
+                             "(E-NCAP: tell the driver within 10 s that they are not monitored)")
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

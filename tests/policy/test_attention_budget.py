@@ -82,3 +82,55 @@ def test_not_monitoring_below_warning_speed_is_recorded_silently(fps):
     slow = (S.monitoring_min_speed_kmh + S.warning_min_speed_kmh) / 2
     d = Drive([(LEAD, "ahead"), (S.not_monitoring_level3_s + 2, "no_face")], speed=slow, fps=fps)
     assert d.phases("not_monitoring") == [("start", 0)]
+
+
+# --- 2. a face lost in the middle of a glance continues it ---------------------------------------------
+def _unresponsive_after(s: PolicySettings = S) -> float:
+    """Off the road this long raises `unresponsive`: no response to the first warning, or the 6 s rule."""
+    return min(s.long_distraction_s + s.unresponsive_after_warning_s, s.unresponsive_inattentive_s)
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_face_lost_while_looking_into_the_lap_continues_the_glance(fps):
+    d = Drive([(LEAD, "ahead"), (2.5, "lap"), (1, "no_face"), (3.5, "lap"), (3, "ahead")], fps=fps)
+    glance = d.first("long_distraction")
+    assert glance.onset_t == pytest.approx(LEAD)
+    assert glance.t == pytest.approx(LEAD + S.long_distraction_s, abs=d.frame + 1e-9)
+    assert d.first("long_distraction", "escalate").t == pytest.approx(LEAD + S.distraction_escalate_s,
+                                                                      abs=d.frame + 1e-9)
+    assert d.first("unresponsive").t == pytest.approx(LEAD + _unresponsive_after(), abs=d.frame + 1e-9)
+    assert d.starts("not_monitoring") == []
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_glances_broken_by_face_loss_add_up_to_unresponsive(fps):
+    d = Drive([(LEAD, "ahead")] + [(2.5, "away"), (2, "no_face")] * 3 + [(3, "ahead")], fps=fps)
+    assert d.first("long_distraction").onset_t == pytest.approx(LEAD)
+    unresponsive = d.first("unresponsive")
+    assert unresponsive.onset_t == pytest.approx(LEAD)
+    assert unresponsive.t == pytest.approx(LEAD + _unresponsive_after(), abs=d.frame + 1e-9)
+    assert len(d.starts("long_distraction")) == 1
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_face_lost_after_an_off_road_frame_continues_the_glance_only_up_to_the_bound(fps):
+    bound = S.face_lost_turned_away_max_s
+    d = Drive([(LEAD, "ahead"), (1, "away"), (bound + S.not_monitoring_s + 2, "no_face")], fps=fps)
+    assert d.first("long_distraction").t == pytest.approx(LEAD + S.long_distraction_s, abs=d.frame + 1e-9)
+    lost = d.first("not_monitoring")
+    assert lost.t <= LEAD + 1 + bound + S.not_monitoring_s + d.frame + 1e-9
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_face_lost_after_looking_ahead_is_not_a_glance(fps):
+    d = Drive([(LEAD, "ahead"), (S.not_monitoring_s + 2, "no_face")], fps=fps)
+    assert [e.type for e in d.starts()] == ["not_monitoring"]
+    assert d.first("not_monitoring").t == pytest.approx(LEAD + S.not_monitoring_s, abs=d.frame + 1e-9)
+
+
+def test_the_new_limits_are_validated():
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="10 s"):
+        PolicySettings(face_lost_turned_away_max_s=8, not_monitoring_s=5)
+    with pytest.raises(ValidationError, match="not_monitoring_level2_s"):
+        PolicySettings(not_monitoring_level2_s=40, not_monitoring_level3_s=30)
