@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from dms.contract.messages import DriverEventType as T
 from dms.contract.messages import GazeZone
-from edge.policy.calibration import DriverCalibration
+from edge.policy.calibration import DriverCalibration, Verdict
 from edge.policy.events import END, ESCALATE, START, START_LEVEL, PolicyEvent
 from edge.policy.settings import PolicySettings
 from edge.policy.timers import HoldRun, Streak, WindowSum
@@ -37,7 +37,19 @@ EXPECTS_RESPONSE = {T.MICROSLEEP.value, T.SLEEP.value, T.LONG_DISTRACTION.value,
 """Warnings the driver must answer by looking back at the road within 3 s (else `unresponsive`).
 Drowsiness and not_monitoring ask for no gaze change, so they do not arm that timer."""
 
+CLOSURE_STATES = {T.MICROSLEEP.value, T.SLEEP.value, T.DROWSINESS.value}
+"""While one of these is open the lids are not the driver's usual ones: they teach no openness baseline."""
+
 OFF, RECORD, WARN = "off", "record", "warn"
+
+
+def _vision_on_road(sig: FrameSignals) -> bool | None:
+    """The vision stage's own verdict: is the gaze on the road or a driving-related target?"""
+    if sig.eyes_on_road is not None:
+        return sig.eyes_on_road
+    if sig.gaze_zone is not None and sig.gaze_zone != GazeZone.UNKNOWN.value:
+        return sig.gaze_zone in ON_ROAD_ZONES
+    return None
 
 
 @dataclass
@@ -114,9 +126,9 @@ class DriverMonitor:
             self._reset_timers()
             self._frame = None
             return events
-        self.calibration.learn(signals, speed, dt)
         f = self._observe(signals)
         self._frame = f
+        self.calibration.learn(signals, speed, dt, self._verdict(signals, f))
         self._update_timers(f, t, dt)
         details = {"speed_kmh": round(speed, 1)}
         self._not_monitoring(t, details, events)
@@ -197,18 +209,20 @@ class DriverMonitor:
                         and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s)
         return turned or after_glance
 
+    def _verdict(self, sig: FrameSignals, f: _Frame) -> Verdict:
+        """What this frame may teach the calibration: attentive frames outside any episode."""
+        attentive = f.on_road is True and not (f.closed or f.half_closed) and not self._episodes
+        lids_usable = not any(k in CLOSURE_STATES for k in self._episodes)
+        return Verdict(attentive=attentive, vision_on_road=_vision_on_road(sig) is True, lids_usable=lids_usable)
+
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
         forward = self.calibration.forward_gaze()
-        if forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None:
-            # The calibrated cone rescues a driver whose natural forward is off the camera axis.
-            if (abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
-                    and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
-                return True
-        if sig.eyes_on_road is not None:
-            return sig.eyes_on_road
-        if sig.gaze_zone is not None and sig.gaze_zone != GazeZone.UNKNOWN.value:
-            return sig.gaze_zone in ON_ROAD_ZONES
-        return None
+        # The calibrated cone rescues a driver whose natural forward is off the camera axis.
+        if (forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None
+                and abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
+                and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
+            return True
+        return _vision_on_road(sig)
 
     def _update_timers(self, f: _Frame, t: float, dt: float) -> None:
         self._closed.update(t, f.closed, bridging=f.half_closed)

@@ -111,9 +111,19 @@ class PolicySettings(Settings):
     calibration_s: float = Field(60.0, gt=0, le=3600)
     """Seconds of usable frames at speed before the learned straight-ahead and eye openness are used."""
     calibration_max_yaw_deg: float = Field(35.0, gt=0, le=90)
-    """Frames with gaze further off the camera axis than this do not teach the calibration."""
+    """The bounded offset, sideways: frames with gaze further off the camera axis than this do not teach
+    the calibration (a camera by the right window reads straight ahead at about 25 degrees)."""
     calibration_max_pitch_deg: float = Field(30.0, gt=0, le=90)
-    """Frames with gaze further up/down than this do not teach the calibration."""
+    """The bounded offset, upwards: frames with gaze further up than this do not teach the calibration
+    (a camera below the face reads straight ahead as looking up)."""
+    calibration_max_pitch_down_deg: float = Field(15.0, ge=0, le=90)
+    """The bounded offset, downwards: frames with gaze further down than this never teach it (the
+    infotainment screen, the lap and a phone are down there; a camera above the face reads a little
+    down)."""
+    calibration_mount_rescue_share: float = Field(0.2, ge=0, le=1)
+    """When the vision stage calls less than this share of the open-eyed frames within the bounds
+    'on the road', its zones evidently do not fit this camera mounting, and those frames teach the
+    calibration although the policy judged them away; 0 switches that off (attentive frames only)."""
     calibration_memory_s: float = Field(600.0, gt=0, le=36000)
     """Older frames fade from the calibration (halved once this much has been learned), so it follows
     a seat adjustment or a change of driver."""

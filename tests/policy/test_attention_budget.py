@@ -134,3 +134,68 @@ def test_the_new_limits_are_validated():
         PolicySettings(face_lost_turned_away_max_s=8, not_monitoring_s=5)
     with pytest.raises(ValidationError, match="not_monitoring_level2_s"):
         PolicySettings(not_monitoring_level2_s=40, not_monitoring_level3_s=30)
+
+
+# --- 1. calibration learns only from attentive frames, within a bounded offset ---------------------------
+WINDOW_STARE = {"gaze_zone": "right_window", "eyes_on_road": False, "gaze_yaw": -30.0, "gaze_pitch": 0.0,
+                "head_yaw": -25.0, "head_pitch": 0.0}
+
+
+def _open_episode_ends(d: Drive) -> list:
+    return [e for e in d.events if e.phase == "end"]
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_long_infotainment_stare_at_speed_is_never_learned_as_straight_ahead(fps):
+    stare = 1.5 * S.calibration_s
+    d = Drive([(LEAD, "ahead"), (stare, "away")], fps=fps)
+    assert _open_episode_ends(d) == []  # nothing 'restored' while still looking away
+    assert {"long_distraction", "vats", "unresponsive"} <= set(d.at(LEAD + stare))
+    assert not d.monitor.calibration.as_dict()["pose_ready"]
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_stare_inside_the_calibration_bounds_is_not_learned_either(fps):
+    # a right-window stare after a calibrated minute: within the bounded offset, but never attentive
+    calibrated, stare = S.calibration_s + 10, 2 * S.calibration_s
+    sigs = [replace(s, **WINDOW_STARE) if s.t >= calibrated else s
+            for s in frames([(calibrated, "ahead"), (stare, "ahead")], fps)]
+    d = Drive(None, signals=sigs, fps=fps)
+    assert d.monitor.calibration.forward_gaze() == pytest.approx((0.0, 0.0), abs=0.5)
+    assert _open_episode_ends(d) == []
+    assert {"long_distraction", "vats", "unresponsive"} <= set(d.at(calibrated + stare))
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_glance_after_a_long_stare_and_a_look_back_is_still_raised(fps):
+    # the drive: 40 s away, 35 s ahead, then a glance long enough for unresponsive
+    glance = _unresponsive_after() + 1
+    d = Drive([(40, "away"), (35, "ahead"), (glance, "away"), (3, "ahead")], fps=fps)
+    onset = 40 + 35
+    starts = {e.type: e for e in d.events if e.phase == "start" and e.onset_t >= onset - 1e-6}
+    assert starts["long_distraction"].t == pytest.approx(onset + S.long_distraction_s, abs=d.frame + 1e-9)
+    assert starts["unresponsive"].t == pytest.approx(onset + _unresponsive_after(), abs=d.frame + 1e-9)
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_camera_below_the_face_is_learned_and_glances_still_count(fps):
+    # the vision stage's zones absorbed the mounting (road), but the raw gaze reads 20 degrees up
+    up = {"gaze_pitch": 20.0, "head_pitch": 15.0}
+    sigs = [replace(s, **up) if s.gaze_zone == "road" else s
+            for s in frames([(S.calibration_s + 5, "ahead"), (S.long_distraction_s + 1, "away"), (3, "ahead")],
+                            fps)]
+    d = Drive(None, signals=sigs, fps=fps)
+    assert d.monitor.calibration.forward_gaze() == pytest.approx((0.0, 20.0), abs=0.5)
+    assert d.first("long_distraction").onset_t == pytest.approx(S.calibration_s + 5)
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_a_camera_by_the_right_window_is_still_learned(fps):
+    # the vision stage, uncalibrated, calls this driver's straight ahead 'right_window' all the time
+    mount = {"gaze_yaw": 25.0, "head_yaw": 20.0, "gaze_zone": "right_window", "eyes_on_road": False}
+    sigs = [replace(s, **mount) for s in frames([(2 * S.calibration_s, "ahead")], fps)]
+    d = Drive(None, signals=sigs, fps=fps)
+    assert d.monitor.calibration.forward_gaze()[0] == pytest.approx(25.0, abs=0.5)
+    assert d.at(2 * S.calibration_s) == {}
+    recovered = S.calibration_s + max(S.warning_end_s, S.vats_reset_on_road_s)
+    assert all(e.t <= recovered + 2 * d.frame for e in d.events)  # only the first, uncalibrated minute
