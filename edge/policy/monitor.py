@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from dms.contract.messages import DriverEventType as T
 from dms.contract.messages import GazeZone
+from edge.policy.advisory import BreakAdvisor
 from edge.policy.calibration import DriverCalibration, Verdict
 from edge.policy.events import END, ESCALATE, START, START_LEVEL, PolicyEvent
 from edge.policy.settings import PolicySettings
@@ -81,6 +82,7 @@ class DriverMonitor:
     def __init__(self, settings: PolicySettings | None = None, session_id: str | None = None):
         self.s = settings or PolicySettings()
         self.calibration = DriverCalibration(self.s)
+        self.advisor = BreakAdvisor(self.s)
         self._session = session_id or uuid.uuid4().hex[:8]
         self._seq = 0
         self._episodes: dict[str, _Episode] = {}
@@ -125,6 +127,7 @@ class DriverMonitor:
                 events.append(self._close(ep, t, reason="below_monitoring_speed"))
             self._reset_timers()
             self._frame = None
+            self.advisor.parked(t)
             return events
         f = self._observe(signals)
         self._frame = f
@@ -136,7 +139,7 @@ class DriverMonitor:
         self._distraction(t, details, events)
         self._drowsiness(t, details, events)
         self._unresponsive(t, details, events)
-        return events
+        return self.advisor.update(t, self.active(), events)
 
     def active(self) -> dict[str, int]:
         """Open episodes: event type -> current level."""

@@ -99,6 +99,13 @@ class PolicySettings(Settings):
     not_monitoring_level3_s: float = Field(30.0, gt=0, le=300)
     """Still unmeasurable this long: level 3 (openpilot escalates an unseen driver to terminal by 30 s)."""
 
+    # --- repeated warnings -----------------------------------------------------------------------
+    break_advisory_after: int = Field(3, ge=1, le=20)
+    """From the Nth time in one drive that the driver is brought to a level-3 warning, that warning
+    carries a spoken 'take a break' advisory (openpilot locks its driver out after 3 terminal alerts)."""
+    break_rest_s: float = Field(900.0, ge=60, le=7200)
+    """This long below the monitoring speed counts as a rest and starts a new drive for that count."""
+
     # --- episodes --------------------------------------------------------------------------------
     warning_end_s: float = Field(1.0, gt=0, le=10)
     """A warning ends after this much continuous attention: eyes open and gaze on the road (E-NCAP: 1 s)."""
