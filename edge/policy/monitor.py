@@ -14,8 +14,10 @@ Drowsiness rule, and why: `drowsiness` is raised when PERCLOS P80 over the last 
 (Wierwille's "drowsy" band; PERCLOS is the best validated ocular drowsiness measure) OR when 3 long
 blinks (closures >= 0.5 s) fall within the same 60 s. Long blinks rise before PERCLOS does, so they
 warn earlier; normal blinks last 100-400 ms and never count, so ordinary blinking cannot trigger
-either rule. The episode ends only when PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no
-long blink is left in the window: one drowsy minute chimes once.
+either rule. Two more signs count (edge.policy.fatigue): nods (the head dropping while the eyes stay
+closed) and yawns (each also recorded as its own silent `yawning` episode). The episode ends only when
+PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no long blink or nod is left in the window,
+nor enough yawns to raise it again: one drowsy minute chimes once.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from dms.contract.messages import GazeZone
 from edge.policy.advisory import BreakAdvisor
 from edge.policy.calibration import DriverCalibration, Verdict
 from edge.policy.events import END, ESCALATE, START, START_LEVEL, PolicyEvent
+from edge.policy.fatigue import NodTracker, YawnTracker
 from edge.policy.settings import PolicySettings
 from edge.policy.timers import HoldRun, Streak, WindowSum
 from edge.signals import FrameSignals
@@ -107,6 +110,8 @@ class DriverMonitor:
         self._perclos_measured = WindowSum(self.s.perclos_window_s)
         self._long_blinks = WindowSum(self.s.perclos_window_s)
         self._vats = WindowSum(self.s.vats_window_s)
+        self._yawns = YawnTracker(self.s)
+        self._nods = NodTracker(self.s)
         self._warned_at: float | None = None
 
     # ------------------------------------------------------------------------------------------
@@ -132,12 +137,13 @@ class DriverMonitor:
         f = self._observe(signals)
         self._frame = f
         self.calibration.learn(signals, speed, dt, self._verdict(signals, f))
-        self._update_timers(f, t, dt)
+        self._update_timers(signals, f, t, dt)
         details = {"speed_kmh": round(speed, 1)}
         self._not_monitoring(t, details, events)
         self._closure(t, details, events)
         self._distraction(t, details, events)
         self._drowsiness(t, details, events)
+        self._yawning(t, details, events)
         self._unresponsive(t, details, events)
         return self.advisor.update(t, self.active(), events)
 
@@ -157,6 +163,7 @@ class DriverMonitor:
         # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
         fatigue = max(0.7 * (perclos or 0.0) / s.perclos_drowsy,
                       0.7 * self._long_blinks.count() / s.long_blinks_drowsy,
+                      0.7 * self._nods.count() / s.nods_drowsy, 0.7 * self._yawns.count() / s.yawns_drowsy,
                       self._closed.duration(t) / s.sleep_s)
         distraction = max(0.7 * self._away.duration(t) / s.long_distraction_s,
                           0.7 * self._vats.total / s.vats_off_road_s,
@@ -227,7 +234,7 @@ class DriverMonitor:
             return True
         return _vision_on_road(sig)
 
-    def _update_timers(self, f: _Frame, t: float, dt: float) -> None:
+    def _update_timers(self, sig: FrameSignals, f: _Frame, t: float, dt: float) -> None:
         self._closed.update(t, f.closed, bridging=f.half_closed)
         if self._closed.finished and self._closed.finished[1] - self._closed.finished[0] >= self.s.long_blink_s:
             self._long_blinks.add(t, 1.0)
@@ -243,6 +250,9 @@ class DriverMonitor:
         self._perclos_measured.add(t, dt if f.measurable else 0.0)
         self._perclos_closed.add(t, dt if f.p80_closed else 0.0)
         self._vats.add(t, dt if f.away else 0.0)
+        self._yawns.update(t, sig.mouth_open if sig.face_found else None)
+        self._nods.update(t, self._closed.duration(t) if self._closed.active else None,
+                          sig.head_pitch if sig.face_found else None)
 
     def _perclos(self) -> float | None:
         measured = self._perclos_measured.total
@@ -284,14 +294,26 @@ class DriverMonitor:
                    details={**base, "off_road_in_window_s": round(self._vats.total, 3)})
 
     def _drowsiness(self, t: float, base: dict, events: list) -> None:
+        s = self.s
         perclos, long_blinks = self._perclos(), self._long_blinks.count()
-        by_perclos = perclos is not None and perclos >= self.s.perclos_drowsy
-        by_blinks = long_blinks >= self.s.long_blinks_drowsy
-        awake = (perclos is None or perclos < self.s.perclos_awake) and long_blinks == 0
-        rule = "perclos" if by_perclos else "long_blinks"
-        self._step(T.DROWSINESS.value, t, events, raised=by_perclos or by_blinks,
-                   onset_t=t - self.s.perclos_window_s if by_perclos else t, level=1, ended=awake,
-                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "rule": rule})
+        yawns, nods = self._yawns.count(), self._nods.count()
+        rules = {"perclos": perclos is not None and perclos >= s.perclos_drowsy,
+                 "long_blinks": long_blinks >= s.long_blinks_drowsy,
+                 "nodding": nods >= s.nods_drowsy, "yawning": yawns >= s.yawns_drowsy}
+        rule = next((name for name, holds in rules.items() if holds), None)
+        # every sign must have faded; yawns are counted over a longer window, so fewer than the trigger
+        awake = ((perclos is None or perclos < s.perclos_awake) and long_blinks == 0 and nods == 0
+                 and yawns < s.yawns_drowsy)
+        self._step(T.DROWSINESS.value, t, events, raised=rule is not None,
+                   onset_t=t - s.perclos_window_s if rule == "perclos" else t, level=1, ended=awake,
+                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "nods": nods, "yawns": yawns,
+                            "rule": rule or "long_blinks"})
+
+    def _yawning(self, t: float, base: dict, events: list) -> None:
+        y = self._yawns
+        self._step(T.YAWNING.value, t, events, raised=y.yawning(t), onset_t=y.run.start,
+                   level=START_LEVEL[T.YAWNING.value], ended=not y.run.active,
+                   details={**base, "mouth_open": round(y.peak, 3), "yawns_in_window": y.count()})
 
     def _unresponsive(self, t: float, base: dict, events: list) -> None:
         run = self._inattentive.duration(t)

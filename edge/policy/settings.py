@@ -57,6 +57,24 @@ class PolicySettings(Settings):
     long_blinks_drowsy: int = Field(3, ge=1, le=100)
     """Long blinks within the window that raise `drowsiness` on their own."""
 
+    # --- fatigue signs beyond the eyes (edge.policy.fatigue) ---------------------------------------
+    yawn_mouth_open: float = Field(0.6, gt=0, le=2)
+    """Mouth opening (inner-lip gap over mouth width, from the face mesh) from which the mouth counts as
+    wide open; a closed mouth reads about 0, speech mostly under 0.4."""
+    yawn_min_s: float = Field(2.0, gt=0, le=10)
+    """The mouth wide open this long is a yawn (speech and laughter open it for less)."""
+    yawn_window_s: float = Field(300.0, ge=30, le=3600)
+    """Window over which yawns are counted into drowsiness."""
+    yawns_drowsy: int = Field(3, ge=1, le=50)
+    """Yawns within `yawn_window_s` that raise `drowsiness` (rule 'yawning')."""
+    nod_pitch_drop_deg: float = Field(10.0, gt=0, le=60)
+    """While the eyes stay closed, the head pitch falling this far below its value when they closed is
+    a nod (dozing off)."""
+    nod_min_closure_s: float = Field(0.4, gt=0, le=3)
+    """A nod needs the eyes closed at least this long (a blink during a quick look down is no nod)."""
+    nods_drowsy: int = Field(2, ge=1, le=100)
+    """Nods within the PERCLOS window that raise `drowsiness` (rule 'nodding')."""
+
     # --- distraction -----------------------------------------------------------------------------
     long_distraction_s: float = Field(3.0, gt=0, le=10)
     """One glance off the road this long raises `long_distraction` (E-NCAP: >= 3 s)."""
