@@ -142,3 +142,29 @@ def test_alerts_are_rendered_to_the_wav_from_the_first_frame_on(tmp_path, t0):
         seconds = wav.getnframes() / wav.getframerate()
     drive = report.last_t - t0
     assert report.events >= 4 and drive - 1 <= seconds <= drive + 5
+
+
+@pytest.mark.parametrize("t0", [0.0, 5000.0], ids=["clip", "camera-clock"])
+def test_the_warning_lamp_follows_the_same_episodes_on_the_runs_timeline(tmp_path, t0):
+    from edge.visual import RecordingVisualSink, VisualWarning
+
+    sink = RecordingVisualSink()
+    out = io.StringIO()
+    runtime = EdgeRuntime(DeviceConfig(vehicle_id="lamp-1", speed_kmh=60), events_out=out,
+                          visual=VisualWarning(None, sink))
+    runtime.run(frames(DOZING, fps=15, t0=t0))
+    warnings = [e for e in map(json.loads, out.getvalue().splitlines()) if e["phase"] != "end" and e["level"] >= 1]
+    assert warnings and sink.closed
+    for e in warnings:
+        assert sink.state_at(e["t"] - t0) == (e["level"], True), e
+    assert sink.changes[-1][1:] == (0, False)
+
+
+def test_a_configured_gpio_lamp_without_gpiozero_is_a_clear_error(monkeypatch):
+    import sys
+
+    from dms.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "gpiozero", None)
+    with pytest.raises(UserError, match="gpiozero"):
+        EdgeRuntime(DeviceConfig(vehicle_id="lamp-2", speed_kmh=60, visual={"output": "gpio_led"}))
