@@ -199,3 +199,14 @@ def test_a_camera_by_the_right_window_is_still_learned(fps):
     assert d.at(2 * S.calibration_s) == {}
     recovered = S.calibration_s + max(S.warning_end_s, S.vats_reset_on_road_s)
     assert all(e.t <= recovered + 2 * d.frame for e in d.events)  # only the first, uncalibrated minute
+
+
+@pytest.mark.parametrize("fps", FRAME_RATES)
+def test_bridging_lid_flicker_never_glues_normal_blinks_into_long_ones(fps):
+    # a blink, a drop-out within the tolerance, more closed frames: one closure, but under 0.5 s closed
+    n1, gap = round(0.3 * fps), _bridged_frames(fps)
+    n2 = math.floor(S.long_blink_s * fps - 1) - n1
+    blink = [(n1 / fps, "closed"), (gap / fps, "ahead"), (n2 / fps, "closed")]
+    d = Drive([(LEAD, "ahead")] + (blink + [(10, "ahead")]) * (S.long_blinks_drowsy + 1), fps=fps)
+    assert d.events == []
+    assert d.monitor._long_blinks.count() == 0
