@@ -100,7 +100,8 @@ class DriverMonitor:
     def _reset_timers(self) -> None:
         tol = self.s.flicker_tolerance_s
         self._closed = HoldRun(tol, self.s.half_open_bridge_s)
-        self._closed_s = 0.0  # time read closed within the current closure (bridged frames excluded)
+        self._closed_s = 0.0  # time between frames read closed in the current closure (no bridged gap)
+        self._was_closed = False
         self._away = HoldRun(tol)
         self._inattentive = HoldRun(tol)
         self._unmeasurable = HoldRun(tol)
@@ -240,10 +241,12 @@ class DriverMonitor:
         self._closed.update(t, f.closed, bridging=f.half_closed)
         if self._closed.start is not None and self._closed.start != started:
             self._closed_s = 0.0  # a new closure
-        self._closed_s += dt if f.closed else 0.0
-        # A long blink is judged on the time the eyes were read closed, not on the bridged span: the
+        self._closed_s += dt if f.closed and self._was_closed else 0.0
+        self._was_closed = f.closed
+        # A long blink is judged on the time between frames read closed, not on the bridged span: the
         # tolerance keeps one closure's timer going, but must not glue a normal blink and the lid
-        # flicker around it into one >= 0.5 s "long blink".
+        # flicker around it into one >= 0.5 s "long blink". (A clean run measures as before: last
+        # closed frame minus first.)
         if self._closed.finished and self._closed_s >= self.s.long_blink_s:
             self._long_blinks.add(t, 1.0)
         self._long_blinks.expire(t)
