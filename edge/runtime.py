@@ -125,7 +125,8 @@ class EdgeRuntime:
     """One run of the edge device. Parts not given are built from `config`."""
 
     def __init__(self, config: DeviceConfig | None = None, *, monitor: Any = None, vision: Any = None,
-                 audio: Any = None, visual: Any = None, vehicle: VehicleSource | None = None, uplink: MqttUplink | None = None,
+                 audio: Any = None, visual: Any = None, vehicle: VehicleSource | None = None,
+                 uplink: MqttUplink | None = None,
                  events_out: IO[str] | Path | None = None, start_utc: datetime | None = None):
         self.config = config or DeviceConfig()
         c = self.config

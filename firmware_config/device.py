@@ -10,8 +10,8 @@
       tls: {ca_file: /etc/dms/ca.pem}
     outbox: {path: /var/lib/dms/outbox.sqlite, max_messages: 20000}
 
-Command-line flags override the file (`merge_overrides`). The policy, vision, audio and visual sections use the
-settings classes of those parts when they are installed; otherwise their content is kept as given.
+Command-line flags override the file (`merge_overrides`). The policy, vision, audio and visual sections
+use the settings classes of those parts when they are installed; otherwise their content is kept as given.
 """
 from __future__ import annotations
 

@@ -51,7 +51,8 @@ class BreakAdvisor:
         out, marked = [], False
         for e in events:
             if not marked and e.phase != END and e.level >= 3 and e.type not in NOT_COUNTED:
-                e = replace(e, details={**e.details, "advice": TAKE_A_BREAK, "level3_warnings": self.incidents})
+                advice = {"advice": TAKE_A_BREAK, "level3_warnings": self.incidents}
+                e = replace(e, details={**e.details, **advice})
                 marked = True
             out.append(e)
         return out

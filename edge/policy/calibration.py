@@ -114,9 +114,10 @@ class DriverCalibration:
 
     def _within_bounds(self, s: FrameSignals) -> bool:
         """The bounded offset: how far off the camera axis a driver's straight ahead can plausibly be."""
+        c = self.s
         return (s.gaze_yaw is not None and s.gaze_pitch is not None
-                and abs(s.gaze_yaw) <= self.s.calibration_max_yaw_deg
-                and -self.s.calibration_max_pitch_down_deg <= s.gaze_pitch <= self.s.calibration_max_pitch_deg)
+                and abs(s.gaze_yaw) <= c.calibration_max_yaw_deg
+                and -c.calibration_max_pitch_down_deg <= s.gaze_pitch <= c.calibration_max_pitch_deg)
 
     def _forget_half(self) -> None:
         self.attentive.halve()
@@ -132,7 +133,9 @@ class DriverCalibration:
         if self.attentive.seconds >= need:
             return self.attentive
         b = self.bounded
-        if b.seconds >= need and self.vision_on_road_seconds < self.s.calibration_mount_rescue_share * b.seconds:
+        share = self.s.calibration_mount_rescue_share
+        vision_rarely_on_road = self.vision_on_road_seconds < share * b.seconds
+        if b.seconds >= need and vision_rarely_on_road:
             return b
         return None
 

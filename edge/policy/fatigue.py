@@ -62,7 +62,8 @@ class NodTracker:
             if self._pitch_at_closing is None:
                 self._pitch_at_closing = head_pitch
             drop = self._pitch_at_closing - head_pitch
-            if not self._counted and drop >= self.s.nod_pitch_drop_deg and closed_for >= self.s.nod_min_closure_s:
+            nod = drop >= self.s.nod_pitch_drop_deg and closed_for >= self.s.nod_min_closure_s
+            if nod and not self._counted:
                 self.recent.add(t, 1.0)
                 self.last_drop_deg, self._counted = drop, True
         self.recent.expire(t)

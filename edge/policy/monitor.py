@@ -215,8 +215,9 @@ class DriverMonitor:
         s, seen_t = self.s, self._face_seen_t
         if seen_t is None or t - seen_t > s.face_lost_turned_away_max_s:
             return False
-        turned = (s.face_lost_turned_away_yaw_deg is not None and self._last_face is not None
-                  and self._last_face[0] == seen_t and abs(self._last_face[1]) >= s.face_lost_turned_away_yaw_deg)
+        last = self._last_face
+        turned = (s.face_lost_turned_away_yaw_deg is not None and last is not None and last[0] == seen_t
+                  and abs(last[1]) >= s.face_lost_turned_away_yaw_deg)
         after_glance = (s.face_lost_after_off_road_s is not None and self._off_road_seen_t is not None
                         and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s)
         return turned or after_glance
@@ -225,7 +226,8 @@ class DriverMonitor:
         """What this frame may teach the calibration: attentive frames outside any episode."""
         attentive = f.on_road is True and not (f.closed or f.half_closed) and not self._episodes
         lids_usable = not any(k in CLOSURE_STATES for k in self._episodes)
-        return Verdict(attentive=attentive, vision_on_road=_vision_on_road(sig) is True, lids_usable=lids_usable)
+        return Verdict(attentive=attentive, vision_on_road=_vision_on_road(sig) is True,
+                       lids_usable=lids_usable)
 
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
         forward = self.calibration.forward_gaze()
@@ -317,8 +319,8 @@ class DriverMonitor:
                  and yawns < s.yawns_drowsy)
         self._step(T.DROWSINESS.value, t, events, raised=rule is not None,
                    onset_t=t - s.perclos_window_s if rule == "perclos" else t, level=1, ended=awake,
-                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "nods": nods, "yawns": yawns,
-                            "rule": rule or "long_blinks"})
+                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "nods": nods,
+                            "yawns": yawns, "rule": rule or "long_blinks"})
 
     def _yawning(self, t: float, base: dict, events: list) -> None:
         y = self._yawns

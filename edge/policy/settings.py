@@ -164,7 +164,8 @@ class PolicySettings(Settings):
         if self.half_open_bridge_s < self.flicker_tolerance_s:
             raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
         if not self.not_monitoring_s < self.not_monitoring_level2_s < self.not_monitoring_level3_s:
-            raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s is required")
+            raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s "
+                             "is required")
         if self.face_lost_turned_away_max_s + self.not_monitoring_s > 10.0:
             raise ValueError("face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
                              "(E-NCAP: tell the driver within 10 s that they are not monitored)")

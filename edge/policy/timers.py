@@ -34,9 +34,11 @@ class HoldRun:
             if self.start is None:
                 self.start = t
             self.last_true = t
-        elif self.start is not None and t - self.last_true > (self.bridge_s if bridging else self.tolerance_s) + TIME_EPS_S:
-            self.finished = (self.start, self.last_true)
-            self.start = self.last_true = None
+        elif self.start is not None:
+            limit = self.bridge_s if bridging else self.tolerance_s
+            if t - self.last_true > limit + TIME_EPS_S:
+                self.finished = (self.start, self.last_true)
+                self.start = self.last_true = None
 
     def duration(self, t: float) -> float:
         return 0.0 if self.start is None else t - self.start

@@ -51,7 +51,8 @@ class GpioLedSink(VisualSink):
             raise UserError("the GPIO warning LED needs gpiozero, which is not installed",
                             hint="pip install 'dms-fleet[gpio]' (or set visual.output: off)") from None
         try:
-            self._led = gpiozero.LED(pin, active_high=active_high, initial_value=False, pin_factory=pin_factory)
+            self._led = gpiozero.LED(pin, active_high=active_high, initial_value=False,
+                                     pin_factory=pin_factory)
         except Exception as exc:  # noqa: BLE001 - gpiozero raises many kinds for a missing or busy pin
             raise UserError(f"cannot drive the warning LED on GPIO {pin}: {exc}") from None
 

@@ -153,7 +153,8 @@ def test_the_warning_lamp_follows_the_same_episodes_on_the_runs_timeline(tmp_pat
     runtime = EdgeRuntime(DeviceConfig(vehicle_id="lamp-1", speed_kmh=60), events_out=out,
                           visual=VisualWarning(None, sink))
     runtime.run(frames(DOZING, fps=15, t0=t0))
-    warnings = [e for e in map(json.loads, out.getvalue().splitlines()) if e["phase"] != "end" and e["level"] >= 1]
+    lines = map(json.loads, out.getvalue().splitlines())
+    warnings = [e for e in lines if e["phase"] != "end" and e["level"] >= 1]
     assert warnings and sink.closed
     for e in warnings:
         assert sink.state_at(e["t"] - t0) == (e["level"], True), e

@@ -181,9 +181,8 @@ def test_a_glance_after_a_long_stare_and_a_look_back_is_still_raised(fps):
 def test_a_camera_below_the_face_is_learned_and_glances_still_count(fps):
     # the vision stage's zones absorbed the mounting (road), but the raw gaze reads 20 degrees up
     up = {"gaze_pitch": 20.0, "head_pitch": 15.0}
-    sigs = [replace(s, **up) if s.gaze_zone == "road" else s
-            for s in frames([(S.calibration_s + 5, "ahead"), (S.long_distraction_s + 1, "away"), (3, "ahead")],
-                            fps)]
+    behaviour = [(S.calibration_s + 5, "ahead"), (S.long_distraction_s + 1, "away"), (3, "ahead")]
+    sigs = [replace(s, **up) if s.gaze_zone == "road" else s for s in frames(behaviour, fps)]
     d = Drive(None, signals=sigs, fps=fps)
     assert d.monitor.calibration.forward_gaze() == pytest.approx((0.0, 20.0), abs=0.5)
     assert d.first("long_distraction").onset_t == pytest.approx(S.calibration_s + 5)

@@ -33,7 +33,8 @@ def test_take_a_break_is_advised_from_the_nth_level_three_warning_of_a_drive(fps
     cycle = S.sleep_s + 0.5 + S.warning_end_s + 3
     first_level3 = LEAD + (n - 1) * cycle + S.sleep_s
     assert advised[0].t == pytest.approx(first_level3, abs=d.frame + 1e-9)
-    assert Drive(_level3_incidents(n - 1), fps=fps).events and not _advised(Drive(_level3_incidents(n - 1), fps=fps))
+    fewer = Drive(_level3_incidents(n - 1), fps=fps)
+    assert fewer.events and not _advised(fewer)
 
 
 @pytest.mark.parametrize("fps", FRAME_RATES)
@@ -48,8 +49,10 @@ def test_a_rest_below_the_monitoring_speed_starts_a_new_drive(fps):
         return 0.0 if rest_from <= t < rest_to else 60.0
     d = Drive(behaviour, speed=speed, fps=fps)
     assert not _advised(d)
+    def short_rest_speed(t):
+        return 0.0 if rest_from <= t < rest_from + S.break_rest_s / 2 else 60.0
     short_rest = Drive(before + [(S.break_rest_s / 2, "ahead")] + _level3_incidents(1),
-                       speed=lambda t: 0.0 if rest_from <= t < rest_from + S.break_rest_s / 2 else 60.0, fps=fps)
+                       speed=short_rest_speed, fps=fps)
     assert len(_advised(short_rest)) == 1
 
 
@@ -132,8 +135,8 @@ def test_long_blinks_with_a_still_head_or_a_look_down_are_no_nods(fps):
     assert still.starts("drowsiness") == [] or still.first("drowsiness").details["rule"] == "long_blinks"
     assert still.monitor._nods.count() == 0
     # the head goes down into the lap first, then a long blink there: the pitch is already down
-    lap = [replace(s, head_pitch=-40.0) if s.eyes_closed else s
-           for s in frames([(LEAD, "ahead")] + [(1.0, "lap"), (NOD_CLOSURE_S, "closed"), (10, "ahead")] * 3, fps)]
+    looks = [(LEAD, "ahead")] + [(1.0, "lap"), (NOD_CLOSURE_S, "closed"), (10, "ahead")] * 3
+    lap = [replace(s, head_pitch=-40.0) if s.eyes_closed else s for s in frames(looks, fps)]
     looked_down = Drive(None, signals=lap, fps=fps)
     assert looked_down.monitor._nods.count() == 0
     assert "nodding" not in {e.details.get("rule") for e in looked_down.starts("drowsiness")}
