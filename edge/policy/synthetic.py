@@ -13,10 +13,11 @@ from edge.signals import FrameSignals
 _OPEN = {"face_found": True, "eyes_measurable": True, "eyes_closed": False, "closure": 0.05}
 
 
-def _look(zone: GazeZone, on_road: bool, head: tuple[float, float], gaze: tuple[float, float], **extra) -> dict:
+def _look(zone: GazeZone, on_road: bool, head: tuple[float, float], gaze: tuple[float, float],
+          **extra) -> dict:
     """An open-eyed look at `zone`, head and gaze as (yaw, pitch) degrees."""
-    return {**_OPEN, "gaze_zone": zone.value, "eyes_on_road": on_road, "head_yaw": head[0], "head_pitch": head[1],
-            "gaze_yaw": gaze[0], "gaze_pitch": gaze[1], **extra}
+    return {**_OPEN, "gaze_zone": zone.value, "eyes_on_road": on_road, "head_yaw": head[0],
+            "head_pitch": head[1], "gaze_yaw": gaze[0], "gaze_pitch": gaze[1], **extra}
 
 
 # what -> the fields a frame of that behaviour carries
