@@ -1,13 +1,13 @@
-"""The in-vehicle runtime, one direction: frames -> vision -> policy -> audio -> events file + uplink.
+"""The in-vehicle runtime, one direction: frames -> vision -> policy -> audio + lamp -> events file + uplink.
 
 `EdgeRuntime` is a plain object. Feed it camera frames (`process_frame`) or ready-made per-frame
 signals (`process_signals`, for synthetic drives and replays), each with its source timestamp `t`;
 it never reads a clock for a decision. Message times are `start_utc + t`, with `start_utc` injected.
 
-Per frame: the vehicle source is read for `t`, the policy decides, each event goes to the in-cab audio,
-to one JSON line of the events file and to the outbox (the same `msg_id` in both), then driver-state
-samples go out at `telemetry.state_hz` and vehicle status at `telemetry.status_hz` plus on a
-significant change.
+Per frame: the vehicle source is read for `t`, the policy decides, each event goes to the in-cab audio
+and warning lamp, to one JSON line of the events file and to the outbox (the same `msg_id` in both),
+then driver-state samples go out at `telemetry.state_hz` and vehicle status at `telemetry.status_hz`
+plus on a significant change.
 
 `run(frames)` drives a whole source (optionally paced in real time, stoppable from another thread)
 and then `finish()`es: audio closed, outbox drained or the drain timeout passed (what is left is sent
@@ -129,7 +129,8 @@ class EdgeRuntime:
     """One run of the edge device. Parts not given are built from `config`."""
 
     def __init__(self, config: DeviceConfig | None = None, *, monitor: Any = None, vision: Any = None,
-                 audio: Any = None, vehicle: VehicleSource | None = None, uplink: MqttUplink | None = None,
+                 audio: Any = None, visual: Any = None, vehicle: VehicleSource | None = None,
+                 uplink: MqttUplink | None = None,
                  events_out: IO[str] | Path | None = None, start_utc: datetime | None = None):
         self.config = config or DeviceConfig()
         c = self.config
@@ -146,6 +147,9 @@ class EdgeRuntime:
             self.audio = audio if audio is not None else self._build_audio()
             if self.audio is not None:
                 self._closers.append(self.audio.close)  # finishes the WAV even when a run fails
+            self.visual = visual if visual is not None else self._build_visual()
+            if self.visual is not None:
+                self._closers.append(self.visual.close)  # the lamp goes dark even when a run fails
             self.uplink = uplink if uplink is not None else build_uplink(c)
             if uplink is None and self.uplink is not None:
                 self._closers.append(self._close_uplink)
@@ -182,6 +186,11 @@ class EdgeRuntime:
             sink = _import_part("edge.audio", "WavTimelineSink", "--audio-out")(self.config.audio_out,
                                                                                    sample_rate=rate)
         return alert_audio(settings, sink)
+
+    def _build_visual(self):
+        """The in-cab warning lamp of `config.visual` (None when its output is off)."""
+        build = _import_part("edge.visual", "build_visual_warning", "the visual warning")
+        return build(_settings(self.config.visual))
 
     def _open_events(self, target: IO[str] | Path | None) -> EventsLog | None:
         if target is None:
@@ -224,6 +233,8 @@ class EdgeRuntime:
             self._emit_event(event, speed, vehicle)
         if self.audio is not None:
             self.audio.advance(self.since_start(t))
+        if self.visual is not None:
+            self.visual.advance(self.since_start(t))
         self.report.frames += 1
         self.report.last_t = t
         self._last_signals = signals
@@ -238,10 +249,12 @@ class EdgeRuntime:
         message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t),
                                    driver_id=self.config.driver_id, speed_kmh=_clamp(speed, 0, 400),
                                    location=location)
-        # The driver's warning first: it must never wait for, or depend on, a disk or the network.
-        if self.audio is not None:  # the WAV starts at the first frame (a camera's clock starts at boot)
-            self.audio.on_event(replace(event, t=self.since_start(event.t),
-                                        onset_t=self.since_start(event.onset_t)))
+        # The driver's warnings first: they must never wait for, or depend on, a disk or the network.
+        # Audio and lamp run on the run's own timeline (a camera's clock starts at boot).
+        local = replace(event, t=self.since_start(event.t), onset_t=self.since_start(event.onset_t))
+        for output in (self.audio, self.visual):
+            if output is not None:
+                output.on_event(local)
         # Outbox before the events file: once an event is written down anywhere, it is safe to send.
         self._submit(message)
         if self._events_file is not None:

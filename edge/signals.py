@@ -57,6 +57,8 @@ class FrameSignals:
     """One of dms.contract.GazeZone values; None when not measurable."""
     eyes_on_road: bool | None = None
     """True when the gaze zone is the road ahead or a driving-related one (mirrors, cluster)."""
+    mouth_open: float | None = None
+    """Inner-lip gap over mouth width (edge.vision.mouth): about 0 closed, >= 0.6 a wide yawn."""
     faces: int = 0
     """Number of faces detected (the driver is the largest/most central one)."""
     timings_ms: dict[str, float] = field(default_factory=dict)

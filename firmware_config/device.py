@@ -10,8 +10,8 @@
       tls: {ca_file: /etc/dms/ca.pem}
     outbox: {path: /var/lib/dms/outbox.sqlite, max_messages: 20000}
 
-Command-line flags override the file (`merge_overrides`). The policy, vision and audio sections use the
-settings classes of those parts when they are installed; otherwise their content is kept as given.
+Command-line flags override the file (`merge_overrides`). The policy, vision, audio and visual sections
+use the settings classes of those parts when they are installed; otherwise their content is kept as given.
 """
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def _default_of(kind: Any):
 PolicySettings = _settings_class("edge.policy.settings", "PolicySettings")
 VisionSettings = _settings_class("edge.vision.pipeline", "VisionSettings")
 AudioSettings = _settings_class("edge.audio", "AudioSettings")
+VisualSettings = _settings_class("edge.visual", "VisualSettings")
 CaptureSettings = _settings_class("edge.sources.base", "SourceSettings")
 
 
@@ -79,6 +80,8 @@ class DeviceConfig(Settings):
                                    description="Frame pipeline (edge.vision).")
     audio: AudioSettings = Field(default_factory=_default_of(AudioSettings),
                                  description="In-cab alert sounds (edge.audio).")
+    visual: VisualSettings = Field(default_factory=_default_of(VisualSettings),
+                                   description="In-cab warning lamp beside the sounds (edge.visual).")
 
 
 def load_device_config(path: str | Path | None) -> DeviceConfig:

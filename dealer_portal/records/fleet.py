@@ -18,6 +18,7 @@ EVENT_LABELS = {
     "microsleep": "Microsleep",
     "sleep": "Asleep",
     "drowsiness": "Drowsy",
+    "yawning": "Yawning",
     "long_distraction": "Distracted",
     "vats": "Distracted (repeated glances)",
     "phone_use": "Phone use",

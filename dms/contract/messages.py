@@ -121,6 +121,7 @@ class DriverEventType(str, Enum):
     MICROSLEEP = "microsleep"
     SLEEP = "sleep"
     DROWSINESS = "drowsiness"
+    YAWNING = "yawning"
     LONG_DISTRACTION = "long_distraction"
     VATS = "vats"
     PHONE_USE = "phone_use"

@@ -79,11 +79,9 @@ class AlertAudio:
             if event.level == 1:
                 self._emit(idx, self._chime, decided_at, event.t)
                 sounded = True
-            prompt = self.prompts.get(event.type) if event.level >= 3 else None
-            if prompt is not None:  # after any prompt still being spoken: words never overlap
-                at = max([idx] + [b + int(0.2 * self.sr) for _, b in self._ducks])
-                self._ducks.append((at, at + len(prompt)))
-                self._emit(at, prompt, None, None)
+            if event.level >= 3:  # the warning's prompt, then any advice the event carries (take a break)
+                for key in (event.type, event.details.get("advice")):
+                    self._speak(idx, self.prompts.get(key) if key else None)
         top = max(self._open.values(), default=0)
         restart = event.phase != END and event.level >= 2  # every warning is heard at once
         if top != self._level or restart:
@@ -121,6 +119,14 @@ class AlertAudio:
     def _emit(self, idx: int, samples: np.ndarray, decided_at: float | None, t: float | None) -> None:
         if self.sink is not None:
             self.sink.play(idx, samples, decided_at, t)
+
+    def _speak(self, idx: int, prompt: np.ndarray | None) -> None:
+        """A spoken prompt, after any prompt still being spoken: words never overlap."""
+        if prompt is None:
+            return
+        at = max([idx] + [b + int(0.2 * self.sr) for _, b in self._ducks])
+        self._ducks.append((at, at + len(prompt)))
+        self._emit(at, prompt, None, None)
 
     def _switch(self, idx: int, level: int, decided_at: float | None, t: float) -> None:
         for loop in self._playing:

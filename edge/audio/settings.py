@@ -51,8 +51,11 @@ class AudioSettings(Settings):
     messages: dict[str, str] = {
         "sleep": "Wake up! Please stop and take a break.",
         "unresponsive": "Take control of the vehicle now!",
+        "not_monitoring": "The driver monitor cannot see you. Please check the camera.",
+        "take_a_break": "You have been warned several times. Please take a break.",
     }
-    """Spoken prompt per event type, said when that event reaches level 3."""
+    """Spoken prompt per event type, said when that event reaches level 3; 'take_a_break' is said after
+    it when the event carries that advice (repeated level-3 warnings in one drive)."""
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     """Where rendered prompt WAVs are kept (rendered once, at start-up, never during a drive)."""
     live_command: list[str] | None = None

@@ -8,10 +8,12 @@ from dms.contract.messages import DriverEvent, DriverEventType, EventPhase
 
 # In-cab warning level of each state when it starts (0 recorded, 1 chime, 2 repeated louder tone,
 # 3 continuous tone with a spoken message). Closure is more urgent than a glance: eyes that stay
-# shut see nothing, so microsleep starts at 2 and sleep / unresponsive go straight to 3.
+# shut see nothing, so microsleep starts at 2 and sleep / unresponsive go straight to 3. One yawn is
+# recorded only: it counts into drowsiness, which is what warns.
 START_LEVEL: dict[str, int] = {
     DriverEventType.NOT_MONITORING.value: 1,
     DriverEventType.DROWSINESS.value: 1,
+    DriverEventType.YAWNING.value: 0,
     DriverEventType.LONG_DISTRACTION.value: 1,
     DriverEventType.VATS.value: 1,
     DriverEventType.MICROSLEEP.value: 2,

@@ -14,8 +14,10 @@ Drowsiness rule, and why: `drowsiness` is raised when PERCLOS P80 over the last 
 (Wierwille's "drowsy" band; PERCLOS is the best validated ocular drowsiness measure) OR when 3 long
 blinks (closures >= 0.5 s) fall within the same 60 s. Long blinks rise before PERCLOS does, so they
 warn earlier; normal blinks last 100-400 ms and never count, so ordinary blinking cannot trigger
-either rule. The episode ends only when PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no
-long blink is left in the window: one drowsy minute chimes once.
+either rule. Two more signs count (edge.policy.fatigue): nods (the head dropping while the eyes stay
+closed) and yawns (each also recorded as its own silent `yawning` episode). The episode ends only when
+PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no long blink or nod is left in the window,
+nor enough yawns to raise it again: one drowsy minute chimes once.
 """
 from __future__ import annotations
 
@@ -24,8 +26,10 @@ from dataclasses import dataclass, field
 
 from dms.contract.messages import DriverEventType as T
 from dms.contract.messages import GazeZone
-from edge.policy.calibration import DriverCalibration
+from edge.policy.advisory import BreakAdvisor
+from edge.policy.calibration import DriverCalibration, Verdict
 from edge.policy.events import END, ESCALATE, START, START_LEVEL, PolicyEvent
+from edge.policy.fatigue import NodTracker, YawnTracker
 from edge.policy.settings import PolicySettings
 from edge.policy.timers import HoldRun, Streak, WindowSum
 from edge.signals import FrameSignals
@@ -37,7 +41,19 @@ EXPECTS_RESPONSE = {T.MICROSLEEP.value, T.SLEEP.value, T.LONG_DISTRACTION.value,
 """Warnings the driver must answer by looking back at the road within 3 s (else `unresponsive`).
 Drowsiness and not_monitoring ask for no gaze change, so they do not arm that timer."""
 
+CLOSURE_STATES = {T.MICROSLEEP.value, T.SLEEP.value, T.DROWSINESS.value}
+"""While one of these is open the lids are not the driver's usual ones: they teach no openness baseline."""
+
 OFF, RECORD, WARN = "off", "record", "warn"
+
+
+def _vision_on_road(sig: FrameSignals) -> bool | None:
+    """The vision stage's own verdict: is the gaze on the road or a driving-related target?"""
+    if sig.eyes_on_road is not None:
+        return sig.eyes_on_road
+    if sig.gaze_zone is not None and sig.gaze_zone != GazeZone.UNKNOWN.value:
+        return sig.gaze_zone in ON_ROAD_ZONES
+    return None
 
 
 @dataclass
@@ -69,6 +85,7 @@ class DriverMonitor:
     def __init__(self, settings: PolicySettings | None = None, session_id: str | None = None):
         self.s = settings or PolicySettings()
         self.calibration = DriverCalibration(self.s)
+        self.advisor = BreakAdvisor(self.s)
         self._session = session_id or uuid.uuid4().hex[:8]
         self._seq = 0
         self._episodes: dict[str, _Episode] = {}
@@ -76,11 +93,15 @@ class DriverMonitor:
         self._mode = OFF
         self._frame: _Frame | None = None
         self._last_face: tuple[float, float] | None = None  # (t, head yaw relative to forward)
+        self._face_seen_t: float | None = None     # last frame with a face
+        self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
     def _reset_timers(self) -> None:
         tol = self.s.flicker_tolerance_s
         self._closed = HoldRun(tol, self.s.half_open_bridge_s)
+        self._closed_s = 0.0  # time between frames read closed in the current closure (no bridged gap)
+        self._was_closed = False
         self._away = HoldRun(tol)
         self._inattentive = HoldRun(tol)
         self._unmeasurable = HoldRun(tol)
@@ -91,6 +112,8 @@ class DriverMonitor:
         self._perclos_measured = WindowSum(self.s.perclos_window_s)
         self._long_blinks = WindowSum(self.s.perclos_window_s)
         self._vats = WindowSum(self.s.vats_window_s)
+        self._yawns = YawnTracker(self.s)
+        self._nods = NodTracker(self.s)
         self._warned_at: float | None = None
 
     # ------------------------------------------------------------------------------------------
@@ -111,18 +134,20 @@ class DriverMonitor:
                 events.append(self._close(ep, t, reason="below_monitoring_speed"))
             self._reset_timers()
             self._frame = None
+            self.advisor.parked(t)
             return events
-        self.calibration.learn(signals, speed, dt)
         f = self._observe(signals)
         self._frame = f
-        self._update_timers(f, t, dt)
+        self.calibration.learn(signals, speed, dt, self._verdict(signals, f))
+        self._update_timers(signals, f, t, dt)
         details = {"speed_kmh": round(speed, 1)}
         self._not_monitoring(t, details, events)
         self._closure(t, details, events)
         self._distraction(t, details, events)
         self._drowsiness(t, details, events)
+        self._yawning(t, details, events)
         self._unresponsive(t, details, events)
-        return events
+        return self.advisor.update(t, self.active(), events)
 
     def active(self) -> dict[str, int]:
         """Open episodes: event type -> current level."""
@@ -140,6 +165,7 @@ class DriverMonitor:
         # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
         fatigue = max(0.7 * (perclos or 0.0) / s.perclos_drowsy,
                       0.7 * self._long_blinks.count() / s.long_blinks_drowsy,
+                      0.7 * self._nods.count() / s.nods_drowsy, 0.7 * self._yawns.count() / s.yawns_drowsy,
                       self._closed.duration(t) / s.sleep_s)
         distraction = max(0.7 * self._away.duration(t) / s.long_distraction_s,
                           0.7 * self._vats.total / s.vats_off_road_s,
@@ -165,13 +191,14 @@ class DriverMonitor:
         on_road = self._on_road_of(sig) if sig.face_found else None
         turned_away = False
         if sig.face_found:
+            self._face_seen_t = t
             yaw = sig.head_yaw if sig.head_yaw is not None else sig.gaze_yaw
             if yaw is not None:
                 self._last_face = (t, yaw - self.calibration.forward_head_yaw())
-        elif self.s.face_lost_turned_away_yaw_deg is not None and self._last_face is not None:
-            seen_t, rel_yaw = self._last_face
-            turned_away = (abs(rel_yaw) >= self.s.face_lost_turned_away_yaw_deg
-                           and t - seen_t <= self.s.face_lost_turned_away_max_s)
+            if on_road is False and not closed:
+                self._off_road_seen_t = t
+        else:
+            turned_away = self._glance_goes_on(t)
         away = (on_road is False and not closed) or turned_away
         openness = self.calibration.relative_openness(sig) if measurable else None
         closure = (1.0 - openness) if openness is not None else sig.closure
@@ -181,22 +208,48 @@ class DriverMonitor:
         return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
                       on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
 
+    def _glance_goes_on(self, t: float) -> bool:
+        """A face lost in the middle of a glance is still looking away (up to a bound): the driver turned
+        to the back seat, or leant down into the footwell, out of the camera's view. Either the head had
+        turned far, or the last face seen was looking off the road, in any direction."""
+        s, seen_t = self.s, self._face_seen_t
+        if seen_t is None or t - seen_t > s.face_lost_turned_away_max_s:
+            return False
+        last = self._last_face
+        turned = (s.face_lost_turned_away_yaw_deg is not None and last is not None and last[0] == seen_t
+                  and abs(last[1]) >= s.face_lost_turned_away_yaw_deg)
+        after_glance = (s.face_lost_after_off_road_s is not None and self._off_road_seen_t is not None
+                        and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s)
+        return turned or after_glance
+
+    def _verdict(self, sig: FrameSignals, f: _Frame) -> Verdict:
+        """What this frame may teach the calibration: attentive frames outside any episode."""
+        attentive = f.on_road is True and not (f.closed or f.half_closed) and not self._episodes
+        lids_usable = not any(k in CLOSURE_STATES for k in self._episodes)
+        return Verdict(attentive=attentive, vision_on_road=_vision_on_road(sig) is True,
+                       lids_usable=lids_usable)
+
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
         forward = self.calibration.forward_gaze()
-        if forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None:
-            # The calibrated cone rescues a driver whose natural forward is off the camera axis.
-            if (abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
-                    and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
-                return True
-        if sig.eyes_on_road is not None:
-            return sig.eyes_on_road
-        if sig.gaze_zone is not None and sig.gaze_zone != GazeZone.UNKNOWN.value:
-            return sig.gaze_zone in ON_ROAD_ZONES
-        return None
+        # The calibrated cone rescues a driver whose natural forward is off the camera axis.
+        if (forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None
+                and abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
+                and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
+            return True
+        return _vision_on_road(sig)
 
-    def _update_timers(self, f: _Frame, t: float, dt: float) -> None:
+    def _update_timers(self, sig: FrameSignals, f: _Frame, t: float, dt: float) -> None:
+        started = self._closed.start
         self._closed.update(t, f.closed, bridging=f.half_closed)
-        if self._closed.finished and self._closed.finished[1] - self._closed.finished[0] >= self.s.long_blink_s:
+        if self._closed.start is not None and self._closed.start != started:
+            self._closed_s = 0.0  # a new closure
+        self._closed_s += dt if f.closed and self._was_closed else 0.0
+        self._was_closed = f.closed
+        # A long blink is judged on the time between frames read closed, not on the bridged span: the
+        # tolerance keeps one closure's timer going, but must not glue a normal blink and the lid
+        # flicker around it into one >= 0.5 s "long blink". (A clean run measures as before: last
+        # closed frame minus first.)
+        if self._closed.finished and self._closed_s >= self.s.long_blink_s:
             self._long_blinks.add(t, 1.0)
         self._long_blinks.expire(t)
         self._away.update(t, f.away)
@@ -210,6 +263,9 @@ class DriverMonitor:
         self._perclos_measured.add(t, dt if f.measurable else 0.0)
         self._perclos_closed.add(t, dt if f.p80_closed else 0.0)
         self._vats.add(t, dt if f.away else 0.0)
+        self._yawns.update(t, sig.mouth_open if sig.face_found else None)
+        self._nods.update(t, self._closed.duration(t) if self._closed.active else None,
+                          sig.head_pitch if sig.face_found else None)
 
     def _perclos(self) -> float | None:
         measured = self._perclos_measured.total
@@ -222,8 +278,9 @@ class DriverMonitor:
     # ------------------------------------------------------------------------------------------
     def _not_monitoring(self, t: float, base: dict, events: list) -> None:
         lost = self._unmeasurable.duration(t)
+        level = 1 + (lost >= self.s.not_monitoring_level2_s) + (lost >= self.s.not_monitoring_level3_s)
         self._step(T.NOT_MONITORING.value, t, events, raised=lost >= self.s.not_monitoring_s,
-                   onset_t=self._unmeasurable.start, level=1,
+                   onset_t=self._unmeasurable.start, level=level,
                    ended=self._measurable.duration(t) >= self.s.warning_end_s,
                    details={**base, "unmeasurable_s": round(lost, 3)})
 
@@ -250,14 +307,26 @@ class DriverMonitor:
                    details={**base, "off_road_in_window_s": round(self._vats.total, 3)})
 
     def _drowsiness(self, t: float, base: dict, events: list) -> None:
+        s = self.s
         perclos, long_blinks = self._perclos(), self._long_blinks.count()
-        by_perclos = perclos is not None and perclos >= self.s.perclos_drowsy
-        by_blinks = long_blinks >= self.s.long_blinks_drowsy
-        awake = (perclos is None or perclos < self.s.perclos_awake) and long_blinks == 0
-        rule = "perclos" if by_perclos else "long_blinks"
-        self._step(T.DROWSINESS.value, t, events, raised=by_perclos or by_blinks,
-                   onset_t=t - self.s.perclos_window_s if by_perclos else t, level=1, ended=awake,
-                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "rule": rule})
+        yawns, nods = self._yawns.count(), self._nods.count()
+        rules = {"perclos": perclos is not None and perclos >= s.perclos_drowsy,
+                 "long_blinks": long_blinks >= s.long_blinks_drowsy,
+                 "nodding": nods >= s.nods_drowsy, "yawning": yawns >= s.yawns_drowsy}
+        rule = next((name for name, holds in rules.items() if holds), None)
+        # every sign must have faded; yawns are counted over a longer window, so fewer than the trigger
+        awake = ((perclos is None or perclos < s.perclos_awake) and long_blinks == 0 and nods == 0
+                 and yawns < s.yawns_drowsy)
+        self._step(T.DROWSINESS.value, t, events, raised=rule is not None,
+                   onset_t=t - s.perclos_window_s if rule == "perclos" else t, level=1, ended=awake,
+                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "nods": nods,
+                            "yawns": yawns, "rule": rule or "long_blinks"})
+
+    def _yawning(self, t: float, base: dict, events: list) -> None:
+        y = self._yawns
+        self._step(T.YAWNING.value, t, events, raised=y.yawning(t), onset_t=y.run.start,
+                   level=START_LEVEL[T.YAWNING.value], ended=not y.run.active,
+                   details={**base, "mouth_open": round(y.peak, 3), "yawns_in_window": y.count()})
 
     def _unresponsive(self, t: float, base: dict, events: list) -> None:
         run = self._inattentive.duration(t)

@@ -29,8 +29,9 @@ class PolicySettings(Settings):
     sleep_s: float = Field(3.0, gt=0, le=10)
     """Continuous eye closure that raises `sleep` (E-NCAP: >= 3 s)."""
     flicker_tolerance_s: float = Field(0.1, ge=0, le=0.5)
-    """A closure or an off-road glance survives drop-outs shorter than this (one or two frames of
-    detector noise), so a single misread frame does not restart a timer."""
+    """A closure or an off-road glance survives a drop-out of up to this long, in seconds whatever the
+    frame rate (n misread frames at period p last n * p: 1 frame at 10 fps, 2 at 20, 3 at 30), so
+    detector noise never restarts a timer."""
     closure_release: float | None = Field(0.35, gt=0, lt=1)
     """Hysteresis of a closure that has started: frames whose closure is still at least this (eyes
     at most 65 % open) are read as lids hovering near shut, not as eyes reopening, and keep the
@@ -56,6 +57,24 @@ class PolicySettings(Settings):
     long_blinks_drowsy: int = Field(3, ge=1, le=100)
     """Long blinks within the window that raise `drowsiness` on their own."""
 
+    # --- fatigue signs beyond the eyes (edge.policy.fatigue) ---------------------------------------
+    yawn_mouth_open: float = Field(0.6, gt=0, le=2)
+    """Mouth opening (inner-lip gap over mouth width, from the face mesh) from which the mouth counts as
+    wide open; a closed mouth reads about 0, speech mostly under 0.4."""
+    yawn_min_s: float = Field(2.0, gt=0, le=10)
+    """The mouth wide open this long is a yawn (speech and laughter open it for less)."""
+    yawn_window_s: float = Field(300.0, ge=30, le=3600)
+    """Window over which yawns are counted into drowsiness."""
+    yawns_drowsy: int = Field(3, ge=1, le=50)
+    """Yawns within `yawn_window_s` that raise `drowsiness` (rule 'yawning')."""
+    nod_pitch_drop_deg: float = Field(10.0, gt=0, le=60)
+    """While the eyes stay closed, the head pitch falling this far below its value when they closed is
+    a nod (dozing off)."""
+    nod_min_closure_s: float = Field(0.4, gt=0, le=3)
+    """A nod needs the eyes closed at least this long (a blink during a quick look down is no nod)."""
+    nods_drowsy: int = Field(2, ge=1, le=100)
+    """Nods within the PERCLOS window that raise `drowsiness` (rule 'nodding')."""
+
     # --- distraction -----------------------------------------------------------------------------
     long_distraction_s: float = Field(3.0, gt=0, le=10)
     """One glance off the road this long raises `long_distraction` (E-NCAP: >= 3 s)."""
@@ -74,8 +93,14 @@ class PolicySettings(Settings):
     face_lost_turned_away_yaw_deg: float | None = Field(30.0, gt=0, le=90)
     """A face lost right after the head turned further than this counts as looking away (a driver
     turning to the back seat leaves the camera's view); None counts every lost face as unmeasurable."""
-    face_lost_turned_away_max_s: float = Field(10.0, gt=0, le=60)
-    """After this long without a face, a turned-away driver is reported as not monitorable instead."""
+    face_lost_after_off_road_s: float | None = Field(0.5, ge=0, le=5)
+    """A face lost within this long of a frame looking off the road (in any direction: the lap, the
+    footwell, the passenger) continues that glance, so losing the face cannot reset the attention
+    budget; None: only a head turned by `face_lost_turned_away_yaw_deg` does."""
+    face_lost_turned_away_max_s: float = Field(5.0, gt=0, le=10)
+    """The bound: after this long without a face, a driver lost in a glance is reported as not
+    monitorable instead. With `not_monitoring_s` at most 10 s in all, so a camera blocked right after
+    a glance is still announced within E-NCAP's 10 s."""
 
     # --- unresponsive driver ---------------------------------------------------------------------
     unresponsive_after_warning_s: float = Field(3.0, gt=0, le=10)
@@ -86,6 +111,18 @@ class PolicySettings(Settings):
     # --- not able to monitor ---------------------------------------------------------------------
     not_monitoring_s: float = Field(5.0, gt=0, le=10)
     """Face or eyes unmeasurable this long raises `not_monitoring` (E-NCAP: tell the driver within 10 s)."""
+    not_monitoring_level2_s: float = Field(15.0, gt=0, le=120)
+    """Still unmeasurable this long at warning speed: `not_monitoring` steps up to level 2 (a blocked
+    camera or a driver slumped out of view must not stay at one chime)."""
+    not_monitoring_level3_s: float = Field(30.0, gt=0, le=300)
+    """Still unmeasurable this long: level 3 (openpilot escalates an unseen driver to terminal by 30 s)."""
+
+    # --- repeated warnings -----------------------------------------------------------------------
+    break_advisory_after: int = Field(3, ge=1, le=20)
+    """From the Nth time in one drive that the driver is brought to a level-3 warning, that warning
+    carries a spoken 'take a break' advisory (openpilot locks its driver out after 3 terminal alerts)."""
+    break_rest_s: float = Field(900.0, ge=60, le=7200)
+    """This long below the monitoring speed counts as a rest and starts a new drive for that count."""
 
     # --- episodes --------------------------------------------------------------------------------
     warning_end_s: float = Field(1.0, gt=0, le=10)
@@ -99,9 +136,19 @@ class PolicySettings(Settings):
     calibration_s: float = Field(60.0, gt=0, le=3600)
     """Seconds of usable frames at speed before the learned straight-ahead and eye openness are used."""
     calibration_max_yaw_deg: float = Field(35.0, gt=0, le=90)
-    """Frames with gaze further off the camera axis than this do not teach the calibration."""
+    """The bounded offset, sideways: frames with gaze further off the camera axis than this do not teach
+    the calibration (a camera by the right window reads straight ahead at about 25 degrees)."""
     calibration_max_pitch_deg: float = Field(30.0, gt=0, le=90)
-    """Frames with gaze further up/down than this do not teach the calibration."""
+    """The bounded offset, upwards: frames with gaze further up than this do not teach the calibration
+    (a camera below the face reads straight ahead as looking up)."""
+    calibration_max_pitch_down_deg: float = Field(15.0, ge=0, le=90)
+    """The bounded offset, downwards: frames with gaze further down than this never teach it (the
+    infotainment screen, the lap and a phone are down there; a camera above the face reads a little
+    down)."""
+    calibration_mount_rescue_share: float = Field(0.2, ge=0, le=1)
+    """When the vision stage calls less than this share of the open-eyed frames within the bounds
+    'on the road', its zones evidently do not fit this camera mounting, and those frames teach the
+    calibration although the policy judged them away; 0 switches that off (attentive frames only)."""
     calibration_memory_s: float = Field(600.0, gt=0, le=36000)
     """Older frames fade from the calibration (halved once this much has been learned), so it follows
     a seat adjustment or a change of driver."""
@@ -116,6 +163,12 @@ class PolicySettings(Settings):
             raise ValueError("distraction_escalate_s must be longer than long_distraction_s")
         if self.half_open_bridge_s < self.flicker_tolerance_s:
             raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
+        if not self.not_monitoring_s < self.not_monitoring_level2_s < self.not_monitoring_level3_s:
+            raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s "
+                             "is required")
+        if self.face_lost_turned_away_max_s + self.not_monitoring_s > 10.0:
+            raise ValueError("face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
+                             "(E-NCAP: tell the driver within 10 s that they are not monitored)")
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

@@ -10,22 +10,27 @@ from collections.abc import Iterator, Sequence
 from dms.contract.messages import GazeZone
 from edge.signals import FrameSignals
 
+_OPEN = {"face_found": True, "eyes_measurable": True, "eyes_closed": False, "closure": 0.05}
+
+
+def _look(zone: GazeZone, on_road: bool, head: tuple[float, float], gaze: tuple[float, float],
+          **extra) -> dict:
+    """An open-eyed look at `zone`, head and gaze as (yaw, pitch) degrees."""
+    return {**_OPEN, "gaze_zone": zone.value, "eyes_on_road": on_road, "head_yaw": head[0],
+            "head_pitch": head[1], "gaze_yaw": gaze[0], "gaze_pitch": gaze[1], **extra}
+
+
 # what -> the fields a frame of that behaviour carries
 LOOKS: dict[str, dict] = {
-    "ahead": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
-                  gaze_zone=GazeZone.ROAD.value, eyes_on_road=True, head_yaw=0.0, head_pitch=0.0,
-                  gaze_yaw=0.0, gaze_pitch=0.0),
-    "closed": dict(face_found=True, eyes_measurable=True, eyes_closed=True, closure=1.0,
-                   head_yaw=0.0, head_pitch=0.0),
-    "away": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
-                 gaze_zone=GazeZone.INFOTAINMENT.value, eyes_on_road=False, head_yaw=-25.0, head_pitch=-20.0,
-                 gaze_yaw=-30.0, gaze_pitch=-25.0),
-    "mirror": dict(face_found=True, eyes_measurable=True, eyes_closed=False, closure=0.05,
-                   gaze_zone=GazeZone.LEFT_MIRROR.value, eyes_on_road=True, head_yaw=40.0, head_pitch=0.0,
-                   gaze_yaw=45.0, gaze_pitch=0.0),
-    "turned_back": dict(face_found=True, eyes_measurable=False, head_yaw=60.0, head_pitch=0.0),
-    "no_face": dict(face_found=False),
-    "no_eyes": dict(face_found=True, eyes_measurable=False, head_yaw=0.0, head_pitch=0.0),
+    "ahead": _look(GazeZone.ROAD, True, (0.0, 0.0), (0.0, 0.0)),
+    "closed": {**_OPEN, "eyes_closed": True, "closure": 1.0, "head_yaw": 0.0, "head_pitch": 0.0},
+    "away": _look(GazeZone.INFOTAINMENT, False, (-25.0, -20.0), (-30.0, -25.0)),
+    "mirror": _look(GazeZone.LEFT_MIRROR, True, (40.0, 0.0), (45.0, 0.0)),
+    "lap": _look(GazeZone.LAP, False, (0.0, -40.0), (0.0, -45.0)),
+    "yawning": _look(GazeZone.ROAD, True, (0.0, 5.0), (0.0, 0.0), mouth_open=0.8),
+    "turned_back": {"face_found": True, "eyes_measurable": False, "head_yaw": 60.0, "head_pitch": 0.0},
+    "no_face": {"face_found": False},
+    "no_eyes": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "head_pitch": 0.0},
 }
 
 

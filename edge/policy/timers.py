@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from collections import deque
 
+TIME_EPS_S = 1e-3
+"""Frame times are not more precise than a millisecond: 0.3 - 0.2 must compare equal to 0.1."""
+
 
 class HoldRun:
-    """A run of frames where a condition holds, bridging drop-outs shorter than `tolerance_s`.
+    """A run of frames where a condition holds, bridging drop-outs of up to `tolerance_s`.
 
-    `start` is the time of the run's first true frame, `last_true` the latest; when the condition has
-    been false for `tolerance_s` the run ends and `finished` holds (start, last_true) for that frame.
-    Frames flagged `bridging` (almost true) keep a started run alive for up to `bridge_s` instead.
+    `start` is the time of the run's first true frame, `last_true` the latest. A drop-out lasts from the
+    last true frame to the current false one, so n false frames at period p last n * p: the tolerance is
+    in seconds and means the same at 10 and at 30 fps. Once a drop-out lasts longer than `tolerance_s`
+    the run ends and `finished` holds (start, last_true) for that frame. Frames flagged `bridging`
+    (almost true) keep a started run alive for up to `bridge_s` instead.
     """
 
     def __init__(self, tolerance_s: float = 0.0, bridge_s: float | None = None):
@@ -29,9 +34,11 @@ class HoldRun:
             if self.start is None:
                 self.start = t
             self.last_true = t
-        elif self.start is not None and t - self.last_true >= (self.bridge_s if bridging else self.tolerance_s):
-            self.finished = (self.start, self.last_true)
-            self.start = self.last_true = None
+        elif self.start is not None:
+            limit = self.bridge_s if bridging else self.tolerance_s
+            if t - self.last_true > limit + TIME_EPS_S:
+                self.finished = (self.start, self.last_true)
+                self.start = self.last_true = None
 
     def duration(self, t: float) -> float:
         return 0.0 if self.start is None else t - self.start

@@ -5,7 +5,8 @@
 Per scenario: was each expected state raised, how long after the condition's onset, within the
 protocol's deadline? Were forbidden states raised? Was every warning audible in the rendered WAV
 within 0.1 s of its decision? Over the quiet clips (nothing should happen): false events per hour.
-Writes OUT/report.json, OUT/report.html (timelines) and OUT/audio/<scenario>.wav.
+Per clip it also keeps how far the real frames come from a yawn or a nod (widest mouth opening, head
+pitch spread). Writes OUT/report.json, OUT/report.html (timelines) and OUT/audio/<scenario>.wav.
 """
 from __future__ import annotations
 
@@ -67,6 +68,8 @@ class Trace:
     face: list[bool] = field(default_factory=list)
     closed: list[bool | None] = field(default_factory=list)
     closure: list[float | None] = field(default_factory=list)
+    mouth_open: list[float | None] = field(default_factory=list)
+    head_pitch: list[float | None] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
 
 
@@ -103,6 +106,8 @@ def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
             trace.face.append(sig.face_found)
             trace.closed.append(sig.eyes_closed)
             trace.closure.append(sig.closure)
+            trace.mouth_open.append(sig.mouth_open)
+            trace.head_pitch.append(sig.head_pitch)
     audio.close()
     return events, trace, audio.stats()
 
@@ -139,6 +144,18 @@ def score(scenario: Scenario, events: list[PolicyEvent], duration_s: float,
             "events": [_brief(e) | {"phase": e.phase, "level": e.level} for e in events]}
 
 
+def _fatigue_signals(trace: Trace) -> dict:
+    """How far this clip's real frames come from a yawn or a nod: the widest mouth opening and the
+    spread of head pitch (1st-99th percentile), over the frames with a face."""
+    mouth = sorted(v for v in trace.mouth_open if v is not None)
+    pitch = sorted(v for v in trace.head_pitch if v is not None)
+
+    def pct(values: list[float], q: float) -> float:
+        return values[min(len(values) - 1, int(q * len(values)))]
+    return {"mouth_open_max": round(mouth[-1], 3) if mouth else None,
+            "head_pitch_spread_deg": round(pct(pitch, 0.99) - pct(pitch, 0.01), 2) if pitch else None}
+
+
 def _brief(e: PolicyEvent) -> dict:
     return {"type": e.type, "t": round(e.t, 4), "onset_t": round(e.onset_t, 4)}
 
@@ -163,6 +180,9 @@ def summarize(results: list[dict]) -> dict:
         lat = s.pop("latencies_s")
         s["max_latency_s"] = max(lat) if lat else None
         s["mean_latency_s"] = round(sum(lat) / len(lat), 4) if lat else None
+    signals = [r.get("fatigue_signals") or {} for r in results]
+    mouths = [f["mouth_open_max"] for f in signals if f.get("mouth_open_max") is not None]
+    spreads = [f["head_pitch_spread_deg"] for f in signals if f.get("head_pitch_spread_deg") is not None]
     return {"scenarios": len(results), "passed": sum(r["pass"] for r in results),
             "by_state": by_state,
             "quiet_clips": len(quiet), "quiet_hours": round(quiet_h, 4), "false_events_on_quiet": false_quiet,
@@ -170,7 +190,9 @@ def summarize(results: list[dict]) -> dict:
             "false_events_total": sum(len(r["false_events"]) for r in results),
             "alerts": len(alerts), "alerts_audible_within_0_1s": sum(a["audible"] for a in alerts),
             "max_audio_delay_s": max(delays) if delays else None,
-            "decision_to_first_sample_max_ms": max(wall) if wall else None}
+            "decision_to_first_sample_max_ms": max(wall) if wall else None,
+            "mouth_open_max": max(mouths) if mouths else None,
+            "head_pitch_spread_max_deg": max(spreads) if spreads else None}
 
 
 def run_scenarios(scenarios_dir: Path, out_dir: Path, settings: Any = None, *,
@@ -197,6 +219,7 @@ def run_scenarios(scenarios_dir: Path, out_dir: Path, settings: Any = None, *,
         result = score(scenario, events, duration, envelope, 0.01)
         result["frames"] = len(trace.t)
         result["pipeline_ms_per_frame"] = round(sum(trace.cpu_ms) / max(1, len(trace.cpu_ms)), 3)
+        result["fatigue_signals"] = _fatigue_signals(trace)
         result["audio"] = {"wav": str(wav.relative_to(out)), **audio_stats}
         result["source"] = scenario.source.get("video")
         results.append(result)

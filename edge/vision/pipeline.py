@@ -1,4 +1,4 @@
-"""One camera frame in, one `FrameSignals` out: face mesh -> eye state -> blinks -> gaze zone.
+"""One camera frame in, one `FrameSignals` out: face mesh -> eye state -> blinks -> gaze zone, mouth.
 
 The pipeline is a plain object fed with pictures and their capture times; it never reads a clock for
 its decisions (the per-stage timings it reports are measurements, not inputs). A frame without a
@@ -18,6 +18,7 @@ from edge.vision.blinks import BlinkDetector, BlinkSettings
 from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, eyes_visible
 from edge.vision.facemesh import FaceMeshSettings
 from edge.vision.gaze_zones import GazeZoneClassifier, GazeZoneSettings
+from edge.vision.mouth import mouth_opening
 
 
 class VisionSettings(Settings):
@@ -116,4 +117,5 @@ class VisionPipeline:
             blink_id=blink.blink_id, blink_ended=blink.ended,
             head_yaw=face.head_yaw, head_pitch=face.head_pitch, head_roll=face.head_roll,
             gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
-            gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road, faces=face.faces, timings_ms=timings)
+            gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road,
+            mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces, timings_ms=timings)

@@ -11,6 +11,7 @@ import pytest
 from edge.audio import AlertAudio, AudioSettings, LiveSink, WavTimelineSink
 from edge.audio.analysis import onset_after, rms_envelope
 from edge.audio.prompts import read_wav
+from edge.audio.sinks import AudioSink
 from edge.policy import DriverMonitor, PolicyEvent
 from edge.policy.synthetic import frames
 
@@ -96,7 +97,8 @@ def test_no_clicks_at_starts_stops_and_level_changes(tmp_path):
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_spoken_prompt_is_rendered_once_and_heard_at_level_three(tmp_path):
     with_speech, events, audio = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")])
-    assert audio.stats()["speech"] and len(list((tmp_path / "prompts").glob("*.wav"))) == 2  # sleep, unresponsive
+    rendered = len(list((tmp_path / "prompts").glob("*.wav")))
+    assert audio.stats()["speech"] and rendered == len(_settings(tmp_path).messages)  # each prompt once
     tones_only, _, _ = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")], name="tones.wav",
                                      speech=False)
     sleep_t = next(e.t for e in events if e.type == "sleep")
@@ -151,3 +153,37 @@ def test_sounds_are_rendered_at_the_sinks_sample_rate(tmp_path):
     data, sr = read_wav(path)
     assert sr == 22050 and len(data) / sr == pytest.approx(2.0, abs=0.02)
     assert onset_after(rms_envelope(data, sr), 1.0) == pytest.approx(1.0, abs=0.011)
+
+
+class _RecordingSink(AudioSink):
+    """Keeps every sound placed on the timeline: (sample index, samples)."""
+
+    def __init__(self):
+        super().__init__(SR)
+        self.sounds: list[tuple[int, np.ndarray]] = []
+
+    def play(self, idx, samples, decided_at=None, t=None):
+        self.sounds.append((idx, samples))
+
+    def advance(self, idx):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("advice", [None, "take_a_break"])
+def test_the_take_a_break_advice_is_spoken_after_the_warnings_own_prompt(tmp_path, advice):
+    sink = _RecordingSink()
+    audio = AlertAudio(_settings(tmp_path, speech=False), sink)
+    warning, take_a_break = np.full(SR, 0.1, np.float32), np.full(SR // 2, 0.2, np.float32)
+    audio.prompts = {"sleep": warning, "take_a_break": take_a_break}
+    details = {} if advice is None else {"advice": advice, "level3_warnings": 3}
+    audio.on_event(PolicyEvent("sleep", "start", 3, 1.0, 0.0, "e", details))
+    audio.advance(4.0)
+    spoken = {id(samples): idx for idx, samples in sink.sounds}
+    assert spoken[id(warning)] == SR
+    if advice is None:
+        assert id(take_a_break) not in spoken
+    else:
+        assert spoken[id(take_a_break)] >= SR + len(warning)  # words never overlap

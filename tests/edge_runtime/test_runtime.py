@@ -163,3 +163,30 @@ def test_a_failing_events_file_never_silences_the_in_cab_alert(tmp_path, caplog)
     with wave.open(str(tmp_path / "alerts.wav")) as wav:
         samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     assert np.abs(samples).max() > 1000  # the alerts are in it, not silence
+
+
+@pytest.mark.parametrize("t0", [0.0, 5000.0], ids=["clip", "camera-clock"])
+def test_the_warning_lamp_follows_the_same_episodes_on_the_runs_timeline(tmp_path, t0):
+    from edge.visual import RecordingVisualSink, VisualWarning
+
+    sink = RecordingVisualSink()
+    out = io.StringIO()
+    runtime = EdgeRuntime(DeviceConfig(vehicle_id="lamp-1", speed_kmh=60), events_out=out,
+                          visual=VisualWarning(None, sink))
+    runtime.run(frames(DOZING, fps=15, t0=t0))
+    lines = map(json.loads, out.getvalue().splitlines())
+    warnings = [e for e in lines if e["phase"] != "end" and e["level"] >= 1]
+    assert warnings and sink.closed
+    for e in warnings:
+        assert sink.state_at(e["t"] - t0) == (e["level"], True), e
+    assert sink.changes[-1][1:] == (0, False)
+
+
+def test_a_configured_gpio_lamp_without_gpiozero_is_a_clear_error(monkeypatch):
+    import sys
+
+    from dms.errors import UserError
+
+    monkeypatch.setitem(sys.modules, "gpiozero", None)
+    with pytest.raises(UserError, match="gpiozero"):
+        EdgeRuntime(DeviceConfig(vehicle_id="lamp-2", speed_kmh=60, visual={"output": "gpio_led"}))

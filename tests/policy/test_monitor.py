@@ -12,31 +12,15 @@ from dms.errors import UserError
 from dms.settings import load_yaml_settings
 from edge.policy import DriverMonitor, PolicySettings
 from edge.policy.synthetic import blinking, frames
+from tests.policy.drive import Drive as BaseDrive
 
 FPS = 30.0
 FRAME = 1 / FPS
 
 
-class Drive:
-    """Runs a behaviour through a fresh monitor and keeps, per frame, what was active."""
-
+class Drive(BaseDrive):
     def __init__(self, behaviour, speed=60.0, settings=None, signals=None):
-        self.monitor = DriverMonitor(settings, session_id="test")
-        self.events, self.timeline = [], []
-        for sig in (signals if signals is not None else frames(behaviour, FPS)):
-            v = speed(sig.t) if callable(speed) else speed
-            self.events += self.monitor.update(sig, v)
-            self.timeline.append((sig.t, self.monitor.active()))
-
-    def at(self, second: float) -> dict[str, int]:
-        """Active episodes at the last frame at or before `second`."""
-        return [a for t, a in self.timeline if t <= second + 1e-9][-1]
-
-    def starts(self, kind=None):
-        return [e for e in self.events if e.phase == "start" and (kind is None or e.type == kind)]
-
-    def first(self, kind, phase="start"):
-        return next(e for e in self.events if e.type == kind and e.phase == phase)
+        super().__init__(behaviour, speed, settings, signals, fps=FPS)
 
 
 def test_microsleep_raised_after_one_second_of_closure_and_ends_after_one_second_open():

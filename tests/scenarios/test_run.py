@@ -78,6 +78,8 @@ def test_replay_scores_detection_latency_deadline_and_false_events(synthetic_sui
     assert s["quiet_clips"] == 2 and s["false_events_on_quiet"] == 0 and s["false_events_per_hour"] == 0.0
     assert s["alerts"] == s["alerts_audible_within_0_1s"] >= 3 and s["max_audio_delay_s"] <= 0.1
     assert s["decision_to_first_sample_max_ms"] >= 0
+    # the stand-in vision measures no mouth or head: nothing to say about yawns or nods
+    assert s["mouth_open_max"] is None and results["quiet"]["fatigue_signals"]["mouth_open_max"] is None
     assert json.loads((out / "report.json").read_text())["summary"] == s
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 5 and "too_short_for_sleep" in page and "FAIL" in page
