@@ -1,8 +1,9 @@
 """Accuracy on the whole dev split, with the default settings (a regression guard, not a timing test).
 
 Measured when written: eye-closed frames F1 0.936 (P 0.905, R 0.969), blink events F1 0.997 (148 of 149,
-0 false); by condition FBN 0.942, FNN 0.940, FTN 0.946, UNN 0.914. MediaPipe + EAR < 0.20 scores
-0.894 / 0.987 on the same clips. Asserted with a small margin; held-out subjects: test_heldout_accuracy.
+0 false); by condition FBN 0.942, FNN 0.940, FTN 0.946, UNN 0.914. With the eye-state model fused in
+(3 Dec): 0.943 / 0.997. MediaPipe + EAR < 0.20 scores 0.894 / 0.987 on the same clips. Asserted with a
+small margin; held-out subjects: test_nested.py.
 """
 from __future__ import annotations
 
