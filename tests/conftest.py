@@ -31,30 +31,30 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def zju_dataset() -> Path:
-    """The labelled eyeblink dev clips (research licence: read in place, never copied)."""
-    path = DATASETS / "zju_eyeblink_dev"
+def _dataset(name: str) -> Path:
+    """A research data set read in place (never copied); the test skips when it is absent."""
+    path = DATASETS / name
     if not (path / "labels.csv").is_file():
         pytest.skip(f"dataset not available at {path} (research-only data lives in ../shared/datasets)")
     return path
+
+
+@pytest.fixture(scope="session")
+def zju_dataset() -> Path:
+    """The labelled eyeblink dev clips."""
+    return _dataset("zju_eyeblink_dev")
 
 
 @pytest.fixture(scope="session")
 def cew_dataset() -> Path:
-    path = DATASETS / "cew_eye_patches_dev"
-    if not (path / "labels.csv").is_file():
-        pytest.skip(f"dataset not available at {path} (research-only data lives in ../shared/datasets)")
-    return path
+    """The CEW eye patches (the eye-state model's training data)."""
+    return _dataset("cew_eye_patches_dev")
 
 
 @pytest.fixture(scope="session")
 def mrl_dataset() -> Path:
     """Near-infrared eye crops of 5 people (never used to train the eye-state model)."""
-    path = DATASETS / "mrl_eyes_ir_dev"
-    if not (path / "labels.csv").is_file():
-        pytest.skip(f"dataset not available at {path} (research-only data lives in ../shared/datasets)")
-    return path
+    return _dataset("mrl_eyes_ir_dev")
 
 
 @pytest.fixture(scope="session")
