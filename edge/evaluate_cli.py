@@ -31,11 +31,14 @@ def _progress(total: int, desc: str):
 
 
 def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ...] = (),
-                     limit: int | None = None) -> dict:
-    """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html."""
+                     limit: int | None = None, continuous: bool = False, empty_seat_s: float = 0.0) -> dict:
+    """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html.
+
+    `continuous`: the clips play as one stream, as in a vehicle, nothing reset between them; where the
+    subject changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap)."""
     from edge.evaluation.dataset import load_dataset
     from edge.evaluation.report import build_report, write_html, write_json, write_predictions
-    from edge.evaluation.runner import picture_count, run_clip
+    from edge.evaluation.runner import clip_duration, decoded_pictures, empty_seat, picture_count, run_clip
     from edge.vision.pipeline import VisionPipeline
 
     clips = load_dataset(dataset)
@@ -46,12 +49,21 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     clips = clips[:limit] if limit else clips
     pipeline = VisionPipeline(settings)
     runs = []
+    t, previous = 0.0, None
     with _progress(sum(picture_count(c) for c in clips), "evaluate") as bar:
         for clip in clips:
-            runs.append(run_clip(pipeline, clip, bar))
+            if continuous and previous is not None and clip.subject != previous.subject and empty_seat_s > 0:
+                _, picture = next(decoded_pictures(clip.path))
+                t = empty_seat(pipeline, picture, t, empty_seat_s)
+            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t))
+            if continuous:
+                t += clip_duration(clip)
+            previous = clip
     out.mkdir(parents=True, exist_ok=True)
     write_predictions(runs, out / "predictions.csv")
     report = build_report(runs, dataset, settings.model_dump(mode="json"))
+    report["stream"] = ("each clip a new driver" if not continuous else
+                        f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes")
     write_json(report, out / "report.json")
     write_html(report, runs, out / "report.html")
     return report
@@ -107,10 +119,15 @@ def _check_writable(out: Path) -> None:
               help="Only clips of this subject (as in splits.csv; repeat for several), e.g. for "
                    "leave-subjects-out checks.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N clips (a quick check).")
+@click.option("--continuous", is_flag=True,
+              help="Play the clips as one stream, as in a vehicle that never restarts: nothing learnt about a "
+                   "driver is reset between clips.")
+@click.option("--empty-seat-s", type=click.FloatRange(0, 600), default=0.0, show_default=True,
+              help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).")
 @click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.")
 def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tuple[str, ...],
-             limit: int | None, scenarios_dir: Path | None) -> None:
+             limit: int | None, continuous: bool, empty_seat_s: float, scenarios_dir: Path | None) -> None:
     """Score eye closure and blinks on recorded clips.
 
     \b
@@ -153,7 +170,7 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
         click.echo(f"{o['patches']} eye patches: accuracy {o['accuracy']:.3f}, closed-eye F1 {o['closed_f1']}, "
                    f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}")
         return
-    report = evaluate_dataset(target, out, settings, subjects, limit)
+    report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s)
     o = report["overall"]
     click.echo(f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
                f"{report['cpu_ms_per_frame']} CPU ms/picture: eye-closed F1 {o['closed_f1']:.3f} "

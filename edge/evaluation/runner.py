@@ -89,15 +89,18 @@ def _collect(pipeline: Any, run: ClipRun, signals: Iterable[FrameSignals]) -> Cl
     return run
 
 
-def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None) -> ClipRun:
-    """The whole pipeline (face mesh included) over one clip, as a fresh driver."""
-    pipeline.reset()
+def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driver: bool = True,
+             offset_s: float = 0.0) -> ClipRun:
+    """The whole pipeline (face mesh included) over one clip, as a fresh driver, or (`fresh_driver`
+    False) carrying on from whatever the pipeline learnt before, its time going on at `offset_s`."""
+    if fresh_driver:
+        pipeline.reset()
     run = ClipRun(clip)
     times = clip.picture_times()
 
     def signals() -> Iterator[FrameSignals]:
         for index, image in decoded_pictures(clip.path):
-            t = _picture_time(times, index)
+            t = offset_s + _picture_time(times, index)
             start = time.process_time()
             s = pipeline.process(image, t, index)
             run.cpu_s += time.process_time() - start
@@ -106,3 +109,17 @@ def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None) -> ClipRun
             yield s
 
     return _collect(pipeline, run, signals())
+
+
+def clip_duration(clip: LabelledClip) -> float:
+    """Seconds from the clip's first picture to just after its last."""
+    return _picture_time(clip.picture_times(), picture_count(clip) - 1) + FRAME_PERIOD_S
+
+
+def empty_seat(pipeline: Any, like: np.ndarray, start_s: float, seconds: float) -> float:
+    """Feed `seconds` of an empty, dark cab (no face) at the clip frame rate; returns the time after it."""
+    black = np.zeros_like(like)
+    n = round(seconds / FRAME_PERIOD_S)
+    for i in range(n):
+        pipeline.process(black, start_s + i * FRAME_PERIOD_S, -1)
+    return start_s + n * FRAME_PERIOD_S

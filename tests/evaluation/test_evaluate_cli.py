@@ -97,3 +97,32 @@ def test_unreadable_video_is_one_line(tmp_path, capsys):
     bad.write_bytes(b"not a video at all")
     assert main(["evaluate", str(bad), "--out", str(tmp_path / "out")]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_an_empty_seat_is_fed_as_frames_without_a_face_on_the_clip_timeline():
+    import numpy as np
+
+    from edge.evaluation.runner import empty_seat
+
+    seen = []
+
+    class Pipeline:
+        def process(self, image, t, index):
+            seen.append((float(image.max()), t, index))
+
+    end = empty_seat(Pipeline(), np.full((24, 32, 3), 200, np.uint8), 10.0, 2.0)
+    assert len(seen) == 60 and end == pytest.approx(12.0)
+    assert {s[0] for s in seen} == {0.0} and {s[2] for s in seen} == {-1}
+    assert seen[0][1] == 10.0 and all(b[1] > a[1] for a, b in zip(seen, seen[1:]))
+
+
+@pytest.mark.slow
+@pytest.mark.dataset
+def test_clips_played_as_one_continuous_stream(zju_dataset, tmp_path, capsys):
+    data = two_clip_set(zju_dataset, tmp_path / "set")
+    out = tmp_path / "out"
+    assert main(["evaluate", str(data), "--continuous", "--empty-seat-s", "2", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["stream"] == "one continuous stream, 2 s of empty seat where the driver changes"
+    assert report["frames_processed"] == 136 + 90  # the empty seat is not scored
+    assert report["overall"]["blink_tp"] >= 6
