@@ -1,7 +1,9 @@
 """The live projection of one vehicle, and the triggers that read its status stream.
 
 Messages are applied in timestamp order; a message older than what the projection already shows is
-kept in the history tables but does not move the live view (nor fire triggers) backwards.
+kept in the history tables but does not move the live view backwards. Its odometer and engine hours
+still count for the maintenance rules, against the newer live values: a crossing is found whichever
+reading was applied first.
 """
 from __future__ import annotations
 
@@ -67,9 +69,15 @@ class StatusProjector:
 
     def apply(self, live: LiveRow, vehicle: Vehicle, rules: list[MaintenanceRule],
               msg: VehicleStatus) -> bool:
-        if not _newer(msg.ts, live.status_ts, self.horizon):
-            return False
         s = msg.signals
+        if not _newer(msg.ts, live.status_ts, self.horizon):
+            if live.status_ts is not None and msg.ts < live.status_ts:
+                # A reading older than the live view (batches applied in parallel, a re-sent backlog) still
+                # says where the vehicle was then: a rule point between it and the live value was crossed in
+                # between, whichever of the two was applied first. Proposals are unique per occurrence.
+                self._rules(vehicle, rules, "km", s.traveled_distance, live.odometer_km)
+                self._rules(vehicle, rules, "engine_hours", s.engine_hours, live.engine_hours)
+            return False
         self._rules(vehicle, rules, "km", live.odometer_km, s.traveled_distance)
         self._rules(vehicle, rules, "engine_hours", live.engine_hours, s.engine_hours)
         if s.dtc_list is not None:

@@ -35,3 +35,24 @@ def test_status_re_sent_late_goes_to_history_not_to_the_live_view(sessions, cloc
     with sessions() as db:
         live = db.get(VehicleLiveStatus, "V1")
     assert (live.status_ts, live.odometer_km, live.speed_kmh) == (later(T0, 2), 102, None)
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_a_rule_point_crossed_is_proposed_whichever_reading_is_applied_first(sessions, clock, newer_first):
+    """Two batches of one vehicle applied by parallel workers: the one holding the later readings may
+    commit first. Its first reading then sets the baseline beyond the proposal point (9,800 km), and the
+    earlier readings, which hold the crossing, arrive as older than the live view. Once lost the
+    proposal (tests/gateway/test_e2e.py saw it under load); now both orders give the same one."""
+    from gateway.db.models import ServiceAppointment
+
+    register(sessions, "V1", now=T0, rules=[{"name": "Service", "model": "Van", "type": "km", "start": 10_000,
+                                                 "period": 10_000, "lead": 200}])
+    ing = Ingestor(sessions, clock=clock)
+    earlier = [status("V1", later(T0, i), odometer=9_700 + 10 * i) for i in range(15)]  # 9,700 .. 9,840
+    newer = [status("V1", later(T0, 15 + i), odometer=9_850 + 10 * i) for i in range(15)]
+    for batch in ((newer, earlier) if newer_first else (earlier, newer)):
+        ing.apply(batch)
+    ing.apply(earlier[3:6])  # re-sent: nothing more
+    with sessions() as db:
+        appts = db.scalars(select(ServiceAppointment).where(ServiceAppointment.vehicle_id == "V1")).all()
+    assert [(a.source, a.due_odometer_km) for a in appts] == [("maintenance_rule", 10_000.0)]
