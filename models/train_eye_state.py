@@ -44,15 +44,10 @@ def read_set(root: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     layout: CEW, MRL, or one cut from a clip set by `python -m edge.evaluation.patches`). Crops are
     resized whole: CEW and MRL frame the eye as `edge.vision.eye_patch` does (eye about two thirds of
     the width). The group (face, else subject) keeps one person's patches on one side of a split."""
-    from edge.evaluation.patches import read_patch_set
+    from edge.evaluation.patches import load_patch, read_patch_set
 
     rows = read_patch_set(root)
-    patches = []
-    for r in rows:
-        image = cv2.imread(str(root / "images" / r["path"]), cv2.IMREAD_GRAYSCALE)
-        if image is None:
-            sys.exit(f"cannot read {root / 'images' / r['path']}")
-        patches.append(cv2.resize(image, (PATCH_SIZE, PATCH_SIZE), interpolation=cv2.INTER_AREA))
+    patches = [load_patch(root, r) for r in rows]
     closed = np.array([r["eye_state"].strip().lower() == "closed" for r in rows], np.float32)
     key = next((k for k in ("source_face_id", "subject") if k in rows[0]), "path")
     return np.stack(patches), closed, np.array([f"{root.name}:{r[key]}" for r in rows])

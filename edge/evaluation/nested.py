@@ -36,7 +36,7 @@ import numpy as np
 
 from dms.errors import UserError
 from edge.evaluation.dataset import FRAME_PERIOD_S, LabelledClip, load_dataset, subjects
-from edge.evaluation.runner import decoded_pictures
+from edge.evaluation.runner import decoded_pictures, picture_time
 from edge.evaluation.scoring import Counts, FramePrediction, score_clip
 from edge.vision.blinks import BlinkDetector, BlinkSettings
 from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, combine_eyes, eye_width, lid_openness
@@ -83,7 +83,6 @@ def measure_clip(face_mesh, eye_model, clip: LabelledClip, settings: EyeStateSet
     if hasattr(face_mesh, "reset"):
         face_mesh.reset()
     times = clip.picture_times()
-    last_t = max(times.values())
     every, transform = STRESS[stress]
     rng = np.random.default_rng(0)
     frames = []
@@ -92,7 +91,7 @@ def measure_clip(face_mesh, eye_model, clip: LabelledClip, settings: EyeStateSet
             continue
         if transform is not None:
             image = transform(image, rng)
-        t = times.get(index, last_t + (index - max(times)) * FRAME_PERIOD_S)
+        t = picture_time(times, index)
         face = face_mesh.process(image)
         if face is None:
             frames.append(Frame(index, t, None, None))

@@ -52,20 +52,25 @@ def read_patch_set(root: Path) -> list[dict[str, str]]:
     return rows
 
 
-def patch_logits(root: Path, rows: list[dict[str, str]], model, progress=None, batch: int = 64) -> np.ndarray:
-    """The eye-state model's closed logit of every listed crop."""
+def load_patch(root: Path, row: dict[str, str]) -> np.ndarray:
+    """One listed crop as the model's grey PATCH_SIZE square (the crop is resized whole)."""
     import cv2
 
-    from edge.vision.eye_patch import PATCH_SIZE, standardise
+    from edge.vision.eye_patch import PATCH_SIZE
+
+    image = cv2.imread(str(root / "images" / row["path"]), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise UserError(f"cannot read image {root / 'images' / row['path']}")
+    return cv2.resize(image, (PATCH_SIZE, PATCH_SIZE), interpolation=cv2.INTER_AREA)
+
+
+def patch_logits(root: Path, rows: list[dict[str, str]], model, progress=None, batch: int = 64) -> np.ndarray:
+    """The eye-state model's closed logit of every listed crop."""
+    from edge.vision.eye_patch import standardise
 
     logits = np.empty(len(rows), np.float32)
     for start in range(0, len(rows), batch):
-        patches = []
-        for r in rows[start:start + batch]:
-            image = cv2.imread(str(root / "images" / r["path"]), cv2.IMREAD_GRAYSCALE)
-            if image is None:
-                raise UserError(f"cannot read image {root / 'images' / r['path']}")
-            patches.append(cv2.resize(image, (PATCH_SIZE, PATCH_SIZE), interpolation=cv2.INTER_AREA))
+        patches = [load_patch(root, r) for r in rows[start:start + batch]]
         (out,) = model.run(standardise(np.stack(patches)))
         logits[start:start + len(patches)] = out[:, 0]
         if progress is not None:
@@ -221,8 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("dataset", type=Path, help="Labelled clip set (zju_eyeblink_dev layout).")
     ap.add_argument("--out", type=Path, required=True, help="Folder to write (outside the repository).")
     args = ap.parse_args(argv)
+    from tqdm import tqdm
+
+    def progress(total: int, desc: str):
+        return tqdm(total=total, desc=desc, unit="clip", disable=None, leave=False)
+
     try:
-        n = cut_patch_set(args.dataset, args.out)
+        n = cut_patch_set(args.dataset, args.out, progress)
     except UserError as exc:
         print(f"patches: error: {exc}", file=sys.stderr)
         return exc.exit_code

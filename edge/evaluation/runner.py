@@ -69,7 +69,7 @@ def picture_count(clip: LabelledClip) -> int:
     return max(f.decoded_index for f in clip.frames) + 1
 
 
-def _picture_time(times: dict[int, float], index: int) -> float:
+def picture_time(times: dict[int, float], index: int) -> float:
     # Pictures no label points at (trailing ones) continue the 30 Hz timeline.
     if index in times:
         return times[index]
@@ -100,7 +100,7 @@ def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driv
 
     def signals() -> Iterator[FrameSignals]:
         for index, image in decoded_pictures(clip.path):
-            t = offset_s + _picture_time(times, index)
+            t = offset_s + picture_time(times, index)
             start = time.process_time()
             s = pipeline.process(image, t, index)
             run.cpu_s += time.process_time() - start
@@ -113,7 +113,7 @@ def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driv
 
 def clip_duration(clip: LabelledClip) -> float:
     """Seconds from the clip's first picture to just after its last."""
-    return _picture_time(clip.picture_times(), picture_count(clip) - 1) + FRAME_PERIOD_S
+    return picture_time(clip.picture_times(), picture_count(clip) - 1) + FRAME_PERIOD_S
 
 
 def empty_seat(pipeline: Any, like: np.ndarray, start_s: float, seconds: float) -> float:
