@@ -92,7 +92,7 @@ def test_topics():
 def test_contract_imports_no_vision_or_database_stack():
     import subprocess
     import sys
-    code = ("import sys, dms.contract, dms.cli; "
+    code = ("import sys, dms.contract, tools.cli; "
             "heavy = [m for m in ('cv2', 'onnxruntime', 'numpy', 'sqlalchemy', 'fastapi') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

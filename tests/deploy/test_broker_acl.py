@@ -11,7 +11,7 @@ import queue
 
 import pytest
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from firmware_config.device import load_device_config
 from tests.deploy.conftest import connect
 from tests.uplink.conftest import wait_for

@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from firmware_config import pki
 from firmware_config.device import load_device_config
 from tests.deploy.conftest import TlsFiles, connect

@@ -6,7 +6,7 @@ import stat
 import pytest
 import yaml
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from firmware_config import mosquitto_files as mf
 from firmware_config.boards import board_names, load_board
 from firmware_config.check import check_device_config

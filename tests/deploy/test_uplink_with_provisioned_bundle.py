@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from dms.contract import DriverEvent
 from edge.uplink import MqttUplink, Outbox
 from firmware_config.device import load_device_config

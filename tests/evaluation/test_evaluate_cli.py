@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dms.cli import main
+from tools.cli import main
 
 
 def two_clip_set(source, target, names=("clips/2/000001M_FNN.avi", "clips/27/000007M_UNN.avi")):

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dms.demo.processes import Child, dms_command
+from tools.demo.processes import Child, dms_command
 from gateway.db.session import make_engine
-from gateway.loadgen import clear_sessions
+from tools.load.loadgen import clear_sessions
 from tests.uplink.conftest import PrivateBroker, free_port, wait_for
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), None)

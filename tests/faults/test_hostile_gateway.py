@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.db.models import DeadLetter, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish, status_messages
+from tools.load.loadgen import publish, status_messages
 from tests.faults.support import Gateways, big_queue_broker, count_rows
 from tests.gateway.conftest import _empty_pg
 from tests.gateway.factories import register

@@ -16,7 +16,7 @@ import pytest
 from gateway.db.migrate import upgrade
 from gateway.db.models import ProcessedMessage, StatusSample
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish, status_messages
+from tools.load.loadgen import publish, status_messages
 from tests.faults.support import Gateways, big_queue_broker, count_rows
 from tests.gateway.factories import register
 from tests.uplink.conftest import MOSQUITTO, wait_for

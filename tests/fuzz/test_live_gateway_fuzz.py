@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dms.contract import decode
 from gateway.db.models import DeadLetter, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish
+from tools.load.loadgen import publish
 from tests.faults.support import Gateways, big_queue_broker, count_rows
 from tests.fuzz.payloads import T0, fuzz_stream
 from tests.gateway.conftest import _empty_pg

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dms.contract import DriverEvent, encode
-from dms.demo.processes import Child, dms_command, wait_until
+from tools.demo.processes import Child, dms_command, wait_until
 from gateway import auth
 from gateway.api import create_app
 from gateway.db.models import DeadLetter, ProcessedMessage, ServiceAppointment, StatusSample
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
-from gateway.loadgen import clear_sessions, publish, status_messages
+from tools.load.loadgen import clear_sessions, publish, status_messages
 from tests.gateway.conftest import _empty_pg
 from tests.gateway.factories import register, status
 

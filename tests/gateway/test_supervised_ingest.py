@@ -52,7 +52,7 @@ def test_a_garbage_presence_the_broker_retains_is_dead_lettered_once(sessions, c
 
 
 def test_an_oversize_payload_is_cut_down_on_arrival(mosquitto_url, sessions, clock):
-    from gateway.loadgen import publish
+    from tools.load.loadgen import publish
 
     vid = f"BIG-{uuid.uuid4().hex[:8]}"  # the machine's broker retains other tests' presences
     register(sessions, vid, now=T0)

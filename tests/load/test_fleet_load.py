@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.simulator import FleetSettings, ResourceMeter, postgres_backends, run_fleet, wall_clock
+from tools.load.simulator import FleetSettings, ResourceMeter, postgres_backends, run_fleet, wall_clock
 from tests.faults.support import Gateways, big_queue_broker
 from tests.gateway.conftest import _empty_pg
 from tests.uplink.conftest import MOSQUITTO

@@ -30,7 +30,7 @@ def gateway_process(sample_db, mosquitto_url):
         [
             sys.executable,
             "-m",
-            "dms.cli",
+            "tools.cli",
             "gateway",
             "run",
             "--mqtt",

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from models import model_path
-from models.convert import MODELS
-from models.quantize import SHIPPED, quantized_name
+from tools.models.convert import MODELS
+from tools.models.quantize import SHIPPED, quantized_name
 
 MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))
 NAMES = [name.removesuffix(".onnx") for name in MODELS]
@@ -25,7 +25,7 @@ def test_manifest_records_source_and_licence():
     tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
     # every file a model set needs is listed (the over-the-air installer copies exactly these)
     int8 = {quantized_name(name) for name in SHIPPED}
-    trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m models.train_eye_state
+    trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m tools.models.train_eye_state
     assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | trained_here | {"canonical_face.json"}
 
 
