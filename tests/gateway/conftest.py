@@ -16,8 +16,8 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from gateway.db.base import Base
 from gateway.db.migrate import alembic_config, upgrade
+from gateway.db.models import GATEWAY_TABLES
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.conftest import require_service
 
@@ -85,7 +85,7 @@ def pg_database() -> Iterator[str]:
 
 def _empty_pg(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{name}"' for name in sorted(GATEWAY_TABLES))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -18,7 +18,7 @@ T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory) -> str:
-    from gateway.db.migrate import upgrade
+    from dealer_portal.migrate import upgrade
 
     path = tmp_path_factory.mktemp("portal-template") / "template.db"
     upgrade(f"sqlite:///{path}")
