@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from gateway.db import retention
 from gateway.db.migrate import upgrade
 from gateway.db.models import DeadLetter, DriverEventRecord, ProcessedMessage, StatusSample

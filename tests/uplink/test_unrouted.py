@@ -1,6 +1,5 @@
 """PUBACK 0x10 "no matching subscribers" against the machine's Mosquitto (MQTT 5): the broker drops such a
 message, so the uplink keeps it and sends it again once somebody subscribed (`hold_unrouted`)."""
-import time
 
 from dms.contract import DriverEvent
 from edge.uplink import MqttSettings, MqttUplink, Outbox
@@ -16,18 +15,24 @@ def event(vid, i):
 def test_a_message_nobody_subscribed_to_is_kept_and_delivered_in_order_once_subscribed(
         tmp_path, mosquitto_url, recorder):
     vid = f"unrouted-{free_port()}"
+    now = [0.0]  # the uplink's own clock: its pauses end when the test says so, not after a sleep
     with Outbox(tmp_path / "o.sqlite") as box:
-        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid).start()
+        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid,
+                            monotonic=lambda: now[0]).start()
         try:
             sent = [event(vid, i) for i in range(3)]
             for msg in sent:
                 uplink.submit(msg)
-            wait_for(lambda: uplink.stats.unrouted >= 3, 10, "three 0x10 PUBACKs")
-            time.sleep(1.0)  # a few re-send rounds, nobody listening yet
+            for _ in range(8):  # several re-send rounds, nobody listening yet, each after a pause on that clock
+                seen = uplink.stats.unrouted
+                wait_for(lambda seen=seen: uplink.stats.unrouted > seen, 10, "a 0x10 PUBACK")
+                now[0] += FAST_RETRY["unrouted_retry_max_s"] + 0.01
+            assert uplink.stats.unrouted >= 8
             assert box.count() == 3 and uplink.stats.acknowledged == 0
             assert uplink.stats.protocol == "5"
             rec = recorder(mosquitto_url, vid)
             assert rec.subscribed.wait(5)
+            now[0] += FAST_RETRY["unrouted_retry_max_s"] + 0.01  # the pause under way ends
             assert uplink.wait_drained(10)
             wait_for(lambda: len(rec.ids("event")) >= 3, 5, "the kept events")
         finally:
