@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dms.errors import UserError
+from dms.errors import AlreadyExists, UserError
 from gateway.api.context import (
     ApiContext,
     RowId,
@@ -48,7 +48,7 @@ def _views(db: Session, ctx: ApiContext, vehicles: list[Vehicle]) -> list[dict]:
 
 
 def _user_error(exc: UserError) -> HTTPException:
-    if "already" in str(exc):
+    if isinstance(exc, AlreadyExists):
         return HTTPException(status.HTTP_409_CONFLICT, str(exc))
     return unprocessable(str(exc))
 
