@@ -232,7 +232,7 @@ class EdgeRuntime:
     def process_frame(self, frame: Any) -> list:
         """A camera frame (`image`, `t`, `index`) -> its policy events. A picture too dark or flat to
         measure (edge.night.health) skips the models: the policy hears why, not noise."""
-        problem = self.night.check(frame.image)
+        problem = self.night.check(frame.image, frame.t)
         if problem is not None:
             signals = FrameSignals(t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem)
         else:

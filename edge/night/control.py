@@ -33,6 +33,7 @@ class NightControl:
         self.camera: Any = None
         """The frame source, when it can take `set_exposure(exposure_us, gain)`."""
         self.last_health = None
+        self._checked_t: float | None = None
 
     def attach_camera(self, source: Any) -> None:
         """Let the face-weighted exposure drive this source (ignored when it has no manual exposure)."""
@@ -45,11 +46,15 @@ class NightControl:
     def illuminator_state(self) -> str | None:
         return None if self.illuminator is None else self.illuminator.state
 
-    def check(self, image: np.ndarray | None) -> str | None:
+    def check(self, image: np.ndarray | None, t: float) -> str | None:
+        """Why the picture taken at `t` cannot be measured (None: it can); the last verdict is reused
+        for `recheck_s` after it was made."""
         if self.health is None or image is None:
             return None
-        lit = self.illuminator is not None and self.illuminator.lit
-        self.last_health = self.health.check(image, illuminated=lit)
+        checked = self._checked_t
+        if checked is None or not 0 <= t - checked < self.health.s.recheck_s:
+            lit = self.illuminator is not None and self.illuminator.lit
+            self.last_health, self._checked_t = self.health.check(image, illuminated=lit), t
         return self.last_health.problem
 
     def update(self, t: float, monitoring: bool, image: np.ndarray | None = None,
