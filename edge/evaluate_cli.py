@@ -72,15 +72,15 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     return report
 
 
-def signals_of_video(video: Path, out: Path, settings) -> int:
+def signals_of_video(video: Path, out: Path, settings, mono: bool = False) -> int:
     """Per-frame signals of one unlabelled clip to OUT/signals.csv; returns the number of frames."""
     from edge.evaluation.signals_csv import write_signals_csv
-    from edge.sources import open_source
+    from edge.sources import SourceSettings, open_source
     from edge.vision.pipeline import VisionPipeline
 
     pipeline = VisionPipeline(settings)
     signals = []
-    with open_source(str(video)) as source, _progress(0, video.name) as bar:
+    with open_source(str(video), SourceSettings(mono=mono)) as source, _progress(0, video.name) as bar:
         for frame in source:
             signals.append(pipeline.process(frame.image, frame.t, frame.index))
             bar.update(1)
@@ -128,8 +128,8 @@ def _check_writable(out: Path) -> None:
 @click.option("--empty-seat-s", type=click.FloatRange(0, 600), default=0.0, show_default=True,
               help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).")
 @click.option("--mono", is_flag=True,
-              help="Feed the clips to the pipeline as one grey channel per picture, as a monochrome infrared "
-                   "camera delivers them (labelled clip sets only).")
+              help="Feed the pictures to the pipeline as one grey channel, as a monochrome infrared camera "
+                   "delivers them (labelled clip sets and single videos).")
 @click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.")
 def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tuple[str, ...],
@@ -161,7 +161,7 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
     if target is None:
         raise UserError("give a labelled clip set or a video file to evaluate (or --scenarios DIR)")
     if target.is_file() and target.suffix.lower() in VIDEO_SUFFIXES:
-        n = signals_of_video(target, out, settings)
+        n = signals_of_video(target, out, settings, mono)
         click.echo(f"{n} frames -> {out / 'signals.csv'}")
         return
     if target.is_file():

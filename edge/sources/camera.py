@@ -74,7 +74,8 @@ class CameraSource(FrameSource):
             return to_gray(image)  # the backend converted to BGR after all
         if self._raw:
             return grey_from_raw(image, s.pixel_format, *self._size, y16_bits=s.y16_bits)
-        return to_gray(image) if s.mono else image
+        # a GStreamer GRAY8 appsink may come as (h, w, 1): one channel either way
+        return to_gray(image) if s.mono or (image.ndim == 3 and image.shape[2] == 1) else image
 
     def frames(self) -> Iterator[Frame]:
         index = 0
