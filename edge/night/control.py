@@ -1,7 +1,7 @@
 """Night driving parts of one run, driven by frame times only: picture health, illuminator, exposure.
 
 `NightControl` is a plain object the runtime calls per frame:
-- `check(image)` before the face models: the reason the picture cannot be measured, or None;
+- `check(image, t)` before the face models: the reason the picture cannot be measured, or None;
 - `update(t, monitoring, image, face_box)` after the policy: the illuminator is lit only while the
   policy monitors (the vehicle above the monitoring speed), each lit frame is a strobe pulse of the
   current exposure, and the face-weighted exposure loop adjusts the camera when one is attached;

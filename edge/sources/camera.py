@@ -16,6 +16,8 @@ from edge.sources.base import Frame, FrameSource, SourceSettings
 from edge.sources.raw import fourcc_code, grey_from_raw
 from edge.vision.eye_patch import to_gray
 
+V4L2_FOURCC = {"Y8": "GREY"}
+"""UVC's Y8 (Y800) arrives through V4L2 as GREY."""
 V4L2_MANUAL_EXPOSURE = 1
 """OpenCV's V4L2 backend passes CAP_PROP_AUTO_EXPOSURE on as V4L2's exposure_auto menu: 1 = manual."""
 
@@ -46,10 +48,11 @@ class CameraSource(FrameSource):
                 self._cap.set(prop, value)
         self._raw = s.pixel_format != "auto" and not gstreamer
         if self._raw:
-            self._cap.set(cv2.CAP_PROP_FOURCC, fourcc_code(s.pixel_format))
+            wanted = V4L2_FOURCC.get(s.pixel_format, s.pixel_format)
+            self._cap.set(cv2.CAP_PROP_FOURCC, fourcc_code(wanted))
             self._cap.set(cv2.CAP_PROP_CONVERT_RGB, 0)
             got = int(self._cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").strip()
-            if got and got != s.pixel_format.strip():
+            if got and got != wanted:
                 self._cap.release()
                 raise UserError(f"{self.description} does not deliver {s.pixel_format} (it offers {got!r}); "
                                 "list its formats with v4l2-ctl --list-formats-ext")

@@ -147,15 +147,16 @@ class FakeV4L2Capture:
         self.released = True
 
 
-@pytest.mark.parametrize("pixel_format", ["GREY", "Y16", "YUYV"])
-def test_a_v4l2_infrared_camera_delivers_grey_frames(monkeypatch, grey_pictures, pixel_format):
+@pytest.mark.parametrize(("pixel_format", "native"), [("GREY", "GREY"), ("Y8", "GREY"), ("Y16", "Y16"),
+                                                    ("YUYV", "YUYV")])
+def test_a_v4l2_infrared_camera_delivers_grey_frames(monkeypatch, grey_pictures, pixel_format, native):
     monkeypatch.setattr(camera_module.cv2, "VideoCapture",
-                        lambda device, api: FakeV4L2Capture(grey_pictures[:8], pixel_format))
+                        lambda device, api: FakeV4L2Capture(grey_pictures[:8], native))
     settings = SourceSettings(pixel_format=pixel_format, y16_bits=10, exposure_us=4000, analogue_gain=2.0)
     with camera_module.CameraSource(0, settings, clock=iter(np.arange(0, 1, 0.1)).__next__) as source:
         frames = list(source)
     cap = FakeV4L2Capture.instances[-1]
-    assert cap.props[cv2.CAP_PROP_FOURCC] == fourcc_code(pixel_format) and cap.props[cv2.CAP_PROP_CONVERT_RGB] == 0
+    assert cap.props[cv2.CAP_PROP_FOURCC] == fourcc_code(native) and cap.props[cv2.CAP_PROP_CONVERT_RGB] == 0
     assert cap.props[cv2.CAP_PROP_AUTO_EXPOSURE] == camera_module.V4L2_MANUAL_EXPOSURE
     assert cap.props[cv2.CAP_PROP_EXPOSURE] == 40 and cap.props[cv2.CAP_PROP_GAIN] == 2.0  # 100 us steps
     assert len(frames) == 8 and all(np.array_equal(f.image, g) for f, g in zip(frames, grey_pictures, strict=False))
