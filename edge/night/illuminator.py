@@ -22,7 +22,7 @@ import importlib
 from abc import ABC, abstractmethod
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dms.errors import UserError
 from dms.settings import Settings
@@ -52,6 +52,12 @@ class IlluminatorSettings(Settings):
     """PWM frequency with output 'pwm' (well above a camera's line rate, or the picture shows bands)."""
     duty: float = Field(1.0, gt=0, le=1.0)
     """PWM duty (share of full current) with output 'pwm'; 1 with output 'gpio'."""
+
+    @model_validator(mode="after")
+    def _duty_needs_pwm(self) -> IlluminatorSettings:
+        if self.duty < 1.0 and self.output != "pwm":
+            raise ValueError("duty below 1 needs output: pwm (an enable pin is only on or off)")
+        return self
 
 
 class Illuminator(ABC):

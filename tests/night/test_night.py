@@ -111,6 +111,15 @@ def test_the_gpio_illuminator_drives_its_pin(output):
     assert pin.state == 0 and lamp.state == "off"
 
 
+def test_illuminator_settings_limits():
+    with pytest.raises(ValueError, match="duty below 1 needs output: pwm"):
+        IlluminatorSettings(output="gpio", duty=0.5)
+    with pytest.raises(ValueError):
+        IlluminatorSettings(output="laser")
+    with pytest.raises(ValueError):
+        IlluminatorSettings(output="pwm", pwm_hz=10)
+
+
 def test_an_active_low_illuminator_pin():
     mock = pytest.importorskip("gpiozero.pins.mock")
     factory = mock.MockFactory()
