@@ -61,5 +61,10 @@ class FrameSignals:
     """Inner-lip gap over mouth width (edge.vision.mouth): about 0 closed, >= 0.6 a wide yawn."""
     faces: int = 0
     """Number of faces detected (the driver is the largest/most central one)."""
+    face_box: tuple[float, float, float, float] | None = None
+    """The driver's face box (x0, y0, x1, y1) in picture pixels; what the face-weighted exposure meters."""
+    camera_problem: str | None = None
+    """Why the picture itself cannot be measured (edge.night.health: camera_dark, illuminator_failure,
+    lens_covered); None when the picture is usable. Then nothing in it is measured (no face)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Per-stage processing time of this frame, milliseconds (decode, detect, landmarks, iris, signals)."""

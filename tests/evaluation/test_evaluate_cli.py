@@ -126,3 +126,23 @@ def test_clips_played_as_one_continuous_stream(zju_dataset, tmp_path, capsys):
     assert report["stream"] == "one continuous stream, 2 s of empty seat where the driver changes"
     assert report["frames_processed"] == 136 + 90  # the empty seat is not scored
     assert report["overall"]["blink_tp"] >= 6
+
+
+@pytest.mark.slow
+@pytest.mark.dataset
+def test_mono_feeds_the_pipeline_one_grey_channel(zju_dataset, tmp_path, capsys, monkeypatch):
+    from edge.vision.pipeline import VisionPipeline
+
+    shapes = set()
+    process = VisionPipeline.process
+
+    def recording(self, image, t, index):
+        shapes.add(image.ndim)
+        return process(self, image, t, index)
+
+    monkeypatch.setattr(VisionPipeline, "process", recording)
+    data = two_clip_set(zju_dataset, tmp_path / "set")
+    assert main(["evaluate", str(data), "--mono", "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert shapes == {2} and report["pictures"] == "monochrome (one grey channel)"
+    assert report["frames_processed"] == 136 + 90 and report["overall"]["blink_tp"] >= 6
