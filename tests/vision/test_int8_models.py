@@ -57,7 +57,9 @@ def test_int8_landmarks_stay_close_to_float_on_a_generated_face(name, crops):
     assert error.max() < MAX_TOLERANCE_PX, error.max()
     # both eyes in one call (batch 2) give what two single calls give
     pair = int8.run(batch[:2])
-    for single, both in zip(int8.run(batch[1:2]), pair):
+    single_run = int8.run(batch[1:2])
+    assert len(single_run) == len(pair) == len(expected)
+    for single, both in zip(single_run, pair, strict=True):
         np.testing.assert_allclose(both[1], single[0], atol=1e-4)
 
 

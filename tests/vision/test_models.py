@@ -59,7 +59,7 @@ def test_onnx_matches_litert_reference(name, reference):
     session = ort.InferenceSession(model_path(f"{name}.onnx").as_posix(), providers=["CPUExecutionProvider"])
     got = session.run(None, {session.get_inputs()[0].name: x.transpose(0, 3, 1, 2)})
     assert len(got) == len(expected)
-    for g, e in zip(got, expected):
+    for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g.reshape(-1), e.reshape(-1), atol=1e-3, rtol=0)
 
 
@@ -72,5 +72,6 @@ def test_iris_batch_of_two_equals_two_single_runs(backend):
     batched = model.run(eyes)
     for i in range(2):
         single = model.run(eyes[i:i + 1])
-        for b, s in zip(batched, single):
+        assert len(batched) == len(single) == 2  # contour and iris outputs, both compared
+        for b, s in zip(batched, single, strict=True):
             np.testing.assert_allclose(b[i], s[0], atol=1e-4, rtol=0)
