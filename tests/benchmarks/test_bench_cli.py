@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, require_service
+from tests.support.services import REPO, require_service
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dms.contract import (SCHEMA_VERSION, ContractError, DriverEvent, DriverState, Presence, VehicleStatus,
-                          command_topic, decode, encode, parse_topic, topic_for)
+from dms.contract import (
+    SCHEMA_VERSION,
+    ContractError,
+    DriverEvent,
+    DriverState,
+    Presence,
+    VehicleStatus,
+    command_topic,
+    decode,
+    encode,
+    parse_topic,
+    topic_for,
+)
 from dms.contract.export import schemas
-from tests.conftest import REPO
+from tests.support.services import REPO
 
 
 def _messages():

@@ -9,7 +9,7 @@ import pytest
 
 from dms.errors import UserError
 from firmware_config.device import DeviceConfig, load_device_config, merge_overrides
-from tests.uplink.conftest import Recorder
+from tests.support.mqtt import Recorder
 
 DEVICE_YAML = """
 vehicle_id: van-17

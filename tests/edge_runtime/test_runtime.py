@@ -11,7 +11,7 @@ from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime, looped
 from edge.vehicle import SAMPLE_TRIP, ReplaySource
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import Recorder, free_port, wait_for
+from tests.support.mqtt import Recorder, free_port, wait_for
 
 DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, "ahead"), (4.0, "closed"),
           (3.0, "ahead")]

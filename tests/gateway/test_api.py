@@ -9,8 +9,8 @@ from gateway.api import create_app
 from gateway.db.session import session_scope
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, presence, register, status
+from tests.support.db import T0
+from tests.support.factories import event, later, presence, register, status
 
 SETTINGS = GatewaySettings(jwt_secret="a test secret that is long enough!!", offline_after_s=60)
 USERS = {"root": ("admin", None), "disp": ("dispatcher", None), "sa1": ("service_advisor", "D1"),

@@ -18,8 +18,8 @@ from gateway.db.models import (
 )
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, presence, register, status
+from tests.support.db import T0
+from tests.support.factories import event, later, presence, register, status
 
 
 def _count(sessions, model, *where) -> int:

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from tools.cli import main
 from gateway.ingest import BatchResult, Ingestor
 from gateway.mqtt import Delivery, MqttReceiver, parse_broker_url
 from gateway.service import GatewayService, OrderedAcks, take_batch
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
+from tests.support.db import T0
+from tools.cli import main
 
 
 def test_take_batch_drains_what_is_there_up_to_the_limit():

@@ -16,14 +16,14 @@ from gateway.ingest.dead_letters import Oversize, Retained
 from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.mqtt import MqttReceiver, parse_broker_url
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, _empty_pg
-from tests.gateway.factories import later, register, status
+from tests.support.db import T0, empty_pg
+from tests.support.factories import later, register, status
 
 
 def test_a_killed_worker_is_replaced_and_the_next_apply_works(pg_database):
     from gateway.db.session import make_engine, make_sessionmaker
 
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     sessions = make_sessionmaker(make_engine(pg_database))
     register(sessions, "V1", now=T0)
     ingestor = ProcessIngestor(sessions, pg_database, GatewaySettings(), utc_now, workers=2)

@@ -26,7 +26,7 @@ from edge.runtime import EdgeRuntime
 from edge.sources.base import Frame
 from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, face_level
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import Recorder, free_port, wait_for
+from tests.support.mqtt import Recorder, free_port, wait_for
 
 FPS = 30
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.uplink.conftest import delivered_after_restart, event_ids, wait_for
+from tests.support.mqtt import delivered_after_restart, event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]

@@ -3,7 +3,7 @@ message, so the uplink keeps it and sends it again once somebody subscribed (`ho
 
 from dms.contract import DriverEvent
 from edge.uplink import MqttSettings, MqttUplink, Outbox
-from tests.uplink.conftest import free_port, wait_for
+from tests.support.mqtt import free_port, wait_for
 
 FAST_RETRY = {"unrouted_retry_min_s": 0.2, "unrouted_retry_max_s": 0.5}
 
