@@ -12,14 +12,22 @@ from dealer_portal.records import dispatch, fleet, kpis, parts, scrapping
 from dealer_portal.records import service_flow as flow
 from dealer_portal.sample_data import ADMIN, ADVISOR, DISPATCHER, seed_sample
 from gateway.db.session import make_engine, make_sessionmaker
+from tests.support.db import scratch_pg_database
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.slow  # a database of its own: about 8 s with migrations
 
 
-def test_sample_world_and_a_service_flow_on_postgresql(pg_database):
-    upgrade(pg_database)  # the shared database has the gateway's tables; the portal adds its own
-    engine = make_engine(pg_database)
+@pytest.fixture
+def portal_pg():
+    """A database of its own (the session's shared one holds other tests' vehicles), portal tree applied."""
+    with scratch_pg_database() as url:
+        upgrade(url)
+        yield url
+
+
+def test_sample_world_and_a_service_flow_on_postgresql(portal_pg):
+    engine = make_engine(portal_pg)
     try:
         with make_sessionmaker(engine)() as db:
             seed_sample(db, NOW, password_rounds=4)
