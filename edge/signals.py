@@ -7,6 +7,7 @@ fake time, exactly as a camera would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,5 +62,11 @@ class FrameSignals:
     """Inner-lip gap over mouth width (edge.vision.mouth): about 0 closed, >= 0.6 a wide yawn."""
     faces: int = 0
     """Number of faces detected (the driver is the largest/most central one)."""
+    eyes_warming_up: bool = False
+    """The eye levels of this driver are not learnt yet: the closed flag comes from the person-independent
+    eye-state model alone (see EyeStateSettings.warmup_s); fatigue must not be judged from the levels."""
+    face_landmarks: Any = None
+    """The (468, 3) face mesh of this frame, for the driver-session tracker (edge.session). It stays in the
+    vehicle: never written out nor sent."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Per-stage processing time of this frame, milliseconds (decode, detect, landmarks, iris, signals)."""

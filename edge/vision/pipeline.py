@@ -118,4 +118,6 @@ class VisionPipeline:
             head_yaw=face.head_yaw, head_pitch=face.head_pitch, head_roll=face.head_roll,
             gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
             gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road,
-            mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces, timings_ms=timings)
+            mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces,
+            eyes_warming_up=bool(eye.warming_up), face_landmarks=getattr(face, "landmarks", None),
+            timings_ms=timings)
