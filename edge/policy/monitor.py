@@ -97,6 +97,30 @@ class DriverMonitor:
         self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
+    @property
+    def session_id(self) -> str:
+        """The driver session the episodes belong to (a prefix of their ids)."""
+        return self._session
+
+    def new_driver(self, change) -> list[PolicyEvent]:
+        """Another person may be in the seat (`edge.session.DriverChange`): close the open episodes,
+        forget everything learnt about the last driver (calibration, PERCLOS and long-blink windows,
+        fatigue and distraction timers, the break advisor's counters) and start the new session.
+        Returns the closing events and one `driver_change` event (level 0: recorded, silent)."""
+        t = max(change.t, self._prev_t) if self._prev_t is not None else change.t
+        events = [self._close(ep, t, reason="driver_change") for ep in list(self._episodes.values())]
+        self.calibration = DriverCalibration(self.s)
+        self.advisor = BreakAdvisor(self.s)
+        self._reset_timers()
+        self._frame = None
+        self._last_face = self._face_seen_t = self._off_road_seen_t = None
+        self._session, self._seq = change.session_id, 0
+        events.append(PolicyEvent(type=T.DRIVER_CHANGE.value, phase=START, level=0, t=t, onset_t=change.t,
+                                  episode_id=change.session_id, session_id=change.session_id,
+                                  details={"reason": change.reason, "previous_session_id": change.previous_session_id,
+                                           **change.details}))
+        return events
+
     def _reset_timers(self) -> None:
         tol = self.s.flicker_tolerance_s
         self._closed = HoldRun(tol, self.s.half_open_bridge_s)
@@ -365,7 +389,6 @@ class DriverMonitor:
         del self._episodes[ep.type]
         return self._event(ep, END, t, {"reason": reason, "duration_s": round(t - ep.onset_t, 3)})
 
-    @staticmethod
-    def _event(ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
+    def _event(self, ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
         return PolicyEvent(type=ep.type, phase=phase, level=ep.level, t=t, onset_t=ep.onset_t,
-                           episode_id=ep.episode_id, details=dict(details))
+                           episode_id=ep.episode_id, details=dict(details), session_id=self._session)
