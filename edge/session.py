@@ -43,11 +43,12 @@ class DriverSessionSettings(Settings):
                                               "an empty seat mean a new driver. While driving, a face lost is "
                                               "a glance or an occlusion whose timers must go on.")
     use_signature: bool = Field(True, description="Also compare the face geometry with the session's.")
-    signature_threshold: float = Field(2.5, gt=0, le=100,
+    signature_threshold: float = Field(2.2, gt=0, le=100,
                                        description="RMS distance (reference-face units) between the session's "
                                                    "signature and the last second's that means another face. "
-                                                   "Chosen above every distance between clips of one dev "
-                                                   "subject (python -m edge.evaluation.driver_change).")
+                                                   "Chosen above every distance between 1 s signatures of one dev "
+                                                   "subject, over all four of their clips (at most 2.01; "
+                                                   "python -m edge.evaluation.driver_change).")
     signature_frames: int = Field(30, ge=5, le=600,
                                   description="Frontal frames averaged into one signature (about 1 s).")
     confirm_s: float = Field(1.0, ge=0, le=30,
@@ -55,7 +56,9 @@ class DriverSessionSettings(Settings):
     frontal_yaw_deg: float = Field(20.0, gt=0, le=60,
                                    description="Only frames with the head turned less than this teach or "
                                                "check the signature (the mesh deforms at large angles).")
-    frontal_pitch_deg: float = Field(15.0, gt=0, le=60, description="The same for head pitch.")
+    frontal_pitch_deg: float = Field(10.0, gt=0, le=60,
+                                     description="The same for head pitch (relative to the camera: a camera mounted "
+                                                 "below the face sees a pitched face whose mesh is shaped otherwise).")
 
 
 def face_signature(landmarks: Any, head_yaw: float | None, head_pitch: float | None,
@@ -185,3 +188,32 @@ def apply_driver_change(change: DriverChange, vision: Any = None, monitor: Any =
     if monitor is None:
         return []
     return monitor.new_driver(change)
+
+
+class DriverSessions:
+    """The step between vision and policy that every stream takes (the live runtime, `dms evaluate
+    --continuous`, the scenario runner): the tracker sees each frame's signals; on a change the vision
+    pipeline and the policy forget the last driver; then the policy judges the frame."""
+
+    def __init__(self, tracker: DriverSessionTracker | None = None, vision: Any = None, monitor: Any = None):
+        self.tracker = tracker or DriverSessionTracker()
+        self.vision = vision
+        self.monitor = monitor
+
+    @property
+    def session_id(self) -> str:
+        return self.tracker.session_id
+
+    @property
+    def changes(self) -> list[DriverChange]:
+        return self.tracker.changes
+
+    def step(self, signals: Any, speed_kmh: float | None) -> list:
+        """One frame's signals -> the policy's events (with those of a driver change first)."""
+        events = []
+        change = self.tracker.update(signals, speed_kmh)
+        if change is not None:
+            events += apply_driver_change(change, self.vision, self.monitor)
+        if self.monitor is not None:
+            events += self.monitor.update(signals, speed_kmh)
+        return events

@@ -63,8 +63,10 @@ class FrameSignals:
     faces: int = 0
     """Number of faces detected (the driver is the largest/most central one)."""
     eyes_warming_up: bool = False
-    """The eye levels of this driver are not learnt yet: the closed flag comes from the person-independent
-    eye-state model alone (see EyeStateSettings.warmup_s); fatigue must not be judged from the levels."""
+    """The eye levels of this driver are not learnt yet (EyeStateSettings.warmup_s): a driver state may be
+    raised only from `eyes_closed_by_model`, not from `eyes_closed` / `closure`, which use the levels."""
+    eyes_closed_by_model: bool | None = None
+    """In the warm-up: closed according to the person-independent eye-state model alone."""
     face_landmarks: Any = None
     """The (468, 3) face mesh of this frame, for the driver-session tracker (edge.session). It stays in the
     vehicle: never written out nor sent."""

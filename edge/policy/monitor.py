@@ -211,7 +211,10 @@ class DriverMonitor:
     def _observe(self, sig: FrameSignals) -> _Frame:
         t = sig.t
         measurable = sig.face_found and sig.eyes_measurable and sig.eyes_closed is not None
-        closed = measurable and bool(sig.eyes_closed)
+        # A new driver's eye levels are not learnt yet: only the eye-state model's own verdict may close
+        # the eyes for the timers and PERCLOS (edge.vision.eyestate, warmup_s).
+        warming_up = measurable and sig.eyes_warming_up
+        closed = measurable and bool(sig.eyes_closed_by_model if warming_up else sig.eyes_closed)
         on_road = self._on_road_of(sig) if sig.face_found else None
         turned_away = False
         if sig.face_found:
@@ -226,9 +229,12 @@ class DriverMonitor:
         away = (on_road is False and not closed) or turned_away
         openness = self.calibration.relative_openness(sig) if measurable else None
         closure = (1.0 - openness) if openness is not None else sig.closure
-        p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
-        half = (measurable and not closed and closure is not None and self.s.closure_release is not None
-                and closure >= self.s.closure_release)
+        if warming_up:
+            p80, half = closed, False
+        else:
+            p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
+            half = (measurable and not closed and closure is not None and self.s.closure_release is not None
+                    and closure >= self.s.closure_release)
         return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
                       on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
 

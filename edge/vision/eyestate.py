@@ -132,9 +132,10 @@ class EyeStateSettings(Settings):
     warmup_s: float = Field(2.0, ge=0, le=60,
                             description="After a reset (a new driver), the open level counts as learnt once this "
                                         "many seconds of the driver's measured frames have taught it. Until then "
-                                        "(with the eye-state model) the closed flag comes from the person-"
-                                        "independent model alone, so no state is raised from a level not yet "
-                                        "learnt while a real closure is still caught. 0: no warm-up.")
+                                        "(with the eye-state model) the model runs on every frame and its verdict "
+                                        "alone is what the policy may raise a driver state from (the frame's "
+                                        "closed flag and blinks stay the fused ones), so no state is raised from "
+                                        "a level not yet learnt while a real closure is still caught. 0: none.")
     min_eye_width_px: float = Field(6.0, gt=0, description="Narrower eyes are too small to judge.")
     min_width_ratio: float = Field(0.6, gt=0, le=1,
                                    description="An eye narrower than this share of the other one is turned away: "
@@ -171,6 +172,8 @@ class EyeState:
     """The closure blinks are found on (see EyeStateSettings.blinks_from_lid_gap)."""
     warming_up: bool = False
     """This driver's open level is not learnt yet (EyeStateSettings.warmup_s)."""
+    model_closed: bool | None = None
+    """In the warm-up: closed by the eye-state model alone (what a driver state may be raised from)."""
 
 
 def eye_width(contour: np.ndarray) -> float:
@@ -258,6 +261,7 @@ class EyeStateEstimator:
         self._contradicted_since: float | None = None
         self._model_last: tuple[float, float] | None = None  # (time, logit) of the model's last run
         self._first_t: float | None = None  # first measured frame of this driver
+        self._model_closed = False
 
     def baseline(self) -> float | None:
         """This driver's open-eye openness (None before the first measured frame)."""
@@ -327,15 +331,18 @@ class EyeStateEstimator:
         self._track_dip(share, t)
         lid_closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
         closed_logit = self._model_verdict(closed_logit, lid_closure, t, always=warming_up) if s.use_model else None
-        if warming_up:
-            # The level is young: the model alone says closed (no level in it); it unjudged, nothing does.
-            closure = None if closed_logit is None else fused_closure(closed_logit, 0.0, self._model_alone)
-            on, off = s.closed_on, s.closed_off
-        elif closed_logit is None:
+        if closed_logit is None:
             closure, on, off = lid_closure, s.lid_closed_on, s.lid_closed_off
         else:
             closure, on, off = fused_closure(closed_logit, lid_closure, s), s.closed_on, s.closed_off
-        self._closed = closure is not None and closure >= (off if self._closed else on)
+        self._closed = closure >= (off if self._closed else on)
+        model_closed = None
+        if warming_up:
+            # The level is young: what may raise a driver state is the model alone (no level in it);
+            # a frame it could not judge counts as not closed.
+            alone = None if closed_logit is None else fused_closure(closed_logit, 0.0, self._model_alone)
+            self._model_closed = alone is not None and alone >= (s.closed_off if self._model_closed else s.closed_on)
+            model_closed = self._model_closed
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
         # the history is young: a start with closed eyes must not lock the open level out. A frame the
         # eye-state model is sure is open joins it whatever the lid gap says, so a wrong level recovers.
@@ -353,13 +360,11 @@ class EyeStateEstimator:
         # Old samples go only when newer ones replace them: through a long closure, the last known open
         # level stays the reference instead of fading away.
         self._history.drop_before(t - s.baseline_window_s, keep=s.warmup_frames)
-        if closure is None:
-            closure = 0.0
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
                         openness_left=openness_left, openness_right=openness_right, baseline=base,
                         lid_closure=lid_closure,
                         blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure,
-                        warming_up=warming_up)
+                        warming_up=warming_up, model_closed=model_closed)
 
     def _model_verdict(self, closed_logit, lid_closure: float, t: float, always: bool = False) -> float | None:
         """This frame's model logit: run (or taken) when needed, else the last 'surely open' verdict
