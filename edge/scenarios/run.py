@@ -26,6 +26,7 @@ from edge.audio.analysis import onset_after, rms_envelope
 from edge.audio.prompts import read_wav
 from edge.policy import DriverMonitor, PolicyEvent, PolicySettings
 from edge.scenarios.spec import Scenario, load_scenarios
+from edge.session import DriverSessions, DriverSessionTracker
 
 AUDIBLE_WITHIN_S = 0.1
 """Acceptance: each warning is audible in the WAV within this time of its `t`."""
@@ -90,6 +91,8 @@ def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
     if hasattr(pipeline, "reset"):
         pipeline.reset()  # a new clip is a new driver
     monitor = DriverMonitor(settings.policy, session_id=scenario.name[:40])
+    # the vehicle's own driver-session step between vision and policy, as in `dms edge run`
+    sessions = DriverSessions(DriverSessionTracker(session_id=monitor.session_id), vision=pipeline, monitor=monitor)
     audio = AlertAudio(settings.audio, WavTimelineSink(wav, settings.audio.sample_rate))
     events: list[PolicyEvent] = []
     trace = Trace()
@@ -98,7 +101,7 @@ def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
             start = time.perf_counter()
             sig = pipeline.process(frame.image, frame.t, frame.index)
             trace.cpu_ms.append((time.perf_counter() - start) * 1000)
-            for ev in monitor.update(sig, scenario.speed_kmh):
+            for ev in sessions.step(sig, scenario.speed_kmh):
                 events.append(ev)
                 audio.on_event(ev)
             audio.advance(frame.t)
