@@ -26,8 +26,13 @@ from edge.evaluation.faces import CachedPicture, cached_faces
 from edge.evaluation.runner import ClipRun, picture_time
 from edge.evaluation.scoring import Counts, score_clip
 from edge.policy import DriverMonitor, PolicySettings
-from edge.session import (DriverSessions, DriverSessionSettings, DriverSessionTracker, face_signature,
-                          signature_distance)
+from edge.session import (
+    DriverSessions,
+    DriverSessionSettings,
+    DriverSessionTracker,
+    face_signature,
+    signature_distance,
+)
 from edge.vision.pipeline import VisionPipeline, VisionSettings
 
 FATIGUE = {"microsleep", "sleep", "drowsiness", "unresponsive"}
@@ -175,7 +180,7 @@ def signature_separation(clips: list[LabelledClip], faces: dict[str, list[Cached
         windows[clip.video] = [np.mean(sigs[k:k + n], axis=0) for k in range(0, len(sigs) - n + 1, n // 2)]
     subject = {c.video: c.subject for c in clips}
     within, same, other = [], [], []
-    for v, ws in windows.items():
+    for ws in windows.values():
         within += [signature_distance(a, b) for a, b in itertools.combinations(ws, 2)]
     for a, b in itertools.combinations(windows, 2):
         d = [signature_distance(x, y) for x in windows[a] for y in windows[b]]
@@ -199,15 +204,14 @@ def measure(dataset: Path, cache: Path) -> dict:
     faces = cached_faces(clips, cache)
     out = {"signature": signature_separation(clips, faces)}
     warmup_forever = VisionSettings(eyes=VisionSettings().eyes.model_copy(update={"warmup_s": 1e9}))
-    runs = {"alone": dict(continuous=False),
-            "continuous_empty_seat_5s": dict(empty_seat_s=5.0),
-            "continuous_direct_swap": dict(empty_seat_s=0.0),
-            "continuous_no_sessions_direct_swap": dict(empty_seat_s=0.0,
-                                                       sessions=DriverSessionSettings(enabled=False)),
-            "alone_no_warmup": dict(continuous=False,
-                                    vision=VisionSettings(eyes=VisionSettings().eyes.model_copy(
-                                        update={"warmup_s": 0.0}))),
-            "alone_warmup_whole_clip": dict(continuous=False, vision=warmup_forever),
+    runs = {"alone": {"continuous": False},
+            "continuous_empty_seat_5s": {"empty_seat_s": 5.0},
+            "continuous_direct_swap": {"empty_seat_s": 0.0},
+            "continuous_no_sessions_direct_swap": {"empty_seat_s": 0.0,
+                                                   "sessions": DriverSessionSettings(enabled=False)},
+            "alone_no_warmup": {"continuous": False, "vision": VisionSettings(
+                eyes=VisionSettings().eyes.model_copy(update={"warmup_s": 0.0}))},
+            "alone_warmup_whole_clip": {"continuous": False, "vision": warmup_forever},
 }
     for name, kw in runs.items():
         out[name] = replay_stream(clips, faces, **kw).summary()

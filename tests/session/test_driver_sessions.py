@@ -30,7 +30,7 @@ def _posed(points: np.ndarray, yaw_deg: float, scale: float, shift: tuple[float,
 def test_an_empty_seat_at_a_standstill_starts_a_new_driver_but_a_face_lost_while_driving_does_not():
     s = DriverSessionSettings()
     tracker = DriverSessionTracker(s, session_id="first")
-    no_face = [FrameSignals(t=1 + i / 30, frame_index=i, face_found=False) for i in range(int(10 * 30))]
+    no_face = [FrameSignals(t=1 + i / 30, frame_index=i, face_found=False) for i in range(10 * 30)]
     assert tracker.update(FrameSignals(t=0.0, frame_index=0, face_found=False), 0.0) is None  # nobody yet
     assert tracker.update(_face(0.5, canonical_face()), 60.0) is None
     assert all(tracker.update(f, 60.0) is None for f in no_face)  # a glance out of view at speed
