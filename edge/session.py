@@ -184,7 +184,7 @@ def apply_driver_change(change: DriverChange, vision: Any = None, monitor: Any =
     """Forget the previous driver everywhere: the vision pipeline's learnt levels and the policy's
     windows, timers and counters. Returns the policy's events (episodes closed, `driver_change`)."""
     if vision is not None:
-        vision.reset()
+        (vision.forget_driver if hasattr(vision, "forget_driver") else vision.reset)()
     if monitor is None:
         return []
     return monitor.new_driver(change)
