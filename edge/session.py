@@ -106,7 +106,8 @@ class DriverSessionTracker:
     def __init__(self, settings: DriverSessionSettings | None = None, session_id: str | None = None):
         self.settings = settings or DriverSessionSettings()
         self.session_id = session_id or new_session_id()
-        self.changes: list[DriverChange] = []
+        self.changes: deque[DriverChange] = deque(maxlen=1000)
+        """The latest changes (for reports; bounded: a vehicle runs for months)."""
         self._last_face_t: float | None = None
         self._absent_since: float | None = None
         self._stood_still = False  # the vehicle stood still (or its speed was unknown) during this absence
@@ -205,7 +206,7 @@ class DriverSessions:
         return self.tracker.session_id
 
     @property
-    def changes(self) -> list[DriverChange]:
+    def changes(self) -> deque[DriverChange]:
         return self.tracker.changes
 
     def step(self, signals: Any, speed_kmh: float | None) -> list:
