@@ -38,7 +38,7 @@ def bench_evaluate(dataset: Path, mediapipe_python: Path, rounds: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="dms_bench_eval_") as tmp:
         ours_out, ref_csv = Path(tmp) / "ours", Path(tmp) / "reference.csv"
         for _ in range(rounds):
-            ours_cpu.append(_timed([sys.executable, "-m", "dms.cli", "evaluate", str(dataset), "--out", str(ours_out)]))
+            ours_cpu.append(_timed([sys.executable, "-m", "tools.cli", "evaluate", str(dataset), "--out", str(ours_out)]))
             ref_cpu.append(_timed([str(mediapipe_python), str(REFERENCE), str(dataset), "--out", str(ref_csv)]))
         clips = load_dataset(dataset)
         scores = {}

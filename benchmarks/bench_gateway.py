@@ -69,7 +69,7 @@ def _child(*args: str, **kwargs) -> subprocess.Popen:
 # --- child roles -----------------------------------------------------------------------------------
 
 def role_publisher(args) -> None:
-    from gateway.loadgen import publish, status_messages
+    from tools.load.loadgen import publish, status_messages
 
     vids = [f"B{args.tag}-{i:05d}" for i in range(args.vehicles)]
     items = list(status_messages(vids, args.messages, START, tag=f"b{args.tag}"))
@@ -158,7 +158,7 @@ def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: flo
 def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
                         measure_gateway_between) -> tuple[dict, dict]:
     """(bare subscriber, gateway): the bare one before and after the gateway, rate the mean of both."""
-    from gateway.loadgen import clear_sessions
+    from tools.load.loadgen import clear_sessions
 
     def bare_once() -> dict:
         try:
@@ -181,7 +181,7 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     from gateway.db.migrate import upgrade
     from gateway.db.models import DeadLetter, ProcessedMessage, Vehicle
     from gateway.db.session import make_engine, session_scope
-    from gateway.loadgen import clear_sessions
+    from tools.load.loadgen import clear_sessions
 
     upgrade(pg_url)
     engine = make_engine(pg_url)
@@ -238,7 +238,7 @@ def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Pa
         before.append(path.read_text().count("gateway: consuming") if path.exists() else 0)
         log = open(path, "a")
         logs.append(log)
-        procs.append(subprocess.Popen([sys.executable, "-m", "dms.cli", "gateway", "run", "--mqtt", mqtt, "--db",
+        procs.append(subprocess.Popen([sys.executable, "-m", "tools.cli", "gateway", "run", "--mqtt", mqtt, "--db",
                                        pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}",
                                        *gateway_args],
                                       stdout=log, stderr=subprocess.STDOUT))
@@ -329,7 +329,7 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
             broker.terminate()
             broker.wait(10)
         else:
-            from gateway.loadgen import clear_sessions
+            from tools.load.loadgen import clear_sessions
             clear_sessions(mqtt, [f"bench{t}-{g}" for t in tags for g in range(gateways)] + [f"bare-{t}" for t in tags])
         shutil.rmtree(workdir, ignore_errors=True)
     return result

@@ -51,7 +51,7 @@ def pick_clips(dataset: Path | None, clips: int | None) -> tuple[list[Path], str
 
     if dataset is not None and (dataset / "labels.csv").is_file():
         return clip_paths(dataset, clips), str(dataset)
-    from dms.demo.sample_clip import sample_clip
+    from tools.demo.sample_clip import sample_clip
 
     return [sample_clip(progress=False)], "demo sample clip"
 
@@ -128,7 +128,7 @@ def edge_run_rss(clip: Path, seconds: float, workdir: Path) -> dict:
     from benchmarks.bench_gateway import start_private_broker
 
     broker, mqtt = start_private_broker(workdir)
-    cmd = [sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(clip), "--mqtt", mqtt,
+    cmd = [sys.executable, "-m", "tools.cli", "edge", "run", "--source", str(clip), "--mqtt", mqtt,
            "--vehicle-id", "BENCH-RSS", "--outbox", str(workdir / "outbox.sqlite"),
            "--vehicle-source", "replay:sample", "--speed-kmh", "60", "--realtime", "--loop"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir)

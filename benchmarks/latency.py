@@ -125,9 +125,9 @@ def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:
             speedup: float = 4.0, poll_ms: float = 10.0, progress=None) -> dict:
     """Run the chain until `events` driver events were decided and seen (or the source ends)."""
     from benchmarks.bench_gateway import _free_port, _pg_database, start_private_broker
-    from dms.demo import ADMIN, _http_ok
-    from dms.demo.processes import Child, dms_command, wait_until
-    from dms.demo.seed import seed_demo
+    from tools.demo import ADMIN, _http_ok
+    from tools.demo.processes import Child, dms_command, wait_until
+    from tools.demo.seed import seed_demo
 
     workdir = Path(tempfile.mkdtemp(prefix="dms_latency_"))
     tag = uuid.uuid4().hex[:6]

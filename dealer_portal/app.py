@@ -2,7 +2,7 @@
 
     app = create_app("sqlite:///var/dms.db", PortalSettings())
 
-The database must be migrated (`gateway.db.migrate.upgrade(url)`; `dms portal run` does it).
+The database must be migrated (`dealer_portal.migrate.upgrade(url)`; `dms portal run` does it).
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def run(db_url: str, http: str, config_path: Path | None) -> None:
 
     from dealer_portal.app import create_app
     from dealer_portal.settings import PortalSettings
-    from gateway.db.migrate import upgrade
+    from dealer_portal.migrate import upgrade
 
     host, port = parse_http(http)
     settings = load_yaml_settings(PortalSettings, config_path) if config_path else PortalSettings()

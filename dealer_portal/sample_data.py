@@ -434,7 +434,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
 
 def create_sample_database(url: str, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:
     """Migrate the (empty) database at `url` and fill it with the sample world."""
-    from gateway.db.migrate import upgrade
+    from dealer_portal.migrate import upgrade
     from gateway.db.session import make_engine, make_sessionmaker
 
     upgrade(url)

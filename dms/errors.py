@@ -18,3 +18,7 @@ class UserError(Exception):
     def __str__(self) -> str:
         base = super().__str__()
         return f"{base} ({self.hint})" if self.hint else base
+
+
+class AlreadyExists(UserError):
+    """The record conflicts with one that exists (a name, id or VIN taken): HTTP 409 in the API."""

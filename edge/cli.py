@@ -67,6 +67,7 @@ def run(source, config_path, speed_kmh, events_out, audio_out, audio_live, mqtt_
     try:
         source = open_source(config.source, capture)  # opened up front: a bad source fails at once
         frames = looped(lambda: open_source(config.source, capture)) if config.loop else source
+        runtime.night.attach_camera(source)  # face-weighted exposure, where the camera takes it
         with source:
             report = runtime.run(frames, realtime=config.realtime, stop=stop)
     except KeyboardInterrupt:

@@ -31,12 +31,14 @@ def _progress(total: int, desc: str):
 
 
 def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ...] = (),
-                     limit: int | None = None, continuous: bool = False, empty_seat_s: float = 0.0) -> dict:
+                     limit: int | None = None, continuous: bool = False, empty_seat_s: float = 0.0,
+                     mono: bool = False) -> dict:
     """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html.
 
     `continuous`: the clips play as one stream, as in a vehicle: nothing is reset between clips except
     by the vehicle's own driver-session tracker (edge.session), at the speed unknown; where the subject
-    changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap)."""
+    changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap). `mono`: every
+    picture is turned into one grey channel before the pipeline sees it (a monochrome infrared camera)."""
     from edge.evaluation.dataset import load_dataset
     from edge.evaluation.report import build_report, write_html, write_json, write_predictions
     from edge.evaluation.runner import clip_duration, decoded_pictures, empty_seat, picture_count, run_clip
@@ -56,15 +58,17 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     with _progress(sum(picture_count(c) for c in clips), "evaluate") as bar:
         for clip in clips:
             if continuous and previous is not None and clip.subject != previous.subject and empty_seat_s > 0:
-                _, picture = next(decoded_pictures(clip.path))
+                _, picture = next(decoded_pictures(clip.path, mono))
                 t = empty_seat(pipeline, picture, t, empty_seat_s, sessions)
-            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, sessions=sessions))
+            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, mono=mono,
+                                 sessions=sessions))
             if continuous:
                 t += clip_duration(clip)
             previous = clip
     out.mkdir(parents=True, exist_ok=True)
     write_predictions(runs, out / "predictions.csv")
     report = build_report(runs, dataset, settings.model_dump(mode="json"))
+    report["pictures"] = "monochrome (one grey channel)" if mono else "as recorded (colour)"
     report["stream"] = ("each clip a new driver" if not continuous else
                         f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes")
     if sessions is not None:
@@ -74,15 +78,15 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     return report
 
 
-def signals_of_video(video: Path, out: Path, settings) -> int:
+def signals_of_video(video: Path, out: Path, settings, mono: bool = False) -> int:
     """Per-frame signals of one unlabelled clip to OUT/signals.csv; returns the number of frames."""
     from edge.evaluation.signals_csv import write_signals_csv
-    from edge.sources import open_source
+    from edge.sources import SourceSettings, open_source
     from edge.vision.pipeline import VisionPipeline
 
     pipeline = VisionPipeline(settings)
     signals = []
-    with open_source(str(video)) as source, _progress(0, video.name) as bar:
+    with open_source(str(video), SourceSettings(mono=mono)) as source, _progress(0, video.name) as bar:
         for frame in source:
             signals.append(pipeline.process(frame.image, frame.t, frame.index))
             bar.update(1)
@@ -130,10 +134,14 @@ def _check_writable(out: Path) -> None:
                    "(an empty seat, another face).")
 @click.option("--empty-seat-s", type=click.FloatRange(0, 600), default=0.0, show_default=True,
               help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).")
+@click.option("--mono", is_flag=True,
+              help="Feed the pictures to the pipeline as one grey channel, as a monochrome infrared camera "
+                   "delivers them (labelled clip sets and single videos).")
 @click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.")
 def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tuple[str, ...],
-             limit: int | None, continuous: bool, empty_seat_s: float, scenarios_dir: Path | None) -> None:
+             limit: int | None, continuous: bool, empty_seat_s: float, mono: bool,
+             scenarios_dir: Path | None) -> None:
     """Score eye closure and blinks on recorded clips.
 
     \b
@@ -160,7 +168,7 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
     if target is None:
         raise UserError("give a labelled clip set or a video file to evaluate (or --scenarios DIR)")
     if target.is_file() and target.suffix.lower() in VIDEO_SUFFIXES:
-        n = signals_of_video(target, out, settings)
+        n = signals_of_video(target, out, settings, mono)
         click.echo(f"{n} frames -> {out / 'signals.csv'}")
         return
     if target.is_file():
@@ -176,7 +184,7 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
         click.echo(f"{o['patches']} eye patches: accuracy {o['accuracy']:.3f}, closed-eye F1 {o['closed_f1']}, "
                    f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}")
         return
-    report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s)
+    report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s, mono)
     o = report["overall"]
     click.echo(f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
                f"{report['cpu_ms_per_frame']} CPU ms/picture: eye-closed F1 {o['closed_f1']:.3f} "

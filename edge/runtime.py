@@ -130,6 +130,7 @@ class EdgeRuntime:
 
     def __init__(self, config: DeviceConfig | None = None, *, monitor: Any = None, vision: Any = None,
                  audio: Any = None, visual: Any = None, vehicle: VehicleSource | None = None,
+                 illuminator: Any = None,
                  uplink: MqttUplink | None = None,
                  events_out: IO[str] | Path | None = None, start_utc: datetime | None = None):
         self.config = config or DeviceConfig()
@@ -150,6 +151,8 @@ class EdgeRuntime:
             self.visual = visual if visual is not None else self._build_visual()
             if self.visual is not None:
                 self._closers.append(self.visual.close)  # the lamp goes dark even when a run fails
+            self.night = self._build_night(illuminator)
+            self._closers.append(self.night.close)  # the illuminator goes dark even when a run fails
             self.uplink = uplink if uplink is not None else build_uplink(c)
             if uplink is None and self.uplink is not None:
                 self._closers.append(self._close_uplink)
@@ -200,6 +203,17 @@ class EdgeRuntime:
         build = _import_part("edge.visual", "build_visual_warning", "the visual warning")
         return build(_settings(self.config.visual))
 
+    def _build_night(self, illuminator: Any):
+        """Picture health, the infrared illuminator (`illuminator` given, or built from the config) and
+        the face-weighted exposure of `config.capture`."""
+        night = importlib.import_module("edge.night")
+        if illuminator is None:
+            illuminator = night.build_illuminator(_settings(self.config.illuminator))
+        capture = _settings(self.config.capture)
+        return night.NightControl(_settings(self.config.camera_health), illuminator,
+                                  getattr(capture, "face_exposure", None), getattr(capture, "exposure_us", None),
+                                  getattr(capture, "analogue_gain", None))
+
     def _open_events(self, target: IO[str] | Path | None) -> EventsLog | None:
         if target is None:
             return None
@@ -224,19 +238,28 @@ class EdgeRuntime:
         return self.start_utc + timedelta(seconds=self.since_start(t))
 
     def process_frame(self, frame: Any) -> list:
-        """A camera frame (`image`, `t`, `index`) -> its policy events."""
-        if self.vision is None:
-            self.vision = self.sessions.vision = self._build_vision()
-        return self.process_signals(self.vision.process(frame.image, frame.t, frame.index))
+        """A camera frame (`image`, `t`, `index`) -> its policy events. A picture too dark or flat to
+        measure (edge.night.health) skips the models: the policy hears why, not noise."""
+        problem = self.night.check(frame.image, frame.t)
+        if problem is not None:
+            signals = FrameSignals(t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem)
+        else:
+            if self.vision is None:
+                self.vision = self.sessions.vision = self._build_vision()
+            signals = self.vision.process(frame.image, frame.t, frame.index)
+        return self.process_signals(signals, frame.image)
 
-    def process_signals(self, signals: FrameSignals) -> list:
-        """One frame's signals -> policy events, each sent to audio, events file and uplink."""
+    def process_signals(self, signals: FrameSignals, image: Any = None) -> list:
+        """One frame's signals -> policy events, each sent to audio, events file and uplink; the
+        illuminator lit while the policy monitors (`image`: the camera picture, for exposure)."""
         t = signals.t
         if self.uplink is not None:
             self.uplink.raise_if_failed()
         vehicle = self.vehicle.read(self.since_start(t))
         speed = self.config.speed_kmh if self.config.speed_kmh is not None else vehicle.speed
         events = self.sessions.step(signals, speed)
+        self.night.update(self.since_start(t), getattr(self.monitor, "speed_mode", "warn") != "off", image,
+                          signals.face_box)
         for event in events:
             self._emit_event(event, speed, vehicle)
         if self.audio is not None:
@@ -281,7 +304,7 @@ class EdgeRuntime:
             self.report.states += 1
         if self._status_sampler.due(t, vehicle):
             self._submit(VehicleStatus(vehicle_id=self.config.vehicle_id, ts=self.ts(t), signals=vehicle,
-                                       driver_id=self.config.driver_id,
+                                       driver_id=self.config.driver_id, illuminator=self.night.illuminator_state,
                                        driver_session_id=self.sessions.session_id))
             self.report.statuses += 1
 

@@ -70,5 +70,10 @@ class FrameSignals:
     face_landmarks: Any = None
     """The (468, 3) face mesh of this frame, for the driver-session tracker (edge.session). It stays in the
     vehicle: never written out nor sent."""
+    face_box: tuple[float, float, float, float] | None = None
+    """The driver's face box (x0, y0, x1, y1) in picture pixels; what the face-weighted exposure meters."""
+    camera_problem: str | None = None
+    """Why the picture itself cannot be measured (edge.night.health: camera_dark, illuminator_failure,
+    lens_covered); None when the picture is usable. Then nothing in it is measured (no face)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Per-stage processing time of this frame, milliseconds (decode, detect, landmarks, iris, signals)."""

@@ -60,6 +60,7 @@ def check_device_config(path: str | Path, board: str | None = None,
         return result
     result.config = config
     result.problems += [f"{path}: {line}" for line in _mqtt_problems(config, environ)]
+    result.problems += [f"{path}: {line}" for line in _night_problems(config)]
     if result.ok:
         result.summary = _summary(config, board, environ)
     return result
@@ -114,6 +115,16 @@ def _mqtt_problems(config: DeviceConfig, environ: Mapping[str, str]) -> list[str
     if use_tls and tls.insecure and host not in LOOPBACK_HOSTS:
         problems.append("mqtt.tls.insecure: the broker's host name would not be checked (test rigs only)")
     return [p for p in problems if p]
+
+
+def _night_problems(config: DeviceConfig) -> list[str]:
+    """An infrared camera sees only what its illuminator lights: at night, without one, nothing."""
+    infrared = getattr(config.capture, "infrared", False)
+    output = getattr(config.illuminator, "output", "none")
+    if infrared and output == "none":
+        return [("capture.infrared: an infrared camera needs an illuminator; set illuminator.output "
+                 "(gpio or pwm) and illuminator.gpio_pin")]
+    return []
 
 
 def _summary(config: DeviceConfig, board: str | None, environ: Mapping[str, str]) -> list[str]:

@@ -70,6 +70,9 @@ def boards() -> None:
     for name in board_names():
         profile = load_board(name)
         click.echo(f"{profile.summary()}\n    {profile.description}")
+        for what, text in (("camera", profile.camera), ("illuminator", profile.illuminator)):
+            if text:
+                click.echo(f"    {what}: {text}")
 
 
 @config.group("models")

@@ -45,6 +45,8 @@ AudioSettings = _settings_class("edge.audio", "AudioSettings")
 VisualSettings = _settings_class("edge.visual", "VisualSettings")
 CaptureSettings = _settings_class("edge.sources.base", "SourceSettings")
 DriverSessionSettings = _settings_class("edge.session", "DriverSessionSettings")
+IlluminatorSettings = _settings_class("edge.night.illuminator", "IlluminatorSettings")
+CameraHealthSettings = _settings_class("edge.night.health", "CameraHealthSettings")
 
 
 class DeviceConfig(Settings):
@@ -86,6 +88,11 @@ class DeviceConfig(Settings):
                                  description="In-cab alert sounds (edge.audio).")
     visual: VisualSettings = Field(default_factory=_default_of(VisualSettings),
                                    description="In-cab warning lamp beside the sounds (edge.visual).")
+    illuminator: IlluminatorSettings = Field(default_factory=_default_of(IlluminatorSettings),
+                                             description="The camera's infrared illuminator (edge.night).")
+    camera_health: CameraHealthSettings = Field(default_factory=_default_of(CameraHealthSettings),
+                                                description="When a picture is too dark or flat to measure "
+                                                            "(edge.night.health).")
 
 
 def load_device_config(path: str | Path | None) -> DeviceConfig:

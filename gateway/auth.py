@@ -14,7 +14,7 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dms.errors import UserError
+from dms.errors import AlreadyExists, UserError
 from gateway.db.models import ROLES, AppSetting, Dealer, User
 from gateway.db.upsert import insert_ignore
 
@@ -63,7 +63,7 @@ def create_user(db: Session, username: str, password: str, role: str, *, dealer_
     if not username or len(username) > 64:
         raise UserError("a user name has 1 to 64 characters")
     if db.scalar(select(User.id).where(User.username == username)) is not None:
-        raise UserError(f"user {username!r} already exists")
+        raise AlreadyExists(f"user {username!r} already exists")
     if dealer_code is not None and db.get(Dealer, dealer_code) is None:
         raise UserError(f"unknown dealer {dealer_code!r}", hint="register it first: dms dealers add, or the API")
     if role in ("service_advisor", "technician") and dealer_code is None:

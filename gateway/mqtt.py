@@ -143,8 +143,8 @@ class MqttReceiver:
             self._client.loop_stop()
             try:
                 self._client.disconnect()
-            except Exception:
-                pass
+            except (OSError, ValueError) as exc:  # the socket is already gone: nothing left to close
+                log.debug("disconnect while tearing down: %s", exc)
             self._client = None
 
     # paho callbacks (network thread) ---------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dms.contract.messages import VEHICLE_ID_PATTERN
-from dms.errors import UserError
+from dms.errors import AlreadyExists, UserError
 from dms.settings import describe_validation_error
 from gateway.changes import record_changes
 from gateway.db.models import Dealer, MaintenanceRule, Vehicle
@@ -109,12 +109,12 @@ def _check_refs(db: Session, dealer_code: str | None, vin: str | None, vehicle_i
     if vin is not None:
         other = db.scalar(select(Vehicle.vehicle_id).where(Vehicle.vin == vin, Vehicle.vehicle_id != vehicle_id))
         if other is not None:
-            raise UserError(f"VIN {vin} is already registered to vehicle {other!r}")
+            raise AlreadyExists(f"VIN {vin} is already registered to vehicle {other!r}")
 
 
 def register_vehicle(db: Session, data: VehicleIn, *, now: datetime) -> Vehicle:
     if db.get(Vehicle, data.vehicle_id) is not None:
-        raise UserError(f"vehicle {data.vehicle_id!r} is already registered")
+        raise AlreadyExists(f"vehicle {data.vehicle_id!r} is already registered")
     _check_refs(db, data.dealer_code, data.vin, data.vehicle_id)
     vehicle = Vehicle(**data.model_dump(), status="active", archived=False, created_at=now, updated_at=now)
     db.add(vehicle)

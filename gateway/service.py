@@ -68,8 +68,11 @@ def take_batch(deliveries: queue.Queue[Delivery], first: Delivery, limit: int, w
 
 
 class GatewayService:
-    def __init__(self, receiver: MqttReceiver, ingestor: Ingestor, settings: GatewaySettings, clock: Clock):
+    def __init__(self, receiver: MqttReceiver, ingestor: Ingestor, settings: GatewaySettings, clock: Clock,
+                 monotonic: Callable[[], float] = time.monotonic):
+        """`clock`: wall time stamped on what is stored; `monotonic`: when the periodic checks are due."""
         self.receiver = receiver
+        self.monotonic = monotonic
         self.ingestor = ingestor
         self.settings = settings
         self.clock = clock
@@ -101,9 +104,9 @@ class GatewayService:
         next_calendar = 0.0
         with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
             while not self.stopping.is_set():
-                if time.monotonic() >= next_calendar:
+                if self.monotonic() >= next_calendar:
                     self._periodic()
-                    next_calendar = time.monotonic() + self.settings.calendar_check_s
+                    next_calendar = self.monotonic() + self.settings.calendar_check_s
                 if not slots.acquire(timeout=0.2):  # every worker busy: messages wait in the queue
                     continue
                 try:

@@ -1,60 +1,33 @@
 """Fixtures every test area shares: the research datasets and the real services on this machine."""
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("DMS_SHARED_DIR", REPO.parent / "shared"))
-DATASETS = SHARED / "datasets"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.support.services import SHARED, dataset, require_service
 
-
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str, host: str, port: int) -> None:
-    """Skip (locally) or fail (in CI, where the service must be there) when a service is down."""
-    if _port_open(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}"
-    if IN_CI:
-        pytest.fail(message + " (CI must start it: see .ci/run)")
-    pytest.skip(message)
-
-
-def _dataset(name: str) -> Path:
-    """A research data set read in place (never copied); the test skips when it is absent."""
-    path = DATASETS / name
-    if not (path / "labels.csv").is_file():
-        pytest.skip(f"dataset not available at {path} (research-only data lives in ../shared/datasets)")
-    return path
+# Shared fixtures (databases, brokers, fault tools, fuzz depth) live in tests/support and are registered here.
+pytest_plugins = ["tests.support.db", "tests.support.mqtt", "tests.support.faults", "tests.support.deploy",
+                  "tests.support.fuzz"]
 
 
 @pytest.fixture(scope="session")
 def zju_dataset() -> Path:
     """The labelled eyeblink dev clips."""
-    return _dataset("zju_eyeblink_dev")
+    return dataset("zju_eyeblink_dev")
 
 
 @pytest.fixture(scope="session")
 def cew_dataset() -> Path:
     """The CEW eye patches (the eye-state model's training data)."""
-    return _dataset("cew_eye_patches_dev")
+    return dataset("cew_eye_patches_dev")
 
 
 @pytest.fixture(scope="session")
 def mrl_dataset() -> Path:
     """Near-infrared eye crops of 5 people (never used to train the eye-state model)."""
-    return _dataset("mrl_eyes_ir_dev")
+    return dataset("mrl_eyes_ir_dev")
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,8 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Part, ServiceOrder, StockLevel, StockMove
+from dms.contract.event_groups import DISTRACTION, FATIGUE
 from gateway.db.models import DriverEventRecord, OdometerReading, Vehicle
-
-FATIGUE = ("drowsiness", "microsleep", "sleep")
-DISTRACTION = ("long_distraction", "vats", "phone_use")
 
 
 def _orders(session: Session, actor: Actor, *conditions) -> list[ServiceOrder]:

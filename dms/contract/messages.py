@@ -270,6 +270,9 @@ class VehicleStatus(Envelope):
     signals: VehicleSignals
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
     driver_session_id: DriverSessionId | None = None
+    illuminator: Literal["off", "on", "strobe"] | None = Field(None, description=(
+        "The driver camera's infrared illuminator: off, on (steady) or strobe (lit with each exposure); "
+        "absent when the vehicle has none."))
 
     def _timestamps(self) -> list[tuple[str, datetime | None]]:
         return [*super()._timestamps(),

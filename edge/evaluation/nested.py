@@ -14,7 +14,7 @@ spread over subjects and the figures per condition are reported. The alternative
 - `fused`: both, weighted by a logistic regression fitted on the training subjects' frames, then the
   threshold grid.
 
-The eye-state model itself never saw these clips (`python -m models.train_eye_state` trains on other
+The eye-state model itself never saw these clips (`python -m tools.models.train_eye_state` trains on other
 data sets): for it, every subject here is unseen. The face mesh and the eye-state model run once per
 clip (cached in --cache); the folds replay the decision stages (`EyeStateEstimator`, `BlinkDetector`),
 the same code the vehicle runs.

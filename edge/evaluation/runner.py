@@ -44,8 +44,9 @@ class ClipRun:
         return out
 
 
-def decoded_pictures(path: Path) -> Iterator[tuple[int, np.ndarray]]:
-    """(decoded_index, BGR picture) in the order `cv2.VideoCapture.read()` returns them."""
+def decoded_pictures(path: Path, mono: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+    """(decoded_index, BGR picture) in the order `cv2.VideoCapture.read()` returns them; `mono`: each
+    picture as one grey channel (height, width), what a monochrome infrared camera delivers."""
     import cv2
 
     cap = cv2.VideoCapture(str(path))
@@ -57,7 +58,7 @@ def decoded_pictures(path: Path) -> Iterator[tuple[int, np.ndarray]]:
             ok, image = cap.read()
             if not ok:
                 break
-            yield index, image
+            yield index, cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if mono else image
             index += 1
         if index == 0:
             raise UserError(f"no frames could be decoded from {path}")
@@ -90,18 +91,19 @@ def _collect(pipeline: Any, run: ClipRun, signals: Iterable[FrameSignals]) -> Cl
 
 
 def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driver: bool = True,
-             offset_s: float = 0.0, sessions: Any = None) -> ClipRun:
+             offset_s: float = 0.0, mono: bool = False, sessions: Any = None) -> ClipRun:
     """The whole pipeline (face mesh included) over one clip, as a fresh driver, or (`fresh_driver`
-    False) carrying on from whatever the pipeline learnt before, its time going on at `offset_s`.
-    `sessions` (an `edge.session.DriverSessions` over this pipeline): the vehicle's driver-session step
-    follows every frame, so a change of driver it notices resets what was learnt, as in a vehicle."""
+    False) carrying on from whatever the pipeline learnt before, its time going on at `offset_s`;
+    `mono`: fed one grey channel per picture, as from an infrared camera. `sessions` (an
+    `edge.session.DriverSessions` over this pipeline): the vehicle's driver-session step follows every
+    frame, so a change of driver it notices resets what was learnt, as in a vehicle."""
     if fresh_driver:
         pipeline.reset()
     run = ClipRun(clip)
     times = clip.picture_times()
 
     def signals() -> Iterator[FrameSignals]:
-        for index, image in decoded_pictures(clip.path):
+        for index, image in decoded_pictures(clip.path, mono):
             t = offset_s + picture_time(times, index)
             start = time.process_time()
             s = pipeline.process(image, t, index)

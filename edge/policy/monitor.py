@@ -139,6 +139,7 @@ class DriverMonitor:
         self._yawns = YawnTracker(self.s)
         self._nods = NodTracker(self.s)
         self._warned_at: float | None = None
+        self._camera_problem: str | None = None
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -162,6 +163,7 @@ class DriverMonitor:
             return events
         f = self._observe(signals)
         self._frame = f
+        self._camera_problem = signals.camera_problem
         self.calibration.learn(signals, speed, dt, self._verdict(signals, f))
         self._update_timers(signals, f, t, dt)
         details = {"speed_kmh": round(speed, 1)}
@@ -172,6 +174,11 @@ class DriverMonitor:
         self._yawning(t, details, events)
         self._unresponsive(t, details, events)
         return self.advisor.update(t, self.active(), events)
+
+    @property
+    def speed_mode(self) -> str:
+        """'off' (parked or crawling: nothing monitored), 'record' or 'warn', as of the last frame."""
+        return self._mode
 
     def active(self) -> dict[str, int]:
         """Open episodes: event type -> current level."""
@@ -224,7 +231,7 @@ class DriverMonitor:
                 self._last_face = (t, yaw - self.calibration.forward_head_yaw())
             if on_road is False and not closed:
                 self._off_road_seen_t = t
-        else:
+        elif sig.camera_problem is None:  # a camera that cannot see tells nothing of a glance
             turned_away = self._glance_goes_on(t)
         away = (on_road is False and not closed) or turned_away
         openness = self.calibration.relative_openness(sig) if measurable else None
@@ -312,7 +319,8 @@ class DriverMonitor:
         self._step(T.NOT_MONITORING.value, t, events, raised=lost >= self.s.not_monitoring_s,
                    onset_t=self._unmeasurable.start, level=level,
                    ended=self._measurable.duration(t) >= self.s.warning_end_s,
-                   details={**base, "unmeasurable_s": round(lost, 3)})
+                   details={**base, "unmeasurable_s": round(lost, 3),
+                            **({"reason": self._camera_problem} if self._camera_problem else {})})
 
     def _closure(self, t: float, base: dict, events: list) -> None:
         closed = self._closed.duration(t)

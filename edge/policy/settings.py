@@ -1,4 +1,4 @@
-"""Every threshold of the driver-state policy, in one validated object (sources: DESIGN §4).
+"""Every threshold of the driver-state policy, in one validated object (sources: the protocols below).
 
 Defaults follow Euro NCAP's driver-state monitoring protocols (Safe Driving v10.4 / Driver Engagement
 2026) where they give a number, Wierwille's PERCLOS bands for drowsiness, and openpilot's monitor for

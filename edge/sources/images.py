@@ -34,7 +34,7 @@ class ImageFolderSource(FrameSource):
 
     def frames(self) -> Iterator[Frame]:
         for index, path in enumerate(self.files):
-            image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE if self.settings.grey else cv2.IMREAD_COLOR)
             if image is None:
                 raise UserError(f"cannot read image {path}")
             yield Frame(image, index / self.settings.fps, index)

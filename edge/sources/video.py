@@ -8,6 +8,7 @@ import cv2
 
 from dms.errors import UserError
 from edge.sources.base import Frame, FrameSource, SourceSettings
+from edge.vision.eye_patch import to_gray
 
 
 class VideoFileSource(FrameSource):
@@ -50,7 +51,7 @@ class VideoFileSource(FrameSource):
             if index > 0 and t <= last_t:  # no (or broken) container timestamps: fall back to the rate
                 t = index / self.fps
             last_t = t
-            yield Frame(image, t, index)
+            yield Frame(to_gray(image) if self.settings.grey else image, t, index)
             index += 1
 
     def close(self) -> None:

@@ -25,6 +25,7 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -112,8 +113,10 @@ class MqttUplink:
     """Publish everything `submit` stores in `outbox` to the broker in `settings`."""
 
     def __init__(self, settings: MqttSettings, outbox: Outbox, vehicle_id: str, *,
-                 software_version: str | None = None):
+                 software_version: str | None = None, monotonic: Callable[[], float] = time.monotonic):
+        """`monotonic`: the clock of the uplink's own timeouts (CONNACK, pauses, re-send waits)."""
         self.settings = settings
+        self._monotonic = monotonic
         self.outbox = outbox
         self.vehicle_id = vehicle_id
         self.software_version = software_version
@@ -249,7 +252,7 @@ class MqttUplink:
         self._wake.set()
 
     def _on_socket_open(self, client, userdata, sock) -> None:
-        self._socket_opened_at = time.monotonic()
+        self._socket_opened_at = self._monotonic()
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         self._socket_opened_at = None
@@ -306,7 +309,7 @@ class MqttUplink:
                     continue
             opened = self._socket_opened_at
             if (opened is not None and self._v5 and self.settings.protocol == "auto"
-                    and time.monotonic() - opened > CONNACK_TIMEOUT_S):
+                    and self._monotonic() - opened > CONNACK_TIMEOUT_S):
                 log.info("no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1",
                          self.host, self.port)
                 self._socket_opened_at = None
@@ -365,7 +368,7 @@ class MqttUplink:
             return
         pause = self._unrouted_pause
         first = pause <= self.settings.unrouted_retry_min_s
-        self._hold_until = time.monotonic() + pause
+        self._hold_until = self._monotonic() + pause
         self._unrouted_pause = min(pause * 2, max(self.settings.unrouted_retry_max_s, pause))
         log.log(logging.WARNING if first else logging.INFO,
                 "broker %s:%d has no subscriber for this vehicle's messages (no gateway subscribed); "
@@ -376,7 +379,7 @@ class MqttUplink:
         then sending restarts from the oldest stored row (the kept ones)."""
         if self._hold_until is None:
             return False
-        if time.monotonic() < self._hold_until or any(
+        if self._monotonic() < self._hold_until or any(
                 sent.generation == self._generation for sent in self._inflight.values()):
             return True
         self._hold_until = None
@@ -389,8 +392,8 @@ class MqttUplink:
         generation = self._generation
         # Messages paho re-sends after a reconnect go first: keep per-kind order.
         if any(sent.generation != generation for sent in self._inflight.values()):
-            waited = time.monotonic() - (self._resend_wait_since or time.monotonic())
-            self._resend_wait_since = self._resend_wait_since or time.monotonic()
+            waited = self._monotonic() - (self._resend_wait_since or self._monotonic())
+            self._resend_wait_since = self._resend_wait_since or self._monotonic()
             if waited < RESEND_PATIENCE_S:
                 return
             # Never stall for good on an acknowledgement that will not come: send the rest again

@@ -3,7 +3,7 @@
 Both take NHWC float32 batches (what OpenCV crops give) and return the model's outputs flattened per
 batch item, shape (N, k), in the TFLite output order. The ONNX models are NCHW (tflite2onnx), so the ORT
 backend transposes; LiteRT runs the original .tflite files shipped beside them in `models/`, or their
-int8 versions (`<model>_int8.tflite`, made by `python -m models.quantize`; float32 inputs and outputs
+int8 versions (`<model>_int8.tflite`, made by `python -m tools.models.quantize`; float32 inputs and outputs
 like the originals) where the model set lists one and `precision` is 'int8'.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ class BackendSettings(Settings):
     """Intra-op threads per model; 1 keeps one core per camera pipeline."""
     precision: Precision = "int8"
     """LiteRT only: 'int8' runs the int8 version of each model the model set has one (manifest.json lists
-    `<model>_int8.tflite`: the iris model; made by `python -m models.quantize`), 'fp32' the original float
+    `<model>_int8.tflite`: the iris model; made by `python -m tools.models.quantize`), 'fp32' the original float
     models. On the dev clips int8 kept eye-closed and blink F1 (0.939 / 0.997 against 0.936 / 0.997) and
     ran the iris model ~20 % faster here (benchmarks/README.md section 3). ONNX Runtime always runs fp32
     (its int8 was slower and less accurate)."""
@@ -118,7 +118,7 @@ def tflite_file(name: str, precision: Precision) -> str:
 
 def _existing(path):
     if not path.is_file():
-        raise UserError(f"model file missing: {path}", hint="reinstall dms-fleet or run python -m models.convert")
+        raise UserError(f"model file missing: {path}", hint="reinstall dms-fleet or run python -m tools.models.convert")
     return path
 
 

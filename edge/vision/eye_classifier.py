@@ -2,7 +2,7 @@
 
 The lid gap of the landmark models measures how far the lids are apart, relative to this driver; the
 eye-state model looks at the eye itself (is iris or pupil visible, is there a lid fold) and was
-trained on thousands of other people's eyes (`python -m models.train_eye_state`), so it needs no
+trained on thousands of other people's eyes (`python -m tools.models.train_eye_state`), so it needs no
 learning per driver. `edge.vision.eyestate` fuses both.
 """
 from __future__ import annotations

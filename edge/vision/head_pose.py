@@ -1,6 +1,6 @@
 """Head pose from a rigid (similarity) fit of the 468 landmarks to a frontal reference face.
 
-The reference (`models/canonical_face.json`, made by `python -m models.make_canonical_face`) is the
+The reference (`models/canonical_face.json`, made by `python -m tools.models.make_canonical_face`) is the
 landmark model's own output averaged over frontal faces and made left-right symmetric, so it lives in
 the same axes as the landmarks: x to the image right, y down, z away from the camera (pixels).
 

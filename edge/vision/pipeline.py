@@ -125,5 +125,6 @@ class VisionPipeline:
             gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
             gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road,
             mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces,
-            eyes_warming_up=bool(eye.warming_up), eyes_closed_by_model=eye.model_closed, face_landmarks=getattr(face, "landmarks", None),
+            eyes_warming_up=bool(eye.warming_up), eyes_closed_by_model=eye.model_closed,
+            face_landmarks=getattr(face, "landmarks", None), face_box=getattr(face, "box", None),
             timings_ms=timings)

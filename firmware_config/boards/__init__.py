@@ -25,6 +25,8 @@ class BoardProfile(Settings):
 
     name: str = Field(description="Profile name, as given to --board.")
     description: str = Field("", description="The hardware, in a line.")
+    camera: str = Field("", description="The driver camera fitted, in a line.")
+    illuminator: str = Field("", description="The infrared illuminator fitted and how it is switched, in a line.")
     device: dict[str, Any] = Field(default_factory=dict, description=(
         "Partial device configuration (same keys as the device file); the vehicle's file overrides it."))
     inference: BackendSettings = Field(default_factory=BackendSettings,
@@ -34,7 +36,10 @@ class BoardProfile(Settings):
         c, i = SourceSettings.model_validate(self.device.get("capture", {})), self.inference
         mode = f"{c.width or '?'}x{c.height or '?'} at {c.camera_fps or c.fps:g} fps"
         threads = f"{i.threads} thread{'s' if i.threads > 1 else ''}"
-        return f"{self.name}: {mode}, {i.backend} with {threads}, precision {i.precision}"
+        kind = "infrared, grey" if c.infrared and c.grey else "infrared" if c.infrared else "grey" if c.grey else "colour"
+        pin = self.device.get("illuminator", {})
+        light = f"illuminator {pin.get('output', 'none')} pin {pin.get('gpio_pin', '?')}" if pin else "no illuminator"
+        return f"{self.name}: {mode} {kind}, {light}, {i.backend} with {threads}, precision {i.precision}"
 
 
 def board_names() -> list[str]:

@@ -1,6 +1,6 @@
 """create_app(db_url, settings) -> FastAPI: the REST API under /api, OpenAPI at /api/openapi.json.
 
-The database must already be migrated (`gateway.db.migrate.upgrade(url)`; `dms portal run` does it).
+The database must already be migrated (`gateway.db.migrate.upgrade(url)`; `dms gateway run` and `dms portal run` do it).
 The portal adds its pages to the returned app and may register another way to authenticate
 (`app.state.gateway.authenticators.append(fn)`, fn(request, db) -> User | None), e.g. its session cookie.
 """

@@ -8,13 +8,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from gateway.api.context import ApiContext, api_context, current_user, get_db
+from gateway.api.schemas import MeOut, TokenOut
 from gateway.auth import authenticate, issue_token
 from gateway.db.models import User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
-@router.post("/token")
+@router.post("/token", response_model=TokenOut)
 def token(request: Request, form: OAuth2PasswordRequestForm = Depends(), db: Session = Depends(get_db),
           ctx: ApiContext = Depends(api_context)) -> dict:
     keys = ctx.sign_ins.keys(request.client.host if request.client else None, form.username)
@@ -33,6 +34,6 @@ def token(request: Request, form: OAuth2PasswordRequestForm = Depends(), db: Ses
             "expires_in": int(ttl.total_seconds())}
 
 
-@router.get("/me")
+@router.get("/me", response_model=MeOut)
 def me(user: User = Depends(current_user)) -> dict:
     return {"username": user.username, "role": user.role, "dealer_code": user.dealer_code}

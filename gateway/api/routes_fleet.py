@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dms.errors import UserError
+from dms.errors import AlreadyExists, UserError
 from gateway.api.context import (
     ApiContext,
     RowId,
@@ -20,6 +20,7 @@ from gateway.api.context import (
     visible_vehicles,
 )
 from gateway.api.errors import unprocessable
+from gateway.api.schemas import AlertOut, EventOut, Items, VehicleOut
 from gateway.api.views import alert_view, event_view, vehicle_view
 from gateway.changes import record_changes
 from gateway.db.models import Alert, DriverEventRecord, User, Vehicle, VehicleLiveStatus
@@ -48,12 +49,12 @@ def _views(db: Session, ctx: ApiContext, vehicles: list[Vehicle]) -> list[dict]:
 
 
 def _user_error(exc: UserError) -> HTTPException:
-    if "already" in str(exc):
+    if isinstance(exc, AlreadyExists):
         return HTTPException(status.HTTP_409_CONFLICT, str(exc))
     return unprocessable(str(exc))
 
 
-@router.get("/vehicles")
+@router.get("/vehicles", response_model=Items[VehicleOut])
 def list_vehicles(archived: bool = False, dealer: str | None = None, online: bool | None = None,
                   user: User = Depends(current_user), db: Session = Depends(get_db),
                   ctx: ApiContext = Depends(api_context)) -> dict:
@@ -68,13 +69,13 @@ def list_vehicles(archived: bool = False, dealer: str | None = None, online: boo
     return {"items": items}
 
 
-@router.get("/vehicles/{vehicle_id}")
+@router.get("/vehicles/{vehicle_id}", response_model=VehicleOut)
 def get_vehicle(vehicle_id: str, user: User = Depends(current_user), db: Session = Depends(get_db),
                 ctx: ApiContext = Depends(api_context)) -> dict:
     return _views(db, ctx, [vehicle_or_404(db, user, vehicle_id)])[0]
 
 
-@router.post("/vehicles", status_code=status.HTTP_201_CREATED)
+@router.post("/vehicles", status_code=status.HTTP_201_CREATED, response_model=VehicleOut)
 def create_vehicle(data: VehicleIn, user: User = Depends(require_roles(*FLEET_EDITORS)),
                    db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
     if user.dealer_code is not None and data.dealer_code not in (None, user.dealer_code):
@@ -87,7 +88,7 @@ def create_vehicle(data: VehicleIn, user: User = Depends(require_roles(*FLEET_ED
     return _views(db, ctx, [vehicle])[0]
 
 
-@router.patch("/vehicles/{vehicle_id}")
+@router.patch("/vehicles/{vehicle_id}", response_model=VehicleOut)
 def patch_vehicle(vehicle_id: str, data: VehicleUpdate, user: User = Depends(require_roles(*FLEET_EDITORS)),
                   db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
     vehicle = vehicle_or_404(db, user, vehicle_id)
@@ -99,7 +100,7 @@ def patch_vehicle(vehicle_id: str, data: VehicleUpdate, user: User = Depends(req
     return _views(db, ctx, [vehicle])[0]
 
 
-@router.get("/vehicles/{vehicle_id}/events")
+@router.get("/vehicles/{vehicle_id}/events", response_model=Items[EventOut])
 def vehicle_events(vehicle_id: str, since: datetime | None = None, type: str | None = None,
                    limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
                    db: Session = Depends(get_db)) -> dict:
@@ -113,7 +114,7 @@ def vehicle_events(vehicle_id: str, since: datetime | None = None, type: str | N
     return {"items": [event_view(e) for e in rows]}
 
 
-@router.get("/alerts")
+@router.get("/alerts", response_model=Items[AlertOut])
 def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
                 db: Session = Depends(get_db)) -> dict:
     visible = visible_vehicles(user).with_only_columns(Vehicle.vehicle_id)
@@ -124,7 +125,7 @@ def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user:
     return {"items": [alert_view(a) for a in rows]}
 
 
-@router.post("/alerts/{alert_id}/ack")
+@router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
 def ack_alert(alert_id: RowId, user: User = Depends(require_roles(*FLEET_EDITORS)),
               db: Session = Depends(get_db),
               ctx: ApiContext = Depends(api_context)) -> dict:

@@ -17,6 +17,7 @@ from gateway.api.context import (
     visible_vehicles,
 )
 from gateway.api.errors import unprocessable
+from gateway.api.schemas import AppointmentOut, Items, RuleOut
 from gateway.api.views import appointment_view, rule_view
 from gateway.db.models import MaintenanceRule, ServiceAppointment, User, Vehicle
 from gateway.registry import RuleFields, RuleIn, create_rule, update_rule
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/maintenance", tags=["maintenance"])
 RULE_EDITORS = ("admin", "service_advisor")
 
 
-@router.get("/due")
+@router.get("/due", response_model=Items[AppointmentOut])
 def due(status_: str = Query("proposed", alias="status", description="appointment status, or 'all'"),
         vehicle_id: str | None = None, limit: int = Query(500, ge=1, le=5000),
         user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
@@ -41,7 +42,7 @@ def due(status_: str = Query("proposed", alias="status", description="appointmen
     return {"items": [appointment_view(a) for a in rows]}
 
 
-@router.get("/rules")
+@router.get("/rules", response_model=Items[RuleOut])
 def list_rules(user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
     query = select(MaintenanceRule).order_by(MaintenanceRule.id)
     if user.dealer_code is not None:  # model-wide rules, and the rules of the dealer's own vehicles
@@ -59,7 +60,7 @@ def _may_edit(db: Session, user: User, vehicle_id: str | None) -> None:
     vehicle_or_404(db, user, vehicle_id)
 
 
-@router.post("/rules", status_code=status.HTTP_201_CREATED)
+@router.post("/rules", status_code=status.HTTP_201_CREATED, response_model=RuleOut)
 def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), db: Session = Depends(get_db),
               ctx: ApiContext = Depends(api_context)) -> dict:
     _may_edit(db, user, data.vehicle_id)
@@ -71,7 +72,7 @@ def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), 
     return rule_view(rule)
 
 
-@router.patch("/rules/{rule_id}")
+@router.patch("/rules/{rule_id}", response_model=RuleOut)
 def patch_rule(rule_id: RowId, data: RuleFields, user: User = Depends(require_roles(*RULE_EDITORS)),
                db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
     rule = db.get(MaintenanceRule, rule_id)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sse_starlette.sse import EventSourceResponse, ServerSentEvent
 
 from gateway.api.context import MAX_ROW_ID, ApiContext, api_context, current_user, get_db, visible_vehicles
+from gateway.api.schemas import Changes
 from gateway.changes import ChangeFeed, ChangeRow, latest_change_id
 from gateway.db.models import User, Vehicle
 
@@ -31,7 +32,7 @@ def _filter(db: Session, user: User, rows: list[ChangeRow]) -> list[ChangeRow]:
     return [r for r in rows if r.vehicle_id in mine]
 
 
-@router.get("/changes")
+@router.get("/changes", response_model=Changes)
 def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID,
                                      description="last change id seen; omitted: only the latest id"),
             user: User = Depends(current_user), db: Session = Depends(get_db),
@@ -43,7 +44,8 @@ def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID,
     return {"items": [r.as_json() for r in _filter(db, user, rows)], "last_id": feed.last_id}
 
 
-@router.get("/stream")
+@router.get("/stream", response_class=EventSourceResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."}})
 async def stream(request: Request, limit: int | None = Query(None, ge=1, description="end after this many events"),
                  last_event_id: int | None = Header(None, alias="Last-Event-ID",
                                                     ge=-MAX_ROW_ID, le=MAX_ROW_ID),

@@ -295,3 +295,8 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+GATEWAY_TABLES = frozenset(mapper.local_table.name for mapper in Base.registry.mappers
+                           if mapper.class_.__module__ == __name__)
+"""The tables the gateway's migrations own (the portal declares its own on the same Base)."""

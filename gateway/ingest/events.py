@@ -9,11 +9,10 @@ from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from dms.contract import DriverEvent
+from dms.contract.event_groups import FATIGUE
 from gateway.db.models import Alert, DriverEventRecord
 from gateway.db.upsert import bulk_insert, insert_ignore
 from gateway.settings import GatewaySettings
-
-FATIGUE_TYPES = ("drowsiness", "microsleep", "sleep")
 
 
 def event_row(msg: DriverEvent, received_at: datetime) -> dict[str, Any]:
@@ -95,11 +94,11 @@ def flag_repeated_fatigue(db: Session, events: Sequence[DriverEvent],
     window = timedelta(days=settings.fatigue_repeat_window_days)
     flagged = []
     for msg in events:
-        if msg.phase != "start" or msg.type not in FATIGUE_TYPES or not msg.driver_id:
+        if msg.phase != "start" or msg.type not in FATIGUE or not msg.driver_id:
             continue
         count = db.scalar(select(func.count()).select_from(DriverEventRecord).where(
             DriverEventRecord.driver_id == msg.driver_id, DriverEventRecord.phase == "start",
-            DriverEventRecord.type.in_(FATIGUE_TYPES), DriverEventRecord.ts > msg.ts - window,
+            DriverEventRecord.type.in_(FATIGUE), DriverEventRecord.ts > msg.ts - window,
             DriverEventRecord.ts <= msg.ts))
         if count < settings.fatigue_repeat_count:
             continue

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO, require_service
+from tests.support.services import REPO, require_service
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def test_dms_bench_quick_runs_every_part(tmp_path):
     require_service("Mosquitto", "127.0.0.1", 1883)
     result_file = tmp_path / "bench.json"
     # the demo clip stands in for the research set, so the test runs where the data is absent
-    out = subprocess.run([sys.executable, "-m", "dms.cli", "bench", "--quick", "--pipeline", "--gateway", "--latency",
+    out = subprocess.run([sys.executable, "-m", "tools.cli", "bench", "--quick", "--pipeline", "--gateway", "--latency",
                           "--backend", "onnxruntime", "--dataset", str(tmp_path / "no-dataset"),
                           "--mediapipe-python", str(tmp_path / "no-mediapipe" / "python"),
                           "--out", str(result_file)],

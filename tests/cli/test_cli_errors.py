@@ -5,11 +5,11 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from dms.cli import COMMANDS, cli, main
+from tools.cli import COMMANDS, cli, main
 
 
 def run_dms(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "dms.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tools.cli", *args], capture_output=True, text=True,
                           input=stdin, timeout=120)
 
 
@@ -53,7 +53,7 @@ def test_user_error_and_bug_are_reported_differently(monkeypatch, capsys):
     def boom_bug():
         raise ZeroDivisionError("division by zero")
 
-    monkeypatch.setitem(COMMANDS, "_boom_user", ("tests.cli.test_cli_errors", "_unused", ""))
+    monkeypatch.setitem(COMMANDS, "_boom_user", (lambda: boom_user, ""))
     try:
         monkeypatch.setattr(type(cli), "get_command", click.Group.get_command)
         assert main(["_boom_user"]) == 2

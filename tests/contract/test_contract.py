@@ -4,10 +4,21 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from dms.contract import (SCHEMA_VERSION, ContractError, DriverEvent, DriverState, Presence, VehicleStatus,
-                          command_topic, decode, encode, parse_topic, topic_for)
+from dms.contract import (
+    SCHEMA_VERSION,
+    ContractError,
+    DriverEvent,
+    DriverState,
+    Presence,
+    VehicleStatus,
+    command_topic,
+    decode,
+    encode,
+    parse_topic,
+    topic_for,
+)
 from dms.contract.export import schemas
-from tests.conftest import REPO
+from tests.support.services import REPO
 
 
 def _messages():
@@ -92,7 +103,7 @@ def test_topics():
 def test_contract_imports_no_vision_or_database_stack():
     import subprocess
     import sys
-    code = ("import sys, dms.contract, dms.cli; "
+    code = ("import sys, dms.contract, tools.cli; "
             "heavy = [m for m in ('cv2', 'onnxruntime', 'numpy', 'sqlalchemy', 'fastapi') if m in sys.modules]; "
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

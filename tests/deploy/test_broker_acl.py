@@ -11,10 +11,10 @@ import queue
 
 import pytest
 
-from dms.cli import main as dms
 from firmware_config.device import load_device_config
-from tests.deploy.conftest import connect
-from tests.uplink.conftest import wait_for
+from tests.support.deploy import connect
+from tests.support.mqtt import wait_for
+from tools.cli import main as dms
 
 pytestmark = pytest.mark.slow
 

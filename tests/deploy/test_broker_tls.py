@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from dms.cli import main as dms
 from firmware_config import pki
 from firmware_config.device import load_device_config
-from tests.deploy.conftest import TlsFiles, connect
+from tests.support.deploy import TlsFiles, connect
+from tools.cli import main as dms
 
 pytestmark = pytest.mark.slow
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def fleet_ca(tmp_path):
     """A CA directory (ca.key, ca.crt) and the broker's TLS files for 127.0.0.1, valid from now."""
-    now = datetime.now(timezone.utc)  # OpenSSL checks validity against the real clock
+    now = datetime.now(UTC)  # OpenSSL checks validity against the real clock
     ca_dir = tmp_path / "ca"
     ca_dir.mkdir()
     ca_key, ca_cert = pki.make_ca("dms test fleet CA", now)
@@ -62,7 +62,7 @@ def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_bro
     plain.close()
     assert plain.connack is None and plain.disconnected.is_set()
     # A broker certificate from another CA is refused by the vehicle.
-    _, other = pki.make_ca("someone else", datetime.now(timezone.utc))
+    _, other = pki.make_ca("someone else", datetime.now(UTC))
     pki.write_cert(tmp_path / "other.crt", other)
     with pytest.raises(ssl.SSLCertVerificationError):
         connect(port, settings.username, settings.password(), ca_file=tmp_path / "other.crt")

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from firmware_config.model_update import (ModelUpdateError, current_set, install_models, previous_set,
                                           rollback_models, verify_model_set)
 from models import MODELS_DIR

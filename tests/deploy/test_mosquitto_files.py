@@ -9,7 +9,7 @@ import pytest
 
 from dms.errors import UserError
 from firmware_config import mosquitto_files as mf
-from tests.deploy.conftest import SHIPPED_ACL
+from tests.support.deploy import SHIPPED_ACL
 
 
 def test_hash_format_matches_mosquitto_passwd(tmp_path):

@@ -6,7 +6,7 @@ import stat
 import pytest
 import yaml
 
-from dms.cli import main as dms
+from tools.cli import main as dms
 from firmware_config import mosquitto_files as mf
 from firmware_config.boards import board_names, load_board
 from firmware_config.check import check_device_config
@@ -47,6 +47,9 @@ def test_every_board_profile_merges_into_a_valid_device_config():
         cfg = DeviceConfig.model_validate(board.device)
         sources[name] = cfg.source
         assert cfg.capture.width and cfg.capture.height and cfg.capture.camera_fps
+        # each board names its camera and illuminator, and the infrared camera has its illuminator wired
+        assert board.camera and board.illuminator
+        assert cfg.capture.infrared and cfg.capture.grey and cfg.illuminator.output != "none"
     assert sources["pi4"] == sources["pi5"] == "picamera2:0"
     assert sources["jetson-orin-nano"].startswith("gst:nvarguscamerasrc") and "appsink" in sources["jetson-orin-nano"]
 
@@ -161,8 +164,24 @@ def test_render_and_boards(tmp_path, capsys):
     rc, out, _ = run(capsys, "config", "render", cfg, "--board", "pi4")
     rendered = yaml.safe_load(out)
     assert rc == 0 and rendered["source"] == "/dev/video0"  # the file wins over the board...
-    assert rendered["capture"] == {"width": 640, "height": 480, "camera_fps": 20.0}  # ...and the board fills in
+    capture = rendered["capture"]  # ...and the board fills in, infrared camera and illuminator included
+    assert (capture["width"], capture["height"], capture["camera_fps"], capture["infrared"]) == (640, 480, 20.0, True)
+    assert rendered["illuminator"]["output"] == "gpio" and rendered["illuminator"]["gpio_pin"] == 18
     rc, out, _ = run(capsys, "config", "render")
     assert rc == 0 and "outbox" in yaml.safe_load(out)
     rc, out, _ = run(capsys, "config", "boards")
     assert rc == 0 and all(name in out for name in ("pi4", "pi5", "jetson-orin-nano"))
+    assert "camera: Raspberry Pi Camera Module 3 NoIR" in out and "format=GRAY8" not in out
+
+
+def test_check_refuses_an_infrared_camera_without_an_illuminator(tmp_path, capsys):
+    cfg = write(tmp_path / "ir.yaml", {"vehicle_id": "A", "source": "/dev/video0",
+                                       "capture": {"infrared": True, "pixel_format": "Y16"}})
+    rc, out, err = run(capsys, "config", "check", cfg)
+    lines = [line for line in (out + err).splitlines() if "capture." in line]
+    assert rc != 0 and len(lines) == 1 and "needs an illuminator" in lines[0]
+    fixed = write(tmp_path / "ir-lit.yaml", {"vehicle_id": "A", "source": "/dev/video0",
+                                             "capture": {"infrared": True, "pixel_format": "Y16"},
+                                             "illuminator": {"output": "pwm", "gpio_pin": 12, "duty": 0.8}})
+    rc, out, _ = run(capsys, "config", "check", fixed)
+    assert rc == 0 and "OK" in out

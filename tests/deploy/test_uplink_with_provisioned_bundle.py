@@ -5,13 +5,13 @@ import json
 
 import pytest
 
-from dms.cli import main as dms
 from dms.contract import DriverEvent
 from edge.uplink import MqttUplink, Outbox
 from firmware_config.device import load_device_config
-from tests.deploy.conftest import connect
 from tests.deploy.test_broker_acl import drain
-from tests.uplink.conftest import wait_for
+from tests.support.deploy import connect
+from tests.support.mqtt import wait_for
+from tools.cli import main as dms
 
 pytestmark = pytest.mark.slow
 

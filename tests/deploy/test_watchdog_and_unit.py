@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from firmware_config.watchdog import Watchdog, sd_notify
-from tests.conftest import REPO
+from tests.support.services import REPO
 
 UNIT = REPO / "firmware_config" / "systemd" / "dms-edge.service"
 

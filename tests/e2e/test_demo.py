@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from dms.demo.broker import free_port
+from tools.demo.broker import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_demo_alert_crosses_broker_and_database_into_the_portal(tmp_path):
     port = free_port()
     out = subprocess.run(
-        [sys.executable, "-m", "dms.cli", "demo", "--exit-after", "75", "--http", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "tools.cli", "demo", "--exit-after", "75", "--http", f"127.0.0.1:{port}",
          "--workdir", str(tmp_path / "demo")],
         capture_output=True, text=True, timeout=400)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -27,7 +27,7 @@ def test_demo_alert_crosses_broker_and_database_into_the_portal(tmp_path):
 
 
 def test_demo_rejects_a_bad_broker_url_in_one_line(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "dms.cli", "demo", "--mqtt", "http://nowhere",
+    out = subprocess.run([sys.executable, "-m", "tools.cli", "demo", "--mqtt", "http://nowhere",
                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr

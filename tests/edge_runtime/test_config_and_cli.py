@@ -9,7 +9,7 @@ import pytest
 
 from dms.errors import UserError
 from firmware_config.device import DeviceConfig, load_device_config, merge_overrides
-from tests.uplink.conftest import Recorder
+from tests.support.mqtt import Recorder
 
 DEVICE_YAML = """
 vehicle_id: van-17
@@ -70,7 +70,7 @@ def test_every_setting_is_described():
 
 def dms(capsys, *args):
     """`dms ARGS` in this process (the command's own entry point, without a Python start-up per call)."""
-    from dms.cli import main
+    from tools.cli import main
 
     code = main(list(args))
     out = capsys.readouterr()
@@ -138,7 +138,7 @@ def test_sigterm_ends_a_looping_run_like_a_finished_clip(tmp_path, mosquitto_url
     rec = Recorder(mosquitto_url, "sigterm-1")  # a subscriber, as the gateway would be: the outbox can drain
     assert rec.subscribed.wait(5)
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(frames),
+        proc = subprocess.Popen([sys.executable, "-m", "tools.cli", "edge", "run", "--source", str(frames),
                                  "--loop", "--realtime", "--mqtt", mosquitto_url, "--vehicle-id", "sigterm-1",
                                  "--outbox", str(tmp_path / "o.sqlite")], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)

@@ -11,7 +11,7 @@ from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime, looped
 from edge.vehicle import SAMPLE_TRIP, ReplaySource
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import Recorder, free_port, wait_for
+from tests.support.mqtt import Recorder, free_port, wait_for
 
 DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, "ahead"), (4.0, "closed"),
           (3.0, "ahead")]
@@ -32,7 +32,9 @@ def test_without_a_broker_events_go_to_the_file_with_their_msg_id():
 def test_below_warning_speed_the_policy_only_records(tmp_path):
     out = io.StringIO()
     EdgeRuntime(DeviceConfig(vehicle_id="slow-1", speed_kmh=15), events_out=out).run(frames(DOZING, fps=15))
-    assert all(json.loads(line)["level"] == 0 for line in out.getvalue().splitlines())
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {"microsleep", "sleep"} <= {line["type"] for line in lines}  # recorded, not dropped
+    assert all(line["level"] == 0 for line in lines)  # but no warning level below the warning speed
 
 
 def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_url):

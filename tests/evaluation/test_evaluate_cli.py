@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dms.cli import main
+from tools.cli import main
 
 
 def two_clip_set(source, target, names=("clips/2/000001M_FNN.avi", "clips/27/000007M_UNN.avi")):
@@ -129,3 +129,23 @@ def test_clips_played_as_one_continuous_stream(zju_dataset, tmp_path, capsys):
     # the vehicle's session tracker saw the seat empty for its absent_s (3 s) and started a new driver
     (change,) = report["driver_changes"]
     assert change["reason"] == "seat_empty" and change["absent_s"] == pytest.approx(3.0, abs=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.dataset
+def test_mono_feeds_the_pipeline_one_grey_channel(zju_dataset, tmp_path, capsys, monkeypatch):
+    from edge.vision.pipeline import VisionPipeline
+
+    shapes = set()
+    process = VisionPipeline.process
+
+    def recording(self, image, t, index):
+        shapes.add(image.ndim)
+        return process(self, image, t, index)
+
+    monkeypatch.setattr(VisionPipeline, "process", recording)
+    data = two_clip_set(zju_dataset, tmp_path / "set")
+    assert main(["evaluate", str(data), "--mono", "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert shapes == {2} and report["pictures"] == "monochrome (one grey channel)"
+    assert report["frames_processed"] == 136 + 90 and report["overall"]["blink_tp"] >= 6

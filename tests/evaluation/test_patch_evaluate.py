@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from dms.cli import main
+from tools.cli import main
 from edge.evaluation.patches import auc
 
 

@@ -1,5 +1,5 @@
-"""Fault injection against real processes (all `slow`). The helpers live in support.py so fuzz and load
-tests share them. Where each fault of issue 9 is tested:
+"""Fault injection against real processes (all `slow`). The helpers live in tests/support/faults.py so
+fuzz and load tests share them. Where each fault of issue 9 is tested:
 
 | fault | test |
 |---|---|
@@ -13,7 +13,3 @@ tests share them. Where each fault of issue 9 is tested:
 | wall-clock jumps on the device (libfaketime) | test_clock_jumps.py |
 | thousands of fuzzed payloads through a live gateway | tests/fuzz/test_live_gateway_fuzz.py |
 """
-
-from tests.faults.support import private_postgres  # noqa: F401
-from tests.gateway.conftest import pg_database  # noqa: F401
-from tests.uplink.conftest import private_broker, recorder  # noqa: F401

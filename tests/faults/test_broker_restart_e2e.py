@@ -22,10 +22,10 @@ from edge.uplink.outbox import Outbox
 from edge.uplink.settings import MqttSettings
 from gateway.db.models import DriverEventRecord, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.faults.support import Gateways, big_queue_broker, count_rows
-from tests.gateway.conftest import _empty_pg
-from tests.gateway.factories import register
-from tests.uplink.conftest import MOSQUITTO, wait_for
+from tests.support.db import empty_pg
+from tests.support.factories import register
+from tests.support.faults import Gateways, big_queue_broker, count_rows
+from tests.support.mqtt import MOSQUITTO, wait_for
 
 pytestmark = pytest.mark.slow
 START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
@@ -35,7 +35,7 @@ START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
 def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_database, protocol):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     vehicles = [f"BR{i:02d}" for i in range(10)]
     register(make_sessionmaker(make_engine(pg_database)), *vehicles, now=START)
     broker = big_queue_broker(tmp_path).start()

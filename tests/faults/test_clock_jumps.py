@@ -18,8 +18,8 @@ import pytest
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from firmware_config.device import DeviceConfig
-from tests.faults.support import edge_command
-from tests.uplink.conftest import event_ids, wait_for
+from tests.support.faults import edge_command
+from tests.support.mqtt import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")

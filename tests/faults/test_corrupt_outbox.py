@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from edge.uplink.outbox import Outbox
-from tests.faults.support import edge_command
-from tests.uplink.conftest import event_ids, wait_for
+from tests.support.faults import edge_command
+from tests.support.mqtt import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 EDGE_PROCESS = Path(__file__).resolve().parents[1] / "uplink" / "edge_process.py"

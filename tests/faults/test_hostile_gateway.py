@@ -14,11 +14,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from gateway.db.models import DeadLetter, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish, status_messages
-from tests.faults.support import Gateways, big_queue_broker, count_rows
-from tests.gateway.conftest import _empty_pg
-from tests.gateway.factories import register
-from tests.uplink.conftest import MOSQUITTO, wait_for
+from tests.support.db import empty_pg
+from tests.support.factories import register
+from tests.support.faults import Gateways, big_queue_broker, count_rows
+from tests.support.mqtt import MOSQUITTO, wait_for
+from tools.load.loadgen import publish, status_messages
 
 pytestmark = pytest.mark.slow
 START = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def _workers(gateway) -> list[psutil.Process]:
 def live(tmp_path, pg_database):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     broker = big_queue_broker(tmp_path).start()
     gateways = Gateways(tmp_path, broker.url, pg_database)
     yield broker, gateways, pg_database

@@ -16,7 +16,7 @@ import pytest
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import event_ids, wait_for
+from tests.support.mqtt import event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,10 @@ import pytest
 from gateway.db.migrate import upgrade
 from gateway.db.models import ProcessedMessage, StatusSample
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish, status_messages
-from tests.faults.support import Gateways, big_queue_broker, count_rows
-from tests.gateway.factories import register
-from tests.uplink.conftest import MOSQUITTO, wait_for
+from tests.support.factories import register
+from tests.support.faults import Gateways, big_queue_broker, count_rows
+from tests.support.mqtt import MOSQUITTO, wait_for
+from tools.load.loadgen import publish, status_messages
 
 pytestmark = pytest.mark.slow
 START = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)

@@ -14,9 +14,9 @@ from gateway import auth
 from gateway.api import create_app
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.settings import GatewaySettings
-from tests.fuzz.conftest import check_property, json_scalars, json_values, mutated
-from tests.gateway.conftest import T0, FakeClock
-from tests.gateway.factories import register
+from tests.support.db import T0, FakeClock
+from tests.support.factories import register
+from tests.support.fuzz import check_property, json_scalars, json_values, mutated
 
 SETTINGS = GatewaySettings(jwt_secret="a fuzzing secret that is long enough")
 VEHICLE = {

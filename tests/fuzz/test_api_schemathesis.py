@@ -21,8 +21,8 @@ from gateway import auth
 from gateway.api import create_app
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, FakeClock, _empty_pg
-from tests.gateway.factories import register
+from tests.support.db import T0, FakeClock, empty_pg
+from tests.support.factories import register
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 100  # per operation
@@ -32,7 +32,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 @pytest.fixture(scope="module")
 def api_app(pg_database):
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     sessions = make_sessionmaker(make_engine(pg_database))
     register(sessions, "V1", "V2", now=T0, rules=[{"name": "Oil", "model": "Van", "type": "km", "start": 1000,
                                                    "period": 1000, "lead": 0}])

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dms.contract import ContractError, DriverEvent, Presence, VehicleStatus, decode, encode
 from dms.contract.codec import _decode_explained, parse_topic
-from tests.fuzz.conftest import byte_mutations, check_property, json_values, mutated
+from tests.support.fuzz import byte_mutations, check_property, json_values, mutated
 
 REASONS = {
     "bad_topic",

@@ -14,7 +14,7 @@ from dms.errors import UserError
 from edge.scenarios.spec import load_scenarios
 from edge.vehicle.replay import COLUMNS, SAMPLE_TRIP, ReplaySource
 from firmware_config.device import load_device_config
-from tests.fuzz.conftest import byte_mutations, check_property, json_values, mutated
+from tests.support.fuzz import byte_mutations, check_property, json_values, mutated
 
 DEVICE = {
     "vehicle_id": "van-17",

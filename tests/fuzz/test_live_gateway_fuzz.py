@@ -11,12 +11,12 @@ from sqlalchemy import select
 from dms.contract import decode
 from gateway.db.models import DeadLetter, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
-from gateway.loadgen import publish
-from tests.faults.support import Gateways, big_queue_broker, count_rows
 from tests.fuzz.payloads import T0, fuzz_stream
-from tests.gateway.conftest import _empty_pg
-from tests.gateway.factories import register
-from tests.uplink.conftest import MOSQUITTO, wait_for
+from tests.support.db import empty_pg
+from tests.support.factories import register
+from tests.support.faults import Gateways, big_queue_broker, count_rows
+from tests.support.mqtt import MOSQUITTO, wait_for
+from tools.load.loadgen import publish
 
 pytestmark = pytest.mark.slow
 COUNT = 5000
@@ -25,7 +25,7 @@ COUNT = 5000
 def test_thousands_of_fuzzed_payloads_are_each_stored_or_dead_lettered(tmp_path, pg_database):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     vehicles = [f"FZ-{i}" for i in range(5)]
     register(make_sessionmaker(make_engine(pg_database)), *vehicles, now=T0)
     stream = list(fuzz_stream(vehicles, COUNT))

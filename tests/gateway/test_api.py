@@ -9,8 +9,8 @@ from gateway.api import create_app
 from gateway.db.session import session_scope
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, presence, register, status
+from tests.support.db import T0
+from tests.support.factories import event, later, presence, register, status
 
 SETTINGS = GatewaySettings(jwt_secret="a test secret that is long enough!!", offline_after_s=60)
 USERS = {"root": ("admin", None), "disp": ("dispatcher", None), "sa1": ("service_advisor", "D1"),
@@ -116,3 +116,18 @@ def test_alert_ack_and_change_stream(api, clock):
                     headers={"Last-Event-ID": str(start)}) as r:
         body = "".join(r.iter_text())
     assert "event: ready" in body and "event: status" in body and '"vehicle_id": "W1"' in body
+
+
+def test_every_json_answer_is_declared_in_the_openapi_document(api):
+    """Each endpoint that answers JSON names its response model (clients generate code from it)."""
+    paths = api.get("/api/openapi.json").json()["paths"]
+    undeclared = []
+    for path, operations in paths.items():
+        for method, op in operations.items():
+            ok = next((r for code, r in op["responses"].items() if code.startswith("2")), {})
+            schema = ok.get("content", {}).get("application/json", {}).get("schema")
+            if schema is not None and not ("$ref" in schema or "properties" in schema):
+                undeclared.append(f"{method.upper()} {path}")
+    assert undeclared == []
+    vehicle = api.get("/api/openapi.json").json()["components"]["schemas"]["VehicleOut"]
+    assert {"vehicle_id", "online", "open_alerts"} <= set(vehicle["properties"])

@@ -9,8 +9,8 @@ from dms.contract import DriverState
 from dms.contract.codec import encode
 from gateway.db.models import Alert, DriverEventRecord, VehicleLiveStatus
 from gateway.ingest import Ingestor
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, register
+from tests.support.db import T0
+from tests.support.factories import event, later, register
 
 
 def test_episodes_are_attributed_to_the_driver_session_they_started_in(sessions, clock):

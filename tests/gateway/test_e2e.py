@@ -18,14 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from dms.contract import DriverEvent, encode
-from dms.demo.processes import Child, dms_command, wait_until
 from gateway import auth
 from gateway.api import create_app
 from gateway.db.models import DeadLetter, ProcessedMessage, ServiceAppointment, StatusSample
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
-from gateway.loadgen import clear_sessions, publish, status_messages
-from tests.gateway.conftest import _empty_pg
-from tests.gateway.factories import register, status
+from tests.support.db import empty_pg
+from tests.support.factories import register, status
+from tools.demo.processes import Child, dms_command, wait_until
+from tools.load.loadgen import clear_sessions, publish, status_messages
 
 pytestmark = pytest.mark.slow
 START = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ START = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
 
 @pytest.fixture
 def pg_url(pg_database, mosquitto_url):
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     return pg_database
 
 

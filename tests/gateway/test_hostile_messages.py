@@ -12,8 +12,8 @@ from gateway.db.models import DeadLetter, VehicleLiveStatus
 from gateway.db.session import session_scope
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import later, register, status
+from tests.support.db import T0
+from tests.support.factories import later, register, status
 
 SETTINGS = GatewaySettings()
 
@@ -66,7 +66,7 @@ def _deep(topic: str, depth: int) -> tuple[str, bytes]:
 def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(sessions, clock, caplog):
     """A 30,000-deep array (under 64 KiB) raised RecursionError and, like a NUL character or NaN in the
     details, reached the database as `apply_failed`, re-applying the whole batch one message at a time."""
-    from tests.gateway.factories import event
+    from tests.support.factories import event
 
     register(sessions, "V1", now=T0)
     ingest = Ingestor(sessions, SETTINGS, clock=clock)
@@ -93,7 +93,7 @@ def test_a_message_the_database_refuses_is_isolated_in_few_transactions(sessions
     """An event re-delivered after its msg_id expired is refused by driver_events' unique msg_id: only
     it is dead-lettered, found by halving the batch (before: every message re-applied on its own)."""
     from gateway.db.models import ProcessedMessage
-    from tests.gateway.factories import event
+    from tests.support.factories import event
 
     register(sessions, *(f"V{i}" for i in range(8)), now=T0)
     ingest = Ingestor(sessions, SETTINGS, clock=clock)

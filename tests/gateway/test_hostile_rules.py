@@ -24,8 +24,8 @@ from gateway.maintenance import (
     threshold_occurrence,
 )
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import later, register, status
+from tests.support.db import T0
+from tests.support.factories import later, register, status
 
 SETTINGS = GatewaySettings(jwt_secret="a test secret that is long enough!!")
 HOSTILE = [  # each of these crashed or hung a gateway before the limits

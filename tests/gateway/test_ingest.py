@@ -18,8 +18,8 @@ from gateway.db.models import (
 )
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, presence, register, status
+from tests.support.db import T0
+from tests.support.factories import event, later, presence, register, status
 
 
 def _count(sessions, model, *where) -> int:
@@ -120,7 +120,7 @@ def test_auto_register_flag(sessions, clock):
 def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, clock):
     import threading
 
-    from gateway.loadgen import status_messages
+    from tools.load.loadgen import status_messages
 
     vids = [f"R{i}" for i in range(10)]
     register(sessions, *vids, now=T0)

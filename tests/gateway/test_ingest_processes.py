@@ -17,13 +17,13 @@ from gateway.db.session import make_engine, make_sessionmaker
 from gateway.ingest.batch import is_transient
 from gateway.ingest.processes import IngestWorkerFailed, ProcessIngestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, _empty_pg
-from tests.gateway.factories import later, register, status
+from tests.support.db import T0, empty_pg
+from tests.support.factories import later, register, status
 
 
 @pytest.fixture
 def pg_url(pg_database) -> str:
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     return pg_database
 
 

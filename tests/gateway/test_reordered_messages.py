@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from gateway.db.models import Alert, VehicleLiveStatus
 from gateway.ingest import Ingestor
-from tests.gateway.conftest import T0
-from tests.gateway.factories import event, later, register, status
+from tests.support.db import T0
+from tests.support.factories import event, later, register, status
 
 EPISODE = [event("V1", later(T0, 0), "drowsiness", 1, "start", "a"),
            event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a"),

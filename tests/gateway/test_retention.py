@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from dms.cli import main as dms
 from gateway.db import retention
 from gateway.db.migrate import upgrade
 from gateway.db.models import DeadLetter, DriverEventRecord, ProcessedMessage, StatusSample
@@ -15,8 +14,9 @@ from gateway.db.retention import housekeeping, prune_processed
 from gateway.db.session import make_engine, make_sessionmaker
 from gateway.ingest import Ingestor
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, downgrade, scratch_pg_database
-from tests.gateway.factories import event, later, register, status
+from tests.support.db import T0, downgrade, scratch_pg_database
+from tests.support.factories import event, later, register, status
+from tools.cli import main as dms
 
 DAY = 86400
 

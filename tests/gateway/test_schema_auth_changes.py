@@ -17,7 +17,7 @@ from gateway.db.base import Base
 from gateway.db.migrate import is_up_to_date, upgrade
 from gateway.db.models import Dealer
 from gateway.db.session import make_engine, session_scope
-from tests.gateway.conftest import T0, downgrade, scratch_pg_database
+from tests.support.db import T0, downgrade, scratch_pg_database
 
 
 def test_migrated_schema_matches_models_and_upgrade_is_repeatable(db_url, engine):

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
-from dms.cli import main
 from gateway.ingest import BatchResult, Ingestor
 from gateway.mqtt import Delivery, MqttReceiver, parse_broker_url
 from gateway.service import GatewayService, OrderedAcks, take_batch
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0
+from tests.support.db import T0
+from tools.cli import main
 
 
 def test_take_batch_drains_what_is_there_up_to_the_limit():
@@ -139,14 +139,14 @@ def test_users_and_vehicles_commands(tmp_path, capsys, monkeypatch):
 
 @pytest.mark.slow
 def test_falls_back_to_mqtt_311_on_amqtt():
-    from dms.demo.broker import EmbeddedBroker
+    from tools.demo.broker import EmbeddedBroker
 
     with EmbeddedBroker() as broker:
         receiver = MqttReceiver(parse_broker_url(broker.url), GatewaySettings(), "fallback-test")
         receiver.start()
         try:
             assert (receiver.protocol, receiver.subscription) == ("3.1.1", "dms/v1/+/+")
-            from gateway.loadgen import connect
+            from tools.load.loadgen import connect
             pub = connect(broker.url, v5=False)
             pub.publish("dms/v1/V1/status", b"{}", qos=1).wait_for_publish(10)
             pub.disconnect()

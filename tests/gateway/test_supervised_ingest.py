@@ -16,14 +16,14 @@ from gateway.ingest.dead_letters import Oversize, Retained
 from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.mqtt import MqttReceiver, parse_broker_url
 from gateway.settings import GatewaySettings
-from tests.gateway.conftest import T0, _empty_pg
-from tests.gateway.factories import later, register, status
+from tests.support.db import T0, empty_pg
+from tests.support.factories import later, register, status
 
 
 def test_a_killed_worker_is_replaced_and_the_next_apply_works(pg_database):
     from gateway.db.session import make_engine, make_sessionmaker
 
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     sessions = make_sessionmaker(make_engine(pg_database))
     register(sessions, "V1", now=T0)
     ingestor = ProcessIngestor(sessions, pg_database, GatewaySettings(), utc_now, workers=2)
@@ -52,7 +52,7 @@ def test_a_garbage_presence_the_broker_retains_is_dead_lettered_once(sessions, c
 
 
 def test_an_oversize_payload_is_cut_down_on_arrival(mosquitto_url, sessions, clock):
-    from gateway.loadgen import publish
+    from tools.load.loadgen import publish
 
     vid = f"BIG-{uuid.uuid4().hex[:8]}"  # the machine's broker retains other tests' presences
     register(sessions, vid, now=T0)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.simulator import FleetSettings, ResourceMeter, postgres_backends, run_fleet, wall_clock
-from tests.faults.support import Gateways, big_queue_broker
-from tests.gateway.conftest import _empty_pg
-from tests.uplink.conftest import MOSQUITTO
+from tests.support.db import empty_pg
+from tests.support.faults import Gateways, big_queue_broker
+from tests.support.mqtt import MOSQUITTO
+from tools.load.simulator import FleetSettings, ResourceMeter, postgres_backends, run_fleet, wall_clock
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 def test_200_vehicles_for_30_s_lose_nothing(tmp_path, pg_database):
     if MOSQUITTO is None:
         pytest.skip("mosquitto is not installed")
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     broker = big_queue_broker(tmp_path).start()
     gateways = Gateways(tmp_path, broker.url, pg_database)
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dms.cli import main
+from tools.cli import main
 from dms.contract import decode
-from gateway.simulator import FleetPlan, FleetSettings, percentiles
+from tools.load.simulator import FleetPlan, FleetSettings, percentiles
 
 T = datetime(2026, 8, 1, 6, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from edge.vision.facemesh import FaceMesh, FaceMeshSettings
 
 @pytest.fixture(scope="module")
 def frames():
-    from dms.demo.sample_clip import sample_clip
+    from tools.demo.sample_clip import sample_clip
 
     cap = cv2.VideoCapture(str(sample_clip(progress=False)))
     out = []

@@ -87,6 +87,6 @@ def test_import_falls_back_when_asked_or_unbuilt(forced):
 
 
 def _repo():
-    from tests.conftest import REPO
+    from tests.support.services import REPO
 
     return REPO

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from tests.conftest import REPO
+from tests.support.services import REPO
 
 pytestmark = pytest.mark.slow
 

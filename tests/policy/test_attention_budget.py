@@ -11,7 +11,7 @@ import pytest
 
 from edge.policy import PolicySettings
 from edge.policy.synthetic import frames
-from tests.policy.drive import FRAME_RATES, Drive
+from tests.support.drive import FRAME_RATES, Drive
 
 S = PolicySettings()
 LEAD = 3.0  # seconds of attentive driving before each case

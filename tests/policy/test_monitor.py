@@ -12,7 +12,7 @@ from dms.errors import UserError
 from dms.settings import load_yaml_settings
 from edge.policy import DriverMonitor, PolicySettings
 from edge.policy.synthetic import blinking, frames
-from tests.policy.drive import Drive as BaseDrive
+from tests.support.drive import Drive as BaseDrive
 
 FPS = 30.0
 FRAME = 1 / FPS

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.portal.conftest import login
+from tests.support.portal import login
 
 pytestmark = pytest.mark.browser
 

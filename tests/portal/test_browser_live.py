@@ -8,15 +8,15 @@ import subprocess
 import sys
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from dms.contract import codec
 from dms.contract.messages import DriverEvent, DriverState
-from tests.conftest import REPO
-from tests.portal.conftest import login
+from tests.support.portal import login
+from tests.support.services import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,7 +30,7 @@ def gateway_process(sample_db, mosquitto_url):
         [
             sys.executable,
             "-m",
-            "dms.cli",
+            "tools.cli",
             "gateway",
             "run",
             "--mqtt",
@@ -104,7 +104,7 @@ def test_fleet_board_shows_an_mqtt_alert_live_and_the_dispatcher_acknowledges_it
     feed = page.get_by_test_id("alert-feed")
     expect(feed).not_to_contain_text("VAN-6")
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     episode = uuid.uuid4().hex[:12]
     publisher = Publisher(
         mosquitto_url,

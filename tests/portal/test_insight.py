@@ -12,7 +12,7 @@ from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import NotFound
 from dms.errors import UserError
 from gateway.db.models import Alert, DriverEventRecord, OdometerReading, VehicleLiveStatus
-from tests.portal.conftest import ADVISOR, DISPATCHER, OTHER_ADVISOR, T0
+from tests.support.portal import ADVISOR, DISPATCHER, OTHER_ADVISOR, T0
 
 D = timedelta(days=1)
 

@@ -7,17 +7,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
+from dealer_portal.migrate import upgrade
 from dealer_portal.records import dispatch, fleet, kpis, parts, scrapping
 from dealer_portal.records import service_flow as flow
 from dealer_portal.sample_data import ADMIN, ADVISOR, DISPATCHER, seed_sample
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.gateway.conftest import pg_database  # noqa: F401 - the gateway's throw-away PostgreSQL database
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
 pytestmark = pytest.mark.slow  # a database of its own: about 8 s with migrations
 
 
-def test_sample_world_and_a_service_flow_on_postgresql(pg_database):  # noqa: F811
+def test_sample_world_and_a_service_flow_on_postgresql(pg_database):
+    upgrade(pg_database)  # the shared database has the gateway's tables; the portal adds its own
     engine = make_engine(pg_database)
     try:
         with make_sessionmaker(engine)() as db:

@@ -11,7 +11,7 @@ from dealer_portal.records.actor import Forbidden, NotFound
 from dealer_portal.records.vehicle_records import VehicleInput
 from dms.errors import UserError
 from gateway.db.models import Vehicle
-from tests.portal.conftest import ADMIN, ADVISOR, DISPATCHER, OTHER_ADVISOR, T0, TECH
+from tests.support.portal import ADMIN, ADVISOR, DISPATCHER, OTHER_ADVISOR, T0, TECH
 
 H = timedelta(hours=1)
 

@@ -12,7 +12,7 @@ from dealer_portal.records.actor import Forbidden, NotFound
 from dealer_portal.records.tables import ServiceTransition, StockMove
 from dms.errors import UserError
 from gateway.db.models import ServiceAppointment, Vehicle
-from tests.portal.conftest import ADVISOR, OTHER_ADVISOR, T0, TECH
+from tests.support.portal import ADVISOR, OTHER_ADVISOR, T0, TECH
 
 
 def _proposal(session) -> int:

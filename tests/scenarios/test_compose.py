@@ -74,6 +74,6 @@ def test_composer_command_reports_unknown_subjects(zju_dataset, tmp_path, capsys
 
 
 def test_nothing_composed_lands_in_the_repository(composed):
-    from tests.conftest import REPO
+    from tests.support.services import REPO
     _, out, files = composed
     assert REPO not in out.parents and all(json.loads(f.read_text())["clip"].endswith(".avi") for f in files)

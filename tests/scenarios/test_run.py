@@ -113,7 +113,7 @@ def test_acceptance_on_clips_composed_from_an_unseen_subject(zju_dataset, tmp_pa
     The subject is not in the ready suite's list (the suite's numbers are reported separately)."""
     scn, out = tmp_path / "scenarios", tmp_path / "report"
     compose_suite(zju_dataset, scn, subjects=["000005"])
-    done = subprocess.run([sys.executable, "-m", "dms.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text())
@@ -158,7 +158,7 @@ def test_a_narrower_eyed_driver_taking_over_drives_ten_minutes_unalarmed_and_a_m
     then closes the eyes for 1.5 s."""
     scn, out = tmp_path / "scenarios", tmp_path / "report"
     compose_suite(zju_dataset, scn, kinds=["driver_change"])
-    done = subprocess.run([sys.executable, "-m", "dms.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
                           capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr
     (result,) = json.loads((out / "report.json").read_text())["results"]

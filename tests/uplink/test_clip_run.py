@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.uplink.conftest import delivered_after_restart, event_ids, wait_for
+from tests.support.mqtt import delivered_after_restart, event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
@@ -19,12 +19,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def demo_clip() -> Path:
-    sample_clip = pytest.importorskip("dms.demo.sample_clip")
+    sample_clip = pytest.importorskip("tools.demo.sample_clip")
     return sample_clip.sample_clip(progress=False)   # generated once (~40 s), then cached
 
 
 def edge_run(tmp_path: Path, clip: Path, url: str, events: Path) -> subprocess.Popen:
-    args = [sys.executable, "-m", "dms.cli", "edge", "run", "--source", str(clip), "--mqtt", url,
+    args = [sys.executable, "-m", "tools.cli", "edge", "run", "--source", str(clip), "--mqtt", url,
             "--vehicle-id", "clip-1", "--outbox", str(tmp_path / "outbox.sqlite"),
             "--events-out", str(events),
             "--vehicle-source", "replay:sample", "--drain-timeout", "20"]

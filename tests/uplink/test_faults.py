@@ -17,7 +17,7 @@ import pytest
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import delivered_after_restart, event_ids, wait_for
+from tests.support.mqtt import delivered_after_restart, event_ids, wait_for
 
 pytestmark = pytest.mark.slow
 EDGE_PROCESS = Path(__file__).with_name("edge_process.py")

@@ -10,7 +10,7 @@ from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from edge.uplink import MqttSettings, MqttUplink, Outbox
 from firmware_config.device import DeviceConfig
-from tests.uplink.conftest import free_port, wait_for
+from tests.support.mqtt import free_port, wait_for
 
 
 def event(vid, i):

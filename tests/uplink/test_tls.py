@@ -2,13 +2,13 @@
 end in one clear error instead of paho's endless "connection failed, retrying"."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from dms.contract import DriverEvent
 from edge.uplink import MqttSettings, MqttUplink, Outbox
-from tests.uplink.conftest import wait_for
+from tests.support.mqtt import wait_for
 
 pytestmark = pytest.mark.slow
 pki = pytest.importorskip("firmware_config.pki")
@@ -17,7 +17,7 @@ pki = pytest.importorskip("firmware_config.pki")
 @pytest.fixture
 def certs(tmp_path):
     """A throwaway CA, the broker's certificate for 127.0.0.1, a client certificate for van-1."""
-    now = datetime.now(timezone.utc)   # OpenSSL checks validity against the real clock
+    now = datetime.now(UTC)   # OpenSSL checks validity against the real clock
     ca_key, ca_cert = pki.make_ca("uplink test CA", now)
     pki.write_cert(tmp_path / "ca.crt", ca_cert)
     for name, host in (("server", "127.0.0.1"), ("client", None)):

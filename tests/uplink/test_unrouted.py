@@ -1,10 +1,9 @@
 """PUBACK 0x10 "no matching subscribers" against the machine's Mosquitto (MQTT 5): the broker drops such a
 message, so the uplink keeps it and sends it again once somebody subscribed (`hold_unrouted`)."""
-import time
 
 from dms.contract import DriverEvent
 from edge.uplink import MqttSettings, MqttUplink, Outbox
-from tests.uplink.conftest import free_port, wait_for
+from tests.support.mqtt import free_port, wait_for
 
 FAST_RETRY = {"unrouted_retry_min_s": 0.2, "unrouted_retry_max_s": 0.5}
 
@@ -16,19 +15,28 @@ def event(vid, i):
 def test_a_message_nobody_subscribed_to_is_kept_and_delivered_in_order_once_subscribed(
         tmp_path, mosquitto_url, recorder):
     vid = f"unrouted-{free_port()}"
+    now = [0.0]  # the uplink's own clock: it moves 0.05 s each time the test looks, never by a sleep
+
+    def ticking(check):
+        def tick():
+            now[0] += 0.05
+            return check()
+        return tick
+
     with Outbox(tmp_path / "o.sqlite") as box:
-        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid).start()
+        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid,
+                            monotonic=lambda: now[0]).start()
         try:
             sent = [event(vid, i) for i in range(3)]
             for msg in sent:
                 uplink.submit(msg)
-            wait_for(lambda: uplink.stats.unrouted >= 3, 10, "three 0x10 PUBACKs")
-            time.sleep(1.0)  # a few re-send rounds, nobody listening yet
+            # several re-send rounds (each after a pause on that clock), nobody listening yet
+            wait_for(ticking(lambda: uplink.stats.unrouted >= 8), 10, "re-send rounds")
             assert box.count() == 3 and uplink.stats.acknowledged == 0
             assert uplink.stats.protocol == "5"
             rec = recorder(mosquitto_url, vid)
             assert rec.subscribed.wait(5)
-            assert uplink.wait_drained(10)
+            wait_for(ticking(lambda: box.count() == 0), 10, "the outbox drained once somebody subscribed")
             wait_for(lambda: len(rec.ids("event")) >= 3, 5, "the kept events")
         finally:
             uplink.close()

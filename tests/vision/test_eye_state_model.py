@@ -18,7 +18,7 @@ def test_manifest_says_how_the_model_was_made():
     manifest = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))["models"]
     for suffix in (".tflite", ".onnx"):
         entry = manifest[MODEL_NAME + suffix]
-        assert entry["trained_by"] == "python -m models.train_eye_state"
+        assert entry["trained_by"] == "python -m tools.models.train_eye_state"
         data = json.dumps(entry["data"]).lower()
         assert "cew" in data and "zju" not in data and "mrl" not in data  # the clips stay a test of it
         assert isinstance(entry["seed"], int) and entry["epochs"] > 0

@@ -1,4 +1,4 @@
-"""The int8 LiteRT models (models.quantize): listed in the manifest, loaded for precision 'int8', float32
+"""The int8 LiteRT models (tools.models.quantize): listed in the manifest, loaded for precision 'int8', float32
 in and out, and close to the float models on the crops the pipeline feeds them (the generated demo
 face, no dataset needed). Accuracy on the dev clips and speed are benchmarks (benchmarks/README.md)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from models import model_path
-from models.quantize import EYE_POINTS, SHIPPED, collect_crops, main, quantized_name
+from tools.models.quantize import EYE_POINTS, SHIPPED, collect_crops, main, quantized_name
 
 pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT not installed")
 MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))["models"]
@@ -20,7 +20,7 @@ MEAN_TOLERANCE_PX, MAX_TOLERANCE_PX = 0.4, 1.5
 
 @pytest.fixture(scope="module")
 def crops():
-    from dms.demo.sample_clip import sample_clip
+    from tools.demo.sample_clip import sample_clip
 
     # the first 200 frames hold two blinks of the scripted driver: open, closing and closed eyes
     return collect_crops([sample_clip(progress=False)], per_model=100, max_frames=200)
@@ -57,7 +57,9 @@ def test_int8_landmarks_stay_close_to_float_on_a_generated_face(name, crops):
     assert error.max() < MAX_TOLERANCE_PX, error.max()
     # both eyes in one call (batch 2) give what two single calls give
     pair = int8.run(batch[:2])
-    for single, both in zip(int8.run(batch[1:2]), pair):
+    single_run = int8.run(batch[1:2])
+    assert len(single_run) == len(pair) == len(expected)
+    for single, both in zip(single_run, pair, strict=True):
         np.testing.assert_allclose(both[1], single[0], atol=1e-4)
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from models import model_path
-from models.convert import MODELS
-from models.quantize import SHIPPED, quantized_name
+from tools.models.convert import MODELS
+from tools.models.quantize import SHIPPED, quantized_name
 
 MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))
 NAMES = [name.removesuffix(".onnx") for name in MODELS]
@@ -25,7 +25,7 @@ def test_manifest_records_source_and_licence():
     tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
     # every file a model set needs is listed (the over-the-air installer copies exactly these)
     int8 = {quantized_name(name) for name in SHIPPED}
-    trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m models.train_eye_state
+    trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m tools.models.train_eye_state
     assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | trained_here | {"canonical_face.json"}
 
 
@@ -59,7 +59,7 @@ def test_onnx_matches_litert_reference(name, reference):
     session = ort.InferenceSession(model_path(f"{name}.onnx").as_posix(), providers=["CPUExecutionProvider"])
     got = session.run(None, {session.get_inputs()[0].name: x.transpose(0, 3, 1, 2)})
     assert len(got) == len(expected)
-    for g, e in zip(got, expected):
+    for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g.reshape(-1), e.reshape(-1), atol=1e-3, rtol=0)
 
 
@@ -72,5 +72,6 @@ def test_iris_batch_of_two_equals_two_single_runs(backend):
     batched = model.run(eyes)
     for i in range(2):
         single = model.run(eyes[i:i + 1])
-        for b, s in zip(batched, single):
+        assert len(batched) == len(single) == 2  # contour and iris outputs, both compared
+        for b, s in zip(batched, single, strict=True):
             np.testing.assert_allclose(b[i], s[0], atol=1e-4, rtol=0)

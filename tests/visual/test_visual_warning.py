@@ -11,7 +11,7 @@ from dms.errors import UserError
 from edge.policy import DriverMonitor, PolicyEvent
 from edge.policy.synthetic import frames
 from edge.visual import GpioLedSink, RecordingVisualSink, VisualSettings, VisualWarning, build_visual_warning
-from tests.policy.drive import FRAME_RATES
+from tests.support.drive import FRAME_RATES
 
 
 def _drive(behaviour, fps=30.0, settings=None):

@@ -1,39 +1,95 @@
 """The `dms` command.
 
-Subcommands live beside the code they drive (edge/, gateway/, dealer_portal/, ...) and are imported
-only when invoked, so `dms --help` and the gateway host never load the vision stack.
+Subcommands live beside the code they drive (edge/, gateway/, dealer_portal/, tools/, ...) and are
+imported only when invoked, so `dms --help` and the gateway host never load the vision stack.
 
 Every user mistake ends as one line on stderr and a non-zero exit; a traceback is shown only for a
 real bug, and only with DMS_DEBUG=1.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 
 import click
 
 from dms import __version__
 from dms.errors import UserError
 
-# name -> (module, attribute, one-line help). The help is here so that `dms --help` imports nothing.
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "demo": ("dms.demo", "demo", "Run the whole chain on one machine: edge -> MQTT -> gateway -> portal."),
-    "edge": ("edge.cli", "edge", "The in-vehicle runtime (camera, driver monitoring, alerts, uplink)."),
-    "evaluate": ("edge.evaluate_cli", "evaluate",
-                 "Score the system on recorded clips (labelled blink sets, E-NCAP style scenarios)."),
-    "gateway": ("gateway.cli", "gateway", "The back-office MQTT ingest service."),
-    "portal": ("dealer_portal.cli", "portal", "The web portal and REST API for dispatchers and dealers."),
-    "users": ("gateway.admin_cli", "users", "Manage portal users."),
-    "vehicles": ("gateway.admin_cli", "vehicles", "Register and list vehicles."),
-    "config": ("firmware_config.cli", "config", "Check and render device configuration files."),
-    "provision": ("firmware_config.provision_cli", "provision",
-                  "Provision a vehicle: broker credential, ACL entry and device config."),
-    "simulate": ("gateway.simulator", "simulate",
-                 "Drive N simulated vehicles through broker, gateway and database."),
-    "bench": ("benchmarks.cli", "bench", "Benchmark the frame pipeline, gateway and latency side by side."),
+# Each command is loaded by a function with a plain import in it, run only when the command is used:
+# `dms --help` imports nothing, and the import graph still shows what the tool depends on.
+
+
+def _demo() -> click.Command:
+    from tools.demo import demo
+    return demo
+
+
+def _edge() -> click.Command:
+    from edge.cli import edge
+    return edge
+
+
+def _evaluate() -> click.Command:
+    from edge.evaluate_cli import evaluate
+    return evaluate
+
+
+def _gateway() -> click.Command:
+    from gateway.cli import gateway
+    return gateway
+
+
+def _portal() -> click.Command:
+    from dealer_portal.cli import portal
+    return portal
+
+
+def _users() -> click.Command:
+    from gateway.admin_cli import users
+    return users
+
+
+def _vehicles() -> click.Command:
+    from gateway.admin_cli import vehicles
+    return vehicles
+
+
+def _config() -> click.Command:
+    from firmware_config.cli import config
+    return config
+
+
+def _provision() -> click.Command:
+    from firmware_config.provision_cli import provision
+    return provision
+
+
+def _simulate() -> click.Command:
+    from tools.load.simulator import simulate
+    return simulate
+
+
+def _bench() -> click.Command:
+    from benchmarks.cli import bench
+    return bench
+
+
+# name -> (loader, one-line help). The help is here so that `dms --help` imports nothing.
+COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
+    "demo": (_demo, "Run the whole chain on one machine: edge -> MQTT -> gateway -> portal."),
+    "edge": (_edge, "The in-vehicle runtime (camera, driver monitoring, alerts, uplink)."),
+    "evaluate": (_evaluate, "Score the system on recorded clips (labelled blink sets, E-NCAP style scenarios)."),
+    "gateway": (_gateway, "The back-office MQTT ingest service."),
+    "portal": (_portal, "The web portal and REST API for dispatchers and dealers."),
+    "users": (_users, "Manage portal users."),
+    "vehicles": (_vehicles, "Register and list vehicles."),
+    "config": (_config, "Check and render device configuration files."),
+    "provision": (_provision, "Provision a vehicle: broker credential, ACL entry and device config."),
+    "simulate": (_simulate, "Drive N simulated vehicles through broker, gateway and database."),
+    "bench": (_bench, "Benchmark the frame pipeline, gateway and latency side by side."),
 }
 
 
@@ -47,16 +103,15 @@ class LazyGroup(click.Group):
         spec = COMMANDS.get(name)
         if spec is None:
             return None
-        module_name, attr, short = spec
+        load, short = spec
         try:
-            module = importlib.import_module(module_name)
+            return load()
         except ImportError as exc:
             missing = exc.name or str(exc)
             return _unavailable(name, short, missing)
-        return getattr(module, attr)
 
     def format_commands(self, ctx, formatter):
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -23,8 +23,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.conftest import REPO
-from tests.uplink.conftest import MOSQUITTO, PrivateBroker, free_port, wait_for
+from tests.support.mqtt import MOSQUITTO, PrivateBroker, free_port, wait_for
+from tests.support.services import REPO
 
 SHIPPED_CONF = REPO / "deploy" / "mosquitto" / "mosquitto.conf"
 SHIPPED_ACL = REPO / "deploy" / "mosquitto" / "acl"

@@ -49,7 +49,7 @@ class FleetSimulator:
         })
 
     def _run(self) -> None:
-        from gateway.loadgen import connect
+        from tools.load.loadgen import connect
 
         try:
             client = connect(self.mqtt_url, "dms-demo-fleet", v5=False)

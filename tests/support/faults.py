@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from dms.demo.processes import Child, dms_command
 from gateway.db.session import make_engine
-from gateway.loadgen import clear_sessions
-from tests.uplink.conftest import PrivateBroker, free_port, wait_for
+from tests.support.mqtt import PrivateBroker, free_port, wait_for
+from tools.demo.processes import Child, dms_command
+from tools.load.loadgen import clear_sessions
 
 PG_BIN = next(iter(sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)), None)
 # A production broker queues far more than Mosquitto's default 1000 messages per offline session

@@ -16,10 +16,10 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from gateway.db.base import Base
 from gateway.db.migrate import alembic_config, upgrade
+from gateway.db.models import GATEWAY_TABLES
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.conftest import require_service
+from tests.support.services import require_service
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -83,9 +83,9 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
-def _empty_pg(url: str) -> None:
+def empty_pg(url: str) -> None:
     engine = make_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{name}"' for name in sorted(GATEWAY_TABLES))
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -99,7 +99,7 @@ def db_url(request, tmp_path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_database")
-    _empty_pg(url)
+    empty_pg(url)
     return url
 
 

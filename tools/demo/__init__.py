@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from dms.demo.processes import Child, dms_command, run_dms, wait_until
+from tools.demo.processes import Child, dms_command, run_dms, wait_until
 from dms.errors import UserError
 
 DEMO_VEHICLE = "DEMO-001"
@@ -70,7 +70,7 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
     started = time.monotonic()
     try:
         if mqtt_url is None:
-            from dms.demo.broker import EmbeddedBroker
+            from tools.demo.broker import EmbeddedBroker
             broker = EmbeddedBroker().start()
             mqtt_url = broker.url
             _say(f"MQTT broker (embedded, MQTT 3.1.1) on {mqtt_url}")
@@ -117,14 +117,14 @@ def _say(message: str) -> None:
 
 def _start_fleet(mqtt_url: str):
     from dealer_portal.sample_data import VANS
-    from dms.demo.fleet import FleetSimulator
+    from tools.demo.fleet import FleetSimulator
 
     vans = [(v[0], v[6], v[7], float(v[10]), v[8]) for v in VANS]
     return FleetSimulator(mqtt_url, vans).start()
 
 
 def _sample_clip() -> Path:
-    from dms.demo.sample_clip import sample_clip
+    from tools.demo.sample_clip import sample_clip
     return sample_clip(progress=True)
 
 
@@ -141,7 +141,7 @@ def _edge_child(clip: Path, mqtt_url: str, workdir: Path, loop: bool) -> Child:
 
 
 def _seed(db_url: str) -> list[tuple[str, str, str]]:
-    from dms.demo.seed import seed_demo
+    from tools.demo.seed import seed_demo
     return seed_demo(db_url, vehicle_id=DEMO_VEHICLE, dealer_code=DEMO_DEALER)
 
 

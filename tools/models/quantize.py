@@ -1,4 +1,4 @@
-"""Int8 LiteRT versions of the landmark models: `python -m models.quantize --help` (see models/README.md).
+"""Int8 LiteRT versions of the landmark models: `python -m tools.models.quantize --help` (see models/README.md).
 
 Static-range quantisation of the shipped .tflite files with Google's AI Edge Quantizer (PyPI
 `ai-edge-quantizer`, in the `tools` extra; a dev tool, never a runtime dependency): int8 weights
@@ -63,7 +63,7 @@ def _require_quantizer():
     try:
         import ai_edge_quantizer  # noqa: F401
     except ImportError:
-        sys.exit("models.quantize needs the AI Edge Quantizer: pip install -e '.[tools]' "
+        sys.exit("tools.models.quantize needs the AI Edge Quantizer: pip install -e '.[tools]' "
                  "(or pip install ai-edge-quantizer in a throw-away venv)")
     from ai_edge_quantizer import quantizer, recipe
     return quantizer, recipe
@@ -337,7 +337,7 @@ def _quantizer_version() -> str:
 # --- command ------------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.quantize", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.models.quantize", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET,
                         help="labelled clip set (splits.csv, clips/), read in place")
@@ -373,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
                 target.write_bytes(quantize(name, scheme, calibration[name]))
                 if shipped:
                     register(name, scheme, {"crops": len(calibration[name]), "clips": len(calibration_clips),
-                                            "conditions_per_subject": "two of four (models/quantize.py)"})
+                                            "conditions_per_subject": "two of four (tools/models/quantize.py)"})
                 variants[scheme] = target
             rows += compare(name, variants, held_out[name])
         print_rows(rows)

@@ -1,6 +1,6 @@
 """Train the person-independent eye-state model (open / closed from one eye patch) and export it.
 
-    python -m models.train_eye_state [--train DIR ...] [--test DIR ...] [--epochs N] [--seed S]
+    python -m tools.models.train_eye_state [--train DIR ...] [--test DIR ...] [--epochs N] [--seed S]
 
 Reads the research data sets in place (never copies them): by default the CEW eye patches (3,668 grey
 24x24 patches of many different faces, `../shared/datasets/cew_eye_patches_dev`). The shipped model
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance = {
         "description": "eye state from one standardised 24x24 grey eye patch (edge.vision.eye_patch) -> "
                        "closed logit; person-independent, never trained on the eyeblink clips",
-        "trained_by": "python -m models.train_eye_state",
+        "trained_by": "python -m tools.models.train_eye_state",
         "data": {root.name: {"patches": len(s[1])} for root, s in zip(train_sets, sets)},
         "licence_of_data": "research use only (CEW); weights trained here",
         "seed": args.seed, "epochs": args.epochs,

@@ -272,7 +272,7 @@ class FleetPublisher:
     """`connections` paho clients; publish() spreads messages over them, wait() waits for every PUBACK."""
 
     def __init__(self, mqtt_url: str, connections: int, tag: str):
-        from gateway.loadgen import connect
+        from tools.load.loadgen import connect
 
         self.clients = [connect(mqtt_url, f"{tag}-pub{i}") for i in range(connections)]
         self._infos = []
@@ -390,10 +390,10 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
     import tempfile
     from pathlib import Path
 
-    from dms.demo.processes import Child, dms_command, wait_until
+    from tools.demo.processes import Child, dms_command, wait_until
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
-    from gateway.loadgen import clear_sessions
+    from tools.load.loadgen import clear_sessions
 
     settings = FleetSettings(
         vehicles=vehicles, seconds=seconds, connections=connections, episodes_per_hour=episodes_per_hour

@@ -10,8 +10,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.gateway.conftest import db_url, pg_database, sqlite_template  # noqa: F401  (migrated databases)
-
 # The slow stage stays lean on shared machines; DMS_FUZZ_DEEP=20000 for a longer campaign.
 DEPTHS = {"fast": 200, "deep": int(os.environ.get("DMS_FUZZ_DEEP", "1000"))}
 

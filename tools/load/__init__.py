@@ -1,0 +1,1 @@
+"""Load tools for the back office: simulated fleets (`dms simulate`) and raw message generators."""
