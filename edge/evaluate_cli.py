@@ -35,12 +35,14 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
                      mono: bool = False) -> dict:
     """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html.
 
-    `continuous`: the clips play as one stream, as in a vehicle, nothing reset between them; where the
-    subject changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap). `mono`: every
+    `continuous`: the clips play as one stream, as in a vehicle: nothing is reset between clips except
+    by the vehicle's own driver-session tracker (edge.session), at the speed unknown; where the subject
+    changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap). `mono`: every
     picture is turned into one grey channel before the pipeline sees it (a monochrome infrared camera)."""
     from edge.evaluation.dataset import load_dataset
     from edge.evaluation.report import build_report, write_html, write_json, write_predictions
     from edge.evaluation.runner import clip_duration, decoded_pictures, empty_seat, picture_count, run_clip
+    from edge.session import DriverSessions
     from edge.vision.pipeline import VisionPipeline
 
     clips = load_dataset(dataset)
@@ -50,14 +52,16 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
             raise UserError(f"no clip of subject(s) {', '.join(subjects)} in {dataset}")
     clips = clips[:limit] if limit else clips
     pipeline = VisionPipeline(settings)
+    sessions = DriverSessions(vision=pipeline) if continuous else None
     runs = []
     t, previous = 0.0, None
     with _progress(sum(picture_count(c) for c in clips), "evaluate") as bar:
         for clip in clips:
             if continuous and previous is not None and clip.subject != previous.subject and empty_seat_s > 0:
                 _, picture = next(decoded_pictures(clip.path, mono))
-                t = empty_seat(pipeline, picture, t, empty_seat_s)
-            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, mono=mono))
+                t = empty_seat(pipeline, picture, t, empty_seat_s, sessions)
+            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, mono=mono,
+                                 sessions=sessions))
             if continuous:
                 t += clip_duration(clip)
             previous = clip
@@ -67,6 +71,8 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     report["pictures"] = "monochrome (one grey channel)" if mono else "as recorded (colour)"
     report["stream"] = ("each clip a new driver" if not continuous else
                         f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes")
+    if sessions is not None:
+        report["driver_changes"] = [{"t": round(c.t, 3), "reason": c.reason, **c.details} for c in sessions.changes]
     write_json(report, out / "report.json")
     write_html(report, runs, out / "report.html")
     return report
@@ -123,8 +129,9 @@ def _check_writable(out: Path) -> None:
                    "leave-subjects-out checks.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N clips (a quick check).")
 @click.option("--continuous", is_flag=True,
-              help="Play the clips as one stream, as in a vehicle that never restarts: nothing learnt about a "
-                   "driver is reset between clips.")
+              help="Play the clips as one stream, as in a vehicle that never restarts: what is learnt about a "
+                   "driver is reset only where the vehicle's driver-session tracker notices a new driver "
+                   "(an empty seat, another face).")
 @click.option("--empty-seat-s", type=click.FloatRange(0, 600), default=0.0, show_default=True,
               help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).")
 @click.option("--mono", is_flag=True,

@@ -160,6 +160,7 @@ class EdgeRuntime:
         except BaseException:
             self._close_parts()
             raise
+        self.sessions = self._build_sessions()
         self._state_tick = Every(c.telemetry.state_hz)
         self._status_sampler = StatusSampler(c.telemetry)
         self._last_signals: FrameSignals | None = None
@@ -173,6 +174,13 @@ class EdgeRuntime:
     def _build_monitor(self):
         monitor_class = _import_part("edge.policy", "DriverMonitor", "the driver-state policy")
         return monitor_class(_settings(self.config.policy))
+
+    def _build_sessions(self):
+        """The driver-session step between vision and policy (the vision pipeline joins when built)."""
+        sessions = _import_part("edge.session", "DriverSessions", "driver sessions")
+        tracker = _import_part("edge.session", "DriverSessionTracker", "driver sessions")
+        first = tracker(_settings(self.config.sessions), session_id=getattr(self.monitor, "session_id", None))
+        return sessions(first, vision=self.vision, monitor=self.monitor)
 
     def _build_audio(self):
         """In-cab alerts: rendered into a WAV on the source timeline, or played live (not both)."""
@@ -237,7 +245,7 @@ class EdgeRuntime:
             signals = FrameSignals(t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem)
         else:
             if self.vision is None:
-                self.vision = self._build_vision()
+                self.vision = self.sessions.vision = self._build_vision()
             signals = self.vision.process(frame.image, frame.t, frame.index)
         return self.process_signals(signals, frame.image)
 
@@ -249,7 +257,7 @@ class EdgeRuntime:
             self.uplink.raise_if_failed()
         vehicle = self.vehicle.read(self.since_start(t))
         speed = self.config.speed_kmh if self.config.speed_kmh is not None else vehicle.speed
-        events = self.monitor.update(signals, speed)
+        events = self.sessions.step(signals, speed)
         self.night.update(self.since_start(t), getattr(self.monitor, "speed_mode", "warn") != "off", image,
                           signals.face_box)
         for event in events:
@@ -271,6 +279,7 @@ class EdgeRuntime:
             location = GeoPoint(latitude=vehicle.latitude, longitude=vehicle.longitude)
         message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t),
                                    driver_id=self.config.driver_id, speed_kmh=_clamp(speed, 0, 400),
+                                   driver_session_id=event.session_id or self.sessions.session_id,
                                    location=location)
         # The driver's warnings first: they must never wait for, or depend on, a disk or the network.
         # Audio and lamp run on the run's own timeline (a camera's clock starts at boot).
@@ -295,7 +304,8 @@ class EdgeRuntime:
             self.report.states += 1
         if self._status_sampler.due(t, vehicle):
             self._submit(VehicleStatus(vehicle_id=self.config.vehicle_id, ts=self.ts(t), signals=vehicle,
-                                       driver_id=self.config.driver_id, illuminator=self.night.illuminator_state))
+                                       driver_id=self.config.driver_id, illuminator=self.night.illuminator_state,
+                                       driver_session_id=self.sessions.session_id))
             self.report.statuses += 1
 
     def _driver_state(self, t: float) -> DriverState:
@@ -318,7 +328,8 @@ class EdgeRuntime:
             head_yaw_deg=_clamp(sig.head_yaw, -180, 180) if sig is not None else None,
             head_pitch_deg=_clamp(sig.head_pitch, -180, 180) if sig is not None else None,
             head_roll_deg=_clamp(sig.head_roll, -180, 180) if sig is not None else None,
-            active_events=sorted(summary.get("active") or ()), fps=fps)
+            active_events=sorted(summary.get("active") or ()), fps=fps,
+            driver_session_id=self.sessions.session_id)
 
     def _submit(self, message) -> None:
         if self.uplink is None:

@@ -7,6 +7,7 @@ fake time, exactly as a camera would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,14 @@ class FrameSignals:
     """Inner-lip gap over mouth width (edge.vision.mouth): about 0 closed, >= 0.6 a wide yawn."""
     faces: int = 0
     """Number of faces detected (the driver is the largest/most central one)."""
+    eyes_warming_up: bool = False
+    """The eye levels of this driver are not learnt yet (EyeStateSettings.warmup_s): a driver state may be
+    raised only from `eyes_closed_by_model`, not from `eyes_closed` / `closure`, which use the levels."""
+    eyes_closed_by_model: bool | None = None
+    """In the warm-up: closed according to the person-independent eye-state model alone."""
+    face_landmarks: Any = None
+    """The (468, 3) face mesh of this frame, for the driver-session tracker (edge.session). It stays in the
+    vehicle: never written out nor sent."""
     face_box: tuple[float, float, float, float] | None = None
     """The driver's face box (x0, y0, x1, y1) in picture pixels; what the face-weighted exposure meters."""
     camera_problem: str | None = None

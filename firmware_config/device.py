@@ -44,6 +44,7 @@ VisionSettings = _settings_class("edge.vision.pipeline", "VisionSettings")
 AudioSettings = _settings_class("edge.audio", "AudioSettings")
 VisualSettings = _settings_class("edge.visual", "VisualSettings")
 CaptureSettings = _settings_class("edge.sources.base", "SourceSettings")
+DriverSessionSettings = _settings_class("edge.session", "DriverSessionSettings")
 IlluminatorSettings = _settings_class("edge.night.illuminator", "IlluminatorSettings")
 CameraHealthSettings = _settings_class("edge.night.health", "CameraHealthSettings")
 
@@ -80,6 +81,9 @@ class DeviceConfig(Settings):
                                    description="Driver-state policy thresholds (edge.policy).")
     vision: VisionSettings = Field(default_factory=_default_of(VisionSettings),
                                    description="Frame pipeline (edge.vision).")
+    sessions: DriverSessionSettings = Field(default_factory=_default_of(DriverSessionSettings),
+                                            description="When the person in the seat counts as a new driver "
+                                                        "(edge.session).")
     audio: AudioSettings = Field(default_factory=_default_of(AudioSettings),
                                  description="In-cab alert sounds (edge.audio).")
     visual: VisualSettings = Field(default_factory=_default_of(VisualSettings),

@@ -92,6 +92,7 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
         "vehicle.html",
         vehicle=vehicle,
         history=vehicle_records.odometer_history(ctx.db, vehicle_id)[:20],
+        driver_sessions=vehicle_records.driver_sessions(ctx.db, vehicle_id),
         documents=documents,
         bookings=bookings,
         orders=orders,

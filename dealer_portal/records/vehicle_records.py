@@ -17,7 +17,7 @@ from dealer_portal.records.tables import VehicleDocument
 from dms.contract.messages import VEHICLE_ID_PATTERN
 from dms.errors import UserError
 from dms.settings import describe_validation_error
-from gateway.db.models import OdometerReading, Vehicle
+from gateway.db.models import DriverEventRecord, OdometerReading, Vehicle
 from gateway.registry import VIN_PATTERN, VehicleIn, VehicleUpdate, register_vehicle, update_vehicle
 
 VIN_RE = re.compile(VIN_PATTERN)
@@ -164,6 +164,32 @@ def search(session: Session, actor: Actor, text: str = "", include_archived: boo
             )
         )
     return list(session.scalars(query))
+
+
+def driver_sessions(session: Session, vehicle_id: str, limit: int = 10) -> list[dict]:
+    """The vehicle's latest driver sessions (newest first), each with its first and last event time and
+    the driver-state episodes that started in it: which drive (and booking) an episode belongs to."""
+    newest = (select(DriverEventRecord.driver_session_id, func.max(DriverEventRecord.ts).label("last"))
+              .where(DriverEventRecord.vehicle_id == vehicle_id, DriverEventRecord.driver_session_id.is_not(None))
+              .group_by(DriverEventRecord.driver_session_id).order_by(func.max(DriverEventRecord.ts).desc())
+              .limit(limit))
+    ids = [row[0] for row in session.execute(newest)]
+    if not ids:
+        return []
+    rows = session.scalars(select(DriverEventRecord)
+                           .where(DriverEventRecord.vehicle_id == vehicle_id,
+                                  DriverEventRecord.driver_session_id.in_(ids))
+                           .order_by(DriverEventRecord.ts, DriverEventRecord.id))
+    by_id: dict[str, dict] = {i: {"session_id": i, "first": None, "last": None, "episodes": [], "driver_id": None}
+                              for i in ids}
+    for r in rows:
+        s = by_id[r.driver_session_id]
+        s["first"] = s["first"] or r.ts
+        s["last"] = r.ts
+        s["driver_id"] = s["driver_id"] or r.driver_id
+        if r.phase == "start" and r.type != "driver_change":
+            s["episodes"].append(r)
+    return [by_id[i] for i in ids]
 
 
 def latest_odometer(session: Session, vehicle_id: str) -> float | None:

@@ -63,6 +63,11 @@ VehicleId = Annotated[str, Field(pattern=VEHICLE_ID_PATTERN, description=(
     "it is also the vehicle's MQTT topic level and broker user name."))]
 
 
+DriverSessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description=(
+    "The driver session the vehicle was in: a new one begins whenever the person in the seat may have "
+    "changed (see the driver_change event). An opaque id made on the vehicle; it identifies nobody."))]
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -127,6 +132,9 @@ class DriverEventType(str, Enum):
     PHONE_USE = "phone_use"
     UNRESPONSIVE = "unresponsive"
     NOT_MONITORING = "not_monitoring"
+    DRIVER_CHANGE = "driver_change"
+    """Not a driver state: the person in the seat may have changed and a new driver session began
+    (`episode_id` and `driver_session_id` are the new session's id; level 0, never an alert)."""
 
 
 class EventPhase(str, Enum):
@@ -158,6 +166,7 @@ class DriverEvent(Envelope):
         "Seconds from the start of the source (clip timeline or device uptime) at which the policy decided."))
     onset_t: float | None = Field(None, ge=0, description="Seconds (same timeline) at which the condition began.")
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
+    driver_session_id: DriverSessionId | None = None
     speed_kmh: float | None = Field(None, ge=0, le=400, description="Vehicle speed at decision time, km/h.")
     location: GeoPoint | None = Field(None, description="Position at decision time, when known.")
     details: Annotated[dict[str, float | int | str | bool | None], AfterValidator(_finite_or_none)] = Field(
@@ -205,6 +214,7 @@ class DriverState(Envelope):
     head_roll_deg: float | None = Field(None, ge=-180, le=180)
     active_events: list[DriverEventType] = Field(default_factory=list, description="Episodes now active.")
     fps: float | None = Field(None, ge=0, le=1000, description="Frames processed per second.")
+    driver_session_id: DriverSessionId | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,6 +269,7 @@ class VehicleStatus(Envelope):
     vss_version: Literal["4.0"] = Field(VSS_VERSION, description="COVESA VSS release the names and units follow.")
     signals: VehicleSignals
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
+    driver_session_id: DriverSessionId | None = None
     illuminator: Literal["off", "on", "strobe"] | None = Field(None, description=(
         "The driver camera's infrared illuminator: off, on (steady) or strobe (lit with each exposure); "
         "absent when the vehicle has none."))

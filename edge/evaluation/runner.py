@@ -91,10 +91,12 @@ def _collect(pipeline: Any, run: ClipRun, signals: Iterable[FrameSignals]) -> Cl
 
 
 def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driver: bool = True,
-             offset_s: float = 0.0, mono: bool = False) -> ClipRun:
+             offset_s: float = 0.0, mono: bool = False, sessions: Any = None) -> ClipRun:
     """The whole pipeline (face mesh included) over one clip, as a fresh driver, or (`fresh_driver`
     False) carrying on from whatever the pipeline learnt before, its time going on at `offset_s`;
-    `mono`: fed one grey channel per picture, as from an infrared camera."""
+    `mono`: fed one grey channel per picture, as from an infrared camera. `sessions` (an
+    `edge.session.DriverSessions` over this pipeline): the vehicle's driver-session step follows every
+    frame, so a change of driver it notices resets what was learnt, as in a vehicle."""
     if fresh_driver:
         pipeline.reset()
     run = ClipRun(clip)
@@ -105,6 +107,8 @@ def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driv
             t = offset_s + picture_time(times, index)
             start = time.process_time()
             s = pipeline.process(image, t, index)
+            if sessions is not None:
+                sessions.step(s, None)
             run.cpu_s += time.process_time() - start
             if progress is not None:
                 progress.update(1)
@@ -118,10 +122,12 @@ def clip_duration(clip: LabelledClip) -> float:
     return picture_time(clip.picture_times(), picture_count(clip) - 1) + FRAME_PERIOD_S
 
 
-def empty_seat(pipeline: Any, like: np.ndarray, start_s: float, seconds: float) -> float:
+def empty_seat(pipeline: Any, like: np.ndarray, start_s: float, seconds: float, sessions: Any = None) -> float:
     """Feed `seconds` of an empty, dark cab (no face) at the clip frame rate; returns the time after it."""
     black = np.zeros_like(like)
     n = round(seconds / FRAME_PERIOD_S)
     for i in range(n):
-        pipeline.process(black, start_s + i * FRAME_PERIOD_S, -1)
+        s = pipeline.process(black, start_s + i * FRAME_PERIOD_S, -1)
+        if sessions is not None:
+            sessions.step(s, None)
     return start_s + n * FRAME_PERIOD_S

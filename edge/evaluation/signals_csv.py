@@ -7,7 +7,8 @@ from pathlib import Path
 
 from edge.signals import FrameSignals
 
-_PLAIN = [f.name for f in fields(FrameSignals) if f.name not in ("blink_ended", "timings_ms", "face_box")]
+_PLAIN = [f.name for f in fields(FrameSignals)
+          if f.name not in ("blink_ended", "timings_ms", "face_box", "face_landmarks")]
 _BLINK = ["blink_ended_id", "blink_ended_start_t", "blink_ended_end_t", "blink_ended_duration_s"]
 
 

@@ -19,6 +19,7 @@ START_LEVEL: dict[str, int] = {
     DriverEventType.MICROSLEEP.value: 2,
     DriverEventType.SLEEP.value: 3,
     DriverEventType.UNRESPONSIVE.value: 3,
+    DriverEventType.DRIVER_CHANGE.value: 0,
 }
 
 START = EventPhase.START.value
@@ -43,6 +44,8 @@ class PolicyEvent:
     episode_id: str
     details: dict[str, Any] = field(default_factory=dict)
     """Measurements behind the decision (closure_s, off_road_s, perclos, ...)."""
+    session_id: str | None = None
+    """The driver session (edge.session) the episode belongs to."""
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (one line of an events.jsonl)."""
@@ -52,4 +55,4 @@ class PolicyEvent:
         """The wire-contract message for this event (extra: driver_id, speed_kmh, location, ts...)."""
         return DriverEvent(vehicle_id=vehicle_id, type=self.type, phase=self.phase, level=self.level,
                            episode_id=self.episode_id, t=max(self.t, 0.0), onset_t=max(self.onset_t, 0.0),
-                           details=self.details, **extra)
+                           details=self.details, **{"driver_session_id": self.session_id, **extra})

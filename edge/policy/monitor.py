@@ -97,6 +97,30 @@ class DriverMonitor:
         self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
+    @property
+    def session_id(self) -> str:
+        """The driver session the episodes belong to (a prefix of their ids)."""
+        return self._session
+
+    def new_driver(self, change) -> list[PolicyEvent]:
+        """Another person may be in the seat (`edge.session.DriverChange`): close the open episodes,
+        forget everything learnt about the last driver (calibration, PERCLOS and long-blink windows,
+        fatigue and distraction timers, the break advisor's counters) and start the new session.
+        Returns the closing events and one `driver_change` event (level 0: recorded, silent)."""
+        t = max(change.t, self._prev_t) if self._prev_t is not None else change.t
+        events = [self._close(ep, t, reason="driver_change") for ep in list(self._episodes.values())]
+        self.calibration = DriverCalibration(self.s)
+        self.advisor = BreakAdvisor(self.s)
+        self._reset_timers()
+        self._frame = None
+        self._last_face = self._face_seen_t = self._off_road_seen_t = None
+        self._session, self._seq = change.session_id, 0
+        events.append(PolicyEvent(type=T.DRIVER_CHANGE.value, phase=START, level=0, t=t, onset_t=change.t,
+                                  episode_id=change.session_id, session_id=change.session_id,
+                                  details={"reason": change.reason, "previous_session_id": change.previous_session_id,
+                                           **change.details}))
+        return events
+
     def _reset_timers(self) -> None:
         tol = self.s.flicker_tolerance_s
         self._closed = HoldRun(tol, self.s.half_open_bridge_s)
@@ -194,7 +218,10 @@ class DriverMonitor:
     def _observe(self, sig: FrameSignals) -> _Frame:
         t = sig.t
         measurable = sig.face_found and sig.eyes_measurable and sig.eyes_closed is not None
-        closed = measurable and bool(sig.eyes_closed)
+        # A new driver's eye levels are not learnt yet: only the eye-state model's own verdict may close
+        # the eyes for the timers and PERCLOS (edge.vision.eyestate, warmup_s).
+        warming_up = measurable and sig.eyes_warming_up
+        closed = measurable and bool(sig.eyes_closed_by_model if warming_up else sig.eyes_closed)
         on_road = self._on_road_of(sig) if sig.face_found else None
         turned_away = False
         if sig.face_found:
@@ -209,9 +236,12 @@ class DriverMonitor:
         away = (on_road is False and not closed) or turned_away
         openness = self.calibration.relative_openness(sig) if measurable else None
         closure = (1.0 - openness) if openness is not None else sig.closure
-        p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
-        half = (measurable and not closed and closure is not None and self.s.closure_release is not None
-                and closure >= self.s.closure_release)
+        if warming_up:
+            p80, half = closed, False
+        else:
+            p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
+            half = (measurable and not closed and closure is not None and self.s.closure_release is not None
+                    and closure >= self.s.closure_release)
         return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
                       on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
 
@@ -373,7 +403,6 @@ class DriverMonitor:
         del self._episodes[ep.type]
         return self._event(ep, END, t, {"reason": reason, "duration_s": round(t - ep.onset_t, 3)})
 
-    @staticmethod
-    def _event(ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
+    def _event(self, ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
         return PolicyEvent(type=ep.type, phase=phase, level=ep.level, t=t, onset_t=ep.onset_t,
-                           episode_id=ep.episode_id, details=dict(details))
+                           episode_id=ep.episode_id, details=dict(details), session_id=self._session)

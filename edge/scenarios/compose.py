@@ -10,7 +10,12 @@ frame number: the AVIs hide repeated pictures). Kinds:
   shift, gain jitter and sensor noise: never one frozen picture), the real opening phase, open eyes;
 - blinking: real open stretches of 2.5-4 s alternating with real labelled blinks (~16 blinks/min);
 - no_driver: open eyes, then the same camera view with the driver painted out (inpainted background);
-- occluded_lens: open eyes, then the lens covered (almost black, blurred, noisy).
+- occluded_lens: open eyes, then the lens covered (almost black, blurred, noisy);
+- driver_change: driver A drives, the vehicle stops, A leaves (the seat seen empty), driver B (another
+  subject, optionally with narrower eyes: B's pictures squeezed vertically) sits down and drives awake for
+  `awake_s` (B's real open stretches and blinks, looped), then B's microsleep. The vehicle's speed follows
+  (`speed_profile` of the scenario: 0 km/h from the stop until B drives off). Written frame by frame:
+  ten minutes of pictures do not fit in memory.
 The clips derive from research-only data: compose them into a scratch folder, never commit them.
 Only the suite definition (`suites/*.json`: subjects, kinds, expectations) is part of the repository.
 """
@@ -42,13 +47,22 @@ class Template(BaseModel):
     """One kind of scenario, composed once per subject."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["microsleep", "sleep", "blinking", "no_driver", "occluded_lens"]
+    kind: Literal["microsleep", "sleep", "blinking", "no_driver", "occluded_lens", "driver_change"]
     lead_s: float = Field(4.0, ge=1, le=60, description="Open-eyed driving before the condition.")
     hold_s: float = Field(1.5, gt=0, le=120, description="Length of the condition (closure, absence, cover).")
     tail_s: float = Field(4.0, ge=0, le=60, description="Open-eyed driving after the condition.")
     expect: list[dict] = Field(default_factory=list, description="[{state, deadline_s}]; onset is the composer's.")
     forbid: list[str] = Field(default_factory=list, description="States that must not be raised.")
     allow: list[str] = Field(default_factory=list, description="States that may be raised.")
+    subjects: list[str] | None = Field(None, description="Compose only for these subjects (default: every "
+                                                         "subject composed); for driver_change: driver A.")
+    takeover: str | None = Field(None, description="driver_change: the subject who takes over (driver B).")
+    takeover_eye_scale: float = Field(1.0, ge=0.5, le=1.0,
+                                      description="driver_change: B's pictures squeezed vertically by this "
+                                                  "factor (narrower eyes than B's own; 1: as recorded).")
+    awake_s: float = Field(600.0, ge=1, le=3600, description="driver_change: B's awake driving before the closure.")
+    closure_s: float = Field(1.5, gt=0, le=60, description="driver_change: length of B's closure.")
+    strict: bool = Field(False, description="Any state raised besides the expected ones fails the scenario.")
 
 
 class Suite(BaseModel):
@@ -209,20 +223,30 @@ def lens_covered(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # composing
 # ------------------------------------------------------------------------------------------------
 class Timeline:
-    """Output frames at the suite's rate, plus ground-truth spans."""
+    """Output frames at the suite's rate, plus ground-truth spans. With a `writer`, each frame goes to it
+    at once (through `transform`, if any) instead of being kept."""
 
-    def __init__(self, fps: float):
+    def __init__(self, fps: float, writer=None):
         self.fps = fps
+        self.writer = writer
+        self.transform = None
         self.images: list[np.ndarray] = []
+        self.frames = 0
         self.truth: list[list] = []
         self.used: list[str] = []
 
     @property
     def t(self) -> float:
-        return len(self.images) / self.fps
+        return (self.frames if self.writer is not None else len(self.images)) / self.fps
 
     def add(self, image: np.ndarray, note: str | None = None) -> None:
-        self.images.append(image)
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.writer is not None:
+            self.writer.write(image)
+            self.frames += 1
+        else:
+            self.images.append(image)
         if note:
             self.used.append(note)
 
@@ -256,27 +280,11 @@ def _compose(kind: str, tpl: Template, src: Source, fps: float, rng: np.random.G
     tl = Timeline(fps)
     onset = None
     if kind in ("microsleep", "sleep"):
-        blink = max(src.blinks, key=lambda b: sum(f.eye_closed for f in b))
-        first = next(i for i, f in enumerate(blink) if f.eye_closed)
-        last = max(i for i, f in enumerate(blink) if f.eye_closed)
         run = _open_eyes(tl, src, tpl.lead_s, rng)
-        for f in blink[:first]:
-            tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
-        onset = tl.t
-        _hold_closed(tl, src, tpl.hold_s, rng)
-        tl.mark(onset, "closed")
-        for f in blink[last + 1:]:
-            tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
+        onset = _closure(tl, src, tpl.hold_s, rng)
         _open_eyes(tl, src, tpl.tail_s, rng, run)
     elif kind == "blinking":
-        run, b = 0, 0
-        while tl.t < tpl.hold_s:
-            run = _open_eyes(tl, src, float(rng.uniform(2.5, 4.0)), rng, run)
-            start = tl.t
-            for f in src.blinks[b % len(src.blinks)]:
-                tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
-            tl.mark(start, "blink")
-            b += 1
+        _blinking(tl, src, tpl.hold_s, rng)
         del tl.images[int(round(tpl.hold_s * fps)):]
     else:  # no_driver, occluded_lens
         run = _open_eyes(tl, src, tpl.lead_s, rng)
@@ -295,15 +303,93 @@ def _compose(kind: str, tpl: Template, src: Source, fps: float, rng: np.random.G
     return tl, onset
 
 
-def write_clip(path: Path, images: list[np.ndarray], fps: float) -> Path:
+def squeezed(image: np.ndarray, scale: float) -> np.ndarray:
+    """The picture squeezed vertically about its middle by `scale` (narrower eyes, a flatter face), the
+    rows freed at top and bottom filled by repeating the edge."""
+    if scale >= 1.0:
+        return image
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (w, round(h * scale)), interpolation=cv2.INTER_AREA)
+    top = (h - small.shape[0]) // 2
+    return cv2.copyMakeBorder(small, top, h - small.shape[0] - top, 0, 0, cv2.BORDER_REPLICATE)
+
+
+def _blinking(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator) -> None:
+    """Real open stretches of 2.5-4 s alternating with the subject's real blinks, for at least `seconds`."""
+    end, run, b = tl.t + seconds, 0, 0
+    while tl.t < end:
+        run = _open_eyes(tl, src, float(rng.uniform(2.5, 4.0)), rng, run)
+        start = tl.t
+        for f in src.blinks[b % len(src.blinks)]:
+            tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
+        tl.mark(start, "blink")
+        b += 1
+
+
+def _closure(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator) -> float:
+    """The real closing phase of the subject's longest blink, its closed pictures held for `seconds`, the
+    real opening phase; returns the onset (first held closed frame)."""
+    blink = max(src.blinks, key=lambda b: sum(f.eye_closed for f in b))
+    first = next(i for i, f in enumerate(blink) if f.eye_closed)
+    last = max(i for i, f in enumerate(blink) if f.eye_closed)
+    for f in blink[:first]:
+        tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
+    onset = tl.t
+    _hold_closed(tl, src, seconds, rng)
+    tl.mark(onset, "closed")
+    for f in blink[last + 1:]:
+        tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
+    return onset
+
+
+STOPPED_BEFORE_S = 2.0
+"""driver_change: A sits in the stopped vehicle this long before leaving; B as long before driving off."""
+
+
+def compose_driver_change(tpl: Template, a: Source, b: Source, path: Path, fps: float, speed_kmh: float,
+                          rng: np.random.Generator) -> tuple[Timeline, dict]:
+    """A drives, stops and leaves; the seat is empty for `hold_s`; B (squeezed by takeover_eye_scale)
+    sits down, drives awake for `awake_s`, then closes the eyes for `closure_s`. Written to `path` as it
+    goes. Returns the timeline and {onsets, speed_profile}."""
+    writer = open_writer(path, a.pictures[0].shape, fps)
+    try:
+        tl = Timeline(fps, writer)
+        _open_eyes(tl, a, tpl.lead_s, rng)
+        stop = tl.t
+        _open_eyes(tl, a, STOPPED_BEFORE_S, rng)
+        empty_from = tl.t
+        pictures = [a.picture(f) for r in a.open_runs for f in r]
+        empty = [without_driver(p, a.face_box) for p in pictures[:: max(1, len(pictures) // 8)][:8]]
+        jitter = Jitter(rng, max_shift_px=0.5)
+        for i in range(round(tpl.hold_s * fps)):
+            tl.add(jitter(empty[(i // 5) % len(empty)]))
+        tl.mark(empty_from, "absent")
+        tl.transform = lambda im: squeezed(im, tpl.takeover_eye_scale)
+        _open_eyes(tl, b, STOPPED_BEFORE_S, rng)
+        drive_off = tl.t
+        _blinking(tl, b, tpl.awake_s, rng)
+        onset = _closure(tl, b, tpl.closure_s, rng)
+        _open_eyes(tl, b, tpl.tail_s, rng)
+    finally:
+        writer.release()
+    profile = [[0.0, speed_kmh], [round(stop, 4), 0.0], [round(drive_off, 4), speed_kmh]]
+    return tl, {"driver_change": empty_from, "microsleep": onset, "sleep": onset, "speed_profile": profile}
+
+
+def open_writer(path: Path, shape: tuple, fps: float):
     """Motion-JPEG AVI at high quality: 6x smaller and 5x faster to write than lossless FFV1, and its
     error (~2 grey levels) stays under the sensor noise of the source clips."""
-    h, w = images[0].shape[:2]
-    path = path.with_suffix(".avi")
+    h, w = shape[:2]
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
     if not writer.isOpened():
         raise UserError(f"OpenCV cannot write an MJPEG video to {path}")
     writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 95)
+    return writer
+
+
+def write_clip(path: Path, images: list[np.ndarray], fps: float) -> Path:
+    path = path.with_suffix(".avi")
+    writer = open_writer(path, images[0].shape, fps)
     for img in images:
         writer.write(img)
     writer.release()
@@ -334,18 +420,32 @@ def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
     for n_subject, subject in enumerate(wanted):
         src = read_source(Path(dataset), pick_clip(by_subject[subject], condition))
         for n_tpl, tpl in enumerate(suite.templates):
-            if kinds and tpl.kind not in kinds:
+            if (kinds and tpl.kind not in kinds) or (tpl.subjects is not None and subject not in tpl.subjects):
                 continue
             rng = np.random.default_rng([suite.seed, n_subject, n_tpl])
-            tl, onset = _compose(tpl.kind, tpl, src, suite.fps, rng)
-            name = f"{tpl.kind}_{subject}_{src.clip.condition or src.clip.name}"
-            clip_path = write_clip(out / name, tl.images, suite.fps)
-            expect = [{"state": e["state"], "onset_s": round(onset or 0.0, 4), "deadline_s": e["deadline_s"]}
-                      for e in tpl.expect]
+            extra = {}
+            if tpl.kind == "driver_change":
+                if tpl.takeover not in by_subject or tpl.takeover == subject:
+                    raise UserError(f"driver_change: takeover subject {tpl.takeover!r} must be another subject "
+                                    f"of {dataset}")
+                taker = read_source(Path(dataset), pick_clip(by_subject[tpl.takeover], condition))
+                name = f"driver_change_{subject}_to_{tpl.takeover}"
+                clip_path = out / f"{name}.avi"
+                tl, onsets = compose_driver_change(tpl, src, taker, clip_path, suite.fps, suite.speed_kmh, rng)
+                extra = {"speed_profile": onsets.pop("speed_profile"), "strict": tpl.strict}
+                videos = f"{src.clip.video} -> {taker.clip.video}"
+            else:
+                tl, onset = _compose(tpl.kind, tpl, src, suite.fps, rng)
+                onsets = {e["state"]: onset for e in tpl.expect}
+                name = f"{tpl.kind}_{subject}_{src.clip.condition or src.clip.name}"
+                clip_path = write_clip(out / name, tl.images, suite.fps)
+                videos = src.clip.video
+            expect = [{"state": e["state"], "onset_s": round(onsets[e["state"]] or 0.0, 4),
+                       "deadline_s": e["deadline_s"]} for e in tpl.expect]
             scenario = {"name": name, "clip": clip_path.name, "speed_kmh": suite.speed_kmh, "expect": expect,
-                        "forbid": tpl.forbid, "allow": tpl.allow, "truth": tl.truth,
-                        "source": {"suite": suite.name, "dataset": Path(dataset).name, "video": src.clip.video,
-                                   "subject": subject, "kind": tpl.kind, "frames": len(tl.images),
+                        "forbid": tpl.forbid, "allow": tpl.allow, "truth": tl.truth, **extra,
+                        "source": {"suite": suite.name, "dataset": Path(dataset).name, "video": videos,
+                                   "subject": subject, "kind": tpl.kind, "frames": round(tl.t * suite.fps),
                                    "fps": suite.fps, "pictures": _compact(tl.used)}}
             (out / f"{name}.json").write_text(json.dumps(scenario, indent=1), encoding="utf-8")
             written.append(out / f"{name}.json")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,6 +37,10 @@ class Scenario(BaseModel):
     name: str = Field(min_length=1, description="Scenario name (file stem by default).")
     clip: str = Field(min_length=1, description="Video file, relative to the scenario file.")
     speed_kmh: float | None = Field(60.0, ge=0, le=400, description="Vehicle speed during the clip.")
+    speed_profile: list[tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0, le=400)]]] = Field(
+        default_factory=list, description="[start_s, km/h] steps: from each start on the vehicle goes at that "
+                                          "speed (before the first: speed_kmh); e.g. a stop to change driver.")
+    strict: bool = Field(False, description="Any state raised besides the expected (or allowed) ones fails it.")
     expect: list[Expectation] = Field(default_factory=list, description="States that must be raised in time.")
     forbid: list[DriverEventType] = Field(default_factory=list, description="States that must not be raised.")
     allow: list[DriverEventType] = Field(default_factory=list, description="States that may be raised.")
@@ -45,6 +50,15 @@ class Scenario(BaseModel):
     @property
     def quiet(self) -> bool:
         return not self.expect
+
+    def speed_at(self, t: float) -> float | None:
+        """The vehicle's speed at clip time `t`."""
+        speed = self.speed_kmh
+        for start, kmh in sorted(self.speed_profile):
+            if t + 1e-9 < start:
+                break
+            speed = kmh
+        return speed
 
 
 def load_scenarios(folder: Path) -> list[tuple[Path, Scenario]]:

@@ -129,10 +129,22 @@ class EyeStateSettings(Settings):
                                                "long without a break, the open level is learnt anew from these "
                                                "frames (as for a new driver) instead of waiting for the old "
                                                "level to age out of its window.")
+    warmup_s: float = Field(2.0, ge=0, le=60,
+                            description="After a reset (a new driver), the open level counts as learnt once this "
+                                        "many seconds of the driver's measured frames have taught it. Until then "
+                                        "(with the eye-state model) the model runs on every frame and its verdict "
+                                        "alone is what the policy may raise a driver state from (the frame's "
+                                        "closed flag and blinks stay the fused ones), so no state is raised from "
+                                        "a level not yet learnt while a real closure is still caught. 0: none.")
     min_eye_width_px: float = Field(6.0, gt=0, description="Narrower eyes are too small to judge.")
     min_width_ratio: float = Field(0.6, gt=0, le=1,
                                    description="An eye narrower than this share of the other one is turned away: "
                                                "judge by the other eye alone.")
+
+    def model_alone(self) -> EyeStateSettings:
+        """These settings with the model's logit as the whole fused closure (the warm-up's decision):
+        sigmoid(logit), compared with closed_on / closed_off."""
+        return self.model_copy(update={"model_weight": 1.0, "closure_weight": 0.0, "fusion_bias": 0.0})
 
     @model_validator(mode="after")
     def _hysteresis_can_work(self) -> EyeStateSettings:
@@ -158,6 +170,10 @@ class EyeState:
     """Closure from the lid gap alone (equals `closure` when the eye-state model is not fused in)."""
     blink_closure: float | None = None
     """The closure blinks are found on (see EyeStateSettings.blinks_from_lid_gap)."""
+    warming_up: bool = False
+    """This driver's open level is not learnt yet (EyeStateSettings.warmup_s)."""
+    model_closed: bool | None = None
+    """In the warm-up: closed by the eye-state model alone (what a driver state may be raised from)."""
 
 
 def eye_width(contour: np.ndarray) -> float:
@@ -233,6 +249,7 @@ class EyeStateEstimator:
 
     def __init__(self, settings: EyeStateSettings | None = None):
         self.settings = settings or EyeStateSettings()
+        self._model_alone = self.settings.model_alone()
         self.reset()
 
     def reset(self) -> None:
@@ -243,6 +260,8 @@ class EyeStateEstimator:
         self._closed = False
         self._contradicted_since: float | None = None
         self._model_last: tuple[float, float] | None = None  # (time, logit) of the model's last run
+        self._first_t: float | None = None  # first measured frame of this driver
+        self._model_closed = False
 
     def baseline(self) -> float | None:
         """This driver's open-eye openness (None before the first measured frame)."""
@@ -303,16 +322,27 @@ class EyeStateEstimator:
         s = self.settings
         if not self._history:
             self._history.add(t, openness)  # no prior: a wrong one would make a first blink of a narrow eye
+        if self._first_t is None:
+            self._first_t = t
+        # Without a model to ask (a replay of lid gaps alone) the lid gap must decide from the first frame.
+        warming_up = s.use_model and closed_logit is not None and t - self._first_t < s.warmup_s
         base = self.baseline()
         share = openness / base
         self._track_dip(share, t)
         lid_closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
-        closed_logit = self._model_verdict(closed_logit, lid_closure, t) if s.use_model else None
+        closed_logit = self._model_verdict(closed_logit, lid_closure, t, always=warming_up) if s.use_model else None
         if closed_logit is None:
             closure, on, off = lid_closure, s.lid_closed_on, s.lid_closed_off
         else:
             closure, on, off = fused_closure(closed_logit, lid_closure, s), s.closed_on, s.closed_off
         self._closed = closure >= (off if self._closed else on)
+        model_closed = None
+        if warming_up:
+            # The level is young: what may raise a driver state is the model alone (no level in it);
+            # a frame it could not judge counts as not closed.
+            alone = None if closed_logit is None else fused_closure(closed_logit, 0.0, self._model_alone)
+            self._model_closed = alone is not None and alone >= (s.closed_off if self._model_closed else s.closed_on)
+            model_closed = self._model_closed
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
         # the history is young: a start with closed eyes must not lock the open level out. A frame the
         # eye-state model is sure is open joins it whatever the lid gap says, so a wrong level recovers.
@@ -333,13 +363,15 @@ class EyeStateEstimator:
         return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
                         openness_left=openness_left, openness_right=openness_right, baseline=base,
                         lid_closure=lid_closure,
-                        blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure)
+                        blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure,
+                        warming_up=warming_up, model_closed=model_closed)
 
-    def _model_verdict(self, closed_logit, lid_closure: float, t: float) -> float | None:
-        """This frame's model logit: run (or taken) when needed, else the last 'surely open' verdict."""
+    def _model_verdict(self, closed_logit, lid_closure: float, t: float, always: bool = False) -> float | None:
+        """This frame's model logit: run (or taken) when needed, else the last 'surely open' verdict
+        (`always`: run it whatever the lid gap says, as in the warm-up, when the lid gap is not trusted)."""
         s = self.settings
         last = self._model_last
-        if (last is not None and lid_closure < s.model_skip_below and last[1] < s.model_open_logit
+        if (not always and last is not None and lid_closure < s.model_skip_below and last[1] < s.model_open_logit
                 and t - last[0] <= s.model_refresh_s):
             return last[1]
         value = closed_logit() if callable(closed_logit) else closed_logit

@@ -64,13 +64,19 @@ class VisionPipeline:
         self.blinks = BlinkDetector(self.settings.blinks)
 
     def reset(self) -> None:
-        """Forget the driver: eye levels, blink in progress, learnt straight-ahead gaze, face tracking."""
-        self.eyes.reset()
+        """A new stream: forget the driver, the blink in progress and the face tracking."""
+        self.forget_driver()
         self.blinks.reset()
-        self._lens_check = None
-        self.gaze.reset()
         if hasattr(self.face_mesh, "reset"):
             self.face_mesh.reset()
+
+    def forget_driver(self) -> None:
+        """Another person may be in the seat (edge.session): forget what was learnt about the last one (eye
+        levels, blink depths, straight-ahead gaze, the dark-lens verdict). The blink in progress and the
+        face tracking go on: they follow the face now in view."""
+        self.eyes.reset()
+        self._lens_check = None
+        self.gaze.reset()
 
     def finish(self) -> BlinkEvent | None:
         """End of stream: the blink still in progress, if any."""
@@ -119,4 +125,6 @@ class VisionPipeline:
             gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
             gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road,
             mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces,
-            face_box=getattr(face, "box", None), timings_ms=timings)
+            eyes_warming_up=bool(eye.warming_up), eyes_closed_by_model=eye.model_closed,
+            face_landmarks=getattr(face, "landmarks", None), face_box=getattr(face, "box", None),
+            timings_ms=timings)

@@ -172,7 +172,8 @@ class VehicleLiveStatus(Base):
 class DriverEventRecord(Base):
     __tablename__ = "driver_events"
     __table_args__ = (Index("ix_driver_events_vehicle_ts", "vehicle_id", "ts"),
-                      Index("ix_driver_events_driver_ts", "driver_id", "ts"))
+                      Index("ix_driver_events_driver_ts", "driver_id", "ts"),
+                      Index("ix_driver_events_vehicle_session", "vehicle_id", "driver_session_id"))
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -191,6 +192,8 @@ class DriverEventRecord(Base):
     # Seconds on the source timeline (clip or device uptime) of the decision and of the onset (gw0002).
     t: Mapped[float | None] = mapped_column(Float)
     onset_t: Mapped[float | None] = mapped_column(Float)
+    # The vehicle's driver session (a new one at each change of driver, gw0007): episodes per drive.
+    driver_session_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class Alert(Base):

@@ -21,7 +21,7 @@ def event_row(msg: DriverEvent, received_at: datetime) -> dict[str, Any]:
             "phase": msg.phase, "level": msg.level, "episode_id": msg.episode_id, "driver_id": msg.driver_id,
             "speed_kmh": msg.speed_kmh, "latitude": loc.latitude if loc else None,
             "longitude": loc.longitude if loc else None, "details": dict(msg.details), "received_at": received_at,
-            "t": msg.t, "onset_t": msg.onset_t}
+            "t": msg.t, "onset_t": msg.onset_t, "driver_session_id": msg.driver_session_id}
 
 
 def store_events(db: Session, events: Sequence[DriverEvent], *, now: datetime) -> list[int]:

@@ -54,7 +54,7 @@ def apply_driver_state(live: LiveRow, msg: DriverState, horizon: datetime) -> bo
     live.driver_state_ts = msg.ts
     live.driver_state = msg.model_dump(mode="json", include={
         "monitoring", "is_eyes_on_road", "fatigue_level", "distraction_level", "attentive_probability",
-        "perclos", "eye_openness", "gaze_zone", "active_events"})
+        "perclos", "eye_openness", "gaze_zone", "active_events", "driver_session_id"})
     return True
 
 

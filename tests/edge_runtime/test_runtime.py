@@ -57,11 +57,14 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
             assert (msg["type"], msg["phase"], msg["level"], msg["episode_id"]) == \
                    (line["type"], line["phase"], line["level"], line["episode_id"])
             assert msg["location"]["latitude"] == pytest.approx(trip_start.latitude, abs=0.1)
+            assert msg["driver_session_id"] == line["session_id"]  # one driver throughout
         # state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
         wait_for(lambda: len(rec.ids("status")) >= report.statuses, 5, "all status samples")
         assert 19 <= report.states <= 22 and report.statuses >= report.states
         state = rec.payloads("state")[-1]
         assert "Vehicle.Driver.FatigueLevel" in state and state["monitoring"] is True
+        assert state["driver_session_id"] == lines[0]["session_id"]
+        assert rec.payloads("status")[-1]["driver_session_id"] == lines[0]["session_id"]
         status = rec.payloads("status")[-1]["signals"]
         assert {"Vehicle.Speed", "Vehicle.TraveledDistance",
                 "Vehicle.CurrentLocation.Latitude"} <= set(status)

@@ -121,11 +121,14 @@ def test_an_empty_seat_is_fed_as_frames_without_a_face_on_the_clip_timeline():
 def test_clips_played_as_one_continuous_stream(zju_dataset, tmp_path, capsys):
     data = two_clip_set(zju_dataset, tmp_path / "set")
     out = tmp_path / "out"
-    assert main(["evaluate", str(data), "--continuous", "--empty-seat-s", "2", "--out", str(out)]) == 0
+    assert main(["evaluate", str(data), "--continuous", "--empty-seat-s", "4", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["stream"] == "one continuous stream, 2 s of empty seat where the driver changes"
+    assert report["stream"] == "one continuous stream, 4 s of empty seat where the driver changes"
     assert report["frames_processed"] == 136 + 90  # the empty seat is not scored
     assert report["overall"]["blink_tp"] >= 6
+    # the vehicle's session tracker saw the seat empty for its absent_s (3 s) and started a new driver
+    (change,) = report["driver_changes"]
+    assert change["reason"] == "seat_empty" and change["absent_s"] == pytest.approx(3.0, abs=0.05)
 
 
 @pytest.mark.slow

@@ -28,11 +28,13 @@ def _frames(path):
 
 def test_suite_definition_is_valid_and_lists_subjects_and_expectations():
     suite = load_suite(DEFAULT_SUITE)
-    assert {t.kind for t in suite.templates} == {"microsleep", "sleep", "blinking", "no_driver", "occluded_lens"}
+    assert {t.kind for t in suite.templates} == {"microsleep", "sleep", "blinking", "no_driver", "occluded_lens",
+                                                 "driver_change"}
     assert isinstance(suite.subjects, list) and suite.subjects
     deadlines = {t.kind: {e["state"]: e["deadline_s"] for e in t.expect} for t in suite.templates}
     assert deadlines["microsleep"] == {"microsleep": 1.3}
     assert deadlines["sleep"]["sleep"] == 3.3 and deadlines["no_driver"] == {"not_monitoring": 10.0}
+    assert deadlines["driver_change"]["microsleep"] == 1.3
 
 
 def test_microsleep_clip_holds_real_closed_frames_with_jitter(composed):

@@ -127,3 +127,42 @@ def test_acceptance_on_clips_composed_from_an_unseen_subject(zju_dataset, tmp_pa
     s = report["summary"]
     assert s["passed"] == s["scenarios"] == 5
     assert s["alerts"] == s["alerts_audible_within_0_1s"] and s["max_audio_delay_s"] <= 0.1
+
+
+def test_a_stop_to_change_driver_follows_the_speed_profile_and_strict_fails_any_other_state(tmp_path):
+    """The seat empty while the vehicle stands still is a new driver (no not_monitoring: parked); after
+    it the new driver's closure is caught. Strict: a state nobody expected fails the scenario."""
+    scn = tmp_path / "scenarios"
+    scn.mkdir()
+    stop = {"speed_profile": [[0, 60], [3, 0], [9, 60]], "strict": True}
+    _clip(scn, "change", [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
+          [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0},
+           {"state": "microsleep", "onset_s": 12.0, "deadline_s": 1.3}], **stop)
+    _clip(scn, "change_then_extra", [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
+          [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0}], **stop)
+    report = run_scenarios(scn, tmp_path / "out", pipeline_factory=BrightnessVision)
+    results = {r["name"]: r for r in report["results"]}
+    change = results["change"]
+    assert change["pass"], change
+    first = next(e for e in change["events"] if e["phase"] == "start")
+    assert first["type"] == "driver_change" and first["t"] == pytest.approx(3 - 1 / 30 + 3, abs=1e-3)  # absent_s
+    assert not results["change_then_extra"]["pass"]
+    assert [e["type"] for e in results["change_then_extra"]["false_events"]] == ["microsleep"]
+
+
+@pytest.mark.slow
+def test_a_narrower_eyed_driver_taking_over_drives_ten_minutes_unalarmed_and_a_microsleep_is_caught(
+        zju_dataset, tmp_path):
+    """Issue 25's scenario, through the real pipeline and `dms evaluate --scenarios`: A (000007) drives,
+    stops and leaves; B (000002, pictures squeezed to 0.9: narrower eyes) drives awake for 10 minutes,
+    then closes the eyes for 1.5 s."""
+    scn, out = tmp_path / "scenarios", tmp_path / "report"
+    compose_suite(zju_dataset, scn, kinds=["driver_change"])
+    done = subprocess.run([sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads((out / "report.json").read_text())["results"]
+    checks = {c["state"]: c for c in result["expectations"]}
+    assert checks["driver_change"]["pass"] and checks["microsleep"]["latency_s"] <= 1.3
+    assert result["duration_s"] >= 600 and not result["false_events"] and not result["forbidden_events"]
+    assert result["pass"]

@@ -22,9 +22,9 @@ def status(vehicle_id: str, ts: datetime, **signals) -> tuple[str, bytes]:
 
 
 def event(vehicle_id: str, ts: datetime, type: str = "microsleep", level: int = 1, phase: str = "start",
-          episode: str = "ep1", driver: str | None = None) -> tuple[str, bytes]:
+          episode: str = "ep1", driver: str | None = None, session: str | None = None) -> tuple[str, bytes]:
     return encode(DriverEvent(vehicle_id=vehicle_id, ts=ts, msg_id=f"ev{next(_ids):08d}", type=type, level=level,
-                              phase=phase, episode_id=episode, driver_id=driver))
+                              phase=phase, episode_id=episode, driver_id=driver, driver_session_id=session))
 
 
 def presence(vehicle_id: str, ts: datetime, state: str = "online") -> tuple[str, bytes]:

@@ -1,0 +1,68 @@
+"""The models' output per picture of a clip, kept on disk, so stream tests replay the real pipeline's
+later stages (`VisionPipeline.process_face`) without running the face mesh again.
+
+    cached_faces(clips, cache_dir) -> {video: [CachedPicture, ...]}
+
+Each picture keeps the face mesh result (landmarks, eye contours, pose) and the eye-state model's
+logits for both eyes; the dark-lens check is kept as its verdict (the picture itself is not stored).
+"""
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge.evaluation.dataset import LabelledClip
+from edge.evaluation.runner import decoded_pictures
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPicture:
+    index: int
+    face: Any
+    """FaceResult or None."""
+    closed_logits: tuple[float | None, float | None] | None
+    eyes_visible: bool
+
+
+def measure_pictures(clip: LabelledClip, face_mesh: Any, eye_model: Any) -> list[CachedPicture]:
+    """The models over one clip as a fresh driver (tracking starts anew)."""
+    from edge.vision.eyestate import eyes_visible
+
+    if hasattr(face_mesh, "reset"):
+        face_mesh.reset()
+    out = []
+    for index, image in decoded_pictures(clip.path):
+        face = face_mesh.process(image)
+        if face is None:
+            out.append(CachedPicture(index, None, None, False))
+            continue
+        out.append(CachedPicture(index, face, tuple(eye_model.closed_logits(image, face)),
+                                 eyes_visible(image, face)))
+    return out
+
+
+def cached_faces(clips: list[LabelledClip], cache: Path) -> dict[str, list[CachedPicture]]:
+    """video -> pictures, the models run once per clip (default settings) and kept in `cache`."""
+    from tqdm import tqdm
+
+    mesh = eye_model = None
+    out = {}
+    for clip in tqdm(clips, desc="face mesh", unit="clip", disable=None, leave=False):
+        path = Path(cache) / f"v{CACHE_VERSION}" / (clip.video.replace("/", "__") + ".faces.pkl")
+        if path.is_file():
+            out[clip.video] = pickle.loads(path.read_bytes())
+            continue
+        if mesh is None:
+            from edge.vision.eye_classifier import EyeClassifier
+            from edge.vision.facemesh import FaceMesh
+            mesh, eye_model = FaceMesh(), EyeClassifier()
+        out[clip.video] = measure_pictures(clip, mesh, eye_model)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(out[clip.video]))
+        tmp.replace(path)
+    return out

@@ -1,0 +1,114 @@
+"""Driver sessions: the tracker, the policy's reset and the runtime's session ids (fake time, no models)."""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import replace
+
+import numpy as np
+
+from edge.policy import DriverMonitor
+from edge.policy.synthetic import frames
+from edge.runtime import EdgeRuntime
+from edge.session import DriverSessionSettings, DriverSessionTracker, face_signature
+from edge.signals import FrameSignals
+from edge.vision.head_pose import canonical_face
+from firmware_config.device import DeviceConfig
+
+
+def _face(t: float, landmarks: np.ndarray) -> FrameSignals:
+    return FrameSignals(t=t, frame_index=round(t * 30), face_found=True, head_yaw=0.0, head_pitch=0.0,
+                        face_landmarks=landmarks)
+
+
+def _posed(points: np.ndarray, yaw_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
+    a = np.radians(yaw_deg)
+    rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+    return scale * points @ rot.T + np.array([shift[0], shift[1], 0.0])
+
+
+def test_an_empty_seat_at_a_standstill_starts_a_new_driver_but_a_face_lost_while_driving_does_not():
+    s = DriverSessionSettings()
+    tracker = DriverSessionTracker(s, session_id="first")
+    no_face = [FrameSignals(t=1 + i / 30, frame_index=i, face_found=False) for i in range(10 * 30)]
+    assert tracker.update(FrameSignals(t=0.0, frame_index=0, face_found=False), 0.0) is None  # nobody yet
+    assert tracker.update(_face(0.5, canonical_face()), 60.0) is None
+    assert all(tracker.update(f, 60.0) is None for f in no_face)  # a glance out of view at speed
+    assert tracker.session_id == "first"
+    tracker.update(_face(11.5, canonical_face()), 60.0)
+    changes = [c for f in no_face for c in [tracker.update(replace(f, t=f.t + 12), 0.0)] if c]
+    assert len(changes) == 1 and changes[0].reason == "seat_empty"
+    assert changes[0].t - 11.5 >= s.absent_s and changes[0].previous_session_id == "first"
+    assert tracker.session_id == changes[0].session_id != "first"
+
+
+def test_the_face_signature_ignores_pose_and_scale_and_tells_another_face():
+    s = DriverSessionSettings()
+    face = canonical_face()
+    same = face_signature(_posed(face, 15, 1.7, (200, 90)), 0.0, 0.0, s)
+    assert np.sqrt(np.mean((same - face_signature(face, 0.0, 0.0, s)) ** 2)) < 1e-3
+    assert face_signature(face, 35.0, 0.0, s) is None  # turned too far to judge
+
+
+def test_another_face_in_the_seat_is_a_new_driver_the_same_face_in_other_poses_is_not():
+    rng = np.random.default_rng(1)
+    face = canonical_face()
+    other = face.copy()
+    other[:, 0] *= 1.12  # a wider face, narrower eyes: another person's geometry
+    other[:, 1] *= 0.95
+    tracker = DriverSessionTracker()
+    t = 0.0
+    for i in range(300):  # 10 s of the same driver turning a little, nearer and further
+        posed = _posed(face, float(rng.uniform(-10, 10)), float(rng.uniform(0.8, 1.3)), (i, 0))
+        assert tracker.update(_face(t, posed + rng.normal(0, 0.3, face.shape)), 60.0) is None
+        t += 1 / 30
+    changes = []
+    for _ in range(150):  # a direct swap: the next person's face
+        change = tracker.update(_face(t, other + rng.normal(0, 0.3, face.shape)), 0.0)
+        changes += [change] if change else []
+        t += 1 / 30
+    assert [c.reason for c in changes] == ["face_changed"]
+    assert changes[0].details["signature_distance"] > DriverSessionSettings().signature_threshold
+
+
+def test_a_new_driver_closes_the_episodes_and_forgets_the_windows_of_the_last_one():
+    monitor = DriverMonitor(session_id="a")
+    tracker = DriverSessionTracker(session_id="a")
+    events = []
+    for f in frames([(3.0, "ahead"), (2.0, "closed")], fps=15):
+        events += monitor.update(f, 60.0)
+    assert "sleep" not in monitor.active() and "microsleep" in monitor.active()
+    assert all(e.session_id == "a" and e.episode_id.startswith("a-") for e in events)
+    change = tracker._change(5.0, "seat_empty", {})
+    out = monitor.new_driver(change)
+    assert [(e.type, e.phase) for e in out] == [("microsleep", "end"), ("driver_change", "start")]
+    assert out[0].details["reason"] == "driver_change" and out[-1].level == 0
+    assert out[-1].episode_id == change.session_id == monitor.session_id
+    assert out[-1].details["previous_session_id"] == "a"
+    assert not monitor.active() and monitor.state_summary()["perclos"] is None
+    later = [e for f in frames([(3.0, "ahead"), (1.2, "closed")], fps=15, t0=6.0) for e in monitor.update(f, 60.0)]
+    assert [e.type for e in later] == ["microsleep"] and later[0].session_id == change.session_id
+
+
+def test_a_warming_up_frame_is_closed_for_the_policy_only_when_the_model_says_so():
+    monitor = DriverMonitor()
+    events = []
+    for f in frames([(3.0, "ahead"), (2.0, "closed")], fps=15):
+        events += monitor.update(replace(f, eyes_warming_up=True, eyes_closed_by_model=False), 60.0)
+    assert not events  # the lids read closed from a level not learnt: nothing is raised
+    for f in frames([(1.5, "closed")], fps=15, t0=5.0):
+        events += monitor.update(replace(f, eyes_warming_up=True, eyes_closed_by_model=True), 60.0)
+    assert [e.type for e in events] == ["microsleep"]
+
+
+def test_the_runtime_sends_the_session_id_and_a_driver_change_after_an_empty_seat():
+    out = io.StringIO()
+    config = DeviceConfig(vehicle_id="swap-1", speed_kmh=0)
+    runtime = EdgeRuntime(config, events_out=out)
+    first = runtime.sessions.session_id
+    assert first == runtime.monitor.session_id
+    runtime.run([*frames([(2.0, "ahead"), (5.0, "no_face"), (2.0, "ahead")], fps=15)])
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    change = [line for line in lines if line["type"] == "driver_change"]
+    assert len(change) == 1 and change[0]["details"]["previous_session_id"] == first
+    assert change[0]["session_id"] == runtime.sessions.session_id != first
