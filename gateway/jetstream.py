@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -118,6 +119,9 @@ class NatsReceiver:
         import nats
         from nats.js.api import AckPolicy, ConsumerConfig
 
+        if not any(_answers(server, min(timeout, 2)) for server in self.address.servers):
+            # the client would retry until `timeout`: say at once that no node is there
+            raise UserError(f"cannot connect to the NATS cluster {self.address}: no node answers")
         try:
             # Once connected, reconnect for ever (to any node); the first connection has `timeout`.
             self._nc = await asyncio.wait_for(nats.connect(
@@ -253,6 +257,15 @@ class NatsReceiver:
 
     async def _on_reconnected(self) -> None:
         log.warning("reconnected to the NATS cluster at %s", self._nc.connected_url.netloc)
+
+
+def _answers(server: str, timeout: float) -> bool:
+    split = urlsplit(server)
+    try:
+        socket.create_connection((split.hostname, split.port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
 
 
 def _describe(exc: BaseException) -> str:
