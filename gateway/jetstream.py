@@ -1,13 +1,21 @@
 """The gateway's NATS JetStream side: the clustered bus (`dms gateway run --bus nats://h1:4222,h2:4222`).
 
-Vehicles publish MQTT as before, to the MQTT listener of any NATS node; the server maps topic
-`dms/v1/<vid>/<kind>` to subject `dms.v1.<vid>.<kind>`, and a replicated stream (`stream`,
-`stream_replicas` copies) captures those subjects. Every gateway of a group binds the same durable pull
-consumer (named after the group): JetStream hands each message to one of them, and a message not
-acknowledged within `ack_wait_s` (its gateway died, or lost its connection) goes to another. As with
-MQTT, a message is acknowledged only after its batch committed; a redelivered one is applied once (the
-ingest's msg_id check), and one vehicle's messages are applied by message time whichever gateway commits
-first (ingest/live.py): the same rule that already covers an MQTT shared subscription.
+Vehicles publish MQTT as before, to the MQTT listener of any NATS node. nats-server stores every QoS 1
+PUBLISH in its MQTT message stream `$MQTT_msgs` (subject `$MQTT.msgs.<subject>`, topic `dms/v1/<vid>/<kind>`
+becoming subject `dms.v1.<vid>.<kind>`; replicated on up to 3 nodes) and sends the PUBACK only once that
+store succeeded: when it fails (the stream is electing a leader) the vehicle's connection is closed
+unacknowledged and the uplink sends the message again. The gateways consume that stream, not a stream
+of their own: a stream capturing the plain subjects `dms.v1.*.*` is fed without waiting (2.9: the PUBACK
+is already sent), and lost 1,883 of 4,000 messages published while its leader was killed
+(deploy/SCALE_OUT.md). `$MQTT_msgs` keeps a message while a consumer has not acknowledged it (interest
+retention), so the gateways' durable consumer holds the backlog while they are down.
+
+Every gateway of a group binds the same durable pull consumer (named after the group): JetStream hands
+each message to one of them, and a message not acknowledged within `ack_wait_s` (its gateway died, or
+lost its connection) goes to another. As with MQTT, a message is acknowledged only after its batch
+committed; a redelivered one is applied once (the ingest's msg_id check), and one vehicle's messages are
+applied by message time whichever gateway commits first (ingest/live.py): the same rule that already
+covers an MQTT shared subscription.
 
 The NATS client is asyncio: it runs on its own thread and loop; the ingest loop sees the same
 `deliveries` queue and `ack(batch)` as with `MqttReceiver`.
@@ -32,8 +40,10 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 4222
-# The MQTT subscription of the MQTT path, as NATS subjects: dms/v1/+/+ -> dms.v1.*.*
-SUBJECTS = SUBSCRIPTION.replace("/", ".").replace("+", "*")
+# nats-server's MQTT QoS 1 store: every subject under this prefix (its own name for it; see above)
+MQTT_STORE_PREFIX = "$MQTT.msgs."
+# The MQTT subscription of the MQTT path, as subjects of that store: dms/v1/+/+ -> $MQTT.msgs.dms.v1.*.*
+SUBJECTS = MQTT_STORE_PREFIX + SUBSCRIPTION.replace("/", ".").replace("+", "*")
 FETCH_WAIT_S = 1.0  # a pull request waits this long for messages before asking again
 
 
@@ -73,8 +83,9 @@ def parse_nats_url(url: str) -> NatsAddress:
 
 
 def subject_to_topic(subject: str) -> str:
-    """The MQTT topic a subject came from: '.' separates levels; a '.' inside a level travels as '//'
-    (newer servers; nats-server 2.9 refuses MQTT topics with '.', so such a vehicle cannot publish)."""
+    """The MQTT topic a stored subject came from: '.' separates levels; a '.' inside a level travels as
+    '//' (newer servers; nats-server 2.9 refuses MQTT topics with '.', so such a vehicle cannot publish)."""
+    subject = subject.removeprefix(MQTT_STORE_PREFIX)
     return "/".join(level.replace("//", ".") for level in subject.split("."))
 
 
@@ -150,21 +161,21 @@ class NatsReceiver:
         try:
             info = await js.stream_info(s.stream)
         except NotFoundError:
-            # Work queue: a message is removed once a gateway acknowledged it, so the stream holds the
-            # backlog only; max_age bounds what is kept while no gateway runs.
+            # nats-server makes it when the first MQTT client connects; a gateway may come first. Made
+            # as the server makes it, the server then takes it as its own.
             await js.add_stream(StreamConfig(
-                name=s.stream, subjects=[SUBJECTS], retention=RetentionPolicy.WORK_QUEUE,
-                storage=StorageType.FILE, num_replicas=s.stream_replicas, max_age=float(s.stream_max_age_s),
-                description="dms vehicle messages (MQTT dms/v1/+/+) for the gateways"))
-            log.info("created stream %s (%s, %d replicas)", s.stream, SUBJECTS, s.stream_replicas)
+                name=s.stream, subjects=[MQTT_STORE_PREFIX + ">"], retention=RetentionPolicy.INTEREST,
+                storage=StorageType.FILE, num_replicas=s.stream_replicas))
+            log.info("created stream %s (%s>, %d replicas)", s.stream, MQTT_STORE_PREFIX, s.stream_replicas)
             return
         config = info.config
-        if SUBJECTS not in (config.subjects or []):
+        if not any(SUBJECTS.startswith(subject.rstrip(">")) for subject in config.subjects or []):
             raise UserError(f"stream {s.stream} on {self.address} captures {config.subjects}, not {SUBJECTS}: "
-                            "another application's stream? Set `stream` to another name")
-        if config.num_replicas != s.stream_replicas:
+                            "not nats-server's MQTT store? (`stream` setting)")
+        if config.num_replicas < s.stream_replicas:
             raise UserError(f"stream {s.stream} has {config.num_replicas} replicas, the settings ask for "
-                            f"{s.stream_replicas}: change one of them (nats stream edit, or stream_replicas)")
+                            f"{s.stream_replicas}: give the cluster that many nodes (nats-server mqtt "
+                            "{ stream_replicas }) or lower stream_replicas")
 
     async def _fetch_forever(self) -> None:
         """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.

@@ -37,14 +37,13 @@ class GatewaySettings(Settings):
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
 
     # --- NATS JetStream ingest (`--bus nats://...`) -------------------------------------------
-    stream: str = Field("DMS", pattern=r"^[A-Za-z0-9_-]{1,32}$")
-    """JetStream stream that captures the vehicles' MQTT topics (subjects dms.v1.*.*); created at start
-    when missing, checked when present. The durable pull consumer the gateways share is named `group`."""
+    stream: str = Field("$MQTT_msgs", pattern=r"^[$A-Za-z0-9_-]{1,32}$")
+    """The JetStream stream the gateways consume: nats-server's store of MQTT QoS 1 messages, which a
+    vehicle's PUBACK waits for (gateway/jetstream.py). Created at start when missing (as nats-server
+    makes it), checked when present. The durable pull consumer the gateways share is named `group`."""
     stream_replicas: int = Field(3, ge=1, le=5)
-    """Copies of every message in the cluster (3: one node may be lost). Must not exceed the node count."""
-    stream_max_age_s: int = Field(7 * 24 * 3600, ge=60)
-    """A message no gateway acknowledged is dropped from the stream after this long (the JetStream
-    counterpart of `session_expiry_s`; acknowledged ones are removed at once: work-queue retention)."""
+    """The fewest copies of every message the gateway accepts (3: one node may be lost); the stream is
+    made with this many when missing. Must not exceed the node count."""
     ack_wait_s: float = Field(60.0, ge=1, le=3600)
     """A fetched message not acknowledged this long is handed out again (to any gateway of the group):
     longer than a batch's commit, or a slow commit is applied twice (harmless: msg_id check) for nothing."""
@@ -113,10 +112,10 @@ class GatewaySettings(Settings):
 
     @model_validator(mode="after")
     def _keys_outlive_the_broker_session(self) -> GatewaySettings:
-        for name in ("session_expiry_s", "stream_max_age_s"):
-            if self.processed_retention_days * 86400 <= getattr(self, name):
-                raise ValueError(f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
-                                 f"than {name} ({getattr(self, name)} s): the broker may re-deliver that late")
+        if self.processed_retention_days * 86400 <= self.session_expiry_s:
+            raise ValueError(f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
+                             f"than session_expiry_s ({self.session_expiry_s} s): the broker may re-deliver "
+                             "that late")
         return self
 
     def with_overrides(self, **values) -> GatewaySettings:

@@ -6,7 +6,6 @@ import pytest
 
 from dms.errors import UserError
 from gateway.jetstream import SUBJECTS, parse_nats_url, subject_to_topic
-from gateway.settings import GatewaySettings
 from tools.cli import main
 
 
@@ -24,15 +23,10 @@ def test_bad_nats_urls_are_user_errors(url):
         parse_nats_url(url)
 
 
-def test_subjects_are_the_mqtt_subscription_and_map_back_to_topics():
-    assert SUBJECTS == "dms.v1.*.*"
-    assert subject_to_topic("dms.v1.VAN-7.status") == "dms/v1/VAN-7/status"
-    assert subject_to_topic("dms.v1.VAN//7.event") == "dms/v1/VAN.7/event"  # a '.' inside a level
-
-
-def test_the_stream_may_not_outlive_the_deduplication_keys():
-    with pytest.raises(ValueError, match="must be longer than stream_max_age_s"):
-        GatewaySettings(processed_retention_days=1, session_expiry_s=3600, stream_max_age_s=2 * 86400)
+def test_subjects_are_the_mqtt_subscription_in_the_servers_mqtt_store_and_map_back_to_topics():
+    assert SUBJECTS == "$MQTT.msgs.dms.v1.*.*"
+    assert subject_to_topic("$MQTT.msgs.dms.v1.VAN-7.status") == "dms/v1/VAN-7/status"
+    assert subject_to_topic("$MQTT.msgs.dms.v1.VAN//7.event") == "dms/v1/VAN.7/event"  # a '.' in a level
 
 
 @pytest.mark.parametrize("args, message", [

@@ -5,10 +5,10 @@ are killed with SIGKILL: every message must be stored exactly once, each vehicle
 its last message (applied by message time, whichever gateway committed first), and the consumer's backlog
 must return to zero.
 
-The killed node is not the stream's leader: with nats-server 2.9 an MQTT QoS 1 PUBACK does not wait for
-the stream to store the message, so what vehicles publish while the stream elects a new leader is lost
-(measured in deploy/SCALE_OUT.md; newer servers store before the PUBACK). Nor does it hold the vehicles'
-MQTT connections: the uplink reconnects to its one configured address (a load balancer's job)."""
+
+The killed node leads the stream the gateways consume (nats-server's MQTT QoS 1 store) and holds a
+gateway's connection; it is not the vehicles' node (the uplink reconnects to its one configured address:
+moving vehicles to another node is a load balancer's job)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from tests.faults.support import Gateways
 from tests.gateway.conftest import _empty_pg
 from tests.gateway.factories import register
 from tests.uplink.conftest import wait_for
-from tools.load.nats_cluster import NATS_SERVER, NatsCluster, jetstream_state
+from tools.load.nats_cluster import NATS_SERVER, STREAM, NatsCluster, jetstream_state
 
 pytestmark = pytest.mark.slow
 START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
@@ -57,10 +57,10 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
         try:
             gw2 = gateways.start("gw2", "--config", str(config))  # creates the stream and the consumer
             group = f"g{gateways.tag}"
-            state = jetstream_state(cluster.nats_urls, "DMS", group)
             names = [n.name for n in cluster.nodes]
-            victim = next(i for i, n in enumerate(names) if n != state["stream_leader"])
-            entry = next(i for i, n in enumerate(names) if i != victim)  # the vehicles' node
+            # the node that dies leads the stream (the hardest case: an election while vehicles publish)
+            victim = names.index(jetstream_state(cluster.nats_urls, STREAM, group)["stream_leader"])
+            entry = (victim + 1) % 3  # the vehicles' node
             # gw1 is connected to the node that dies (its nearest, first in its list)
             order = [victim] + [i for i in range(3) if i != victim]
             gw1 = gateways.start("gw1", "--config", str(config),
@@ -122,7 +122,7 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
 
 def _drained(urls: str, group: str) -> bool:
     try:
-        state = jetstream_state(urls, "DMS", group)
+        state = jetstream_state(urls, STREAM, group)
     except Exception:  # noqa: BLE001 - a leader being elected: ask again
         return False
     return state["pending"] == 0 and state["ack_pending"] == 0 and state["messages"] == 0

@@ -141,6 +141,33 @@ class NatsCluster:
         self.stop()
 
 
+STREAM = "$MQTT_msgs"  # what the gateways consume (gateway/jetstream.py)
+
+
+def jetstream_state(nats_urls: str, stream: str, consumer: str) -> dict:
+    """Leaders and backlog of the stream and its consumer: {"stream_leader", "consumer_leader",
+    "messages" (in the stream), "pending" (not yet handed out), "ack_pending" (handed out, not acknowledged)}."""
+    import asyncio
+
+    import nats
+
+    async def ask() -> dict:
+        async def quiet(exc: Exception) -> None:  # a node down is what the caller is looking at
+            pass
+
+        nc = await nats.connect(nats_urls.split(","), connect_timeout=5, max_reconnect_attempts=3,
+                                error_cb=quiet)
+        try:
+            js = nc.jetstream(timeout=5)
+            s, c = await js.stream_info(stream), await js.consumer_info(stream, consumer)
+            return {"stream_leader": s.cluster.leader, "consumer_leader": c.cluster.leader,
+                    "messages": s.state.messages, "pending": c.num_pending, "ack_pending": c.num_ack_pending}
+        finally:
+            await nc.close()
+
+    return asyncio.run(ask())
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
