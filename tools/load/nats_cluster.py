@@ -115,6 +115,16 @@ class NatsCluster:
             time.sleep(0.2)
         raise UserError(f"nats-server {node.name} not ready after {timeout:.0f} s: {node.log.read_text()[-500:]}")
 
+    def ensure_mqtt_store(self) -> None:
+        """nats-server makes its MQTT streams (the QoS 1 store the gateways consume) when the first MQTT
+        client connects: connect one."""
+        from tools.load.loadgen import connect
+
+        client = connect(self.nodes[0].mqtt_url, "dms-warm-up", v5=False)
+        time.sleep(0.5)
+        client.disconnect()
+        client.loop_stop()
+
     def kill(self, index: int) -> None:
         """kill -9: no goodbye to the cluster, nothing flushed."""
         node = self.nodes[index]
