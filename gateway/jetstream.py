@@ -184,8 +184,7 @@ class NatsReceiver:
 
         failing = False
         while not self._stopping:
-            room = 0
-            await self._room.acquire()
+            await self._room.acquire()  # at least one: wait while `receive_maximum` are unacknowledged
             room = 1
             while room < self.settings.batch_max and not self._room.locked():
                 await self._room.acquire()

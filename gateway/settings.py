@@ -48,7 +48,8 @@ class GatewaySettings(Settings):
     """A fetched message not acknowledged this long is handed out again (to any gateway of the group):
     longer than a batch's commit, or a slow commit is applied twice (harmless: msg_id check) for nothing."""
     max_ack_pending: int = Field(50_000, ge=1, le=1_000_000)
-    """Unacknowledged messages of the whole consumer group (all gateways together)."""
+    """Unacknowledged messages of the whole consumer group (all gateways together): at least
+    `receive_maximum` x the number of gateways, or the later ones wait for the earlier ones' acks."""
 
     retry_after_s: float = Field(2.0, gt=0, le=300)
     """Pause before retrying a batch when the database is unreachable (nothing is acknowledged meanwhile)."""
