@@ -139,3 +139,20 @@ def _scalar(db_url: str, query):
             return conn.scalar(query)
     finally:
         engine.dispose()
+
+
+def test_gateway_start_checks_the_stream_and_says_what_is_wrong_in_one_line(tmp_path, capsys):
+    """A single node cannot hold 3 replicas: whether the stream is missing (the gateway would make it) or
+    already made by nats-server with one replica, `dms gateway run` ends with one line saying so."""
+    from tools.cli import main
+
+    _skip_without_nats()
+    with NatsCluster(tmp_path / "nats", size=1) as node:
+        db = f"sqlite:///{tmp_path}/g.db"
+        assert main(["gateway", "run", "--bus", node.nats_urls, "--db", db]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "cannot use the NATS cluster" in err[0] and "replicas" in err[0].lower(), err
+        node.ensure_mqtt_store()  # now nats-server's own, with the one replica it can have
+        assert main(["gateway", "run", "--bus", node.nats_urls, "--db", db]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "has 1 replicas, the settings ask for 3" in err[0], err

@@ -80,8 +80,9 @@ class NatsCluster:
                 f"listen: 127.0.0.1:{node.client_port}\n"
                 f"http: 127.0.0.1:{node.monitor_port}\n"
                 f'jetstream {{ store_dir: "{store}", max_memory_store: 256MB, max_file_store: 8GB }}\n'
-                f'cluster {{ name: "{self.name}", listen: 127.0.0.1:{node.cluster_port}, routes: [{routes}] }}\n'
-                f"mqtt {{ listen: 127.0.0.1:{node.mqtt_port} }}\n")
+                f"mqtt {{ listen: 127.0.0.1:{node.mqtt_port} }}\n"
+                + (f'cluster {{ name: "{self.name}", listen: 127.0.0.1:{node.cluster_port}, routes: [{routes}] }}\n'
+                   if self.size > 1 else ""))  # one node: a plain JetStream server
 
     @property
     def nats_urls(self) -> str:
