@@ -237,6 +237,7 @@ def forget_consumers(mqtt: str, nats: str | None, names: list[str]) -> None:
     import nats as nats_client
     from nats.js.errors import NotFoundError
 
+    from gateway.jetstream import SUBJECTS
     from tools.load.nats_cluster import STREAM
 
     async def drop() -> None:
@@ -247,6 +248,9 @@ def forget_consumers(mqtt: str, nats: str | None, names: list[str]) -> None:
                 await js.delete_consumer(STREAM, name)
             except NotFoundError:
                 pass
+        # nats-server 2.9 keeps messages whose only interested consumer was deleted: the next run's
+        # consumer (same msg_ids in a mode) would start with them
+        await js.purge_stream(STREAM, subject=SUBJECTS.replace("*.*", ">"))
         await nc.close()
 
     asyncio.run(drop())

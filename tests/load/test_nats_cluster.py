@@ -5,7 +5,6 @@ are killed with SIGKILL: every message must be stored exactly once, each vehicle
 its last message (applied by message time, whichever gateway committed first), and the consumer's backlog
 must return to zero.
 
-
 The killed node leads the stream the gateways consume (nats-server's MQTT QoS 1 store) and holds a
 gateway's connection; it is not the vehicles' node (the uplink reconnects to its one configured address:
 moving vehicles to another node is a load balancer's job)."""
