@@ -439,7 +439,7 @@ def wall_clock() -> datetime:
 
 @dataclass
 class Chaos:
-    """What a NATS run kills, and when (seconds driven): one cluster node (not the stream's leader unless
+    """What a run kills, and when (seconds driven): one NATS node (not the stream's leader unless
     `leader`) and one gateway process, both with SIGKILL. Also samples the consumer's backlog."""
 
     cluster: object  # tools.load.nats_cluster.NatsCluster
@@ -556,7 +556,8 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
         )
         for i in range(gateways)
     ]
-    chaos = Chaos(cluster, settings.tag, children, kill_node_at, kill_gateway_at, kill_leader) if nats else None
+    chaos = (Chaos(cluster, settings.tag, children, kill_node_at, kill_gateway_at, kill_leader)
+             if nats or kill_gateway_at is not None else None)
     stop_watch = threading.Event()
     try:
         for child in children:
