@@ -25,10 +25,10 @@ from edge.uplink.outbox import Outbox
 from edge.uplink.settings import MqttSettings
 from gateway.db.models import DriverEventRecord, ProcessedMessage, StatusSample, VehicleLiveStatus
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.faults.support import Gateways
-from tests.gateway.conftest import _empty_pg
-from tests.gateway.factories import register
-from tests.uplink.conftest import wait_for
+from tests.support.db import empty_pg
+from tests.support.factories import register
+from tests.support.faults import Gateways
+from tests.support.mqtt import wait_for
 from tools.load.nats_cluster import NATS_SERVER, STREAM, NatsCluster, jetstream_state
 
 pytestmark = pytest.mark.slow
@@ -45,7 +45,7 @@ def _skip_without_nats():
 
 def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_order(tmp_path, pg_database):
     _skip_without_nats()
-    _empty_pg(pg_database)
+    empty_pg(pg_database)
     vehicles = [f"NC{i:02d}" for i in range(12)]
     register(make_sessionmaker(make_engine(pg_database)), *vehicles, now=START)
     config = tmp_path / "gateway.yaml"
