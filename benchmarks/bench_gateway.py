@@ -1,7 +1,12 @@
 """Gateway ingest throughput: messages/s committed into PostgreSQL vs a bare paho subscriber.
 
     .venv/bin/python benchmarks/bench_gateway.py [--messages 30000] [--vehicles 100] [--gateways 1]
-                                                [--mqtt URL] [--pg URL] [--json OUT]
+                                                [--mqtt URL] [--pg URL] [--json OUT] [--nats]
+
+With --nats the same is measured on the clustered path: a private 3-node NATS cluster (JetStream and the
+MQTT listener, tools/load/nats_cluster.py), the publisher sending MQTT 3.1.1 QoS 1 to one node, the
+gateways consuming with `--bus nats://...`, and the reference a bare JetStream pull consumer (nats-py,
+its own durable consumer on the same stream, parsing each payload and acknowledging each message).
 
 Both consumers receive the same stream from a publisher in another process, QoS 1, through Mosquitto.
 By default a private Mosquitto is started on a free port with an unbounded queue, so that a consumer
@@ -74,14 +79,58 @@ def role_publisher(args) -> None:
     vids = [f"B{args.tag}-{i:05d}" for i in range(args.vehicles)]
     items = list(status_messages(vids, args.messages, START, tag=f"b{args.tag}"))
     t0 = time.perf_counter()
-    publish(args.mqtt, items)
+    publish(args.mqtt, items, v5=not args.nats)
     elapsed = time.perf_counter() - t0
     print(json.dumps({"published": len(items), "publish_s": elapsed, "publish_rate": len(items) / elapsed}),
           flush=True)
 
 
+def role_js_consumer(args) -> None:
+    """A bare JetStream consumer: the gateways' stream, a durable pull consumer of its own, fetches in
+    batches, parses each payload, acknowledges each message, counts (`--prime`: only make the consumer)."""
+    import asyncio
+
+    import nats
+    import nats.errors
+    from nats.js.api import AckPolicy, ConsumerConfig
+
+    from gateway.jetstream import SUBJECTS
+    from tools.load.nats_cluster import STREAM
+
+    async def run() -> dict:
+        nc = await nats.connect(args.nats.split(","))
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(SUBJECTS, durable=f"bare-{args.tag}", stream=STREAM,
+                                      config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=100_000))
+        print("ready", flush=True)
+        n, first, last = 0, None, None
+        deadline = time.monotonic() + args.timeout
+        while not args.prime and n < args.messages and time.monotonic() < deadline:
+            try:
+                msgs = await sub.fetch(500, timeout=1)
+            except nats.errors.TimeoutError:
+                continue
+            for msg in msgs:
+                json.loads(msg.data)
+                await msg.ack()
+                now = time.perf_counter()
+                first = first or now
+                n, last = n + 1, now
+        await nc.flush()
+        await nc.close()
+        span = (last - first) if n > 1 else float("nan")
+        return {"received": n, "span_s": span, "rate": (n - 1) / span if span else 0}
+
+    out = asyncio.run(run())
+    if not args.prime:
+        print(json.dumps(out), flush=True)
+
+
 def role_subscriber(args) -> None:
     """A bare subscriber: QoS 1, automatic acks, parses each payload, counts."""
+    if args.nats:
+        role_js_consumer(args)
+        return
     import paho.mqtt.client as paho
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -138,9 +187,11 @@ def _publish(common: list[str]) -> dict:
     return json.loads(pub.communicate(timeout=600)[0])
 
 
-def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool) -> dict:
+def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
+                 nats: str | None = None) -> dict:
     """live: publisher and subscriber run together; backlog: the broker holds the whole stream first."""
-    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag]
+    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag,
+              *(["--nats", nats] if nats else [])]
     published = None
     if backlog:
         subprocess.run([sys.executable, __file__, "_subscriber", *common, "--prime"], check=True,
@@ -156,15 +207,14 @@ def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: flo
 
 
 def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
-                        measure_gateway_between) -> tuple[dict, dict]:
+                        measure_gateway_between, nats: str | None = None) -> tuple[dict, dict]:
     """(bare subscriber, gateway): the bare one before and after the gateway, rate the mean of both."""
-    from tools.load.loadgen import clear_sessions
 
     def bare_once() -> dict:
         try:
-            return measure_bare(mqtt, messages, vehicles, tag, timeout, backlog)
+            return measure_bare(mqtt, messages, vehicles, tag, timeout, backlog, nats)
         finally:
-            clear_sessions(mqtt, [f"bare-{tag}"])
+            forget_consumers(mqtt, nats, [f"bare-{tag}"])
 
     runs = [bare_once()]
     gateway = measure_gateway_between()
@@ -174,28 +224,62 @@ def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeo
     return bare, gateway
 
 
+def forget_consumers(mqtt: str, nats: str | None, names: list[str]) -> None:
+    """Drop what the broker keeps for these consumers (MQTT sessions; NATS durable consumers), so that
+    it does not also hold the next run's stream for them."""
+    if nats is None:
+        from tools.load.loadgen import clear_sessions
+
+        clear_sessions(mqtt, names)
+        return
+    import asyncio
+
+    import nats as nats_client
+    from nats.js.errors import NotFoundError
+
+    from gateway.jetstream import SUBJECTS
+    from tools.load.nats_cluster import STREAM
+
+    async def drop() -> None:
+        nc = await nats_client.connect(nats.split(","))
+        js = nc.jetstream()
+        for name in names:
+            try:
+                await js.delete_consumer(STREAM, name)
+            except NotFoundError:
+                pass
+        # nats-server 2.9 keeps messages whose only interested consumer was deleted: the next run's
+        # consumer (same msg_ids in a mode) would start with them
+        await js.purge_stream(STREAM, subject=SUBJECTS.replace("*.*", ">"))
+        await nc.close()
+
+    asyncio.run(drop())
+
+
 def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gateways: int, tag: str,
-                    timeout: float, workdir: Path, backlog: bool, gateway_args: tuple[str, ...] = ()) -> dict:
+                    timeout: float, workdir: Path, backlog: bool, gateway_args: tuple[str, ...] = (),
+                    nats: str | None = None) -> dict:
     from sqlalchemy import func, select
 
     from gateway.db.migrate import upgrade
     from gateway.db.models import DeadLetter, ProcessedMessage, Vehicle
     from gateway.db.session import make_engine, session_scope
-    from tools.load.loadgen import clear_sessions
 
     upgrade(pg_url)
     engine = make_engine(pg_url)
     with session_scope(engine) as db:
         db.add_all(Vehicle(vehicle_id=f"B{tag}-{i:05d}", status="active", archived=False, created_at=START,
                            updated_at=START) for i in range(vehicles))
-    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag]
+    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag,
+              *(["--nats", nats] if nats else [])]
+    bus = nats or mqtt
     procs, logs, published = [], [], None
     if backlog:  # subscribe once, leave (the session stays), let the broker take the whole stream
-        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir, gateway_args)
+        procs, logs = _start_gateways(bus, pg_url, gateways, tag, workdir, gateway_args)
         _stop(procs, logs)
         published = _publish(common)
     try:
-        procs, logs = _start_gateways(mqtt, pg_url, gateways, tag, workdir, gateway_args)
+        procs, logs = _start_gateways(bus, pg_url, gateways, tag, workdir, gateway_args)
         postgres_cpu_s = _postgres_cpu_seconds()
         t0 = time.perf_counter()
         pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
@@ -218,7 +302,7 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     finally:
         _stop(procs, logs)
         engine.dispose()
-        clear_sessions(mqtt, [f"bench{tag}-{g}" for g in range(gateways)])
+        forget_consumers(mqtt, nats, [f"bench{tag}"] if nats else [f"bench{tag}-{g}" for g in range(gateways)])
     span = (all_committed - first).total_seconds() if count else float("nan")
     return {"stored": count, "dead_letters": dead, "span_s": span, "rate": count / span if count else 0,
             "gateway_cpu_us_per_message": (main_cpu_s + worker_cpu_s) / max(count, 1) * 1e6,
@@ -227,7 +311,7 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
             "wall_s_from_publish_start": wall, **published}
 
 
-def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Path,
+def _start_gateways(bus: str, pg_url: str, gateways: int, tag: str, workdir: Path,
                     gateway_args: tuple[str, ...] = ()):
     """Start every gateway at once, as a deployment's service manager does, and wait until all consume
     (one after the other, the later ones' start-up would fall into the earlier ones' measured span)."""
@@ -238,7 +322,7 @@ def _start_gateways(mqtt: str, pg_url: str, gateways: int, tag: str, workdir: Pa
         before.append(path.read_text().count("gateway: consuming") if path.exists() else 0)
         log = open(path, "a")
         logs.append(log)
-        procs.append(subprocess.Popen([sys.executable, "-m", "tools.cli", "gateway", "run", "--mqtt", mqtt, "--db",
+        procs.append(subprocess.Popen([sys.executable, "-m", "tools.cli", "gateway", "run", "--bus", bus, "--db",
                                        pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}",
                                        *gateway_args],
                                       stdout=log, stderr=subprocess.STDOUT))
@@ -298,14 +382,22 @@ def _pg_database(admin_url: str, name: str, create: bool) -> None:
 
 def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1, mqtt: str | None = None,
                   pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test", timeout: float = 300,
-                  modes: tuple[str, ...] = ("live", "backlog"), gateway_config: Path | None = None) -> dict:
-    """For each mode, the bare subscriber's and the gateway's rate on the same stream (fresh database)."""
+                  modes: tuple[str, ...] = ("live", "backlog"), gateway_config: Path | None = None,
+                  nats: bool = False) -> dict:
+    """For each mode, the bare subscriber's and the gateway's rate on the same stream (fresh database).
+    `nats`: on a private 3-node NATS cluster, the bare consumer a JetStream one (`mqtt` is ignored)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench_gateway_"))
-    broker = None
-    if mqtt is None:
+    broker = cluster = nats_urls = None
+    if nats:
+        from tools.load.nats_cluster import NatsCluster
+
+        cluster = NatsCluster(workdir / "nats").start()
+        mqtt, nats_urls = cluster.nodes[0].mqtt_url, cluster.nats_urls
+        cluster.ensure_mqtt_store()  # the bare consumer may come before any gateway
+    elif mqtt is None:
         broker, mqtt = start_private_broker(workdir)
     result = {"messages": messages, "vehicles": vehicles, "gateways": gateways, "cpus": os.cpu_count(),
-              "load_avg_at_start": os.getloadavg()[0]}
+              "load_avg_at_start": os.getloadavg()[0], "bus": "nats" if nats else "mqtt"}
     tags = []
     try:
         for mode in modes:
@@ -319,13 +411,17 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
                     mqtt, messages, vehicles, tag, timeout, mode == "backlog",
                     lambda: measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
                                             mode == "backlog",
-                                            ("--config", str(gateway_config)) if gateway_config else ()))
+                                            ("--config", str(gateway_config)) if gateway_config else (),
+                                            nats_urls),
+                    nats_urls)
             finally:
                 _pg_database(pg_admin, db_name, create=False)
             result[mode] = {"bare_subscriber": bare, "gateway_postgresql": gw,
                             "ratio": gw["rate"] / bare["rate"] if bare["rate"] else None}
     finally:
-        if broker is not None:
+        if cluster is not None:
+            cluster.stop()
+        elif broker is not None:
             broker.terminate()
             broker.wait(10)
         else:
@@ -350,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the result here")
     parser.add_argument("--mode", choices=["live", "backlog", "both"], default="both",
                         help="live: publisher and consumer together; backlog: drain a stream the broker holds")
+    parser.add_argument("--nats", nargs="?", const="cluster", default=None,
+                        help="measure the NATS path (a private 3-node cluster) instead of Mosquitto")
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
     parser.add_argument("--prime", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -361,7 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     modes = ("live", "backlog") if args.mode == "both" else (args.mode,)
     result = run_benchmark(args.messages, args.vehicles, args.gateways, args.mqtt, args.pg, args.timeout, modes,
-                           args.gateway_config)
+                           args.gateway_config, nats=bool(args.nats))
     print(f"{result['messages']} status messages, {result['vehicles']} vehicles, QoS 1, {result['cpus']} CPUs, "
           f"load average {result['load_avg_at_start']:.1f} at start")
     complete = True
@@ -369,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         bare, gw = result[mode]["bare_subscriber"], result[mode]["gateway_postgresql"]
         print(f" {mode}: publisher {bare['publish_rate']:.0f} / {gw['publish_rate']:.0f} msg/s (bare run / gateway run)")
         before, after = (r["rate"] for r in bare["runs"])
-        print(f"  bare paho subscriber : {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
+        print(f"  bare {'JetStream consumer' if args.nats else 'paho subscriber '}: {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
               f"gateway; {bare['received']} received)")
         print(f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
               f"process(es), {gw['dead_letters']} dead letters)")

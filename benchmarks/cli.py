@@ -154,16 +154,18 @@ def edge_run_rss(clip: Path, seconds: float, workdir: Path) -> dict:
 
 
 def bench_gateway(messages: int, vehicle_counts: tuple[int, ...], gateway_counts: tuple[int, ...],
-                  pg: str, modes: tuple[str, ...]) -> list[dict]:
-    """Gateway -> PostgreSQL against a bare subscriber, per vehicle count and gateway process count."""
+                  pg: str, modes: tuple[str, ...], buses: tuple[str, ...] = ("mqtt", "nats")) -> list[dict]:
+    """Gateway -> PostgreSQL against a bare consumer, per vehicle count and gateway process count, on
+    each bus: Mosquitto (bare paho subscriber) and a 3-node NATS cluster (bare JetStream consumer),
+    the two buses one after the other for each count."""
     from benchmarks.bench_gateway import run_benchmark
 
     rows = []
-    runs = [(v, g) for v in vehicle_counts for g in gateway_counts]
+    runs = [(v, g, b) for v in vehicle_counts for g in gateway_counts for b in buses]
     with _progress(len(runs), "gateway", unit="run") as bar:
-        for vehicles, gateways in runs:
+        for vehicles, gateways, bus in runs:
             rows.append(run_benchmark(messages=messages, vehicles=vehicles, gateways=gateways, pg_admin=pg,
-                                      modes=modes))
+                                      modes=modes, nats=bus == "nats"))
             bar.update(1)
     return rows
 
@@ -196,15 +198,30 @@ def print_pipeline(p: dict) -> None:
         click.echo(f"  {row['size']:>10}  ours {row['ours']:6.2f}{mp}")
 
 
+BARE = {"mqtt": "bare paho subscriber on Mosquitto", "nats": "bare JetStream consumer on NATS"}
+
+
 def print_gateway(rows: list[dict]) -> None:
-    click.echo("\nGateway into PostgreSQL vs a bare subscriber on the same stream (msg/s):")
+    click.echo("\nGateway into PostgreSQL vs a bare consumer on the same stream (msg/s); mqtt: Mosquitto, "
+               "nats: 3-node NATS cluster (JetStream):")
+    mosquitto = {}
     for r in rows:
+        bus = r.get("bus", "mqtt")
         for mode in ("live", "backlog"):
             if mode in r:
                 m = r[mode]
-                click.echo(f"  {r['vehicles']:>6} vehicles, {r['gateways']} gateway(s), {mode:<7}: "
-                           f"bare {m['bare_subscriber']['rate']:7.0f}  gateway {m['gateway_postgresql']['rate']:7.0f}"
-                           f"  ratio {m['ratio']:.2f}  ({m['gateway_postgresql']['stored']}/{r['messages']} stored)")
+                gw = m["gateway_postgresql"]["rate"]
+                key = (r["vehicles"], r["gateways"], mode)
+                versus = ""
+                if bus == "mqtt":
+                    mosquitto[key] = gw
+                elif mosquitto.get(key):
+                    versus = f"  gateway nats/mqtt {gw / mosquitto[key]:.2f}"
+                click.echo(f"  {r['vehicles']:>6} vehicles, {r['gateways']} gateway(s), {bus:<4} {mode:<7}: "
+                           f"bare {m['bare_subscriber']['rate']:7.0f}  gateway {gw:7.0f}"
+                           f"  ratio {m['ratio']:.2f}  ({m['gateway_postgresql']['stored']}/{r['messages']} stored)"
+                           f"{versus}")
+    click.echo("  (bare: " + "; ".join(f"{bus}: {what}" for bus, what in BARE.items()) + ")")
 
 
 # --- command ----------------------------------------------------------------------------------------
@@ -213,7 +230,8 @@ def print_gateway(rows: list[dict]) -> None:
 @click.option("--pipeline/--no-pipeline", "do_pipeline", default=None,
               help="Frame pipeline vs MediaPipe, memory, frame sizes (default when no part is chosen).")
 @click.option("--gateway/--no-gateway", "do_gateway", default=False,
-              help="Gateway -> PostgreSQL vs a bare subscriber (needs Mosquitto and PostgreSQL).")
+              help="Gateway -> PostgreSQL vs a bare consumer, on Mosquitto and on a 3-node NATS cluster "
+                   "(needs mosquitto, nats-server and PostgreSQL).")
 @click.option("--latency/--no-latency", "do_latency", default=False,
               help="End-to-end event latency, decision on the edge -> visible in the gateway API "
                    "(needs Mosquitto and PostgreSQL).")

@@ -1,4 +1,4 @@
-"""`dms gateway run --mqtt URL --db URL`: the back-office ingest service."""
+"""`dms gateway run --bus URL --db URL` (or `--mqtt URL`): the back-office ingest service."""
 from __future__ import annotations
 
 import logging
@@ -19,11 +19,15 @@ def gateway() -> None:
 
 
 @gateway.command("run")
-@click.option("--mqtt", "mqtt_url", required=True, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--mqtt", "mqtt_url", default=None, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--bus", "bus_url", default=None, metavar="URL",
+              help="The bus instead of --mqtt: mqtt://HOST[:PORT] (Mosquitto), or a NATS JetStream cluster "
+                   "nats://HOST[:PORT][,HOST[:PORT]...] (gateway/jetstream.py).")
 @click.option("--db", "db_url", required=True, metavar="URL",
               help="sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB.")
 @click.option("--group", default=None, metavar="NAME",
-              help="Shared-subscription group: gateways in one group split the messages (MQTT 5).")
+              help="Shared-subscription group (MQTT 5) or shared durable consumer (NATS): gateways in one "
+                   "group split the messages.")
 @click.option("--client-id", default=None, metavar="ID",
               help="MQTT client id; keep it fixed across restarts (default: GROUP-HOSTNAME). "
                    "Each gateway process needs its own.")
@@ -36,21 +40,29 @@ def gateway() -> None:
                    "tests and one-off runs: a few seconds, so no session is left behind).")
 @click.option("--auto-register", is_flag=True, default=None,
               help="Register unknown vehicles on their first valid message instead of dead-lettering them.")
-def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register):
+def run(mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
+    from dms.errors import UserError
     from gateway.db.migrate import upgrade
+    from gateway.jetstream import NatsReceiver, parse_nats_url
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
     from gateway.service import GatewayService
     from gateway.settings import GatewaySettings
+
+    if (mqtt_url is None) == (bus_url is None):
+        raise UserError("give the bus once: --bus URL (mqtt://... or nats://...) or --mqtt URL")
+    url = bus_url or mqtt_url
 
     settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
     overrides = {k: v for k, v in (("group", group), ("client_id", client_id), ("mqtt_protocol", mqtt_protocol),
                                    ("session_expiry_s", session_expiry_s), ("auto_register_unknown", auto_register))
                  if v is not None}
     settings = settings.with_overrides(**overrides)
-    address = parse_broker_url(mqtt_url)
+    nats = url.startswith("nats://")
+    address = parse_nats_url(url) if nats else parse_broker_url(url)
     upgrade(db_url)
-    receiver = MqttReceiver(address, settings, settings.client_id or default_client_id(settings.group))
+    receiver = (NatsReceiver if nats else MqttReceiver)(
+        address, settings, settings.client_id or default_client_id(settings.group))
     service = GatewayService.create(receiver, db_url, settings)
     try:
         receiver.start()
@@ -59,7 +71,8 @@ def run(mqtt_url, db_url, group, client_id, config_path, mqtt_protocol, session_
         raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
-    click.echo(f"gateway: consuming {receiver.subscription} on {address} (MQTT {receiver.protocol}) "
+    click.echo(f"gateway: consuming {receiver.subscription} on {address} "
+               f"({receiver.protocol if nats else f'MQTT {receiver.protocol}'}) "
                f"as {receiver.client_id}", err=True)
     sys.stderr.flush()
     try:

@@ -22,7 +22,7 @@ from paho.mqtt.properties import Properties
 from dms.contract import SUBSCRIPTION
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
-from gateway.ingest.dead_letters import Oversize, Retained
+from gateway.ingest.dead_letters import Oversize, as_received
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -179,11 +179,10 @@ class MqttReceiver:
             self._settled.set()
 
     def _on_message(self, client, userdata, message):
-        payload = message.payload
-        if len(payload) > MAX_PAYLOAD_BYTES:  # keep what a dead letter stores, drop the rest at once
-            payload = Oversize(bytes(payload[:self.settings.dead_letter_max_bytes]), len(payload))
-        elif message.retain:  # sent again at every subscription: dead-lettered once (ingest/batch.py)
-            payload = Retained(payload)
+        # Over the limit: keep what a dead letter stores, drop the rest at once. Retained: sent again at
+        # every subscription, dead-lettered once (ingest/batch.py).
+        payload = as_received(message.payload, retained=bool(message.retain), limit=MAX_PAYLOAD_BYTES,
+                              keep_bytes=self.settings.dead_letter_max_bytes)
         self.deliveries.put(Delivery(message.topic, payload, message.mid, message.qos, self._generation))
 
     # ingest loop side ------------------------------------------------------------------------

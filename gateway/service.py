@@ -18,6 +18,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Protocol
 
 from dms.contract.messages import utc_now
 from gateway.changes import prune_changes
@@ -27,7 +28,7 @@ from gateway.ingest import BatchResult, Ingestor
 from gateway.ingest.batch import Clock, is_transient
 from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.maintenance import propose_calendar_due
-from gateway.mqtt import Delivery, MqttReceiver
+from gateway.mqtt import Delivery
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,16 @@ def take_batch(deliveries: queue.Queue[Delivery], first: Delivery, limit: int, w
     return batch
 
 
+class Receiver(Protocol):
+    """What the ingest loop needs of a bus: `MqttReceiver` (Mosquitto) or `NatsReceiver` (JetStream)."""
+
+    deliveries: queue.Queue[Delivery]
+
+    def ack(self, deliveries: list[Delivery]) -> int: ...
+
+
 class GatewayService:
-    def __init__(self, receiver: MqttReceiver, ingestor: Ingestor, settings: GatewaySettings, clock: Clock,
+    def __init__(self, receiver: Receiver, ingestor: Ingestor, settings: GatewaySettings, clock: Clock,
                  monotonic: Callable[[], float] = time.monotonic):
         """`clock`: wall time stamped on what is stored; `monotonic`: when the periodic checks are due."""
         self.receiver = receiver
@@ -80,7 +89,7 @@ class GatewayService:
         self.stopping = threading.Event()
 
     @classmethod
-    def create(cls, receiver: MqttReceiver, db_url: str, settings: GatewaySettings,
+    def create(cls, receiver: Receiver, db_url: str, settings: GatewaySettings,
                clock: Clock = utc_now) -> GatewayService:
         sessions = make_sessionmaker(make_engine(db_url))
         ingestor = Ingestor(sessions, settings, clock)

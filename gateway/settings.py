@@ -23,8 +23,9 @@ class GatewaySettings(Settings):
     batch_wait_ms: float = Field(5.0, ge=0, le=1000)
     """After the first message of a batch, wait at most this long for more before committing."""
     receive_maximum: int = Field(10_000, ge=1, le=65535)
-    """MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may have in flight to us. Leave
-    room for a batch to gather while `ingest_workers` batches are being committed (>= 3 x `batch_max`)."""
+    """MQTT 5 Receive Maximum (NATS: the most this gateway fetches ahead): unacknowledged messages in
+    flight to this gateway. Leave room for a batch to gather while `ingest_workers` batches are being
+    committed (>= 3 x `batch_max`)."""
     ingest_workers: int = Field(2, ge=1, le=8)
     """Batches applied at once, each in its own transaction (PostgreSQL; SQLite always uses one): the
     database works on one batch while the next is decoded. Acknowledged in arrival order all the same."""
@@ -34,6 +35,22 @@ class GatewaySettings(Settings):
     False: threads in the gateway process. SQLite always ingests in the gateway process."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
+
+    # --- NATS JetStream ingest (`--bus nats://...`) -------------------------------------------
+    stream: str = Field("$MQTT_msgs", pattern=r"^[$A-Za-z0-9_-]{1,32}$")
+    """The JetStream stream the gateways consume: nats-server's store of MQTT QoS 1 messages, which a
+    vehicle's PUBACK waits for (gateway/jetstream.py). Created at start when missing (as nats-server
+    makes it), checked when present. The durable pull consumer the gateways share is named `group`."""
+    stream_replicas: int = Field(3, ge=1, le=5)
+    """The fewest copies of every message the gateway accepts (3: one node may be lost); the stream is
+    made with this many when missing. Must not exceed the node count."""
+    ack_wait_s: float = Field(60.0, ge=1, le=3600)
+    """A fetched message not acknowledged this long is handed out again (to any gateway of the group):
+    longer than a batch's commit, or a slow commit is applied twice (harmless: msg_id check) for nothing."""
+    max_ack_pending: int = Field(50_000, ge=1, le=1_000_000)
+    """Unacknowledged messages of the whole consumer group (all gateways together): at least
+    `receive_maximum` x the number of gateways, or the later ones wait for the earlier ones' acks."""
+
     retry_after_s: float = Field(2.0, gt=0, le=300)
     """Pause before retrying a batch when the database is unreachable (nothing is acknowledged meanwhile)."""
     auto_register_unknown: bool = False

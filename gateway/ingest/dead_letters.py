@@ -23,6 +23,14 @@ class Retained(bytes):
     same message comes again at every subscription, each reconnect and each gateway start."""
 
 
+def as_received(payload: bytes, *, retained: bool, limit: int, keep_bytes: int) -> bytes | Oversize:
+    """A payload as the receivers queue it (MQTT and JetStream alike): over `limit` only its first
+    `keep_bytes` and its size are kept; one from the broker's retained store is marked as such."""
+    if len(payload) > limit:
+        return Oversize(bytes(payload[:keep_bytes]), len(payload))
+    return Retained(payload) if retained else payload
+
+
 def dead_letter_row(topic: str, payload: bytes | Oversize, reason: str, detail: str, *, now: datetime,
                     max_bytes: int) -> dict[str, Any]:
     head, size = (payload.head, payload.size) if isinstance(payload, Oversize) else (payload, len(payload))

@@ -40,3 +40,7 @@ def test_dms_bench_quick_runs_every_part(tmp_path):
     assert result["latency"]["events_seen"] >= 5 and result["latency"]["p99_ms"] > 0
     assert gateway["gateway_postgresql"]["stored"] == result["gateway"][0]["messages"]
     assert gateway["bare_subscriber"]["received"] == result["gateway"][0]["messages"]
+    assert [row["bus"] for row in result["gateway"]] == ["mqtt", "nats"]  # one run, both buses
+    nats = result["gateway"][1]["live"]  # the NATS cluster path and a bare JetStream consumer
+    assert nats["gateway_postgresql"]["stored"] == nats["bare_subscriber"]["received"] == result["gateway"][1]["messages"]
+    assert "bare JetStream consumer on NATS" in out.stdout

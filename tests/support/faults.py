@@ -86,23 +86,24 @@ def private_postgres():
 
 
 class Gateways:
-    """`dms gateway run` children in one fresh shared-subscription group; stopped and their broker
-    sessions removed at the end."""
+    """`dms gateway run` children in one fresh shared-subscription group (or shared JetStream consumer,
+    with a nats:// URL); stopped and their MQTT broker sessions removed at the end."""
 
     def __init__(self, workdir: Path, mqtt_url: str, db_url: str):
         self.workdir, self.mqtt_url, self.db_url = workdir, mqtt_url, db_url
         self.tag = uuid.uuid4().hex[:8]
         self.children: dict[str, Child] = {}
 
-    def start(self, name: str = "gw", *extra: str) -> Child:
+    def start(self, name: str = "gw", *extra: str, bus_url: str | None = None) -> Child:
+        """`bus_url`: this gateway's own bus URL (e.g. its nearest NATS node first)."""
         child = Child(
             name,
             dms_command(
                 "-v",
                 "gateway",
                 "run",
-                "--mqtt",
-                self.mqtt_url,
+                "--bus",
+                bus_url or self.mqtt_url,
                 "--db",
                 self.db_url,
                 "--group",
@@ -127,6 +128,8 @@ class Gateways:
     def close(self) -> None:
         for child in self.children.values():
             child.stop()
+        if self.mqtt_url.startswith("nats://"):
+            return  # JetStream: the durable consumer is the group's, kept in the cluster
         try:
             clear_sessions(self.mqtt_url, [f"{name}-{self.tag}" for name in self.children])
         except OSError:

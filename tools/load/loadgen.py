@@ -50,9 +50,10 @@ def connect(url: str, client_id: str = "", *, v5: bool = True, session_expiry: i
 
 
 def publish(url: str, items: Iterable[tuple[str, bytes]], *, qos: int = 1, pace_s: float = 0.0,
-            client_id: str = "") -> int:
-    """Publish every (topic, payload) and wait until the broker acknowledged all of them."""
-    client = connect(url, client_id)
+            client_id: str = "", v5: bool = True) -> int:
+    """Publish every (topic, payload) and wait until the broker acknowledged all of them (`v5` False:
+    MQTT 3.1.1, e.g. NATS's MQTT listener)."""
+    client = connect(url, client_id, v5=v5)
     sent = []
     try:
         for topic, payload in items:

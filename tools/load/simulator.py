@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import statistics
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -150,6 +151,11 @@ class ResourceMeter:
         self.wall_s = time.monotonic() - self._t0
         for name, proc in self._procs.items():
             try:
+                if proc.status() == "zombie":  # killed during the run: its CPU time went with it
+                    continue
+            except Exception:  # noqa: BLE001, S112 - already reaped: the same
+                continue
+            try:
                 self.cpu_s[name] = self._cpu(proc) - self._cpu0[name]
             except Exception:  # noqa: BLE001
                 pass
@@ -257,6 +263,46 @@ def count_outcome(db_url: str, tag: str) -> tuple[int, int, list[float]]:
     return len(rows), dead or 0, lags
 
 
+def applied_twice(db_url: str, tag: str) -> tuple[int, int]:
+    """(status rows, distinct status msg_ids) of this run in the history: equal when nothing was applied
+    twice (`processed_messages` cannot tell: its key is the msg_id)."""
+    from gateway.db.models import StatusSample
+    from gateway.db.session import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            mine = StatusSample.msg_id.startswith(tag)
+            rows = conn.scalar(select(func.count()).select_from(StatusSample).where(mine))
+            distinct = conn.scalar(select(func.count(func.distinct(StatusSample.msg_id))).where(mine))
+    finally:
+        engine.dispose()
+    return rows, distinct
+
+
+def lag_by_window(db_url: str, tag: str, window_s: float = 10.0) -> list[tuple[float, int, dict[str, float]]]:
+    """(window start in seconds since the run's first message, messages, lag percentiles) per window of
+    publish time: shows a lag growing at a fault and recovering."""
+    from gateway.db.models import ProcessedMessage
+    from gateway.db.session import make_engine
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(ProcessedMessage.ts, ProcessedMessage.received_at).where(
+                ProcessedMessage.msg_id.startswith(tag))).all()
+    finally:
+        engine.dispose()
+    if not rows:
+        return []
+    t0 = min(_utc(r.ts) for r in rows)
+    windows: dict[int, list[float]] = {}
+    for r in rows:
+        key = int((_utc(r.ts) - t0).total_seconds() // window_s)
+        windows.setdefault(key, []).append((_utc(r.received_at) - _utc(r.ts)).total_seconds() * 1000)
+    return [(k * window_s, len(v), percentiles(v)) for k, v in sorted(windows.items())]
+
+
 def _utc(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
@@ -271,24 +317,39 @@ def percentiles(values: list[float]) -> dict[str, float]:
 class FleetPublisher:
     """`connections` paho clients; publish() spreads messages over them, wait() waits for every PUBACK."""
 
-    def __init__(self, mqtt_url: str, connections: int, tag: str):
+    def __init__(self, mqtt_url: str, connections: int, tag: str, *, v5: bool = True):
+        """`mqtt_url`: one broker, or several comma-separated (connections spread over them);
+        `v5` False: MQTT 3.1.1 (NATS's MQTT listener speaks only that)."""
         from tools.load.loadgen import connect
 
-        self.clients = [connect(mqtt_url, f"{tag}-pub{i}") for i in range(connections)]
-        self._infos = []
+        urls = mqtt_url.split(",")
+        self.clients = [connect(urls[i % len(urls)], f"{tag}-pub{i}", v5=v5) for i in range(connections)]
+        # PUBACKs counted per client: paho re-sends what was in flight when a connection broke, and a
+        # message published while disconnected has an error code although paho sends it later.
+        self.sent = [0] * connections
+        self.acked = [0] * connections
+        for i, client in enumerate(self.clients):
+            client.on_publish = lambda *_, i=i: self._acked(i)
+        self._lock = threading.Lock()
         self._next = 0
+
+    def _acked(self, client: int) -> None:
+        with self._lock:
+            self.acked[client] += 1
 
     def publish(self, topic: str, payload: bytes, client: int | None = None) -> None:
         if client is None:
             client, self._next = self._next, (self._next + 1) % len(self.clients)
-        self._infos.append(self.clients[client % len(self.clients)].publish(topic, payload, qos=1))
+        client %= len(self.clients)
+        self.clients[client].publish(topic, payload, qos=1)
+        self.sent[client] += 1
 
     def wait(self, timeout: float) -> int:
         """Wait for the PUBACKs; the number of messages the broker acknowledged."""
         deadline = time.monotonic() + timeout
-        for info in self._infos:
-            info.wait_for_publish(timeout=max(0.1, deadline - time.monotonic()))
-        return sum(1 for info in self._infos if info.is_published())
+        while sum(self.acked) < sum(self.sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return sum(self.acked)
 
     def close(self) -> None:
         for c in self.clients:
@@ -305,11 +366,14 @@ def run_fleet(
     meter: ResourceMeter | None = None,
     drain_timeout: float = 120.0,
     progress: Callable[[str], None] = lambda _: None,
+    v5: bool = True,
+    on_tick: Callable[[float], None] = lambda _: None,
 ) -> FleetReport:
-    """Drive the fleet for settings.seconds, wait until the gateway stored everything, report."""
+    """Drive the fleet for settings.seconds, wait until the gateway stored everything, report.
+    `on_tick(seconds driven)` runs after each tick (e.g. to kill a broker node at a given time)."""
     plan = FleetPlan(settings)
     register_fleet(db_url, plan.ids, clock())
-    pub = FleetPublisher(mqtt_url, settings.connections, settings.tag)
+    pub = FleetPublisher(mqtt_url, settings.connections, settings.tag, v5=v5)
     period = 1.0 / settings.status_hz
     ticks = max(1, round(settings.seconds * settings.status_hz))
     sent = 0
@@ -331,6 +395,7 @@ def run_fleet(
                     sent += 1
             if meter:
                 meter.sample()
+            on_tick((tick + 1) * period)
             if tick % max(1, round(10 * settings.status_hz)) == 0:
                 progress(f"t={tick * period:.0f} s sent {sent}")
         for topic, payload in [*plan.close_episodes(clock()), *plan.presence("offline", clock())]:
@@ -372,8 +437,60 @@ def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class Chaos:
+    """What a run kills, and when (seconds driven): one NATS node (not the stream's leader unless
+    `leader`) and one gateway process, both with SIGKILL. Also samples the consumer's backlog."""
+
+    cluster: object  # tools.load.nats_cluster.NatsCluster
+    group: str
+    gateways: list  # tools.demo.processes.Child
+    node_at: float | None = None
+    gateway_at: float | None = None
+    leader: bool = False
+    spare: int = 0  # the node the vehicles publish to: never killed
+    log: list[str] = field(default_factory=list)
+    backlog: list[tuple[float, int]] = field(default_factory=list)  # (seconds, pending + ack pending)
+
+    def victim(self) -> int:
+        from tools.load.nats_cluster import STREAM, jetstream_state
+
+        leader = jetstream_state(self.cluster.nats_urls, STREAM, self.group)["stream_leader"]
+        names = [n.name for n in self.cluster.nodes]
+        if self.leader:
+            return names.index(leader)
+        return next(i for i, n in enumerate(names) if n != leader and i != self.spare)
+
+    def __call__(self, t: float) -> None:
+        import signal
+
+        if self.node_at is not None and t >= self.node_at:
+            self.node_at = None
+            index = self.victim()
+            self.cluster.kill(index)
+            self.log.append(f"t={t:.0f} s: kill -9 NATS node {self.cluster.nodes[index].name}"
+                            f"{' (the stream leader)' if self.leader else ''}")
+        if self.gateway_at is not None and t >= self.gateway_at and self.gateways:
+            self.gateway_at = None
+            os.kill(self.gateways[0].proc.pid, signal.SIGKILL)
+            self.log.append(f"t={t:.0f} s: kill -9 gateway {self.gateways[0].name}")
+
+    def watch(self, stop) -> None:
+        """Every 2 s until `stop` is set: the consumer's backlog (a thread beside the publisher)."""
+        from tools.load.nats_cluster import STREAM, jetstream_state
+
+        began = time.monotonic()
+        while not stop.wait(2.0):
+            try:
+                state = jetstream_state(self.cluster.nats_urls, STREAM, self.group)
+            except Exception:  # noqa: BLE001, S112 - no leader for a moment: the next sample tells
+                continue
+            self.backlog.append((time.monotonic() - began, state["pending"] + state["ack_pending"]))
+
+
 @click.command("simulate")
-@click.option("--mqtt", "mqtt_url", required=True, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
+@click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
+              help="Broker the vehicles publish to, e.g. mqtt://127.0.0.1:1883 (several: comma-separated).")
 @click.option("--db", "db_url", required=True, metavar="URL",
               help="The gateway's database (to count what it stored).")
 @click.option("--vehicles", type=click.IntRange(1), default=200, show_default=True)
@@ -385,42 +502,63 @@ def wall_clock() -> datetime:
 @click.option("--gateways", type=click.IntRange(0, 16), default=1, show_default=True,
               help="Start this many `dms gateway run` processes in a fresh group (0: one runs already).")
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
-def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour, gateways, broker_pid):
+@click.option("--bus", "bus_url", default=None, metavar="URL",
+              help="What the gateways consume (default: --mqtt), e.g. a NATS cluster nats://h1:4222,h2:4222.")
+@click.option("--nats-cluster", type=click.IntRange(0, 5), default=0, show_default=True,
+              help="Start a local NATS cluster of this many nodes (JetStream + MQTT listener) as the bus; "
+                   "vehicles publish MQTT to one node, gateways consume the replicated stream.")
+@click.option("--kill-node-at", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="--nats-cluster: kill -9 one node (a stream follower, see --kill-leader) this far into the run.")
+@click.option("--kill-leader", is_flag=True, help="--kill-node-at kills the stream's leader.")
+@click.option("--kill-gateway-at", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="kill -9 the first gateway process this far into the run.")
+def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour, gateways, broker_pid, bus_url,
+             nats_cluster, kill_node_at, kill_leader, kill_gateway_at):
     """Drive N simulated vehicles through broker + gateway + database; print loss, lag and resource use."""
     import tempfile
     from pathlib import Path
 
-    from tools.demo.processes import Child, dms_command, wait_until
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
+    from tools.demo.processes import Child, dms_command, wait_until
     from tools.load.loadgen import clear_sessions
+    from tools.load.nats_cluster import NatsCluster
 
     settings = FleetSettings(
         vehicles=vehicles, seconds=seconds, connections=connections, episodes_per_hour=episodes_per_hour
     )
+    if (mqtt_url is None) == (nats_cluster == 0):
+        raise UserError("give either --mqtt URL or --nats-cluster N")
+    if kill_node_at is not None and nats_cluster < 3:
+        raise UserError("--kill-node-at needs --nats-cluster 3 or more (a replicated stream)")
     upgrade(db_url)
     logs = Path(tempfile.mkdtemp(prefix=f"dms-{settings.tag}-"))
+    cluster = NatsCluster(logs / "nats", size=nats_cluster).start() if nats_cluster else None
+    if cluster is not None:
+        mqtt_url, bus_url = cluster.nodes[0].mqtt_url, cluster.nats_urls
+    bus_url = bus_url or mqtt_url
+    nats = bus_url.startswith("nats://")
+    config = logs / "gateway.yaml"
+    config.write_text("ack_wait_s: 10\n" if nats else "{}\n")  # a killed gateway's share comes back in 10 s
+    def bus_of(i: int) -> str:  # with a local cluster, each gateway's nearest node is another one
+        if cluster is None:
+            return bus_url
+        urls = [n.nats_url for n in cluster.nodes]
+        first = (i + 1) % len(urls)
+        return ",".join(urls[first:] + urls[:first])
+
     children = [
         Child(
             f"gw{i}",
-            dms_command(
-                "gateway",
-                "run",
-                "--mqtt",
-                mqtt_url,
-                "--db",
-                db_url,
-                "--group",
-                settings.tag,
-                "--client-id",
-                f"{settings.tag}-gw{i}",
-                "--session-expiry",
-                "60",
-            ),
+            dms_command("gateway", "run", "--bus", bus_of(i), "--db", db_url, "--group", settings.tag,
+                        "--client-id", f"{settings.tag}-gw{i}", "--session-expiry", "60", "--config", str(config)),
             logs / f"gw{i}.log",
         )
         for i in range(gateways)
     ]
+    chaos = (Chaos(cluster, settings.tag, children, kill_node_at, kill_gateway_at, kill_leader)
+             if nats or kill_gateway_at is not None else None)
+    stop_watch = threading.Event()
     try:
         for child in children:
             child.start()
@@ -434,8 +572,18 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
         pids = {f"gateway {c.name}": c.proc.pid for c in children}
         if broker_pid:
             pids["broker"] = broker_pid
+        if cluster is not None:
+            pids.update({f"nats {n.name}": n.proc.pid for n in cluster.nodes})
         if db_url.startswith("postgresql"):
             pids.update(postgres_backends(db_url))
+        if chaos is not None and cluster is not None:
+            from tools.load.nats_cluster import STREAM, jetstream_state
+
+            # the vehicles' node: one that is not killed (a load balancer would move them)
+            leader = jetstream_state(cluster.nats_urls, STREAM, settings.tag)["stream_leader"]
+            chaos.spare = next(i for i, n in enumerate(cluster.nodes) if not (kill_leader and n.name == leader))
+            mqtt_url = cluster.nodes[chaos.spare].mqtt_url
+            threading.Thread(target=chaos.watch, args=(stop_watch,), daemon=True).start()
         report = run_fleet(
             settings,
             mqtt_url,
@@ -443,13 +591,32 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
             clock=wall_clock,
             meter=ResourceMeter(pids),
             progress=lambda line: click.echo(line, err=True),
+            v5=cluster is None,
+            on_tick=chaos or (lambda _: None),
         )
     finally:
+        stop_watch.set()
         for child in children:
             child.stop()
-        if children:
+        if children and not nats:
             clear_sessions(mqtt_url, [f"{settings.tag}-gw{i}" for i in range(gateways)])
+        if cluster is not None:
+            cluster.stop()
     for line in report.lines():
         click.echo(line)
-    if report.lost:
-        raise UserError(f"{report.lost} messages lost (gateway logs in {logs})")
+    rows, distinct = applied_twice(db_url, settings.tag)
+    click.echo(f"status history: {rows} rows, {distinct} distinct msg_ids: {rows - distinct} applied twice")
+    for child in children:
+        summary = [line for line in child.tail(50).splitlines() if line.startswith("gateway: stopped")]
+        click.echo(f"{child.name}: {summary[-1] if summary else 'killed (no summary)'}")
+    if chaos is not None:
+        for line in chaos.log:
+            click.echo(line)
+        if chaos.backlog:
+            click.echo("consumer backlog (pending + unacknowledged) every 10 s: " + ", ".join(
+                f"{t:.0f} s {n}" for t, n in chaos.backlog[::5]))
+    click.echo("lag by 10 s of publish time (p50/p99/max ms): " + "; ".join(
+        f"{t:.0f} s {p.get('p50', 0):.0f}/{p.get('p99', 0):.0f}/{p.get('max', 0):.0f}"
+        for t, _, p in lag_by_window(db_url, settings.tag)))
+    if report.lost or rows != distinct:
+        raise UserError(f"{report.lost} messages lost, {rows - distinct} applied twice (logs in {logs})")

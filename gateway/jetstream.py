@@ -1,0 +1,307 @@
+"""The gateway's NATS JetStream side: the clustered bus (`dms gateway run --bus nats://h1:4222,h2:4222`).
+
+Vehicles publish MQTT as before, to the MQTT listener of any NATS node. nats-server stores every QoS 1
+PUBLISH in its MQTT message stream `$MQTT_msgs` (subject `$MQTT.msgs.<subject>`, topic `dms/v1/<vid>/<kind>`
+becoming subject `dms.v1.<vid>.<kind>`; replicated on up to 3 nodes) and sends the PUBACK only once that
+store succeeded: when it fails (the stream is electing a leader) the vehicle's connection is closed
+unacknowledged and the uplink sends the message again. The gateways consume that stream, not a stream
+of their own: a stream capturing the plain subjects `dms.v1.*.*` is fed without waiting (2.9: the PUBACK
+is already sent), and lost 1,883 of 4,000 messages published while its leader was killed
+(deploy/SCALE_OUT.md). `$MQTT_msgs` keeps a message while a consumer has not acknowledged it (interest
+retention), so the gateways' durable consumer holds the backlog while they are down.
+
+Every gateway of a group binds the same durable pull consumer (named after the group): JetStream hands
+each message to one of them, and a message not acknowledged within `ack_wait_s` (its gateway died, or
+lost its connection) goes to another. As with MQTT, a message is acknowledged only after its batch
+committed; a redelivered one is applied once (the ingest's msg_id check), and one vehicle's messages are
+applied by message time whichever gateway commits first (ingest/live.py): the same rule that already
+covers an MQTT shared subscription.
+
+The NATS client is asyncio: it runs on its own thread and loop; the ingest loop sees the same
+`deliveries` queue and `ack(batch)` as with `MqttReceiver`.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import queue
+import socket
+import threading
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from dms.contract import SUBSCRIPTION
+from dms.contract.codec import MAX_PAYLOAD_BYTES
+from dms.errors import UserError
+from gateway.ingest.dead_letters import as_received
+from gateway.mqtt import Delivery
+from gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+DEFAULT_PORT = 4222
+# nats-server's MQTT QoS 1 store: every subject under this prefix (its own name for it; see above)
+MQTT_STORE_PREFIX = "$MQTT.msgs."
+# The MQTT subscription of the MQTT path, as subjects of that store: dms/v1/+/+ -> $MQTT.msgs.dms.v1.*.*
+SUBJECTS = MQTT_STORE_PREFIX + SUBSCRIPTION.replace("/", ".").replace("+", "*")
+# A pull request for n messages returns once all n came or its time is up (nats-py): asking for a batch
+# while messages trickle in held the first of them for the whole wait (p99 lag ~1 s at 1,000 msg/s over
+# two gateways). So an idle gateway asks for one message with a long wait (it returns at the first), and a
+# busy one for a batch with a short wait (what is there comes at once).
+IDLE_WAIT_S = 1.0
+BUSY_WAIT_S = 0.02
+
+
+@dataclass(frozen=True)
+class NatsAddress:
+    servers: tuple[str, ...]  # nats://[user:password@]host:port, one per node
+    username: str | None = None
+    password: str | None = None
+
+    def __str__(self) -> str:  # never shows the password
+        user = f"{self.username}@" if self.username else ""
+        return ",".join(f"nats://{user}{s.split('://', 1)[1]}" for s in self.servers)
+
+
+def parse_nats_url(url: str) -> NatsAddress:
+    """`nats://HOST[:PORT][,HOST[:PORT]...]` (one URL, several nodes) or a comma-separated list of full
+    URLs; credentials on the first node apply to all. Nodes are tried in this order (list a gateway's
+    nearest node first). UserError for anything else."""
+    parts = [p.strip() for p in url.split(",")]
+    if not parts[0].startswith("nats://") or not all(parts):
+        raise UserError(f"bad bus URL {url!r}: expected nats://HOST[:PORT][,HOST[:PORT]...]")
+    servers, username, password = [], None, None
+    for i, part in enumerate(parts):
+        text = part if "://" in part else f"nats://{part}"
+        try:
+            split = urlsplit(text)
+            port = split.port or DEFAULT_PORT
+        except ValueError as exc:
+            raise UserError(f"bad bus URL {url!r}: {exc}") from None
+        if split.scheme != "nats" or not split.hostname or split.path not in ("", "/"):
+            raise UserError(f"bad bus URL {url!r}: expected nats://HOST[:PORT][,HOST[:PORT]...]")
+        if i == 0 and split.username:
+            username, password = unquote(split.username), unquote(split.password or "") or None
+        host = f"[{split.hostname}]" if ":" in split.hostname else split.hostname
+        servers.append(f"nats://{host}:{port}")
+    return NatsAddress(tuple(servers), username, password)
+
+
+def subject_to_topic(subject: str) -> str:
+    """The MQTT topic a stored subject came from: '.' separates levels; a '.' inside a level travels as
+    '//' (newer servers; nats-server 2.9 refuses MQTT topics with '.', so such a vehicle cannot publish)."""
+    subject = subject.removeprefix(MQTT_STORE_PREFIX)
+    return "/".join(level.replace("//", ".") for level in subject.split("."))
+
+
+class NatsReceiver:
+    """A durable pull consumer of the vehicle stream, shared by the gateways of `settings.group`."""
+
+    protocol = "JetStream"
+
+    def __init__(self, address: NatsAddress, settings: GatewaySettings, client_id: str):
+        self.address = address
+        self.settings = settings
+        self.client_id = client_id
+        self.deliveries: queue.Queue[Delivery] = queue.Queue()
+        self._loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._nc = None
+        self._pending: dict[int, object] = {}  # mid -> the nats Msg to acknowledge
+        self._room: asyncio.Semaphore | None = None  # what we may still fetch (receive_maximum)
+        self._ids = itertools.count(1)
+        self._stopping = False
+        self._fetcher: asyncio.Task | None = None
+        self._acking: set[asyncio.Task] = set()  # acknowledgements being sent
+
+    @property
+    def subscription(self) -> str:
+        return f"stream {self.settings.stream} ({SUBJECTS}), consumer {self.settings.group}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Connect, create or check the stream and the consumer, start fetching; UserError when the
+        cluster cannot be reached or refuses."""
+        self._thread = threading.Thread(target=self._loop.run_forever, name="nats", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(timeout), self._loop).result(timeout + 5)
+        except UserError:
+            self.stop()
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the client raises, the user gets one line
+            self.stop()
+            raise UserError(f"cannot use the NATS cluster {self.address}: {_describe(exc)}") from None
+
+    async def _start(self, timeout: float) -> None:
+        import nats
+        from nats.js.api import AckPolicy, ConsumerConfig
+
+        if not any(_answers(server, min(timeout, 2)) for server in self.address.servers):
+            # the client would retry until `timeout`: say at once that no node is there
+            raise UserError(f"cannot connect to the NATS cluster {self.address}: no node answers")
+        try:
+            # Once connected, reconnect for ever (to any node); the first connection has `timeout`.
+            self._nc = await asyncio.wait_for(nats.connect(
+                list(self.address.servers), user=self.address.username, password=self.address.password,
+                name=self.client_id, connect_timeout=min(timeout, 5), allow_reconnect=True,
+                max_reconnect_attempts=-1, reconnect_time_wait=0.5, dont_randomize=True,
+                error_cb=self._on_error, disconnected_cb=self._on_disconnected,
+                reconnected_cb=self._on_reconnected), timeout)
+        except Exception as exc:  # noqa: BLE001 - connection refused, timeout, DNS: one line each
+            raise UserError(f"cannot connect to the NATS cluster {self.address}: {_describe(exc)}") from None
+        js = self._nc.jetstream(timeout=timeout)
+        await self._ensure_stream(js)
+        self._sub = await js.pull_subscribe(
+            SUBJECTS, durable=self.settings.group, stream=self.settings.stream,
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.settings.ack_wait_s,
+                                  max_ack_pending=self.settings.max_ack_pending,
+                                  num_replicas=self.settings.stream_replicas))
+        self._room = asyncio.Semaphore(self.settings.receive_maximum)
+        self._fetcher = asyncio.create_task(self._fetch_forever())
+
+    async def _ensure_stream(self, js) -> None:
+        from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+        from nats.js.errors import NotFoundError
+
+        s = self.settings
+        try:
+            info = await js.stream_info(s.stream)
+        except NotFoundError:
+            # nats-server makes it when the first MQTT client connects; a gateway may come first. Made
+            # as the server makes it, the server then takes it as its own.
+            await js.add_stream(StreamConfig(
+                name=s.stream, subjects=[MQTT_STORE_PREFIX + ">"], retention=RetentionPolicy.INTEREST,
+                storage=StorageType.FILE, num_replicas=s.stream_replicas))
+            log.info("created stream %s (%s>, %d replicas)", s.stream, MQTT_STORE_PREFIX, s.stream_replicas)
+            return
+        config = info.config
+        if not any(SUBJECTS.startswith(subject.rstrip(">")) for subject in config.subjects or []):
+            raise UserError(f"stream {s.stream} on {self.address} captures {config.subjects}, not {SUBJECTS}: "
+                            "not nats-server's MQTT store? (`stream` setting)")
+        if config.num_replicas < s.stream_replicas:
+            raise UserError(f"stream {s.stream} has {config.num_replicas} replicas, the settings ask for "
+                            f"{s.stream_replicas}: give the cluster that many nodes (nats-server mqtt "
+                            "{ stream_replicas }) or lower stream_replicas")
+
+    async def _fetch_forever(self) -> None:
+        """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.
+        While a node is lost the pull requests time out or fail: keep asking, the client reconnects."""
+        import nats.errors
+
+        failing, idle = False, True
+        while not self._stopping:
+            await self._room.acquire()  # at least one: wait while `receive_maximum` are unacknowledged
+            room = 1
+            while not idle and room < self.settings.batch_max and not self._room.locked():
+                await self._room.acquire()
+                room += 1
+            try:
+                msgs = await self._sub.fetch(room, timeout=IDLE_WAIT_S if idle else BUSY_WAIT_S)
+                if failing:
+                    log.warning("fetching from the stream again")
+                    failing = False
+            except nats.errors.TimeoutError:
+                msgs = []
+            except Exception as exc:  # noqa: BLE001 - no leader yet, connection lost: retried
+                if self._stopping:
+                    return
+                if not failing:
+                    log.warning("fetch failed (%s); retrying", _describe(exc))
+                    failing = True
+                msgs = []
+                await asyncio.sleep(0.5)
+            idle = not msgs
+            for _ in range(room - len(msgs)):
+                self._room.release()
+            for msg in msgs:
+                mid = next(self._ids)
+                self._pending[mid] = msg
+                payload = as_received(msg.data, retained=False, limit=MAX_PAYLOAD_BYTES,
+                                      keep_bytes=self.settings.dead_letter_max_bytes)
+                self.deliveries.put(Delivery(subject_to_topic(msg.subject), payload, mid, 1, 0))
+
+    async def _ack(self, msgs: list) -> None:
+        failed = 0
+        for msg in msgs:
+            try:
+                await msg.ack()
+            except Exception:  # noqa: BLE001 - not acknowledged: redelivered after ack_wait_s, applied once
+                failed += 1
+            self._room.release()
+        if failed:
+            log.warning("%d acknowledgements not sent: those messages come again and are skipped", failed)
+        try:
+            await self._nc.flush(timeout=5)
+        except Exception as exc:  # noqa: BLE001 - same: a lost ack is a redelivery, not a loss
+            log.debug("flush after acks: %s", _describe(exc))
+
+    # ingest loop side ------------------------------------------------------------------------
+
+    def ack(self, deliveries: list[Delivery]) -> int:
+        """Acknowledge committed deliveries (sent from the NATS thread, in this order)."""
+        msgs = [m for m in (self._pending.pop(d.mid, None) for d in deliveries) if m is not None]
+        if msgs:
+            self._loop.call_soon_threadsafe(self._start_ack, msgs)
+        return len(msgs)
+
+    def _start_ack(self, msgs: list) -> None:
+        task = self._loop.create_task(self._ack(msgs))
+        self._acking.add(task)  # `_close` waits for these
+        task.add_done_callback(self._acking.discard)
+
+    def stop(self) -> None:
+        """After the ingest loop ended: send the acknowledgements still on their way, hand back what was
+        fetched but not committed, close."""
+        self._stopping = True
+        if self._thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(15)
+        except Exception as exc:  # noqa: BLE001 - closing a connection that is already gone
+            log.debug("closing the NATS connection: %s", _describe(exc))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._thread = None
+
+    async def _close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.cancel()
+        if self._nc is None or self._nc.is_closed:
+            return
+        await asyncio.gather(*self._acking, return_exceptions=True)
+        # A nak gives a fetched, uncommitted message to another gateway at once; without it JetStream
+        # waits `ack_wait_s` (a restarted gateway held 2,000 messages for 60 s in the benchmark).
+        for msg in list(self._pending.values()):
+            try:
+                await msg.nak()
+            except Exception as exc:  # noqa: BLE001 - then it comes back after ack_wait_s
+                log.debug("nak: %s", _describe(exc))
+                break
+        self._pending.clear()
+        await self._nc.close()  # flushes what is queued
+
+    # client callbacks (NATS thread) ----------------------------------------------------------
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("nats: %s", _describe(exc))
+
+    async def _on_disconnected(self) -> None:
+        if not self._stopping:
+            log.warning("disconnected from the NATS cluster; reconnecting")
+
+    async def _on_reconnected(self) -> None:
+        log.warning("reconnected to the NATS cluster at %s", self._nc.connected_url.netloc)
+
+
+def _answers(server: str, timeout: float) -> bool:
+    split = urlsplit(server)
+    try:
+        socket.create_connection((split.hostname, split.port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text and text[0] else type(exc).__name__
