@@ -81,6 +81,7 @@ class EventOut(_Out):
     level: int
     episode_id: str
     driver_id: str | None
+    driver_session_id: str | None = Field(description="The vehicle's driver session the event belongs to.")
     speed_kmh: float | None
     latitude: float | None
     longitude: float | None

@@ -50,6 +50,7 @@ def vehicle_view(v: Vehicle, live: VehicleLiveStatus | None, open_alerts: list[A
 def event_view(e: DriverEventRecord) -> dict[str, Any]:
     return {"id": e.id, "msg_id": e.msg_id, "vehicle_id": e.vehicle_id, "ts": _iso(e.ts), "type": e.type,
             "phase": e.phase, "level": e.level, "episode_id": e.episode_id, "driver_id": e.driver_id,
+            "driver_session_id": e.driver_session_id,
             "speed_kmh": e.speed_kmh, "latitude": e.latitude, "longitude": e.longitude, "details": e.details,
             "t": e.t, "onset_t": e.onset_t, "received_at": _iso(e.received_at)}
 
