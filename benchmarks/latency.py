@@ -69,7 +69,7 @@ def synthetic_signals(frames: int):
 def role_edge(args) -> None:
     from edge.runtime import EdgeRuntime
     from edge.uplink.settings import MqttSettings, OutboxSettings
-    from firmware_config.device import DeviceConfig
+    from edge.config import DeviceConfig
 
     config = DeviceConfig(vehicle_id=VEHICLE, speed_kmh=60.0, mqtt=MqttSettings(url=args.mqtt),
                           outbox=OutboxSettings(path=Path(args.outbox)))

@@ -20,6 +20,8 @@ def edge() -> None:
 @click.option("--source", help="Video file, image folder, camera (/dev/video0 or 0), or gst:PIPELINE.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Device config (YAML); the flags below override it.")
+@click.option("--board", help="Board profile to merge the config over (pi4, pi5, jetson-orin-nano): its camera, "
+                              "illuminator and inference engine; default: the config's board: key.")
 @click.option("--speed-kmh", type=float,
               help="Fixed vehicle speed for the policy (default: the vehicle source's).")
 @click.option("--events-out", type=click.Path(dir_okay=False, path_type=Path),
@@ -37,13 +39,13 @@ def edge() -> None:
 @click.option("--realtime/--no-realtime", default=None, help="Pace a file source at its frame rate.")
 @click.option("--loop/--no-loop", default=None,
               help="Play a file source again and again (until interrupted).")
-def run(source, config_path, speed_kmh, events_out, audio_out, audio_live, mqtt_url, vehicle_id, outbox, vehicle_source,
+def run(source, config_path, board, speed_kmh, events_out, audio_out, audio_live, mqtt_url, vehicle_id, outbox, vehicle_source,
         drain_timeout, realtime, loop) -> None:
     """Monitor the driver on a clip or camera; alerts go to the cab, the events file and the broker."""
     from edge.runtime import EdgeRuntime, looped
-    from firmware_config.device import load_device_config, merge_overrides
+    from edge.config import load_device_config, merge_overrides
 
-    config = merge_overrides(load_device_config(config_path), {
+    config = merge_overrides(load_device_config(config_path, board), {
         "source": source, "speed_kmh": speed_kmh, "events_out": events_out, "audio_out": audio_out,
         "audio_live": audio_live,
         "mqtt": {"url": mqtt_url} if mqtt_url else None, "vehicle_id": vehicle_id,

@@ -15,7 +15,6 @@ by the next run with the same outbox).
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -34,8 +33,8 @@ from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
 from edge.vehicle.sampler import Every, StatusSampler
-from firmware_config.device import DeviceConfig
-from firmware_config.watchdog import Watchdog
+from edge.config import DeviceConfig
+from edge.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +76,6 @@ class RunReport:
 
 def _clamp(value: float | None, low: float, high: float) -> float | None:
     return None if value is None else min(max(float(value), low), high)
-
-
-def _import_part(module: str, name: str, what: str) -> Any:
-    """A part of the edge stack, imported when first needed; UserError when this install lacks it."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise UserError(f"{what} is not available in this install ({exc})") from None
 
 
 def _settings(section: Any) -> Any:
@@ -172,15 +163,16 @@ class EdgeRuntime:
     # ------------------------------------------------------------------ building parts
 
     def _build_monitor(self):
-        monitor_class = _import_part("edge.policy", "DriverMonitor", "the driver-state policy")
-        return monitor_class(_settings(self.config.policy))
+        from edge.policy import DriverMonitor
+
+        return DriverMonitor(_settings(self.config.policy))
 
     def _build_sessions(self):
         """The driver-session step between vision and policy (the vision pipeline joins when built)."""
-        sessions = _import_part("edge.session", "DriverSessions", "driver sessions")
-        tracker = _import_part("edge.session", "DriverSessionTracker", "driver sessions")
-        first = tracker(_settings(self.config.sessions), session_id=getattr(self.monitor, "session_id", None))
-        return sessions(first, vision=self.vision, monitor=self.monitor)
+        from edge.session import DriverSessions, DriverSessionTracker
+
+        first = DriverSessionTracker(_settings(self.config.sessions), session_id=getattr(self.monitor, "session_id", None))
+        return DriverSessions(first, vision=self.vision, monitor=self.monitor)
 
     def _build_audio(self):
         """In-cab alerts: rendered into a WAV on the source timeline, or played live (not both)."""
@@ -188,25 +180,27 @@ class EdgeRuntime:
             return None
         if self.config.audio_out is not None and self.config.audio_live:
             raise UserError("choose one in-cab audio output: --audio-out FILE or --audio-live")
-        alert_audio = _import_part("edge.audio", "AlertAudio", "in-cab alert audio")
+        from edge.audio import AlertAudio, LiveSink, WavTimelineSink
+
         settings = _settings(self.config.audio)
         rate = getattr(settings, "sample_rate", 16000)
         if self.config.audio_live:
-            sink = _import_part("edge.audio", "LiveSink", "live in-cab audio")(sample_rate=rate)
+            sink = LiveSink(sample_rate=rate)
         else:
-            sink = _import_part("edge.audio", "WavTimelineSink", "--audio-out")(self.config.audio_out,
-                                                                                   sample_rate=rate)
-        return alert_audio(settings, sink)
+            sink = WavTimelineSink(self.config.audio_out, sample_rate=rate)
+        return AlertAudio(settings, sink)
 
     def _build_visual(self):
         """The in-cab warning lamp of `config.visual` (None when its output is off)."""
-        build = _import_part("edge.visual", "build_visual_warning", "the visual warning")
-        return build(_settings(self.config.visual))
+        from edge.visual import build_visual_warning
+
+        return build_visual_warning(_settings(self.config.visual))
 
     def _build_night(self, illuminator: Any):
         """Picture health, the infrared illuminator (`illuminator` given, or built from the config) and
         the face-weighted exposure of `config.capture`."""
-        night = importlib.import_module("edge.night")
+        from edge import night
+
         if illuminator is None:
             illuminator = night.build_illuminator(_settings(self.config.illuminator))
         capture = _settings(self.config.capture)
@@ -222,8 +216,9 @@ class EdgeRuntime:
         return events
 
     def _build_vision(self):
-        pipeline_class = _import_part("edge.vision.pipeline", "VisionPipeline", "the vision pipeline")
-        return pipeline_class(_settings(self.config.vision))
+        from edge.vision.pipeline import VisionPipeline
+
+        return VisionPipeline(_settings(self.config.vision))
 
     # ------------------------------------------------------------------ per frame
 

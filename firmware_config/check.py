@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from dms.errors import UserError
-from dms.settings import read_yaml_mapping, validation_error_lines
-from firmware_config.device import DeviceConfig
+from dms.settings import validation_error_lines
+from edge.config import DeviceConfig, device_config_data
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -37,12 +37,8 @@ class CheckResult:
 
 
 def merged_config_data(path: str | Path | None, board: str | None = None) -> dict[str, Any]:
-    """The device file's mapping merged over the board profile's partial configuration."""
-    data = read_yaml_mapping(path) if path is not None else {}
-    if board is None:
-        return data
-    from firmware_config.boards import load_board, merge  # needs the edge extra (numpy)
-    return merge(load_board(board).device, data)
+    """The device file's mapping merged over its board profile, as the device itself loads it."""
+    return device_config_data(path, board)
 
 
 def check_device_config(path: str | Path, board: str | None = None,
@@ -129,8 +125,9 @@ def _night_problems(config: DeviceConfig) -> list[str]:
 
 def _summary(config: DeviceConfig, board: str | None, environ: Mapping[str, str]) -> list[str]:
     lines = [f"vehicle {config.vehicle_id}", f"source: {config.source or '(none: give --source)'}"]
+    board = board or config.board
     if board is not None:
-        from firmware_config.boards import load_board
+        from edge.boards import load_board
         lines.append(f"board {load_board(board).summary()}")
     mqtt = config.mqtt
     if mqtt is None:

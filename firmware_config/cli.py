@@ -51,7 +51,7 @@ def render(file: Path | None, board: str | None, show_all: bool) -> None:
 
     from dms.settings import describe_validation_error
     from firmware_config.check import merged_config_data
-    from firmware_config.device import DeviceConfig
+    from edge.config import DeviceConfig
 
     try:
         cfg = DeviceConfig.model_validate(merged_config_data(file, board))
@@ -65,7 +65,7 @@ def render(file: Path | None, board: str | None, show_all: bool) -> None:
 @config.command("boards")
 def boards() -> None:
     """List the board profiles."""
-    from firmware_config.boards import board_names, load_board
+    from edge.boards import board_names, load_board
 
     for name in board_names():
         profile = load_board(name)

@@ -72,7 +72,7 @@ def vehicle_config_data(vehicle_id: str, *, broker_url: str = DEFAULT_BROKER_URL
                         device_dir: Path = DEFAULT_DEVICE_DIR, with_ca: bool = False,
                         with_client_cert: bool = False, board: str | None = None) -> dict[str, Any]:
     """The device configuration of a provisioned vehicle, validated (paths as they will be on the device)."""
-    from firmware_config.device import DeviceConfig
+    from edge.config import DeviceConfig
 
     mqtt: dict[str, Any] = {"url": broker_url, "username": vehicle_id,
                             "password_file": str(device_dir / SECRET_FILE)}
@@ -85,7 +85,7 @@ def vehicle_config_data(vehicle_id: str, *, broker_url: str = DEFAULT_BROKER_URL
         mqtt["tls"] = tls
     data: dict[str, Any] = {"vehicle_id": vehicle_id, "mqtt": mqtt, "outbox": {"path": DEFAULT_OUTBOX}}
     if board is not None:
-        from firmware_config.boards import load_board, merge
+        from edge.boards import load_board, merge
         data = {"vehicle_id": vehicle_id, **merge(load_board(board).device, data)}
     try:
         DeviceConfig.model_validate(data)

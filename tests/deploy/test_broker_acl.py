@@ -11,7 +11,7 @@ import queue
 
 import pytest
 
-from firmware_config.device import load_device_config
+from edge.config import load_device_config
 from tests.support.deploy import connect
 from tests.support.mqtt import wait_for
 from tools.cli import main as dms

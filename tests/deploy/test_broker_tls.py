@@ -9,7 +9,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from firmware_config import pki
-from firmware_config.device import load_device_config
+from edge.config import load_device_config
 from tests.support.deploy import TlsFiles, connect
 from tools.cli import main as dms
 

@@ -8,9 +8,9 @@ import yaml
 
 from tools.cli import main as dms
 from firmware_config import mosquitto_files as mf
-from firmware_config.boards import board_names, load_board
+from edge.boards import board_names, load_board
 from firmware_config.check import check_device_config
-from firmware_config.device import DeviceConfig, load_device_config
+from edge.config import DeviceConfig, load_device_config
 
 SECRET = "correct-horse-battery-staple-0123456789abcdef"
 

@@ -7,7 +7,7 @@ import pytest
 
 from dms.contract import DriverEvent
 from edge.uplink import MqttUplink, Outbox
-from firmware_config.device import load_device_config
+from edge.config import load_device_config
 from tests.deploy.test_broker_acl import drain
 from tests.support.deploy import connect
 from tests.support.mqtt import wait_for

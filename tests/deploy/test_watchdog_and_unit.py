@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from firmware_config.watchdog import Watchdog, sd_notify
+from edge.watchdog import Watchdog, sd_notify
 from tests.support.services import REPO
 
 UNIT = REPO / "firmware_config" / "systemd" / "dms-edge.service"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dms.errors import UserError
-from firmware_config.device import DeviceConfig, load_device_config, merge_overrides
+from edge.config import DeviceConfig, load_device_config, merge_overrides
 from tests.support.mqtt import Recorder
 
 DEVICE_YAML = """

@@ -10,7 +10,7 @@ import pytest
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime, looped
 from edge.vehicle import SAMPLE_TRIP, ReplaySource
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.mqtt import Recorder, free_port, wait_for
 
 DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, "ahead"), (4.0, "closed"),

@@ -17,7 +17,7 @@ import pytest
 
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.faults import edge_command
 from tests.support.mqtt import event_ids, wait_for
 

@@ -15,7 +15,7 @@ import pytest
 
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.mqtt import event_ids, wait_for
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from dms.errors import UserError
 from edge.scenarios.spec import load_scenarios
 from edge.vehicle.replay import COLUMNS, SAMPLE_TRIP, ReplaySource
-from firmware_config.device import load_device_config
+from edge.config import load_device_config
 from tests.support.fuzz import byte_mutations, check_property, json_values, mutated
 
 DEVICE = {

@@ -25,7 +25,7 @@ from edge.policy.synthetic import frames as synthetic_frames
 from edge.runtime import EdgeRuntime
 from edge.sources.base import Frame
 from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, face_level
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.mqtt import Recorder, free_port, wait_for
 
 FPS = 30

@@ -14,7 +14,7 @@ MUST_SHIP = [
     "dealer_portal/templates/fleet.html", "dealer_portal/static/htmx.min.js",
     "gateway/migrations/env.py", "gateway/migrations/versions/gw0001_core_tables.py",
     "edge/vehicle/data/sample_trip.csv", "edge/scenarios/suites/zju_dev.json",
-    "firmware_config/boards/pi5.yaml", "firmware_config/systemd/dms-edge.service",
+    "edge/boards/pi5.yaml", "firmware_config/systemd/dms-edge.service",
 ]
 
 

@@ -13,7 +13,7 @@ from edge.runtime import EdgeRuntime
 from edge.session import DriverSessionSettings, DriverSessionTracker, face_signature
 from edge.signals import FrameSignals
 from edge.vision.head_pose import canonical_face
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 
 
 def _face(t: float, landmarks: np.ndarray) -> FrameSignals:

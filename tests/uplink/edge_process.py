@@ -11,7 +11,7 @@ import logging
 
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.mqtt import delivered_after_restart, event_ids, wait_for
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ from dms.errors import UserError
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from edge.uplink import MqttSettings, MqttUplink, Outbox
-from firmware_config.device import DeviceConfig
+from edge.config import DeviceConfig
 from tests.support.mqtt import free_port, wait_for
 
 

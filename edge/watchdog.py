@@ -4,7 +4,7 @@ The unit (firmware_config/systemd/dms-edge.service) is `Type=notify` with `Watch
 for READY=1, then kills and restarts the runtime when WATCHDOG=1 stops arriving. Send WATCHDOG=1 from
 the frame loop, not from a timer thread, so that a hung camera or a stuck inference stops the pings:
 
-    from firmware_config.watchdog import Watchdog
+    from edge.watchdog import Watchdog
     watchdog = Watchdog.from_environ()      # a no-op outside systemd
     watchdog.ready("monitoring")            # once the camera delivers and the models are loaded
     for frame in source:

@@ -10,12 +10,11 @@
       tls: {ca_file: /etc/dms/ca.pem}
     outbox: {path: /var/lib/dms/outbox.sqlite, max_messages: 20000}
 
-Command-line flags override the file (`merge_overrides`). The policy, vision, audio and visual sections
-use the settings classes of those parts when they are installed; otherwise their content is kept as given.
+Command-line flags override the file (`merge_overrides`). Every section is validated by the settings
+class of the part it configures; `board:` names a profile (edge/boards) the file is merged over.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -23,40 +22,32 @@ from pydantic import Field, ValidationError
 
 from dms.contract.messages import VehicleId
 from dms.errors import UserError
-from dms.settings import Settings, describe_validation_error, load_yaml_settings
+from dms.settings import Settings, describe_validation_error, read_yaml_mapping
+from edge.audio.settings import AudioSettings
+from edge.night.health import CameraHealthSettings
+from edge.night.illuminator import IlluminatorSettings
+from edge.policy.settings import PolicySettings
+from edge.session import DriverSessionSettings
+from edge.sources.base import SourceSettings as CaptureSettings
 from edge.uplink.settings import MqttSettings, OutboxSettings, TelemetrySettings
+from edge.vision.pipeline import VisionSettings
+from edge.visual.settings import VisualSettings
 
 
-def _settings_class(module: str, name: str) -> Any:
-    """The settings class of an optional part, or a plain mapping when that part is not installed."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return dict[str, Any]
 
-
-def _default_of(kind: Any):
-    return dict if kind == dict[str, Any] else kind
-
-
-PolicySettings = _settings_class("edge.policy.settings", "PolicySettings")
-VisionSettings = _settings_class("edge.vision.pipeline", "VisionSettings")
-AudioSettings = _settings_class("edge.audio", "AudioSettings")
-VisualSettings = _settings_class("edge.visual", "VisualSettings")
-CaptureSettings = _settings_class("edge.sources.base", "SourceSettings")
-DriverSessionSettings = _settings_class("edge.session", "DriverSessionSettings")
-IlluminatorSettings = _settings_class("edge.night.illuminator", "IlluminatorSettings")
-CameraHealthSettings = _settings_class("edge.night.health", "CameraHealthSettings")
 
 
 class DeviceConfig(Settings):
     """One vehicle's edge device."""
 
+    board: str | None = Field(None, max_length=64, description=(
+        "Board profile (edge/boards: pi4, pi5, jetson-orin-nano) this file is merged over: its camera, "
+        "illuminator and inference engine, threads and precision, unless this file says otherwise."))
     vehicle_id: VehicleId = "vehicle-1"
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier, when known.")
     source: str | None = None
     """Camera or clip: a file path, /dev/videoN, or gst:PIPELINE."""
-    capture: CaptureSettings = Field(default_factory=_default_of(CaptureSettings),
+    capture: CaptureSettings = Field(default_factory=CaptureSettings,
                                      description="How frames are read (frame rate, camera resolution).")
     realtime: bool = False
     """Pace a file source at its frame rate (as a camera would deliver it)."""
@@ -77,26 +68,47 @@ class DeviceConfig(Settings):
     mqtt: MqttSettings | None = Field(None, description="Broker connection; none: no uplink.")
     outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="The durable outbox.")
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="Sampling rates.")
-    policy: PolicySettings = Field(default_factory=_default_of(PolicySettings),
+    policy: PolicySettings = Field(default_factory=PolicySettings,
                                    description="Driver-state policy thresholds (edge.policy).")
-    vision: VisionSettings = Field(default_factory=_default_of(VisionSettings),
+    vision: VisionSettings = Field(default_factory=VisionSettings,
                                    description="Frame pipeline (edge.vision).")
-    sessions: DriverSessionSettings = Field(default_factory=_default_of(DriverSessionSettings),
+    sessions: DriverSessionSettings = Field(default_factory=DriverSessionSettings,
                                             description="When the person in the seat counts as a new driver "
                                                         "(edge.session).")
-    audio: AudioSettings = Field(default_factory=_default_of(AudioSettings),
+    audio: AudioSettings = Field(default_factory=AudioSettings,
                                  description="In-cab alert sounds (edge.audio).")
-    visual: VisualSettings = Field(default_factory=_default_of(VisualSettings),
+    visual: VisualSettings = Field(default_factory=VisualSettings,
                                    description="In-cab warning lamp beside the sounds (edge.visual).")
-    illuminator: IlluminatorSettings = Field(default_factory=_default_of(IlluminatorSettings),
+    illuminator: IlluminatorSettings = Field(default_factory=IlluminatorSettings,
                                              description="The camera's infrared illuminator (edge.night).")
-    camera_health: CameraHealthSettings = Field(default_factory=_default_of(CameraHealthSettings),
+    camera_health: CameraHealthSettings = Field(default_factory=CameraHealthSettings,
                                                 description="When a picture is too dark or flat to measure "
                                                             "(edge.night.health).")
 
 
-def load_device_config(path: str | Path | None) -> DeviceConfig:
-    return DeviceConfig() if path is None else load_yaml_settings(DeviceConfig, path)
+def device_config_data(path: str | Path | None, board: str | None = None) -> dict[str, Any]:
+    """The device file's mapping merged over its board profile (`board`, else the file's `board:` key):
+    the profile's partial device configuration, and its `inference:` block as the vision models' engine,
+    threads and precision. What the file says wins."""
+    data = read_yaml_mapping(path) if path is not None else {}
+    name = board or data.get("board")
+    if not name:
+        return data
+    if not isinstance(name, str):
+        raise UserError(f"{path}: board: expected a profile name, e.g. pi5")
+    from edge.boards import load_board, merge
+
+    profile = load_board(name)
+    defaults = merge(profile.device, {"vision": {"face_mesh": {"backend": profile.inference.model_dump()}}})
+    return {**merge(defaults, data), "board": name}
+
+
+def load_device_config(path: str | Path | None, board: str | None = None) -> DeviceConfig:
+    data = device_config_data(path, board)
+    try:
+        return DeviceConfig.model_validate(data)
+    except ValidationError as exc:
+        raise UserError(describe_validation_error(exc, str(path or "device configuration"))) from None
 
 
 def merge_overrides(config: DeviceConfig, overrides: dict[str, Any],
