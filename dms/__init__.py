@@ -1,6 +1,7 @@
 """dms: driver monitoring at the edge, telematics uplink and a fleet/dealer back office.
 
-This package holds what every part shares and nothing heavy: the wire contract, settings helpers,
-user-facing errors and the `dms` command. Importing it never pulls in OpenCV or ONNX Runtime.
+The shared base of the house: the wire contract, settings helpers and user-facing errors, which every
+product (edge, gateway, dealer_portal) and tool uses and which imports none of them. The `dms` command
+itself is a tool (tools/cli.py). Importing this package never pulls in OpenCV or ONNX Runtime.
 """
 __version__ = "0.1.0"

@@ -1,9 +1,9 @@
 """Board profiles: what a Raspberry Pi 4, Pi 5 or Jetson Orin Nano brings to a device configuration.
 
 A profile (`<name>.yaml` beside this file) holds a partial device configuration (`device:`: the camera
-source and its capture mode) that the vehicle's own file is merged OVER, plus the inference engine,
-threads and precision that suit the board (`inference:`, validated by the inference backend's settings
-class; the device configuration has no section for it yet).
+source, its capture mode, the illuminator) and the inference engine, threads and precision that suit the
+board (`inference:`). A device file that names its board (`board: pi5`) is merged over both
+(`edge.config.load_device_config`); what the file says wins.
 """
 from __future__ import annotations
 
