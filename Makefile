@@ -21,6 +21,8 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	@bash scripts/ensure_system_packages.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -m "not slow and not browser" -q
 	$(PY) -m pytest -m "slow or browser" -q
 

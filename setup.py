@@ -3,6 +3,7 @@
 Everything else lives in pyproject.toml. A machine without a C compiler (or without Cython) still
 installs: the kernels then run on their NumPy/Numba fallbacks, and one warning says so.
 """
+
 import glob
 import os
 import sys
@@ -26,13 +27,13 @@ class OptionalBuildExt(build_ext):
     def run(self):
         try:
             super().run()
-        except Exception as exc:  # noqa: BLE001 - any toolchain failure means "use the fallback"
+        except Exception as exc:
             _warn(f"{type(exc).__name__}: {exc}")
 
     def build_extension(self, ext):
         try:
             super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             _warn(f"{ext.name}: {type(exc).__name__}: {exc}")
 
 
@@ -48,8 +49,13 @@ def _extensions():
         return []
     exts = cythonize(
         sources,
-        compiler_directives={"language_level": "3", "boundscheck": False, "wraparound": False,
-                             "cdivision": True, "initializedcheck": False},
+        compiler_directives={
+            "language_level": "3",
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+        },
         quiet=True,
     )
     for ext in exts:

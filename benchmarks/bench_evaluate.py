@@ -5,6 +5,7 @@ threads and children) comes from the kernel's accounting of finished children, s
 the models and the report all count, exactly as a user pays for them. Both prediction files are
 scored with the acceptance rule, so cost and accuracy sit side by side.
 """
+
 from __future__ import annotations
 
 import resource
@@ -38,8 +39,12 @@ def bench_evaluate(dataset: Path, mediapipe_python: Path, rounds: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="dms_bench_eval_") as tmp:
         ours_out, ref_csv = Path(tmp) / "ours", Path(tmp) / "reference.csv"
         for _ in range(rounds):
-            ours_cpu.append(_timed([sys.executable, "-m", "tools.cli", "evaluate", str(dataset), "--out", str(ours_out)]))
-            ref_cpu.append(_timed([str(mediapipe_python), str(REFERENCE), str(dataset), "--out", str(ref_csv)]))
+            ours_cpu.append(
+                _timed([sys.executable, "-m", "tools.cli", "evaluate", str(dataset), "--out", str(ours_out)])
+            )
+            ref_cpu.append(
+                _timed([str(mediapipe_python), str(REFERENCE), str(dataset), "--out", str(ref_csv)])
+            )
         clips = load_dataset(dataset)
         scores = {}
         for name, path in (("ours", ours_out / "predictions.csv"), ("reference", ref_csv)):
@@ -50,6 +55,11 @@ def bench_evaluate(dataset: Path, mediapipe_python: Path, rounds: int) -> dict:
             o = score(clips, preds)["overall"]
             scores[name] = {k: round(o[k], 4) for k in ("closed_f1", "blink_f1")}
     ours, ref = statistics.median(ours_cpu), statistics.median(ref_cpu)
-    return {"rounds": rounds, "ours_cpu_s": ours_cpu, "reference_cpu_s": ref_cpu,
-            "ratio_median": round(ours / ref, 3), "ratios": [round(a / b, 3) for a, b in zip(ours_cpu, ref_cpu)],
-            "scores": scores}
+    return {
+        "rounds": rounds,
+        "ours_cpu_s": ours_cpu,
+        "reference_cpu_s": ref_cpu,
+        "ratio_median": round(ours / ref, 3),
+        "ratios": [round(a / b, 3) for a, b in zip(ours_cpu, ref_cpu)],
+        "scores": scores,
+    }

@@ -20,6 +20,7 @@ The bare subscriber runs before and after the gateway and its reference rate is 
 (the machine's load moves between runs); each consumer's broker session is dropped after its run, so
 that the broker does not also queue the next run's stream for it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,10 @@ def start_private_broker(workdir: Path) -> tuple[subprocess.Popen, str]:
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     port = _free_port()
     conf = workdir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                    "max_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n")
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 0\nmax_inflight_messages 0\nlog_dest none\n"
+    )
     proc = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -73,6 +76,7 @@ def _child(*args: str, **kwargs) -> subprocess.Popen:
 
 # --- child roles -----------------------------------------------------------------------------------
 
+
 def role_publisher(args) -> None:
     from tools.load.loadgen import publish, status_messages
 
@@ -81,8 +85,10 @@ def role_publisher(args) -> None:
     t0 = time.perf_counter()
     publish(args.mqtt, items, v5=not args.nats)
     elapsed = time.perf_counter() - t0
-    print(json.dumps({"published": len(items), "publish_s": elapsed, "publish_rate": len(items) / elapsed}),
-          flush=True)
+    print(
+        json.dumps({"published": len(items), "publish_s": elapsed, "publish_rate": len(items) / elapsed}),
+        flush=True,
+    )
 
 
 def role_js_consumer(args) -> None:
@@ -100,8 +106,12 @@ def role_js_consumer(args) -> None:
     async def run() -> dict:
         nc = await nats.connect(args.nats.split(","))
         js = nc.jetstream()
-        sub = await js.pull_subscribe(SUBJECTS, durable=f"bare-{args.tag}", stream=STREAM,
-                                      config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=100_000))
+        sub = await js.pull_subscribe(
+            SUBJECTS,
+            durable=f"bare-{args.tag}",
+            stream=STREAM,
+            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, max_ack_pending=100_000),
+        )
         print("ready", flush=True)
         n, first, last = 0, None, None
         deadline = time.monotonic() + args.timeout
@@ -176,26 +186,42 @@ def role_subscriber(args) -> None:
         client.loop(timeout=0.1)
     client.disconnect()
     span = (state["last"] - state["first"]) if state["n"] > 1 else float("nan")
-    print(json.dumps({"received": state["n"], "span_s": span, "rate": (state["n"] - 1) / span if span else 0}),
-          flush=True)
+    print(
+        json.dumps({"received": state["n"], "span_s": span, "rate": (state["n"] - 1) / span if span else 0}),
+        flush=True,
+    )
 
 
 # --- the two measurements ------------------------------------------------------------------------
+
 
 def _publish(common: list[str]) -> dict:
     pub = _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
     return json.loads(pub.communicate(timeout=600)[0])
 
 
-def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
-                 nats: str | None = None) -> dict:
+def measure_bare(
+    mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool, nats: str | None = None
+) -> dict:
     """live: publisher and subscriber run together; backlog: the broker holds the whole stream first."""
-    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag,
-              *(["--nats", nats] if nats else [])]
+    common = [
+        "--mqtt",
+        mqtt,
+        "--messages",
+        str(messages),
+        "--vehicles",
+        str(vehicles),
+        "--tag",
+        tag,
+        *(["--nats", nats] if nats else []),
+    ]
     published = None
     if backlog:
-        subprocess.run([sys.executable, __file__, "_subscriber", *common, "--prime"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, __file__, "_subscriber", *common, "--prime"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         published = _publish(common)
     sub = _child("_subscriber", *common, "--timeout", str(timeout), stdout=subprocess.PIPE, text=True)
     assert sub.stdout.readline().strip() == "ready"
@@ -206,8 +232,16 @@ def measure_bare(mqtt: str, messages: int, vehicles: int, tag: str, timeout: flo
     return {**json.loads(out.strip().splitlines()[-1]), **published}
 
 
-def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeout: float, backlog: bool,
-                        measure_gateway_between, nats: str | None = None) -> tuple[dict, dict]:
+def measure_bare_around(
+    mqtt: str,
+    messages: int,
+    vehicles: int,
+    tag: str,
+    timeout: float,
+    backlog: bool,
+    measure_gateway_between,
+    nats: str | None = None,
+) -> tuple[dict, dict]:
     """(bare subscriber, gateway): the bare one before and after the gateway, rate the mean of both."""
 
     def bare_once() -> dict:
@@ -219,8 +253,12 @@ def measure_bare_around(mqtt: str, messages: int, vehicles: int, tag: str, timeo
     runs = [bare_once()]
     gateway = measure_gateway_between()
     runs.append(bare_once())
-    bare = {"rate": sum(r["rate"] for r in runs) / len(runs), "received": min(r["received"] for r in runs),
-            "publish_rate": runs[0]["publish_rate"], "runs": runs}
+    bare = {
+        "rate": sum(r["rate"] for r in runs) / len(runs),
+        "received": min(r["received"] for r in runs),
+        "publish_rate": runs[0]["publish_rate"],
+        "runs": runs,
+    }
     return bare, gateway
 
 
@@ -256,9 +294,19 @@ def forget_consumers(mqtt: str, nats: str | None, names: list[str]) -> None:
     asyncio.run(drop())
 
 
-def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gateways: int, tag: str,
-                    timeout: float, workdir: Path, backlog: bool, gateway_args: tuple[str, ...] = (),
-                    nats: str | None = None) -> dict:
+def measure_gateway(
+    mqtt: str,
+    pg_url: str,
+    messages: int,
+    vehicles: int,
+    gateways: int,
+    tag: str,
+    timeout: float,
+    workdir: Path,
+    backlog: bool,
+    gateway_args: tuple[str, ...] = (),
+    nats: str | None = None,
+) -> dict:
     from sqlalchemy import func, select
 
     from gateway.db.migrate import upgrade
@@ -268,10 +316,27 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     upgrade(pg_url)
     engine = make_engine(pg_url)
     with session_scope(engine) as db:
-        db.add_all(Vehicle(vehicle_id=f"B{tag}-{i:05d}", status="active", archived=False, created_at=START,
-                           updated_at=START) for i in range(vehicles))
-    common = ["--mqtt", mqtt, "--messages", str(messages), "--vehicles", str(vehicles), "--tag", tag,
-              *(["--nats", nats] if nats else [])]
+        db.add_all(
+            Vehicle(
+                vehicle_id=f"B{tag}-{i:05d}",
+                status="active",
+                archived=False,
+                created_at=START,
+                updated_at=START,
+            )
+            for i in range(vehicles)
+        )
+    common = [
+        "--mqtt",
+        mqtt,
+        "--messages",
+        str(messages),
+        "--vehicles",
+        str(vehicles),
+        "--tag",
+        tag,
+        *(["--nats", nats] if nats else []),
+    ]
     bus = nats or mqtt
     procs, logs, published = [], [], None
     if backlog:  # subscribe once, leave (the session stays), let the broker take the whole stream
@@ -302,17 +367,26 @@ def measure_gateway(mqtt: str, pg_url: str, messages: int, vehicles: int, gatewa
     finally:
         _stop(procs, logs)
         engine.dispose()
-        forget_consumers(mqtt, nats, [f"bench{tag}"] if nats else [f"bench{tag}-{g}" for g in range(gateways)])
+        forget_consumers(
+            mqtt, nats, [f"bench{tag}"] if nats else [f"bench{tag}-{g}" for g in range(gateways)]
+        )
     span = (all_committed - first).total_seconds() if count else float("nan")
-    return {"stored": count, "dead_letters": dead, "span_s": span, "rate": count / span if count else 0,
-            "gateway_cpu_us_per_message": (main_cpu_s + worker_cpu_s) / max(count, 1) * 1e6,
-            "gateway_receive_process_cpu_us_per_message": main_cpu_s / max(count, 1) * 1e6,
-            "postgres_cpu_us_per_message": postgres_cpu_s / max(count, 1) * 1e6,
-            "wall_s_from_publish_start": wall, **published}
+    return {
+        "stored": count,
+        "dead_letters": dead,
+        "span_s": span,
+        "rate": count / span if count else 0,
+        "gateway_cpu_us_per_message": (main_cpu_s + worker_cpu_s) / max(count, 1) * 1e6,
+        "gateway_receive_process_cpu_us_per_message": main_cpu_s / max(count, 1) * 1e6,
+        "postgres_cpu_us_per_message": postgres_cpu_s / max(count, 1) * 1e6,
+        "wall_s_from_publish_start": wall,
+        **published,
+    }
 
 
-def _start_gateways(bus: str, pg_url: str, gateways: int, tag: str, workdir: Path,
-                    gateway_args: tuple[str, ...] = ()):
+def _start_gateways(
+    bus: str, pg_url: str, gateways: int, tag: str, workdir: Path, gateway_args: tuple[str, ...] = ()
+):
     """Start every gateway at once, as a deployment's service manager does, and wait until all consume
     (one after the other, the later ones' start-up would fall into the earlier ones' measured span)."""
     procs, logs, paths, before = [], [], [], []
@@ -322,10 +396,28 @@ def _start_gateways(bus: str, pg_url: str, gateways: int, tag: str, workdir: Pat
         before.append(path.read_text().count("gateway: consuming") if path.exists() else 0)
         log = open(path, "a")
         logs.append(log)
-        procs.append(subprocess.Popen([sys.executable, "-m", "tools.cli", "gateway", "run", "--bus", bus, "--db",
-                                       pg_url, "--group", f"bench{tag}", "--client-id", f"bench{tag}-{g}",
-                                       *gateway_args],
-                                      stdout=log, stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tools.cli",
+                    "gateway",
+                    "run",
+                    "--bus",
+                    bus,
+                    "--db",
+                    pg_url,
+                    "--group",
+                    f"bench{tag}",
+                    "--client-id",
+                    f"bench{tag}-{g}",
+                    *gateway_args,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     deadline = time.monotonic() + 60
     for g, path in enumerate(paths):
         while path.read_text().count("gateway: consuming") <= before[g]:
@@ -339,7 +431,7 @@ def _cpu_seconds(process) -> float:
     """User + system CPU time of a running psutil.Process (0 if it exited meanwhile)."""
     try:
         t = process.cpu_times()
-    except Exception:  # noqa: BLE001 - psutil.NoSuchProcess and friends
+    except Exception:
         return 0.0
     return t.user + t.system
 
@@ -376,14 +468,23 @@ def _pg_database(admin_url: str, name: str, create: bool) -> None:
 
     engine = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(
+            text(f'CREATE DATABASE "{name}"' if create else f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
     engine.dispose()
 
 
-def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1, mqtt: str | None = None,
-                  pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test", timeout: float = 300,
-                  modes: tuple[str, ...] = ("live", "backlog"), gateway_config: Path | None = None,
-                  nats: bool = False) -> dict:
+def run_benchmark(
+    messages: int = 30_000,
+    vehicles: int = 100,
+    gateways: int = 1,
+    mqtt: str | None = None,
+    pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test",
+    timeout: float = 300,
+    modes: tuple[str, ...] = ("live", "backlog"),
+    gateway_config: Path | None = None,
+    nats: bool = False,
+) -> dict:
     """For each mode, the bare subscriber's and the gateway's rate on the same stream (fresh database).
     `nats`: on a private 3-node NATS cluster, the bare consumer a JetStream one (`mqtt` is ignored)."""
     workdir = Path(tempfile.mkdtemp(prefix="bench_gateway_"))
@@ -396,8 +497,14 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
         cluster.ensure_mqtt_store()  # the bare consumer may come before any gateway
     elif mqtt is None:
         broker, mqtt = start_private_broker(workdir)
-    result = {"messages": messages, "vehicles": vehicles, "gateways": gateways, "cpus": os.cpu_count(),
-              "load_avg_at_start": os.getloadavg()[0], "bus": "nats" if nats else "mqtt"}
+    result = {
+        "messages": messages,
+        "vehicles": vehicles,
+        "gateways": gateways,
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": os.getloadavg()[0],
+        "bus": "nats" if nats else "mqtt",
+    }
     tags = []
     try:
         for mode in modes:
@@ -408,16 +515,34 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
             try:
                 pg_url = pg_admin.rsplit("/", 1)[0] + f"/{db_name}"
                 bare, gw = measure_bare_around(
-                    mqtt, messages, vehicles, tag, timeout, mode == "backlog",
-                    lambda: measure_gateway(mqtt, pg_url, messages, vehicles, gateways, tag, timeout, workdir,
-                                            mode == "backlog",
-                                            ("--config", str(gateway_config)) if gateway_config else (),
-                                            nats_urls),
-                    nats_urls)
+                    mqtt,
+                    messages,
+                    vehicles,
+                    tag,
+                    timeout,
+                    mode == "backlog",
+                    lambda: measure_gateway(
+                        mqtt,
+                        pg_url,
+                        messages,
+                        vehicles,
+                        gateways,
+                        tag,
+                        timeout,
+                        workdir,
+                        mode == "backlog",
+                        ("--config", str(gateway_config)) if gateway_config else (),
+                        nats_urls,
+                    ),
+                    nats_urls,
+                )
             finally:
                 _pg_database(pg_admin, db_name, create=False)
-            result[mode] = {"bare_subscriber": bare, "gateway_postgresql": gw,
-                            "ratio": gw["rate"] / bare["rate"] if bare["rate"] else None}
+            result[mode] = {
+                "bare_subscriber": bare,
+                "gateway_postgresql": gw,
+                "ratio": gw["rate"] / bare["rate"] if bare["rate"] else None,
+            }
     finally:
         if cluster is not None:
             cluster.stop()
@@ -426,28 +551,50 @@ def run_benchmark(messages: int = 30_000, vehicles: int = 100, gateways: int = 1
             broker.wait(10)
         else:
             from tools.load.loadgen import clear_sessions
-            clear_sessions(mqtt, [f"bench{t}-{g}" for t in tags for g in range(gateways)] + [f"bare-{t}" for t in tags])
+
+            clear_sessions(
+                mqtt, [f"bench{t}-{g}" for t in tags for g in range(gateways)] + [f"bare-{t}" for t in tags]
+            )
         shutil.rmtree(workdir, ignore_errors=True)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", nargs="?", default="bench", choices=["bench", "_publisher", "_subscriber"],
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "role",
+        nargs="?",
+        default="bench",
+        choices=["bench", "_publisher", "_subscriber"],
+        help=argparse.SUPPRESS,
+    )
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--vehicles", type=int, default=100)
     parser.add_argument("--gateways", type=int, default=1)
     parser.add_argument("--mqtt", default=None, help="use this broker instead of a private Mosquitto")
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL URL of a database to connect to for CREATE/DROP DATABASE")
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL URL of a database to connect to for CREATE/DROP DATABASE",
+    )
     parser.add_argument("--timeout", type=float, default=300)
-    parser.add_argument("--gateway-config", type=Path, default=None, help="YAML GatewaySettings for the gateways")
+    parser.add_argument(
+        "--gateway-config", type=Path, default=None, help="YAML GatewaySettings for the gateways"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the result here")
-    parser.add_argument("--mode", choices=["live", "backlog", "both"], default="both",
-                        help="live: publisher and consumer together; backlog: drain a stream the broker holds")
-    parser.add_argument("--nats", nargs="?", const="cluster", default=None,
-                        help="measure the NATS path (a private 3-node cluster) instead of Mosquitto")
+    parser.add_argument(
+        "--mode",
+        choices=["live", "backlog", "both"],
+        default="both",
+        help="live: publisher and consumer together; backlog: drain a stream the broker holds",
+    )
+    parser.add_argument(
+        "--nats",
+        nargs="?",
+        const="cluster",
+        default=None,
+        help="measure the NATS path (a private 3-node cluster) instead of Mosquitto",
+    )
     parser.add_argument("--tag", default="", help=argparse.SUPPRESS)
     parser.add_argument("--prime", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -458,23 +605,42 @@ def main(argv: list[str] | None = None) -> int:
         role_subscriber(args)
         return 0
     modes = ("live", "backlog") if args.mode == "both" else (args.mode,)
-    result = run_benchmark(args.messages, args.vehicles, args.gateways, args.mqtt, args.pg, args.timeout, modes,
-                           args.gateway_config, nats=bool(args.nats))
-    print(f"{result['messages']} status messages, {result['vehicles']} vehicles, QoS 1, {result['cpus']} CPUs, "
-          f"load average {result['load_avg_at_start']:.1f} at start")
+    result = run_benchmark(
+        args.messages,
+        args.vehicles,
+        args.gateways,
+        args.mqtt,
+        args.pg,
+        args.timeout,
+        modes,
+        args.gateway_config,
+        nats=bool(args.nats),
+    )
+    print(
+        f"{result['messages']} status messages, {result['vehicles']} vehicles, QoS 1, {result['cpus']} CPUs, "
+        f"load average {result['load_avg_at_start']:.1f} at start"
+    )
     complete = True
     for mode in modes:
         bare, gw = result[mode]["bare_subscriber"], result[mode]["gateway_postgresql"]
-        print(f" {mode}: publisher {bare['publish_rate']:.0f} / {gw['publish_rate']:.0f} msg/s (bare run / gateway run)")
+        print(
+            f" {mode}: publisher {bare['publish_rate']:.0f} / {gw['publish_rate']:.0f} msg/s (bare run / gateway run)"
+        )
         before, after = (r["rate"] for r in bare["runs"])
-        print(f"  bare {'JetStream consumer' if args.nats else 'paho subscriber '}: {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
-              f"gateway; {bare['received']} received)")
-        print(f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
-              f"process(es), {gw['dead_letters']} dead letters)")
-        print(f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}   (gateway CPU "
-              f"{gw['gateway_cpu_us_per_message']:.0f} us/message, of it "
-              f"{gw['gateway_receive_process_cpu_us_per_message']:.0f} in the receiving process, start-up "
-              f"included; PostgreSQL {gw['postgres_cpu_us_per_message']:.0f} us/message)")
+        print(
+            f"  bare {'JetStream consumer' if args.nats else 'paho subscriber '}: {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
+            f"gateway; {bare['received']} received)"
+        )
+        print(
+            f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
+            f"process(es), {gw['dead_letters']} dead letters)"
+        )
+        print(
+            f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}   (gateway CPU "
+            f"{gw['gateway_cpu_us_per_message']:.0f} us/message, of it "
+            f"{gw['gateway_receive_process_cpu_us_per_message']:.0f} in the receiving process, start-up "
+            f"included; PostgreSQL {gw['postgres_cpu_us_per_message']:.0f} us/message)"
+        )
         complete &= gw["stored"] == result["messages"] and bare["received"] == result["messages"]
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -8,6 +8,7 @@ both alike; CPU time (`time.process_time`, one thread) per frame, decoding not t
 grey -> 3-channel copy the face models get (`as_bgr`) and the picture-health check the runtime runs on
 every camera picture before the models (edge.night.health).
 """
+
 from __future__ import annotations
 
 import os
@@ -66,13 +67,20 @@ def main(argv: list[str] | None = None) -> int:
     run(clips[:1])  # warm the models up
     for _ in range(args.rounds):
         colour_ms, grey_ms = run(clips), run(grey)
-        rounds.append({"colour_ms": round(colour_ms, 3), "grey_ms": round(grey_ms, 3),
-                       "grey_over_colour": round(grey_ms / colour_ms, 3)})
+        rounds.append(
+            {
+                "colour_ms": round(colour_ms, 3),
+                "grey_ms": round(grey_ms, 3),
+                "grey_over_colour": round(grey_ms / colour_ms, 3),
+            }
+        )
     flat_grey = [f for c in grey for f in c]
     flat_colour = [f for c in clips for f in c]
     result = {
-        "frames": n, "picture": f"{flat_colour[0].shape[1]}x{flat_colour[0].shape[0]}",
-        "load_avg_end": os.getloadavg(), "rounds": rounds,
+        "frames": n,
+        "picture": f"{flat_colour[0].shape[1]}x{flat_colour[0].shape[0]}",
+        "load_avg_end": os.getloadavg(),
+        "rounds": rounds,
         "as_bgr_grey_ms": round(_ms_per_frame(as_bgr, flat_grey), 4),
         "health_check_grey_ms": round(_ms_per_frame(health.check, flat_grey), 4),
         "health_check_colour_ms": round(_ms_per_frame(health.check, flat_colour), 4),

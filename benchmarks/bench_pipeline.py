@@ -14,6 +14,7 @@ with this project's environment, so give it a venv of its own:
 
     python3.11 -m venv /tmp/mpvenv && /tmp/mpvenv/bin/pip install mediapipe==0.10.14 "numpy<2"
 """
+
 from __future__ import annotations
 
 import os
@@ -69,9 +70,16 @@ def backend_settings(engine: str):
     return BackendSettings(backend=backend, threads=1, precision=precision or "fp32")
 
 
-def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int | None = None,
-             size: tuple[int, int] | None = None, progress=None, overrides: dict | None = None,
-             label: str | None = None) -> dict:
+def run_ours(
+    clips: list[Path],
+    backend: str,
+    iris: bool = True,
+    max_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+    progress=None,
+    overrides: dict | None = None,
+    label: str | None = None,
+) -> dict:
     """CPU ms per frame of our whole frame pipeline (face mesh, eye-state model, eye closure, blinks, gaze:
     everything the vehicle runs per frame) on the clips; `progress(n)` is called after each clip.
     `backend` is one of ENGINES; `overrides`: FaceMeshSettings fields other than the defaults (a variant),
@@ -103,12 +111,19 @@ def run_ours(clips: list[Path], backend: str, iris: bool = True, max_frames: int
         if progress is not None:
             progress(len(images))
     name = label or f"{backend}{'' if iris else ', no iris'}"
-    return {"engine": f"ours ({name})", "frames": frames, "faces": faces,
-            "detections": detections, "cpu_ms_per_frame": 1e3 * cpu / frames,
-            "wall_ms_per_frame_by_stage": {k: v / frames for k, v in stages.items()}}
+    return {
+        "engine": f"ours ({name})",
+        "frames": frames,
+        "faces": faces,
+        "detections": detections,
+        "cpu_ms_per_frame": 1e3 * cpu / frames,
+        "wall_ms_per_frame_by_stage": {k: v / frames for k, v in stages.items()},
+    }
 
 
-def run_mediapipe(clips: list[Path], max_frames: int | None = None, size: tuple[int, int] | None = None) -> dict:
+def run_mediapipe(
+    clips: list[Path], max_frames: int | None = None, size: tuple[int, int] | None = None
+) -> dict:
     import mediapipe as mp
 
     cpu = 0.0
@@ -116,11 +131,21 @@ def run_mediapipe(clips: list[Path], max_frames: int | None = None, size: tuple[
     for clip in clips:
         images = decode(clip, max_frames, size)
         # a fresh tracker per clip, as ours is reset per clip
-        with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                             min_detection_confidence=0.5, min_tracking_confidence=0.5) as mesh:
+        with mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        ) as mesh:
             mesh.process(cv2.cvtColor(images[0], cv2.COLOR_BGR2RGB))  # warm-up, then restart the graph
-        with mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                             min_detection_confidence=0.5, min_tracking_confidence=0.5) as mesh:
+        with mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        ) as mesh:
             start = time.process_time()
             for image in images:
                 # the colour conversion is part of the call, as in ours
@@ -128,12 +153,17 @@ def run_mediapipe(clips: list[Path], max_frames: int | None = None, size: tuple[
                 faces += bool(result.multi_face_landmarks)
             cpu += time.process_time() - start
         frames += len(images)
-    return {"engine": f"mediapipe {mp.__version__} FaceMesh(refine_landmarks=True)", "frames": frames,
-            "faces": faces, "cpu_ms_per_frame": 1e3 * cpu / frames}
+    return {
+        "engine": f"mediapipe {mp.__version__} FaceMesh(refine_landmarks=True)",
+        "frames": frames,
+        "faces": faces,
+        "cpu_ms_per_frame": 1e3 * cpu / frames,
+    }
 
 
-def mediapipe_in(python: str, clips: list[Path], max_frames: int | None = None,
-                 size: tuple[int, int] | None = None) -> dict:
+def mediapipe_in(
+    python: str, clips: list[Path], max_frames: int | None = None, size: tuple[int, int] | None = None
+) -> dict:
     """run_mediapipe in another interpreter (a venv with mediapipe==0.10.14), on the same clip files."""
     cmd = [python, str(Path(__file__).resolve()), "--engine", "mediapipe", "--json"]
     cmd += [arg for clip in clips for arg in ("--clip", str(clip))]
@@ -141,23 +171,34 @@ def mediapipe_in(python: str, clips: list[Path], max_frames: int | None = None,
         cmd += ["--max-frames", str(max_frames)]
     if size:
         cmd += ["--size", f"{size[0]}x{size[1]}"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run(
+        cmd, check=True, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--clips", type=int, default=None, help="only the first N clips")
-    parser.add_argument("--clip", type=Path, action="append", default=None,
-                        help="these video files instead of a labelled set (repeatable)")
+    parser.add_argument(
+        "--clip",
+        type=Path,
+        action="append",
+        default=None,
+        help="these video files instead of a labelled set (repeatable)",
+    )
     parser.add_argument("--max-frames", type=int, default=None, help="only the first N frames of each clip")
     parser.add_argument("--size", default=None, help="resize frames to WIDTHxHEIGHT")
     parser.add_argument("--engine", choices=["both", "ours", "mediapipe"], default="both")
     parser.add_argument("--backend", choices=[*ENGINES, "all"], default="all")
-    parser.add_argument("--mediapipe-python", default=None,
-                        help="Python of a venv with mediapipe==0.10.14 (default: this one if it has it)")
+    parser.add_argument(
+        "--mediapipe-python",
+        default=None,
+        help="Python of a venv with mediapipe==0.10.14 (default: this one if it has it)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line per engine")
     args = parser.parse_args(argv)
     size = tuple(int(v) for v in args.size.lower().split("x")) if args.size else None
@@ -175,13 +216,17 @@ def main(argv: list[str] | None = None) -> int:
         else:
             results.append(mediapipe_in(args.mediapipe_python, clips, args.max_frames, size))
     if args.engine in ("both", "ours"):
-        for backend in (ENGINES if args.backend == "all" else [args.backend]):
+        for backend in ENGINES if args.backend == "all" else [args.backend]:
             results.append(run_ours(clips, backend, max_frames=args.max_frames, size=size))
     for r in results:
-        print(json.dumps(r) if args.json else
-              f"{r['engine']:<48} {r['cpu_ms_per_frame']:6.2f} ms CPU/frame  "
-              f"({r['frames']} frames, face in {r['faces']}"
-              + (f", detector ran {r['detections']}x" if "detections" in r else "") + ")")
+        print(
+            json.dumps(r)
+            if args.json
+            else f"{r['engine']:<48} {r['cpu_ms_per_frame']:6.2f} ms CPU/frame  "
+            f"({r['frames']} frames, face in {r['faces']}"
+            + (f", detector ran {r['detections']}x" if "detections" in r else "")
+            + ")"
+        )
     if args.engine == "both" and not args.json:
         reference = results[0]["cpu_ms_per_frame"]
         for r in results[1:]:

@@ -4,6 +4,7 @@ Everything runs in one invocation on the same clips, so the ratios compare like 
 whose load changes from minute to minute. `--quick` runs each selected part on a few frames or
 messages: a correctness check for CI, not a measurement. Results are printed and saved as JSON.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,7 +27,9 @@ from benchmarks.bench_pipeline import ENGINES
 from dms.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATASET = Path(os.environ.get("DMS_SHARED_DIR", REPO.parent / "shared")) / "datasets" / "zju_eyeblink_dev"
+DEFAULT_DATASET = (
+    Path(os.environ.get("DMS_SHARED_DIR", REPO.parent / "shared")) / "datasets" / "zju_eyeblink_dev"
+)
 DEFAULT_MEDIAPIPE_PYTHON = REPO / ".venv-mediapipe" / "bin" / "python"
 FRAME_SIZES = ((320, 240), (640, 480), (1280, 800))
 VEHICLE_COUNTS = (100, 1_000, 10_000)
@@ -63,13 +66,22 @@ DEFAULT_ENGINE = "litert-int8"  # what BackendSettings() runs where ai-edge-lite
 # They show what a default costs or saves, in the same run.
 PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
     ("litert-int8, face model on every frame", "litert-int8", {"landmarks_every": 1}),
-    ("litert-int8, face model every 2nd frame, steady or not", "litert-int8",
-     {"landmarks_every": 2, "landmarks_when_steady": False}),
+    (
+        "litert-int8, face model every 2nd frame, steady or not",
+        "litert-int8",
+        {"landmarks_every": 2, "landmarks_when_steady": False},
+    ),
 )
 
 
-def bench_pipeline(clips: list[Path], backends: list[str], max_frames: int | None, mediapipe_python: Path | None,
-                   sizes: tuple[tuple[int, int], ...], rounds: int = 1) -> dict:
+def bench_pipeline(
+    clips: list[Path],
+    backends: list[str],
+    max_frames: int | None,
+    mediapipe_python: Path | None,
+    sizes: tuple[tuple[int, int], ...],
+    rounds: int = 1,
+) -> dict:
     """CPU ms/frame of ours (each backend, and variants) and MediaPipe on the same frames, then cost vs
     frame size. With several rounds the engines take turns (MediaPipe, ours, MediaPipe, ...), so a change
     in the machine's load hits all of them alike; each engine's figure is its median round and the ratio
@@ -77,12 +89,19 @@ def bench_pipeline(clips: list[Path], backends: list[str], max_frames: int | Non
     from benchmarks.bench_pipeline import decode, mediapipe_in, run_ours
 
     total = sum(len(decode(c, max_frames)) for c in clips) if max_frames else None
-    out: dict = {"clips": [str(c) for c in clips], "max_frames_per_clip": max_frames, "rounds": rounds,
-                 "engines": []}
+    out: dict = {
+        "clips": [str(c) for c in clips],
+        "max_frames_per_clip": max_frames,
+        "rounds": rounds,
+        "engines": [],
+    }
     mp_ok = mediapipe_python is not None and mediapipe_python.is_file()
     if not mp_ok:
-        out["mediapipe_skipped"] = (f"no interpreter at {mediapipe_python} (make bench creates .venv-mediapipe)"
-                                    if mediapipe_python else "not asked for")
+        out["mediapipe_skipped"] = (
+            f"no interpreter at {mediapipe_python} (make bench creates .venv-mediapipe)"
+            if mediapipe_python
+            else "not asked for"
+        )
     ours = [(b, b, {}) for b in backends] + [v for v in PIPELINE_VARIANTS if v[1] in backends]
     runs: dict[str, list[dict]] = {}
     for round_ in range(1, rounds + 1):
@@ -93,8 +112,14 @@ def bench_pipeline(clips: list[Path], backends: list[str], max_frames: int | Non
             runs.setdefault(result["engine"], []).append(result)
         for label, backend, overrides in ours:
             with _progress(total or 0, f"ours ({label}){tag}") as bar:
-                result = run_ours(clips, backend, max_frames=max_frames, progress=bar.update,
-                                  overrides=overrides, label=label)
+                result = run_ours(
+                    clips,
+                    backend,
+                    max_frames=max_frames,
+                    progress=bar.update,
+                    overrides=overrides,
+                    label=label,
+                )
             runs.setdefault(result["engine"], []).append(result)
     reference = next((name for name in runs if name.startswith("mediapipe")), None)
     for name, results in runs.items():
@@ -128,9 +153,27 @@ def edge_run_rss(clip: Path, seconds: float, workdir: Path) -> dict:
     from benchmarks.bench_gateway import start_private_broker
 
     broker, mqtt = start_private_broker(workdir)
-    cmd = [sys.executable, "-m", "tools.cli", "edge", "run", "--source", str(clip), "--mqtt", mqtt,
-           "--vehicle-id", "BENCH-RSS", "--outbox", str(workdir / "outbox.sqlite"),
-           "--vehicle-source", "replay:sample", "--speed-kmh", "60", "--realtime", "--loop"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tools.cli",
+        "edge",
+        "run",
+        "--source",
+        str(clip),
+        "--mqtt",
+        mqtt,
+        "--vehicle-id",
+        "BENCH-RSS",
+        "--outbox",
+        str(workdir / "outbox.sqlite"),
+        "--vehicle-source",
+        "replay:sample",
+        "--speed-kmh",
+        "60",
+        "--realtime",
+        "--loop",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=workdir)
     samples = []
     try:
@@ -149,12 +192,22 @@ def edge_run_rss(clip: Path, seconds: float, workdir: Path) -> dict:
             proc.kill()
         broker.terminate()
         broker.wait(10)
-    return {"seconds": seconds, "samples": len(samples), "rss_mb_max": max(samples),
-            "rss_mb_median": sorted(samples)[len(samples) // 2]}
+    return {
+        "seconds": seconds,
+        "samples": len(samples),
+        "rss_mb_max": max(samples),
+        "rss_mb_median": sorted(samples)[len(samples) // 2],
+    }
 
 
-def bench_gateway(messages: int, vehicle_counts: tuple[int, ...], gateway_counts: tuple[int, ...],
-                  pg: str, modes: tuple[str, ...], buses: tuple[str, ...] = ("mqtt", "nats")) -> list[dict]:
+def bench_gateway(
+    messages: int,
+    vehicle_counts: tuple[int, ...],
+    gateway_counts: tuple[int, ...],
+    pg: str,
+    modes: tuple[str, ...],
+    buses: tuple[str, ...] = ("mqtt", "nats"),
+) -> list[dict]:
     """Gateway -> PostgreSQL against a bare consumer, per vehicle count and gateway process count, on
     each bus: Mosquitto (bare paho subscriber) and a 3-node NATS cluster (bare JetStream consumer),
     the two buses one after the other for each count."""
@@ -164,21 +217,32 @@ def bench_gateway(messages: int, vehicle_counts: tuple[int, ...], gateway_counts
     runs = [(v, g, b) for v in vehicle_counts for g in gateway_counts for b in buses]
     with _progress(len(runs), "gateway", unit="run") as bar:
         for vehicles, gateways, bus in runs:
-            rows.append(run_benchmark(messages=messages, vehicles=vehicles, gateways=gateways, pg_admin=pg,
-                                      modes=modes, nats=bus == "nats"))
+            rows.append(
+                run_benchmark(
+                    messages=messages,
+                    vehicles=vehicles,
+                    gateways=gateways,
+                    pg_admin=pg,
+                    modes=modes,
+                    nats=bus == "nats",
+                )
+            )
             bar.update(1)
     return rows
 
 
 # --- printing ---------------------------------------------------------------------------------------
 
+
 def print_pipeline(p: dict) -> None:
     engines = p["engines"]
     reference = next((e for e in engines if e["engine"].startswith("mediapipe")), None)
     click.echo(f"\nCPU per frame, one core ({engines[-1]['frames']} frames of {len(p['clips'])} clip(s)):")
     if p.get("rounds", 1) > 1:
-        click.echo(f"  ({p['rounds']} rounds, engines taking turns; median round, median of per-round ratios "
-                   "[lowest-highest])")
+        click.echo(
+            f"  ({p['rounds']} rounds, engines taking turns; median round, median of per-round ratios "
+            "[lowest-highest])"
+        )
     for e in engines:
         ratio = ""
         if "ratio_to_mediapipe" in e:
@@ -202,8 +266,10 @@ BARE = {"mqtt": "bare paho subscriber on Mosquitto", "nats": "bare JetStream con
 
 
 def print_gateway(rows: list[dict]) -> None:
-    click.echo("\nGateway into PostgreSQL vs a bare consumer on the same stream (msg/s); mqtt: Mosquitto, "
-               "nats: 3-node NATS cluster (JetStream):")
+    click.echo(
+        "\nGateway into PostgreSQL vs a bare consumer on the same stream (msg/s); mqtt: Mosquitto, "
+        "nats: 3-node NATS cluster (JetStream):"
+    )
     mosquitto = {}
     for r in rows:
         bus = r.get("bus", "mqtt")
@@ -217,81 +283,164 @@ def print_gateway(rows: list[dict]) -> None:
                     mosquitto[key] = gw
                 elif mosquitto.get(key):
                     versus = f"  gateway nats/mqtt {gw / mosquitto[key]:.2f}"
-                click.echo(f"  {r['vehicles']:>6} vehicles, {r['gateways']} gateway(s), {bus:<4} {mode:<7}: "
-                           f"bare {m['bare_subscriber']['rate']:7.0f}  gateway {gw:7.0f}"
-                           f"  ratio {m['ratio']:.2f}  ({m['gateway_postgresql']['stored']}/{r['messages']} stored)"
-                           f"{versus}")
+                click.echo(
+                    f"  {r['vehicles']:>6} vehicles, {r['gateways']} gateway(s), {bus:<4} {mode:<7}: "
+                    f"bare {m['bare_subscriber']['rate']:7.0f}  gateway {gw:7.0f}"
+                    f"  ratio {m['ratio']:.2f}  ({m['gateway_postgresql']['stored']}/{r['messages']} stored)"
+                    f"{versus}"
+                )
     click.echo("  (bare: " + "; ".join(f"{bus}: {what}" for bus, what in BARE.items()) + ")")
 
 
 # --- command ----------------------------------------------------------------------------------------
 
+
 @click.command("bench")
-@click.option("--pipeline/--no-pipeline", "do_pipeline", default=None,
-              help="Frame pipeline vs MediaPipe, memory, frame sizes (default when no part is chosen).")
-@click.option("--gateway/--no-gateway", "do_gateway", default=False,
-              help="Gateway -> PostgreSQL vs a bare consumer, on Mosquitto and on a 3-node NATS cluster "
-                   "(needs mosquitto, nats-server and PostgreSQL).")
-@click.option("--latency/--no-latency", "do_latency", default=False,
-              help="End-to-end event latency, decision on the edge -> visible in the gateway API "
-                   "(needs Mosquitto and PostgreSQL).")
-@click.option("--evaluate/--no-evaluate", "do_evaluate", default=False,
-              help="The whole `dms evaluate` command (imports, models, report) against the reference's own "
-                   "script (MediaPipe FaceMesh + EAR < 0.20) on the same clips, CPU and scores side by side.")
+@click.option(
+    "--pipeline/--no-pipeline",
+    "do_pipeline",
+    default=None,
+    help="Frame pipeline vs MediaPipe, memory, frame sizes (default when no part is chosen).",
+)
+@click.option(
+    "--gateway/--no-gateway",
+    "do_gateway",
+    default=False,
+    help="Gateway -> PostgreSQL vs a bare consumer, on Mosquitto and on a 3-node NATS cluster "
+    "(needs mosquitto, nats-server and PostgreSQL).",
+)
+@click.option(
+    "--latency/--no-latency",
+    "do_latency",
+    default=False,
+    help="End-to-end event latency, decision on the edge -> visible in the gateway API "
+    "(needs Mosquitto and PostgreSQL).",
+)
+@click.option(
+    "--evaluate/--no-evaluate",
+    "do_evaluate",
+    default=False,
+    help="The whole `dms evaluate` command (imports, models, report) against the reference's own "
+    "script (MediaPipe FaceMesh + EAR < 0.20) on the same clips, CPU and scores side by side.",
+)
 @click.option("--events", type=int, default=200, show_default=True, help="Events to time for --latency.")
 @click.option("--quick", is_flag=True, help="A few frames / messages per part: correctness only (CI).")
-@click.option("--dataset", type=click.Path(path_type=Path), default=DEFAULT_DATASET, show_default=True,
-              help="Labelled clip set; without it the generated demo clip is used.")
+@click.option(
+    "--dataset",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_DATASET,
+    show_default=True,
+    help="Labelled clip set; without it the generated demo clip is used.",
+)
 @click.option("--clips", type=int, default=None, help="Only the first N clips of the set.")
-@click.option("--rounds", type=click.IntRange(1, 20), default=3, show_default=True,
-              help="Pipeline rounds, engines taking turns, so load changes hit all alike (--quick: 1).")
-@click.option("--backend", type=click.Choice([*ENGINES, "all"]), default="all",
-              show_default=True, help="Our engine(s): LiteRT fp32, LiteRT with the int8 models (precision int8), "
-                                      "ONNX Runtime.")
-@click.option("--mediapipe-python", type=click.Path(path_type=Path), default=DEFAULT_MEDIAPIPE_PYTHON,
-              show_default=True, help="Python of a venv with mediapipe==0.10.14 (skipped when absent).")
-@click.option("--edge-seconds", type=float, default=30.0, show_default=True,
-              help="How long to watch a `dms edge run` process for its resident memory.")
+@click.option(
+    "--rounds",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="Pipeline rounds, engines taking turns, so load changes hit all alike (--quick: 1).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice([*ENGINES, "all"]),
+    default="all",
+    show_default=True,
+    help="Our engine(s): LiteRT fp32, LiteRT with the int8 models (precision int8), ONNX Runtime.",
+)
+@click.option(
+    "--mediapipe-python",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_MEDIAPIPE_PYTHON,
+    show_default=True,
+    help="Python of a venv with mediapipe==0.10.14 (skipped when absent).",
+)
+@click.option(
+    "--edge-seconds",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="How long to watch a `dms edge run` process for its resident memory.",
+)
 @click.option("--messages", type=int, default=30_000, show_default=True, help="Messages per gateway run.")
-@click.option("--pg", default="postgresql://postgres@127.0.0.1:5432/test", show_default=True,
-              help="PostgreSQL database used for CREATE/DROP DATABASE of the gateway runs.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="JSON results file (default var/bench/bench-<UTC time>.json).")
-def bench(do_pipeline, do_gateway, do_latency, do_evaluate, events, quick, dataset, clips, rounds, backend,
-          mediapipe_python, edge_seconds, messages, pg, out):
+@click.option(
+    "--pg",
+    default="postgresql://postgres@127.0.0.1:5432/test",
+    show_default=True,
+    help="PostgreSQL database used for CREATE/DROP DATABASE of the gateway runs.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="JSON results file (default var/bench/bench-<UTC time>.json).",
+)
+def bench(
+    do_pipeline,
+    do_gateway,
+    do_latency,
+    do_evaluate,
+    events,
+    quick,
+    dataset,
+    clips,
+    rounds,
+    backend,
+    mediapipe_python,
+    edge_seconds,
+    messages,
+    pg,
+    out,
+):
     """Benchmark the frame pipeline, gateway and latency side by side, in one run."""
     if do_pipeline is None:
         do_pipeline = not (do_gateway or do_latency or do_evaluate)
     if clips is not None and clips < 1:
         raise UserError("--clips must be at least 1")
     started = datetime.now(UTC)
-    result: dict = {"started": started.isoformat(), "quick": quick, "cpus": os.cpu_count(),
-                    "load_avg_at_start": os.getloadavg(), "machine": _machine()}
+    result: dict = {
+        "started": started.isoformat(),
+        "quick": quick,
+        "cpus": os.cpu_count(),
+        "load_avg_at_start": os.getloadavg(),
+        "machine": _machine(),
+    }
     if do_pipeline:
         chosen, source = pick_clips(dataset, 2 if quick else clips)
         backends = list(ENGINES) if backend == "all" else [backend]
-        result["pipeline"] = bench_pipeline(chosen, backends, 15 if quick else None,
-                                            mediapipe_python, FRAME_SIZES, 1 if quick else rounds)
+        result["pipeline"] = bench_pipeline(
+            chosen, backends, 15 if quick else None, mediapipe_python, FRAME_SIZES, 1 if quick else rounds
+        )
         result["pipeline"]["source"] = source
         with tempfile.TemporaryDirectory(prefix="dms_bench_") as tmp:
             result["edge_run"] = edge_run_rss(chosen[0], 8.0 if quick else edge_seconds, Path(tmp))
         print_pipeline(result["pipeline"])
         e = result["edge_run"]
-        click.echo(f"  `dms edge run` steady-state resident memory: {e['rss_mb_max']:.0f} MB max, "
-                   f"{e['rss_mb_median']:.0f} MB median over {e['samples']} samples (target < 250 MB)")
+        click.echo(
+            f"  `dms edge run` steady-state resident memory: {e['rss_mb_max']:.0f} MB max, "
+            f"{e['rss_mb_median']:.0f} MB median over {e['samples']} samples (target < 250 MB)"
+        )
     if do_evaluate:
         if not (dataset / "labels.csv").is_file() or not Path(mediapipe_python).is_file():
-            raise UserError("--evaluate needs the labelled clip set (--dataset) and the MediaPipe venv "
-                            "(--mediapipe-python; `make bench` creates .venv-mediapipe)")
+            raise UserError(
+                "--evaluate needs the labelled clip set (--dataset) and the MediaPipe venv "
+                "(--mediapipe-python; `make bench` creates .venv-mediapipe)"
+            )
         from benchmarks.bench_evaluate import bench_evaluate
 
         ev = result["evaluate"] = bench_evaluate(dataset, mediapipe_python, 1 if quick else rounds)
-        click.echo(f"\n`dms evaluate` whole command vs the reference script, {ev['rounds']} round(s): "
-                   f"{ev['ratio_median']:.2f}x its CPU (rounds {', '.join(f'{r:.2f}' for r in ev['ratios'])}); "
-                   f"scores ours {ev['scores']['ours']}, reference {ev['scores']['reference']}")
+        click.echo(
+            f"\n`dms evaluate` whole command vs the reference script, {ev['rounds']} round(s): "
+            f"{ev['ratio_median']:.2f}x its CPU (rounds {', '.join(f'{r:.2f}' for r in ev['ratios'])}); "
+            f"scores ours {ev['scores']['ours']}, reference {ev['scores']['reference']}"
+        )
     if do_gateway:
-        result["gateway"] = bench_gateway(300 if quick else messages, (10,) if quick else VEHICLE_COUNTS,
-                                          (1,) if quick else (1, 2), pg, ("live",) if quick else ("live", "backlog"))
+        result["gateway"] = bench_gateway(
+            300 if quick else messages,
+            (10,) if quick else VEHICLE_COUNTS,
+            (1,) if quick else (1, 2),
+            pg,
+            ("live",) if quick else ("live", "backlog"),
+        )
         print_gateway(result["gateway"])
     if do_latency:
         from benchmarks.latency import measure
@@ -299,10 +448,12 @@ def bench(do_pipeline, do_gateway, do_latency, do_evaluate, events, quick, datas
         wanted = 5 if quick else events
         with _progress(wanted, "latency", unit="event") as bar:
             lat = result["latency"] = measure(wanted, pg, progress=bar.update)
-        click.echo(f"\nEnd-to-end event latency, edge decision -> gateway API ({lat['events_seen']} events, "
-                   f"API polled every {lat['poll_ms']:.0f} ms): p50 {lat['p50_ms']:.0f} ms, "
-                   f"p90 {lat['p90_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms, max {lat['max_ms']:.0f} ms "
-                   "(target p99 < 250 ms)")
+        click.echo(
+            f"\nEnd-to-end event latency, edge decision -> gateway API ({lat['events_seen']} events, "
+            f"API polled every {lat['poll_ms']:.0f} ms): p50 {lat['p50_ms']:.0f} ms, "
+            f"p90 {lat['p90_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms, max {lat['max_ms']:.0f} ms "
+            "(target p99 < 250 ms)"
+        )
     result["load_avg_at_end"] = os.getloadavg()
     out = out or REPO / "var" / "bench" / f"bench-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -315,7 +466,9 @@ def _machine() -> dict:
 
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return {"platform": platform.platform(), "cpu": cpu, "python": platform.python_version()}

@@ -12,6 +12,7 @@ the wall clock when each event line is written (right after the event was commit
 the deciding frame); this process polls the API every `--poll-ms` and stamps when each msg_id first
 appears. Both clocks are this machine's `time.time()`. Resolution: the poll interval.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ FPS = 30.0
 
 
 # --- the edge child ---------------------------------------------------------------------------------
+
 
 class _StampedLines:
     """An events_out target that prefixes each line with the wall time it was written."""
@@ -59,20 +61,37 @@ def synthetic_signals(frames: int):
     for i in range(frames):
         t = i / FPS
         closed = closure_cycle(t)
-        yield FrameSignals(t=t, frame_index=i, face_found=True, eyes_measurable=True, eyes_closed=closed,
-                           closure=1.0 if closed else 0.0, openness_left=0.05 if closed else 0.3,
-                           openness_right=0.05 if closed else 0.3, head_yaw=0.0, head_pitch=0.0,
-                           head_roll=0.0, gaze_yaw=0.0, gaze_pitch=0.0, gaze_zone="road",
-                           eyes_on_road=True, faces=1)
+        yield FrameSignals(
+            t=t,
+            frame_index=i,
+            face_found=True,
+            eyes_measurable=True,
+            eyes_closed=closed,
+            closure=1.0 if closed else 0.0,
+            openness_left=0.05 if closed else 0.3,
+            openness_right=0.05 if closed else 0.3,
+            head_yaw=0.0,
+            head_pitch=0.0,
+            head_roll=0.0,
+            gaze_yaw=0.0,
+            gaze_pitch=0.0,
+            gaze_zone="road",
+            eyes_on_road=True,
+            faces=1,
+        )
 
 
 def role_edge(args) -> None:
+    from edge.config import DeviceConfig
     from edge.runtime import EdgeRuntime
     from edge.uplink.settings import MqttSettings, OutboxSettings
-    from edge.config import DeviceConfig
 
-    config = DeviceConfig(vehicle_id=VEHICLE, speed_kmh=60.0, mqtt=MqttSettings(url=args.mqtt),
-                          outbox=OutboxSettings(path=Path(args.outbox)))
+    config = DeviceConfig(
+        vehicle_id=VEHICLE,
+        speed_kmh=60.0,
+        mqtt=MqttSettings(url=args.mqtt),
+        outbox=OutboxSettings(path=Path(args.outbox)),
+    )
     frames = int(args.source_seconds * FPS)
     with EdgeRuntime(config, events_out=_StampedLines(Path(args.events_out))) as runtime:
         start = time.monotonic()
@@ -86,6 +105,7 @@ def role_edge(args) -> None:
 
 # --- the measuring parent -------------------------------------------------------------------------
 
+
 def _token(portal: str, user: str, password: str) -> str:
     form = urllib.parse.urlencode({"username": user, "password": password}).encode()
     with urllib.request.urlopen(f"{portal}/api/token", data=form, timeout=5) as r:
@@ -93,8 +113,9 @@ def _token(portal: str, user: str, password: str) -> str:
 
 
 def _poll_api(portal: str, token: str, seen: dict[str, float], stop: threading.Event, poll_s: float) -> None:
-    request = urllib.request.Request(f"{portal}/api/vehicles/{VEHICLE}/events?limit=50",
-                                     headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        f"{portal}/api/vehicles/{VEHICLE}/events?limit=50", headers={"Authorization": f"Bearer {token}"}
+    )
     while not stop.is_set():
         try:
             with urllib.request.urlopen(request, timeout=5) as r:
@@ -121,8 +142,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test",
-            speedup: float = 4.0, poll_ms: float = 10.0, progress=None) -> dict:
+def measure(
+    events: int = 120,
+    pg_admin: str = "postgresql://postgres@127.0.0.1:5432/test",
+    speedup: float = 4.0,
+    poll_ms: float = 10.0,
+    progress=None,
+) -> dict:
     """Run the chain until `events` driver events were decided and seen (or the source ends)."""
     from benchmarks.bench_gateway import _free_port, _pg_database, start_private_broker
     from tools.demo import ADMIN, _http_ok
@@ -142,23 +168,61 @@ def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:
         password = next(pw for user, pw, _ in accounts if user == ADMIN)
         port = _free_port()
         portal = f"http://127.0.0.1:{port}"
-        children.append(Child("gateway", dms_command("gateway", "run", "--mqtt", mqtt, "--db", db_url,
-                                                     "--client-id", f"lat-{tag}", "--session-expiry", "0"),
-                              workdir / "gateway.log").start())
-        children.append(Child("portal", dms_command("portal", "run", "--db", db_url, "--http", f"127.0.0.1:{port}"),
-                              workdir / "portal.log").start())
+        children.append(
+            Child(
+                "gateway",
+                dms_command(
+                    "gateway",
+                    "run",
+                    "--mqtt",
+                    mqtt,
+                    "--db",
+                    db_url,
+                    "--client-id",
+                    f"lat-{tag}",
+                    "--session-expiry",
+                    "0",
+                ),
+                workdir / "gateway.log",
+            ).start()
+        )
+        children.append(
+            Child(
+                "portal",
+                dms_command("portal", "run", "--db", db_url, "--http", f"127.0.0.1:{port}"),
+                workdir / "portal.log",
+            ).start()
+        )
         wait_until(lambda: _http_ok(f"{portal}/api/openapi.json"), 60, what="the portal")
         token = _token(portal, ADMIN, password)
         seen: dict[str, float] = {}
-        poller = threading.Thread(target=_poll_api, args=(portal, token, seen, stop, poll_ms / 1e3), daemon=True)
+        poller = threading.Thread(
+            target=_poll_api, args=(portal, token, seen, stop, poll_ms / 1e3), daemon=True
+        )
         poller.start()
         events_file = workdir / "events.jsonl"
         # ~1.3 events per 4 s closure cycle (microsleep start and end, some drowsiness): ask for enough source
         source_seconds = max(20.0, events * 4.0 / 1.3 + 10)
-        edge = Child("edge", [sys.executable, "-m", "benchmarks.latency", "_edge", "--mqtt", mqtt,
-                              "--outbox", str(workdir / "outbox.sqlite"), "--events-out", str(events_file),
-                              "--source-seconds", str(source_seconds), "--speedup", str(speedup)],
-                     workdir / "edge.log").start()
+        edge = Child(
+            "edge",
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.latency",
+                "_edge",
+                "--mqtt",
+                mqtt,
+                "--outbox",
+                str(workdir / "outbox.sqlite"),
+                "--events-out",
+                str(events_file),
+                "--source-seconds",
+                str(source_seconds),
+                "--speedup",
+                str(speedup),
+            ],
+            workdir / "edge.log",
+        ).start()
         children.append(edge)
         done = 0
         while edge.running():
@@ -182,10 +246,18 @@ def measure(events: int = 120, pg_admin: str = "postgresql://postgres@127.0.0.1:
         _pg_database(pg_admin, db_name, create=False)
     if not latencies:
         raise RuntimeError(f"no event reached the API; logs in {workdir}:\n{edge.tail()}")
-    return {"events_decided": len(decided), "events_seen": len(latencies), "poll_ms": poll_ms,
-            "speedup": speedup, "p50_ms": percentile(latencies, 50), "p90_ms": percentile(latencies, 90),
-            "p99_ms": percentile(latencies, 99), "max_ms": max(latencies), "min_ms": min(latencies),
-            "load_avg_at_end": os.getloadavg()}
+    return {
+        "events_decided": len(decided),
+        "events_seen": len(latencies),
+        "poll_ms": poll_ms,
+        "speedup": speedup,
+        "p50_ms": percentile(latencies, 50),
+        "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "min_ms": min(latencies),
+        "load_avg_at_end": os.getloadavg(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

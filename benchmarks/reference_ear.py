@@ -9,6 +9,7 @@ Writes predictions.csv in the format of ../shared/tools/score_blinks.py. Standal
 OpenCV and mediapipe only): it runs in the MediaPipe venv, which has none of this project's packages,
 and `dms bench --evaluate` compares the whole command's CPU with `dms evaluate` on the same clips.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,13 @@ def main() -> None:
     import mediapipe as mp
 
     def factory():
-        return mp.solutions.face_mesh.FaceMesh(static_image_mode=False, max_num_faces=1, refine_landmarks=True,
-                                               min_detection_confidence=0.5, min_tracking_confidence=0.5)
+        return mp.solutions.face_mesh.FaceMesh(
+            static_image_mode=False,
+            max_num_faces=1,
+            refine_landmarks=True,
+            min_detection_confidence=0.5,
+            min_tracking_confidence=0.5,
+        )
 
     rows = defaultdict(list)
     with (args.dataset / "labels.csv").open(newline="") as fh:

@@ -6,6 +6,7 @@
 Inputs are the hot path's real shapes: a 640x480 frame, the 192x192 landmark crop and the 64x64 iris
 crop, 468 landmark points. Not part of `make test`: benchmarks never assert on time.
 """
+
 from __future__ import annotations
 
 import importlib

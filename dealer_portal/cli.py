@@ -50,8 +50,8 @@ def run(db_url: str, http: str, config_path: Path | None) -> None:
     import uvicorn
 
     from dealer_portal.app import create_app
-    from dealer_portal.settings import PortalSettings
     from dealer_portal.migrate import upgrade
+    from dealer_portal.settings import PortalSettings
 
     host, port = parse_http(http)
     settings = load_yaml_settings(PortalSettings, config_path) if config_path else PortalSettings()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import math
+from datetime import UTC, datetime
 
 from dms.errors import UserError
 
@@ -13,7 +14,7 @@ def utc_datetime(text: str, what: str) -> datetime:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UserError(f"{what}: enter a date and time like 2026-03-02 08:00") from None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def number(text: str, what: str, *, minimum: float | None = 0) -> float:
@@ -21,7 +22,7 @@ def number(text: str, what: str, *, minimum: float | None = 0) -> float:
         value = float(text.strip().replace(",", ""))
     except ValueError:
         raise UserError(f"{what}: enter a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise UserError(f"{what}: enter a number")
     if minimum is not None and value < minimum:
         raise UserError(f"{what} cannot be below {minimum:g}")

@@ -1,7 +1,8 @@
 """The portal's schema: its own migration tree, applied after the gateway's tables it refers to.
 
-    .venv/bin/python -m dealer_portal.migrate revision "add foo" --db sqlite:///x.db
+.venv/bin/python -m dealer_portal.migrate revision "add foo" --db sqlite:///x.db
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,8 +14,12 @@ from dealer_portal.records.tables import PORTAL_TABLES
 from gateway.db import migrate as gateway_migrate
 from gateway.db.migrate import MigrationTree
 
-PORTAL_TREE = MigrationTree("dealer", Path(__file__).resolve().parent / "migrations" / "versions",
-                            "alembic_version_dealer", frozenset(t.name for t in PORTAL_TABLES))
+PORTAL_TREE = MigrationTree(
+    "dealer",
+    Path(__file__).resolve().parent / "migrations" / "versions",
+    "alembic_version_dealer",
+    frozenset(t.name for t in PORTAL_TABLES),
+)
 
 
 def upgrade(url: str | Engine) -> None:
@@ -32,5 +37,8 @@ def current_heads(url: str | Engine) -> set[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(gateway_migrate.revision_cli(None, PORTAL_TREE, "python -m dealer_portal.migrate",
-                                          before=gateway_migrate.upgrade))
+    sys.exit(
+        gateway_migrate.revision_cli(
+            None, PORTAL_TREE, "python -m dealer_portal.migrate", before=gateway_migrate.upgrade
+        )
+    )

@@ -1,3 +1,3 @@
 """Importing this declares the portal's tables on `Base` (the migration environment imports it)."""
 
-from dealer_portal.records.tables import *  # noqa: F401,F403
+from dealer_portal.records.tables import *

@@ -4,11 +4,14 @@ its own files, nothing of an authenticated page kept in a cache (Back after logo
 A plain ASGI middleware: it only adds headers to `http.response.start`, so the event stream (SSE)
 passes through unbuffered.
 """
+
 from __future__ import annotations
 
 # Inline style attributes are used by the templates; scripts are only /static files.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
 # The API's interactive docs load Swagger UI from its CDN with an inline script: no CSP there.
 NO_CSP_PATHS = ("/api/docs",)
 
@@ -21,8 +24,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
-        extra = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"same-origin")]
+        extra = [
+            (b"x-frame-options", b"DENY"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"same-origin"),
+        ]
         if not path.startswith(NO_CSP_PATHS):
             extra.append((b"content-security-policy", CSP.encode()))
         if not path.startswith("/static/"):
@@ -31,8 +37,10 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  *((n, v) for n, v in extra if n not in present)]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *((n, v) for n, v in extra if n not in present)],
+                }
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)

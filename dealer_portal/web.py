@@ -135,8 +135,9 @@ def read_flash(request: Request) -> dict[str, str | None]:
     shown: dict[str, str | None] = dict.fromkeys(FLASH_KINDS)
     for kind in FLASH_KINDS:
         message = query.get(kind)
-        if message and hmac.compare_digest(query.get("sig", ""),
-                                           web_session.flash_signature(key, session, kind, message)):
+        if message and hmac.compare_digest(
+            query.get("sig", ""), web_session.flash_signature(key, session, kind, message)
+        ):
             shown[kind] = message
     return shown
 

@@ -1,4 +1,5 @@
 """Base class for every settings object: unknown keys are rejected, every field is described."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,8 +16,9 @@ T = TypeVar("T", bound="Settings")
 class Settings(BaseModel):
     """A validated, immutable group of settings for one concern."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True,
-                              use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, use_attribute_docstrings=True
+    )
 
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:
@@ -39,7 +41,11 @@ def validation_error_lines(exc: ValidationError, source: str) -> list[str]:
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         got = err.get("input")
-        shown = "" if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict) else f" (got {got!r})"
+        shown = (
+            ""
+            if err["type"] in ("missing", "extra_forbidden") or isinstance(got, dict)
+            else f" (got {got!r})"
+        )
         lines.append(f"{source}: {where}: {msg}{shown}")
     return lines
 
@@ -54,8 +60,9 @@ def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise UserError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:  # PyYAML composes nested collections recursively
-        raise UserError(f"{p}: not a settings file: its lists or mappings nest thousands of levels "
-                        "deep") from None
+        raise UserError(
+            f"{p}: not a settings file: its lists or mappings nest thousands of levels deep"
+        ) from None
     if not isinstance(data, dict):
         raise UserError(f"{p}: expected a mapping of settings at the top level")
     return data

@@ -1,4 +1,5 @@
 """`dms edge ...`: run the in-vehicle runtime, look into an outbox."""
+
 from __future__ import annotations
 
 import signal
@@ -18,43 +19,89 @@ def edge() -> None:
 
 @edge.command("run")
 @click.option("--source", help="Video file, image folder, camera (/dev/video0 or 0), or gst:PIPELINE.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Device config (YAML); the flags below override it.")
-@click.option("--board", help="Board profile to merge the config over (pi4, pi5, jetson-orin-nano): its camera, "
-                              "illuminator and inference engine; default: the config's board: key.")
-@click.option("--speed-kmh", type=float,
-              help="Fixed vehicle speed for the policy (default: the vehicle source's).")
-@click.option("--events-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Append every driver event as a JSON line (same msg_id as its MQTT message).")
-@click.option("--audio-out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Render in-cab alerts to a WAV.")
-@click.option("--audio-live/--no-audio-live", default=None,
-              help="Play in-cab alerts through the sound card (PortAudio or aplay) as they are decided.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Device config (YAML); the flags below override it.",
+)
+@click.option(
+    "--board",
+    help="Board profile to merge the config over (pi4, pi5, jetson-orin-nano): its camera, "
+    "illuminator and inference engine; default: the config's board: key.",
+)
+@click.option(
+    "--speed-kmh", type=float, help="Fixed vehicle speed for the policy (default: the vehicle source's)."
+)
+@click.option(
+    "--events-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append every driver event as a JSON line (same msg_id as its MQTT message).",
+)
+@click.option(
+    "--audio-out", type=click.Path(dir_okay=False, path_type=Path), help="Render in-cab alerts to a WAV."
+)
+@click.option(
+    "--audio-live/--no-audio-live",
+    default=None,
+    help="Play in-cab alerts through the sound card (PortAudio or aplay) as they are decided.",
+)
 @click.option("--mqtt", "mqtt_url", metavar="URL", help="Broker, mqtt://HOST:PORT or mqtts://HOST:PORT.")
 @click.option("--vehicle-id", help="This vehicle's id (topic level and broker user).")
-@click.option("--outbox", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite file of the durable outbox (what a run leaves is sent by the next).")
+@click.option(
+    "--outbox",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite file of the durable outbox (what a run leaves is sent by the next).",
+)
 @click.option("--vehicle-source", metavar="SPEC", help=SPEC_HELP)
 @click.option("--drain-timeout", type=float, help="Seconds to wait for the outbox to drain when a file ends.")
 @click.option("--realtime/--no-realtime", default=None, help="Pace a file source at its frame rate.")
-@click.option("--loop/--no-loop", default=None,
-              help="Play a file source again and again (until interrupted).")
-def run(source, config_path, board, speed_kmh, events_out, audio_out, audio_live, mqtt_url, vehicle_id, outbox, vehicle_source,
-        drain_timeout, realtime, loop) -> None:
+@click.option(
+    "--loop/--no-loop", default=None, help="Play a file source again and again (until interrupted)."
+)
+def run(
+    source,
+    config_path,
+    board,
+    speed_kmh,
+    events_out,
+    audio_out,
+    audio_live,
+    mqtt_url,
+    vehicle_id,
+    outbox,
+    vehicle_source,
+    drain_timeout,
+    realtime,
+    loop,
+) -> None:
     """Monitor the driver on a clip or camera; alerts go to the cab, the events file and the broker."""
-    from edge.runtime import EdgeRuntime, looped
     from edge.config import load_device_config, merge_overrides
+    from edge.runtime import EdgeRuntime, looped
 
-    config = merge_overrides(load_device_config(config_path, board), {
-        "source": source, "speed_kmh": speed_kmh, "events_out": events_out, "audio_out": audio_out,
-        "audio_live": audio_live,
-        "mqtt": {"url": mqtt_url} if mqtt_url else None, "vehicle_id": vehicle_id,
-        "outbox": {"path": outbox} if outbox else None, "vehicle_source": vehicle_source,
-        "drain_timeout_s": drain_timeout, "realtime": realtime, "loop": loop,
-    }, source="dms edge run")
+    config = merge_overrides(
+        load_device_config(config_path, board),
+        {
+            "source": source,
+            "speed_kmh": speed_kmh,
+            "events_out": events_out,
+            "audio_out": audio_out,
+            "audio_live": audio_live,
+            "mqtt": {"url": mqtt_url} if mqtt_url else None,
+            "vehicle_id": vehicle_id,
+            "outbox": {"path": outbox} if outbox else None,
+            "vehicle_source": vehicle_source,
+            "drain_timeout_s": drain_timeout,
+            "realtime": realtime,
+            "loop": loop,
+        },
+        source="dms edge run",
+    )
     if not config.source:
-        raise UserError("no frame source: give --source (a clip, a folder of images, /dev/video0) "
-                        "or 'source:' in the --config file")
+        raise UserError(
+            "no frame source: give --source (a clip, a folder of images, /dev/video0) "
+            "or 'source:' in the --config file"
+        )
     try:
         from edge.sources import open_source
     except ImportError as exc:

@@ -13,6 +13,7 @@
 Command-line flags override the file (`merge_overrides`). Every section is validated by the settings
 class of the part it configures; `board:` names a profile (edge/boards) the file is merged over.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,27 +35,36 @@ from edge.vision.pipeline import VisionSettings
 from edge.visual.settings import VisualSettings
 
 
-
-
-
 class DeviceConfig(Settings):
     """One vehicle's edge device."""
 
-    board: str | None = Field(None, max_length=64, description=(
-        "Board profile (edge/boards: pi4, pi5, jetson-orin-nano) this file is merged over: its camera, "
-        "illuminator and inference engine, threads and precision, unless this file says otherwise."))
+    board: str | None = Field(
+        None,
+        max_length=64,
+        description=(
+            "Board profile (edge/boards: pi4, pi5, jetson-orin-nano) this file is merged over: its camera, "
+            "illuminator and inference engine, threads and precision, unless this file says otherwise."
+        ),
+    )
     vehicle_id: VehicleId = "vehicle-1"
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier, when known.")
     source: str | None = None
     """Camera or clip: a file path, /dev/videoN, or gst:PIPELINE."""
-    capture: CaptureSettings = Field(default_factory=CaptureSettings,
-                                     description="How frames are read (frame rate, camera resolution).")
+    capture: CaptureSettings = Field(
+        default_factory=CaptureSettings, description="How frames are read (frame rate, camera resolution)."
+    )
     realtime: bool = False
     """Pace a file source at its frame rate (as a camera would deliver it)."""
     loop: bool = False
     """Play a file source again and again until stopped (the demo)."""
-    speed_kmh: float | None = Field(None, ge=0, le=400, description=(
-        "Fixed vehicle speed for the policy; default: the vehicle source's speed (60 km/h without one)."))
+    speed_kmh: float | None = Field(
+        None,
+        ge=0,
+        le=400,
+        description=(
+            "Fixed vehicle speed for the policy; default: the vehicle source's speed (60 km/h without one)."
+        ),
+    )
     vehicle_source: str | None = None
     """replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT; ',' merges several."""
     events_out: Path | None = None
@@ -63,27 +73,39 @@ class DeviceConfig(Settings):
     """Render the in-cab alerts to this WAV file on the source timeline."""
     audio_live: bool = False
     """Play the in-cab alerts through the sound card (PortAudio, or aplay), never blocking the frame loop."""
-    drain_timeout_s: float = Field(10.0, ge=0, description=(
-        "After a file source ends, wait this long for the outbox to drain; the rest goes next run."))
+    drain_timeout_s: float = Field(
+        10.0,
+        ge=0,
+        description=(
+            "After a file source ends, wait this long for the outbox to drain; the rest goes next run."
+        ),
+    )
     mqtt: MqttSettings | None = Field(None, description="Broker connection; none: no uplink.")
     outbox: OutboxSettings = Field(default_factory=OutboxSettings, description="The durable outbox.")
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="Sampling rates.")
-    policy: PolicySettings = Field(default_factory=PolicySettings,
-                                   description="Driver-state policy thresholds (edge.policy).")
-    vision: VisionSettings = Field(default_factory=VisionSettings,
-                                   description="Frame pipeline (edge.vision).")
-    sessions: DriverSessionSettings = Field(default_factory=DriverSessionSettings,
-                                            description="When the person in the seat counts as a new driver "
-                                                        "(edge.session).")
-    audio: AudioSettings = Field(default_factory=AudioSettings,
-                                 description="In-cab alert sounds (edge.audio).")
-    visual: VisualSettings = Field(default_factory=VisualSettings,
-                                   description="In-cab warning lamp beside the sounds (edge.visual).")
-    illuminator: IlluminatorSettings = Field(default_factory=IlluminatorSettings,
-                                             description="The camera's infrared illuminator (edge.night).")
-    camera_health: CameraHealthSettings = Field(default_factory=CameraHealthSettings,
-                                                description="When a picture is too dark or flat to measure "
-                                                            "(edge.night.health).")
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings, description="Driver-state policy thresholds (edge.policy)."
+    )
+    vision: VisionSettings = Field(
+        default_factory=VisionSettings, description="Frame pipeline (edge.vision)."
+    )
+    sessions: DriverSessionSettings = Field(
+        default_factory=DriverSessionSettings,
+        description="When the person in the seat counts as a new driver (edge.session).",
+    )
+    audio: AudioSettings = Field(
+        default_factory=AudioSettings, description="In-cab alert sounds (edge.audio)."
+    )
+    visual: VisualSettings = Field(
+        default_factory=VisualSettings, description="In-cab warning lamp beside the sounds (edge.visual)."
+    )
+    illuminator: IlluminatorSettings = Field(
+        default_factory=IlluminatorSettings, description="The camera's infrared illuminator (edge.night)."
+    )
+    camera_health: CameraHealthSettings = Field(
+        default_factory=CameraHealthSettings,
+        description="When a picture is too dark or flat to measure (edge.night.health).",
+    )
 
 
 def device_config_data(path: str | Path | None, board: str | None = None) -> dict[str, Any]:
@@ -111,8 +133,9 @@ def load_device_config(path: str | Path | None, board: str | None = None) -> Dev
         raise UserError(describe_validation_error(exc, str(path or "device configuration"))) from None
 
 
-def merge_overrides(config: DeviceConfig, overrides: dict[str, Any],
-                    source: str = "command line") -> DeviceConfig:
+def merge_overrides(
+    config: DeviceConfig, overrides: dict[str, Any], source: str = "command line"
+) -> DeviceConfig:
     """A new config with `overrides` (nested dicts merge into sections; None values are ignored)."""
     data = config.model_dump(exclude_unset=True)
     _deep_merge(data, {k: v for k, v in overrides.items() if v is not None})

@@ -1,4 +1,5 @@
 """`dms evaluate`: score eye closure and blinks on labelled clips, or dump the signals of one clip."""
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,16 @@ def _progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="frame", disable=None, leave=False)
 
 
-def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ...] = (),
-                     limit: int | None = None, continuous: bool = False, empty_seat_s: float = 0.0,
-                     mono: bool = False) -> dict:
+def evaluate_dataset(
+    dataset: Path,
+    out: Path,
+    settings,
+    subjects: tuple[str, ...] = (),
+    limit: int | None = None,
+    continuous: bool = False,
+    empty_seat_s: float = 0.0,
+    mono: bool = False,
+) -> dict:
     """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html.
 
     `continuous`: the clips play as one stream, as in a vehicle: nothing is reset between clips except
@@ -60,8 +68,11 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
             if continuous and previous is not None and clip.subject != previous.subject and empty_seat_s > 0:
                 _, picture = next(decoded_pictures(clip.path, mono))
                 t = empty_seat(pipeline, picture, t, empty_seat_s, sessions)
-            runs.append(run_clip(pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, mono=mono,
-                                 sessions=sessions))
+            runs.append(
+                run_clip(
+                    pipeline, clip, bar, fresh_driver=not continuous, offset_s=t, mono=mono, sessions=sessions
+                )
+            )
             if continuous:
                 t += clip_duration(clip)
             previous = clip
@@ -69,10 +80,15 @@ def evaluate_dataset(dataset: Path, out: Path, settings, subjects: tuple[str, ..
     write_predictions(runs, out / "predictions.csv")
     report = build_report(runs, dataset, settings.model_dump(mode="json"))
     report["pictures"] = "monochrome (one grey channel)" if mono else "as recorded (colour)"
-    report["stream"] = ("each clip a new driver" if not continuous else
-                        f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes")
+    report["stream"] = (
+        "each clip a new driver"
+        if not continuous
+        else f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes"
+    )
     if sessions is not None:
-        report["driver_changes"] = [{"t": round(c.t, 3), "reason": c.reason, **c.details} for c in sessions.changes]
+        report["driver_changes"] = [
+            {"t": round(c.t, 3), "reason": c.reason, **c.details} for c in sessions.changes
+        ]
     write_json(report, out / "report.json")
     write_html(report, runs, out / "report.html")
     return report
@@ -119,29 +135,67 @@ def _check_writable(out: Path) -> None:
 
 @click.command("evaluate")
 @click.argument("target", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the results (created): predictions.csv, report.json and report.html for a "
-                   "labelled set; signals.csv for a single video.")
-@click.option("--config", type=click.Path(path_type=Path, dir_okay=False),
-              help="YAML file of vision settings (eye closure, blinks) overriding the defaults.")
-@click.option("--subject", "subjects", multiple=True, metavar="ID",
-              help="Only clips of this subject (as in splits.csv; repeat for several), e.g. for "
-                   "leave-subjects-out checks.")
-@click.option("--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N clips (a quick check).")
-@click.option("--continuous", is_flag=True,
-              help="Play the clips as one stream, as in a vehicle that never restarts: what is learnt about a "
-                   "driver is reset only where the vehicle's driver-session tracker notices a new driver "
-                   "(an empty seat, another face).")
-@click.option("--empty-seat-s", type=click.FloatRange(0, 600), default=0.0, show_default=True,
-              help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).")
-@click.option("--mono", is_flag=True,
-              help="Feed the pictures to the pipeline as one grey channel, as a monochrome infrared camera "
-                   "delivers them (labelled clip sets and single videos).")
-@click.option("--scenarios", "scenarios_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.")
-def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tuple[str, ...],
-             limit: int | None, continuous: bool, empty_seat_s: float, mono: bool,
-             scenarios_dir: Path | None) -> None:
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the results (created): predictions.csv, report.json and report.html for a "
+    "labelled set; signals.csv for a single video.",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML file of vision settings (eye closure, blinks) overriding the defaults.",
+)
+@click.option(
+    "--subject",
+    "subjects",
+    multiple=True,
+    metavar="ID",
+    help="Only clips of this subject (as in splits.csv; repeat for several), e.g. for "
+    "leave-subjects-out checks.",
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), metavar="N", help="Only the first N clips (a quick check)."
+)
+@click.option(
+    "--continuous",
+    is_flag=True,
+    help="Play the clips as one stream, as in a vehicle that never restarts: what is learnt about a "
+    "driver is reset only where the vehicle's driver-session tracker notices a new driver "
+    "(an empty seat, another face).",
+)
+@click.option(
+    "--empty-seat-s",
+    type=click.FloatRange(0, 600),
+    default=0.0,
+    show_default=True,
+    help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).",
+)
+@click.option(
+    "--mono",
+    is_flag=True,
+    help="Feed the pictures to the pipeline as one grey channel, as a monochrome infrared camera "
+    "delivers them (labelled clip sets and single videos).",
+)
+@click.option(
+    "--scenarios",
+    "scenarios_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Instead of TARGET: run the E-NCAP style scenario set in this folder through the policy.",
+)
+def evaluate(
+    target: Path | None,
+    out: Path,
+    config: Path | None,
+    subjects: tuple[str, ...],
+    limit: int | None,
+    continuous: bool,
+    empty_seat_s: float,
+    mono: bool,
+    scenarios_dir: Path | None,
+) -> None:
     """Score eye closure and blinks on recorded clips.
 
     \b
@@ -172,8 +226,9 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
         click.echo(f"{n} frames -> {out / 'signals.csv'}")
         return
     if target.is_file():
-        raise UserError(f"{target}: not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}) "
-                        "nor a labelled clip set folder")
+        raise UserError(
+            f"{target}: not a video file ({', '.join(sorted(VIDEO_SUFFIXES))}) nor a labelled clip set folder"
+        )
     from edge.evaluation.patches import is_patch_set
 
     if is_patch_set(target):
@@ -181,12 +236,16 @@ def evaluate(target: Path | None, out: Path, config: Path | None, subjects: tupl
 
         report = evaluate_patches(target, out, settings.face_mesh.backend, _progress)
         o = report["overall"]
-        click.echo(f"{o['patches']} eye patches: accuracy {o['accuracy']:.3f}, closed-eye F1 {o['closed_f1']}, "
-                   f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}")
+        click.echo(
+            f"{o['patches']} eye patches: accuracy {o['accuracy']:.3f}, closed-eye F1 {o['closed_f1']}, "
+            f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}"
+        )
         return
     report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s, mono)
     o = report["overall"]
-    click.echo(f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
-               f"{report['cpu_ms_per_frame']} CPU ms/picture: eye-closed F1 {o['closed_f1']:.3f} "
-               f"(P {o['closed_precision']:.3f} R {o['closed_recall']:.3f}), blink F1 {o['blink_f1']:.3f} "
-               f"({o['blink_tp']} found, {o['blink_fp']} false, {o['blink_fn']} missed) -> {out}")
+    click.echo(
+        f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
+        f"{report['cpu_ms_per_frame']} CPU ms/picture: eye-closed F1 {o['closed_f1']:.3f} "
+        f"(P {o['closed_precision']:.3f} R {o['closed_recall']:.3f}), blink F1 {o['blink_f1']:.3f} "
+        f"({o['blink_tp']} found, {o['blink_fp']} false, {o['blink_fn']} missed) -> {out}"
+    )

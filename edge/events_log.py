@@ -4,6 +4,7 @@ A full disk, a vanished mount or a read-only file must not stop the monitoring l
 comes before the write: the first failure is reported in one line, later failures are only counted,
 and every line is tried again (the disk may come back).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,11 @@ class EventsLog:
         except (OSError, ValueError) as exc:  # ValueError: the file was closed under us
             self.failed += 1
             if self.failed == 1:
-                log.error("cannot write the events file %s (%s); monitoring, in-cab alerts and the uplink "
-                          "go on", self.name, getattr(exc, "strerror", None) or exc)
+                log.error(
+                    "cannot write the events file %s (%s); monitoring, in-cab alerts and the uplink go on",
+                    self.name,
+                    getattr(exc, "strerror", None) or exc,
+                )
             return False
 
     def close(self) -> None:

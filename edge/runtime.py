@@ -13,6 +13,7 @@ plus on a significant change.
 and then `finish()`es: audio closed, outbox drained or the drain timeout passed (what is left is sent
 by the next run with the same outbox).
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,13 +28,13 @@ from typing import IO, Any
 from dms import __version__
 from dms.contract import DriverState, GeoPoint, VehicleSignals, VehicleStatus, utc_now
 from dms.errors import UserError
+from edge.config import DeviceConfig
 from edge.events_log import EventsLog
 from edge.signals import FrameSignals
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
 from edge.vehicle.sampler import Every, StatusSampler
-from edge.config import DeviceConfig
 from edge.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -59,19 +60,26 @@ class RunReport:
     """Decision -> first alert sample written to the sink: (median, max) milliseconds."""
 
     def summary(self) -> str:
-        line = (f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} "
-                "status samples")
+        line = (
+            f"{self.frames} frames, {self.events} events, {self.states} state and {self.statuses} "
+            "status samples"
+        )
         if self.audio_latency_ms is not None:
-            line += (f"; alert audio {self.audio_latency_ms[0]:.1f} ms median, {self.audio_latency_ms[1]:.1f} ms max "
-                     "from decision to first sample")
+            line += (
+                f"; alert audio {self.audio_latency_ms[0]:.1f} ms median, {self.audio_latency_ms[1]:.1f} ms max "
+                "from decision to first sample"
+            )
         if self.events_not_stored:
             line += f"; {self.events_not_stored} events NOT stored (outbox disk full)"
         if self.events_not_logged:
             line += f"; {self.events_not_logged} events NOT written to the events file"
         if self.drained is None:
             return line
-        return line + ("; outbox drained" if self.drained else
-                       f"; {self.pending} messages left in the outbox for the next run")
+        return line + (
+            "; outbox drained"
+            if self.drained
+            else f"; {self.pending} messages left in the outbox for the next run"
+        )
 
 
 def _clamp(value: float | None, low: float, high: float) -> float | None:
@@ -119,11 +127,20 @@ def looped(open_frames: Callable[[], Any], times: int | None = None) -> Iterator
 class EdgeRuntime:
     """One run of the edge device. Parts not given are built from `config`."""
 
-    def __init__(self, config: DeviceConfig | None = None, *, monitor: Any = None, vision: Any = None,
-                 audio: Any = None, visual: Any = None, vehicle: VehicleSource | None = None,
-                 illuminator: Any = None,
-                 uplink: MqttUplink | None = None,
-                 events_out: IO[str] | Path | None = None, start_utc: datetime | None = None):
+    def __init__(
+        self,
+        config: DeviceConfig | None = None,
+        *,
+        monitor: Any = None,
+        vision: Any = None,
+        audio: Any = None,
+        visual: Any = None,
+        vehicle: VehicleSource | None = None,
+        illuminator: Any = None,
+        uplink: MqttUplink | None = None,
+        events_out: IO[str] | Path | None = None,
+        start_utc: datetime | None = None,
+    ):
         self.config = config or DeviceConfig()
         c = self.config
         self.start_utc = start_utc or utc_now()
@@ -132,8 +149,11 @@ class EdgeRuntime:
         try:
             self.monitor = monitor if monitor is not None else self._build_monitor()
             self.vision = vision  # built on the first camera frame: signal-fed runs need no models
-            self.vehicle = vehicle if vehicle is not None else open_vehicle_source(c.vehicle_source,
-                                                                                   speed_kmh=c.speed_kmh)
+            self.vehicle = (
+                vehicle
+                if vehicle is not None
+                else open_vehicle_source(c.vehicle_source, speed_kmh=c.speed_kmh)
+            )
             if vehicle is None:
                 self._closers.append(self.vehicle.close)
             self.audio = audio if audio is not None else self._build_audio()
@@ -157,7 +177,7 @@ class EdgeRuntime:
         self._last_signals: FrameSignals | None = None
         self._frames_since_state = 0
         self._last_state_t: float | None = None
-        self._t0: float | None = None   # first frame time: live cameras stamp with a monotonic clock
+        self._t0: float | None = None  # first frame time: live cameras stamp with a monotonic clock
         self._finished = False
 
     # ------------------------------------------------------------------ building parts
@@ -171,7 +191,9 @@ class EdgeRuntime:
         """The driver-session step between vision and policy (the vision pipeline joins when built)."""
         from edge.session import DriverSessions, DriverSessionTracker
 
-        first = DriverSessionTracker(_settings(self.config.sessions), session_id=getattr(self.monitor, "session_id", None))
+        first = DriverSessionTracker(
+            _settings(self.config.sessions), session_id=getattr(self.monitor, "session_id", None)
+        )
         return DriverSessions(first, vision=self.vision, monitor=self.monitor)
 
     def _build_audio(self):
@@ -204,9 +226,13 @@ class EdgeRuntime:
         if illuminator is None:
             illuminator = night.build_illuminator(_settings(self.config.illuminator))
         capture = _settings(self.config.capture)
-        return night.NightControl(_settings(self.config.camera_health), illuminator,
-                                  getattr(capture, "face_exposure", None), getattr(capture, "exposure_us", None),
-                                  getattr(capture, "analogue_gain", None))
+        return night.NightControl(
+            _settings(self.config.camera_health),
+            illuminator,
+            getattr(capture, "face_exposure", None),
+            getattr(capture, "exposure_us", None),
+            getattr(capture, "analogue_gain", None),
+        )
 
     def _open_events(self, target: IO[str] | Path | None) -> EventsLog | None:
         if target is None:
@@ -237,7 +263,9 @@ class EdgeRuntime:
         measure (edge.night.health) skips the models: the policy hears why, not noise."""
         problem = self.night.check(frame.image, frame.t)
         if problem is not None:
-            signals = FrameSignals(t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem)
+            signals = FrameSignals(
+                t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem
+            )
         else:
             if self.vision is None:
                 self.vision = self.sessions.vision = self._build_vision()
@@ -253,8 +281,9 @@ class EdgeRuntime:
         vehicle = self.vehicle.read(self.since_start(t))
         speed = self.config.speed_kmh if self.config.speed_kmh is not None else vehicle.speed
         events = self.sessions.step(signals, speed)
-        self.night.update(self.since_start(t), getattr(self.monitor, "speed_mode", "warn") != "off", image,
-                          signals.face_box)
+        self.night.update(
+            self.since_start(t), getattr(self.monitor, "speed_mode", "warn") != "off", image, signals.face_box
+        )
         for event in events:
             self._emit_event(event, speed, vehicle)
         if self.audio is not None:
@@ -272,10 +301,14 @@ class EdgeRuntime:
         location = None
         if vehicle.latitude is not None and vehicle.longitude is not None:
             location = GeoPoint(latitude=vehicle.latitude, longitude=vehicle.longitude)
-        message = event.to_message(self.config.vehicle_id, ts=self.ts(event.t),
-                                   driver_id=self.config.driver_id, speed_kmh=_clamp(speed, 0, 400),
-                                   driver_session_id=event.session_id or self.sessions.session_id,
-                                   location=location)
+        message = event.to_message(
+            self.config.vehicle_id,
+            ts=self.ts(event.t),
+            driver_id=self.config.driver_id,
+            speed_kmh=_clamp(speed, 0, 400),
+            driver_session_id=event.session_id or self.sessions.session_id,
+            location=location,
+        )
         # The driver's warnings first: they must never wait for, or depend on, a disk or the network.
         # Audio and lamp run on the run's own timeline (a camera's clock starts at boot).
         local = replace(event, t=self.since_start(event.t), onset_t=self.since_start(event.onset_t))
@@ -285,8 +318,12 @@ class EdgeRuntime:
         # Outbox before the events file: once an event is written down anywhere, it is safe to send.
         self._submit(message)
         if self._events_file is not None:
-            line = {**event.as_dict(), "msg_id": message.msg_id, "vehicle_id": message.vehicle_id,
-                    "ts": message.ts.isoformat()}
+            line = {
+                **event.as_dict(),
+                "msg_id": message.msg_id,
+                "vehicle_id": message.vehicle_id,
+                "ts": message.ts.isoformat(),
+            }
             if not self._events_file.write(line):
                 self.report.events_not_logged += 1
         self.report.events += 1
@@ -298,9 +335,16 @@ class EdgeRuntime:
             self._submit(self._driver_state(t))
             self.report.states += 1
         if self._status_sampler.due(t, vehicle):
-            self._submit(VehicleStatus(vehicle_id=self.config.vehicle_id, ts=self.ts(t), signals=vehicle,
-                                       driver_id=self.config.driver_id, illuminator=self.night.illuminator_state,
-                                       driver_session_id=self.sessions.session_id))
+            self._submit(
+                VehicleStatus(
+                    vehicle_id=self.config.vehicle_id,
+                    ts=self.ts(t),
+                    signals=vehicle,
+                    driver_id=self.config.driver_id,
+                    illuminator=self.night.illuminator_state,
+                    driver_session_id=self.sessions.session_id,
+                )
+            )
             self.report.statuses += 1
 
     def _driver_state(self, t: float) -> DriverState:
@@ -312,7 +356,9 @@ class EdgeRuntime:
         self._last_state_t, self._frames_since_state = t, 0
         distraction = summary.get("distraction_level")
         return DriverState(
-            vehicle_id=self.config.vehicle_id, ts=self.ts(t), monitoring=bool(summary.get("monitoring")),
+            vehicle_id=self.config.vehicle_id,
+            ts=self.ts(t),
+            monitoring=bool(summary.get("monitoring")),
             is_eyes_on_road=summary.get("eyes_on_road"),
             fatigue_level=_clamp(summary.get("fatigue_level"), 0, 100),
             distraction_level=_clamp(distraction, 0, 100),
@@ -323,8 +369,10 @@ class EdgeRuntime:
             head_yaw_deg=_clamp(sig.head_yaw, -180, 180) if sig is not None else None,
             head_pitch_deg=_clamp(sig.head_pitch, -180, 180) if sig is not None else None,
             head_roll_deg=_clamp(sig.head_roll, -180, 180) if sig is not None else None,
-            active_events=sorted(summary.get("active") or ()), fps=fps,
-            driver_session_id=self.sessions.session_id)
+            active_events=sorted(summary.get("active") or ()),
+            fps=fps,
+            driver_session_id=self.sessions.session_id,
+        )
 
     def _submit(self, message) -> None:
         if self.uplink is None:
@@ -340,9 +388,16 @@ class EdgeRuntime:
 
     # ------------------------------------------------------------------ whole runs
 
-    def run(self, frames: Iterable[Any], *, stop: threading.Event | None = None, realtime: bool = False,
-            sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
-            drain_timeout: float | None = None) -> RunReport:
+    def run(
+        self,
+        frames: Iterable[Any],
+        *,
+        stop: threading.Event | None = None,
+        realtime: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        drain_timeout: float | None = None,
+    ) -> RunReport:
         """Process every frame (camera `Frame`s or `FrameSignals`), then `finish`. `stop` ends it early."""
         watchdog = Watchdog.from_environ()  # systemd's WatchdogSec; a no-op elsewhere
         try:
@@ -402,7 +457,7 @@ class EdgeRuntime:
             closer = self._closers.pop()
             try:
                 closer()
-            except Exception:  # noqa: BLE001 - closing the rest matters more
+            except Exception:
                 log.exception("while closing %s", closer)
 
     def _close_uplink(self) -> None:

@@ -15,6 +15,7 @@ The signature never leaves the vehicle (it is kept in memory for the session onl
 sent). On a change the caller resets what vision and policy learnt (`apply_driver_change`) and the
 policy reports a `driver_change` event with the new session id.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -31,38 +32,64 @@ from dms.settings import Settings
 class DriverSessionSettings(Settings):
     """When the person in the seat counts as a new driver."""
 
-    enabled: bool = Field(True, description="Track driver sessions; off: one session for the whole run "
-                                            "(nothing learnt per driver is ever reset).")
-    absent_s: float = Field(3.0, gt=0, le=600,
-                            description="No face for this long at a standstill (or at an unknown speed) "
-                                        "starts a new driver. A seat swap takes longer (a door, getting out "
-                                        "and in), while a driver bending down or turning round stays out of "
-                                        "view for less; a change suspected wrongly costs only a warm-up.")
-    standstill_kmh: float = Field(5.0, ge=0, le=30,
-                                  description="At or below this speed the vehicle stands still: only then can "
-                                              "an empty seat mean a new driver. While driving, a face lost is "
-                                              "a glance or an occlusion whose timers must go on.")
+    enabled: bool = Field(
+        True,
+        description="Track driver sessions; off: one session for the whole run "
+        "(nothing learnt per driver is ever reset).",
+    )
+    absent_s: float = Field(
+        3.0,
+        gt=0,
+        le=600,
+        description="No face for this long at a standstill (or at an unknown speed) "
+        "starts a new driver. A seat swap takes longer (a door, getting out "
+        "and in), while a driver bending down or turning round stays out of "
+        "view for less; a change suspected wrongly costs only a warm-up.",
+    )
+    standstill_kmh: float = Field(
+        5.0,
+        ge=0,
+        le=30,
+        description="At or below this speed the vehicle stands still: only then can "
+        "an empty seat mean a new driver. While driving, a face lost is "
+        "a glance or an occlusion whose timers must go on.",
+    )
     use_signature: bool = Field(True, description="Also compare the face geometry with the session's.")
-    signature_threshold: float = Field(2.2, gt=0, le=100,
-                                       description="RMS distance (reference-face units) between the session's "
-                                                   "signature and the last second's that means another face. "
-                                                   "Chosen above every distance between 1 s signatures of one dev "
-                                                   "subject, over all four of their clips (at most 2.01; "
-                                                   "python -m edge.evaluation.driver_change).")
-    signature_frames: int = Field(30, ge=5, le=600,
-                                  description="Frontal frames averaged into one signature (about 1 s).")
-    confirm_s: float = Field(1.0, ge=0, le=30,
-                             description="The signature must stay beyond the threshold this long.")
-    frontal_yaw_deg: float = Field(20.0, gt=0, le=60,
-                                   description="Only frames with the head turned less than this teach or "
-                                               "check the signature (the mesh deforms at large angles).")
-    frontal_pitch_deg: float = Field(10.0, gt=0, le=60,
-                                     description="The same for head pitch (relative to the camera: a camera mounted "
-                                                 "below the face sees a pitched face whose mesh is shaped otherwise).")
+    signature_threshold: float = Field(
+        2.2,
+        gt=0,
+        le=100,
+        description="RMS distance (reference-face units) between the session's "
+        "signature and the last second's that means another face. "
+        "Chosen above every distance between 1 s signatures of one dev "
+        "subject, over all four of their clips (at most 2.01; "
+        "python -m edge.evaluation.driver_change).",
+    )
+    signature_frames: int = Field(
+        30, ge=5, le=600, description="Frontal frames averaged into one signature (about 1 s)."
+    )
+    confirm_s: float = Field(
+        1.0, ge=0, le=30, description="The signature must stay beyond the threshold this long."
+    )
+    frontal_yaw_deg: float = Field(
+        20.0,
+        gt=0,
+        le=60,
+        description="Only frames with the head turned less than this teach or "
+        "check the signature (the mesh deforms at large angles).",
+    )
+    frontal_pitch_deg: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="The same for head pitch (relative to the camera: a camera mounted "
+        "below the face sees a pitched face whose mesh is shaped otherwise).",
+    )
 
 
-def face_signature(landmarks: Any, head_yaw: float | None, head_pitch: float | None,
-                   settings: DriverSessionSettings) -> np.ndarray | None:
+def face_signature(
+    landmarks: Any, head_yaw: float | None, head_pitch: float | None, settings: DriverSessionSettings
+) -> np.ndarray | None:
     """The face's geometry with pose, scale and position removed: the 468 points after a similarity
     fit to the reference face, minus the reference (None on a turned face or without landmarks)."""
     if landmarks is None or head_yaw is None or head_pitch is None:
@@ -133,16 +160,21 @@ class DriverSessionTracker:
                 self._absent_since = t if self._last_face_t is None else self._last_face_t
                 self._stood_still = False
             self._stood_still |= speed_kmh is None or speed_kmh <= s.standstill_kmh
-            if (not self._seat_empty and self._last_face_t is not None and self._stood_still
-                    and t - self._absent_since >= s.absent_s):
+            if (
+                not self._seat_empty
+                and self._last_face_t is not None
+                and self._stood_still
+                and t - self._absent_since >= s.absent_s
+            ):
                 self._seat_empty = True
                 return self._change(t, "seat_empty", {"absent_s": round(t - self._absent_since, 3)})
             return None
         self._last_face_t, self._absent_since, self._seat_empty = t, None, False
         if not s.use_signature:
             return None
-        signature = face_signature(getattr(signals, "face_landmarks", None), signals.head_yaw,
-                                   signals.head_pitch, s)
+        signature = face_signature(
+            getattr(signals, "face_landmarks", None), signals.head_yaw, signals.head_pitch, s
+        )
         return None if signature is None else self._compare(t, signature.astype(np.float64))
 
     def _compare(self, t: float, signature: np.ndarray) -> DriverChange | None:
@@ -175,8 +207,9 @@ class DriverSessionTracker:
     def _change(self, t: float, reason: str, details: dict) -> DriverChange:
         previous, self.session_id = self.session_id, new_session_id()
         self._new_session()
-        change = DriverChange(t=t, reason=reason, session_id=self.session_id, previous_session_id=previous,
-                              details=details)
+        change = DriverChange(
+            t=t, reason=reason, session_id=self.session_id, previous_session_id=previous, details=details
+        )
         self.changes.append(change)
         return change
 

@@ -4,6 +4,7 @@ This is the seam between `edge.vision` (producer) and `edge.policy` (consumer). 
 with an explicit timestamp, so policy tests and replays feed synthetic or recorded sequences with
 fake time, exactly as a camera would.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

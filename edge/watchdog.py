@@ -16,6 +16,7 @@ the frame loop, not from a timer thread, so that a hung camera or a stuck infere
 has passed since the last ping. The protocol: one datagram "KEY=VALUE\\n..." to the unix socket named by
 $NOTIFY_SOCKET ('@' prefix: Linux abstract namespace); $WATCHDOG_USEC gives the interval.
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ broker safely: the URL parses, a user name comes with a password source that exi
 credentials never travel in clear to another host, TLS files exist. Every problem is one line; the
 summary names where secrets come from and never shows one.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ def merged_config_data(path: str | Path | None, board: str | None = None) -> dic
     return device_config_data(path, board)
 
 
-def check_device_config(path: str | Path, board: str | None = None,
-                        environ: Mapping[str, str] = os.environ) -> CheckResult:
+def check_device_config(
+    path: str | Path, board: str | None = None, environ: Mapping[str, str] = os.environ
+) -> CheckResult:
     result = CheckResult(source=str(path))
     try:
         data = merged_config_data(path, board)
@@ -84,8 +86,10 @@ def _mqtt_problems(config: DeviceConfig, environ: Mapping[str, str]) -> list[str
         return []
     parts = urlsplit(mqtt.url)
     if parts.username or parts.password:  # said without echoing the URL: it holds a secret
-        return ["mqtt.url: carries credentials; set mqtt.username and mqtt.password_file (or the "
-                f"{mqtt.password_env} environment variable) instead"]
+        return [
+            "mqtt.url: carries credentials; set mqtt.username and mqtt.password_file (or the "
+            f"{mqtt.password_env} environment variable) instead"
+        ]
     try:
         host, _, use_tls = mqtt.endpoint()
     except UserError as exc:
@@ -93,19 +97,27 @@ def _mqtt_problems(config: DeviceConfig, environ: Mapping[str, str]) -> list[str
     problems = []
     if mqtt.username is not None:
         if mqtt.username != config.vehicle_id:
-            problems.append(f"mqtt.username: {mqtt.username!r} differs from vehicle_id {config.vehicle_id!r}; "
-                            "the broker's ACL lets a vehicle publish only under its own user name")
+            problems.append(
+                f"mqtt.username: {mqtt.username!r} differs from vehicle_id {config.vehicle_id!r}; "
+                "the broker's ACL lets a vehicle publish only under its own user name"
+            )
         if not environ.get(mqtt.password_env) and mqtt.password_file is None:
-            problems.append(f"mqtt: a user name but no password: set mqtt.password_file or the "
-                            f"{mqtt.password_env} environment variable")
+            problems.append(
+                f"mqtt: a user name but no password: set mqtt.password_file or the "
+                f"{mqtt.password_env} environment variable"
+            )
         if not use_tls and host not in LOOPBACK_HOSTS:
-            problems.append(f"mqtt.url: the password would cross the network in clear to {host}; "
-                            "use mqtts:// (TLS)")
+            problems.append(
+                f"mqtt.url: the password would cross the network in clear to {host}; use mqtts:// (TLS)"
+            )
     if not environ.get(mqtt.password_env):
         problems.append(_file_problem("mqtt.password_file", mqtt.password_file, private=True))
     tls = mqtt.tls
-    problems += [_file_problem("mqtt.tls.ca_file", tls.ca_file), _file_problem("mqtt.tls.cert_file", tls.cert_file),
-                 _file_problem("mqtt.tls.key_file", tls.key_file, private=True)]
+    problems += [
+        _file_problem("mqtt.tls.ca_file", tls.ca_file),
+        _file_problem("mqtt.tls.cert_file", tls.cert_file),
+        _file_problem("mqtt.tls.key_file", tls.key_file, private=True),
+    ]
     if (tls.cert_file is None) != (tls.key_file is None):
         problems.append("mqtt.tls: cert_file and key_file go together")
     if use_tls and tls.insecure and host not in LOOPBACK_HOSTS:
@@ -118,8 +130,12 @@ def _night_problems(config: DeviceConfig) -> list[str]:
     infrared = getattr(config.capture, "infrared", False)
     output = getattr(config.illuminator, "output", "none")
     if infrared and output == "none":
-        return [("capture.infrared: an infrared camera needs an illuminator; set illuminator.output "
-                 "(gpio or pwm) and illuminator.gpio_pin")]
+        return [
+            (
+                "capture.infrared: an infrared camera needs an illuminator; set illuminator.output "
+                "(gpio or pwm) and illuminator.gpio_pin"
+            )
+        ]
     return []
 
 
@@ -128,6 +144,7 @@ def _summary(config: DeviceConfig, board: str | None, environ: Mapping[str, str]
     board = board or config.board
     if board is not None:
         from edge.boards import load_board
+
         lines.append(f"board {load_board(board).summary()}")
     mqtt = config.mqtt
     if mqtt is None:
@@ -143,6 +160,8 @@ def _summary(config: DeviceConfig, board: str | None, environ: Mapping[str, str]
             secret = f", password from {mqtt.password_file}"
         lines.append(f"uplink: {host}:{port} ({'TLS' if use_tls else 'no TLS'}){who}{secret}")
     lines.append(f"outbox: {config.outbox.path} (at most {config.outbox.max_messages} messages)")
-    customised = [name for name in ("policy", "vision", "audio", "telemetry") if name in config.model_fields_set]
+    customised = [
+        name for name in ("policy", "vision", "audio", "telemetry") if name in config.model_fields_set
+    ]
     lines.append(f"customised sections: {', '.join(customised) or 'none (defaults)'}")
     return lines

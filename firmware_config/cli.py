@@ -1,4 +1,5 @@
 """`dms config`: check and render device configuration files, list board profiles, update models."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -50,8 +51,8 @@ def render(file: Path | None, board: str | None, show_all: bool) -> None:
     from pydantic import ValidationError
 
     from dms.settings import describe_validation_error
-    from firmware_config.check import merged_config_data
     from edge.config import DeviceConfig
+    from firmware_config.check import merged_config_data
 
     try:
         cfg = DeviceConfig.model_validate(merged_config_data(file, board))
@@ -80,14 +81,21 @@ def models() -> None:
     """Install, inspect and roll back the model set the runtime loads."""
 
 
-_root_option = click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_MODELS_ROOT,
-                            show_default=True, help="Models root (releases/, current, previous).")
+_root_option = click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_MODELS_ROOT,
+    show_default=True,
+    help="Models root (releases/, current, previous).",
+)
 
 
 @models.command("install")
 @click.argument("source", type=click.Path(file_okay=False, path_type=Path))
 @_root_option
-@click.option("--no-load-check", is_flag=True, help="Skip loading the models (ONNX Runtime, LiteRT) after the switch.")
+@click.option(
+    "--no-load-check", is_flag=True, help="Skip loading the models (ONNX Runtime, LiteRT) after the switch."
+)
 def models_install(source: Path, root: Path, no_load_check: bool) -> None:
     """Verify SOURCE (a model set with manifest.json), install it and make it current."""
     from firmware_config.model_update import install_models, models_load
@@ -97,8 +105,10 @@ def models_install(source: Path, root: Path, no_load_check: bool) -> None:
         click.echo(f"model set {result.version} is already current ({result.current})")
         return
     kept = f"; previous {result.previous.name} kept for rollback" if result.previous else ""
-    click.echo(f"model set {result.version} installed and current{kept}; restart the runtime to load it "
-               "(systemctl restart dms-edge)")
+    click.echo(
+        f"model set {result.version} installed and current{kept}; restart the runtime to load it "
+        "(systemctl restart dms-edge)"
+    )
 
 
 @models.command("rollback")

@@ -1,4 +1,5 @@
 """One exclusive lock per guarded file or directory, so that concurrent `dms` runs take turns."""
+
 from __future__ import annotations
 
 import contextlib

@@ -14,6 +14,7 @@ A health check (by default: every .onnx file loads in ONNX Runtime and every .tf
 where those engines are installed) then runs on the switched set;
 if it fails, `current` goes back to the previous set. Sets other than current and previous are pruned.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,12 @@ def read_manifest(directory: Path) -> dict[str, dict]:
     if not isinstance(models, dict) or not models:
         raise ModelUpdateError(f"{path}: 'models' must name at least one file")
     for name, entry in models.items():
-        if Path(name).name != name or name in (MANIFEST, "") or not isinstance(entry, dict) \
-                or not isinstance(entry.get("sha256"), str):
+        if (
+            Path(name).name != name
+            or name in (MANIFEST, "")
+            or not isinstance(entry, dict)
+            or not isinstance(entry.get("sha256"), str)
+        ):
             raise ModelUpdateError(f"{path}: bad entry {name!r} (a plain file name with a sha256)")
     return models
 
@@ -108,7 +113,7 @@ def models_load(directory: Path) -> None:
             load(directory / name)
         except ImportError:
             continue
-        except Exception as exc:  # noqa: BLE001 - both engines raise several unrelated types
+        except Exception as exc:
             raise ModelUpdateError(f"{name}: {engine} cannot load it: {str(exc).splitlines()[0]}") from None
 
 
@@ -181,8 +186,9 @@ def _stage(src: Path, releases: Path, version: str) -> Path:
         raise
 
 
-def install_models(src: str | Path, root: str | Path,
-                   health_check: Callable[[Path], None] = models_load) -> UpdateResult:
+def install_models(
+    src: str | Path, root: str | Path, health_check: Callable[[Path], None] = models_load
+) -> UpdateResult:
     """Install the model set in `src` under `root` and make it current; roll back if it fails its check."""
     src, root = Path(src), Path(root)
     if not src.is_dir():
@@ -199,7 +205,9 @@ def _install(src: Path, root: Path, health_check: Callable[[Path], None]) -> Upd
     old = current_set(root)
     if old is not None and old.name == version:
         if _checksums(old) != _checksums(src):
-            raise ModelUpdateError(f"version {version} is installed with other files; give the new set a new version")
+            raise ModelUpdateError(
+                f"version {version} is installed with other files; give the new set a new version"
+            )
         verify_model_set(old)
         return UpdateResult(version, old, previous_set(root), already_installed=True)
     new = _stage(src, releases, version)

@@ -8,6 +8,7 @@ argument list (`ps` shows those to every local user) and needs no broker package
 Both files are rewritten whole under an exclusive lock (two provisioning runs cannot lose each other's
 line) and replaced atomically (the broker, reloading on SIGHUP, never reads half a file).
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,8 +50,9 @@ def verify_password(password: str, encoded: str) -> bool:
         if kind != "7":
             return False
         expected = base64.b64decode(digest)
-        got = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(salt), int(iterations),
-                                  len(expected))
+        got = hashlib.pbkdf2_hmac(
+            "sha512", password.encode(), base64.b64decode(salt), int(iterations), len(expected)
+        )
     except ValueError:
         return False
     return hmac.compare_digest(got, expected)
@@ -172,11 +174,16 @@ def ensure_acl(path: Path, *, service_user: str | None = None, role: str = "gate
             wanted = set(SERVICE_RULES[role])
             have = users.get(service_user)
             if have is None:
-                added += [f"# {role} service account, added by dms provision", f"user {service_user}",
-                          *SERVICE_RULES[role]]
+                added += [
+                    f"# {role} service account, added by dms provision",
+                    f"user {service_user}",
+                    *SERVICE_RULES[role],
+                ]
             elif not wanted <= have:
-                raise UserError(f"{path}: the block 'user {service_user}' lacks "
-                                f"{'; '.join(sorted(wanted - have))}; fix it by hand")
+                raise UserError(
+                    f"{path}: the block 'user {service_user}' lacks "
+                    f"{'; '.join(sorted(wanted - have))}; fix it by hand"
+                )
         if not added:
             return False
         text = "\n".join([*lines, *([""] if lines else []), *added]) + "\n"

@@ -12,6 +12,7 @@ the device as /etc/dms:
 
 The broker picks up the new credential on reload (SIGHUP: `systemctl reload mosquitto`).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -68,14 +69,23 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def vehicle_config_data(vehicle_id: str, *, broker_url: str = DEFAULT_BROKER_URL,
-                        device_dir: Path = DEFAULT_DEVICE_DIR, with_ca: bool = False,
-                        with_client_cert: bool = False, board: str | None = None) -> dict[str, Any]:
+def vehicle_config_data(
+    vehicle_id: str,
+    *,
+    broker_url: str = DEFAULT_BROKER_URL,
+    device_dir: Path = DEFAULT_DEVICE_DIR,
+    with_ca: bool = False,
+    with_client_cert: bool = False,
+    board: str | None = None,
+) -> dict[str, Any]:
     """The device configuration of a provisioned vehicle, validated (paths as they will be on the device)."""
     from edge.config import DeviceConfig
 
-    mqtt: dict[str, Any] = {"url": broker_url, "username": vehicle_id,
-                            "password_file": str(device_dir / SECRET_FILE)}
+    mqtt: dict[str, Any] = {
+        "url": broker_url,
+        "username": vehicle_id,
+        "password_file": str(device_dir / SECRET_FILE),
+    }
     tls = {}
     if with_ca:
         tls["ca_file"] = str(device_dir / CA_FILE)
@@ -86,6 +96,7 @@ def vehicle_config_data(vehicle_id: str, *, broker_url: str = DEFAULT_BROKER_URL
     data: dict[str, Any] = {"vehicle_id": vehicle_id, "mqtt": mqtt, "outbox": {"path": DEFAULT_OUTBOX}}
     if board is not None:
         from edge.boards import load_board, merge
+
         data = {"vehicle_id": vehicle_id, **merge(load_board(board).device, data)}
     try:
         DeviceConfig.model_validate(data)
@@ -118,12 +129,20 @@ def _prepare_out(out_dir: Path, files: list[str], rotate: bool) -> None:
         raise UserError(f"{out_dir} already holds {', '.join(clash)} (pass --rotate to replace them)")
 
 
-def _provision(name: str, out_dir: Path, broker: BrokerFiles, rotate: bool,
-               write_bundle: Callable[[], list[Path]], service_role: str | None = None,
-               secret_factory: Callable[[], str] = new_secret) -> ProvisionResult:
+def _provision(
+    name: str,
+    out_dir: Path,
+    broker: BrokerFiles,
+    rotate: bool,
+    write_bundle: Callable[[], list[Path]],
+    service_role: str | None = None,
+    secret_factory: Callable[[], str] = new_secret,
+) -> ProvisionResult:
     """Secret file + bundle first, then the password line, then the ACL; undo the files if the broker side fails."""
     if name in mosquitto_files.password_users(broker.password_file) and not rotate:
-        raise UserError(f"{name!r} already has a credential in {broker.password_file} (pass --rotate to replace it)")
+        raise UserError(
+            f"{name!r} already has a credential in {broker.password_file} (pass --rotate to replace it)"
+        )
     _prepare_out(out_dir, [SECRET_FILE, CONFIG_FILE, CLIENT_KEY], rotate)
     secret = secret_factory()
     secret_file = out_dir / SECRET_FILE
@@ -137,40 +156,67 @@ def _provision(name: str, out_dir: Path, broker: BrokerFiles, rotate: bool,
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         raise
-    acl_changed = mosquitto_files.ensure_acl(broker.acl_file, service_user=name if service_role else None,
-                                             role=service_role or "gateway")
-    log.info("provisioned %s (credential %s, ACL %s)", name, "rotated" if rotated else "added",
-             "updated" if acl_changed else "unchanged")
-    return ProvisionResult(name, out_dir, secret_file, rotated=rotated, acl_changed=acl_changed, written=written)
+    acl_changed = mosquitto_files.ensure_acl(
+        broker.acl_file, service_user=name if service_role else None, role=service_role or "gateway"
+    )
+    log.info(
+        "provisioned %s (credential %s, ACL %s)",
+        name,
+        "rotated" if rotated else "added",
+        "updated" if acl_changed else "unchanged",
+    )
+    return ProvisionResult(
+        name, out_dir, secret_file, rotated=rotated, acl_changed=acl_changed, written=written
+    )
 
 
-def provision_vehicle(vehicle_id: str, out_dir: str | Path, broker: BrokerFiles, *,
-                      broker_url: str = DEFAULT_BROKER_URL, device_dir: str | Path = DEFAULT_DEVICE_DIR,
-                      ca_file: str | Path | None = None, board: str | None = None, rotate: bool = False,
-                      client_ca: str | Path | None = None, now: datetime | None = None,
-                      secret_factory: Callable[[], str] = new_secret) -> ProvisionResult:
+def provision_vehicle(
+    vehicle_id: str,
+    out_dir: str | Path,
+    broker: BrokerFiles,
+    *,
+    broker_url: str = DEFAULT_BROKER_URL,
+    device_dir: str | Path = DEFAULT_DEVICE_DIR,
+    ca_file: str | Path | None = None,
+    board: str | None = None,
+    rotate: bool = False,
+    client_ca: str | Path | None = None,
+    now: datetime | None = None,
+    secret_factory: Callable[[], str] = new_secret,
+) -> ProvisionResult:
     """Credential + ACL + device bundle for one vehicle; see the module docstring.
 
     With `client_ca` (a directory with ca.key and ca.crt) the bundle also gets a client certificate
     (common name = vehicle id, issued at `now`) and its key, for brokers that require one."""
     if not is_valid_vehicle_id(vehicle_id):
-        raise UserError(f"invalid vehicle id {vehicle_id!r}: 1-64 letters, digits, '_', '-', '.', "
-                        "starting with a letter or digit")
+        raise UserError(
+            f"invalid vehicle id {vehicle_id!r}: 1-64 letters, digits, '_', '-', '.', "
+            "starting with a letter or digit"
+        )
     out_dir, device_dir = Path(out_dir), Path(device_dir)
     if ca_file is not None and not Path(ca_file).is_file():
         raise UserError(f"CA certificate not found: {ca_file}")
-    data = vehicle_config_data(vehicle_id, broker_url=broker_url, device_dir=device_dir,
-                               with_ca=ca_file is not None, with_client_cert=client_ca is not None, board=board)
+    data = vehicle_config_data(
+        vehicle_id,
+        broker_url=broker_url,
+        device_dir=device_dir,
+        with_ca=ca_file is not None,
+        with_client_cert=client_ca is not None,
+        board=board,
+    )
     if client_ca is not None:
         from firmware_config import pki  # needs cryptography (the gateway extra)
+
         if now is None:
             raise ValueError("issuing a client certificate needs the time (now=)")
         ca_key, ca_cert = pki.load_ca(Path(client_ca))
 
     def write_bundle() -> list[Path]:
-        header = (f"# Device configuration of vehicle {vehicle_id}, written by dms provision"
-                  f"{f' for board {board}' if board else ''}.\n"
-                  f"# Install this directory as {device_dir}; check it with: dms config check {device_dir / CONFIG_FILE}\n")
+        header = (
+            f"# Device configuration of vehicle {vehicle_id}, written by dms provision"
+            f"{f' for board {board}' if board else ''}.\n"
+            f"# Install this directory as {device_dir}; check it with: dms config check {device_dir / CONFIG_FILE}\n"
+        )
         config_file = out_dir / CONFIG_FILE
         config_file.write_text(header + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
         written = [config_file]
@@ -189,12 +235,23 @@ def provision_vehicle(vehicle_id: str, out_dir: str | Path, broker: BrokerFiles,
     return result
 
 
-def provision_service(name: str, out_dir: str | Path, broker: BrokerFiles, *, role: str = "gateway",
-                      rotate: bool = False, secret_factory: Callable[[], str] = new_secret) -> ProvisionResult:
+def provision_service(
+    name: str,
+    out_dir: str | Path,
+    broker: BrokerFiles,
+    *,
+    role: str = "gateway",
+    rotate: bool = False,
+    secret_factory: Callable[[], str] = new_secret,
+) -> ProvisionResult:
     """A back-office service account (e.g. `_gateway`): credential + its ACL block; the secret in out_dir."""
     if role not in mosquitto_files.SERVICE_RULES:
         raise UserError(f"unknown service role {role!r}; known: {', '.join(mosquitto_files.SERVICE_RULES)}")
     if not name.startswith("_") or not is_valid_vehicle_id(name[1:]):
-        raise UserError(f"service account names start with '_' (so that no vehicle id can equal one), "
-                        f"then letters, digits, '_', '-', '.'; got {name!r}")
-    return _provision(name, Path(out_dir), broker, rotate, list, service_role=role, secret_factory=secret_factory)
+        raise UserError(
+            f"service account names start with '_' (so that no vehicle id can equal one), "
+            f"then letters, digits, '_', '-', '.'; got {name!r}"
+        )
+    return _provision(
+        name, Path(out_dir), broker, rotate, list, service_role=role, secret_factory=secret_factory
+    )

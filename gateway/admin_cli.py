@@ -3,6 +3,7 @@
 Both migrate the database first (so they work on a fresh file) and register exactly as the API does.
 A dealer code that does not exist yet is created (named after its code) and said so.
 """
+
 from __future__ import annotations
 
 import sys
@@ -14,8 +15,9 @@ from dms.contract.messages import utc_now
 from dms.errors import UserError
 
 ROLE_CHOICES = ("admin", "dispatcher", "service_advisor", "technician")
-DB_OPTION = click.option("--db", "db_url", required=True, metavar="URL",
-                         help="sqlite:///PATH or postgresql://USER@HOST/DB.")
+DB_OPTION = click.option(
+    "--db", "db_url", required=True, metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB."
+)
 
 
 def _in_transaction(db_url: str, work: Callable):
@@ -48,10 +50,19 @@ def users() -> None:
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(ROLE_CHOICES), help="What the user may do.")
-@click.option("--dealer", "dealer_code", metavar="CODE",
-              help="The dealer the user works for (required for service_advisor and technician).")
-@click.option("--password-stdin", is_flag=True, default=True, hidden=True,
-              help="Read the password from the first line of stdin (always the case).")
+@click.option(
+    "--dealer",
+    "dealer_code",
+    metavar="CODE",
+    help="The dealer the user works for (required for service_advisor and technician).",
+)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    default=True,
+    hidden=True,
+    help="Read the password from the first line of stdin (always the case).",
+)
 @DB_OPTION
 def add_user(name, role, dealer_code, password_stdin, db_url):
     """Add user NAME; the password is the first line of stdin (`echo pw | dms users add ...`)."""
@@ -61,13 +72,17 @@ def add_user(name, role, dealer_code, password_stdin, db_url):
         click.echo("password (one line): ", err=True, nl=False)
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise UserError("no password on stdin", hint="e.g. printf '%s\\n' \"$PW\" | dms users add NAME --role ...")
+        raise UserError(
+            "no password on stdin", hint="e.g. printf '%s\\n' \"$PW\" | dms users add NAME --role ..."
+        )
 
     def work(db):
         _dealer(db, dealer_code)
         return create_user(db, name, password, role, dealer_code=dealer_code, now=utc_now()).username
 
-    click.echo(f"added user {_in_transaction(db_url, work)} ({role}{', dealer ' + dealer_code if dealer_code else ''})")
+    click.echo(
+        f"added user {_in_transaction(db_url, work)} ({role}{', dealer ' + dealer_code if dealer_code else ''})"
+    )
 
 
 @click.group("vehicles")
@@ -85,14 +100,22 @@ def vehicles() -> None:
 @click.option("--service-life-years", type=int, help="Scrap after this many years.")
 @click.option("--mileage-limit-km", type=float, help="Scrap after this many km.")
 @DB_OPTION
-def add_vehicle(vehicle_id, vin, plate, model, dealer_code, purchase_date, service_life_years, mileage_limit_km,
-                db_url):
+def add_vehicle(
+    vehicle_id, vin, plate, model, dealer_code, purchase_date, service_life_years, mileage_limit_km, db_url
+):
     """Register VEHICLE_ID (the id in its MQTT topics) as the API does."""
     from gateway.registry import VehicleIn, parse, register_vehicle
 
-    fields = {"vehicle_id": vehicle_id, "vin": vin, "plate": plate, "model": model, "dealer_code": dealer_code,
-              "purchase_date": purchase_date.date() if purchase_date else None,
-              "service_life_years": service_life_years, "mileage_limit_km": mileage_limit_km}
+    fields = {
+        "vehicle_id": vehicle_id,
+        "vin": vin,
+        "plate": plate,
+        "model": model,
+        "dealer_code": dealer_code,
+        "purchase_date": purchase_date.date() if purchase_date else None,
+        "service_life_years": service_life_years,
+        "mileage_limit_km": mileage_limit_km,
+    }
     data = parse(VehicleIn, {k: v for k, v in fields.items() if v is not None}, "vehicle")
 
     def work(db):
@@ -111,17 +134,25 @@ def list_vehicles(db_url):
     from gateway.db.models import Vehicle, VehicleLiveStatus
 
     def work(db):
-        return db.execute(select(Vehicle, VehicleLiveStatus).outerjoin(VehicleLiveStatus)
-                          .order_by(Vehicle.vehicle_id)).all()
+        return db.execute(
+            select(Vehicle, VehicleLiveStatus).outerjoin(VehicleLiveStatus).order_by(Vehicle.vehicle_id)
+        ).all()
 
     rows = _in_transaction(db_url, work)
     header = ("VEHICLE", "MODEL", "PLATE", "VIN", "DEALER", "STATUS", "ODOMETER_KM", "LAST_SEEN")
-    lines = [header] + [(v.vehicle_id, v.model or "-", v.plate or "-", v.vin or "-", v.dealer_code or "-",
-                         v.status + (" (archived)" if v.archived else ""),
-                         f"{live.odometer_km:.1f}" if live and live.odometer_km is not None else "-",
-                         live.last_seen.isoformat(timespec="seconds") if live and live.last_seen else "-")
-                        for v, live in rows]
+    lines = [header] + [
+        (
+            v.vehicle_id,
+            v.model or "-",
+            v.plate or "-",
+            v.vin or "-",
+            v.dealer_code or "-",
+            v.status + (" (archived)" if v.archived else ""),
+            f"{live.odometer_km:.1f}" if live and live.odometer_km is not None else "-",
+            live.last_seen.isoformat(timespec="seconds") if live and live.last_seen else "-",
+        )
+        for v, live in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
-

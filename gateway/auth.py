@@ -3,6 +3,7 @@
 Tokens are signed with a secret from settings (`DMS_JWT_SECRET`) or, when none is configured, with a
 random one generated once and stored in `app_settings`, so every process on the same database agrees.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -54,8 +55,16 @@ def authenticate(db: Session, username: str, password: str) -> User | None:
     return user if verify_password(password, user.password_hash) else None
 
 
-def create_user(db: Session, username: str, password: str, role: str, *, dealer_code: str | None,
-                now: datetime, rounds: int = 12) -> User:
+def create_user(
+    db: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    dealer_code: str | None,
+    now: datetime,
+    rounds: int = 12,
+) -> User:
     """Add a user; UserError for an unknown role or dealer, or a name already taken."""
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
@@ -65,11 +74,19 @@ def create_user(db: Session, username: str, password: str, role: str, *, dealer_
     if db.scalar(select(User.id).where(User.username == username)) is not None:
         raise AlreadyExists(f"user {username!r} already exists")
     if dealer_code is not None and db.get(Dealer, dealer_code) is None:
-        raise UserError(f"unknown dealer {dealer_code!r}", hint="register it first: dms dealers add, or the API")
+        raise UserError(
+            f"unknown dealer {dealer_code!r}", hint="register it first: dms dealers add, or the API"
+        )
     if role in ("service_advisor", "technician") and dealer_code is None:
         raise UserError(f"a {role} belongs to a dealer: give --dealer CODE")
-    user = User(username=username, password_hash=hash_password(password, rounds=rounds), role=role,
-                dealer_code=dealer_code, active=True, created_at=now)
+    user = User(
+        username=username,
+        password_hash=hash_password(password, rounds=rounds),
+        role=role,
+        dealer_code=dealer_code,
+        active=True,
+        created_at=now,
+    )
     db.add(user)
     db.flush()
     return user
@@ -93,8 +110,13 @@ class TokenClaims:
 
 def issue_token(user: User, secret: str, *, now: datetime, ttl: timedelta) -> str:
     expires = now + ttl
-    claims = {"sub": user.username, "role": user.role, "dealer": user.dealer_code,
-              "iat": int(now.timestamp()), "exp": int(expires.timestamp())}
+    claims = {
+        "sub": user.username,
+        "role": user.role,
+        "dealer": user.dealer_code,
+        "iat": int(now.timestamp()),
+        "exp": int(expires.timestamp()),
+    }
     return jwt.encode(claims, secret, algorithm=JWT_ALGORITHM)
 
 
@@ -105,13 +127,20 @@ class InvalidToken(Exception):
 def decode_token(token: str, secret: str, *, now: datetime) -> TokenClaims:
     try:
         # Expiry is checked against the injected clock below, not the wall clock inside PyJWT.
-        claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM], options={"verify_exp": False,
-                                                                                 "verify_iat": False,
-                                                                                 "require": ["sub", "exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"verify_exp": False, "verify_iat": False, "require": ["sub", "exp"]},
+        )
     except jwt.PyJWTError as exc:
         raise InvalidToken(str(exc)) from None
     expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
     if now >= expires:
         raise InvalidToken("token expired")
-    return TokenClaims(username=claims["sub"], role=claims.get("role", ""), dealer_code=claims.get("dealer"),
-                       expires_at=expires)
+    return TokenClaims(
+        username=claims["sub"],
+        role=claims.get("role", ""),
+        dealer_code=claims.get("dealer"),
+        expires_at=expires,
+    )

@@ -6,6 +6,7 @@ fraction of a second). Ids come from a sequence, and a transaction that took an 
 that took a later id: the feed therefore remembers the gaps it skipped and looks at them again for a
 while (`gap_grace`), so a late commit is not missed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -30,14 +31,23 @@ class ChangeRow:
     created_at: datetime
 
     def as_json(self) -> dict:
-        return {"id": self.id, "kind": self.kind, "vehicle_id": self.vehicle_id, "ref_id": self.ref_id,
-                "created_at": self.created_at.isoformat()}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "vehicle_id": self.vehicle_id,
+            "ref_id": self.ref_id,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
-def record_changes(db: Session, changes: Iterable[tuple[str, str | None, str | None]], *, now: datetime) -> None:
+def record_changes(
+    db: Session, changes: Iterable[tuple[str, str | None, str | None]], *, now: datetime
+) -> None:
     """Append (kind, vehicle_id, ref_id) rows to the change log, in the caller's transaction."""
-    rows = [{"kind": kind, "vehicle_id": vehicle_id, "ref_id": ref_id, "created_at": now}
-            for kind, vehicle_id, ref_id in dict.fromkeys(changes)]
+    rows = [
+        {"kind": kind, "vehicle_id": vehicle_id, "ref_id": ref_id, "created_at": now}
+        for kind, vehicle_id, ref_id in dict.fromkeys(changes)
+    ]
     bulk_insert(db, Change.__table__, rows)
 
 

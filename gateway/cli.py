@@ -1,4 +1,5 @@
 """`dms gateway run --bus URL --db URL` (or `--mqtt URL`): the back-office ingest service."""
+
 from __future__ import annotations
 
 import logging
@@ -20,27 +21,67 @@ def gateway() -> None:
 
 @gateway.command("run")
 @click.option("--mqtt", "mqtt_url", default=None, metavar="URL", help="Broker, e.g. mqtt://127.0.0.1:1883.")
-@click.option("--bus", "bus_url", default=None, metavar="URL",
-              help="The bus instead of --mqtt: mqtt://HOST[:PORT] (Mosquitto), or a NATS JetStream cluster "
-                   "nats://HOST[:PORT][,HOST[:PORT]...] (gateway/jetstream.py).")
-@click.option("--db", "db_url", required=True, metavar="URL",
-              help="sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB.")
-@click.option("--group", default=None, metavar="NAME",
-              help="Shared-subscription group (MQTT 5) or shared durable consumer (NATS): gateways in one "
-                   "group split the messages.")
-@click.option("--client-id", default=None, metavar="ID",
-              help="MQTT client id; keep it fixed across restarts (default: GROUP-HOSTNAME). "
-                   "Each gateway process needs its own.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML file of gateway settings (see gateway/settings.py).")
-@click.option("--protocol", "mqtt_protocol", type=click.Choice(["auto", "5", "3.1.1"]), default=None,
-              help="MQTT protocol (default auto: 5 with a shared subscription when the broker speaks it).")
-@click.option("--session-expiry", "session_expiry_s", type=click.IntRange(min=0), default=None, metavar="SECONDS",
-              help="How long the broker keeps this gateway's session while it is down (default 7 days; "
-                   "tests and one-off runs: a few seconds, so no session is left behind).")
-@click.option("--auto-register", is_flag=True, default=None,
-              help="Register unknown vehicles on their first valid message instead of dead-lettering them.")
-def run(mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register):
+@click.option(
+    "--bus",
+    "bus_url",
+    default=None,
+    metavar="URL",
+    help="The bus instead of --mqtt: mqtt://HOST[:PORT] (Mosquitto), or a NATS JetStream cluster "
+    "nats://HOST[:PORT][,HOST[:PORT]...] (gateway/jetstream.py).",
+)
+@click.option(
+    "--db",
+    "db_url",
+    required=True,
+    metavar="URL",
+    help="sqlite:///PATH (embedded default) or postgresql://USER@HOST/DB.",
+)
+@click.option(
+    "--group",
+    default=None,
+    metavar="NAME",
+    help="Shared-subscription group (MQTT 5) or shared durable consumer (NATS): gateways in one "
+    "group split the messages.",
+)
+@click.option(
+    "--client-id",
+    default=None,
+    metavar="ID",
+    help="MQTT client id; keep it fixed across restarts (default: GROUP-HOSTNAME). "
+    "Each gateway process needs its own.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file of gateway settings (see gateway/settings.py).",
+)
+@click.option(
+    "--protocol",
+    "mqtt_protocol",
+    type=click.Choice(["auto", "5", "3.1.1"]),
+    default=None,
+    help="MQTT protocol (default auto: 5 with a shared subscription when the broker speaks it).",
+)
+@click.option(
+    "--session-expiry",
+    "session_expiry_s",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="How long the broker keeps this gateway's session while it is down (default 7 days; "
+    "tests and one-off runs: a few seconds, so no session is left behind).",
+)
+@click.option(
+    "--auto-register",
+    is_flag=True,
+    default=None,
+    help="Register unknown vehicles on their first valid message instead of dead-lettering them.",
+)
+def run(
+    mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register
+):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
@@ -54,15 +95,24 @@ def run(mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol,
     url = bus_url or mqtt_url
 
     settings = load_yaml_settings(GatewaySettings, config_path) if config_path else GatewaySettings()
-    overrides = {k: v for k, v in (("group", group), ("client_id", client_id), ("mqtt_protocol", mqtt_protocol),
-                                   ("session_expiry_s", session_expiry_s), ("auto_register_unknown", auto_register))
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("group", group),
+            ("client_id", client_id),
+            ("mqtt_protocol", mqtt_protocol),
+            ("session_expiry_s", session_expiry_s),
+            ("auto_register_unknown", auto_register),
+        )
+        if v is not None
+    }
     settings = settings.with_overrides(**overrides)
     nats = url.startswith("nats://")
     address = parse_nats_url(url) if nats else parse_broker_url(url)
     upgrade(db_url)
     receiver = (NatsReceiver if nats else MqttReceiver)(
-        address, settings, settings.client_id or default_client_id(settings.group))
+        address, settings, settings.client_id or default_client_id(settings.group)
+    )
     service = GatewayService.create(receiver, db_url, settings)
     try:
         receiver.start()
@@ -71,24 +121,36 @@ def run(mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol,
         raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
-    click.echo(f"gateway: consuming {receiver.subscription} on {address} "
-               f"({receiver.protocol if nats else f'MQTT {receiver.protocol}'}) "
-               f"as {receiver.client_id}", err=True)
+    click.echo(
+        f"gateway: consuming {receiver.subscription} on {address} "
+        f"({receiver.protocol if nats else f'MQTT {receiver.protocol}'}) "
+        f"as {receiver.client_id}",
+        err=True,
+    )
     sys.stderr.flush()
     try:
         service.run()
     finally:
         receiver.stop()
         c = service.counters
-        click.echo(f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "
-                   f"{c.totals.duplicates} duplicates, {c.totals.dead_lettered} dead letters", err=True)
+        click.echo(
+            f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "
+            f"{c.totals.duplicates} duplicates, {c.totals.dead_lettered} dead letters",
+            err=True,
+        )
 
 
 @gateway.command("prune")
-@click.option("--db", "db_url", required=True, metavar="URL",
-              help="sqlite:///PATH or postgresql://USER@HOST/DB.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="YAML file of gateway settings (retention: processed_retention_days, status_*).")
+@click.option(
+    "--db", "db_url", required=True, metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="YAML file of gateway settings (retention: processed_retention_days, status_*).",
+)
 def prune(db_url, config_path):
     """Delete expired de-duplication keys; on PostgreSQL create the coming months' status partitions and
     drop the months past `status_retention_months`. A running gateway does the same every

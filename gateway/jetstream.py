@@ -20,6 +20,7 @@ covers an MQTT shared subscription.
 The NATS client is asyncio: it runs on its own thread and loop; the ingest loop sees the same
 `deliveries` queue and `ack(batch)` as with `MqttReceiver`.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -128,7 +129,7 @@ class NatsReceiver:
         except UserError:
             self.stop()
             raise
-        except Exception as exc:  # noqa: BLE001 - whatever the client raises, the user gets one line
+        except Exception as exc:
             self.stop()
             raise UserError(f"cannot use the NATS cluster {self.address}: {_describe(exc)}") from None
 
@@ -141,21 +142,38 @@ class NatsReceiver:
             raise UserError(f"cannot connect to the NATS cluster {self.address}: no node answers")
         try:
             # Once connected, reconnect for ever (to any node); the first connection has `timeout`.
-            self._nc = await asyncio.wait_for(nats.connect(
-                list(self.address.servers), user=self.address.username, password=self.address.password,
-                name=self.client_id, connect_timeout=min(timeout, 5), allow_reconnect=True,
-                max_reconnect_attempts=-1, reconnect_time_wait=0.5, dont_randomize=True,
-                error_cb=self._on_error, disconnected_cb=self._on_disconnected,
-                reconnected_cb=self._on_reconnected), timeout)
-        except Exception as exc:  # noqa: BLE001 - connection refused, timeout, DNS: one line each
+            self._nc = await asyncio.wait_for(
+                nats.connect(
+                    list(self.address.servers),
+                    user=self.address.username,
+                    password=self.address.password,
+                    name=self.client_id,
+                    connect_timeout=min(timeout, 5),
+                    allow_reconnect=True,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    dont_randomize=True,
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                ),
+                timeout,
+            )
+        except Exception as exc:
             raise UserError(f"cannot connect to the NATS cluster {self.address}: {_describe(exc)}") from None
         js = self._nc.jetstream(timeout=timeout)
         await self._ensure_stream(js)
         self._sub = await js.pull_subscribe(
-            SUBJECTS, durable=self.settings.group, stream=self.settings.stream,
-            config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.settings.ack_wait_s,
-                                  max_ack_pending=self.settings.max_ack_pending,
-                                  num_replicas=self.settings.stream_replicas))
+            SUBJECTS,
+            durable=self.settings.group,
+            stream=self.settings.stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self.settings.ack_wait_s,
+                max_ack_pending=self.settings.max_ack_pending,
+                num_replicas=self.settings.stream_replicas,
+            ),
+        )
         self._room = asyncio.Semaphore(self.settings.receive_maximum)
         self._fetcher = asyncio.create_task(self._fetch_forever())
 
@@ -169,19 +187,29 @@ class NatsReceiver:
         except NotFoundError:
             # nats-server makes it when the first MQTT client connects; a gateway may come first. Made
             # as the server makes it, the server then takes it as its own.
-            await js.add_stream(StreamConfig(
-                name=s.stream, subjects=[MQTT_STORE_PREFIX + ">"], retention=RetentionPolicy.INTEREST,
-                storage=StorageType.FILE, num_replicas=s.stream_replicas))
+            await js.add_stream(
+                StreamConfig(
+                    name=s.stream,
+                    subjects=[MQTT_STORE_PREFIX + ">"],
+                    retention=RetentionPolicy.INTEREST,
+                    storage=StorageType.FILE,
+                    num_replicas=s.stream_replicas,
+                )
+            )
             log.info("created stream %s (%s>, %d replicas)", s.stream, MQTT_STORE_PREFIX, s.stream_replicas)
             return
         config = info.config
         if not any(SUBJECTS.startswith(subject.rstrip(">")) for subject in config.subjects or []):
-            raise UserError(f"stream {s.stream} on {self.address} captures {config.subjects}, not {SUBJECTS}: "
-                            "not nats-server's MQTT store? (`stream` setting)")
+            raise UserError(
+                f"stream {s.stream} on {self.address} captures {config.subjects}, not {SUBJECTS}: "
+                "not nats-server's MQTT store? (`stream` setting)"
+            )
         if config.num_replicas < s.stream_replicas:
-            raise UserError(f"stream {s.stream} has {config.num_replicas} replicas, the settings ask for "
-                            f"{s.stream_replicas}: give the cluster that many nodes (nats-server mqtt "
-                            "{ stream_replicas }) or lower stream_replicas")
+            raise UserError(
+                f"stream {s.stream} has {config.num_replicas} replicas, the settings ask for "
+                f"{s.stream_replicas}: give the cluster that many nodes (nats-server mqtt "
+                "{ stream_replicas }) or lower stream_replicas"
+            )
 
     async def _fetch_forever(self) -> None:
         """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.
@@ -202,7 +230,7 @@ class NatsReceiver:
                     failing = False
             except nats.errors.TimeoutError:
                 msgs = []
-            except Exception as exc:  # noqa: BLE001 - no leader yet, connection lost: retried
+            except Exception as exc:
                 if self._stopping:
                     return
                 if not failing:
@@ -216,8 +244,12 @@ class NatsReceiver:
             for msg in msgs:
                 mid = next(self._ids)
                 self._pending[mid] = msg
-                payload = as_received(msg.data, retained=False, limit=MAX_PAYLOAD_BYTES,
-                                      keep_bytes=self.settings.dead_letter_max_bytes)
+                payload = as_received(
+                    msg.data,
+                    retained=False,
+                    limit=MAX_PAYLOAD_BYTES,
+                    keep_bytes=self.settings.dead_letter_max_bytes,
+                )
                 self.deliveries.put(Delivery(subject_to_topic(msg.subject), payload, mid, 1, 0))
 
     async def _ack(self, msgs: list) -> None:
@@ -225,14 +257,14 @@ class NatsReceiver:
         for msg in msgs:
             try:
                 await msg.ack()
-            except Exception:  # noqa: BLE001 - not acknowledged: redelivered after ack_wait_s, applied once
+            except Exception:
                 failed += 1
             self._room.release()
         if failed:
             log.warning("%d acknowledgements not sent: those messages come again and are skipped", failed)
         try:
             await self._nc.flush(timeout=5)
-        except Exception as exc:  # noqa: BLE001 - same: a lost ack is a redelivery, not a loss
+        except Exception as exc:
             log.debug("flush after acks: %s", _describe(exc))
 
     # ingest loop side ------------------------------------------------------------------------
@@ -257,7 +289,7 @@ class NatsReceiver:
             return
         try:
             asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(15)
-        except Exception as exc:  # noqa: BLE001 - closing a connection that is already gone
+        except Exception as exc:
             log.debug("closing the NATS connection: %s", _describe(exc))
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
@@ -274,7 +306,7 @@ class NatsReceiver:
         for msg in list(self._pending.values()):
             try:
                 await msg.nak()
-            except Exception as exc:  # noqa: BLE001 - then it comes back after ack_wait_s
+            except Exception as exc:
                 log.debug("nak: %s", _describe(exc))
                 break
         self._pending.clear()

@@ -5,6 +5,7 @@ A rule {type, start, period, lead} has due points start + k*period (k = 0, 1, ..
 reaches due_k - lead. Each trigger becomes at most one `service_appointments` row, enforced by the
 UNIQUE `due_key` (two gateways racing on the same occurrence: one insert wins, the other is a no-op).
 """
+
 from __future__ import annotations
 
 import calendar
@@ -49,9 +50,11 @@ def rule_problem(type_: str, start: float, period: float, lead: float) -> str | 
     limits = RULE_LIMITS.get(type_)
     if limits is None:
         return f"unknown rule type {type_!r}"
-    for name, value, low, high in (("start", start, 0, limits.start_max),
-                                   ("period", period, limits.period_min, limits.period_max),
-                                   ("lead", lead, 0, limits.lead_max)):
+    for name, value, low, high in (
+        ("start", start, 0, limits.start_max),
+        ("period", period, limits.period_min, limits.period_max),
+        ("lead", lead, 0, limits.lead_max),
+    ):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and low <= value <= high):
             return f"{type_} rule {name} must be between {low:g} and {high:g}, got {value!r}"
     return None
@@ -100,7 +103,9 @@ def months_until(anchor: date, limit: date) -> int:
     return m if add_months(anchor, m) <= limit else m - 1
 
 
-def calendar_occurrence(rule: MaintenanceRule, anchor: date, registered: date, today: date) -> tuple[int, date] | None:
+def calendar_occurrence(
+    rule: MaintenanceRule, anchor: date, registered: date, today: date
+) -> tuple[int, date] | None:
     """(k, due date) of the latest months-rule occurrence whose threshold (due - lead days) has come,
     unless it fell due before the vehicle was registered here (then the earlier ones did too).
 
@@ -128,20 +133,30 @@ def calendar_occurrence(rule: MaintenanceRule, anchor: date, registered: date, t
     return (k, due) if due >= registered else None
 
 
-def rules_for(db: Session, vehicles: list[Vehicle], types: tuple[str, ...]) -> dict[str, list[MaintenanceRule]]:
+def rules_for(
+    db: Session, vehicles: list[Vehicle], types: tuple[str, ...]
+) -> dict[str, list[MaintenanceRule]]:
     """Active rules of the given types that apply to each vehicle (its own rules and its model's)."""
     if not vehicles:
         return {}
     ids = [v.vehicle_id for v in vehicles]
     models = sorted({v.model for v in vehicles if v.model})
-    rules = db.scalars(select(MaintenanceRule).where(
-        MaintenanceRule.active.is_(True), MaintenanceRule.type.in_(types),
-        or_(one_of(db, MaintenanceRule.vehicle_id, ids), one_of(db, MaintenanceRule.model, models)))).all()
+    rules = db.scalars(
+        select(MaintenanceRule).where(
+            MaintenanceRule.active.is_(True),
+            MaintenanceRule.type.in_(types),
+            or_(one_of(db, MaintenanceRule.vehicle_id, ids), one_of(db, MaintenanceRule.model, models)),
+        )
+    ).all()
     out: dict[str, list[MaintenanceRule]] = {}
     rules = [r for r in rules if usable(r)]
     for v in vehicles:
-        out[v.vehicle_id] = [r for r in rules if r.vehicle_id == v.vehicle_id
-                             or (r.vehicle_id is None and r.model is not None and r.model == v.model)]
+        out[v.vehicle_id] = [
+            r
+            for r in rules
+            if r.vehicle_id == v.vehicle_id
+            or (r.vehicle_id is None and r.model is not None and r.model == v.model)
+        ]
     return out
 
 
@@ -156,17 +171,44 @@ class Proposals:
     def start(cls, now: datetime) -> Proposals:
         return cls(now, [])
 
-    def add(self, vehicle: Vehicle, source: str, due_key: str, reason: str, *, rule_id: int | None = None,
-            due_odometer_km: float | None = None, due_engine_hours: float | None = None,
-            due_date: date | None = None) -> None:
-        self.rows.append({"vehicle_id": vehicle.vehicle_id, "dealer_code": vehicle.dealer_code, "source": source,
-                          "rule_id": rule_id, "due_key": due_key, "reason": reason,
-                          "due_odometer_km": due_odometer_km, "due_engine_hours": due_engine_hours,
-                          "due_date": due_date, "status": "proposed", "created_at": self.now,
-                          "updated_at": self.now})
+    def add(
+        self,
+        vehicle: Vehicle,
+        source: str,
+        due_key: str,
+        reason: str,
+        *,
+        rule_id: int | None = None,
+        due_odometer_km: float | None = None,
+        due_engine_hours: float | None = None,
+        due_date: date | None = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "vehicle_id": vehicle.vehicle_id,
+                "dealer_code": vehicle.dealer_code,
+                "source": source,
+                "rule_id": rule_id,
+                "due_key": due_key,
+                "reason": reason,
+                "due_odometer_km": due_odometer_km,
+                "due_engine_hours": due_engine_hours,
+                "due_date": due_date,
+                "status": "proposed",
+                "created_at": self.now,
+                "updated_at": self.now,
+            }
+        )
 
-    def add_rule(self, vehicle: Vehicle, rule: MaintenanceRule, k: int, *, value: float | None = None,
-                 due_date: date | None = None) -> None:
+    def add_rule(
+        self,
+        vehicle: Vehicle,
+        rule: MaintenanceRule,
+        k: int,
+        *,
+        value: float | None = None,
+        due_date: date | None = None,
+    ) -> None:
         due_key = f"rule:{rule.id}:{vehicle.vehicle_id}:{k}"
         if rule.type == "months":
             reason = f"{rule.name}: every {rule.period:g} months, due {due_date.isoformat()}"
@@ -175,9 +217,15 @@ class Proposals:
         due = rule.start + k * rule.period
         unit = QUANTITY_UNITS[rule.type]
         reason = f"{rule.name}: every {rule.period:g} {unit}, due at {due:g} {unit} (now {value:g} {unit})"
-        self.add(vehicle, "maintenance_rule", due_key, reason, rule_id=rule.id,
-                 due_odometer_km=due if rule.type == "km" else None,
-                 due_engine_hours=due if rule.type == "engine_hours" else None)
+        self.add(
+            vehicle,
+            "maintenance_rule",
+            due_key,
+            reason,
+            rule_id=rule.id,
+            due_odometer_km=due if rule.type == "km" else None,
+            due_engine_hours=due if rule.type == "engine_hours" else None,
+        )
 
     def commit(self, db: Session) -> list[ServiceAppointment]:
         """Insert what is new (once per due_key) and return the appointments created now."""
@@ -190,7 +238,9 @@ class Proposals:
 
 def propose_calendar_due(db: Session, *, now: datetime) -> list[ServiceAppointment]:
     """Evaluate every active months rule against today's date (the gateway calls this periodically)."""
-    vehicles = list(db.scalars(select(Vehicle).where(Vehicle.archived.is_(False), Vehicle.status != "retired")))
+    vehicles = list(
+        db.scalars(select(Vehicle).where(Vehicle.archived.is_(False), Vehicle.status != "retired"))
+    )
     proposals = Proposals.start(now)
     today = now.date()
     rules = rules_for(db, vehicles, ("months",))

@@ -5,6 +5,7 @@ calls `ack` after the batch is committed (paho `manual_ack=True`). A persistent 
 id, clean start off) makes the broker keep unacknowledged and queued messages while the gateway is
 down, and redeliver them when it returns: a crash loses nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -54,9 +55,13 @@ def parse_broker_url(url: str) -> BrokerAddress:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
         raise UserError(f"bad port in broker URL {url!r}") from None
-    return BrokerAddress(parts.hostname, port, parts.scheme == "mqtts",
-                         unquote(parts.username) if parts.username else None,
-                         unquote(parts.password) if parts.password else None)
+    return BrokerAddress(
+        parts.hostname,
+        port,
+        parts.scheme == "mqtts",
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -107,9 +112,13 @@ class MqttReceiver:
 
     def _connect(self, protocol: str, timeout: float) -> None:
         v5 = protocol == "5"
-        client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
-                             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
-                             clean_session=None if v5 else False, manual_ack=True)
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
         if self.address.tls:
@@ -129,8 +138,13 @@ class MqttReceiver:
             properties.SessionExpiryInterval = self.settings.session_expiry_s
             properties.ReceiveMaximum = self.settings.receive_maximum
         try:
-            client.connect(self.address.host, self.address.port, keepalive=30,
-                           clean_start=False if v5 else paho.MQTT_CLEAN_START_FIRST_ONLY, properties=properties)
+            client.connect(
+                self.address.host,
+                self.address.port,
+                keepalive=30,
+                clean_start=False if v5 else paho.MQTT_CLEAN_START_FIRST_ONLY,
+                properties=properties,
+            )
         except (OSError, ValueError) as exc:
             raise ConnectionError(str(exc)) from None
         client.loop_start()
@@ -157,8 +171,12 @@ class MqttReceiver:
             return
         self._generation += 1
         client.subscribe(self.subscription, qos=1)
-        log.info("connected (MQTT %s, session present %s), subscribing to %s", self.protocol,
-                 flags.session_present, self.subscription)
+        log.info(
+            "connected (MQTT %s, session present %s), subscribing to %s",
+            self.protocol,
+            flags.session_present,
+            self.subscription,
+        )
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties):
         if any(rc.is_failure for rc in reason_codes):
@@ -181,8 +199,12 @@ class MqttReceiver:
     def _on_message(self, client, userdata, message):
         # Over the limit: keep what a dead letter stores, drop the rest at once. Retained: sent again at
         # every subscription, dead-lettered once (ingest/batch.py).
-        payload = as_received(message.payload, retained=bool(message.retain), limit=MAX_PAYLOAD_BYTES,
-                              keep_bytes=self.settings.dead_letter_max_bytes)
+        payload = as_received(
+            message.payload,
+            retained=bool(message.retain),
+            limit=MAX_PAYLOAD_BYTES,
+            keep_bytes=self.settings.dead_letter_max_bytes,
+        )
         self.deliveries.put(Delivery(message.topic, payload, message.mid, message.qos, self._generation))
 
     # ingest loop side ------------------------------------------------------------------------

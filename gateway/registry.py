@@ -1,4 +1,5 @@
 """Registering vehicles, dealers and maintenance rules: one code path for the API and the `dms` command."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -49,8 +50,10 @@ class VehicleUpdate(VehicleFields):
 # The widest range of any rule type; each type's own limits (gateway.maintenance.RULE_LIMITS) are
 # checked on the whole rule (RuleIn here, update_rule for a PATCH, and again when the gateway loads it).
 _MAX = max(max(v.start_max, v.period_max, v.lead_max) for v in RULE_LIMITS.values())
-_LIMITS_DOC = "; ".join(f"{t}: start <= {v.start_max:g}, period {v.period_min:g}..{v.period_max:g}, "
-                        f"lead <= {v.lead_max:g}" for t, v in RULE_LIMITS.items())
+_LIMITS_DOC = "; ".join(
+    f"{t}: start <= {v.start_max:g}, period {v.period_min:g}..{v.period_max:g}, lead <= {v.lead_max:g}"
+    for t, v in RULE_LIMITS.items()
+)
 
 
 class RuleFields(_In):
@@ -60,11 +63,16 @@ class RuleFields(_In):
     model: str | None = Field(None, min_length=1, max_length=100)
     vehicle_id: str | None = Field(None, pattern=VEHICLE_ID_PATTERN)
     type: Literal["km", "engine_hours", "months"] | None = None
-    start: float | None = Field(None, ge=0, le=_MAX, description=(
-        f"First due point (km, hours or months). Limits per type: {_LIMITS_DOC}."))
+    start: float | None = Field(
+        None,
+        ge=0,
+        le=_MAX,
+        description=(f"First due point (km, hours or months). Limits per type: {_LIMITS_DOC}."),
+    )
     period: float | None = Field(None, ge=1, le=_MAX, description="Interval between due points.")
-    lead: float | None = Field(None, ge=0, le=_MAX, description=(
-        "Propose this far ahead (km, hours, or days for months)."))
+    lead: float | None = Field(
+        None, ge=0, le=_MAX, description=("Propose this far ahead (km, hours, or days for months).")
+    )
     active: bool | None = None
 
 
@@ -107,7 +115,9 @@ def _check_refs(db: Session, dealer_code: str | None, vin: str | None, vehicle_i
     if dealer_code is not None and db.get(Dealer, dealer_code) is None:
         raise UserError(f"unknown dealer {dealer_code!r}")
     if vin is not None:
-        other = db.scalar(select(Vehicle.vehicle_id).where(Vehicle.vin == vin, Vehicle.vehicle_id != vehicle_id))
+        other = db.scalar(
+            select(Vehicle.vehicle_id).where(Vehicle.vin == vin, Vehicle.vehicle_id != vehicle_id)
+        )
         if other is not None:
             raise AlreadyExists(f"VIN {vin} is already registered to vehicle {other!r}")
 
@@ -137,7 +147,9 @@ def update_vehicle(db: Session, vehicle: Vehicle, data: VehicleUpdate, *, now: d
 
 def _check_rule(db: Session, rule: MaintenanceRule) -> None:
     if rule.model is None and rule.vehicle_id is None:
-        raise UserError("a maintenance rule applies to a vehicle model or to one vehicle: give model or vehicle_id")
+        raise UserError(
+            "a maintenance rule applies to a vehicle model or to one vehicle: give model or vehicle_id"
+        )
     # Not flushed first: an edited rule naming an unknown vehicle would fail its foreign key (a 500, found
     # by schemathesis) before this check could say so.
     with db.no_autoflush:

@@ -8,6 +8,7 @@ Up to `ingest_workers` batches are applied at once, each in its own transaction 
 (`ingest/processes.py`); they are acknowledged in the order they were received, each only after its
 own commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,13 @@ class Counters:
     retries: int = 0
 
 
-def take_batch(deliveries: queue.Queue[Delivery], first: Delivery, limit: int, wait_s: float,
-               monotonic: Callable[[], float] = time.monotonic) -> list[Delivery]:
+def take_batch(
+    deliveries: queue.Queue[Delivery],
+    first: Delivery,
+    limit: int,
+    wait_s: float,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> list[Delivery]:
     """`first` plus whatever else arrives within `wait_s`, at most `limit` messages."""
     batch = [first]
     deadline = monotonic() + wait_s
@@ -77,8 +83,14 @@ class Receiver(Protocol):
 
 
 class GatewayService:
-    def __init__(self, receiver: Receiver, ingestor: Ingestor, settings: GatewaySettings, clock: Clock,
-                 monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        receiver: Receiver,
+        ingestor: Ingestor,
+        settings: GatewaySettings,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         """`clock`: wall time stamped on what is stored; `monotonic`: when the periodic checks are due."""
         self.receiver = receiver
         self.monotonic = monotonic
@@ -89,8 +101,9 @@ class GatewayService:
         self.stopping = threading.Event()
 
     @classmethod
-    def create(cls, receiver: Receiver, db_url: str, settings: GatewaySettings,
-               clock: Clock = utc_now) -> GatewayService:
+    def create(
+        cls, receiver: Receiver, db_url: str, settings: GatewaySettings, clock: Clock = utc_now
+    ) -> GatewayService:
         sessions = make_sessionmaker(make_engine(db_url))
         ingestor = Ingestor(sessions, settings, clock)
         if settings.ingest_processes and not ingestor.single_writer():
@@ -123,8 +136,12 @@ class GatewayService:
                 except queue.Empty:
                     slots.release()
                     continue
-                batch = take_batch(self.receiver.deliveries, first, self.settings.batch_max,
-                                   self.settings.batch_wait_ms / 1000)
+                batch = take_batch(
+                    self.receiver.deliveries,
+                    first,
+                    self.settings.batch_max,
+                    self.settings.batch_wait_ms / 1000,
+                )
                 ticket = acks.ticket()
 
                 def finished(future: Future, batch=batch, ticket=ticket) -> None:
@@ -154,8 +171,11 @@ class GatewayService:
                 if not is_transient(exc):
                     raise
                 self.counters.retries += 1
-                log.warning("database unavailable (%s); retrying in %.1f s, nothing acknowledged",
-                            str(exc).splitlines()[0], self.settings.retry_after_s)
+                log.warning(
+                    "database unavailable (%s); retrying in %.1f s, nothing acknowledged",
+                    str(exc).splitlines()[0],
+                    self.settings.retry_after_s,
+                )
                 if self.stopping.wait(self.settings.retry_after_s):
                     return None  # not acknowledged: the broker redelivers to us or to another gateway
 

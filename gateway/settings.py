@@ -1,4 +1,5 @@
 """Settings of the gateway: ingest, projections, triggers and the REST API."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -68,8 +69,17 @@ class GatewaySettings(Settings):
     """Low-voltage battery threshold, volts."""
     low_voltage_sustain_s: float = Field(300.0, ge=0)
     """The voltage must stay below the threshold this long (message time) before a proposal is made."""
-    severe_dtcs: tuple[str, ...] = ("P0300", "P0301", "P0302", "P0303", "P0304", "P0305", "P0306", "P0307",
-                                    "P0308")
+    severe_dtcs: tuple[str, ...] = (
+        "P0300",
+        "P0301",
+        "P0302",
+        "P0303",
+        "P0304",
+        "P0305",
+        "P0306",
+        "P0307",
+        "P0308",
+    )
     """Diagnostic trouble codes that propose a service at once (default: engine misfire)."""
     fatigue_repeat_count: int = Field(3, ge=1)
     """This many fatigue episodes (drowsiness, microsleep, sleep) of one driver ..."""
@@ -114,9 +124,11 @@ class GatewaySettings(Settings):
     @model_validator(mode="after")
     def _keys_outlive_the_broker_session(self) -> GatewaySettings:
         if self.processed_retention_days * 86400 <= self.session_expiry_s:
-            raise ValueError(f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
-                             f"than session_expiry_s ({self.session_expiry_s} s): the broker may re-deliver "
-                             "that late")
+            raise ValueError(
+                f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
+                f"than session_expiry_s ({self.session_expiry_s} s): the broker may re-deliver "
+                "that late"
+            )
         return self
 
     def with_overrides(self, **values) -> GatewaySettings:

@@ -4,6 +4,7 @@ On a device, `DMS_MODELS_DIR` points at the model set installed by an over-the-a
 (`dms config models install`, a `current` symlink that keeps the previous set); without it, the
 models shipped in this package are used.
 """
+
 import json
 import os
 from pathlib import Path

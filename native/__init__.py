@@ -6,6 +6,7 @@
 (native.reference, the definition the others are tested against). DMS_NATIVE=numba|numpy forces a
 slower one (benchmarks, tests).
 """
+
 from __future__ import annotations
 
 import os

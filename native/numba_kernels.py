@@ -1,4 +1,5 @@
 """Numba versions of native.reference's kernels: the fallback when the Cython extension is not built."""
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,9 @@ def _warp(image, m, out, scale, offset):
             xa, xb = min(max(int(x0), 0), w1), min(max(int(x0) + 1, 0), w1)
             ya, yb = min(max(int(y0), 0), h1), min(max(int(y0) + 1, 0), h1)
             for ch in range(3):
-                v = ((image[ya, xa, ch] * (1.0 - fx) + image[ya, xb, ch] * fx) * (1.0 - fy)
-                     + (image[yb, xa, ch] * (1.0 - fx) + image[yb, xb, ch] * fx) * fy)
+                v = (image[ya, xa, ch] * (1.0 - fx) + image[ya, xb, ch] * fx) * (1.0 - fy) + (
+                    image[yb, xa, ch] * (1.0 - fx) + image[yb, xb, ch] * fx
+                ) * fy
                 out[y, x, 2 - ch] = v * scale + offset
     return out
 

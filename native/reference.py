@@ -2,6 +2,7 @@
 
 Clear rather than fast; the parity tests (tests/native) hold the Cython and Numba kernels to these.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,13 @@ def invert_affine(matrix: np.ndarray) -> np.ndarray:
     return np.hstack([lin, -(lin @ [tx, ty])[:, None]])
 
 
-def warp_to_tensor(image_bgr: np.ndarray, matrix: np.ndarray, out: np.ndarray,
-                   scale: float = 1.0 / 255.0, offset: float = 0.0) -> np.ndarray:
+def warp_to_tensor(
+    image_bgr: np.ndarray,
+    matrix: np.ndarray,
+    out: np.ndarray,
+    scale: float = 1.0 / 255.0,
+    offset: float = 0.0,
+) -> np.ndarray:
     """Crop, rotate and normalise in one step, straight into a model's NHWC input slot.
 
     `matrix` maps image pixels to crop pixels (as cv2.warpAffine takes it); `out` is (size, size, 3)

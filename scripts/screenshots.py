@@ -12,13 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs the repo on sys.path
+from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS
 
 # file name, user, path (None: find the path on the service list), what must be visible first
 SHOTS = [
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'portal.db'}"
-        create_sample_database(url, datetime.now(timezone.utc), password_rounds=4)
+        create_sample_database(url, datetime.now(UTC), password_rounds=4)
         with serve(create_app(url)) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)

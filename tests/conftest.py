@@ -1,4 +1,5 @@
 """Fixtures every test area shares: the research datasets and the real services on this machine."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,8 +9,13 @@ import pytest
 from tests.support.services import SHARED, dataset, require_service
 
 # Shared fixtures (databases, brokers, fault tools, fuzz depth) live in tests/support and are registered here.
-pytest_plugins = ["tests.support.db", "tests.support.mqtt", "tests.support.faults", "tests.support.deploy",
-                  "tests.support.fuzz"]
+pytest_plugins = [
+    "tests.support.db",
+    "tests.support.mqtt",
+    "tests.support.faults",
+    "tests.support.deploy",
+    "tests.support.fuzz",
+]
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 Read from the source (every import statement, also those inside functions), so a lazy import cannot
 hide an arrow that points the wrong way.
 """
+
 from __future__ import annotations
 
 import ast
@@ -12,10 +13,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # package -> floor; an import may go to the same package, or to a package on a lower floor.
 FLOORS = {
-    "dms": 0, "native": 0, "models": 0,          # shared base: contract, errors, settings, kernels, model files
-    "edge": 1, "gateway": 1,                     # products: the vehicle, the back office's ingest and API
-    "dealer_portal": 2,                          # the portal builds on the back office's database and API
-    "tools": 3, "benchmarks": 3, "firmware_config": 3, "scripts": 3,   # tools: they use the products
+    "dms": 0,
+    "native": 0,
+    "models": 0,  # shared base: contract, errors, settings, kernels, model files
+    "edge": 1,
+    "gateway": 1,  # products: the vehicle, the back office's ingest and API
+    "dealer_portal": 2,  # the portal builds on the back office's database and API
+    "tools": 3,
+    "benchmarks": 3,
+    "firmware_config": 3,
+    "scripts": 3,  # tools: they use the products
 }
 # Products on one floor do not use each other: the vehicle and the back office meet only in the contract.
 APART = {frozenset({"edge", "gateway"}), frozenset({"edge", "dealer_portal"})}
@@ -68,8 +75,11 @@ def test_the_project_never_imports_its_own_modules_by_name():
     by_name = []
     for _, path in _sources():
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-        by_name += [f"{path.relative_to(ROOT)}: {name}" for name in _import_module_strings(tree)
-                    if name.split(".")[0] in FLOORS]
+        by_name += [
+            f"{path.relative_to(ROOT)}: {name}"
+            for name in _import_module_strings(tree)
+            if name.split(".")[0] in FLOORS
+        ]
     assert by_name == []
 
 
@@ -77,5 +87,6 @@ def test_the_rule_sees_a_wrong_arrow(tmp_path):
     """The checker itself: an upward import inside a function is found."""
     tree = ast.parse("def f():\n    from tools.demo import demo\n")
     assert [m for n in ast.walk(tree) for m in _modules(n)] == ["tools.demo"]
-    assert _import_module_strings(ast.parse("import importlib\nimportlib.import_module('edge.cli')\n")) == \
-        ["edge.cli"]
+    assert _import_module_strings(ast.parse("import importlib\nimportlib.import_module('edge.cli')\n")) == [
+        "edge.cli"
+    ]

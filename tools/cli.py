@@ -6,6 +6,7 @@ imported only when invoked, so `dms --help` and the gateway host never load the 
 Every user mistake ends as one line on stderr and a non-zero exit; a traceback is shown only for a
 real bug, and only with DMS_DEBUG=1.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,56 +25,67 @@ from dms.errors import UserError
 
 def _demo() -> click.Command:
     from tools.demo import demo
+
     return demo
 
 
 def _edge() -> click.Command:
     from edge.cli import edge
+
     return edge
 
 
 def _evaluate() -> click.Command:
     from edge.evaluate_cli import evaluate
+
     return evaluate
 
 
 def _gateway() -> click.Command:
     from gateway.cli import gateway
+
     return gateway
 
 
 def _portal() -> click.Command:
     from dealer_portal.cli import portal
+
     return portal
 
 
 def _users() -> click.Command:
     from gateway.admin_cli import users
+
     return users
 
 
 def _vehicles() -> click.Command:
     from gateway.admin_cli import vehicles
+
     return vehicles
 
 
 def _config() -> click.Command:
     from firmware_config.cli import config
+
     return config
 
 
 def _provision() -> click.Command:
     from firmware_config.provision_cli import provision
+
     return provision
 
 
 def _simulate() -> click.Command:
     from tools.load.simulator import simulate
+
     return simulate
 
 
 def _bench() -> click.Command:
     from benchmarks.cli import bench
+
     return bench
 
 
@@ -81,7 +93,10 @@ def _bench() -> click.Command:
 COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "demo": (_demo, "Run the whole chain on one machine: edge -> MQTT -> gateway -> portal."),
     "edge": (_edge, "The in-vehicle runtime (camera, driver monitoring, alerts, uplink)."),
-    "evaluate": (_evaluate, "Score the system on recorded clips (labelled blink sets, E-NCAP style scenarios)."),
+    "evaluate": (
+        _evaluate,
+        "Score the system on recorded clips (labelled blink sets, E-NCAP style scenarios).",
+    ),
     "gateway": (_gateway, "The back-office MQTT ingest service."),
     "portal": (_portal, "The web portal and REST API for dispatchers and dealers."),
     "users": (_users, "Manage portal users."),
@@ -119,15 +134,21 @@ class LazyGroup(click.Group):
 def _unavailable(name: str, short: str, missing: str) -> click.Command:
     """A stand-in for a subcommand whose optional dependencies are not installed."""
 
-    @click.command(name, help=short, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.command(
+        name, help=short, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+    )
     def stub(**_):
-        raise UserError(f"'dms {name}' needs the Python module {missing!r}, which is not installed",
-                        hint="install the matching extra, e.g. pip install 'dms-fleet[edge,gateway]'")
+        raise UserError(
+            f"'dms {name}' needs the Python module {missing!r}, which is not installed",
+            hint="install the matching extra, e.g. pip install 'dms-fleet[edge,gateway]'",
+        )
 
     return stub
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110}
+)
 @click.version_option(__version__, prog_name="dms")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def cli(verbose: int) -> None:
@@ -170,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({exc.filename})" if exc.filename else ""
         click.echo(f"dms: error: {exc.strerror or exc}{where}", err=True)
         return 74  # EX_IOERR
-    except Exception as exc:  # noqa: BLE001 - anything else is our bug, said plainly
+    except Exception as exc:
         if os.environ.get("DMS_DEBUG"):
             raise
-        click.echo(f"dms: internal error: {type(exc).__name__}: {exc} "
-                   "(this is a bug; rerun with DMS_DEBUG=1 for the traceback)", err=True)
+        click.echo(
+            f"dms: internal error: {type(exc).__name__}: {exc} "
+            "(this is a bug; rerun with DMS_DEBUG=1 for the traceback)",
+            err=True,
+        )
         return 70
     return 0
 

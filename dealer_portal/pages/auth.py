@@ -41,8 +41,13 @@ def _login_refused(request: Request, next: str, message: str, status_code: int, 
     return state(request).templates.TemplateResponse(
         request,
         "login.html",
-        {"ctx": None, "actor": None, "csrf": read_session(request).csrf, "next": _safe_next(next),
-         "error": message},
+        {
+            "ctx": None,
+            "actor": None,
+            "csrf": read_session(request).csrf,
+            "next": _safe_next(next),
+            "error": message,
+        },
         status_code=status_code,
         headers=headers,
     )
@@ -61,8 +66,13 @@ def login(
     keys = limiter.keys(request.client.host if request.client else None, username)
     wait = limiter.retry_after(keys)
     if wait is not None:  # before the password hash, which is what a guesser makes us spend
-        return _login_refused(request, next, f"Too many failed sign-ins; try again in {wait} s.", 429,
-                              {"Retry-After": str(wait)})
+        return _login_refused(
+            request,
+            next,
+            f"Too many failed sign-ins; try again in {wait} s.",
+            429,
+            {"Retry-After": str(wait)},
+        )
     with st.sessions() as db:
         user = authenticate(db, username.strip(), password)
         if user is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Form
@@ -22,9 +22,7 @@ DispatchPage = Annotated[Ctx, Depends(page("dispatch"))]
 @router.get("/dispatch", response_class=HTMLResponse)
 def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str = ""):
     try:
-        start = datetime.combine(
-            datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), timezone.utc
-        )
+        start = datetime.combine(datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), UTC)
     except ValueError:
         raise UserError("day: use the form 2026-03-02") from None
     days = min(max(days, 1), 31)

@@ -25,9 +25,8 @@ DeskPage = Annotated[Ctx, Depends(page("service_desk"))]
 
 @router.get("/service", response_class=HTMLResponse)
 def service_board(ctx: ServicePage, show: str = "open"):
-    if ctx.actor.may("service_desk"):
-        if flow.import_proposals(ctx.db, ctx.now):
-            ctx.db.commit()
+    if ctx.actor.may("service_desk") and flow.import_proposals(ctx.db, ctx.now):
+        ctx.db.commit()
     orders = flow.list_orders(ctx.db, ctx.actor, None if show == "all" else set(flow.OPEN))
     vehicles = vehicle_records.search(ctx.db, ctx.actor) if ctx.actor.may("vehicles") else []
     customers = flow.customers(ctx.db, ctx.actor) if ctx.actor.may("service_desk") else []

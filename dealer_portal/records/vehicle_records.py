@@ -169,19 +169,24 @@ def search(session: Session, actor: Actor, text: str = "", include_archived: boo
 def driver_sessions(session: Session, vehicle_id: str, limit: int = 10) -> list[dict]:
     """The vehicle's latest driver sessions (newest first), each with its first and last event time and
     the driver-state episodes that started in it: which drive (and booking) an episode belongs to."""
-    newest = (select(DriverEventRecord.driver_session_id, func.max(DriverEventRecord.ts).label("last"))
-              .where(DriverEventRecord.vehicle_id == vehicle_id, DriverEventRecord.driver_session_id.is_not(None))
-              .group_by(DriverEventRecord.driver_session_id).order_by(func.max(DriverEventRecord.ts).desc())
-              .limit(limit))
+    newest = (
+        select(DriverEventRecord.driver_session_id, func.max(DriverEventRecord.ts).label("last"))
+        .where(DriverEventRecord.vehicle_id == vehicle_id, DriverEventRecord.driver_session_id.is_not(None))
+        .group_by(DriverEventRecord.driver_session_id)
+        .order_by(func.max(DriverEventRecord.ts).desc())
+        .limit(limit)
+    )
     ids = [row[0] for row in session.execute(newest)]
     if not ids:
         return []
-    rows = session.scalars(select(DriverEventRecord)
-                           .where(DriverEventRecord.vehicle_id == vehicle_id,
-                                  DriverEventRecord.driver_session_id.in_(ids))
-                           .order_by(DriverEventRecord.ts, DriverEventRecord.id))
-    by_id: dict[str, dict] = {i: {"session_id": i, "first": None, "last": None, "episodes": [], "driver_id": None}
-                              for i in ids}
+    rows = session.scalars(
+        select(DriverEventRecord)
+        .where(DriverEventRecord.vehicle_id == vehicle_id, DriverEventRecord.driver_session_id.in_(ids))
+        .order_by(DriverEventRecord.ts, DriverEventRecord.id)
+    )
+    by_id: dict[str, dict] = {
+        i: {"session_id": i, "first": None, "last": None, "episodes": [], "driver_id": None} for i in ids
+    }
     for r in rows:
         s = by_id[r.driver_session_id]
         s["first"] = s["first"] or r.ts
@@ -323,7 +328,8 @@ def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
     for v in vehicles:
         km = latest_odometer(session, v.vehicle_id)
         writer.writerow(
-            spreadsheet_safe(cell) for cell in [
+            spreadsheet_safe(cell)
+            for cell in [
                 v.vehicle_id,
                 v.model or "",
                 v.plate or "",

@@ -1,4 +1,5 @@
 """Topics and (de)serialisation of contract messages, with one clear reason for every rejection."""
+
 from __future__ import annotations
 
 from pydantic import ValidationError
@@ -112,8 +113,9 @@ def _decode_explained(vehicle_id: str, kind: str, payload: bytes) -> Envelope:
         raise ContractError("invalid", "payload must be a JSON object")
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ContractError("unknown_schema_version",
-                            f"schema_version {version!r}; this receiver knows {SCHEMA_VERSION}")
+        raise ContractError(
+            "unknown_schema_version", f"schema_version {version!r}; this receiver knows {SCHEMA_VERSION}"
+        )
     missing = [key for key in ("msg_id", "ts") if key not in data]
     if missing:
         raise ContractError("invalid", f"{missing[0]}: Field required")
@@ -125,6 +127,8 @@ def _decode_explained(vehicle_id: str, kind: str, payload: bytes) -> Envelope:
         more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ContractError("invalid", f"{where}: {first['msg']}{more}") from None
     if message.vehicle_id != vehicle_id:
-        raise ContractError("vehicle_mismatch",
-                            f"payload vehicle_id {message.vehicle_id!r} differs from topic's {vehicle_id!r}")
+        raise ContractError(
+            "vehicle_mismatch",
+            f"payload vehicle_id {message.vehicle_id!r} differs from topic's {vehicle_id!r}",
+        )
     return message

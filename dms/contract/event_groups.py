@@ -1,4 +1,5 @@
 """Which driver events count as fatigue and which as distraction, for everyone who groups them."""
+
 from __future__ import annotations
 
 from dms.contract.messages import DriverEventType as T

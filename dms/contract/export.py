@@ -1,4 +1,5 @@
 """Write the JSON Schema of every message kind: `python -m dms.contract.export docs/contract`."""
+
 from __future__ import annotations
 
 import json

@@ -5,12 +5,13 @@ end to end: outbox, broker, gateway), the `vehicle_id` it is about, its `kind` a
 `ts`. Vehicle signals use COVESA VSS names (pinned to VSS_VERSION) on the wire and snake_case
 attributes in code.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import uuid
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -45,7 +46,7 @@ def _require_text(value: object) -> object:
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a timezone (UTC, e.g. 2026-01-01T12:00:00Z)")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 UtcDateTime = Annotated[datetime, BeforeValidator(_require_text), AfterValidator(_require_utc)]
@@ -58,18 +59,34 @@ def _finite_or_none(details: dict) -> dict:
     return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in details.items()}
 
 
-VehicleId = Annotated[str, Field(pattern=VEHICLE_ID_PATTERN, description=(
-    "Fleet-unique vehicle identifier: letters, digits, '_', '-', '.'; 1-64 characters; "
-    "it is also the vehicle's MQTT topic level and broker user name."))]
+VehicleId = Annotated[
+    str,
+    Field(
+        pattern=VEHICLE_ID_PATTERN,
+        description=(
+            "Fleet-unique vehicle identifier: letters, digits, '_', '-', '.'; 1-64 characters; "
+            "it is also the vehicle's MQTT topic level and broker user name."
+        ),
+    ),
+]
 
 
-DriverSessionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$", description=(
-    "The driver session the vehicle was in: a new one begins whenever the person in the seat may have "
-    "changed (see the driver_change event). An opaque id made on the vehicle; it identifies nobody."))]
+DriverSessionId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description=(
+            "The driver session the vehicle was in: a new one begins whenever the person in the seat may have "
+            "changed (see the driver_change event). An opaque id made on the vehicle; it identifies nobody."
+        ),
+    ),
+]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_msg_id() -> str:
@@ -86,29 +103,42 @@ class Kind(str, Enum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, use_enum_values=True,
-                              ser_json_inf_nan="null")
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, use_enum_values=True, ser_json_inf_nan="null"
+    )
 
 
 class Envelope(_Model):
     """Fields every message carries."""
 
-    schema_version: Literal[1] = Field(SCHEMA_VERSION, description=(
-        "Version of this contract. A receiver rejects versions it does not know."))
-    msg_id: str = Field(default_factory=new_msg_id, min_length=8, max_length=64,
-                        pattern=r"^[A-Za-z0-9_-]+$", description=(
-                            "Unique id of this message; receivers apply a given msg_id at most once."))
+    schema_version: Literal[1] = Field(
+        SCHEMA_VERSION,
+        description=("Version of this contract. A receiver rejects versions it does not know."),
+    )
+    msg_id: str = Field(
+        default_factory=new_msg_id,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description=("Unique id of this message; receivers apply a given msg_id at most once."),
+    )
     vehicle_id: VehicleId
-    ts: UtcDateTime = Field(default_factory=utc_now, description=(
-        "When the message was created: RFC 3339 with a timezone, UTC. A receiver rejects times before "
-        "2000-01-01 or from 2100-01-01 on, and the gateway those too far ahead of its own clock."))
+    ts: UtcDateTime = Field(
+        default_factory=utc_now,
+        description=(
+            "When the message was created: RFC 3339 with a timezone, UTC. A receiver rejects times before "
+            "2000-01-01 or from 2100-01-01 on, and the gateway those too far ahead of its own clock."
+        ),
+    )
 
     def timestamp_problem(self) -> str | None:
         """Why this message's times cannot be true (one line), or None."""
         for name, value in self._timestamps():
             if value is not None and not TS_MIN <= value < TS_MAX:
-                return (f"{name}: {value.isoformat()} is outside {TS_MIN.date().isoformat()} .. "
-                        f"{TS_MAX.date().isoformat()}")
+                return (
+                    f"{name}: {value.isoformat()} is outside {TS_MIN.date().isoformat()} .. "
+                    f"{TS_MAX.date().isoformat()}"
+                )
         return None
 
     def _timestamps(self) -> list[tuple[str, datetime | None]]:
@@ -155,24 +185,42 @@ class DriverEvent(Envelope):
 
     kind: Literal["event"] = "event"
     type: DriverEventType = Field(description="The driver state detected.")
-    phase: EventPhase = Field(EventPhase.START, description=(
-        "start: episode begins; escalate: warning level raised; end: attention restored."))
-    level: int = Field(ge=0, le=3, description=(
-        "In-cab warning level: 0 recorded only, 1 chime, 2 repeated louder tone, "
-        "3 continuous tone with spoken message."))
-    episode_id: str = Field(min_length=1, max_length=64, description=(
-        "Groups the start/escalate/end messages of one episode."))
-    t: float | None = Field(None, ge=0, description=(
-        "Seconds from the start of the source (clip timeline or device uptime) at which the policy decided."))
-    onset_t: float | None = Field(None, ge=0, description="Seconds (same timeline) at which the condition began.")
+    phase: EventPhase = Field(
+        EventPhase.START,
+        description=("start: episode begins; escalate: warning level raised; end: attention restored."),
+    )
+    level: int = Field(
+        ge=0,
+        le=3,
+        description=(
+            "In-cab warning level: 0 recorded only, 1 chime, 2 repeated louder tone, "
+            "3 continuous tone with spoken message."
+        ),
+    )
+    episode_id: str = Field(
+        min_length=1, max_length=64, description=("Groups the start/escalate/end messages of one episode.")
+    )
+    t: float | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Seconds from the start of the source (clip timeline or device uptime) at which the policy decided."
+        ),
+    )
+    onset_t: float | None = Field(
+        None, ge=0, description="Seconds (same timeline) at which the condition began."
+    )
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
     driver_session_id: DriverSessionId | None = None
     speed_kmh: float | None = Field(None, ge=0, le=400, description="Vehicle speed at decision time, km/h.")
     location: GeoPoint | None = Field(None, description="Position at decision time, when known.")
     details: Annotated[dict[str, float | int | str | bool | None], AfterValidator(_finite_or_none)] = Field(
-        default_factory=dict, description=(
+        default_factory=dict,
+        description=(
             "Measurements behind the decision (e.g. closure_s, perclos, off_road_s); a value that is not a "
-            "finite number is null."))
+            "finite number is null."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,16 +246,28 @@ class DriverState(Envelope):
 
     kind: Literal["state"] = "state"
     monitoring: bool = Field(description="False while the face or eyes cannot be measured.")
-    is_eyes_on_road: bool | None = Field(None, alias="Vehicle.Driver.IsEyesOnRoad",
-                                         description="VSS: driver's eyes on the road.")
-    fatigue_level: float | None = Field(None, ge=0, le=100, alias="Vehicle.Driver.FatigueLevel",
-                                        description="VSS: fatigue, percent.")
-    distraction_level: float | None = Field(None, ge=0, le=100, alias="Vehicle.Driver.DistractionLevel",
-                                            description="VSS: distraction, percent.")
-    attentive_probability: float | None = Field(None, ge=0, le=100, alias="Vehicle.Driver.AttentiveProbability",
-                                                description="VSS: probability the driver is attentive, percent.")
-    perclos: float | None = Field(None, ge=0, le=1, description="Share of the last 60 s with eyes >= 80 % closed.")
-    eye_openness: float | None = Field(None, ge=0, le=2, description="Eye openness relative to the driver's baseline.")
+    is_eyes_on_road: bool | None = Field(
+        None, alias="Vehicle.Driver.IsEyesOnRoad", description="VSS: driver's eyes on the road."
+    )
+    fatigue_level: float | None = Field(
+        None, ge=0, le=100, alias="Vehicle.Driver.FatigueLevel", description="VSS: fatigue, percent."
+    )
+    distraction_level: float | None = Field(
+        None, ge=0, le=100, alias="Vehicle.Driver.DistractionLevel", description="VSS: distraction, percent."
+    )
+    attentive_probability: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        alias="Vehicle.Driver.AttentiveProbability",
+        description="VSS: probability the driver is attentive, percent.",
+    )
+    perclos: float | None = Field(
+        None, ge=0, le=1, description="Share of the last 60 s with eyes >= 80 % closed."
+    )
+    eye_openness: float | None = Field(
+        None, ge=0, le=2, description="Eye openness relative to the driver's baseline."
+    )
     gaze_zone: GazeZone | None = Field(None, description="Where the driver looks.")
     head_yaw_deg: float | None = Field(None, ge=-180, le=180)
     head_pitch_deg: float | None = Field(None, ge=-180, le=180)
@@ -226,39 +286,55 @@ class VehicleSignals(_Model):
     """A snapshot of vehicle signals. Every field is optional: a source reports what it has."""
 
     speed: float | None = Field(None, ge=0, le=400, alias="Vehicle.Speed", description="km/h")
-    traveled_distance: float | None = Field(None, ge=0, le=10_000_000, alias="Vehicle.TraveledDistance",
-                                            description="Odometer, km")
-    latitude: float | None = Field(None, ge=-90, le=90, alias="Vehicle.CurrentLocation.Latitude",
-                                   description="degrees, WGS84")
-    longitude: float | None = Field(None, ge=-180, le=180, alias="Vehicle.CurrentLocation.Longitude",
-                                    description="degrees, WGS84")
-    heading: float | None = Field(None, ge=0, le=360, alias="Vehicle.CurrentLocation.Heading",
-                                  description="degrees from north")
-    location_timestamp: UtcDateTime | None = Field(None, alias="Vehicle.CurrentLocation.Timestamp",
-                                                   description="time of the GNSS fix, UTC")
-    fuel_level: float | None = Field(None, ge=0, le=100, alias="Vehicle.Powertrain.FuelSystem.RelativeLevel",
-                                     description="percent")
-    traction_battery_soc: float | None = Field(None, ge=0, le=100,
-                                               alias="Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
-                                               description="percent")
-    low_voltage_battery_voltage: float | None = Field(None, ge=0, le=60,
-                                                      alias="Vehicle.LowVoltageBattery.CurrentVoltage",
-                                                      description="V")
-    engine_hours: float | None = Field(None, ge=0, le=1_000_000,
-                                       alias="Vehicle.Powertrain.CombustionEngine.EngineHours",
-                                       description="h")
-    engine_speed: float | None = Field(None, ge=0, le=20_000, alias="Vehicle.Powertrain.CombustionEngine.Speed",
-                                       description="rpm")
-    coolant_temperature: float | None = Field(None, ge=-60, le=250,
-                                              alias="Vehicle.Powertrain.CombustionEngine.ECT",
-                                              description="degrees Celsius")
+    traveled_distance: float | None = Field(
+        None, ge=0, le=10_000_000, alias="Vehicle.TraveledDistance", description="Odometer, km"
+    )
+    latitude: float | None = Field(
+        None, ge=-90, le=90, alias="Vehicle.CurrentLocation.Latitude", description="degrees, WGS84"
+    )
+    longitude: float | None = Field(
+        None, ge=-180, le=180, alias="Vehicle.CurrentLocation.Longitude", description="degrees, WGS84"
+    )
+    heading: float | None = Field(
+        None, ge=0, le=360, alias="Vehicle.CurrentLocation.Heading", description="degrees from north"
+    )
+    location_timestamp: UtcDateTime | None = Field(
+        None, alias="Vehicle.CurrentLocation.Timestamp", description="time of the GNSS fix, UTC"
+    )
+    fuel_level: float | None = Field(
+        None, ge=0, le=100, alias="Vehicle.Powertrain.FuelSystem.RelativeLevel", description="percent"
+    )
+    traction_battery_soc: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        alias="Vehicle.Powertrain.TractionBattery.StateOfCharge.Current",
+        description="percent",
+    )
+    low_voltage_battery_voltage: float | None = Field(
+        None, ge=0, le=60, alias="Vehicle.LowVoltageBattery.CurrentVoltage", description="V"
+    )
+    engine_hours: float | None = Field(
+        None, ge=0, le=1_000_000, alias="Vehicle.Powertrain.CombustionEngine.EngineHours", description="h"
+    )
+    engine_speed: float | None = Field(
+        None, ge=0, le=20_000, alias="Vehicle.Powertrain.CombustionEngine.Speed", description="rpm"
+    )
+    coolant_temperature: float | None = Field(
+        None, ge=-60, le=250, alias="Vehicle.Powertrain.CombustionEngine.ECT", description="degrees Celsius"
+    )
     dtc_list: list[Annotated[str, Field(pattern=r"^[PCBU][0-9A-F]{4}$")]] | None = Field(
-        None, alias="Vehicle.Diagnostics.DTCList", max_length=64,
-        description="Active diagnostic trouble codes (e.g. P0301)")
-    distance_to_service: float | None = Field(None, alias="Vehicle.Service.DistanceToService",
-                                              description="km; negative when overdue")
-    time_to_service: float | None = Field(None, alias="Vehicle.Service.TimeToService",
-                                          description="s; negative when overdue")
+        None,
+        alias="Vehicle.Diagnostics.DTCList",
+        max_length=64,
+        description="Active diagnostic trouble codes (e.g. P0301)",
+    )
+    distance_to_service: float | None = Field(
+        None, alias="Vehicle.Service.DistanceToService", description="km; negative when overdue"
+    )
+    time_to_service: float | None = Field(
+        None, alias="Vehicle.Service.TimeToService", description="s; negative when overdue"
+    )
     is_moving: bool | None = Field(None, alias="Vehicle.IsMoving")
 
 
@@ -266,17 +342,25 @@ class VehicleStatus(Envelope):
     """Vehicle status sample, sent at a fixed rate (default 1 Hz) and on significant change."""
 
     kind: Literal["status"] = "status"
-    vss_version: Literal["4.0"] = Field(VSS_VERSION, description="COVESA VSS release the names and units follow.")
+    vss_version: Literal["4.0"] = Field(
+        VSS_VERSION, description="COVESA VSS release the names and units follow."
+    )
     signals: VehicleSignals
     driver_id: str | None = Field(None, max_length=64, description="Driver identifier when known.")
     driver_session_id: DriverSessionId | None = None
-    illuminator: Literal["off", "on", "strobe"] | None = Field(None, description=(
-        "The driver camera's infrared illuminator: off, on (steady) or strobe (lit with each exposure); "
-        "absent when the vehicle has none."))
+    illuminator: Literal["off", "on", "strobe"] | None = Field(
+        None,
+        description=(
+            "The driver camera's infrared illuminator: off, on (steady) or strobe (lit with each exposure); "
+            "absent when the vehicle has none."
+        ),
+    )
 
     def _timestamps(self) -> list[tuple[str, datetime | None]]:
-        return [*super()._timestamps(),
-                ("signals.Vehicle.CurrentLocation.Timestamp", self.signals.location_timestamp)]
+        return [
+            *super()._timestamps(),
+            ("signals.Vehicle.CurrentLocation.Timestamp", self.signals.location_timestamp),
+        ]
 
 
 # --------------------------------------------------------------------------------------------

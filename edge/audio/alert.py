@@ -4,6 +4,7 @@ continuous two-tone with a spoken prompt. Everything is placed on the source tim
 
 The loudest open episode decides the continuous sound; a chime plays once per start (no nagging).
 """
+
 from __future__ import annotations
 
 import time
@@ -43,8 +44,9 @@ class AlertAudio:
     """Renders the escalation sounds of policy events into an `AudioSink` (never blocks the frame loop:
     synthesis and prompts are prepared here, at start-up; live output runs on the sink's thread)."""
 
-    def __init__(self, settings: AudioSettings | None = None, sink: AudioSink | None = None,
-                 clock=time.perf_counter):
+    def __init__(
+        self, settings: AudioSettings | None = None, sink: AudioSink | None = None, clock=time.perf_counter
+    ):
         self.s = settings or AudioSettings()
         if sink is not None and sink.sample_rate != self.s.sample_rate:  # the output's rate wins
             self.s = self.s.model_copy(update={"sample_rate": sink.sample_rate})
@@ -56,11 +58,11 @@ class AlertAudio:
         self._chime = chime(self.s)
         self._loops = {2: beep_loop(self.s), 3: two_tone_loop(self.s)}
         self.prompts = {kind: render_prompt(text, self.s) for kind, text in self.s.messages.items()}
-        self._open: dict[str, int] = {}          # episode type -> level
+        self._open: dict[str, int] = {}  # episode type -> level
         self._playing: list[_Loop] = []
-        self._level = 0                          # level of the continuous sound now playing
+        self._level = 0  # level of the continuous sound now playing
         self._ducks: list[tuple[int, int]] = []  # spoken-prompt spans: the tone steps back there
-        self._rendered = 0                       # continuous sound is rendered up to this sample
+        self._rendered = 0  # continuous sound is rendered up to this sample
         self.events_heard: list[dict] = []
 
     def on_event(self, event: PolicyEvent) -> None:
@@ -87,7 +89,9 @@ class AlertAudio:
         if top != self._level or restart:
             self._switch(idx, top if top >= 2 else 0, None if sounded else decided_at, event.t)
         if event.phase != END:
-            self.events_heard.append({"type": event.type, "phase": event.phase, "level": event.level, "t": event.t})
+            self.events_heard.append(
+                {"type": event.type, "phase": event.phase, "level": event.level, "t": event.t}
+            )
         self._commit(idx)
 
     def advance(self, t: float) -> None:
@@ -110,7 +114,11 @@ class AlertAudio:
     def stats(self) -> dict:
         """Decision -> first sample written (wall ms) and timeline offset of each alert sound."""
         base = self.sink.stats() if self.sink is not None else {}
-        return {**base, "alerts": len(self.events_heard), "speech": any(p is not None for p in self.prompts.values())}
+        return {
+            **base,
+            "alerts": len(self.events_heard),
+            "speech": any(p is not None for p in self.prompts.values()),
+        }
 
     # ------------------------------------------------------------------------------------------
     def _idx(self, t: float) -> int:

@@ -1,4 +1,5 @@
 """Measuring alert audio in a rendered WAV: short-window RMS and the onset of sound after a time."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,9 @@ def rms_envelope(samples: np.ndarray, sample_rate: int, window_s: float = WINDOW
     return np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
 
 
-def onset_after(envelope: np.ndarray, t: float, window_s: float = WINDOW_S,
-                threshold: float = AUDIBLE_RMS) -> float | None:
+def onset_after(
+    envelope: np.ndarray, t: float, window_s: float = WINDOW_S, threshold: float = AUDIBLE_RMS
+) -> float | None:
     """Start time of the first window at or after `t` that is audible; None if nothing follows."""
     i0 = max(0, int(t / window_s))
     loud = np.flatnonzero(envelope[i0:] > threshold)

@@ -1,4 +1,5 @@
 """Spoken prompts from espeak-ng (offline), rendered once into a cache of WAV files."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,12 @@ def render_prompt(text: str, s: AudioSettings) -> np.ndarray | None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.wav")
-            subprocess.run(["espeak-ng", "-v", s.espeak_voice, "-s", str(s.espeak_wpm), "-w", str(tmp), text],
-                           check=True, capture_output=True, timeout=30)
+            subprocess.run(
+                ["espeak-ng", "-v", s.espeak_voice, "-s", str(s.espeak_wpm), "-w", str(tmp), text],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
             tmp.replace(path)
         except (OSError, subprocess.SubprocessError) as exc:
             log.warning("espeak-ng could not render a prompt (%s); using tones only", exc)
@@ -49,6 +54,6 @@ def render_prompt(text: str, s: AudioSettings) -> np.ndarray | None:
     voiced = np.flatnonzero(np.abs(data) > 0.02)
     if len(voiced) == 0:
         return None
-    data = data[voiced[0]:voiced[-1] + 1].copy()
+    data = data[voiced[0] : voiced[-1] + 1].copy()
     data *= s.speech_gain / float(np.abs(data).max())
     return ramp(data, int(s.fade_s * s.sample_rate))

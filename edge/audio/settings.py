@@ -1,4 +1,5 @@
 """How the in-cab alerts sound: levels, tones, spoken prompts and the live output device."""
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,7 @@ class AudioSettings(Settings):
     """LiveSink writes this far ahead of the frame time, so the device never starves between frames."""
 
     @model_validator(mode="after")
-    def _loud_enough_to_escalate(self) -> "AudioSettings":
+    def _loud_enough_to_escalate(self) -> AudioSettings:
         if not self.chime_gain <= self.beep_gain:
             raise ValueError("beep_gain (level 2) must be at least chime_gain (level 1)")
         if self.beep_s >= self.beep_period_s:

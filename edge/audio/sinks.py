@@ -5,6 +5,7 @@ Sounds are placed by sample index on the source timeline (index = round(t * samp
 can be written out. Each sink measures, per sound, the wall time from the policy's decision to its
 first sample being written (the clock is injected, it only measures).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,9 +43,9 @@ class Mixer:
         end = idx - self.base + len(samples)
         if end > len(self._buf):
             grown = np.zeros(max(end, 2 * len(self._buf)), dtype=np.float32)
-            grown[:len(self._buf)] = self._buf
+            grown[: len(self._buf)] = self._buf
             self._buf = grown
-        self._buf[idx - self.base:end] += samples
+        self._buf[idx - self.base : end] += samples
         self._end = max(self._end, idx + len(samples))
         return idx
 
@@ -79,7 +80,9 @@ class AudioSink(ABC):
         """Per sound: where its first sample landed on the timeline minus the decision's t."""
 
     @abstractmethod
-    def play(self, idx: int, samples: np.ndarray, decided_at: float | None = None, t: float | None = None) -> None:
+    def play(
+        self, idx: int, samples: np.ndarray, decided_at: float | None = None, t: float | None = None
+    ) -> None:
         """Mix `samples` starting at timeline sample `idx`. `decided_at` (sink clock) and `t` (decision time
         on the timeline) are given for sounds that answer an event, to measure latency."""
 
@@ -95,10 +98,16 @@ class AudioSink(ABC):
         def summary(values: list[float]) -> dict:
             if not values:
                 return {"n": 0, "median_ms": None, "max_ms": None}
-            return {"n": len(values), "median_ms": round(1000 * statistics.median(values), 3),
-                    "max_ms": round(1000 * max(values), 3)}
-        return {"decision_to_first_sample": summary(self.latencies_s),
-                "timeline_offset": summary(self.offsets_s)}
+            return {
+                "n": len(values),
+                "median_ms": round(1000 * statistics.median(values), 3),
+                "max_ms": round(1000 * max(values), 3),
+            }
+
+        return {
+            "decision_to_first_sample": summary(self.latencies_s),
+            "timeline_offset": summary(self.offsets_s),
+        }
 
 
 class WavTimelineSink(AudioSink):
@@ -145,8 +154,13 @@ class LiveSink(AudioSink):
     the frame time, so the device does not starve between frames and a new alert goes out at once
     (placed at most `lookahead_s` after its decision on the timeline)."""
 
-    def __init__(self, sample_rate: int = 16000, command: list[str] | None = None, lookahead_s: float = 0.05,
-                 clock: Clock = time.perf_counter):
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        command: list[str] | None = None,
+        lookahead_s: float = 0.05,
+        clock: Clock = time.perf_counter,
+    ):
         super().__init__(sample_rate, clock)
         self.lookahead_s = lookahead_s
         self._write, self._close_out = self._open_output(command)
@@ -160,19 +174,23 @@ class LiveSink(AudioSink):
     def _open_output(self, command):
         if command is None:
             try:
-                import sounddevice  # noqa: PLC0415 - optional: PortAudio
+                import sounddevice
+
                 stream = sounddevice.OutputStream(samplerate=self.sample_rate, channels=1, dtype="int16")
                 stream.start()
                 return (lambda b: stream.write(np.frombuffer(b, dtype="<i2"))), stream.close
-            except Exception as exc:  # noqa: BLE001 - not installed or no device: try aplay
+            except Exception as exc:
                 log.debug("sounddevice unavailable (%s); trying aplay", exc)
             if shutil.which("aplay") is None:
-                raise UserError("no audio output: neither the Python module 'sounddevice' nor 'aplay' is available",
-                                hint="install alsa-utils or sounddevice, or write alerts to a WAV with --audio-out")
+                raise UserError(
+                    "no audio output: neither the Python module 'sounddevice' nor 'aplay' is available",
+                    hint="install alsa-utils or sounddevice, or write alerts to a WAV with --audio-out",
+                )
             command = ["aplay", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(self.sample_rate)]
         try:
-            proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
         except OSError as exc:
             raise UserError(f"cannot start audio player {command[0]!r}: {exc.strerror or exc}") from None
 
@@ -182,6 +200,7 @@ class LiveSink(AudioSink):
             except OSError:
                 pass
             proc.wait(timeout=10)
+
         return (lambda b: (proc.stdin.write(b), proc.stdin.flush())), close
 
     def play(self, idx, samples, decided_at=None, t=None):
@@ -216,7 +235,7 @@ class LiveSink(AudioSink):
         finally:
             try:
                 self._close_out()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.debug("closing audio output: %s", exc)
 
     def _flush(self, upto: int) -> None:

@@ -1,4 +1,5 @@
 """Alert sounds synthesised with NumPy: float32 mono in [-1, 1], every edge ramped (no clicks)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,7 +30,7 @@ def chime(s: AudioSettings) -> np.ndarray:
         note = tone(hz, 0.42, sr, s.chime_gain)
         note *= np.exp(-np.arange(len(note)) / (0.14 * sr)).astype(np.float32)
         start = int(k * 0.2 * sr)
-        out[start:start + len(note)] += ramp(note, fade)
+        out[start : start + len(note)] += ramp(note, fade)
     return out
 
 
@@ -38,7 +39,7 @@ def beep_loop(s: AudioSettings) -> np.ndarray:
     sr = s.sample_rate
     period = np.zeros(int(round(s.beep_period_s * sr)), dtype=np.float32)
     beep = ramp(tone(s.beep_hz, s.beep_s, sr, s.beep_gain), int(s.fade_s * sr))
-    period[:len(beep)] = beep
+    period[: len(beep)] = beep
     return period
 
 

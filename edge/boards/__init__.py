@@ -5,6 +5,7 @@ source, its capture mode, the illuminator) and the inference engine, threads and
 board (`inference:`). A device file that names its board (`board: pi5`) is merged over both
 (`edge.config.load_device_config`); what the file says wins.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,19 +27,38 @@ class BoardProfile(Settings):
     name: str = Field(description="Profile name, as given to --board.")
     description: str = Field("", description="The hardware, in a line.")
     camera: str = Field("", description="The driver camera fitted, in a line.")
-    illuminator: str = Field("", description="The infrared illuminator fitted and how it is switched, in a line.")
-    device: dict[str, Any] = Field(default_factory=dict, description=(
-        "Partial device configuration (same keys as the device file); the vehicle's file overrides it."))
-    inference: BackendSettings = Field(default_factory=BackendSettings,
-                                       description="Inference engine, threads, precision.")
+    illuminator: str = Field(
+        "", description="The infrared illuminator fitted and how it is switched, in a line."
+    )
+    device: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Partial device configuration (same keys as the device file); the vehicle's file overrides it."
+        ),
+    )
+    inference: BackendSettings = Field(
+        default_factory=BackendSettings, description="Inference engine, threads, precision."
+    )
 
     def summary(self) -> str:
         c, i = SourceSettings.model_validate(self.device.get("capture", {})), self.inference
         mode = f"{c.width or '?'}x{c.height or '?'} at {c.camera_fps or c.fps:g} fps"
         threads = f"{i.threads} thread{'s' if i.threads > 1 else ''}"
-        kind = "infrared, grey" if c.infrared and c.grey else "infrared" if c.infrared else "grey" if c.grey else "colour"
+        kind = (
+            "infrared, grey"
+            if c.infrared and c.grey
+            else "infrared"
+            if c.infrared
+            else "grey"
+            if c.grey
+            else "colour"
+        )
         pin = self.device.get("illuminator", {})
-        light = f"illuminator {pin.get('output', 'none')} pin {pin.get('gpio_pin', '?')}" if pin else "no illuminator"
+        light = (
+            f"illuminator {pin.get('output', 'none')} pin {pin.get('gpio_pin', '?')}"
+            if pin
+            else "no illuminator"
+        )
         return f"{self.name}: {mode} {kind}, {light}, {i.backend} with {threads}, precision {i.precision}"
 
 
@@ -60,5 +80,7 @@ def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     """`top` over `base`: nested mappings merge key by key, anything else in `top` wins."""
     out = dict(base)
     for key, value in top.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
     return out

@@ -5,6 +5,7 @@ frames, while the annotation counts them. So an annotation frame is mapped to a 
 `decoded_index` (the position in the sequence `cv2.VideoCapture.read()` returns), several annotation
 frames may share one picture, and frames with `annotated == 0` do not count.
 """
+
 from __future__ import annotations
 
 import csv
@@ -85,8 +86,10 @@ def load_dataset(root: Path) -> list[LabelledClip]:
     if not root.exists():
         raise UserError(f"dataset folder not found: {root}")
     if not is_labelled_dataset(root):
-        raise UserError(f"{root}: not a labelled clip set (no labels.csv); give a folder in the "
-                        "zju_eyeblink_dev format, an eye-patch set (labels.csv with path,eye_state) or a video file")
+        raise UserError(
+            f"{root}: not a labelled clip set (no labels.csv); give a folder in the "
+            "zju_eyeblink_dev format, an eye-patch set (labels.csv with path,eye_state) or a video file"
+        )
     rows = _read_csv(root / "labels.csv", LABEL_COLUMNS)
     clips: dict[str, LabelledClip] = {}
     try:
@@ -94,10 +97,15 @@ def load_dataset(root: Path) -> list[LabelledClip]:
             clip = clips.get(r["video"])
             if clip is None:
                 clip = clips[r["video"]] = LabelledClip(r["video"], root / r["video"], [])
-            clip.frames.append(LabelledFrame(
-                frame_id=int(r["frame_id"]), decoded_index=int(r["decoded_index"]),
-                annotated=r["annotated"].strip() == "1", eye_closed=r["eye_closed_any"].strip() == "1",
-                blink_id=_int(r["blink_id"])))
+            clip.frames.append(
+                LabelledFrame(
+                    frame_id=int(r["frame_id"]),
+                    decoded_index=int(r["decoded_index"]),
+                    annotated=r["annotated"].strip() == "1",
+                    eye_closed=r["eye_closed_any"].strip() == "1",
+                    blink_id=_int(r["blink_id"]),
+                )
+            )
     except ValueError as exc:
         raise UserError(f"{root / 'labels.csv'}: bad number ({exc})") from None
     if not clips:

@@ -6,6 +6,7 @@ later stages (`VisionPipeline.process_face`) without running the face mesh again
 Each picture keeps the face mesh result (landmarks, eye contours, pose) and the eye-state model's
 logits for both eyes; the dark-lens check is kept as its verdict (the picture itself is not stored).
 """
+
 from __future__ import annotations
 
 import pickle
@@ -40,8 +41,9 @@ def measure_pictures(clip: LabelledClip, face_mesh: Any, eye_model: Any) -> list
         if face is None:
             out.append(CachedPicture(index, None, None, False))
             continue
-        out.append(CachedPicture(index, face, tuple(eye_model.closed_logits(image, face)),
-                                 eyes_visible(image, face)))
+        out.append(
+            CachedPicture(index, face, tuple(eye_model.closed_logits(image, face)), eyes_visible(image, face))
+        )
     return out
 
 
@@ -59,6 +61,7 @@ def cached_faces(clips: list[LabelledClip], cache: Path) -> dict[str, list[Cache
         if mesh is None:
             from edge.vision.eye_classifier import EyeClassifier
             from edge.vision.facemesh import FaceMesh
+
             mesh, eye_model = FaceMesh(), EyeClassifier()
         out[clip.video] = measure_pictures(clip, mesh, eye_model)
         path.parent.mkdir(parents=True, exist_ok=True)

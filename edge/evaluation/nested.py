@@ -19,6 +19,7 @@ data sets): for it, every subject here is unseen. The face mesh and the eye-stat
 clip (cached in --cache); the folds replay the decision stages (`EyeStateEstimator`, `BlinkDetector`),
 the same code the vehicle runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -77,8 +78,9 @@ default choice: it checks that colour is not needed."""
 DEFAULT_STRESS = ("none", "15fps", "small_face", "dark_noisy", "blur")
 
 
-def measure_clip(face_mesh, eye_model, clip: LabelledClip, settings: EyeStateSettings,
-                 stress: str = "none") -> list[Frame]:
+def measure_clip(
+    face_mesh, eye_model, clip: LabelledClip, settings: EyeStateSettings, stress: str = "none"
+) -> list[Frame]:
     """Run the models over one clip as a fresh driver: combined lid openness and eye-model logit per picture."""
     if hasattr(face_mesh, "reset"):
         face_mesh.reset()
@@ -97,14 +99,17 @@ def measure_clip(face_mesh, eye_model, clip: LabelledClip, settings: EyeStateSet
             frames.append(Frame(index, t, None, None))
             continue
         w_l, w_r = eye_width(face.left_eye.contour), eye_width(face.right_eye.contour)
-        openness = combine_eyes(lid_openness(face.left_eye.contour), lid_openness(face.right_eye.contour),
-                                w_l, w_r, settings)
+        openness = combine_eyes(
+            lid_openness(face.left_eye.contour), lid_openness(face.right_eye.contour), w_l, w_r, settings
+        )
         logit = combine_eyes(*eye_model.closed_logits(image, face), w_l, w_r, settings)
         frames.append(Frame(index, t, openness, logit))
     return frames
 
 
-def cached_measurements(clips: list[LabelledClip], cache: Path, stress: str = "none") -> dict[str, list[Frame]]:
+def cached_measurements(
+    clips: list[LabelledClip], cache: Path, stress: str = "none"
+) -> dict[str, list[Frame]]:
     """video -> frames, the models run once per clip and kept in `cache`."""
     from tqdm import tqdm
 
@@ -128,8 +133,14 @@ def cached_measurements(clips: list[LabelledClip], cache: Path, stress: str = "n
     return out
 
 
-def replay(clip: LabelledClip, frames: list[Frame], settings: VisionSettings,
-           lid_features: list | None = None, stages: tuple | None = None, offset_s: float = 0.0) -> Counts:
+def replay(
+    clip: LabelledClip,
+    frames: list[Frame],
+    settings: VisionSettings,
+    lid_features: list | None = None,
+    stages: tuple | None = None,
+    offset_s: float = 0.0,
+) -> Counts:
     """The vehicle's decision stages over one clip's measurements; counts of the acceptance rule.
 
     `lid_features`, when given, receives (lid closure, model logit, closed label) of every labelled
@@ -163,8 +174,9 @@ def replay(clip: LabelledClip, frames: list[Frame], settings: VisionSettings,
     return score_clip(clip, predictions)
 
 
-def stream_counts(clips: list[LabelledClip], frames: dict[str, list[Frame]], settings: VisionSettings,
-                  continuous: bool) -> dict[str, Counts]:
+def stream_counts(
+    clips: list[LabelledClip], frames: dict[str, list[Frame]], settings: VisionSettings, continuous: bool
+) -> dict[str, Counts]:
     """video -> counts, each clip a fresh driver or (`continuous`) all clips played as one stream in
     their order, nothing reset between them: drivers and conditions change as in a vehicle that never
     restarts (the clips follow one another with no empty seat between)."""
@@ -176,15 +188,28 @@ def stream_counts(clips: list[LabelledClip], frames: dict[str, list[Frame]], set
     return out
 
 
-def settings_for(design: str, threshold: float, confirm: float, prior: float,
-                 weights: tuple[float, float, float] = (1.0, 0.0, 0.0)) -> VisionSettings:
-    eyes = {"closed_on": threshold, "closed_off": threshold - 0.1, "lid_closed_on": threshold,
-            "lid_closed_off": threshold - 0.1, "prior_closed_share": prior,
-            "use_model": design != "lid_gap", "blinks_from_lid_gap": design == "fused"}
+def settings_for(
+    design: str,
+    threshold: float,
+    confirm: float,
+    prior: float,
+    weights: tuple[float, float, float] = (1.0, 0.0, 0.0),
+) -> VisionSettings:
+    eyes = {
+        "closed_on": threshold,
+        "closed_off": threshold - 0.1,
+        "lid_closed_on": threshold,
+        "lid_closed_off": threshold - 0.1,
+        "prior_closed_share": prior,
+        "use_model": design != "lid_gap",
+        "blinks_from_lid_gap": design == "fused",
+    }
     if design != "lid_gap":
         eyes.update(model_weight=weights[0], closure_weight=weights[1], fusion_bias=weights[2])
-    return VisionSettings(eyes=EyeStateSettings(**eyes),
-                          blinks=BlinkSettings(confirm_closure=confirm, onset_closure=min(0.3, confirm)))
+    return VisionSettings(
+        eyes=EyeStateSettings(**eyes),
+        blinks=BlinkSettings(confirm_closure=confirm, onset_closure=min(0.3, confirm)),
+    )
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2) -> np.ndarray:
@@ -225,7 +250,10 @@ class Folds:
             replay(clip, frames[clip.video], VisionSettings(), rows)
             label = {f.decoded_index: f.eye_closed for f in clip.frames if f.annotated}
             rows = [(c, g, label[i]) for i, c, g in rows if i in label and g is not None]
-            out[clip.video] = (np.array([r[:2] for r in rows]).reshape(-1, 2), np.array([r[2] for r in rows], float))
+            out[clip.video] = (
+                np.array([r[:2] for r in rows]).reshape(-1, 2),
+                np.array([r[2] for r in rows], float),
+            )
         return out
 
     def blink_depth_prior(self, group) -> float:
@@ -244,8 +272,10 @@ class Folds:
         """variant -> video -> counts of the candidate `key`."""
         if key not in self._counts:
             settings = settings_for(*key)
-            self._counts[key] = {name: {v: replay(self._clip[v], frames[v], settings) for v in self._clip}
-                                 for name, frames in self.variants.items()}
+            self._counts[key] = {
+                name: {v: replay(self._clip[v], frames[v], settings) for v in self._clip}
+                for name, frames in self.variants.items()
+            }
         return self._counts[key]
 
     def counts(self, key: tuple) -> dict[str, Counts]:
@@ -258,7 +288,9 @@ class Folds:
 
     def candidates(self, design: str, group) -> list[tuple]:
         """Settings keys a design may take when fitted on the subjects in `group`."""
-        prior = self.blink_depth_prior(group) if design == "lid_gap" else EyeStateSettings().prior_closed_share
+        prior = (
+            self.blink_depth_prior(group) if design == "lid_gap" else EyeStateSettings().prior_closed_share
+        )
         weights = (1.0, 0.0, 0.0)
         if design == "fused":
             videos = self.videos(group)
@@ -312,37 +344,62 @@ def nested_estimate(folds: Folds, designs=DESIGNS, progress=None) -> dict:
                 pooled.add(counts)
                 for name in folds.variants:
                     by_variant.setdefault(name, Counts()).add(folds.total(key, held_videos, name))
-                per_subject[held] = {"design": design, "settings": list(key[1:]),
-                                     "inner_scores": {d: round(v, 4) for d, v in inner.items()},
-                                     **_short(counts.scores())}
+                per_subject[held] = {
+                    "design": design,
+                    "settings": list(key[1:]),
+                    "inner_scores": {d: round(v, 4) for d, v in inner.items()},
+                    **_short(counts.scores()),
+                }
                 for v in held_videos:
                     by_condition.setdefault(condition[v], Counts()).add(folds.counts(key)[v])
         if progress is not None:
             progress.update(1)
     spread = {k: [per_subject[s][k] for s in ids] for k in ("closed_f1", "blink_f1")}
-    return {"variants": list(folds.variants), "nested": _short(pooled.scores()),
-            "by_variant": {name: _short(c.scores()) for name, c in by_variant.items()},
-            "by_condition": {c: _short(v.scores()) for c, v in sorted(by_condition.items())},
-            "per_subject": per_subject,
-            "spread": {k: {"min": min(v), "median": float(np.median(v)), "max": max(v)} for k, v in spread.items()},
-            "each_design_loso": {d: _short(c.scores()) for d, c in fixed.items()}}
+    return {
+        "variants": list(folds.variants),
+        "nested": _short(pooled.scores()),
+        "by_variant": {name: _short(c.scores()) for name, c in by_variant.items()},
+        "by_condition": {c: _short(v.scores()) for c, v in sorted(by_condition.items())},
+        "per_subject": per_subject,
+        "spread": {
+            k: {"min": min(v), "median": float(np.median(v)), "max": max(v)} for k, v in spread.items()
+        },
+        "each_design_loso": {d: _short(c.scores()) for d, c in fixed.items()},
+    }
 
 
 def _short(scores: dict) -> dict:
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in scores.items()
-            if k.startswith(("closed_", "blink_"))}
+    return {
+        k: (round(v, 4) if isinstance(v, float) else v)
+        for k, v in scores.items()
+        if k.startswith(("closed_", "blink_"))
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m edge.evaluation.nested", description=__doc__.split("\n\n")[0])
-    ap.add_argument("dataset", type=Path, help="Labelled clip set (zju_eyeblink_dev layout, with splits.csv).")
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/dms_nested_cache"),
-                    help="Folder for the models' per-clip measurements (computed once per variant).")
+    ap = argparse.ArgumentParser(
+        prog="python -m edge.evaluation.nested", description=__doc__.split("\n\n")[0]
+    )
+    ap.add_argument(
+        "dataset", type=Path, help="Labelled clip set (zju_eyeblink_dev layout, with splits.csv)."
+    )
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("/tmp/dms_nested_cache"),
+        help="Folder for the models' per-clip measurements (computed once per variant).",
+    )
     ap.add_argument("--json", type=Path, default=None, help="Also write the whole report here.")
-    ap.add_argument("--stress", nargs="+", choices=list(STRESS), default=list(DEFAULT_STRESS), metavar="VARIANT",
-                    help=f"Choose and score on these versions of the clips together ({', '.join(STRESS)}; "
-                         f"default: {' '.join(DEFAULT_STRESS)}): one design and one set of constants must "
-                         "serve them all.")
+    ap.add_argument(
+        "--stress",
+        nargs="+",
+        choices=list(STRESS),
+        default=list(DEFAULT_STRESS),
+        metavar="VARIANT",
+        help=f"Choose and score on these versions of the clips together ({', '.join(STRESS)}; "
+        f"default: {' '.join(DEFAULT_STRESS)}): one design and one set of constants must "
+        "serve them all.",
+    )
     args = ap.parse_args(argv)
     try:
         report = _run(args)
@@ -362,9 +419,11 @@ def _run(args) -> dict:
     with tqdm(total=len(folds.by_subject), desc="outer folds", disable=None, leave=False) as bar:
         report = nested_estimate(folds, progress=bar)
     n = report["nested"]
-    print(f"nested leave-one-subject-out, pooled: eye-closed F1 {n['closed_f1']:.3f} "
-          f"(P {n['closed_precision']:.3f}, R {n['closed_recall']:.3f}), blink F1 {n['blink_f1']:.3f} "
-          f"({n['blink_fp']} false, {n['blink_fn']} missed)")
+    print(
+        f"nested leave-one-subject-out, pooled: eye-closed F1 {n['closed_f1']:.3f} "
+        f"(P {n['closed_precision']:.3f}, R {n['closed_recall']:.3f}), blink F1 {n['blink_f1']:.3f} "
+        f"({n['blink_fp']} false, {n['blink_fn']} missed)"
+    )
     for k, v in report["spread"].items():
         print(f"  per held-out subject {k}: {v['min']:.3f} .. {v['max']:.3f} (median {v['median']:.3f})")
     if len(report["variants"]) > 1:
@@ -374,18 +433,24 @@ def _run(args) -> dict:
         print(f"  {cond}: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
     print("designs chosen: " + ", ".join(f"{s}: {v['design']}" for s, v in report["per_subject"].items()))
     for d, s in report["each_design_loso"].items():
-        print(f"  {d} alone, leave-one-subject-out: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
+        print(
+            f"  {d} alone, leave-one-subject-out: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}"
+        )
     frames = next(iter(folds.variants.values()))
-    for name, settings in (("lid gap alone", VisionSettings(eyes=EyeStateSettings(use_model=False))),
-                           ("defaults (fused)", VisionSettings())):
+    for name, settings in (
+        ("lid gap alone", VisionSettings(eyes=EyeStateSettings(use_model=False))),
+        ("defaults (fused)", VisionSettings()),
+    ):
         for continuous in (False, True):
             total = Counts()
             for c in stream_counts(clips, frames, settings, continuous).values():
                 total.add(c)
             s = _short(total.scores())
             report.setdefault("stream", {})[f"{name}, {'continuous' if continuous else 'clip by clip'}"] = s
-            print(f"  {name}, {'one continuous stream' if continuous else 'each clip a new driver'}: "
-                  f"eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
+            print(
+                f"  {name}, {'one continuous stream' if continuous else 'each clip a new driver'}: "
+                f"eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}"
+            )
     return report
 
 

@@ -10,6 +10,7 @@ ranking quality (AUC), overall and per value of every other column with few dist
 (subject, sensor, glasses, ...), so a set that confounds, say, sensor and eye state can be read per
 sensor.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,10 @@ def read_patch_set(root: Path) -> list[dict[str, str]]:
         raise UserError(f"{root / 'labels.csv'}: no rows")
     bad = next((r for r in rows if r["eye_state"].strip().lower() not in STATES), None)
     if bad is not None:
-        raise UserError(f"{root / 'labels.csv'}: eye_state must be open or closed, not {bad['eye_state']!r} "
-                        f"(path {bad['path']})")
+        raise UserError(
+            f"{root / 'labels.csv'}: eye_state must be open or closed, not {bad['eye_state']!r} "
+            f"(path {bad['path']})"
+        )
     return rows
 
 
@@ -70,9 +73,9 @@ def patch_logits(root: Path, rows: list[dict[str, str]], model, progress=None, b
 
     logits = np.empty(len(rows), np.float32)
     for start in range(0, len(rows), batch):
-        patches = [load_patch(root, r) for r in rows[start:start + batch]]
+        patches = [load_patch(root, r) for r in rows[start : start + batch]]
         (out,) = model.run(standardise(np.stack(patches)))
-        logits[start:start + len(patches)] = out[:, 0]
+        logits[start : start + len(patches)] = out[:, 0]
         if progress is not None:
             progress.update(len(patches))
     return logits
@@ -97,17 +100,27 @@ def summarise(closed: np.ndarray, predicted: np.ndarray, logits: np.ndarray) -> 
     if tp + fn == 0:  # no closed eye in this group: recall and F1 say nothing
         r = f = None
     a = auc(logits, closed)
-    return {"patches": len(closed), "accuracy": round((tp + tn) / len(closed), 4),
-            "closed_precision": p, "closed_recall": r, "closed_f1": f,
-            "auc": None if a is None else round(a, 4),
-            "confusion": {"closed_as_closed": tp, "closed_as_open": fn, "open_as_closed": fp, "open_as_open": tn}}
+    return {
+        "patches": len(closed),
+        "accuracy": round((tp + tn) / len(closed), 4),
+        "closed_precision": p,
+        "closed_recall": r,
+        "closed_f1": f,
+        "auc": None if a is None else round(a, 4),
+        "confusion": {"closed_as_closed": tp, "closed_as_open": fn, "open_as_closed": fp, "open_as_open": tn},
+    }
 
 
 def build_patch_report(root: Path, rows: list[dict[str, str]], logits: np.ndarray) -> dict:
     closed = np.array([r["eye_state"].strip().lower() == "closed" for r in rows])
     predicted = logits > 0
-    report = {"dataset": str(root), "kind": "eye patches", "decision": "closed logit > 0",
-              "overall": summarise(closed, predicted, logits), "by": {}}
+    report = {
+        "dataset": str(root),
+        "kind": "eye patches",
+        "decision": "closed logit > 0",
+        "overall": summarise(closed, predicted, logits),
+        "by": {},
+    }
     for column in rows[0]:
         if column in ("path", "eye_state"):
             continue
@@ -115,8 +128,11 @@ def build_patch_report(root: Path, rows: list[dict[str, str]], logits: np.ndarra
         for i, r in enumerate(rows):
             groups[r[column]].append(i)
         if 1 < len(groups) <= MAX_GROUP_VALUES:
-            report["by"][column] = {value: summarise(closed[idx], predicted[idx], logits[idx])
-                                    for value, idx in sorted(groups.items()) for idx in [np.array(idx)]}
+            report["by"][column] = {
+                value: summarise(closed[idx], predicted[idx], logits[idx])
+                for value, idx in sorted(groups.items())
+                for idx in [np.array(idx)]
+            }
     return report
 
 
@@ -133,23 +149,38 @@ def write_patch_outputs(out: Path, rows: list[dict[str, str]], logits: np.ndarra
 
 def _row(name: str, s: dict) -> str:
     c = s["confusion"]
-    cells = [name, s["patches"], s["accuracy"], s["closed_precision"], s["closed_recall"], s["closed_f1"], s["auc"],
-             c["closed_as_closed"], c["closed_as_open"], c["open_as_closed"], c["open_as_open"]]
+    cells = [
+        name,
+        s["patches"],
+        s["accuracy"],
+        s["closed_precision"],
+        s["closed_recall"],
+        s["closed_f1"],
+        s["auc"],
+        c["closed_as_closed"],
+        c["closed_as_open"],
+        c["open_as_closed"],
+        c["open_as_open"],
+    ]
     cells = ["-" if x is None else x for x in cells]
     return "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in cells) + "</tr>"
 
 
 def _html(report: dict) -> str:
-    head = ("<tr><th></th><th>patches</th><th>accuracy</th><th>closed P</th><th>closed R</th><th>closed F1</th>"
-            "<th>AUC</th><th>closed&rarr;closed</th><th>closed&rarr;open</th><th>open&rarr;closed</th>"
-            "<th>open&rarr;open</th></tr>")
+    head = (
+        "<tr><th></th><th>patches</th><th>accuracy</th><th>closed P</th><th>closed R</th><th>closed F1</th>"
+        "<th>AUC</th><th>closed&rarr;closed</th><th>closed&rarr;open</th><th>open&rarr;closed</th>"
+        "<th>open&rarr;open</th></tr>"
+    )
     rows = [_row("all", report["overall"])]
     for column, values in report["by"].items():
         rows += [_row(f"{column} = {value}", s) for value, s in values.items()]
-    return ("<!doctype html><meta charset=utf-8><title>eye-state model on eye patches</title>"
-            "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:right}</style>"
-            f"<h1>Eye-state model on {html.escape(report['dataset'])}</h1>"
-            f"<p>Decision: {html.escape(report['decision'])}.</p><table>{head}{''.join(rows)}</table>")
+    return (
+        "<!doctype html><meta charset=utf-8><title>eye-state model on eye patches</title>"
+        "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:right}</style>"
+        f"<h1>Eye-state model on {html.escape(report['dataset'])}</h1>"
+        f"<p>Decision: {html.escape(report['decision'])}.</p><table>{head}{''.join(rows)}</table>"
+    )
 
 
 def evaluate_patches(root: Path, out: Path, backend=None, progress_factory=None) -> dict:

@@ -1,4 +1,5 @@
 """Outputs of `dms evaluate`: predictions.csv, report.json and report.html (plots per clip)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,8 +12,17 @@ from pathlib import Path
 from edge.evaluation.runner import ClipRun
 from edge.evaluation.scoring import Counts, score_clip
 
-SCORE_KEYS = ("closed_f1", "closed_precision", "closed_recall", "blink_f1", "blink_precision", "blink_recall",
-              "blink_tp", "blink_fp", "blink_fn")
+SCORE_KEYS = (
+    "closed_f1",
+    "closed_precision",
+    "closed_recall",
+    "blink_f1",
+    "blink_precision",
+    "blink_recall",
+    "blink_tp",
+    "blink_fp",
+    "blink_fn",
+)
 
 
 def write_predictions(runs: list[ClipRun], path: Path) -> None:
@@ -36,8 +46,12 @@ def build_report(runs: list[ClipRun], dataset: Path, settings: dict | None = Non
         c = score_clip(run.clip, run.predictions())
         total.add(c)
         by_condition[run.clip.condition or "all"].add(c)
-        clips[run.clip.video] = {"subject": run.clip.subject, "condition": run.clip.condition,
-                                 "pictures": len(run.signals), **c.scores()}
+        clips[run.clip.video] = {
+            "subject": run.clip.subject,
+            "condition": run.clip.condition,
+            "pictures": len(run.signals),
+            **c.scores(),
+        }
     pictures = sum(len(r.signals) for r in runs)
     cpu_s = sum(r.cpu_s for r in runs)
     return {
@@ -73,8 +87,10 @@ def _polyline(ts, values, x, y, colour: str, width: float) -> str:
             run.append(f"{x(t):.1f},{y(v):.1f}")
     if len(run) > 1:
         parts.append(run)
-    return "".join(f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" points="{" ".join(p)}"/>'
-                   for p in parts)
+    return "".join(
+        f'<polyline fill="none" stroke="{colour}" stroke-width="{width}" points="{" ".join(p)}"/>'
+        for p in parts
+    )
 
 
 def clip_plot_svg(run: ClipRun) -> str:
@@ -91,37 +107,57 @@ def clip_plot_svg(run: ClipRun) -> str:
     sig = [run.signals.get(f.decoded_index) for f in frames]
     preds = run.predictions()
     t_of = {f.frame_id: f.t for f in clip.frames}
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}" '
-           f'viewBox="0 0 {SVG_W} {SVG_H}" font-size="10">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}" '
+        f'viewBox="0 0 {SVG_W} {SVG_H}" font-size="10">'
+    ]
     for s, e in clip.blinks:
         a, b = x(t_of.get(s, s / 30)), x(t_of.get(e, e / 30))
-        out.append(f'<rect x="{a:.1f}" y="{y(1.25):.1f}" width="{max(b - a, 1):.1f}" '
-                   f'height="{y(0) - y(1.25):.1f}" fill="orange" opacity="0.15"/>')
+        out.append(
+            f'<rect x="{a:.1f}" y="{y(1.25):.1f}" width="{max(b - a, 1):.1f}" '
+            f'height="{y(0) - y(1.25):.1f}" fill="orange" opacity="0.15"/>'
+        )
     for f, t in zip(frames, ts, strict=True):
         if f.eye_closed:
-            out.append(f'<rect x="{x(t) - step / 2:.1f}" y="{y(1.05):.1f}" width="{step:.1f}" '
-                       f'height="{y(0) - y(1.05):.1f}" fill="red" opacity="0.25"/>')
+            out.append(
+                f'<rect x="{x(t) - step / 2:.1f}" y="{y(1.05):.1f}" width="{step:.1f}" '
+                f'height="{y(0) - y(1.05):.1f}" fill="red" opacity="0.25"/>'
+            )
         p = preds[f.frame_id]
         if p.eyes_closed:
-            out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y(1.08):.1f}" y2="{y(1.13):.1f}" stroke="red"/>')
+            out.append(
+                f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y(1.08):.1f}" y2="{y(1.13):.1f}" stroke="red"/>'
+            )
         if p.blink >= 0:
-            out.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y(1.16):.1f}" y2="{y(1.21):.1f}" '
-                       'stroke="purple"/>')
+            out.append(
+                f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{y(1.16):.1f}" y2="{y(1.21):.1f}" '
+                'stroke="purple"/>'
+            )
     for name, colour in (("openness_left", "green"), ("openness_right", "olive")):
-        out.append(_polyline(ts, [getattr(s, name) if s is not None else None for s in sig], x, y, colour, 0.8))
+        out.append(
+            _polyline(ts, [getattr(s, name) if s is not None else None for s in sig], x, y, colour, 0.8)
+        )
     out.append(_polyline(ts, [s.closure if s is not None else None for s in sig], x, y, "steelblue", 1.4))
     out.append(f'<line x1="{SVG_PAD}" x2="{SVG_W - SVG_PAD}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="#999"/>')
-    out.append(f'<text x="{SVG_PAD}" y="{SVG_H - 6}">{t0:.1f} s</text>'
-               f'<text x="{SVG_W - SVG_PAD}" y="{SVG_H - 6}" text-anchor="end">{t1:.1f} s</text></svg>')
+    out.append(
+        f'<text x="{SVG_PAD}" y="{SVG_H - 6}">{t0:.1f} s</text>'
+        f'<text x="{SVG_W - SVG_PAD}" y="{SVG_H - 6}" text-anchor="end">{t1:.1f} s</text></svg>'
+    )
     return "".join(out)
 
 
 def _table(rows: list[tuple[str, dict]]) -> str:
     head = "".join(f"<th>{k}</th>" for k in ("", *SCORE_KEYS))
     body = "".join(
-        "<tr><td>" + html.escape(name) + "</td>"
-        + "".join(f"<td>{v[k]:.3f}</td>" if isinstance(v[k], float) else f"<td>{v[k]}</td>" for k in SCORE_KEYS)
-        + "</tr>" for name, v in rows)
+        "<tr><td>"
+        + html.escape(name)
+        + "</td>"
+        + "".join(
+            f"<td>{v[k]:.3f}</td>" if isinstance(v[k], float) else f"<td>{v[k]}</td>" for k in SCORE_KEYS
+        )
+        + "</tr>"
+        for name, v in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -133,16 +169,21 @@ def write_html(report: dict, runs: list[ClipRun], path: Path) -> None:
         f"<h1>Eye closure and blinks: {html.escape(report['dataset'])}</h1>",
         f"<p>{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "
         f"{report['cpu_ms_per_frame']} CPU ms per picture (pipeline, one process).</p>",
-        "<h2>Overall</h2>", _table([("overall", report["overall"])]),
-        "<h2>By condition</h2>", _table(list(report["by_condition"].items())),
-        "<h2>Per clip</h2>", _table(list(report["clips"].items())),
+        "<h2>Overall</h2>",
+        _table([("overall", report["overall"])]),
+        "<h2>By condition</h2>",
+        _table(list(report["by_condition"].items())),
+        "<h2>Per clip</h2>",
+        _table(list(report["clips"].items())),
         "<h2>Closure over time</h2><p>Blue: closure (0 = this driver's open level, 1 = closed); green/olive: "
         "raw per-eye openness; red band: labelled closed frames; orange: labelled blinks; ticks on top: "
         "predicted closed (red) and predicted blink (purple).</p>",
     ]
     for run in runs:
         s = report["clips"][run.clip.video]
-        parts.append(f"<h3>{html.escape(run.clip.video)} — closed F1 {s['closed_f1']:.3f}, "
-                     f"blinks {s['blink_tp']} found / {s['blink_fp']} false / {s['blink_fn']} missed</h3>")
+        parts.append(
+            f"<h3>{html.escape(run.clip.video)} — closed F1 {s['closed_f1']:.3f}, "
+            f"blinks {s['blink_tp']} found / {s['blink_fp']} false / {s['blink_fn']} missed</h3>"
+        )
         parts.append(clip_plot_svg(run))
     path.write_text("\n".join(parts), encoding="utf-8")

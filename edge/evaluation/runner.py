@@ -1,4 +1,5 @@
 """Run the frame pipeline over labelled clips and turn its output into per-annotation-frame predictions."""
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,9 @@ class ClipRun:
         out = {}
         for f in self.clip.frames:
             s = self.signals.get(f.decoded_index)
-            out[f.frame_id] = FramePrediction(eyes_closed=bool(s is not None and s.eyes_closed),
-                                              blink=blink_of.get(f.decoded_index, -1))
+            out[f.frame_id] = FramePrediction(
+                eyes_closed=bool(s is not None and s.eyes_closed), blink=blink_of.get(f.decoded_index, -1)
+            )
         return out
 
 
@@ -90,8 +92,15 @@ def _collect(pipeline: Any, run: ClipRun, signals: Iterable[FrameSignals]) -> Cl
     return run
 
 
-def run_clip(pipeline: Any, clip: LabelledClip, progress: Any = None, fresh_driver: bool = True,
-             offset_s: float = 0.0, mono: bool = False, sessions: Any = None) -> ClipRun:
+def run_clip(
+    pipeline: Any,
+    clip: LabelledClip,
+    progress: Any = None,
+    fresh_driver: bool = True,
+    offset_s: float = 0.0,
+    mono: bool = False,
+    sessions: Any = None,
+) -> ClipRun:
     """The whole pipeline (face mesh included) over one clip, as a fresh driver, or (`fresh_driver`
     False) carrying on from whatever the pipeline learnt before, its time going on at `offset_s`;
     `mono`: fed one grey channel per picture, as from an infrared camera. `sessions` (an
@@ -122,7 +131,9 @@ def clip_duration(clip: LabelledClip) -> float:
     return picture_time(clip.picture_times(), picture_count(clip) - 1) + FRAME_PERIOD_S
 
 
-def empty_seat(pipeline: Any, like: np.ndarray, start_s: float, seconds: float, sessions: Any = None) -> float:
+def empty_seat(
+    pipeline: Any, like: np.ndarray, start_s: float, seconds: float, sessions: Any = None
+) -> float:
     """Feed `seconds` of an empty, dark cab (no face) at the clip frame rate; returns the time after it."""
     black = np.zeros_like(like)
     n = round(seconds / FRAME_PERIOD_S)

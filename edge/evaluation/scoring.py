@@ -5,6 +5,7 @@
   predicted blink id; it is a true positive when it overlaps a labelled blink no earlier event claimed.
 Kept independent of the shared scoring script on purpose; a test checks that both agree exactly.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -29,17 +30,28 @@ class Counts:
     blink_fp: int = 0
     blink_fn: int = 0
 
-    def add(self, other: "Counts") -> None:
+    def add(self, other: Counts) -> None:
         for k, v in asdict(other).items():
             setattr(self, k, getattr(self, k) + v)
 
     def scores(self) -> dict[str, float | int]:
         cp, cr, cf = prf(self.closed_tp, self.closed_fp, self.closed_fn)
         bp, br, bf = prf(self.blink_tp, self.blink_fp, self.blink_fn)
-        return dict(frames=self.frames, closed_precision=cp, closed_recall=cr, closed_f1=cf,
-                    blink_precision=bp, blink_recall=br, blink_f1=bf,
-                    blink_tp=self.blink_tp, blink_fp=self.blink_fp, blink_fn=self.blink_fn,
-                    closed_tp=self.closed_tp, closed_fp=self.closed_fp, closed_fn=self.closed_fn)
+        return dict(
+            frames=self.frames,
+            closed_precision=cp,
+            closed_recall=cr,
+            closed_f1=cf,
+            blink_precision=bp,
+            blink_recall=br,
+            blink_f1=bf,
+            blink_tp=self.blink_tp,
+            blink_fp=self.blink_fp,
+            blink_fn=self.blink_fn,
+            closed_tp=self.closed_tp,
+            closed_fp=self.closed_fp,
+            closed_fn=self.closed_fn,
+        )
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -79,7 +91,9 @@ def score_clip(clip: LabelledClip, predictions: dict[int, FramePrediction]) -> C
         seq.append((f.frame_id, p.blink))
     claimed: set[int] = set()
     for s, e in predicted_events(seq):
-        hit = next((i for i, (gs, ge) in enumerate(clip.blinks) if i not in claimed and s <= ge and e >= gs), None)
+        hit = next(
+            (i for i, (gs, ge) in enumerate(clip.blinks) if i not in claimed and s <= ge and e >= gs), None
+        )
         if hit is None:
             c.blink_fp += 1
         else:

@@ -1,4 +1,5 @@
 """Per-frame signals of an unlabelled clip as CSV (one row per frame, timings as `ms_<stage>` columns)."""
+
 from __future__ import annotations
 
 import csv
@@ -7,8 +8,11 @@ from pathlib import Path
 
 from edge.signals import FrameSignals
 
-_PLAIN = [f.name for f in fields(FrameSignals)
-          if f.name not in ("blink_ended", "timings_ms", "face_box", "face_landmarks")]
+_PLAIN = [
+    f.name
+    for f in fields(FrameSignals)
+    if f.name not in ("blink_ended", "timings_ms", "face_box", "face_landmarks")
+]
 _BLINK = ["blink_ended_id", "blink_ended_start_t", "blink_ended_end_t", "blink_ended_duration_s"]
 
 
@@ -30,5 +34,8 @@ def write_signals_csv(signals: list[FrameSignals], path: Path) -> None:
         for s in signals:
             b = s.blink_ended
             blink = [b.blink_id, b.start_t, b.end_t, b.duration_s] if b is not None else [None] * 4
-            w.writerow([_cell(getattr(s, n)) for n in _PLAIN] + [_cell(v) for v in blink]
-                       + [_cell(s.timings_ms.get(k)) for k in stages])
+            w.writerow(
+                [_cell(getattr(s, n)) for n in _PLAIN]
+                + [_cell(v) for v in blink]
+                + [_cell(s.timings_ms.get(k)) for k in stages]
+            )

@@ -7,6 +7,7 @@
   current exposure, and the face-weighted exposure loop adjusts the camera when one is attached;
 - `close()` at the end of the run: the illuminator goes dark.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,9 +20,14 @@ from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, 
 
 
 class NightControl:
-    def __init__(self, health: CameraHealthSettings | None = None, illuminator: Illuminator | None = None,
-                 exposure: FaceExposureSettings | None = None, start_exposure_us: float | None = None,
-                 start_gain: float | None = None):
+    def __init__(
+        self,
+        health: CameraHealthSettings | None = None,
+        illuminator: Illuminator | None = None,
+        exposure: FaceExposureSettings | None = None,
+        start_exposure_us: float | None = None,
+        start_gain: float | None = None,
+    ):
         self.health = PictureHealth(health) if (health or CameraHealthSettings()).enabled else None
         self.illuminator = illuminator
         self.exposure_us = start_exposure_us
@@ -57,8 +63,13 @@ class NightControl:
             self.last_health, self._checked_t = self.health.check(image, illuminated=lit), t
         return self.last_health.problem
 
-    def update(self, t: float, monitoring: bool, image: np.ndarray | None = None,
-               face_box: tuple[float, float, float, float] | None = None) -> None:
+    def update(
+        self,
+        t: float,
+        monitoring: bool,
+        image: np.ndarray | None = None,
+        face_box: tuple[float, float, float, float] | None = None,
+    ) -> None:
         if self.illuminator is not None:
             self.illuminator.switch(t, monitoring)
             self.illuminator.pulse(t, self.exposure_us)

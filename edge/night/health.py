@@ -12,6 +12,7 @@ No structure and dark or noisy: no light reaches the sensor (`illuminator_failur
 is meant to be lit, else `camera_dark`). No structure but bright and clean: something flat sits on the
 lens (`lens_covered`: an infrared illuminator's own light comes back off a cover).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -16,6 +16,7 @@ with `gpio_chip`, a line of any /dev/gpiochipN through lgpio, as on a Jetson; `p
 it, gpiozero's MockFactory in tests).
 `RecordingIlluminator` is the fake a test reads.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -127,23 +128,33 @@ class GpioIlluminator(Illuminator):
         try:
             gpiozero = importlib.import_module("gpiozero")
         except ImportError:
-            raise UserError("the illuminator needs gpiozero, which is not installed",
-                            hint="pip install 'dms-fleet[gpio]' (or set illuminator.output: none)") from None
+            raise UserError(
+                "the illuminator needs gpiozero, which is not installed",
+                hint="pip install 'dms-fleet[gpio]' (or set illuminator.output: none)",
+            ) from None
         self._duty = s.duty if s.output == "pwm" else 1.0
         if s.gpio_chip is not None and pin_factory is None:
             try:
                 pin_factory = importlib.import_module("gpiozero.pins.lgpio").LGPIOFactory(chip=s.gpio_chip)
-            except Exception as exc:  # noqa: BLE001 - lgpio missing, or no such chip
-                raise UserError(f"cannot open /dev/gpiochip{s.gpio_chip} for the illuminator: {exc}",
-                                hint="pip install lgpio; list the chips with gpiodetect") from None
+            except Exception as exc:
+                raise UserError(
+                    f"cannot open /dev/gpiochip{s.gpio_chip} for the illuminator: {exc}",
+                    hint="pip install lgpio; list the chips with gpiodetect",
+                ) from None
         try:
             if s.output == "pwm":
-                self._pin = gpiozero.PWMOutputDevice(s.gpio_pin, active_high=s.active_high, initial_value=0,
-                                                     frequency=s.pwm_hz, pin_factory=pin_factory)
+                self._pin = gpiozero.PWMOutputDevice(
+                    s.gpio_pin,
+                    active_high=s.active_high,
+                    initial_value=0,
+                    frequency=s.pwm_hz,
+                    pin_factory=pin_factory,
+                )
             else:
-                self._pin = gpiozero.DigitalOutputDevice(s.gpio_pin, active_high=s.active_high,
-                                                         initial_value=False, pin_factory=pin_factory)
-        except Exception as exc:  # noqa: BLE001 - gpiozero raises many kinds for a missing or busy pin
+                self._pin = gpiozero.DigitalOutputDevice(
+                    s.gpio_pin, active_high=s.active_high, initial_value=False, pin_factory=pin_factory
+                )
+        except Exception as exc:
             raise UserError(f"cannot drive the illuminator on GPIO {s.gpio_pin}: {exc}") from None
 
     def _drive(self, t: float, on: bool) -> None:

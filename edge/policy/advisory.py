@@ -6,6 +6,7 @@ We cannot stop the car, so the level-3 event carries `details.advice = "take_a_b
 audio speaks that advice after the warning's own prompt. A rest (the vehicle below the monitoring speed
 long enough) starts a new drive. Like every stage, fed with explicit times only.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace

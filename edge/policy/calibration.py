@@ -14,6 +14,7 @@ fit the mounting, e.g. a camera by the right window), every open-eyed frame with
 instead. Limit: a driver who, from the start of a drive, spends most of the first minute looking at one
 spot inside the bounds other than the road is then learned as looking ahead there.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -115,9 +116,12 @@ class DriverCalibration:
     def _within_bounds(self, s: FrameSignals) -> bool:
         """The bounded offset: how far off the camera axis a driver's straight ahead can plausibly be."""
         c = self.s
-        return (s.gaze_yaw is not None and s.gaze_pitch is not None
-                and abs(s.gaze_yaw) <= c.calibration_max_yaw_deg
-                and -c.calibration_max_pitch_down_deg <= s.gaze_pitch <= c.calibration_max_pitch_deg)
+        return (
+            s.gaze_yaw is not None
+            and s.gaze_pitch is not None
+            and abs(s.gaze_yaw) <= c.calibration_max_yaw_deg
+            and -c.calibration_max_pitch_down_deg <= s.gaze_pitch <= c.calibration_max_pitch_deg
+        )
 
     def _forget_half(self) -> None:
         self.attentive.halve()
@@ -169,12 +173,15 @@ class DriverCalibration:
 
     def as_dict(self) -> dict:
         gaze, pose = self.forward_gaze(), self._pose()
-        return {"pose_ready": pose is not None, "openness_ready": self.openness_ready,
-                "pose_from": None if pose is None else ("attentive" if pose is self.attentive else "mount"),
-                "forward_gaze_yaw": None if gaze is None else gaze[0],
-                "forward_gaze_pitch": None if gaze is None else gaze[1],
-                "open_eye_openness": self.openness.median() if self.openness_ready else None,
-                "learned_s": round((pose or self.attentive).seconds, 1)}
+        return {
+            "pose_ready": pose is not None,
+            "openness_ready": self.openness_ready,
+            "pose_from": None if pose is None else ("attentive" if pose is self.attentive else "mount"),
+            "forward_gaze_yaw": None if gaze is None else gaze[0],
+            "forward_gaze_pitch": None if gaze is None else gaze[1],
+            "open_eye_openness": self.openness.median() if self.openness_ready else None,
+            "learned_s": round((pose or self.attentive).seconds, 1),
+        }
 
 
 def _mean_openness(s: FrameSignals) -> float | None:

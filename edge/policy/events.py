@@ -1,4 +1,5 @@
 """What the policy emits: one value per episode change (start, escalate, end)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -53,6 +54,14 @@ class PolicyEvent:
 
     def to_message(self, vehicle_id: str, **extra: Any) -> DriverEvent:
         """The wire-contract message for this event (extra: driver_id, speed_kmh, location, ts...)."""
-        return DriverEvent(vehicle_id=vehicle_id, type=self.type, phase=self.phase, level=self.level,
-                           episode_id=self.episode_id, t=max(self.t, 0.0), onset_t=max(self.onset_t, 0.0),
-                           details=self.details, **{"driver_session_id": self.session_id, **extra})
+        return DriverEvent(
+            vehicle_id=vehicle_id,
+            type=self.type,
+            phase=self.phase,
+            level=self.level,
+            episode_id=self.episode_id,
+            t=max(self.t, 0.0),
+            onset_t=max(self.onset_t, 0.0),
+            details=self.details,
+            **{"driver_session_id": self.session_id, **extra},
+        )

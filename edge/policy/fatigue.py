@@ -9,6 +9,7 @@ they closed: the head drops because the driver dozes. A look down into the lap o
 head first and the lids after it, so its pitch has mostly fallen before any "closure" starts.
 `nods_drowsy` nods within the PERCLOS window count into drowsiness.
 """
+
 from __future__ import annotations
 
 from edge.policy.settings import PolicySettings

@@ -19,6 +19,7 @@ closed) and yawns (each also recorded as its own silent `yawning` episode). The 
 PERCLOS is back under 7.5 % (Wierwille's "awake" band) and no long blink or nod is left in the window,
 nor enough yawns to raise it again: one drowsy minute chimes once.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -34,8 +35,13 @@ from edge.policy.settings import PolicySettings
 from edge.policy.timers import HoldRun, Streak, WindowSum
 from edge.signals import FrameSignals
 
-ON_ROAD_ZONES = {GazeZone.ROAD.value, GazeZone.LEFT_MIRROR.value, GazeZone.RIGHT_MIRROR.value,
-                 GazeZone.REAR_MIRROR.value, GazeZone.CLUSTER.value}
+ON_ROAD_ZONES = {
+    GazeZone.ROAD.value,
+    GazeZone.LEFT_MIRROR.value,
+    GazeZone.RIGHT_MIRROR.value,
+    GazeZone.REAR_MIRROR.value,
+    GazeZone.CLUSTER.value,
+}
 """Driving-related glance targets count as on the road (E-NCAP: mirrors and instrument cluster)."""
 EXPECTS_RESPONSE = {T.MICROSLEEP.value, T.SLEEP.value, T.LONG_DISTRACTION.value, T.VATS.value}
 """Warnings the driver must answer by looking back at the road within 3 s (else `unresponsive`).
@@ -93,7 +99,7 @@ class DriverMonitor:
         self._mode = OFF
         self._frame: _Frame | None = None
         self._last_face: tuple[float, float] | None = None  # (t, head yaw relative to forward)
-        self._face_seen_t: float | None = None     # last frame with a face
+        self._face_seen_t: float | None = None  # last frame with a face
         self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
@@ -115,10 +121,22 @@ class DriverMonitor:
         self._frame = None
         self._last_face = self._face_seen_t = self._off_road_seen_t = None
         self._session, self._seq = change.session_id, 0
-        events.append(PolicyEvent(type=T.DRIVER_CHANGE.value, phase=START, level=0, t=t, onset_t=change.t,
-                                  episode_id=change.session_id, session_id=change.session_id,
-                                  details={"reason": change.reason, "previous_session_id": change.previous_session_id,
-                                           **change.details}))
+        events.append(
+            PolicyEvent(
+                type=T.DRIVER_CHANGE.value,
+                phase=START,
+                level=0,
+                t=t,
+                onset_t=change.t,
+                episode_id=change.session_id,
+                session_id=change.session_id,
+                details={
+                    "reason": change.reason,
+                    "previous_session_id": change.previous_session_id,
+                    **change.details,
+                },
+            )
+        )
         return events
 
     def _reset_timers(self) -> None:
@@ -189,23 +207,42 @@ class DriverMonitor:
         f, t = self._frame, self._prev_t
         perclos = self._perclos()
         if f is None or t is None:
-            return {"monitoring": False, "perclos": perclos, "fatigue_level": None, "distraction_level": None,
-                    "eyes_on_road": None, "eye_openness": None, "speed_mode": self._mode,
-                    "calibration": self.calibration.as_dict(), "active": self.active()}
+            return {
+                "monitoring": False,
+                "perclos": perclos,
+                "fatigue_level": None,
+                "distraction_level": None,
+                "eyes_on_road": None,
+                "eye_openness": None,
+                "speed_mode": self._mode,
+                "calibration": self.calibration.as_dict(),
+                "active": self.active(),
+            }
         s = self.s
         # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
-        fatigue = max(0.7 * (perclos or 0.0) / s.perclos_drowsy,
-                      0.7 * self._long_blinks.count() / s.long_blinks_drowsy,
-                      0.7 * self._nods.count() / s.nods_drowsy, 0.7 * self._yawns.count() / s.yawns_drowsy,
-                      self._closed.duration(t) / s.sleep_s)
-        distraction = max(0.7 * self._away.duration(t) / s.long_distraction_s,
-                          0.7 * self._vats.total / s.vats_off_road_s,
-                          self._inattentive.duration(t) / s.unresponsive_inattentive_s)
-        return {"monitoring": f.measurable, "perclos": perclos,
-                "fatigue_level": round(100 * min(fatigue, 1.0), 1),
-                "distraction_level": round(100 * min(distraction, 1.0), 1),
-                "eyes_on_road": f.on_road, "eye_openness": f.openness, "speed_mode": self._mode,
-                "calibration": self.calibration.as_dict(), "active": self.active()}
+        fatigue = max(
+            0.7 * (perclos or 0.0) / s.perclos_drowsy,
+            0.7 * self._long_blinks.count() / s.long_blinks_drowsy,
+            0.7 * self._nods.count() / s.nods_drowsy,
+            0.7 * self._yawns.count() / s.yawns_drowsy,
+            self._closed.duration(t) / s.sleep_s,
+        )
+        distraction = max(
+            0.7 * self._away.duration(t) / s.long_distraction_s,
+            0.7 * self._vats.total / s.vats_off_road_s,
+            self._inattentive.duration(t) / s.unresponsive_inattentive_s,
+        )
+        return {
+            "monitoring": f.measurable,
+            "perclos": perclos,
+            "fatigue_level": round(100 * min(fatigue, 1.0), 1),
+            "distraction_level": round(100 * min(distraction, 1.0), 1),
+            "eyes_on_road": f.on_road,
+            "eye_openness": f.openness,
+            "speed_mode": self._mode,
+            "calibration": self.calibration.as_dict(),
+            "active": self.active(),
+        }
 
     # ------------------------------------------------------------------------------------------
     # per-frame reading
@@ -239,11 +276,25 @@ class DriverMonitor:
         if warming_up:
             p80, half = closed, False
         else:
-            p80 = measurable and (closure >= self.s.perclos_closed_fraction if closure is not None else closed)
-            half = (measurable and not closed and closure is not None and self.s.closure_release is not None
-                    and closure >= self.s.closure_release)
-        return _Frame(measurable=measurable or turned_away, closed=closed, half_closed=half, away=away,
-                      on_road=False if turned_away else on_road, p80_closed=p80, openness=openness)
+            p80 = measurable and (
+                closure >= self.s.perclos_closed_fraction if closure is not None else closed
+            )
+            half = (
+                measurable
+                and not closed
+                and closure is not None
+                and self.s.closure_release is not None
+                and closure >= self.s.closure_release
+            )
+        return _Frame(
+            measurable=measurable or turned_away,
+            closed=closed,
+            half_closed=half,
+            away=away,
+            on_road=False if turned_away else on_road,
+            p80_closed=p80,
+            openness=openness,
+        )
 
     def _glance_goes_on(self, t: float) -> bool:
         """A face lost in the middle of a glance is still looking away (up to a bound): the driver turned
@@ -253,25 +304,37 @@ class DriverMonitor:
         if seen_t is None or t - seen_t > s.face_lost_turned_away_max_s:
             return False
         last = self._last_face
-        turned = (s.face_lost_turned_away_yaw_deg is not None and last is not None and last[0] == seen_t
-                  and abs(last[1]) >= s.face_lost_turned_away_yaw_deg)
-        after_glance = (s.face_lost_after_off_road_s is not None and self._off_road_seen_t is not None
-                        and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s)
+        turned = (
+            s.face_lost_turned_away_yaw_deg is not None
+            and last is not None
+            and last[0] == seen_t
+            and abs(last[1]) >= s.face_lost_turned_away_yaw_deg
+        )
+        after_glance = (
+            s.face_lost_after_off_road_s is not None
+            and self._off_road_seen_t is not None
+            and seen_t - self._off_road_seen_t <= s.face_lost_after_off_road_s
+        )
         return turned or after_glance
 
     def _verdict(self, sig: FrameSignals, f: _Frame) -> Verdict:
         """What this frame may teach the calibration: attentive frames outside any episode."""
         attentive = f.on_road is True and not (f.closed or f.half_closed) and not self._episodes
         lids_usable = not any(k in CLOSURE_STATES for k in self._episodes)
-        return Verdict(attentive=attentive, vision_on_road=_vision_on_road(sig) is True,
-                       lids_usable=lids_usable)
+        return Verdict(
+            attentive=attentive, vision_on_road=_vision_on_road(sig) is True, lids_usable=lids_usable
+        )
 
     def _on_road_of(self, sig: FrameSignals) -> bool | None:
         forward = self.calibration.forward_gaze()
         # The calibrated cone rescues a driver whose natural forward is off the camera axis.
-        if (forward is not None and sig.gaze_yaw is not None and sig.gaze_pitch is not None
-                and abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
-                and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg):
+        if (
+            forward is not None
+            and sig.gaze_yaw is not None
+            and sig.gaze_pitch is not None
+            and abs(sig.gaze_yaw - forward[0]) <= self.s.road_cone_yaw_deg
+            and abs(sig.gaze_pitch - forward[1]) <= self.s.road_cone_pitch_deg
+        ):
             return True
         return _vision_on_road(sig)
 
@@ -301,8 +364,11 @@ class DriverMonitor:
         self._perclos_closed.add(t, dt if f.p80_closed else 0.0)
         self._vats.add(t, dt if f.away else 0.0)
         self._yawns.update(t, sig.mouth_open if sig.face_found else None)
-        self._nods.update(t, self._closed.duration(t) if self._closed.active else None,
-                          sig.head_pitch if sig.face_found else None)
+        self._nods.update(
+            t,
+            self._closed.duration(t) if self._closed.active else None,
+            sig.head_pitch if sig.face_found else None,
+        )
 
     def _perclos(self) -> float | None:
         measured = self._perclos_measured.total
@@ -316,81 +382,164 @@ class DriverMonitor:
     def _not_monitoring(self, t: float, base: dict, events: list) -> None:
         lost = self._unmeasurable.duration(t)
         level = 1 + (lost >= self.s.not_monitoring_level2_s) + (lost >= self.s.not_monitoring_level3_s)
-        self._step(T.NOT_MONITORING.value, t, events, raised=lost >= self.s.not_monitoring_s,
-                   onset_t=self._unmeasurable.start, level=level,
-                   ended=self._measurable.duration(t) >= self.s.warning_end_s,
-                   details={**base, "unmeasurable_s": round(lost, 3),
-                            **({"reason": self._camera_problem} if self._camera_problem else {})})
+        self._step(
+            T.NOT_MONITORING.value,
+            t,
+            events,
+            raised=lost >= self.s.not_monitoring_s,
+            onset_t=self._unmeasurable.start,
+            level=level,
+            ended=self._measurable.duration(t) >= self.s.warning_end_s,
+            details={
+                **base,
+                "unmeasurable_s": round(lost, 3),
+                **({"reason": self._camera_problem} if self._camera_problem else {}),
+            },
+        )
 
     def _closure(self, t: float, base: dict, events: list) -> None:
         closed = self._closed.duration(t)
         ended = self._attentive.duration(t) >= self.s.warning_end_s
         details = {**base, "closure_s": round(closed, 3)}
         for kind, limit in ((T.MICROSLEEP.value, self.s.microsleep_s), (T.SLEEP.value, self.s.sleep_s)):
-            self._step(kind, t, events, raised=closed >= limit, onset_t=self._closed.start,
-                       level=START_LEVEL[kind], ended=ended, details=details)
+            self._step(
+                kind,
+                t,
+                events,
+                raised=closed >= limit,
+                onset_t=self._closed.start,
+                level=START_LEVEL[kind],
+                ended=ended,
+                details=details,
+            )
 
     def _distraction(self, t: float, base: dict, events: list) -> None:
         glance = self._away.duration(t)
         level = 2 if glance >= self.s.distraction_escalate_s else 1
-        self._step(T.LONG_DISTRACTION.value, t, events, raised=glance >= self.s.long_distraction_s,
-                   onset_t=self._away.start, level=level,
-                   ended=self._attentive.duration(t) >= self.s.warning_end_s,
-                   details={**base, "off_road_s": round(glance, 3)})
+        self._step(
+            T.LONG_DISTRACTION.value,
+            t,
+            events,
+            raised=glance >= self.s.long_distraction_s,
+            onset_t=self._away.start,
+            level=level,
+            ended=self._attentive.duration(t) >= self.s.warning_end_s,
+            details={**base, "off_road_s": round(glance, 3)},
+        )
         reset = self._on_road.duration(t) >= self.s.vats_reset_on_road_s
         if reset:
             self._vats.clear()
-        self._step(T.VATS.value, t, events, raised=self._vats.total >= self.s.vats_off_road_s,
-                   onset_t=t - self._vats.total, level=1, ended=reset,
-                   details={**base, "off_road_in_window_s": round(self._vats.total, 3)})
+        self._step(
+            T.VATS.value,
+            t,
+            events,
+            raised=self._vats.total >= self.s.vats_off_road_s,
+            onset_t=t - self._vats.total,
+            level=1,
+            ended=reset,
+            details={**base, "off_road_in_window_s": round(self._vats.total, 3)},
+        )
 
     def _drowsiness(self, t: float, base: dict, events: list) -> None:
         s = self.s
         perclos, long_blinks = self._perclos(), self._long_blinks.count()
         yawns, nods = self._yawns.count(), self._nods.count()
-        rules = {"perclos": perclos is not None and perclos >= s.perclos_drowsy,
-                 "long_blinks": long_blinks >= s.long_blinks_drowsy,
-                 "nodding": nods >= s.nods_drowsy, "yawning": yawns >= s.yawns_drowsy}
+        rules = {
+            "perclos": perclos is not None and perclos >= s.perclos_drowsy,
+            "long_blinks": long_blinks >= s.long_blinks_drowsy,
+            "nodding": nods >= s.nods_drowsy,
+            "yawning": yawns >= s.yawns_drowsy,
+        }
         rule = next((name for name, holds in rules.items() if holds), None)
         # every sign must have faded; yawns are counted over a longer window, so fewer than the trigger
-        awake = ((perclos is None or perclos < s.perclos_awake) and long_blinks == 0 and nods == 0
-                 and yawns < s.yawns_drowsy)
-        self._step(T.DROWSINESS.value, t, events, raised=rule is not None,
-                   onset_t=t - s.perclos_window_s if rule == "perclos" else t, level=1, ended=awake,
-                   details={**base, "perclos": perclos, "long_blinks": long_blinks, "nods": nods,
-                            "yawns": yawns, "rule": rule or "long_blinks"})
+        awake = (
+            (perclos is None or perclos < s.perclos_awake)
+            and long_blinks == 0
+            and nods == 0
+            and yawns < s.yawns_drowsy
+        )
+        self._step(
+            T.DROWSINESS.value,
+            t,
+            events,
+            raised=rule is not None,
+            onset_t=t - s.perclos_window_s if rule == "perclos" else t,
+            level=1,
+            ended=awake,
+            details={
+                **base,
+                "perclos": perclos,
+                "long_blinks": long_blinks,
+                "nods": nods,
+                "yawns": yawns,
+                "rule": rule or "long_blinks",
+            },
+        )
 
     def _yawning(self, t: float, base: dict, events: list) -> None:
         y = self._yawns
-        self._step(T.YAWNING.value, t, events, raised=y.yawning(t), onset_t=y.run.start,
-                   level=START_LEVEL[T.YAWNING.value], ended=not y.run.active,
-                   details={**base, "mouth_open": round(y.peak, 3), "yawns_in_window": y.count()})
+        self._step(
+            T.YAWNING.value,
+            t,
+            events,
+            raised=y.yawning(t),
+            onset_t=y.run.start,
+            level=START_LEVEL[T.YAWNING.value],
+            ended=not y.run.active,
+            details={**base, "mouth_open": round(y.peak, 3), "yawns_in_window": y.count()},
+        )
 
     def _unresponsive(self, t: float, base: dict, events: list) -> None:
         run = self._inattentive.duration(t)
-        if self._inattentive.active and self._warned_at is None and any(
-                ep.level >= 1 for k, ep in self._episodes.items() if k in EXPECTS_RESPONSE):
+        if (
+            self._inattentive.active
+            and self._warned_at is None
+            and any(ep.level >= 1 for k, ep in self._episodes.items() if k in EXPECTS_RESPONSE)
+        ):
             self._warned_at = t  # a warning is sounding while the driver is not attending
-        no_response = self._warned_at is not None and t - self._warned_at >= self.s.unresponsive_after_warning_s
+        no_response = (
+            self._warned_at is not None and t - self._warned_at >= self.s.unresponsive_after_warning_s
+        )
         too_long = run >= self.s.unresponsive_inattentive_s
         reason = "no_response_to_warning" if no_response else "inattentive"
-        self._step(T.UNRESPONSIVE.value, t, events, raised=self._inattentive.active and (no_response or too_long),
-                   onset_t=self._inattentive.start, level=3,
-                   ended=self._attentive.duration(t) >= self.s.warning_end_s,
-                   details={**base, "inattentive_s": round(run, 3), "reason": reason})
+        self._step(
+            T.UNRESPONSIVE.value,
+            t,
+            events,
+            raised=self._inattentive.active and (no_response or too_long),
+            onset_t=self._inattentive.start,
+            level=3,
+            ended=self._attentive.duration(t) >= self.s.warning_end_s,
+            details={**base, "inattentive_s": round(run, 3), "reason": reason},
+        )
 
     # ------------------------------------------------------------------------------------------
     # episode bookkeeping
     # ------------------------------------------------------------------------------------------
-    def _step(self, kind: str, t: float, events: list, *, raised: bool, onset_t: float | None, level: int,
-              ended: bool, details: dict) -> None:
+    def _step(
+        self,
+        kind: str,
+        t: float,
+        events: list,
+        *,
+        raised: bool,
+        onset_t: float | None,
+        level: int,
+        ended: bool,
+        details: dict,
+    ) -> None:
         ep = self._episodes.get(kind)
         warn_level = level if self._mode == WARN else 0
         if ep is None:
             if raised:
                 self._seq += 1
-                ep = _Episode(kind, f"{self._session}-{self._seq}", t if onset_t is None else onset_t,
-                              warn_level, details)
+                ep = _Episode(
+                    kind,
+                    f"{self._session}-{self._seq}",
+                    t if onset_t is None else onset_t,
+                    warn_level,
+                    details,
+                )
                 self._episodes[kind] = ep
                 events.append(self._event(ep, START, t, details))
         elif ended:
@@ -404,5 +553,13 @@ class DriverMonitor:
         return self._event(ep, END, t, {"reason": reason, "duration_s": round(t - ep.onset_t, 3)})
 
     def _event(self, ep: _Episode, phase: str, t: float, details: dict) -> PolicyEvent:
-        return PolicyEvent(type=ep.type, phase=phase, level=ep.level, t=t, onset_t=ep.onset_t,
-                           episode_id=ep.episode_id, details=dict(details), session_id=self._session)
+        return PolicyEvent(
+            type=ep.type,
+            phase=phase,
+            level=ep.level,
+            t=t,
+            onset_t=ep.onset_t,
+            episode_id=ep.episode_id,
+            details=dict(details),
+            session_id=self._session,
+        )

@@ -4,6 +4,7 @@ Defaults follow Euro NCAP's driver-state monitoring protocols (Safe Driving v10.
 2026) where they give a number, Wierwille's PERCLOS bands for drowsiness, and openpilot's monitor for
 calibration. Times are seconds on the frames' own timeline.
 """
+
 from __future__ import annotations
 
 from pydantic import Field, model_validator
@@ -154,7 +155,7 @@ class PolicySettings(Settings):
     a seat adjustment or a change of driver."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> "PolicySettings":
+    def _consistent(self) -> PolicySettings:
         if self.warning_min_speed_kmh < self.monitoring_min_speed_kmh:
             raise ValueError("warning_min_speed_kmh must be >= monitoring_min_speed_kmh")
         if self.sleep_s <= self.microsleep_s:
@@ -164,11 +165,14 @@ class PolicySettings(Settings):
         if self.half_open_bridge_s < self.flicker_tolerance_s:
             raise ValueError("half_open_bridge_s must be at least flicker_tolerance_s")
         if not self.not_monitoring_s < self.not_monitoring_level2_s < self.not_monitoring_level3_s:
-            raise ValueError("not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s "
-                             "is required")
+            raise ValueError(
+                "not_monitoring_s < not_monitoring_level2_s < not_monitoring_level3_s is required"
+            )
         if self.face_lost_turned_away_max_s + self.not_monitoring_s > 10.0:
-            raise ValueError("face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
-                             "(E-NCAP: tell the driver within 10 s that they are not monitored)")
+            raise ValueError(
+                "face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
+                "(E-NCAP: tell the driver within 10 s that they are not monitored)"
+            )
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

@@ -3,6 +3,7 @@
 A behaviour is a list of (seconds, what) segments, e.g. [(5, "ahead"), (1.5, "closed"), (5, "ahead")];
 `frames()` turns it into `FrameSignals` with fake time, as openpilot's monitoring tests do.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
@@ -13,11 +14,20 @@ from edge.signals import FrameSignals
 _OPEN = {"face_found": True, "eyes_measurable": True, "eyes_closed": False, "closure": 0.05}
 
 
-def _look(zone: GazeZone, on_road: bool, head: tuple[float, float], gaze: tuple[float, float],
-          **extra) -> dict:
+def _look(
+    zone: GazeZone, on_road: bool, head: tuple[float, float], gaze: tuple[float, float], **extra
+) -> dict:
     """An open-eyed look at `zone`, head and gaze as (yaw, pitch) degrees."""
-    return {**_OPEN, "gaze_zone": zone.value, "eyes_on_road": on_road, "head_yaw": head[0],
-            "head_pitch": head[1], "gaze_yaw": gaze[0], "gaze_pitch": gaze[1], **extra}
+    return {
+        **_OPEN,
+        "gaze_zone": zone.value,
+        "eyes_on_road": on_road,
+        "head_yaw": head[0],
+        "head_pitch": head[1],
+        "gaze_yaw": gaze[0],
+        "gaze_pitch": gaze[1],
+        **extra,
+    }
 
 
 # what -> the fields a frame of that behaviour carries
@@ -34,8 +44,9 @@ LOOKS: dict[str, dict] = {
 }
 
 
-def frames(behaviour: Sequence[tuple[float, str]], fps: float = 30.0, t0: float = 0.0,
-           start_index: int = 0) -> Iterator[FrameSignals]:
+def frames(
+    behaviour: Sequence[tuple[float, str]], fps: float = 30.0, t0: float = 0.0, start_index: int = 0
+) -> Iterator[FrameSignals]:
     """Frames of `behaviour` at `fps`, timestamps from `t0` (segment boundaries rounded to frames)."""
     index, t_end = start_index, t0
     for seconds, what in behaviour:

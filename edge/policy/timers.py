@@ -1,4 +1,5 @@
 """Small timing primitives fed with explicit frame times (no clock of their own)."""
+
 from __future__ import annotations
 
 from collections import deque

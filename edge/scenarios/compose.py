@@ -19,6 +19,7 @@ frame number: the AVIs hide repeated pictures). Kinds:
 The clips derive from research-only data: compose them into a scratch folder, never commit them.
 Only the suite definition (`suites/*.json`: subjects, kinds, expectations) is part of the repository.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,16 +52,27 @@ class Template(BaseModel):
     lead_s: float = Field(4.0, ge=1, le=60, description="Open-eyed driving before the condition.")
     hold_s: float = Field(1.5, gt=0, le=120, description="Length of the condition (closure, absence, cover).")
     tail_s: float = Field(4.0, ge=0, le=60, description="Open-eyed driving after the condition.")
-    expect: list[dict] = Field(default_factory=list, description="[{state, deadline_s}]; onset is the composer's.")
+    expect: list[dict] = Field(
+        default_factory=list, description="[{state, deadline_s}]; onset is the composer's."
+    )
     forbid: list[str] = Field(default_factory=list, description="States that must not be raised.")
     allow: list[str] = Field(default_factory=list, description="States that may be raised.")
-    subjects: list[str] | None = Field(None, description="Compose only for these subjects (default: every "
-                                                         "subject composed); for driver_change: driver A.")
+    subjects: list[str] | None = Field(
+        None,
+        description="Compose only for these subjects (default: every "
+        "subject composed); for driver_change: driver A.",
+    )
     takeover: str | None = Field(None, description="driver_change: the subject who takes over (driver B).")
-    takeover_eye_scale: float = Field(1.0, ge=0.5, le=1.0,
-                                      description="driver_change: B's pictures squeezed vertically by this "
-                                                  "factor (narrower eyes than B's own; 1: as recorded).")
-    awake_s: float = Field(600.0, ge=1, le=3600, description="driver_change: B's awake driving before the closure.")
+    takeover_eye_scale: float = Field(
+        1.0,
+        ge=0.5,
+        le=1.0,
+        description="driver_change: B's pictures squeezed vertically by this "
+        "factor (narrower eyes than B's own; 1: as recorded).",
+    )
+    awake_s: float = Field(
+        600.0, ge=1, le=3600, description="driver_change: B's awake driving before the closure."
+    )
     closure_s: float = Field(1.5, gt=0, le=60, description="driver_change: length of B's closure.")
     strict: bool = Field(False, description="Any state raised besides the expected ones fails the scenario.")
 
@@ -168,7 +180,8 @@ def pick_clip(clips: list[LabelledClip], condition: str | None = None) -> Labell
     def rank(c: LabelledClip):
         pref = order.index(c.condition) if c.condition in order else 9
         return (not condition and len(c.blinks) < 2, pref, -len(c.blinks))
-    return sorted(clips, key=rank)[0]
+
+    return min(clips, key=rank)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -201,10 +214,14 @@ def without_driver(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndar
     x, _, bw, _ = box
     mx = int(bw * 0.35)
     mask = np.zeros((h, w), np.uint8)
-    mask[:, max(0, x - mx):min(w, x + bw + mx)] = 255
+    mask[:, max(0, x - mx) : min(w, x + bw + mx)] = 255
     size = (w // 4, h // 4)  # the fill is smooth anyway: inpaint at quarter size, 16x cheaper
-    small = cv2.inpaint(cv2.resize(image, size, interpolation=cv2.INTER_AREA),
-                        cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST), 3, cv2.INPAINT_TELEA)
+    small = cv2.inpaint(
+        cv2.resize(image, size, interpolation=cv2.INTER_AREA),
+        cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST),
+        3,
+        cv2.INPAINT_TELEA,
+    )
     filled = cv2.GaussianBlur(cv2.resize(small, (w, h)), (0, 0), 3)
     out = image.copy()
     out[mask > 0] = filled[mask > 0]
@@ -254,7 +271,9 @@ class Timeline:
         self.truth.append([round(start, 4), round(self.t, 4), what])
 
 
-def _open_eyes(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator, start_run: int = 0) -> int:
+def _open_eyes(
+    tl: Timeline, src: Source, seconds: float, rng: np.random.Generator, start_run: int = 0
+) -> int:
     """Real open-eye stretches, played forward, for `seconds`; returns the next run to use."""
     n, k = int(round(seconds * tl.fps)), start_run
     while n > 0:
@@ -276,7 +295,9 @@ def _hold_closed(tl: Timeline, src: Source, seconds: float, rng: np.random.Gener
             i += 1
 
 
-def _compose(kind: str, tpl: Template, src: Source, fps: float, rng: np.random.Generator) -> tuple[Timeline, float | None]:
+def _compose(
+    kind: str, tpl: Template, src: Source, fps: float, rng: np.random.Generator
+) -> tuple[Timeline, float | None]:
     tl = Timeline(fps)
     onset = None
     if kind in ("microsleep", "sleep"):
@@ -285,7 +306,7 @@ def _compose(kind: str, tpl: Template, src: Source, fps: float, rng: np.random.G
         _open_eyes(tl, src, tpl.tail_s, rng, run)
     elif kind == "blinking":
         _blinking(tl, src, tpl.hold_s, rng)
-        del tl.images[int(round(tpl.hold_s * fps)):]
+        del tl.images[int(round(tpl.hold_s * fps)) :]
     else:  # no_driver, occluded_lens
         run = _open_eyes(tl, src, tpl.lead_s, rng)
         onset = tl.t
@@ -337,7 +358,7 @@ def _closure(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator
     onset = tl.t
     _hold_closed(tl, src, seconds, rng)
     tl.mark(onset, "closed")
-    for f in blink[last + 1:]:
+    for f in blink[last + 1 :]:
         tl.add(src.picture(f), f"{src.clip.video}#{f.frame_id}")
     return onset
 
@@ -346,8 +367,9 @@ STOPPED_BEFORE_S = 2.0
 """driver_change: A sits in the stopped vehicle this long before leaving; B as long before driving off."""
 
 
-def compose_driver_change(tpl: Template, a: Source, b: Source, path: Path, fps: float, speed_kmh: float,
-                          rng: np.random.Generator) -> tuple[Timeline, dict]:
+def compose_driver_change(
+    tpl: Template, a: Source, b: Source, path: Path, fps: float, speed_kmh: float, rng: np.random.Generator
+) -> tuple[Timeline, dict]:
     """A drives, stops and leaves; the seat is empty for `hold_s`; B (squeezed by takeover_eye_scale)
     sits down, drives awake for `awake_s`, then closes the eyes for `closure_s`. Written to `path` as it
     goes. Returns the timeline and {onsets, speed_profile}."""
@@ -396,9 +418,14 @@ def write_clip(path: Path, images: list[np.ndarray], fps: float) -> Path:
     return path
 
 
-def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
-                  subjects: list[str] | None = None, kinds: list[str] | None = None,
-                  condition: str | None = None) -> list[Path]:
+def compose_suite(
+    dataset: Path,
+    out: Path,
+    suite_path: Path = DEFAULT_SUITE,
+    subjects: list[str] | None = None,
+    kinds: list[str] | None = None,
+    condition: str | None = None,
+) -> list[Path]:
     """Compose every template of the suite for each subject; returns the scenario JSON files written.
 
     `subjects` overrides the suite's list (["all"]: every subject of the data set, e.g. unseen ones);
@@ -413,25 +440,33 @@ def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
         wanted = sorted(by_subject)
     missing = [s for s in wanted if s not in by_subject]
     if missing:
-        raise UserError(f"subjects not in {dataset}: {', '.join(missing)} (have: {', '.join(sorted(by_subject))})")
+        raise UserError(
+            f"subjects not in {dataset}: {', '.join(missing)} (have: {', '.join(sorted(by_subject))})"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for n_subject, subject in enumerate(wanted):
         src = read_source(Path(dataset), pick_clip(by_subject[subject], condition))
         for n_tpl, tpl in enumerate(suite.templates):
-            if (kinds and tpl.kind not in kinds) or (tpl.subjects is not None and subject not in tpl.subjects):
+            if (kinds and tpl.kind not in kinds) or (
+                tpl.subjects is not None and subject not in tpl.subjects
+            ):
                 continue
             rng = np.random.default_rng([suite.seed, n_subject, n_tpl])
             extra = {}
             if tpl.kind == "driver_change":
                 if tpl.takeover not in by_subject or tpl.takeover == subject:
-                    raise UserError(f"driver_change: takeover subject {tpl.takeover!r} must be another subject "
-                                    f"of {dataset}")
+                    raise UserError(
+                        f"driver_change: takeover subject {tpl.takeover!r} must be another subject "
+                        f"of {dataset}"
+                    )
                 taker = read_source(Path(dataset), pick_clip(by_subject[tpl.takeover], condition))
                 name = f"driver_change_{subject}_to_{tpl.takeover}"
                 clip_path = out / f"{name}.avi"
-                tl, onsets = compose_driver_change(tpl, src, taker, clip_path, suite.fps, suite.speed_kmh, rng)
+                tl, onsets = compose_driver_change(
+                    tpl, src, taker, clip_path, suite.fps, suite.speed_kmh, rng
+                )
                 extra = {"speed_profile": onsets.pop("speed_profile"), "strict": tpl.strict}
                 videos = f"{src.clip.video} -> {taker.clip.video}"
             else:
@@ -440,13 +475,34 @@ def compose_suite(dataset: Path, out: Path, suite_path: Path = DEFAULT_SUITE,
                 name = f"{tpl.kind}_{subject}_{src.clip.condition or src.clip.name}"
                 clip_path = write_clip(out / name, tl.images, suite.fps)
                 videos = src.clip.video
-            expect = [{"state": e["state"], "onset_s": round(onsets[e["state"]] or 0.0, 4),
-                       "deadline_s": e["deadline_s"]} for e in tpl.expect]
-            scenario = {"name": name, "clip": clip_path.name, "speed_kmh": suite.speed_kmh, "expect": expect,
-                        "forbid": tpl.forbid, "allow": tpl.allow, "truth": tl.truth, **extra,
-                        "source": {"suite": suite.name, "dataset": Path(dataset).name, "video": videos,
-                                   "subject": subject, "kind": tpl.kind, "frames": round(tl.t * suite.fps),
-                                   "fps": suite.fps, "pictures": _compact(tl.used)}}
+            expect = [
+                {
+                    "state": e["state"],
+                    "onset_s": round(onsets[e["state"]] or 0.0, 4),
+                    "deadline_s": e["deadline_s"],
+                }
+                for e in tpl.expect
+            ]
+            scenario = {
+                "name": name,
+                "clip": clip_path.name,
+                "speed_kmh": suite.speed_kmh,
+                "expect": expect,
+                "forbid": tpl.forbid,
+                "allow": tpl.allow,
+                "truth": tl.truth,
+                **extra,
+                "source": {
+                    "suite": suite.name,
+                    "dataset": Path(dataset).name,
+                    "video": videos,
+                    "subject": subject,
+                    "kind": tpl.kind,
+                    "frames": round(tl.t * suite.fps),
+                    "fps": suite.fps,
+                    "pictures": _compact(tl.used),
+                },
+            }
             (out / f"{name}.json").write_text(json.dumps(scenario, indent=1), encoding="utf-8")
             written.append(out / f"{name}.json")
     return written
@@ -464,23 +520,34 @@ def _compact(notes: list[str]) -> str:
             continue
         prev = (video, [fid], held)
         parts.append(prev)
-    return ",".join(f"{Path(v).name}#{ids[0]}-{ids[-1]}{'*' if h else ''}" if len(ids) > 1 and not h
-                    else f"{Path(v).name}#{ids[0]}{'*' if h else ''}" for v, ids, h in parts)
+    return ",".join(
+        f"{Path(v).name}#{ids[0]}-{ids[-1]}{'*' if h else ''}"
+        if len(ids) > 1 and not h
+        else f"{Path(v).name}#{ids[0]}{'*' if h else ''}"
+        for v, ids, h in parts
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m edge.scenarios.compose", description=__doc__.split("\n\n")[0])
     p.add_argument("--dataset", required=True, type=Path, help="labelled clip set (zju_eyeblink_dev format)")
     p.add_argument("--out", required=True, type=Path, help="folder for clips + scenario JSONs (not the repo)")
-    p.add_argument("--suite", type=Path, default=DEFAULT_SUITE, help="suite definition (default: %(default)s)")
+    p.add_argument(
+        "--suite", type=Path, default=DEFAULT_SUITE, help="suite definition (default: %(default)s)"
+    )
     p.add_argument("--subjects", help="comma-separated subject ids, or 'all' (default: the suite's list)")
     p.add_argument("--kinds", help="comma-separated kinds to compose (default: all of the suite)")
     p.add_argument("--condition", help="recording condition to compose from, e.g. FBN (default: FNN first)")
     args = p.parse_args(argv)
     try:
-        written = compose_suite(args.dataset, args.out, args.suite,
-                                args.subjects.split(",") if args.subjects else None,
-                                args.kinds.split(",") if args.kinds else None, args.condition)
+        written = compose_suite(
+            args.dataset,
+            args.out,
+            args.suite,
+            args.subjects.split(",") if args.subjects else None,
+            args.kinds.split(",") if args.kinds else None,
+            args.condition,
+        )
     except UserError as exc:
         print(f"compose: error: {exc}", file=sys.stderr)
         return exc.exit_code

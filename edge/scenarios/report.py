@@ -1,4 +1,5 @@
 """The scenario report page: a summary table and one timeline picture per scenario (PNG embedded)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,13 +18,15 @@ def timeline_png(scenario, trace, envelope, result) -> bytes | None:
     and the audio envelope, on one time axis. None without matplotlib."""
     try:
         import matplotlib
+
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return None
     types = sorted(START_LEVEL, key=lambda k: START_LEVEL[k])
-    fig, (ax, ax_audio) = plt.subplots(2, 1, figsize=(10, 3.2), sharex=True,
-                                       gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, ax_audio) = plt.subplots(
+        2, 1, figsize=(10, 3.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
     for start, end, what in scenario.truth:
         ax.axvspan(start, end, color=TRUTH_COLOURS.get(what, "#dddddd"), alpha=0.5, lw=0)
     closed = [1.0 if c else 0.0 for c in trace.closed]
@@ -47,7 +50,9 @@ def timeline_png(scenario, trace, envelope, result) -> bytes | None:
     for exp in result["expectations"]:
         lane = lanes[exp["state"]]
         ax.plot([exp["onset_s"]] * 2, [lane - 0.45, lane + 0.45], color="g", lw=1.5)
-        ax.plot([exp["onset_s"] + exp["deadline_s"]] * 2, [lane - 0.45, lane + 0.45], color="g", lw=1.5, ls="--")
+        ax.plot(
+            [exp["onset_s"] + exp["deadline_s"]] * 2, [lane - 0.45, lane + 0.45], color="g", lw=1.5, ls="--"
+        )
     ax.set_yticks([-1.65, -0.75] + list(lanes.values()), ["face found", "eyes closed"] + list(lanes))
     ax.set_ylim(-2.0, len(lanes) - 0.3)
     ax.set_title(f"{scenario.name}: {'PASS' if result['pass'] else 'FAIL'}", fontsize=9)
@@ -69,15 +74,22 @@ def _latency(check: dict) -> str:
 
 
 def _row(r: dict) -> str:
-    exp = "<br>".join(f"{c['state']}: {_latency(c)} / {c['deadline_s']:.1f} s {'✔' if c['pass'] else '✘'}"
-                      for c in r["expectations"]) or "(quiet)"
+    exp = (
+        "<br>".join(
+            f"{c['state']}: {_latency(c)} / {c['deadline_s']:.1f} s {'✔' if c['pass'] else '✘'}"
+            for c in r["expectations"]
+        )
+        or "(quiet)"
+    )
     false = ", ".join(f"{e['type']}@{e['t']:.1f}" for e in r["false_events"]) or "—"
     forbidden = ", ".join(f"{e['type']}@{e['t']:.1f}" for e in r["forbidden_events"]) or "—"
     audible = sum(a["audible"] for a in r["alerts"])
-    return (f"<tr class={'pass' if r['pass'] else 'fail'}><td>{html.escape(r['name'])}</td><td>{exp}</td>"
-            f"<td>{html.escape(forbidden)}</td><td>{html.escape(false)}</td>"
-            f"<td>{audible}/{len(r['alerts'])}</td><td>{r['pipeline_ms_per_frame']:.1f}</td>"
-            f"<td>{'PASS' if r['pass'] else 'FAIL'}</td></tr>")
+    return (
+        f"<tr class={'pass' if r['pass'] else 'fail'}><td>{html.escape(r['name'])}</td><td>{exp}</td>"
+        f"<td>{html.escape(forbidden)}</td><td>{html.escape(false)}</td>"
+        f"<td>{audible}/{len(r['alerts'])}</td><td>{r['pipeline_ms_per_frame']:.1f}</td>"
+        f"<td>{'PASS' if r['pass'] else 'FAIL'}</td></tr>"
+    )
 
 
 def write_html(report: dict, traces: dict, path: Path) -> None:
@@ -88,22 +100,26 @@ def write_html(report: dict, traces: dict, path: Path) -> None:
         scenario, trace, envelope = traces[r["name"]]
         png = timeline_png(scenario, trace, envelope, r)
         if png is not None:
-            pictures.append(f'<h3>{html.escape(r["name"])}</h3><img alt="timeline of {html.escape(r["name"])}" '
-                            f'src="data:image/png;base64,{base64.b64encode(png).decode()}">')
-    by_state = "".join(f"<li>{k}: {v['passed']}/{v['n']} in time, max latency {v['max_latency_s']} s</li>"
-                       for k, v in s["by_state"].items())
+            pictures.append(
+                f'<h3>{html.escape(r["name"])}</h3><img alt="timeline of {html.escape(r["name"])}" '
+                f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+            )
+    by_state = "".join(
+        f"<li>{k}: {v['passed']}/{v['n']} in time, max latency {v['max_latency_s']} s</li>"
+        for k, v in s["by_state"].items()
+    )
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Scenario report</title>
 <style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;vertical-align:top}}
 tr.pass td:last-child{{color:#1a7f37}} tr.fail td:last-child{{color:#c62828;font-weight:bold}}</style></head><body>
 <h1>Scenario evaluation</h1>
-<p>{s['passed']} of {s['scenarios']} scenarios pass. False events on quiet clips: {s['false_events_on_quiet']}
-over {s['quiet_hours'] * 60:.1f} min ({s['false_events_per_hour']} per hour). Alerts audible within 0.1 s:
-{s['alerts_audible_within_0_1s']}/{s['alerts']} (max delay {s['max_audio_delay_s']} s).</p>
+<p>{s["passed"]} of {s["scenarios"]} scenarios pass. False events on quiet clips: {s["false_events_on_quiet"]}
+over {s["quiet_hours"] * 60:.1f} min ({s["false_events_per_hour"]} per hour). Alerts audible within 0.1 s:
+{s["alerts_audible_within_0_1s"]}/{s["alerts"]} (max delay {s["max_audio_delay_s"]} s).</p>
 <ul>{by_state}</ul>
 <table><tr><th>scenario</th><th>expected: latency / deadline</th><th>forbidden</th><th>false events</th>
 <th>audible</th><th>vision ms/frame</th><th>result</th></tr>
 {rows}</table>
-{''.join(pictures)}
+{"".join(pictures)}
 </body></html>"""
     path.write_text(page, encoding="utf-8")

@@ -8,6 +8,7 @@ within 0.1 s of its decision? Over the quiet clips (nothing should happen): fals
 Per clip it also keeps how far the real frames come from a yawn or a nod (widest mouth opening, head
 pitch spread). Writes OUT/report.json, OUT/report.html (timelines) and OUT/audio/<scenario>.wav.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,12 +44,18 @@ def _vision_settings_type():
 class ScenarioSettings(Settings):
     """Everything a scenario replay uses: the vision pipeline, the policy and the alert audio."""
 
-    vision: Any = Field(default_factory=lambda: _vision_settings_type()(),
-                        description="Vision pipeline settings (edge.vision.pipeline.VisionSettings).")
-    policy: PolicySettings = Field(default_factory=PolicySettings, description="Driver-state policy thresholds.")
+    vision: Any = Field(
+        default_factory=lambda: _vision_settings_type()(),
+        description="Vision pipeline settings (edge.vision.pipeline.VisionSettings).",
+    )
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings, description="Driver-state policy thresholds."
+    )
     audio: AudioSettings = Field(default_factory=AudioSettings, description="Alert sounds.")
-    sessions: DriverSessionSettings = Field(default_factory=DriverSessionSettings,
-                                            description="When the person in the seat counts as a new driver.")
+    sessions: DriverSessionSettings = Field(
+        default_factory=DriverSessionSettings,
+        description="When the person in the seat counts as a new driver.",
+    )
 
 
 def _as_scenario_settings(settings: Any) -> ScenarioSettings:
@@ -80,13 +87,16 @@ def _default_pipeline(vision_settings):
     try:
         from edge.vision.pipeline import VisionPipeline
     except ImportError as exc:
-        raise UserError(f"scenario replay needs the vision pipeline, not available here ({exc})",
-                        hint="pip install 'dms-fleet[edge]'") from None
+        raise UserError(
+            f"scenario replay needs the vision pipeline, not available here ({exc})",
+            hint="pip install 'dms-fleet[edge]'",
+        ) from None
     return VisionPipeline(vision_settings)
 
 
-def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
-           wav: Path) -> tuple[list[PolicyEvent], Trace, dict]:
+def replay(
+    path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings, wav: Path
+) -> tuple[list[PolicyEvent], Trace, dict]:
     """One clip through pipeline -> policy -> audio; returns events, trace and audio stats."""
     from edge.sources import open_source
 
@@ -94,8 +104,11 @@ def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
         pipeline.reset()  # a new clip is a new driver
     monitor = DriverMonitor(settings.policy, session_id=scenario.name[:40])
     # the vehicle's own driver-session step between vision and policy, as in `dms edge run`
-    sessions = DriverSessions(DriverSessionTracker(settings.sessions, session_id=monitor.session_id),
-                              vision=pipeline, monitor=monitor)
+    sessions = DriverSessions(
+        DriverSessionTracker(settings.sessions, session_id=monitor.session_id),
+        vision=pipeline,
+        monitor=monitor,
+    )
     audio = AlertAudio(settings.audio, WavTimelineSink(wav, settings.audio.sample_rate))
     events: list[PolicyEvent] = []
     trace = Trace()
@@ -118,21 +131,35 @@ def replay(path: Path, scenario: Scenario, pipeline, settings: ScenarioSettings,
     return events, trace, audio.stats()
 
 
-def score(scenario: Scenario, events: list[PolicyEvent], duration_s: float,
-          envelope, window_s: float) -> dict:
+def score(
+    scenario: Scenario, events: list[PolicyEvent], duration_s: float, envelope, window_s: float
+) -> dict:
     """Expectations met in time, forbidden and false events, audibility of every warning."""
     starts = [e for e in events if e.phase == "start"]
     matched: set[int] = set()
     checks = []
     for exp in scenario.expect:
-        hit = next((i for i, e in enumerate(starts) if e.type == exp.state and e.t >= exp.onset_s - 1e-6
-                    and i not in matched), None)
+        hit = next(
+            (
+                i
+                for i, e in enumerate(starts)
+                if e.type == exp.state and e.t >= exp.onset_s - 1e-6 and i not in matched
+            ),
+            None,
+        )
         latency = None if hit is None else round(starts[hit].t - exp.onset_s, 4)
         if hit is not None:
             matched.add(hit)
-        checks.append({"state": exp.state, "onset_s": exp.onset_s, "deadline_s": exp.deadline_s,
-                       "detected": hit is not None, "latency_s": latency,
-                       "pass": latency is not None and latency <= exp.deadline_s + 1e-6})
+        checks.append(
+            {
+                "state": exp.state,
+                "onset_s": exp.onset_s,
+                "deadline_s": exp.deadline_s,
+                "detected": hit is not None,
+                "latency_s": latency,
+                "pass": latency is not None and latency <= exp.deadline_s + 1e-6,
+            }
+        )
     forbidden = [e for e in starts if e.type in scenario.forbid]
     false = [e for i, e in enumerate(starts) if i not in matched and e.type not in scenario.allow]
     heard = []
@@ -140,15 +167,33 @@ def score(scenario: Scenario, events: list[PolicyEvent], duration_s: float,
         if e.phase != "end" and e.level >= 1:
             onset = onset_after(envelope, e.t, window_s)
             delay = None if onset is None else round(max(0.0, onset - e.t), 4)
-            heard.append({"type": e.type, "phase": e.phase, "level": e.level, "t": round(e.t, 4),
-                          "audio_delay_s": delay, "audible": delay is not None and delay <= AUDIBLE_WITHIN_S})
-    passed = (all(c["pass"] for c in checks) and not forbidden
-              and not ((scenario.quiet or scenario.strict) and false))
-    return {"name": scenario.name, "quiet": scenario.quiet, "duration_s": round(duration_s, 3),
-            "speed_kmh": scenario.speed_kmh, "expectations": checks,
-            "forbidden_events": [_brief(e) for e in forbidden], "false_events": [_brief(e) for e in false],
-            "alerts": heard, "pass": passed,
-            "events": [_brief(e) | {"phase": e.phase, "level": e.level} for e in events]}
+            heard.append(
+                {
+                    "type": e.type,
+                    "phase": e.phase,
+                    "level": e.level,
+                    "t": round(e.t, 4),
+                    "audio_delay_s": delay,
+                    "audible": delay is not None and delay <= AUDIBLE_WITHIN_S,
+                }
+            )
+    passed = (
+        all(c["pass"] for c in checks)
+        and not forbidden
+        and not ((scenario.quiet or scenario.strict) and false)
+    )
+    return {
+        "name": scenario.name,
+        "quiet": scenario.quiet,
+        "duration_s": round(duration_s, 3),
+        "speed_kmh": scenario.speed_kmh,
+        "expectations": checks,
+        "forbidden_events": [_brief(e) for e in forbidden],
+        "false_events": [_brief(e) for e in false],
+        "alerts": heard,
+        "pass": passed,
+        "events": [_brief(e) | {"phase": e.phase, "level": e.level} for e in events],
+    }
 
 
 def _fatigue_signals(trace: Trace) -> dict:
@@ -159,8 +204,11 @@ def _fatigue_signals(trace: Trace) -> dict:
 
     def pct(values: list[float], q: float) -> float:
         return values[min(len(values) - 1, int(q * len(values)))]
-    return {"mouth_open_max": round(mouth[-1], 3) if mouth else None,
-            "head_pitch_spread_deg": round(pct(pitch, 0.99) - pct(pitch, 0.01), 2) if pitch else None}
+
+    return {
+        "mouth_open_max": round(mouth[-1], 3) if mouth else None,
+        "head_pitch_spread_deg": round(pct(pitch, 0.99) - pct(pitch, 0.01), 2) if pitch else None,
+    }
 
 
 def _brief(e: PolicyEvent) -> dict:
@@ -173,8 +221,11 @@ def summarize(results: list[dict]) -> dict:
     false_quiet = sum(len(r["false_events"]) for r in quiet)
     alerts = [a for r in results for a in r["alerts"]]
     delays = [a["audio_delay_s"] for a in alerts if a["audio_delay_s"] is not None]
-    wall = [r["audio"]["decision_to_first_sample"]["max_ms"] for r in results
-            if r.get("audio", {}).get("decision_to_first_sample", {}).get("max_ms") is not None]
+    wall = [
+        r["audio"]["decision_to_first_sample"]["max_ms"]
+        for r in results
+        if r.get("audio", {}).get("decision_to_first_sample", {}).get("max_ms") is not None
+    ]
     by_state: dict[str, dict] = {}
     for r in results:
         for c in r["expectations"]:
@@ -190,21 +241,32 @@ def summarize(results: list[dict]) -> dict:
     signals = [r.get("fatigue_signals") or {} for r in results]
     mouths = [f["mouth_open_max"] for f in signals if f.get("mouth_open_max") is not None]
     spreads = [f["head_pitch_spread_deg"] for f in signals if f.get("head_pitch_spread_deg") is not None]
-    return {"scenarios": len(results), "passed": sum(r["pass"] for r in results),
-            "by_state": by_state,
-            "quiet_clips": len(quiet), "quiet_hours": round(quiet_h, 4), "false_events_on_quiet": false_quiet,
-            "false_events_per_hour": round(false_quiet / quiet_h, 2) if quiet_h else None,
-            "false_events_total": sum(len(r["false_events"]) for r in results),
-            "alerts": len(alerts), "alerts_audible_within_0_1s": sum(a["audible"] for a in alerts),
-            "max_audio_delay_s": max(delays) if delays else None,
-            "decision_to_first_sample_max_ms": max(wall) if wall else None,
-            "mouth_open_max": max(mouths) if mouths else None,
-            "head_pitch_spread_max_deg": max(spreads) if spreads else None}
+    return {
+        "scenarios": len(results),
+        "passed": sum(r["pass"] for r in results),
+        "by_state": by_state,
+        "quiet_clips": len(quiet),
+        "quiet_hours": round(quiet_h, 4),
+        "false_events_on_quiet": false_quiet,
+        "false_events_per_hour": round(false_quiet / quiet_h, 2) if quiet_h else None,
+        "false_events_total": sum(len(r["false_events"]) for r in results),
+        "alerts": len(alerts),
+        "alerts_audible_within_0_1s": sum(a["audible"] for a in alerts),
+        "max_audio_delay_s": max(delays) if delays else None,
+        "decision_to_first_sample_max_ms": max(wall) if wall else None,
+        "mouth_open_max": max(mouths) if mouths else None,
+        "head_pitch_spread_max_deg": max(spreads) if spreads else None,
+    }
 
 
-def run_scenarios(scenarios_dir: Path, out_dir: Path, settings: Any = None, *,
-                  pipeline_factory: Callable[[Any], Any] | None = None,
-                  progress: Callable[[str], None] | None = None) -> dict:
+def run_scenarios(
+    scenarios_dir: Path,
+    out_dir: Path,
+    settings: Any = None,
+    *,
+    pipeline_factory: Callable[[Any], Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Replay every scenario of `scenarios_dir`; write report.json / report.html / audio WAVs to `out_dir`.
 
     `settings`: a ScenarioSettings, or just PolicySettings / AudioSettings / vision settings.
@@ -231,9 +293,17 @@ def run_scenarios(scenarios_dir: Path, out_dir: Path, settings: Any = None, *,
         result["source"] = scenario.source.get("video")
         results.append(result)
         traces[scenario.name] = (scenario, trace, envelope)
-    report = {"scenarios_dir": str(scenarios_dir), "summary": summarize(results), "results": results,
-              "settings": {"policy": cfg.policy.model_dump(mode="json"), "audio_sample_rate": cfg.audio.sample_rate}}
+    report = {
+        "scenarios_dir": str(scenarios_dir),
+        "summary": summarize(results),
+        "results": results,
+        "settings": {
+            "policy": cfg.policy.model_dump(mode="json"),
+            "audio_sample_rate": cfg.audio.sample_rate,
+        },
+    }
     (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")
     from edge.scenarios.report import write_html
+
     write_html(report, traces, out / "report.html")
     return report

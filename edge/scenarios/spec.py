@@ -12,6 +12,7 @@ A scenario file `<name>.json` sits beside its clip:
 every event on it is false and counts towards false events per hour. `truth` (optional) is the
 composer's ground truth as [start_s, end_s, what] spans, drawn on the report's timelines.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,9 +39,13 @@ class Scenario(BaseModel):
     clip: str = Field(min_length=1, description="Video file, relative to the scenario file.")
     speed_kmh: float | None = Field(60.0, ge=0, le=400, description="Vehicle speed during the clip.")
     speed_profile: list[tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0, le=400)]]] = Field(
-        default_factory=list, description="[start_s, km/h] steps: from each start on the vehicle goes at that "
-                                          "speed (before the first: speed_kmh); e.g. a stop to change driver.")
-    strict: bool = Field(False, description="Any state raised besides the expected (or allowed) ones fails it.")
+        default_factory=list,
+        description="[start_s, km/h] steps: from each start on the vehicle goes at that "
+        "speed (before the first: speed_kmh); e.g. a stop to change driver.",
+    )
+    strict: bool = Field(
+        False, description="Any state raised besides the expected (or allowed) ones fails it."
+    )
     expect: list[Expectation] = Field(default_factory=list, description="States that must be raised in time.")
     forbid: list[DriverEventType] = Field(default_factory=list, description="States that must not be raised.")
     allow: list[DriverEventType] = Field(default_factory=list, description="States that may be raised.")

@@ -1,4 +1,5 @@
 """The frame-source interface: an iterable, closable stream of timestamped BGR or grey frames."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

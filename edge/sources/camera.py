@@ -4,6 +4,7 @@ Monochrome / infrared cameras: a grey `pixel_format` (GREY, Y8, Y16, YUYV) is as
 CAP_PROP_FOURCC and read raw (CAP_PROP_CONVERT_RGB = 0), then turned into one grey channel by
 `edge.sources.raw`; a GStreamer pipeline ending in `format=GRAY8` gives a grey picture directly.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,13 @@ class CameraSource(FrameSource):
     """Frames from a live camera. `t` is read from `clock` (monotonic by default) right after the frame
     is grabbed, so it is the capture time on the device's clock, not the processing time."""
 
-    def __init__(self, device: int | str, settings: SourceSettings | None = None, gstreamer: bool = False,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        device: int | str,
+        settings: SourceSettings | None = None,
+        gstreamer: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.settings = settings or SourceSettings()
         self._clock = clock
         self.description = f"GStreamer pipeline {device}" if gstreamer else f"camera {device}"
@@ -35,15 +41,21 @@ class CameraSource(FrameSource):
         self._cap = cv2.VideoCapture(device, api)
         if not self._cap.isOpened():
             self._cap.release()
-            why = ("OpenCV here has no GStreamer support or the pipeline is invalid" if gstreamer
-                   else "no such device, or it is busy or not a camera")
+            why = (
+                "OpenCV here has no GStreamer support or the pipeline is invalid"
+                if gstreamer
+                else "no such device, or it is busy or not a camera"
+            )
             raise UserError(f"cannot open {self.description}: {why}")
         s = self.settings
         # the freshest picture matters more than every picture: don't let a queue of old frames build up
         # when processing falls behind the camera (ignored by backends without the property)
         self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        for prop, value in ((cv2.CAP_PROP_FRAME_WIDTH, s.width), (cv2.CAP_PROP_FRAME_HEIGHT, s.height),
-                            (cv2.CAP_PROP_FPS, s.camera_fps)):
+        for prop, value in (
+            (cv2.CAP_PROP_FRAME_WIDTH, s.width),
+            (cv2.CAP_PROP_FRAME_HEIGHT, s.height),
+            (cv2.CAP_PROP_FPS, s.camera_fps),
+        ):
             if value:
                 self._cap.set(prop, value)
         self._raw = s.pixel_format != "auto" and not gstreamer
@@ -54,9 +66,14 @@ class CameraSource(FrameSource):
             got = int(self._cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").strip()
             if got and got != wanted:
                 self._cap.release()
-                raise UserError(f"{self.description} does not deliver {s.pixel_format} (it offers {got!r}); "
-                                "list its formats with v4l2-ctl --list-formats-ext")
-            self._size = (int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+                raise UserError(
+                    f"{self.description} does not deliver {s.pixel_format} (it offers {got!r}); "
+                    "list its formats with v4l2-ctl --list-formats-ext"
+                )
+            self._size = (
+                int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH)),
+                int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT)),
+            )
         if s.exposure_us is not None:
             self.set_exposure(s.exposure_us, s.analogue_gain)
 

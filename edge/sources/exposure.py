@@ -7,6 +7,7 @@ where the driver sits) and returns the exposure time and gain to set, or None to
 time goes up first (to `max_exposure_us`, short enough for a pulsed illuminator and no motion blur),
 then the gain; going down, the gain comes off first. Steps are damped so it never oscillates.
 """
+
 from __future__ import annotations
 
 import math

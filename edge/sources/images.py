@@ -1,4 +1,5 @@
 """A folder of still images played as a video at a fixed frame rate."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,9 @@ class ImageFolderSource(FrameSource):
         self.description = f"image folder {self.folder}"
         if not self.folder.is_dir():
             raise UserError(f"image folder not found: {self.folder}")
-        self.files = sorted((p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
-                            key=natural_key)
+        self.files = sorted(
+            (p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key
+        )
         if not self.files:
             raise UserError(f"no images in {self.folder} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
 

@@ -6,6 +6,7 @@ under an infrared illuminator); `exposure_us` / `analogue_gain` switch libcamera
 (`AeEnable: False`, `ExposureTime`, `AnalogueGain`, picamera2's documented controls), which a pulsed
 illuminator needs: a short fixed exposure the LED pulses cover.
 """
+
 from __future__ import annotations
 
 import time
@@ -18,15 +19,22 @@ from edge.sources.base import Frame, FrameSource, SourceSettings
 class Picamera2Source(FrameSource):
     """Frames of a Pi camera; `t` from `clock` (monotonic) when each request completes."""
 
-    def __init__(self, camera_num: int = 0, settings: SourceSettings | None = None,
-                 clock: Callable[[], float] = time.monotonic, picamera2_class=None):
+    def __init__(
+        self,
+        camera_num: int = 0,
+        settings: SourceSettings | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        picamera2_class=None,
+    ):
         """`picamera2_class`: the Picamera2 class (default: imported from picamera2; tests pass a stand-in)."""
         if picamera2_class is None:
             try:
                 from picamera2 import Picamera2 as picamera2_class
             except ImportError:
-                raise UserError("the picamera2 source needs the picamera2 package (Raspberry Pi OS only)",
-                                hint="sudo apt install python3-picamera2, or pip install 'dms-fleet[pi]'") from None
+                raise UserError(
+                    "the picamera2 source needs the picamera2 package (Raspberry Pi OS only)",
+                    hint="sudo apt install python3-picamera2, or pip install 'dms-fleet[pi]'",
+                ) from None
         self.settings = settings or SourceSettings()
         self._clock = clock
         self.description = f"Pi camera {camera_num}"
@@ -39,7 +47,9 @@ class Picamera2Source(FrameSource):
         try:
             self._cam = picamera2_class(camera_num)
             controls = {"FrameRate": s.camera_fps} if s.camera_fps else {}
-            config = self._cam.create_video_configuration(main={"size": size, "format": fmt}, controls=controls)
+            config = self._cam.create_video_configuration(
+                main={"size": size, "format": fmt}, controls=controls
+            )
             self._cam.configure(config)
             if s.exposure_us is not None:
                 self.set_exposure(s.exposure_us, s.analogue_gain)
@@ -62,7 +72,7 @@ class Picamera2Source(FrameSource):
             image = self._cam.capture_array("main")
             if grey:
                 # YUV420 as one array: the luma rows come first (rows may be padded to the stride)
-                image = image[:self._height, :self._width]
+                image = image[: self._height, : self._width]
             yield Frame(image, self._clock(), index)
             index += 1
 

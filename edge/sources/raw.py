@@ -5,6 +5,7 @@ as it is: (h, w) uint8 for GREY, (h, w) uint16 for Y16, (h, w, 2) for YUYV, or o
 format it does not know. `grey_from_raw` accepts any of these shapes: it reads the bytes, so a test can
 feed it bytes written by hand exactly as a camera would send them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,17 +21,25 @@ def fourcc_code(pixel_format: str) -> int:
     return ord(a) | ord(b) << 8 | ord(c) << 16 | ord(d) << 24
 
 
-def grey_from_raw(buffer: np.ndarray | bytes, pixel_format: str, width: int, height: int,
-                  y16_bits: int = 10) -> np.ndarray:
+def grey_from_raw(
+    buffer: np.ndarray | bytes, pixel_format: str, width: int, height: int, y16_bits: int = 10
+) -> np.ndarray:
     """(height, width) uint8 grey picture of one raw buffer; UserError when its size does not fit."""
     if pixel_format not in BYTES_PER_PIXEL:
-        raise UserError(f"unsupported grey pixel format {pixel_format!r}: one of {', '.join(BYTES_PER_PIXEL)}")
-    data = np.frombuffer(buffer, np.uint8) if isinstance(buffer, bytes | bytearray | memoryview) else \
-        np.ascontiguousarray(buffer).reshape(-1).view(np.uint8)
+        raise UserError(
+            f"unsupported grey pixel format {pixel_format!r}: one of {', '.join(BYTES_PER_PIXEL)}"
+        )
+    data = (
+        np.frombuffer(buffer, np.uint8)
+        if isinstance(buffer, bytes | bytearray | memoryview)
+        else np.ascontiguousarray(buffer).reshape(-1).view(np.uint8)
+    )
     need = width * height * BYTES_PER_PIXEL[pixel_format]
     if data.size < need:
-        raise UserError(f"camera sent {data.size} bytes for a {width}x{height} {pixel_format} picture "
-                        f"({need} expected): is the camera really in that format?")
+        raise UserError(
+            f"camera sent {data.size} bytes for a {width}x{height} {pixel_format} picture "
+            f"({need} expected): is the camera really in that format?"
+        )
     data = data[:need]  # drivers may pad the buffer's end
     if pixel_format in ("GREY", "Y8"):
         return data.reshape(height, width).copy()
@@ -40,4 +49,3 @@ def grey_from_raw(buffer: np.ndarray | bytes, pixel_format: str, width: int, hei
         return data.reshape(height, width, 2)[:, :, 0].copy()
     samples = data.view("<u2").reshape(height, width)  # V4L2 Y16 is little-endian
     return np.minimum(samples >> (y16_bits - 8), 255).astype(np.uint8)
-

@@ -1,4 +1,5 @@
 """Video files through OpenCV/FFmpeg: every decoded frame, in order, timed by the container."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -17,6 +17,7 @@ are delivered before it: the gateway applies by message time and msg_id, so that
 Refused credentials (or a banned / not-authorised client) are final: the uplink stops retrying and
 `failed` holds one line saying so; a broker that is down or busy is retried with exponential backoff.
 """
+
 from __future__ import annotations
 
 import collections
@@ -61,8 +62,8 @@ FATAL_CONNACK = {
 
 
 class Sent(NamedTuple):
-    seq: int          # outbox row
-    generation: int   # the connection it was sent on
+    seq: int  # outbox row
+    generation: int  # the connection it was sent on
     retain: bool
 
 
@@ -95,15 +96,19 @@ def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3
         with socket.create_connection((host, port), timeout=timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=host) as conn:
                 try:
-                    conn.recv(1)   # TLS 1.3: a refused client certificate shows up as an alert here
+                    conn.recv(1)  # TLS 1.3: a refused client certificate shows up as an alert here
                 except TimeoutError:
                     pass
     except ssl.SSLCertVerificationError as exc:
-        return (f"the TLS certificate of MQTT broker {host}:{port} is not trusted ({exc.verify_message}); "
-                "check mqtt.tls.ca_file")
+        return (
+            f"the TLS certificate of MQTT broker {host}:{port} is not trusted ({exc.verify_message}); "
+            "check mqtt.tls.ca_file"
+        )
     except ssl.SSLError as exc:
-        return (f"TLS with MQTT broker {host}:{port} failed ({exc.reason or exc}); "
-                "check the client certificate (mqtt.tls.cert_file / key_file) and the broker's TLS settings")
+        return (
+            f"TLS with MQTT broker {host}:{port} failed ({exc.reason or exc}); "
+            "check the client certificate (mqtt.tls.cert_file / key_file) and the broker's TLS settings"
+        )
     except OSError:
         return None
     return None
@@ -112,8 +117,15 @@ def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3
 class MqttUplink:
     """Publish everything `submit` stores in `outbox` to the broker in `settings`."""
 
-    def __init__(self, settings: MqttSettings, outbox: Outbox, vehicle_id: str, *,
-                 software_version: str | None = None, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        settings: MqttSettings,
+        outbox: Outbox,
+        vehicle_id: str,
+        *,
+        software_version: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
         """`monotonic`: the clock of the uplink's own timeouts (CONNACK, pauses, re-send waits)."""
         self.settings = settings
         self._monotonic = monotonic
@@ -130,14 +142,14 @@ class MqttUplink:
         self._acks: collections.deque[tuple[int, int]] = collections.deque()
         self._fallback = False
         self._connected = False
-        self._generation = 0          # bumped by every successful CONNACK
+        self._generation = 0  # bumped by every successful CONNACK
         self._inflight: dict[int, Sent] = {}  # paho mid -> what it carries
-        self._cursor = 0              # highest outbox seq handed to paho
+        self._cursor = 0  # highest outbox seq handed to paho
         self._thread: threading.Thread | None = None
         self._socket_opened_at: float | None = None  # TCP up, CONNACK not yet seen
         self._resend_wait_since: float | None = None
-        self._connect_failed = False   # paho could not connect; with TLS, find out whether TLS is why
-        self._hold_until: float | None = None   # unrouted messages wait until then (monotonic)
+        self._connect_failed = False  # paho could not connect; with TLS, find out whether TLS is why
+        self._hold_until: float | None = None  # unrouted messages wait until then (monotonic)
         self._unrouted_pause = settings.unrouted_retry_min_s
 
     # ------------------------------------------------------------------ public API
@@ -204,15 +216,21 @@ class MqttUplink:
     # ------------------------------------------------------------------ client
 
     def _presence(self, state: PresenceState, reason: str | None = None) -> tuple[str, bytes]:
-        return encode(Presence(vehicle_id=self.vehicle_id, state=state, reason=reason,
-                               software_version=self.software_version))
+        return encode(
+            Presence(
+                vehicle_id=self.vehicle_id, state=state, reason=reason, software_version=self.software_version
+            )
+        )
 
     def _build_client(self) -> mqtt.Client:
         s = self.settings
         protocol = mqtt.MQTTv5 if self._v5 else mqtt.MQTTv311
         self.stats.protocol = "5" if self._v5 else "3.1.1"
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
-                             client_id=s.client_id or f"dms-edge-{self.vehicle_id}", protocol=protocol)
+        client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=s.client_id or f"dms-edge-{self.vehicle_id}",
+            protocol=protocol,
+        )
         client.enable_logger(paho_log)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -220,8 +238,9 @@ class MqttUplink:
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
         client.max_inflight_messages_set(s.max_inflight)
-        client.reconnect_delay_set(min_delay=max(1, round(s.reconnect_min_s)),
-                                   max_delay=max(1, round(s.reconnect_max_s)))
+        client.reconnect_delay_set(
+            min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s))
+        )
         client.will_set(*self._presence(PresenceState.OFFLINE, "connection lost"), qos=1, retain=True)
         if s.username:
             client.username_pw_set(s.username, s.password())
@@ -237,10 +256,13 @@ class MqttUplink:
             if path is not None and not path.is_file():
                 raise UserError(f"TLS file not found: {path}")
         try:
-            client.tls_set(ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                           certfile=str(tls.cert_file) if tls.cert_file else None,
-                           keyfile=str(tls.key_file) if tls.key_file else None,
-                           cert_reqs=ssl.CERT_REQUIRED, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            client.tls_set(
+                ca_certs=str(tls.ca_file) if tls.ca_file else None,
+                certfile=str(tls.cert_file) if tls.cert_file else None,
+                keyfile=str(tls.key_file) if tls.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
         except (ssl.SSLError, ValueError) as exc:
             raise UserError(f"cannot set up TLS for the broker connection: {exc}") from None
         client.tls_insecure_set(tls.insecure)
@@ -263,12 +285,15 @@ class MqttUplink:
                 self._fallback = True
             elif code in FATAL_CONNACK:
                 user = f"user {self.settings.username!r}" if self.settings.username else "anonymous client"
-                self.failed = (f"MQTT broker {self.host}:{self.port} refused the connection "
-                               f"({FATAL_CONNACK[code]}, {user}); check the credentials / broker ACL")
+                self.failed = (
+                    f"MQTT broker {self.host}:{self.port} refused the connection "
+                    f"({FATAL_CONNACK[code]}, {user}); check the credentials / broker ACL"
+                )
                 log.error(self.failed)
             else:
-                log.warning("broker %s:%d refused the connection (%s); retrying",
-                            self.host, self.port, reason_code)
+                log.warning(
+                    "broker %s:%d refused the connection (%s); retrying", self.host, self.port, reason_code
+                )
             self._wake.set()
             return
         self._connected = True
@@ -279,7 +304,7 @@ class MqttUplink:
         self._wake.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if self._socket_opened_at is not None:   # dropped before any CONNACK: a failed attempt too
+        if self._socket_opened_at is not None:  # dropped before any CONNACK: a failed attempt too
             self._socket_opened_at = None
             self._on_connect_fail(client, userdata)
         if self._connected and not self._stop.is_set():
@@ -308,17 +333,22 @@ class MqttUplink:
                     self.failed = tls_problem(self.host, self.port, self.settings)
                     continue
             opened = self._socket_opened_at
-            if (opened is not None and self._v5 and self.settings.protocol == "auto"
-                    and self._monotonic() - opened > CONNACK_TIMEOUT_S):
-                log.info("no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1",
-                         self.host, self.port)
+            if (
+                opened is not None
+                and self._v5
+                and self.settings.protocol == "auto"
+                and self._monotonic() - opened > CONNACK_TIMEOUT_S
+            ):
+                log.info(
+                    "no answer to an MQTT 5 CONNECT from %s:%d: falling back to 3.1.1", self.host, self.port
+                )
                 self._socket_opened_at = None
                 self._fallback = True
             if self._fallback:
                 self._fallback = False
                 self._v5 = False
                 self._halt_client()
-                self._inflight.clear()   # paho's in-memory queue died with the old client
+                self._inflight.clear()  # paho's in-memory queue died with the old client
                 self._cursor = 0
                 try:
                     self._client = self._build_client()
@@ -347,15 +377,18 @@ class MqttUplink:
                 self.stats.rejected += 1
                 row = self.outbox.get(entry.seq)
                 topic = row.topic if row is not None else f"outbox row {entry.seq}"
-                self.failed = (f"MQTT broker {self.host}:{self.port} refused a publish to {topic} "
-                               f"({FATAL_PUBACK[code]}); check the vehicle id and the broker ACL "
-                               f"(the message stays in the outbox)")
+                self.failed = (
+                    f"MQTT broker {self.host}:{self.port} refused a publish to {topic} "
+                    f"({FATAL_PUBACK[code]}); check the vehicle id and the broker ACL "
+                    f"(the message stays in the outbox)"
+                )
                 log.error(self.failed)
                 continue
             if code >= 0x80:
                 self.stats.rejected += 1
-                log.error("broker rejected outbox message %d (reason code 0x%02x); dropping it",
-                          entry.seq, code)
+                log.error(
+                    "broker rejected outbox message %d (reason code 0x%02x); dropping it", entry.seq, code
+                )
             else:
                 self.stats.acknowledged += 1
                 self._unrouted_pause = self.settings.unrouted_retry_min_s
@@ -370,9 +403,14 @@ class MqttUplink:
         first = pause <= self.settings.unrouted_retry_min_s
         self._hold_until = self._monotonic() + pause
         self._unrouted_pause = min(pause * 2, max(self.settings.unrouted_retry_max_s, pause))
-        log.log(logging.WARNING if first else logging.INFO,
-                "broker %s:%d has no subscriber for this vehicle's messages (no gateway subscribed); "
-                "keeping them, sending again in %.0f s", self.host, self.port, pause)
+        log.log(
+            logging.WARNING if first else logging.INFO,
+            "broker %s:%d has no subscriber for this vehicle's messages (no gateway subscribed); "
+            "keeping them, sending again in %.0f s",
+            self.host,
+            self.port,
+            pause,
+        )
 
     def _holding(self) -> bool:
         """True during an unrouted pause and until the messages sent before it are acknowledged;
@@ -380,7 +418,8 @@ class MqttUplink:
         if self._hold_until is None:
             return False
         if self._monotonic() < self._hold_until or any(
-                sent.generation == self._generation for sent in self._inflight.values()):
+            sent.generation == self._generation for sent in self._inflight.values()
+        ):
             return True
         self._hold_until = None
         self._cursor = 0
@@ -398,8 +437,11 @@ class MqttUplink:
                 return
             # Never stall for good on an acknowledgement that will not come: send the rest again
             # (a repeated msg_id is harmless, the gateway applies each msg_id once).
-            log.warning("no PUBACK for %d re-sent messages after %.0f s; sending the outbox again",
-                        len(self._inflight), waited)
+            log.warning(
+                "no PUBACK for %d re-sent messages after %.0f s; sending the outbox again",
+                len(self._inflight),
+                waited,
+            )
             self._inflight.clear()
             self._cursor = 0
         self._resend_wait_since = None

@@ -16,6 +16,7 @@ keep monitoring the driver and say clearly that this event was not stored.
 A file that is not a readable SQLite database is moved aside (`<name>.corrupt-<UTC time>`) with a
 warning naming both paths, and a fresh outbox is started.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -23,7 +24,7 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from dms.errors import UserError
@@ -48,13 +49,15 @@ CREATE INDEX IF NOT EXISTS messages_kind_seq ON messages(kind, seq);
 
 
 def _take_lock(path: Path):
-    lock = open(f"{path}.lock", "a+")  # noqa: SIM115 - held open for the outbox's lifetime
+    lock = open(f"{path}.lock", "a+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.close()
-        raise UserError(f"the outbox {path} is in use by another running 'dms edge' process; "
-                        "give each process its own --outbox") from None
+        raise UserError(
+            f"the outbox {path} is in use by another running 'dms edge' process; "
+            "give each process its own --outbox"
+        ) from None
     return lock
 
 
@@ -64,7 +67,8 @@ class OutboxDiskFull(UserError):
 
 def _disk_full(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and (
-        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc))
+        getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(exc)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,20 +149,26 @@ class Outbox:
         return db
 
     def _move_aside(self, exc: Exception) -> Path:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
         for suffix in ("", "-wal", "-shm"):
             src = Path(str(self.path) + suffix)
             if src.exists():
                 src.rename(Path(str(target) + suffix))
-        log.warning("outbox %s is corrupt (%s): moved it aside to %s and started an empty outbox; "
-                    "messages in it were not sent", self.path, exc, target)
+        log.warning(
+            "outbox %s is corrupt (%s): moved it aside to %s and started an empty outbox; "
+            "messages in it were not sent",
+            self.path,
+            exc,
+            target,
+        )
         return target
 
     # ------------------------------------------------------------------ writing
 
-    def put(self, msg_id: str, kind: str, topic: str, payload: bytes, qos: int = 1,
-            retain: bool = False) -> PutResult:
+    def put(
+        self, msg_id: str, kind: str, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> PutResult:
         """Store one message durably. A msg_id already stored is ignored (stored=True, idempotent)."""
         is_event = kind not in SAMPLE_KINDS
         with self._lock:
@@ -172,18 +182,23 @@ class Outbox:
                     return PutResult(stored=False, dropped=dropped)
                 self._db.execute(
                     "INSERT OR IGNORE INTO messages (msg_id, kind, topic, payload, qos, retain) "
-                    "VALUES (?, ?, ?, ?, ?, ?)", (msg_id, kind, topic, payload, qos, int(retain)))
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (msg_id, kind, topic, payload, qos, int(retain)),
+                )
                 self._db.execute("COMMIT")
             except BaseException as exc:
-                if self._db.in_transaction:   # SQLite already rolled back a commit that hit a full disk
+                if self._db.in_transaction:  # SQLite already rolled back a commit that hit a full disk
                     self._db.execute("ROLLBACK")
                 if _disk_full(exc):
                     return self._refuse_on_full_disk(kind, msg_id, is_event)
                 raise
         self.dropped_samples += dropped
         if not fits:
-            log.warning("outbox %s holds only events and is at its bound (%d): storing the event anyway",
-                        self.path, self.max_messages)
+            log.warning(
+                "outbox %s holds only events and is at its bound (%d): storing the event anyway",
+                self.path,
+                self.max_messages,
+            )
         return PutResult(stored=True, dropped=dropped)
 
     def _refuse_on_full_disk(self, kind: str, msg_id: str, is_event: bool) -> PutResult:
@@ -191,9 +206,11 @@ class Outbox:
             self.dropped_samples += 1
             return PutResult(stored=False, dropped=1)
         kept = self._db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        raise OutboxDiskFull(f"outbox {self.path}: the disk is full, {kind} {msg_id} was not stored; "
-                             f"the {kept} messages already stored are kept and will be sent "
-                             "(free space on that disk)")
+        raise OutboxDiskFull(
+            f"outbox {self.path}: the disk is full, {kind} {msg_id} was not stored; "
+            f"the {kept} messages already stored are kept and will be sent "
+            "(free space on that disk)"
+        )
 
     def _make_room(self) -> tuple[int, bool]:
         """Drop the oldest samples so one more row fits: (how many dropped, whether it now fits)."""
@@ -204,7 +221,9 @@ class Outbox:
         marks = ",".join("?" * len(SAMPLE_KINDS))
         cur = self._db.execute(
             f"DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE kind IN ({marks}) "
-            f"ORDER BY seq LIMIT ?)", (*SAMPLE_KINDS, excess))
+            f"ORDER BY seq LIMIT ?)",
+            (*SAMPLE_KINDS, excess),
+        )
         return cur.rowcount, cur.rowcount >= excess
 
     def remove(self, seq: int) -> None:
@@ -226,7 +245,9 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, msg_id, kind, topic, payload, qos, retain FROM messages WHERE seq > ? "
-                "ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+                "ORDER BY seq LIMIT ?",
+                (seq, limit),
+            ).fetchall()
         return [OutboxRow(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], bool(r[6])) for r in rows]
 
     def get(self, seq: int) -> OutboxRow | None:

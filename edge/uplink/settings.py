@@ -3,6 +3,7 @@
 Secrets are never settings values: the password is read at connect time from an environment variable
 or a file named here, so no config dump or log line can contain it.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,10 +57,17 @@ class MqttSettings(Settings):
     (no gateway subscribed, e.g. right after a broker restart, before the gateways' shared subscription
     is back: the broker drops such a message) and send it again after a pause. Off: such a message
     counts as delivered. Retained messages always count as delivered (the broker keeps them)."""
-    unrouted_retry_min_s: float = Field(1.0, gt=0, le=3600, description=(
-        "First pause before re-sending messages nobody was subscribed to; doubles while they stay unrouted."))
-    unrouted_retry_max_s: float = Field(30.0, gt=0, le=3600,
-                                        description="Longest pause between re-sends of unrouted messages.")
+    unrouted_retry_min_s: float = Field(
+        1.0,
+        gt=0,
+        le=3600,
+        description=(
+            "First pause before re-sending messages nobody was subscribed to; doubles while they stay unrouted."
+        ),
+    )
+    unrouted_retry_max_s: float = Field(
+        30.0, gt=0, le=3600, description="Longest pause between re-sends of unrouted messages."
+    )
 
     def endpoint(self) -> tuple[str, int, bool]:
         """(host, port, use_tls) from the URL; UserError for anything else."""
@@ -82,8 +90,10 @@ def parse_broker_url(url: str, tls: bool | None = None) -> tuple[str, int, bool]
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
         raise UserError(f"bad broker URL {url!r}: expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
     if parts.username or parts.password:
-        raise UserError("put no credentials in the broker URL: set mqtt.username and the password "
-                        "through mqtt.password_env or mqtt.password_file")
+        raise UserError(
+            "put no credentials in the broker URL: set mqtt.username and the password "
+            "through mqtt.password_env or mqtt.password_file"
+        )
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
     except ValueError:
@@ -94,16 +104,23 @@ def parse_broker_url(url: str, tls: bool | None = None) -> tuple[str, int, bool]
 class OutboxSettings(Settings):
     path: Path = Path("~/.local/state/dms/outbox.sqlite")
     """SQLite file of the durable outbox ('~' is expanded). Messages left in it are sent by the next run."""
-    max_messages: int = Field(10_000, ge=10, description=(
-        "Bound on stored messages; when full the oldest state/status samples are dropped, never an event."))
+    max_messages: int = Field(
+        10_000,
+        ge=10,
+        description=(
+            "Bound on stored messages; when full the oldest state/status samples are dropped, never an event."
+        ),
+    )
 
 
 class TelemetrySettings(Settings):
     status_hz: float = Field(1.0, gt=0, le=50, description="Vehicle status samples per second.")
     state_hz: float = Field(1.0, gt=0, le=50, description="Driver-state samples per second.")
     speed_change_kmh: float = Field(10.0, gt=0, description="A speed change this large sends status at once.")
-    voltage_change_v: float = Field(1.0, gt=0,
-                                    description="A battery voltage change this large sends status.")
+    voltage_change_v: float = Field(
+        1.0, gt=0, description="A battery voltage change this large sends status."
+    )
     fuel_change_pct: float = Field(5.0, gt=0, description="A fuel level change this large sends status.")
-    min_change_interval_s: float = Field(0.2, ge=0,
-                                         description="Change-triggered status no more often than this.")
+    min_change_interval_s: float = Field(
+        0.2, ge=0, description="Change-triggered status no more often than this."
+    )

@@ -9,17 +9,27 @@
   nmea:PORT[@BAUD]       NMEA 0183 on a serial port (or a pyserial URL)
 Several specs joined by ',' are merged; for each signal the first source that has it wins.
 """
+
 from __future__ import annotations
 
 from dms.errors import UserError
 from edge.vehicle.base import ConstantSource, MergedSource, VehicleSource
 from edge.vehicle.replay import SAMPLE_TRIP, ReplaySource
 
-SPEC_HELP = ("replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT "
-             "(comma-separated to merge)")
+SPEC_HELP = (
+    "replay:FILE | obd:PORT | can:CHANNEL[:DBC] | gpsd:HOST:PORT | nmea:PORT (comma-separated to merge)"
+)
 
-__all__ = ["ConstantSource", "MergedSource", "ReplaySource", "VehicleSource", "SAMPLE_TRIP", "SPEC_HELP",
-           "open_vehicle_source", "sample_trip_path"]
+__all__ = [
+    "SAMPLE_TRIP",
+    "SPEC_HELP",
+    "ConstantSource",
+    "MergedSource",
+    "ReplaySource",
+    "VehicleSource",
+    "open_vehicle_source",
+    "sample_trip_path",
+]
 
 
 def sample_trip_path():
@@ -40,15 +50,18 @@ def _open_one(spec: str) -> VehicleSource:
     kind, _, rest = spec.strip().partition(":")
     if kind == "replay":
         if not rest:
-            raise UserError("vehicle source replay: needs a trip file, "
-                            "e.g. replay:trip.csv (or replay:sample)")
+            raise UserError(
+                "vehicle source replay: needs a trip file, e.g. replay:trip.csv (or replay:sample)"
+            )
         return ReplaySource(SAMPLE_TRIP if rest == "sample" else rest)
     if kind == "obd":
         from edge.vehicle.obd_source import ObdSource
+
         port, baud = _port_and_baud(rest or "auto", "obd")
         return ObdSource(port, baudrate=baud)
     if kind == "can":
         from edge.vehicle.can_source import EXAMPLE_DBC, CanSource
+
         bus, _, dbc = rest.partition(":")
         interface, _, channel = bus.rpartition("/")
         if not channel:
@@ -56,12 +69,14 @@ def _open_one(spec: str) -> VehicleSource:
         return CanSource(channel, dbc or EXAMPLE_DBC, interface=interface or "socketcan")
     if kind == "gpsd":
         from edge.vehicle.gps import GpsdSource
+
         host, _, port = rest.partition(":")
         if port and not port.isdigit():
             raise UserError(f"vehicle source {spec}: port must be a number")
         return GpsdSource(host or "127.0.0.1", int(port) if port else 2947)
     if kind == "nmea":
         from edge.vehicle.gps import NmeaSource
+
         port, baud = _port_and_baud(rest, "nmea")
         return NmeaSource(port, baud or 9600)
     raise UserError(f"unknown vehicle source {spec!r}; expected {SPEC_HELP}")

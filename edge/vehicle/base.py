@@ -4,6 +4,7 @@
 their latest snapshot; a replayed trip computes the snapshot for time `t` (seconds since the run
 started). Values use the VSS names of the wire contract (`VehicleSignals`).
 """
+
 from __future__ import annotations
 
 from typing import Any

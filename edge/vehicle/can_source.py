@@ -5,6 +5,7 @@ path (e.g. `CM_ SG_ 256 Speed "Vehicle.Speed";`) feeds that path; other signals 
 vehicle needs a DBC file, not code. `read(t)` returns the latest decoded values (a python-can
 Notifier decodes in its own thread).
 """
+
 from __future__ import annotations
 
 import logging
@@ -45,8 +46,10 @@ def load_dbc(path: str | Path):
             if path in fields:
                 mapping[(message.frame_id, signal.name)] = fields[path]
     if not mapping:
-        raise UserError(f"{p}: no signal is mapped to a VSS path (put the path in the signal's comment, "
-                        'e.g. CM_ SG_ 256 Speed "Vehicle.Speed";)')
+        raise UserError(
+            f"{p}: no signal is mapped to a VSS path (put the path in the signal's comment, "
+            'e.g. CM_ SG_ 256 Speed "Vehicle.Speed";)'
+        )
     return db, mapping
 
 

@@ -4,6 +4,7 @@ Both read in a background thread and keep the latest fix; `read(t)` returns it. 
 `stale_after_s` of the reader's own clock is dropped (a tunnel must not freeze the last position as
 current), using an injectable monotonic clock.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,9 @@ import logging
 import socket
 import threading
 import time
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from dms.contract import VehicleSignals
 from dms.errors import UserError
@@ -70,15 +72,21 @@ def fix_from_tpv(report: dict[str, Any]) -> dict[str, Any]:
         "longitude": report.get("lon"),
         "heading": report.get("track") % 360 if report.get("track") is not None else None,
         "speed": max(0.0, speed * MPS_TO_KMH) if speed is not None else None,
-        "location_timestamp": datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None,
+        "location_timestamp": datetime.fromisoformat(when) if when else None,
     }
 
 
 class GpsdSource(_FixKeeper):
     """Talks to gpsd (default port 2947): `?WATCH={"enable":true,"json":true}` then reads TPV reports."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 2947, *, stale_after_s: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 2947,
+        *,
+        stale_after_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.name = f"gpsd {host}:{port}"
         super().__init__(stale_after_s, clock)
         try:
@@ -121,11 +129,14 @@ def fix_from_nmea(sentence) -> dict[str, Any]:
     if kind == "RMC" and sentence.status == "A":
         when = None
         if sentence.datestamp and sentence.timestamp:
-            when = datetime.combine(sentence.datestamp, sentence.timestamp).replace(tzinfo=timezone.utc)
-        return {"latitude": sentence.latitude, "longitude": sentence.longitude,
-                "speed": float(sentence.spd_over_grnd) * KNOTS_TO_KMH if sentence.spd_over_grnd else None,
-                "heading": float(sentence.true_course) % 360 if sentence.true_course else None,
-                "location_timestamp": when}
+            when = datetime.combine(sentence.datestamp, sentence.timestamp).replace(tzinfo=UTC)
+        return {
+            "latitude": sentence.latitude,
+            "longitude": sentence.longitude,
+            "speed": float(sentence.spd_over_grnd) * KNOTS_TO_KMH if sentence.spd_over_grnd else None,
+            "heading": float(sentence.true_course) % 360 if sentence.true_course else None,
+            "location_timestamp": when,
+        }
     if kind == "GGA" and int(sentence.gps_qual or 0) > 0:
         return {"latitude": sentence.latitude, "longitude": sentence.longitude}
     return {}
@@ -134,8 +145,14 @@ def fix_from_nmea(sentence) -> dict[str, Any]:
 class NmeaSource(_FixKeeper):
     """NMEA 0183 from a serial port (or any pyserial URL, e.g. socket://host:port, loop://)."""
 
-    def __init__(self, port: str, baudrate: int = 9600, *, stale_after_s: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        port: str,
+        baudrate: int = 9600,
+        *,
+        stale_after_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         import serial
 
         self.name = f"NMEA on {port}"

@@ -4,6 +4,7 @@
 OBD-II has no standard odometer PID on most cars; the odometer then comes from another source
 (CAN, or the back office's odometer log).
 """
+
 from __future__ import annotations
 
 import logging
@@ -56,12 +57,19 @@ class ObdSource(VehicleSource):
 
         self.name = f"OBD-II on {port}"
         self._answers: dict[str, Any] = {}
-        self._conn = obd.Async(None if port == "auto" else port, baudrate=baudrate, timeout=timeout_s,
-                               fast=False, check_voltage=False)
+        self._conn = obd.Async(
+            None if port == "auto" else port,
+            baudrate=baudrate,
+            timeout=timeout_s,
+            fast=False,
+            check_voltage=False,
+        )
         if not self._conn.is_connected():
             self._conn.close()
-            raise UserError(f"no OBD-II adapter answered on {port} (status: {self._conn.status()}); "
-                            "check the port, that the ignition is on, and the adapter's baud rate")
+            raise UserError(
+                f"no OBD-II adapter answered on {port} (status: {self._conn.status()}); "
+                "check the port, that the ignition is on, and the adapter's baud rate"
+            )
         supported = [n for n in (*PIDS, "GET_DTC") if self._conn.supports(getattr(obd.commands, n))]
         for name in supported:
             self._conn.watch(getattr(obd.commands, name), callback=self._remember(name))
@@ -71,6 +79,7 @@ class ObdSource(VehicleSource):
     def _remember(self, name: str):
         def callback(response) -> None:
             self._answers[name] = None if response.is_null() else response.value
+
         return callback
 
     def read(self, t: float) -> VehicleSignals:

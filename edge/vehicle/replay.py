@@ -7,6 +7,7 @@ Continuous values are interpolated between rows; DTCs hold from their row on. Pa
 trip starts again (`loop=True`, the default: a long demo keeps driving) with the odometer and engine
 hours carried on, or the last values hold (`loop=False`). A bad file raises UserError naming the line.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -63,20 +64,24 @@ class ReplaySource(VehicleSource):
             raise UserError(f"trip file not found: {self.path}")
         try:
             with self.path.open(newline="", encoding="utf-8") as fh:
-                numbered = [(n, line) for n, line in enumerate(fh, 1)
-                            if line.strip() and not line.startswith("#")]
+                numbered = [
+                    (n, line) for n, line in enumerate(fh, 1) if line.strip() and not line.startswith("#")
+                ]
         except UnicodeDecodeError as exc:
-            raise UserError(f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") \
-                from None
+            raise UserError(
+                f"{self.path}: not a UTF-8 text file ({exc.reason} at byte {exc.start})"
+            ) from None
         if not numbered:
             raise UserError(f"{self.path}: empty trip file")
         header_no, header_line = numbered[0]
         header = [h.strip() for h in next(csv.reader([header_line]))]
         unknown = [h for h in header if h not in COLUMNS and h not in (DTC_COLUMN, "t_s")]
         if not header or header[0] != "t_s" or unknown:
-            raise UserError(f"{self.path}:{header_no}: header must start with t_s and use only the columns "
-                            f"{', '.join(['t_s', *COLUMNS, DTC_COLUMN])}"
-                            + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+            raise UserError(
+                f"{self.path}:{header_no}: header must start with t_s and use only the columns "
+                f"{', '.join(['t_s', *COLUMNS, DTC_COLUMN])}"
+                + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+            )
         for line_no, line in numbered[1:]:
             where = f"{self.path}:{line_no}"
             cells = next(csv.reader([line]))
@@ -120,16 +125,17 @@ class ReplaySource(VehicleSource):
 
     def _at(self, t: float) -> dict:
         i = bisect.bisect_right(self.times, t) - 1
-        if i < 0:
-            i = 0
+        i = max(i, 0)
         row = self.rows[i]
         if i + 1 >= len(self.rows):
             values = dict(row)
         else:
             nxt = self.rows[i + 1]
             w = (t - self.times[i]) / (self.times[i + 1] - self.times[i])
-            values = {k: (v if not isinstance(v, float) or nxt.get(k) is None else v + (nxt[k] - v) * w)
-                      for k, v in row.items()}
+            values = {
+                k: (v if not isinstance(v, float) or nxt.get(k) is None else v + (nxt[k] - v) * w)
+                for k, v in row.items()
+            }
             if "heading" in values and row.get("heading") is not None and nxt.get("heading") is not None:
                 values["heading"] = _angle_lerp(row["heading"], nxt["heading"], w)
         return values

@@ -1,4 +1,5 @@
 """When to send a vehicle status sample: at a fixed rate, and at once on a significant change."""
+
 from __future__ import annotations
 
 from dms.contract import VehicleSignals
@@ -28,8 +29,11 @@ class StatusSampler:
             return True
         if set(old.dtc_list or ()) != set(new.dtc_list or ()) or old.is_moving != new.is_moving:
             return True
-        for field, limit in (("speed", s.speed_change_kmh), ("fuel_level", s.fuel_change_pct),
-                             ("low_voltage_battery_voltage", s.voltage_change_v)):
+        for field, limit in (
+            ("speed", s.speed_change_kmh),
+            ("fuel_level", s.fuel_change_pct),
+            ("low_voltage_battery_voltage", s.voltage_change_v),
+        ):
             a, b = getattr(old, field), getattr(new, field)
             if (a is None) != (b is None) or (a is not None and abs(a - b) >= limit):
                 return True

@@ -6,6 +6,7 @@ backend transposes; LiteRT runs the original .tflite files shipped beside them i
 int8 versions (`<model>_int8.tflite`, made by `python -m tools.models.quantize`; float32 inputs and outputs
 like the originals) where the model set lists one and `precision` is 'int8'.
 """
+
 from __future__ import annotations
 
 from typing import Literal, Protocol
@@ -61,8 +62,9 @@ class OnnxModel:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-wait on shared cores
         self.name = name
-        self._session = ort.InferenceSession(str(_existing(model_path(f"{name}.onnx"))), sess_options=opts,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(
+            str(_existing(model_path(f"{name}.onnx"))), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
         inp = self._session.get_inputs()[0]
         self._input = inp.name
         self.max_batch = 64 if isinstance(inp.shape[0], str) else int(inp.shape[0])
@@ -70,7 +72,7 @@ class OnnxModel:
     def run(self, batch_nhwc: np.ndarray) -> list[np.ndarray]:
         n = batch_nhwc.shape[0]
         if n > self.max_batch:
-            parts = [self.run(batch_nhwc[i:i + self.max_batch]) for i in range(0, n, self.max_batch)]
+            parts = [self.run(batch_nhwc[i : i + self.max_batch]) for i in range(0, n, self.max_batch)]
             return [np.concatenate(outs) for outs in zip(*parts)]
         x = np.ascontiguousarray(batch_nhwc.transpose(0, 3, 1, 2), dtype=np.float32)
         return [out.reshape(n, -1) for out in self._session.run(None, {self._input: x})]
@@ -83,8 +85,10 @@ class LiteRtModel:
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise UserError("the 'litert' backend needs the ai-edge-litert package",
-                            hint="pip install 'dms-fleet[litert]' or set backend: onnxruntime") from None
+            raise UserError(
+                "the 'litert' backend needs the ai-edge-litert package",
+                hint="pip install 'dms-fleet[litert]' or set backend: onnxruntime",
+            ) from None
         self.name = name
         self.max_batch = 64  # the interpreter is resized to the batch on demand
         self.file = tflite_file(name, precision)
@@ -118,7 +122,9 @@ def tflite_file(name: str, precision: Precision) -> str:
 
 def _existing(path):
     if not path.is_file():
-        raise UserError(f"model file missing: {path}", hint="reinstall dms-fleet or run python -m tools.models.convert")
+        raise UserError(
+            f"model file missing: {path}", hint="reinstall dms-fleet or run python -m tools.models.convert"
+        )
     return path
 
 

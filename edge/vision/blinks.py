@@ -6,6 +6,7 @@ an id) only when its peak closure reaches `confirm_closure`, so lid flutter and 
 not count. Long closures (microsleep, sleep) are the same kind of event, only longer: the policy
 reads their duration. Frames where the eyes cannot be judged are bridged for up to `max_gap_s`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,18 +20,23 @@ from edge.signals import BlinkEvent
 class BlinkSettings(Settings):
     """When a closure counts as a blink."""
 
-    onset_closure: float = Field(0.30, ge=0, le=1,
-                                 description="Closure at which the lid movement of a blink starts / has ended.")
-    confirm_closure: float = Field(0.50, ge=0, le=1,
-                                   description="Peak closure a movement must reach to count as a blink.")
-    max_gap_s: float = Field(0.25, ge=0,
-                             description="Unmeasurable frames inside a blink are bridged for at most this long.")
+    onset_closure: float = Field(
+        0.30, ge=0, le=1, description="Closure at which the lid movement of a blink starts / has ended."
+    )
+    confirm_closure: float = Field(
+        0.50, ge=0, le=1, description="Peak closure a movement must reach to count as a blink."
+    )
+    max_gap_s: float = Field(
+        0.25, ge=0, description="Unmeasurable frames inside a blink are bridged for at most this long."
+    )
 
     @model_validator(mode="after")
     def _onset_before_confirm(self) -> BlinkSettings:
         if self.onset_closure > self.confirm_closure:  # a blink would end before it could be confirmed
-            raise ValueError(f"onset_closure ({self.onset_closure:g}) must not be above confirm_closure "
-                             f"({self.confirm_closure:g})")
+            raise ValueError(
+                f"onset_closure ({self.onset_closure:g}) must not be above confirm_closure "
+                f"({self.confirm_closure:g})"
+            )
         return self
 
 
@@ -52,8 +58,8 @@ class BlinkDetector:
 
     def reset(self) -> None:
         self._start: tuple[float, int] | None = None  # (t, frame) of the movement's first frame
-        self._last: tuple[float, int] | None = None   # last frame above onset
-        self._id = -1                                 # id once confirmed
+        self._last: tuple[float, int] | None = None  # last frame above onset
+        self._id = -1  # id once confirmed
 
     def update(self, t: float, frame: int, closure: float | None) -> BlinkUpdate:
         """Closure of the frame captured at `t` (None when the eyes could not be judged)."""
@@ -81,5 +87,6 @@ class BlinkDetector:
         self.reset()
         if start is None or blink_id < 0:
             return None
-        return BlinkEvent(blink_id=blink_id, start_t=start[0], end_t=last[0],
-                          start_frame=start[1], end_frame=last[1])
+        return BlinkEvent(
+            blink_id=blink_id, start_t=start[0], end_t=last[0], start_frame=start[1], end_frame=last[1]
+        )

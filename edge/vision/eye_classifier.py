@@ -5,6 +5,7 @@ eye-state model looks at the eye itself (is iris or pupil visible, is there a li
 trained on thousands of other people's eyes (`python -m tools.models.train_eye_state`), so it needs no
 learning per driver. `edge.vision.eyestate` fuses both.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ framing matches the CEW eye patches the model is trained on (an eye filling abou
 patch is standardised (zero mean, unit contrast) before the model sees it: exposure, skin tone and
 an infrared illuminator's brightness then matter less than the shape of the lids and the iris.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,13 @@ CONTRAST_FLOOR = 0.05
 """Added to a patch's standard deviation (grey levels 0..1) so a flat patch is not blown up to noise."""
 
 
-def eye_patch(image: np.ndarray, corner_a: np.ndarray, corner_b: np.ndarray,
-              size: int = PATCH_SIZE, scale: float = PATCH_SCALE) -> np.ndarray | None:
+def eye_patch(
+    image: np.ndarray,
+    corner_a: np.ndarray,
+    corner_b: np.ndarray,
+    size: int = PATCH_SIZE,
+    scale: float = PATCH_SCALE,
+) -> np.ndarray | None:
     """size x size grey uint8 patch of one eye of a picture (grey or BGR: the small patch is turned grey
     after the cut, which costs far less than a grey copy of the whole frame); None when the corners
     coincide."""
@@ -37,8 +43,7 @@ def eye_patch(image: np.ndarray, corner_a: np.ndarray, corner_b: np.ndarray,
     cos, sin = math.cos(angle) * zoom, math.sin(angle) * zoom
     cx, cy = (ax + bx) / 2, (ay + by) / 2
     # rotate by -angle about the eye centre, scale, and move the centre to the middle of the patch
-    m = np.array([[cos, sin, size / 2 - cos * cx - sin * cy],
-                  [-sin, cos, size / 2 + sin * cx - cos * cy]])
+    m = np.array([[cos, sin, size / 2 - cos * cx - sin * cy], [-sin, cos, size / 2 + sin * cx - cos * cy]])
     flags = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
     return to_gray(cv2.warpAffine(image, m, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE))
 

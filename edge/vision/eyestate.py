@@ -32,6 +32,7 @@ model is sure is open teaches the open level even when the lid gap calls it clos
 wrong recovers. Without the model (`use_model: false`, or a replay without pictures) the lid closure
 decides alone.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -68,78 +69,140 @@ class EyeStateSettings(Settings):
     """How eye closure is judged against this driver's own open and closed levels."""
 
     baseline_window_s: float = Field(30.0, gt=0, description="Seconds of history for the open-eye level.")
-    baseline_percentile: float = Field(80.0, gt=0, lt=100,
-                                       description="Percentile of recent openness taken as 'open' (blinks sit below).")
-    warmup_frames: int = Field(5, ge=1,
-                               description="The first measured frames of a driver all teach the open level, closed "
-                                           "or not (the level starts from the very first frame).")
-    baseline_max_closure: float = Field(0.35, ge=0, le=1,
-                                        description="Frames more closed than this do not update the open level.")
-    prior_closed_share: float = Field(0.46, ge=0, lt=1,
-                                      description="Typical openness at the bottom of a blink, as a share of the open "
-                                                  "level, used until this driver's blinks are known: the median "
-                                                  "over the dev subjects' blinks (0.46 of 148; 0.45-0.47 in every "
-                                                  "half, see edge.evaluation.nested).")
-    dip_share: float = Field(0.80, gt=0, lt=1,
-                             description="A dip below this share of the open level is a blink whose depth is learnt.")
-    closed_share_range: tuple[float, float] = Field((0.0, 0.65),
-                                                    description="Bounds of the learnt closed level (share of open).")
-    dip_max_s: float = Field(0.5, gt=0,
-                             description="Longer dips (looking down, drowsy closures) do not teach the closed level: "
-                                         "only ordinary blinks do.")
+    baseline_percentile: float = Field(
+        80.0, gt=0, lt=100, description="Percentile of recent openness taken as 'open' (blinks sit below)."
+    )
+    warmup_frames: int = Field(
+        5,
+        ge=1,
+        description="The first measured frames of a driver all teach the open level, closed "
+        "or not (the level starts from the very first frame).",
+    )
+    baseline_max_closure: float = Field(
+        0.35, ge=0, le=1, description="Frames more closed than this do not update the open level."
+    )
+    prior_closed_share: float = Field(
+        0.46,
+        ge=0,
+        lt=1,
+        description="Typical openness at the bottom of a blink, as a share of the open "
+        "level, used until this driver's blinks are known: the median "
+        "over the dev subjects' blinks (0.46 of 148; 0.45-0.47 in every "
+        "half, see edge.evaluation.nested).",
+    )
+    dip_share: float = Field(
+        0.80,
+        gt=0,
+        lt=1,
+        description="A dip below this share of the open level is a blink whose depth is learnt.",
+    )
+    closed_share_range: tuple[float, float] = Field(
+        (0.0, 0.65), description="Bounds of the learnt closed level (share of open)."
+    )
+    dip_max_s: float = Field(
+        0.5,
+        gt=0,
+        description="Longer dips (looking down, drowsy closures) do not teach the closed level: "
+        "only ordinary blinks do.",
+    )
     dips_kept: int = Field(8, ge=1, description="Recent blink depths the closed level is the median of.")
     prior_dips: float = Field(1.0, ge=0, description="Weight of the closed-level prior, in blinks.")
-    closed_on: float = Field(0.40, ge=0, le=1,
-                             description="Fused closure at which the eyes count as closed (chosen with the fusion "
-                                         "weights inside nested leave-subjects-out folds, edge.evaluation.nested).")
-    closed_off: float = Field(0.30, ge=0, le=1, description="Fused closure below which closed eyes count as open again.")
-    lid_closed_on: float = Field(0.55, ge=0, le=1,
-                                 description="The same for the lid-gap closure when it decides alone (no eye-state "
-                                             "model: use_model off, or a frame it could not judge).")
+    closed_on: float = Field(
+        0.40,
+        ge=0,
+        le=1,
+        description="Fused closure at which the eyes count as closed (chosen with the fusion "
+        "weights inside nested leave-subjects-out folds, edge.evaluation.nested).",
+    )
+    closed_off: float = Field(
+        0.30, ge=0, le=1, description="Fused closure below which closed eyes count as open again."
+    )
+    lid_closed_on: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="The same for the lid-gap closure when it decides alone (no eye-state "
+        "model: use_model off, or a frame it could not judge).",
+    )
     lid_closed_off: float = Field(0.45, ge=0, le=1, description="The lid-gap closure's 'open again' level.")
-    use_model: bool = Field(True, description="Fuse the person-independent eye-state model (edge.vision."
-                                              "eye_classifier) with the lid gap; without it, or on frames it "
-                                              "could not judge, the lid gap decides alone.")
-    model_weight: float = Field(0.6, ge=0, le=10,
-                                description="Fusion: weight of the eye-state model's closed logit (mean of both "
-                                            "eyes) in the fused closed logit. The three fusion weights are a "
-                                            "logistic regression on labelled frames (edge.evaluation.nested).")
-    closure_weight: float = Field(8.7, ge=0, le=50,
-                                  description="Fusion: weight of the lid-gap closure (0..1) in the fused logit.")
+    use_model: bool = Field(
+        True,
+        description="Fuse the person-independent eye-state model (edge.vision."
+        "eye_classifier) with the lid gap; without it, or on frames it "
+        "could not judge, the lid gap decides alone.",
+    )
+    model_weight: float = Field(
+        0.6,
+        ge=0,
+        le=10,
+        description="Fusion: weight of the eye-state model's closed logit (mean of both "
+        "eyes) in the fused closed logit. The three fusion weights are a "
+        "logistic regression on labelled frames (edge.evaluation.nested).",
+    )
+    closure_weight: float = Field(
+        8.7, ge=0, le=50, description="Fusion: weight of the lid-gap closure (0..1) in the fused logit."
+    )
     fusion_bias: float = Field(-5.2, ge=-50, le=50, description="Fusion: constant term of the fused logit.")
-    blinks_from_lid_gap: bool = Field(True, description="With the model fused in: blinks are found on the larger "
-                                                        "of the fused and the lid-gap closure (the lid gap sees the "
-                                                        "movement of every blink, the model whether the eye got "
-                                                        "fully shut); off: on the fused closure alone.")
-    model_open_logit: float = Field(-3.0, ge=-20, le=20,
-                                    description="A frame the eye-state model calls open this surely (closed "
-                                                "logit below this) teaches the open level even when the lid gap "
-                                                "reads it as closed: a level learnt wrong (a previous driver's, "
-                                                "a start with narrowed eyes) recovers.")
-    model_skip_below: float = Field(0.15, ge=0, le=1,
-                                    description="The eye-state model is not run on a frame whose lid closure is "
-                                                "below this while its last verdict (at most model_refresh_s old) "
-                                                "was 'surely open': a wide-open eye needs no second opinion, and "
-                                                "the model runs on every frame of a blink. 0 runs it always.")
-    model_refresh_s: float = Field(0.5, gt=0, le=10,
-                                   description="Longest the model's last 'surely open' stands in for it: an eye "
-                                               "the lid gap misreads as open is still looked at this often.")
-    relearn_after_s: float = Field(1.0, gt=0, le=60,
-                                   description="When the lid gap reads closed and the model surely open for this "
-                                               "long without a break, the open level is learnt anew from these "
-                                               "frames (as for a new driver) instead of waiting for the old "
-                                               "level to age out of its window.")
-    warmup_s: float = Field(2.0, ge=0, le=60,
-                            description="After a reset (a new driver), the open level counts as learnt once this "
-                                        "many seconds of the driver's measured frames have taught it. Until then "
-                                        "(with the eye-state model) the model runs on every frame and its verdict "
-                                        "alone is what the policy may raise a driver state from (the frame's "
-                                        "closed flag and blinks stay the fused ones), so no state is raised from "
-                                        "a level not yet learnt while a real closure is still caught. 0: none.")
+    blinks_from_lid_gap: bool = Field(
+        True,
+        description="With the model fused in: blinks are found on the larger "
+        "of the fused and the lid-gap closure (the lid gap sees the "
+        "movement of every blink, the model whether the eye got "
+        "fully shut); off: on the fused closure alone.",
+    )
+    model_open_logit: float = Field(
+        -3.0,
+        ge=-20,
+        le=20,
+        description="A frame the eye-state model calls open this surely (closed "
+        "logit below this) teaches the open level even when the lid gap "
+        "reads it as closed: a level learnt wrong (a previous driver's, "
+        "a start with narrowed eyes) recovers.",
+    )
+    model_skip_below: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="The eye-state model is not run on a frame whose lid closure is "
+        "below this while its last verdict (at most model_refresh_s old) "
+        "was 'surely open': a wide-open eye needs no second opinion, and "
+        "the model runs on every frame of a blink. 0 runs it always.",
+    )
+    model_refresh_s: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description="Longest the model's last 'surely open' stands in for it: an eye "
+        "the lid gap misreads as open is still looked at this often.",
+    )
+    relearn_after_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="When the lid gap reads closed and the model surely open for this "
+        "long without a break, the open level is learnt anew from these "
+        "frames (as for a new driver) instead of waiting for the old "
+        "level to age out of its window.",
+    )
+    warmup_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="After a reset (a new driver), the open level counts as learnt once this "
+        "many seconds of the driver's measured frames have taught it. Until then "
+        "(with the eye-state model) the model runs on every frame and its verdict "
+        "alone is what the policy may raise a driver state from (the frame's "
+        "closed flag and blinks stay the fused ones), so no state is raised from "
+        "a level not yet learnt while a real closure is still caught. 0: none.",
+    )
     min_eye_width_px: float = Field(6.0, gt=0, description="Narrower eyes are too small to judge.")
-    min_width_ratio: float = Field(0.6, gt=0, le=1,
-                                   description="An eye narrower than this share of the other one is turned away: "
-                                               "judge by the other eye alone.")
+    min_width_ratio: float = Field(
+        0.6,
+        gt=0,
+        le=1,
+        description="An eye narrower than this share of the other one is turned away: "
+        "judge by the other eye alone.",
+    )
 
     def model_alone(self) -> EyeStateSettings:
         """These settings with the model's logit as the whole fused closure (the warm-up's decision):
@@ -149,8 +212,9 @@ class EyeStateSettings(Settings):
     @model_validator(mode="after")
     def _hysteresis_can_work(self) -> EyeStateSettings:
         if self.closed_on < self.closed_off:  # eyes would count as open again before they closed
-            raise ValueError(f"closed_on ({self.closed_on:g}) must not be below closed_off "
-                             f"({self.closed_off:g})")
+            raise ValueError(
+                f"closed_on ({self.closed_on:g}) must not be below closed_off ({self.closed_off:g})"
+            )
         return self
 
 
@@ -196,8 +260,9 @@ def lid_openness(contour: np.ndarray) -> float | None:
     return float(np.sqrt((d * d).sum(axis=1)).mean() / width)
 
 
-def combine_eyes(left: float | None, right: float | None, width_l: float, width_r: float,
-                 s: EyeStateSettings) -> float | None:
+def combine_eyes(
+    left: float | None, right: float | None, width_l: float, width_r: float, s: EyeStateSettings
+) -> float | None:
     """One value for the frame (lid openness, or the eye-state model's logit): both eyes averaged, or the
     one eye that faces the camera."""
     usable = []
@@ -284,14 +349,21 @@ class EyeStateEstimator:
             share = s.prior_closed_share
         else:
             n = len(self._dips)
-            share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
+            share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (
+                n + s.prior_dips
+            )
         if ongoing and self._dip_min is not None:
             share = min(share, self._dip_min)
         lo, hi = s.closed_share_range
         return min(hi, max(lo, share))
 
-    def update(self, face: FaceLandmarks | None, t: float, measurable: bool = True,
-               closed_logits: Callable[[], tuple[float | None, float | None]] | tuple | None = None) -> EyeState:
+    def update(
+        self,
+        face: FaceLandmarks | None,
+        t: float,
+        measurable: bool = True,
+        closed_logits: Callable[[], tuple[float | None, float | None]] | tuple | None = None,
+    ) -> EyeState:
         """Eye state for the frame captured at `t`; `measurable=False` when the caller saw the eyes hidden.
 
         `closed_logits`: the eye-state model's (left, right) closed logits for this frame, or a function
@@ -307,14 +379,19 @@ class EyeStateEstimator:
         if closed_logits is None:
             logit = None
         elif callable(closed_logits):
-            logit = lambda: combine_eyes(*closed_logits(), w_l, w_r, self.settings)  # noqa: E731
+            logit = lambda: combine_eyes(*closed_logits(), w_l, w_r, self.settings)
         else:
             logit = combine_eyes(*closed_logits, w_l, w_r, self.settings)
         return self.update_openness(openness, t, o_l, o_r, closed_logit=logit)
 
-    def update_openness(self, openness: float, t: float,
-                        openness_left: float | None = None, openness_right: float | None = None,
-                        closed_logit: float | Callable[[], float | None] | None = None) -> EyeState:
+    def update_openness(
+        self,
+        openness: float,
+        t: float,
+        openness_left: float | None = None,
+        openness_right: float | None = None,
+        closed_logit: float | Callable[[], float | None] | None = None,
+    ) -> EyeState:
         """The decision part alone, from a combined openness value (synthetic sequences, replays) and the
         eye-state model's closed logit (mean of the eyes used), or a function giving it on demand. A given
         value is treated exactly as a function would be: skipped frames reuse the last verdict either way,
@@ -330,7 +407,9 @@ class EyeStateEstimator:
         share = openness / base
         self._track_dip(share, t)
         lid_closure = min(1.0, max(0.0, (1.0 - share) / (1.0 - self.closed_share(ongoing=True))))
-        closed_logit = self._model_verdict(closed_logit, lid_closure, t, always=warming_up) if s.use_model else None
+        closed_logit = (
+            self._model_verdict(closed_logit, lid_closure, t, always=warming_up) if s.use_model else None
+        )
         if closed_logit is None:
             closure, on, off = lid_closure, s.lid_closed_on, s.lid_closed_off
         else:
@@ -341,7 +420,9 @@ class EyeStateEstimator:
             # The level is young: what may raise a driver state is the model alone (no level in it);
             # a frame it could not judge counts as not closed.
             alone = None if closed_logit is None else fused_closure(closed_logit, 0.0, self._model_alone)
-            self._model_closed = alone is not None and alone >= (s.closed_off if self._model_closed else s.closed_on)
+            self._model_closed = alone is not None and alone >= (
+                s.closed_off if self._model_closed else s.closed_on
+            )
             model_closed = self._model_closed
         # Closed frames stay out of the open level (a long closure must not become "open"), except while
         # the history is young: a start with closed eyes must not lock the open level out. A frame the
@@ -360,19 +441,34 @@ class EyeStateEstimator:
         # Old samples go only when newer ones replace them: through a long closure, the last known open
         # level stays the reference instead of fading away.
         self._history.drop_before(t - s.baseline_window_s, keep=s.warmup_frames)
-        return EyeState(measurable=True, closure=closure, closed=self._closed, openness=openness,
-                        openness_left=openness_left, openness_right=openness_right, baseline=base,
-                        lid_closure=lid_closure,
-                        blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure,
-                        warming_up=warming_up, model_closed=model_closed)
+        return EyeState(
+            measurable=True,
+            closure=closure,
+            closed=self._closed,
+            openness=openness,
+            openness_left=openness_left,
+            openness_right=openness_right,
+            baseline=base,
+            lid_closure=lid_closure,
+            blink_closure=max(closure, lid_closure) if s.blinks_from_lid_gap else closure,
+            warming_up=warming_up,
+            model_closed=model_closed,
+        )
 
-    def _model_verdict(self, closed_logit, lid_closure: float, t: float, always: bool = False) -> float | None:
+    def _model_verdict(
+        self, closed_logit, lid_closure: float, t: float, always: bool = False
+    ) -> float | None:
         """This frame's model logit: run (or taken) when needed, else the last 'surely open' verdict
         (`always`: run it whatever the lid gap says, as in the warm-up, when the lid gap is not trusted)."""
         s = self.settings
         last = self._model_last
-        if (not always and last is not None and lid_closure < s.model_skip_below and last[1] < s.model_open_logit
-                and t - last[0] <= s.model_refresh_s):
+        if (
+            not always
+            and last is not None
+            and lid_closure < s.model_skip_below
+            and last[1] < s.model_open_logit
+            and t - last[0] <= s.model_refresh_s
+        ):
             return last[1]
         value = closed_logit() if callable(closed_logit) else closed_logit
         self._model_last = None if value is None else (t, value)
@@ -429,5 +525,8 @@ def eyes_visible(image_bgr: np.ndarray, face: FaceLandmarks) -> bool:
     face_level = float(np.median(gray[::3, ::3]))  # a sparse sample is plenty for the face's level
     if face_level <= 1.0:
         return False  # black picture: nothing to judge
-    eyes = (_eye_brightness(gray, np.asarray(e.contour)[:16, :2] - (x0, y0)) for e in (face.left_eye, face.right_eye))
+    eyes = (
+        _eye_brightness(gray, np.asarray(e.contour)[:16, :2] - (x0, y0))
+        for e in (face.left_eye, face.right_eye)
+    )
     return any(b is not None and b >= DARK_LENS_RATIO * face_level for b in eyes)

@@ -3,6 +3,7 @@
 Constants are MediaPipe's `face_detection_short_range` graph options (SsdAnchorsCalculator and
 TensorsToDetectionsCalculator), so decoding matches the model's training.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area + areas - inter, 1e-9)
 
 
-def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
-                 threshold: float) -> list[tuple[np.ndarray, np.ndarray, float]]:
+def weighted_nms(
+    boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray, threshold: float
+) -> list[tuple[np.ndarray, np.ndarray, float]]:
     """MediaPipe's WEIGHTED non-max suppression: each cluster of overlapping candidates becomes the
     score-weighted mean of its boxes and keypoints, with the cluster's best score."""
     order = np.argsort(-scores)
@@ -104,8 +106,14 @@ class FaceDetector:
         pad_x, pad_y = (side - w) / 2.0, (side - h) / 2.0
         scale = INPUT_SIZE / side
         m = np.array([[scale, 0, pad_x * scale], [0, scale, pad_y * scale]], dtype=np.float32)
-        patch = cv2.warpAffine(image_bgr, m, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        patch = cv2.warpAffine(
+            image_bgr,
+            m,
+            (INPUT_SIZE, INPUT_SIZE),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=(0, 0, 0),
+        )
         x = rgb_tensor(patch, -1.0, 1.0)
         regressors, logits = self._model.run(x[None])
         raw = regressors.reshape(-1, 16)

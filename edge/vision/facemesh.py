@@ -7,6 +7,7 @@ again only when the landmark model's face-presence score says tracking is lost.
 Left and right are the driver's own (subject's) sides: with a camera facing the driver and no mirroring,
 the driver's right eye appears on the image's left.
 """
+
 from __future__ import annotations
 
 import time
@@ -160,7 +161,7 @@ def choose_driver(detections: list[Detection], width: int, height: int) -> Detec
 class FaceModelOutput:
     """The face model's last run: what frames in between reuse (FaceMeshSettings.landmarks_every)."""
 
-    __slots__ = ("landmarks", "landmarks32", "score", "pose", "box")
+    __slots__ = ("box", "landmarks", "landmarks32", "pose", "score")
 
     def __init__(self, landmarks: np.ndarray, score: float, pose: tuple[float, float, float]):
         self.landmarks = landmarks
@@ -174,13 +175,17 @@ class FaceModelOutput:
 class FaceMesh:
     """Stateful face-mesh tracker for one camera. Not thread-safe; one instance per stream."""
 
-    def __init__(self, settings: FaceMeshSettings | None = None,
-                 clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self, settings: FaceMeshSettings | None = None, clock: Callable[[], float] = time.perf_counter
+    ):
         self.settings = settings or FaceMeshSettings()
         self._clock = clock  # only for the per-stage timings, never for decisions
         backend = self.settings.backend
-        self._detector = FaceDetector(load_model("face_detection_short_range", backend),
-                                      self.settings.min_detection_score, self.settings.nms_threshold)
+        self._detector = FaceDetector(
+            load_model("face_detection_short_range", backend),
+            self.settings.min_detection_score,
+            self.settings.nms_threshold,
+        )
         self._landmark_model: Model = load_model("face_landmark", backend)
         self._iris_model: Model | None = load_model("iris_landmark", backend) if self.settings.iris else None
         self._pose = HeadPose()
@@ -251,8 +256,13 @@ class FaceMesh:
             previous = self._eye_points if tracked else None
             self._eye_points = [np.empty((76, 2)), np.empty((76, 2))]
             self._run_iris(image, matrices, (0, 1))
-            shift = np.inf if previous is None else max(
-                np.abs(now[:16] - before[:16]).max() for now, before in zip(self._eye_points, previous))
+            shift = (
+                np.inf
+                if previous is None
+                else max(
+                    np.abs(now[:16] - before[:16]).max() for now, before in zip(self._eye_points, previous)
+                )
+            )
         self._eyes_steady = shift <= self.settings.landmarks_steady_px
         eyes = [to_image(points, m) for points, m in zip(self._eye_points, matrices)]
         return EyeResult(eyes[0][:71], eyes[0][71:]), EyeResult(eyes[1][:71], eyes[1][71:])
@@ -287,8 +297,12 @@ class FaceMesh:
         tracked = self._roi is not None
         roi = self._roi
         lm, score = None, 0.0
-        if (roi is not None and self._last is not None and self._age + 1 < self.settings.landmarks_every
-                and (self._eyes_steady or not self.settings.landmarks_when_steady)):
+        if (
+            roi is not None
+            and self._last is not None
+            and self._age + 1 < self.settings.landmarks_every
+            and (self._eyes_steady or not self.settings.landmarks_when_steady)
+        ):
             return self._from_last_landmarks(image_bgr, timings, t_start)
         if roi is not None:
             t = clock()
@@ -316,32 +330,48 @@ class FaceMesh:
         timings["pose"] = (clock() - t) * 1e3
         return self._with_eyes(image_bgr, tracked, timings, t_start)
 
-    def _from_last_landmarks(self, image_bgr: np.ndarray, timings: dict[str, float],
-                             t_start: float) -> FaceResult:
+    def _from_last_landmarks(
+        self, image_bgr: np.ndarray, timings: dict[str, float], t_start: float
+    ) -> FaceResult:
         """A frame between face-model runs (landmarks_every > 1): fresh eyes, the last face."""
         self._age += 1
         return self._with_eyes(image_bgr, True, timings, t_start)
 
-    def _with_eyes(self, image_bgr: np.ndarray, tracked: bool, timings: dict[str, float],
-                   t_start: float) -> FaceResult:
+    def _with_eyes(
+        self, image_bgr: np.ndarray, tracked: bool, timings: dict[str, float], t_start: float
+    ) -> FaceResult:
         clock = self._clock
         face = self._last
         lm = face.landmarks
         t = clock()
-        right_eye, left_eye = self._irises(image_bgr, lm, tracked) if self._iris_model else self._mesh_eyes(lm)
+        right_eye, left_eye = (
+            self._irises(image_bgr, lm, tracked) if self._iris_model else self._mesh_eyes(lm)
+        )
         timings["iris"] = (clock() - t) * 1e3
 
         head_yaw, head_pitch, head_roll = face.pose
         across = face_axis(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
         eye_yaw = eye_pitch = 0.0
         if self._iris_model:
-            (ry, rp), (ly, lp) = (eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
-                                  for eye in (right_eye, left_eye))
+            (ry, rp), (ly, lp) = (
+                eye_rotation(eye.contour[0], eye.contour[8], eye.iris[0], across)
+                for eye in (right_eye, left_eye)
+            )
             eye_yaw, eye_pitch = (ry + ly) / 2, (rp + lp) / 2
         timings["total"] = (clock() - t_start) * 1e3
         return FaceResult(
-            landmarks=face.landmarks32, left_eye=left_eye, right_eye=right_eye, box=face.box,
-            score=face.score, faces=self._faces, tracked=tracked, landmarks_age=self._age,
-            head_yaw=head_yaw, head_pitch=head_pitch, head_roll=head_roll,
-            gaze_yaw=head_yaw + eye_yaw, gaze_pitch=head_pitch + eye_pitch,
-            timings_ms=timings)
+            landmarks=face.landmarks32,
+            left_eye=left_eye,
+            right_eye=right_eye,
+            box=face.box,
+            score=face.score,
+            faces=self._faces,
+            tracked=tracked,
+            landmarks_age=self._age,
+            head_yaw=head_yaw,
+            head_pitch=head_pitch,
+            head_roll=head_roll,
+            gaze_yaw=head_yaw + eye_yaw,
+            gaze_pitch=head_pitch + eye_pitch,
+            timings_ms=timings,
+        )

@@ -6,6 +6,7 @@ measured along the face's own axes (so head roll does not leak in), gives the ro
 offset and the width shrink alike when the head turns, which keeps the ratio usable off-axis.
 Same sign convention as head pose: yaw > 0 toward the driver's left, pitch > 0 up.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,8 +19,9 @@ NEUTRAL_IRIS_RAISE = 0.066
 when the eye looks straight at the camera (median of the 10 frontal dev clips: 9 degrees of pitch)."""
 
 
-def eye_rotation(outer: np.ndarray, inner: np.ndarray, iris_centre: np.ndarray,
-                 across: np.ndarray) -> tuple[float, float]:
+def eye_rotation(
+    outer: np.ndarray, inner: np.ndarray, iris_centre: np.ndarray, across: np.ndarray
+) -> tuple[float, float]:
     """(yaw, pitch) degrees of one eye. `across` is the unit vector from the driver's right toward their
     left side in the image (the face's x axis)."""
     ox, oy, ix, iy = float(outer[0]), float(outer[1]), float(inner[0]), float(inner[1])

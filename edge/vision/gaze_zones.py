@@ -7,6 +7,7 @@ right, i.e. negative yaw). For right-hand drive the yaw is mirrored and left/rig
 online as a slow, outlier-gated average of the gaze (drivers look at the road most of the time).
 Sign convention as edge.vision.head_pose: yaw > 0 toward the driver's left, pitch > 0 up.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,10 +18,15 @@ from pydantic import Field
 from dms.contract import GazeZone
 from dms.settings import Settings
 
-DRIVING_RELATED = frozenset({GazeZone.ROAD, GazeZone.LEFT_MIRROR, GazeZone.RIGHT_MIRROR,
-                             GazeZone.REAR_MIRROR, GazeZone.CLUSTER})
-_SWAP_SIDES = {GazeZone.LEFT_MIRROR: GazeZone.RIGHT_MIRROR, GazeZone.RIGHT_MIRROR: GazeZone.LEFT_MIRROR,
-               GazeZone.LEFT_WINDOW: GazeZone.RIGHT_WINDOW, GazeZone.RIGHT_WINDOW: GazeZone.LEFT_WINDOW}
+DRIVING_RELATED = frozenset(
+    {GazeZone.ROAD, GazeZone.LEFT_MIRROR, GazeZone.RIGHT_MIRROR, GazeZone.REAR_MIRROR, GazeZone.CLUSTER}
+)
+_SWAP_SIDES = {
+    GazeZone.LEFT_MIRROR: GazeZone.RIGHT_MIRROR,
+    GazeZone.RIGHT_MIRROR: GazeZone.LEFT_MIRROR,
+    GazeZone.LEFT_WINDOW: GazeZone.RIGHT_WINDOW,
+    GazeZone.RIGHT_WINDOW: GazeZone.LEFT_WINDOW,
+}
 
 
 def eyes_on_road(zone: GazeZone | str | None) -> bool:

@@ -10,6 +10,7 @@ Angles, degrees, relative to the camera axis (a driver looking into the camera r
 - pitch > 0: the driver looks up;
 - roll > 0: the head tilts toward the driver's left shoulder (clockwise on screen).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,41 @@ CANONICAL_FILE = "canonical_face.json"
 
 # Landmarks that move with the skull, not with expression (forehead, nose, cheekbones, eye corners):
 # mouth, jaw and lids are left out so talking and blinking do not tilt the pose.
-RIGID_POINTS = (1, 4, 5, 6, 8, 9, 10, 151, 168, 195, 197, 67, 297, 109, 338, 33, 133, 263, 362,
-                50, 280, 116, 345, 123, 352, 93, 323, 234, 454, 132, 361, 98, 327)
+RIGID_POINTS = (
+    1,
+    4,
+    5,
+    6,
+    8,
+    9,
+    10,
+    151,
+    168,
+    195,
+    197,
+    67,
+    297,
+    109,
+    338,
+    33,
+    133,
+    263,
+    362,
+    50,
+    280,
+    116,
+    345,
+    123,
+    352,
+    93,
+    323,
+    234,
+    454,
+    132,
+    361,
+    98,
+    327,
+)
 
 
 @lru_cache(maxsize=1)
@@ -47,7 +81,7 @@ def rigid_fit(source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float
     d = np.sign(np.linalg.det(u @ vt))
     fix = np.diag([1.0, 1.0, d])
     rot = u @ fix @ vt
-    scale = float((sig * np.diag(fix)).sum() / (a ** 2).sum())
+    scale = float((sig * np.diag(fix)).sum() / (a**2).sum())
     return rot, scale, mu_t - scale * rot @ mu_s
 
 

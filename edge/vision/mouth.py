@@ -6,6 +6,7 @@ inner lips) is steadier than the centre alone. A closed mouth reads about 0, spe
 0.4 and a yawn opens wide (0.6 and more) for several seconds. MediaPipe indices: inner lip corners 78
 and 308; upper / lower inner lip pairs 82-87, 13-14, 312-317.
 """
+
 from __future__ import annotations
 
 import numpy as np

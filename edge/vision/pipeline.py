@@ -4,6 +4,7 @@ The pipeline is a plain object fed with pictures and their capture times; it nev
 its decisions (the per-stage timings it reports are measurements, not inputs). A frame without a
 face gives `face_found=False`, never an exception.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,18 +25,31 @@ from edge.vision.mouth import mouth_opening
 class VisionSettings(Settings):
     """The frame pipeline: face mesh, eye closure, blinks and gaze zones."""
 
-    face_mesh: FaceMeshSettings = Field(default_factory=FaceMeshSettings,
-                                        description="Face detection, tracking and landmark models.")
-    eyes: EyeStateSettings = Field(default_factory=EyeStateSettings,
-                                   description="Eye openness and the driver-adaptive closure decision "
-                                               "(needs the iris model: face_mesh.iris).")
-    blinks: BlinkSettings = Field(default_factory=BlinkSettings, description="When a closure counts as a blink.")
-    check_dark_lenses: bool = Field(True, description="Treat eyes hidden behind dark lenses as not measurable.")
-    dark_lens_recheck_s: float = Field(0.2, ge=0, le=5,
-                                       description="The dark-lens verdict holds this long before the picture is "
-                                                   "checked again (glasses are not put on or off faster; the "
-                                                   "not-monitoring state waits seconds). 0 checks every frame.")
-    gaze: GazeZoneSettings = Field(default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones.")
+    face_mesh: FaceMeshSettings = Field(
+        default_factory=FaceMeshSettings, description="Face detection, tracking and landmark models."
+    )
+    eyes: EyeStateSettings = Field(
+        default_factory=EyeStateSettings,
+        description="Eye openness and the driver-adaptive closure decision "
+        "(needs the iris model: face_mesh.iris).",
+    )
+    blinks: BlinkSettings = Field(
+        default_factory=BlinkSettings, description="When a closure counts as a blink."
+    )
+    check_dark_lenses: bool = Field(
+        True, description="Treat eyes hidden behind dark lenses as not measurable."
+    )
+    dark_lens_recheck_s: float = Field(
+        0.2,
+        ge=0,
+        le=5,
+        description="The dark-lens verdict holds this long before the picture is "
+        "checked again (glasses are not put on or off faster; the "
+        "not-monitoring state waits seconds). 0 checks every frame.",
+    )
+    gaze: GazeZoneSettings = Field(
+        default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones."
+    )
 
 
 def _ms(since: float) -> float:
@@ -52,9 +66,11 @@ class VisionPipeline:
         self.settings = settings or VisionSettings()
         if face_mesh is None:
             from edge.vision.facemesh import FaceMesh
+
             face_mesh = FaceMesh(self.settings.face_mesh)
         if eye_model is None and self.settings.eyes.use_model:
             from edge.vision.eye_classifier import EyeClassifier
+
             eye_model = EyeClassifier(self.settings.face_mesh.backend)
         self.face_mesh = face_mesh
         self.eye_model = eye_model
@@ -88,9 +104,15 @@ class VisionPipeline:
         timings = dict(getattr(face, "timings_ms", None) or {"face_mesh": _ms(start)})
         return self.process_face(face, t, index, image_bgr, timings)
 
-    def process_face(self, face: Any, t: float, index: int, image_bgr: np.ndarray | None = None,
-                     timings: dict[str, float] | None = None,
-                     closed_logits: tuple[float | None, float | None] | None = None) -> FrameSignals:
+    def process_face(
+        self,
+        face: Any,
+        t: float,
+        index: int,
+        image_bgr: np.ndarray | None = None,
+        timings: dict[str, float] | None = None,
+        closed_logits: tuple[float | None, float | None] | None = None,
+    ) -> FrameSignals:
         """The stages after the face mesh (also used to replay cached face-mesh results; then
         `closed_logits` may bring the eye-state model's cached output, as the picture is not there)."""
         timings = dict(timings or {})
@@ -98,8 +120,9 @@ class VisionPipeline:
         if face is None:
             blink = self.blinks.update(t, index, None)
             timings["signals"] = _ms(start)
-            return FrameSignals(t=t, frame_index=index, face_found=False, blink_ended=blink.ended,
-                                faces=0, timings_ms=timings)
+            return FrameSignals(
+                t=t, frame_index=index, face_found=False, blink_ended=blink.ended, faces=0, timings_ms=timings
+            )
         visible = True
         if self.settings.check_dark_lenses and image_bgr is not None:
             checked = self._lens_check
@@ -107,24 +130,40 @@ class VisionPipeline:
                 checked = self._lens_check = (t, eyes_visible(image_bgr, face))
             visible = checked[1]
         if closed_logits is None and visible and image_bgr is not None and self.eye_model is not None:
+
             def closed_logits() -> tuple[float | None, float | None]:  # run only if the estimator asks
                 model_start = time.perf_counter()
                 out = self.eye_model.closed_logits(image_bgr, face)
                 timings["eye_model"] = _ms(model_start)
                 return out
+
         eye = self.eyes.update(face, t, measurable=visible, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
         zone = self.gaze.classify(face)
         timings["signals"] = _ms(start)
         return FrameSignals(
-            t=t, frame_index=index, face_found=True, eyes_measurable=eye.measurable,
-            eyes_closed=eye.closed, closure=eye.closure,
-            openness_left=eye.openness_left, openness_right=eye.openness_right,
-            blink_id=blink.blink_id, blink_ended=blink.ended,
-            head_yaw=face.head_yaw, head_pitch=face.head_pitch, head_roll=face.head_roll,
-            gaze_yaw=face.gaze_yaw, gaze_pitch=face.gaze_pitch,
-            gaze_zone=zone.zone.value, eyes_on_road=zone.eyes_on_road,
-            mouth_open=mouth_opening(getattr(face, "landmarks", None)), faces=face.faces,
-            eyes_warming_up=bool(eye.warming_up), eyes_closed_by_model=eye.model_closed,
-            face_landmarks=getattr(face, "landmarks", None), face_box=getattr(face, "box", None),
-            timings_ms=timings)
+            t=t,
+            frame_index=index,
+            face_found=True,
+            eyes_measurable=eye.measurable,
+            eyes_closed=eye.closed,
+            closure=eye.closure,
+            openness_left=eye.openness_left,
+            openness_right=eye.openness_right,
+            blink_id=blink.blink_id,
+            blink_ended=blink.ended,
+            head_yaw=face.head_yaw,
+            head_pitch=face.head_pitch,
+            head_roll=face.head_roll,
+            gaze_yaw=face.gaze_yaw,
+            gaze_pitch=face.gaze_pitch,
+            gaze_zone=zone.zone.value,
+            eyes_on_road=zone.eyes_on_road,
+            mouth_open=mouth_opening(getattr(face, "landmarks", None)),
+            faces=face.faces,
+            eyes_warming_up=bool(eye.warming_up),
+            eyes_closed_by_model=eye.model_closed,
+            face_landmarks=getattr(face, "landmarks", None),
+            face_box=getattr(face, "box", None),
+            timings_ms=timings,
+        )

@@ -1,4 +1,5 @@
 """Rotated square regions of interest and the affine crops that feed the landmark and iris models."""
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,9 @@ class Roi:
 
 def warp(image: np.ndarray, matrix: np.ndarray, size: int) -> np.ndarray:
     """size x size crop of `image` through a crop matrix, bilinear, border pixels replicated."""
-    return cv2.warpAffine(image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        image, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
 
 
 def rgb_tensor(patch_bgr: np.ndarray, low: float = 0.0, high: float = 1.0) -> np.ndarray:

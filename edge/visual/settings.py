@@ -1,4 +1,5 @@
 """How the visual warning shows: which output, which pin, how each level blinks."""
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,4 +1,5 @@
 """Where the visual warning goes: a recording a test can read, or an LED on a GPIO pin."""
+
 from __future__ import annotations
 
 import importlib
@@ -48,12 +49,15 @@ class GpioLedSink(VisualSink):
         try:
             gpiozero = importlib.import_module("gpiozero")
         except ImportError:
-            raise UserError("the GPIO warning LED needs gpiozero, which is not installed",
-                            hint="pip install 'dms-fleet[gpio]' (or set visual.output: off)") from None
+            raise UserError(
+                "the GPIO warning LED needs gpiozero, which is not installed",
+                hint="pip install 'dms-fleet[gpio]' (or set visual.output: off)",
+            ) from None
         try:
-            self._led = gpiozero.LED(pin, active_high=active_high, initial_value=False,
-                                     pin_factory=pin_factory)
-        except Exception as exc:  # noqa: BLE001 - gpiozero raises many kinds for a missing or busy pin
+            self._led = gpiozero.LED(
+                pin, active_high=active_high, initial_value=False, pin_factory=pin_factory
+            )
+        except Exception as exc:
             raise UserError(f"cannot drive the warning LED on GPIO {pin}: {exc}") from None
 
     def show(self, t: float, level: int, lit: bool) -> None:

@@ -4,6 +4,7 @@ The highest level among open episodes decides: 1 steady, 2 and 3 blink at their 
 the moment that level began, so the lamp lights on the very frame that decided the warning. Level 0
 (recorded only) never lights it. The sink hears only changes.
 """
+
 from __future__ import annotations
 
 import math

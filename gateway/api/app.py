@@ -4,6 +4,7 @@ The database must already be migrated (`gateway.db.migrate.upgrade(url)`; `dms g
 The portal adds its pages to the returned app and may register another way to authenticate
 (`app.state.gateway.authenticators.append(fn)`, fn(request, db) -> User | None), e.g. its session cookie.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -20,16 +21,23 @@ from gateway.db.session import make_engine, make_sessionmaker
 from gateway.settings import GatewaySettings
 
 
-def create_app(db_url: str, settings: GatewaySettings | None = None, *,
-               clock: Callable[[], datetime] = utc_now) -> FastAPI:
-    app = FastAPI(title="dms back office API", version="1", openapi_url="/api/openapi.json",
-                  docs_url="/api/docs", redoc_url=None,
-                  description="Fleet live status, driver events, maintenance and dead letters. "
-                              "Authenticate with POST /api/token (OAuth2 password flow) and send "
-                              "`Authorization: Bearer <token>`.")
+def create_app(
+    db_url: str, settings: GatewaySettings | None = None, *, clock: Callable[[], datetime] = utc_now
+) -> FastAPI:
+    app = FastAPI(
+        title="dms back office API",
+        version="1",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        description="Fleet live status, driver events, maintenance and dead letters. "
+        "Authenticate with POST /api/token (OAuth2 password flow) and send "
+        "`Authorization: Bearer <token>`.",
+    )
     engine = make_engine(db_url)
-    app.state.gateway = ApiContext(sessions=make_sessionmaker(engine), settings=settings or GatewaySettings(),
-                                   clock=clock)
+    app.state.gateway = ApiContext(
+        sessions=make_sessionmaker(engine), settings=settings or GatewaySettings(), clock=clock
+    )
     for module in (routes_auth, routes_fleet, routes_maintenance, routes_admin, routes_stream):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_exception_handler(DataError, refused_value)

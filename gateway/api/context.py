@@ -1,4 +1,5 @@
 """What every API route needs, kept on `app.state.gateway`, and the dependencies built on it."""
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,9 @@ def _unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_user(request: Request, token: str | None = Depends(oauth2_scheme),
-                 ctx: ApiContext = Depends(api_context)) -> User:
+def current_user(
+    request: Request, token: str | None = Depends(oauth2_scheme), ctx: ApiContext = Depends(api_context)
+) -> User:
     """The caller (a detached User row): a bearer token (header, or `access_token` query for
     EventSource), or another registered authenticator. Inactive users are refused even with a valid token.
 
@@ -78,7 +80,9 @@ def current_user(request: Request, token: str | None = Depends(oauth2_scheme),
                 raise _unauthorized(f"invalid token: {exc}") from None
             user = db.scalar(select(User).where(User.username == claims.username))
         else:
-            user = next((u for u in (auth(request, db) for auth in ctx.authenticators) if u is not None), None)
+            user = next(
+                (u for u in (auth(request, db) for auth in ctx.authenticators) if u is not None), None
+            )
             if user is None:
                 raise _unauthorized("not authenticated")
     if user is None or not user.active:
@@ -91,6 +95,7 @@ def require_roles(*roles: str) -> Callable[..., User]:
         if user.role not in roles:
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"needs role {' or '.join(roles)}")
         return user
+
     return dependency
 
 

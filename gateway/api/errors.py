@@ -5,6 +5,7 @@ of `{loc, msg, type}` FastAPI documents (HTTPValidationError), also when the ref
 own checks (an unknown dealer, a rule outside its limits) or from the database, so that a client
 reads one shape whatever refused the value.
 """
+
 from __future__ import annotations
 
 from fastapi import HTTPException, Request, status
@@ -34,13 +35,17 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 
 def unprocessable(message: str, *where: str | int) -> HTTPException:
     """A 422 shaped like FastAPI's own validation errors."""
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                         [{"loc": ["body", *where], "msg": message, "type": "value_error"}])
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"loc": ["body", *where], "msg": message, "type": "value_error"}],
+    )
 
 
 async def refused_value(request: Request, exc: DataError) -> JSONResponse:
     """PostgreSQL refuses some input SQLite takes (a NUL character in a text, found by fuzzing): the
     caller's mistake, answered 422 with the database's reason, not a 500."""
     message = f"invalid value: {str(exc.orig).splitlines()[0]}"
-    return JSONResponse({"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
-                        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    return JSONResponse(
+        {"detail": [{"loc": ["body"], "msg": message, "type": "value_error"}]},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )

@@ -6,6 +6,7 @@ their password right are never held up; the check comes before the hash. A user 
 address, not everywhere: a guesser elsewhere must not be able to lock its owner out. One address
 trying many names meets the wider per-address limit. Per process (each process counts its own).
 """
+
 from __future__ import annotations
 
 import math

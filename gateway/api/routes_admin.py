@@ -1,4 +1,5 @@
 """Admin-only views: the dead letters."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
@@ -14,8 +15,12 @@ router = APIRouter(prefix="/api", tags=["admin"])
 
 
 @router.get("/dead-letters", response_model=Items[DeadLetterOut])
-def dead_letters(reason: str | None = None, limit: int = Query(500, ge=1, le=10_000),
-                 user: User = Depends(require_roles("admin")), db: Session = Depends(get_db)) -> dict:
+def dead_letters(
+    reason: str | None = None,
+    limit: int = Query(500, ge=1, le=10_000),
+    user: User = Depends(require_roles("admin")),
+    db: Session = Depends(get_db),
+) -> dict:
     query = select(DeadLetter)
     if reason is not None:
         query = query.where(DeadLetter.reason == reason)

@@ -1,4 +1,5 @@
 """POST /api/token: OAuth2 password flow -> bearer token."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,22 +17,35 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/token", response_model=TokenOut)
-def token(request: Request, form: OAuth2PasswordRequestForm = Depends(), db: Session = Depends(get_db),
-          ctx: ApiContext = Depends(api_context)) -> dict:
+def token(
+    request: Request,
+    form: OAuth2PasswordRequestForm = Depends(),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     keys = ctx.sign_ins.keys(request.client.host if request.client else None, form.username)
     wait = ctx.sign_ins.retry_after(keys)
     if wait is not None:  # before the password hash: that is what an attacker would make us spend
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"too many failed sign-ins; retry in {wait} s",
-                            headers={"Retry-After": str(wait)})
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     secret = ctx.secret()  # before the request's transaction: it may open its own
     user = authenticate(db, form.username, form.password)
     if user is None:
         ctx.sign_ins.failed(keys)
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "wrong user name or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     ttl = timedelta(minutes=ctx.settings.token_ttl_minutes)
-    return {"access_token": issue_token(user, secret, now=ctx.clock(), ttl=ttl), "token_type": "bearer",
-            "expires_in": int(ttl.total_seconds())}
+    return {
+        "access_token": issue_token(user, secret, now=ctx.clock(), ttl=ttl),
+        "token_type": "bearer",
+        "expires_in": int(ttl.total_seconds()),
+    }
 
 
 @router.get("/me", response_model=MeOut)

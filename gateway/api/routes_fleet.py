@@ -1,4 +1,5 @@
 """Vehicles (register, update, live status), driver events and the dispatcher's alert feed."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -33,19 +34,29 @@ FLEET_EDITORS = ("admin", "dispatcher")
 def _open_alerts(db: Session, vehicle_ids: list[str]) -> dict[str, list[Alert]]:
     out: dict[str, list[Alert]] = defaultdict(list)
     if vehicle_ids:
-        for a in db.scalars(select(Alert).where(Alert.vehicle_id.in_(vehicle_ids), Alert.acknowledged_at.is_(None))
-                            .order_by(Alert.opened_at.desc())):
+        for a in db.scalars(
+            select(Alert)
+            .where(Alert.vehicle_id.in_(vehicle_ids), Alert.acknowledged_at.is_(None))
+            .order_by(Alert.opened_at.desc())
+        ):
             out[a.vehicle_id].append(a)
     return out
 
 
 def _views(db: Session, ctx: ApiContext, vehicles: list[Vehicle]) -> list[dict]:
     ids = [v.vehicle_id for v in vehicles]
-    live = {r.vehicle_id: r for r in db.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(ids)))}
+    live = {
+        r.vehicle_id: r
+        for r in db.scalars(select(VehicleLiveStatus).where(VehicleLiveStatus.vehicle_id.in_(ids)))
+    }
     alerts = _open_alerts(db, ids)
     now = ctx.clock()
-    return [vehicle_view(v, live.get(v.vehicle_id), alerts.get(v.vehicle_id, []), now,
-                         ctx.settings.offline_after_s) for v in vehicles]
+    return [
+        vehicle_view(
+            v, live.get(v.vehicle_id), alerts.get(v.vehicle_id, []), now, ctx.settings.offline_after_s
+        )
+        for v in vehicles
+    ]
 
 
 def _user_error(exc: UserError) -> HTTPException:
@@ -55,9 +66,14 @@ def _user_error(exc: UserError) -> HTTPException:
 
 
 @router.get("/vehicles", response_model=Items[VehicleOut])
-def list_vehicles(archived: bool = False, dealer: str | None = None, online: bool | None = None,
-                  user: User = Depends(current_user), db: Session = Depends(get_db),
-                  ctx: ApiContext = Depends(api_context)) -> dict:
+def list_vehicles(
+    archived: bool = False,
+    dealer: str | None = None,
+    online: bool | None = None,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     query = visible_vehicles(user).order_by(Vehicle.vehicle_id)
     if not archived:
         query = query.where(Vehicle.archived.is_(False))
@@ -70,14 +86,22 @@ def list_vehicles(archived: bool = False, dealer: str | None = None, online: boo
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleOut)
-def get_vehicle(vehicle_id: str, user: User = Depends(current_user), db: Session = Depends(get_db),
-                ctx: ApiContext = Depends(api_context)) -> dict:
+def get_vehicle(
+    vehicle_id: str,
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     return _views(db, ctx, [vehicle_or_404(db, user, vehicle_id)])[0]
 
 
 @router.post("/vehicles", status_code=status.HTTP_201_CREATED, response_model=VehicleOut)
-def create_vehicle(data: VehicleIn, user: User = Depends(require_roles(*FLEET_EDITORS)),
-                   db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
+def create_vehicle(
+    data: VehicleIn,
+    user: User = Depends(require_roles(*FLEET_EDITORS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     if user.dealer_code is not None and data.dealer_code not in (None, user.dealer_code):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you may register vehicles of your own dealer only")
     try:
@@ -89,8 +113,13 @@ def create_vehicle(data: VehicleIn, user: User = Depends(require_roles(*FLEET_ED
 
 
 @router.patch("/vehicles/{vehicle_id}", response_model=VehicleOut)
-def patch_vehicle(vehicle_id: str, data: VehicleUpdate, user: User = Depends(require_roles(*FLEET_EDITORS)),
-                  db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
+def patch_vehicle(
+    vehicle_id: str,
+    data: VehicleUpdate,
+    user: User = Depends(require_roles(*FLEET_EDITORS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     vehicle = vehicle_or_404(db, user, vehicle_id)
     try:
         update_vehicle(db, vehicle, data, now=ctx.clock())
@@ -101,9 +130,14 @@ def patch_vehicle(vehicle_id: str, data: VehicleUpdate, user: User = Depends(req
 
 
 @router.get("/vehicles/{vehicle_id}/events", response_model=Items[EventOut])
-def vehicle_events(vehicle_id: str, since: datetime | None = None, type: str | None = None,
-                   limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
-                   db: Session = Depends(get_db)) -> dict:
+def vehicle_events(
+    vehicle_id: str,
+    since: datetime | None = None,
+    type: str | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> dict:
     vehicle_or_404(db, user, vehicle_id)
     query = select(DriverEventRecord).where(DriverEventRecord.vehicle_id == vehicle_id)
     if since is not None:
@@ -115,8 +149,12 @@ def vehicle_events(vehicle_id: str, since: datetime | None = None, type: str | N
 
 
 @router.get("/alerts", response_model=Items[AlertOut])
-def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
-                db: Session = Depends(get_db)) -> dict:
+def list_alerts(
+    open: bool = True,
+    limit: int = Query(200, ge=1, le=5000),
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> dict:
     visible = visible_vehicles(user).with_only_columns(Vehicle.vehicle_id)
     query = select(Alert).where(Alert.vehicle_id.in_(visible))
     if open:
@@ -126,11 +164,17 @@ def list_alerts(open: bool = True, limit: int = Query(200, ge=1, le=5000), user:
 
 
 @router.post("/alerts/{alert_id}/ack", response_model=AlertOut)
-def ack_alert(alert_id: RowId, user: User = Depends(require_roles(*FLEET_EDITORS)),
-              db: Session = Depends(get_db),
-              ctx: ApiContext = Depends(api_context)) -> dict:
+def ack_alert(
+    alert_id: RowId,
+    user: User = Depends(require_roles(*FLEET_EDITORS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     alert = db.get(Alert, alert_id)
-    if alert is None or db.scalar(visible_vehicles(user).where(Vehicle.vehicle_id == alert.vehicle_id)) is None:
+    if (
+        alert is None
+        or db.scalar(visible_vehicles(user).where(Vehicle.vehicle_id == alert.vehicle_id)) is None
+    ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
     if alert.acknowledged_at is None:  # acknowledging twice keeps the first acknowledgement
         now = ctx.clock()

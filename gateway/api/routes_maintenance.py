@@ -1,4 +1,5 @@
 """Maintenance: proposals that are due, and the rules that make them."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -27,9 +28,13 @@ RULE_EDITORS = ("admin", "service_advisor")
 
 
 @router.get("/due", response_model=Items[AppointmentOut])
-def due(status_: str = Query("proposed", alias="status", description="appointment status, or 'all'"),
-        vehicle_id: str | None = None, limit: int = Query(500, ge=1, le=5000),
-        user: User = Depends(current_user), db: Session = Depends(get_db)) -> dict:
+def due(
+    status_: str = Query("proposed", alias="status", description="appointment status, or 'all'"),
+    vehicle_id: str | None = None,
+    limit: int = Query(500, ge=1, le=5000),
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+) -> dict:
     """Service appointments the triggers proposed (by default those still at 'proposed')."""
     query = select(ServiceAppointment)
     if user.dealer_code is not None:
@@ -38,7 +43,9 @@ def due(status_: str = Query("proposed", alias="status", description="appointmen
         query = query.where(ServiceAppointment.status == status_)
     if vehicle_id is not None:
         query = query.where(ServiceAppointment.vehicle_id == vehicle_id)
-    rows = db.scalars(query.order_by(ServiceAppointment.created_at.desc(), ServiceAppointment.id.desc()).limit(limit))
+    rows = db.scalars(
+        query.order_by(ServiceAppointment.created_at.desc(), ServiceAppointment.id.desc()).limit(limit)
+    )
     return {"items": [appointment_view(a) for a in rows]}
 
 
@@ -61,8 +68,12 @@ def _may_edit(db: Session, user: User, vehicle_id: str | None) -> None:
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED, response_model=RuleOut)
-def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), db: Session = Depends(get_db),
-              ctx: ApiContext = Depends(api_context)) -> dict:
+def post_rule(
+    data: RuleIn,
+    user: User = Depends(require_roles(*RULE_EDITORS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     _may_edit(db, user, data.vehicle_id)
     try:
         rule = create_rule(db, data, now=ctx.clock())
@@ -73,8 +84,13 @@ def post_rule(data: RuleIn, user: User = Depends(require_roles(*RULE_EDITORS)), 
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut)
-def patch_rule(rule_id: RowId, data: RuleFields, user: User = Depends(require_roles(*RULE_EDITORS)),
-               db: Session = Depends(get_db), ctx: ApiContext = Depends(api_context)) -> dict:
+def patch_rule(
+    rule_id: RowId,
+    data: RuleFields,
+    user: User = Depends(require_roles(*RULE_EDITORS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     rule = db.get(MaintenanceRule, rule_id)
     if rule is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no rule {rule_id}")

@@ -4,6 +4,7 @@ Both read the change log that ingest and the API write in the same transaction a
 they work across processes. A dealer's staff receive only changes of their dealer's vehicles; changes
 not about one vehicle (dead letters, ...) go to fleet-wide staff only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,16 +28,29 @@ def _filter(db: Session, user: User, rows: list[ChangeRow]) -> list[ChangeRow]:
     if user.dealer_code is None or not rows:
         return rows
     ids = {r.vehicle_id for r in rows if r.vehicle_id}
-    mine = set(db.scalars(visible_vehicles(user).with_only_columns(Vehicle.vehicle_id)
-                          .where(Vehicle.vehicle_id.in_(ids)))) if ids else set()
+    mine = (
+        set(
+            db.scalars(
+                visible_vehicles(user)
+                .with_only_columns(Vehicle.vehicle_id)
+                .where(Vehicle.vehicle_id.in_(ids))
+            )
+        )
+        if ids
+        else set()
+    )
     return [r for r in rows if r.vehicle_id in mine]
 
 
 @router.get("/changes", response_model=Changes)
-def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID,
-                                     description="last change id seen; omitted: only the latest id"),
-            user: User = Depends(current_user), db: Session = Depends(get_db),
-            ctx: ApiContext = Depends(api_context)) -> dict:
+def changes(
+    after: int | None = Query(
+        None, ge=-MAX_ROW_ID, le=MAX_ROW_ID, description="last change id seen; omitted: only the latest id"
+    ),
+    user: User = Depends(current_user),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
     if after is None:
         return {"items": [], "last_id": latest_change_id(db)}
     feed = ChangeFeed(last_id=after)
@@ -44,12 +58,18 @@ def changes(after: int | None = Query(None, ge=-MAX_ROW_ID, le=MAX_ROW_ID,
     return {"items": [r.as_json() for r in _filter(db, user, rows)], "last_id": feed.last_id}
 
 
-@router.get("/stream", response_class=EventSourceResponse,
-            responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."}})
-async def stream(request: Request, limit: int | None = Query(None, ge=1, description="end after this many events"),
-                 last_event_id: int | None = Header(None, alias="Last-Event-ID",
-                                                    ge=-MAX_ROW_ID, le=MAX_ROW_ID),
-                 user: User = Depends(current_user), ctx: ApiContext = Depends(api_context)):
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-sent events."}},
+)
+async def stream(
+    request: Request,
+    limit: int | None = Query(None, ge=1, description="end after this many events"),
+    last_event_id: int | None = Header(None, alias="Last-Event-ID", ge=-MAX_ROW_ID, le=MAX_ROW_ID),
+    user: User = Depends(current_user),
+    ctx: ApiContext = Depends(api_context),
+):
     """Server-sent events, one per change: `event` is the kind, `data` the change as JSON, `id` its id
     (a reconnecting EventSource sends Last-Event-ID and resumes after it)."""
     username = user.username

@@ -3,6 +3,7 @@ every answer against them, and a field a view adds without declaring it fails lo
 
 Times are ISO 8601 strings as the views write them (with their UTC offset), not re-serialised.
 """
+
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar

@@ -1,4 +1,5 @@
 """The declarative base every table of the back office derives from (gateway and dealer portal)."""
+
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 

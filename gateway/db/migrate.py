@@ -9,6 +9,7 @@ first, then its own. To write a new gateway revision:
 
     .venv/bin/python -m gateway.db.migrate revision "add foo" --db sqlite:///x.db
 """
+
 from __future__ import annotations
 
 import sys
@@ -78,8 +79,12 @@ def upgrade(url: str | Engine, revision: str = "heads", tree: MigrationTree | No
 
 def _version_table(name: str) -> sa.Table:
     """Alembic's own layout of a version table."""
-    return sa.Table(name, sa.MetaData(), sa.Column("version_num", sa.String(32), nullable=False),
-                    sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"))
+    return sa.Table(
+        name,
+        sa.MetaData(),
+        sa.Column("version_num", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("version_num", name=f"{name}_pkc"),
+    )
 
 
 def _adopt_recorded_revisions(conn: Connection, tree: MigrationTree, cfg: Config) -> None:
@@ -121,8 +126,16 @@ def is_up_to_date(url: str | Engine, tree: MigrationTree | None = None) -> bool:
     tree = tree or gateway_tree()
     script = ScriptDirectory.from_config(alembic_config(tree))
     current = tuple(current_heads(url, tree))
-    applied = {r.revision for r in script.revision_map.iterate_revisions(current, "base", inclusive=True,
-                                                                          implicit_base=True)} if current else set()
+    applied = (
+        {
+            r.revision
+            for r in script.revision_map.iterate_revisions(
+                current, "base", inclusive=True, implicit_base=True
+            )
+        }
+        if current
+        else set()
+    )
     return set(script.get_heads()) <= applied
 
 

@@ -20,6 +20,7 @@
 Timestamps are `UTCDateTime` (always timezone-aware). Schema changes go through new Alembic revisions
 in `gateway/migrations/versions/`; never edit a landed one.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -146,7 +147,7 @@ class VehicleLiveStatus(Base):
     __table_args__ = {"postgresql_with": {"fillfactor": 50}}
 
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), primary_key=True)
-    presence: Mapped[str | None] = mapped_column(String(10))      # 'online' | 'offline' as last reported
+    presence: Mapped[str | None] = mapped_column(String(10))  # 'online' | 'offline' as last reported
     presence_ts: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)  # gateway clock, any message kind
     status_ts: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ts of the status applied below
@@ -171,9 +172,11 @@ class VehicleLiveStatus(Base):
 
 class DriverEventRecord(Base):
     __tablename__ = "driver_events"
-    __table_args__ = (Index("ix_driver_events_vehicle_ts", "vehicle_id", "ts"),
-                      Index("ix_driver_events_driver_ts", "driver_id", "ts"),
-                      Index("ix_driver_events_vehicle_session", "vehicle_id", "driver_session_id"))
+    __table_args__ = (
+        Index("ix_driver_events_vehicle_ts", "vehicle_id", "ts"),
+        Index("ix_driver_events_driver_ts", "driver_id", "ts"),
+        Index("ix_driver_events_vehicle_session", "vehicle_id", "driver_session_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     msg_id: Mapped[str] = mapped_column(String(64), unique=True)
@@ -200,8 +203,10 @@ class Alert(Base):
     """One row per alert episode (a driver event with level > 0) or fleet flag (repeated fatigue)."""
 
     __tablename__ = "alerts"
-    __table_args__ = (CheckConstraint(_in("kind", ALERT_KINDS), name="kind"),
-                      Index("ix_alerts_open", "acknowledged_at", "opened_at"))
+    __table_args__ = (
+        CheckConstraint(_in("kind", ALERT_KINDS), name="kind"),
+        Index("ix_alerts_open", "acknowledged_at", "opened_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     # 'event:<vehicle>:<episode>' or 'fatigue:<driver>:<first event ts>': one row per episode/flag.
@@ -223,8 +228,8 @@ class DeadLetter(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     topic: Mapped[str] = mapped_column(String(512))
-    payload: Mapped[bytes] = mapped_column(LargeBinary)   # the first DEAD_LETTER_MAX_BYTES bytes
-    payload_size: Mapped[int] = mapped_column(Integer)     # the full size as received
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # the first DEAD_LETTER_MAX_BYTES bytes
+    payload_size: Mapped[int] = mapped_column(Integer)  # the full size as received
     reason: Mapped[str] = mapped_column(String(32), index=True)
     detail: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -238,9 +243,11 @@ class MaintenanceRule(Base):
     """
 
     __tablename__ = "maintenance_rules"
-    __table_args__ = (CheckConstraint(_in("type", RULE_TYPES), name="type"),
-                      CheckConstraint("period > 0", name="period_positive"),
-                      CheckConstraint("model IS NOT NULL OR vehicle_id IS NOT NULL", name="target"))
+    __table_args__ = (
+        CheckConstraint(_in("type", RULE_TYPES), name="type"),
+        CheckConstraint("period > 0", name="period_positive"),
+        CheckConstraint("model IS NOT NULL OR vehicle_id IS NOT NULL", name="target"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -258,8 +265,10 @@ class ServiceAppointment(Base):
     """A proposal for the servicing dealer. The portal moves `status` on from 'proposed'."""
 
     __tablename__ = "service_appointments"
-    __table_args__ = (CheckConstraint(_in("source", APPOINTMENT_SOURCES), name="source"),
-                      Index("ix_service_appointments_dealer_status", "dealer_code", "status"))
+    __table_args__ = (
+        CheckConstraint(_in("source", APPOINTMENT_SOURCES), name="source"),
+        Index("ix_service_appointments_dealer_status", "dealer_code", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), index=True)
@@ -286,7 +295,7 @@ class Change(Base):
     # 'status', 'presence', 'driver_state', 'event', 'alert', 'appointment', 'vehicle', 'dead_letter', ...
     kind: Mapped[str] = mapped_column(String(32))
     vehicle_id: Mapped[str | None] = mapped_column(String(64))
-    ref_id: Mapped[str | None] = mapped_column(String(64))   # id of the row changed, when there is one
+    ref_id: Mapped[str | None] = mapped_column(String(64))  # id of the row changed, when there is one
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -297,6 +306,7 @@ class AppSetting(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-GATEWAY_TABLES = frozenset(mapper.local_table.name for mapper in Base.registry.mappers
-                           if mapper.class_.__module__ == __name__)
+GATEWAY_TABLES = frozenset(
+    mapper.local_table.name for mapper in Base.registry.mappers if mapper.class_.__module__ == __name__
+)
 """The tables the gateway's migrations own (the portal declares its own on the same Base)."""

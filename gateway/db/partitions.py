@@ -10,6 +10,7 @@ A partitioned table's primary key must contain the partition column: it is (id, 
 from one sequence, so it stays unique by itself; the msg_id de-duplication is `processed_messages`' key,
 not this table's. SQLite keeps one plain table: every function here does nothing there.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,8 +47,15 @@ def is_partitioned(conn: Connection) -> bool:
 
 def children(conn: Connection) -> list[str]:
     """Names of the table's partitions (default included)."""
-    return list(conn.scalars(text("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                                  "WHERE i.inhparent = to_regclass(:t)"), {"t": TABLE}))
+    return list(
+        conn.scalars(
+            text(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = to_regclass(:t)"
+            ),
+            {"t": TABLE},
+        )
+    )
 
 
 def months(conn: Connection) -> list[datetime]:
@@ -61,10 +69,19 @@ def create_month(conn: Connection, month: datetime) -> str:
     scans the default partition for rows of that range and refuses when there are any)."""
     name, upper = month_name(month), add_months(month, 1)
     conn.execute(text(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
-    conn.execute(text(f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE ts >= :lo AND ts < :hi "
-                      f"RETURNING *) INSERT INTO {name} SELECT * FROM moved"), {"lo": month, "hi": upper})
-    conn.execute(text(f"ALTER TABLE {TABLE} ATTACH PARTITION {name} "
-                      f"FOR VALUES FROM ('{month.isoformat()}') TO ('{upper.isoformat()}')"))
+    conn.execute(
+        text(
+            f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE ts >= :lo AND ts < :hi "
+            f"RETURNING *) INSERT INTO {name} SELECT * FROM moved"
+        ),
+        {"lo": month, "hi": upper},
+    )
+    conn.execute(
+        text(
+            f"ALTER TABLE {TABLE} ATTACH PARTITION {name} "
+            f"FOR VALUES FROM ('{month.isoformat()}') TO ('{upper.isoformat()}')"
+        )
+    )
     return name
 
 

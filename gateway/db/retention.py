@@ -5,6 +5,7 @@
 chunks, one transaction each, so no long lock and no huge transaction), and on PostgreSQL creates the
 coming months' status partitions and drops those older than `status_retention_months`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,12 +29,15 @@ class HousekeepingResult:
     months_dropped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.keys_pruned} de-duplication keys pruned, {len(self.months_created)} status "
-                f"partitions created, {len(self.months_dropped)} dropped")
+        return (
+            f"{self.keys_pruned} de-duplication keys pruned, {len(self.months_created)} status "
+            f"partitions created, {len(self.months_dropped)} dropped"
+        )
 
 
-def prune_processed(db: sessionmaker[Session] | Engine, older_than: datetime, *,
-                    max_chunks: int | None = None) -> int:
+def prune_processed(
+    db: sessionmaker[Session] | Engine, older_than: datetime, *, max_chunks: int | None = None
+) -> int:
     """Delete the msg_ids received before `older_than`, CHUNK_ROWS per transaction, at most `max_chunks`
     transactions (None: until done); how many were deleted."""
     table = ProcessedMessage.__table__
@@ -48,8 +52,13 @@ def prune_processed(db: sessionmaker[Session] | Engine, older_than: datetime, *,
     return total
 
 
-def housekeeping(db: sessionmaker[Session] | Engine, settings: GatewaySettings, now: datetime, *,
-                 max_chunks: int | None = None) -> HousekeepingResult:
+def housekeeping(
+    db: sessionmaker[Session] | Engine,
+    settings: GatewaySettings,
+    now: datetime,
+    *,
+    max_chunks: int | None = None,
+) -> HousekeepingResult:
     cutoff = now - timedelta(days=settings.processed_retention_days)
     result = HousekeepingResult(prune_processed(db, cutoff, max_chunks=max_chunks))
     with session_scope(db) as session:

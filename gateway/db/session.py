@@ -5,6 +5,7 @@ psycopg 3 driver). SQLite runs in WAL mode with a busy timeout and takes the wri
 (`BEGIN IMMEDIATE`), so that two processes (gateway and portal) wait for each other instead of failing
 with "database is locked" when a read transaction later wants to write.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -19,8 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from dms.errors import UserError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg",
-            "postgresql+psycopg": "postgresql+psycopg", "sqlite": "sqlite", "sqlite+pysqlite": "sqlite"}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+}
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -28,17 +34,23 @@ def normalize_url(url: str | URL) -> URL:
     try:
         parsed = make_url(str(url) if isinstance(url, URL) else url.strip())
     except ArgumentError:
-        raise UserError(f"not a database URL: {str(url)!r}",
-                        hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname") from None
+        raise UserError(
+            f"not a database URL: {str(url)!r}",
+            hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname",
+        ) from None
     driver = _DRIVERS.get(parsed.drivername)
     if driver is None:
-        raise UserError(f"unsupported database {parsed.drivername!r} in {parsed.render_as_string()!r}",
-                        hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname")
+        raise UserError(
+            f"unsupported database {parsed.drivername!r} in {parsed.render_as_string()!r}",
+            hint="use sqlite:///path/to/file.db or postgresql://user@host/dbname",
+        )
     parsed = parsed.set(drivername=driver)
     if driver == "sqlite":
         if parsed.database in (None, "", ":memory:"):
-            raise UserError("an in-memory SQLite database cannot be shared between processes",
-                            hint="give a file: sqlite:///path/to/file.db")
+            raise UserError(
+                "an in-memory SQLite database cannot be shared between processes",
+                hint="give a file: sqlite:///path/to/file.db",
+            )
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
             raise UserError(f"directory of the SQLite database does not exist: {parent}")
@@ -84,7 +96,11 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except DatabaseError as exc:  # OperationalError (unreachable) or e.g. "file is not a database"
-        first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+        first = (
+            str(exc.orig or exc).strip().splitlines()[0]
+            if str(exc.orig or exc).strip()
+            else type(exc).__name__
+        )
         where = engine.url.render_as_string(hide_password=True)
         raise UserError(f"cannot connect to database {where}: {first}") from None
 

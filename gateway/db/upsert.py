@@ -6,6 +6,7 @@ size and costs more to prepare than to execute (measured: ~3x the whole ingest c
 (no conflict handling, nothing returned) is a binary COPY instead: half the client CPU of the arrays and
 a quarter less server time. On SQLite the rows go through the driver's executemany.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,18 +28,26 @@ def one_of(db: Session, column, values: Sequence[Any]) -> ColumnElement[bool]:
     return column.in_(values)
 
 
-def insert_ignore(db: Session, table: Table, rows: Sequence[dict[str, Any]],
-                  returning: Column | None = None) -> list[Any]:
+def insert_ignore(
+    db: Session, table: Table, rows: Sequence[dict[str, Any]], returning: Column | None = None
+) -> list[Any]:
     """Insert `rows`, skipping any that collide with a unique key; with `returning`, that column of the
     rows actually inserted (under concurrency a colliding row waits for the other transaction, then is
     skipped: exactly one inserter wins)."""
-    found = bulk_insert(db, table, rows, ignore_conflicts=True,
-                        returning=(returning.name,) if returning is not None else ())
+    found = bulk_insert(
+        db, table, rows, ignore_conflicts=True, returning=(returning.name,) if returning is not None else ()
+    )
     return [r[0] for r in found]
 
 
-def bulk_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], *, ignore_conflicts: bool = False,
-                returning: Sequence[str] = ()) -> list[tuple]:
+def bulk_insert(
+    db: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    ignore_conflicts: bool = False,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
     """Insert `rows` (dicts with the same keys); the `returning` columns of the inserted rows."""
     if not rows:
         return []
@@ -73,11 +82,15 @@ def _json_text(value: Any) -> str:
 
 
 @lru_cache(maxsize=256)
-def _pg_sql(table: Table, columns: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...]) -> str:
+def _pg_sql(
+    table: Table, columns: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...]
+) -> str:
     dialect = postgresql.dialect()
     arrays = ", ".join(f"%(c{i})b::{_pg_type(table.c[name], dialect)}[]" for i, name in enumerate(columns))
-    sql = (f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-           f"SELECT * FROM unnest({arrays})")
+    sql = (
+        f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
+        f"SELECT * FROM unnest({arrays})"
+    )
     if ignore_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
@@ -109,8 +122,13 @@ def _pg_array(column: Column, rows: Sequence[dict[str, Any]]) -> list[Any]:
     return [None if v is None else convert(v) for v in values]
 
 
-def _pg_unnest_insert(db: Session, table: Table, rows: Sequence[dict[str, Any]], ignore_conflicts: bool,
-                      returning: tuple[str, ...]) -> list[tuple]:
+def _pg_unnest_insert(
+    db: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    ignore_conflicts: bool,
+    returning: tuple[str, ...],
+) -> list[tuple]:
     columns = tuple(rows[0])
     sql = _pg_sql(table, columns, ignore_conflicts, returning)
     params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
@@ -153,9 +171,12 @@ def bulk_update(db: Session, table: Table, rows: Sequence[dict[str, Any]], key: 
         params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
         db.connection().exec_driver_sql(_pg_update_sql(table, columns, key), params)
         return
-    db.execute(table.update().where(table.c[key] == bindparam("_key")).values(
-        {name: bindparam(name) for name in columns if name != key}),
-        [{**row, "_key": row[key]} for row in rows])
+    db.execute(
+        table.update()
+        .where(table.c[key] == bindparam("_key"))
+        .values({name: bindparam(name) for name in columns if name != key}),
+        [{**row, "_key": row[key]} for row in rows],
+    )
 
 
 @lru_cache(maxsize=64)
@@ -164,5 +185,7 @@ def _pg_update_sql(table: Table, columns: tuple[str, ...], key: str) -> str:
     arrays = ", ".join(f"%(c{i})b::{_pg_type(table.c[name], dialect)}[]" for i, name in enumerate(columns))
     sets = ", ".join(f'"{c}" = s."{c}"' for c in columns if c != key)
     names = ", ".join(f'"{c}"' for c in columns)
-    return (f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({arrays}) AS s({names}) '
-            f'WHERE t."{key}" = s."{key}"')
+    return (
+        f'UPDATE "{table.name}" AS t SET {sets} FROM unnest({arrays}) AS s({names}) '
+        f'WHERE t."{key}" = s."{key}"'
+    )

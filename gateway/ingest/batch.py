@@ -5,6 +5,7 @@ invalid, drops msg_ids already applied (the `processed_messages` primary key dec
 two gateway processes), and applies the rest to history tables, projections and triggers, all in one
 commit. The caller acknowledges the batch to the broker only after `apply` returned.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,15 +62,17 @@ class DatabaseUnavailable(Exception):
 
 def is_transient(exc: BaseException) -> bool:
     """A database that is down or busy (retry later) as opposed to a batch it refuses (isolate it)."""
-    return (isinstance(exc, (OperationalError, DatabaseUnavailable))
-            or (isinstance(exc, DBAPIError) and exc.connection_invalidated))
+    return isinstance(exc, (OperationalError, DatabaseUnavailable)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
 
 
 class Ingestor:
     """Applies batches of received messages. Stateless between batches; safe to run in several processes."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: GatewaySettings | None = None,
-                 clock: Clock = utc_now):
+    def __init__(
+        self, sessions: sessionmaker[Session], settings: GatewaySettings | None = None, clock: Clock = utc_now
+    ):
         self.sessions = sessions
         self.settings = settings or GatewaySettings()
         self.clock = clock
@@ -124,8 +127,19 @@ class Ingestor:
         now = self.clock()
         detail = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         with session_scope(self.sessions) as db:
-            db.execute(insert(DeadLetter), [dead_letter_row(item[0], item[1], "apply_failed", detail, now=now,
-                                                            max_bytes=self.settings.dead_letter_max_bytes)])
+            db.execute(
+                insert(DeadLetter),
+                [
+                    dead_letter_row(
+                        item[0],
+                        item[1],
+                        "apply_failed",
+                        detail,
+                        now=now,
+                        max_bytes=self.settings.dead_letter_max_bytes,
+                    )
+                ],
+            )
             record_changes(db, [("dead_letter", None, None)], now=now)
         return BatchResult(dead_lettered=1)
 
@@ -137,8 +151,11 @@ class Ingestor:
         valid: list[tuple[Received, Envelope]] = []
         for topic, payload in batch:
             if isinstance(payload, Oversize):  # its size was checked (and the rest dropped) on arrival
-                dead.append(self._dead(topic, payload, "too_large",
-                                       f"{payload.size} bytes, limit {MAX_PAYLOAD_BYTES}", now))
+                dead.append(
+                    self._dead(
+                        topic, payload, "too_large", f"{payload.size} bytes, limit {MAX_PAYLOAD_BYTES}", now
+                    )
+                )
                 continue
             try:
                 valid.append(((topic, payload), decode(topic, payload)))
@@ -149,16 +166,37 @@ class Ingestor:
         known: dict[str, Envelope] = {}
         for (topic, payload), msg in valid:
             if msg.vehicle_id not in vehicles:
-                dead.append(self._dead(topic, payload, "unknown_vehicle",
-                                       f"vehicle {msg.vehicle_id!r} is not registered", now))
+                dead.append(
+                    self._dead(
+                        topic,
+                        payload,
+                        "unknown_vehicle",
+                        f"vehicle {msg.vehicle_id!r} is not registered",
+                        now,
+                    )
+                )
             elif msg.msg_id in known:
                 result.duplicates += 1
             else:
                 known[msg.msg_id] = msg
         # Sorted: two gateways inserting overlapping msg_ids take the row locks in the same order (no deadlock).
-        fresh_ids = set(insert_ignore(db, ProcessedMessage.__table__, [
-            {"msg_id": m.msg_id, "vehicle_id": m.vehicle_id, "kind": m.kind, "ts": m.ts, "received_at": now}
-            for m in sorted(known.values(), key=lambda m: m.msg_id)], returning=ProcessedMessage.msg_id))
+        fresh_ids = set(
+            insert_ignore(
+                db,
+                ProcessedMessage.__table__,
+                [
+                    {
+                        "msg_id": m.msg_id,
+                        "vehicle_id": m.vehicle_id,
+                        "kind": m.kind,
+                        "ts": m.ts,
+                        "received_at": now,
+                    }
+                    for m in sorted(known.values(), key=lambda m: m.msg_id)
+                ],
+                returning=ProcessedMessage.msg_id,
+            )
+        )
         fresh = sorted((m for m in known.values() if m.msg_id in fresh_ids), key=lambda m: m.ts)
         result.duplicates += len(known) - len(fresh)
         result.applied = len(fresh)
@@ -187,10 +225,15 @@ class Ingestor:
             return rows
         table = DeadLetter.__table__
         again = [row for row in rows if id(row) in retained]
-        seen = {(topic, size, bytes(head)) for topic, size, head in db.execute(
-            select(table.c.topic, table.c.payload_size, table.c.payload).where(
-                table.c.topic.in_(sorted({r["topic"] for r in again})),
-                table.c.payload_size.in_(sorted({r["payload_size"] for r in again}))))}
+        seen = {
+            (topic, size, bytes(head))
+            for topic, size, head in db.execute(
+                select(table.c.topic, table.c.payload_size, table.c.payload).where(
+                    table.c.topic.in_(sorted({r["topic"] for r in again})),
+                    table.c.payload_size.in_(sorted({r["payload_size"] for r in again})),
+                )
+            )
+        }
         kept = []
         for row in rows:
             key = (row["topic"], row["payload_size"], row["payload"])
@@ -206,24 +249,48 @@ class Ingestor:
         return now + timedelta(seconds=self.settings.max_future_skew_s)
 
     def _dead(self, topic: str, payload: bytes | Oversize, reason: str, detail: str, now: datetime) -> dict:
-        return is_retained(dead_letter_row(topic, payload, reason, detail, now=now,
-                                           max_bytes=self.settings.dead_letter_max_bytes), payload)
+        return is_retained(
+            dead_letter_row(
+                topic, payload, reason, detail, now=now, max_bytes=self.settings.dead_letter_max_bytes
+            ),
+            payload,
+        )
 
     def _vehicles(self, db: Session, ids: set[str], now: datetime) -> dict[str, Vehicle]:
         if not ids:
             return {}
         if self.settings.auto_register_unknown:
-            insert_ignore(db, Vehicle.__table__, [
-                {"vehicle_id": v, "status": "active", "archived": False, "created_at": now, "updated_at": now}
-                for v in sorted(ids)])
+            insert_ignore(
+                db,
+                Vehicle.__table__,
+                [
+                    {
+                        "vehicle_id": v,
+                        "status": "active",
+                        "archived": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for v in sorted(ids)
+                ],
+            )
         # Rows of what the projection and triggers read of a Vehicle (id, model, dealer): ORM objects for
         # 2,000 vehicles cost more than the rest of the batch.
-        found = db.execute(select(Vehicle.vehicle_id, Vehicle.model, Vehicle.dealer_code)
-                           .where(one_of(db, Vehicle.vehicle_id, sorted(ids)))).all()
+        found = db.execute(
+            select(Vehicle.vehicle_id, Vehicle.model, Vehicle.dealer_code).where(
+                one_of(db, Vehicle.vehicle_id, sorted(ids))
+            )
+        ).all()
         return {v.vehicle_id: v for v in found}
 
-    def _apply_fresh(self, db: Session, fresh: list[Envelope], vehicles: dict[str, Vehicle],
-                     proposals: Proposals, now: datetime) -> list[tuple[str, str | None, str | None]]:
+    def _apply_fresh(
+        self,
+        db: Session,
+        fresh: list[Envelope],
+        vehicles: dict[str, Vehicle],
+        proposals: Proposals,
+        now: datetime,
+    ) -> list[tuple[str, str | None, str | None]]:
         by_kind: dict[type, list] = defaultdict(list)
         for msg in fresh:
             by_kind[type(msg)].append(msg)
@@ -234,15 +301,21 @@ class Ingestor:
         if statuses:
             self._store_status_history(db, statuses, now)
         live = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
-        rules = rules_for(db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})],
-                          ("km", "engine_hours"))
+        rules = rules_for(
+            db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})], ("km", "engine_hours")
+        )
         horizon = self._horizon(now)
         ahead = [m for m in fresh if m.ts > horizon]
         if ahead:  # a clock far ahead: kept in the history, never shown live (it would hold the view)
-            log.warning("%d messages stamped more than max_future_skew_s (%g s) ahead of the gateway clock "
-                        "stored in the history only, e.g. %s %s at %s", len(ahead),
-                        self.settings.max_future_skew_s, ahead[0].vehicle_id, ahead[0].kind,
-                        ahead[0].ts.isoformat())
+            log.warning(
+                "%d messages stamped more than max_future_skew_s (%g s) ahead of the gateway clock "
+                "stored in the history only, e.g. %s %s at %s",
+                len(ahead),
+                self.settings.max_future_skew_s,
+                ahead[0].vehicle_id,
+                ahead[0].kind,
+                ahead[0].ts.isoformat(),
+            )
         projector = StatusProjector(self.settings, proposals, horizon)
         for msg in fresh:  # timestamp order
             row = live[msg.vehicle_id]
@@ -270,14 +343,33 @@ class Ingestor:
         samples, odometer = [], []
         for m in statuses:
             s = m.signals
-            samples.append({"msg_id": m.msg_id, "vehicle_id": m.vehicle_id, "ts": m.ts, "driver_id": m.driver_id,
-                            "speed_kmh": s.speed, "odometer_km": s.traveled_distance, "latitude": s.latitude,
-                            "longitude": s.longitude, "fuel_pct": s.fuel_level,
-                            "battery_v": s.low_voltage_battery_voltage, "engine_hours": s.engine_hours,
-                            "signals": JSONText(s.model_dump_json(by_alias=True, exclude_none=True))})
+            samples.append(
+                {
+                    "msg_id": m.msg_id,
+                    "vehicle_id": m.vehicle_id,
+                    "ts": m.ts,
+                    "driver_id": m.driver_id,
+                    "speed_kmh": s.speed,
+                    "odometer_km": s.traveled_distance,
+                    "latitude": s.latitude,
+                    "longitude": s.longitude,
+                    "fuel_pct": s.fuel_level,
+                    "battery_v": s.low_voltage_battery_voltage,
+                    "engine_hours": s.engine_hours,
+                    "signals": JSONText(s.model_dump_json(by_alias=True, exclude_none=True)),
+                }
+            )
             if s.traveled_distance is not None:
-                odometer.append({"vehicle_id": m.vehicle_id, "ts": m.ts, "odometer_km": s.traveled_distance,
-                                 "source": "telemetry", "msg_id": m.msg_id, "created_at": now})
+                odometer.append(
+                    {
+                        "vehicle_id": m.vehicle_id,
+                        "ts": m.ts,
+                        "odometer_km": s.traveled_distance,
+                        "source": "telemetry",
+                        "msg_id": m.msg_id,
+                        "created_at": now,
+                    }
+                )
         bulk_insert(db, StatusSample.__table__, samples)
         bulk_insert(db, OdometerReading.__table__, odometer)
 
@@ -289,15 +381,19 @@ class Ingestor:
         rows = self._select_live(db, vehicle_ids)
         missing = [v for v in vehicle_ids if v not in rows]
         if missing:
-            insert_ignore(db, VehicleLiveStatus.__table__,
-                          [{"vehicle_id": v, "updated_at": now} for v in missing])
+            insert_ignore(
+                db, VehicleLiveStatus.__table__, [{"vehicle_id": v, "updated_at": now} for v in missing]
+            )
             rows.update(self._select_live(db, missing))
         return rows
 
     @staticmethod
     def _select_live(db: Session, vehicle_ids: list[str]) -> dict[str, LiveRow]:
         table = VehicleLiveStatus.__table__
-        rows = db.execute(select(*(table.c[name] for name in LIVE_COLUMNS))
-                          .where(one_of(db, table.c.vehicle_id, vehicle_ids))
-                          .order_by(table.c.vehicle_id).with_for_update()).all()
+        rows = db.execute(
+            select(*(table.c[name] for name in LIVE_COLUMNS))
+            .where(one_of(db, table.c.vehicle_id, vehicle_ids))
+            .order_by(table.c.vehicle_id)
+            .with_for_update()
+        ).all()
         return {r.vehicle_id: LiveRow(r) for r in rows}

@@ -1,4 +1,5 @@
 """Rows for the dead-letter table: what was rejected, why, and when."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,11 +32,18 @@ def as_received(payload: bytes, *, retained: bool, limit: int, keep_bytes: int) 
     return Retained(payload) if retained else payload
 
 
-def dead_letter_row(topic: str, payload: bytes | Oversize, reason: str, detail: str, *, now: datetime,
-                    max_bytes: int) -> dict[str, Any]:
+def dead_letter_row(
+    topic: str, payload: bytes | Oversize, reason: str, detail: str, *, now: datetime, max_bytes: int
+) -> dict[str, Any]:
     head, size = (payload.head, payload.size) if isinstance(payload, Oversize) else (payload, len(payload))
-    return {"topic": topic[:512], "payload": bytes(head[:max_bytes]), "payload_size": size,
-            "reason": reason[:32], "detail": detail[:DETAIL_MAX_CHARS], "received_at": now}
+    return {
+        "topic": topic[:512],
+        "payload": bytes(head[:max_bytes]),
+        "payload_size": size,
+        "reason": reason[:32],
+        "detail": detail[:DETAIL_MAX_CHARS],
+        "received_at": now,
+    }
 
 
 def is_retained(row: dict[str, Any], payload: bytes | Oversize) -> dict[str, Any]:

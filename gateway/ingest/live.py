@@ -5,6 +5,7 @@ kept in the history tables but does not move the live view backwards. Its odomet
 still count for the maintenance rules, against the newer live values: a crossing is found whichever
 reading was applied first.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,7 +15,6 @@ from dms.contract import DriverState, Presence, VehicleStatus
 from gateway.db.models import MaintenanceRule, Vehicle, VehicleLiveStatus
 from gateway.maintenance import Proposals, crossed_occurrence
 from gateway.settings import GatewaySettings
-
 
 LIVE_COLUMNS = tuple(c.name for c in VehicleLiveStatus.__table__.columns)
 
@@ -52,9 +52,21 @@ def apply_driver_state(live: LiveRow, msg: DriverState, horizon: datetime) -> bo
     if not _newer(msg.ts, live.driver_state_ts, horizon):
         return False
     live.driver_state_ts = msg.ts
-    live.driver_state = msg.model_dump(mode="json", include={
-        "monitoring", "is_eyes_on_road", "fatigue_level", "distraction_level", "attentive_probability",
-        "perclos", "eye_openness", "gaze_zone", "active_events", "driver_session_id"})
+    live.driver_state = msg.model_dump(
+        mode="json",
+        include={
+            "monitoring",
+            "is_eyes_on_road",
+            "fatigue_level",
+            "distraction_level",
+            "attentive_probability",
+            "perclos",
+            "eye_openness",
+            "gaze_zone",
+            "active_events",
+            "driver_session_id",
+        },
+    )
     return True
 
 
@@ -67,8 +79,9 @@ class StatusProjector:
         self.horizon = horizon
         self.severe = frozenset(settings.severe_dtcs)
 
-    def apply(self, live: LiveRow, vehicle: Vehicle, rules: list[MaintenanceRule],
-              msg: VehicleStatus) -> bool:
+    def apply(
+        self, live: LiveRow, vehicle: Vehicle, rules: list[MaintenanceRule], msg: VehicleStatus
+    ) -> bool:
         s = msg.signals
         if not _newer(msg.ts, live.status_ts, self.horizon):
             if live.status_ts is not None and msg.ts < live.status_ts:
@@ -84,20 +97,29 @@ class StatusProjector:
             self._dtcs(vehicle, live.dtcs or [], s.dtc_list, msg.ts)
             live.dtcs = list(s.dtc_list)
         if s.low_voltage_battery_voltage is not None:
-            live.low_voltage_since = self._battery(vehicle, live.low_voltage_since, s.low_voltage_battery_voltage,
-                                                   msg.ts)
+            live.low_voltage_since = self._battery(
+                vehicle, live.low_voltage_since, s.low_voltage_battery_voltage, msg.ts
+            )
         live.status_ts = msg.ts
-        for column, value in (("latitude", s.latitude), ("longitude", s.longitude), ("heading", s.heading),
-                              ("speed_kmh", s.speed), ("odometer_km", s.traveled_distance),
-                              ("fuel_pct", s.fuel_level), ("battery_soc_pct", s.traction_battery_soc),
-                              ("battery_v", s.low_voltage_battery_voltage), ("engine_hours", s.engine_hours),
-                              ("driver_id", msg.driver_id)):
+        for column, value in (
+            ("latitude", s.latitude),
+            ("longitude", s.longitude),
+            ("heading", s.heading),
+            ("speed_kmh", s.speed),
+            ("odometer_km", s.traveled_distance),
+            ("fuel_pct", s.fuel_level),
+            ("battery_soc_pct", s.traction_battery_soc),
+            ("battery_v", s.low_voltage_battery_voltage),
+            ("engine_hours", s.engine_hours),
+            ("driver_id", msg.driver_id),
+        ):
             if value is not None:  # a source reports what it has; keep the last known value of the rest
                 setattr(live, column, value)
         return True
 
-    def _rules(self, vehicle: Vehicle, rules: list[MaintenanceRule], kind: str, old: float | None,
-               new: float | None) -> None:
+    def _rules(
+        self, vehicle: Vehicle, rules: list[MaintenanceRule], kind: str, old: float | None, new: float | None
+    ) -> None:
         for rule in rules:
             if rule.type == kind:
                 k = crossed_occurrence(rule, old, new)
@@ -107,15 +129,25 @@ class StatusProjector:
     def _dtcs(self, vehicle: Vehicle, before: list[str], now: list[str], ts: datetime) -> None:
         for code in sorted(set(now) - set(before)):
             if code in self.severe:
-                self.proposals.add(vehicle, "dtc", f"dtc:{vehicle.vehicle_id}:{code}:{ts.isoformat()}",
-                                   f"diagnostic trouble code {code} (severe: service at once)")
+                self.proposals.add(
+                    vehicle,
+                    "dtc",
+                    f"dtc:{vehicle.vehicle_id}:{code}:{ts.isoformat()}",
+                    f"diagnostic trouble code {code} (severe: service at once)",
+                )
 
-    def _battery(self, vehicle: Vehicle, since: datetime | None, volts: float, ts: datetime) -> datetime | None:
+    def _battery(
+        self, vehicle: Vehicle, since: datetime | None, volts: float, ts: datetime
+    ) -> datetime | None:
         if volts >= self.settings.low_voltage_v:
             return None
         since = since or ts
         if ts - since >= timedelta(seconds=self.settings.low_voltage_sustain_s):
-            self.proposals.add(vehicle, "battery", f"battery:{vehicle.vehicle_id}:{since.isoformat()}",
-                               f"low-voltage battery below {self.settings.low_voltage_v:g} V since "
-                               f"{since.isoformat()} (now {volts:.2f} V)")
+            self.proposals.add(
+                vehicle,
+                "battery",
+                f"battery:{vehicle.vehicle_id}:{since.isoformat()}",
+                f"low-voltage battery below {self.settings.low_voltage_v:g} V since "
+                f"{since.isoformat()} (now {volts:.2f} V)",
+            )
         return since

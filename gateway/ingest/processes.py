@@ -6,6 +6,7 @@ second core. Here the gateway process only receives, batches and acknowledges; e
 one of `ingest_workers` processes, which apply it on their own database connection and return the
 `BatchResult`. The caller still acknowledges only after the worker's commit, in arrival order.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,12 @@ class ProcessIngestor(Ingestor):
         # spawn, not fork: the gateway process has threads (paho's network loop) whose locks a fork copies.
         context = multiprocessing.get_context("spawn")
         started = context.SimpleQueue()
-        pool = ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker,
-                                   initargs=(self._db_url, self.settings, self.clock, started))
+        pool = ProcessPoolExecutor(
+            self._workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(self._db_url, self.settings, self.clock, started),
+        )
         # The pool starts a process per submission while none is idle: start them all now (imports,
         # engine), not on the first batches, and learn their ids.
         for future in [pool.submit(os.getpid) for _ in range(self._workers)]:
@@ -64,8 +69,9 @@ class ProcessIngestor(Ingestor):
             return pool.submit(_apply, list(batch)).result()
         except BrokenProcessPool:
             self._replace(pool)
-            raise IngestWorkerDied("an ingest worker process died; the batch was not acknowledged "
-                                   "(workers replaced)") from None
+            raise IngestWorkerDied(
+                "an ingest worker process died; the batch was not acknowledged (workers replaced)"
+            ) from None
 
     def apply_here(self, batch: Sequence[Received]) -> BatchResult:
         """In this process: for a batch under which workers keep dying."""

@@ -4,6 +4,7 @@ Run through `gateway.db.migrate.upgrade(url, tree=...)`, which says in the confi
 table records the tree's applied revisions and which tables are the tree's (autogenerate compares only
 those against `Base.metadata`, so one owner's revision never touches another's tables).
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -25,10 +26,14 @@ def _ours(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      version_table=config.attributes.get("version_table", "alembic_version"),
-                      include_object=_ours,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        version_table=config.attributes.get("version_table", "alembic_version"),
+        include_object=_ours,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
             connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_ID})"))

@@ -1,5 +1,6 @@
 """In-cab alert audio: every event audible in the WAV within 0.1 s of its t, levels escalate,
 no clicks, spoken prompts with espeak-ng, live output through a real player subprocess."""
+
 from __future__ import annotations
 
 import shutil
@@ -44,11 +45,26 @@ def _rms(data: np.ndarray) -> np.ndarray:
 
 
 def test_every_warning_is_audible_within_100_ms_of_its_decision(tmp_path):
-    behaviour = [(3, "ahead"), (1.5, "closed"), (4, "ahead"), (5, "away"), (3, "ahead"), (12, "no_face"),
-                 (3, "ahead"), (7, "closed"), (3, "ahead")]
+    behaviour = [
+        (3, "ahead"),
+        (1.5, "closed"),
+        (4, "ahead"),
+        (5, "away"),
+        (3, "ahead"),
+        (12, "no_face"),
+        (3, "ahead"),
+        (7, "closed"),
+        (3, "ahead"),
+    ]
     data, events, audio = _drive_to_wav(tmp_path, behaviour)
     warnings = [e for e in events if e.phase != "end" and e.level >= 1]
-    assert {e.type for e in warnings} >= {"microsleep", "long_distraction", "not_monitoring", "sleep", "unresponsive"}
+    assert {e.type for e in warnings} >= {
+        "microsleep",
+        "long_distraction",
+        "not_monitoring",
+        "sleep",
+        "unresponsive",
+    }
     rms = _rms(data)
     for ev in warnings:
         onset = onset_after(rms, ev.t)
@@ -64,9 +80,14 @@ def test_every_warning_is_audible_within_100_ms_of_its_decision(tmp_path):
 def test_levels_escalate_in_loudness(tmp_path):
     audio_path = tmp_path / "levels.wav"
     audio = AlertAudio(_settings(tmp_path, speech=False), WavTimelineSink(audio_path, SR))
-    plan = [("long_distraction", "start", 1, 1.0), ("long_distraction", "end", 1, 3.0),
-            ("microsleep", "start", 2, 4.0), ("microsleep", "end", 2, 6.0),
-            ("sleep", "start", 3, 7.0), ("sleep", "end", 3, 9.0)]
+    plan = [
+        ("long_distraction", "start", 1, 1.0),
+        ("long_distraction", "end", 1, 3.0),
+        ("microsleep", "start", 2, 4.0),
+        ("microsleep", "end", 2, 6.0),
+        ("sleep", "start", 3, 7.0),
+        ("sleep", "end", 3, 9.0),
+    ]
     for kind, phase, level, t in plan:
         audio.advance(t)
         audio.on_event(PolicyEvent(kind, phase, level, t, t, "e", {}))
@@ -75,32 +96,37 @@ def test_levels_escalate_in_loudness(tmp_path):
     data, _ = read_wav(audio_path)
 
     def loudness(t0, t1):
-        return float(np.sqrt((data[int(t0 * SR):int(t1 * SR)] ** 2).mean()))
+        return float(np.sqrt((data[int(t0 * SR) : int(t1 * SR)] ** 2).mean()))
+
     level1, level2, level3 = loudness(1, 2.5), loudness(4, 5.8), loudness(7, 8.8)
     assert 0.02 < level1 < level2 < level3
-    peak1, peak2 = np.abs(data[SR:int(2.5 * SR)]).max(), np.abs(data[4 * SR:6 * SR]).max()
+    peak1, peak2 = np.abs(data[SR : int(2.5 * SR)]).max(), np.abs(data[4 * SR : 6 * SR]).max()
     assert peak2 > peak1  # "louder repeated tone"
-    beeps = _rms(data[4 * SR:6 * SR]) > 0.05  # level 2 repeats: several separate beeps
+    beeps = _rms(data[4 * SR : 6 * SR]) > 0.05  # level 2 repeats: several separate beeps
     assert np.count_nonzero(np.diff(beeps.astype(int)) == 1) >= 3
-    assert loudness(9.1, 10) < 1e-3   # every sound stopped after its episode ended
+    assert loudness(9.1, 10) < 1e-3  # every sound stopped after its episode ended
 
 
 def test_no_clicks_at_starts_stops_and_level_changes(tmp_path):
-    data, events, _ = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "away"), (0.4, "ahead"), (7, "closed"),
-                                               (3, "ahead")], speech=False)
+    data, events, _ = _drive_to_wav(
+        tmp_path, [(2, "ahead"), (5, "away"), (0.4, "ahead"), (7, "closed"), (3, "ahead")], speech=False
+    )
     assert {e.phase for e in events} == {"start", "escalate", "end"}
     # A hard cut shows as a large second difference; the loudest pure tone here (1 kHz at 0.6)
     # has at most 0.6 * (2 pi 1000 / 16000)^2 = 0.09.
     assert np.abs(np.diff(data, 2)).max() < 0.15
 
 
-@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)"
+)
 def test_spoken_prompt_is_rendered_once_and_heard_at_level_three(tmp_path):
     with_speech, events, audio = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")])
     rendered = len(list((tmp_path / "prompts").glob("*.wav")))
     assert audio.stats()["speech"] and rendered == len(_settings(tmp_path).messages)  # each prompt once
-    tones_only, _, _ = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")], name="tones.wav",
-                                     speech=False)
+    tones_only, _, _ = _drive_to_wav(
+        tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")], name="tones.wav", speech=False
+    )
     sleep_t = next(e.t for e in events if e.type == "sleep")
     a, b = int(sleep_t * SR), int((sleep_t + 1.5) * SR)
     # the prompt is mixed over the (ducked) tone: louder peaks and a different waveform
@@ -117,8 +143,11 @@ def test_without_speech_the_level_three_tone_still_sounds(tmp_path):
 
 def test_live_sink_streams_through_a_player_process_and_measures_latency(tmp_path):
     out = tmp_path / "live.raw"
-    player = [sys.executable, "-c",
-              f"import sys, shutil; shutil.copyfileobj(sys.stdin.buffer, open({str(out)!r}, 'wb'))"]
+    player = [
+        sys.executable,
+        "-c",
+        f"import sys, shutil; shutil.copyfileobj(sys.stdin.buffer, open({str(out)!r}, 'wb'))",
+    ]
     sink = LiveSink(SR, command=player, lookahead_s=0.05)
     audio = AlertAudio(_settings(tmp_path, speech=False), sink)
     monitor = DriverMonitor(session_id="l")
@@ -132,13 +161,14 @@ def test_live_sink_streams_through_a_player_process_and_measures_latency(tmp_pat
     assert sink.error is None
     pcm = np.frombuffer(out.read_bytes(), dtype="<i2")
     assert len(pcm) / SR == pytest.approx(4.0, abs=0.1)
-    assert np.abs(pcm[int(2.0 * SR):int(2.1 * SR)]).max() > 1000   # microsleep at 2 s is in the stream
+    assert np.abs(pcm[int(2.0 * SR) : int(2.1 * SR)]).max() > 1000  # microsleep at 2 s is in the stream
     stats = audio.stats()["decision_to_first_sample"]
     assert stats["n"] == n_warnings == 1 and stats["max_ms"] >= 0
 
 
 def test_unwritable_wav_is_a_user_error(tmp_path):
     from dms.errors import UserError
+
     (tmp_path / "file").write_text("x")
     with pytest.raises(UserError, match="cannot write audio file"):
         WavTimelineSink(tmp_path / "file" / "a.wav")

@@ -1,4 +1,5 @@
 """`dms bench --quick` and the kernel benchmark suite run end to end: correctness only, never timing."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,22 @@ pytestmark = pytest.mark.slow
 
 
 def test_kernel_benchmarks_run_once_each():
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable",
-                          str(REPO / "benchmarks" / "test_kernels_speed.py")],
-                         capture_output=True, text=True, cwd=REPO, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--benchmark-disable",
+            str(REPO / "benchmarks" / "test_kernels_speed.py"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-2000:]
 
 
@@ -24,11 +38,30 @@ def test_dms_bench_quick_runs_every_part(tmp_path):
     require_service("Mosquitto", "127.0.0.1", 1883)
     result_file = tmp_path / "bench.json"
     # the demo clip stands in for the research set, so the test runs where the data is absent
-    out = subprocess.run([sys.executable, "-m", "tools.cli", "bench", "--quick", "--pipeline", "--gateway", "--latency",
-                          "--backend", "onnxruntime", "--dataset", str(tmp_path / "no-dataset"),
-                          "--mediapipe-python", str(tmp_path / "no-mediapipe" / "python"),
-                          "--out", str(result_file)],
-                         capture_output=True, text=True, cwd=REPO, timeout=280)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.cli",
+            "bench",
+            "--quick",
+            "--pipeline",
+            "--gateway",
+            "--latency",
+            "--backend",
+            "onnxruntime",
+            "--dataset",
+            str(tmp_path / "no-dataset"),
+            "--mediapipe-python",
+            str(tmp_path / "no-mediapipe" / "python"),
+            "--out",
+            str(result_file),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=280,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "MediaPipe: skipped" in out.stdout
     result = json.loads(result_file.read_text())
@@ -42,5 +75,9 @@ def test_dms_bench_quick_runs_every_part(tmp_path):
     assert gateway["bare_subscriber"]["received"] == result["gateway"][0]["messages"]
     assert [row["bus"] for row in result["gateway"]] == ["mqtt", "nats"]  # one run, both buses
     nats = result["gateway"][1]["live"]  # the NATS cluster path and a bare JetStream consumer
-    assert nats["gateway_postgresql"]["stored"] == nats["bare_subscriber"]["received"] == result["gateway"][1]["messages"]
+    assert (
+        nats["gateway_postgresql"]["stored"]
+        == nats["bare_subscriber"]["received"]
+        == result["gateway"][1]["messages"]
+    )
     assert "bare JetStream consumer on NATS" in out.stdout

@@ -1,4 +1,5 @@
 """The `dms` command: user mistakes end as one clear line and a non-zero exit, never a traceback."""
+
 import subprocess
 import sys
 
@@ -9,8 +10,9 @@ from tools.cli import COMMANDS, cli, main
 
 
 def run_dms(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "tools.cli", *args], capture_output=True, text=True,
-                          input=stdin, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "tools.cli", *args], capture_output=True, text=True, input=stdin, timeout=120
+    )
 
 
 def test_help_lists_every_command():
@@ -43,6 +45,7 @@ def test_unknown_option_is_one_line():
 
 def test_user_error_and_bug_are_reported_differently(monkeypatch, capsys):
     import click
+
     from dms.errors import UserError
 
     @cli.command("_boom_user", hidden=True)
@@ -68,29 +71,43 @@ def test_user_error_and_bug_are_reported_differently(monkeypatch, capsys):
         cli.commands.pop("_boom_bug", None)
 
 
-@pytest.mark.parametrize("case", ["evaluate-out", "broker-url", "not-a-database", "deep-yaml",
-                                  "eye-hysteresis", "blink-hysteresis"])
+@pytest.mark.parametrize(
+    "case",
+    ["evaluate-out", "broker-url", "not-a-database", "deep-yaml", "eye-hysteresis", "blink-hysteresis"],
+)
 def test_hostile_operator_input_is_one_line_not_an_internal_error(tmp_path, case):
     """Issue 16, item 6: each of these once ended in "internal error ... this is a bug"."""
     (tmp_path / "file").write_text("a file, not a folder")
     (tmp_path / "junk.db").write_text("junk junk junk, not a database at all")
     (tmp_path / "deep.yaml").write_text("[" * 5000 + "]" * 5000)
-    (tmp_path / "eyes.yaml").write_text("vehicle_id: V1\nvision:\n  eyes:\n    closed_on: 0.3\n"
-                                        "    closed_off: 0.5\n")
-    (tmp_path / "blinks.yaml").write_text("vehicle_id: V1\nvision:\n  blinks:\n    onset_closure: 0.6\n"
-                                          "    confirm_closure: 0.5\n")
+    (tmp_path / "eyes.yaml").write_text(
+        "vehicle_id: V1\nvision:\n  eyes:\n    closed_on: 0.3\n    closed_off: 0.5\n"
+    )
+    (tmp_path / "blinks.yaml").write_text(
+        "vehicle_id: V1\nvision:\n  blinks:\n    onset_closure: 0.6\n    confirm_closure: 0.5\n"
+    )
     args, message = {
-        "evaluate-out": (["evaluate", str(tmp_path), "--out", str(tmp_path / "file" / "out")],
-                         "cannot write the results to"),
-        "broker-url": (["gateway", "run", "--mqtt", "mqtt://[::1", "--db", f"sqlite:///{tmp_path}/g.db"],
-                       "bad broker URL 'mqtt://[::1'"),
-        "not-a-database": (["vehicles", "list", "--db", f"sqlite:///{tmp_path}/junk.db"],
-                           "file is not a database"),
+        "evaluate-out": (
+            ["evaluate", str(tmp_path), "--out", str(tmp_path / "file" / "out")],
+            "cannot write the results to",
+        ),
+        "broker-url": (
+            ["gateway", "run", "--mqtt", "mqtt://[::1", "--db", f"sqlite:///{tmp_path}/g.db"],
+            "bad broker URL 'mqtt://[::1'",
+        ),
+        "not-a-database": (
+            ["vehicles", "list", "--db", f"sqlite:///{tmp_path}/junk.db"],
+            "file is not a database",
+        ),
         "deep-yaml": (["config", "check", str(tmp_path / "deep.yaml"), "--board", "pi5"], "nest"),
-        "eye-hysteresis": (["config", "check", str(tmp_path / "eyes.yaml"), "--board", "pi5"],
-                           "closed_on (0.3) must not be below closed_off (0.5)"),
-        "blink-hysteresis": (["config", "check", str(tmp_path / "blinks.yaml"), "--board", "pi5"],
-                             "onset_closure (0.6) must not be above confirm_closure (0.5)"),
+        "eye-hysteresis": (
+            ["config", "check", str(tmp_path / "eyes.yaml"), "--board", "pi5"],
+            "closed_on (0.3) must not be below closed_off (0.5)",
+        ),
+        "blink-hysteresis": (
+            ["config", "check", str(tmp_path / "blinks.yaml"), "--board", "pi5"],
+            "onset_closure (0.6) must not be above confirm_closure (0.5)",
+        ),
     }[case]
     out = run_dms(*args)
     output = out.stdout + out.stderr

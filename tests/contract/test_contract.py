@@ -1,4 +1,5 @@
 """The wire contract: round trips, versioning, and one clear reason for every bad payload."""
+
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -23,14 +24,35 @@ from tests.support.services import REPO
 
 def _messages():
     return [
-        DriverEvent(vehicle_id="V-001", type="microsleep", level=1, episode_id="ep1", t=12.5, onset_t=11.2,
-                    speed_kmh=63.0, details={"closure_s": 1.3}),
-        DriverState(vehicle_id="V-001", monitoring=True, is_eyes_on_road=True, fatigue_level=12.0,
-                    perclos=0.04, gaze_zone="road", active_events=["vats"]),
-        VehicleStatus(vehicle_id="V-001", signals={"Vehicle.Speed": 52.3, "Vehicle.TraveledDistance": 14999.8,
-                                                   "Vehicle.CurrentLocation.Latitude": 48.1,
-                                                   "Vehicle.CurrentLocation.Longitude": 11.5,
-                                                   "Vehicle.Diagnostics.DTCList": ["P0301"]}),
+        DriverEvent(
+            vehicle_id="V-001",
+            type="microsleep",
+            level=1,
+            episode_id="ep1",
+            t=12.5,
+            onset_t=11.2,
+            speed_kmh=63.0,
+            details={"closure_s": 1.3},
+        ),
+        DriverState(
+            vehicle_id="V-001",
+            monitoring=True,
+            is_eyes_on_road=True,
+            fatigue_level=12.0,
+            perclos=0.04,
+            gaze_zone="road",
+            active_events=["vats"],
+        ),
+        VehicleStatus(
+            vehicle_id="V-001",
+            signals={
+                "Vehicle.Speed": 52.3,
+                "Vehicle.TraveledDistance": 14999.8,
+                "Vehicle.CurrentLocation.Latitude": 48.1,
+                "Vehicle.CurrentLocation.Longitude": 11.5,
+                "Vehicle.Diagnostics.DTCList": ["P0301"],
+            },
+        ),
         Presence(vehicle_id="V-001", state="offline", reason="last will"),
     ]
 
@@ -66,20 +88,23 @@ def _payload(**overrides):
     return json.dumps(body).encode()
 
 
-@pytest.mark.parametrize("topic,payload,reason", [
-    ("dms/v1/V-001/event", b"not json", "not_json"),
-    ("dms/v1/V-001/event", b"[1, 2]", "invalid"),
-    ("dms/v1/V-001/event", _payload(schema_version=2), "unknown_schema_version"),
-    ("dms/v1/V-001/event", _payload(level=7), "invalid"),
-    ("dms/v1/V-001/event", _payload(type="napping"), "invalid"),
-    ("dms/v1/V-001/event", _payload(ts="2026-01-01T12:00:00"), "invalid"),
-    ("dms/v1/V-001/event", _payload(surprise=1), "invalid"),
-    ("dms/v1/V-002/event", _payload(), "vehicle_mismatch"),
-    ("dms/v1/V-001/gossip", _payload(), "unknown_kind"),
-    ("dms/v2/V-001/event", _payload(), "bad_topic"),
-    ("dms/v1/bad id/event", _payload(), "bad_topic"),
-    ("dms/v1/V-001/event", b"{" + b" " * 70_000 + b"}", "too_large"),
-])
+@pytest.mark.parametrize(
+    "topic,payload,reason",
+    [
+        ("dms/v1/V-001/event", b"not json", "not_json"),
+        ("dms/v1/V-001/event", b"[1, 2]", "invalid"),
+        ("dms/v1/V-001/event", _payload(schema_version=2), "unknown_schema_version"),
+        ("dms/v1/V-001/event", _payload(level=7), "invalid"),
+        ("dms/v1/V-001/event", _payload(type="napping"), "invalid"),
+        ("dms/v1/V-001/event", _payload(ts="2026-01-01T12:00:00"), "invalid"),
+        ("dms/v1/V-001/event", _payload(surprise=1), "invalid"),
+        ("dms/v1/V-002/event", _payload(), "vehicle_mismatch"),
+        ("dms/v1/V-001/gossip", _payload(), "unknown_kind"),
+        ("dms/v2/V-001/event", _payload(), "bad_topic"),
+        ("dms/v1/bad id/event", _payload(), "bad_topic"),
+        ("dms/v1/V-001/event", b"{" + b" " * 70_000 + b"}", "too_large"),
+    ],
+)
 def test_bad_payloads_are_rejected_with_a_reason(topic, payload, reason):
     with pytest.raises(ContractError) as info:
         decode(topic, payload)
@@ -103,9 +128,12 @@ def test_topics():
 def test_contract_imports_no_vision_or_database_stack():
     import subprocess
     import sys
-    code = ("import sys, dms.contract, tools.cli; "
-            "heavy = [m for m in ('cv2', 'onnxruntime', 'numpy', 'sqlalchemy', 'fastapi') if m in sys.modules]; "
-            "print(','.join(heavy))")
+
+    code = (
+        "import sys, dms.contract, tools.cli; "
+        "heavy = [m for m in ('cv2', 'onnxruntime', 'numpy', 'sqlalchemy', 'fastapi') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -118,10 +146,15 @@ def test_published_json_schemas_are_current():
         assert committed.read_text(encoding="utf-8") == text, f"{committed} is stale: run `make schemas`"
 
 
-@pytest.mark.parametrize("payload", [b"[" * 30_000 + b"]" * 30_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
-                                     b'{"schema_version": 1, "x": ' + b"[" * 60_000])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"[" * 30_000 + b"]" * 30_000,
+        b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+        b'{"schema_version": 1, "x": ' + b"[" * 60_000,
+    ],
+)
 def test_deeply_nested_json_is_invalid_not_a_recursion_error(payload):
     with pytest.raises(ContractError) as caught:
         decode("dms/v1/V-001/event", payload)
     assert caught.value.reason in ("invalid", "not_json")
-

@@ -1,5 +1,6 @@
 """Contract timestamps (issue 16, item 3): an RFC 3339 string with a timezone within 2000..2100 on
 receipt; numbers, digit strings, year 1 and year 9999 are refused with one reason."""
+
 from __future__ import annotations
 
 import json
@@ -20,9 +21,23 @@ def _with_ts(ts) -> bytes:
     return json.dumps({**json.loads(PAYLOAD), "ts": ts}).encode()
 
 
-@pytest.mark.parametrize("ts", [1_777_000_000, 1.5e9, "1777000000", "0001-01-01T00:00:00Z",
-                                "9999-12-31T23:59:59Z", "1999-12-31T23:59:59Z", "2100-01-01T00:00:00Z",
-                                "2026-05-04T06:00:00", True, None, [], {}])
+@pytest.mark.parametrize(
+    "ts",
+    [
+        1_777_000_000,
+        1.5e9,
+        "1777000000",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+        "1999-12-31T23:59:59Z",
+        "2100-01-01T00:00:00Z",
+        "2026-05-04T06:00:00",
+        True,
+        None,
+        [],
+        {},
+    ],
+)
 def test_timestamps_the_contract_refuses(ts):
     with pytest.raises(ContractError) as caught:
         decode(TOPIC, _with_ts(ts))
@@ -50,11 +65,13 @@ aware = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 3
 # (what is sent, the time it names when it is a well-formed aware RFC 3339 string, else None)
 ts_values = (
     aware.map(lambda d: (d.isoformat(), d))
-    | aware.filter(lambda d: d.year > 1).map(lambda d: (d.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-                                                         d))
+    | aware.filter(lambda d: d.year > 1).map(
+        lambda d: (d.astimezone(UTC).isoformat().replace("+00:00", "Z"), d)
+    )
     | st.datetimes().map(lambda d: (d.isoformat(), None))  # naive
-    | st.one_of(st.integers(-(2**63), 2**63), st.floats(), st.text(max_size=40), st.booleans(), st.none())
-    .map(lambda v: (v, None))
+    | st.one_of(
+        st.integers(-(2**63), 2**63), st.floats(), st.text(max_size=40), st.booleans(), st.none()
+    ).map(lambda v: (v, None))
 )
 
 

@@ -5,6 +5,7 @@ Mosquitto 2.0's acl_file does not refuse a SUBSCRIBE (SUBACK grants it); it chec
 DELIVERS each message (maintainers in eclipse-mosquitto/mosquitto#2208 and #1318). So "cannot read"
 is asserted as "never receives", with a later allowed message as the sentinel: no sleeps.
 """
+
 from __future__ import annotations
 
 import queue
@@ -23,9 +24,23 @@ NOT_AUTHORIZED = 0x87
 
 def provision(broker, name: str, out, *extra: str) -> str:
     """`dms provision` into `out`; returns the secret it wrote there (read like the device would)."""
-    rc = dms(["provision", name, "--out", str(out), "--password-file", str(broker.password_file),
-              "--acl-file", str(broker.acl_file), "--broker-url", f"mqtt://127.0.0.1:{broker.vehicle_port}",
-              "--device-dir", str(out), *extra])
+    rc = dms(
+        [
+            "provision",
+            name,
+            "--out",
+            str(out),
+            "--password-file",
+            str(broker.password_file),
+            "--acl-file",
+            str(broker.acl_file),
+            "--broker-url",
+            f"mqtt://127.0.0.1:{broker.vehicle_port}",
+            "--device-dir",
+            str(out),
+            *extra,
+        ]
+    )
     assert rc == 0
     return (out / "mqtt_password").read_text().strip()
 
@@ -42,7 +57,7 @@ def drain(client) -> list:
 def vehicle_login(out) -> tuple[str, str, int]:
     """User, password and port as the provisioned device configuration gives them."""
     mqtt = load_device_config(out / "device.yaml").mqtt
-    host, port, _ = mqtt.endpoint()
+    _host, port, _ = mqtt.endpoint()
     return mqtt.username, mqtt.password(), port
 
 
@@ -71,7 +86,7 @@ def fleet(shipped_broker, tmp_path, monkeypatch):
 
 
 def test_vehicle_publishes_only_under_its_own_topics(fleet):
-    broker, login = fleet
+    _broker, login = fleet
     gateway = login("_gateway")
     assert gateway.subscribe("$share/gw/dms/v1/+/+")[0].value == 1  # granted QoS 1
     a = login("A")
@@ -88,7 +103,7 @@ def test_vehicle_publishes_only_under_its_own_topics(fleet):
 
 
 def test_vehicle_reads_only_its_own_commands(fleet):
-    broker, login = fleet
+    _broker, login = fleet
     gateway = login("_gateway")
     b = login("B")
     assert b.publish("dms/v1/B/presence", b'{"state": "online"}', retain=True).is_failure is False
@@ -110,7 +125,7 @@ def test_vehicle_reads_only_its_own_commands(fleet):
 
 
 def test_wrong_unknown_or_missing_credentials_are_refused(fleet, tmp_path):
-    broker, login = fleet
+    _broker, _login = fleet
     user, password, port = vehicle_login(tmp_path / "A")
     for username, pw in ((user, password + "x"), ("C", password), (None, None)):
         c = connect(port, username, pw)
@@ -122,7 +137,7 @@ def test_wrong_unknown_or_missing_credentials_are_refused(fleet, tmp_path):
 
 
 def test_another_vehicle_cannot_take_over_a_session_by_client_id(fleet):
-    broker, login = fleet
+    _broker, login = fleet
     a = login("A")
     b = login("B", client_id="A")  # the vehicle listener replaces B's client id by its user name
     assert b.connack.value == 0

@@ -1,4 +1,5 @@
 """The shipped broker configuration WITH its TLS listeners (a throwaway CA stands in for the real one)."""
+
 from __future__ import annotations
 
 import ssl
@@ -8,8 +9,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from firmware_config import pki
 from edge.config import load_device_config
+from firmware_config import pki
 from tests.support.deploy import TlsFiles, connect
 from tools.cli import main as dms
 
@@ -28,26 +29,48 @@ def fleet_ca(tmp_path):
     key, cert = pki.issue(ca_key, ca_cert, "127.0.0.1", now, server_hosts=("127.0.0.1",))
     pki.write_key(tmp_path / "server.key", key)
     pki.write_cert(tmp_path / "server.crt", cert)
-    return ca_dir, TlsFiles(cafile=ca_dir / pki.CA_CERT, certfile=tmp_path / "server.crt",
-                            keyfile=tmp_path / "server.key")
+    return ca_dir, TlsFiles(
+        cafile=ca_dir / pki.CA_CERT, certfile=tmp_path / "server.crt", keyfile=tmp_path / "server.key"
+    )
 
 
 def provision_over_tls(broker, out, ca_dir, *extra: str):
-    assert dms(["provision", out.name, "--out", str(out), "--password-file", str(broker.password_file),
-                "--acl-file", str(broker.acl_file), "--broker-url", f"mqtts://127.0.0.1:{broker.vehicle_port}",
-                "--ca-file", str(ca_dir / pki.CA_CERT), "--device-dir", str(out), *extra]) == 0
+    assert (
+        dms(
+            [
+                "provision",
+                out.name,
+                "--out",
+                str(out),
+                "--password-file",
+                str(broker.password_file),
+                "--acl-file",
+                str(broker.acl_file),
+                "--broker-url",
+                f"mqtts://127.0.0.1:{broker.vehicle_port}",
+                "--ca-file",
+                str(ca_dir / pki.CA_CERT),
+                "--device-dir",
+                str(out),
+                *extra,
+            ]
+        )
+        == 0
+    )
     assert dms(["config", "check", str(out / "device.yaml")]) == 0
     return load_device_config(out / "device.yaml").mqtt
 
 
-def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_broker, fleet_ca, tmp_path, monkeypatch):
+def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(
+    shipped_broker, fleet_ca, tmp_path, monkeypatch
+):
     monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
     ca_dir, tls = fleet_ca
     broker = shipped_broker(tls, started=False)
     settings = provision_over_tls(broker, tmp_path / "A", ca_dir)
     broker.start()
 
-    host, port, use_tls = settings.endpoint()
+    _host, port, use_tls = settings.endpoint()
     assert use_tls and settings.tls.ca_file == tmp_path / "A" / "ca.crt"
     a = connect(port, settings.username, settings.password(), ca_file=settings.tls.ca_file)
     try:
@@ -68,8 +91,9 @@ def test_provisioned_vehicle_connects_over_tls_and_nothing_else_does(shipped_bro
         connect(port, settings.username, settings.password(), ca_file=tmp_path / "other.crt")
 
 
-def test_with_client_certificates_required_a_password_alone_is_not_enough(shipped_broker, fleet_ca, tmp_path,
-                                                                          monkeypatch):
+def test_with_client_certificates_required_a_password_alone_is_not_enough(
+    shipped_broker, fleet_ca, tmp_path, monkeypatch
+):
     monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
     ca_dir, tls = fleet_ca
     broker = shipped_broker(tls, started=False, require_certificate=True)
@@ -81,8 +105,14 @@ def test_with_client_certificates_required_a_password_alone_is_not_enough(shippe
     broker.start()
     _, port, _ = settings.endpoint()
 
-    a = connect(port, settings.username, settings.password(), ca_file=settings.tls.ca_file,
-                cert_file=settings.tls.cert_file, key_file=settings.tls.key_file)
+    a = connect(
+        port,
+        settings.username,
+        settings.password(),
+        ca_file=settings.tls.ca_file,
+        cert_file=settings.tls.cert_file,
+        key_file=settings.tls.key_file,
+    )
     try:
         assert a.connack.value == 0 and a.publish("dms/v1/A/event").is_failure is False
     finally:

@@ -1,4 +1,5 @@
 """OTA-safe model updates on the real shipped models: verify, switch atomically, keep and roll back."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,10 +8,16 @@ import shutil
 
 import pytest
 
-from tools.cli import main as dms
-from firmware_config.model_update import (ModelUpdateError, current_set, install_models, previous_set,
-                                          rollback_models, verify_model_set)
+from firmware_config.model_update import (
+    ModelUpdateError,
+    current_set,
+    install_models,
+    previous_set,
+    rollback_models,
+    verify_model_set,
+)
 from models import MODELS_DIR
+from tools.cli import main as dms
 
 
 def model_set(dest, version: str | None = None, *, corrupt: str | None = None):
@@ -48,8 +55,11 @@ def test_install_switch_keep_previous_and_prune(tmp_path, sets):
     again = install_models(sets["v3"], root)
     assert again.already_installed and previous_set(root).name == "v2"
     imposter = model_set(tmp_path / "v3-other", "v3")
-    (imposter / "manifest.json").write_text((imposter / "manifest.json").read_text().replace(
-        '"face_detection_short_range.onnx"', '"renamed.onnx"', 1))
+    (imposter / "manifest.json").write_text(
+        (imposter / "manifest.json")
+        .read_text()
+        .replace('"face_detection_short_range.onnx"', '"renamed.onnx"', 1)
+    )
     (imposter / "face_detection_short_range.onnx").rename(imposter / "renamed.onnx")
     with pytest.raises(ModelUpdateError, match="installed with other files"):
         install_models(imposter, root)
@@ -76,7 +86,9 @@ def test_set_that_fails_its_health_check_is_rolled_back(tmp_path, sets):
     entry = manifest["models"]["iris_landmark.onnx"]
     entry["sha256"], entry["bytes"] = hashlib.sha256(b"not a model").hexdigest(), len(b"not a model")
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelUpdateError, match="rolled back.*iris_landmark.onnx: ONNX Runtime cannot load it"):
+    with pytest.raises(
+        ModelUpdateError, match="rolled back.*iris_landmark.onnx: ONNX Runtime cannot load it"
+    ):
         install_models(broken, root)
     assert current_set(root).name == "v1"
     assert not (root / "releases" / "v2").exists()
@@ -94,7 +106,9 @@ def test_tflite_model_that_litert_cannot_load_is_rolled_back(tmp_path, sets):
     entry = manifest["models"]["iris_landmark_int8.tflite"]
     entry["sha256"], entry["bytes"] = hashlib.sha256(junk).hexdigest(), len(junk)
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ModelUpdateError, match="rolled back.*iris_landmark_int8.tflite: LiteRT cannot load it"):
+    with pytest.raises(
+        ModelUpdateError, match="rolled back.*iris_landmark_int8.tflite: LiteRT cannot load it"
+    ):
         install_models(broken, root)
     assert current_set(root).name == "v1"
 
@@ -118,7 +132,11 @@ def test_cli_install_status_rollback(tmp_path, sets, capsys):
     assert dms(["config", "models", "install", str(sets["v2"]), "--root", root, "--no-load-check"]) == 0
     assert dms(["config", "models", "status", "--root", root]) == 0
     out = capsys.readouterr().out
-    assert "previous v1 kept for rollback" in out and "current: v2 (verified)" in out and "previous: v1 (verified)" in out
+    assert (
+        "previous v1 kept for rollback" in out
+        and "current: v2 (verified)" in out
+        and "previous: v1 (verified)" in out
+    )
     assert dms(["config", "models", "rollback", "--root", root]) == 0
     assert (current_set(tmp_path / "models").name, previous_set(tmp_path / "models").name) == ("v1", "v2")
     rollback_models(tmp_path / "models")  # and forward again

@@ -1,4 +1,5 @@
 """Password file ($7$ hashes) and ACL editing, and the shipped ACL matching what provisioning ensures."""
+
 from __future__ import annotations
 
 import base64
@@ -18,8 +19,13 @@ def test_hash_format_matches_mosquitto_passwd(tmp_path):
     pwfile = tmp_path / "passwd"
     pwfile.touch(mode=0o600)
     # Password on stdin (not in argv): the way an operator would run it.
-    subprocess.run(["mosquitto_passwd", str(pwfile), "veh"], input="s3cret\ns3cret\n", text=True,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["mosquitto_passwd", str(pwfile), "veh"],
+        input="s3cret\ns3cret\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     theirs = pwfile.read_text().strip().split(":", 1)[1]
     assert theirs.startswith("$7$101$")
     assert mf.verify_password("s3cret", theirs)

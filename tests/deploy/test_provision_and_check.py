@@ -1,4 +1,5 @@
 """`dms provision` bundles and `dms config check` / `render` / `boards`, through the `dms` command."""
+
 from __future__ import annotations
 
 import stat
@@ -6,11 +7,11 @@ import stat
 import pytest
 import yaml
 
-from tools.cli import main as dms
-from firmware_config import mosquitto_files as mf
 from edge.boards import board_names, load_board
-from firmware_config.check import check_device_config
 from edge.config import DeviceConfig, load_device_config
+from firmware_config import mosquitto_files as mf
+from firmware_config.check import check_device_config
+from tools.cli import main as dms
 
 SECRET = "correct-horse-battery-staple-0123456789abcdef"
 
@@ -35,8 +36,19 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def provision_args(name, out, broker_files, *extra):
     pw, acl = broker_files
-    return ["provision", name, "--out", str(out), "--password-file", str(pw), "--acl-file", str(acl),
-            "--device-dir", str(out), *extra]
+    return [
+        "provision",
+        name,
+        "--out",
+        str(out),
+        "--password-file",
+        str(pw),
+        "--acl-file",
+        str(acl),
+        "--device-dir",
+        str(out),
+        *extra,
+    ]
 
 
 def test_every_board_profile_merges_into_a_valid_device_config():
@@ -51,15 +63,19 @@ def test_every_board_profile_merges_into_a_valid_device_config():
         assert board.camera and board.illuminator
         assert cfg.capture.infrared and cfg.capture.grey and cfg.illuminator.output != "none"
     assert sources["pi4"] == sources["pi5"] == "picamera2:0"
-    assert sources["jetson-orin-nano"].startswith("gst:nvarguscamerasrc") and "appsink" in sources["jetson-orin-nano"]
+    assert (
+        sources["jetson-orin-nano"].startswith("gst:nvarguscamerasrc")
+        and "appsink" in sources["jetson-orin-nano"]
+    )
 
 
 def test_provisioned_bundle_is_private_valid_and_passes_check(tmp_path, broker_files, capsys):
     out = tmp_path / "van-17"
     ca = tmp_path / "ca.crt"
     ca.write_text("-----BEGIN CERTIFICATE-----\n(test)\n-----END CERTIFICATE-----\n")
-    rc, stdout, stderr = run(capsys, *provision_args("van-17", out, broker_files, "--board", "pi5",
-                                                     "--ca-file", str(ca)))
+    rc, stdout, stderr = run(
+        capsys, *provision_args("van-17", out, broker_files, "--board", "pi5", "--ca-file", str(ca))
+    )
     assert rc == 0, stderr
     secret = (out / "mqtt_password").read_text().strip()
     assert len(secret) >= 40
@@ -71,7 +87,11 @@ def test_provisioned_bundle_is_private_valid_and_passes_check(tmp_path, broker_f
     assert cfg.mqtt.password() == secret and cfg.mqtt.tls.ca_file == out / "ca.crt"
     pw, acl = broker_files
     line = pw.read_text().strip()
-    assert line.startswith("van-17:$7$") and secret not in line and mf.verify_password(secret, line.split(":", 1)[1])
+    assert (
+        line.startswith("van-17:$7$")
+        and secret not in line
+        and mf.verify_password(secret, line.split(":", 1)[1])
+    )
     assert set(mf.VEHICLE_RULES) <= mf.acl_rules(acl.read_text().splitlines())[0]
 
     rc, stdout, stderr = run(capsys, "config", "check", str(out / "device.yaml"))
@@ -93,13 +113,18 @@ def test_provision_refuses_duplicates_and_rotates_on_request(tmp_path, broker_fi
     assert mf.password_users(broker_files[0]) == {"A"}
 
 
-@pytest.mark.parametrize("name, gateway, message", [
-    ("bad id", False, "invalid vehicle id"),
-    ("_gateway", False, "invalid vehicle id"),  # service names can never be vehicles...
-    ("gateway", True, "start with '_'"),         # ...and vehicle ids never service accounts
-])
+@pytest.mark.parametrize(
+    "name, gateway, message",
+    [
+        ("bad id", False, "invalid vehicle id"),
+        ("_gateway", False, "invalid vehicle id"),  # service names can never be vehicles...
+        ("gateway", True, "start with '_'"),  # ...and vehicle ids never service accounts
+    ],
+)
 def test_provision_rejects_names(tmp_path, broker_files, capsys, name, gateway, message):
-    rc, _, err = run(capsys, *provision_args(name, tmp_path / "x", broker_files, *(["--gateway"] if gateway else [])))
+    rc, _, err = run(
+        capsys, *provision_args(name, tmp_path / "x", broker_files, *(["--gateway"] if gateway else []))
+    )
     assert rc != 0 and message in err
     assert not broker_files[0].exists()
 
@@ -110,10 +135,15 @@ def write(path, data) -> str:
 
 
 def test_check_reports_one_line_per_problem_and_never_echoes_secrets(tmp_path, capsys):
-    bad = write(tmp_path / "bad.yaml", {
-        "vehicle_id": "van 17", "colour": "red",
-        "mqtt": {"url": "mqtt://broker.example", "username": "van-17", "password": SECRET},
-        "outbox": {"max_messages": 3}})
+    bad = write(
+        tmp_path / "bad.yaml",
+        {
+            "vehicle_id": "van 17",
+            "colour": "red",
+            "mqtt": {"url": "mqtt://broker.example", "username": "van-17", "password": SECRET},
+            "outbox": {"max_messages": 3},
+        },
+    )
     rc, out, err = run(capsys, "config", "check", bad)
     problems = err.strip().splitlines()[:-1]
     assert rc != 0 and out == ""
@@ -128,20 +158,41 @@ def test_check_semantic_problems(tmp_path, monkeypatch):
     pw = tmp_path / "pw"
     pw.write_text(SECRET + "\n")
     pw.chmod(0o644)
-    cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {
-        "url": f"mqtt://u:{SECRET}@broker.example", "username": "A", "password_file": str(pw)}})
+    cfg = write(
+        tmp_path / "c.yaml",
+        {
+            "vehicle_id": "A",
+            "mqtt": {"url": f"mqtt://u:{SECRET}@broker.example", "username": "A", "password_file": str(pw)},
+        },
+    )
     result = check_device_config(cfg)
     assert len(result.problems) == 1 and "carries credentials" in result.problems[0]
     assert SECRET not in result.problems[0]
 
-    cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {
-        "url": "mqtt://broker.example", "username": "B", "password_file": str(pw),
-        "tls": {"cert_file": str(tmp_path / "missing.crt")}}})
+    cfg = write(
+        tmp_path / "c.yaml",
+        {
+            "vehicle_id": "A",
+            "mqtt": {
+                "url": "mqtt://broker.example",
+                "username": "B",
+                "password_file": str(pw),
+                "tls": {"cert_file": str(tmp_path / "missing.crt")},
+            },
+        },
+    )
     text = "\n".join(check_device_config(cfg).problems)
-    for expected in ("differs from vehicle_id", "in clear to broker.example", "open to other users",
-                     "mqtt.tls.cert_file: file not found", "cert_file and key_file go together"):
+    for expected in (
+        "differs from vehicle_id",
+        "in clear to broker.example",
+        "open to other users",
+        "mqtt.tls.cert_file: file not found",
+        "cert_file and key_file go together",
+    ):
         assert expected in text
-    cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {"url": "mqtts://broker.example", "username": "A"}})
+    cfg = write(
+        tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {"url": "mqtts://broker.example", "username": "A"}}
+    )
     assert "no password" in check_device_config(cfg).problems[0]
     monkeypatch.setenv("DMS_MQTT_PASSWORD", SECRET)
     result = check_device_config(cfg)
@@ -165,7 +216,12 @@ def test_render_and_boards(tmp_path, capsys):
     rendered = yaml.safe_load(out)
     assert rc == 0 and rendered["source"] == "/dev/video0"  # the file wins over the board...
     capture = rendered["capture"]  # ...and the board fills in, infrared camera and illuminator included
-    assert (capture["width"], capture["height"], capture["camera_fps"], capture["infrared"]) == (640, 480, 20.0, True)
+    assert (capture["width"], capture["height"], capture["camera_fps"], capture["infrared"]) == (
+        640,
+        480,
+        20.0,
+        True,
+    )
     assert rendered["illuminator"]["output"] == "gpio" and rendered["illuminator"]["gpio_pin"] == 18
     rc, out, _ = run(capsys, "config", "render")
     assert rc == 0 and "outbox" in yaml.safe_load(out)
@@ -175,13 +231,21 @@ def test_render_and_boards(tmp_path, capsys):
 
 
 def test_check_refuses_an_infrared_camera_without_an_illuminator(tmp_path, capsys):
-    cfg = write(tmp_path / "ir.yaml", {"vehicle_id": "A", "source": "/dev/video0",
-                                       "capture": {"infrared": True, "pixel_format": "Y16"}})
+    cfg = write(
+        tmp_path / "ir.yaml",
+        {"vehicle_id": "A", "source": "/dev/video0", "capture": {"infrared": True, "pixel_format": "Y16"}},
+    )
     rc, out, err = run(capsys, "config", "check", cfg)
     lines = [line for line in (out + err).splitlines() if "capture." in line]
     assert rc != 0 and len(lines) == 1 and "needs an illuminator" in lines[0]
-    fixed = write(tmp_path / "ir-lit.yaml", {"vehicle_id": "A", "source": "/dev/video0",
-                                             "capture": {"infrared": True, "pixel_format": "Y16"},
-                                             "illuminator": {"output": "pwm", "gpio_pin": 12, "duty": 0.8}})
+    fixed = write(
+        tmp_path / "ir-lit.yaml",
+        {
+            "vehicle_id": "A",
+            "source": "/dev/video0",
+            "capture": {"infrared": True, "pixel_format": "Y16"},
+            "illuminator": {"output": "pwm", "gpio_pin": 12, "duty": 0.8},
+        },
+    )
     rc, out, _ = run(capsys, "config", "check", fixed)
     assert rc == 0 and "OK" in out

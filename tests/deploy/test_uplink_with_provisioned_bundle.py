@@ -1,4 +1,5 @@
 """The product's own uplink, configured only by a `dms provision` bundle, against the shipped broker config."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,8 @@ import json
 import pytest
 
 from dms.contract import DriverEvent
-from edge.uplink import MqttUplink, Outbox
 from edge.config import load_device_config
+from edge.uplink import MqttUplink, Outbox
 from tests.deploy.test_broker_acl import drain
 from tests.support.deploy import connect
 from tests.support.mqtt import wait_for
@@ -17,16 +18,38 @@ pytestmark = pytest.mark.slow
 
 
 def test_bundle_drives_the_uplink_and_a_stolen_credential_cannot_speak_for_another_vehicle(
-        shipped_broker, tmp_path, monkeypatch):
+    shipped_broker, tmp_path, monkeypatch
+):
     monkeypatch.delenv("DMS_MQTT_PASSWORD", raising=False)
     broker = shipped_broker(started=False)
     for name, extra in (("A", []), ("B", []), ("_gateway", ["--gateway"])):
-        assert dms(["provision", name, "--out", str(tmp_path / name), "--password-file", str(broker.password_file),
-                    "--acl-file", str(broker.acl_file), "--broker-url", f"mqtt://127.0.0.1:{broker.vehicle_port}",
-                    "--device-dir", str(tmp_path / name), *extra]) == 0
+        assert (
+            dms(
+                [
+                    "provision",
+                    name,
+                    "--out",
+                    str(tmp_path / name),
+                    "--password-file",
+                    str(broker.password_file),
+                    "--acl-file",
+                    str(broker.acl_file),
+                    "--broker-url",
+                    f"mqtt://127.0.0.1:{broker.vehicle_port}",
+                    "--device-dir",
+                    str(tmp_path / name),
+                    *extra,
+                ]
+            )
+            == 0
+        )
     broker.start()
-    gateway = connect(broker.gateway_port, "_gateway", (tmp_path / "_gateway" / "mqtt_password").read_text().strip(),
-                      client_id="gateway-1")
+    gateway = connect(
+        broker.gateway_port,
+        "_gateway",
+        (tmp_path / "_gateway" / "mqtt_password").read_text().strip(),
+        client_id="gateway-1",
+    )
     assert not gateway.subscribe("$share/gw/dms/v1/+/+")[0].is_failure
     config = load_device_config(tmp_path / "A" / "device.yaml")
 
@@ -48,7 +71,9 @@ def test_bundle_drives_the_uplink_and_a_stolen_credential_cannot_speak_for_anoth
         impostor = MqttUplink(config.mqtt, box, "B").start()
         try:
             impostor.submit(DriverEvent(vehicle_id="B", type="sleep", level=3, episode_id="e2", t=2.0))
-            wait_for(lambda: impostor.failed or impostor.stats.rejected, 20, "the broker to refuse the impostor")
+            wait_for(
+                lambda: impostor.failed or impostor.stats.rejected, 20, "the broker to refuse the impostor"
+            )
         finally:
             impostor.close()
     sentinel = connect(broker.vehicle_port, "A", config.mqtt.password())

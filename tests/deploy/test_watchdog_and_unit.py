@@ -1,4 +1,5 @@
 """sd_notify over a real unix datagram socket (as systemd listens), and the shipped systemd unit."""
+
 from __future__ import annotations
 
 import configparser
@@ -65,7 +66,9 @@ def test_outside_systemd_everything_is_a_quiet_no_op(tmp_path):
     assert not wd.enabled and not wd.frame(0.0) and not wd.ready() and not wd.ping()
     assert not sd_notify("READY=1", {"NOTIFY_SOCKET": str(tmp_path / "nobody-listens")})
     # Variables inherited from a parent process are not ours to answer.
-    assert not Watchdog.from_environ({"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}).enabled
+    assert not Watchdog.from_environ(
+        {"NOTIFY_SOCKET": "/x", "WATCHDOG_USEC": "1000", "WATCHDOG_PID": "1"}
+    ).enabled
 
 
 def test_unit_is_notify_with_watchdog_restart_and_hardening():
@@ -73,7 +76,9 @@ def test_unit_is_notify_with_watchdog_restart_and_hardening():
     unit.optionxform = str
     unit.read(UNIT)
     service = unit["Service"]
-    assert service["Type"] == "notify" and service["WatchdogSec"] == "10s" and service["Restart"] == "on-failure"
+    assert (
+        service["Type"] == "notify" and service["WatchdogSec"] == "10s" and service["Restart"] == "on-failure"
+    )
     for key in ("NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "RestrictNamespaces"):
         assert key in service
     assert "dms config check" in service["ExecStartPre"] and "dms edge run" in service["ExecStart"]

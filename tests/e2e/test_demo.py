@@ -1,4 +1,5 @@
 """`dms demo`: the whole chain on embedded defaults, as a newcomer runs it."""
+
 import sqlite3
 import subprocess
 import sys
@@ -13,9 +14,22 @@ pytestmark = pytest.mark.slow
 def test_demo_alert_crosses_broker_and_database_into_the_portal(tmp_path):
     port = free_port()
     out = subprocess.run(
-        [sys.executable, "-m", "tools.cli", "demo", "--exit-after", "75", "--http", f"127.0.0.1:{port}",
-         "--workdir", str(tmp_path / "demo")],
-        capture_output=True, text=True, timeout=400)
+        [
+            sys.executable,
+            "-m",
+            "tools.cli",
+            "demo",
+            "--exit-after",
+            "75",
+            "--http",
+            f"127.0.0.1:{port}",
+            "--workdir",
+            str(tmp_path / "demo"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=400,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert f"Portal: http://127.0.0.1:{port}/" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr
@@ -27,8 +41,12 @@ def test_demo_alert_crosses_broker_and_database_into_the_portal(tmp_path):
 
 
 def test_demo_rejects_a_bad_broker_url_in_one_line(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "tools.cli", "demo", "--mqtt", "http://nowhere",
-                          "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "demo", "--mqtt", "http://nowhere", "--workdir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "expected mqtt://HOST:PORT" in out.stderr

@@ -1,4 +1,5 @@
 """A board profile is applied, not only validated: its inference block decides which models the runtime loads."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,9 @@ def _iris_file(tmp_path, board_line: str, extra: str = "") -> str:
         runtime.close()
 
 
-@pytest.mark.parametrize(("board", "iris_file"), [("pi4", "iris_landmark.tflite"),
-                                                  ("pi5", "iris_landmark_int8.tflite")])
+@pytest.mark.parametrize(
+    ("board", "iris_file"), [("pi4", "iris_landmark.tflite"), ("pi5", "iris_landmark_int8.tflite")]
+)
 def test_the_boards_inference_block_picks_the_models(tmp_path, board, iris_file):
     assert _iris_file(tmp_path, f"board: {board}") == iris_file
 

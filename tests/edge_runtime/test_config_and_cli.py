@@ -1,4 +1,5 @@
 """Device config files and `dms edge`: flags override the file, mistakes are one line."""
+
 import signal
 import subprocess
 import sys
@@ -32,8 +33,15 @@ def test_device_config_from_yaml_with_command_line_overrides(tmp_path):
     config = load_device_config(path)
     assert config.mqtt.endpoint() == ("broker.fleet.example", 8883, True)
     assert config.outbox.max_messages == 20000 and config.telemetry.status_hz == 2
-    merged = merge_overrides(config, {"mqtt": {"url": "mqtt://127.0.0.1:1884"}, "vehicle_id": "van-18",
-                                      "outbox": {"path": tmp_path / "o.sqlite"}, "speed_kmh": None})
+    merged = merge_overrides(
+        config,
+        {
+            "mqtt": {"url": "mqtt://127.0.0.1:1884"},
+            "vehicle_id": "van-18",
+            "outbox": {"path": tmp_path / "o.sqlite"},
+            "speed_kmh": None,
+        },
+    )
     assert merged.mqtt.url == "mqtt://127.0.0.1:1884" and merged.mqtt.username == "van-17"
     assert merged.vehicle_id == "van-18" and merged.outbox.max_messages == 20000
     assert merged.outbox.path == tmp_path / "o.sqlite"
@@ -41,11 +49,14 @@ def test_device_config_from_yaml_with_command_line_overrides(tmp_path):
     assert getattr(policy, "warning_min_speed_kmh", None) == 25 or policy.get("warning_min_speed_kmh") == 25
 
 
-@pytest.mark.parametrize("text, message", [
-    ("mqtt: {url: mqtt://b, pasword: x}\n", r"mqtt.pasword: unknown key"),
-    ("vehicle_id: 'bad id!'\n", r"vehicle_id: String should match pattern"),
-    ("outbox: {max_messages: 1}\n", r"outbox.max_messages: Input should be greater than or equal to 10"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("mqtt: {url: mqtt://b, pasword: x}\n", r"mqtt.pasword: unknown key"),
+        ("vehicle_id: 'bad id!'\n", r"vehicle_id: String should match pattern"),
+        ("outbox: {max_messages: 1}\n", r"outbox.max_messages: Input should be greater than or equal to 10"),
+    ],
+)
 def test_config_mistakes_are_one_line(tmp_path, text, message):
     path = tmp_path / "device.yaml"
     path.write_text(text)
@@ -61,8 +72,11 @@ def test_every_setting_is_described():
             assert field.description, f"{model.__name__}.{name} has no description"
             kind = field.annotation
             for sub in getattr(kind, "__args__", (kind,)):
-                if isinstance(sub, type) and issubclass(sub, BaseModel) and sub.__module__.startswith(
-                        ("firmware_config", "edge.uplink")):
+                if (
+                    isinstance(sub, type)
+                    and issubclass(sub, BaseModel)
+                    and sub.__module__.startswith(("firmware_config", "edge.uplink"))
+                ):
                     walk(sub)
 
     walk(DeviceConfig)
@@ -77,14 +91,21 @@ def dms(capsys, *args):
     return subprocess.CompletedProcess(args, code, out.out, out.err)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["edge", "run"], "dms: error: no frame source: give --source"),
-    (["edge", "run", "--source", "/nonexistent/clip.avi", "--mqtt", "http://x"],
-     "dms: error: bad broker URL"),
-    (["edge", "run", "--source", "x.avi", "--vehicle-source", "teleport:1"],
-     "dms: error: unknown vehicle source"),
-    (["edge", "run", "--config", "/nonexistent.yaml"], "dms: error: config file not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["edge", "run"], "dms: error: no frame source: give --source"),
+        (
+            ["edge", "run", "--source", "/nonexistent/clip.avi", "--mqtt", "http://x"],
+            "dms: error: bad broker URL",
+        ),
+        (
+            ["edge", "run", "--source", "x.avi", "--vehicle-source", "teleport:1"],
+            "dms: error: unknown vehicle source",
+        ),
+        (["edge", "run", "--config", "/nonexistent.yaml"], "dms: error: config file not found"),
+    ],
+)
 def test_cli_mistakes_are_one_line(capsys, args, message):
     out = dms(capsys, *args)
     assert out.returncode == 2, out.stderr
@@ -121,12 +142,15 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
     config = tmp_path / "device.yaml"
     # Nobody subscribes to this vehicle: without hold_unrouted: false the broker's "no matching
     # subscribers" would keep the messages in the outbox (tests/uplink/test_unrouted.py).
-    config.write_text(f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
-                      f"mqtt: {{url: 'mqtt://127.0.0.1:1', hold_unrouted: false}}\n"
-                      f"outbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
-                      "telemetry: {status_hz: 2}\n")
-    out = dms(capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url,
-              "--drain-timeout", "10")
+    config.write_text(
+        f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
+        f"mqtt: {{url: 'mqtt://127.0.0.1:1', hold_unrouted: false}}\n"
+        f"outbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
+        "telemetry: {status_hz: 2}\n"
+    )
+    out = dms(
+        capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url, "--drain-timeout", "10"
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "12 frames, 0 events, 1 state and 2 status samples; outbox drained"
 
@@ -138,11 +162,29 @@ def test_sigterm_ends_a_looping_run_like_a_finished_clip(tmp_path, mosquitto_url
     rec = Recorder(mosquitto_url, "sigterm-1")  # a subscriber, as the gateway would be: the outbox can drain
     assert rec.subscribed.wait(5)
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "tools.cli", "edge", "run", "--source", str(frames),
-                                 "--loop", "--realtime", "--mqtt", mosquitto_url, "--vehicle-id", "sigterm-1",
-                                 "--outbox", str(tmp_path / "o.sqlite")], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
-        time.sleep(4)   # start-up, then a few loops of the 1/3 s folder in real time
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tools.cli",
+                "edge",
+                "run",
+                "--source",
+                str(frames),
+                "--loop",
+                "--realtime",
+                "--mqtt",
+                mosquitto_url,
+                "--vehicle-id",
+                "sigterm-1",
+                "--outbox",
+                str(tmp_path / "o.sqlite"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(4)  # start-up, then a few loops of the 1/3 s folder in real time
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:

@@ -1,4 +1,5 @@
 """The edge runtime as a plain object: synthetic drives in fake time, the machine's Mosquitto."""
+
 from __future__ import annotations
 
 import io
@@ -7,14 +8,21 @@ from dataclasses import dataclass
 
 import pytest
 
+from edge.config import DeviceConfig
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime, looped
 from edge.vehicle import SAMPLE_TRIP, ReplaySource
-from edge.config import DeviceConfig
 from tests.support.mqtt import Recorder, free_port, wait_for
 
-DOZING = [(3.0, "ahead"), (1.5, "closed"), (2.0, "ahead"), (4.0, "away"), (3.0, "ahead"), (4.0, "closed"),
-          (3.0, "ahead")]
+DOZING = [
+    (3.0, "ahead"),
+    (1.5, "closed"),
+    (2.0, "ahead"),
+    (4.0, "away"),
+    (3.0, "ahead"),
+    (4.0, "closed"),
+    (3.0, "ahead"),
+]
 
 
 def test_without_a_broker_events_go_to_the_file_with_their_msg_id():
@@ -42,9 +50,13 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
     rec = Recorder(mosquitto_url, vid)
     try:
         assert rec.subscribed.wait(5)
-        config = DeviceConfig(vehicle_id=vid, mqtt={"url": mosquitto_url},
-                              outbox={"path": tmp_path / "o.sqlite"},
-                              vehicle_source="replay:sample", events_out=tmp_path / "events.jsonl")
+        config = DeviceConfig(
+            vehicle_id=vid,
+            mqtt={"url": mosquitto_url},
+            outbox={"path": tmp_path / "o.sqlite"},
+            vehicle_source="replay:sample",
+            events_out=tmp_path / "events.jsonl",
+        )
         report = EdgeRuntime(config).run(frames(DOZING, fps=15), drain_timeout=20)
         trip_start = ReplaySource(SAMPLE_TRIP).read(0)
         assert report.drained
@@ -54,8 +66,12 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
         assert [line["msg_id"] for line in lines] == rec.ids("event")
         for line in lines:
             msg = wire[line["msg_id"]]
-            assert (msg["type"], msg["phase"], msg["level"], msg["episode_id"]) == \
-                   (line["type"], line["phase"], line["level"], line["episode_id"])
+            assert (msg["type"], msg["phase"], msg["level"], msg["episode_id"]) == (
+                line["type"],
+                line["phase"],
+                line["level"],
+                line["episode_id"],
+            )
             assert msg["location"]["latitude"] == pytest.approx(trip_start.latitude, abs=0.1)
             assert msg["driver_session_id"] == line["session_id"]  # one driver throughout
         # state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
@@ -66,8 +82,9 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
         assert state["driver_session_id"] == lines[0]["session_id"]
         assert rec.payloads("status")[-1]["driver_session_id"] == lines[0]["session_id"]
         status = rec.payloads("status")[-1]["signals"]
-        assert {"Vehicle.Speed", "Vehicle.TraveledDistance",
-                "Vehicle.CurrentLocation.Latitude"} <= set(status)
+        assert {"Vehicle.Speed", "Vehicle.TraveledDistance", "Vehicle.CurrentLocation.Latitude"} <= set(
+            status
+        )
     finally:
         rec.close()
 
@@ -116,12 +133,14 @@ class FakeClock:
 def test_realtime_paces_a_file_source_at_its_frame_rate():
     clock = FakeClock()
     EdgeRuntime(DeviceConfig(vehicle_id="pace-1", speed_kmh=60)).run(
-        frames([(1.0, "ahead")], fps=5), realtime=True, sleep=clock.sleep, monotonic=clock.monotonic)
+        frames([(1.0, "ahead")], fps=5), realtime=True, sleep=clock.sleep, monotonic=clock.monotonic
+    )
     assert clock.slept == [0.2, 0.2, 0.2, 0.2] and clock.now == pytest.approx(100.8)
 
 
 def test_stop_event_ends_the_run_early():
     import threading
+
     stop = threading.Event()
     runtime = EdgeRuntime(DeviceConfig(vehicle_id="stop-1", speed_kmh=60))
 
@@ -157,8 +176,9 @@ def test_a_failing_events_file_never_silences_the_in_cab_alert(tmp_path, caplog)
     import numpy as np
 
     pytest.importorskip("edge.audio")
-    config = DeviceConfig(vehicle_id="audio-2", speed_kmh=60, audio_out=tmp_path / "alerts.wav",
-                          events_out="/dev/full")
+    config = DeviceConfig(
+        vehicle_id="audio-2", speed_kmh=60, audio_out=tmp_path / "alerts.wav", events_out="/dev/full"
+    )
     with caplog.at_level("ERROR"):
         report = EdgeRuntime(config).run(frames(DOZING, fps=15))
     assert report.events >= 4 and report.events_not_logged == report.events
@@ -176,8 +196,9 @@ def test_the_warning_lamp_follows_the_same_episodes_on_the_runs_timeline(tmp_pat
 
     sink = RecordingVisualSink()
     out = io.StringIO()
-    runtime = EdgeRuntime(DeviceConfig(vehicle_id="lamp-1", speed_kmh=60), events_out=out,
-                          visual=VisualWarning(None, sink))
+    runtime = EdgeRuntime(
+        DeviceConfig(vehicle_id="lamp-1", speed_kmh=60), events_out=out, visual=VisualWarning(None, sink)
+    )
     runtime.run(frames(DOZING, fps=15, t0=t0))
     lines = map(json.loads, out.getvalue().splitlines())
     warnings = [e for e in lines if e["phase"] != "end" and e["level"] >= 1]

@@ -1,4 +1,5 @@
 """The edge runtime tells systemd it is ready after the first frame and pings from the frame loop."""
+
 import socket
 
 from edge.runtime import EdgeRuntime

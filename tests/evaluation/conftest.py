@@ -1,4 +1,5 @@
 """The shared acceptance script, imported by path (never copied into the repo)."""
+
 from __future__ import annotations
 
 import importlib.util

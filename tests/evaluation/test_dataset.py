@@ -1,4 +1,5 @@
 """Reading a labelled clip set: the frame-alignment trap and clear errors for bad input."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,7 +47,9 @@ def test_labels_without_required_columns(tmp_path):
 
 
 def test_listed_video_missing(tmp_path):
-    write(tmp_path / "labels.csv", "video,frame_id,decoded_index,annotated,blink_id,eye_closed_any\n"
-                                   "clips/a.avi,1,0,1,-1,0\n")
+    write(
+        tmp_path / "labels.csv",
+        "video,frame_id,decoded_index,annotated,blink_id,eye_closed_any\nclips/a.avi,1,0,1,-1,0\n",
+    )
     with pytest.raises(UserError, match="video listed in labels.csv is missing: clips/a.avi"):
         load_dataset(tmp_path)

@@ -6,6 +6,7 @@ Measured when written: eye-closed frames F1 0.936 (P 0.905, R 0.969), blink even
 small margin; held-out subjects: test_nested.py. Monochrome (`dms evaluate --mono`, one grey channel
 per picture, as an infrared camera gives): 0.947 / 0.997, within 0.01 of colour.
 """
+
 from __future__ import annotations
 
 import pytest

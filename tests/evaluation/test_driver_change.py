@@ -9,6 +9,7 @@ blink F1); empty seat 5 s 0.938 / 0.993 (10 of 10 changes by the empty seat); di
 blink rule on subject 000009, whose labels hold three closures of 15-16 frames (>= 0.5 s) within a
 minute: the rule reading real long blinks, not an inherited level.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -73,4 +74,6 @@ def test_a_level_learnt_on_a_wider_eyed_driver_recovers_through_the_pipeline(dev
     open' (relearn_after_s), so closed readings on the new driver stop within seconds."""
     clips, faces = dev
     r = replay_stream(clips, faces, empty_seat_s=0.0, sessions=DriverSessionSettings(enabled=False)).summary()
-    assert r["closed_precision"] >= 0.85 and not [e for e in r["fatigue_events"] if e["type"] in ("microsleep", "sleep")]
+    assert r["closed_precision"] >= 0.85 and not [
+        e for e in r["fatigue_events"] if e["type"] in ("microsleep", "sleep")
+    ]

@@ -1,7 +1,9 @@
 """`dms evaluate`: end to end on two dev clips (checked against the shared scoring script), and errors."""
+
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 
@@ -57,19 +59,31 @@ def test_single_video_writes_signals(zju_dataset, tmp_path):
     with (out / "signals.csv").open() as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 136
-    assert {"t", "frame_index", "face_found", "eyes_closed", "closure", "blink_id", "gaze_zone",
-            "blink_ended_duration_s", "ms_total"} <= set(rows[0])
+    assert {
+        "t",
+        "frame_index",
+        "face_found",
+        "eyes_closed",
+        "closure",
+        "blink_id",
+        "gaze_zone",
+        "blink_ended_duration_s",
+        "ms_total",
+    } <= set(rows[0])
     assert all(r["face_found"] == "1" for r in rows)
     assert sum(r["blink_ended_id"] != "" for r in rows) >= 3
 
 
-@pytest.mark.parametrize("args, message", [
-    (["/no/such/dir"], "dataset folder not found: /no/such/dir"),
-    (["{tmp}"], "not a labelled clip set"),
-    (["{tmp}/notes.txt"], "not a video file"),
-    ([], "give a labelled clip set or a video file"),
-    (["--scenarios", "/no/such/dir"], "scenario folder not found"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["/no/such/dir"], "dataset folder not found: /no/such/dir"),
+        (["{tmp}"], "not a labelled clip set"),
+        (["{tmp}/notes.txt"], "not a video file"),
+        ([], "give a labelled clip set or a video file"),
+        (["--scenarios", "/no/such/dir"], "scenario folder not found"),
+    ],
+)
 def test_user_errors_are_one_line(tmp_path, capsys, args, message):
     (tmp_path / "notes.txt").write_text("hello")
     argv = ["evaluate", *[a.format(tmp=tmp_path) for a in args], "--out", str(tmp_path / "out")]
@@ -113,7 +127,7 @@ def test_an_empty_seat_is_fed_as_frames_without_a_face_on_the_clip_timeline():
     end = empty_seat(Pipeline(), np.full((24, 32, 3), 200, np.uint8), 10.0, 2.0)
     assert len(seen) == 60 and end == pytest.approx(12.0)
     assert {s[0] for s in seen} == {0.0} and {s[2] for s in seen} == {-1}
-    assert seen[0][1] == 10.0 and all(b[1] > a[1] for a, b in zip(seen, seen[1:]))
+    assert seen[0][1] == 10.0 and all(b[1] > a[1] for a, b in itertools.pairwise(seen))
 
 
 @pytest.mark.slow

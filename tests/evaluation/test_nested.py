@@ -1,4 +1,5 @@
 """Nested leave-subjects-out estimate: the decision replay, the fusion fit, and the dev-set run."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,15 @@ def _clip(closed: range, n: int = 90) -> LabelledClip:
 
 
 def _frames(closed: range, n: int = 90, every: int = 1, logit: bool = True) -> list[Frame]:
-    return [Frame(i, i * FRAME_PERIOD_S, SHUT if i in closed else OPEN,
-                  (6.0 if i in closed else -6.0) if logit else None) for i in range(0, n, every)]
+    return [
+        Frame(
+            i,
+            i * FRAME_PERIOD_S,
+            SHUT if i in closed else OPEN,
+            (6.0 if i in closed else -6.0) if logit else None,
+        )
+        for i in range(0, n, every)
+    ]
 
 
 @pytest.mark.parametrize("design", ["lid_gap", "eye_model", "fused"])
@@ -73,14 +81,20 @@ def test_a_continuous_stream_carries_one_driver_into_the_next():
     Clip by clip both are fine; played as one stream the lid gap alone calls the second driver closed,
     while the eye-state model (sure the eyes are open) lets the open level relearn."""
     wide = _clip(range(40, 46), n=300)
-    narrow = LabelledClip("clips/2/t_FNN.avi", None, [LabelledFrame(i, i, True, False, -1) for i in range(300)],
-                          [], "t", "FNN")
-    frames = {wide.video: _frames(range(40, 46), n=300),
-              narrow.video: [Frame(i, i * FRAME_PERIOD_S, OPEN * 0.4, -6.0) for i in range(300)]}
+    narrow = LabelledClip(
+        "clips/2/t_FNN.avi", None, [LabelledFrame(i, i, True, False, -1) for i in range(300)], [], "t", "FNN"
+    )
+    frames = {
+        wide.video: _frames(range(40, 46), n=300),
+        narrow.video: [Frame(i, i * FRAME_PERIOD_S, OPEN * 0.4, -6.0) for i in range(300)],
+    }
     lid = settings_for("lid_gap", 0.55, 0.5, 0.46)
     fused = settings_for("fused", 0.4, 0.5, 0.46, (0.6, 8.7, -5.2))
     for settings in (lid, fused):
         assert stream_counts([wide, narrow], frames, settings, continuous=False)[narrow.video].closed_fp == 0
     assert stream_counts([wide, narrow], frames, lid, continuous=True)[narrow.video].closed_fp > 250
     relearn = fused.eyes.relearn_after_s
-    assert stream_counts([wide, narrow], frames, fused, continuous=True)[narrow.video].closed_fp <= relearn * 30 + 3
+    assert (
+        stream_counts([wide, narrow], frames, fused, continuous=True)[narrow.video].closed_fp
+        <= relearn * 30 + 3
+    )

@@ -1,4 +1,5 @@
 """`dms evaluate` on eye-patch sets: any crops, any size; scores, confusion table, per-group figures."""
+
 from __future__ import annotations
 
 import csv
@@ -8,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tools.cli import main
 from edge.evaluation.patches import auc
+from tools.cli import main
 
 
 def _patch_set(root, rows, header=("path", "eye_state", "sensor")):

@@ -1,4 +1,5 @@
 """Our scoring agrees exactly with the shared acceptance script, on the real dev labels."""
+
 from __future__ import annotations
 
 import csv

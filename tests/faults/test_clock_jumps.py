@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.config import DeviceConfig
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from edge.config import DeviceConfig
 from tests.support.faults import edge_command
 from tests.support.mqtt import event_ids, wait_for
 

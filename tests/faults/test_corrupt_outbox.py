@@ -35,8 +35,12 @@ def test_damaged_outbox_is_moved_aside_and_the_run_delivers_its_events(tmp_path,
     events = tmp_path / "events.jsonl"
     log = tmp_path / "edge.log"
     with log.open("wb") as out:
-        done = subprocess.run(edge_command(EDGE_PROCESS, broker.url, vid, path, events, 7), stdout=out,
-                              stderr=subprocess.STDOUT, timeout=120)
+        done = subprocess.run(
+            edge_command(EDGE_PROCESS, broker.url, vid, path, events, 7),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
     text = log.read_text()
     assert done.returncode == 0, text[-2000:]
     aside = list(tmp_path.glob("outbox.sqlite.corrupt-*"))

@@ -1,6 +1,7 @@
 """A live `dms gateway run` (private Mosquitto, PostgreSQL, ingest worker processes) against the faults
 of issue 16, item 5: a killed ingest worker, a flood of oversize payloads, a retained garbage presence
 over restarts. The gateway keeps running and every message is stored or dead-lettered once."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,11 @@ START = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
 
 
 def _workers(gateway) -> list[psutil.Process]:
-    return [p for p in psutil.Process(gateway.proc.pid).children(recursive=True)
-            if "resource_tracker" not in " ".join(p.cmdline())]
+    return [
+        p
+        for p in psutil.Process(gateway.proc.pid).children(recursive=True)
+        if "resource_tracker" not in " ".join(p.cmdline())
+    ]
 
 
 @pytest.fixture
@@ -76,8 +80,10 @@ def test_oversize_flood_does_not_blow_up_memory_and_retained_garbage_is_dead_let
     wait_for(settled, 120, "20 oversize payloads dead-lettered", interval=0.2)
     assert gw.running(), gw.tail(20)
     after = sum(p.memory_info().rss for p in family)
-    print(f"\ngateway + workers RSS: idle {idle / 2**20:.0f} MB, peak {peak / 2**20:.0f} MB, "
-          f"after 20 x 10 MB payloads {after / 2**20:.0f} MB")
+    print(
+        f"\ngateway + workers RSS: idle {idle / 2**20:.0f} MB, peak {peak / 2**20:.0f} MB, "
+        f"after 20 x 10 MB payloads {after / 2**20:.0f} MB"
+    )
     assert after - idle < 150 * 2**20
 
     sender = paho.Client(CallbackAPIVersion.VERSION2, client_id="retainer")

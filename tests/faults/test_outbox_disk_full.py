@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from edge.config import DeviceConfig
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from edge.config import DeviceConfig
 from tests.support.mqtt import event_ids, wait_for
 
 pytestmark = pytest.mark.slow

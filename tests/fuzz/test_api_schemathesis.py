@@ -26,20 +26,31 @@ from tests.support.factories import register
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 100  # per operation
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+]
 
 
 @pytest.fixture(scope="module")
 def api_app(pg_database):
     empty_pg(pg_database)
     sessions = make_sessionmaker(make_engine(pg_database))
-    register(sessions, "V1", "V2", now=T0, rules=[{"name": "Oil", "model": "Van", "type": "km", "start": 1000,
-                                                   "period": 1000, "lead": 0}])
+    register(
+        sessions,
+        "V1",
+        "V2",
+        now=T0,
+        rules=[{"name": "Oil", "model": "Van", "type": "km", "start": 1000, "period": 1000, "lead": 0}],
+    )
     with session_scope(sessions) as db:
         root = auth.create_user(db, "root", "pw-root", "admin", dealer_code=None, now=T0, rounds=4)
-        app = create_app(pg_database, GatewaySettings(jwt_secret="a schemathesis secret, long enough"),
-                         clock=FakeClock())
+        app = create_app(
+            pg_database, GatewaySettings(jwt_secret="a schemathesis secret, long enough"), clock=FakeClock()
+        )
         app.state.token = auth.issue_token(root, app.state.gateway.secret(), now=T0, ttl=timedelta(days=1))
     return app
 
@@ -53,8 +64,9 @@ def test_no_server_error_and_no_schema_violation(api_app):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def check(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 

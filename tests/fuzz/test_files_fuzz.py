@@ -11,9 +11,9 @@ import yaml
 from hypothesis import strategies as st
 
 from dms.errors import UserError
+from edge.config import load_device_config
 from edge.scenarios.spec import load_scenarios
 from edge.vehicle.replay import COLUMNS, SAMPLE_TRIP, ReplaySource
-from edge.config import load_device_config
 from tests.support.fuzz import byte_mutations, check_property, json_values, mutated
 
 DEVICE = {

@@ -1,5 +1,6 @@
 """Driver sessions in the back office: each event keeps its session, the vehicle page groups episodes by it
 (SQLite and PostgreSQL, through the real ingest)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -16,17 +17,21 @@ from tests.support.factories import event, later, register
 def test_episodes_are_attributed_to_the_driver_session_they_started_in(sessions, clock):
     register(sessions, "V1", now=T0)
     ing = Ingestor(sessions, clock=clock)
-    result = ing.apply([
-        event("V1", later(T0, 1), "drowsiness", episode="a-1", session="a"),
-        event("V1", later(T0, 60), "drowsiness", phase="end", episode="a-1", session="a"),
-        event("V1", later(T0, 70), "driver_change", level=0, episode="b", session="b"),
-        event("V1", later(T0, 90), "microsleep", level=2, episode="b-1", session="b"),
-        event("V1", later(T0, 95), "long_distraction", episode="old-1"),  # a vehicle without sessions
-        encode(DriverState(vehicle_id="V1", ts=later(T0, 96), monitoring=True, driver_session_id="b")),
-    ])
+    result = ing.apply(
+        [
+            event("V1", later(T0, 1), "drowsiness", episode="a-1", session="a"),
+            event("V1", later(T0, 60), "drowsiness", phase="end", episode="a-1", session="a"),
+            event("V1", later(T0, 70), "driver_change", level=0, episode="b", session="b"),
+            event("V1", later(T0, 90), "microsleep", level=2, episode="b-1", session="b"),
+            event("V1", later(T0, 95), "long_distraction", episode="old-1"),  # a vehicle without sessions
+            encode(DriverState(vehicle_id="V1", ts=later(T0, 96), monitoring=True, driver_session_id="b")),
+        ]
+    )
     assert result.applied == 6
     with sessions() as db:
-        stored = dict(db.execute(select(DriverEventRecord.episode_id, DriverEventRecord.driver_session_id)).all())
+        stored = dict(
+            db.execute(select(DriverEventRecord.episode_id, DriverEventRecord.driver_session_id)).all()
+        )
         listed = driver_sessions(db, "V1")
         alerts = set(db.scalars(select(Alert.type)))
         live = db.get(VehicleLiveStatus, "V1").driver_state

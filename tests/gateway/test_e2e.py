@@ -3,6 +3,7 @@
 Every test uses its own vehicle ids, shared-subscription group and client ids (other engineers' tests
 use the same broker), and removes its broker sessions at the end.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,34 @@ def run(tmp_path, mosquitto_url, pg_url):
     started: list[Child] = []
 
     def start(client: str) -> Child:
-        child = Child(client, dms_command("-v", "gateway", "run", "--mqtt", mosquitto_url, "--db", pg_url,
-                                          "--group", f"g{tag}", "--client-id", f"{client}-{tag}"),
-                      tmp_path / f"{client}.log")
+        child = Child(
+            client,
+            dms_command(
+                "-v",
+                "gateway",
+                "run",
+                "--mqtt",
+                mosquitto_url,
+                "--db",
+                pg_url,
+                "--group",
+                f"g{tag}",
+                "--client-id",
+                f"{client}-{tag}",
+            ),
+            tmp_path / f"{client}.log",
+        )
         before = child.log_path.read_text() if child.log_path.exists() else ""
         child.start()
         started.append(child)
-        wait_until(lambda: child.log_path.read_text().count("gateway: consuming") > before.count("gateway: consuming")
-                   or not child.running(), 60, what=f"{client} to subscribe")
+        wait_until(
+            lambda: (
+                child.log_path.read_text().count("gateway: consuming") > before.count("gateway: consuming")
+                or not child.running()
+            ),
+            60,
+            what=f"{client} to subscribe",
+        )
         assert child.running(), child.tail(20)
         return child
 
@@ -72,9 +93,17 @@ def _count(url, model, *where) -> int:
 
 
 def _event(vid: str, i: int) -> tuple[str, bytes]:
-    return encode(DriverEvent(vehicle_id=vid, msg_id=f"ev{vid}{i:04d}".replace("-", ""), ts=START,
-                              type="microsleep" if i % 2 else "long_distraction", level=1 + i % 3,
-                              episode_id=f"ep{i}", t=float(i)))
+    return encode(
+        DriverEvent(
+            vehicle_id=vid,
+            msg_id=f"ev{vid}{i:04d}".replace("-", ""),
+            ts=START,
+            type="microsleep" if i % 2 else "long_distraction",
+            level=1 + i % 3,
+            episode_id=f"ep{i}",
+            t=float(i),
+        )
+    )
 
 
 def test_duplicates_and_malformed_through_the_api(run, pg_url, mosquitto_url):
@@ -86,9 +115,13 @@ def test_duplicates_and_malformed_through_the_api(run, pg_url, mosquitto_url):
     run("gw")
     valid = [_event(vid, i) for i in range(40)]
     topic = f"dms/v1/{vid}/event"
-    malformed = [(topic, b"{not json"), (topic, b'{"schema_version": 2, "msg_id": "xxxxxxxx"}'),
-                 (topic, b"[" * 70_000), (topic, b'{"schema_version": 1, "vehicle_id": "' + vid.encode() + b'"}'),
-                 _event(f"NOBODY-{run.tag}", 1)]
+    malformed = [
+        (topic, b"{not json"),
+        (topic, b'{"schema_version": 2, "msg_id": "xxxxxxxx"}'),
+        (topic, b"[" * 70_000),
+        (topic, b'{"schema_version": 1, "vehicle_id": "' + vid.encode() + b'"}'),
+        _event(f"NOBODY-{run.tag}", 1),
+    ]
     stream = []
     for i, item in enumerate(valid):
         stream += [item, valid[i // 2]]  # every valid message at least twice
@@ -96,8 +129,11 @@ def test_duplicates_and_malformed_through_the_api(run, pg_url, mosquitto_url):
             stream.append(malformed[i // 8])
     publish(mosquitto_url, stream)
     mine = (DeadLetter.topic == topic) | DeadLetter.topic.contains(run.tag)
-    wait_until(lambda: _count(pg_url, ProcessedMessage) >= 40 and _count(pg_url, DeadLetter, mine) >= 5, 60,
-               what="all messages applied")
+    wait_until(
+        lambda: _count(pg_url, ProcessedMessage) >= 40 and _count(pg_url, DeadLetter, mine) >= 5,
+        60,
+        what="all messages applied",
+    )
     time.sleep(1.0)  # anything extra (a double apply) would show up now
 
     api = TestClient(create_app(pg_url))
@@ -106,27 +142,41 @@ def test_duplicates_and_malformed_through_the_api(run, pg_url, mosquitto_url):
     events = api.get(f"/api/vehicles/{vid}/events?limit=1000", headers=headers).json()["items"]
     assert sorted(e["t"] for e in events) == [float(i) for i in range(40)]
     # other traffic on the shared broker may be dead-lettered too: read past the default page of 500
-    dead = [d for d in api.get("/api/dead-letters?limit=10000", headers=headers).json()["items"]
-            if d["topic"] == topic or run.tag in d["topic"]]
-    assert sorted(d["reason"] for d in dead) == sorted(["not_json", "unknown_schema_version", "too_large",
-                                                        "invalid", "unknown_vehicle"])
+    dead = [
+        d
+        for d in api.get("/api/dead-letters?limit=10000", headers=headers).json()["items"]
+        if d["topic"] == topic or run.tag in d["topic"]
+    ]
+    assert sorted(d["reason"] for d in dead) == sorted(
+        ["not_json", "unknown_schema_version", "too_large", "invalid", "unknown_vehicle"]
+    )
 
 
 def test_odometer_crossing_creates_one_proposal(run, pg_url, mosquitto_url):
     sessions = make_sessionmaker(make_engine(pg_url))
     vid = f"ODO-{run.tag}"
-    register(sessions, vid, now=START, model=f"M{run.tag}",
-             rules=[dict(name="Service", model=f"M{run.tag}", type="km", start=10_000, period=10_000, lead=200)])
+    register(
+        sessions,
+        vid,
+        now=START,
+        model=f"M{run.tag}",
+        rules=[dict(name="Service", model=f"M{run.tag}", type="km", start=10_000, period=10_000, lead=200)],
+    )
     run("gw")
-    readings = [status(vid, datetime.fromtimestamp(START.timestamp() + i, UTC), odometer=9_700 + 10 * i)
-                for i in range(60)]  # 9,700 .. 10,290 km: crosses the 9,800 km proposal point once
+    readings = [
+        status(vid, datetime.fromtimestamp(START.timestamp() + i, UTC), odometer=9_700 + 10 * i)
+        for i in range(60)
+    ]  # 9,700 .. 10,290 km: crosses the 9,800 km proposal point once
     publish(mosquitto_url, readings + readings[10:30])  # with redelivered duplicates
-    wait_until(lambda: _count(pg_url, StatusSample, StatusSample.vehicle_id == vid) >= 60, 60, what="readings")
+    wait_until(
+        lambda: _count(pg_url, StatusSample, StatusSample.vehicle_id == vid) >= 60, 60, what="readings"
+    )
     time.sleep(1.0)
     with sessions() as db:
         appts = db.scalars(select(ServiceAppointment).where(ServiceAppointment.vehicle_id == vid)).all()
     assert [(a.source, a.due_odometer_km, a.status, a.dealer_code) for a in appts] == [
-        ("maintenance_rule", 10_000.0, "proposed", "D1")]
+        ("maintenance_rule", 10_000.0, "proposed", "D1")
+    ]
 
 
 def test_kill_9_mid_stream_and_restart_lose_nothing(run, pg_url, mosquitto_url):

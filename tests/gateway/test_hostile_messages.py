@@ -1,6 +1,7 @@
 """Messages from a broken or hostile vehicle (issue 16, items 3 and 4), applied by the real ingest on
 SQLite and PostgreSQL: each is stored or dead-lettered with a clear reason, and none freezes a
 vehicle's live view nor slows the batch it came in."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,12 @@ def test_a_far_future_status_never_freezes_the_live_view(sessions, clock):
     register(sessions, "V1", now=T0)
     ingest = Ingestor(sessions, SETTINGS, clock=clock)
     ingest.apply([status("V1", T0, speed=10)])
-    result = ingest.apply([_with(status("V1", later(T0, 1), speed=99), ts="9999-12-31T23:59:59Z"),
-                           status("V1", T0 + timedelta(days=1), speed=98)])
+    result = ingest.apply(
+        [
+            _with(status("V1", later(T0, 1), speed=99), ts="9999-12-31T23:59:59Z"),
+            status("V1", T0 + timedelta(days=1), speed=98),
+        ]
+    )
     assert (result.applied, result.dead_lettered) == (1, 1)  # a day ahead: in the history only
     [(reason, detail)] = _dead(sessions)
     assert reason == "invalid" and "outside 2000-01-01" in detail
@@ -73,8 +78,13 @@ def test_deep_nul_and_nan_payloads_are_judged_by_the_contract_not_the_database(s
     nul = _with(event("V1", T0, episode="e1"), driver_id="D\u0000")
     nan = event("V1", later(T0, 1), episode="e2")
     nan = nan[0], nan[1].replace(b'"details":{}', b'"details":{"closure_s":NaN,"perclos":1e999,"n":2}')
-    batch = [status("V1", T0, speed=10), _deep("dms/v1/V1/status", 30_000), nul, nan,
-             status("V1", later(T0, 2), speed=11)]
+    batch = [
+        status("V1", T0, speed=10),
+        _deep("dms/v1/V1/status", 30_000),
+        nul,
+        nan,
+        status("V1", later(T0, 2), speed=11),
+    ]
     with caplog.at_level("WARNING"):
         result = ingest.apply(batch)
     assert "refused" not in caplog.text  # the batch went in as one transaction
@@ -103,8 +113,9 @@ def test_a_message_the_database_refuses_is_isolated_in_few_transactions(sessions
         db.query(ProcessedMessage).delete()
     transactions = []
     real = ingest._apply_in_transaction
-    monkeypatch.setattr(ingest, "_apply_in_transaction", lambda batch: transactions.append(len(batch))
-                        or real(batch))
+    monkeypatch.setattr(
+        ingest, "_apply_in_transaction", lambda batch: transactions.append(len(batch)) or real(batch)
+    )
     batch = [status(f"V{i % 8}", later(T0, i), speed=i % 100) for i in range(255)]
     result = ingest.apply(batch[:100] + [old_event] + batch[100:])
     assert (result.applied, result.dead_lettered) == (255, 1)

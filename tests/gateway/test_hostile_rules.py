@@ -1,5 +1,6 @@
 """Maintenance-rule values that once crashed or hung the gateway for the whole fleet (issue 16, item 1):
 refused by the API, skipped when already stored, and the evaluation bounded whatever the values."""
+
 from __future__ import annotations
 
 import time
@@ -53,8 +54,10 @@ def test_api_refuses_rule_values_the_gateway_cannot_evaluate(api, values):
 
 
 def test_a_patch_cannot_make_a_valid_rule_impossible(api):
-    rule = api.post("/api/maintenance/rules", json={"name": "Oil", "vehicle_id": "V1", "type": "km",
-                                                    "start": 15_000, "period": 15_000})
+    rule = api.post(
+        "/api/maintenance/rules",
+        json={"name": "Oil", "vehicle_id": "V1", "type": "km", "start": 15_000, "period": 15_000},
+    )
     assert rule.status_code == 201, rule.text
     # 15,000 km is a fine km start but 1,250 years as a months start.
     answer = api.patch(f"/api/maintenance/rules/{rule.json()['id']}", json={"type": "months"})
@@ -64,10 +67,16 @@ def test_a_patch_cannot_make_a_valid_rule_impossible(api):
 
 def _store_hostile_rules(sessions) -> None:
     """As a database written before the limits (or edited by hand) may hold them."""
-    register(sessions, "V1", now=T0, rules=[dict(name=f"bad{i}", model="Van", lead=0, **values)
-                                            for i, values in enumerate(HOSTILE)]
-             + [{"name": "Inspection", "model": "Van", "type": "months", "start": 0, "period": 12, "lead": 0},
-                {"name": "Oil", "model": "Van", "type": "km", "start": 1000, "period": 1000, "lead": 0}])
+    register(
+        sessions,
+        "V1",
+        now=T0,
+        rules=[dict(name=f"bad{i}", model="Van", lead=0, **values) for i, values in enumerate(HOSTILE)]
+        + [
+            {"name": "Inspection", "model": "Van", "type": "months", "start": 0, "period": 12, "lead": 0},
+            {"name": "Oil", "model": "Van", "type": "km", "start": 1000, "period": 1000, "lead": 0},
+        ],
+    )
     with session_scope(sessions) as db:
         assert len(db.scalars(select(MaintenanceRule)).all()) == 5
 
@@ -112,8 +121,14 @@ FUZZ = settings(max_examples=300, deadline=None, database=None, suppress_health_
 
 
 @FUZZ
-@given(start=st.floats(0, 240), period=st.floats(1, 120), lead=st.floats(0, 400), anchor=dates,
-       registered=dates, today=dates)
+@given(
+    start=st.floats(0, 240),
+    period=st.floats(1, 120),
+    lead=st.floats(0, 400),
+    anchor=dates,
+    registered=dates,
+    today=dates,
+)
 def test_calendar_evaluation_matches_counting_for_valid_rules(start, period, lead, anchor, registered, today):
     expected = _calendar_by_counting(start, period, lead, anchor, registered, today)
     assert calendar_occurrence(_Rule(start, period, lead), anchor, registered, today) == expected
@@ -123,8 +138,13 @@ any_float = st.floats(allow_nan=True, allow_infinity=True) | st.floats(min_value
 
 
 @FUZZ
-@given(start=any_float, period=any_float.filter(lambda p: p > 0), lead=any_float,
-       anchor=st.dates(), today=st.dates())
+@given(
+    start=any_float,
+    period=any_float.filter(lambda p: p > 0),
+    lead=any_float,
+    anchor=st.dates(),
+    today=st.dates(),
+)
 def test_calendar_evaluation_never_raises_nor_spins(start, period, lead, anchor, today):
     started = time.monotonic()
     calendar_occurrence(_Rule(start, period, lead), anchor, anchor, today)
@@ -146,8 +166,11 @@ def test_rule_model_accepts_exactly_the_values_within_limits(type_, start, perio
     from gateway.registry import RuleIn
 
     limits = RULE_LIMITS[type_]
-    inside = (0 <= start <= limits.start_max and limits.period_min <= period <= limits.period_max
-              and 0 <= lead <= limits.lead_max)
+    inside = (
+        0 <= start <= limits.start_max
+        and limits.period_min <= period <= limits.period_max
+        and 0 <= lead <= limits.lead_max
+    )
     try:
         RuleIn(name="r", model="Van", type=type_, start=start, period=period, lead=lead)
     except ValidationError:
@@ -162,7 +185,12 @@ def test_a_patch_naming_an_unknown_vehicle_is_a_422_not_a_500(api, sessions):
         auth.create_user(db, "root", "pw-root", "admin", dealer_code=None, now=T0, rounds=4)
     token = api.post("/api/token", data={"username": "root", "password": "pw-root"}).json()["access_token"]
     root = {"Authorization": f"Bearer {token}"}
-    rule = api.post("/api/maintenance/rules", headers=root, json={
-        "name": "Oil", "vehicle_id": "V1", "type": "km", "start": 15_000, "period": 15_000})
-    answer = api.patch(f"/api/maintenance/rules/{rule.json()['id']}", json={"vehicle_id": "NOPE"}, headers=root)
+    rule = api.post(
+        "/api/maintenance/rules",
+        headers=root,
+        json={"name": "Oil", "vehicle_id": "V1", "type": "km", "start": 15_000, "period": 15_000},
+    )
+    answer = api.patch(
+        f"/api/maintenance/rules/{rule.json()['id']}", json={"vehicle_id": "NOPE"}, headers=root
+    )
     assert answer.status_code == 422 and "unknown vehicle" in answer.json()["detail"][0]["msg"], answer.text

@@ -1,4 +1,5 @@
 """Ingest of batches into SQLite and PostgreSQL: idempotency, dead letters, live status, triggers."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,14 @@ def test_duplicates_and_malformed_payloads(sessions, clock):
     register(sessions, "V1", now=T0)
     ing = Ingestor(sessions, clock=clock)
     good = [status("V1", later(T0, i), odometer=100 + i, speed=50) for i in range(5)]
-    bad = [("dms/v1/V1/status", b"{not json"), ("dms/v1/V1/status", b'{"schema_version": 9}'),
-           ("dms/v1/V1/weird", b"{}"), ("dms/v1/V1/status", b"x" * 70_000),
-           event("V9", T0), ("dms/v1/V1/event", b'{"schema_version": 1, "vehicle_id": "V1"}')]
+    bad = [
+        ("dms/v1/V1/status", b"{not json"),
+        ("dms/v1/V1/status", b'{"schema_version": 9}'),
+        ("dms/v1/V1/weird", b"{}"),
+        ("dms/v1/V1/status", b"x" * 70_000),
+        event("V9", T0),
+        ("dms/v1/V1/event", b'{"schema_version": 1, "vehicle_id": "V1"}'),
+    ]
     r1 = ing.apply(good[:3] + bad[:3] + [good[0]])
     r2 = ing.apply(good + bad[3:])
     assert (r1.applied, r1.duplicates, r1.dead_lettered) == (3, 1, 3)
@@ -44,8 +50,9 @@ def test_duplicates_and_malformed_payloads(sessions, clock):
         reasons = sorted(db.scalars(select(DeadLetter.reason)))
         big = db.scalar(select(DeadLetter).where(DeadLetter.reason == "too_large"))
         live = db.get(VehicleLiveStatus, "V1")
-    assert reasons == sorted(["not_json", "unknown_schema_version", "unknown_kind", "too_large",
-                              "unknown_vehicle", "invalid"])
+    assert reasons == sorted(
+        ["not_json", "unknown_schema_version", "unknown_kind", "too_large", "unknown_vehicle", "invalid"]
+    )
     assert len(big.payload) == 4096 and big.payload_size == 70_000
     assert live.odometer_km == 104 and live.status_ts == later(T0, 4) and live.last_seen == clock.now
 
@@ -62,8 +69,10 @@ def test_old_messages_do_not_move_live_status_back(sessions, clock):
 
 
 def test_odometer_rule_proposes_exactly_once(sessions, clock):
-    rules = [dict(name="Oil", model="Van", type="km", start=15000, period=15000, lead=500),
-             dict(name="Hours", model="Van", type="engine_hours", start=0, period=250, lead=0)]
+    rules = [
+        dict(name="Oil", model="Van", type="km", start=15000, period=15000, lead=500),
+        dict(name="Hours", model="Van", type="engine_hours", start=0, period=250, lead=0),
+    ]
     register(sessions, "V1", now=T0, rules=rules)
     ing = Ingestor(sessions, clock=clock)
     ing.apply([status("V1", later(T0, 0), odometer=14000, hours=240)])
@@ -73,17 +82,24 @@ def test_odometer_rule_proposes_exactly_once(sessions, clock):
     with sessions() as db:
         appts = db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id)).all()
     assert [(a.source, a.due_odometer_km, a.due_engine_hours, a.dealer_code, a.status) for a in appts] == [
-        ("maintenance_rule", 15000.0, None, "D1", "proposed"), ("maintenance_rule", None, 250.0, "D1", "proposed")]
+        ("maintenance_rule", 15000.0, None, "D1", "proposed"),
+        ("maintenance_rule", None, 250.0, "D1", "proposed"),
+    ]
 
 
 def test_severe_dtc_and_sustained_low_battery(sessions, clock):
     register(sessions, "V1", now=T0)
     ing = Ingestor(sessions, GatewaySettings(low_voltage_sustain_s=60), clock=clock)
-    ing.apply([status("V1", later(T0, 0), dtcs=["P0420"], volts=12.4),
-               status("V1", later(T0, 10), dtcs=["P0420", "P0302"], volts=11.5),
-               status("V1", later(T0, 40), dtcs=["P0302"], volts=11.4)])
-    ing.apply([status("V1", later(T0, 80), dtcs=["P0302"], volts=11.3),
-               status("V1", later(T0, 90), volts=11.2)])
+    ing.apply(
+        [
+            status("V1", later(T0, 0), dtcs=["P0420"], volts=12.4),
+            status("V1", later(T0, 10), dtcs=["P0420", "P0302"], volts=11.5),
+            status("V1", later(T0, 40), dtcs=["P0302"], volts=11.4),
+        ]
+    )
+    ing.apply(
+        [status("V1", later(T0, 80), dtcs=["P0302"], volts=11.3), status("V1", later(T0, 90), volts=11.2)]
+    )
     with sessions() as db:
         appts = db.scalars(select(ServiceAppointment).order_by(ServiceAppointment.id)).all()
     assert [a.source for a in appts] == ["dtc", "battery"]
@@ -94,13 +110,21 @@ def test_driver_event_alerts_and_repeated_fatigue(sessions, clock):
     register(sessions, "V1", now=T0)
     ing = Ingestor(sessions, clock=clock)
     day = 24 * 3600
-    ing.apply([event("V1", later(T0, 0), "drowsiness", 1, "start", "a", driver="D7"),
-               event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a", driver="D7"),
-               event("V1", later(T0, 9), "drowsiness", 0, "end", "a", driver="D7"),
-               event("V1", later(T0, day), "microsleep", 1, "start", "b", driver="D7")])
+    ing.apply(
+        [
+            event("V1", later(T0, 0), "drowsiness", 1, "start", "a", driver="D7"),
+            event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a", driver="D7"),
+            event("V1", later(T0, 9), "drowsiness", 0, "end", "a", driver="D7"),
+            event("V1", later(T0, day), "microsleep", 1, "start", "b", driver="D7"),
+        ]
+    )
     assert _count(sessions, Alert, Alert.kind == "repeated_fatigue") == 0
-    ing.apply([event("V1", later(T0, 2 * day), "sleep", 3, "start", "c", driver="D7"),
-               event("V1", later(T0, 3 * day), "drowsiness", 1, "start", "d", driver="D7")])
+    ing.apply(
+        [
+            event("V1", later(T0, 2 * day), "sleep", 3, "start", "c", driver="D7"),
+            event("V1", later(T0, 3 * day), "drowsiness", 1, "start", "d", driver="D7"),
+        ]
+    )
     assert _count(sessions, DriverEventRecord) == 6
     with sessions() as db:
         a = db.scalar(select(Alert).where(Alert.alert_key == "event:V1:a"))
@@ -129,10 +153,13 @@ def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, cl
 
     def worker(part):
         ing = Ingestor(sessions, clock=clock)
-        results.extend(ing.apply(part[i:i + 50]) for i in range(0, len(part), 50))
+        results.extend(ing.apply(part[i : i + 50]) for i in range(0, len(part), 50))
 
     # Both see every message, in different orders: each msg_id must be applied by exactly one of them.
-    threads = [threading.Thread(target=worker, args=(stream,)), threading.Thread(target=worker, args=(stream[::-1],))]
+    threads = [
+        threading.Thread(target=worker, args=(stream,)),
+        threading.Thread(target=worker, args=(stream[::-1],)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -140,7 +167,9 @@ def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, cl
     assert sum(r.applied for r in results) == 600 and sum(r.duplicates for r in results) == 600
     assert _count(sessions, StatusSample) == 600
     with sessions() as db:
-        odometers = dict(db.execute(select(VehicleLiveStatus.vehicle_id, VehicleLiveStatus.odometer_km)).all())
+        odometers = dict(
+            db.execute(select(VehicleLiveStatus.vehicle_id, VehicleLiveStatus.odometer_km)).all()
+        )
     assert odometers == {v: 1000 + 59 * 0.01 for v in vids}  # the newest reading wins, whoever applied it
 
 
@@ -151,8 +180,12 @@ def test_calendar_rule_proposes_once_per_occurrence(sessions):
     from gateway.db.session import session_scope
     from gateway.maintenance import add_months, propose_calendar_due
 
-    register(sessions, "C1", now=T0, rules=[dict(name="Inspection", model="Van", type="months", start=12,
-                                                  period=12, lead=30)])
+    register(
+        sessions,
+        "C1",
+        now=T0,
+        rules=[dict(name="Inspection", model="Van", type="months", start=12, period=12, lead=30)],
+    )
     with session_scope(sessions) as db:
         db.get(Vehicle, "C1").purchase_date = date(2025, 3, 31)  # registered 2026-03-02: first due 2026-03-31
     assert add_months(date(2025, 1, 31), 1) == date(2025, 2, 28)
@@ -173,8 +206,9 @@ def test_history_rows_keep_every_value(sessions, clock):
     """The status history and odometer log go through COPY on PostgreSQL and the signals as JSON text
     from pydantic: what is read back is what was sent (an infinite reading is stored as null)."""
     register(sessions, "V1", now=T0)
-    topic, payload = status("V1", later(T0, 1), odometer=1234.5, speed=88, dtcs=["P0301"], lat=48.25,
-                            lon=11.5)
+    topic, payload = status(
+        "V1", later(T0, 1), odometer=1234.5, speed=88, dtcs=["P0301"], lat=48.25, lon=11.5
+    )
     doc = json.loads(payload)
     doc["signals"]["Vehicle.Service.DistanceToService"] = 1e400  # parses as inf
     Ingestor(sessions, clock=clock).apply([(topic, json.dumps(doc).encode())])
@@ -182,10 +216,23 @@ def test_history_rows_keep_every_value(sessions, clock):
         sample = db.scalar(select(StatusSample))
         reading = db.scalar(select(OdometerReading))
     assert (sample.vehicle_id, sample.ts, sample.speed_kmh, sample.odometer_km, sample.latitude) == (
-        "V1", later(T0, 1), 88.0, 1234.5, 48.25)
+        "V1",
+        later(T0, 1),
+        88.0,
+        1234.5,
+        48.25,
+    )
     assert sample.signals == {
-        "Vehicle.Speed": 88.0, "Vehicle.TraveledDistance": 1234.5, "Vehicle.CurrentLocation.Latitude": 48.25,
-        "Vehicle.CurrentLocation.Longitude": 11.5, "Vehicle.Diagnostics.DTCList": ["P0301"],
-        "Vehicle.Service.DistanceToService": None}
+        "Vehicle.Speed": 88.0,
+        "Vehicle.TraveledDistance": 1234.5,
+        "Vehicle.CurrentLocation.Latitude": 48.25,
+        "Vehicle.CurrentLocation.Longitude": 11.5,
+        "Vehicle.Diagnostics.DTCList": ["P0301"],
+        "Vehicle.Service.DistanceToService": None,
+    }
     assert (reading.odometer_km, reading.source, reading.msg_id, reading.created_at) == (
-        1234.5, "telemetry", doc["msg_id"], clock.now)
+        1234.5,
+        "telemetry",
+        doc["msg_id"],
+        clock.now,
+    )

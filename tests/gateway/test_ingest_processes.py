@@ -1,5 +1,6 @@
 """Ingest worker processes (PostgreSQL): same results as in-process ingest, errors that keep their meaning
 across the process boundary, and no worker left behind by a gateway that is killed."""
+
 from __future__ import annotations
 
 import os
@@ -63,7 +64,9 @@ def test_workers_apply_batches_in_their_own_processes(pg_url, pg_sessions):
 
 def test_a_database_that_is_away_is_still_a_transient_error():
     url = "postgresql://postgres@127.0.0.1:1/nothing"
-    ingestor = ProcessIngestor(make_sessionmaker(make_engine(url)), url, GatewaySettings(), utc_now, workers=1)
+    ingestor = ProcessIngestor(
+        make_sessionmaker(make_engine(url)), url, GatewaySettings(), utc_now, workers=1
+    )
     try:
         with pytest.raises(Exception) as caught:
             ingestor.apply([status("V1", T0, speed=3)])
@@ -83,14 +86,17 @@ def test_a_worker_that_dies_fails_the_batch_with_a_clear_error(pg_url, pg_sessio
 
 
 def test_workers_do_not_outlive_a_killed_gateway(pg_url):
-    script = ("import sys; from dms.contract.messages import utc_now; "
-              "from gateway.db.session import make_engine, make_sessionmaker; "
-              "from gateway.ingest.processes import ProcessIngestor; from gateway.settings import GatewaySettings; "
-              f"url = {pg_url!r}; "
-              "i = ProcessIngestor(make_sessionmaker(make_engine(url)), url, GatewaySettings(), utc_now, 2); "
-              "print(*i.pids, flush=True); sys.stdin.read()")
-    gateway = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               text=True)
+    script = (
+        "import sys; from dms.contract.messages import utc_now; "
+        "from gateway.db.session import make_engine, make_sessionmaker; "
+        "from gateway.ingest.processes import ProcessIngestor; from gateway.settings import GatewaySettings; "
+        f"url = {pg_url!r}; "
+        "i = ProcessIngestor(make_sessionmaker(make_engine(url)), url, GatewaySettings(), utc_now, 2); "
+        "print(*i.pids, flush=True); sys.stdin.read()"
+    )
+    gateway = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         pids = [int(p) for p in gateway.stdout.readline().split()]
         assert len(pids) == 2 and all(_alive(p) for p in pids)

@@ -1,5 +1,6 @@
 """Messages of one vehicle applied out of order (two gateways in a shared group, or a vehicle re-sending
 what the broker had no subscriber for): the result is the same as in order."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,9 +11,11 @@ from gateway.ingest import Ingestor
 from tests.support.db import T0
 from tests.support.factories import event, later, register, status
 
-EPISODE = [event("V1", later(T0, 0), "drowsiness", 1, "start", "a"),
-           event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a"),
-           event("V1", later(T0, 9), "drowsiness", 0, "end", "a")]
+EPISODE = [
+    event("V1", later(T0, 0), "drowsiness", 1, "start", "a"),
+    event("V1", later(T0, 5), "drowsiness", 2, "escalate", "a"),
+    event("V1", later(T0, 9), "drowsiness", 0, "end", "a"),
+]
 
 
 @pytest.mark.parametrize("order", [(0, 1, 2), (2, 1, 0), (1, 2, 0), (2, 0, 1)])
@@ -45,12 +48,18 @@ def test_a_rule_point_crossed_is_proposed_whichever_reading_is_applied_first(ses
     proposal (tests/gateway/test_e2e.py saw it under load); now both orders give the same one."""
     from gateway.db.models import ServiceAppointment
 
-    register(sessions, "V1", now=T0, rules=[{"name": "Service", "model": "Van", "type": "km", "start": 10_000,
-                                                 "period": 10_000, "lead": 200}])
+    register(
+        sessions,
+        "V1",
+        now=T0,
+        rules=[
+            {"name": "Service", "model": "Van", "type": "km", "start": 10_000, "period": 10_000, "lead": 200}
+        ],
+    )
     ing = Ingestor(sessions, clock=clock)
     earlier = [status("V1", later(T0, i), odometer=9_700 + 10 * i) for i in range(15)]  # 9,700 .. 9,840
     newer = [status("V1", later(T0, 15 + i), odometer=9_850 + 10 * i) for i in range(15)]
-    for batch in ((newer, earlier) if newer_first else (earlier, newer)):
+    for batch in (newer, earlier) if newer_first else (earlier, newer):
         ing.apply(batch)
     ing.apply(earlier[3:6])  # re-sent: nothing more
     with sessions() as db:

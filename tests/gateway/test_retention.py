@@ -1,5 +1,6 @@
 """Pruning the msg_id de-duplication keys (SQLite and PostgreSQL) and the monthly status partitions
 (PostgreSQL: migration up and down with data, months created ahead, old months dropped)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,8 @@ def _count(sessions, model, *where) -> int:
 
 
 def test_old_keys_are_pruned_in_chunks_and_a_late_copy_of_an_event_is_not_stored_twice(
-        sessions, clock, monkeypatch):
+    sessions, clock, monkeypatch
+):
     register(sessions, "V1", now=T0)
     ing = Ingestor(sessions, clock=clock)
     old_event = event("V1", T0, "microsleep", 1, "start", "a")
@@ -54,7 +56,8 @@ def test_prune_command(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'g.db'}"
     assert dms(["gateway", "prune", "--db", url]) == 0
     assert capsys.readouterr().out.strip() == (
-        "gateway prune: 0 de-duplication keys pruned, 0 status partitions created, 0 dropped")
+        "gateway prune: 0 de-duplication keys pruned, 0 status partitions created, 0 dropped"
+    )
 
 
 def test_retention_shorter_than_the_broker_session_is_refused():
@@ -68,25 +71,36 @@ def _where(conn) -> dict[str, str]:
 
 
 def test_status_history_partitioned_by_month_up_and_down_with_its_rows():
-    months = [datetime(2025, 1, 15, tzinfo=UTC), datetime(2026, 3, 2, tzinfo=UTC),
-              datetime(1970, 1, 1, tzinfo=UTC)]
+    months = [
+        datetime(2025, 1, 15, tzinfo=UTC),
+        datetime(2026, 3, 2, tzinfo=UTC),
+        datetime(1970, 1, 1, tzinfo=UTC),
+    ]
     with scratch_pg_database("gw0003") as url:
         engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         register(sessions, "V1", now=T0)
         with sessions.begin() as db:
-            db.add_all(StatusSample(msg_id=f"m{i}", vehicle_id="V1", ts=ts, signals={})
-                       for i, ts in enumerate(months))
+            db.add_all(
+                StatusSample(msg_id=f"m{i}", vehicle_id="V1", ts=ts, signals={})
+                for i, ts in enumerate(months)
+            )
         with engine.connect() as conn:
             ids = dict(conn.execute(text("SELECT msg_id, id FROM status_samples")).all())
 
         upgrade(url)
         with engine.connect() as conn:
-            assert _where(conn) == {"m0": "status_samples_p2025_01", "m1": "status_samples_p2026_03",
-                                    "m2": "status_samples_p1970_01"}
+            assert _where(conn) == {
+                "m0": "status_samples_p2025_01",
+                "m1": "status_samples_p2026_03",
+                "m2": "status_samples_p1970_01",
+            }
             assert dict(conn.execute(text("SELECT msg_id, id FROM status_samples")).all()) == ids
-            key = conn.scalar(text("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                                   "WHERE conname = 'pk_status_samples'"))
+            key = conn.scalar(
+                text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'pk_status_samples'"
+                )
+            )
             assert key == "PRIMARY KEY (id, ts)"
         # Ingest goes on: a new sample lands in this month's partition with the sequence's next id.
         now = datetime.now(UTC)

@@ -1,4 +1,5 @@
 """Migrations match the models; passwords, tokens and the change feed work on both databases."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -45,8 +46,10 @@ def test_live_status_pages_keep_room_for_updates_on_postgresql():
 def test_history_tables_drop_their_vehicle_key_and_get_it_back_on_downgrade(dialect, tmp_path):
     def keys(url: str) -> list[list]:
         engine = make_engine(url)
-        found = [[fk["referred_table"] for fk in inspect(engine).get_foreign_keys(t)]
-                 for t in ("status_samples", "odometer_log")]
+        found = [
+            [fk["referred_table"] for fk in inspect(engine).get_foreign_keys(t)]
+            for t in ("status_samples", "odometer_log")
+        ]
         engine.dispose()
         return found
 
@@ -70,8 +73,11 @@ def _scratch(dialect: str, tmp_path):
 
 
 def _gateway_models():
-    return [v for v in vars(models_module).values()
-            if isinstance(v, type) and v.__module__ == models_module.__name__ and hasattr(v, "__tablename__")]
+    return [
+        v
+        for v in vars(models_module).values()
+        if isinstance(v, type) and v.__module__ == models_module.__name__ and hasattr(v, "__tablename__")
+    ]
 
 
 def _table_of(diff) -> str | None:
@@ -124,8 +130,12 @@ def test_change_feed_sees_late_commits(engine, sessions):
 
 
 def test_bad_urls_are_one_line_user_errors(tmp_path):
-    for url, match in (("nonsense", "not a database URL"), ("mysql://x@y/z", "unsupported database"),
-                       ("sqlite://", "in-memory"), (f"sqlite:///{tmp_path}/no/such/dir/x.db", "does not exist")):
+    for url, match in (
+        ("nonsense", "not a database URL"),
+        ("mysql://x@y/z", "unsupported database"),
+        ("sqlite://", "in-memory"),
+        (f"sqlite:///{tmp_path}/no/such/dir/x.db", "does not exist"),
+    ):
         with pytest.raises(UserError, match=match):
             make_engine(url)
     with pytest.raises(UserError, match="cannot connect"):

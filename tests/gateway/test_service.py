@@ -1,4 +1,5 @@
 """The gateway service: batching, MQTT protocol fallback, and one-line errors of `dms gateway run`."""
+
 from __future__ import annotations
 
 import queue
@@ -110,13 +111,25 @@ def test_a_failing_batch_stops_the_gateway_with_its_error_and_is_not_acknowledge
     assert [b"2", b"3"] not in [batch for kind, batch in log if kind == "ack"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--mqtt", "ftp://x", "--db", "sqlite:///{tmp}/g.db"], "bad broker URL"),
-    (["--mqtt", "mqtt://127.0.0.1:1883", "--db", "oracle://x"], "unsupported database"),
-    (["--mqtt", "mqtt://127.0.0.1:1883", "--db", "postgresql://nobody@127.0.0.1:1/x"], "cannot connect to database"),
-    (["--mqtt", "mqtt://127.0.0.1:1", "--db", "sqlite:///{tmp}/g.db"], "cannot connect to the MQTT broker"),
-    (["--mqtt", "mqtt://127.0.0.1:1883", "--db", "sqlite:///{tmp}/g.db", "--group", "bad group!"], "group"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mqtt", "ftp://x", "--db", "sqlite:///{tmp}/g.db"], "bad broker URL"),
+        (["--mqtt", "mqtt://127.0.0.1:1883", "--db", "oracle://x"], "unsupported database"),
+        (
+            ["--mqtt", "mqtt://127.0.0.1:1883", "--db", "postgresql://nobody@127.0.0.1:1/x"],
+            "cannot connect to database",
+        ),
+        (
+            ["--mqtt", "mqtt://127.0.0.1:1", "--db", "sqlite:///{tmp}/g.db"],
+            "cannot connect to the MQTT broker",
+        ),
+        (
+            ["--mqtt", "mqtt://127.0.0.1:1883", "--db", "sqlite:///{tmp}/g.db", "--group", "bad group!"],
+            "group",
+        ),
+    ],
+)
 def test_gateway_run_errors_are_one_line(tmp_path, capsys, args, message):
     code = main(["gateway", "run", *[a.replace("{tmp}", str(tmp_path)) for a in args]])
     err = capsys.readouterr().err.strip().splitlines()
@@ -125,11 +138,30 @@ def test_gateway_run_errors_are_one_line(tmp_path, capsys, args, message):
 
 def test_users_and_vehicles_commands(tmp_path, capsys, monkeypatch):
     import io
+
     db = f"sqlite:///{tmp_path}/admin.db"
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
     assert main(["users", "add", "ann", "--role", "technician", "--dealer", "D9", "--db", db]) == 0
-    assert main(["vehicles", "add", "VAN-7", "--vin", "1hgcm82633a004352", "--model", "Van", "--dealer", "D9",
-                 "--purchase-date", "2024-05-01", "--db", db]) == 0
+    assert (
+        main(
+            [
+                "vehicles",
+                "add",
+                "VAN-7",
+                "--vin",
+                "1hgcm82633a004352",
+                "--model",
+                "Van",
+                "--dealer",
+                "D9",
+                "--purchase-date",
+                "2024-05-01",
+                "--db",
+                db,
+            ]
+        )
+        == 0
+    )
     assert main(["vehicles", "add", "VAN-7", "--db", db]) == 2
     capsys.readouterr()
     assert main(["vehicles", "list", "--db", db]) == 0
@@ -147,6 +179,7 @@ def test_falls_back_to_mqtt_311_on_amqtt():
         try:
             assert (receiver.protocol, receiver.subscription) == ("3.1.1", "dms/v1/+/+")
             from tools.load.loadgen import connect
+
             pub = connect(broker.url, v5=False)
             pub.publish("dms/v1/V1/status", b"{}", qos=1).wait_for_publish(10)
             pub.disconnect()

@@ -1,4 +1,5 @@
 """The sign-in limiter on its own: a sliding window per address and name, and a wider one per address."""
+
 from __future__ import annotations
 
 from gateway.api.ratelimit import PER_ADDRESS_FACTOR, SignInLimiter

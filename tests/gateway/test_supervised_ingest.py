@@ -1,5 +1,6 @@
 """Faults a vehicle or an operator can cause in the ingest (issue 16, item 5): a killed worker is
 replaced, an oversize payload is cut down on arrival, a retained garbage presence is dead-lettered once."""
+
 from __future__ import annotations
 
 import os

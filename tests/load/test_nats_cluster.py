@@ -62,24 +62,41 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
             entry = (victim + 1) % 3  # the vehicles' node
             # gw1 is connected to the node that dies (its nearest, first in its list)
             order = [victim] + [i for i in range(3) if i != victim]
-            gw1 = gateways.start("gw1", "--config", str(config),
-                                 bus_url=",".join(cluster.nodes[i].nats_url for i in order))
+            gw1 = gateways.start(
+                "gw1", "--config", str(config), bus_url=",".join(cluster.nodes[i].nats_url for i in order)
+            )
             for vid in vehicles:
-                settings = MqttSettings(url=cluster.nodes[entry].mqtt_url, protocol="3.1.1",
-                                        reconnect_max_s=1, max_inflight=50)
-                uplinks.append(MqttUplink(settings, Outbox(tmp_path / f"{vid}.sqlite", exclusive=True),
-                                          vid).start())
+                settings = MqttSettings(
+                    url=cluster.nodes[entry].mqtt_url, protocol="3.1.1", reconnect_max_s=1, max_inflight=50
+                )
+                uplinks.append(
+                    MqttUplink(settings, Outbox(tmp_path / f"{vid}.sqlite", exclusive=True), vid).start()
+                )
             sent_status = sent_events = 0
             began = time.monotonic()
             for tick in range(TICKS):
                 ts = START + timedelta(seconds=tick / HZ)
                 for up, vid in zip(uplinks, vehicles):
-                    up.submit(VehicleStatus(vehicle_id=vid, msg_id=f"{vid}s{tick:06d}", ts=ts,
-                                            signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick}))
+                    up.submit(
+                        VehicleStatus(
+                            vehicle_id=vid,
+                            msg_id=f"{vid}s{tick:06d}",
+                            ts=ts,
+                            signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick},
+                        )
+                    )
                     sent_status += 1
                     if tick % 25 == 0:
-                        up.submit(DriverEvent(vehicle_id=vid, msg_id=f"{vid}e{tick:06d}", ts=ts,
-                                              type="microsleep", level=1, episode_id=f"e{tick}"))
+                        up.submit(
+                            DriverEvent(
+                                vehicle_id=vid,
+                                msg_id=f"{vid}e{tick:06d}",
+                                ts=ts,
+                                type="microsleep",
+                                level=1,
+                                episode_id=f"e{tick}",
+                            )
+                        )
                         sent_events += 1
                 if tick == 80:
                     cluster.kill(victim)
@@ -101,13 +118,17 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
             gateways.close()
     stored = _count(pg_database, ProcessedMessage, *mine)
     samples = _count(pg_database, StatusSample, StatusSample.vehicle_id.in_(vehicles))
-    distinct = _scalar(pg_database, select(func.count(func.distinct(StatusSample.msg_id)))
-                       .where(StatusSample.vehicle_id.in_(vehicles)))
+    distinct = _scalar(
+        pg_database,
+        select(func.count(func.distinct(StatusSample.msg_id))).where(StatusSample.vehicle_id.in_(vehicles)),
+    )
     events = _count(pg_database, DriverEventRecord)
     duplicates = gateways.children["gw2"].tail(1)
-    print(f"\n{sent} messages ({sent_status} status, {sent_events} events) from {len(vehicles)} vehicles, "
-          f"node {names[victim]} and gateway gw1 killed: {stored} stored, {samples} status samples "
-          f"({distinct} distinct), {events} events; gw2: {duplicates}")
+    print(
+        f"\n{sent} messages ({sent_status} status, {sent_events} events) from {len(vehicles)} vehicles, "
+        f"node {names[victim]} and gateway gw1 killed: {stored} stored, {samples} status samples "
+        f"({distinct} distinct), {events} events; gw2: {duplicates}"
+    )
     assert stored == sent  # nothing lost
     assert samples == distinct == sent_status and events == sent_events  # nothing applied twice
     engine = make_engine(pg_database)
@@ -122,7 +143,7 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
 def _drained(urls: str, group: str) -> bool:
     try:
         state = jetstream_state(urls, STREAM, group)
-    except Exception:  # noqa: BLE001 - a leader being elected: ask again
+    except Exception:
         return False
     return state["pending"] == 0 and state["ack_pending"] == 0 and state["messages"] == 0
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tools.cli import main
 from dms.contract import decode
+from tools.cli import main
 from tools.load.simulator import FleetPlan, FleetSettings, percentiles
 
 T = datetime(2026, 8, 1, 6, 0, tzinfo=UTC)

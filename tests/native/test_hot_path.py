@@ -1,4 +1,5 @@
 """The per-frame hot path after the performance work: one eye per steady frame, both on movement."""
+
 from __future__ import annotations
 
 import cv2

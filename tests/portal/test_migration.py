@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from dealer_portal.migrate import current_heads
 from dealer_portal.records.tables import PORTAL_TABLES
 from gateway.db.base import Base
-from dealer_portal.migrate import current_heads
 from gateway.db.session import make_engine
 
 
@@ -39,13 +39,16 @@ def test_a_database_migrated_before_the_trees_were_split_upgrades_in_either_orde
     upgrade(url)
     engine = make_engine(url)
     with engine.begin() as conn:  # the old layout: one version table for everyone
-        conn.execute(text("INSERT INTO alembic_version (version_num) "
-                          "SELECT version_num FROM alembic_version_dealer"))
+        conn.execute(
+            text("INSERT INTO alembic_version (version_num) SELECT version_num FROM alembic_version_dealer")
+        )
         conn.execute(text("DROP TABLE alembic_version_dealer"))
     gateway_migrate.upgrade(url)  # the gateway starts first and does not know dp0001
     assert gateway_migrate.is_up_to_date(url)
     with engine.connect() as conn:
-        assert set(conn.execute(text("SELECT version_num FROM alembic_version_unowned")).scalars()) == {"dp0001"}
+        assert set(conn.execute(text("SELECT version_num FROM alembic_version_unowned")).scalars()) == {
+            "dp0001"
+        }
     upgrade(url)  # then the portal: takes dp0001 back, creates nothing twice
     assert is_up_to_date(url) and current_heads(url) == {"dp0001"}
     with engine.connect() as conn:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -14,7 +14,7 @@ from dealer_portal.sample_data import ADMIN, ADVISOR, DISPATCHER, seed_sample
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.support.db import scratch_pg_database
 
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 pytestmark = pytest.mark.slow  # a database of its own: about 8 s with migrations
 
 

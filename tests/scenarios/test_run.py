@@ -1,6 +1,7 @@
 """Scenario replay and scoring. Fast: tiny synthetic clips whose brightness encodes the driver's
 state, read by a stand-in for the vision stage (the policy, audio, scoring and report are real).
 Slow: the real suite composed from unseen dev frames through the real vision pipeline."""
+
 from __future__ import annotations
 
 import json
@@ -33,14 +34,23 @@ class BrightnessVision:
         if level < (EMPTY + CLOSED) / 2:
             return FrameSignals(t=t, frame_index=index, face_found=False)
         closed = level < (CLOSED + OPEN) / 2
-        return FrameSignals(t=t, frame_index=index, face_found=True, eyes_measurable=True, eyes_closed=closed,
-                            closure=1.0 if closed else 0.0, gaze_zone=None if closed else "road",
-                            eyes_on_road=None if closed else True)
+        return FrameSignals(
+            t=t,
+            frame_index=index,
+            face_found=True,
+            eyes_measurable=True,
+            eyes_closed=closed,
+            closure=1.0 if closed else 0.0,
+            gaze_zone=None if closed else "road",
+            eyes_on_road=None if closed else True,
+        )
 
 
 def _clip(folder, name, spans, expect=(), **extra):
     """spans: [(seconds, grey level)] -> a 30 fps clip and its scenario file."""
-    images = [np.full((48, 64, 3), level, np.uint8) for seconds, level in spans for _ in range(int(seconds * 30))]
+    images = [
+        np.full((48, 64, 3), level, np.uint8) for seconds, level in spans for _ in range(int(seconds * 30))
+    ]
     clip = write_clip(folder / name, images, 30.0)
     (folder / f"{name}.json").write_text(json.dumps({"clip": clip.name, "expect": list(expect), **extra}))
 
@@ -49,13 +59,27 @@ def _clip(folder, name, spans, expect=(), **extra):
 def synthetic_suite(tmp_path):
     scn = tmp_path / "scenarios"
     scn.mkdir()
-    _clip(scn, "microsleep", [(3, OPEN), (1.5, CLOSED), (3, OPEN)],
-          [{"state": "microsleep", "onset_s": 3.0, "deadline_s": 1.3}], forbid=["sleep"], truth=[[3, 4.5, "closed"]])
+    _clip(
+        scn,
+        "microsleep",
+        [(3, OPEN), (1.5, CLOSED), (3, OPEN)],
+        [{"state": "microsleep", "onset_s": 3.0, "deadline_s": 1.3}],
+        forbid=["sleep"],
+        truth=[[3, 4.5, "closed"]],
+    )
     _clip(scn, "quiet", [(20, OPEN)])
-    _clip(scn, "too_short_for_sleep", [(3, OPEN), (1.5, CLOSED), (2, OPEN)],
-          [{"state": "sleep", "onset_s": 3.0, "deadline_s": 3.3}])
-    _clip(scn, "empty_seat", [(2, OPEN), (12, EMPTY)],
-          [{"state": "not_monitoring", "onset_s": 2.0, "deadline_s": 10.0}])
+    _clip(
+        scn,
+        "too_short_for_sleep",
+        [(3, OPEN), (1.5, CLOSED), (2, OPEN)],
+        [{"state": "sleep", "onset_s": 3.0, "deadline_s": 3.3}],
+    )
+    _clip(
+        scn,
+        "empty_seat",
+        [(2, OPEN), (12, EMPTY)],
+        [{"state": "not_monitoring", "onset_s": 2.0, "deadline_s": 10.0}],
+    )
     _clip(scn, "parked", [(2, OPEN), (6, CLOSED)], speed_kmh=0)
     return scn
 
@@ -113,15 +137,21 @@ def test_acceptance_on_clips_composed_from_an_unseen_subject(zju_dataset, tmp_pa
     The subject is not in the ready suite's list (the suite's numbers are reported separately)."""
     scn, out = tmp_path / "scenarios", tmp_path / "report"
     compose_suite(zju_dataset, scn, subjects=["000005"])
-    done = subprocess.run([sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "report.json").read_text())
     results = {r["name"].split("_0")[0]: r for r in report["results"]}
     latency = {(k, c["state"]): c["latency_s"] for k, r in results.items() for c in r["expectations"]}
     assert latency[("microsleep", "microsleep")] <= 1.3
     assert latency[("sleep", "sleep")] <= 3.3
-    assert latency[("no_driver", "not_monitoring")] <= 10 and latency[("occluded_lens", "not_monitoring")] <= 10
+    assert (
+        latency[("no_driver", "not_monitoring")] <= 10 and latency[("occluded_lens", "not_monitoring")] <= 10
+    )
     fatigue = {"drowsiness", "microsleep", "sleep", "unresponsive"}
     assert not [e for e in results["blinking"]["events"] if e["type"] in fatigue]
     s = report["summary"]
@@ -135,31 +165,51 @@ def test_a_stop_to_change_driver_follows_the_speed_profile_and_strict_fails_any_
     scn = tmp_path / "scenarios"
     scn.mkdir()
     stop = {"speed_profile": [[0, 60], [3, 0], [9, 60]], "strict": True}
-    _clip(scn, "change", [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
-          [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0},
-           {"state": "microsleep", "onset_s": 12.0, "deadline_s": 1.3}], **stop)
-    _clip(scn, "change_then_extra", [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
-          [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0}], **stop)
+    _clip(
+        scn,
+        "change",
+        [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
+        [
+            {"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0},
+            {"state": "microsleep", "onset_s": 12.0, "deadline_s": 1.3},
+        ],
+        **stop,
+    )
+    _clip(
+        scn,
+        "change_then_extra",
+        [(3, OPEN), (5, EMPTY), (4, OPEN), (1.5, CLOSED), (2, OPEN)],
+        [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0}],
+        **stop,
+    )
     report = run_scenarios(scn, tmp_path / "out", pipeline_factory=BrightnessVision)
     results = {r["name"]: r for r in report["results"]}
     change = results["change"]
     assert change["pass"], change
     first = next(e for e in change["events"] if e["phase"] == "start")
-    assert first["type"] == "driver_change" and first["t"] == pytest.approx(3 - 1 / 30 + 3, abs=1e-3)  # absent_s
+    assert first["type"] == "driver_change" and first["t"] == pytest.approx(
+        3 - 1 / 30 + 3, abs=1e-3
+    )  # absent_s
     assert not results["change_then_extra"]["pass"]
     assert [e["type"] for e in results["change_then_extra"]["false_events"]] == ["microsleep"]
 
 
 @pytest.mark.slow
 def test_a_narrower_eyed_driver_taking_over_drives_ten_minutes_unalarmed_and_a_microsleep_is_caught(
-        zju_dataset, tmp_path):
+    zju_dataset, tmp_path
+):
     """Issue 25's scenario, through the real pipeline and `dms evaluate --scenarios`: A (000007) drives,
     stops and leaves; B (000002, pictures squeezed to 0.9: narrower eyes) drives awake for 10 minutes,
     then closes the eyes for 1.5 s."""
     scn, out = tmp_path / "scenarios", tmp_path / "report"
     compose_suite(zju_dataset, scn, kinds=["driver_change"])
-    done = subprocess.run([sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
-                          capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.cli", "evaluate", "--scenarios", str(scn), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     (result,) = json.loads((out / "report.json").read_text())["results"]
     checks = {c["state"]: c for c in result["expectations"]}

@@ -1,4 +1,5 @@
 """Driver sessions: the tracker, the policy's reset and the runtime's session ids (fake time, no models)."""
+
 from __future__ import annotations
 
 import io
@@ -7,18 +8,24 @@ from dataclasses import replace
 
 import numpy as np
 
+from edge.config import DeviceConfig
 from edge.policy import DriverMonitor
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from edge.session import DriverSessionSettings, DriverSessionTracker, face_signature
 from edge.signals import FrameSignals
 from edge.vision.head_pose import canonical_face
-from edge.config import DeviceConfig
 
 
 def _face(t: float, landmarks: np.ndarray) -> FrameSignals:
-    return FrameSignals(t=t, frame_index=round(t * 30), face_found=True, head_yaw=0.0, head_pitch=0.0,
-                        face_landmarks=landmarks)
+    return FrameSignals(
+        t=t,
+        frame_index=round(t * 30),
+        face_found=True,
+        head_yaw=0.0,
+        head_pitch=0.0,
+        face_landmarks=landmarks,
+    )
 
 
 def _posed(points: np.ndarray, yaw_deg: float, scale: float, shift: tuple[float, float]) -> np.ndarray:
@@ -86,7 +93,9 @@ def test_a_new_driver_closes_the_episodes_and_forgets_the_windows_of_the_last_on
     assert out[-1].episode_id == change.session_id == monitor.session_id
     assert out[-1].details["previous_session_id"] == "a"
     assert not monitor.active() and monitor.state_summary()["perclos"] is None
-    later = [e for f in frames([(3.0, "ahead"), (1.2, "closed")], fps=15, t0=6.0) for e in monitor.update(f, 60.0)]
+    later = [
+        e for f in frames([(3.0, "ahead"), (1.2, "closed")], fps=15, t0=6.0) for e in monitor.update(f, 60.0)
+    ]
     assert [e.type for e in later] == ["microsleep"] and later[0].session_id == change.session_id
 
 

@@ -5,6 +5,7 @@ No V4L2 loopback here (no kernel modules in this container: `modprobe` is absent
 fed through OpenCV's capture replaced by a stand-in that hands over raw GREY / Y16 / YUYV buffers shaped
 exactly as OpenCV's V4L2 backend does with CAP_PROP_CONVERT_RGB = 0; the decode is the real one.
 """
+
 from __future__ import annotations
 
 import csv
@@ -77,6 +78,7 @@ def test_infrared_crops_as_an_image_folder(ir_folder):
 
 # ---------------------------------------------------------------------------------------------- V4L2
 
+
 def _raw(grey: np.ndarray, pixel_format: str) -> np.ndarray:
     """The buffer OpenCV's V4L2 backend hands over unconverted, for a camera sending `grey`."""
     h, w = grey.shape
@@ -132,8 +134,11 @@ class FakeV4L2Capture:
 
     def get(self, prop):
         h, w = self.pictures[0].shape
-        return {cv2.CAP_PROP_FRAME_WIDTH: w, cv2.CAP_PROP_FRAME_HEIGHT: h,
-                cv2.CAP_PROP_FOURCC: fourcc_code(self.format)}.get(prop, self.props.get(prop, 0.0))
+        return {
+            cv2.CAP_PROP_FRAME_WIDTH: w,
+            cv2.CAP_PROP_FRAME_HEIGHT: h,
+            cv2.CAP_PROP_FOURCC: fourcc_code(self.format),
+        }.get(prop, self.props.get(prop, 0.0))
 
     def grab(self):
         return bool(self.pictures)
@@ -147,11 +152,13 @@ class FakeV4L2Capture:
         self.released = True
 
 
-@pytest.mark.parametrize(("pixel_format", "native"), [("GREY", "GREY"), ("Y8", "GREY"), ("Y16", "Y16"),
-                                                    ("YUYV", "YUYV")])
+@pytest.mark.parametrize(
+    ("pixel_format", "native"), [("GREY", "GREY"), ("Y8", "GREY"), ("Y16", "Y16"), ("YUYV", "YUYV")]
+)
 def test_a_v4l2_infrared_camera_delivers_grey_frames(monkeypatch, grey_pictures, pixel_format, native):
-    monkeypatch.setattr(camera_module.cv2, "VideoCapture",
-                        lambda device, api: FakeV4L2Capture(grey_pictures[:8], native))
+    monkeypatch.setattr(
+        camera_module.cv2, "VideoCapture", lambda device, api: FakeV4L2Capture(grey_pictures[:8], native)
+    )
     settings = SourceSettings(pixel_format=pixel_format, y16_bits=10, exposure_us=4000, analogue_gain=2.0)
     with camera_module.CameraSource(0, settings, clock=iter(np.arange(0, 1, 0.1)).__next__) as source:
         frames = list(source)
@@ -159,12 +166,15 @@ def test_a_v4l2_infrared_camera_delivers_grey_frames(monkeypatch, grey_pictures,
     assert cap.props[cv2.CAP_PROP_FOURCC] == fourcc_code(native) and cap.props[cv2.CAP_PROP_CONVERT_RGB] == 0
     assert cap.props[cv2.CAP_PROP_AUTO_EXPOSURE] == camera_module.V4L2_MANUAL_EXPOSURE
     assert cap.props[cv2.CAP_PROP_EXPOSURE] == 40 and cap.props[cv2.CAP_PROP_GAIN] == 2.0  # 100 us steps
-    assert len(frames) == 8 and all(np.array_equal(f.image, g) for f, g in zip(frames, grey_pictures, strict=False))
+    assert len(frames) == 8 and all(
+        np.array_equal(f.image, g) for f, g in zip(frames, grey_pictures, strict=False)
+    )
 
 
 def test_a_camera_refusing_the_format_is_one_clear_error(monkeypatch, grey_pictures):
-    monkeypatch.setattr(camera_module.cv2, "VideoCapture",
-                        lambda device, api: FakeV4L2Capture(grey_pictures[:1], "YUYV"))
+    monkeypatch.setattr(
+        camera_module.cv2, "VideoCapture", lambda device, api: FakeV4L2Capture(grey_pictures[:1], "YUYV")
+    )
     with pytest.raises(UserError, match="does not deliver Y16"):
         camera_module.CameraSource(0, SourceSettings(pixel_format="Y16"))
 
@@ -179,6 +189,7 @@ def test_source_settings_limits():
 
 
 # ---------------------------------------------------------------------------------------------- Pi
+
 
 class FakePicamera2:
     """Picamera2's documented surface: create_video_configuration, configure, set_controls, start,
@@ -219,7 +230,9 @@ def test_a_noir_pi_camera_reads_the_luma_with_manual_exposure(grey_pictures):
         made.append(FakePicamera2(num, grey_pictures[:3]))
         return made[-1]
 
-    settings = SourceSettings(mono=True, width=w, height=h, camera_fps=30, exposure_us=3000, analogue_gain=4.0)
+    settings = SourceSettings(
+        mono=True, width=w, height=h, camera_fps=30, exposure_us=3000, analogue_gain=4.0
+    )
     source = Picamera2Source(0, settings, picamera2_class=factory)
     frames = [f for _, f in zip(range(3), source, strict=False)]
     cam = made[0]

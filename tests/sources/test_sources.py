@@ -1,4 +1,5 @@
 """Frame sources: video files, image folders, and clear errors for what cannot be read."""
+
 from __future__ import annotations
 
 import cv2

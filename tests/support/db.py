@@ -4,6 +4,7 @@ PostgreSQL: one fresh database `dms_test_<random>` per test session on 127.0.0.1
 emptied between tests, dropped at the end; skipped when PostgreSQL is down (failed under CI=true).
 SQLite: a migrated template file copied per test.
 """
+
 from __future__ import annotations
 
 import shutil

@@ -5,6 +5,7 @@ password file and ACL, use_username_as_clientid on the vehicle listener) and cha
 machine needs: its own ports on 127.0.0.1, files in a temporary directory, log to a file, and either
 throwaway TLS files or (tls=None) plain listeners.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -46,8 +47,15 @@ class TlsFiles:
     keyfile: Path
 
 
-def render_conf(shipped: str, *, ports: list[int], workdir: Path, password_file: Path, acl_file: Path,
-                tls: TlsFiles | None) -> str:
+def render_conf(
+    shipped: str,
+    *,
+    ports: list[int],
+    workdir: Path,
+    password_file: Path,
+    acl_file: Path,
+    tls: TlsFiles | None,
+) -> str:
     """The shipped configuration with this machine's ports and paths (see the module docstring)."""
     out, listeners = [], iter(ports)
     for raw in shipped.splitlines():
@@ -94,8 +102,16 @@ class ShippedBroker(PrivateBroker):
         if require_certificate:  # the shipped, commented-out option for the vehicle listener
             assert "#require_certificate true" in shipped
             shipped = shipped.replace("#require_certificate true", "require_certificate true")
-        self.conf.write_text(render_conf(shipped, ports=[self.vehicle_port, self.gateway_port], workdir=workdir,
-                                         password_file=self.password_file, acl_file=self.acl_file, tls=tls))
+        self.conf.write_text(
+            render_conf(
+                shipped,
+                ports=[self.vehicle_port, self.gateway_port],
+                workdir=workdir,
+                password_file=self.password_file,
+                acl_file=self.acl_file,
+                tls=tls,
+            )
+        )
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> ShippedBroker:
@@ -137,16 +153,28 @@ class Client:
         self.client.loop_stop()
 
 
-def connect(port: int, username: str | None, password: str | None, *, client_id: str = "",
-            ca_file: Path | None = None, cert_file: Path | None = None, key_file: Path | None = None) -> Client:
+def connect(
+    port: int,
+    username: str | None,
+    password: str | None,
+    *,
+    client_id: str = "",
+    ca_file: Path | None = None,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
+) -> Client:
     """Connect and wait for the CONNACK (accepted or not); `Client.connack` holds its reason code."""
     c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     rec = Client(c)
     if username is not None:
         c.username_pw_set(username, password)
     if ca_file is not None:
-        c.tls_set(ca_certs=str(ca_file), certfile=cert_file and str(cert_file), keyfile=key_file and str(key_file),
-                  cert_reqs=ssl.CERT_REQUIRED)
+        c.tls_set(
+            ca_certs=str(ca_file),
+            certfile=cert_file and str(cert_file),
+            keyfile=key_file and str(key_file),
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
 
     def on_connect(_c, _u, _flags, reason_code, _props):
         rec.connack = reason_code
@@ -173,7 +201,9 @@ def shipped_broker(tmp_path):
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     brokers: list[ShippedBroker] = []
 
-    def start(tls: TlsFiles | None = None, *, started: bool = True, require_certificate: bool = False) -> ShippedBroker:
+    def start(
+        tls: TlsFiles | None = None, *, started: bool = True, require_certificate: bool = False
+    ) -> ShippedBroker:
         workdir = tmp_path / f"broker{len(brokers)}"
         workdir.mkdir()
         broker = ShippedBroker(workdir, tls, require_certificate=require_certificate)

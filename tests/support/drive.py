@@ -1,5 +1,6 @@
 """Runs a synthetic drive through a fresh `DriverMonitor` at a given frame rate (openpilot style: fake
 time, per-frame signals) and keeps, per frame, which episodes were active."""
+
 from __future__ import annotations
 
 from edge.policy import DriverMonitor
@@ -16,7 +17,7 @@ class Drive:
         self.fps = fps
         self.monitor = DriverMonitor(settings, session_id="test")
         self.events, self.timeline = [], []
-        for sig in (signals if signals is not None else frames(behaviour, fps)):
+        for sig in signals if signals is not None else frames(behaviour, fps):
             v = speed(sig.t) if callable(speed) else speed
             self.events += self.monitor.update(sig, v)
             self.timeline.append((sig.t, self.monitor.active()))

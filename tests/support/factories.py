@@ -1,4 +1,5 @@
 """Messages and registrations for gateway tests (real contract objects, encoded as a vehicle would)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -12,33 +13,72 @@ _ids = count()
 
 
 def status(vehicle_id: str, ts: datetime, **signals) -> tuple[str, bytes]:
-    names = {"odometer": "Vehicle.TraveledDistance", "speed": "Vehicle.Speed", "volts": "Vehicle.LowVoltageBattery.CurrentVoltage",
-             "hours": "Vehicle.Powertrain.CombustionEngine.EngineHours", "dtcs": "Vehicle.Diagnostics.DTCList",
-             "lat": "Vehicle.CurrentLocation.Latitude", "lon": "Vehicle.CurrentLocation.Longitude",
-             "fuel": "Vehicle.Powertrain.FuelSystem.RelativeLevel"}
-    msg = VehicleStatus(vehicle_id=vehicle_id, ts=ts, msg_id=f"st{next(_ids):08d}",
-                        signals={names[k]: v for k, v in signals.items()})
+    names = {
+        "odometer": "Vehicle.TraveledDistance",
+        "speed": "Vehicle.Speed",
+        "volts": "Vehicle.LowVoltageBattery.CurrentVoltage",
+        "hours": "Vehicle.Powertrain.CombustionEngine.EngineHours",
+        "dtcs": "Vehicle.Diagnostics.DTCList",
+        "lat": "Vehicle.CurrentLocation.Latitude",
+        "lon": "Vehicle.CurrentLocation.Longitude",
+        "fuel": "Vehicle.Powertrain.FuelSystem.RelativeLevel",
+    }
+    msg = VehicleStatus(
+        vehicle_id=vehicle_id,
+        ts=ts,
+        msg_id=f"st{next(_ids):08d}",
+        signals={names[k]: v for k, v in signals.items()},
+    )
     return encode(msg)
 
 
-def event(vehicle_id: str, ts: datetime, type: str = "microsleep", level: int = 1, phase: str = "start",
-          episode: str = "ep1", driver: str | None = None, session: str | None = None) -> tuple[str, bytes]:
-    return encode(DriverEvent(vehicle_id=vehicle_id, ts=ts, msg_id=f"ev{next(_ids):08d}", type=type, level=level,
-                              phase=phase, episode_id=episode, driver_id=driver, driver_session_id=session))
+def event(
+    vehicle_id: str,
+    ts: datetime,
+    type: str = "microsleep",
+    level: int = 1,
+    phase: str = "start",
+    episode: str = "ep1",
+    driver: str | None = None,
+    session: str | None = None,
+) -> tuple[str, bytes]:
+    return encode(
+        DriverEvent(
+            vehicle_id=vehicle_id,
+            ts=ts,
+            msg_id=f"ev{next(_ids):08d}",
+            type=type,
+            level=level,
+            phase=phase,
+            episode_id=episode,
+            driver_id=driver,
+            driver_session_id=session,
+        )
+    )
 
 
 def presence(vehicle_id: str, ts: datetime, state: str = "online") -> tuple[str, bytes]:
     return encode(Presence(vehicle_id=vehicle_id, ts=ts, msg_id=f"pr{next(_ids):08d}", state=state))
 
 
-def register(sessions, *vehicle_ids: str, model: str = "Van", dealer: str = "D1", now: datetime,
-             rules: list[dict] = ()) -> None:
+def register(
+    sessions, *vehicle_ids: str, model: str = "Van", dealer: str = "D1", now: datetime, rules: list[dict] = ()
+) -> None:
     with session_scope(sessions) as db:
         if db.get(Dealer, dealer) is None:
             db.add(Dealer(code=dealer, name=f"Dealer {dealer}"))
         for vid in vehicle_ids:
-            db.add(Vehicle(vehicle_id=vid, model=model, dealer_code=dealer, status="active", archived=False,
-                           created_at=now, updated_at=now))
+            db.add(
+                Vehicle(
+                    vehicle_id=vid,
+                    model=model,
+                    dealer_code=dealer,
+                    status="active",
+                    archived=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         db.flush()
         for rule in rules:
             db.add(MaintenanceRule(created_at=now, active=True, **rule))

@@ -147,5 +147,17 @@ def count_rows(db_url: str, model, *where) -> int:
 
 def edge_command(script: Path, mqtt_url: str, vehicle_id: str, outbox: Path, events: Path, seconds: float):
     """The command line of tests/uplink/edge_process.py (or a wrapper of it) with this interpreter."""
-    return [sys.executable, str(script), "--mqtt", mqtt_url, "--vehicle-id", vehicle_id,
-            "--outbox", str(outbox), "--events-out", str(events), "--seconds", str(seconds)]
+    return [
+        sys.executable,
+        str(script),
+        "--mqtt",
+        mqtt_url,
+        "--vehicle-id",
+        vehicle_id,
+        "--outbox",
+        str(outbox),
+        "--events-out",
+        str(events),
+        "--seconds",
+        str(seconds),
+    ]

@@ -1,4 +1,5 @@
 """A private Mosquitto per test (start, kill -9, restart on the same port) and a recording subscriber."""
+
 from __future__ import annotations
 
 import collections
@@ -14,8 +15,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
-MOSQUITTO = shutil.which("mosquitto") or next(
-    (p for p in ("/usr/sbin/mosquitto",) if Path(p).exists()), None)
+MOSQUITTO = shutil.which("mosquitto") or next((p for p in ("/usr/sbin/mosquitto",) if Path(p).exists()), None)
 
 
 def free_port() -> int:
@@ -45,8 +45,9 @@ def delivered_after_restart(rec, restart, first: Path, second: Path, up_at: floa
     """After a SIGKILLed run (events file `first`) and its restart (`second`) with the same outbox:
     wait (10 s each) for the killed run's events, then for all; returns (killed, expected, counts, delay)."""
     killed_run = event_ids(first)
-    wait_for(lambda: set(rec.ids("event")) >= set(killed_run), 10,
-             "the killed run's events, sent by the restart")
+    wait_for(
+        lambda: set(rec.ids("event")) >= set(killed_run), 10, "the killed run's events, sent by the restart"
+    )
     delay = time.monotonic() - up_at
     assert restart.wait(exit_timeout) == 0, (second.parent / f"{second.stem}.log").read_text()
     expected = killed_run + event_ids(second)
@@ -60,17 +61,28 @@ def delivered_after_restart(rec, restart, first: Path, second: Path, up_at: floa
 class PrivateBroker:
     """`mosquitto -c CONF` on a fixed free port; can be started late, killed and started again."""
 
-    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, acl: str | None = None,
-                 listener_options: list[str] = ()):
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        users: dict[str, str] | None = None,
+        acl: str | None = None,
+        listener_options: list[str] = (),
+    ):
         self.port = free_port()
         self.url = f"mqtt://127.0.0.1:{self.port}"
         self.conf = workdir / f"mosquitto-{self.port}.conf"
         # Persistence: the recorder's session (its subscription and queued messages) survives a
         # broker stop, so "broker down when the run starts" loses nothing on the receiving side.
         # `user`: started as root, mosquitto would switch to a user that cannot read tmp_path.
-        lines = [f"user {getpass.getuser()}", f"listener {self.port} 127.0.0.1", *listener_options,
-                 "persistence true", f"persistence_location {workdir}/",
-                 f"persistence_file mosquitto-{self.port}.db"]
+        lines = [
+            f"user {getpass.getuser()}",
+            f"listener {self.port} 127.0.0.1",
+            *listener_options,
+            "persistence true",
+            f"persistence_location {workdir}/",
+            f"persistence_file mosquitto-{self.port}.db",
+        ]
         if users:
             pwfile = workdir / "passwd"
             pwfile.write_text("".join(f"{u}:{p}\n" for u, p in users.items()))
@@ -87,8 +99,9 @@ class PrivateBroker:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> PrivateBroker:
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf), "-v"], stdout=self.log.open("ab"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self.conf), "-v"], stdout=self.log.open("ab"), stderr=subprocess.STDOUT
+        )
         wait_for(self._listening, 10, f"mosquitto on port {self.port}")
         return self
 
@@ -119,8 +132,9 @@ def private_broker(tmp_path):
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
     made: list[PrivateBroker] = []
 
-    def make(users: dict[str, str] | None = None, acl: str | None = None,
-             listener_options: list[str] = ()) -> PrivateBroker:
+    def make(
+        users: dict[str, str] | None = None, acl: str | None = None, listener_options: list[str] = ()
+    ) -> PrivateBroker:
         if users and shutil.which("mosquitto_passwd") is None:
             pytest.skip("mosquitto_passwd is not installed")
         broker = PrivateBroker(tmp_path, users=users, acl=acl, listener_options=listener_options)
@@ -142,8 +156,12 @@ class Recorder:
         host, port = url.removeprefix("mqtt://").split(":")
         self.messages: list[tuple[str, str, dict]] = []
         self._lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"recorder-{vehicle_id}",
-                                  protocol=mqtt.MQTTv311, clean_session=False)
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=f"recorder-{vehicle_id}",
+            protocol=mqtt.MQTTv311,
+            clean_session=False,
+        )
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(f"dms/v1/{vehicle_id}/#", qos=1)
         self.client.reconnect_delay_set(1, 1)

@@ -1,4 +1,5 @@
 """The portal tests' small world: two dealers, one user per role, two vehicles; and a browser sign-in."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime

@@ -1,4 +1,5 @@
 """Where the repository and the research data are, and whether a real service this machine runs is up."""
+
 from __future__ import annotations
 
 import os

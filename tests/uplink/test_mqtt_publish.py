@@ -1,4 +1,5 @@
 """The publisher against real brokers: the machine's Mosquitto, a private one with passwords, amqtt."""
+
 import asyncio
 import threading
 
@@ -6,10 +7,10 @@ import pytest
 
 from dms.contract import DriverEvent, DriverState, VehicleSignals, VehicleStatus
 from dms.errors import UserError
+from edge.config import DeviceConfig
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
 from edge.uplink import MqttSettings, MqttUplink, Outbox
-from edge.config import DeviceConfig
 from tests.support.mqtt import free_port, wait_for
 
 
@@ -26,8 +27,11 @@ def test_each_kind_arrives_in_outbox_order_and_the_outbox_empties(tmp_path, mosq
         uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5), box, vid).start()
         try:
             for i in range(60):
-                for msg in (event(vid, i), DriverState(vehicle_id=vid, monitoring=True),
-                            VehicleStatus(vehicle_id=vid, signals=VehicleSignals(speed=i))):
+                for msg in (
+                    event(vid, i),
+                    DriverState(vehicle_id=vid, monitoring=True),
+                    VehicleStatus(vehicle_id=vid, signals=VehicleSignals(speed=i)),
+                ):
                     uplink.submit(msg)
                     sent[msg.kind].append(msg.msg_id)
             assert uplink.wait_drained(20)
@@ -45,9 +49,16 @@ def test_each_kind_arrives_in_outbox_order_and_the_outbox_empties(tmp_path, mosq
 @pytest.mark.slow
 def test_refused_credentials_give_one_clear_error_and_no_retry_loop(tmp_path, private_broker):
     broker = private_broker(users={"van-1": "right"}).start()
-    settings = MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_WRONG_PW",
-                            password_file=None, reconnect_min_s=1, reconnect_max_s=1)
+    settings = MqttSettings(
+        url=broker.url,
+        username="van-1",
+        password_env="TEST_DMS_WRONG_PW",
+        password_file=None,
+        reconnect_min_s=1,
+        reconnect_max_s=1,
+    )
     import os
+
     os.environ["TEST_DMS_WRONG_PW"] = "wrong"
     try:
         with Outbox(tmp_path / "o.sqlite") as box:
@@ -63,8 +74,12 @@ def test_refused_credentials_give_one_clear_error_and_no_retry_loop(tmp_path, pr
             assert "wrong" not in uplink.failed
             uplink.close()
         # The runtime ends with that one error instead of running on without an uplink.
-        config = DeviceConfig(vehicle_id="van-1", speed_kmh=60, outbox={"path": tmp_path / "r.sqlite"},
-                              mqtt=settings.model_dump())
+        config = DeviceConfig(
+            vehicle_id="van-1",
+            speed_kmh=60,
+            outbox={"path": tmp_path / "r.sqlite"},
+            mqtt=settings.model_dump(),
+        )
         with pytest.raises(UserError, match="refused the connection"):
             EdgeRuntime(config).run(frames([(30.0, "ahead")], fps=10), realtime=True)
     finally:
@@ -77,8 +92,11 @@ def test_right_credentials_are_accepted(tmp_path, private_broker, recorder, monk
     monkeypatch.setenv("TEST_DMS_PW", "right")
     with Outbox(tmp_path / "o.sqlite") as box:
         # nobody subscribes (the test is about the credential): "no matching subscribers" counts as delivered
-        uplink = MqttUplink(MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW",
-                                         hold_unrouted=False), box, "van-1").start()
+        uplink = MqttUplink(
+            MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW", hold_unrouted=False),
+            box,
+            "van-1",
+        ).start()
         uplink.submit(event("van-1", 1))
         assert uplink.wait_drained(10)
         uplink.close()
@@ -86,15 +104,16 @@ def test_right_credentials_are_accepted(tmp_path, private_broker, recorder, monk
 
 
 @pytest.mark.slow
-def test_a_publish_the_broker_acl_refuses_stops_the_uplink_and_keeps_the_message(tmp_path, private_broker,
-                                                                                 monkeypatch):
-    broker = private_broker(users={"van-1": "right"},
-                            acl="user van-1\ntopic write dms/v1/van-1/#\n").start()
+def test_a_publish_the_broker_acl_refuses_stops_the_uplink_and_keeps_the_message(
+    tmp_path, private_broker, monkeypatch
+):
+    broker = private_broker(users={"van-1": "right"}, acl="user van-1\ntopic write dms/v1/van-1/#\n").start()
     monkeypatch.setenv("TEST_DMS_PW", "right")
     with Outbox(tmp_path / "o.sqlite") as box:
         # van-1's credential used for another vehicle id: its topics are outside van-1's ACL
-        uplink = MqttUplink(MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW"),
-                            box, "van-2").start()
+        uplink = MqttUplink(
+            MqttSettings(url=broker.url, username="van-1", password_env="TEST_DMS_PW"), box, "van-2"
+        ).start()
         uplink.submit(event("van-2", 1))
         wait_for(lambda: uplink.failed, 10, "the refusal")
         assert "refused a publish to dms/v1/van-2/event (not authorized)" in uplink.failed
@@ -111,15 +130,19 @@ def test_falls_back_to_mqtt_311_for_a_broker_without_mqtt5(tmp_path):
 
     def serve():
         async def main():
-            broker = amqtt_broker.Broker({
-                "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-                "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
-                "topic-check": {"enabled": False}})
+            broker = amqtt_broker.Broker(
+                {
+                    "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
+                    "auth": {"allow-anonymous": True, "plugins": ["auth_anonymous"]},
+                    "topic-check": {"enabled": False},
+                }
+            )
             await broker.start()
             ready.set()
             while not done.is_set():
                 await asyncio.sleep(0.05)
             await broker.shutdown()
+
         asyncio.run(main())
 
     thread = threading.Thread(target=serve, daemon=True)

@@ -1,4 +1,5 @@
 """The durable outbox on a real SQLite file: order, bound policy, reopen, corruption."""
+
 import sqlite3
 
 import pytest
@@ -8,7 +9,7 @@ from edge.uplink.outbox import Outbox
 
 
 def put(box, i, kind):
-    return box.put(f"msg{i:06d}", kind, f"dms/v1/v1/{kind}", f"{{\"i\": {i}}}".encode())
+    return box.put(f"msg{i:06d}", kind, f"dms/v1/v1/{kind}", f'{{"i": {i}}}'.encode())
 
 
 def test_rows_come_back_in_insertion_order_and_leave_after_remove(tmp_path):
@@ -100,7 +101,7 @@ def test_one_sending_process_per_outbox_and_a_locked_file_is_not_corrupt(tmp_pat
         put(box, 1, "event")
         with pytest.raises(UserError, match="in use by another running 'dms edge' process"):
             Outbox(path, exclusive=True)
-        with Outbox(path) as reader:          # looking in (dms edge outbox) is fine
+        with Outbox(path) as reader:  # looking in (dms edge outbox) is fine
             assert reader.count() == 1 and reader.moved_aside is None
     with Outbox(path, exclusive=True) as box:  # released on close
         assert box.count() == 1

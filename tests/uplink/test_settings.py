@@ -1,15 +1,19 @@
 """Broker URLs and credentials: clear errors, secrets only from the environment or a file."""
+
 import pytest
 
 from dms.errors import UserError
 from edge.uplink.settings import MqttSettings, parse_broker_url
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("mqtt://broker:1884", ("broker", 1884, False)),
-    ("mqtt://127.0.0.1", ("127.0.0.1", 1883, False)),
-    ("mqtts://fleet.example", ("fleet.example", 8883, True)),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("mqtt://broker:1884", ("broker", 1884, False)),
+        ("mqtt://127.0.0.1", ("127.0.0.1", 1883, False)),
+        ("mqtts://fleet.example", ("fleet.example", 8883, True)),
+    ],
+)
 def test_broker_urls(url, expected):
     assert parse_broker_url(url) == expected
 

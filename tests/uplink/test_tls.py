@@ -1,5 +1,6 @@
 """The uplink over TLS against Mosquitto: password + CA, client certificates, and TLS mistakes that
 end in one clear error instead of paho's endless "connection failed, retrying"."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,7 +18,7 @@ pki = pytest.importorskip("firmware_config.pki")
 @pytest.fixture
 def certs(tmp_path):
     """A throwaway CA, the broker's certificate for 127.0.0.1, a client certificate for van-1."""
-    now = datetime.now(UTC)   # OpenSSL checks validity against the real clock
+    now = datetime.now(UTC)  # OpenSSL checks validity against the real clock
     ca_key, ca_cert = pki.make_ca("uplink test CA", now)
     pki.write_cert(tmp_path / "ca.crt", ca_cert)
     for name, host in (("server", "127.0.0.1"), ("client", None)):
@@ -30,8 +31,12 @@ def certs(tmp_path):
 
 
 def tls_listener(certs, *extra):
-    return [f"cafile {certs / 'ca.crt'}", f"certfile {certs / 'server.crt'}",
-            f"keyfile {certs / 'server.key'}", *extra]
+    return [
+        f"cafile {certs / 'ca.crt'}",
+        f"certfile {certs / 'server.crt'}",
+        f"keyfile {certs / 'server.key'}",
+        *extra,
+    ]
 
 
 def send_one(tmp_path, settings, vehicle_id="van-1"):
@@ -48,13 +53,21 @@ def test_tls_with_a_password(tmp_path, certs, private_broker, monkeypatch):
     broker = private_broker(users={"van-1": "pw"}, listener_options=tls_listener(certs)).start()
     monkeypatch.setenv("TEST_DMS_PW", "pw")
     url = f"mqtts://127.0.0.1:{broker.port}"
-    uplink, box = send_one(tmp_path, MqttSettings(url=url, username="van-1", password_env="TEST_DMS_PW",
-                                                  tls={"ca_file": certs / "ca.crt"}))
+    uplink, box = send_one(
+        tmp_path,
+        MqttSettings(
+            url=url, username="van-1", password_env="TEST_DMS_PW", tls={"ca_file": certs / "ca.crt"}
+        ),
+    )
     assert uplink.wait_drained(15), uplink.failed
     uplink.close()
     # The same broker presenting a certificate from a CA we do not trust: one clear error.
-    uplink, box = send_one(tmp_path, MqttSettings(url=url, username="van-1", password_env="TEST_DMS_PW",
-                                                  tls={"ca_file": certs / "other.crt"}))
+    uplink, box = send_one(
+        tmp_path,
+        MqttSettings(
+            url=url, username="van-1", password_env="TEST_DMS_PW", tls={"ca_file": certs / "other.crt"}
+        ),
+    )
     wait_for(lambda: uplink.failed, 15, "the TLS error")
     assert "certificate of MQTT broker" in uplink.failed and "not trusted" in uplink.failed
     uplink.close()
@@ -62,12 +75,21 @@ def test_tls_with_a_password(tmp_path, certs, private_broker, monkeypatch):
 
 
 def test_client_certificate_authentication(tmp_path, certs, private_broker):
-    broker = private_broker(listener_options=tls_listener(
-        certs, "require_certificate true", "use_identity_as_username true")).start()
+    broker = private_broker(
+        listener_options=tls_listener(certs, "require_certificate true", "use_identity_as_username true")
+    ).start()
     url = f"mqtts://127.0.0.1:{broker.port}"
-    uplink, _ = send_one(tmp_path, MqttSettings(url=url, tls={"ca_file": certs / "ca.crt",
-                                                              "cert_file": certs / "client.crt",
-                                                              "key_file": certs / "client.key"}))
+    uplink, _ = send_one(
+        tmp_path,
+        MqttSettings(
+            url=url,
+            tls={
+                "ca_file": certs / "ca.crt",
+                "cert_file": certs / "client.crt",
+                "key_file": certs / "client.key",
+            },
+        ),
+    )
     assert uplink.wait_drained(15), uplink.failed
     uplink.close()
     uplink, box = send_one(tmp_path, MqttSettings(url=url, tls={"ca_file": certs / "ca.crt"}))

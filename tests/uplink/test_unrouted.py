@@ -13,7 +13,8 @@ def event(vid, i):
 
 
 def test_a_message_nobody_subscribed_to_is_kept_and_delivered_in_order_once_subscribed(
-        tmp_path, mosquitto_url, recorder):
+    tmp_path, mosquitto_url, recorder
+):
     vid = f"unrouted-{free_port()}"
     now = [0.0]  # the uplink's own clock: it moves 0.05 s each time the test looks, never by a sleep
 
@@ -21,11 +22,13 @@ def test_a_message_nobody_subscribed_to_is_kept_and_delivered_in_order_once_subs
         def tick():
             now[0] += 0.05
             return check()
+
         return tick
 
     with Outbox(tmp_path / "o.sqlite") as box:
-        uplink = MqttUplink(MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid,
-                            monotonic=lambda: now[0]).start()
+        uplink = MqttUplink(
+            MqttSettings(url=mosquitto_url, max_inflight=5, **FAST_RETRY), box, vid, monotonic=lambda: now[0]
+        ).start()
         try:
             sent = [event(vid, i) for i in range(3)]
             for msg in sent:

@@ -1,5 +1,6 @@
 """Live sources on real transports: python-can's virtual bus, a gpsd speaking JSON over TCP, NMEA over
 a pyserial loop port, and the OBD-II answer mapping with the `obd` package's own units."""
+
 import json
 import socket
 import threading
@@ -30,13 +31,15 @@ def test_can_frames_decoded_through_the_dbc_comments():
     with open_vehicle_source("can:virtual/dms-test-bus") as source:
         tx = can.Bus(channel="dms-test-bus", interface="virtual")
         try:
-            for name, values in [("VehicleSpeed", {"Speed": 72.5, "EngineSpeed": 2100, "CoolantTemp": 88}),
-                                 ("Odometer", {"TraveledDistance": 15000.3, "EngineHours": 1234.5}),
-                                 ("EnergyStatus", {"FuelLevel": 41.5, "BatteryVoltage": 13.9,
-                                                   "TractionSoc": 0})]:
+            for name, values in [
+                ("VehicleSpeed", {"Speed": 72.5, "EngineSpeed": 2100, "CoolantTemp": 88}),
+                ("Odometer", {"TraveledDistance": 15000.3, "EngineHours": 1234.5}),
+                ("EnergyStatus", {"FuelLevel": 41.5, "BatteryVoltage": 13.9, "TractionSoc": 0}),
+            ]:
                 msg = db.get_message_by_name(name)
-                tx.send(can.Message(arbitration_id=msg.frame_id, data=msg.encode(values),
-                                    is_extended_id=False))
+                tx.send(
+                    can.Message(arbitration_id=msg.frame_id, data=msg.encode(values), is_extended_id=False)
+                )
             tx.send(can.Message(arbitration_id=0x7FF, data=b"\x01", is_extended_id=False))  # not in the DBC
             assert eventually(lambda: source.read(0).fuel_level is not None)
         finally:
@@ -75,10 +78,20 @@ class FakeGpsd:
 
 
 def test_gpsd_position_speed_and_time():
-    gpsd = FakeGpsd([{"class": "TPV", "mode": 1},
-                     {"class": "TPV", "mode": 3, "lat": 48.1374, "lon": 11.5755, "speed": 25.0,
-                      "track": 361.0,
-                      "time": "2026-11-27T10:00:00.000Z"}])
+    gpsd = FakeGpsd(
+        [
+            {"class": "TPV", "mode": 1},
+            {
+                "class": "TPV",
+                "mode": 3,
+                "lat": 48.1374,
+                "lon": 11.5755,
+                "speed": 25.0,
+                "track": 361.0,
+                "time": "2026-11-27T10:00:00.000Z",
+            },
+        ]
+    )
     with open_vehicle_source(f"gpsd:127.0.0.1:{gpsd.port}") as source:
         assert eventually(lambda: source.read(0).latitude is not None)
         s = source.read(0)
@@ -99,14 +112,16 @@ def test_nmea_rmc_and_gga_and_staleness():
     now = [0.0]
     source = NmeaSource("loop://", clock=lambda: now[0], stale_after_s=5)
     try:
-        source.serial.write(b"garbage line\r\n"
-                            b"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n"
-                            b"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n")
+        source.serial.write(
+            b"garbage line\r\n"
+            b"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n"
+            b"$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A\r\n"
+        )
         assert eventually(lambda: source.read(0).speed is not None)
         s = source.read(0)
         assert s.latitude == pytest.approx(48.1173) and s.longitude == pytest.approx(11.516667)
         assert s.speed == pytest.approx(22.4 * 1.852) and s.heading == pytest.approx(84.4)
-        now[0] = 6.0      # no fix for 6 s (a tunnel): no position rather than a frozen one
+        now[0] = 6.0  # no fix for 6 s (a tunnel): no position rather than a frozen one
         assert source.read(0).latitude is None
     finally:
         source.close()
@@ -115,10 +130,17 @@ def test_nmea_rmc_and_gga_and_staleness():
 def test_obd_answers_map_to_vss_units():
     obd = pytest.importorskip("obd")
     u = obd.Unit
-    s = signals_from_obd({"SPEED": 54 * u.kph, "RPM": 2000 * u.rpm, "FUEL_LEVEL": 40 * u.percent,
-                          "CONTROL_MODULE_VOLTAGE": 13.9 * u.volt, "COOLANT_TEMP": u.Quantity(88, u.celsius),
-                          "GET_DTC": [("P0301", "Cylinder 1 Misfire Detected"), ("P0301", "")],
-                          "RUN_TIME": None})
+    s = signals_from_obd(
+        {
+            "SPEED": 54 * u.kph,
+            "RPM": 2000 * u.rpm,
+            "FUEL_LEVEL": 40 * u.percent,
+            "CONTROL_MODULE_VOLTAGE": 13.9 * u.volt,
+            "COOLANT_TEMP": u.Quantity(88, u.celsius),
+            "GET_DTC": [("P0301", "Cylinder 1 Misfire Detected"), ("P0301", "")],
+            "RUN_TIME": None,
+        }
+    )
     assert (s.speed, s.engine_speed, s.fuel_level, s.low_voltage_battery_voltage) == (54, 2000, 40, 13.9)
     assert s.coolant_temperature == pytest.approx(88) and s.dtc_list == ["P0301"] and s.is_moving
     assert signals_from_obd({"SPEED": u.Quantity(30, u.mph)}).speed == pytest.approx(48.28, abs=0.01)

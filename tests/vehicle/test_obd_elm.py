@@ -1,6 +1,7 @@
 """OBD-II end to end: python-obd talks to a small ELM327 stand-in over TCP (pyserial's socket://),
 exactly as it would to a Bluetooth/USB adapter; the source reads speed, RPM, coolant, fuel, voltage
 and a DTC back as VSS signals."""
+
 from __future__ import annotations
 
 import socket
@@ -18,11 +19,11 @@ PIDS = {
     "00": "08 18 00 01",  # supported 01-20: 05, 0C, 0D, and 20 (next block)
     "20": "00 02 00 01",  # supported 21-40: 2F, and 40 (next block)
     "40": "40 00 00 00",  # supported 41-60: 42
-    "05": "82",           # coolant 130 - 40 = 90 degC
-    "0C": "1F 40",        # rpm 8000 / 4 = 2000
-    "0D": "48",           # speed 72 km/h
-    "2F": "66",           # fuel 102 / 255 = 40 %
-    "42": "36 B0",        # module voltage 14.0 V
+    "05": "82",  # coolant 130 - 40 = 90 degC
+    "0C": "1F 40",  # rpm 8000 / 4 = 2000
+    "0D": "48",  # speed 72 km/h
+    "2F": "66",  # fuel 102 / 255 = 40 %
+    "42": "36 B0",  # module voltage 14.0 V
 }
 AT_ANSWERS = {"ATZ": "ELM327 v1.5", "ATRV": "12.6V", "ATDPN": "A6"}
 
@@ -42,7 +43,7 @@ class FakeElm327:
         if command.startswith("AT"):
             return AT_ANSWERS.get(command, "OK")
         if command == "03":
-            return "7E8 04 43 01 03 01"            # one stored code: P0301
+            return "7E8 04 43 01 03 01"  # one stored code: P0301
         if command.startswith("01") and command[2:4] in PIDS:
             data = f"41 {command[2:4]} {PIDS[command[2:4]]}"
             return f"7E8 {len(data.split()):02X} {data}"
@@ -67,8 +68,11 @@ def test_obd_adapter_values_arrive_as_vss_signals():
     elm = FakeElm327()
     with open_vehicle_source(f"obd:{elm.url}@38400") as source:
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and (source.read(0).dtc_list is None or source.read(0).speed is None
-                                               or source.read(0).low_voltage_battery_voltage is None):
+        while time.monotonic() < deadline and (
+            source.read(0).dtc_list is None
+            or source.read(0).speed is None
+            or source.read(0).low_voltage_battery_voltage is None
+        ):
             time.sleep(0.1)
         s = source.read(0)
     assert s.speed == 72 and s.engine_speed == 2000 and s.coolant_temperature == 90

@@ -1,4 +1,5 @@
 """Trip replay: the shipped sample trip is plausible, values interpolate, bad files name their line."""
+
 import pytest
 
 from dms.errors import UserError
@@ -40,22 +41,33 @@ def test_looping_carries_the_odometer_on(trip):
 
 def test_wire_names_are_vss(trip):
     wire = trip.read(300).model_dump(by_alias=True, exclude_none=True)
-    assert {"Vehicle.Speed", "Vehicle.TraveledDistance", "Vehicle.CurrentLocation.Latitude",
-            "Vehicle.Powertrain.FuelSystem.RelativeLevel", "Vehicle.LowVoltageBattery.CurrentVoltage",
-            "Vehicle.Diagnostics.DTCList", "Vehicle.Powertrain.CombustionEngine.EngineHours"} <= set(wire)
+    assert {
+        "Vehicle.Speed",
+        "Vehicle.TraveledDistance",
+        "Vehicle.CurrentLocation.Latitude",
+        "Vehicle.Powertrain.FuelSystem.RelativeLevel",
+        "Vehicle.LowVoltageBattery.CurrentVoltage",
+        "Vehicle.Diagnostics.DTCList",
+        "Vehicle.Powertrain.CombustionEngine.EngineHours",
+    } <= set(wire)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("t_s,speed_kmh\n0,10\n1,fast\n", r"trip.csv:3: column 'speed_kmh': not a number: 'fast'"),
-    ("t_s,speed_kmh\n0,10\n0,12\n", r"trip.csv:3: t_s must be a number greater"),
-    ("t_s,speed_kmh\n0,10\n1,500\n",
-     r"trip.csv:3: column 'speed_kmh': Input should be less than or equal to 400 \(got 500.0\)"),
-    ("t_s,dtcs\n0,P0301 XYZ\n", r"trip.csv:2: column 'dtcs': String should match .* \(got 'XYZ'\)"),
-    ("t_s,speed_kmh\n0,10,3\n", r"trip.csv:2: expected 2 columns, found 3"),
-    ("speed_kmh,t_s\n10,0\n", r"trip.csv:1: header must start with t_s"),
-    ("t_s,warp_factor\n0,9\n", r"unknown: warp_factor"),
-    ("# only a comment\n", r"empty trip file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("t_s,speed_kmh\n0,10\n1,fast\n", r"trip.csv:3: column 'speed_kmh': not a number: 'fast'"),
+        ("t_s,speed_kmh\n0,10\n0,12\n", r"trip.csv:3: t_s must be a number greater"),
+        (
+            "t_s,speed_kmh\n0,10\n1,500\n",
+            r"trip.csv:3: column 'speed_kmh': Input should be less than or equal to 400 \(got 500.0\)",
+        ),
+        ("t_s,dtcs\n0,P0301 XYZ\n", r"trip.csv:2: column 'dtcs': String should match .* \(got 'XYZ'\)"),
+        ("t_s,speed_kmh\n0,10,3\n", r"trip.csv:2: expected 2 columns, found 3"),
+        ("speed_kmh,t_s\n10,0\n", r"trip.csv:1: header must start with t_s"),
+        ("t_s,warp_factor\n0,9\n", r"unknown: warp_factor"),
+        ("# only a comment\n", r"empty trip file"),
+    ],
+)
 def test_bad_trip_files_name_the_line(tmp_path, text, message):
     path = tmp_path / "trip.csv"
     path.write_text(text)
@@ -63,11 +75,18 @@ def test_bad_trip_files_name_the_line(tmp_path, text, message):
         ReplaySource(path)
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("replay:", "needs a trip file"), ("replay:/nonexistent.csv", "trip file not found"),
-    ("teleport:x", "unknown vehicle source"), ("obd:@abc", "needs a port"), ("can:", "needs a channel"),
-    ("gpsd:host:port", "port must be a number"), ("nmea:/dev/ttyX@fast", "baud rate must be a number"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("replay:", "needs a trip file"),
+        ("replay:/nonexistent.csv", "trip file not found"),
+        ("teleport:x", "unknown vehicle source"),
+        ("obd:@abc", "needs a port"),
+        ("can:", "needs a channel"),
+        ("gpsd:host:port", "port must be a number"),
+        ("nmea:/dev/ttyX@fast", "baud rate must be a number"),
+    ],
+)
 def test_bad_specs_are_one_clear_error(spec, message):
     with pytest.raises(UserError, match=message):
         open_vehicle_source(spec)
@@ -83,5 +102,5 @@ def test_sample_spec_and_merging(tmp_path):
     gps_only.write_text("t_s,speed_kmh,latitude,longitude\n0,99,1.0,2.0\n10,99,1.0,2.0\n")
     with open_vehicle_source(f"replay:sample,replay:{gps_only}") as merged:
         s = merged.read(100)
-        assert s.speed == ReplaySource(SAMPLE_TRIP).read(100).speed   # first source wins
+        assert s.speed == ReplaySource(SAMPLE_TRIP).read(100).speed  # first source wins
         assert s.fuel_level is not None

@@ -1,4 +1,5 @@
 """Blink events from synthetic closure sequences: start, end, duration, ids, long closures, gaps."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,7 @@ def test_one_blink_has_start_end_and_duration():
 
 
 def test_blinks_get_consecutive_ids_and_are_reported_after_they_end():
-    ids, events = feed(BlinkDetector(), ([0.0] * 10 + BLINK) * 3 + [0.0] * 5)
+    _ids, events = feed(BlinkDetector(), ([0.0] * 10 + BLINK) * 3 + [0.0] * 5)
     assert [e.blink_id for e in events] == [1, 2, 3]
     assert len({e.start_frame for e in events}) == 3
 
@@ -60,5 +61,7 @@ def test_short_gap_is_bridged_long_gap_ends_the_blink():
     det = BlinkDetector(BlinkSettings(max_gap_s=0.1))
     _, events = feed(det, [0.0] * 5 + [1.0, 1.0, None, 1.0, 1.0] + [0.0] * 5)
     assert len(events) == 1 and (events[0].start_frame, events[0].end_frame) == (5, 9)
-    _, events = feed(BlinkDetector(BlinkSettings(max_gap_s=0.1)), [0.0] * 5 + [1.0, 1.0] + [None] * 6 + [0.0] * 5)
+    _, events = feed(
+        BlinkDetector(BlinkSettings(max_gap_s=0.1)), [0.0] * 5 + [1.0, 1.0] + [None] * 6 + [0.0] * 5
+    )
     assert len(events) == 1 and events[0].end_frame == 6

@@ -1,4 +1,5 @@
 """The eye-state model: shipped with its provenance, the same in both engines, framed like its training data."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def test_manifest_says_how_the_model_was_made():
 
 def test_onnx_runtime_and_litert_agree():
     pytest.importorskip("ai_edge_litert.interpreter", reason="LiteRT not installed")
-    patches = standardise(np.random.default_rng(3).integers(0, 256, (4, PATCH_SIZE, PATCH_SIZE), dtype=np.uint8))
+    patches = standardise(
+        np.random.default_rng(3).integers(0, 256, (4, PATCH_SIZE, PATCH_SIZE), dtype=np.uint8)
+    )
     ort = load_model(MODEL_NAME, BackendSettings(backend="onnxruntime")).run(patches)[0]
     lite = load_model(MODEL_NAME, BackendSettings(backend="litert")).run(patches)[0]
     assert ort.shape == lite.shape == (4, 1)
@@ -52,7 +55,7 @@ def test_patch_is_level_and_centred_whatever_the_head_roll(angle):
         assert patch.shape == (PATCH_SIZE, PATCH_SIZE) and patch.dtype == np.uint8
         dark_rows = np.where(patch.min(axis=1) < 100)[0]
         assert set(dark_rows) <= {10, 11, 12, 13}  # one level line through the middle
-        row = patch[PATCH_SIZE // 2 - 1:PATCH_SIZE // 2 + 1].min(axis=0)
+        row = patch[PATCH_SIZE // 2 - 1 : PATCH_SIZE // 2 + 1].min(axis=0)
         # the slit is 1 / PATCH_SCALE of the patch wide, centred
         dark = np.where(row < 100)[0]
         assert abs((dark.min() + dark.max()) / 2 - (PATCH_SIZE - 1) / 2) <= 1.0

@@ -1,4 +1,5 @@
 """Eye openness from a lid contour and the driver-adaptive closure decision, on synthetic data."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -6,8 +7,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from edge.vision.eyestate import (EyeStateEstimator, EyeStateSettings, RunningPercentile, combine_eyes, eyes_visible,
-                                  lid_openness)
+from edge.vision.eyestate import (
+    EyeStateEstimator,
+    EyeStateSettings,
+    RunningPercentile,
+    combine_eyes,
+    eyes_visible,
+    lid_openness,
+)
 
 FPS = 30.0
 
@@ -23,8 +30,10 @@ def lid_contour(width: float, gap: float, cx: float = 100.0, cy: float = 100.0) 
 
 
 def face_with(gap_l: float, gap_r: float, width_l: float = 30.0, width_r: float = 30.0) -> SimpleNamespace:
-    return SimpleNamespace(left_eye=SimpleNamespace(contour=lid_contour(width_l, gap_l, cx=80)),
-                           right_eye=SimpleNamespace(contour=lid_contour(width_r, gap_r, cx=140)))
+    return SimpleNamespace(
+        left_eye=SimpleNamespace(contour=lid_contour(width_l, gap_l, cx=80)),
+        right_eye=SimpleNamespace(contour=lid_contour(width_r, gap_r, cx=140)),
+    )
 
 
 def test_openness_is_lid_gap_over_width():
@@ -62,7 +71,7 @@ def test_baseline_adapts_to_narrow_and_wide_eyes(open_level):
     est = EyeStateEstimator()
     states = run(est, blink_train(open_level, 6.0))
     assert est.baseline() == pytest.approx(open_level, rel=0.02)
-    late = states[len(states) // 2:]
+    late = states[len(states) // 2 :]
     closed = [s.closed for s in late]
     expected = [(i + len(states) // 2) % 90 in (60, 61, 62, 63) for i in range(len(late))]
     assert closed == expected
@@ -95,8 +104,11 @@ def test_hysteresis_keeps_a_wavering_closure_closed():
     s = EyeStateSettings(lid_closed_on=0.7, lid_closed_off=0.6)  # the lid gap deciding alone
     est = EyeStateEstimator(s)
     run(est, [0.3] * 60)
-    level = lambda c: 0.3 * (1 - c * (1 - est.closed_share()))  # noqa: E731 - openness giving closure c
-    out = [est.update_openness(level(c), 2 + i / FPS).closed for i, c in enumerate([0.75, 0.65, 0.72, 0.55, 0.65])]
+    level = lambda c: 0.3 * (1 - c * (1 - est.closed_share()))
+    out = [
+        est.update_openness(level(c), 2 + i / FPS).closed
+        for i, c in enumerate([0.75, 0.65, 0.72, 0.55, 0.65])
+    ]
     assert out == [True, True, True, False, False]
 
 
@@ -132,7 +144,7 @@ def test_dark_lenses_make_eyes_unmeasurable():
     face.landmarks = np.array([[40.0, 40.0], [180.0, 180.0]])
     assert eyes_visible(img, face)
     for cx in (80, 140):  # paint two dark lenses over the eyes
-        img[85:115, cx - 22:cx + 22] = 20
+        img[85:115, cx - 22 : cx + 22] = 20
     assert not eyes_visible(img, face)
 
 
@@ -143,7 +155,7 @@ def test_running_percentile_matches_numpy_over_a_sliding_window():
     for i, v in enumerate(values):
         rp.add(i / FPS, float(v))
         rp.drop_before((i - 59.5) / FPS, keep=5)
-        window = values[max(0, i - 59):i + 1]  # the last 60 frames: 2 s at 30 fps
+        window = values[max(0, i - 59) : i + 1]  # the last 60 frames: 2 s at 30 fps
         assert rp.value() == pytest.approx(np.percentile(window, 80.0))
 
 
@@ -161,7 +173,9 @@ def test_a_first_blink_deeper_than_the_prior_sets_the_closed_level_at_once():
     shares = [1.0] * 30 + [0.45, 0.1, 0.1, 0.6, 1.0]  # down, bottom, bottom, opening (prior alone: closed)
     states = run(est, [0.25 * s for s in shares])
     assert [s.closed for s in states[30:]] == [True, True, True, False, False]
-    assert est.closed_share() == pytest.approx((0.1 + est.settings.prior_closed_share) / 2)  # then learnt as usual
+    assert est.closed_share() == pytest.approx(
+        (0.1 + est.settings.prior_closed_share) / 2
+    )  # then learnt as usual
     assert est.blink_depths() == [pytest.approx(0.1)]
 
 

@@ -1,4 +1,5 @@
 """The eye-state model fused with the lid gap: what each brings, on synthetic sequences (time in seconds)."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,7 +48,7 @@ def test_a_wrongly_learnt_open_level_recovers_when_the_model_sees_open_eyes():
     recovered = next(i for i, s in enumerate(fused_states) if not s.closed) / FPS
     relearn = EyeStateSettings().relearn_after_s
     assert recovered <= relearn + 0.1
-    assert not any(s.closed for s in fused_states[int((relearn + 0.1) * FPS):])
+    assert not any(s.closed for s in fused_states[int((relearn + 0.1) * FPS) :])
 
 
 def test_a_real_closure_is_not_relearnt_as_open():

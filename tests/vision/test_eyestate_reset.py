@@ -1,4 +1,5 @@
 """A new driver (or an unrelated clip) starts from scratch: eye levels and the learnt straight-ahead gaze."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -16,8 +17,16 @@ def open_eye(cx: float) -> SimpleNamespace:
 
 
 def face(gaze_yaw: float, gaze_pitch: float) -> SimpleNamespace:
-    return SimpleNamespace(left_eye=open_eye(140), right_eye=open_eye(80), faces=1,
-                           head_yaw=0.0, head_pitch=0.0, head_roll=0.0, gaze_yaw=gaze_yaw, gaze_pitch=gaze_pitch)
+    return SimpleNamespace(
+        left_eye=open_eye(140),
+        right_eye=open_eye(80),
+        faces=1,
+        head_yaw=0.0,
+        head_pitch=0.0,
+        head_roll=0.0,
+        gaze_yaw=gaze_yaw,
+        gaze_pitch=gaze_pitch,
+    )
 
 
 def test_reset_forgets_eye_levels_and_the_learnt_straight_ahead():

@@ -1,4 +1,5 @@
 """FaceMesh on real dev frames: the face, its eye corners, no face, two faces, tracking."""
+
 from __future__ import annotations
 
 import csv
@@ -17,16 +18,23 @@ from edge.vision.facemesh import (
     FaceMeshSettings,
 )
 
-CLIPS = ("clips/2/000001M_FNN.avi", "clips/1/000001M_FBN.avi", "clips/4/000001M_UNN.avi",
-         "clips/18/000005M_FNN.avi")
+CLIPS = (
+    "clips/2/000001M_FNN.avi",
+    "clips/1/000001M_FBN.avi",
+    "clips/4/000001M_UNN.avi",
+    "clips/18/000005M_FNN.avi",
+)
 
 
 @pytest.fixture(scope="module")
 def labelled_frames(zju_dataset):
     """(image, label row) for a few open-eyed annotated frames of several clips and conditions."""
     with open(zju_dataset / "labels.csv", newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["video"] in CLIPS and r["annotated"] == "1"
-                and r["blink_id"] == "-1" and r["LE_LX"]]
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if r["video"] in CLIPS and r["annotated"] == "1" and r["blink_id"] == "-1" and r["LE_LX"]
+        ]
     out = []
     for clip in CLIPS:
         wanted = {int(r["decoded_index"]): r for r in rows if r["video"] == clip}
@@ -53,13 +61,19 @@ def test_landmarks_sit_on_the_labelled_eye_corners(mesh, labelled_frames):
         assert face is not None, row["video"]
         assert face.landmarks.shape == (468, 3) and face.faces == 1 and not face.tracked
         # labels name eyes by image side: LE = image left = the driver's right eye
-        labelled = {RIGHT_EYE_OUTER: ("LE_LX", "LE_LY"), RIGHT_EYE_INNER: ("LE_RX", "LE_RY"),
-                    LEFT_EYE_INNER: ("RE_LX", "RE_LY"), LEFT_EYE_OUTER: ("RE_RX", "RE_RY")}
+        labelled = {
+            RIGHT_EYE_OUTER: ("LE_LX", "LE_LY"),
+            RIGHT_EYE_INNER: ("LE_RX", "LE_RY"),
+            LEFT_EYE_INNER: ("RE_LX", "RE_LY"),
+            LEFT_EYE_OUTER: ("RE_RX", "RE_RY"),
+        }
         for idx, (kx, ky) in labelled.items():
             errors.append(np.hypot(*(face.landmarks[idx, :2] - (float(row[kx]), float(row[ky])))))
         # the iris model's contour starts at the outer corner and reaches the inner one at index 8
-        for eye, outer, inner in ((face.right_eye, RIGHT_EYE_OUTER, RIGHT_EYE_INNER),
-                                  (face.left_eye, LEFT_EYE_OUTER, LEFT_EYE_INNER)):
+        for eye, outer, inner in (
+            (face.right_eye, RIGHT_EYE_OUTER, RIGHT_EYE_INNER),
+            (face.left_eye, LEFT_EYE_OUTER, LEFT_EYE_INNER),
+        ):
             assert eye.contour.shape == (71, 2) and eye.iris.shape == (5, 2)
             assert np.hypot(*(eye.contour[0] - face.landmarks[outer, :2])) < 6
             assert np.hypot(*(eye.contour[8] - face.landmarks[inner, :2])) < 6
@@ -91,8 +105,8 @@ def test_two_faces_counted_and_the_larger_chosen(mesh, labelled_frames):
     big = labelled_frames[0][0]
     small = cv2.resize(labelled_frames[3][0], None, fx=0.6, fy=0.6)
     canvas = np.zeros((big.shape[0], big.shape[1] + small.shape[1], 3), np.uint8)
-    canvas[:, :big.shape[1]] = big
-    canvas[:small.shape[0], big.shape[1]:] = small
+    canvas[:, : big.shape[1]] = big
+    canvas[: small.shape[0], big.shape[1] :] = small
     mesh.reset()
     face = mesh.process(canvas)
     assert face is not None and face.faces == 2

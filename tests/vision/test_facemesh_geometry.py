@@ -1,4 +1,5 @@
 """The geometry under FaceMesh: anchors and NMS, crops, head-pose signs, eye rotation, gaze zones."""
+
 from __future__ import annotations
 
 import math
@@ -56,8 +57,9 @@ def _rotation(yaw=0.0, pitch=0.0, roll=0.0):
     return ry @ rx @ rz
 
 
-@pytest.mark.parametrize("yaw,pitch,roll", [(0, 0, 0), (30, 0, 0), (-25, 0, 0), (0, 20, 0), (0, -15, 0),
-                                            (0, 0, 12), (20, -10, 5)])
+@pytest.mark.parametrize(
+    "yaw,pitch,roll", [(0, 0, 0), (30, 0, 0), (-25, 0, 0), (0, 20, 0), (0, -15, 0), (0, 0, 12), (20, -10, 5)]
+)
 def test_head_pose_signs_and_values(yaw, pitch, roll):
     face = canonical_face() @ _rotation(yaw, pitch, roll).T * 0.8 + [160, 120, 0]
     got = HeadPose().estimate(face)
@@ -87,8 +89,14 @@ def test_gaze_zones_left_and_right_hand_drive():
     assert rhd.zone_of(-40, -10) is GazeZone.RIGHT_MIRROR
     assert rhd.zone_of(30, -25) is GazeZone.INFOTAINMENT
     assert rhd.zone_of(30, 15) is GazeZone.REAR_MIRROR
-    assert [eyes_on_road(z) for z in ("road", "left_mirror", "cluster", "infotainment", "lap", None)] == \
-        [True, True, True, False, False, False]
+    assert [eyes_on_road(z) for z in ("road", "left_mirror", "cluster", "infotainment", "lap", None)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_straight_ahead_is_learnt_from_road_gaze_only():

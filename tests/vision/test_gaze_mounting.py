@@ -1,4 +1,5 @@
 """A camera mounted below the face (every gaze reads 'up') still sees the driver on the road."""
+
 from types import SimpleNamespace
 
 from edge.vision.gaze_zones import GazeZoneClassifier, GazeZoneSettings

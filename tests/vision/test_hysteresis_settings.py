@@ -1,4 +1,5 @@
 """Eye and blink hysteresis settings that cannot work are refused by the settings models (issue 16)."""
+
 from __future__ import annotations
 
 import pydantic

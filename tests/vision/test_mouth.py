@@ -1,4 +1,5 @@
 """Mouth opening from the face mesh: a ratio on one face (scale free), about 0 when the lips touch."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The frame pipeline on real dev pictures: signals per frame, no face, two faces, dark lenses."""
+
 from __future__ import annotations
 
 import cv2

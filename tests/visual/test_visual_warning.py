@@ -1,5 +1,6 @@
 """The visual warning: lit on the frame that decides a warning, blinking faster as the level rises,
 dark once every episode has ended; a recording sink for tests and a GPIO LED through gpiozero."""
+
 from __future__ import annotations
 
 import sys
@@ -52,6 +53,7 @@ def test_each_level_blinks_at_its_rate():
 
     def rises(t0, t1):
         return sum(1 for t, _, lit in sink.changes if lit and t0 <= t < t1 - 1e-9)
+
     assert rises(1.0, 4.0) == pytest.approx(3 * s.level2_blink_hz, abs=1)
     assert rises(4.0, 7.0) == pytest.approx(3 * s.level3_blink_hz, abs=1)
     assert {lvl for _, lvl, _ in sink.changes} == {2, 3}

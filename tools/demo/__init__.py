@@ -6,6 +6,7 @@
 Every part is the real program a deployment runs; the demo only starts them, seeds a dealer, a
 vehicle, users and a maintenance rule, and tells the user where to look.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import click
 
-from tools.demo.processes import Child, dms_command, run_dms, wait_until
 from dms.errors import UserError
+from tools.demo.processes import Child, dms_command, wait_until
 
 DEMO_VEHICLE = "DEMO-001"
 DEMO_DEALER = "D1"
@@ -41,19 +42,47 @@ def _check_http(ctx, param, value):
 
 
 @click.command("demo")
-@click.option("--mqtt", "mqtt_url", callback=_check_url, metavar="URL",
-              help="Use this MQTT broker (mqtt://HOST:PORT) instead of starting one inside the demo.")
-@click.option("--db", "db_url", metavar="URL",
-              help="Database URL (sqlite:///PATH or postgresql://USER@HOST/DB). Default: SQLite in --workdir.")
-@click.option("--source", metavar="PATH|DEVICE",
-              help="Video file, image folder or camera (/dev/video0) for the edge runtime. "
-                   "Default: the generated sample clip, played in a loop.")
-@click.option("--http", "http", default="127.0.0.1:8080", show_default=True, callback=_check_http,
-              metavar="HOST:PORT", help="Where the portal listens.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("var/demo"),
-              show_default=True, help="Where the demo keeps its database, outbox, logs, events and audio.")
-@click.option("--exit-after", type=click.FloatRange(min=1), metavar="SECONDS",
-              help="Stop everything after this many seconds (for scripted runs). Default: run until Ctrl-C.")
+@click.option(
+    "--mqtt",
+    "mqtt_url",
+    callback=_check_url,
+    metavar="URL",
+    help="Use this MQTT broker (mqtt://HOST:PORT) instead of starting one inside the demo.",
+)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Database URL (sqlite:///PATH or postgresql://USER@HOST/DB). Default: SQLite in --workdir.",
+)
+@click.option(
+    "--source",
+    metavar="PATH|DEVICE",
+    help="Video file, image folder or camera (/dev/video0) for the edge runtime. "
+    "Default: the generated sample clip, played in a loop.",
+)
+@click.option(
+    "--http",
+    "http",
+    default="127.0.0.1:8080",
+    show_default=True,
+    callback=_check_http,
+    metavar="HOST:PORT",
+    help="Where the portal listens.",
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("var/demo"),
+    show_default=True,
+    help="Where the demo keeps its database, outbox, logs, events and audio.",
+)
+@click.option(
+    "--exit-after",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Stop everything after this many seconds (for scripted runs). Default: run until Ctrl-C.",
+)
 def demo(mqtt_url, db_url, source, http, workdir, exit_after):
     """Run broker, gateway, portal and the in-vehicle runtime together, and print the portal URL.
 
@@ -71,6 +100,7 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
     try:
         if mqtt_url is None:
             from tools.demo.broker import EmbeddedBroker
+
             broker = EmbeddedBroker().start()
             mqtt_url = broker.url
             _say(f"MQTT broker (embedded, MQTT 3.1.1) on {mqtt_url}")
@@ -81,12 +111,18 @@ def demo(mqtt_url, db_url, source, http, workdir, exit_after):
         _say(f"database {db_url}")
 
         logs = workdir / "logs"
-        gateway = Child("gateway", dms_command("gateway", "run", "--mqtt", mqtt_url, "--db", db_url),
-                        logs / "gateway.log").start()
-        portal = Child("portal", dms_command("portal", "run", "--db", db_url, "--http", f"{http_host}:{http_port}"),
-                       logs / "portal.log").start()
+        gateway = Child(
+            "gateway", dms_command("gateway", "run", "--mqtt", mqtt_url, "--db", db_url), logs / "gateway.log"
+        ).start()
+        portal = Child(
+            "portal",
+            dms_command("portal", "run", "--db", db_url, "--http", f"{http_host}:{http_port}"),
+            logs / "portal.log",
+        ).start()
         children += [gateway, portal]
-        wait_until(lambda: _http_ok(f"{portal_url}/api/openapi.json") or _died(children), 60, what="the portal")
+        wait_until(
+            lambda: _http_ok(f"{portal_url}/api/openapi.json") or _died(children), 60, what="the portal"
+        )
         _raise_if_died(children)
 
         fleet = _start_fleet(mqtt_url)
@@ -125,16 +161,32 @@ def _start_fleet(mqtt_url: str):
 
 def _sample_clip() -> Path:
     from tools.demo.sample_clip import sample_clip
+
     return sample_clip(progress=True)
 
 
 def _edge_child(clip: Path, mqtt_url: str, workdir: Path, loop: bool) -> Child:
     from edge.vehicle import sample_trip_path
 
-    args = ["edge", "run", "--source", str(clip), "--realtime", "--mqtt", mqtt_url,
-            "--vehicle-id", DEMO_VEHICLE, "--outbox", str(workdir / "outbox.sqlite"),
-            "--vehicle-source", f"replay:{sample_trip_path()}",
-            "--events-out", str(workdir / "events.jsonl"), "--audio-out", str(workdir / "alerts.wav")]
+    args = [
+        "edge",
+        "run",
+        "--source",
+        str(clip),
+        "--realtime",
+        "--mqtt",
+        mqtt_url,
+        "--vehicle-id",
+        DEMO_VEHICLE,
+        "--outbox",
+        str(workdir / "outbox.sqlite"),
+        "--vehicle-source",
+        f"replay:{sample_trip_path()}",
+        "--events-out",
+        str(workdir / "events.jsonl"),
+        "--audio-out",
+        str(workdir / "alerts.wav"),
+    ]
     if loop:
         args.append("--loop")
     return Child("edge", dms_command(*args), workdir / "logs" / "edge.log")
@@ -142,6 +194,7 @@ def _edge_child(clip: Path, mqtt_url: str, workdir: Path, loop: bool) -> Child:
 
 def _seed(db_url: str) -> list[tuple[str, str, str]]:
     from tools.demo.seed import seed_demo
+
     return seed_demo(db_url, vehicle_id=DEMO_VEHICLE, dealer_code=DEMO_DEALER)
 
 
@@ -160,8 +213,9 @@ def _died(children: list[Child]) -> bool:
 def _raise_if_died(children: list[Child]) -> None:
     for child in children:
         if not child.running():
-            raise UserError(f"the {child.name} stopped (exit {child.proc.returncode}); "
-                            f"last log lines:\n{child.tail()}")
+            raise UserError(
+                f"the {child.name} stopped (exit {child.proc.returncode}); last log lines:\n{child.tail()}"
+            )
 
 
 def _api_events(portal_url: str, password: str) -> list[dict]:
@@ -169,8 +223,9 @@ def _api_events(portal_url: str, password: str) -> list[dict]:
     try:
         with urllib.request.urlopen(f"{portal_url}/api/token", data=form, timeout=5) as r:
             token = json.load(r)["access_token"]
-        request = urllib.request.Request(f"{portal_url}/api/vehicles/{DEMO_VEHICLE}/events",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"{portal_url}/api/vehicles/{DEMO_VEHICLE}/events", headers={"Authorization": f"Bearer {token}"}
+        )
         with urllib.request.urlopen(request, timeout=5) as r:
             body = json.load(r)
     except (OSError, ValueError, KeyError):
@@ -189,8 +244,10 @@ def _watch(children, edge, portal_url, password, started, exit_after) -> int:
                 key = event.get("msg_id") or json.dumps(event, sort_keys=True)
                 if key not in reported and event.get("phase", "start") == "start":
                     reported.add(key)
-                    _say(f"alert in the portal: {event.get('type')} (level {event.get('level')}) "
-                         f"at t={event.get('t', 0):.1f} s of the clip")
+                    _say(
+                        f"alert in the portal: {event.get('type')} (level {event.get('level')}) "
+                        f"at t={event.get('t', 0):.1f} s of the clip"
+                    )
             time.sleep(1.0)
     except KeyboardInterrupt:
         _say("stopping")

@@ -3,6 +3,7 @@
 amqtt serves MQTT 3.1.1 only (it refuses MQTT 5 connections), so clients must fall back to 3.1.1 —
 the uplink and the gateway both do.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,12 +38,14 @@ class EmbeddedBroker:
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> "EmbeddedBroker":
+    def start(self, timeout: float = 15.0) -> EmbeddedBroker:
         try:
             from amqtt.broker import Broker
         except ImportError:
-            raise UserError("the embedded MQTT broker needs the 'amqtt' package",
-                            hint="pip install 'dms-fleet[demo]', or pass --mqtt URL of a running broker") from None
+            raise UserError(
+                "the embedded MQTT broker needs the 'amqtt' package",
+                hint="pip install 'dms-fleet[demo]', or pass --mqtt URL of a running broker",
+            ) from None
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
@@ -56,11 +59,13 @@ class EmbeddedBroker:
             asyncio.set_event_loop(self._loop)
             # amqtt lets a refused MQTT 5 CONNECT (clients probing before falling back to 3.1.1) escape
             # as an unhandled task error; it is expected here, so keep it out of the user's terminal.
-            self._loop.set_exception_handler(lambda loop, context: log.debug("broker: %s", context.get("message")))
+            self._loop.set_exception_handler(
+                lambda loop, context: log.debug("broker: %s", context.get("message"))
+            )
             try:
                 self._broker = Broker(config, loop=self._loop)
                 self._loop.run_until_complete(self._broker.start())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            except BaseException as exc:
                 self._error = exc
                 self._ready.set()
                 return
@@ -72,7 +77,9 @@ class EmbeddedBroker:
         if not self._ready.wait(timeout):
             raise UserError(f"the embedded MQTT broker did not start within {timeout:.0f} s")
         if self._error is not None:
-            raise UserError(f"the embedded MQTT broker could not listen on {self.host}:{self.port}: {self._error}")
+            raise UserError(
+                f"the embedded MQTT broker could not listen on {self.host}:{self.port}: {self._error}"
+            )
         log.info("embedded MQTT broker listening on %s", self.url)
         return self
 
@@ -82,14 +89,14 @@ class EmbeddedBroker:
         future = asyncio.run_coroutine_threadsafe(self._broker.shutdown(), self._loop)
         try:
             future.result(timeout=10)
-        except Exception:  # noqa: BLE001 - shutting down anyway
+        except Exception:
             log.debug("broker shutdown raised", exc_info=True)
         self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread:
             self._thread.join(timeout=10)
         self._loop = self._broker = None
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc) -> None:

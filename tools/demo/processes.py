@@ -1,4 +1,5 @@
 """Child processes of the demo: started with their own log file, watched, stopped cleanly."""
+
 from __future__ import annotations
 
 import os
@@ -21,12 +22,17 @@ class Child:
     restarts: int = 0
     _log: object = field(default=None, repr=False)
 
-    def start(self, env: dict[str, str] | None = None) -> "Child":
+    def start(self, env: dict[str, str] | None = None) -> Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})},
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+        )
         return self
 
     def running(self) -> bool:

@@ -8,6 +8,7 @@ landmark model itself, so the warp closes exactly the eyes the pipeline measures
 
 Nothing here reads the research datasets: the clip may be redistributed like the photo.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,7 +67,9 @@ def _framed_photo() -> np.ndarray:
     try:
         from skimage import data
     except ImportError:
-        raise UserError("generating the demo clip needs scikit-image", hint="pip install 'dms-fleet[demo]'") from None
+        raise UserError(
+            "generating the demo clip needs scikit-image", hint="pip install 'dms-fleet[demo]'"
+        ) from None
     import cv2
 
     rgb = data.astronaut()
@@ -93,8 +96,10 @@ def close_eyes(image: np.ndarray, lids: list[tuple[np.ndarray, np.ndarray]], clo
         return image
     out = image.copy()
     for upper, lower in lids:
-        x0, x1 = int(math.floor(min(upper[:, 0].min(), lower[:, 0].min()))) - 2, \
-            int(math.ceil(max(upper[:, 0].max(), lower[:, 0].max()))) + 2
+        x0, x1 = (
+            int(math.floor(min(upper[:, 0].min(), lower[:, 0].min()))) - 2,
+            int(math.ceil(max(upper[:, 0].max(), lower[:, 0].max()))) + 2,
+        )
         xs = np.arange(x0, x1 + 1, dtype=np.float32)
         order_u, order_l = np.argsort(upper[:, 0]), np.argsort(lower[:, 0])
         y_up = np.interp(xs, upper[order_u, 0], upper[order_u, 1])
@@ -116,7 +121,7 @@ def close_eyes(image: np.ndarray, lids: list[tuple[np.ndarray, np.ndarray]], clo
         dist = np.abs(ys - new_up)
         lash = np.clip(1.0 - dist / 2.0, 0.0, 1.0) * min(1.0, closure * 1.2) * (gap > 1)[None, :]
         patch = (patch.astype(np.float32) * (1.0 - 0.55 * lash[..., None])).astype(np.uint8)
-        out[y0:y1 + 1, x0:x1 + 1] = patch
+        out[y0 : y1 + 1, x0 : x1 + 1] = patch
     return out
 
 
@@ -152,6 +157,7 @@ def render(path: Path, script: ClipScript | None = None, progress: bool = False)
     steps = range(frames)
     if progress:
         from tqdm import tqdm
+
         steps = tqdm(steps, desc="generating demo clip", unit="frame", leave=False)
     for i in steps:
         t = i / script.fps

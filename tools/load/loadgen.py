@@ -1,4 +1,5 @@
 """Synthetic vehicle traffic and broker housekeeping for end-to-end tests, benchmarks and load runs."""
+
 from __future__ import annotations
 
 import time
@@ -14,26 +15,38 @@ from dms.contract import VehicleStatus, encode
 from gateway.mqtt import parse_broker_url
 
 
-def status_messages(vehicle_ids: list[str], count: int, start: datetime, *, tag: str = "s",
-                    km_per_message: float = 0.01) -> Iterator[tuple[str, bytes]]:
+def status_messages(
+    vehicle_ids: list[str], count: int, start: datetime, *, tag: str = "s", km_per_message: float = 0.01
+) -> Iterator[tuple[str, bytes]]:
     """`count` status messages round-robin over the vehicles, one per vehicle per second, odometers rising."""
     for i in range(count):
         vid = vehicle_ids[i % len(vehicle_ids)]
         n = i // len(vehicle_ids)
-        yield encode(VehicleStatus(
-            vehicle_id=vid, msg_id=f"{tag}{i:010d}", ts=start + timedelta(seconds=n),
-            signals={"Vehicle.Speed": 50.0 + i % 30, "Vehicle.TraveledDistance": 1000.0 + n * km_per_message,
-                     "Vehicle.CurrentLocation.Latitude": 48.0 + n * 1e-5,
-                     "Vehicle.CurrentLocation.Longitude": 11.0, "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
-                     "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6}))
+        yield encode(
+            VehicleStatus(
+                vehicle_id=vid,
+                msg_id=f"{tag}{i:010d}",
+                ts=start + timedelta(seconds=n),
+                signals={
+                    "Vehicle.Speed": 50.0 + i % 30,
+                    "Vehicle.TraveledDistance": 1000.0 + n * km_per_message,
+                    "Vehicle.CurrentLocation.Latitude": 48.0 + n * 1e-5,
+                    "Vehicle.CurrentLocation.Longitude": 11.0,
+                    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
+                    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+                },
+            )
+        )
 
 
-def connect(url: str, client_id: str = "", *, v5: bool = True, session_expiry: int | None = None,
-            clean: bool = True) -> paho.Client:
+def connect(
+    url: str, client_id: str = "", *, v5: bool = True, session_expiry: int | None = None, clean: bool = True
+) -> paho.Client:
     """A started paho client connected to `url` (raises when the broker refuses)."""
     address = parse_broker_url(url)
-    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                         protocol=paho.MQTTv5 if v5 else paho.MQTTv311)
+    client = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5 if v5 else paho.MQTTv311
+    )
     if address.username:
         client.username_pw_set(address.username, address.password)
     client.max_inflight_messages_set(1000)
@@ -49,8 +62,15 @@ def connect(url: str, client_id: str = "", *, v5: bool = True, session_expiry: i
     return client
 
 
-def publish(url: str, items: Iterable[tuple[str, bytes]], *, qos: int = 1, pace_s: float = 0.0,
-            client_id: str = "", v5: bool = True) -> int:
+def publish(
+    url: str,
+    items: Iterable[tuple[str, bytes]],
+    *,
+    qos: int = 1,
+    pace_s: float = 0.0,
+    client_id: str = "",
+    v5: bool = True,
+) -> int:
     """Publish every (topic, payload) and wait until the broker acknowledged all of them (`v5` False:
     MQTT 3.1.1, e.g. NATS's MQTT listener)."""
     client = connect(url, client_id, v5=v5)

@@ -4,6 +4,7 @@ each with JetStream (its own store directory) and an MQTT listener, routed to ea
 Each node's config file is written into `workdir`; `kill(i)` is a kill -9, `start(i)` brings the node
 back with the same name and store (as a restarted host would).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -68,9 +69,18 @@ class NatsCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         ports = free_ports(4 * self.size)
         for i in range(self.size):
-            client, cluster, mqtt, monitor = ports[4 * i: 4 * i + 4]
-            self.nodes.append(Node(f"n{i + 1}", client, cluster, mqtt, monitor,
-                                   self.workdir / f"n{i + 1}.conf", self.workdir / f"n{i + 1}.log"))
+            client, cluster, mqtt, monitor = ports[4 * i : 4 * i + 4]
+            self.nodes.append(
+                Node(
+                    f"n{i + 1}",
+                    client,
+                    cluster,
+                    mqtt,
+                    monitor,
+                    self.workdir / f"n{i + 1}.conf",
+                    self.workdir / f"n{i + 1}.log",
+                )
+            )
         routes = ", ".join(f"nats-route://127.0.0.1:{n.cluster_port}" for n in self.nodes)
         for node in self.nodes:
             store = self.workdir / f"{node.name}-store"
@@ -81,8 +91,12 @@ class NatsCluster:
                 f"http: 127.0.0.1:{node.monitor_port}\n"
                 f'jetstream {{ store_dir: "{store}", max_memory_store: 256MB, max_file_store: 8GB }}\n'
                 f"mqtt {{ listen: 127.0.0.1:{node.mqtt_port} }}\n"
-                + (f'cluster {{ name: "{self.name}", listen: 127.0.0.1:{node.cluster_port}, routes: [{routes}] }}\n'
-                   if self.size > 1 else ""))  # one node: a plain JetStream server
+                + (
+                    f'cluster {{ name: "{self.name}", listen: 127.0.0.1:{node.cluster_port}, routes: [{routes}] }}\n'
+                    if self.size > 1
+                    else ""
+                )
+            )  # one node: a plain JetStream server
 
     @property
     def nats_urls(self) -> str:
@@ -92,8 +106,12 @@ class NatsCluster:
     def start(self, index: int | None = None) -> NatsCluster:
         for node in self.nodes if index is None else [self.nodes[index]]:
             log = open(node.log, "ab")
-            node.proc = subprocess.Popen([NATS_SERVER, "-c", str(node.config)], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            node.proc = subprocess.Popen(
+                [NATS_SERVER, "-c", str(node.config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
             log.close()
         for node in self.nodes if index is None else [self.nodes[index]]:
             self._wait_ready(node)
@@ -114,7 +132,9 @@ class NatsCluster:
             except OSError:
                 pass
             time.sleep(0.2)
-        raise UserError(f"nats-server {node.name} not ready after {timeout:.0f} s: {node.log.read_text()[-500:]}")
+        raise UserError(
+            f"nats-server {node.name} not ready after {timeout:.0f} s: {node.log.read_text()[-500:]}"
+        )
 
     def ensure_mqtt_store(self) -> None:
         """nats-server makes its MQTT streams (the QoS 1 store the gateways consume) when the first MQTT
@@ -166,13 +186,19 @@ def jetstream_state(nats_urls: str, stream: str, consumer: str) -> dict:
         async def quiet(exc: Exception) -> None:  # a node down is what the caller is looking at
             pass
 
-        nc = await nats.connect(nats_urls.split(","), connect_timeout=5, max_reconnect_attempts=3,
-                                error_cb=quiet)
+        nc = await nats.connect(
+            nats_urls.split(","), connect_timeout=5, max_reconnect_attempts=3, error_cb=quiet
+        )
         try:
             js = nc.jetstream(timeout=5)
             s, c = await js.stream_info(stream), await js.consumer_info(stream, consumer)
-            return {"stream_leader": s.cluster.leader, "consumer_leader": c.cluster.leader,
-                    "messages": s.state.messages, "pending": c.num_pending, "ack_pending": c.num_ack_pending}
+            return {
+                "stream_leader": s.cluster.leader,
+                "consumer_leader": c.cluster.leader,
+                "messages": s.state.messages,
+                "pending": c.num_pending,
+                "ack_pending": c.num_ack_pending,
+            }
         finally:
             await nc.close()
 

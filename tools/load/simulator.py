@@ -72,23 +72,49 @@ class FleetPlan:
 
     def presence(self, state: str, ts: datetime) -> Iterator[tuple[str, bytes]]:
         for vid in self.ids:
-            yield encode(Presence(vehicle_id=vid, msg_id=self._msg_id("p"), ts=ts, state=state,
-                                  reason="simulated" if state == "offline" else None))
+            yield encode(
+                Presence(
+                    vehicle_id=vid,
+                    msg_id=self._msg_id("p"),
+                    ts=ts,
+                    state=state,
+                    reason="simulated" if state == "offline" else None,
+                )
+            )
 
     def _event(self, index: int, ts: datetime, episode: tuple[str, str], phase: str, level: int = 1, **extra):
-        return encode(DriverEvent(vehicle_id=self.ids[index], msg_id=self._msg_id("e"), ts=ts, level=level,
-                                  type=episode[1], phase=phase, episode_id=episode[0], **extra))
+        return encode(
+            DriverEvent(
+                vehicle_id=self.ids[index],
+                msg_id=self._msg_id("e"),
+                ts=ts,
+                level=level,
+                type=episode[1],
+                phase=phase,
+                episode_id=episode[0],
+                **extra,
+            )
+        )
 
     def vehicle_tick(self, index: int, tick: int, ts: datetime) -> Iterator[tuple[str, bytes]]:
         """One vehicle's messages of one tick: its status, and an event start or end at random."""
         s = self.settings
         km = 1000.0 + index + tick * 0.014 / s.status_hz
-        yield encode(VehicleStatus(vehicle_id=self.ids[index], msg_id=self._msg_id("s"), ts=ts, signals={
-            "Vehicle.Speed": 40.0 + (index + tick) % 60, "Vehicle.TraveledDistance": km,
-            "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
-            "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
-            "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
-            "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6}))
+        yield encode(
+            VehicleStatus(
+                vehicle_id=self.ids[index],
+                msg_id=self._msg_id("s"),
+                ts=ts,
+                signals={
+                    "Vehicle.Speed": 40.0 + (index + tick) % 60,
+                    "Vehicle.TraveledDistance": km,
+                    "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
+                    "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
+                    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
+                    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+                },
+            )
+        )
         t = tick / s.status_hz
         if index in self._open:
             if self._rng.random() < 0.25:  # episodes last ~4 ticks
@@ -133,7 +159,7 @@ class ResourceMeter:
         for p in cls._tree(proc):
             try:
                 t = p.cpu_times()
-            except Exception:  # noqa: BLE001 - a child that exited in between
+            except Exception:
                 continue
             total += t.user + t.system
         return total
@@ -142,7 +168,7 @@ class ResourceMeter:
         for name, proc in self._procs.items():
             try:
                 mb = sum(p.memory_info().rss for p in self._tree(proc)) / 2**20
-            except Exception:  # noqa: BLE001 - a process that died is reported by its missing numbers
+            except Exception:
                 continue
             self.rss_peak_mb[name] = max(self.rss_peak_mb.get(name, 0.0), mb)
 
@@ -153,11 +179,11 @@ class ResourceMeter:
             try:
                 if proc.status() == "zombie":  # killed during the run: its CPU time went with it
                     continue
-            except Exception:  # noqa: BLE001, S112 - already reaped: the same
+            except Exception:
                 continue
             try:
                 self.cpu_s[name] = self._cpu(proc) - self._cpu0[name]
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
 
@@ -289,8 +315,11 @@ def lag_by_window(db_url: str, tag: str, window_s: float = 10.0) -> list[tuple[f
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(ProcessedMessage.ts, ProcessedMessage.received_at).where(
-                ProcessedMessage.msg_id.startswith(tag))).all()
+            rows = conn.execute(
+                select(ProcessedMessage.ts, ProcessedMessage.received_at).where(
+                    ProcessedMessage.msg_id.startswith(tag)
+                )
+            ).all()
     finally:
         engine.dispose()
     if not rows:
@@ -468,8 +497,10 @@ class Chaos:
             self.node_at = None
             index = self.victim()
             self.cluster.kill(index)
-            self.log.append(f"t={t:.0f} s: kill -9 NATS node {self.cluster.nodes[index].name}"
-                            f"{' (the stream leader)' if self.leader else ''}")
+            self.log.append(
+                f"t={t:.0f} s: kill -9 NATS node {self.cluster.nodes[index].name}"
+                f"{' (the stream leader)' if self.leader else ''}"
+            )
         if self.gateway_at is not None and t >= self.gateway_at and self.gateways:
             self.gateway_at = None
             os.kill(self.gateways[0].proc.pid, signal.SIGKILL)
@@ -483,37 +514,91 @@ class Chaos:
         while not stop.wait(2.0):
             try:
                 state = jetstream_state(self.cluster.nats_urls, STREAM, self.group)
-            except Exception:  # noqa: BLE001, S112 - no leader for a moment: the next sample tells
+            except Exception:
                 continue
             self.backlog.append((time.monotonic() - began, state["pending"] + state["ack_pending"]))
 
 
 @click.command("simulate")
-@click.option("--mqtt", "mqtt_url", default=None, metavar="URL",
-              help="Broker the vehicles publish to, e.g. mqtt://127.0.0.1:1883 (several: comma-separated).")
-@click.option("--db", "db_url", required=True, metavar="URL",
-              help="The gateway's database (to count what it stored).")
+@click.option(
+    "--mqtt",
+    "mqtt_url",
+    default=None,
+    metavar="URL",
+    help="Broker the vehicles publish to, e.g. mqtt://127.0.0.1:1883 (several: comma-separated).",
+)
+@click.option(
+    "--db", "db_url", required=True, metavar="URL", help="The gateway's database (to count what it stored)."
+)
 @click.option("--vehicles", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--seconds", type=click.FloatRange(min=1), default=30, show_default=True)
-@click.option("--connections", type=click.IntRange(1, 1000), default=20, show_default=True,
-              help="MQTT connections the simulated vehicles share.")
-@click.option("--episodes-per-hour", type=click.FloatRange(0, 3600), default=3.0, show_default=True,
-              help="Driver-event episodes per vehicle per hour.")
-@click.option("--gateways", type=click.IntRange(0, 16), default=1, show_default=True,
-              help="Start this many `dms gateway run` processes in a fresh group (0: one runs already).")
+@click.option(
+    "--connections",
+    type=click.IntRange(1, 1000),
+    default=20,
+    show_default=True,
+    help="MQTT connections the simulated vehicles share.",
+)
+@click.option(
+    "--episodes-per-hour",
+    type=click.FloatRange(0, 3600),
+    default=3.0,
+    show_default=True,
+    help="Driver-event episodes per vehicle per hour.",
+)
+@click.option(
+    "--gateways",
+    type=click.IntRange(0, 16),
+    default=1,
+    show_default=True,
+    help="Start this many `dms gateway run` processes in a fresh group (0: one runs already).",
+)
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
-@click.option("--bus", "bus_url", default=None, metavar="URL",
-              help="What the gateways consume (default: --mqtt), e.g. a NATS cluster nats://h1:4222,h2:4222.")
-@click.option("--nats-cluster", type=click.IntRange(0, 5), default=0, show_default=True,
-              help="Start a local NATS cluster of this many nodes (JetStream + MQTT listener) as the bus; "
-                   "vehicles publish MQTT to one node, gateways consume the replicated stream.")
-@click.option("--kill-node-at", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="--nats-cluster: kill -9 one node (a stream follower, see --kill-leader) this far into the run.")
+@click.option(
+    "--bus",
+    "bus_url",
+    default=None,
+    metavar="URL",
+    help="What the gateways consume (default: --mqtt), e.g. a NATS cluster nats://h1:4222,h2:4222.",
+)
+@click.option(
+    "--nats-cluster",
+    type=click.IntRange(0, 5),
+    default=0,
+    show_default=True,
+    help="Start a local NATS cluster of this many nodes (JetStream + MQTT listener) as the bus; "
+    "vehicles publish MQTT to one node, gateways consume the replicated stream.",
+)
+@click.option(
+    "--kill-node-at",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="--nats-cluster: kill -9 one node (a stream follower, see --kill-leader) this far into the run.",
+)
 @click.option("--kill-leader", is_flag=True, help="--kill-node-at kills the stream's leader.")
-@click.option("--kill-gateway-at", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="kill -9 the first gateway process this far into the run.")
-def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour, gateways, broker_pid, bus_url,
-             nats_cluster, kill_node_at, kill_leader, kill_gateway_at):
+@click.option(
+    "--kill-gateway-at",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="kill -9 the first gateway process this far into the run.",
+)
+def simulate(
+    mqtt_url,
+    db_url,
+    vehicles,
+    seconds,
+    connections,
+    episodes_per_hour,
+    gateways,
+    broker_pid,
+    bus_url,
+    nats_cluster,
+    kill_node_at,
+    kill_leader,
+    kill_gateway_at,
+):
     """Drive N simulated vehicles through broker + gateway + database; print loss, lag and resource use."""
     import tempfile
     from pathlib import Path
@@ -540,6 +625,7 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
     nats = bus_url.startswith("nats://")
     config = logs / "gateway.yaml"
     config.write_text("ack_wait_s: 10\n" if nats else "{}\n")  # a killed gateway's share comes back in 10 s
+
     def bus_of(i: int) -> str:  # with a local cluster, each gateway's nearest node is another one
         if cluster is None:
             return bus_url
@@ -550,14 +636,31 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
     children = [
         Child(
             f"gw{i}",
-            dms_command("gateway", "run", "--bus", bus_of(i), "--db", db_url, "--group", settings.tag,
-                        "--client-id", f"{settings.tag}-gw{i}", "--session-expiry", "60", "--config", str(config)),
+            dms_command(
+                "gateway",
+                "run",
+                "--bus",
+                bus_of(i),
+                "--db",
+                db_url,
+                "--group",
+                settings.tag,
+                "--client-id",
+                f"{settings.tag}-gw{i}",
+                "--session-expiry",
+                "60",
+                "--config",
+                str(config),
+            ),
             logs / f"gw{i}.log",
         )
         for i in range(gateways)
     ]
-    chaos = (Chaos(cluster, settings.tag, children, kill_node_at, kill_gateway_at, kill_leader)
-             if nats or kill_gateway_at is not None else None)
+    chaos = (
+        Chaos(cluster, settings.tag, children, kill_node_at, kill_gateway_at, kill_leader)
+        if nats or kill_gateway_at is not None
+        else None
+    )
     stop_watch = threading.Event()
     try:
         for child in children:
@@ -581,7 +684,9 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
 
             # the vehicles' node: one that is not killed (a load balancer would move them)
             leader = jetstream_state(cluster.nats_urls, STREAM, settings.tag)["stream_leader"]
-            chaos.spare = next(i for i, n in enumerate(cluster.nodes) if not (kill_leader and n.name == leader))
+            chaos.spare = next(
+                i for i, n in enumerate(cluster.nodes) if not (kill_leader and n.name == leader)
+            )
             mqtt_url = cluster.nodes[chaos.spare].mqtt_url
             threading.Thread(target=chaos.watch, args=(stop_watch,), daemon=True).start()
         report = run_fleet(
@@ -613,10 +718,16 @@ def simulate(mqtt_url, db_url, vehicles, seconds, connections, episodes_per_hour
         for line in chaos.log:
             click.echo(line)
         if chaos.backlog:
-            click.echo("consumer backlog (pending + unacknowledged) every 10 s: " + ", ".join(
-                f"{t:.0f} s {n}" for t, n in chaos.backlog[::5]))
-    click.echo("lag by 10 s of publish time (p50/p99/max ms): " + "; ".join(
-        f"{t:.0f} s {p.get('p50', 0):.0f}/{p.get('p99', 0):.0f}/{p.get('max', 0):.0f}"
-        for t, _, p in lag_by_window(db_url, settings.tag)))
+            click.echo(
+                "consumer backlog (pending + unacknowledged) every 10 s: "
+                + ", ".join(f"{t:.0f} s {n}" for t, n in chaos.backlog[::5])
+            )
+    click.echo(
+        "lag by 10 s of publish time (p50/p99/max ms): "
+        + "; ".join(
+            f"{t:.0f} s {p.get('p50', 0):.0f}/{p.get('p99', 0):.0f}/{p.get('max', 0):.0f}"
+            for t, _, p in lag_by_window(db_url, settings.tag)
+        )
+    )
     if report.lost or rows != distinct:
         raise UserError(f"{report.lost} messages lost, {rows - distinct} applied twice (logs in {logs})")

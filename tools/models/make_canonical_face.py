@@ -7,6 +7,7 @@ the subjects' average attitude when facing the camera) and made exactly symmetri
 468-point shape is written (`models/canonical_face.json`, listed in manifest.json); no frame or label of
 the data set is kept.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,7 @@ def procrustes_mean(shapes: list[np.ndarray], rounds: int = 5) -> np.ndarray:
             aligned.append(scale * shape @ rot.T + t)
         mean = np.mean(aligned, axis=0)
         mean -= mean.mean(0)
-        mean /= np.sqrt((mean ** 2).sum(1).mean()) / 100.0  # fixed size: rms radius 100 px
+        mean /= np.sqrt((mean**2).sum(1).mean()) / 100.0  # fixed size: rms radius 100 px
     return mean
 
 
@@ -99,13 +100,19 @@ def main(argv: list[str]) -> int:
     shapes = collect_shapes(dataset)
     canonical = symmetrise(procrustes_mean(shapes))
     out = model_path(CANONICAL_FILE)
-    out.write_text(json.dumps({
-        "about": "frontal reference face for head pose: the face landmark model's mean output on frontal "
-                 "faces, symmetrised; axes x right, y down, z away from the camera; rms radius 100",
-        "made_by": "python -m tools.models.make_canonical_face",
-        "shapes_averaged": len(shapes),
-        "points": np.round(canonical, 3).tolist(),
-    }) + "\n", encoding="utf-8")
+    out.write_text(
+        json.dumps(
+            {
+                "about": "frontal reference face for head pose: the face landmark model's mean output on frontal "
+                "faces, symmetrised; axes x right, y down, z away from the camera; rms radius 100",
+                "made_by": "python -m tools.models.make_canonical_face",
+                "shapes_averaged": len(shapes),
+                "points": np.round(canonical, 3).tolist(),
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     print(f"{out}: {len(shapes)} shapes averaged")
     from tools.models.convert import convert
 

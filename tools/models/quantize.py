@@ -15,6 +15,7 @@ written to models/ and registered in manifest.json. `--schemes` also tries int16
 dynamic-range and weight-only int8, `--models face_landmark` the face model (written to `--out`,
 default a temporary folder).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,13 +64,17 @@ def _require_quantizer():
     try:
         import ai_edge_quantizer  # noqa: F401
     except ImportError:
-        sys.exit("tools.models.quantize needs the AI Edge Quantizer: pip install -e '.[tools]' "
-                 "(or pip install ai-edge-quantizer in a throw-away venv)")
+        sys.exit(
+            "tools.models.quantize needs the AI Edge Quantizer: pip install -e '.[tools]' "
+            "(or pip install ai-edge-quantizer in a throw-away venv)"
+        )
     from ai_edge_quantizer import quantizer, recipe
+
     return quantizer, recipe
 
 
 # --- calibration crops --------------------------------------------------------------------------------
+
 
 def split_clips(dataset: Path) -> tuple[list[Path], list[Path]]:
     """(calibration clips, held-out clips): two conditions of every subject each."""
@@ -99,7 +104,7 @@ class _Recorder:
 @contextmanager
 def _recording(recorders: dict[str, _Recorder]):
     """FaceMesh objects built inside get recording wrappers around the quantised models."""
-    import edge.vision.facemesh as facemesh
+    from edge.vision import facemesh
 
     original = facemesh.load_model
 
@@ -150,6 +155,7 @@ def collect_crops(clips: list[Path], per_model: int, max_frames: int | None = No
 
 # --- quantisation -------------------------------------------------------------------------------------
 
+
 def prepared(tflite: Path) -> bytes:
     """The model as the quantizer needs it. MediaPipe's files predate two schema additions: a signature
     (the quantizer addresses calibration data by signature: one over the graph's inputs and outputs is
@@ -192,8 +198,12 @@ def float_ops(tflite: Path, stages: tuple[int, int]) -> list[str]:
     model = flatbuffer_utils.read_model(str(tflite))
     graph = model.subgraphs[0]
     producer = {t: op for op in graph.operators for t in op.outputs}
-    kept = [t for op in graph.operators for t in op.outputs if len(graph.tensors[t].shape) == 4
-            and not stages[1] < graph.tensors[t].shape[1] < stages[0]]
+    kept = [
+        t
+        for op in graph.operators
+        for t in op.outputs
+        if len(graph.tensors[t].shape) == 4 and not stages[1] < graph.tensors[t].shape[1] < stages[0]
+    ]
     for tensor in graph.outputs:
         while True:
             kept.append(tensor)
@@ -220,13 +230,15 @@ def quantize(name: str, scheme: str, crops: np.ndarray | None) -> bytes:
     if q.need_calibration:
         kept = "|".join(re.escape(n) for n in float_ops(MODELS_DIR / f"{name}.tflite", FLOAT_STAGES[name]))
         # an op's scope is its output tensor names, each followed by ";"
-        q.update_quantization_recipe(f"^({kept});$", qtyping.TFLOperationName.ALL_SUPPORTED,
-                                     algorithm_key=AlgorithmName.NO_QUANTIZE)
+        q.update_quantization_recipe(
+            f"^({kept});$", qtyping.TFLOperationName.ALL_SUPPORTED, algorithm_key=AlgorithmName.NO_QUANTIZE
+        )
         calibration = q.calibrate({SIGNATURE: [{"input_1": crop[None]} for crop in crops]}, num_threads=1)
     return bytes(q.quantize(calibration, enable_progress_report=False).quantized_model)
 
 
 # --- comparison ---------------------------------------------------------------------------------------
+
 
 def _interpreter(path: Path):
     from ai_edge_litert.interpreter import Interpreter
@@ -245,7 +257,7 @@ def _run(interp, crops: np.ndarray, batch: int) -> list[np.ndarray]:
     outputs = [d["index"] for d in interp.get_output_details()]
     results = []
     for start in range(0, len(crops) // batch * batch, batch):
-        interp.set_tensor(inp["index"], crops[start:start + batch])
+        interp.set_tensor(inp["index"], crops[start : start + batch])
         interp.invoke()
         results.append(np.concatenate([interp.get_tensor(i).reshape(batch, -1) for i in outputs], axis=1))
     return results
@@ -254,7 +266,7 @@ def _run(interp, crops: np.ndarray, batch: int) -> list[np.ndarray]:
 def _cpu_ms(interps: dict, crops: np.ndarray, batch: int, rounds: int = 15) -> dict[str, float]:
     """Median CPU ms per call of each model, timed in turns (round robin, blocks of calls on the same
     crops) so that a load change on a shared machine hits every variant alike."""
-    block = crops[:20 * batch]
+    block = crops[: 20 * batch]
     times: dict[str, list[float]] = {label: [] for label in interps}
     for interp in interps.values():
         _run(interp, block[:batch], batch)  # warm-up: XNNPACK packs the weights on the first call
@@ -280,13 +292,18 @@ def compare(name: str, variants: dict[str, Path], crops: np.ndarray) -> list[dic
             row["error"] = str(exc).splitlines()[0][-120:]
             continue
         flat = np.concatenate(_run(interps[label], crops, 1))
-        xy = flat[:, :points * 3].reshape(len(flat), points, 3)[:, :, :2]
+        xy = flat[:, : points * 3].reshape(len(flat), points, 3)[:, :, :2]
         reference = xy if reference is None else reference
         error = np.linalg.norm(xy - reference, axis=2)
         eye = error[:, EYE_POINTS[name]] if name in EYE_POINTS else error
-        row.update(crops=len(crops), max_error_px=float(error.max()), mean_error_px=float(error.mean()),
-                   p99_error_px=float(np.percentile(error, 99)), eye_max_error_px=float(eye.max()),
-                   eye_mean_error_px=float(eye.mean()))
+        row.update(
+            crops=len(crops),
+            max_error_px=float(error.max()),
+            mean_error_px=float(error.mean()),
+            p99_error_px=float(np.percentile(error, 99)),
+            eye_max_error_px=float(eye.max()),
+            eye_mean_error_px=float(eye.mean()),
+        )
     for batch in (1, 2) if name == "iris_landmark" else (1,):
         for label, ms in _cpu_ms(interps, crops, batch).items():
             rows[label][f"cpu_ms_batch{batch}"] = ms
@@ -294,19 +311,24 @@ def compare(name: str, variants: dict[str, Path], crops: np.ndarray) -> list[dic
 
 
 def print_rows(rows: list[dict]) -> None:
-    print(f"{'model':<14} {'variant':<12} {'KiB':>6} {'ms/call':>8} {'ms/2 eyes':>9} "
-          f"{'max px':>7} {'p99 px':>7} {'mean px':>8} {'eye max':>8} {'eye mean':>8}")
+    print(
+        f"{'model':<14} {'variant':<12} {'KiB':>6} {'ms/call':>8} {'ms/2 eyes':>9} "
+        f"{'max px':>7} {'p99 px':>7} {'mean px':>8} {'eye max':>8} {'eye mean':>8}"
+    )
     for r in rows:
         if "error" in r:
             print(f"{r['model']:<14} {r['variant']:<12} {r['bytes'] / 1024:6.0f} does not load: {r['error']}")
             continue
         both = f"{r['cpu_ms_batch2']:9.3f}" if "cpu_ms_batch2" in r else f"{'':9}"
-        print(f"{r['model']:<14} {r['variant']:<12} {r['bytes'] / 1024:6.0f} {r['cpu_ms_batch1']:8.3f} "
-              f"{both} {r['max_error_px']:7.3f} {r['p99_error_px']:7.3f} {r['mean_error_px']:8.4f} "
-              f"{r['eye_max_error_px']:8.3f} {r['eye_mean_error_px']:8.4f}")
+        print(
+            f"{r['model']:<14} {r['variant']:<12} {r['bytes'] / 1024:6.0f} {r['cpu_ms_batch1']:8.3f} "
+            f"{both} {r['max_error_px']:7.3f} {r['p99_error_px']:7.3f} {r['mean_error_px']:8.4f} "
+            f"{r['eye_max_error_px']:8.3f} {r['eye_mean_error_px']:8.4f}"
+        )
 
 
 # --- manifest -----------------------------------------------------------------------------------------
+
 
 def register(name: str, scheme: str, calibration: dict) -> None:
     """Add (or refresh) the quantised file's entry in models/manifest.json."""
@@ -315,8 +337,8 @@ def register(name: str, scheme: str, calibration: dict) -> None:
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     manifest["models"][path.name] = {
         "description": f"{name}.tflite quantised ({SCHEMES[scheme][1]}; first and last stage, "
-                       f"{FLOAT_STAGES[name][0]} and {FLOAT_STAGES[name][1]} px high, and output heads in "
-                       "float); float32 inputs and outputs, run by the LiteRT backend with precision: int8",
+        f"{FLOAT_STAGES[name][0]} and {FLOAT_STAGES[name][1]} px high, and output heads in "
+        "float); float32 inputs and outputs, run by the LiteRT backend with precision: int8",
         "source_file": f"{name}.tflite",
         "source_sha256": hashlib.sha256((MODELS_DIR / f"{name}.tflite").read_bytes()).hexdigest(),
         "quantizer": _quantizer_version(),
@@ -336,19 +358,41 @@ def _quantizer_version() -> str:
 
 # --- command ------------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.models.quantize", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET,
-                        help="labelled clip set (splits.csv, clips/), read in place")
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.models.quantize",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        default=DEFAULT_DATASET,
+        help="labelled clip set (splits.csv, clips/), read in place",
+    )
     parser.add_argument("--crops", type=int, default=300, help="calibration crops per model")
-    parser.add_argument("--schemes", nargs="+", choices=sorted(SCHEMES), default=[SHIPPED_SCHEME],
-                        help="quantisation schemes to make and compare")
-    parser.add_argument("--models", nargs="+", choices=QUANTIZED, default=list(SHIPPED),
-                        help="models to quantise (the face landmark model is not shipped: see SHIPPED)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="folder for the quantised files (default: models/ for the shipped scheme, "
-                             "a temporary folder for the others)")
+    parser.add_argument(
+        "--schemes",
+        nargs="+",
+        choices=sorted(SCHEMES),
+        default=[SHIPPED_SCHEME],
+        help="quantisation schemes to make and compare",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=QUANTIZED,
+        default=list(SHIPPED),
+        help="models to quantise (the face landmark model is not shipped: see SHIPPED)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the quantised files (default: models/ for the shipped scheme, "
+        "a temporary folder for the others)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the comparison rows here")
     args = parser.parse_args(argv)
     _require_quantizer()
@@ -358,8 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no labelled clip set at {args.dataset} (needs splits.csv and clips/)", file=sys.stderr)
         return 2
     calibration_clips, held_out_clips = split_clips(args.dataset)
-    print(f"collecting crops: {len(calibration_clips)} calibration clips, {len(held_out_clips)} held out",
-          file=sys.stderr)
+    print(
+        f"collecting crops: {len(calibration_clips)} calibration clips, {len(held_out_clips)} held out",
+        file=sys.stderr,
+    )
     calibration = collect_crops(calibration_clips, args.crops)
     held_out = collect_crops(held_out_clips, args.crops)
     rows = []
@@ -372,8 +418,15 @@ def main(argv: list[str] | None = None) -> int:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(quantize(name, scheme, calibration[name]))
                 if shipped:
-                    register(name, scheme, {"crops": len(calibration[name]), "clips": len(calibration_clips),
-                                            "conditions_per_subject": "two of four (tools/models/quantize.py)"})
+                    register(
+                        name,
+                        scheme,
+                        {
+                            "crops": len(calibration[name]),
+                            "clips": len(calibration_clips),
+                            "conditions_per_subject": "two of four (tools/models/quantize.py)",
+                        },
+                    )
                 variants[scheme] = target
             rows += compare(name, variants, held_out[name])
         print_rows(rows)

@@ -20,6 +20,7 @@ eyeblink clips. The script writes
 entry in `manifest.json`: data, seed, epochs and the held-out accuracy. Needs TensorFlow
 (`pip install tensorflow`), which nothing at run time does.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,12 +95,15 @@ def train(patches: np.ndarray, closed: np.ndarray, epochs: int, seed: int):
     tf.config.experimental.enable_op_determinism()
     rng = np.random.default_rng(seed)
     model = build(keras)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(2e-3), loss=keras.losses.BinaryCrossentropy(from_logits=True)
+    )
     from tqdm import trange
 
     for _ in trange(epochs, desc="epochs", unit="epoch"):
-        model.fit(standardise(augment(patches, rng)), closed, batch_size=64, epochs=1, verbose=0, shuffle=True)
+        model.fit(
+            standardise(augment(patches, rng)), closed, batch_size=64, epochs=1, verbose=0, shuffle=True
+        )
     return model
 
 
@@ -112,8 +116,12 @@ def to_tflite(model) -> bytes:
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [tf.function(lambda x: model(x, training=False)).get_concrete_function(
-            tf.TensorSpec([1, PATCH_SIZE, PATCH_SIZE, 1], tf.float32))])
+        [
+            tf.function(lambda x: model(x, training=False)).get_concrete_function(
+                tf.TensorSpec([1, PATCH_SIZE, PATCH_SIZE, 1], tf.float32)
+            )
+        ]
+    )
     return converter.convert()
 
 
@@ -124,23 +132,35 @@ def to_onnx(layers: list[tuple[np.ndarray, np.ndarray]]) -> bytes:
 
     nodes, inits, x = [], [], "patch"
     for i, (kernel, bias) in enumerate(layers[:-1]):
-        inits += [numpy_helper.from_array(kernel.transpose(3, 2, 0, 1).astype(np.float32), f"w{i}"),
-                  numpy_helper.from_array(bias.astype(np.float32), f"b{i}")]
-        nodes += [helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], pads=[1, 1, 1, 1]),
-                  helper.make_node("Relu", [f"c{i}"], [f"r{i}"])]
+        inits += [
+            numpy_helper.from_array(kernel.transpose(3, 2, 0, 1).astype(np.float32), f"w{i}"),
+            numpy_helper.from_array(bias.astype(np.float32), f"b{i}"),
+        ]
+        nodes += [
+            helper.make_node("Conv", [x, f"w{i}", f"b{i}"], [f"c{i}"], pads=[1, 1, 1, 1]),
+            helper.make_node("Relu", [f"c{i}"], [f"r{i}"]),
+        ]
         x = f"r{i}"
         if i in (0, 1):
             nodes.append(helper.make_node("MaxPool", [x], [f"p{i}"], kernel_shape=[2, 2], strides=[2, 2]))
             x = f"p{i}"
     kernel, bias = layers[-1]
-    inits += [numpy_helper.from_array(kernel.astype(np.float32), "wd"),
-              numpy_helper.from_array(bias.astype(np.float32), "bd")]
-    nodes += [helper.make_node("GlobalAveragePool", [x], ["gap"]),
-              helper.make_node("Flatten", ["gap"], ["flat"]),
-              helper.make_node("Gemm", ["flat", "wd", "bd"], ["closed_logit"])]
+    inits += [
+        numpy_helper.from_array(kernel.astype(np.float32), "wd"),
+        numpy_helper.from_array(bias.astype(np.float32), "bd"),
+    ]
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["gap"]),
+        helper.make_node("Flatten", ["gap"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "wd", "bd"], ["closed_logit"]),
+    ]
     graph = helper.make_graph(
-        nodes, NAME, [helper.make_tensor_value_info("patch", TensorProto.FLOAT, ["N", 1, PATCH_SIZE, PATCH_SIZE])],
-        [helper.make_tensor_value_info("closed_logit", TensorProto.FLOAT, ["N", 1])], inits)
+        nodes,
+        NAME,
+        [helper.make_tensor_value_info("patch", TensorProto.FLOAT, ["N", 1, PATCH_SIZE, PATCH_SIZE])],
+        [helper.make_tensor_value_info("closed_logit", TensorProto.FLOAT, ["N", 1])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="dms")
     model.ir_version = 8
     onnx.checker.check_model(model)
@@ -159,7 +179,11 @@ def register(files: dict[str, bytes], provenance: dict) -> None:
     manifest = json.loads(path.read_text(encoding="utf-8"))
     for name, data in files.items():
         (MODELS_DIR / name).write_bytes(data)
-        manifest["models"][name] = {**provenance, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        manifest["models"][name] = {
+            **provenance,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "bytes": len(data),
+        }
     path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
@@ -171,22 +195,41 @@ def score(model, sets: list[Path]) -> dict[str, dict]:
     for root in sets:
         patches, closed, _ = read_set(root)
         logits = model.predict(standardise(patches), verbose=0)[:, 0]
-        out[root.name] = {"patches": len(closed), "accuracy": round(float(((logits > 0) == (closed > 0.5)).mean()), 4),
-                          "auc": round(auc(logits, closed > 0.5) or float("nan"), 4)}
+        out[root.name] = {
+            "patches": len(closed),
+            "accuracy": round(float(((logits > 0) == (closed > 0.5)).mean()), 4),
+            "auc": round(auc(logits, closed > 0.5) or float("nan"), 4),
+        }
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--train", type=Path, action="append", default=None, metavar="DIR",
-                    help="Eye-patch set to train on (repeat for several; default: the CEW patches).")
-    ap.add_argument("--test", type=Path, action="append", default=[], metavar="DIR",
-                    help="Eye-patch set to score the held-out model on (repeat; a cross-dataset check).")
+    ap.add_argument(
+        "--train",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="DIR",
+        help="Eye-patch set to train on (repeat for several; default: the CEW patches).",
+    )
+    ap.add_argument(
+        "--test",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="Eye-patch set to score the held-out model on (repeat; a cross-dataset check).",
+    )
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--holdout", type=float, default=0.2,
-                    help="Share of faces/subjects held out for the accuracy figure (the shipped model then "
-                         "retrains on everything).")
+    ap.add_argument(
+        "--holdout",
+        type=float,
+        default=0.2,
+        help="Share of faces/subjects held out for the accuracy figure (the shipped model then "
+        "retrains on everything).",
+    )
     ap.add_argument("--no-register", action="store_true", help="Only print the held-out figures.")
     args = ap.parse_args(argv)
     train_sets = args.train or [DATASETS / "cew_eye_patches_dev"]
@@ -198,8 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     model = train(patches[~held], closed[~held], args.epochs, args.seed)
     logits = model.predict(standardise(patches[held]), verbose=0)[:, 0]
     accuracy = float(((logits > 0) == (closed[held] > 0.5)).mean())
-    print(f"held-out accuracy {accuracy:.3f} on {int(held.sum())} patches of {len(np.unique(groups[held]))} "
-          f"faces/subjects never trained on")
+    print(
+        f"held-out accuracy {accuracy:.3f} on {int(held.sum())} patches of {len(np.unique(groups[held]))} "
+        f"faces/subjects never trained on"
+    )
     for name, figures in score(model, args.test).items():
         print(f"{name}: {json.dumps(figures)}")
     if args.no_register:
@@ -207,11 +252,12 @@ def main(argv: list[str] | None = None) -> int:
     model = train(patches, closed, args.epochs, args.seed)
     provenance = {
         "description": "eye state from one standardised 24x24 grey eye patch (edge.vision.eye_patch) -> "
-                       "closed logit; person-independent, never trained on the eyeblink clips",
+        "closed logit; person-independent, never trained on the eyeblink clips",
         "trained_by": "python -m tools.models.train_eye_state",
         "data": {root.name: {"patches": len(s[1])} for root, s in zip(train_sets, sets)},
         "licence_of_data": "research use only (CEW); weights trained here",
-        "seed": args.seed, "epochs": args.epochs,
+        "seed": args.seed,
+        "epochs": args.epochs,
         "held_out_accuracy": {"share_of_groups": args.holdout, "accuracy": round(accuracy, 4)},
     }
     register({f"{NAME}.tflite": to_tflite(model), f"{NAME}.onnx": to_onnx(weights(model))}, provenance)

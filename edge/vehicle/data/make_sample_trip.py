@@ -3,14 +3,17 @@
 City start, a short stop at a light, a highway stretch, back to town. The odometer crosses 15,000 km
 about halfway, misfire code P0301 appears at 5:00 and stays, fuel and battery behave as in a car.
 """
+
 from __future__ import annotations
 
 import math
 import random
 from pathlib import Path
 
-HEADER = ("t_s,speed_kmh,odometer_km,latitude,longitude,heading_deg,fuel_pct,battery_v,engine_hours,"
-          "engine_rpm,coolant_c,dtcs")
+HEADER = (
+    "t_s,speed_kmh,odometer_km,latitude,longitude,heading_deg,fuel_pct,battery_v,engine_hours,"
+    "engine_rpm,coolant_c,dtcs"
+)
 
 
 def target_speed(t: int) -> float:
@@ -19,7 +22,7 @@ def target_speed(t: int) -> float:
     if t < 110:
         return 50
     if t < 120:
-        return 50 * (120 - t) / 10      # braking for a red light
+        return 50 * (120 - t) / 10  # braking for a red light
     if t < 130:
         return 0
     if t < 150:
@@ -42,7 +45,7 @@ def main() -> None:
     lat, lon, heading = 52.5163, 13.3777, 70.0  # Berlin, where the demo fleet drives
     odometer, fuel, hours = 14995.20, 42.0, 1234.50
     lines = [HEADER]
-    for t in range(0, 481):
+    for t in range(481):
         speed = max(0.0, target_speed(t) + (rng.uniform(-1.5, 1.5) if target_speed(t) > 5 else 0))
         heading = (heading + rng.uniform(-2, 2) + (0.3 if 200 < t < 400 else 0)) % 360
         km = speed / 3600
@@ -55,8 +58,10 @@ def main() -> None:
         coolant = min(90.0, 62 + t * 0.12)
         battery = 14.1 + rng.uniform(-0.08, 0.08)
         dtcs = "P0301" if t >= 300 else ""
-        lines.append(f"{t},{speed:.1f},{odometer:.3f},{lat:.6f},{lon:.6f},{heading:.1f},{fuel:.2f},"
-                     f"{battery:.2f},{hours:.4f},{rpm:.0f},{coolant:.1f},{dtcs}")
+        lines.append(
+            f"{t},{speed:.1f},{odometer:.3f},{lat:.6f},{lon:.6f},{heading:.1f},{fuel:.2f},"
+            f"{battery:.2f},{hours:.4f},{rpm:.0f},{coolant:.1f},{dtcs}"
+        )
     out = Path(__file__).with_name("sample_trip.csv")
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {out} ({len(lines) - 1} rows)")
