@@ -354,22 +354,22 @@ class EdgeRuntime:
         if self._last_state_t is not None and t > self._last_state_t:
             fps = _clamp(self._frames_since_state / (t - self._last_state_t), 0, 1000)
         self._last_state_t, self._frames_since_state = t, 0
-        distraction = summary.get("distraction_level")
+        distraction = summary.distraction_level
         return DriverState(
             vehicle_id=self.config.vehicle_id,
             ts=self.ts(t),
-            monitoring=bool(summary.get("monitoring")),
-            is_eyes_on_road=summary.get("eyes_on_road"),
-            fatigue_level=_clamp(summary.get("fatigue_level"), 0, 100),
+            monitoring=summary.monitoring,
+            is_eyes_on_road=summary.eyes_on_road,
+            fatigue_level=_clamp(summary.fatigue_level, 0, 100),
             distraction_level=_clamp(distraction, 0, 100),
             attentive_probability=None if distraction is None else _clamp(100 - distraction, 0, 100),
-            perclos=_clamp(summary.get("perclos"), 0, 1),
-            eye_openness=_clamp(summary.get("eye_openness"), 0, 2),
+            perclos=_clamp(summary.perclos, 0, 1),
+            eye_openness=_clamp(summary.eye_openness, 0, 2),
             gaze_zone=sig.gaze_zone if sig is not None else None,
             head_yaw_deg=_clamp(sig.head_yaw, -180, 180) if sig is not None else None,
             head_pitch_deg=_clamp(sig.head_pitch, -180, 180) if sig is not None else None,
             head_roll_deg=_clamp(sig.head_roll, -180, 180) if sig is not None else None,
-            active_events=sorted(summary.get("active") or ()),
+            active_events=sorted(summary.active),
             fps=fps,
             driver_session_id=self.sessions.session_id,
         )

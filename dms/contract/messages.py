@@ -151,7 +151,7 @@ class Envelope(_Model):
 
 
 class DriverEventType(str, Enum):
-    """Driver states the in-vehicle policy reports (Euro NCAP names, see DESIGN §4)."""
+    """Driver states the in-vehicle policy reports (Euro NCAP names)."""
 
     MICROSLEEP = "microsleep"
     SLEEP = "sleep"

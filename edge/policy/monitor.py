@@ -85,6 +85,22 @@ class _Frame:
     openness: float | None
 
 
+@dataclass(frozen=True)
+class MonitoringState:
+    """What the policy knows of the driver now: the runtime's periodic `DriverState` message is built from
+    it (levels 0-100; None where unknown, e.g. before the first frame)."""
+
+    monitoring: bool
+    perclos: float | None
+    fatigue_level: float | None
+    distraction_level: float | None
+    eyes_on_road: bool | None
+    eye_openness: float | None
+    speed_mode: str
+    calibration: dict
+    active: frozenset[str]
+
+
 class DriverMonitor:
     """Turns `FrameSignals` and vehicle speed into driver-state episodes (see module doc)."""
 
@@ -202,22 +218,22 @@ class DriverMonitor:
         """Open episodes: event type -> current level."""
         return {k: ep.level for k, ep in self._episodes.items()}
 
-    def state_summary(self) -> dict:
+    def state_summary(self) -> MonitoringState:
         """Driver state for the periodic `DriverState` message (levels 0-100; None when unknown)."""
         f, t = self._frame, self._prev_t
         perclos = self._perclos()
         if f is None or t is None:
-            return {
-                "monitoring": False,
-                "perclos": perclos,
-                "fatigue_level": None,
-                "distraction_level": None,
-                "eyes_on_road": None,
-                "eye_openness": None,
-                "speed_mode": self._mode,
-                "calibration": self.calibration.as_dict(),
-                "active": self.active(),
-            }
+            return MonitoringState(
+                monitoring=False,
+                perclos=perclos,
+                fatigue_level=None,
+                distraction_level=None,
+                eyes_on_road=None,
+                eye_openness=None,
+                speed_mode=self._mode,
+                calibration=self.calibration.as_dict(),
+                active=frozenset(self.active()),
+            )
         s = self.s
         # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
         fatigue = max(
@@ -232,17 +248,17 @@ class DriverMonitor:
             0.7 * self._vats.total / s.vats_off_road_s,
             self._inattentive.duration(t) / s.unresponsive_inattentive_s,
         )
-        return {
-            "monitoring": f.measurable,
-            "perclos": perclos,
-            "fatigue_level": round(100 * min(fatigue, 1.0), 1),
-            "distraction_level": round(100 * min(distraction, 1.0), 1),
-            "eyes_on_road": f.on_road,
-            "eye_openness": f.openness,
-            "speed_mode": self._mode,
-            "calibration": self.calibration.as_dict(),
-            "active": self.active(),
-        }
+        return MonitoringState(
+            monitoring=f.measurable,
+            perclos=perclos,
+            fatigue_level=round(100 * min(fatigue, 1.0), 1),
+            distraction_level=round(100 * min(distraction, 1.0), 1),
+            eyes_on_road=f.on_road,
+            eye_openness=f.openness,
+            speed_mode=self._mode,
+            calibration=self.calibration.as_dict(),
+            active=frozenset(self.active()),
+        )
 
     # ------------------------------------------------------------------------------------------
     # per-frame reading

@@ -128,7 +128,7 @@ def test_face_lost_while_turned_away_counts_as_distraction_not_as_unmeasurable()
 def test_below_monitoring_speed_nothing_is_raised():
     d = Drive([(3, "ahead"), (8, "closed"), (2, "away")], speed=5.0)
     assert d.events == []
-    assert d.monitor.state_summary()["speed_mode"] == "off"
+    assert d.monitor.state_summary().speed_mode == "off"
 
 
 def test_between_monitoring_and_warning_speed_events_are_recorded_silently_then_escalate():
@@ -154,7 +154,7 @@ def test_normal_blinking_for_two_minutes_raises_no_fatigue_event():
     d = Drive(blinking(120, period_s=3.5, blink_s=0.3))
     assert d.events == []
     summary = d.monitor.state_summary()
-    assert 0.05 < summary["perclos"] < 0.1 and summary["fatigue_level"] < 70
+    assert 0.05 < summary.perclos < 0.1 and summary.fatigue_level < 70
 
 
 def test_drowsiness_by_long_blinks_and_recovery_after_a_clean_minute():
@@ -196,7 +196,7 @@ def test_calibration_at_speed_accepts_the_drivers_own_straight_ahead():
     assert cal["pose_ready"] and cal["forward_gaze_yaw"] == pytest.approx(25.0, abs=0.5)
     assert d.at(119) == {}
     assert all(e.t <= 62.1 for e in d.events)  # only the first, uncalibrated minute
-    assert d.monitor.state_summary()["eye_openness"] == pytest.approx(1.0, abs=0.02)
+    assert d.monitor.state_summary().eye_openness == pytest.approx(1.0, abs=0.02)
     slow = Drive(None, signals=sigs, speed=30.0)  # below calibration speed: never learned
     assert not slow.monitor.calibration.as_dict()["pose_ready"]
 

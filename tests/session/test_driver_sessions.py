@@ -92,7 +92,7 @@ def test_a_new_driver_closes_the_episodes_and_forgets_the_windows_of_the_last_on
     assert out[0].details["reason"] == "driver_change" and out[-1].level == 0
     assert out[-1].episode_id == change.session_id == monitor.session_id
     assert out[-1].details["previous_session_id"] == "a"
-    assert not monitor.active() and monitor.state_summary()["perclos"] is None
+    assert not monitor.active() and monitor.state_summary().perclos is None
     later = [
         e for f in frames([(3.0, "ahead"), (1.2, "closed")], fps=15, t0=6.0) for e in monitor.update(f, 60.0)
     ]
