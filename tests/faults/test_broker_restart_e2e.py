@@ -16,14 +16,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dms.contract import DriverEvent, VehicleStatus
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox
 from edge.uplink.settings import MqttSettings
 from gateway.db.models import DriverEventRecord, ProcessedMessage
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.support.db import empty_pg
-from tests.support.factories import register
+from tests.support.factories import register, submit_tick
 from tests.support.faults import Gateways, big_queue_broker, count_rows
 from tests.support.mqtt import MOSQUITTO, wait_for
 
@@ -52,28 +51,7 @@ def test_broker_restart_under_load_loses_nothing_end_to_end(tmp_path, pg_databas
         began = time.monotonic()
         for tick in range(300):  # 30 s at 10 Hz per vehicle: 100 msg/s
             ts = START + timedelta(seconds=tick / 10)
-            for up, vid in zip(uplinks, vehicles):
-                up.submit(
-                    VehicleStatus(
-                        vehicle_id=vid,
-                        msg_id=f"{vid}s{tick:06d}",
-                        ts=ts,
-                        signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick},
-                    )
-                )
-                sent += 1
-                if tick % 20 == 0:
-                    up.submit(
-                        DriverEvent(
-                            vehicle_id=vid,
-                            msg_id=f"{vid}e{tick:06d}",
-                            ts=ts,
-                            type="microsleep",
-                            level=1,
-                            episode_id=f"e{tick}",
-                        )
-                    )
-                    sent += 1
+            sent += sum(submit_tick(uplinks, vehicles, tick, ts, event_every=20))
             if tick == 100:
                 broker.stop()  # orderly restart: sessions saved
                 time.sleep(3)

@@ -19,14 +19,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from dms.contract import DriverEvent, VehicleStatus
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox
 from edge.uplink.settings import MqttSettings
 from gateway.db.models import DriverEventRecord, ProcessedMessage, StatusSample, VehicleLiveStatus
 from gateway.db.session import make_engine, make_sessionmaker
 from tests.support.db import empty_pg
-from tests.support.factories import register
+from tests.support.factories import register, submit_tick
 from tests.support.faults import Gateways
 from tests.support.mqtt import wait_for
 from tools.load.nats_cluster import NATS_SERVER, STREAM, NatsCluster, jetstream_state
@@ -76,28 +75,9 @@ def test_killing_a_node_and_a_gateway_under_load_stores_everything_once_and_in_o
             began = time.monotonic()
             for tick in range(TICKS):
                 ts = START + timedelta(seconds=tick / HZ)
-                for up, vid in zip(uplinks, vehicles):
-                    up.submit(
-                        VehicleStatus(
-                            vehicle_id=vid,
-                            msg_id=f"{vid}s{tick:06d}",
-                            ts=ts,
-                            signals={"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick},
-                        )
-                    )
-                    sent_status += 1
-                    if tick % 25 == 0:
-                        up.submit(
-                            DriverEvent(
-                                vehicle_id=vid,
-                                msg_id=f"{vid}e{tick:06d}",
-                                ts=ts,
-                                type="microsleep",
-                                level=1,
-                                episode_id=f"e{tick}",
-                            )
-                        )
-                        sent_events += 1
+                statuses, events = submit_tick(uplinks, vehicles, tick, ts, event_every=25)
+                sent_status += statuses
+                sent_events += events
                 if tick == 80:
                     cluster.kill(victim)
                 if tick == 160:

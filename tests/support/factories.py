@@ -86,3 +86,25 @@ def register(
 
 def later(t: datetime, seconds: float) -> datetime:
     return t + timedelta(seconds=seconds)
+
+
+def submit_tick(uplinks, vehicles: list[str], tick: int, ts: datetime, event_every: int) -> tuple[int, int]:
+    """One tick of a steady fleet through real uplinks: a status per vehicle, and a microsleep event
+    every `event_every` ticks. Returns (statuses, events) submitted."""
+    events = 0
+    for up, vid in zip(uplinks, vehicles, strict=True):
+        signals = {"Vehicle.Speed": 50.0, "Vehicle.TraveledDistance": 100 + tick}
+        up.submit(VehicleStatus(vehicle_id=vid, msg_id=f"{vid}s{tick:06d}", ts=ts, signals=signals))
+        if tick % event_every == 0:
+            up.submit(
+                DriverEvent(
+                    vehicle_id=vid,
+                    msg_id=f"{vid}e{tick:06d}",
+                    ts=ts,
+                    type="microsleep",
+                    level=1,
+                    episode_id=f"e{tick}",
+                )
+            )
+            events += 1
+    return len(vehicles), events
