@@ -149,7 +149,8 @@ def render(path: Path, script: ClipScript | None = None, progress: bool = False)
     lids = lid_lines(base)
     rng = np.random.default_rng(script.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".partial.avi")
+    # one partial file per process: test workers and tools render the same cached clip at once
+    tmp = path.with_suffix(f".partial-{os.getpid()}.avi")
     writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"MJPG"), script.fps, FRAME_SIZE)
     if not writer.isOpened():
         raise UserError(f"cannot write video file {tmp}")
