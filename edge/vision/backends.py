@@ -138,5 +138,28 @@ def load_model(name: str, settings: BackendSettings | None = None) -> Model:
     """Load `name` (e.g. 'face_landmark') with the configured backend."""
     settings = settings or BackendSettings()
     if settings.backend == "litert" or (settings.backend == "auto" and litert_available()):
-        return LiteRtModel(name, settings.threads, settings.precision)
+        model = LiteRtModel(name, settings.threads, settings.precision)
+        if model.file != f"{name}.tflite" and not _int8_agrees(model):
+            return LiteRtModel(name, settings.threads, "fp32")
+        return model
     return OnnxModel(name, settings.threads)
+
+
+def _int8_agrees(model: LiteRtModel) -> bool:
+    """The int8 file's start-up check (edge.vision.int8_check), where the model set ships one."""
+    from edge.vision.int8_check import check_file, log, run_check
+
+    name = check_file(model.file)
+    if not listed_in_manifest(name):
+        return True
+    result = run_check(model, model_path(name))
+    if not result.passed:
+        log.warning(
+            "%s disagrees with its float original on this CPU (eye points %.2f px off, tolerance %.2f px): "
+            "running %s.tflite in float instead",
+            model.file,
+            result.max_error_px,
+            result.tolerance_px,
+            model.name,
+        )
+    return result.passed

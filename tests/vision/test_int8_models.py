@@ -75,3 +75,35 @@ def test_quantize_tool_without_a_clip_set_is_one_clear_line(tmp_path, capsys):
     assert main(["--dataset", str(tmp_path)]) == 2
     expected = f"no labelled clip set at {tmp_path} (needs splits.csv and clips/)"
     assert capsys.readouterr().err.strip() == expected
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_int8_start_up_check_passes_on_this_cpu(name):
+    from edge.vision.backends import LiteRtModel
+    from edge.vision.int8_check import check_file, run_check
+
+    result = run_check(LiteRtModel(name, 1, "int8"), model_path(check_file(quantized_name(name))))
+    assert result.passed and 0.0 < result.max_error_px <= result.tolerance_px
+
+
+def test_int8_model_that_disagrees_on_this_cpu_falls_back_to_float(tmp_path, monkeypatch, caplog):
+    """What a CPU whose int8 kernels compute something else sees (the check's expected points moved by
+    5 px stand in for an int8 model 5 px off): the float model is loaded and the reason logged."""
+    import shutil
+
+    from edge.vision.backends import BackendSettings, load_model
+    from edge.vision.int8_check import check_file
+
+    models = tmp_path / "models"
+    shutil.copytree(model_path("manifest.json").parent, models)
+    check = models / check_file(quantized_name("iris_landmark"))
+    with np.load(check) as data:
+        arrays = {key: data[key] for key in data.files}
+    arrays["expected"] = arrays["expected"] + 5.0
+    with check.open("wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    monkeypatch.setenv("DMS_MODELS_DIR", str(models))
+    with caplog.at_level("WARNING"):
+        model = load_model("iris_landmark", BackendSettings(backend="litert", precision="int8"))
+    assert model.file == "iris_landmark.tflite"
+    assert "disagrees with its float original" in caplog.text

@@ -30,6 +30,7 @@ def test_manifest_records_source_and_licence():
     tflites = {MANIFEST["models"][name]["source_file"].rsplit("/", 1)[1] for name in MODELS}
     # every file a model set needs is listed (the over-the-air installer copies exactly these)
     int8 = {quantized_name(name) for name in SHIPPED}
+    int8 |= {f"{file}.check.npz" for file in int8}  # edge.vision.int8_check's start-up check of each
     trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m tools.models.train_eye_state
     assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | trained_here | {"canonical_face.json"}
 

@@ -356,6 +356,50 @@ def _quantizer_version() -> str:
     return f"ai-edge-quantizer {importlib.metadata.version('ai-edge-quantizer')}"
 
 
+# --- start-up check ---------------------------------------------------------------------------------
+
+CHECK_TOLERANCE_PX = 1.5  # tests/vision/test_int8_models.py's largest allowed error on the demo face
+CHECK_CROPS = 6
+
+
+def write_check(name: str, scheme: str = SHIPPED_SCHEME) -> Path:
+    """`<int8 file>.check.npz` for edge.vision.int8_check: CHECK_CROPS crops of the generated demo face
+    (open, closing and closed eyes: its first 200 frames hold two blinks) as uint8, and the float model's
+    eye points on exactly those crops. Registered in manifest.json."""
+    from edge.vision.int8_check import check_file
+    from tools.demo.sample_clip import sample_clip
+
+    crops = collect_crops([sample_clip(progress=False)], per_model=CHECK_CROPS, max_frames=200)[name]
+    crops8 = np.clip(np.rint(crops * 255.0), 0, 255).astype(np.uint8)
+    total, points = OUTPUT_POINTS[name], np.array(EYE_POINTS[name])
+    flat = np.concatenate(
+        _run(_interpreter(MODELS_DIR / f"{name}.tflite"), crops8.astype(np.float32) / 255, 1)
+    )
+    expected = flat[:, : total * 3].reshape(len(crops8), total, 3)[:, points, :2]
+    path = MODELS_DIR / check_file(quantized_name(name, scheme))
+    with path.open("wb") as fh:
+        np.savez_compressed(
+            fh,
+            input=crops8,
+            expected=expected.astype(np.float32),
+            points=points,
+            points_total=np.array(total),
+            tolerance_px=np.array(CHECK_TOLERANCE_PX),
+        )
+    manifest_path = MODELS_DIR / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["models"][path.name] = {
+        "description": f"start-up check of {quantized_name(name, scheme)} (edge.vision.int8_check): "
+        f"{len(crops8)} crops of the generated demo face and {name}.tflite's eye points on them; "
+        f"the float model is used when the int8 one is more than {CHECK_TOLERANCE_PX} px off",
+        "source_file": f"{name}.tflite",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "bytes": path.stat().st_size,
+    }
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 # --- command ------------------------------------------------------------------------------------------
 
 
@@ -394,7 +438,17 @@ def main(argv: list[str] | None = None) -> int:
         "a temporary folder for the others)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the comparison rows here")
+    parser.add_argument(
+        "--write-check",
+        action="store_true",
+        help="only (re)write the shipped int8 files' start-up checks (<file>.check.npz, from the "
+        "generated demo face; no dataset or quantizer needed) and exit",
+    )
     args = parser.parse_args(argv)
+    if args.write_check:
+        for name in SHIPPED:
+            print(write_check(name))
+        return 0
     _require_quantizer()
     if args.crops < 1:
         parser.error("--crops must be at least 1")
