@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEMO_ARGS ?=
 
-.PHONY: demo test test-fast test-slow bench schemas clean
+.PHONY: demo test test-fast test-slow test-arm64 bench schemas clean
 
 $(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "dms needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -31,6 +31,11 @@ test-fast: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m "slow or browser" -q
+
+# Before a release, not part of `make test`: the edge installed and compared in an emulated arm64 Debian
+# userland (debootstrap + qemu-user; root; ~15-25 min; tools/release/arm64.py, README "arm64").
+test-arm64: $(STAMP)
+	$(PY) -m tools.release.arm64
 
 # MediaPipe 0.10.14 (the reference) needs NumPy 1.x: it gets a venv of its own, run as a subprocess.
 MP_VENV := .venv-mediapipe
