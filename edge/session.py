@@ -9,7 +9,10 @@ with the engine running are ordinary in fleets, so the vehicle cannot wait for a
   door open), or
 - the face's geometry no longer matches the session's: a signature of the 468-point mesh, aligned to
   the reference face (rotation, scale and position removed), averaged over about a second of
-  frontal-ish frames, moves further than `signature_threshold` from the session's reference.
+  frontal-ish frames, moves further than `signature_threshold` from the session's reference, or
+- at a standstill, the signature jumps from one face frame to the next (`jump_threshold`): a person
+  does not change shape between two pictures, so a direct swap (the seat empty too briefly, or a cut)
+  starts a new driver on its first frontal frame.
 
 The signature never leaves the vehicle (it is kept in memory for the session only, not logged nor
 sent). On a change the caller resets what vision and policy learnt (`apply_driver_change`) and the
@@ -65,6 +68,21 @@ class DriverSessionSettings(Settings):
         "subject, over all four of their clips (at most 2.01; "
         "python -m edge.evaluation.driver_change).",
     )
+    use_jump: bool = Field(
+        True,
+        description="At a standstill, a jump of the signature between two face frames starts a new driver.",
+    )
+    jump_threshold: float = Field(
+        1.6,
+        gt=0,
+        le=100,
+        description="RMS distance between the signatures of two face frames in a row (at most "
+        "absent_s apart) that, at a standstill, means another person. Above the largest "
+        "frame-to-frame distance within any dev clip (1.574, subject 000006); between "
+        "different subjects 1.70-3.80 (frontal frames; python -m edge.evaluation.driver_change, "
+        "which also reports the leave-one-subject-out choice). A wrong one at a standstill costs a "
+        "warm-up and the fatigue evidence gathered so far (README).",
+    )
     signature_frames: int = Field(
         30, ge=5, le=600, description="Frontal frames averaged into one signature (about 1 s)."
     )
@@ -116,7 +134,7 @@ class DriverChange:
 
     t: float
     reason: str
-    """"seat_empty" or "face_changed"."""
+    """"seat_empty", "face_changed" or "face_jump"."""
     session_id: str
     previous_session_id: str
     details: dict = field(default_factory=dict)
@@ -139,6 +157,10 @@ class DriverSessionTracker:
         self._absent_since: float | None = None
         self._stood_still = False  # the vehicle stood still (or its speed was unknown) during this absence
         self._seat_empty = False  # a change for this absence was already made
+        # (t, signature) of the last frontal face, for the jump check
+        self._last_signature: tuple[float, np.ndarray] | None = None
+        self.last_jump: float | None = None
+        """The last frame-to-frame signature distance (for measurements)."""
         self._new_session()
 
     def _new_session(self) -> None:
@@ -175,7 +197,17 @@ class DriverSessionTracker:
         signature = face_signature(
             getattr(signals, "face_landmarks", None), signals.head_yaw, signals.head_pitch, s
         )
-        return None if signature is None else self._compare(t, signature.astype(np.float64))
+        if signature is None:
+            return None
+        signature = signature.astype(np.float64)
+        last, self._last_signature = self._last_signature, (t, signature)
+        if s.use_jump and last is not None and 0 <= t - last[0] <= s.absent_s:
+            self.last_jump = signature_distance(signature, last[1])
+            if self.last_jump > s.jump_threshold and (speed_kmh is None or speed_kmh <= s.standstill_kmh):
+                change = self._change(t, "face_jump", {"signature_jump": round(self.last_jump, 3)})
+                self._compare(t, signature)  # the new driver's first frame starts their signature
+                return change
+        return self._compare(t, signature)
 
     def _compare(self, t: float, signature: np.ndarray) -> DriverChange | None:
         s = self.settings

@@ -60,6 +60,7 @@ class StreamResult:
     warmup_delays_s: list[float] = field(default_factory=list)
     warmup_missed: int = 0
     per_clip: dict[str, Counts] = field(default_factory=dict)
+    by_condition: dict[str, Counts] = field(default_factory=dict)
 
     def summary(self) -> dict:
         def delay(values: list[float]) -> dict:
@@ -83,6 +84,10 @@ class StreamResult:
             "closures_in_warmup": self.in_warmup,
             "warmup_delay": delay(self.warmup_delays_s),
             "warmup_missed": self.warmup_missed,
+            "by_condition": {
+                c: {k: round(v, 4) for k, v in n.scores().items() if k in ("closed_f1", "blink_f1")}
+                for c, n in sorted(self.by_condition.items())
+            },
         }
 
 
@@ -137,15 +142,23 @@ def replay_stream(
     sessions: DriverSessionSettings | None = None,
     continuous: bool = True,
     empty_seat_s: float = 5.0,
+    standstill_s: float = 0.0,
+    step: int = 1,
 ) -> StreamResult:
     """The clips in order through the vehicle's stages. `continuous` False: each clip a fresh driver
-    (pipeline, tracker and policy new), the reference the stream is compared with."""
+    (pipeline, tracker and policy new), the reference the stream is compared with. `standstill_s`: the
+    vehicle stands (0 km/h) for this long before and after each change of subject (a direct swap at a
+    standstill); otherwise it drives at 60 km/h. `step` 2: every other picture (15 fps); a picture left
+    out is scored with the decision of the one before it."""
     vision, policy = vision or VisionSettings(), policy or PolicySettings()
     sessions = sessions or DriverSessionSettings()
     result = StreamResult()
     path = t = None
     previous = None
-    for clip in clips:
+    for n, clip in enumerate(clips):
+        following = clips[n + 1] if n + 1 < len(clips) else None
+        stop_before = continuous and previous is not None and clip.subject != previous.subject
+        stop_after = continuous and following is not None and following.subject != clip.subject
         if path is None or not continuous:
             pipeline = VisionPipeline(vision, face_mesh=_no_face_mesh, eye_model=None)
             path = DriverSessions(
@@ -160,8 +173,18 @@ def replay_stream(
                 t += FRAME_PERIOD_S
         times = clip.picture_times()
         run = ClipRun(clip)
-        for p in faces[clip.video]:
-            s = _step(path, pipeline, p, t + picture_time(times, p.index), p.index, SPEED_KMH, result, clip)
+        pictures = faces[clip.video]
+        end = picture_time(times, pictures[-1].index)
+        s = None
+        for p in pictures:
+            at = picture_time(times, p.index)
+            if p.index % step:
+                if s is not None:  # not taken: scored with the decision of the picture before
+                    run.signals[p.index] = s
+                continue
+            stopped = (stop_before and at < standstill_s) or (stop_after and end - at < standstill_s)
+            speed = 0.0 if stopped else SPEED_KMH
+            s = _step(path, pipeline, p, t + at, p.index, speed, result, clip)
             run.signals[p.index] = s
             if s.blink_ended is not None:
                 run.events.append(s.blink_ended)
@@ -170,8 +193,9 @@ def replay_stream(
         counts = score_clip(clip, run.predictions())
         result.per_clip[clip.video] = counts
         result.counts.add(counts)
+        result.by_condition.setdefault(clip.condition, Counts()).add(counts)
         _closure_delays(clip, run, result)
-        t += picture_time(times, faces[clip.video][-1].index) + FRAME_PERIOD_S
+        t += end + FRAME_PERIOD_S
         previous = clip
     return result
 
@@ -257,19 +281,103 @@ def signature_separation(
     }
 
 
+def sittings(clips: list[LabelledClip]) -> list[LabelledClip]:
+    """Each clip one sitting, in an order where the next sitting is always another subject: every
+    subject once per condition, the conditions in turn (FBN, FNN, FTN, UNN). In file order a subject's
+    four clips follow each other, and the cut between two of them (glasses put on, the camera moved
+    below the face) is the same driver, whom nothing resets."""
+    return sorted(clips, key=lambda c: (c.condition, c.subject))
+
+
+STANDSTILL_S = 1.0
+"""In the direct-swap streams the vehicle stands this long before and after each change of subject."""
+
+
+def _frontal_signatures(pictures: list[CachedPicture], s: DriverSessionSettings) -> list[np.ndarray | None]:
+    return [
+        None if p.face is None else face_signature(p.face.landmarks, p.face.head_yaw, p.face.head_pitch, s)
+        for p in pictures
+    ]
+
+
+def jump_separation(
+    clips: list[LabelledClip],
+    faces: dict[str, list[CachedPicture]],
+    settings: DriverSessionSettings | None = None,
+) -> dict:
+    """The frame-to-frame signature distance (what `jump_threshold` is compared with): within each
+    subject's clips, and across the cut from one sitting to the next (`sittings` order); the threshold
+    chosen without each subject (the largest within-clip jump of the other nine) and what it does on
+    the subject left out: jumps within their clips (each a false change at a standstill) and the cuts
+    into their clips that it finds."""
+    s = settings or DriverSessionSettings()
+    sigs = {c.video: _frontal_signatures(faces[c.video], s) for c in clips}
+    within: dict[str, float] = {}
+    jumps: dict[str, list[float]] = {}
+    for c in clips:
+        d = [
+            signature_distance(a, b)
+            for a, b in itertools.pairwise(sigs[c.video])
+            if a is not None and b is not None
+        ]
+        jumps.setdefault(c.subject, []).extend(d)
+    within = {k: max(v) for k, v in jumps.items() if v}
+    cuts = []
+    order = sittings(clips)
+    for a, b in itertools.pairwise(order):
+        last = next((x for x in reversed(sigs[a.video]) if x is not None), None)
+        first = next((x for x in sigs[b.video] if x is not None), None)
+        d = None if last is None or first is None else signature_distance(last, first)
+        cuts.append(
+            {"into": b.video, "subject": b.subject, "other_subject": a.subject != b.subject, "jump": d}
+        )
+    judged = [c["jump"] for c in cuts if c["jump"] is not None and c["other_subject"]]
+    held_out = {}
+    for subject in within:
+        threshold = max(v for k, v in within.items() if k != subject)
+        into = [c for c in cuts if c["subject"] == subject and c["other_subject"] and c["jump"] is not None]
+        held_out[subject] = {
+            "threshold": round(threshold, 3),
+            "false_jumps_within": int(sum(d > threshold for d in jumps[subject])),
+            "cuts_found": f"{sum(c['jump'] > threshold for c in into)} of {len(into)}",
+        }
+    return {
+        "within_subject_max": {k: round(v, 3) for k, v in within.items()},
+        "between_subjects": {
+            "n": len(judged),
+            "min": round(min(judged), 3) if judged else None,
+            "max": round(max(judged), 3) if judged else None,
+            "without_a_frontal_frame": sum(c["jump"] is None for c in cuts if c["other_subject"]),
+        },
+        "threshold": s.jump_threshold,
+        "in_sample_cuts_found": sum(d > s.jump_threshold for d in judged),
+        "in_sample_false_jumps_within": sum(d > s.jump_threshold for v in jumps.values() for d in v),
+        "leave_one_subject_out": held_out,
+    }
+
+
 def measure(dataset: Path, cache: Path) -> dict:
     clips = load_dataset(dataset)
     faces = cached_faces(clips, cache)
-    out = {"signature": signature_separation(clips, faces)}
+    out = {"signature": signature_separation(clips, faces), "jump": jump_separation(clips, faces)}
     warmup_forever = VisionSettings(eyes=VisionSettings().eyes.model_copy(update={"warmup_s": 1e9}))
+    order = sittings(clips)
+    swap = {"empty_seat_s": 0.0, "standstill_s": STANDSTILL_S}
     runs = {
         "alone": {"continuous": False},
-        "continuous_empty_seat_5s": {"empty_seat_s": 5.0},
-        "continuous_direct_swap": {"empty_seat_s": 0.0},
-        "continuous_no_sessions_direct_swap": {
-            "empty_seat_s": 0.0,
+        "file_order_empty_seat_5s": {"empty_seat_s": 5.0},
+        "file_order_direct_swap": swap,
+        "file_order_no_sessions_direct_swap": {**swap, "sessions": DriverSessionSettings(enabled=False)},
+        "sittings_empty_seat_5s": {"empty_seat_s": 5.0, "clips": order},
+        "sittings_direct_swap": {**swap, "clips": order},
+        "sittings_no_sessions_direct_swap": {
+            **swap,
+            "clips": order,
             "sessions": DriverSessionSettings(enabled=False),
         },
+        "alone_15fps": {"continuous": False, "step": 2},
+        "sittings_empty_seat_5s_15fps": {"empty_seat_s": 5.0, "clips": order, "step": 2},
+        "sittings_direct_swap_15fps": {**swap, "clips": order, "step": 2},
         "alone_no_warmup": {
             "continuous": False,
             "vision": VisionSettings(eyes=VisionSettings().eyes.model_copy(update={"warmup_s": 0.0})),
@@ -277,7 +385,7 @@ def measure(dataset: Path, cache: Path) -> dict:
         "alone_warmup_whole_clip": {"continuous": False, "vision": warmup_forever},
     }
     for name, kw in runs.items():
-        out[name] = replay_stream(clips, faces, **kw).summary()
+        out[name] = replay_stream(kw.pop("clips", clips), faces, **kw).summary()
     return out
 
 
@@ -294,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(text, encoding="utf-8")
     for name, r in out.items():
-        if name == "signature":
+        if name in ("signature", "jump"):
             print(name, json.dumps(r))
         else:
             print(
@@ -302,7 +410,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r['blink_fp']} false, {r['blink_fn']} missed), fatigue starts {r['fatigue_starts']}, "
                 f"changes {r['driver_changes']}; closed flag delay {r['closed_flag_delay']} missed "
                 f"{r['closed_flag_missed']}; as the policy reads it {r['policy_delay']} missed {r['policy_missed']}; "
-                f"closures in a warm-up {r['closures_in_warmup']}: {r['warmup_delay']} missed {r['warmup_missed']}"
+                f"closures in a warm-up {r['closures_in_warmup']}: {r['warmup_delay']} missed {r['warmup_missed']}; "
+                f"by condition {json.dumps(r['by_condition'])}; "
+                f"fatigue {[(e['type'], e['clip']) for e in r['fatigue_events']]}; "
+                f"changes by {sorted({c.get('reason', '?') for c in r['changes']})}"
             )
     return 0
 

@@ -17,7 +17,7 @@ from typing import Any
 from edge.evaluation.dataset import LabelledClip
 from edge.evaluation.runner import decoded_pictures
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the iris alternation restarts on a detection (facemesh)
 
 
 @dataclass(frozen=True, slots=True)

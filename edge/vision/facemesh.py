@@ -199,11 +199,15 @@ class FaceMesh:
         self._eyes_steady = False  # the last iris run moved no lid point much (see landmarks_when_steady)
 
     def reset(self) -> None:
-        """Forget the tracked face (e.g. after a scene cut or a camera switch)."""
+        """Forget the tracked face (e.g. after a scene cut or a camera switch): what follows depends on
+        nothing seen before (the iris alternation and the face model's rhythm start again too)."""
         self._roi = None
         self._faces = 0
         self._eye_points = None
         self._last = None
+        self._age = 0
+        self._next_eye = 0
+        self._eyes_steady = False
 
     # ------------------------------------------------------------------ stages
 
@@ -253,6 +257,9 @@ class FaceMesh:
             if shift > self.settings.iris_refresh_px:
                 self._run_iris(image, matrices, (1 - first,))
         else:  # after a detection, or with iris_alternate off: both eyes in one batch
+            # the alternation starts again with the first eye: a face found anew (a driver sitting down
+            # after an empty seat) is measured as from a cold start, whatever parity the last face left
+            self._next_eye = 0
             previous = self._eye_points if tracked else None
             self._eye_points = [np.empty((76, 2)), np.empty((76, 2))]
             self._run_iris(image, matrices, (0, 1))

@@ -29,6 +29,9 @@ class AlertOut(_Out):
     kind: str = Field(description="'driver' (a driver event) or 'vehicle' (e.g. low battery, trouble code).")
     vehicle_id: str
     driver_id: str | None
+    driver_session_id: str | None = Field(
+        description="The vehicle's driver session the alert's episode started in (who was driving)."
+    )
     type: str
     level: int
     detail: str | None

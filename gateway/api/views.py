@@ -107,6 +107,7 @@ def alert_view(a: Alert) -> dict[str, Any]:
         "kind": a.kind,
         "vehicle_id": a.vehicle_id,
         "driver_id": a.driver_id,
+        "driver_session_id": a.driver_session_id,
         "type": a.type,
         "level": a.level,
         "detail": a.detail,

@@ -214,6 +214,8 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(32))
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), index=True)
     driver_id: Mapped[str | None] = mapped_column(String(64))
+    # the vehicle's driver session the alert's episode started in (issue 25; NULL without sessions)
+    driver_session_id: Mapped[str | None] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(32))
     level: Mapped[int] = mapped_column(Integer)
     detail: Mapped[str | None] = mapped_column(Text)

@@ -1,21 +1,32 @@
 """Issue 25's 'done when' on the dev subjects: one continuous stream through the vehicle's stages
-(vision -> driver sessions -> policy at 60 km/h), with an empty seat between subjects and, separately,
-a direct swap; against each clip run alone. The face mesh runs once per clip (cached in the session's
-temporary folder); the stages after it are the vehicle's code.
+(vision -> driver sessions -> policy at 60 km/h), with an empty seat between drivers and, separately, a
+direct swap at a standstill; against each clip run alone. The face mesh runs once per clip (cached in the
+session's temporary folder); the stages after it are the vehicle's code.
 
-Measured when written (python -m edge.evaluation.driver_change): alone 0.943 / 0.997 (eye-closed F1 /
-blink F1); empty seat 5 s 0.938 / 0.993 (10 of 10 changes by the empty seat); direct swap 0.932 / 0.983
-(2 of 10 swaps found by the face signature). The one fatigue start with an empty seat is drowsiness by the long-
-blink rule on subject 000009, whose labels hold three closures of 15-16 frames (>= 0.5 s) within a
-minute: the rule reading real long blinks, not an inherited level.
+The stream plays each clip as one sitting, in an order where the next sitting is always another subject
+(`sittings`): in file order a subject's four clips follow each other with a cut between glasses and
+camera mounts that is not a change of driver (measured separately, README).
+
+Measured when written (python -m edge.evaluation.driver_change): alone 0.948 / 0.997 (eye-closed F1 /
+blink F1); empty seat 5 s between sittings 0.948 / 0.997, the same clip by clip (39 of 39 changes);
+direct swap at a standstill 0.937 / 0.993 (29 of 39 changes, by the signature jump; the 10 into a
+camera-below-the-face clip have no frontal frame and go unnoticed).
 """
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from edge.evaluation.dataset import load_dataset
-from edge.evaluation.driver_change import replay_stream, signature_separation
+from edge.evaluation.driver_change import (
+    STANDSTILL_S,
+    jump_separation,
+    replay_stream,
+    signature_separation,
+    sittings,
+)
 from edge.evaluation.faces import cached_faces
 from edge.session import DriverSessionSettings
 
@@ -45,21 +56,42 @@ def test_alone_every_closure_is_read_and_nothing_is_raised(alone):
     assert alone["fatigue_starts"] == 0 and alone["policy_missed"] == 0
 
 
-def test_one_stream_with_an_empty_seat_between_subjects(dev, alone):
-    r = replay_stream(*dev, empty_seat_s=5.0).summary()
-    swaps = sum(a.subject != b.subject for a, b in zip(dev[0], dev[0][1:]))
+def _no_lower_than_alone(r: dict, alone: dict) -> None:
+    assert r["closed_f1"] >= alone["closed_f1"] and r["blink_f1"] >= alone["blink_f1"]
+    for condition, scores in alone["by_condition"].items():
+        assert r["by_condition"][condition]["closed_f1"] >= scores["closed_f1"], condition
+        assert r["by_condition"][condition]["blink_f1"] >= scores["blink_f1"], condition
+
+
+def test_one_stream_with_an_empty_seat_between_drivers_scores_as_the_clips_alone(dev, alone):
+    clips, faces = dev
+    order = sittings(clips)
+    r = replay_stream(order, faces, empty_seat_s=5.0).summary()
+    swaps = sum(a.subject != b.subject for a, b in itertools.pairwise(order))
     assert [c["reason"] for c in r["changes"]] == ["seat_empty"] * swaps
     _no_closure_alarm(r)
-    # not met in full: 0.005 / 0.004 below the clips run alone when written
-    assert r["closed_f1"] >= alone["closed_f1"] - 0.01 and r["blink_f1"] >= alone["blink_f1"] - 0.01
+    assert not r["fatigue_events"]  # no fatigue episode at all on these awake drivers
+    _no_lower_than_alone(r, alone)
 
 
-def test_one_stream_with_direct_swaps(dev, alone):
-    r = replay_stream(*dev, empty_seat_s=0.0).summary()
-    assert all(c["reason"] == "face_changed" for c in r["changes"])
-    _no_closure_alarm(r)
-    # not met in full: 0.011 / 0.014 below the clips run alone when written (most swaps go unnoticed)
-    assert r["closed_f1"] >= alone["closed_f1"] - 0.02 and r["blink_f1"] >= alone["blink_f1"] - 0.025
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 25 not met in full: 29 of 39 direct swaps found (none into a camera-below-the-face "
+    "clip: no frontal frame), and a swap found is judged on its first frame with the last driver's levels; "
+    "0.937 / 0.993 against 0.948 / 0.997 alone when written",
+)
+def test_one_stream_with_direct_swaps_at_a_standstill_scores_as_the_clips_alone(dev, alone):
+    clips, faces = dev
+    r = replay_stream(sittings(clips), faces, empty_seat_s=0.0, standstill_s=STANDSTILL_S).summary()
+    assert r["driver_changes"] >= 29 and all(c["reason"] == "face_jump" for c in r["changes"])
+    assert not r["fatigue_events"] and r["policy_missed"] == 0
+    _no_lower_than_alone(r, alone)
+
+
+def test_the_signature_jump_finds_every_swap_between_frontal_faces_and_never_fires_within_a_clip(dev):
+    sep = jump_separation(*dev)
+    assert sep["in_sample_false_jumps_within"] == 0
+    assert sep["in_sample_cuts_found"] == sep["between_subjects"]["n"] >= 29
 
 
 def test_the_signature_threshold_never_fires_within_one_subjects_clips(dev):

@@ -34,9 +34,11 @@ def test_episodes_are_attributed_to_the_driver_session_they_started_in(sessions,
         )
         listed = driver_sessions(db, "V1")
         alerts = set(db.scalars(select(Alert.type)))
+        alert_sessions = dict(db.execute(select(Alert.type, Alert.driver_session_id)).all())
         live = db.get(VehicleLiveStatus, "V1").driver_state
     assert stored == {"a-1": "a", "b": "b", "b-1": "b", "old-1": None}
     assert [s["session_id"] for s in listed] == ["b", "a"]  # newest first
     assert [[e.type for e in s["episodes"]] for s in listed] == [["microsleep"], ["drowsiness"]]
     assert "driver_change" not in alerts  # level 0: recorded, never an alert
+    assert alert_sessions == {"drowsiness": "a", "microsleep": "b", "long_distraction": None}
     assert live["driver_session_id"] == "b"  # who drives now, for the live view

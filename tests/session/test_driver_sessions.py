@@ -70,12 +70,35 @@ def test_another_face_in_the_seat_is_a_new_driver_the_same_face_in_other_poses_i
         assert tracker.update(_face(t, posed + rng.normal(0, 0.3, face.shape)), 60.0) is None
         t += 1 / 30
     changes = []
-    for _ in range(150):  # a direct swap: the next person's face
-        change = tracker.update(_face(t, other + rng.normal(0, 0.3, face.shape)), 0.0)
+    for _ in range(150):  # the next person's face, the vehicle moving (no jump check): the 1 s signature
+        change = tracker.update(_face(t, other + rng.normal(0, 0.3, face.shape)), 60.0)
         changes += [change] if change else []
         t += 1 / 30
     assert [c.reason for c in changes] == ["face_changed"]
     assert changes[0].details["signature_distance"] > DriverSessionSettings().signature_threshold
+
+
+def test_at_a_standstill_a_face_that_jumps_to_another_shape_is_a_new_driver_on_its_first_frame():
+    rng = np.random.default_rng(2)
+    face = canonical_face()
+    other = face.copy()
+    other[:, 0] *= 1.12
+    other[:, 1] *= 0.95
+    tracker = DriverSessionTracker(session_id="a")
+    t = 0.0
+    for i in range(300):  # 10 s stopped, the same driver moving a little: no jump
+        posed = _posed(face, float(rng.uniform(-10, 10)), float(rng.uniform(0.8, 1.3)), (i, 0))
+        assert tracker.update(_face(t, posed + rng.normal(0, 0.3, face.shape)), 0.0) is None
+        t += 1 / 30
+    assert tracker.last_jump < DriverSessionSettings().jump_threshold
+    swap = [tracker.update(_face(t + k / 30, other + rng.normal(0, 0.3, face.shape)), 0.0) for k in range(90)]
+    assert swap[0] is not None and swap[0].reason == "face_jump" and not any(swap[1:])
+    assert swap[0].details["signature_jump"] > DriverSessionSettings().jump_threshold
+    # the same cut while driving is left to the 1 s signature (a jump at speed is a tracking glitch)
+    moving = DriverSessionTracker()
+    for k in range(30):
+        moving.update(_face(k / 30, face), 60.0)
+    assert moving.update(_face(1.0, other), 60.0) is None
 
 
 def test_a_new_driver_closes_the_episodes_and_forgets_the_windows_of_the_last_one():
