@@ -6,8 +6,8 @@ it never reads a clock for a decision. Message times are `start_utc + t`, with `
 
 Per frame: the vehicle source is read for `t`, the policy decides, each event goes to the in-cab audio
 and warning lamp, to one JSON line of the events file and to the outbox (the same `msg_id` in both),
-then driver-state samples go out at `telemetry.state_hz` and vehicle status at `telemetry.status_hz`
-plus on a significant change.
+then driver-state and vehicle-status samples go out when `telemetry` says (edge/uplink/cadence.py: on
+a level change or a deadband crossed, plus a heartbeat; `profile: detailed` sends both once a second).
 
 `run(frames)` drives a whole source (optionally paced in real time, stoppable from another thread)
 and then `finish()`es: audio closed, outbox drained or the drain timeout passed (what is left is sent
@@ -31,10 +31,10 @@ from dms.errors import UserError
 from edge.config import DeviceConfig
 from edge.events_log import EventsLog
 from edge.signals import FrameSignals
+from edge.uplink.cadence import StateSampler, StatusSampler
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
-from edge.vehicle.sampler import Every, StatusSampler
 from edge.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class EdgeRuntime:
             self._close_parts()
             raise
         self.sessions = self._build_sessions()
-        self._state_tick = Every(c.telemetry.state_hz)
+        self._state_sampler = StateSampler(c.telemetry)
         self._status_sampler = StatusSampler(c.telemetry)
         self._last_signals: FrameSignals | None = None
         self._frames_since_state = 0
@@ -331,7 +331,7 @@ class EdgeRuntime:
     def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:
         if self.uplink is None:
             return
-        if self._state_tick.due(t):
+        if self._state_sampler.due(t, self.monitor.state_summary()):
             self._submit(self._driver_state(t))
             self.report.states += 1
         if self._status_sampler.due(t, vehicle):
