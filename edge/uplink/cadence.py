@@ -144,6 +144,38 @@ class StateSampler:
         return False
 
 
+class SampleBatcher:
+    """Samples wait, per kind, until the first of them is `window_s` old (message time) or `max_samples`
+    wait; then they go as one message. `window_s` 0: every sample alone, at once."""
+
+    def __init__(self, window_s: float = 0.0, max_samples: int = 50):
+        self.window_s = window_s
+        self.max_samples = max_samples
+        self._waiting: dict[str, tuple[float, list]] = {}
+
+    def add(self, t: float, message: Any) -> list[list]:
+        """Queue `message` (made at `t`); returns the batches ready now."""
+        if self.window_s <= 0:
+            return [[message]]
+        _, waiting = self._waiting.setdefault(message.kind, (t, []))
+        waiting.append(message)
+        if len(waiting) >= self.max_samples:
+            del self._waiting[message.kind]
+            return [waiting]
+        return []
+
+    def due(self, t: float) -> list[list]:
+        """The batches whose first sample has waited `window_s` by `t`."""
+        ready = [kind for kind, (first_t, _) in self._waiting.items() if t - first_t >= self.window_s - 1e-9]
+        return [self._waiting.pop(kind)[1] for kind in ready]
+
+    def flush(self) -> list[list]:
+        """Every waiting batch (before an event, at the end of a run)."""
+        batches = [waiting for _, waiting in self._waiting.values()]
+        self._waiting.clear()
+        return batches
+
+
 class Every:
     """A fixed-rate tick on an explicit timeline."""
 

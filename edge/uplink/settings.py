@@ -115,7 +115,7 @@ class OutboxSettings(Settings):
 
 # The "detailed" profile: what every vehicle sent before issue 27 (driver state and status once a second,
 # status also at once on a 10 km/h, 5 % fuel or 1 V battery change, a trouble code or a start/stop), as
-# one message per sample. Fields given next to `profile` still win.
+# JSON, one message per sample. Fields given next to `profile` still win.
 DETAILED_PROFILE: dict[str, object] = {
     "status_hz": 1.0,
     "state_hz": 1.0,
@@ -123,6 +123,8 @@ DETAILED_PROFILE: dict[str, object] = {
     "heading_change_deg": None,
     "min_change_interval_s": 0.2,
     "state_on_change": False,
+    "batch_window_s": 0.0,
+    "encoding": "json",
 }
 PROFILES: dict[str, dict[str, object]] = {"default": {}, "detailed": DETAILED_PROFILE}
 
@@ -134,7 +136,8 @@ class TelemetrySettings(Settings):
     `heading_change_deg`, speed, fuel or battery beyond their deadbands, a new trouble code, a start or a
     stop - plus a heartbeat (`status_heartbeat_moving_s` / `status_heartbeat_parked_s`); driver state when
     its level changes (monitoring, active episodes, fatigue or distraction crossing a
-    `state_level_step_pct` band) plus `state_heartbeat_s`. `profile: detailed` is the 1 Hz of before (DETAILED_PROFILE)."""
+    `state_level_step_pct` band) plus `state_heartbeat_s`; samples batched for up to `batch_window_s`; CBOR with short keys
+    (`encoding`). `profile: detailed` is the 1 Hz JSON of before (DETAILED_PROFILE)."""
 
     profile: Literal["default", "detailed"] = "default"
     """Starting point for every field not given: default (change-driven, batched, compact) or detailed
@@ -195,6 +198,21 @@ class TelemetrySettings(Settings):
     state_heartbeat_s: float = Field(
         60.0, ge=1, le=86_400, description="Longest gap between driver-state samples, seconds."
     )
+
+    batch_window_s: float = Field(
+        20.0,
+        ge=0,
+        le=300,
+        description=(
+            "Samples wait at most this long (message time) to travel together in one message; 0: one per "
+            "message. Events never wait, and send the samples waiting before them first."
+        ),
+    )
+    batch_max: int = Field(50, ge=1, le=200, description="At most this many samples in one message.")
+    encoding: Literal["json", "cbor1"] = "cbor1"
+    """Payload encoding of this vehicle's messages, named by their topic (dms/v1/<id>/<kind>[-cbor1]): json
+    (the contract's JSON, VSS names) or cbor1 (CBOR, short keys of key dictionary 1: dms/contract/compact.py).
+    Presence is always JSON."""
 
     @model_validator(mode="before")
     @classmethod
