@@ -6,8 +6,8 @@ it never reads a clock for a decision. Message times are `start_utc + t`, with `
 
 Per frame: the vehicle source is read for `t`, the policy decides, each event goes to the in-cab audio
 and warning lamp, to one JSON line of the events file and to the outbox (the same `msg_id` in both),
-then driver-state samples go out at `telemetry.state_hz` and vehicle status at `telemetry.status_hz`
-plus on a significant change.
+then driver-state and vehicle-status samples go out when `telemetry` says (edge/uplink/cadence.py: on
+a level change or a deadband crossed, plus a heartbeat; `profile: detailed` sends both once a second).
 
 `run(frames)` drives a whole source (optionally paced in real time, stoppable from another thread)
 and then `finish()`es: audio closed, outbox drained or the drain timeout passed (what is left is sent
@@ -31,10 +31,10 @@ from dms.errors import UserError
 from edge.config import DeviceConfig
 from edge.events_log import EventsLog
 from edge.signals import FrameSignals
+from edge.uplink.cadence import SampleBatcher, StateSampler, StatusSampler
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
-from edge.vehicle.sampler import Every, StatusSampler
 from edge.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,13 @@ def build_uplink(config: DeviceConfig) -> MqttUplink | None:
     # exclusive: one sending process per outbox; warns itself when it had to move a corrupt file aside
     outbox = Outbox(config.outbox.path.expanduser(), max_messages=config.outbox.max_messages, exclusive=True)
     try:
-        return MqttUplink(config.mqtt, outbox, config.vehicle_id, software_version=__version__).start()
+        return MqttUplink(
+            config.mqtt,
+            outbox,
+            config.vehicle_id,
+            software_version=__version__,
+            encoding=config.telemetry.encoding,
+        ).start()
     except BaseException:
         outbox.close()
         raise
@@ -172,8 +178,9 @@ class EdgeRuntime:
             self._close_parts()
             raise
         self.sessions = self._build_sessions()
-        self._state_tick = Every(c.telemetry.state_hz)
+        self._state_sampler = StateSampler(c.telemetry)
         self._status_sampler = StatusSampler(c.telemetry)
+        self._batcher = SampleBatcher(c.telemetry.batch_window_s, c.telemetry.batch_max)
         self._last_signals: FrameSignals | None = None
         self._frames_since_state = 0
         self._last_state_t: float | None = None
@@ -316,6 +323,8 @@ class EdgeRuntime:
             if output is not None:
                 output.on_event(local)
         # Outbox before the events file: once an event is written down anywhere, it is safe to send.
+        # Samples waiting for their batch go first: the back office sees the event with the latest status.
+        self._flush_samples()
         self._submit(message)
         if self._events_file is not None:
             line = {
@@ -331,11 +340,12 @@ class EdgeRuntime:
     def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:
         if self.uplink is None:
             return
-        if self._state_tick.due(t):
-            self._submit(self._driver_state(t))
+        if self._state_sampler.due(t, self.monitor.state_summary()):
+            self._add_sample(t, self._driver_state(t))
             self.report.states += 1
         if self._status_sampler.due(t, vehicle):
-            self._submit(
+            self._add_sample(
+                t,
                 VehicleStatus(
                     vehicle_id=self.config.vehicle_id,
                     ts=self.ts(t),
@@ -343,9 +353,19 @@ class EdgeRuntime:
                     driver_id=self.config.driver_id,
                     illuminator=self.night.illuminator_state,
                     driver_session_id=self.sessions.session_id,
-                )
+                ),
             )
             self.report.statuses += 1
+        for batch in self._batcher.due(t):
+            self._submit_batch(batch)
+
+    def _add_sample(self, t: float, message) -> None:
+        for batch in self._batcher.add(t, message):
+            self._submit_batch(batch)
+
+    def _flush_samples(self) -> None:
+        for batch in self._batcher.flush():
+            self._submit_batch(batch)
 
     def _driver_state(self, t: float) -> DriverState:
         summary = self.monitor.state_summary()
@@ -375,10 +395,13 @@ class EdgeRuntime:
         )
 
     def _submit(self, message) -> None:
+        self._submit_batch([message])
+
+    def _submit_batch(self, messages: list) -> None:
         if self.uplink is None:
             return
         try:
-            result = self.uplink.submit(message)
+            result = self.uplink.submit_batch(messages)
         except OutboxDiskFull as exc:
             # Monitoring and in-cab alerts go on; what was not stored is said, once per event.
             self.report.events_not_stored += 1
@@ -433,6 +456,7 @@ class EdgeRuntime:
         self._finished = True
         try:
             if self.uplink is not None:
+                self._flush_samples()
                 timeout = self.config.drain_timeout_s if drain_timeout is None else drain_timeout
                 self.report.drained = self.uplink.wait_drained(timeout)
                 self.report.pending = self.uplink.pending()
@@ -444,6 +468,11 @@ class EdgeRuntime:
     def close(self) -> None:
         """Release everything without draining (stored messages stay in the outbox)."""
         self._finished = True
+        if self.uplink is not None and self._closers:  # samples waiting for their batch are stored
+            try:
+                self._flush_samples()
+            except Exception:
+                log.exception("while storing the samples waiting for their batch")
         self._close_parts()
         self._record_audio_latency()  # after the sink closed: live audio has written its last sample
 

@@ -83,6 +83,12 @@ def _simulate() -> click.Command:
     return simulate
 
 
+def _decode() -> click.Command:
+    from tools.wire import decode
+
+    return decode
+
+
 def _bench() -> click.Command:
     from benchmarks.cli import bench
 
@@ -104,6 +110,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "config": (_config, "Check and render device configuration files."),
     "provision": (_provision, "Provision a vehicle: broker credential, ACL entry and device config."),
     "simulate": (_simulate, "Drive N simulated vehicles through broker, gateway and database."),
+    "decode": (_decode, "Show a captured MQTT message (JSON or compact CBOR, one or a batch) as JSON."),
     "bench": (_bench, "Benchmark the frame pipeline, gateway and latency side by side."),
 }
 

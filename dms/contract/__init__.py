@@ -7,8 +7,11 @@ from dms.contract.codec import (
     ContractError,
     command_topic,
     decode,
+    decode_all,
     encode,
+    encode_batch,
     parse_topic,
+    split_topic,
     topic_for,
 )
 from dms.contract.messages import (
@@ -55,9 +58,12 @@ __all__ = [
     "VehicleStatus",
     "command_topic",
     "decode",
+    "decode_all",
     "encode",
+    "encode_batch",
     "new_msg_id",
     "parse_topic",
+    "split_topic",
     "topic_for",
     "utc_now",
 ]

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
-from dms.contract import Envelope, Presence, PresenceState, encode
+from dms.contract import Envelope, Presence, PresenceState, encode, encode_batch
 from dms.errors import UserError
 from edge.uplink.outbox import Outbox, PutResult
 from edge.uplink.settings import MqttSettings
@@ -125,9 +125,12 @@ class MqttUplink:
         *,
         software_version: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        encoding: str = "json",
     ):
-        """`monotonic`: the clock of the uplink's own timeouts (CONNACK, pauses, re-send waits)."""
+        """`monotonic`: the clock of the uplink's own timeouts (CONNACK, pauses, re-send waits);
+        `encoding`: of events and samples (json or cbor1; presence is always JSON)."""
         self.settings = settings
+        self.encoding = encoding
         self._monotonic = monotonic
         self.outbox = outbox
         self.vehicle_id = vehicle_id
@@ -166,7 +169,15 @@ class MqttUplink:
 
     def submit(self, message: Envelope) -> PutResult:
         """Store `message` durably in the outbox (before anything is sent), then wake the sender."""
-        topic, payload = encode(message)
+        return self._put(message, *encode(message, self.encoding))
+
+    def submit_batch(self, messages: list[Envelope]) -> PutResult:
+        """Store samples of one kind as one message (a batch; stored under the first one's msg_id)."""
+        if len(messages) == 1:
+            return self.submit(messages[0])
+        return self._put(messages[0], *encode_batch(messages, self.encoding))
+
+    def _put(self, message: Envelope, topic: str, payload: bytes) -> PutResult:
         qos = 1 if message.kind == "event" else self.settings.sample_qos
         result = self.outbox.put(message.msg_id, message.kind, topic, payload, qos=qos)
         self._wake.set()

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from dms.errors import UserError
 from dms.settings import Settings
@@ -113,14 +113,110 @@ class OutboxSettings(Settings):
     )
 
 
+# The "detailed" profile: what every vehicle sent before issue 27 (driver state and status once a second,
+# status also at once on a 10 km/h, 5 % fuel or 1 V battery change, a trouble code or a start/stop), as
+# JSON, one message per sample. Fields given next to `profile` still win.
+DETAILED_PROFILE: dict[str, object] = {
+    "status_hz": 1.0,
+    "state_hz": 1.0,
+    "distance_change_m": None,
+    "heading_change_deg": None,
+    "min_change_interval_s": 0.2,
+    "state_on_change": False,
+    "batch_window_s": 0.0,
+    "encoding": "json",
+}
+PROFILES: dict[str, dict[str, object]] = {"default": {}, "detailed": DETAILED_PROFILE}
+
+
 class TelemetrySettings(Settings):
-    status_hz: float = Field(1.0, gt=0, le=50, description="Vehicle status samples per second.")
-    state_hz: float = Field(1.0, gt=0, le=50, description="Driver-state samples per second.")
-    speed_change_kmh: float = Field(10.0, gt=0, description="A speed change this large sends status at once.")
+    """When samples go out and how they are packed. Events always go at once, one per message.
+
+    Default profile (fits a fleet SIM plan): status on what matters - moved `distance_change_m`, turned
+    `heading_change_deg`, speed, fuel or battery beyond their deadbands, a new trouble code, a start or a
+    stop - plus a heartbeat (`status_heartbeat_moving_s` / `status_heartbeat_parked_s`); driver state when
+    its level changes (monitoring, active episodes, fatigue or distraction crossing a
+    `state_level_step_pct` band) plus `state_heartbeat_s`; samples batched for up to `batch_window_s`; CBOR with short keys
+    (`encoding`). `profile: detailed` is the 1 Hz JSON of before (DETAILED_PROFILE)."""
+
+    profile: Literal["default", "detailed"] = "default"
+    """Starting point for every field not given: default (change-driven, batched, compact) or detailed
+    (1 Hz driver state and status, JSON, unbatched)."""
+    status_hz: float | None = Field(
+        None, gt=0, le=50, description="Fixed-rate status samples per second on top of the rest; None: off."
+    )
+    state_hz: float | None = Field(
+        None, gt=0, le=50, description="Fixed-rate driver-state samples per second; None: on change only."
+    )
+    status_heartbeat_moving_s: float = Field(
+        30.0, ge=1, le=3600, description="Longest gap between status samples while moving, seconds."
+    )
+    status_heartbeat_parked_s: float = Field(
+        300.0, ge=1, le=86_400, description="Longest gap between status samples while standing, seconds."
+    )
+    distance_change_m: float | None = Field(
+        250.0,
+        gt=0,
+        le=100_000,
+        description="Moved this far from the last sample (metres): status. None: off.",
+    )
+    heading_change_deg: float | None = Field(
+        20.0,
+        gt=0,
+        le=180,
+        description="Turned this far from the last sample's heading (degrees): status (a turn). None: off.",
+    )
+    heading_min_speed_kmh: float = Field(
+        5.0, ge=0, le=100, description="Headings below this speed are GNSS noise: no turn is read from them."
+    )
+    stop_speed_kmh: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="At or below this speed the vehicle stands (when the source gives no Vehicle.IsMoving).",
+    )
+    speed_change_kmh: float = Field(
+        10.0, gt=0, le=400, description="A speed change this large sends status at once."
+    )
     voltage_change_v: float = Field(
-        1.0, gt=0, description="A battery voltage change this large sends status."
+        1.0, gt=0, le=60, description="A battery voltage change this large sends status."
     )
-    fuel_change_pct: float = Field(5.0, gt=0, description="A fuel level change this large sends status.")
+    fuel_change_pct: float = Field(
+        5.0, gt=0, le=100, description="A fuel level change this large sends status."
+    )
     min_change_interval_s: float = Field(
-        0.2, ge=0, description="Change-triggered status no more often than this."
+        1.0, ge=0, le=60, description="Change-triggered samples no more often than this, seconds."
     )
+    state_on_change: bool = True
+    """Send driver state when its level changes (monitoring, active episodes, a fatigue or distraction band)."""
+    state_level_step_pct: float = Field(
+        25.0,
+        gt=0,
+        le=100,
+        description="Width of the fatigue / distraction bands whose crossing is a change, percent.",
+    )
+    state_heartbeat_s: float = Field(
+        60.0, ge=1, le=86_400, description="Longest gap between driver-state samples, seconds."
+    )
+
+    batch_window_s: float = Field(
+        20.0,
+        ge=0,
+        le=300,
+        description=(
+            "Samples wait at most this long (message time) to travel together in one message; 0: one per "
+            "message. Events never wait, and send the samples waiting before them first."
+        ),
+    )
+    batch_max: int = Field(50, ge=1, le=200, description="At most this many samples in one message.")
+    encoding: Literal["json", "cbor1"] = "cbor1"
+    """Payload encoding of this vehicle's messages, named by their topic (dms/v1/<id>/<kind>[-cbor1]): json
+    (the contract's JSON, VSS names) or cbor1 (CBOR, short keys of key dictionary 1: dms/contract/compact.py).
+    Presence is always JSON."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_profile(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("profile") in PROFILES:
+            return {**PROFILES[data["profile"]], **data}
+        return data

@@ -1,7 +1,7 @@
 """One transaction per batch of received messages.
 
-`Ingestor.apply(batch)` decodes every (topic, payload) with the wire contract, dead-letters what is
-invalid, drops msg_ids already applied (the `processed_messages` primary key decides, also between
+`Ingestor.apply(batch)` decodes every (topic, payload) with the wire contract (JSON or compact, one
+message or a batch of samples), dead-letters what is invalid (a whole payload), drops msg_ids already applied (the `processed_messages` primary key decides, also between
 two gateway processes), and applies the rest to history tables, projections and triggers, all in one
 commit. The caller acknowledges the batch to the broker only after `apply` returned.
 """
@@ -18,7 +18,15 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dms.contract import ContractError, DriverEvent, DriverState, Envelope, Presence, VehicleStatus, decode
+from dms.contract import (
+    ContractError,
+    DriverEvent,
+    DriverState,
+    Envelope,
+    Presence,
+    VehicleStatus,
+    decode_all,
+)
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
@@ -157,15 +165,19 @@ class Ingestor:
                     )
                 )
                 continue
-            try:
-                valid.append(((topic, payload), decode(topic, payload)))
+            try:  # one message, or a batch of samples (each applied as if it had come alone)
+                valid += [((topic, payload), message) for message in decode_all(topic, payload)]
             except ContractError as exc:
                 dead.append(self._dead(topic, payload, exc.reason, exc.detail, now))
 
         vehicles = self._vehicles(db, {m.vehicle_id for _, m in valid}, now)
         known: dict[str, Envelope] = {}
+        unknown: set[int] = set()  # payloads dead-lettered for their vehicle: a batch once, not per sample
         for (topic, payload), msg in valid:
             if msg.vehicle_id not in vehicles:
+                if id(payload) in unknown:
+                    continue
+                unknown.add(id(payload))
                 dead.append(
                     self._dead(
                         topic,

@@ -146,7 +146,7 @@ def test_edge_run_with_a_config_file_and_overriding_flags(tmp_path, capsys, mosq
         f"vehicle_id: from-file\nsource: {frames}\nvehicle_source: replay:sample\n"
         f"mqtt: {{url: 'mqtt://127.0.0.1:1', hold_unrouted: false}}\n"
         f"outbox: {{path: {tmp_path / 'o.sqlite'}}}\n"
-        "telemetry: {status_hz: 2}\n"
+        "telemetry: {profile: detailed, status_hz: 2}\n"
     )
     out = dms(
         capsys, "edge", "run", "--config", str(config), "--mqtt", mosquitto_url, "--drain-timeout", "10"

@@ -56,6 +56,7 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
             outbox={"path": tmp_path / "o.sqlite"},
             vehicle_source="replay:sample",
             events_out=tmp_path / "events.jsonl",
+            telemetry={"profile": "detailed"},
         )
         report = EdgeRuntime(config).run(frames(DOZING, fps=15), drain_timeout=20)
         trip_start = ReplaySource(SAMPLE_TRIP).read(0)
@@ -74,7 +75,7 @@ def test_each_event_line_has_the_msg_id_of_its_mqtt_message(tmp_path, mosquitto_
             )
             assert msg["location"]["latitude"] == pytest.approx(trip_start.latitude, abs=0.1)
             assert msg["driver_session_id"] == line["session_id"]  # one driver throughout
-        # state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
+        # detailed profile: state at 1 Hz over the ~20.5 s drive; status at 1 Hz plus changes (the replay accelerates)
         wait_for(lambda: len(rec.ids("status")) >= report.statuses, 5, "all status samples")
         assert 19 <= report.states <= 22 and report.statuses >= report.states
         state = rec.payloads("state")[-1]

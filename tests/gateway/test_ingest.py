@@ -236,3 +236,38 @@ def test_history_rows_keep_every_value(sessions, clock):
         doc["msg_id"],
         clock.now,
     )
+
+
+def test_batched_compact_samples_are_stored_like_json_ones_and_a_bad_batch_is_one_dead_letter(
+    sessions, clock
+):
+    import cbor2
+
+    from dms.contract import VehicleSignals, VehicleStatus, encode, encode_batch
+    from dms.contract.compact import pack
+
+    register(sessions, "V1", "V2", now=T0)
+    samples = [
+        VehicleStatus(
+            vehicle_id="V1", ts=later(T0, i), signals=VehicleSignals(speed=40 + i, traveled_distance=100 + i)
+        )
+        for i in range(5)
+    ]
+    compact = encode_batch(samples[:3], "cbor1")
+    one_json = encode(samples[3])
+    json_batch = encode_batch(samples[4:], "json")
+    bad = [pack(s.model_dump(mode="json", by_alias=True, exclude_none=True)) for s in samples[:2]]
+    bad[1][6][10] = -10  # a negative speed: the whole payload is refused, once
+    unknown = encode_batch(
+        [VehicleStatus(vehicle_id="V9", ts=later(T0, i), signals={}) for i in range(3)], "cbor1"
+    )
+    result = Ingestor(sessions, clock=clock).apply(
+        [compact, one_json, json_batch, ("dms/v1/V2/status-cbor1", cbor2.dumps(bad)), unknown, compact]
+    )
+    assert (result.applied, result.duplicates, result.dead_lettered) == (5, 3, 2)
+    with sessions() as db:
+        stored = db.scalars(select(StatusSample).order_by(StatusSample.ts)).all()
+        assert [s.msg_id for s in stored] == [s.msg_id for s in samples]
+        assert [s.speed_kmh for s in stored] == [40, 41, 42, 43, 44]
+        assert db.get(VehicleLiveStatus, "V1").speed_kmh == 44
+        assert sorted(d.reason for d in db.scalars(select(DeadLetter))) == ["invalid", "unknown_vehicle"]

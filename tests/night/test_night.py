@@ -156,7 +156,11 @@ def test_the_status_message_carries_the_illuminator_state(tmp_path, mosquitto_ur
     try:
         assert rec.subscribed.wait(5)
         config = DeviceConfig(
-            vehicle_id=vid, speed_kmh=60, mqtt={"url": mosquitto_url}, outbox={"path": tmp_path / "o.sqlite"}
+            vehicle_id=vid,
+            speed_kmh=60,
+            mqtt={"url": mosquitto_url},
+            outbox={"path": tmp_path / "o.sqlite"},
+            telemetry={"profile": "detailed"},  # a status a second: several in 3 s
         )
         report = EdgeRuntime(config, illuminator=RecordingIlluminator(strobe=True)).run(
             synthetic_frames([(3.0, "ahead")], fps=15), drain_timeout=20

@@ -15,6 +15,8 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 
+from dms.contract import ContractError, decode_all
+
 MOSQUITTO = shutil.which("mosquitto") or next((p for p in ("/usr/sbin/mosquitto",) if Path(p).exists()), None)
 
 
@@ -155,6 +157,8 @@ class Recorder:
     def __init__(self, url: str, vehicle_id: str):
         host, port = url.removeprefix("mqtt://").split(":")
         self.messages: list[tuple[str, str, dict]] = []
+        self.wire: list[tuple[str, int]] = []
+        """(topic, payload bytes) of every MQTT message as it arrived."""
         self._lock = threading.Lock()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
@@ -171,9 +175,19 @@ class Recorder:
         self.client.loop_start()
 
     def _on_message(self, client, userdata, msg) -> None:
-        data = json.loads(msg.payload)
+        """Each message of a batch is kept on its own, as the contract's JSON document (whatever the
+        encoding on the wire); what the contract refuses is kept as the JSON it is."""
+        kind = msg.topic.rsplit("/", 1)[1].partition("-")[0]
+        try:
+            docs = [
+                m.model_dump(mode="json", by_alias=True, exclude_none=True)
+                for m in decode_all(msg.topic, msg.payload)
+            ]
+        except ContractError:
+            docs = [json.loads(msg.payload)]
         with self._lock:
-            self.messages.append((msg.topic.rsplit("/", 1)[1], data["msg_id"], data))
+            self.messages += [(kind, data["msg_id"], data) for data in docs]
+        self.wire.append((msg.topic, len(msg.payload)))
 
     def ids(self, kind: str) -> list[str]:
         with self._lock:

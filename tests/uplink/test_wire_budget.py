@@ -1,0 +1,158 @@
+"""What a vehicle costs on the wire, counted as a fleet operator would: a TCP proxy on loopback between
+the real edge uplink and the machine's Mosquitto, a 32-minute drive through a street grid (replayed with
+fake time: the whole drive takes seconds), the real gateway storing into SQLite.
+
+The default profile must stay within 100 KB per driving hour (a fleet SIM plan; it was 4.3 MB at 1 Hz
+JSON), events must still reach the database the API reads at once (p99 < 250 ms), and the stored track
+must still show every stop and every turn."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from edge.config import DeviceConfig
+from edge.policy.synthetic import blinking, frames
+from edge.runtime import EdgeRuntime
+from gateway.db.models import DriverEventRecord, StatusSample
+from gateway.db.session import make_engine, make_sessionmaker
+from gateway.mqtt import MqttReceiver, parse_broker_url
+from gateway.service import GatewayService
+from gateway.settings import GatewaySettings
+from tests.support.db import T0
+from tests.support.factories import register
+from tests.support.mqtt import wait_for
+from tests.support.wire import ByteCountingProxy, city_drive, off_track
+
+pytestmark = pytest.mark.slow
+MINUTES = 32
+BUDGET_PER_HOUR = 100_000
+SPEEDUP = 120
+
+
+def _driver(minutes: float) -> list[tuple[float, str]]:
+    """Attentive with normal blinks; every 4 minutes a 1.5 s microsleep (an event at once, and its end)."""
+    out: list[tuple[float, str]] = []
+    for _ in range(int(minutes // 4)):
+        out += [*blinking(238.5), (1.5, "closed")]
+    return out + blinking(minutes * 60 - sum(s for s, _ in out))
+
+
+@pytest.fixture
+def gateway(tmp_path, sqlite_template, mosquitto_url):
+    """The gateway in this process on a fresh SQLite file, in its own shared-subscription group."""
+    path = tmp_path / "gateway.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    tag = uuid.uuid4().hex[:8]
+    settings = GatewaySettings(group=f"wire{tag}", session_expiry_s=0)
+    receiver = MqttReceiver(parse_broker_url(mosquitto_url), settings, client_id=f"wire-{tag}")
+    receiver.start()
+    service = GatewayService.create(receiver, url, settings)
+    thread = threading.Thread(target=service.run, name="gateway", daemon=True)
+    thread.start()
+    yield make_sessionmaker(make_engine(url))
+    service.stop()
+    thread.join(10)
+    receiver.stop()
+
+
+def test_the_default_profile_fits_a_sim_plan_and_the_map_still_shows_every_stop_and_turn(
+    tmp_path, mosquitto_url, gateway
+):
+    sessions = gateway
+    vid = f"WIRE-{uuid.uuid4().hex[:6]}"
+    register(sessions, vid, now=T0)
+    trip = city_drive(tmp_path / "trip.csv", MINUTES)
+    proxy = ByteCountingProxy(("127.0.0.1", int(mosquitto_url.rsplit(":", 1)[1])))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)  # within the gateway's skew limit
+    config = DeviceConfig(
+        vehicle_id=vid,
+        vehicle_source=f"replay:{trip.path}",
+        mqtt={"url": proxy.url},
+        outbox={"path": tmp_path / "outbox.sqlite"},
+    )
+    seen: dict[str, float] = {}
+    sent: dict[str, float] = {}
+    watching = threading.Event()
+
+    def watch() -> None:  # what the API can show: rows committed in the database, looked at every 10 ms
+        while not watching.is_set():
+            with sessions() as db:
+                for msg_id in db.scalars(select(DriverEventRecord.msg_id)):
+                    seen.setdefault(msg_id, time.monotonic())
+            watching.wait(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        runtime = EdgeRuntime(config, start_utc=start)
+        submit = runtime.uplink.submit_batch
+
+        def timed(messages):
+            result = submit(messages)
+            if messages[0].kind == "event":
+                sent[messages[0].msg_id] = time.monotonic()
+            return result
+
+        runtime.uplink.submit_batch = timed
+        # Paced at SPEEDUP times real time (an injected clock): the edge leaves the CPU to the broker and
+        # the gateway as a vehicle would, while 32 minutes of driving take seconds.
+        report = runtime.run(
+            frames(_driver(MINUTES), fps=5),
+            realtime=True,
+            monotonic=lambda: time.monotonic() * SPEEDUP,
+            sleep=lambda s: time.sleep(s / SPEEDUP),
+            drain_timeout=60,
+        )
+        assert report.drained, report.summary()
+        wait_for(lambda: set(seen) >= set(sent), 20, "every event in the database")
+        wire = proxy.total
+    finally:
+        watching.set()
+        watcher.join(5)
+        proxy.close()
+
+    hours = MINUTES / 60
+    per_hour = wire / hours
+    latencies = sorted(1000 * (seen[m] - sent[m]) for m in sent)
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    print(
+        f"\n{MINUTES} min drive, default profile: {wire} bytes on the wire (up {proxy.up}, down {proxy.down}) "
+        f"= {per_hour / 1000:.1f} KB per driving hour; {report.statuses} status and {report.states} state "
+        f"samples, {report.events} events; event latency to the database p99 {p99:.0f} ms "
+        f"(median {latencies[len(latencies) // 2]:.0f}, max {latencies[-1]:.0f} ms)"
+    )
+    assert per_hour <= BUDGET_PER_HOUR
+    assert report.events >= MINUTES // 4 and len(sent) == report.events  # below 10 km/h nobody is monitored
+    assert p99 < 250
+
+    with sessions() as db:
+        track = db.execute(
+            select(StatusSample.ts, StatusSample.latitude, StatusSample.longitude, StatusSample.speed_kmh)
+            .where(StatusSample.vehicle_id == vid)
+            .order_by(StatusSample.ts)
+        ).all()
+    assert len(track) == report.statuses
+    at = [((row.ts.replace(tzinfo=UTC) - start).total_seconds(), row) for row in track]
+    # Every stop: a stored sample at standstill while the vehicle stood.
+    for first, last in trip.stops:
+        assert any(first - 1 <= t <= last + 1 and row.speed_kmh <= 0.5 for t, row in at), (first, last)
+    # Every turn: the track drawn through the stored points passes within 15 m of the corner, and no point
+    # of the true path is more than 30 m off it (a street's width).
+    line = [(row.latitude, row.longitude) for _, row in at]
+    corner = max(off_track(trip.points[t - 3], line) for t in trip.turns)
+    drawn = trip.points[
+        : int(at[-1][0]) : 5
+    ]  # up to the last sample: after it the vehicle is in no message yet
+    path = max(off_track(p, line) for p in drawn)
+    print(
+        f"{len(trip.stops)} stops, {len(trip.turns)} turns: corners within {corner:.1f} m, path within {path:.1f} m"
+    )
+    assert trip.turns and corner <= 15 and path <= 30
