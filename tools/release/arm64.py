@@ -5,7 +5,7 @@
 An emulated Debian bookworm arm64 userland (debootstrap + qemu-user-static through binfmt_misc; built
 once, then reused) gets this checkout installed with the `edge` extra from PyPI's aarch64 wheels, its
 native kernels compiled, and then:
-  1. the kernel parity tests (tests/native) run there;
+  1. the kernel parity tests (tests/native/test_kernels_parity.py) run there;
   2. every shipped network runs on the same inputs there and here (tools.release.arm64_probe): LiteRT
      fp32, LiteRT int8 and ONNX Runtime, compared output by output, plus the int8 start-up check;
   3. `dms evaluate` on the first clips of the labelled set (read-only bind mount; skipped without it)
@@ -270,10 +270,11 @@ def main(argv: list[str] | None = None) -> int:
         report["native"] = native.stdout.strip()
 
         start = time.monotonic()
-        log("kernel parity tests")
+        log("kernel parity tests (kernels also built in place: the tests import /src's native/)")
         chroot(
             args.root,
-            "cd /src && python -m pytest -q -p no:cacheprovider --noconftest tests/native",
+            "pip install -q Cython && cd /src && python -m native.build > /dev/null && "
+            "python -m pytest -q -p no:cacheprovider --noconftest tests/native/test_kernels_parity.py",
             args.cpu,
         )
         seconds["native_tests"] = time.monotonic() - start
