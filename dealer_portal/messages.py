@@ -49,3 +49,8 @@ FIELD_LABELS = {
     "mileage_limit_km": N_("Mileage limit"),
     "dealer_code": N_("Dealer"),
 }
+
+# Pages for what is not there.
+PAGE_NOT_FOUND = N_("Page not found")
+PAGE_NOT_FOUND_TEXT = N_("There is no page at {path}. Check the address, or start again from the menu.")
+REQUEST_REFUSED = N_("This address does not take that kind of request. Go back and use the page's buttons.")

@@ -12,16 +12,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import messages, web_session
 from dealer_portal.forms import FieldError, check_lengths, max_length
@@ -241,6 +244,18 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
         },
         status_code=status,
     )
+
+
+async def http_error_page(request: Request, exc: StarletteHTTPException) -> Response:
+    """An HTTP error (an unknown address, a method a page does not take) as a page of the portal; the
+    REST API under /api keeps answering JSON."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
+    if exc.status_code == 404:
+        title, message = messages.PAGE_NOT_FOUND, messages.PAGE_NOT_FOUND_TEXT.format(path=request.url.path)
+    else:
+        title, message = HTTPStatus(exc.status_code).phrase, messages.REQUEST_REFUSED
+    return _error_page(request, exc.status_code, title, message)
 
 
 def _back(request: Request) -> str:

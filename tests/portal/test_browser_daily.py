@@ -33,3 +33,26 @@ def test_a_refused_part_keeps_its_form_and_long_text_wraps(browser_page, portal_
     row = page.locator(f"tr[data-part={number}]")
     expect(row).to_contain_text("12.50")
     assert page.evaluate(PAGE_WIDTH) <= page.evaluate("window.innerWidth")
+
+
+def test_unknown_page_and_the_api_docs_work_without_internet(browser_page, portal_url):
+    page = browser_page
+    outside: list[str] = []
+
+    def only_this_server(route):
+        if route.request.url.startswith(portal_url):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_this_server)
+    login(page, portal_url, "dora")
+    response = page.goto(f"{portal_url}/fleet/no-such-thing")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.locator(".topbar")).to_be_visible()  # a page of the portal, not raw JSON
+    page.goto(f"{portal_url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("dms back office API")
+    page.goto(f"{portal_url}/api/redoc")
+    expect(page.locator("h1", has_text="dms back office API")).to_be_visible()
+    assert outside == []

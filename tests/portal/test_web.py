@@ -111,3 +111,32 @@ def test_http_address_is_checked():
     assert parse_http(":9000") == ("127.0.0.1", 9000)
     with pytest.raises(UserError, match="HOST:PORT"):
         parse_http("localhost")
+
+
+def test_unknown_addresses_answer_a_page_but_the_api_keeps_json(sample_app):
+    app, _ = sample_app
+    dora = portal_client(app, "dora")
+    for client in (dora, TestClient(app)):  # signed in or not
+        page = client.get("/no/such/page")
+        assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+        assert "Page not found" in page.text and "There is no page at /no/such/page" in page.text
+        assert '"detail"' not in page.text
+    api = dora.get("/api/no/such/thing")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+    assert dora.get("/api/vehicles/NOPE").headers["content-type"] == "application/json"
+    wrong_method = dora.put("/fleet")
+    assert wrong_method.status_code == 405 and "Method Not Allowed" in wrong_method.text
+    assert wrong_method.headers["content-type"].startswith("text/html")
+
+
+def test_api_docs_are_served_from_installed_files_not_a_cdn(sample_app):
+    app, _ = sample_app
+    client = TestClient(app)
+    for url, asset in (("/api/docs", "swagger-ui-bundle.js"), ("/api/redoc", "redoc.standalone.js")):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "cdn.jsdelivr" not in page.text and "fonts.googleapis" not in page.text, url
+        assert f'src="/api/docs/static/{asset}"' in page.text, url
+        script = client.get(f"/api/docs/static/{asset}")
+        assert script.status_code == 200 and len(script.content) > 100_000, asset
+    assert client.get("/api/docs/static/swagger-ui.css").status_code == 200
