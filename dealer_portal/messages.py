@@ -54,3 +54,8 @@ FIELD_LABELS = {
 PAGE_NOT_FOUND = N_("Page not found")
 PAGE_NOT_FOUND_TEXT = N_("There is no page at {path}. Check the address, or start again from the menu.")
 REQUEST_REFUSED = N_("This address does not take that kind of request. Go back and use the page's buttons.")
+
+# Cross-checks between dispatch, the workshop and scrapping.
+DUE_FOR_SCRAPPING = N_(
+    "{vehicle} is due for scrapping ({reasons}). Tick “Book anyway” to book it all the same, or choose another vehicle."
+)
