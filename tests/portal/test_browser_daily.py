@@ -57,3 +57,21 @@ def test_unknown_page_and_the_api_docs_work_without_internet(browser_page, porta
     page.goto(f"{portal_url}/api/redoc")
     expect(page.locator("h1", has_text="dms back office API")).to_be_visible()
     assert outside == []
+
+
+def test_a_phone_width_screen_shows_the_menu_and_no_page_is_wider_than_it(chromium, portal_url):
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        login(page, portal_url, "ada")
+        for path in ("/fleet", "/dispatch", "/parts", "/service/1", "/audit"):
+            page.goto(f"{portal_url}{path}")
+            assert page.evaluate(PAGE_WIDTH) <= 390, path
+            nav = page.locator(".topbar nav")
+            expect(nav).to_be_visible()
+            assert nav.bounding_box()["width"] >= 300, path  # a row of its own, not squeezed to nothing
+        page.locator(".topbar nav").get_by_role("link", name="Vehicles").click()
+        expect(page.get_by_role("heading", name="Vehicles")).to_be_visible()
+    finally:
+        context.close()
