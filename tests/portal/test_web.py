@@ -140,3 +140,30 @@ def test_api_docs_are_served_from_installed_files_not_a_cdn(sample_app):
         script = client.get(f"/api/docs/static/{asset}")
         assert script.status_code == 200 and len(script.content) > 100_000, asset
     assert client.get("/api/docs/static/swagger-ui.css").status_code == 200
+
+
+def test_the_audit_log_is_paged_sorted_and_filtered_in_the_url(sample_app):
+    from dealer_portal.records import audit
+    from dealer_portal.records.actor import Actor
+
+    app, _ = sample_app
+    bulk = Actor("bulk", "admin", None)
+    with app.state.portal.sessions() as db:
+        for i in range(120):
+            audit.record(
+                db, bulk, NOW + timedelta(seconds=i), "update", "vehicle", "VAN-1", f"change {i:03d}"
+            )
+        db.commit()
+    ada = portal_client(app, "ada")
+    first = ada.get("/audit", params={"who": "bulk", "sort": "oldest"}).text
+    assert "1–50 of 120" in first and first.count("change 0") == 50 and "change 050" not in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert older == "/audit?who=bulk&sort=oldest&page=2"
+    second = ada.get(older).text
+    assert "51–100 of 120" in second and "change 050" in second and "change 100" not in second
+    last = ada.get("/audit", params={"who": "bulk", "page": "99"}).text  # past the end: the last page
+    assert "101–120 of 120" in last and "change 000" in last and 'rel="next"' not in last
+    assert (
+        "change 119" in ada.get("/audit", params={"who": "bulk"}).text.split("change 118")[0]
+    )  # newest first
+    assert "1–1 of 1" in ada.get("/audit", params={"who": "bulk", "q": "change 007"}).text
