@@ -15,12 +15,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
-from dealer_portal.web import PortalState, make_templates, read_session
+from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
 from dms.contract.messages import utc_now
 from gateway.api import create_app as create_api_app
 from gateway.db.models import User
@@ -84,5 +85,6 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_middleware(SecurityHeaders)
     return app

@@ -12,8 +12,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-# The API's interactive docs load Swagger UI from its CDN with an inline script: no CSP there.
-NO_CSP_PATHS = ("/api/docs",)
+# The API's interactive docs (Swagger UI, ReDoc: files of this server) start with an inline script.
+NO_CSP_PATHS = ("/api/docs", "/api/redoc")
+# Files that are the same for everyone (the portal's and the API docs' scripts and styles).
+CACHEABLE_PATHS = ("/static/", "/api/docs/static/")
 
 
 class SecurityHeaders:
@@ -31,7 +33,7 @@ class SecurityHeaders:
         ]
         if not path.startswith(NO_CSP_PATHS):
             extra.append((b"content-security-policy", CSP.encode()))
-        if not path.startswith("/static/"):
+        if not path.startswith(CACHEABLE_PATHS):
             extra.append((b"cache-control", b"no-store"))
 
         async def send_with_headers(message):

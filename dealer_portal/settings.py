@@ -20,5 +20,8 @@ class PortalSettings(Settings):
     """Mark the session cookie Secure (set it when the portal is served over HTTPS)."""
     live_poll_s: float = Field(0.5, gt=0, le=30)
     """How often the fleet board's event stream looks at the change log."""
+    stale_after_s: float = Field(120.0, gt=0, le=24 * 3600)
+    """The fleet board shows a vehicle's speed, position and driver state as current only while the
+    vehicle is online and the values are younger than this; older ones are marked stale, with their time."""
     max_upload_mb: int = Field(5, ge=1, le=100)
     """Largest vehicle document accepted."""

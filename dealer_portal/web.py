@@ -1,5 +1,9 @@
 """What every page route shares: the per-request context (database session, acting user, clock),
-rendering, redirects after a POST, CSRF checking and the translation of domain errors into pages."""
+rendering, redirects after a POST, CSRF checking and the translation of domain errors into pages.
+
+A refused form (a UserError while handling a POST) is not a redirect that wipes it: the page the form
+was posted from is rendered again, in the same response, with what the user typed and each problem next
+to its field (`Ctx.form(action)` in the templates)."""
 
 from __future__ import annotations
 
@@ -8,22 +12,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
+from http import HTTPStatus
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dealer_portal import web_session
+from dealer_portal import messages, web_session
+from dealer_portal.forms import FieldError, check_lengths, max_length
 from dealer_portal.records.actor import AREAS, Actor, Forbidden, NotFound
 from dealer_portal.records.money import format_cents
 from dealer_portal.settings import PortalSettings
-from dms.errors import UserError
+from dms.errors import AlreadyExists, UserError
 from gateway.db.models import User
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -61,7 +69,7 @@ def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters.update(cents=format_cents, dt=_dt)
-    templates.env.globals.update(NAV=NAV)
+    templates.env.globals.update(NAV=NAV, max_length=max_length, _=messages._)
     return templates
 
 
@@ -87,6 +95,32 @@ def set_session_cookie(response: Response, request: Request, session: web_sessio
     )
 
 
+@dataclass(frozen=True)
+class FormView:
+    """One form of a page as the templates fill it: what was typed and each field's problem, when this
+    form was the one refused; empty otherwise."""
+
+    values: dict[str, str]
+    errors: dict[str, str]
+
+    def value(self, field: str, default: object = "") -> object:
+        return self.values.get(field, default)
+
+    def error(self, field: str) -> str:
+        return self.errors.get(field, "")
+
+
+NO_FORM = FormView({}, {})
+SUBMITTED = "dms.submitted"  # the scope key carrying the refused form to the page rendered again
+
+
+@dataclass(frozen=True)
+class Submitted:
+    action: str
+    form: FormView
+    message: str
+
+
 @dataclass
 class Ctx:
     """One page request: the database session, who acts, the time, and how to answer."""
@@ -101,11 +135,20 @@ class Ctx:
     def csrf_field(self) -> Markup:
         return Markup(f'<input type="hidden" name="{web_session.CSRF_FIELD}" value="{escape(self.csrf)}">')
 
+    def form(self, action: str) -> FormView:
+        """The form posting to `action`, refilled when it is the one that was refused."""
+        submitted: Submitted | None = self.request.scope.get(SUBMITTED)
+        return submitted.form if submitted and submitted.action == action else NO_FORM
+
     def render(self, template: str, status_code: int = 200, **data) -> HTMLResponse:
+        flash = read_flash(self.request)
+        submitted: Submitted | None = self.request.scope.get(SUBMITTED)
+        if submitted:
+            flash = {"ok": None, "error": messages.FORM_NOT_SAVED.format(message=submitted.message)}
         return state(self.request).templates.TemplateResponse(
             self.request,
             template,
-            {"ctx": self, "actor": self.actor, **read_flash(self.request), **data},
+            {"ctx": self, "actor": self.actor, **flash, **data},
             status_code=status_code,
         )
 
@@ -182,6 +225,8 @@ async def csrf_guard(request: Request) -> None:
         raise Forbidden(
             "the form has expired or did not come from this portal (CSRF check failed); reload the page"
         )
+    if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form")):
+        check_lengths(await request.form())
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
@@ -201,10 +246,71 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
     )
 
 
+async def http_error_page(request: Request, exc: StarletteHTTPException) -> Response:
+    """An HTTP error (an unknown address, a method a page does not take) as a page of the portal; the
+    REST API under /api keeps answering JSON."""
+    if request.url.path == "/api" or request.url.path.startswith("/api/"):
+        return await http_exception_handler(request, exc)
+    if exc.status_code == 404:
+        title, message = messages.PAGE_NOT_FOUND, messages.PAGE_NOT_FOUND_TEXT.format(path=request.url.path)
+    else:
+        title, message = HTTPStatus(exc.status_code).phrase, messages.REQUEST_REFUSED
+    return _error_page(request, exc.status_code, title, message)
+
+
 def _back(request: Request) -> str:
     referer = urlsplit(request.headers.get("referer", ""))
     same_site = not referer.netloc or referer.netloc == request.url.netloc
     return referer.path if same_site and referer.path else "/"
+
+
+async def _form_again(request: Request, exc: UserError) -> Response | None:
+    """The page the refused form was posted from (its Referer, a page of this portal), rendered again
+    with the typed values and the problem; None when there is no such page to go back to.
+
+    The page is asked for through the whole app (a GET of the same session), so it renders exactly as
+    when it was first shown, plus the form as the user left it."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if not referer.path or (referer.netloc and referer.netloc != request.url.netloc):
+        return None
+    query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k not in (*FLASH_KINDS, "sig")])
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != web_session.CSRF_FIELD}
+    errors = exc.errors if isinstance(exc, FieldError) else {}
+    scope = {
+        key: request.scope[key]
+        for key in ("type", "asgi", "http_version", "scheme", "server", "client", "root_path", "app")
+        if key in request.scope
+    }
+    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"content-type", b"content-length")]
+    scope.update(
+        method="GET",
+        path=referer.path,
+        raw_path=referer.path.encode(),
+        query_string=query.encode(),
+        headers=headers,
+        state={},
+        **{SUBMITTED: Submitted(request.url.path, FormView(values, errors), str(exc))},
+    )
+    start: dict = {}
+    body: list[bytes] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await request.app(scope, receive, send)
+    page = Response(b"".join(body))
+    page.raw_headers = list(start.get("headers", []))
+    if start.get("status") != 200 or not page.headers.get("content-type", "").startswith("text/html"):
+        return None
+    page.status_code = 422 if errors else 409 if isinstance(exc, AlreadyExists) else 400
+    return page
 
 
 class PageRoute(APIRoute):
@@ -227,6 +333,12 @@ class PageRoute(APIRoute):
                 return _error_page(request, 404, "Not found", str(exc))
             except UserError as exc:
                 if request.method == "POST":
+                    db = getattr(request.state, "db", None)
+                    if db is not None:  # nothing of the refused step is kept
+                        db.rollback()
+                    again = None if request.headers.get("hx-request") else await _form_again(request, exc)
+                    if again is not None:
+                        return again
                     target = flash_url(request, _back(request), "error", str(exc))
                     return RedirectResponse(target, status_code=303)
                 return _error_page(request, 400, "Cannot do that", str(exc))

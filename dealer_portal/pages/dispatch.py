@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
+from dealer_portal import messages
 from dealer_portal.charts import Bar, timeline
-from dealer_portal.forms import number, utc_datetime
+from dealer_portal.forms import FieldError, number, utc_datetime
 from dealer_portal.pages import page_router
-from dealer_portal.records import dispatch, vehicle_records
+from dealer_portal.records import dispatch, scrapping, vehicle_records
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
 
@@ -44,6 +45,9 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
         days=days,
         timeline=chart,
         selected=vehicle,
+        due_for_scrapping={
+            f.vehicle.vehicle_id for f in scrapping.flagged(ctx.db, ctx.actor, ctx.now.date())
+        },
         default_start=(ctx.now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0),
     )
 
@@ -56,16 +60,29 @@ def book(
     starts_at: Annotated[str, Form()] = "",
     ends_at: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
+    book_anyway: Annotated[str, Form()] = "",
 ):
+    vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
+    due = scrapping.flag_reasons(vehicle, vehicle_records.latest_odometer(ctx.db, vehicle_id), ctx.now.date())
+    if due and book_anyway != "1":  # a warning the dispatcher confirms, not a refusal
+        reasons = "; ".join(due)
+        raise FieldError(
+            {"vehicle_id": messages.DUE_FOR_SCRAPPING.format(vehicle=vehicle_id, reasons=reasons)}
+        )
+    starts, ends = (
+        utc_datetime(starts_at, "Start", field="starts_at"),
+        utc_datetime(ends_at, "End", field="ends_at"),
+    )
     booking = dispatch.book(
         ctx.db,
         ctx.actor,
         vehicle_id=vehicle_id,
         driver=driver,
-        starts_at=utc_datetime(starts_at, "start"),
-        ends_at=utc_datetime(ends_at, "end"),
+        starts_at=starts,
+        ends_at=ends,
         purpose=purpose,
         now=ctx.now,
+        warnings_overridden=tuple(f"due for scrapping ({r})" for r in due),
     )
     return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", f"booking #{booking.id} saved")
 
@@ -92,12 +109,9 @@ def hand_over(
     if step not in STEPS:
         raise UserError(f"unknown step {step!r}")
     action, done = STEPS[step]
-    action(
-        ctx.db,
-        ctx.actor,
-        booking_id,
-        odometer_km=number(odometer_km, "odometer"),
-        fuel_pct=number(fuel_pct, "fuel"),
-        now=ctx.now,
+    km, fuel = (
+        number(odometer_km, "Odometer", field="odometer_km"),
+        number(fuel_pct, "Fuel", field="fuel_pct"),
     )
+    action(ctx.db, ctx.actor, booking_id, odometer_km=km, fuel_pct=fuel, now=ctx.now)
     return ctx.done("/dispatch", f"booking #{booking_id} {done}")

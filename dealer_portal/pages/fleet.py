@@ -23,11 +23,13 @@ LIVE_KINDS = {"status", "presence", "driver_state", "event", "alert", "vehicle",
 
 
 def _board_data(ctx: Ctx, q: str, online: str, alerts: str) -> dict:
+    settings = state(ctx.request).settings
     rows = fleet.board(
         ctx.db,
         ctx.actor,
         ctx.now,
-        offline_after_s=state(ctx.request).settings.gateway.offline_after_s,
+        offline_after_s=settings.gateway.offline_after_s,
+        stale_after_s=settings.stale_after_s,
         text=q,
         online=online,
         alerts_only=alerts == "1",
@@ -46,6 +48,8 @@ def _board_data(ctx: Ctx, q: str, online: str, alerts: str) -> dict:
         "rows": rows,
         "map": fleet_map(points),
         "alerts": fleet.open_alerts(ctx.db, ctx.actor),
+        "ended_alerts": fleet.ended_alerts(ctx.db, ctx.actor),
+        "acknowledged": fleet.acknowledged_alerts(ctx.db, ctx.actor),
         "filters": {"q": q, "online": online, "alerts": alerts},
         "online_count": sum(r.online for r in rows),
         "alert_count": sum(r.open_alerts for r in rows),
@@ -65,10 +69,10 @@ def live_fragment(ctx: FleetPage, q: str = "", online: str = "", alerts: str = "
 
 @router.post("/fleet/alerts/{alert_id}/ack", response_class=HTMLResponse)
 def acknowledge(ctx: FleetPage, alert_id: int):
-    fleet.acknowledge(ctx.db, ctx.actor, alert_id, ctx.now)
+    alert = fleet.acknowledge(ctx.db, ctx.actor, alert_id, ctx.now)
     ctx.db.commit()
-    if ctx.request.headers.get("hx-request"):
-        return HTMLResponse("")  # htmx removes the acknowledged alert from the feed
+    if ctx.request.headers.get("hx-request"):  # htmx swaps the item for its acknowledged form
+        return ctx.render("_alert_item.html", a=alert)
     return ctx.done("/fleet", "alert acknowledged")
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.charts import bar_chart
 from dealer_portal.pages import page_router
+from dealer_portal.paging import paginate
 from dealer_portal.records import audit, kpis
 from dealer_portal.web import Ctx, page
 
@@ -50,7 +51,24 @@ def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(ctx: Annotated[Ctx, Depends(page("audit"))], entity: str = ""):
+def audit_page(
+    ctx: Annotated[Ctx, Depends(page("audit"))],
+    entity: str = "",
+    who: str = "",
+    q: str = "",
+    sort: str = "newest",
+    page_no: Annotated[int, Query(alias="page")] = 1,
+):
+    """The audit log, 50 entries a page; filters, sort order and page are all in the URL."""
+    sort = sort if sort in audit.SORTS else "newest"
+    params = {"entity": entity, "who": who, "q": q, "sort": "" if sort == "newest" else sort}
+    found = audit.query(ctx.actor, entity=entity, who=who, text=q, sort=sort)
     return ctx.render(
-        "audit.html", entries=audit.recent(ctx.db, ctx.actor, 300, entity or None), entity=entity
+        "audit.html",
+        listing=paginate(ctx.db, found, page_no, "/audit", params),
+        entity=entity,
+        who=who,
+        q=q,
+        sort=sort,
+        sorts=list(audit.SORTS),
     )

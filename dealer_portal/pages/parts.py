@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
-from dealer_portal.forms import number
+from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.pages import page_router
 from dealer_portal.records import parts
-from dealer_portal.records.money import parse_cents
 from dealer_portal.web import Ctx, page
 from gateway.db.models import Dealer
 
@@ -47,18 +46,21 @@ def create_part(
     supplier: TextField = "",
     dealer_code: TextField = "",
 ):
+    typed = {
+        "unit_cost_cents": cents(unit_cost, "Unit cost", field="unit_cost"),
+        "unit_price_cents": cents(unit_price, "Unit price", field="unit_price"),
+        "reorder_point": whole_number(reorder_point, "Reorder point", field="reorder_point"),
+        "reorder_qty": whole_number(reorder_qty, "Reorder quantity", field="reorder_qty"),
+    }
     part = parts.create_part(
         ctx.db,
         ctx.actor,
         number=number_,
         name=name,
-        unit_cost_cents=parse_cents(unit_cost, "cost"),
-        unit_price_cents=parse_cents(unit_price, "price"),
-        reorder_point=int(number(reorder_point, "reorder point")),
-        reorder_qty=int(number(reorder_qty, "reorder quantity")),
         supplier=supplier,
         dealer_code=dealer_code or None,
         now=ctx.now,
+        **typed,
     )
     return ctx.done("/parts", f"part {part.number} added")
 
@@ -72,33 +74,29 @@ def receive(
     unit_cost: TextField = "",
     note: TextField = "",
 ):
-    parts.receive(
-        ctx.db,
-        ctx.actor,
-        part_id,
-        bin,
-        number(qty, "quantity"),
-        ctx.now,
-        unit_cost_cents=parse_cents(unit_cost, "cost") if unit_cost.strip() else None,
-        note=note,
-    )
+    quantity = number(qty, "Quantity", field="qty")
+    cost = cents(unit_cost, "Cost", field="unit_cost") if unit_cost.strip() else None
+    parts.receive(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, unit_cost_cents=cost, note=note)
     return ctx.done("/parts", "goods received")
 
 
 @router.post("/parts/{part_id}/return")
 def return_part(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextField = "", note: TextField = ""):
-    parts.return_to_supplier(ctx.db, ctx.actor, part_id, bin, number(qty, "quantity"), ctx.now, note=note)
+    quantity = number(qty, "Quantity", field="qty")
+    parts.return_to_supplier(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, note=note)
     return ctx.done("/parts", "returned to supplier")
 
 
 @router.post("/parts/{part_id}/transfer")
 def transfer(ctx: PartsPage, part_id: int, bin: TextField = "", to_bin: TextField = "", qty: TextField = ""):
-    parts.transfer(ctx.db, ctx.actor, part_id, bin, to_bin, number(qty, "quantity"), ctx.now)
+    quantity = number(qty, "Quantity", field="qty")
+    parts.transfer(ctx.db, ctx.actor, part_id, bin, to_bin, quantity, ctx.now)
     return ctx.done("/parts", "moved between bins")
 
 
 @router.post("/parts/{part_id}/count")
 def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
-    result = parts.count(ctx.db, ctx.actor, part_id, bin, number(counted, "counted quantity"), ctx.now)
+    quantity = number(counted, "Counted quantity", field="counted")
+    result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now)
     diff = f"difference {result.difference:+g}" if result.difference else "no difference"
     return ctx.done("/parts", f"{result.part.number} bin {result.bin} counted: {diff}")

@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
-from dealer_portal.forms import number, optional_int, utc_datetime
+from dealer_portal.forms import cents, number, optional_int, utc_datetime
 from dealer_portal.pages import page_router
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
-from dealer_portal.records.money import parse_cents
 from dealer_portal.records.tables import Customer
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
@@ -56,7 +55,7 @@ def new_appointment(
         vehicle_id=vehicle_id,
         reason=reason,
         now=ctx.now,
-        scheduled_at=utc_datetime(scheduled_at, "appointment time"),
+        scheduled_at=utc_datetime(scheduled_at, "Appointment time", field="scheduled_at"),
         customer_name=customer_name,
         customer_phone=customer_phone,
     )
@@ -91,11 +90,13 @@ def _add_item(ctx: Ctx, order_id: int, form: dict[str, str]) -> str:
         ctx.actor,
         order_id,
         kind=kind,
-        quantity=number(form.get("quantity", ""), "quantity"),
+        quantity=number(form.get("quantity", ""), "Quantity", field="quantity"),
         description=form.get("description", ""),
         pay_type=form.get("pay_type", "customer"),
-        part_id=optional_int(form.get("part_id", "")) if kind == "part" else None,
-        unit_cents=parse_cents(form["rate"], "rate") if kind == "labour" and form.get("rate") else None,
+        part_id=optional_int(form.get("part_id", ""), "Part", field="part_id") if kind == "part" else None,
+        unit_cents=cents(form["rate"], "Rate", field="rate")
+        if kind == "labour" and form.get("rate")
+        else None,
         now=ctx.now,
     )
     return "line added"
@@ -105,7 +106,11 @@ def _add_item(ctx: Ctx, order_id: int, form: dict[str, str]) -> str:
 ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
     "confirm": lambda ctx, oid, f: (
         flow.confirm_proposal(
-            ctx.db, ctx.actor, oid, utc_datetime(f.get("scheduled_at", ""), "appointment time"), ctx.now
+            ctx.db,
+            ctx.actor,
+            oid,
+            utc_datetime(f.get("scheduled_at", ""), "Appointment time", field="scheduled_at"),
+            ctx.now,
         )
         and "appointment confirmed"
     ),
@@ -115,7 +120,7 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
             ctx.actor,
             oid,
             complaint=f.get("complaint", ""),
-            odometer_km=number(f.get("odometer_km", ""), "odometer"),
+            odometer_km=number(f.get("odometer_km", ""), "Odometer", field="odometer_km"),
             now=ctx.now,
         )
         and "vehicle received"

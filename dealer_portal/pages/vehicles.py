@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from dealer_portal.forms import number
+from dealer_portal.forms import about, number
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
@@ -119,7 +119,9 @@ def vehicle_archive(ctx: VehiclesPage, vehicle_id: str, archived: Annotated[str,
 
 @router.post("/vehicles/{vehicle_id}/odometer")
 def vehicle_odometer(ctx: VehiclesPage, vehicle_id: str, km: Annotated[str, Form()] = ""):
-    vehicle_records.record_odometer(ctx.db, ctx.actor, vehicle_id, number(km, "odometer"), ctx.now)
+    reading = number(km, "Odometer", field="km")
+    with about("km"):
+        vehicle_records.record_odometer(ctx.db, ctx.actor, vehicle_id, reading, ctx.now)
     return ctx.done(f"/vehicles/{vehicle_id}", "odometer reading added")
 
 

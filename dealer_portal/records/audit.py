@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.records.actor import Actor
@@ -42,11 +42,28 @@ def announce(
     record_changes(session, [(kind, vehicle_id, None if ref_id is None else str(ref_id))], now=now)
 
 
-def recent(session: Session, actor: Actor, limit: int = 200, entity: str | None = None) -> list[AuditEntry]:
+# The audit page's sort orders: name -> ORDER BY.
+SORTS = {
+    "newest": (AuditEntry.id.desc(),),
+    "oldest": (AuditEntry.id.asc(),),
+    "who": (AuditEntry.actor.asc(), AuditEntry.id.desc()),
+    "record": (AuditEntry.entity.asc(), AuditEntry.entity_id.asc(), AuditEntry.id.desc()),
+}
+
+
+def query(actor: Actor, *, entity: str = "", who: str = "", text: str = "", sort: str = "newest") -> Select:
+    """The entries the actor may read, filtered (entity type, user, text in the record or detail), sorted."""
     actor.require("audit")
-    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    found = select(AuditEntry).order_by(*SORTS.get(sort, SORTS["newest"]))
     if not actor.sees_all_dealers:
-        query = query.where(AuditEntry.dealer_code == actor.dealer_code)
+        found = found.where(AuditEntry.dealer_code == actor.dealer_code)
     if entity:
-        query = query.where(AuditEntry.entity == entity)
-    return list(session.scalars(query))
+        found = found.where(AuditEntry.entity == entity)
+    if who.strip():
+        found = found.where(AuditEntry.actor == who.strip())
+    if text.strip():
+        like = f"%{text.strip().lower()}%"
+        found = found.where(
+            or_(func.lower(AuditEntry.detail).like(like), func.lower(AuditEntry.entity_id).like(like))
+        )
+    return found

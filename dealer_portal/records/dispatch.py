@@ -1,5 +1,6 @@
 """Dispatch: book a vehicle for a time window (no overlaps), check it out and take it back with
-odometer and fuel readings. A vehicle in the workshop or retired cannot be booked or checked out."""
+odometer and fuel readings. A vehicle in the workshop or retired cannot be booked or checked out, and a
+vehicle received into the workshop is back from its drive (`back_at_workshop`)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,9 @@ def book(
     ends_at: datetime,
     now: datetime,
     purpose: str = "",
+    warnings_overridden: tuple[str, ...] = (),
 ) -> Booking:
+    """A booking; `warnings_overridden` are the warnings the dispatcher confirmed (kept in the audit)."""
     actor.require("dispatch")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     _bookable(vehicle)
@@ -90,7 +93,8 @@ def book(
         "book",
         "booking",
         booking.id,
-        f"{vehicle_id} {starts_at:%Y-%m-%d %H:%M}–{ends_at:%Y-%m-%d %H:%M} for {booking.driver}",
+        f"{vehicle_id} {starts_at:%Y-%m-%d %H:%M}–{ends_at:%Y-%m-%d %H:%M} for {booking.driver}"
+        + "".join(f"; booked despite: {w}" for w in warnings_overridden),
         dealer_code=vehicle.dealer_code,
     )
     audit.announce(session, "booking", now, vehicle_id, booking.id)
@@ -164,6 +168,32 @@ def return_vehicle(
         fuel_pct,
     )
     return booking
+
+
+def back_at_workshop(
+    session: Session, actor: Actor, vehicle_id: str, *, odometer_km: float, now: datetime, order_id: int
+) -> list[Booking]:
+    """The vehicle was received into the workshop, so it is back from any drive: a booking still
+    checked out ends there, returned with the reception's odometer (fuel not read). The workshop's
+    staff do this without dispatch rights: the reception is the evidence."""
+    out = list(
+        session.scalars(
+            select(Booking).where(Booking.vehicle_id == vehicle_id, Booking.status == "checked_out")
+        )
+    )
+    for booking in out:
+        booking.status, booking.back_at, booking.back_km = "returned", now, odometer_km
+        audit.record(
+            session,
+            actor,
+            now,
+            "return",
+            "booking",
+            booking.id,
+            f"{odometer_km:.0f} km at workshop reception (work order #{order_id})",
+        )
+        audit.announce(session, "booking", now, vehicle_id, booking.id)
+    return out
 
 
 def cancel(session: Session, actor: Actor, booking_id: int, now: datetime, why: str = "") -> Booking:

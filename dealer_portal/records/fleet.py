@@ -1,5 +1,10 @@
-"""The fleet board's read model: one row per vehicle from the gateway's live projection, open alerts,
-and the dispatcher's acknowledgement of an alert."""
+"""The fleet board's read model: one row per vehicle from the gateway's live projection (its values
+marked stale when the vehicle is offline or they are old), the alert feed, and the dispatcher's
+acknowledgement of an alert (who and when, shown in the feed).
+
+An alert is *ongoing* until its episode ends or someone acknowledges it; an ended alert that nobody
+acknowledged leaves the ongoing feed for a list of its own, so a microsleep of two seconds is still
+seen, but not as if it were happening now."""
 
 from __future__ import annotations
 
@@ -28,12 +33,20 @@ EVENT_LABELS = {
 }
 
 
+ONGOING = (Alert.acknowledged_at.is_(None), Alert.ended_at.is_(None))
+ENDED_UNACKNOWLEDGED = (Alert.acknowledged_at.is_(None), Alert.ended_at.is_not(None))
+
+
 @dataclass(frozen=True)
 class BoardRow:
     vehicle: Vehicle
     live: VehicleLiveStatus | None
     online: bool
     open_alerts: int
+    status_current: bool = False
+    """Speed and position are recent and the vehicle online: shown as now, not as last known."""
+    state_current: bool = False
+    """The driver state likewise."""
 
     @property
     def driver_state(self) -> str:
@@ -69,12 +82,17 @@ def is_online(live: VehicleLiveStatus | None, now: datetime, offline_after_s: fl
     return now - live.last_seen <= timedelta(seconds=offline_after_s)
 
 
+def _current(online: bool, ts: datetime | None, now: datetime, stale_after_s: float) -> bool:
+    return online and ts is not None and now - ts <= timedelta(seconds=stale_after_s)
+
+
 def board(
     session: Session,
     actor: Actor,
     now: datetime,
     *,
     offline_after_s: float,
+    stale_after_s: float = 120.0,
     text: str = "",
     online: str = "",
     alerts_only: bool = False,
@@ -100,19 +118,24 @@ def board(
     alert_counts = dict(
         session.execute(
             select(Alert.vehicle_id, func.count())
-            .where(Alert.vehicle_id.in_(ids), Alert.acknowledged_at.is_(None))
+            .where(Alert.vehicle_id.in_(ids), *ONGOING)
             .group_by(Alert.vehicle_id)
         ).all()
     )
-    rows = [
-        BoardRow(
-            v,
-            lives.get(v.vehicle_id),
-            is_online(lives.get(v.vehicle_id), now, offline_after_s),
-            alert_counts.get(v.vehicle_id, 0),
+    rows = []
+    for v in vehicles:
+        live = lives.get(v.vehicle_id)
+        online_now = is_online(live, now, offline_after_s)
+        rows.append(
+            BoardRow(
+                v,
+                live,
+                online_now,
+                alert_counts.get(v.vehicle_id, 0),
+                status_current=_current(online_now, live and live.status_ts, now, stale_after_s),
+                state_current=_current(online_now, live and live.driver_state_ts, now, stale_after_s),
+            )
         )
-        for v in vehicles
-    ]
     if online in ("online", "offline"):
         rows = [r for r in rows if r.online == (online == "online")]
     if alerts_only:
@@ -120,17 +143,29 @@ def board(
     return rows
 
 
-def open_alerts(session: Session, actor: Actor, limit: int = 30) -> list[Alert]:
+def _alerts(session: Session, actor: Actor, where, order, limit: int) -> list[Alert]:
     actor.require("fleet")
     visible = _visible_vehicles(actor).with_only_columns(Vehicle.vehicle_id)
     return list(
         session.scalars(
-            select(Alert)
-            .where(Alert.acknowledged_at.is_(None), Alert.vehicle_id.in_(visible))
-            .order_by(Alert.opened_at.desc())
-            .limit(limit)
+            select(Alert).where(*where, Alert.vehicle_id.in_(visible)).order_by(order.desc()).limit(limit)
         )
     )
+
+
+def open_alerts(session: Session, actor: Actor, limit: int = 30) -> list[Alert]:
+    """Alerts going on now (not ended, not acknowledged), newest first."""
+    return _alerts(session, actor, ONGOING, Alert.opened_at, limit)
+
+
+def ended_alerts(session: Session, actor: Actor, limit: int = 30) -> list[Alert]:
+    """Alerts whose episode ended before anyone acknowledged them: still to review."""
+    return _alerts(session, actor, ENDED_UNACKNOWLEDGED, Alert.opened_at, limit)
+
+
+def acknowledged_alerts(session: Session, actor: Actor, limit: int = 10) -> list[Alert]:
+    """The latest acknowledgements, with who and when."""
+    return _alerts(session, actor, (Alert.acknowledged_at.is_not(None),), Alert.acknowledged_at, limit)
 
 
 def acknowledge(session: Session, actor: Actor, alert_id: int, now: datetime) -> Alert:

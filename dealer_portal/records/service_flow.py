@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.records import audit, parts, vehicle_records
+from dealer_portal.records import audit, dispatch, parts, vehicle_records
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, ServiceTransition
 from dms.errors import UserError
@@ -267,7 +267,8 @@ def confirm_proposal(
 def receive(
     session: Session, actor: Actor, order_id: int, *, complaint: str, odometer_km: float, now: datetime
 ) -> ServiceOrder:
-    """Reception: the vehicle is at the dealer; note the customer's complaint and the odometer."""
+    """Reception: the vehicle is at the dealer; note the customer's complaint and the odometer. A
+    booking that still had it checked out ends here (dispatch.back_at_workshop)."""
     order = _desk_order(session, actor, order_id)
     if not complaint.strip():
         raise UserError("write down the customer's complaint (or the service requested)")
@@ -276,6 +277,9 @@ def receive(
     vehicle_records.record_odometer(session, actor, order.vehicle_id, odometer_km, now, source="reception")
     order.complaint, order.odometer_km, order.received_at = complaint.strip(), odometer_km, now
     _transition(session, actor, order, "received", now, complaint.strip())
+    dispatch.back_at_workshop(
+        session, actor, order.vehicle_id, odometer_km=odometer_km, now=now, order_id=order.id
+    )
     return order
 
 

@@ -11,12 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.forms import validation_field_errors
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import VehicleDocument
 from dms.contract.messages import VEHICLE_ID_PATTERN
 from dms.errors import UserError
-from dms.settings import describe_validation_error
 from gateway.db.models import DriverEventRecord, OdometerReading, Vehicle
 from gateway.registry import VIN_PATTERN, VehicleIn, VehicleUpdate, register_vehicle, update_vehicle
 
@@ -52,13 +52,13 @@ class VehicleInput(BaseModel):
 
     @classmethod
     def parse(cls, data: dict) -> VehicleInput:
-        """Validate form data, turning problems into one UserError line."""
+        """Validate form data: each problem a human message on its field (a FieldError)."""
         cleaned = {k: (v if v != "" else None) for k, v in data.items() if k in cls.model_fields}
         cleaned = {k: v for k, v in cleaned.items() if v is not None or k == "dealer_code"}
         try:
             return cls.model_validate(cleaned)
         except ValidationError as exc:
-            raise UserError(describe_validation_error(exc, "vehicle")) from None
+            raise validation_field_errors(exc) from None
 
 
 def get(session: Session, actor: Actor, vehicle_id: str) -> Vehicle:

@@ -1,4 +1,5 @@
-"""create_app(db_url, settings) -> FastAPI: the REST API under /api, OpenAPI at /api/openapi.json.
+"""create_app(db_url, settings) -> FastAPI: the REST API under /api, OpenAPI at /api/openapi.json, its
+documentation at /api/docs (Swagger UI) and /api/redoc (ReDoc), both served from installed files.
 
 The database must already be migrated (`gateway.db.migrate.upgrade(url)`; `dms gateway run` and `dms portal run` do it).
 The portal adds its pages to the returned app and may register another way to authenticate
@@ -16,6 +17,7 @@ from sqlalchemy.exc import DataError
 from dms.contract.messages import utc_now
 from gateway.api import routes_admin, routes_auth, routes_fleet, routes_maintenance, routes_stream
 from gateway.api.context import ApiContext
+from gateway.api.docs import add_docs
 from gateway.api.errors import ERROR_RESPONSES, refused_value
 from gateway.db.session import make_engine, make_sessionmaker
 from gateway.settings import GatewaySettings
@@ -28,7 +30,7 @@ def create_app(
         title="dms back office API",
         version="1",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # gateway.api.docs serves both from installed files, not a CDN
         redoc_url=None,
         description="Fleet live status, driver events, maintenance and dead letters. "
         "Authenticate with POST /api/token (OAuth2 password flow) and send "
@@ -41,4 +43,5 @@ def create_app(
     for module in (routes_auth, routes_fleet, routes_maintenance, routes_admin, routes_stream):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.add_exception_handler(DataError, refused_value)
+    add_docs(app)
     return app

@@ -10,7 +10,7 @@ import pytest
 
 from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.support.portal import seed_world
+from tests.support.portal import SAMPLE_NOW, seed_world
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,18 @@ def session(db_url):
     with factory() as s:
         yield s
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory):
+    """The portal app over the sample world at SAMPLE_NOW, and its settable clock ({"now": ...})."""
+    from dealer_portal.app import create_app
+    from dealer_portal.sample_data import create_sample_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('portal-web') / 'portal.db'}"
+    create_sample_database(url, SAMPLE_NOW, password_rounds=4)
+    clock = {"now": SAMPLE_NOW}
+    return create_app(url, clock=lambda: clock["now"]), clock
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def test_vehicle_records_validate_search_archive_and_export(world):
     )
     data = VehicleInput.parse(form)
     assert (data.vin, data.plate, data.dealer_code) == ("TMBJJ7NE0K0000009", "M-XY 9", None)
-    with pytest.raises(UserError, match="vin: .*17 letters"):
+    with pytest.raises(UserError, match="VIN: .*17 letters"):
         VehicleInput.parse({**form, "vin": "IOQ"})
     vehicle_records.create(s, ADVISOR, data, T0)
     assert s.get(Vehicle, "CAR-9").dealer_code == "D1"  # a dealer's staff create for their own dealer

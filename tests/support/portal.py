@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from dealer_portal.records.actor import Actor
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+SAMPLE_NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+"""The clock of the sample world that the portal's TestClient tests run on (fixture sample_app)."""
 
 ADMIN = Actor("ada", "admin", None)
 DISPATCHER = Actor("dora", "dispatcher", None)
@@ -63,3 +65,26 @@ def login(page, base_url: str, username: str) -> None:
     page.fill("input[name=password]", password_for(username))
     page.click("button[type=submit]")
     page.wait_for_selector("[data-testid=who]")
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of a rendered page's forms."""
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def portal_client(app, user: str | None = None):
+    """A test client of the portal app, signed in as `user` (a sample-data account) when given."""
+    from fastapi.testclient import TestClient
+
+    from dealer_portal.sample_data import password_for
+
+    client = TestClient(app, follow_redirects=False)
+    if user:
+        token = csrf_of(client.get("/login").text)
+        response = client.post(
+            "/login", data={"username": user, "password": password_for(user), "csrf_token": token}
+        )
+        assert response.status_code == 303, response.text
+    return client
