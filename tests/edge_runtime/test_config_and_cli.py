@@ -10,7 +10,7 @@ import pytest
 
 from dms.errors import UserError
 from edge.config import DeviceConfig, load_device_config, merge_overrides
-from tests.support.mqtt import Recorder
+from tests.support.mqtt import Recorder, wait_for
 
 DEVICE_YAML = """
 vehicle_id: van-17
@@ -184,7 +184,10 @@ def test_sigterm_ends_a_looping_run_like_a_finished_clip(tmp_path, mosquitto_url
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(4)  # start-up, then a few loops of the 1/3 s folder in real time
+        # the uplink's "online" comes just before the SIGTERM handler is set (a loaded machine took > 4 s to
+        # get there), then a few loops of the 1/3 s folder in real time
+        wait_for(lambda: rec.payloads("presence"), 60, "the edge process online")
+        time.sleep(1)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
     finally:

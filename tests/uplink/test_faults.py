@@ -129,7 +129,7 @@ def test_flood_of_samples_in_a_long_outage_stays_in_bound_and_loses_no_event(
         mqtt={"url": broker.url, "reconnect_max_s": 1},
         speed_kmh=60,
         outbox={"path": tmp_path / "o.sqlite", "max_messages": bound},
-        telemetry={"status_hz": 20, "state_hz": 20},
+        telemetry={"profile": "detailed", "status_hz": 20, "state_hz": 20},  # a flood: every sample stored
         events_out=tmp_path / "events.jsonl",
     )
     runtime = EdgeRuntime(config)

@@ -80,6 +80,7 @@ def test_the_default_profile_fits_a_sim_plan_and_the_map_still_shows_every_stop_
     )
     seen: dict[str, float] = {}
     sent: dict[str, float] = {}
+    alone: list[bool] = []
     watching = threading.Event()
 
     def watch() -> None:  # what the API can show: rows committed in the database, looked at every 10 ms
@@ -97,8 +98,10 @@ def test_the_default_profile_fits_a_sim_plan_and_the_map_still_shows_every_stop_
 
         def timed(messages):
             result = submit(messages)
-            if messages[0].kind == "event":
-                sent[messages[0].msg_id] = time.monotonic()
+            for message in messages:
+                if message.kind == "event":
+                    sent[message.msg_id] = time.monotonic()
+                    alone.append(len(messages) == 1)  # an event is never held for a batch
             return result
 
         runtime.uplink.submit_batch = timed
@@ -131,11 +134,11 @@ def test_the_default_profile_fits_a_sim_plan_and_the_map_still_shows_every_stop_
     )
     assert per_hour <= BUDGET_PER_HOUR
     assert report.events >= MINUTES // 4 and len(sent) == report.events  # below 10 km/h nobody is monitored
-    # Events are sent at once, never batched: a batched one would wait for the 20 s window. The edge, the
-    # gateway and the watcher share this process's GIL while the drive runs at 120x, so the wall-clock
-    # figure printed above is an upper bound on a CPU-starved machine (213-486 ms seen at load 8-10), not
-    # the product's latency: that is `dms bench --latency` (separate processes; benchmarks/README.md).
-    assert p99 < 1000
+    # Events go at once, each in a message of its own (a batched one would wait for the 20 s window). The
+    # latency printed above is wall time with the edge, the gateway and this watcher sharing one process
+    # at 120x pacing: 213-1,188 ms seen at load 8-11, so it is reported, not asserted; the product's
+    # event latency is `dms bench --latency` (separate processes; benchmarks/README.md).
+    assert alone and all(alone)
 
     with sessions() as db:
         track = db.execute(
