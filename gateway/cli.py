@@ -79,16 +79,34 @@ def gateway() -> None:
     default=None,
     help="Register unknown vehicles on their first valid message instead of dead-lettering them.",
 )
+@click.option(
+    "--http",
+    "http",
+    default=None,
+    metavar="HOST:PORT|off",
+    help="Health and metrics port: /healthz, /readyz, /metrics (default 127.0.0.1:9464; port 0: any "
+    "free port; off: none).",
+)
 def run(
-    mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register
+    mqtt_url,
+    bus_url,
+    db_url,
+    group,
+    client_id,
+    config_path,
+    mqtt_protocol,
+    session_expiry_s,
+    auto_register,
+    http,
 ):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
     from gateway.jetstream import NatsReceiver, parse_nats_url
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
+    from gateway.observability import HealthServer
     from gateway.service import GatewayService
-    from gateway.settings import GatewaySettings
+    from gateway.settings import GatewaySettings, split_host_port
 
     if (mqtt_url is None) == (bus_url is None):
         raise UserError("give the bus once: --bus URL (mqtt://... or nats://...) or --mqtt URL")
@@ -106,6 +124,8 @@ def run(
         )
         if v is not None
     }
+    if http is not None:
+        overrides["http"] = None if http == "off" else http
     settings = settings.with_overrides(**overrides)
     nats = url.startswith("nats://")
     address = parse_nats_url(url) if nats else parse_broker_url(url)
@@ -114,13 +134,21 @@ def run(
         address, settings, settings.client_id or default_client_id(settings.group)
     )
     service = GatewayService.create(receiver, db_url, settings)
+    health = None
     try:
         receiver.start()
+        if settings.http is not None:
+            health = HealthServer(
+                split_host_port(settings.http), service.metrics, service.live, service.ready
+            ).start()
     except BaseException:
+        receiver.stop()
         service.ingestor.close()  # the worker processes
         raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
+    if health is not None:
+        click.echo(f"gateway: health and metrics on {health.url}/metrics", err=True)
     click.echo(
         f"gateway: consuming {receiver.subscription} on {address} "
         f"({receiver.protocol if nats else f'MQTT {receiver.protocol}'}) "
@@ -132,6 +160,8 @@ def run(
         service.run()
     finally:
         receiver.stop()
+        if health is not None:
+            health.close()
         c = service.counters
         click.echo(
             f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "

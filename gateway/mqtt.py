@@ -12,7 +12,8 @@ import logging
 import queue
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
@@ -71,6 +72,8 @@ class Delivery:
     mid: int
     qos: int
     generation: int  # which connection delivered it: a mid is only meaningful on that connection
+    received: float = field(default_factory=time.monotonic, compare=False)
+    """time.monotonic() at receipt (the service's acknowledgement lag; GatewayService's `monotonic`)."""
 
 
 class MqttReceiver:
@@ -88,6 +91,12 @@ class MqttReceiver:
         self._refused: str | None = None
         self._client: paho.Client | None = None
         self._stopping = False
+        self._online = False
+
+    @property
+    def connected(self) -> bool:
+        """Connected and subscribed now (paho reconnects by itself after a drop)."""
+        return self._online
 
     @property
     def subscription(self) -> str:
@@ -184,10 +193,12 @@ class MqttReceiver:
             log.error(self._refused)
             self._settled.set()
             return
+        self._online = True
         self._connected.set()
         self._settled.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self._online = False
         if self._stopping:
             return
         if self._connected.is_set():
@@ -221,6 +232,7 @@ class MqttReceiver:
 
     def stop(self) -> None:
         self._stopping = True
+        self._online = False
         self._teardown()
 
 

@@ -18,6 +18,7 @@ import click
 
 from dms import __version__
 from dms.errors import UserError
+from dms.logs import configure as configure_logging
 
 # Each command is loaded by a function with a plain import in it, run only when the command is used:
 # `dms --help` imports nothing, and the import graph still shows what the tool depends on.
@@ -151,7 +152,15 @@ def _unavailable(name: str, short: str, missing: str) -> click.Command:
 )
 @click.version_option(__version__, prog_name="dms")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="DMS_LOG_FORMAT",
+    show_default=True,
+    help="Log lines as text or one JSON object per line (env DMS_LOG_FORMAT).",
+)
+def cli(verbose: int, log_format: str) -> None:
     """Driver monitoring for vehicle fleets and the dealers who service them.
 
     \b
@@ -162,8 +171,7 @@ def cli(verbose: int) -> None:
       dms gateway run --mqtt URL --db URL
       dms portal run --db URL --http 127.0.0.1:8080
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
 
 
 def main(argv: list[str] | None = None) -> int:

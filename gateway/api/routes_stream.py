@@ -89,15 +89,19 @@ async def stream(
 
     async def events():
         sent = 0
-        yield ServerSentEvent(event="ready", data=json.dumps({"last_id": feed.last_id}))
-        while limit is None or sent < limit:
-            if await request.is_disconnected():
-                return
-            for row in await anyio.to_thread.run_sync(poll):
-                yield ServerSentEvent(id=str(row.id), event=row.kind, data=json.dumps(row.as_json()))
-                sent += 1
-                if limit is not None and sent >= limit:
+        ctx.metrics.sse_clients.inc()
+        try:
+            yield ServerSentEvent(event="ready", data=json.dumps({"last_id": feed.last_id}))
+            while limit is None or sent < limit:
+                if await request.is_disconnected():
                     return
-            await asyncio.sleep(ctx.settings.sse_poll_s)
+                for row in await anyio.to_thread.run_sync(poll):
+                    yield ServerSentEvent(id=str(row.id), event=row.kind, data=json.dumps(row.as_json()))
+                    sent += 1
+                    if limit is not None and sent >= limit:
+                        return
+                await asyncio.sleep(ctx.settings.sse_poll_s)
+        finally:
+            ctx.metrics.sse_clients.dec()
 
     return EventSourceResponse(events(), ping=15)

@@ -649,6 +649,8 @@ def simulate(
                 f"{settings.tag}-gw{i}",
                 "--session-expiry",
                 "60",
+                "--http",
+                "127.0.0.1:0",  # several gateways on one host: any free health/metrics port
                 "--config",
                 str(config),
             ),
