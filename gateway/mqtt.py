@@ -21,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from dms.broker_tls import configure_tls, tls_problem
 from dms.contract import SUBSCRIPTION
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
@@ -117,6 +118,11 @@ class MqttReceiver:
             except ConnectionError as exc:
                 errors.append(f"MQTT {protocol}: {exc}")
                 self._teardown()
+        problem = self.address.tls and tls_problem(
+            self.address.host, self.address.port, self.settings.mqtt_tls, "mqtt_tls"
+        )
+        if problem:
+            raise UserError(f"cannot connect to the MQTT broker {self.address}: {problem}")
         raise UserError(f"cannot connect to the MQTT broker {self.address}: {'; '.join(errors)}")
 
     def _connect(self, protocol: str, timeout: float) -> None:
@@ -131,7 +137,7 @@ class MqttReceiver:
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
         if self.address.tls:
-            client.tls_set()
+            configure_tls(client, self.settings.mqtt_tls)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from dms.broker_tls import TlsSettings
 from dms.errors import UserError
 from dms.settings import Settings, describe_validation_error
 
@@ -46,6 +48,19 @@ class GatewaySettings(Settings):
     False: threads in the gateway process. SQLite always ingests in the gateway process."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
+
+    # --- Bus credentials and TLS (never in the URL: `ps` shows every local user a command line) ------
+    bus_username: str | None = Field(None, min_length=1, max_length=128)
+    """User name on the bus (the gateways' service account, `_gateway`); None: the URL's, if any."""
+    bus_password_env: str = Field("DMS_GATEWAY_BUS_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    """Environment variable holding the bus password (read at start, never logged); wins over the file."""
+    bus_password_file: Path | None = None
+    """File holding the bus password (first line; `dms provision _gateway --gateway` writes one, 0600).
+    A password in the bus URL is refused."""
+    mqtt_tls: TlsSettings = TlsSettings()
+    """TLS to Mosquitto (mqtts://, the gateway listener 8884 of deploy/mosquitto): `ca_file` the fleet's
+    CA (None: the system store), `cert_file`/`key_file` a client certificate, `insecure` skips the host
+    name check (test rigs only), `enabled` overrides the URL scheme."""
 
     # --- Health and metrics -------------------------------------------------------------------
     http: str | None = Field("127.0.0.1:9464", max_length=300)

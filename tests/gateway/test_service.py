@@ -11,6 +11,7 @@ import time
 import pytest
 
 from dms.errors import UserError
+from gateway.cli import with_credentials
 from gateway.ingest import BatchResult, Ingestor
 from gateway.mqtt import Delivery, MqttReceiver, parse_broker_url
 from gateway.observability import GatewayMetrics, HealthServer
@@ -233,3 +234,22 @@ def test_health_address_is_validated(bad):
     with pytest.raises(UserError, match="http"):
         GatewaySettings().with_overrides(http=bad)
     assert GatewaySettings().with_overrides(http="[::1]:0").http == "[::1]:0"
+
+
+def test_bus_credentials_come_from_the_environment_or_a_file_never_the_url(tmp_path, monkeypatch):
+    secret = tmp_path / "mqtt_password"
+    secret.write_text("from-file\n")
+    settings = GatewaySettings(bus_password_file=secret, bus_username="_gateway")
+    monkeypatch.delenv("DMS_GATEWAY_BUS_PASSWORD", raising=False)
+    address = with_credentials(parse_broker_url("mqtts://broker:8884"), settings)
+    assert (address.username, address.password, address.tls) == ("_gateway", "from-file", True)
+    assert "from-file" not in str(address)
+    monkeypatch.setenv("DMS_GATEWAY_BUS_PASSWORD", "from-env")
+    assert with_credentials(parse_broker_url("mqtt://gw@broker"), settings).password == "from-env"
+    with pytest.raises(UserError, match="no password in the bus URL"):
+        with_credentials(parse_broker_url("mqtt://gw:pw@broker"), settings)
+    with pytest.raises(UserError, match="no user name"):
+        with_credentials(parse_broker_url("mqtt://broker"), GatewaySettings())
+    off = GatewaySettings(mqtt_tls={"enabled": False})
+    monkeypatch.delenv("DMS_GATEWAY_BUS_PASSWORD")
+    assert with_credentials(parse_broker_url("mqtts://broker"), off).tls is False
