@@ -31,11 +31,12 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: int, fmt: str = "text") -> None:
-    """The root logger's one handler on stderr: `fmt` "text" or "json"."""
+    """A handler on stderr for the root logger, `fmt` "text" or "json"; like logging.basicConfig, nothing
+    when the root logger already has one (a host program's, or pytest's)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
