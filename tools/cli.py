@@ -132,6 +132,23 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+EXTRAS_HINT = (
+    "install the matching extra (deploy/README.md lists them), e.g. pip install 'dms-fleet[edge]' for "
+    "edge/evaluate, '[gateway]' for gateway/portal, '[bench]' for simulate/bench"
+)
+FIRST_PARTY = {
+    "dms",
+    "edge",
+    "gateway",
+    "dealer_portal",
+    "tools",
+    "models",
+    "native",
+    "firmware_config",
+    "benchmarks",
+}
+
+
 def _unavailable(name: str, short: str, missing: str) -> click.Command:
     """A stand-in for a subcommand whose optional dependencies are not installed."""
 
@@ -140,8 +157,7 @@ def _unavailable(name: str, short: str, missing: str) -> click.Command:
     )
     def stub(**_):
         raise UserError(
-            f"'dms {name}' needs the Python module {missing!r}, which is not installed",
-            hint="install the matching extra, e.g. pip install 'dms-fleet[edge,gateway]'",
+            f"'dms {name}' needs the Python module {missing!r}, which is not installed", hint=EXTRAS_HINT
         )
 
     return stub
@@ -202,6 +218,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("DMS_DEBUG"):
             raise
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and missing.split(".")[0] not in FIRST_PARTY:  # a lazy import its extra would bring
+            click.echo(
+                f"dms: error: the Python module {missing!r} is not installed ({EXTRAS_HINT})", err=True
+            )
+            return 2
         click.echo(
             f"dms: internal error: {type(exc).__name__}: {exc} "
             "(this is a bug; rerun with DMS_DEBUG=1 for the traceback)",
