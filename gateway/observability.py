@@ -17,7 +17,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 # Seconds: a batch commit takes milliseconds on a quiet database and seconds when it is busy.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+SSE_STREAMS = ("api", "fleet")
 BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 # The ingest loop turns at least every 0.4 s when idle; a loop silent this long is stuck.
 LOOP_STALE_S = 60.0
@@ -131,10 +133,28 @@ class ApiMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.sse_clients = Gauge("dms_sse_clients_open", "Open server-sent-event streams.", registry=r)
+        self.sse_clients = Gauge(
+            "dms_sse_clients_open",
+            "Open server-sent-event streams: api (/api/stream), fleet (the portal's fleet board).",
+            ["stream"],
+            registry=r,
+        )
+        for stream in SSE_STREAMS:
+            self.sse_clients.labels(stream)  # exported (as 0) before the first client
         self.database_up = Gauge(
             "dms_http_database_up", "1 when the last readiness check reached the database.", registry=r
         )
+
+
+@contextmanager
+def sse_client(metrics: ApiMetrics, stream: str) -> Iterator[None]:
+    """Counts one open server-sent-event stream for as long as the block runs."""
+    gauge = metrics.sse_clients.labels(stream)
+    gauge.inc()
+    try:
+        yield
+    finally:
+        gauge.dec()
 
 
 def exposition(registry: CollectorRegistry) -> tuple[bytes, str]:

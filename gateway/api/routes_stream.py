@@ -20,6 +20,7 @@ from gateway.api.context import MAX_ROW_ID, ApiContext, api_context, current_use
 from gateway.api.schemas import Changes
 from gateway.changes import ChangeFeed, ChangeRow, latest_change_id
 from gateway.db.models import User, Vehicle
+from gateway.observability import sse_client
 
 router = APIRouter(prefix="/api", tags=["live"])
 
@@ -89,8 +90,7 @@ async def stream(
 
     async def events():
         sent = 0
-        ctx.metrics.sse_clients.inc()
-        try:
+        with sse_client(ctx.metrics, "api"):
             yield ServerSentEvent(event="ready", data=json.dumps({"last_id": feed.last_id}))
             while limit is None or sent < limit:
                 if await request.is_disconnected():
@@ -101,7 +101,5 @@ async def stream(
                     if limit is not None and sent >= limit:
                         return
                 await asyncio.sleep(ctx.settings.sse_poll_s)
-        finally:
-            ctx.metrics.sse_clients.dec()
 
     return EventSourceResponse(events(), ping=15)

@@ -5,6 +5,7 @@ the portal's access log comes out as JSON lines, and the Grafana dashboard's met
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -85,6 +86,16 @@ def test_scrapes_of_a_running_gateway_and_portal_move_during_a_run(tmp_path, mos
                 scrape = http_get(f"{portal}/metrics")[1]
                 assert sample(scrape, "dms_sse_clients_open") == 1, portal_child.tail(20)
             wait_until(lambda: sample(http_get(f"{portal}/metrics")[1], "dms_sse_clients_open") == 0, 10)
+            # the fleet board's own stream, for a signed-in browser
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+            form = {"username": "admin", "password": "pw", "csrf_token": csrf}
+            assert client.post("/login", data=form).status_code == 303
+            with client.stream("GET", "/fleet/stream") as live:
+                lines = live.iter_lines()
+                assert next(lines).startswith("event: ready")
+                scrape = http_get(f"{portal}/metrics")[1]
+                assert sample(scrape, "dms_sse_clients_open", stream="fleet") == 1
+                assert sample(scrape, "dms_sse_clients_open", stream="api") == 0
         scrape = http_get(f"{portal}/metrics")[1]
         assert sample(scrape, "dms_http_requests_total", route="/api/token", status="200") == 1
         assert sample(scrape, "dms_http_requests_total", route="/api/stream", status="200") == 1
