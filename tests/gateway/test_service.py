@@ -253,3 +253,24 @@ def test_bus_credentials_come_from_the_environment_or_a_file_never_the_url(tmp_p
     off = GatewaySettings(mqtt_tls={"enabled": False})
     monkeypatch.delenv("DMS_GATEWAY_BUS_PASSWORD")
     assert with_credentials(parse_broker_url("mqtts://broker"), off).tls is False
+
+
+def test_worker_deaths_and_database_outages_are_counted(sessions):
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.ingest.processes import IngestWorkerDied
+
+    failures = [IngestWorkerDied("died"), OperationalError("SELECT 1", {}, Exception("down"))]
+
+    class Flaky(Ingestor):
+        def apply(self, batch):
+            if failures:
+                raise failures.pop(0)
+            return BatchResult(applied=len(batch))
+
+    settings = GatewaySettings(retry_after_s=0.01)
+    service = GatewayService(_Receiver([]), Flaky(sessions, settings, lambda: T0), settings, clock=lambda: T0)
+    assert service._commit([Delivery("dms/v1/V1/status", b"x", 1, 1, 1)]).applied == 1
+    value = service.metrics.registry.get_sample_value
+    assert value("dms_gateway_worker_restarts_total") == 1 and value("dms_gateway_batch_retries_total") == 1
+    assert service.counters.retries == 1 and value("dms_gateway_batch_seconds_count") == 1
