@@ -412,6 +412,8 @@ def _start_gateways(
                     f"bench{tag}",
                     "--client-id",
                     f"bench{tag}-{g}",
+                    "--http",
+                    "127.0.0.1:0",  # several gateways on one host: any free health/metrics port
                     *gateway_args,
                 ],
                 stdout=log,

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+import psutil  # the bench extra: `dms simulate`/`dms bench` say so when it is missing
 
 from benchmarks.bench_pipeline import ENGINES
 from dms.errors import UserError
@@ -43,8 +44,6 @@ def _progress(total: int, desc: str, unit: str = "frame"):
 
 
 def _rss_mb(pid: int | None = None) -> float:
-    import psutil
-
     return psutil.Process(pid).memory_info().rss / 2**20
 
 

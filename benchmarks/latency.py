@@ -182,6 +182,8 @@ def measure(
                     f"lat-{tag}",
                     "--session-expiry",
                     "0",
+                    "--http",
+                    "127.0.0.1:0",
                 ),
                 workdir / "gateway.log",
             ).start()

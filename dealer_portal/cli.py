@@ -45,8 +45,19 @@ def portal() -> None:
     default=None,
     help="YAML file of portal settings (see dealer_portal/settings.py).",
 )
-def run(db_url: str, http: str, config_path: Path | None) -> None:
-    """Migrate the database if needed, then serve pages and API until stopped (Ctrl-C)."""
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="One log line per request (logger dms.access: client, method, path, status, milliseconds).",
+)
+def run(db_url: str, http: str, config_path: Path | None, access_log: bool) -> None:
+    """Migrate the database if needed, then serve pages and API until stopped (Ctrl-C).
+
+    /healthz, /readyz (the database answers) and /metrics (Prometheus; loopback clients by default, see
+    `gateway.metrics_allow`) are served beside the pages."""
+    import logging
+
     import uvicorn
 
     from dealer_portal.app import create_app
@@ -58,4 +69,15 @@ def run(db_url: str, http: str, config_path: Path | None) -> None:
     upgrade(db_url)
     app = create_app(db_url, settings)
     click.echo(f"portal: http://{host}:{port}/ (API under /api)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2)
+    logging.getLogger("dms.access").setLevel(logging.INFO if access_log else logging.WARNING)
+    # log_config=None: uvicorn's own lines go through the `dms` log handler (text or --log-format json);
+    # its access log is replaced by ours (with the duration and the route).
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )

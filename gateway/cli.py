@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import sys
@@ -79,16 +80,63 @@ def gateway() -> None:
     default=None,
     help="Register unknown vehicles on their first valid message instead of dead-lettering them.",
 )
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the bus password (first line); or env DMS_GATEWAY_BUS_PASSWORD. Never put it in "
+    "the URL.",
+)
+@click.option(
+    "--ca-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mqtts://: the CA that signed the broker's certificate (default: the system store).",
+)
+@click.option(
+    "--cert-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mqtts://: client certificate (PEM).",
+)
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mqtts://: the client certificate's private key (PEM).",
+)
+@click.option(
+    "--http",
+    "http",
+    default=None,
+    metavar="HOST:PORT|off",
+    help="Health and metrics port: /healthz, /readyz, /metrics (default 127.0.0.1:9464; port 0: any "
+    "free port; off: none).",
+)
 def run(
-    mqtt_url, bus_url, db_url, group, client_id, config_path, mqtt_protocol, session_expiry_s, auto_register
+    mqtt_url,
+    bus_url,
+    db_url,
+    group,
+    client_id,
+    config_path,
+    mqtt_protocol,
+    session_expiry_s,
+    auto_register,
+    password_file,
+    ca_file,
+    cert_file,
+    key_file,
+    http,
 ):
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
     from gateway.jetstream import NatsReceiver, parse_nats_url
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
+    from gateway.observability import HealthServer
     from gateway.service import GatewayService
-    from gateway.settings import GatewaySettings
+    from gateway.settings import GatewaySettings, split_host_port
 
     if (mqtt_url is None) == (bus_url is None):
         raise UserError("give the bus once: --bus URL (mqtt://... or nats://...) or --mqtt URL")
@@ -106,21 +154,37 @@ def run(
         )
         if v is not None
     }
+    if http is not None:
+        overrides["http"] = None if http == "off" else http
+    if password_file is not None:
+        overrides["bus_password_file"] = password_file
+    tls_files = {"ca_file": ca_file, "cert_file": cert_file, "key_file": key_file}
+    if any(v is not None for v in tls_files.values()):
+        tls = settings.mqtt_tls.model_dump()
+        overrides["mqtt_tls"] = {**tls, **{k: v for k, v in tls_files.items() if v is not None}}
     settings = settings.with_overrides(**overrides)
     nats = url.startswith("nats://")
-    address = parse_nats_url(url) if nats else parse_broker_url(url)
+    address = with_credentials(parse_nats_url(url) if nats else parse_broker_url(url), settings)
     upgrade(db_url)
     receiver = (NatsReceiver if nats else MqttReceiver)(
         address, settings, settings.client_id or default_client_id(settings.group)
     )
     service = GatewayService.create(receiver, db_url, settings)
+    health = None
     try:
         receiver.start()
+        if settings.http is not None:
+            health = HealthServer(
+                split_host_port(settings.http), service.metrics, service.live, service.ready
+            ).start()
     except BaseException:
+        receiver.stop()
         service.ingestor.close()  # the worker processes
         raise
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
+    if health is not None:
+        click.echo(f"gateway: health and metrics on {health.url}/metrics", err=True)
     click.echo(
         f"gateway: consuming {receiver.subscription} on {address} "
         f"({receiver.protocol if nats else f'MQTT {receiver.protocol}'}) "
@@ -132,12 +196,38 @@ def run(
         service.run()
     finally:
         receiver.stop()
+        if health is not None:
+            health.close()
         c = service.counters
         click.echo(
             f"gateway: stopped after {c.batches} batches: {c.totals.applied} applied, "
             f"{c.totals.duplicates} duplicates, {c.totals.dead_lettered} dead letters",
             err=True,
         )
+
+
+def with_credentials(address, settings):
+    """The bus address with the user name and password of the settings (the password from its variable
+    or file); UserError for a password in the URL, where `ps` shows it to every local user."""
+    from dms.broker_tls import read_password
+    from dms.errors import UserError
+
+    if address.password:
+        raise UserError(
+            "put no password in the bus URL (every local user can read a command line): give it in "
+            f"the file of --password-file (bus_password_file) or in ${settings.bus_password_env}"
+        )
+    password = read_password(settings.bus_password_env, settings.bus_password_file)
+    username = settings.bus_username or address.username
+    if password and not username:
+        raise UserError(
+            "a bus password but no user name: set bus_username (e.g. _gateway) or USER@ in the URL"
+        )
+    tls = getattr(address, "tls", None)
+    if tls is not None and settings.mqtt_tls.enabled is not None:
+        tls = settings.mqtt_tls.enabled
+    changes = {"username": username, "password": password} | ({"tls": tls} if tls is not None else {})
+    return dataclasses.replace(address, **changes)
 
 
 @gateway.command("prune")

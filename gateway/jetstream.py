@@ -116,6 +116,12 @@ class NatsReceiver:
         self._acking: set[asyncio.Task] = set()  # acknowledgements being sent
 
     @property
+    def connected(self) -> bool:
+        """Connected to a node of the cluster now."""
+        nc = self._nc
+        return bool(nc is not None and nc.is_connected and not self._stopping)
+
+    @property
     def subscription(self) -> str:
         return f"stream {self.settings.stream} ({SUBJECTS}), consumer {self.settings.group}"
 

@@ -12,7 +12,8 @@ import logging
 import queue
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
@@ -20,6 +21,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from dms.broker_tls import configure_tls, tls_problem
 from dms.contract import SUBSCRIPTION
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
@@ -71,6 +73,8 @@ class Delivery:
     mid: int
     qos: int
     generation: int  # which connection delivered it: a mid is only meaningful on that connection
+    received: float = field(default_factory=time.monotonic, compare=False)
+    """time.monotonic() at receipt (the service's acknowledgement lag; GatewayService's `monotonic`)."""
 
 
 class MqttReceiver:
@@ -88,6 +92,12 @@ class MqttReceiver:
         self._refused: str | None = None
         self._client: paho.Client | None = None
         self._stopping = False
+        self._online = False
+
+    @property
+    def connected(self) -> bool:
+        """Connected and subscribed now (paho reconnects by itself after a drop)."""
+        return self._online
 
     @property
     def subscription(self) -> str:
@@ -108,6 +118,11 @@ class MqttReceiver:
             except ConnectionError as exc:
                 errors.append(f"MQTT {protocol}: {exc}")
                 self._teardown()
+        problem = self.address.tls and tls_problem(
+            self.address.host, self.address.port, self.settings.mqtt_tls, "mqtt_tls"
+        )
+        if problem:
+            raise UserError(f"cannot connect to the MQTT broker {self.address}: {problem}")
         raise UserError(f"cannot connect to the MQTT broker {self.address}: {'; '.join(errors)}")
 
     def _connect(self, protocol: str, timeout: float) -> None:
@@ -122,7 +137,7 @@ class MqttReceiver:
         if self.address.username:
             client.username_pw_set(self.address.username, self.address.password)
         if self.address.tls:
-            client.tls_set()
+            configure_tls(client, self.settings.mqtt_tls)
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -184,10 +199,12 @@ class MqttReceiver:
             log.error(self._refused)
             self._settled.set()
             return
+        self._online = True
         self._connected.set()
         self._settled.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties):
+        self._online = False
         if self._stopping:
             return
         if self._connected.is_set():
@@ -221,6 +238,7 @@ class MqttReceiver:
 
     def stop(self) -> None:
         self._stopping = True
+        self._online = False
         self._teardown()
 
 

@@ -30,6 +30,7 @@ from gateway.ingest.batch import Clock, is_transient
 from gateway.ingest.processes import IngestWorkerDied, ProcessIngestor
 from gateway.maintenance import propose_calendar_due
 from gateway.mqtt import Delivery
+from gateway.observability import LOOP_STALE_S, GatewayMetrics, database_reachable
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,9 @@ class Receiver(Protocol):
 
     deliveries: queue.Queue[Delivery]
 
+    @property
+    def connected(self) -> bool: ...
+
     def ack(self, deliveries: list[Delivery]) -> int: ...
 
 
@@ -98,6 +102,9 @@ class GatewayService:
         self.settings = settings
         self.clock = clock
         self.counters = Counters()
+        self.metrics = GatewayMetrics()
+        self.metrics.bind(receiver.deliveries.qsize, lambda: receiver.connected)
+        self.last_turn = monotonic()
         self.stopping = threading.Event()
 
     @classmethod
@@ -126,6 +133,7 @@ class GatewayService:
         next_calendar = 0.0
         with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
             while not self.stopping.is_set():
+                self.last_turn = self.monotonic()
                 if self.monotonic() >= next_calendar:
                     self._periodic()
                     next_calendar = self.monotonic() + self.settings.calendar_check_s
@@ -142,6 +150,8 @@ class GatewayService:
                     self.settings.batch_max,
                     self.settings.batch_wait_ms / 1000,
                 )
+                self.metrics.messages_in.inc(len(batch))
+                self.metrics.batch_size.observe(len(batch))
                 ticket = acks.ticket()
 
                 def finished(future: Future, batch=batch, ticket=ticket) -> None:
@@ -157,7 +167,10 @@ class GatewayService:
 
     def _commit(self, batch: list[Delivery]) -> BatchResult | None:
         """Apply the batch, retrying while the database is away; None when stopped before it committed."""
-        items = [(d.topic, d.payload) for d in batch]
+        with self.metrics.batch_seconds.time():
+            return self._apply([(d.topic, d.payload) for d in batch])
+
+    def _apply(self, items: list) -> BatchResult | None:
         deaths = 0
         while True:
             try:
@@ -166,11 +179,13 @@ class GatewayService:
                 return self.ingestor.apply(items)
             except IngestWorkerDied as exc:
                 deaths += 1
+                self.metrics.worker_restarts.inc()
                 log.error("%s; applying the batch of %d again", exc, len(items))
             except Exception as exc:
                 if not is_transient(exc):
                     raise
                 self.counters.retries += 1
+                self.metrics.retries.inc()
                 log.warning(
                     "database unavailable (%s); retrying in %.1f s, nothing acknowledged",
                     str(exc).splitlines()[0],
@@ -182,9 +197,17 @@ class GatewayService:
     def _acknowledge(self, batch: list[Delivery], result: BatchResult | None) -> None:
         if result is None:
             return
-        self.counters.acked += self.receiver.ack(batch)
+        acked = self.receiver.ack(batch)
+        self.counters.acked += acked
         self.counters.batches += 1
         self.counters.totals += result
+        m = self.metrics
+        m.acked.inc(acked)
+        m.batches.inc()
+        m.applied.inc(result.applied)
+        m.duplicates.inc(result.duplicates)
+        m.dead_lettered.inc(result.dead_lettered)
+        m.lag.set(self.monotonic() - min(d.received for d in batch))
 
     def _periodic(self) -> None:
         """Calendar maintenance rules, change-log pruning and the big tables' housekeeping (at start, so
@@ -203,6 +226,17 @@ class GatewayService:
             if not is_transient(exc):
                 raise
             log.warning("periodic jobs skipped: database unavailable (%s)", str(exc).splitlines()[0])
+
+    def live(self) -> bool:
+        """The ingest loop turned recently (for /healthz)."""
+        return not self.stopping.is_set() and self.monotonic() - self.last_turn < LOOP_STALE_S
+
+    def ready(self) -> dict[str, tuple[bool, str]]:
+        """Database reachable and bus connected (for /readyz)."""
+        database = database_reachable(self.ingestor.sessions)
+        self.metrics.database_up.set(1 if database[0] else 0)
+        bus = self.receiver.connected
+        return {"database": database, "bus": (bus, "connected" if bus else "not connected")}
 
     def stop(self) -> None:
         self.stopping.set()

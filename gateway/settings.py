@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from dms.broker_tls import TlsSettings
 from dms.errors import UserError
 from dms.settings import Settings, describe_validation_error
+
+
+def split_host_port(address: str) -> tuple[str, int]:
+    """HOST:PORT ([::1]:PORT for IPv6) -> (host, port); ValueError when malformed."""
+    host, sep, port = address.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or any(c.isspace() for c in host) or not port.isdigit() or int(port) > 65535:
+        raise ValueError("expected HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port)")
+    return host, int(port)
 
 
 class GatewaySettings(Settings):
@@ -36,6 +48,26 @@ class GatewaySettings(Settings):
     False: threads in the gateway process. SQLite always ingests in the gateway process."""
     session_expiry_s: int = Field(7 * 24 * 3600, ge=0)
     """How long the broker keeps our session (and queues messages) while the gateway is down."""
+
+    # --- Bus credentials and TLS (never in the URL: `ps` shows every local user a command line) ------
+    bus_username: str | None = Field(None, min_length=1, max_length=128)
+    """User name on the bus (the gateways' service account, `_gateway`); None: the URL's, if any."""
+    bus_password_env: str = Field("DMS_GATEWAY_BUS_PASSWORD", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    """Environment variable holding the bus password (read at start, never logged); wins over the file."""
+    bus_password_file: Path | None = None
+    """File holding the bus password (first line; `dms provision _gateway --gateway` writes one, 0600).
+    A password in the bus URL is refused."""
+    mqtt_tls: TlsSettings = TlsSettings()
+    """TLS to Mosquitto (mqtts://, the gateway listener 8884 of deploy/mosquitto): `ca_file` the fleet's
+    CA (None: the system store), `cert_file`/`key_file` a client certificate, `insecure` skips the host
+    name check (test rigs only), `enabled` overrides the URL scheme."""
+
+    # --- Health and metrics -------------------------------------------------------------------
+    http: str | None = Field("127.0.0.1:9464", max_length=300)
+    """HOST:PORT of the gateway's small HTTP port: GET /healthz (the ingest loop turns), /readyz (the
+    database answers and the bus is connected; 503 otherwise), /metrics (Prometheus). Loopback by
+    default (scrape it from this host, or bind the data-centre address and firewall it); port 0: any free
+    port (logged at start, for several gateways on one host); None (`--http off`): no HTTP port."""
 
     # --- NATS JetStream ingest (`--bus nats://...`) -------------------------------------------
     stream: str = Field("$MQTT_msgs", pattern=r"^[$A-Za-z0-9_-]{1,32}$")
@@ -120,6 +152,23 @@ class GatewaySettings(Settings):
     answered 429 without checking the password."""
     sign_in_window_s: float = Field(300.0, gt=0, le=86400)
     """The sliding window of `sign_in_failures_max`, seconds."""
+    metrics_allow: tuple[str, ...] = Field(("127.0.0.0/8", "::1/128"), max_length=64)
+    """Client networks (CIDR) that may read the API's /metrics; everyone else gets 404. Add the
+    Prometheus server's address; behind a reverse proxy, do not forward /metrics at all."""
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for network in value:
+            ipaddress.ip_network(network)  # ValueError: not a network (e.g. host bits set)
+        return value
+
+    @field_validator("http")
+    @classmethod
+    def _listen_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            split_host_port(value)
+        return value
 
     @model_validator(mode="after")
     def _keys_outlive_the_broker_session(self) -> GatewaySettings:

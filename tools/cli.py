@@ -18,6 +18,7 @@ import click
 
 from dms import __version__
 from dms.errors import UserError
+from dms.logs import configure as configure_logging
 
 # Each command is loaded by a function with a plain import in it, run only when the command is used:
 # `dms --help` imports nothing, and the import graph still shows what the tool depends on.
@@ -138,6 +139,23 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+EXTRAS_HINT = (
+    "install the matching extra (deploy/README.md lists them), e.g. pip install 'dms-fleet[edge]' for "
+    "edge/evaluate, '[gateway]' for gateway/portal, '[bench]' for simulate/bench"
+)
+FIRST_PARTY = {
+    "dms",
+    "edge",
+    "gateway",
+    "dealer_portal",
+    "tools",
+    "models",
+    "native",
+    "firmware_config",
+    "benchmarks",
+}
+
+
 def _unavailable(name: str, short: str, missing: str) -> click.Command:
     """A stand-in for a subcommand whose optional dependencies are not installed."""
 
@@ -146,8 +164,7 @@ def _unavailable(name: str, short: str, missing: str) -> click.Command:
     )
     def stub(**_):
         raise UserError(
-            f"'dms {name}' needs the Python module {missing!r}, which is not installed",
-            hint="install the matching extra, e.g. pip install 'dms-fleet[edge,gateway]'",
+            f"'dms {name}' needs the Python module {missing!r}, which is not installed", hint=EXTRAS_HINT
         )
 
     return stub
@@ -158,7 +175,15 @@ def _unavailable(name: str, short: str, missing: str) -> click.Command:
 )
 @click.version_option(__version__, prog_name="dms")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
-def cli(verbose: int) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="DMS_LOG_FORMAT",
+    show_default=True,
+    help="Log lines as text or one JSON object per line (env DMS_LOG_FORMAT).",
+)
+def cli(verbose: int, log_format: str) -> None:
     """Driver monitoring for vehicle fleets and the dealers who service them.
 
     \b
@@ -169,8 +194,7 @@ def cli(verbose: int) -> None:
       dms gateway run --mqtt URL --db URL
       dms portal run --db URL --http 127.0.0.1:8080
     """
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.WARNING - 10 * min(verbose, 2), log_format)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("DMS_DEBUG"):
             raise
+        missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+        if missing and missing.split(".")[0] not in FIRST_PARTY:  # a lazy import its extra would bring
+            click.echo(
+                f"dms: error: the Python module {missing!r} is not installed ({EXTRAS_HINT})", err=True
+            )
+            return 2
         click.echo(
             f"dms: internal error: {type(exc).__name__}: {exc} "
             "(this is a bug; rerun with DMS_DEBUG=1 for the traceback)",

@@ -16,6 +16,7 @@ from dealer_portal.pages import page_router
 from dealer_portal.records import fleet
 from dealer_portal.web import Ctx, page, state
 from gateway.changes import ChangeFeed, latest_change_id
+from gateway.observability import sse_client
 
 router = page_router()
 FleetPage = Annotated[Ctx, Depends(page("fleet"))]
@@ -91,20 +92,21 @@ async def stream(request: Request, ctx: FleetPage):
             return feed.poll(db, now=st.clock())
 
     async def events():
-        feed = ChangeFeed(last_id=await run_in_threadpool(_latest))
-        yield {"event": "ready", "data": "{}"}
-        while not await request.is_disconnected():
-            changes = [c for c in await run_in_threadpool(_poll, feed) if c.kind in LIVE_KINDS]
-            if changes:
-                yield {
-                    "event": "change",
-                    "data": json.dumps(
-                        {
-                            "kinds": sorted({c.kind for c in changes}),
-                            "vehicles": sorted({c.vehicle_id or "" for c in changes}),
-                        }
-                    ),
-                }
-            await asyncio.sleep(st.settings.live_poll_s)
+        with sse_client(request.app.state.gateway.metrics, "fleet"):
+            feed = ChangeFeed(last_id=await run_in_threadpool(_latest))
+            yield {"event": "ready", "data": "{}"}
+            while not await request.is_disconnected():
+                changes = [c for c in await run_in_threadpool(_poll, feed) if c.kind in LIVE_KINDS]
+                if changes:
+                    yield {
+                        "event": "change",
+                        "data": json.dumps(
+                            {
+                                "kinds": sorted({c.kind for c in changes}),
+                                "vehicles": sorted({c.vehicle_id or "" for c in changes}),
+                            }
+                        ),
+                    }
+                await asyncio.sleep(st.settings.live_poll_s)
 
     return EventSourceResponse(events(), ping=15)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import collections
 import logging
-import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +30,7 @@ from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
+from dms import broker_tls
 from dms.contract import Envelope, Presence, PresenceState, encode, encode_batch
 from dms.errors import UserError
 from edge.uplink.outbox import Outbox, PutResult
@@ -83,35 +82,8 @@ class UplinkStats:
 
 
 def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3.0) -> str | None:
-    """Why a TLS connection to the broker cannot work (untrusted certificate, client certificate
-    refused, ...), or None when TLS is fine or the broker is simply unreachable (worth retrying).
-
-    paho only says "connection failed" and retries for ever; a TLS mistake never heals by retrying."""
-    tls = settings.tls
-    try:
-        ctx = ssl.create_default_context(cafile=str(tls.ca_file) if tls.ca_file else None)
-        ctx.check_hostname = not tls.insecure
-        if tls.cert_file:
-            ctx.load_cert_chain(str(tls.cert_file), str(tls.key_file) if tls.key_file else None)
-        with socket.create_connection((host, port), timeout=timeout) as raw:
-            with ctx.wrap_socket(raw, server_hostname=host) as conn:
-                try:
-                    conn.recv(1)  # TLS 1.3: a refused client certificate shows up as an alert here
-                except TimeoutError:
-                    pass
-    except ssl.SSLCertVerificationError as exc:
-        return (
-            f"the TLS certificate of MQTT broker {host}:{port} is not trusted ({exc.verify_message}); "
-            "check mqtt.tls.ca_file"
-        )
-    except ssl.SSLError as exc:
-        return (
-            f"TLS with MQTT broker {host}:{port} failed ({exc.reason or exc}); "
-            "check the client certificate (mqtt.tls.cert_file / key_file) and the broker's TLS settings"
-        )
-    except OSError:
-        return None
-    return None
+    """Why TLS to the broker cannot work, or None (dms/broker_tls.py)."""
+    return broker_tls.tls_problem(host, port, settings.tls, "mqtt.tls", timeout)
 
 
 class MqttUplink:
@@ -262,21 +234,7 @@ class MqttUplink:
         return client
 
     def _configure_tls(self, client: mqtt.Client) -> None:
-        tls = self.settings.tls
-        for path in (tls.ca_file, tls.cert_file, tls.key_file):
-            if path is not None and not path.is_file():
-                raise UserError(f"TLS file not found: {path}")
-        try:
-            client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        except (ssl.SSLError, ValueError) as exc:
-            raise UserError(f"cannot set up TLS for the broker connection: {exc}") from None
-        client.tls_insecure_set(tls.insecure)
+        broker_tls.configure_tls(client, self.settings.tls)
 
     # ------------------------------------------------------------------ paho callbacks (network thread)
 

@@ -13,23 +13,13 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 
+from dms.broker_tls import TlsSettings, read_password
 from dms.errors import UserError
 from dms.settings import Settings
 
+__all__ = ["TlsSettings"]  # re-exported: the device file's mqtt.tls section (dms/broker_tls.py)
+
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
-
-
-class TlsSettings(Settings):
-    enabled: bool | None = None
-    """Use TLS. None: decided by the URL scheme (mqtts:// means TLS)."""
-    ca_file: Path | None = None
-    """CA bundle that signed the broker's certificate; None uses the system store."""
-    cert_file: Path | None = None
-    """Client certificate (PEM) for certificate authentication."""
-    key_file: Path | None = None
-    """Private key (PEM) of the client certificate."""
-    insecure: bool = False
-    """Skip the broker host name check (test rigs only)."""
 
 
 class MqttSettings(Settings):
@@ -74,15 +64,7 @@ class MqttSettings(Settings):
         return parse_broker_url(self.url, self.tls.enabled)
 
     def password(self) -> str | None:
-        value = os.environ.get(self.password_env)
-        if value:
-            return value
-        if self.password_file is not None:
-            try:
-                return self.password_file.read_text(encoding="utf-8").splitlines()[0].strip()
-            except (OSError, IndexError):
-                raise UserError(f"cannot read the MQTT password from {self.password_file}") from None
-        return None
+        return read_password(self.password_env, self.password_file, os.environ)
 
 
 def parse_broker_url(url: str, tls: bool | None = None) -> tuple[str, int, bool]:

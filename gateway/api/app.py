@@ -2,7 +2,8 @@
 documentation at /api/docs (Swagger UI) and /api/redoc (ReDoc), both served from installed files.
 
 The database must already be migrated (`gateway.db.migrate.upgrade(url)`; `dms gateway run` and `dms portal run` do it).
-The portal adds its pages to the returned app and may register another way to authenticate
+/healthz, /readyz and /metrics: gateway/api/routes_health.py; every request is counted and logged
+(logger `dms.access`). The portal adds its pages to the returned app and may register another way to authenticate
 (`app.state.gateway.authenticators.append(fn)`, fn(request, db) -> User | None), e.g. its session cookie.
 """
 
@@ -15,11 +16,19 @@ from fastapi import FastAPI
 from sqlalchemy.exc import DataError
 
 from dms.contract.messages import utc_now
-from gateway.api import routes_admin, routes_auth, routes_fleet, routes_maintenance, routes_stream
+from gateway.api import (
+    routes_admin,
+    routes_auth,
+    routes_fleet,
+    routes_health,
+    routes_maintenance,
+    routes_stream,
+)
 from gateway.api.context import ApiContext
 from gateway.api.docs import add_docs
 from gateway.api.errors import ERROR_RESPONSES, refused_value
 from gateway.db.session import make_engine, make_sessionmaker
+from gateway.observability import observe_requests
 from gateway.settings import GatewaySettings
 
 
@@ -42,6 +51,9 @@ def create_app(
     )
     for module in (routes_auth, routes_fleet, routes_maintenance, routes_admin, routes_stream):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(routes_health.router)
     app.add_exception_handler(DataError, refused_value)
     add_docs(app)
+    # Outermost: counts and logs every request, the portal's pages included (they join this app).
+    app.add_middleware(observe_requests, metrics=app.state.gateway.metrics)
     return app

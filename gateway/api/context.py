@@ -17,6 +17,7 @@ from gateway.api.ratelimit import SignInLimiter
 from gateway.auth import InvalidToken, decode_token, jwt_secret
 from gateway.db.models import User, Vehicle
 from gateway.db.session import session_scope
+from gateway.observability import ApiMetrics
 from gateway.settings import GatewaySettings
 
 # Another way to say who is calling (e.g. the portal's session cookie): return the user or None.
@@ -35,6 +36,7 @@ class ApiContext:
     clock: Callable[[], datetime]
     authenticators: list[Authenticator] = field(default_factory=list)
     sign_ins: SignInLimiter | None = None
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
     _secret: str | None = None
 
     def __post_init__(self) -> None:

@@ -20,6 +20,7 @@ from gateway.api.context import MAX_ROW_ID, ApiContext, api_context, current_use
 from gateway.api.schemas import Changes
 from gateway.changes import ChangeFeed, ChangeRow, latest_change_id
 from gateway.db.models import User, Vehicle
+from gateway.observability import sse_client
 
 router = APIRouter(prefix="/api", tags=["live"])
 
@@ -89,15 +90,16 @@ async def stream(
 
     async def events():
         sent = 0
-        yield ServerSentEvent(event="ready", data=json.dumps({"last_id": feed.last_id}))
-        while limit is None or sent < limit:
-            if await request.is_disconnected():
-                return
-            for row in await anyio.to_thread.run_sync(poll):
-                yield ServerSentEvent(id=str(row.id), event=row.kind, data=json.dumps(row.as_json()))
-                sent += 1
-                if limit is not None and sent >= limit:
+        with sse_client(ctx.metrics, "api"):
+            yield ServerSentEvent(event="ready", data=json.dumps({"last_id": feed.last_id}))
+            while limit is None or sent < limit:
+                if await request.is_disconnected():
                     return
-            await asyncio.sleep(ctx.settings.sse_poll_s)
+                for row in await anyio.to_thread.run_sync(poll):
+                    yield ServerSentEvent(id=str(row.id), event=row.kind, data=json.dumps(row.as_json()))
+                    sent += 1
+                    if limit is not None and sent >= limit:
+                        return
+                await asyncio.sleep(ctx.settings.sse_poll_s)
 
     return EventSourceResponse(events(), ping=15)

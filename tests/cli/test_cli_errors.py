@@ -56,6 +56,14 @@ def test_user_error_and_bug_are_reported_differently(monkeypatch, capsys):
     def boom_bug():
         raise ZeroDivisionError("division by zero")
 
+    @cli.command("_boom_missing", hidden=True)
+    def boom_missing():
+        raise ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy")  # an extra not installed
+
+    @cli.command("_boom_ours", hidden=True)
+    def boom_ours():
+        raise ModuleNotFoundError("No module named 'edge.gone'", name="edge.gone")  # our own: a bug
+
     monkeypatch.setitem(COMMANDS, "_boom_user", (lambda: boom_user, ""))
     try:
         monkeypatch.setattr(type(cli), "get_command", click.Group.get_command)
@@ -66,9 +74,13 @@ def test_user_error_and_bug_are_reported_differently(monkeypatch, capsys):
         assert main(["_boom_bug"]) == 70
         err = capsys.readouterr().err
         assert "internal error" in err and "Traceback" not in err
+        assert main(["_boom_missing"]) == 2
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and "'sqlalchemy' is not installed" in err[0] and "[gateway]" in err[0]
+        assert main(["_boom_ours"]) == 70 and "internal error" in capsys.readouterr().err
     finally:
-        cli.commands.pop("_boom_user", None)
-        cli.commands.pop("_boom_bug", None)
+        for name in ("_boom_user", "_boom_bug", "_boom_missing", "_boom_ours"):
+            cli.commands.pop(name, None)
 
 
 @pytest.mark.parametrize(

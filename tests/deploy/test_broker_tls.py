@@ -11,27 +11,10 @@ from cryptography.x509.oid import NameOID
 
 from edge.config import load_device_config
 from firmware_config import pki
-from tests.support.deploy import TlsFiles, connect
+from tests.support.deploy import connect
 from tools.cli import main as dms
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def fleet_ca(tmp_path):
-    """A CA directory (ca.key, ca.crt) and the broker's TLS files for 127.0.0.1, valid from now."""
-    now = datetime.now(UTC)  # OpenSSL checks validity against the real clock
-    ca_dir = tmp_path / "ca"
-    ca_dir.mkdir()
-    ca_key, ca_cert = pki.make_ca("dms test fleet CA", now)
-    pki.write_key(ca_dir / pki.CA_KEY, ca_key)
-    pki.write_cert(ca_dir / pki.CA_CERT, ca_cert)
-    key, cert = pki.issue(ca_key, ca_cert, "127.0.0.1", now, server_hosts=("127.0.0.1",))
-    pki.write_key(tmp_path / "server.key", key)
-    pki.write_cert(tmp_path / "server.crt", cert)
-    return ca_dir, TlsFiles(
-        cafile=ca_dir / pki.CA_CERT, certfile=tmp_path / "server.crt", keyfile=tmp_path / "server.key"
-    )
 
 
 def provision_over_tls(broker, out, ca_dir, *extra: str):

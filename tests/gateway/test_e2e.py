@@ -59,6 +59,8 @@ def run(tmp_path, mosquitto_url, pg_url):
                 f"g{tag}",
                 "--client-id",
                 f"{client}-{tag}",
+                "--http",
+                "127.0.0.1:0",
             ),
             tmp_path / f"{client}.log",
         )

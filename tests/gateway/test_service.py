@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import queue
+import socket
 import threading
 import time
 
 import pytest
 
+from dms.errors import UserError
+from gateway.cli import with_credentials
 from gateway.ingest import BatchResult, Ingestor
 from gateway.mqtt import Delivery, MqttReceiver, parse_broker_url
+from gateway.observability import GatewayMetrics, HealthServer
 from gateway.service import GatewayService, OrderedAcks, take_batch
 from gateway.settings import GatewaySettings
 from tests.support.db import T0
+from tests.support.metrics import http_get, sample
 from tools.cli import main
 
 
@@ -41,6 +47,7 @@ class _Receiver:
     def __init__(self, log: list):
         self.deliveries: queue.Queue[Delivery] = queue.Queue()
         self.log = log
+        self.connected = True
 
     def ack(self, batch: list[Delivery]) -> int:
         self.log.append(("ack", [d.payload for d in batch]))
@@ -188,3 +195,82 @@ def test_falls_back_to_mqtt_311_on_amqtt():
             assert receiver.ack([delivery]) == 1
         finally:
             receiver.stop()
+
+
+def test_metrics_count_what_the_loop_did_and_the_health_port_serves_them(sessions):
+    log: list = []
+    service = _run_service(sessions, log, wait_for_acks=3)
+    server = HealthServer(("127.0.0.1", 0), service.metrics, service.live, service.ready).start()
+    try:
+        scrape = http_get(f"{server.url}/metrics")[1]
+        assert sample(scrape, "dms_gateway_messages_received_total") == 6
+        assert sample(scrape, "dms_gateway_messages_applied_total") == 6
+        assert sample(scrape, "dms_gateway_messages_acked_total") == 6
+        assert sample(scrape, "dms_gateway_batches_total") == 3
+        assert sample(scrape, "dms_gateway_batch_seconds_count") == 3
+        assert sample(scrape, "dms_gateway_ack_lag_seconds") >= 0
+        assert sample(scrape, "dms_gateway_bus_connected") == 1
+        # stopped: no longer live; the database (SQLite here) answers, the bus is connected
+        assert http_get(f"{server.url}/healthz")[0] == 503
+        status, body = http_get(f"{server.url}/readyz")
+        assert status == 200 and json.loads(body)["checks"] == {"database": "ok", "bus": "connected"}
+        service.receiver.connected = False
+        assert http_get(f"{server.url}/readyz")[0] == 503
+        assert http_get(f"{server.url}/nothing")[0] == 404
+    finally:
+        server.close()
+
+
+def test_health_port_taken_is_one_user_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(UserError, match="cannot listen on 127.0.0.1"):
+            HealthServer(taken.getsockname(), GatewayMetrics(), lambda: True, dict)
+
+
+@pytest.mark.parametrize("bad", ["9464", "host:port", ":9464", "a b:1", "127.0.0.1:70000"])
+def test_health_address_is_validated(bad):
+    with pytest.raises(UserError, match="http"):
+        GatewaySettings().with_overrides(http=bad)
+    assert GatewaySettings().with_overrides(http="[::1]:0").http == "[::1]:0"
+
+
+def test_bus_credentials_come_from_the_environment_or_a_file_never_the_url(tmp_path, monkeypatch):
+    secret = tmp_path / "mqtt_password"
+    secret.write_text("from-file\n")
+    settings = GatewaySettings(bus_password_file=secret, bus_username="_gateway")
+    monkeypatch.delenv("DMS_GATEWAY_BUS_PASSWORD", raising=False)
+    address = with_credentials(parse_broker_url("mqtts://broker:8884"), settings)
+    assert (address.username, address.password, address.tls) == ("_gateway", "from-file", True)
+    assert "from-file" not in str(address)
+    monkeypatch.setenv("DMS_GATEWAY_BUS_PASSWORD", "from-env")
+    assert with_credentials(parse_broker_url("mqtt://gw@broker"), settings).password == "from-env"
+    with pytest.raises(UserError, match="no password in the bus URL"):
+        with_credentials(parse_broker_url("mqtt://gw:pw@broker"), settings)
+    with pytest.raises(UserError, match="no user name"):
+        with_credentials(parse_broker_url("mqtt://broker"), GatewaySettings())
+    off = GatewaySettings(mqtt_tls={"enabled": False})
+    monkeypatch.delenv("DMS_GATEWAY_BUS_PASSWORD")
+    assert with_credentials(parse_broker_url("mqtts://broker"), off).tls is False
+
+
+def test_worker_deaths_and_database_outages_are_counted(sessions):
+    from sqlalchemy.exc import OperationalError
+
+    from gateway.ingest.processes import IngestWorkerDied
+
+    failures = [IngestWorkerDied("died"), OperationalError("SELECT 1", {}, Exception("down"))]
+
+    class Flaky(Ingestor):
+        def apply(self, batch):
+            if failures:
+                raise failures.pop(0)
+            return BatchResult(applied=len(batch))
+
+    settings = GatewaySettings(retry_after_s=0.01)
+    service = GatewayService(_Receiver([]), Flaky(sessions, settings, lambda: T0), settings, clock=lambda: T0)
+    assert service._commit([Delivery("dms/v1/V1/status", b"x", 1, 1, 1)]).applied == 1
+    value = service.metrics.registry.get_sample_value
+    assert value("dms_gateway_worker_restarts_total") == 1 and value("dms_gateway_batch_retries_total") == 1
+    assert service.counters.retries == 1 and value("dms_gateway_batch_seconds_count") == 1

@@ -22,6 +22,8 @@ MUST_SHIP = [
     "edge/scenarios/suites/zju_dev.json",
     "edge/boards/pi5.yaml",
     "firmware_config/systemd/dms-edge.service",
+    "firmware_config/systemd/dms-gateway.service",
+    "firmware_config/systemd/dms-portal.service",
 ]
 
 

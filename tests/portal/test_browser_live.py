@@ -41,6 +41,8 @@ def gateway_process(sample_db, mosquitto_url):
             group,
             "--client-id",
             group,
+            "--http",
+            "127.0.0.1:0",
             # the broker forgets this throw-away consumer group's session soon after the test
             "--session-expiry",
             "5",

@@ -216,3 +216,14 @@ def test_a_narrower_eyed_driver_taking_over_drives_ten_minutes_unalarmed_and_a_m
     assert checks["driver_change"]["pass"] and checks["microsleep"]["latency_s"] <= 1.3
     assert result["duration_s"] >= 600 and not result["false_events"] and not result["forbidden_events"]
     assert result["pass"]
+
+
+def test_without_matplotlib_the_report_is_complete_but_for_the_timelines(
+    synthetic_suite, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # the `edge` extra alone: importing it fails
+    out = tmp_path / "out"
+    report = run_scenarios(synthetic_suite, out, PolicySettings(), pipeline_factory=BrightnessVision)
+    page = (out / "report.html").read_text()
+    assert "data:image/png" not in page and "Timelines need matplotlib" in page
+    assert "too_short_for_sleep" in page and report["summary"]["scenarios"] == 5

@@ -16,6 +16,7 @@ import ssl
 import subprocess
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -24,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from firmware_config import pki
 from tests.support.mqtt import MOSQUITTO, PrivateBroker, free_port, wait_for
 from tests.support.services import REPO
 
@@ -90,7 +92,14 @@ def render_conf(
 class ShippedBroker(PrivateBroker):
     """A PrivateBroker (start, stop) running the shipped configuration on two ports."""
 
-    def __init__(self, workdir: Path, tls: TlsFiles | None = None, *, require_certificate: bool = False):
+    def __init__(
+        self,
+        workdir: Path,
+        tls: TlsFiles | None = None,
+        *,
+        require_certificate: bool = False,
+        gateway_require_certificate: bool = False,
+    ):
         # Not super().__init__(): it writes a configuration of its own; start/stop are what we share.
         self.workdir = workdir
         self.vehicle_port, self.gateway_port = free_port(), free_port()
@@ -111,6 +120,8 @@ class ShippedBroker(PrivateBroker):
                 acl_file=self.acl_file,
                 tls=tls,
             )
+            # the gateway listener is the last one: a per-listener option added at the end applies to it
+            + ("require_certificate true\n" if gateway_require_certificate else "")
         )
         self.proc: subprocess.Popen | None = None
 
@@ -202,14 +213,40 @@ def shipped_broker(tmp_path):
     brokers: list[ShippedBroker] = []
 
     def start(
-        tls: TlsFiles | None = None, *, started: bool = True, require_certificate: bool = False
+        tls: TlsFiles | None = None,
+        *,
+        started: bool = True,
+        require_certificate: bool = False,
+        gateway_require_certificate: bool = False,
     ) -> ShippedBroker:
         workdir = tmp_path / f"broker{len(brokers)}"
         workdir.mkdir()
-        broker = ShippedBroker(workdir, tls, require_certificate=require_certificate)
+        broker = ShippedBroker(
+            workdir,
+            tls,
+            require_certificate=require_certificate,
+            gateway_require_certificate=gateway_require_certificate,
+        )
         brokers.append(broker)
         return broker.start() if started else broker
 
     yield start
     for broker in brokers:
         broker.stop()
+
+
+@pytest.fixture
+def fleet_ca(tmp_path):
+    """A CA directory (ca.key, ca.crt) and the broker's TLS files for 127.0.0.1, valid from now."""
+    now = datetime.now(UTC)  # OpenSSL checks validity against the real clock
+    ca_dir = tmp_path / "ca"
+    ca_dir.mkdir()
+    ca_key, ca_cert = pki.make_ca("dms test fleet CA", now)
+    pki.write_key(ca_dir / pki.CA_KEY, ca_key)
+    pki.write_cert(ca_dir / pki.CA_CERT, ca_cert)
+    key, cert = pki.issue(ca_key, ca_cert, "127.0.0.1", now, server_hosts=("127.0.0.1",))
+    pki.write_key(tmp_path / "server.key", key)
+    pki.write_cert(tmp_path / "server.crt", cert)
+    return ca_dir, TlsFiles(
+        cafile=ca_dir / pki.CA_CERT, certfile=tmp_path / "server.crt", keyfile=tmp_path / "server.key"
+    )

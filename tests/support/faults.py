@@ -110,6 +110,8 @@ class Gateways:
                 f"g{self.tag}",
                 "--client-id",
                 f"{name}-{self.tag}",
+                "--http",
+                "127.0.0.1:0",
                 *extra,
             ),
             self.workdir / f"{name}.log",

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import click
+import psutil  # the bench extra: `dms simulate`/`dms bench` say so when it is missing
 from pydantic import Field
 from sqlalchemy import func, select
 
@@ -143,8 +144,6 @@ class ResourceMeter:
 
     def start(self) -> None:
         self._t0 = time.monotonic()
-        import psutil
-
         self._procs = {name: psutil.Process(pid) for name, pid in self.pids.items()}
         self._cpu0 = {name: self._cpu(p) for name, p in self._procs.items()}
         self.sample()
@@ -225,7 +224,6 @@ class FleetReport:
 
 def postgres_backends(db_url: str) -> dict[str, int]:
     """PostgreSQL server processes serving `db_url`'s database on this machine (by process title)."""
-    import psutil
     from sqlalchemy.engine import make_url
 
     name = make_url(db_url).database
@@ -649,6 +647,8 @@ def simulate(
                 f"{settings.tag}-gw{i}",
                 "--session-expiry",
                 "60",
+                "--http",
+                "127.0.0.1:0",  # several gateways on one host: any free health/metrics port
                 "--config",
                 str(config),
             ),

