@@ -275,12 +275,18 @@ class DriverSessions:
     def changes(self) -> deque[DriverChange]:
         return self.tracker.changes
 
-    def step(self, signals: Any, speed_kmh: float | None) -> list:
-        """One frame's signals -> the policy's events (with those of a driver change first)."""
+    def step(self, signals: Any, speed_kmh: float | None) -> tuple[Any, list]:
+        """One frame's signals -> (the frame's signals, the policy's events, with those of a driver change
+        first). On a change the vision pipeline judges the frame again with nothing learnt (`rejudge`),
+        so the new driver's first frame is measured as from a cold start, not with the last one's levels:
+        the signals returned are then those."""
         events = []
         change = self.tracker.update(signals, speed_kmh)
         if change is not None:
             events += apply_driver_change(change, self.vision, self.monitor)
+            rejudge = getattr(self.vision, "rejudge", None)
+            if rejudge is not None and (again := rejudge(signals)) is not None:
+                signals = again
         if self.monitor is not None:
             events += self.monitor.update(signals, speed_kmh)
-        return events
+        return signals, events

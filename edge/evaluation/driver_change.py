@@ -212,7 +212,8 @@ def _step(
 ):
     face = None if p is None else p.face
     s = pipeline.process_face(face, t, index, closed_logits=None if p is None else p.closed_logits)
-    for e in path.step(s, speed):
+    s, events = path.step(s, speed)
+    for e in events:
         if e.type == "driver_change":
             result.changes.append({"t": round(e.t, 3), "clip": clip.video if clip else None, **e.details})
         elif e.phase == "start" and e.type in FATIGUE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -12,9 +13,17 @@ from edge.config import DeviceConfig
 from edge.policy import DriverMonitor
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from edge.session import DriverSessionSettings, DriverSessionTracker, face_signature
+from edge.session import (
+    DriverChange,
+    DriverSessions,
+    DriverSessionSettings,
+    DriverSessionTracker,
+    face_signature,
+)
 from edge.signals import FrameSignals
+from edge.vision.eyestate import EyeStateSettings
 from edge.vision.head_pose import canonical_face
+from edge.vision.pipeline import VisionPipeline, VisionSettings
 
 
 def _face(t: float, landmarks: np.ndarray) -> FrameSignals:
@@ -144,3 +153,45 @@ def test_the_runtime_sends_the_session_id_and_a_driver_change_after_an_empty_sea
     change = [line for line in lines if line["type"] == "driver_change"]
     assert len(change) == 1 and change[0]["details"]["previous_session_id"] == first
     assert change[0]["session_id"] == runtime.sessions.session_id != first
+
+
+def _eye(gap: float) -> SimpleNamespace:
+    """An eye 30 px wide whose lids are `gap` px apart (the face mesh's 16 lid points)."""
+    x, xu = np.linspace(0, 30, 9), np.linspace(2, 28, 7)
+    contour = np.r_[np.c_[x, gap / 2 * np.sin(np.pi * x / 30)], np.c_[xu, -gap / 2 * np.sin(np.pi * xu / 30)]]
+    return SimpleNamespace(contour=contour, iris=np.repeat(contour.mean(0, keepdims=True), 5, axis=0))
+
+
+def _eyes_face(gap: float) -> SimpleNamespace:
+    pose = dict(head_yaw=0.0, head_pitch=0.0, head_roll=0.0, gaze_yaw=0.0, gaze_pitch=0.0)
+    return SimpleNamespace(left_eye=_eye(gap), right_eye=_eye(gap), landmarks=None, box=None, faces=1, **pose)
+
+
+class _ChangeOn:
+    """A tracker that notices a new driver on one given frame."""
+
+    def __init__(self, frame_index: int):
+        self.frame_index, self.session_id = frame_index, "a"
+
+    def update(self, signals, speed_kmh):
+        if signals.frame_index != self.frame_index:
+            return None
+        return DriverChange(t=signals.t, reason="face_jump", session_id="b", previous_session_id="a")
+
+
+def test_the_frame_a_new_driver_is_noticed_on_is_judged_again_as_from_a_cold_start():
+    """Wide eyes for 2 s, then a driver whose eyes open half as far: judged with the last driver's level
+    the first frame reads closed; noticed on that frame, it is judged again with nothing learnt."""
+    settings = VisionSettings(eyes=EyeStateSettings(use_model=False))
+    vision = VisionPipeline(settings, face_mesh=object(), eye_model=None)
+    path = DriverSessions(_ChangeOn(60), vision=vision, monitor=DriverMonitor(session_id="a"))
+    for i in range(60):
+        s, _ = path.step(vision.process_face(_eyes_face(10.0), i / 30, i), 0.0)
+    assert not s.eyes_closed
+    first = vision.process_face(_eyes_face(5.0), 2.0, 60)
+    assert first.eyes_closed  # the last driver's level
+    s, events = path.step(first, 0.0)
+    assert not s.eyes_closed and s.closure == 0.0 and "driver_change" in [e.type for e in events]
+    assert vision.rejudge(first) is None  # once only
+    s, _ = path.step(vision.process_face(_eyes_face(5.0), 2.0 + 1 / 30, 61), 0.0)
+    assert not s.eyes_closed
