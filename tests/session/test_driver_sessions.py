@@ -195,3 +195,33 @@ def test_the_frame_a_new_driver_is_noticed_on_is_judged_again_as_from_a_cold_sta
     assert vision.rejudge(first) is None  # once only
     s, _ = path.step(vision.process_face(_eyes_face(5.0), 2.0 + 1 / 30, 61), 0.0)
     assert not s.eyes_closed
+
+
+def test_a_pitched_face_is_a_new_driver_when_its_box_and_shape_jump_together_once_only():
+    """A camera below the face: no frontal frame (pitch 20). The box jumping alone (the driver moving)
+    or the shape alone (the mesh deforming with pose) is no change; both at once is, and is not taken
+    again on the new driver's next frames."""
+    rng = np.random.default_rng(3)
+    face, other = canonical_face(), canonical_face().copy()
+    other[:, 0] *= 1.12
+    other[:, 1] *= 0.95
+
+    def pitched(t: float, points: np.ndarray, box: tuple) -> FrameSignals:
+        return replace(_face(t, points + rng.normal(0, 0.3, face.shape)), head_pitch=20.0, face_box=box)
+
+    tracker = DriverSessionTracker(session_id="a")
+    box, moved = (100.0, 100.0, 300.0, 320.0), (160.0, 110.0, 360.0, 330.0)
+    t = 0.0
+    for _ in range(60):
+        assert tracker.update(pitched(t, face, box), 0.0) is None
+        t += 1 / 30
+    assert tracker.update(pitched(t, face, moved), 0.0) is None  # the same face moved
+    assert tracker.update(pitched(t + 1 / 30, other, moved), 0.0) is None  # the shape alone
+    assert tracker.update(pitched(t + 2 / 30, face, moved), 0.0) is None
+    t += 3 / 30
+    # another person, elsewhere in the picture; then (within jump_hold_s) frames that jump each time
+    swap = [
+        tracker.update(pitched(t + k / 30, (other, face)[k % 2], (box, moved)[k % 2]), 0.0) for k in range(29)
+    ]
+    assert swap[0] is not None and swap[0].reason == "face_jump" and not any(swap[1:])
+    assert swap[0].details["box_jump"] > DriverSessionSettings().box_jump
