@@ -40,13 +40,18 @@ def evaluate_dataset(
     continuous: bool = False,
     empty_seat_s: float = 0.0,
     mono: bool = False,
+    order: str = "sittings",
 ) -> dict:
     """Run the pipeline over every clip of a labelled set and write predictions, report.json and report.html.
 
     `continuous`: the clips play as one stream, as in a vehicle: nothing is reset between clips except
     by the vehicle's own driver-session tracker (edge.session), at the speed unknown; where the subject
     changes, `empty_seat_s` seconds of an empty cab come first (0: a direct swap). `mono`: every
-    picture is turned into one grey channel before the pipeline sees it (a monochrome infrared camera)."""
+    picture is turned into one grey channel before the pipeline sees it (a monochrome infrared camera).
+    `order` (with `continuous`): "sittings", each clip one sitting and the next always another subject
+    (edge.evaluation.driver_change.sittings, the order of the driver-change measurement), or "files",
+    the set's own order (a subject's clips in a row: the cuts between glasses and camera mounts are
+    the same driver)."""
     from edge.evaluation.dataset import load_dataset
     from edge.evaluation.report import build_report, write_html, write_json, write_predictions
     from edge.evaluation.runner import clip_duration, decoded_pictures, empty_seat, picture_count, run_clip
@@ -59,6 +64,10 @@ def evaluate_dataset(
         if not clips:
             raise UserError(f"no clip of subject(s) {', '.join(subjects)} in {dataset}")
     clips = clips[:limit] if limit else clips
+    if continuous and order == "sittings":
+        from edge.evaluation.driver_change import sittings
+
+        clips = sittings(clips)
     pipeline = VisionPipeline(settings)
     sessions = DriverSessions(vision=pipeline) if continuous else None
     runs = []
@@ -83,7 +92,7 @@ def evaluate_dataset(
     report["stream"] = (
         "each clip a new driver"
         if not continuous
-        else f"one continuous stream, {empty_seat_s:g} s of empty seat where the driver changes"
+        else f"one continuous stream ({order} order), {empty_seat_s:g} s of empty seat where the driver changes"
     )
     if sessions is not None:
         report["driver_changes"] = [
@@ -174,6 +183,14 @@ def _check_writable(out: Path) -> None:
     help="With --continuous: seconds of an empty cab between two subjects (0: a direct swap).",
 )
 @click.option(
+    "--order",
+    type=click.Choice(["sittings", "files"]),
+    default="sittings",
+    show_default=True,
+    help="With --continuous: sittings plays each clip as one sitting, the next always another subject "
+    "(the driver-change measurement's order); files keeps the set's order, a subject's clips in a row.",
+)
+@click.option(
     "--mono",
     is_flag=True,
     help="Feed the pictures to the pipeline as one grey channel, as a monochrome infrared camera "
@@ -193,6 +210,7 @@ def evaluate(
     limit: int | None,
     continuous: bool,
     empty_seat_s: float,
+    order: str,
     mono: bool,
     scenarios_dir: Path | None,
 ) -> None:
@@ -241,7 +259,7 @@ def evaluate(
             f"precision {o['closed_precision']}, recall {o['closed_recall']}, AUC {o['auc']} -> {out}"
         )
         return
-    report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s, mono)
+    report = evaluate_dataset(target, out, settings, subjects, limit, continuous, empty_seat_s, mono, order)
     o = report["overall"]
     click.echo(
         f"{report['clips_evaluated']} clips, {report['frames_processed']} pictures, "

@@ -31,6 +31,7 @@ from edge.session import (
     DriverSessions,
     DriverSessionSettings,
     DriverSessionTracker,
+    box_jump,
     face_signature,
     signature_distance,
 )
@@ -212,7 +213,8 @@ def _step(
 ):
     face = None if p is None else p.face
     s = pipeline.process_face(face, t, index, closed_logits=None if p is None else p.closed_logits)
-    for e in path.step(s, speed):
+    s, events = path.step(s, speed)
+    for e in events:
         if e.type == "driver_change":
             result.changes.append({"t": round(e.t, 3), "clip": clip.video if clip else None, **e.details})
         elif e.phase == "start" and e.type in FATIGUE:
@@ -293,11 +295,42 @@ STANDSTILL_S = 1.0
 """In the direct-swap streams the vehicle stands this long before and after each change of subject."""
 
 
-def _frontal_signatures(pictures: list[CachedPicture], s: DriverSessionSettings) -> list[np.ndarray | None]:
-    return [
-        None if p.face is None else face_signature(p.face.landmarks, p.face.head_yaw, p.face.head_pitch, s)
-        for p in pictures
-    ]
+def _frame_signatures(
+    pictures: list[CachedPicture], s: DriverSessionSettings
+) -> list[tuple[np.ndarray | None, np.ndarray | None, tuple | None] | None]:
+    """Per picture: (frontal signature, signature up to jump_pitch_deg, face box), None without a face."""
+    out = []
+    for p in pictures:
+        if p.face is None:
+            out.append(None)
+            continue
+        f = p.face
+        pitched = face_signature(f.landmarks, f.head_yaw, f.head_pitch, s, s.jump_pitch_deg)
+        frontal = pitched if pitched is not None and abs(f.head_pitch) <= s.frontal_pitch_deg else None
+        out.append((frontal, pitched, f.box))
+    return out
+
+
+def _pair(a, b) -> dict:
+    """What the jump rules see between two face frames in a row."""
+    return {
+        "frontal": None if a[0] is None or b[0] is None else signature_distance(a[0], b[0]),
+        "pitched": None if a[1] is None or b[1] is None else signature_distance(a[1], b[1]),
+        "box": box_jump(a[2], b[2]),
+    }
+
+
+def _fires(pair: dict, jump: float, box: float, box_signature: float) -> bool:
+    """The tracker's jump rules (edge.session): the frontal signature alone, or the signature up to
+    jump_pitch_deg with the face box."""
+    if pair["frontal"] is not None and pair["frontal"] > jump:
+        return True
+    return (
+        pair["box"] is not None
+        and pair["pitched"] is not None
+        and pair["box"] > box
+        and pair["pitched"] > box_signature
+    )
 
 
 def jump_separation(
@@ -305,54 +338,89 @@ def jump_separation(
     faces: dict[str, list[CachedPicture]],
     settings: DriverSessionSettings | None = None,
 ) -> dict:
-    """The frame-to-frame signature distance (what `jump_threshold` is compared with): within each
-    subject's clips, and across the cut from one sitting to the next (`sittings` order); the threshold
-    chosen without each subject (the largest within-clip jump of the other nine) and what it does on
-    the subject left out: jumps within their clips (each a false change at a standstill) and the cuts
-    into their clips that it finds."""
+    """The frame-to-frame jumps the tracker compares (`jump_threshold` for the frontal signature,
+    `box_jump` with the signature up to `jump_pitch_deg`) within each subject's clips, and across the
+    cut from one sitting to the next (`sittings` order); the thresholds chosen without each subject (the
+    largest within-clip frontal jump of the other nine, twice their largest within-clip box jump, as
+    the defaults are chosen on all ten) and what they do on the subject left out: jumps within their
+    clips (each a false change at a standstill) and the cuts into their clips that they find."""
     s = settings or DriverSessionSettings()
-    sigs = {c.video: _frontal_signatures(faces[c.video], s) for c in clips}
-    within: dict[str, float] = {}
-    jumps: dict[str, list[float]] = {}
+    sigs = {c.video: _frame_signatures(faces[c.video], s) for c in clips}
+    pairs: dict[str, list[dict]] = {}
     for c in clips:
-        d = [
-            signature_distance(a, b)
-            for a, b in itertools.pairwise(sigs[c.video])
-            if a is not None and b is not None
-        ]
-        jumps.setdefault(c.subject, []).extend(d)
-    within = {k: max(v) for k, v in jumps.items() if v}
+        pairs.setdefault(c.subject, []).extend(
+            _pair(a, b) for a, b in itertools.pairwise(sigs[c.video]) if a is not None and b is not None
+        )
+
+    def largest(values) -> float:
+        return max((v for v in values if v is not None), default=0.0)
+
+    within = {k: largest(p["frontal"] for p in v) for k, v in pairs.items()}
+    within_box = {k: largest(p["box"] for p in v) for k, v in pairs.items()}
+    box_margin = s.box_jump / max(within_box.values())
     cuts = []
-    order = sittings(clips)
-    for a, b in itertools.pairwise(order):
+    for a, b in itertools.pairwise(sittings(clips)):
         last = next((x for x in reversed(sigs[a.video]) if x is not None), None)
         first = next((x for x in sigs[b.video] if x is not None), None)
-        d = None if last is None or first is None else signature_distance(last, first)
+        last_frontal = next((x for x in reversed(sigs[a.video]) if x is not None and x[0] is not None), None)
+        first_frontal = next((x for x in sigs[b.video] if x is not None and x[0] is not None), None)
+        pair = _pair(last, first) if last is not None and first is not None else None
+        if pair is not None and last_frontal is not None and first_frontal is not None:
+            pair["frontal"] = signature_distance(last_frontal[0], first_frontal[0])
         cuts.append(
-            {"into": b.video, "subject": b.subject, "other_subject": a.subject != b.subject, "jump": d}
+            {"into": b.video, "subject": b.subject, "other_subject": a.subject != b.subject, **(pair or {})}
         )
-    judged = [c["jump"] for c in cuts if c["jump"] is not None and c["other_subject"]]
+    swaps = [c for c in cuts if c["other_subject"] and "box" in c]
+    rules = (s.jump_threshold, s.box_jump, s.box_jump_signature)
+    # a swap at any moment: random frame pairs of two subjects' clips of one condition
+    rng = np.random.default_rng(0)
+    anywhere: dict[str, list[bool]] = {}
+    for a, b in itertools.permutations(clips, 2):
+        if a.subject == b.subject or a.condition != b.condition:
+            continue
+        xs, ys = [x for x in sigs[a.video] if x is not None], [y for y in sigs[b.video] if y is not None]
+        for _ in range(20):
+            pair = _pair(xs[rng.integers(len(xs))], ys[rng.integers(len(ys))])
+            anywhere.setdefault(a.condition, []).append(_fires(pair, *rules))
+    frontal_cuts = [c["frontal"] for c in swaps if c["frontal"] is not None]
     held_out = {}
     for subject in within:
-        threshold = max(v for k, v in within.items() if k != subject)
-        into = [c for c in cuts if c["subject"] == subject and c["other_subject"] and c["jump"] is not None]
+        jump = max(v for k, v in within.items() if k != subject)
+        box = box_margin * max(v for k, v in within_box.items() if k != subject)
+        into = [c for c in swaps if c["subject"] == subject]
         held_out[subject] = {
-            "threshold": round(threshold, 3),
-            "false_jumps_within": int(sum(d > threshold for d in jumps[subject])),
-            "cuts_found": f"{sum(c['jump'] > threshold for c in into)} of {len(into)}",
+            "jump_threshold": round(jump, 3),
+            "box_jump": round(box, 3),
+            "false_jumps_within": int(
+                sum(_fires(p, jump, box, s.box_jump_signature) for p in pairs[subject])
+            ),
+            "cuts_found": f"{sum(_fires(c, jump, box, s.box_jump_signature) for c in into)} of {len(into)}",
         }
+
+    def span(values: list[float]) -> dict:
+        return (
+            {"n": len(values), "min": round(min(values), 3), "max": round(max(values), 3)}
+            if values
+            else {"n": 0}
+        )
+
     return {
         "within_subject_max": {k: round(v, 3) for k, v in within.items()},
+        "within_subject_box_max": {k: round(v, 3) for k, v in within_box.items()},
         "between_subjects": {
-            "n": len(judged),
-            "min": round(min(judged), 3) if judged else None,
-            "max": round(max(judged), 3) if judged else None,
-            "without_a_frontal_frame": sum(c["jump"] is None for c in cuts if c["other_subject"]),
+            **span(frontal_cuts),
+            "without_a_frontal_frame": sum(c["frontal"] is None for c in swaps),
         },
+        "between_subjects_box": span([c["box"] for c in swaps if c["box"] is not None]),
+        "between_subjects_pitched": span([c["pitched"] for c in swaps if c["pitched"] is not None]),
         "threshold": s.jump_threshold,
-        "in_sample_cuts_found": sum(d > s.jump_threshold for d in judged),
-        "in_sample_false_jumps_within": sum(d > s.jump_threshold for v in jumps.values() for d in v),
+        "box_threshold": s.box_jump,
+        "box_signature_threshold": s.box_jump_signature,
+        "in_sample_cuts_found": f"{sum(_fires(c, *rules) for c in swaps)} of {len(swaps)}",
+        "in_sample_cuts_found_frontal": sum(d > s.jump_threshold for d in frontal_cuts),
+        "in_sample_false_jumps_within": sum(_fires(p, *rules) for v in pairs.values() for p in v),
         "leave_one_subject_out": held_out,
+        "random_cuts_found": {c: round(float(np.mean(v)), 3) for c, v in sorted(anywhere.items())},
     }
 
 
@@ -370,6 +438,7 @@ def measure(dataset: Path, cache: Path) -> dict:
         "file_order_no_sessions_direct_swap": {**swap, "sessions": DriverSessionSettings(enabled=False)},
         "sittings_empty_seat_5s": {"empty_seat_s": 5.0, "clips": order},
         "sittings_direct_swap": {**swap, "clips": order},
+        "sittings_direct_swap_stopped_throughout": {**swap, "clips": order, "standstill_s": 1e9},
         "sittings_no_sessions_direct_swap": {
             **swap,
             "clips": order,
@@ -378,6 +447,12 @@ def measure(dataset: Path, cache: Path) -> dict:
         "alone_15fps": {"continuous": False, "step": 2},
         "sittings_empty_seat_5s_15fps": {"empty_seat_s": 5.0, "clips": order, "step": 2},
         "sittings_direct_swap_15fps": {**swap, "clips": order, "step": 2},
+        "sittings_direct_swap_stopped_throughout_15fps": {
+            **swap,
+            "clips": order,
+            "standstill_s": 1e9,
+            "step": 2,
+        },
         "alone_no_warmup": {
             "continuous": False,
             "vision": VisionSettings(eyes=VisionSettings().eyes.model_copy(update={"warmup_s": 0.0})),

@@ -117,7 +117,7 @@ def run_clip(
             start = time.process_time()
             s = pipeline.process(image, t, index)
             if sessions is not None:
-                sessions.step(s, None)
+                s, _ = sessions.step(s, None)
             run.cpu_s += time.process_time() - start
             if progress is not None:
                 progress.update(1)

@@ -117,7 +117,8 @@ def replay(
             start = time.perf_counter()
             sig = pipeline.process(frame.image, frame.t, frame.index)
             trace.cpu_ms.append((time.perf_counter() - start) * 1000)
-            for ev in sessions.step(sig, scenario.speed_at(frame.t)):
+            sig, step_events = sessions.step(sig, scenario.speed_at(frame.t))
+            for ev in step_events:
                 events.append(ev)
                 audio.on_event(ev)
             audio.advance(frame.t)

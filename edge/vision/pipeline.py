@@ -7,6 +7,7 @@ face gives `face_found=False`, never an exception.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any
 
@@ -78,6 +79,7 @@ class VisionPipeline:
         self.gaze = GazeZoneClassifier(self.settings.gaze)
         self.eyes = EyeStateEstimator(self.settings.eyes)
         self.blinks = BlinkDetector(self.settings.blinks)
+        self._last_face: tuple | None = None  # the last face frame's inputs, for `rejudge`
 
     def reset(self) -> None:
         """A new stream: forget the driver, the blink in progress and the face tracking."""
@@ -123,20 +125,49 @@ class VisionPipeline:
             return FrameSignals(
                 t=t, frame_index=index, face_found=False, blink_ended=blink.ended, faces=0, timings_ms=timings
             )
-        visible = True
-        if self.settings.check_dark_lenses and image_bgr is not None:
-            checked = self._lens_check
-            if checked is None or not 0 <= t - checked[0] < self.settings.dark_lens_recheck_s:
-                checked = self._lens_check = (t, eyes_visible(image_bgr, face))
-            visible = checked[1]
-        if closed_logits is None and visible and image_bgr is not None and self.eye_model is not None:
+        if closed_logits is None and image_bgr is not None and self.eye_model is not None:
 
+            @functools.cache
             def closed_logits() -> tuple[float | None, float | None]:  # run only if the estimator asks
                 model_start = time.perf_counter()
                 out = self.eye_model.closed_logits(image_bgr, face)
                 timings["eye_model"] = _ms(model_start)
                 return out
 
+        self._last_face = (face, t, index, image_bgr, closed_logits, dict(vars(self.blinks)))
+        return self._judge_face(face, t, index, image_bgr, timings, closed_logits, start)
+
+    def rejudge(self, signals: FrameSignals) -> FrameSignals | None:
+        """`signals`' frame judged again from its face (after `forget_driver`: with nothing learnt, as from
+        a cold start), the blink detector as it was before it; None when `signals` is not the last face
+        frame this pipeline judged or was judged again already (the eye levels learnt from it stay). A new
+        driver noticed on a frame is so measured as from that frame, not with the levels of the last one."""
+        last = self._last_face
+        if last is None or (last[1], last[2]) != (signals.t, signals.frame_index) or not signals.face_found:
+            return None
+        face, t, index, image_bgr, closed_logits, blinks = last
+        self._last_face = None
+        vars(self.blinks).update(blinks)
+        return self._judge_face(
+            face, t, index, image_bgr, dict(signals.timings_ms or {}), closed_logits, time.perf_counter()
+        )
+
+    def _judge_face(
+        self,
+        face: Any,
+        t: float,
+        index: int,
+        image_bgr: np.ndarray | None,
+        timings: dict[str, float],
+        closed_logits: Any,
+        start: float,
+    ) -> FrameSignals:
+        visible = True
+        if self.settings.check_dark_lenses and image_bgr is not None:
+            checked = self._lens_check
+            if checked is None or not 0 <= t - checked[0] < self.settings.dark_lens_recheck_s:
+                checked = self._lens_check = (t, eyes_visible(image_bgr, face))
+            visible = checked[1]
         eye = self.eyes.update(face, t, measurable=visible, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
         zone = self.gaze.classify(face)

@@ -137,7 +137,10 @@ def test_clips_played_as_one_continuous_stream(zju_dataset, tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["evaluate", str(data), "--continuous", "--empty-seat-s", "4", "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["stream"] == "one continuous stream, 4 s of empty seat where the driver changes"
+    assert (
+        report["stream"]
+        == "one continuous stream (sittings order), 4 s of empty seat where the driver changes"
+    )
     assert report["frames_processed"] == 136 + 90  # the empty seat is not scored
     assert report["overall"]["blink_tp"] >= 6
     # the vehicle's session tracker saw the seat empty for its absent_s (3 s) and started a new driver

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -12,9 +13,17 @@ from edge.config import DeviceConfig
 from edge.policy import DriverMonitor
 from edge.policy.synthetic import frames
 from edge.runtime import EdgeRuntime
-from edge.session import DriverSessionSettings, DriverSessionTracker, face_signature
+from edge.session import (
+    DriverChange,
+    DriverSessions,
+    DriverSessionSettings,
+    DriverSessionTracker,
+    face_signature,
+)
 from edge.signals import FrameSignals
+from edge.vision.eyestate import EyeStateSettings
 from edge.vision.head_pose import canonical_face
+from edge.vision.pipeline import VisionPipeline, VisionSettings
 
 
 def _face(t: float, landmarks: np.ndarray) -> FrameSignals:
@@ -144,3 +153,75 @@ def test_the_runtime_sends_the_session_id_and_a_driver_change_after_an_empty_sea
     change = [line for line in lines if line["type"] == "driver_change"]
     assert len(change) == 1 and change[0]["details"]["previous_session_id"] == first
     assert change[0]["session_id"] == runtime.sessions.session_id != first
+
+
+def _eye(gap: float) -> SimpleNamespace:
+    """An eye 30 px wide whose lids are `gap` px apart (the face mesh's 16 lid points)."""
+    x, xu = np.linspace(0, 30, 9), np.linspace(2, 28, 7)
+    contour = np.r_[np.c_[x, gap / 2 * np.sin(np.pi * x / 30)], np.c_[xu, -gap / 2 * np.sin(np.pi * xu / 30)]]
+    return SimpleNamespace(contour=contour, iris=np.repeat(contour.mean(0, keepdims=True), 5, axis=0))
+
+
+def _eyes_face(gap: float) -> SimpleNamespace:
+    pose = dict(head_yaw=0.0, head_pitch=0.0, head_roll=0.0, gaze_yaw=0.0, gaze_pitch=0.0)
+    return SimpleNamespace(left_eye=_eye(gap), right_eye=_eye(gap), landmarks=None, box=None, faces=1, **pose)
+
+
+class _ChangeOn:
+    """A tracker that notices a new driver on one given frame."""
+
+    def __init__(self, frame_index: int):
+        self.frame_index, self.session_id = frame_index, "a"
+
+    def update(self, signals, speed_kmh):
+        if signals.frame_index != self.frame_index:
+            return None
+        return DriverChange(t=signals.t, reason="face_jump", session_id="b", previous_session_id="a")
+
+
+def test_the_frame_a_new_driver_is_noticed_on_is_judged_again_as_from_a_cold_start():
+    """Wide eyes for 2 s, then a driver whose eyes open half as far: judged with the last driver's level
+    the first frame reads closed; noticed on that frame, it is judged again with nothing learnt."""
+    settings = VisionSettings(eyes=EyeStateSettings(use_model=False))
+    vision = VisionPipeline(settings, face_mesh=object(), eye_model=None)
+    path = DriverSessions(_ChangeOn(60), vision=vision, monitor=DriverMonitor(session_id="a"))
+    for i in range(60):
+        s, _ = path.step(vision.process_face(_eyes_face(10.0), i / 30, i), 0.0)
+    assert not s.eyes_closed
+    first = vision.process_face(_eyes_face(5.0), 2.0, 60)
+    assert first.eyes_closed  # the last driver's level
+    s, events = path.step(first, 0.0)
+    assert not s.eyes_closed and s.closure == 0.0 and "driver_change" in [e.type for e in events]
+    assert vision.rejudge(first) is None  # once only
+    s, _ = path.step(vision.process_face(_eyes_face(5.0), 2.0 + 1 / 30, 61), 0.0)
+    assert not s.eyes_closed
+
+
+def test_a_pitched_face_is_a_new_driver_when_its_box_and_shape_jump_together_once_only():
+    """A camera below the face: no frontal frame (pitch 20). The box jumping alone (the driver moving)
+    or the shape alone (the mesh deforming with pose) is no change; both at once is, and is not taken
+    again on the new driver's next frames."""
+    rng = np.random.default_rng(3)
+    face, other = canonical_face(), canonical_face().copy()
+    other[:, 0] *= 1.12
+    other[:, 1] *= 0.95
+
+    def pitched(t: float, points: np.ndarray, box: tuple) -> FrameSignals:
+        return replace(_face(t, points + rng.normal(0, 0.3, face.shape)), head_pitch=20.0, face_box=box)
+
+    tracker = DriverSessionTracker(session_id="a")
+    box, moved = (100.0, 100.0, 300.0, 320.0), (160.0, 110.0, 360.0, 330.0)
+    t = 0.0
+    for _ in range(60):
+        assert tracker.update(pitched(t, face, box), 0.0) is None
+        t += 1 / 30
+    assert tracker.update(pitched(t, face, moved), 0.0) is None  # the same face moved
+    assert tracker.update(pitched(t + 1 / 30, other, moved), 0.0) is None  # the shape alone
+    assert tracker.update(pitched(t + 2 / 30, face, moved), 0.0) is None
+    t += 3 / 30
+    # another person, elsewhere in the picture; then (within jump_hold_s) frames that jump each time
+    swap = [
+        tracker.update(pitched(t + k / 30, (other, face)[k % 2], (box, moved)[k % 2]), 0.0) for k in range(29)
+    ]
+    assert swap[0] is not None and swap[0].reason == "face_jump" and not any(swap[1:])
+    assert swap[0].details["box_jump"] > DriverSessionSettings().box_jump
