@@ -214,8 +214,6 @@ class NatsReceiver:
     async def _fetch_forever(self) -> None:
         """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.
         While a node is lost the pull requests time out or fail: keep asking, the client reconnects."""
-        import nats.errors
-
         failing, idle = False, True
         while not self._stopping:
             await self._room.acquire()  # at least one: wait while `receive_maximum` are unacknowledged
@@ -228,7 +226,9 @@ class NatsReceiver:
                 if failing:
                     log.warning("fetching from the stream again")
                     failing = False
-            except nats.errors.TimeoutError:
+            except (
+                TimeoutError
+            ):  # nats.errors.TimeoutError, or asyncio's: fetch raises either when time is up
                 msgs = []
             except Exception as exc:
                 if self._stopping:
