@@ -217,3 +217,32 @@ def test_gateway_start_checks_the_stream_and_says_what_is_wrong_in_one_line(tmp_
         assert main(["gateway", "run", "--bus", node.nats_urls, "--db", db]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "has 1 replicas, the settings ask for 3" in err[0], err
+
+
+def test_the_gateway_bounds_the_stream_and_moves_the_bounds_when_the_settings_do(tmp_path):
+    """nats-server makes `$MQTT_msgs` without limits; the gateway sets its settings' max age and size
+    (discard new) when it makes the stream and when it finds it with other limits."""
+    import asyncio
+
+    import nats
+
+    from gateway.jetstream import NatsReceiver, parse_nats_url
+    from gateway.settings import GatewaySettings
+
+    _skip_without_nats()
+
+    async def limits(urls: str) -> tuple:
+        nc = await nats.connect(urls.split(","))
+        try:
+            config = (await nc.jetstream().stream_info(STREAM)).config
+            return config.max_age, config.max_bytes, config.discard
+        finally:
+            await nc.close()
+
+    with NatsCluster(tmp_path / "nats", size=1) as node:
+        for age_s, size in ((3 * 86400, 64 * 1024**2), (86400, 32 * 1024**2)):
+            settings = GatewaySettings(stream_replicas=1, stream_max_age_s=age_s, stream_max_bytes=size)
+            receiver = NatsReceiver(parse_nats_url(node.nats_urls), settings, "bounds")
+            receiver.start()
+            receiver.stop()
+            assert asyncio.run(limits(node.nats_urls)) == (age_s, size, "new")
