@@ -417,7 +417,10 @@ class Ingestor:
         table = VehicleLiveStatus.__table__
         bulk_update(db, table, [row.as_dict() for v, row in live.items() if v not in missing], "vehicle_id")
         if missing:
-            rows = [live[v].as_dict() for v in sorted(missing)]  # sorted: the same lock order everywhere
+            # Only the columns some new row has a value for (the rest are NULL anyway): a status-only batch
+            # sends half of them. Sorted: the same lock order everywhere.
+            known = [c for c in LIVE_COLUMNS if any(getattr(live[v], c) is not None for v in missing)]
+            rows = [{c: getattr(live[v], c) for c in known} for v in sorted(missing)]
             inserted = insert_ignore(db, table, rows, returning=table.c.vehicle_id)
             if len(inserted) < len(rows):
                 raise LiveRowTaken(sorted(missing - set(inserted)))
