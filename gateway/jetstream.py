@@ -239,6 +239,13 @@ class NatsReceiver:
                 f"cannot bound stream {config.name} to {limits['max_bytes']} bytes and "
                 f"{limits['max_age']:g} s (stream_max_bytes, stream_max_age_s): {exc.description}"
             ) from None
+        except TimeoutError:
+            # Seen with a cluster formed seconds before: the first update went unanswered, a second
+            # answered at once. Ingest does not depend on it: say so, the next start sets them.
+            log.warning(
+                "stream %s: no answer to setting its limits; unchanged until the next start", config.name
+            )
+            return
         log.info(
             "stream %s bounded: messages older than %g s dropped, new ones refused past %d bytes",
             config.name,
