@@ -97,7 +97,6 @@ def role_js_consumer(args) -> None:
     import asyncio
 
     import nats
-    import nats.errors
     from nats.js.api import AckPolicy, ConsumerConfig
 
     from gateway.jetstream import SUBJECTS
@@ -118,7 +117,7 @@ def role_js_consumer(args) -> None:
         while not args.prime and n < args.messages and time.monotonic() < deadline:
             try:
                 msgs = await sub.fetch(500, timeout=1)
-            except nats.errors.TimeoutError:
+            except TimeoutError:  # nats.errors.TimeoutError or asyncio's: fetch raises either
                 continue
             for msg in msgs:
                 json.loads(msg.data)

@@ -46,7 +46,13 @@ def edge() -> None:
     default=None,
     help="Play in-cab alerts through the sound card (PortAudio or aplay) as they are decided.",
 )
-@click.option("--mqtt", "mqtt_url", metavar="URL", help="Broker, mqtt://HOST:PORT or mqtts://HOST:PORT.")
+@click.option(
+    "--mqtt",
+    "mqtt_url",
+    metavar="URL[,URL...]",
+    help="Broker, mqtt://HOST:PORT or mqtts://HOST:PORT; several (comma-separated): the nodes of one "
+    "cluster, the next one used when the connection to one is lost (mqtt.failover_urls).",
+)
 @click.option("--vehicle-id", help="This vehicle's id (topic level and broker user).")
 @click.option(
     "--outbox",
@@ -87,7 +93,7 @@ def run(
             "events_out": events_out,
             "audio_out": audio_out,
             "audio_live": audio_live,
-            "mqtt": {"url": mqtt_url} if mqtt_url else None,
+            "mqtt": _mqtt_urls(mqtt_url) if mqtt_url else None,
             "vehicle_id": vehicle_id,
             "outbox": {"path": outbox} if outbox else None,
             "vehicle_source": vehicle_source,
@@ -140,3 +146,9 @@ def outbox_cmd(path: Path) -> None:
             raise UserError(f"{path} was corrupt and has been moved aside to {box.moved_aside}")
         counts = {kind: box.count(kind) for kind in ("event", "state", "status")}
     click.echo(f"{path}: " + ", ".join(f"{n} {kind}" for kind, n in counts.items()) + " waiting")
+
+
+def _mqtt_urls(value: str) -> dict:
+    """`--mqtt A,B,C`: the first address and the ones to fail over to."""
+    first, *rest = (part.strip() for part in value.split(","))
+    return {"url": first, "failover_urls": rest} if rest else {"url": first}

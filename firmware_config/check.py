@@ -84,16 +84,19 @@ def _mqtt_problems(config: DeviceConfig, environ: Mapping[str, str]) -> list[str
     mqtt = config.mqtt
     if mqtt is None:
         return []
-    parts = urlsplit(mqtt.url)
-    if parts.username or parts.password:  # said without echoing the URL: it holds a secret
-        return [
-            "mqtt.url: carries credentials; set mqtt.username and mqtt.password_file (or the "
-            f"{mqtt.password_env} environment variable) instead"
-        ]
+    keys = ["mqtt.url", *(f"mqtt.failover_urls[{i}]" for i in range(len(mqtt.failover_urls)))]
+    for key, url in zip(keys, (mqtt.url, *mqtt.failover_urls), strict=True):
+        parts = urlsplit(url)
+        if parts.username or parts.password:  # said without echoing the URL: it holds a secret
+            return [
+                f"{key}: carries credentials; set mqtt.username and mqtt.password_file (or the "
+                f"{mqtt.password_env} environment variable) instead"
+            ]
     try:
-        host, _, use_tls = mqtt.endpoint()
+        endpoints = mqtt.endpoints()
     except UserError as exc:
         return [f"mqtt.url: {exc}"]
+    host, _, use_tls = endpoints[0]
     problems = []
     if mqtt.username is not None:
         if mqtt.username != config.vehicle_id:
@@ -106,10 +109,11 @@ def _mqtt_problems(config: DeviceConfig, environ: Mapping[str, str]) -> list[str
                 f"mqtt: a user name but no password: set mqtt.password_file or the "
                 f"{mqtt.password_env} environment variable"
             )
-        if not use_tls and host not in LOOPBACK_HOSTS:
-            problems.append(
-                f"mqtt.url: the password would cross the network in clear to {host}; use mqtts:// (TLS)"
-            )
+        problems += [
+            f"{key}: the password would cross the network in clear to {h}; use mqtts:// (TLS)"
+            for key, (h, _, tls) in zip(keys, endpoints, strict=True)
+            if not tls and h not in LOOPBACK_HOSTS
+        ]
     if not environ.get(mqtt.password_env):
         problems.append(_file_problem("mqtt.password_file", mqtt.password_file, private=True))
     tls = mqtt.tls

@@ -8,7 +8,9 @@ unacknowledged and the uplink sends the message again. The gateways consume that
 of their own: a stream capturing the plain subjects `dms.v1.*.*` is fed without waiting (2.9: the PUBACK
 is already sent), and lost 1,883 of 4,000 messages published while its leader was killed
 (deploy/SCALE_OUT.md). `$MQTT_msgs` keeps a message while a consumer has not acknowledged it (interest
-retention), so the gateways' durable consumer holds the backlog while they are down.
+retention), so the gateways' durable consumer holds the backlog while they are down; the gateway bounds
+it (`stream_max_age_s`, `stream_max_bytes`, discard new: a full stream refuses vehicles' PUBLISHes, which
+they keep and send again, instead of dropping stored ones).
 
 Every gateway of a group binds the same durable pull consumer (named after the group): JetStream hands
 each message to one of them, and a message not acknowledged within `ack_wait_s` (its gateway died, or
@@ -184,15 +186,20 @@ class NatsReceiver:
         self._fetcher = asyncio.create_task(self._fetch_forever())
 
     async def _ensure_stream(self, js) -> None:
-        from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+        from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
         from nats.js.errors import NotFoundError
 
         s = self.settings
+        limits = {
+            "max_age": s.stream_max_age_s,
+            "max_bytes": s.stream_max_bytes,
+            "discard": DiscardPolicy.NEW,
+        }
         try:
             info = await js.stream_info(s.stream)
         except NotFoundError:
             # nats-server makes it when the first MQTT client connects; a gateway may come first. Made
-            # as the server makes it, the server then takes it as its own.
+            # as the server makes it (plus the limits), the server then takes it as its own.
             await js.add_stream(
                 StreamConfig(
                     name=s.stream,
@@ -200,6 +207,7 @@ class NatsReceiver:
                     retention=RetentionPolicy.INTEREST,
                     storage=StorageType.FILE,
                     num_replicas=s.stream_replicas,
+                    **limits,
                 )
             )
             log.info("created stream %s (%s>, %d replicas)", s.stream, MQTT_STORE_PREFIX, s.stream_replicas)
@@ -216,12 +224,44 @@ class NatsReceiver:
                 f"{s.stream_replicas}: give the cluster that many nodes (nats-server mqtt "
                 "{ stream_replicas }) or lower stream_replicas"
             )
+        await self._set_limits(js, config, limits)
+
+    async def _set_limits(self, js, config, limits: dict) -> None:
+        """Bound the stream (nats-server 2.9 makes its MQTT store without limits and keeps a changed
+        configuration across restarts); every gateway of the group sets the same values."""
+        from nats.js.errors import APIError
+
+        current = {"max_age": config.max_age or 0, "max_bytes": config.max_bytes, "discard": config.discard}
+        if abs(current["max_age"] - limits["max_age"]) < 1 and all(
+            current[k] == limits[k] for k in ("max_bytes", "discard")
+        ):
+            return
+        for name, value in limits.items():
+            setattr(config, name, value)
+        try:
+            await js.update_stream(config)
+        except APIError as exc:
+            raise UserError(
+                f"cannot bound stream {config.name} to {limits['max_bytes']} bytes and "
+                f"{limits['max_age']:g} s (stream_max_bytes, stream_max_age_s): {exc.description}"
+            ) from None
+        except TimeoutError:
+            # Seen with a cluster formed seconds before: the first update went unanswered, a second
+            # answered at once. Ingest does not depend on it: say so, the next start sets them.
+            log.warning(
+                "stream %s: no answer to setting its limits; unchanged until the next start", config.name
+            )
+            return
+        log.info(
+            "stream %s bounded: messages older than %g s dropped, new ones refused past %d bytes",
+            config.name,
+            limits["max_age"],
+            limits["max_bytes"],
+        )
 
     async def _fetch_forever(self) -> None:
         """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.
         While a node is lost the pull requests time out or fail: keep asking, the client reconnects."""
-        import nats.errors
-
         failing, idle = False, True
         while not self._stopping:
             await self._room.acquire()  # at least one: wait while `receive_maximum` are unacknowledged
@@ -234,7 +274,9 @@ class NatsReceiver:
                 if failing:
                     log.warning("fetching from the stream again")
                     failing = False
-            except nats.errors.TimeoutError:
+            except (
+                TimeoutError
+            ):  # nats.errors.TimeoutError, or asyncio's: fetch raises either when time is up
                 msgs = []
             except Exception as exc:
                 if self._stopping:

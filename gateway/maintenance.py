@@ -237,9 +237,29 @@ class Proposals:
 
 
 def propose_calendar_due(db: Session, *, now: datetime) -> list[ServiceAppointment]:
-    """Evaluate every active months rule against today's date (the gateway calls this periodically)."""
+    """Evaluate every active months rule against today's date (the gateway calls this periodically).
+    Only the vehicles such a rule names (or whose model it names) are read: loading all of them took
+    0.2-0.3 s of CPU (0.6-0.8 s with the database) per run at 10,000 vehicles and no rule, in every
+    gateway at start and every minute."""
+    rules = [
+        r
+        for r in db.scalars(
+            select(MaintenanceRule).where(MaintenanceRule.active.is_(True), MaintenanceRule.type == "months")
+        )
+        if usable(r)
+    ]
+    if not rules:
+        return []
+    ids = sorted({r.vehicle_id for r in rules if r.vehicle_id is not None})
+    models = sorted({r.model for r in rules if r.vehicle_id is None and r.model is not None})
     vehicles = list(
-        db.scalars(select(Vehicle).where(Vehicle.archived.is_(False), Vehicle.status != "retired"))
+        db.scalars(
+            select(Vehicle).where(
+                Vehicle.archived.is_(False),
+                Vehicle.status != "retired",
+                or_(one_of(db, Vehicle.vehicle_id, ids), one_of(db, Vehicle.model, models)),
+            )
+        )
     )
     proposals = Proposals.start(now)
     today = now.date()

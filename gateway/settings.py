@@ -80,6 +80,17 @@ class GatewaySettings(Settings):
     ack_wait_s: float = Field(60.0, ge=1, le=3600)
     """A fetched message not acknowledged this long is handed out again (to any gateway of the group):
     longer than a batch's commit, or a slow commit is applied twice (harmless: msg_id check) for nothing."""
+    stream_max_age_s: float = Field(7 * 86400.0, ge=120, le=365 * 86400)
+    """The stream drops a message this old even when no gateway has consumed it (nats-server's MQTT
+    store has no limit of its own): longer than any gateway outage to survive, and shorter than
+    `processed_retention_days` (a message may be handed out again that late). At least the stream's
+    duplicate window, 2 minutes. Set on the stream at gateway start."""
+    stream_max_bytes: int = Field(4 * 1024**3, ge=1024**2, le=2**50)
+    """When the stream holds this many bytes not yet consumed, new vehicle messages are refused
+    (discard new): nats-server closes the vehicle's connection without PUBACK, the vehicle keeps the
+    message in its outbox and sends it again, so nothing is dropped at the bus. Every node stores the
+    whole stream and reserves this much of its JetStream file store (`max_file_store`), which must have
+    room for it. Set on the stream at gateway start."""
     max_ack_pending: int = Field(50_000, ge=1, le=1_000_000)
     """Unacknowledged messages of the whole consumer group (all gateways together): at least
     `receive_maximum` x the number of gateways, or the later ones wait for the earlier ones' acks."""
@@ -177,6 +188,12 @@ class GatewaySettings(Settings):
                 f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
                 f"than session_expiry_s ({self.session_expiry_s} s): the broker may re-deliver "
                 "that late"
+            )
+        if self.processed_retention_days * 86400 <= self.stream_max_age_s:
+            raise ValueError(
+                f"processed_retention_days ({self.processed_retention_days:g}) must be longer "
+                f"than stream_max_age_s ({self.stream_max_age_s:g} s): the stream may hand a message "
+                "out again that late"
             )
         return self
 

@@ -14,6 +14,13 @@ back). With `hold_unrouted` the row stays, nothing is sent for a pause (doubling
 lasts), then sending starts again from the oldest stored row. Messages sent with it that were routed
 are delivered before it: the gateway applies by message time and msg_id, so that reorder is harmless.
 
+Failover: with `failover_urls` the uplink knows several addresses of one broker cluster. When the
+connection is lost, cannot be made or is refused for a reason that may heal, it moves to the next address
+(a new client: paho's in-flight copies die with the old one) and sends again from the oldest row the
+outbox still holds, i.e. everything not acknowledged; a msg_id sent twice is applied once by the
+gateway. After a whole round of addresses failed, it waits (`reconnect_min_s`, doubling up to
+`reconnect_max_s`) before the next round. With one address paho reconnects to it as before.
+
 Refused credentials (or a banned / not-authorised client) are final: the uplink stops retrying and
 `failed` holds one line saying so; a broker that is down or busy is retried with exponential backoff.
 """
@@ -79,6 +86,8 @@ class UplinkStats:
     """PUBACKs saying no subscriber matched (0x10) for a message kept to be sent again (hold_unrouted)."""
     connects: int = 0
     protocol: str = ""
+    failovers: int = 0
+    """Moves to the next broker address (`failover_urls`) after the connection was lost or failed."""
 
 
 def tls_problem(host: str, port: int, settings: MqttSettings, timeout: float = 3.0) -> str | None:
@@ -107,7 +116,9 @@ class MqttUplink:
         self.outbox = outbox
         self.vehicle_id = vehicle_id
         self.software_version = software_version
-        self.host, self.port, self.use_tls = settings.endpoint()
+        self._endpoints = settings.endpoints()
+        self._at = 0  # index of the endpoint in use
+        self.host, self.port, self.use_tls = self._endpoints[0]
         self.stats = UplinkStats()
         self.failed: str | None = None
         self._v5 = settings.protocol != "3.1.1"
@@ -125,6 +136,10 @@ class MqttUplink:
         self._resend_wait_since: float | None = None
         self._connect_failed = False  # paho could not connect; with TLS, find out whether TLS is why
         self._hold_until: float | None = None  # unrouted messages wait until then (monotonic)
+        self._lost = False  # the connection dropped or an attempt failed (failover: move on)
+        self._failed_in_round = 0  # attempts failed since the last CONNACK
+        self._round_pause = settings.reconnect_min_s
+        self._next_round_at: float | None = None  # failover: the next address is tried then (monotonic)
         self._unrouted_pause = settings.unrouted_retry_min_s
 
     # ------------------------------------------------------------------ public API
@@ -240,6 +255,7 @@ class MqttUplink:
 
     def _on_connect_fail(self, client, userdata) -> None:
         self._connect_failed = True
+        self._lost = True
         self._wake.set()
 
     def _on_socket_open(self, client, userdata, sock) -> None:
@@ -263,11 +279,13 @@ class MqttUplink:
                 log.warning(
                     "broker %s:%d refused the connection (%s); retrying", self.host, self.port, reason_code
                 )
+                self._lost = True
             self._wake.set()
             return
         self._connected = True
         self._generation += 1
         self.stats.connects += 1
+        self._failed_in_round, self._round_pause = 0, self.settings.reconnect_min_s
         log.info("connected to %s:%d (MQTT %s)", self.host, self.port, self.stats.protocol)
         client.publish(*self._presence(PresenceState.ONLINE), qos=1, retain=True)
         self._wake.set()
@@ -278,6 +296,8 @@ class MqttUplink:
             self._on_connect_fail(client, userdata)
         if self._connected and not self._stop.is_set():
             log.warning("disconnected from %s:%d (%s); reconnecting", self.host, self.port, reason_code)
+            self._lost = True
+            self._wake.set()
         self._connected = False
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
@@ -316,15 +336,49 @@ class MqttUplink:
             if self._fallback:
                 self._fallback = False
                 self._v5 = False
-                self._halt_client()
-                self._inflight.clear()  # paho's in-memory queue died with the old client
-                self._cursor = 0
-                try:
-                    self._client = self._build_client()
-                except UserError as exc:
-                    self.failed = str(exc)
+                self._replace_client()
                 continue
+            if self._lost and len(self._endpoints) > 1:
+                self._fail_over()  # or, after a whole round failed, wait for the round pause
+                continue
+            self._lost = False
             self._send_more()
+
+    def _replace_client(self) -> None:
+        """A new paho client (3.1.1 fallback, another address): what the old one had in flight is sent
+        again from the outbox, after the acknowledgements it did receive were applied."""
+        self._halt_client()
+        self._apply_acks()
+        self._inflight.clear()  # paho's in-memory queue died with the old client
+        self._cursor = 0
+        self._hold_until = None
+        try:
+            self._client = self._build_client()
+        except UserError as exc:
+            self.failed = str(exc)
+
+    def _fail_over(self) -> None:
+        """Move to the next address (the connection was lost or an attempt failed); after a whole
+        round failed, not before the round pause."""
+        now = self._monotonic()
+        if self._next_round_at is None:
+            self._failed_in_round += 1
+            if self._failed_in_round >= len(self._endpoints):
+                self._failed_in_round = 0
+                self._next_round_at = now + self._round_pause
+                self._round_pause = min(self._round_pause * 2, self.settings.reconnect_max_s)
+        if self._next_round_at is not None:
+            if now < self._next_round_at:
+                self._halt_client()  # paho would keep retrying the same address meanwhile
+                return
+            self._next_round_at = None
+        self._lost = False
+        self._at = (self._at + 1) % len(self._endpoints)
+        old = f"{self.host}:{self.port}"
+        self.host, self.port, self.use_tls = self._endpoints[self._at]
+        self.stats.failovers += 1
+        log.warning("broker %s lost or unreachable: moving to %s:%d", old, self.host, self.port)
+        self._replace_client()
 
     def _halt_client(self) -> None:
         if self._client is not None:

@@ -25,6 +25,10 @@ DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 class MqttSettings(Settings):
     url: str = "mqtt://127.0.0.1:1883"
     """Broker address: mqtt://HOST[:PORT] or mqtts://HOST[:PORT] (TLS)."""
+    failover_urls: tuple[str, ...] = Field((), max_length=8)
+    """Further addresses of the same broker cluster (e.g. the other NATS nodes' MQTT listeners), at most
+    8: when the connection to one is lost or cannot be made, the uplink connects to the next (after the
+    last, the first again) and sends what its outbox holds unacknowledged. Same credentials and TLS."""
     protocol: Literal["auto", "5", "3.1.1"] = "auto"
     """MQTT version; auto tries 5 and falls back to 3.1.1 when the broker does not speak 5."""
     client_id: str | None = None
@@ -62,6 +66,10 @@ class MqttSettings(Settings):
     def endpoint(self) -> tuple[str, int, bool]:
         """(host, port, use_tls) from the URL; UserError for anything else."""
         return parse_broker_url(self.url, self.tls.enabled)
+
+    def endpoints(self) -> list[tuple[str, int, bool]]:
+        """`url` then `failover_urls`, in the order they are tried; UserError for a bad one."""
+        return [parse_broker_url(url, self.tls.enabled) for url in (self.url, *self.failover_urls)]
 
     def password(self) -> str | None:
         return read_password(self.password_env, self.password_file, os.environ)

@@ -30,6 +30,13 @@ class LiveRow:
         for name, value in zip(LIVE_COLUMNS, values, strict=True):
             setattr(self, name, value)
 
+    @classmethod
+    def empty(cls, vehicle_id: str, now: datetime) -> LiveRow:
+        """The row of a vehicle heard from for the first time: nothing known yet."""
+        row = cls([None] * len(LIVE_COLUMNS))
+        row.vehicle_id, row.updated_at = vehicle_id, now
+        return row
+
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in LIVE_COLUMNS}
 

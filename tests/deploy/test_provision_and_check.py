@@ -198,6 +198,16 @@ def test_check_semantic_problems(tmp_path, monkeypatch):
     result = check_device_config(cfg)
     assert result.ok and any("password from $DMS_MQTT_PASSWORD" in line for line in result.summary)
     assert SECRET not in "\n".join(result.summary)
+    # failover addresses are held to the same rules as the first one
+    mqtt = {"url": "mqtts://n1.example", "failover_urls": ["mqtts://n2.example", "mqtt://n3.example"]}
+    cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": {**mqtt, "username": "A"}})
+    assert check_device_config(cfg).problems == [
+        f"{cfg}: mqtt.failover_urls[1]: the password would cross the network in clear to n3.example; "
+        "use mqtts:// (TLS)"
+    ]
+    mqtt["failover_urls"] = ["n2.example:8883"]
+    cfg = write(tmp_path / "c.yaml", {"vehicle_id": "A", "mqtt": mqtt})
+    assert "bad broker URL 'n2.example:8883'" in check_device_config(cfg).problems[0]
 
 
 def test_check_with_a_board_and_unknown_board(tmp_path, capsys):

@@ -173,6 +173,30 @@ def test_two_ingestors_racing_on_duplicates_apply_each_message_once(sessions, cl
     assert odometers == {v: 1000 + 59 * 0.01 for v in vids}  # the newest reading wins, whoever applied it
 
 
+def test_a_live_row_made_meanwhile_by_another_gateway_is_applied_over_not_lost(sessions, clock, monkeypatch):
+    """A vehicle's first messages reach two gateways at once: both find no live row and insert one; the
+    second insert is skipped, so that batch is applied again over the row the other one made."""
+    register(sessions, "V1", "V2", now=T0)
+    ing = Ingestor(sessions, clock=clock)
+    ing.apply([status("V1", T0, odometer=100, speed=10)])  # "the other gateway": V1's row exists
+    select_live = Ingestor._select_live
+    hidden = []
+
+    def not_yet_visible(db, vehicle_ids):  # the first look misses it, as if made after it
+        rows = select_live(db, vehicle_ids)
+        if not hidden:
+            hidden.append(rows.pop("V1"))
+        return rows
+
+    monkeypatch.setattr(Ingestor, "_select_live", staticmethod(not_yet_visible))
+    result = ing.apply([status("V1", later(T0, 1), odometer=101, speed=20), status("V2", T0, odometer=7)])
+    assert hidden and result.applied == 2
+    with sessions() as db:
+        live = {v: db.get(VehicleLiveStatus, v) for v in ("V1", "V2")}
+    assert (live["V1"].odometer_km, live["V1"].speed_kmh, live["V2"].odometer_km) == (101, 20, 7)
+    assert _count(sessions, StatusSample) == 3 and _count(sessions, ProcessedMessage) == 3
+
+
 def test_calendar_rule_proposes_once_per_occurrence(sessions):
     from datetime import date, timedelta
 

@@ -63,6 +63,8 @@ def test_prune_command(tmp_path, capsys):
 def test_retention_shorter_than_the_broker_session_is_refused():
     with pytest.raises(ValueError, match="must be longer than session_expiry_s"):
         GatewaySettings(processed_retention_days=7, session_expiry_s=7 * DAY)
+    with pytest.raises(ValueError, match="must be longer than stream_max_age_s"):
+        GatewaySettings(processed_retention_days=8, session_expiry_s=DAY, stream_max_age_s=8 * DAY)
 
 
 def _where(conn) -> dict[str, str]:

@@ -161,3 +161,31 @@ def test_falls_back_to_mqtt_311_for_a_broker_without_mqtt5(tmp_path):
     finally:
         done.set()
         thread.join(10)
+
+
+def test_a_lost_broker_is_left_for_the_next_address_and_the_outbox_follows(
+    tmp_path, mosquitto_url, private_broker, recorder
+):
+    """`failover_urls`: the private broker the uplink is on dies (kill -9); it moves to the next address
+    (the machine's Mosquitto) and delivers what was stored meanwhile, in order."""
+    vid = f"fo-{free_port()}"
+    rec = recorder(mosquitto_url, vid)
+    assert rec.subscribed.wait(5)
+    first = private_broker().start()
+    settings = MqttSettings(
+        url=first.url, failover_urls=(mosquitto_url,), reconnect_min_s=1, reconnect_max_s=1
+    )
+    with Outbox(tmp_path / "o.sqlite") as box:
+        uplink = MqttUplink(settings, box, vid).start()
+        try:
+            wait_for(lambda: uplink.connected, 10, "connected to the first broker")
+            first.proc.kill()
+            first.proc.wait(10)
+            for i in range(20):
+                uplink.submit(event(vid, i))
+            assert uplink.wait_drained(20)
+            wait_for(lambda: len(rec.ids("event")) >= 20, 10, "the events on the next broker")
+        finally:
+            uplink.close()
+    assert [p["episode_id"] for p in rec.payloads("event")] == [f"ep{i}" for i in range(20)]
+    assert uplink.stats.failovers == 1 and (uplink.host, uplink.port) == ("127.0.0.1", 1883)

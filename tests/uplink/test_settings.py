@@ -24,6 +24,13 @@ def test_bad_broker_urls_are_one_clear_error(url):
         parse_broker_url(url)
 
 
+def test_failover_addresses_are_tried_in_order_after_the_first():
+    settings = MqttSettings(url="mqtt://n1:1883", failover_urls=("mqtt://n2:1884", "mqtts://n3"))
+    assert settings.endpoints() == [("n1", 1883, False), ("n2", 1884, False), ("n3", 8883, True)]
+    with pytest.raises(UserError, match="bad broker URL 'n4:1883'"):
+        MqttSettings(url="mqtt://n1", failover_urls=("n4:1883",)).endpoints()
+
+
 def test_credentials_in_the_url_are_refused():
     with pytest.raises(UserError, match="no credentials in the broker URL"):
         parse_broker_url("mqtt://van:secret@broker:1883")
