@@ -30,6 +30,7 @@ from dms.contract import (
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
+from gateway.db.history import merge_minutes
 from gateway.db.models import (
     DeadLetter,
     OdometerReading,
@@ -310,9 +311,9 @@ class Ingestor:
         events: list[DriverEvent] = by_kind[DriverEvent]
         changes: list[tuple[str, str | None, str | None]] = []
 
-        if statuses:
-            self._store_status_history(db, statuses, now)
         live = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
+        if statuses:  # after the live rows' locks: batches of the same vehicles merge minutes in turn
+            self._store_status_history(db, statuses, now)
         rules = rules_for(
             db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})], ("km", "engine_hours")
         )
@@ -384,6 +385,7 @@ class Ingestor:
                 )
         bulk_insert(db, StatusSample.__table__, samples)
         bulk_insert(db, OdometerReading.__table__, odometer)
+        merge_minutes(db, samples)
 
     def _lock_live(self, db: Session, vehicle_ids: list[str], now: datetime) -> dict[str, LiveRow]:
         """The live rows of these vehicles, locked (PostgreSQL: FOR UPDATE, in id order, so concurrent
