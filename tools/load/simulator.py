@@ -55,8 +55,12 @@ class FleetSettings(Settings):
     )
     connections: int = Field(20, ge=1, le=1000, description="MQTT connections the vehicles share.")
     seed: int = Field(1, description="Random seed of the event times (runs are repeatable).")
-    driving_hours_per_day: float = Field(
-        8.0, gt=0, le=24, description="Driving hours of a vehicle-day, for the bytes per vehicle-day."
+    parked: bool = Field(False, description="The vehicles stand still (no driver events): the parked hours.")
+    hours_per_day: float = Field(
+        8.0,
+        gt=0,
+        le=24,
+        description="Hours of a vehicle-day like this run's (driving or parked): bytes per day.",
     )
     tag: str = Field(
         default_factory=lambda: "sim" + uuid.uuid4().hex[:6],
@@ -149,10 +153,11 @@ class FleetPlan:
             yield encode_batch(batch, self.telemetry.encoding)
 
     def signals(self, index: int, tick: int) -> dict[str, float]:
-        """A vehicle driving east at a speed that swings between 40 and 99 km/h."""
-        km = 1000.0 + index + tick * 0.014 / self.settings.status_hz
+        """A vehicle driving east at a speed that swings between 40 and 99 km/h (or standing)."""
+        moving = not self.settings.parked
+        km = 1000.0 + index + tick * 0.014 / self.settings.status_hz * moving
         return {
-            "Vehicle.Speed": 40.0 + (index + tick) % 60,
+            "Vehicle.Speed": (40.0 + (index + tick) % 60) * moving,
             "Vehicle.TraveledDistance": km,
             "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
             "Vehicle.CurrentLocation.Longitude": 11.0 + (km - 1000.0 - index) / 74.5,  # 74.5 km per degree
@@ -188,7 +193,7 @@ class FleetPlan:
         if index in self._open:
             if self._rng.random() < 0.25:  # episodes last ~4 ticks
                 yield from self._event(index, ts, self._open.pop(index), "end", t=t)
-        elif self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
+        elif not s.parked and self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
             episode = (f"ep{self._seq}", self._rng.choice(EVENT_TYPES))
             self._open[index] = episode
             level = 1 + self._rng.randrange(2)
@@ -261,20 +266,21 @@ class ResourceMeter:
 
 @dataclass
 class StorageBudget:
-    """Bytes per vehicle-day, written and held, from the bytes per driving vehicle-hour measured."""
+    """Bytes per vehicle-day, written and held, from the bytes per vehicle-hour measured (`hours_per_day`
+    hours like the run's: driving, or parked; a day's total is the sum of both)."""
 
-    driving_hours_per_day: float = 8.0
+    hours_per_day: float = 8.0
     kept_days: dict[str, float] = field(default_factory=dict)
     """How many days of each table's rows the database holds at the default retention."""
 
     @classmethod
-    def at_default_retention(cls, driving_hours_per_day: float = 8.0) -> StorageBudget:
+    def at_default_retention(cls, hours_per_day: float = 8.0) -> StorageBudget:
         from gateway.settings import GatewaySettings
 
         g = GatewaySettings()
         year = float(g.history_retention_days)
         return cls(
-            driving_hours_per_day,
+            hours_per_day,
             {
                 "status_samples": g.raw_retention_days + 1.0,  # today and the days before it
                 "odometer_log": g.raw_retention_days + 1.0,  # then one reading per vehicle-day
@@ -287,12 +293,12 @@ class StorageBudget:
         )
 
     def lines(self, per_vehicle_hour: dict[str, float]) -> list[str]:
-        h = self.driving_hours_per_day
+        h = self.hours_per_day
         written = {t: b * h for t, b in per_vehicle_hour.items()}
         held = {t: written[t] * self.kept_days.get(t, 0.0) for t in written}
         year = self.kept_days.get("status_minutes", 366.0)
         return [
-            f"database written per vehicle-day ({h:g} driving hours): {sum(written.values()) / 1e6:.2f} MB ("
+            f"database written per vehicle-day ({h:g} hours like these): {sum(written.values()) / 1e6:.2f} MB ("
             + ", ".join(f"{t} {b / 1e3:.0f} KB" for t, b in sorted(written.items()) if b)
             + ")",
             f"database held per vehicle at the default retention, a year of per-minute history: "
@@ -321,7 +327,7 @@ class FleetReport:
     payload_bytes: int = 0
     db_bytes: dict[str, int] = field(default_factory=dict)
     """Growth of each table during the run (PostgreSQL: table + indexes + TOAST, all partitions)."""
-    driving_hours_per_day: float = 8.0
+    hours_per_day: float = 8.0
 
     @property
     def lost(self) -> int:
@@ -349,7 +355,7 @@ class FleetReport:
                 + ", ".join(f"{t} {r / 1e3:.1f}" for t, r in sorted(rates.items()) if r)
                 + ")"
             )
-            out += StorageBudget.at_default_retention(self.driving_hours_per_day).lines(rates)
+            out += StorageBudget.at_default_retention(self.hours_per_day).lines(rates)
         for name, cpu in self.cpu_s.items():
             per_msg = cpu / self.sent * 1e6 if self.sent else 0.0
             share = cpu / (self.measured_s or self.seconds) * 100
@@ -632,7 +638,7 @@ def run_fleet(
         wire_bytes=pub.wire_bytes,
         payload_bytes=pub.payload_bytes,
         db_bytes={t: after[t] - before.get(t, 0) for t in after},
-        driving_hours_per_day=settings.driving_hours_per_day,
+        hours_per_day=settings.hours_per_day,
         stored=stored,
         dead_lettered=dead,
         lag_ms=percentiles(lags),
@@ -744,12 +750,13 @@ class Chaos:
     help="The vehicles' telemetry profile: default (on change + heartbeats, batched, CBOR) or detailed "
     "(1 Hz state and status, JSON).",
 )
+@click.option("--parked", is_flag=True, help="The vehicles stand (engine off, no events): the parked hours.")
 @click.option(
-    "--driving-hours-per-day",
+    "--hours-per-day",
     type=click.FloatRange(0.1, 24),
     default=8.0,
     show_default=True,
-    help="For the bytes per vehicle-day printed (the run drives all the time).",
+    help="Hours of a vehicle-day like this run (driving, or --parked) for the bytes per vehicle-day printed.",
 )
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
 @click.option(
@@ -791,7 +798,8 @@ def simulate(
     episodes_per_hour,
     gateways,
     profile,
-    driving_hours_per_day,
+    parked,
+    hours_per_day,
     broker_pid,
     bus_url,
     nats_cluster,
@@ -816,7 +824,8 @@ def simulate(
         connections=connections,
         episodes_per_hour=episodes_per_hour,
         profile=profile,
-        driving_hours_per_day=driving_hours_per_day,
+        parked=parked,
+        hours_per_day=hours_per_day,
     )
     if (mqtt_url is None) == (nats_cluster == 0):
         raise UserError("give either --mqtt URL or --nats-cluster N")
