@@ -509,8 +509,10 @@ def table_bytes(db_url: str) -> dict[str, int]:
             return {
                 t: int(
                     conn.scalar(
+                        # pg_partition_tree has no row for a plain table: its own size then
                         text(
-                            "SELECT coalesce(sum(pg_total_relation_size(relid)), 0) FROM pg_partition_tree(:t)"
+                            "SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) "
+                            "FROM pg_partition_tree(:t)), pg_total_relation_size(:t))"
                         ),
                         {"t": t},
                     )
