@@ -119,6 +119,15 @@ class GatewaySettings(Settings):
     history_partitions_ahead_months: int = Field(2, ge=1, le=36)
     """PostgreSQL: monthly `status_minutes` partitions created ahead of the current month."""
 
+    # --- Commands to vehicles (gateway/commands.py) --------------------------------------------
+    command_broker: str | None = Field(None, max_length=500, repr=False)
+    """Broker the REST API publishes vehicle commands through (the live view's request), e.g.
+    mqtt://_gateway:PASSWORD@broker:1883 (deploy/mosquitto/acl lets `_gateway` write dms/v1/+/cmd); None:
+    env DMS_COMMAND_BROKER, else a live-view request is answered 503."""
+    live_view_s: float = Field(120.0, gt=0, le=3600)
+    """How long a live-view request asks the vehicle for state and status every second, seconds (the
+    vehicle bounds it too, `telemetry.live_max_s`); the portal's live view asks again while it is open."""
+
     # --- REST API ------------------------------------------------------------------------------
     jwt_secret: str | None = Field(None, min_length=16, repr=False)
     """Secret that signs API tokens; None: env DMS_JWT_SECRET, else a random one stored in the database."""

@@ -32,7 +32,17 @@ from typing import NamedTuple
 
 import paho.mqtt.client as mqtt
 
-from dms.contract import Envelope, Presence, PresenceState, encode, encode_batch
+from dms.contract import (
+    ContractError,
+    Envelope,
+    LiveRequest,
+    Presence,
+    PresenceState,
+    command_topic,
+    decode_command,
+    encode,
+    encode_batch,
+)
 from dms.errors import UserError
 from edge.uplink.outbox import Outbox, PutResult
 from edge.uplink.settings import MqttSettings
@@ -154,6 +164,7 @@ class MqttUplink:
         self._connect_failed = False  # paho could not connect; with TLS, find out whether TLS is why
         self._hold_until: float | None = None  # unrouted messages wait until then (monotonic)
         self._unrouted_pause = settings.unrouted_retry_min_s
+        self._commands: collections.deque[tuple[str, bytes]] = collections.deque(maxlen=100)
 
     # ------------------------------------------------------------------ public API
 
@@ -182,6 +193,18 @@ class MqttUplink:
         result = self.outbox.put(message.msg_id, message.kind, topic, payload, qos=qos)
         self._wake.set()
         return result
+
+    def take_commands(self) -> list[LiveRequest]:
+        """Commands received on this vehicle's command topic since the last call (invalid ones are logged
+        and dropped)."""
+        out = []
+        while self._commands:
+            topic, payload = self._commands.popleft()
+            try:
+                out.append(decode_command(self.vehicle_id, topic, payload))
+            except ContractError as exc:
+                log.warning("command on %s ignored: %s (%s)", topic, exc.reason, exc.detail)
+        return out
 
     def pending(self) -> int:
         """Messages stored and not yet acknowledged by the broker."""
@@ -248,6 +271,7 @@ class MqttUplink:
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
         client.max_inflight_messages_set(s.max_inflight)
         client.reconnect_delay_set(
             min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s))
@@ -312,7 +336,11 @@ class MqttUplink:
         self.stats.connects += 1
         log.info("connected to %s:%d (MQTT %s)", self.host, self.port, self.stats.protocol)
         client.publish(*self._presence(PresenceState.ONLINE), qos=1, retain=True)
+        client.subscribe(command_topic(self.vehicle_id), qos=1)  # the ACL lets each vehicle read its own
         self._wake.set()
+
+    def _on_message(self, client, userdata, message) -> None:
+        self._commands.append((message.topic, bytes(message.payload)))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._socket_opened_at is not None:  # dropped before any CONNACK: a failed attempt too

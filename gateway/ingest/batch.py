@@ -26,6 +26,7 @@ from dms.contract import (
     Presence,
     VehicleStatus,
     decode_all,
+    is_command_topic,
 )
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
@@ -159,6 +160,8 @@ class Ingestor:
         dead: list[dict] = []
         valid: list[tuple[Received, Envelope]] = []
         for topic, payload in batch:
+            if is_command_topic(topic):  # the back office's own command to a vehicle: not ours to store
+                continue
             if isinstance(payload, Oversize):  # its size was checked (and the rest dropped) on arrival
                 dead.append(
                     self._dead(
