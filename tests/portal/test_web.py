@@ -130,3 +130,22 @@ def test_http_address_is_checked():
     assert parse_http(":9000") == ("127.0.0.1", 9000)
     with pytest.raises(UserError, match="HOST:PORT"):
         parse_http("localhost")
+
+
+def test_the_live_view_button_asks_the_vehicle_through_the_command_broker(sample_app, monkeypatch):
+    monkeypatch.delenv("DMS_COMMAND_BROKER", raising=False)
+    app, _ = sample_app
+    dora, sam = _client(app, "dora"), _client(app, "sam")
+    page = dora.get("/vehicles/VAN-2")
+    assert (
+        "/vehicles/VAN-2/live" in page.text and "/vehicles/VAN-2/live" not in sam.get("/vehicles/VAN-2").text
+    )
+    response = dora.post(
+        "/vehicles/VAN-2/live",
+        data={"csrf_token": _csrf(page.text)},
+        headers={"referer": "http://testserver/vehicles/VAN-2"},
+    )
+    # No command broker configured here (tests/uplink/test_live_view.py sends one through Mosquitto).
+    assert response.status_code == 303 and "error=no+command+broker" in response.headers["location"]
+    refused = sam.post("/vehicles/VAN-2/live", data={"csrf_token": _csrf(sam.get("/vehicles/VAN-2").text)})
+    assert refused.status_code == 403
