@@ -172,6 +172,21 @@ def _days_ahead_and_dropped(engine) -> None:
         assert _where(conn) == {}  # 2020's raw row left the default partition too
         # The per-minute history keeps its year: only 2020's minute went.
         assert _minutes_where(conn) == [("2031-07-15 09:30:00+00", "status_minutes_p2031_07")]
+
+    # Down to gw0008 the day partitions are merged into month partitions (what gw0004's gateway managed);
+    # up again, the per-minute history is rebuilt from the raw rows.
+    housekeeping(sessions, kept, datetime(2031, 7, 20, 8, tzinfo=UTC))
+    Ingestor(sessions).apply([status("V2", datetime(2031, 7, 20, 9, 1, 30, tzinfo=UTC), odometer=2)])
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07_20"]
+    url = engine.url.render_as_string(hide_password=False)
+    downgrade(url, "gw0008")
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07"]
+    upgrade(url)
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07"]
+        assert _minutes_where(conn) == [("2031-07-20 09:01:00+00", "status_minutes_default")]
     engine.dispose()
 
 
