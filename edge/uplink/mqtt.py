@@ -165,6 +165,8 @@ class MqttUplink:
         self._hold_until: float | None = None  # unrouted messages wait until then (monotonic)
         self._unrouted_pause = settings.unrouted_retry_min_s
         self._commands: collections.deque[tuple[str, bytes]] = collections.deque(maxlen=100)
+        self.listening = threading.Event()
+        """Set once the broker granted the subscription to this vehicle's command topic."""
 
     # ------------------------------------------------------------------ public API
 
@@ -272,6 +274,7 @@ class MqttUplink:
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.max_inflight_messages_set(s.max_inflight)
         client.reconnect_delay_set(
             min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s))
@@ -339,6 +342,12 @@ class MqttUplink:
         client.subscribe(command_topic(self.vehicle_id), qos=1)  # the ACL lets each vehicle read its own
         self._wake.set()
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if reason_codes and not reason_codes[0].is_failure:
+            self.listening.set()
+        else:
+            log.warning("the broker refused this vehicle's command topic (%s)", reason_codes)
+
     def _on_message(self, client, userdata, message) -> None:
         self._commands.append((message.topic, bytes(message.payload)))
 
@@ -346,6 +355,7 @@ class MqttUplink:
         if self._socket_opened_at is not None:  # dropped before any CONNACK: a failed attempt too
             self._socket_opened_at = None
             self._on_connect_fail(client, userdata)
+        self.listening.clear()
         if self._connected and not self._stop.is_set():
             log.warning("disconnected from %s:%d (%s); reconnecting", self.host, self.port, reason_code)
         self._connected = False

@@ -77,9 +77,8 @@ def test_opening_the_live_view_raises_the_rate_within_2_s_and_it_falls_back(
         index += 1
 
     try:
-        wait_for(lambda: runtime.uplink.connected, 10, "the vehicle to connect")
+        assert runtime.uplink.listening.wait(10), "the vehicle subscribed to its command topic"
         step(0.0)  # the first status goes into a 20 s batch: nothing on the wire yet
-        time.sleep(0.2)  # the command subscription is made at CONNACK: let it settle
         opened = api.post(f"/api/vehicles/{vid}/live", headers={"Authorization": f"Bearer {token}"})
         assert opened.status_code == 200, opened.text
         body = opened.json()
