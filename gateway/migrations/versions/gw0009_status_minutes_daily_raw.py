@@ -3,7 +3,9 @@ vehicle and UTC minute, kept `history_retention_days`; raw `status_samples` kept
 partitions (PostgreSQL).
 
 - `status_minutes` (PostgreSQL: partitioned by month of `minute`, a default partition and this month's
-  partition here, the months ahead by the gateway) is filled from the raw rows already stored.
+  partition here, the months ahead by the gateway) is filled from the raw rows already stored: one
+  read of `status_samples` and a sort by vehicle and minute, in this transaction (on a large table plan
+  a maintenance window, as for gw0004; rows of months without a partition land in the default one).
 - `status_samples` (PostgreSQL): the empty month partitions made ahead of the current month are dropped,
   so the gateway can make day partitions from there on; month partitions holding rows stay until
   `raw_retention_days` passes their end. SQLite: nothing to change (rows are deleted by age).
