@@ -31,7 +31,7 @@ from dms.errors import UserError
 from edge.config import DeviceConfig
 from edge.events_log import EventsLog
 from edge.signals import FrameSignals
-from edge.uplink.cadence import SampleBatcher, StateSampler, StatusSampler
+from edge.uplink.cadence import LiveDetail, SampleBatcher, StateSampler, StatusSampler
 from edge.uplink.mqtt import MqttUplink
 from edge.uplink.outbox import Outbox, OutboxDiskFull
 from edge.vehicle import VehicleSource, open_vehicle_source
@@ -181,6 +181,7 @@ class EdgeRuntime:
         self._state_sampler = StateSampler(c.telemetry)
         self._status_sampler = StatusSampler(c.telemetry)
         self._batcher = SampleBatcher(c.telemetry.batch_window_s, c.telemetry.batch_max)
+        self._live = LiveDetail(c.telemetry)
         self._last_signals: FrameSignals | None = None
         self._frames_since_state = 0
         self._last_state_t: float | None = None
@@ -337,14 +338,33 @@ class EdgeRuntime:
                 self.report.events_not_logged += 1
         self.report.events += 1
 
+    def _take_commands(self, t: float) -> None:
+        """A live-view request: detail until the request's own end (its `ts` + `seconds`, on this
+        vehicle's clock), at most `telemetry.live_max_s`; one that ran out before it arrived is ignored."""
+        take = getattr(self.uplink, "take_commands", None)
+        for command in take() if take is not None else ():
+            remaining = (command.ts - self.ts(t)).total_seconds() + command.seconds
+            if remaining <= 0:
+                log.info("live-view request %s ignored: it ran out before it arrived", command.msg_id)
+                continue
+            granted = self._live.request(t, min(remaining, command.seconds))
+            log.info("live view requested: state and status every second for %.0f s", granted)
+            self._flush_samples()
+
     def _emit_samples(self, t: float, vehicle: VehicleSignals) -> None:
         if self.uplink is None:
             return
-        if self._state_sampler.due(t, self.monitor.state_summary()):
-            self._add_sample(t, self._driver_state(t))
+        self._take_commands(t)
+        live = self._live.active(t)
+        state_sampler, status_sampler = (
+            (self._live.state, self._live.status) if live else (self._state_sampler, self._status_sampler)
+        )
+        add = self._send_now if live else self._add_sample
+        if state_sampler.due(t, self.monitor.state_summary()):
+            add(t, self._driver_state(t))
             self.report.states += 1
-        if self._status_sampler.due(t, vehicle):
-            self._add_sample(
+        if status_sampler.due(t, vehicle):
+            add(
                 t,
                 VehicleStatus(
                     vehicle_id=self.config.vehicle_id,
@@ -358,6 +378,10 @@ class EdgeRuntime:
             self.report.statuses += 1
         for batch in self._batcher.due(t):
             self._submit_batch(batch)
+
+    def _send_now(self, t: float, message) -> None:
+        """Live detail: each sample alone, at once."""
+        self._submit_batch([message])
 
     def _add_sample(self, t: float, message) -> None:
         for batch in self._batcher.add(t, message):

@@ -239,11 +239,12 @@ def with_credentials(address, settings):
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="YAML file of gateway settings (retention: processed_retention_days, status_*).",
+    help="YAML file of gateway settings (retention: processed_retention_days, raw_*, history_*).",
 )
 def prune(db_url, config_path):
-    """Delete expired de-duplication keys; on PostgreSQL create the coming months' status partitions and
-    drop the months past `status_retention_months`. A running gateway does the same every
+    """Delete expired de-duplication keys and history past `raw_retention_days` (raw status rows, thinned
+    odometer readings) and `history_retention_days` (per-minute rows); on PostgreSQL create the coming
+    day and month partitions and drop whole expired ones. A running gateway does the same every
     `calendar_check_s` in small steps; this works off a large backlog at once, or runs from a timer."""
     from dms.contract.messages import utc_now
     from gateway.db.migrate import upgrade

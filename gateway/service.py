@@ -220,7 +220,7 @@ class GatewayService:
             if created:
                 log.info("calendar rules proposed %d appointments", len(created))
             kept = housekeeping(self.ingestor.sessions, self.settings, now, max_chunks=HOUSEKEEPING_CHUNKS)
-            if kept.months_created or kept.months_dropped:
+            if kept.partitions_created or kept.partitions_dropped or kept.rows_deleted:
                 log.info("housekeeping: %s", kept.summary())
         except Exception as exc:
             if not is_transient(exc):

@@ -128,11 +128,14 @@ class GatewaySettings(Settings):
     """This many fatigue episodes (drowsiness, microsleep, sleep) of one driver ..."""
     fatigue_repeat_window_days: float = Field(7.0, gt=0)
     """... within this many days flag the driver for the fleet."""
-    calendar_check_s: float = Field(60.0, gt=0)
+    calendar_check_s: float = Field(60.0, gt=0, le=3600)
     """How often the gateway evaluates calendar (months) maintenance rules, prunes the change log and
-    the de-duplication keys, and creates the coming months' status partitions."""
-    changes_retention_h: float = Field(24.0, gt=0)
-    """Change-log rows (what live pages and SSE read) are kept this long."""
+    the de-duplication keys, creates the coming history partitions and drops the expired ones."""
+    changes_retention_h: float = Field(1.0, gt=0, le=24 * 30)
+    """Change-log rows are kept this long. Readers only need the recent past: the SSE stream and the
+    portal poll every fraction of a second from the newest id, and a reconnecting EventSource resumes
+    after its Last-Event-ID, so this must cover the longest reconnect worth resuming (a browser that
+    was away longer reloads the page). One row per vehicle per batch that moved its live view."""
 
     # --- Retention of the big tables (gateway/db/retention.py, also `dms gateway prune`) -------
     processed_retention_days: float = Field(14.0, gt=0, le=3650)
@@ -143,12 +146,30 @@ class GatewaySettings(Settings):
     (it is bounded by `outbox.max_messages`), so a vehicle offline for longer than this may re-send up to
     `mqtt.max_inflight` applied messages: a driver event is then refused by its unique msg_id (dead
     letter), a status sample is stored twice in the history; the live view does not move back."""
-    status_partitions_ahead: int = Field(3, ge=1, le=36)
-    """PostgreSQL: monthly status-history partitions created ahead of the current month (at gateway
-    start and by the periodic job), so a month never starts without its partition."""
-    status_retention_months: int | None = Field(None, ge=1)
-    """PostgreSQL: keep the status history of the current month and this many months before it, dropping
-    older monthly partitions whole; None keeps everything."""
+    raw_retention_days: int | None = Field(7, ge=1, le=3650)
+    """Raw status rows (`status_samples`, every sample as received, with the whole VSS snapshot) are kept
+    the current UTC day and this many days before it (PostgreSQL: whole day partitions dropped); the
+    telemetry readings of `odometer_log` older than that are thinned to the last one per vehicle and UTC
+    day (readings the portal entered are never touched). A week covers looking into last week's drives
+    stop by stop and turn by turn; older history is `status_minutes`. None keeps everything."""
+    raw_partitions_ahead_days: int = Field(3, ge=1, le=60)
+    """PostgreSQL: daily `status_samples` partitions created ahead of today (at gateway start and by
+    the periodic job), so a day never starts without its partition."""
+    history_retention_days: int | None = Field(366, ge=1, le=36_500)
+    """The per-minute history (`status_minutes`) is kept at least this long (PostgreSQL: whole months
+    dropped once they are all older; SQLite: rows deleted). A year by default: a year of mileage, fuel
+    and routes per minute. None keeps everything."""
+    history_partitions_ahead_months: int = Field(2, ge=1, le=36)
+    """PostgreSQL: monthly `status_minutes` partitions created ahead of the current month."""
+
+    # --- Commands to vehicles (gateway/commands.py) --------------------------------------------
+    command_broker: str | None = Field(None, max_length=500, repr=False)
+    """Broker the REST API publishes vehicle commands through (the live view's request), e.g.
+    mqtt://_gateway:PASSWORD@broker:1883 (deploy/mosquitto/acl lets `_gateway` write dms/v1/+/cmd); None:
+    env DMS_COMMAND_BROKER, else a live-view request is answered 503."""
+    live_view_s: float = Field(120.0, gt=0, le=3600)
+    """How long a live-view request asks the vehicle for state and status every second, seconds (the
+    vehicle bounds it too, `telemetry.live_max_s`); the portal's live view asks again while it is open."""
 
     # --- REST API ------------------------------------------------------------------------------
     jwt_secret: str | None = Field(None, min_length=16, repr=False)

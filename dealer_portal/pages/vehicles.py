@@ -10,9 +10,12 @@ from fastapi.responses import HTMLResponse, Response
 from dealer_portal.forms import about, number
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
+from dealer_portal.records.actor import Forbidden
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
 from dealer_portal.records.vehicle_records import EDITABLE_FIELDS, VehicleInput
 from dealer_portal.web import Ctx, page, state
+from gateway.api.routes_fleet import LIVE_VIEWERS
+from gateway.commands import request_live
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -115,6 +118,21 @@ async def vehicle_update(ctx: VehiclesPage, vehicle_id: str):
 def vehicle_archive(ctx: VehiclesPage, vehicle_id: str, archived: Annotated[str, Form()] = "1"):
     vehicle_records.set_archived(ctx.db, ctx.actor, vehicle_id, archived == "1", ctx.now)
     return ctx.done(f"/vehicles/{vehicle_id}", "archived" if archived == "1" else "restored")
+
+
+@router.post("/vehicles/{vehicle_id}/live")
+def vehicle_live(ctx: VehiclesPage, vehicle_id: str):
+    """The vehicle's live view: ask it for driver state and status every second for a while (the same
+    request as POST /api/vehicles/{id}/live); it falls back by itself."""
+    if ctx.actor.role not in LIVE_VIEWERS:
+        raise Forbidden("the live view is for dispatchers and administrators")
+    vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
+    api = ctx.request.app.state.gateway
+    seconds = api.settings.live_view_s
+    request_live(api.command_publisher(), vehicle_id, seconds, ctx.now)
+    return ctx.done(
+        f"/vehicles/{vehicle_id}", f"live view: state and status every second for {seconds:.0f} s"
+    )
 
 
 @router.post("/vehicles/{vehicle_id}/odometer")

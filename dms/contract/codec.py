@@ -6,7 +6,7 @@ from pydantic import ValidationError
 from pydantic_core import from_json
 
 from dms.contract import compact
-from dms.contract.messages import MODELS, SCHEMA_VERSION, Envelope, Kind, is_valid_vehicle_id
+from dms.contract.messages import MODELS, SCHEMA_VERSION, Envelope, Kind, LiveRequest, is_valid_vehicle_id
 
 TOPIC_ROOT = "dms/v1"
 SUBSCRIPTION = f"{TOPIC_ROOT}/+/+"
@@ -45,6 +45,25 @@ def topic_for(vehicle_id: str, kind: str | Kind, fmt: str = "json") -> str:
 def command_topic(vehicle_id: str) -> str:
     """The one topic a vehicle may subscribe to (commands from the back office)."""
     return topic_for(vehicle_id, "cmd")
+
+
+def is_command_topic(topic: str) -> bool:
+    """`dms/v1/<vehicle_id>/cmd`: a command to a vehicle (the gateway's subscription sees it too)."""
+    parts = topic.split("/")
+    return len(parts) == 4 and "/".join(parts[:2]) == TOPIC_ROOT and parts[3] == "cmd"
+
+
+def decode_command(vehicle_id: str, topic: str, payload: bytes) -> LiveRequest:
+    """A command received on `vehicle_id`'s command topic; ContractError when it is not one for it."""
+    if topic != command_topic(vehicle_id):
+        raise ContractError("bad_topic", f"not this vehicle's command topic: {topic!r}")
+    try:
+        command = LiveRequest.model_validate(_json(payload))
+    except ValidationError as exc:
+        raise ContractError("invalid", str(exc).splitlines()[0]) from None
+    if command.vehicle_id != vehicle_id:
+        raise ContractError("vehicle_mismatch", f"a command for {command.vehicle_id!r} on {topic!r}")
+    return command
 
 
 def parse_topic(topic: str) -> tuple[str, str]:

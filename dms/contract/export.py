@@ -6,13 +6,13 @@ import json
 import sys
 from pathlib import Path
 
-from dms.contract.messages import MODELS
+from dms.contract.messages import MODELS, LiveRequest
 
 
 def schemas() -> dict[str, str]:
     """File name -> JSON text, exactly as committed under docs/contract/."""
     out = {}
-    for kind, model in MODELS.items():
+    for kind, model in {**MODELS, "cmd": LiveRequest}.items():
         schema = model.model_json_schema(by_alias=True, mode="validation")
         schema["$id"] = f"https://dms.example/schemas/v1/{kind}.json"
         schema["x-topic"] = f"dms/v1/<vehicle_id>/{kind}"

@@ -382,6 +382,24 @@ class Presence(Envelope):
     reason: str | None = Field(None, max_length=200, description="Why the vehicle went offline, when known.")
 
 
+# --------------------------------------------------------------------------------------------
+# Commands to a vehicle (back office -> vehicle, on dms/v1/<vehicle_id>/cmd)
+# --------------------------------------------------------------------------------------------
+
+LIVE_MAX_S = 3600.0
+
+
+class LiveRequest(Envelope):
+    """A dispatcher opened the vehicle's live view: send driver state and status every second until
+    `ts` + `seconds` (the vehicle also bounds it by its own `telemetry.live_max_s`), then fall back to
+    the usual cadence by itself. A request that has run out when it arrives is ignored; a new one replaces
+    the one running."""
+
+    kind: Literal["cmd"] = "cmd"
+    command: Literal["live"] = "live"
+    seconds: float = Field(gt=0, le=LIVE_MAX_S, description="How long the detail lasts from `ts`, seconds.")
+
+
 Message = DriverEvent | DriverState | VehicleStatus | Presence
 MODELS: dict[str, type[Envelope]] = {
     Kind.EVENT.value: DriverEvent,

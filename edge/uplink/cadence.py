@@ -144,6 +144,30 @@ class StateSampler:
         return False
 
 
+class LiveDetail:
+    """Live detail on demand: while a dispatcher's request lasts (on the run's timeline `t`), driver state
+    and status go out every second, unbatched, through samplers of the detailed profile; afterwards the
+    profile's own samplers again, with nothing to switch back by hand."""
+
+    def __init__(self, settings: TelemetrySettings | None = None):
+        settings = settings or TelemetrySettings()
+        self.max_s = settings.live_max_s
+        detailed = TelemetrySettings(profile="detailed", encoding=settings.encoding)
+        self.status = StatusSampler(detailed)
+        self.state = StateSampler(detailed)
+        self.until = float("-inf")
+
+    def request(self, t: float, seconds: float) -> float:
+        """Detail from `t` for `seconds` (at most `live_max_s`; replaces a running request); the seconds
+        granted."""
+        granted = max(0.0, min(seconds, self.max_s))
+        self.until = t + granted
+        return granted
+
+    def active(self, t: float) -> bool:
+        return t < self.until
+
+
 class SampleBatcher:
     """Samples wait, per kind, until the first of them is `window_s` old (message time) or `max_samples`
     wait; then they go as one message. `window_s` 0: every sample alone, at once."""

@@ -38,7 +38,17 @@ from typing import NamedTuple
 import paho.mqtt.client as mqtt
 
 from dms import broker_tls
-from dms.contract import Envelope, Presence, PresenceState, encode, encode_batch
+from dms.contract import (
+    ContractError,
+    Envelope,
+    LiveRequest,
+    Presence,
+    PresenceState,
+    command_topic,
+    decode_command,
+    encode,
+    encode_batch,
+)
 from dms.errors import UserError
 from edge.uplink.outbox import Outbox, PutResult
 from edge.uplink.settings import MqttSettings
@@ -141,6 +151,9 @@ class MqttUplink:
         self._round_pause = settings.reconnect_min_s
         self._next_round_at: float | None = None  # failover: the next address is tried then (monotonic)
         self._unrouted_pause = settings.unrouted_retry_min_s
+        self._commands: collections.deque[tuple[str, bytes]] = collections.deque(maxlen=100)
+        self.listening = threading.Event()
+        """Set once the broker granted the subscription to this vehicle's command topic."""
 
     # ------------------------------------------------------------------ public API
 
@@ -169,6 +182,18 @@ class MqttUplink:
         result = self.outbox.put(message.msg_id, message.kind, topic, payload, qos=qos)
         self._wake.set()
         return result
+
+    def take_commands(self) -> list[LiveRequest]:
+        """Commands received on this vehicle's command topic since the last call (invalid ones are logged
+        and dropped)."""
+        out = []
+        while self._commands:
+            topic, payload = self._commands.popleft()
+            try:
+                out.append(decode_command(self.vehicle_id, topic, payload))
+            except ContractError as exc:
+                log.warning("command on %s ignored: %s (%s)", topic, exc.reason, exc.detail)
+        return out
 
     def pending(self) -> int:
         """Messages stored and not yet acknowledged by the broker."""
@@ -235,6 +260,8 @@ class MqttUplink:
         client.on_publish = self._on_publish
         client.on_socket_open = self._on_socket_open
         client.on_connect_fail = self._on_connect_fail
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.max_inflight_messages_set(s.max_inflight)
         client.reconnect_delay_set(
             min_delay=max(1, round(s.reconnect_min_s)), max_delay=max(1, round(s.reconnect_max_s))
@@ -288,12 +315,23 @@ class MqttUplink:
         self._failed_in_round, self._round_pause = 0, self.settings.reconnect_min_s
         log.info("connected to %s:%d (MQTT %s)", self.host, self.port, self.stats.protocol)
         client.publish(*self._presence(PresenceState.ONLINE), qos=1, retain=True)
+        client.subscribe(command_topic(self.vehicle_id), qos=1)  # the ACL lets each vehicle read its own
         self._wake.set()
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        if reason_codes and not reason_codes[0].is_failure:
+            self.listening.set()
+        else:
+            log.warning("the broker refused this vehicle's command topic (%s)", reason_codes)
+
+    def _on_message(self, client, userdata, message) -> None:
+        self._commands.append((message.topic, bytes(message.payload)))
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         if self._socket_opened_at is not None:  # dropped before any CONNACK: a failed attempt too
             self._socket_opened_at = None
             self._on_connect_fail(client, userdata)
+        self.listening.clear()
         if self._connected and not self._stop.is_set():
             log.warning("disconnected from %s:%d (%s); reconnecting", self.host, self.port, reason_code)
             self._lost = True

@@ -199,6 +199,15 @@ class TelemetrySettings(Settings):
         ),
     )
     batch_max: int = Field(50, ge=1, le=200, description="At most this many samples in one message.")
+    live_max_s: float = Field(
+        600.0,
+        ge=0,
+        le=3600,
+        description=(
+            "Longest live detail (driver state and status every second, unbatched) a dispatcher's request "
+            "on dms/v1/<id>/cmd may switch on, seconds; then the vehicle falls back by itself. 0: ignored."
+        ),
+    )
     encoding: Literal["json", "cbor1"] = "cbor1"
     """Payload encoding of this vehicle's messages, named by their topic (dms/v1/<id>/<kind>[-cbor1]): json
     (the contract's JSON, VSS names) or cbor1 (CBOR, short keys of key dictionary 1: dms/contract/compact.py).

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.api.ratelimit import SignInLimiter
 from gateway.auth import InvalidToken, decode_token, jwt_secret
+from gateway.commands import CommandPublisher, publisher_from
 from gateway.db.models import User, Vehicle
 from gateway.db.session import session_scope
 from gateway.observability import ApiMetrics
@@ -37,11 +38,18 @@ class ApiContext:
     authenticators: list[Authenticator] = field(default_factory=list)
     sign_ins: SignInLimiter | None = None
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+    commands: CommandPublisher | None = None
+    """Publishes commands to vehicles; None: made from `settings.command_broker` (or its env) on first use."""
     _secret: str | None = None
 
     def __post_init__(self) -> None:
         if self.sign_ins is None:
             self.sign_ins = SignInLimiter(self.settings.sign_in_failures_max, self.settings.sign_in_window_s)
+
+    def command_publisher(self) -> CommandPublisher | None:
+        if self.commands is None:
+            self.commands = publisher_from(self.settings.command_broker)
+        return self.commands
 
     def secret(self) -> str:
         """The token secret: settings, else DMS_JWT_SECRET, else the one stored in the database."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from sqlalchemy import select
@@ -21,14 +21,16 @@ from gateway.api.context import (
     visible_vehicles,
 )
 from gateway.api.errors import unprocessable
-from gateway.api.schemas import AlertOut, EventOut, Items, VehicleOut
+from gateway.api.schemas import AlertOut, EventOut, Items, LiveIn, LiveOut, VehicleOut
 from gateway.api.views import alert_view, event_view, vehicle_view
 from gateway.changes import record_changes
+from gateway.commands import CommandsUnavailable, request_live
 from gateway.db.models import Alert, DriverEventRecord, User, Vehicle, VehicleLiveStatus
 from gateway.registry import VehicleIn, VehicleUpdate, register_vehicle, update_vehicle
 
 router = APIRouter(prefix="/api", tags=["fleet"])
 FLEET_EDITORS = ("admin", "dispatcher")
+LIVE_VIEWERS = FLEET_EDITORS
 
 
 def _open_alerts(db: Session, vehicle_ids: list[str]) -> dict[str, list[Alert]]:
@@ -127,6 +129,27 @@ def patch_vehicle(
         raise _user_error(exc) from None
     db.commit()
     return _views(db, ctx, [vehicle])[0]
+
+
+@router.post("/vehicles/{vehicle_id}/live", response_model=LiveOut)
+def request_live_view(
+    vehicle_id: str,
+    data: LiveIn | None = None,
+    user: User = Depends(require_roles(*LIVE_VIEWERS)),
+    db: Session = Depends(get_db),
+    ctx: ApiContext = Depends(api_context),
+) -> dict:
+    """Open the vehicle's live view: the vehicle is asked (dms/v1/<id>/cmd) for driver state and status
+    every second for `seconds` (default `live_view_s`); it falls back by itself afterwards. 503 when no
+    command broker is configured or it does not acknowledge."""
+    vehicle_or_404(db, user, vehicle_id)
+    seconds = data.seconds if data is not None and data.seconds is not None else ctx.settings.live_view_s
+    try:
+        sent = request_live(ctx.command_publisher(), vehicle_id, seconds, ctx.clock())
+    except CommandsUnavailable as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
+    until = sent.ts + timedelta(seconds=seconds)
+    return {"vehicle_id": vehicle_id, "msg_id": sent.msg_id, "seconds": seconds, "until": until.isoformat()}
 
 
 @router.get("/vehicles/{vehicle_id}/events", response_model=Items[EventOut])

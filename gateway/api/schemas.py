@@ -158,3 +158,21 @@ class MeOut(_Out):
     username: str
     role: str
     dealer_code: str | None
+
+
+class LiveIn(BaseModel):
+    """A live-view request (the body is optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seconds: float | None = Field(
+        None, gt=0, le=3600, description="How long, seconds (default: the gateway's live_view_s)."
+    )
+
+
+class LiveOut(_Out):
+    vehicle_id: str
+    msg_id: str = Field(description="The command sent on dms/v1/<vehicle_id>/cmd.")
+    seconds: float
+    until: Iso = Field(
+        description="When the vehicle falls back to its usual cadence (its clock bounds it too)."
+    )

@@ -7,6 +7,7 @@
 | vehicles               | registered vehicles: identity, lifecycle status, servicing dealer            |
 | processed_messages     | applied MQTT msg_ids (primary key -> applied at most once), pruned by age    |
 | status_samples         | vehicle status history, one row per status message (PostgreSQL: by month)    |
+| status_minutes         | downsampled status history, one row per vehicle-minute (kept a year)         |
 | odometer_log           | append-only odometer readings (the vehicle's odometer is the latest one)     |
 | vehicle_live_status    | the live projection per vehicle (presence, position, signals, driver state)  |
 | driver_events          | driver-event history, one row per event message                              |
@@ -125,6 +126,29 @@ class StatusSample(Base):
     engine_hours: Mapped[float | None] = mapped_column(Float)
     # The whole VSS snapshot as received (wire names), for what the columns above do not carry.
     signals: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class StatusMinute(Base):
+    """The status history downsampled per vehicle and UTC minute (gw0009), written by the ingest in the
+    same transaction as the raw rows (a late sample merges into its minute). Kept
+    `history_retention_days`; PostgreSQL: partitioned by month of `minute`."""
+
+    __tablename__ = "status_minutes"
+
+    vehicle_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    minute: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    samples: Mapped[int] = mapped_column(Integer)  # status samples merged into this row
+    last_ts: Mapped[datetime] = mapped_column(UTCDateTime)  # the latest sample's time: the columns below
+    driver_id: Mapped[str | None] = mapped_column(String(64))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    odometer_km: Mapped[float | None] = mapped_column(Float)
+    fuel_pct: Mapped[float | None] = mapped_column(Float)
+    engine_hours: Mapped[float | None] = mapped_column(Float)
+    speed_n: Mapped[int] = mapped_column(Integer)  # samples with a speed (the mean's weight)
+    speed_mean_kmh: Mapped[float | None] = mapped_column(Float)
+    speed_max_kmh: Mapped[float | None] = mapped_column(Float)
+    battery_min_v: Mapped[float | None] = mapped_column(Float)
 
 
 class OdometerReading(Base):

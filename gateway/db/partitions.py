@@ -1,27 +1,64 @@
-"""Monthly range partitions of the status history (`status_samples`) on PostgreSQL.
+"""Range partitions by time of the history tables on PostgreSQL (declarative partitioning).
 
-Revision gw0004 turns the table into `PARTITION BY RANGE (ts)` with one partition per UTC month
-(`status_samples_pYYYY_MM`) and a default partition for rows of a month that has none (a device clock far
-off, or history older than the conversion). The gateway creates the coming months at start and in its
-periodic job (`ensure_months`); with `status_retention_months` set it drops whole months that are older
-(`drop_months_before`), which costs a catalog change instead of a DELETE of millions of rows.
+Two tables are partitioned `BY RANGE` on their time column, each with a default partition for rows of a
+period that has none (a device clock far off):
 
-A partitioned table's primary key must contain the partition column: it is (id, ts). `id` still comes
-from one sequence, so it stays unique by itself; the msg_id de-duplication is `processed_messages`' key,
-not this table's. SQLite keeps one plain table: every function here does nothing there.
+| table            | period | kept                                  | partitions named           |
+|------------------|--------|---------------------------------------|----------------------------|
+| `status_samples` | day    | `raw_retention_days` (raw rows, 7)    | `status_samples_pYYYY_MM_DD` |
+| `status_minutes` | month  | `history_retention_days` (a year)     | `status_minutes_pYYYY_MM`  |
+
+The gateway creates the coming periods at start and in its periodic job (`ensure_ahead`) and drops the
+partitions that end before the retention cutoff (`drop_before`): a catalog change instead of a DELETE of
+millions of rows. Which ranges exist is read from the catalog (each partition's bound), not from names:
+`status_samples` was partitioned by month before (revision gw0004) and those month partitions stay until
+they age out; a day inside an existing range is not created again.
+
+A partitioned table's primary key must contain the partition column: `status_samples` has (id, ts),
+`status_minutes` (vehicle_id, minute). SQLite keeps plain tables: every function here does nothing there.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Connection, text
 
-TABLE = "status_samples"
-DEFAULT_PARTITION = f"{TABLE}_default"
-_MONTH_NAME = re.compile(rf"^{TABLE}_p(\d{{4}})_(\d{{2}})$")
-LOCK_ID = 604_2027  # advisory lock: gateways starting together create a month once
+LOCK_ID = 604_2027  # advisory lock: gateways starting together create a period once
+
+
+@dataclass(frozen=True)
+class PartitionedTable:
+    table: str
+    column: str
+    period: Literal["day", "month"]
+
+    @property
+    def default(self) -> str:
+        return f"{self.table}_default"
+
+    def start(self, t: datetime) -> datetime:
+        """The start of the period holding `t` (UTC)."""
+        t = t.astimezone(UTC)
+        if self.period == "day":
+            return datetime(t.year, t.month, t.day, tzinfo=UTC)
+        return datetime(t.year, t.month, 1, tzinfo=UTC)
+
+    def add(self, start: datetime, n: int) -> datetime:
+        if self.period == "day":
+            return start + timedelta(days=n)
+        return add_months(start, n)
+
+    def name(self, start: datetime) -> str:
+        return f"{self.table}_p{start:%Y_%m_%d}" if self.period == "day" else f"{self.table}_p{start:%Y_%m}"
+
+
+STATUS_SAMPLES = PartitionedTable("status_samples", "ts", "day")
+STATUS_MINUTES = PartitionedTable("status_minutes", "minute", "month")
+_BOUND = re.compile(r"FROM \('([^']+)'\) TO \('([^']+)'\)")
 
 
 def month_start(t: datetime) -> datetime:
@@ -34,18 +71,14 @@ def add_months(month: datetime, n: int) -> datetime:
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
-def month_name(month: datetime) -> str:
-    return f"{TABLE}_p{month:%Y_%m}"
-
-
-def is_partitioned(conn: Connection) -> bool:
+def is_partitioned(conn: Connection, table: str) -> bool:
     if conn.dialect.name != "postgresql":
         return False
-    kind = conn.scalar(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": TABLE})
+    kind = conn.scalar(text("SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table})
     return kind == "p"
 
 
-def children(conn: Connection) -> list[str]:
+def children(conn: Connection, table: str) -> list[str]:
     """Names of the table's partitions (default included)."""
     return list(
         conn.scalars(
@@ -53,61 +86,78 @@ def children(conn: Connection) -> list[str]:
                 "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
                 "WHERE i.inhparent = to_regclass(:t)"
             ),
-            {"t": TABLE},
+            {"t": table},
         )
     )
 
 
-def months(conn: Connection) -> list[datetime]:
-    """The months that have a partition, oldest first."""
-    found = [m for m in (_MONTH_NAME.match(n) for n in children(conn)) if m]
-    return sorted(datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC) for m in found)
+def ranges(conn: Connection, table: str) -> list[tuple[str, datetime, datetime]]:
+    """(name, from, to) of each range partition (not the default), oldest first, read from the catalog."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass(:t)"
+        ),
+        {"t": table},
+    ).all()
+    out = []
+    for name, bound in rows:
+        found = _BOUND.search(bound or "")
+        if found:
+            lo, hi = (datetime.fromisoformat(v).astimezone(UTC) for v in found.groups())
+            out.append((name, lo, hi))
+    return sorted(out, key=lambda r: r[1])
 
 
-def create_month(conn: Connection, month: datetime) -> str:
-    """Attach the partition of `month`, moving its rows out of the default partition first (attaching
-    scans the default partition for rows of that range and refuses when there are any)."""
-    name, upper = month_name(month), add_months(month, 1)
-    conn.execute(text(f"CREATE TABLE {name} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+def create_partition(conn: Connection, spec: PartitionedTable, start: datetime) -> str:
+    """Attach the partition of the period starting at `start`, moving its rows out of the default
+    partition first (attaching scans the default partition for rows of that range and refuses when there
+    are any)."""
+    name, upper = spec.name(start), spec.add(start, 1)
+    conn.execute(text(f"CREATE TABLE {name} (LIKE {spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
     conn.execute(
         text(
-            f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE ts >= :lo AND ts < :hi "
+            f"WITH moved AS (DELETE FROM {spec.default} WHERE {spec.column} >= :lo AND {spec.column} < :hi "
             f"RETURNING *) INSERT INTO {name} SELECT * FROM moved"
         ),
-        {"lo": month, "hi": upper},
+        {"lo": start, "hi": upper},
     )
     conn.execute(
         text(
-            f"ALTER TABLE {TABLE} ATTACH PARTITION {name} "
-            f"FOR VALUES FROM ('{month.isoformat()}') TO ('{upper.isoformat()}')"
+            f"ALTER TABLE {spec.table} ATTACH PARTITION {name} "
+            f"FOR VALUES FROM ('{start.isoformat()}') TO ('{upper.isoformat()}')"
         )
     )
     return name
 
 
-def ensure_months(conn: Connection, now: datetime, ahead: int) -> list[str]:
-    """Create the partitions of this month and the `ahead` following ones that are missing (in the
-    caller's transaction); the names created."""
-    if not is_partitioned(conn):
+def ensure_ahead(conn: Connection, spec: PartitionedTable, now: datetime, ahead: int) -> list[str]:
+    """Create the partitions of the current period and the `ahead` following ones that no existing
+    partition covers (in the caller's transaction); the names created."""
+    if not is_partitioned(conn, spec.table):
         return []
     conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-    have = set(months(conn))
-    first = month_start(now)
-    return [create_month(conn, m) for m in (add_months(first, i) for i in range(ahead + 1)) if m not in have]
+    have = [(lo, hi) for _, lo, hi in ranges(conn, spec.table)]
+    created = []
+    for start in (spec.add(spec.start(now), i) for i in range(ahead + 1)):
+        end = spec.add(start, 1)
+        if not any(lo < end and start < hi for lo, hi in have):
+            created.append(create_partition(conn, spec, start))
+            have.append((start, end))
+    return created
 
 
-def drop_months_before(conn: Connection, cutoff: datetime) -> list[str]:
-    """Drop the partitions that end at or before the month of `cutoff`, and the default partition's
-    rows older than that month; the names dropped."""
-    if not is_partitioned(conn):
+def drop_before(conn: Connection, spec: PartitionedTable, cutoff: datetime) -> list[str]:
+    """Drop the partitions that end at or before `cutoff`, and the default partition's rows older than
+    it; the names dropped."""
+    if not is_partitioned(conn, spec.table):
         return []
     conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": LOCK_ID})
-    limit = month_start(cutoff)
     dropped = []
-    for month in months(conn):
-        if add_months(month, 1) <= limit:
-            conn.execute(text(f"ALTER TABLE {TABLE} DETACH PARTITION {month_name(month)}"))
-            conn.execute(text(f"DROP TABLE {month_name(month)}"))
-            dropped.append(month_name(month))
-    conn.execute(text(f"DELETE FROM {DEFAULT_PARTITION} WHERE ts < :limit"), {"limit": limit})
+    for name, _, hi in ranges(conn, spec.table):
+        if hi <= cutoff:
+            conn.execute(text(f"ALTER TABLE {spec.table} DETACH PARTITION {name}"))
+            conn.execute(text(f"DROP TABLE {name}"))
+            dropped.append(name)
+    conn.execute(text(f"DELETE FROM {spec.default} WHERE {spec.column} < :limit"), {"limit": cutoff})
     return dropped

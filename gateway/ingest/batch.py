@@ -27,10 +27,12 @@ from dms.contract import (
     Presence,
     VehicleStatus,
     decode_all,
+    is_command_topic,
 )
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
+from gateway.db.history import merge_minutes
 from gateway.db.models import (
     DeadLetter,
     OdometerReading,
@@ -179,6 +181,8 @@ class Ingestor:
         dead: list[dict] = []
         valid: list[tuple[Received, Envelope]] = []
         for topic, payload in batch:
+            if is_command_topic(topic):  # the back office's own command to a vehicle: not ours to store
+                continue
             if isinstance(payload, Oversize):  # its size was checked (and the rest dropped) on arrival
                 dead.append(
                     self._dead(
@@ -331,9 +335,9 @@ class Ingestor:
         events: list[DriverEvent] = by_kind[DriverEvent]
         changes: list[tuple[str, str | None, str | None]] = []
 
-        if statuses:
-            self._store_status_history(db, statuses, now)
         live, missing = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
+        if statuses:  # after the live rows' locks: batches of the same vehicles merge minutes in turn
+            self._store_status_history(db, statuses, now)
         rules = rules_for(
             db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})], ("km", "engine_hours")
         )
@@ -405,6 +409,7 @@ class Ingestor:
                 )
         bulk_insert(db, StatusSample.__table__, samples)
         bulk_insert(db, OdometerReading.__table__, odometer)
+        merge_minutes(db, samples)
 
     def _lock_live(
         self, db: Session, vehicle_ids: list[str], now: datetime

@@ -80,6 +80,8 @@ def fleet(shipped_broker, tmp_path, monkeypatch):
         clients.append(c)
         return c
 
+    login.gateway_url = f"mqtt://_gateway:{gateway_secret}@127.0.0.1:{broker.gateway_port}"
+    login.device_dir = tmp_path
     yield broker, login
     for c in clients:
         c.close()
@@ -174,3 +176,39 @@ def test_a_revoked_vehicle_is_refused_after_a_reload(fleet, tmp_path):
 
     wait_for(refused, 10, "the reloaded broker to refuse A")
     assert login("B").connack.value == 0  # the others are untouched
+
+
+def test_a_live_view_request_reaches_its_vehicle_only(fleet, tmp_path):
+    """The API's command publisher as the gateway account, the vehicles' real uplinks with their
+    provisioned credentials: each takes only the live-view request meant for it."""
+    from datetime import UTC, datetime
+
+    from edge.uplink import MqttUplink, Outbox
+    from gateway.commands import CommandPublisher, request_live
+
+    _broker, login = fleet
+    uplinks = {}
+    for who in ("A", "B"):
+        config = load_device_config(login.device_dir / who / "device.yaml")
+        uplinks[who] = MqttUplink(config.mqtt, Outbox(tmp_path / f"{who}.sqlite"), who).start()
+    publisher = CommandPublisher(login.gateway_url)
+    try:
+        wait_for(lambda: all(u.listening.is_set() for u in uplinks.values()), 10, "both vehicles to listen")
+        taken = {"A": [], "B": []}
+
+        def take() -> None:
+            for who, uplink in uplinks.items():
+                taken[who] += uplink.take_commands()
+
+        sent_a = request_live(publisher, "A", 60, datetime.now(UTC))
+        wait_for(lambda: take() or taken["A"], 10, "A's request")
+        sent_b = request_live(publisher, "B", 30, datetime.now(UTC))
+        wait_for(lambda: take() or taken["B"], 10, "B's request")
+        take()
+        assert [c.msg_id for c in taken["A"]] == [sent_a.msg_id]  # B's request never reached A
+        assert [(c.msg_id, c.seconds) for c in taken["B"]] == [(sent_b.msg_id, 30)]
+    finally:
+        publisher.close()
+        for uplink in uplinks.values():
+            uplink.close()
+            uplink.outbox.close()

@@ -9,7 +9,7 @@ import os
 import signal
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -22,7 +22,8 @@ from tests.support.mqtt import MOSQUITTO, wait_for
 from tools.load.loadgen import publish, status_messages
 
 pytestmark = pytest.mark.slow
-START = datetime(2026, 7, 1, 6, 0, tzinfo=UTC)
+# Recent: raw status rows older than the gateway's raw_retention_days (7) are deleted by its housekeeping.
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 OUTAGE_S = 30
 
 

@@ -90,6 +90,15 @@ def test_live_status_and_dealer_isolation(api, clock):
     assert api.get("/api/vehicles/V1", headers=root).json()["online"] is False
 
 
+def test_the_live_view_request_needs_a_dispatcher_and_a_command_broker(api):
+    url = "/api/vehicles/V1/live"
+    assert api.post(url, headers=login(api, "tech")).status_code == 403
+    assert api.post("/api/vehicles/NOPE/live", headers=login(api, "disp")).status_code == 404
+    answer = api.post(url, headers=login(api, "disp"), json={"seconds": 60})
+    assert answer.status_code == 503 and "no command broker" in answer.json()["detail"]
+    assert api.post(url, headers=login(api, "disp"), json={"seconds": 99999}).status_code == 422
+
+
 def test_maintenance_due_and_rules(api):
     root, sa1, sa2, tech = (login(api, n) for n in ("root", "sa1", "sa2", "tech"))
     due = api.get("/api/maintenance/due", headers=sa1).json()["items"]

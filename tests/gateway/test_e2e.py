@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +29,8 @@ from tools.demo.processes import Child, dms_command, wait_until
 from tools.load.loadgen import clear_sessions, publish, status_messages
 
 pytestmark = pytest.mark.slow
-START = datetime(2026, 5, 4, 6, 0, tzinfo=UTC)
+# Recent: raw status rows older than the gateway's raw_retention_days (7) are deleted by its housekeeping.
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 
 
 @pytest.fixture

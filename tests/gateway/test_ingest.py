@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from dms.contract import LiveRequest, encode
 from gateway.db.models import (
     Alert,
     Change,
@@ -66,6 +67,14 @@ def test_old_messages_do_not_move_live_status_back(sessions, clock):
         live = db.get(VehicleLiveStatus, "V1")
     assert (live.odometer_km, live.presence, live.speed_kmh) == (200, "online", None)
     assert _count(sessions, StatusSample) == 2
+
+
+def test_a_command_to_a_vehicle_is_not_ingested_nor_dead_lettered(sessions, clock):
+    register(sessions, "V1", now=T0)
+    command = LiveRequest(vehicle_id="V1", ts=T0, seconds=60)
+    result = Ingestor(sessions, clock=clock).apply([encode(command), status("V1", later(T0, 1))])
+    assert result.dead_lettered == 0 and _count(sessions, DeadLetter) == 0
+    assert _count(sessions, StatusSample) == 1
 
 
 def test_odometer_rule_proposes_exactly_once(sessions, clock):

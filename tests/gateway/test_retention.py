@@ -1,5 +1,6 @@
-"""Pruning the msg_id de-duplication keys (SQLite and PostgreSQL) and the monthly status partitions
-(PostgreSQL: migration up and down with data, months created ahead, old months dropped)."""
+"""Pruning the msg_id de-duplication keys (SQLite and PostgreSQL), the per-minute history and the raw
+rows' retention (both), and the partitions (PostgreSQL: migration up and down with data, days and months
+created ahead, old ones dropped)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from sqlalchemy import func, select, text
 
 from gateway.db import retention
 from gateway.db.migrate import upgrade
-from gateway.db.models import DeadLetter, DriverEventRecord, ProcessedMessage, StatusSample
+from gateway.db.models import (
+    DeadLetter,
+    DriverEventRecord,
+    OdometerReading,
+    ProcessedMessage,
+    StatusMinute,
+    StatusSample,
+)
 from gateway.db.retention import housekeeping, prune_processed
 from gateway.db.session import make_engine, make_sessionmaker
 from gateway.ingest import Ingestor
@@ -56,7 +64,8 @@ def test_prune_command(tmp_path, capsys):
     url = f"sqlite:///{tmp_path / 'g.db'}"
     assert dms(["gateway", "prune", "--db", url]) == 0
     assert capsys.readouterr().out.strip() == (
-        "gateway prune: 0 de-duplication keys pruned, 0 status partitions created, 0 dropped"
+        "gateway prune: 0 de-duplication keys pruned, 0 history partitions created, 0 dropped, "
+        "0 history rows deleted"
     )
 
 
@@ -121,30 +130,114 @@ def test_status_history_partitioned_by_month_up_and_down_with_its_rows():
         engine.dispose()
 
 
-def test_months_ahead_are_created_with_rows_from_the_default_partition_and_old_months_dropped():
+def test_days_and_months_ahead_are_created_with_rows_from_the_default_partitions_and_old_ones_dropped():
     with scratch_pg_database() as url:
-        _months_ahead_and_dropped(make_engine(url))
+        _days_ahead_and_dropped(make_engine(url))
 
 
-def _months_ahead_and_dropped(engine) -> None:
+def _minutes_where(conn) -> list[tuple[str, str]]:
+    return sorted(
+        conn.execute(text("SELECT minute::text, tableoid::regclass::text FROM status_minutes")).all()
+    )
+
+
+def _days_ahead_and_dropped(engine) -> None:
     sessions = make_sessionmaker(engine)
     register(sessions, "V2", now=T0)
-    far = datetime(2031, 7, 15, tzinfo=UTC)  # a device clock years ahead: no month partition yet
+    far = datetime(2031, 7, 15, 9, 30, tzinfo=UTC)  # a device clock years ahead: no partition yet
     Ingestor(sessions).apply([status("V2", far, odometer=1), status("V2", datetime(2020, 5, 1, tzinfo=UTC))])
     with engine.connect() as conn:
         assert set(_where(conn).values()) == {"status_samples_default"}
+        assert {t for _, t in _minutes_where(conn)} == {"status_minutes_default"}
 
-    ahead = GatewaySettings(status_partitions_ahead=1)
-    result = housekeeping(sessions, ahead, datetime(2031, 6, 10, tzinfo=UTC))
-    assert result.months_created == ["status_samples_p2031_06", "status_samples_p2031_07"]
+    ahead = GatewaySettings(raw_partitions_ahead_days=1, raw_retention_days=None, history_retention_days=None)
+    result = housekeeping(sessions, ahead, datetime(2031, 7, 14, 10, tzinfo=UTC))
+    assert result.partitions_created == [
+        "status_samples_p2031_07_14",
+        "status_samples_p2031_07_15",
+        "status_minutes_p2031_07",
+        "status_minutes_p2031_08",
+        "status_minutes_p2031_09",
+    ]
     with engine.connect() as conn:
-        assert sorted(_where(conn).values()) == ["status_samples_default", "status_samples_p2031_07"]
+        assert sorted(_where(conn).values()) == ["status_samples_default", "status_samples_p2031_07_15"]
+        assert [t for _, t in _minutes_where(conn)] == ["status_minutes_default", "status_minutes_p2031_07"]
 
-    kept = GatewaySettings(status_partitions_ahead=1, status_retention_months=1)
-    result = housekeeping(sessions, kept, datetime(2031, 8, 1, tzinfo=UTC))
-    assert result.months_created == ["status_samples_p2031_08", "status_samples_p2031_09"]
-    assert "status_samples_p2031_06" in result.months_dropped
-    assert "status_samples_p2031_07" not in result.months_dropped
+    kept = GatewaySettings(raw_partitions_ahead_days=1, raw_retention_days=1, history_retention_days=366)
+    result = housekeeping(sessions, kept, datetime(2031, 7, 17, 0, 30, tzinfo=UTC))
+    assert result.partitions_created == ["status_samples_p2031_07_17", "status_samples_p2031_07_18"]
+    # Raw rows: today and 1 day before are kept (from 2031-07-16): the 15th's and 14th's days go (and
+    # the partitions the migration made for the real current month).
+    assert {"status_samples_p2031_07_14", "status_samples_p2031_07_15"} <= set(result.partitions_dropped)
+    assert "status_minutes_p2031_07" not in result.partitions_dropped
     with engine.connect() as conn:
-        assert list(_where(conn).values()) == ["status_samples_p2031_07"]  # 2020's row left the default
+        assert _where(conn) == {}  # 2020's raw row left the default partition too
+        # The per-minute history keeps its year: only 2020's minute went.
+        assert _minutes_where(conn) == [("2031-07-15 09:30:00+00", "status_minutes_p2031_07")]
+
+    # Down to gw0008 the day partitions are merged into month partitions (what gw0004's gateway managed);
+    # up again, the per-minute history is rebuilt from the raw rows.
+    housekeeping(sessions, kept, datetime(2031, 7, 20, 8, tzinfo=UTC))
+    Ingestor(sessions).apply([status("V2", datetime(2031, 7, 20, 9, 1, 30, tzinfo=UTC), odometer=2)])
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07_20"]
+    url = engine.url.render_as_string(hide_password=False)
+    downgrade(url, "gw0008")
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07"]
+    upgrade(url)
+    with engine.connect() as conn:
+        assert list(_where(conn).values()) == ["status_samples_p2031_07"]
+        assert _minutes_where(conn) == [("2031-07-20 09:01:00+00", "status_minutes_default")]
     engine.dispose()
+
+
+def test_the_per_minute_history_merges_batches_and_late_samples(sessions):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions)
+    m = T0.replace(minute=5)
+    ing.apply([status("V1", m + timedelta(seconds=10), speed=40.0, lat=1.0, volts=12.5, odometer=100.0)])
+    ing.apply(
+        [
+            status("V1", m + timedelta(seconds=40), speed=60.0, lat=2.0, volts=12.1),
+            status("V1", m + timedelta(seconds=70), speed=10.0, lat=3.0, odometer=101.0),  # the next minute
+        ]
+    )
+    ing.apply([status("V1", m + timedelta(seconds=20), speed=20.0, lat=9.0, odometer=100.5)])  # late
+    with sessions() as db:
+        rows = db.scalars(select(StatusMinute).order_by(StatusMinute.minute)).all()
+    assert [(r.minute, r.samples, r.speed_n) for r in rows] == [(m, 3, 3), (m + timedelta(minutes=1), 1, 1)]
+    first = rows[0]
+    assert first.speed_mean_kmh == pytest.approx(40.0) and first.speed_max_kmh == 60.0
+    assert first.battery_min_v == 12.1 and first.last_ts == m + timedelta(seconds=40)
+    # From the latest sample of the minute (one without an odometer keeps the earlier reading); a late,
+    # older sample only fills what is missing.
+    assert (first.latitude, first.odometer_km) == (2.0, 100.0)
+
+
+def test_raw_rows_expire_odometer_readings_thin_to_one_a_day_and_the_minutes_stay(sessions):
+    register(sessions, "V1", now=T0)
+    ing = Ingestor(sessions)
+    day0, day1 = T0, T0 + timedelta(days=1)
+    ing.apply([status("V1", later(day0, i * 120), odometer=100.0 + i) for i in range(3)])
+    ing.apply([status("V1", later(day1, i * 120), odometer=200.0 + i) for i in range(2)])
+    with sessions.begin() as db:
+        db.add(OdometerReading(vehicle_id="V1", ts=day0, odometer_km=99.0, source="manual", created_at=T0))
+
+    settings = GatewaySettings(raw_retention_days=7)
+    result = housekeeping(sessions, settings, T0 + timedelta(days=8, hours=1))  # day0 expired, day1 not
+    with sessions() as db:
+        odometer = db.execute(select(OdometerReading.source, OdometerReading.odometer_km)).all()
+    assert sorted(odometer) == [
+        ("manual", 99.0),
+        ("telemetry", 102.0),
+        ("telemetry", 200.0),
+        ("telemetry", 201.0),
+    ]
+    assert _count(sessions, StatusMinute) == 5
+    if sessions.kw["bind"].dialect.name == "sqlite":
+        assert _count(sessions, StatusSample) == 2 and result.rows_deleted == 3 + 2
+    # The next run has nothing left to do for day0; day1 expires a day later.
+    assert housekeeping(sessions, settings, T0 + timedelta(days=8, hours=2)).rows_deleted == 0
+    housekeeping(sessions, settings, T0 + timedelta(days=9, hours=1))
+    assert _count(sessions, OdometerReading) == 3

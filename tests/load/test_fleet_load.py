@@ -1,4 +1,5 @@
-"""The short load run: 200 simulated vehicles for 30 s (status at 1 Hz, driver events, presence) through
+"""The short load run: 200 simulated vehicles for 30 s (the detailed profile: state and status at 1 Hz,
+driver events, presence) through
 a private Mosquitto (production-sized queues), one `dms gateway run` and PostgreSQL. Loss must be 0;
 lag and resource use are printed, never asserted (2 shared cores). The 5-minute, 1,000-vehicle run is
 `dms simulate` (deploy/SCALE_OUT.md)."""
@@ -27,7 +28,7 @@ def test_200_vehicles_for_30_s_lose_nothing(tmp_path, pg_database):
             {"gateway": gw.proc.pid, "broker": broker.proc.pid, **postgres_backends(pg_database)}
         )
         report = run_fleet(
-            FleetSettings(vehicles=200, seconds=30, episodes_per_hour=30),
+            FleetSettings(vehicles=200, seconds=30, episodes_per_hour=30, profile="detailed"),
             broker.url,
             pg_database,
             clock=wall_clock,
@@ -38,5 +39,5 @@ def test_200_vehicles_for_30_s_lose_nothing(tmp_path, pg_database):
         gateways.close()
         broker.stop()
     print("\n" + "\n".join(report.lines()))
-    assert report.sent > 200 * 30 and report.lost == 0 and report.dead_lettered == 0
+    assert report.sent > 2 * 200 * 30 and report.lost == 0 and report.dead_lettered == 0
     assert report.stored == report.sent

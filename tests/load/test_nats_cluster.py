@@ -32,7 +32,8 @@ from tests.support.mqtt import wait_for
 from tools.load.nats_cluster import NATS_SERVER, STREAM, NatsCluster, jetstream_state
 
 pytestmark = pytest.mark.slow
-START = datetime(2026, 7, 2, 6, 0, tzinfo=UTC)
+# Recent: raw status rows older than the gateway's raw_retention_days (7) are deleted by its housekeeping.
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
 HZ, TICKS = 10, 300  # 30 s at 10 messages per vehicle-second
 
 

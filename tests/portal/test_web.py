@@ -167,3 +167,23 @@ def test_the_audit_log_is_paged_sorted_and_filtered_in_the_url(sample_app):
         "change 119" in ada.get("/audit", params={"who": "bulk"}).text.split("change 118")[0]
     )  # newest first
     assert "1–1 of 1" in ada.get("/audit", params={"who": "bulk", "q": "change 007"}).text
+
+
+def test_the_live_view_button_asks_the_vehicle_through_the_command_broker(sample_app, monkeypatch):
+    monkeypatch.delenv("DMS_COMMAND_BROKER", raising=False)
+    app, _ = sample_app
+    dora, sam = portal_client(app, "dora"), portal_client(app, "sam")
+    page = dora.get("/vehicles/VAN-2")
+    assert (
+        "/vehicles/VAN-2/live" in page.text and "/vehicles/VAN-2/live" not in sam.get("/vehicles/VAN-2").text
+    )
+    response = dora.post(
+        "/vehicles/VAN-2/live",
+        data={"csrf_token": csrf_of(page.text)},
+        headers={"referer": "http://testserver/vehicles/VAN-2"},
+    )
+    # No command broker configured here (tests/uplink/test_live_view.py sends one through Mosquitto): the
+    # page comes back with the reason.
+    assert response.status_code == 400 and "no command broker configured" in response.text
+    refused = sam.post("/vehicles/VAN-2/live", data={"csrf_token": csrf_of(sam.get("/vehicles/VAN-2").text)})
+    assert refused.status_code == 403

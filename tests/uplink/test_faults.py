@@ -163,7 +163,7 @@ def test_broker_restart_mid_stream_keeps_every_event_in_order(tmp_path, private_
         mqtt={"url": broker.url, "reconnect_max_s": 1, "max_inflight": 20},
         outbox={"path": tmp_path / "o.sqlite"},
         speed_kmh=60,
-        telemetry={"status_hz": 20, "state_hz": 20},
+        telemetry={"status_hz": 20, "state_hz": 20, "batch_window_s": 0},  # a message per sample
         events_out=tmp_path / "events.jsonl",
     )
     runtime = EdgeRuntime(config)

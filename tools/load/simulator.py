@@ -1,7 +1,11 @@
-"""A fleet of N simulated vehicles against broker + gateway + database: loss, lag and resource use.
+"""A fleet of N simulated vehicles against broker + gateway + database: loss, lag, resource use and bytes.
 
-Each vehicle sends a status at `status_hz`, driver events at a realistic rate (an episode = a `start`
-and an `end` message) and a retained-style presence `online` at the start and `offline` at the end.
+Each vehicle reads its signals at `status_hz` and sends what its telemetry profile sends (the edge's own
+cadence and batching, edge/uplink/cadence.py: `default` = on change plus heartbeats, batched, CBOR;
+`detailed` = status and driver state every reading, JSON), driver events at a realistic rate (an episode
+= a `start` and an `end` message, at once) and a presence `online` at the start and `offline` at the end.
+The bytes each vehicle puts on the wire are counted at its publish (MQTT PUBLISH packets); the database's
+bytes are PostgreSQL's table sizes (with indexes, TOAST and partitions) before and after the run.
 Vehicles share `connections` MQTT connections (one process cannot hold 1,000 sockets and threads
 cheaply; the broker and gateway see the same message stream either way). Every message's `ts` is the
 wall time it was handed to the client, so `received_at - ts` in `processed_messages` is the
@@ -19,14 +23,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 import click
 import psutil  # the bench extra: `dms simulate`/`dms bench` say so when it is missing
 from pydantic import Field
 from sqlalchemy import func, select
 
-from dms.contract import DriverEvent, Presence, VehicleStatus, encode
+from dms.contract import DriverEvent, DriverState, Presence, VehicleStatus, encode, encode_batch
 from dms.settings import Settings
+from edge.uplink.cadence import SampleBatcher, StateSampler, StatusSampler
+from edge.uplink.settings import TelemetrySettings
 
 Clock = Callable[[], datetime]
 EVENT_TYPES = ("long_distraction", "vats", "microsleep", "drowsiness", "phone_use")
@@ -35,7 +42,12 @@ EVENT_TYPES = ("long_distraction", "vats", "microsleep", "drowsiness", "phone_us
 class FleetSettings(Settings):
     vehicles: int = Field(200, ge=1, le=100_000, description="Number of simulated vehicles.")
     seconds: float = Field(30.0, gt=0, description="How long the fleet drives (wall-clock seconds).")
-    status_hz: float = Field(1.0, gt=0, le=50, description="Vehicle status messages per vehicle per second.")
+    status_hz: float = Field(
+        1.0, gt=0, le=50, description="Signal readings per vehicle per second (what the profile samples)."
+    )
+    profile: Literal["default", "detailed"] = Field(
+        "default", description="The vehicles' telemetry profile (edge/uplink/settings.py TelemetrySettings)."
+    )
     episodes_per_hour: float = Field(
         3.0,
         ge=0,
@@ -44,6 +56,13 @@ class FleetSettings(Settings):
     )
     connections: int = Field(20, ge=1, le=1000, description="MQTT connections the vehicles share.")
     seed: int = Field(1, description="Random seed of the event times (runs are repeatable).")
+    parked: bool = Field(False, description="The vehicles stand still (no driver events): the parked hours.")
+    hours_per_day: float = Field(
+        8.0,
+        gt=0,
+        le=24,
+        description="Hours of a vehicle-day like this run's (driving or parked): bytes per day.",
+    )
     tag: str = Field(
         default_factory=lambda: "sim" + uuid.uuid4().hex[:6],
         pattern=r"^[A-Za-z0-9]{3,16}$",
@@ -55,10 +74,31 @@ class FleetSettings(Settings):
 
 
 @dataclass
+class Vehicle:
+    """One simulated vehicle's uplink state: the edge's samplers and batcher of its profile."""
+
+    status: StatusSampler
+    state: StateSampler
+    batcher: SampleBatcher
+
+
+class Summary:
+    """A driver-state summary as the policy gives it (what StateSampler reads)."""
+
+    def __init__(self, active: frozenset[str]):
+        self.monitoring = True
+        self.active = active
+        self.fatigue_level = 20.0 if active else 5.0
+        self.distraction_level = 10.0
+
+
+@dataclass
 class FleetPlan:
-    """Which messages the fleet sends in each tick (one tick = 1/status_hz seconds); no clock inside."""
+    """What the fleet sends in each tick (one tick = 1/status_hz seconds); no clock inside. `documents`
+    counts the contract messages (a batch carries several), which the gateway stores one by one."""
 
     settings: FleetSettings
+    documents: int = field(default=0, init=False)
     _rng: random.Random = field(init=False)
     _seq: int = field(default=0, init=False)
     _open: dict[int, tuple[str, str]] = field(default_factory=dict, init=False)  # vehicle -> (episode, type)
@@ -66,6 +106,12 @@ class FleetPlan:
     def __post_init__(self):
         self._rng = random.Random(self.settings.seed)
         self.ids = self.settings.vehicle_ids()
+        self.telemetry = TelemetrySettings(profile=self.settings.profile)
+        t = self.telemetry
+        self.vehicles = [
+            Vehicle(StatusSampler(t), StateSampler(t), SampleBatcher(t.batch_window_s, t.batch_max))
+            for _ in self.ids
+        ]
 
     def _msg_id(self, kind: str) -> str:
         self._seq += 1
@@ -73,6 +119,7 @@ class FleetPlan:
 
     def presence(self, state: str, ts: datetime) -> Iterator[tuple[str, bytes]]:
         for vid in self.ids:
+            self.documents += 1
             yield encode(
                 Presence(
                     vehicle_id=vid,
@@ -84,7 +131,10 @@ class FleetPlan:
             )
 
     def _event(self, index: int, ts: datetime, episode: tuple[str, str], phase: str, level: int = 1, **extra):
-        return encode(
+        """The vehicle's waiting samples first (as the edge does), then the event, at once."""
+        yield from self._batches(self.vehicles[index].batcher.flush())
+        self.documents += 1
+        yield encode(
             DriverEvent(
                 vehicle_id=self.ids[index],
                 msg_id=self._msg_id("e"),
@@ -94,42 +144,69 @@ class FleetPlan:
                 phase=phase,
                 episode_id=episode[0],
                 **extra,
-            )
+            ),
+            self.telemetry.encoding,
         )
 
+    def _batches(self, batches: list[list]) -> Iterator[tuple[str, bytes]]:
+        for batch in batches:
+            self.documents += len(batch)
+            yield encode_batch(batch, self.telemetry.encoding)
+
+    def signals(self, index: int, tick: int) -> dict[str, float]:
+        """A vehicle driving east at a speed that swings between 40 and 99 km/h (or standing)."""
+        moving = not self.settings.parked
+        km = 1000.0 + index + tick * 0.014 / self.settings.status_hz * moving
+        return {
+            "Vehicle.Speed": (40.0 + (index + tick) % 60) * moving,
+            "Vehicle.TraveledDistance": km,
+            "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
+            "Vehicle.CurrentLocation.Longitude": 11.0 + (km - 1000.0 - index) / 74.5,  # 74.5 km per degree
+            "Vehicle.CurrentLocation.Heading": 90.0,
+            "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
+            "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
+        }
+
     def vehicle_tick(self, index: int, tick: int, ts: datetime) -> Iterator[tuple[str, bytes]]:
-        """One vehicle's messages of one tick: its status, and an event start or end at random."""
-        s = self.settings
-        km = 1000.0 + index + tick * 0.014 / s.status_hz
-        yield encode(
-            VehicleStatus(
-                vehicle_id=self.ids[index],
-                msg_id=self._msg_id("s"),
-                ts=ts,
-                signals={
-                    "Vehicle.Speed": 40.0 + (index + tick) % 60,
-                    "Vehicle.TraveledDistance": km,
-                    "Vehicle.CurrentLocation.Latitude": 48.0 + index * 1e-3,
-                    "Vehicle.CurrentLocation.Longitude": 11.0 + km * 1e-4,
-                    "Vehicle.Powertrain.FuelSystem.RelativeLevel": 60.0,
-                    "Vehicle.LowVoltageBattery.CurrentVoltage": 12.6,
-                },
-            )
-        )
+        """One vehicle's MQTT messages of one tick: the samples its profile sends (batched when the
+        profile batches), and an event start or end at random."""
+        s, vehicle = self.settings, self.vehicles[index]
         t = tick / s.status_hz
+        status = VehicleStatus(
+            vehicle_id=self.ids[index], msg_id=self._msg_id("s"), ts=ts, signals=self.signals(index, tick)
+        )
+        ready = vehicle.batcher.due(t)
+        if vehicle.status.due(t, status.signals):
+            ready += vehicle.batcher.add(t, status)
+        summary = Summary(frozenset([self._open[index][1]]) if index in self._open else frozenset())
+        if vehicle.state.due(t, summary):
+            state = DriverState(
+                vehicle_id=self.ids[index],
+                msg_id=self._msg_id("d"),
+                ts=ts,
+                monitoring=True,
+                fatigue_level=summary.fatigue_level,
+                distraction_level=summary.distraction_level,
+                active_events=sorted(summary.active),
+            )
+            ready += vehicle.batcher.add(t, state)
+        yield from self._batches(ready)
         if index in self._open:
             if self._rng.random() < 0.25:  # episodes last ~4 ticks
-                yield self._event(index, ts, self._open.pop(index), "end", t=t)
-        elif self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
+                yield from self._event(index, ts, self._open.pop(index), "end", t=t)
+        elif not s.parked and self._rng.random() < s.episodes_per_hour / 3600.0 / s.status_hz:
             episode = (f"ep{self._seq}", self._rng.choice(EVENT_TYPES))
             self._open[index] = episode
             level = 1 + self._rng.randrange(2)
-            yield self._event(index, ts, episode, "start", t=t, level=level, speed_kmh=60.0)
+            yield from self._event(index, ts, episode, "start", t=t, level=level, speed_kmh=60.0)
 
     def close_episodes(self, ts: datetime) -> Iterator[tuple[str, bytes]]:
+        """End the open episodes and send every waiting sample (the end of the drive)."""
         for index, episode in sorted(self._open.items()):
-            yield self._event(index, ts, episode, "end")
+            yield from self._event(index, ts, episode, "end")
         self._open.clear()
+        for vehicle in self.vehicles:
+            yield from self._batches(vehicle.batcher.flush())
 
 
 @dataclass
@@ -187,6 +264,49 @@ class ResourceMeter:
 
 
 @dataclass
+class StorageBudget:
+    """Bytes per vehicle-day, written and held, from the bytes per vehicle-hour measured (`hours_per_day`
+    hours like the run's: driving, or parked; a day's total is the sum of both)."""
+
+    hours_per_day: float = 8.0
+    kept_days: dict[str, float] = field(default_factory=dict)
+    """How many days of each table's rows the database holds at the default retention."""
+
+    @classmethod
+    def at_default_retention(cls, hours_per_day: float = 8.0) -> StorageBudget:
+        from gateway.settings import GatewaySettings
+
+        g = GatewaySettings()
+        year = float(g.history_retention_days)
+        return cls(
+            hours_per_day,
+            {
+                "status_samples": g.raw_retention_days + 1.0,  # today and the days before it
+                "odometer_log": g.raw_retention_days + 1.0,  # then one reading per vehicle-day
+                "status_minutes": year,
+                "processed_messages": g.processed_retention_days,
+                "changes": g.changes_retention_h / 24.0,
+                "driver_events": year,  # never pruned: a year of them
+                "alerts": year,
+            },
+        )
+
+    def lines(self, per_vehicle_hour: dict[str, float]) -> list[str]:
+        h = self.hours_per_day
+        written = {t: b * h for t, b in per_vehicle_hour.items()}
+        held = {t: written[t] * self.kept_days.get(t, 0.0) for t in written}
+        year = self.kept_days.get("status_minutes", 366.0)
+        return [
+            f"database written per vehicle-day ({h:g} hours like these): {sum(written.values()) / 1e6:.2f} MB ("
+            + ", ".join(f"{t} {b / 1e3:.0f} KB" for t, b in sorted(written.items()) if b)
+            + ")",
+            f"database held per vehicle at the default retention, a year of per-minute history: "
+            f"{sum(held.values()) / 1e6:.1f} MB = {sum(held.values()) / year / 1e6:.3f} MB per vehicle-day "
+            "of history (" + ", ".join(f"{t} x {self.kept_days[t]:g} d" for t in self.kept_days) + ")",
+        ]
+
+
+@dataclass
 class FleetReport:
     vehicles: int
     seconds: float
@@ -199,6 +319,14 @@ class FleetReport:
     publish_rate: float
     measured_s: float = 0.0
     load_avg: float = 0.0
+    messages: int = 0
+    """MQTT messages published (a batch is one; `sent` counts the contract messages in them)."""
+    wire_bytes: int = 0
+    """Bytes of the MQTT PUBLISH packets the vehicles sent (headers, topic, payload; no TCP/TLS)."""
+    payload_bytes: int = 0
+    db_bytes: dict[str, int] = field(default_factory=dict)
+    """Growth of each table during the run (PostgreSQL: table + indexes + TOAST, all partitions)."""
+    hours_per_day: float = 8.0
 
     @property
     def lost(self) -> int:
@@ -207,11 +335,26 @@ class FleetReport:
     def lines(self) -> list[str]:
         out = [
             f"vehicles {self.vehicles}, {self.seconds:.0f} s: "
-            f"sent {self.sent} ({self.publish_rate:.0f} msg/s), stored {self.stored}, "
+            f"sent {self.sent} ({self.publish_rate:.0f} MQTT msg/s), stored {self.stored}, "
             f"dead-lettered {self.dead_lettered}, lost {self.lost} "
             f"(machine load average {self.load_avg:.1f})",
             "lag publish->stored ms: " + ", ".join(f"{k} {v:.1f}" for k, v in self.lag_ms.items()),
         ]
+        hours = self.vehicles * self.seconds / 3600
+        if self.messages:
+            out.append(
+                f"wire: {self.messages} MQTT messages, {self.wire_bytes} bytes ({self.payload_bytes} of "
+                f"payload): {self.wire_bytes / hours / 1e3:.1f} KB per vehicle-hour"
+            )
+        if self.db_bytes:
+            rates = {t: b / hours for t, b in self.db_bytes.items()}
+            out.append(
+                f"database: {sum(self.db_bytes.values()) / 1e6:.1f} MB grown, "
+                f"{sum(rates.values()) / 1e3:.1f} KB per vehicle-hour ("
+                + ", ".join(f"{t} {r / 1e3:.1f}" for t, r in sorted(rates.items()) if r)
+                + ")"
+            )
+            out += StorageBudget.at_default_retention(self.hours_per_day).lines(rates)
         for name, cpu in self.cpu_s.items():
             per_msg = cpu / self.sent * 1e6 if self.sent else 0.0
             share = cpu / (self.measured_s or self.seconds) * 100
@@ -341,6 +484,43 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": qs[49], "p99": qs[98], "max": max(values)}
 
 
+def publish_packet_bytes(topic: str, payload: bytes, *, v5: bool = True) -> int:
+    """Size of a QoS 1 MQTT PUBLISH packet: fixed header (type byte + remaining length), topic, packet id,
+    MQTT 5's property length (no properties), payload."""
+    remaining = 2 + len(topic.encode()) + 2 + (1 if v5 else 0) + len(payload)
+    header = 1 + next(n for n in (1, 2, 3, 4) if remaining < 128**n)
+    return header + remaining
+
+
+def table_bytes(db_url: str) -> dict[str, int]:
+    """PostgreSQL: bytes of each gateway table with its indexes, TOAST and partitions; {} on SQLite."""
+    from sqlalchemy import text
+
+    from gateway.db.models import GATEWAY_TABLES
+    from gateway.db.session import make_engine
+
+    if not db_url.startswith("postgresql"):
+        return {}
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return {
+                t: int(
+                    conn.scalar(
+                        # pg_partition_tree has no row for a plain table: its own size then
+                        text(
+                            "SELECT coalesce((SELECT sum(pg_total_relation_size(relid)) "
+                            "FROM pg_partition_tree(:t)), pg_total_relation_size(:t))"
+                        ),
+                        {"t": t},
+                    )
+                )
+                for t in sorted(GATEWAY_TABLES)
+            }
+    finally:
+        engine.dispose()
+
+
 class FleetPublisher:
     """`connections` paho clients; publish() spreads messages over them, wait() waits for every PUBACK."""
 
@@ -359,6 +539,8 @@ class FleetPublisher:
             client.on_publish = lambda *_, i=i: self._acked(i)
         self._lock = threading.Lock()
         self._next = 0
+        self.v5 = v5
+        self.wire_bytes = self.payload_bytes = 0
 
     def _acked(self, client: int) -> None:
         with self._lock:
@@ -370,6 +552,8 @@ class FleetPublisher:
         client %= len(self.clients)
         self.clients[client].publish(topic, payload, qos=1)
         self.sent[client] += 1
+        self.wire_bytes += publish_packet_bytes(topic, payload, v5=self.v5)
+        self.payload_bytes += len(payload)
 
     def wait(self, timeout: float) -> int:
         """Wait for the PUBACKs; the number of messages the broker acknowledged."""
@@ -400,10 +584,11 @@ def run_fleet(
     `on_tick(seconds driven)` runs after each tick (e.g. to kill a broker node at a given time)."""
     plan = FleetPlan(settings)
     register_fleet(db_url, plan.ids, clock())
+    before = table_bytes(db_url)
     pub = FleetPublisher(mqtt_url, settings.connections, settings.tag, v5=v5)
     period = 1.0 / settings.status_hz
     ticks = max(1, round(settings.seconds * settings.status_hz))
-    sent = 0
+    sent = 0  # MQTT messages; plan.documents: the contract messages in them
     try:
         for topic, payload in plan.presence("online", clock()):
             pub.publish(topic, payload)
@@ -424,7 +609,7 @@ def run_fleet(
                 meter.sample()
             on_tick((tick + 1) * period)
             if tick % max(1, round(10 * settings.status_hz)) == 0:
-                progress(f"t={tick * period:.0f} s sent {sent}")
+                progress(f"t={tick * period:.0f} s sent {plan.documents} in {sent} MQTT messages")
         for topic, payload in [*plan.close_episodes(clock()), *plan.presence("offline", clock())]:
             pub.publish(topic, payload)
             sent += 1
@@ -439,15 +624,21 @@ def run_fleet(
         stored, dead, lags = count_outcome(db_url, settings.tag)
         if meter:
             meter.sample()
-        if stored + dead >= sent or time.monotonic() > deadline:
+        if stored + dead >= plan.documents or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     if meter:
         meter.stop()
+    after = table_bytes(db_url)
     return FleetReport(
         vehicles=settings.vehicles,
         seconds=settings.seconds,
-        sent=sent,
+        sent=plan.documents,
+        messages=sent,
+        wire_bytes=pub.wire_bytes,
+        payload_bytes=pub.payload_bytes,
+        db_bytes={t: after[t] - before.get(t, 0) for t in after},
+        hours_per_day=settings.hours_per_day,
         stored=stored,
         dead_lettered=dead,
         lag_ms=percentiles(lags),
@@ -551,6 +742,22 @@ class Chaos:
     show_default=True,
     help="Start this many `dms gateway run` processes in a fresh group (0: one runs already).",
 )
+@click.option(
+    "--profile",
+    type=click.Choice(["default", "detailed"]),
+    default="default",
+    show_default=True,
+    help="The vehicles' telemetry profile: default (on change + heartbeats, batched, CBOR) or detailed "
+    "(1 Hz state and status, JSON).",
+)
+@click.option("--parked", is_flag=True, help="The vehicles stand (engine off, no events): the parked hours.")
+@click.option(
+    "--hours-per-day",
+    type=click.FloatRange(0.1, 24),
+    default=8.0,
+    show_default=True,
+    help="Hours of a vehicle-day like this run (driving, or --parked) for the bytes per vehicle-day printed.",
+)
 @click.option("--broker-pid", type=int, default=None, help="Also measure the broker's CPU and memory.")
 @click.option(
     "--bus",
@@ -590,6 +797,9 @@ def simulate(
     connections,
     episodes_per_hour,
     gateways,
+    profile,
+    parked,
+    hours_per_day,
     broker_pid,
     bus_url,
     nats_cluster,
@@ -597,7 +807,8 @@ def simulate(
     kill_leader,
     kill_gateway_at,
 ):
-    """Drive N simulated vehicles through broker + gateway + database; print loss, lag and resource use."""
+    """Drive N simulated vehicles through broker + gateway + database; print loss, lag, resource use and
+    bytes per vehicle-hour on the wire and in the database (PostgreSQL), and per vehicle-day."""
     import tempfile
     from pathlib import Path
 
@@ -608,7 +819,13 @@ def simulate(
     from tools.load.nats_cluster import NatsCluster
 
     settings = FleetSettings(
-        vehicles=vehicles, seconds=seconds, connections=connections, episodes_per_hour=episodes_per_hour
+        vehicles=vehicles,
+        seconds=seconds,
+        connections=connections,
+        episodes_per_hour=episodes_per_hour,
+        profile=profile,
+        parked=parked,
+        hours_per_day=hours_per_day,
     )
     if (mqtt_url is None) == (nats_cluster == 0):
         raise UserError("give either --mqtt URL or --nats-cluster N")

@@ -27,6 +27,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 MONTHS_AHEAD = 3
+# This revision made month partitions; the gateway makes day partitions of status_samples since gw0009.
+MONTHLY = p.PartitionedTable("status_samples", "ts", "month")
 
 
 def _swap(conn, old: str, *, partitioned: bool) -> None:
@@ -53,28 +55,28 @@ def upgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "postgresql":
         return
-    if p.is_partitioned(conn):
-        for name in p.children(conn):
+    if p.is_partitioned(conn, MONTHLY.table):
+        for name in p.children(conn, MONTHLY.table):
             if re.fullmatch(r"status_samples_\d{4}_\d{2}", name):
                 conn.execute(text(f"ALTER TABLE {name} RENAME TO {name.replace('samples_', 'samples_p', 1)}"))
-        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {p.DEFAULT_PARTITION} "
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {MONTHLY.default} "
                           "PARTITION OF status_samples DEFAULT"))
         return
     old = "status_samples_unpartitioned"
     _swap(conn, old, partitioned=True)
-    conn.execute(text(f"CREATE TABLE {p.DEFAULT_PARTITION} PARTITION OF status_samples DEFAULT"))
+    conn.execute(text(f"CREATE TABLE {MONTHLY.default} PARTITION OF status_samples DEFAULT"))
     with_rows = conn.scalars(text(f"SELECT DISTINCT date_trunc('month', ts AT TIME ZONE 'UTC') FROM {old}"))
     first = p.month_start(datetime.now(UTC))
     wanted = {m.replace(tzinfo=UTC) for m in with_rows}
     wanted |= {p.add_months(first, i) for i in range(MONTHS_AHEAD + 1)}
     for month in sorted(wanted):
-        p.create_month(conn, month)
+        p.create_partition(conn, MONTHLY, month)
     _move_rows(conn, old)
 
 
 def downgrade() -> None:
     conn = op.get_bind()
-    if not p.is_partitioned(conn):
+    if not p.is_partitioned(conn, MONTHLY.table):
         return
     old = "status_samples_partitioned"
     conn.execute(text("ALTER SEQUENCE status_samples_id_seq OWNED BY NONE"))  # else dropping `old` drops it
