@@ -131,7 +131,11 @@ def patch_vehicle(
     return _views(db, ctx, [vehicle])[0]
 
 
-@router.post("/vehicles/{vehicle_id}/live", response_model=LiveOut)
+@router.post(
+    "/vehicles/{vehicle_id}/live",
+    response_model=LiveOut,
+    responses={503: {"description": "No command broker is configured, or it did not take the request."}},
+)
 def request_live_view(
     vehicle_id: str,
     data: LiveIn | None = None,

@@ -36,7 +36,7 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def api_app(pg_database):
+def api_app(pg_database, mosquitto_url):
     empty_pg(pg_database)
     sessions = make_sessionmaker(make_engine(pg_database))
     register(
@@ -49,7 +49,10 @@ def api_app(pg_database):
     with session_scope(sessions) as db:
         root = auth.create_user(db, "root", "pw-root", "admin", dealer_code=None, now=T0, rounds=4)
         app = create_app(
-            pg_database, GatewaySettings(jwt_secret="a schemathesis secret, long enough"), clock=FakeClock()
+            pg_database,
+            # a gateway as deployed: the live view's requests go out through the machine's Mosquitto
+            GatewaySettings(jwt_secret="a schemathesis secret, long enough", command_broker=mosquitto_url),
+            clock=FakeClock(),
         )
         app.state.token = auth.issue_token(root, app.state.gateway.secret(), now=T0, ttl=timedelta(days=1))
     return app
