@@ -75,6 +75,10 @@ class User(Base):
     dealer_code: Mapped[str | None] = mapped_column(ForeignKey("dealers.code"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What the back office is shown in (gw0010): a gettext locale id ('en', 'zh_CN') and an IANA zone;
+    # NULL: not chosen (the portal follows the browser's Accept-Language and its default zone).
+    language: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Vehicle(Base):
