@@ -18,10 +18,20 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
-from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import (
+    auth,
+    dispatch,
+    fleet,
+    insight,
+    parts,
+    preferences,
+    scrapping,
+    service,
+    vehicles,
+)
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
-from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
+from dealer_portal.web import LocaleMiddleware, PortalState, http_error_page, make_templates, read_session
 from dms.contract.messages import utc_now
 from gateway.api import create_app as create_api_app
 from gateway.db.models import User
@@ -37,6 +47,7 @@ ROUTERS = (
     parts.router,
     scrapping.router,
     insight.router,
+    preferences.router,
 )
 
 
@@ -86,5 +97,6 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
+    app.add_middleware(LocaleMiddleware)
     app.add_middleware(SecurityHeaders)
     return app

@@ -11,6 +11,10 @@ from html import escape
 
 from markupsafe import Markup
 
+from dealer_portal.i18n import current
+from dealer_portal.i18n import gettext as tr
+from dealer_portal.messages import N_, label
+
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
 
 
@@ -34,14 +38,14 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
     longitude scaled by cos(latitude) so distances look right)."""
     pad = 34
     parts = [
-        f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="Fleet positions" '
+        f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(N_("Fleet positions")))}" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>'
     ]
     if not points:
         parts.append(
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
-            "No positions reported yet</text></svg>"
+            f"{escape(tr(N_('No positions reported yet')))}</text></svg>"
         )
         return Markup("".join(parts))
     lats, lons = [p.lat for p in points], [p.lon for p in points]
@@ -127,7 +131,7 @@ def bar_chart(
     if not categories:
         out.append(
             f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" class="axis">'
-            "No data yet</text>"
+            f"{escape(tr(N_('No data yet')))}</text>"
         )
     slot = plot_w / max(len(categories), 1)
     bar_w = slot * 0.6 / (1 if stacked else max(len(names), 1))
@@ -142,7 +146,7 @@ def bar_chart(
                 out.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                     f'fill="{PALETTE[k % len(PALETTE)]}">'
-                    f"<title>{escape(cat)} {escape(name)}: {value:g}{unit}</title></rect>"
+                    f"<title>{escape(cat)} {escape(label(name))}: {value:g}{unit}</title></rect>"
                 )
             if stacked:
                 base -= h
@@ -154,9 +158,9 @@ def bar_chart(
     for k, name in enumerate(names if len(names) > 1 else []):
         out.append(
             f'<rect x="{x}" y="{height - 14}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
-            f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(name)}</text>'
+            f'<text x="{x + 14}" y="{height - 5}" class="legend">{escape(label(name))}</text>'
         )
-        x += 24 + 7 * len(name)
+        x += 24 + 7 * len(label(name))
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -183,7 +187,7 @@ def timeline(
         return left + max(0.0, min(1.0, (t - start).total_seconds() / span)) * plot
 
     out = [
-        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="Bookings timeline" '
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(N_("Bookings timeline")))}" '
         f'xmlns="http://www.w3.org/2000/svg">'
     ]
     days = max(1, round(span / 86400))
@@ -191,7 +195,9 @@ def timeline(
         t = start + timedelta(days=d)
         out.append(f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{height}" class="grid"/>')
         if d < days:
-            out.append(f'<text x="{x(t) + 3:.1f}" y="{top - 8}" class="axis">{t:%a %d %b}</text>')
+            out.append(
+                f'<text x="{x(t) + 3:.1f}" y="{top - 8}" class="axis">{current().datetime(t, "day")}</text>'
+            )
     for i, row in enumerate(rows):
         y = top + i * lane
         out.append(

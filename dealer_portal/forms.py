@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from dealer_portal import i18n
 from dealer_portal import messages as msg
+from dealer_portal.messages import Text
 from dms.errors import UserError
 
 # Longest text each form field accepts (the database column or less); the templates' maxlength
@@ -74,8 +76,8 @@ def about(field: str) -> Iterator[None]:
 def check_lengths(form: Mapping[str, object]) -> None:
     """Every text field of a form within its limit (MAX_LENGTH), whatever the browser let through."""
     errors = {
-        name: msg.TOO_LONG.format(
-            what=msg.FIELD_LABELS.get(name, name), limit=max_length(name), length=len(v)
+        name: Text(
+            msg.TOO_LONG, what=Text(msg.FIELD_LABELS.get(name, name)), limit=max_length(name), length=len(v)
         )
         for name, v in form.items()
         if isinstance(v, str) and len(v) > max_length(name)
@@ -99,8 +101,9 @@ def decimal(text: str, what: str, *, field: str) -> Decimal:
         if sep and len(frac) == 3 and len(whole) <= 3 and not whole.startswith("0"):
             raise FieldError(
                 {
-                    field: msg.AMBIGUOUS_NUMBER.format(
-                        what=what,
+                    field: Text(
+                        msg.AMBIGUOUS_NUMBER,
+                        what=Text(what),
                         text=text.strip(),
                         grouped=f"{sign}{whole}{frac}",
                         decimal=f"{sign}{whole}.{frac}",
@@ -112,25 +115,23 @@ def decimal(text: str, what: str, *, field: str) -> Decimal:
         head, groups, sep, point, frac = grouped.groups()
         digits = head + groups.replace(sep, "") + (f".{frac}" if point else "")
     else:
-        raise FieldError(
-            {field: msg.REQUIRED.format(what=what) if not s else msg.NOT_A_NUMBER.format(what=what)}
-        )
+        raise FieldError({field: Text(msg.REQUIRED if not s else msg.NOT_A_NUMBER, what=Text(what))})
     return Decimal(sign + digits)
 
 
 def number(text: str, what: str, *, field: str, minimum: float | None = 0) -> float:
     value = float(decimal(text, what, field=field))
     if minimum is not None and value < minimum:
-        raise FieldError({field: msg.TOO_SMALL.format(what=what, limit=f"{minimum:g}")})
+        raise FieldError({field: Text(msg.TOO_SMALL, what=Text(what), limit=f"{minimum:g}")})
     return value
 
 
 def whole_number(text: str, what: str, *, field: str, minimum: int = 0) -> int:
     value = decimal(text, what, field=field)
     if value != value.to_integral_value():
-        raise FieldError({field: msg.NOT_A_WHOLE_NUMBER.format(what=what)})
+        raise FieldError({field: Text(msg.NOT_A_WHOLE_NUMBER, what=Text(what))})
     if value < minimum:
-        raise FieldError({field: msg.TOO_SMALL.format(what=what, limit=minimum)})
+        raise FieldError({field: Text(msg.TOO_SMALL, what=Text(what), limit=minimum)})
     return int(value)
 
 
@@ -138,17 +139,18 @@ def cents(text: str, what: str, *, field: str) -> int:
     """Money as typed ("12,50", "1.250,00", "95") in integer cents; never negative."""
     value = decimal(text, what, field=field)
     if value < 0:
-        raise FieldError({field: msg.TOO_SMALL.format(what=what, limit=0)})
+        raise FieldError({field: Text(msg.TOO_SMALL, what=Text(what), limit=0)})
     return int((value * 100).quantize(Decimal(1)))
 
 
 def utc_datetime(text: str, what: str, *, field: str) -> datetime:
-    """'2026-03-02T08:00' (an <input type=datetime-local>) read as UTC, like every time in the portal."""
+    """'2026-03-02T08:00' (an <input type=datetime-local>) read in the user's time zone (the request's
+    i18n.current(); UTC unless chosen), returned in UTC, as every time is stored."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise FieldError({field: msg.NOT_A_DATETIME.format(what=what)}) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        raise FieldError({field: Text(msg.NOT_A_DATETIME, what=Text(what))}) from None
+    return i18n.current().parse_local(value) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def optional_int(text: str, what: str, *, field: str) -> int | None:
@@ -156,7 +158,7 @@ def optional_int(text: str, what: str, *, field: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise FieldError({field: msg.NOT_A_CHOICE.format(what=what)})
+        raise FieldError({field: Text(msg.NOT_A_CHOICE, what=Text(what))})
     return int(text)
 
 
@@ -182,22 +184,25 @@ _PYDANTIC = {
 def validation_field_errors(exc) -> FieldError:
     """A pydantic ValidationError of form input as people read it, one message per field: never the
     validator's own text ("String should match pattern ...")."""
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     for err in exc.errors():
         field = str(err["loc"][0]) if err["loc"] else ""
-        what = msg.FIELD_LABELS.get(field, field.replace("_", " "))
+        what = Text(msg.FIELD_LABELS.get(field, field.replace("_", " ")))
         ctx = err.get("ctx") or {}
         limit = next((ctx[k] for k in ("min_length", "max_length", "ge", "gt", "le", "lt") if k in ctx), "")
         got = err.get("input")
         if err["type"] == "value_error":  # our own validators' messages are written for people
-            text = f"{what}: {ctx.get('error', '')}"
+            text = Text(msg.OWN_CHECK, what=what, error=Text(str(ctx.get("error", ""))))
         elif err["type"] == "string_pattern_mismatch":
-            text = msg.PATTERN_HINTS.get(field, msg.NOT_ACCEPTED).format(what=what)
+            text = Text(msg.PATTERN_HINTS.get(field, msg.NOT_ACCEPTED), what=what)
         elif err["type"] == "string_too_short" and not got:
-            text = msg.REQUIRED.format(what=what)
+            text = Text(msg.REQUIRED, what=what)
         else:
-            text = _PYDANTIC.get(err["type"], msg.NOT_ACCEPTED).format(
-                what=what, limit=limit, length=len(got) if isinstance(got, str) else ""
+            text = Text(
+                _PYDANTIC.get(err["type"], msg.NOT_ACCEPTED),
+                what=what,
+                limit=limit,
+                length=len(got) if isinstance(got, str) else "",
             )
         errors.setdefault(field, text)
     return FieldError(errors)

@@ -1,18 +1,54 @@
-"""The portal's user-facing texts that code (not a template) produces, in one place for a later gettext pass.
+"""The portal's user-facing texts that code (not a template) produces, in one place, marked for gettext.
 
-`N_` marks a text for extraction without translating it here (gettext_noop); templates mark theirs with
-`{{ _("...") }}`, the same identity function for now. When the catalogues arrive, `_` becomes the user's
-gettext and these keys stay as they are.
+`N_` marks a text for extraction without translating it (gettext_noop): the English text is the msgid,
+translated where it is shown, in the language of whoever reads it. Templates mark theirs with
+`{{ _("...") }}` (`_` is `dealer_portal.i18n.gettext`). A text with values is a `Text`: it reads as English
+(logs, the CLI, tests) and remembers its msgid and values, so `localize` can show it in the reader's
+language: `raise UserError(Text(N_("no vehicle {vehicle}"), vehicle=vid))`.
+
+`python -m tools.i18n extract` collects every N_/_/Text text into dealer_portal/locale/messages.pot.
 """
 
 from __future__ import annotations
+
+from dealer_portal.i18n import gettext as _
 
 
 def N_(text: str) -> str:
     return text
 
 
-_ = N_  # the templates' marker (a Jinja global); gettext of the user's language later
+class Text(str):
+    """An English message that keeps its msgid and values for translation when shown (see `localize`)."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, **params: object) -> Text:
+        self = super().__new__(cls, msgid.format(**params) if params else msgid)
+        self.msgid, self.params = msgid, params
+        return self
+
+
+def localize(text: object) -> str:
+    """`text` in the current request's language: a Text with its values (themselves localized when
+    they are Texts), a known msgid, or anything else as it is."""
+    if isinstance(text, Text):
+        params = {k: localize(v) if isinstance(v, Text) else v for k, v in text.params.items()}
+        return _(text.msgid).format(**params) if params else _(text.msgid)
+    return _(text) if isinstance(text, str) else str(text)
+
+
+def localize_error(exc: BaseException) -> str:
+    """A UserError's message (and hint) in the current request's language."""
+    errors = getattr(exc, "errors", None)  # a FieldError: one message per field
+    if isinstance(errors, dict) and errors:
+        text = "; ".join(localize(v) for v in errors.values())
+    else:
+        text = localize(exc.args[0] if exc.args else "")
+    hint = getattr(exc, "hint", None)
+    return f"{text} ({localize(hint)})" if hint else text
+
 
 # Form input the server refuses: one message per field, next to it (pydantic error types -> human text).
 REQUIRED = N_("{what}: fill this in")
@@ -30,6 +66,7 @@ NOT_A_DATETIME = N_("{what}: enter a date and time like 2026-03-02 08:00")
 NOT_ACCEPTED = N_("{what}: this value is not accepted")
 NOT_A_CHOICE = N_("{what}: choose one of the offered values")
 FORM_NOT_SAVED = N_("Not saved: {message}")
+OWN_CHECK = N_("{what}: {error}")
 
 # What a text field may hold, when its pattern refuses the input (by field name).
 PATTERN_HINTS = {
@@ -59,3 +96,159 @@ REQUEST_REFUSED = N_("This address does not take that kind of request. Go back a
 DUE_FOR_SCRAPPING = N_(
     "{vehicle} is due for scrapping ({reasons}). Tick “Book anyway” to book it all the same, or choose another vehicle."
 )
+
+# Titles of the error pages.
+NOT_ALLOWED = N_("Not allowed")
+NOT_FOUND = N_("Not found")
+CANNOT_DO_THAT = N_("Cannot do that")
+CSRF_FAILED = N_("the form has expired or did not come from this portal (CSRF check failed); reload the page")
+HTTP_STATUS = {
+    400: N_("Bad request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    413: N_("Content Too Large"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+}
+
+# The main menu.
+NAV = [
+    ("fleet", "/fleet", N_("Fleet board")),
+    ("vehicles", "/vehicles", N_("Vehicles")),
+    ("dispatch", "/dispatch", N_("Dispatch")),
+    ("service", "/service", N_("Service")),
+    ("parts", "/parts", N_("Parts")),
+    ("scrapping", "/scrapping", N_("Scrapping")),
+    ("kpis", "/kpis", N_("KPIs")),
+    ("audit", "/audit", N_("Audit")),
+]
+
+# Login.
+TOO_MANY_SIGN_INS = N_("Too many failed sign-ins; try again in {wait} s.")
+WRONG_PASSWORD = N_("Wrong user name or password.")
+SAVED = N_("saved")
+LANGUAGE_SAVED = N_("Language and time zone saved")
+UNKNOWN_LANGUAGE = N_("choose one of the offered languages")
+UNKNOWN_ZONE = N_("unknown time zone {zone}: choose one of the list")
+
+# Values stored as codes and shown to people: roles, statuses, alert and event types, pay types,
+# disposal methods, stock movements, audit actions and records, sort orders (`label` filter).
+LABELS = {
+    # roles
+    "admin": N_("admin"),
+    "dispatcher": N_("dispatcher"),
+    "service_advisor": N_("service advisor"),
+    "technician": N_("technician"),
+    # vehicle status, connection
+    "active": N_("active"),
+    "in_maintenance": N_("in maintenance"),
+    "retired": N_("retired"),
+    "online": N_("online"),
+    "offline": N_("offline"),
+    # bookings
+    "booked": N_("booked"),
+    "checked_out": N_("checked out"),
+    "returned": N_("returned"),
+    "cancelled": N_("cancelled"),
+    # scrap requests
+    "requested": N_("requested"),
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    # alert / event types and driver states
+    "microsleep": N_("microsleep"),
+    "sleep": N_("sleep"),
+    "drowsiness": N_("drowsiness"),
+    "drowsy": N_("drowsy"),
+    "distraction": N_("distraction"),
+    "distracted": N_("distracted"),
+    "phone_use": N_("phone use"),
+    "phone": N_("phone"),
+    "smoking": N_("smoking"),
+    "yawning": N_("yawning"),
+    "yawn": N_("yawn"),
+    "eyes_closed": N_("eyes closed"),
+    "looking_away": N_("looking away"),
+    "no_face": N_("no face"),
+    "unresponsive": N_("unresponsive"),
+    "long_distraction": N_("long distraction"),
+    "vats": N_("repeated glances away"),
+    "repeated_fatigue": N_("repeated fatigue"),
+    "driver_event": N_("driver event"),
+    "not_monitoring": N_("not monitoring"),
+    "camera_blocked": N_("camera blocked"),
+    "seatbelt": N_("seatbelt"),
+    "alert": N_("alert"),
+    "attentive": N_("attentive"),
+    "normal": N_("normal"),
+    "ok": N_("ok"),
+    "unknown": N_("unknown"),
+    "fatigue": N_("fatigue"),
+    "hours": N_("hours"),
+    # service orders
+    "maintenance": N_("maintenance"),
+    "repair": N_("repair"),
+    "inspection": N_("inspection"),
+    "labour": N_("labour"),
+    "part": N_("part"),
+    "customer": N_("customer"),
+    "warranty": N_("warranty"),
+    "internal": N_("internal"),
+    # disposal methods
+    "recycling": N_("recycling"),
+    "sale": N_("sale"),
+    "auction": N_("auction"),
+    "return_to_lessor": N_("return to lessor"),
+    "scrapyard": N_("scrapyard"),
+    # stock movements
+    "receive": N_("receive"),
+    "return": N_("return"),
+    "transfer": N_("transfer"),
+    "transfer_in": N_("transfer in"),
+    "transfer_out": N_("transfer out"),
+    "count": N_("count"),
+    "issue": N_("issue"),
+    "adjust": N_("adjust"),
+    # audit records and sorts
+    "vehicle": N_("vehicle"),
+    "booking": N_("booking"),
+    "service_order": N_("service order"),
+    "user": N_("user"),
+    "newest": N_("newest"),
+    "oldest": N_("oldest"),
+    "who": N_("who"),
+    "record": N_("record"),
+    # audit actions
+    "acknowledge": N_("acknowledge"),
+    "cancel": N_("cancel"),
+    "create": N_("create"),
+    "update": N_("update"),
+    "login": N_("login"),
+    "preferences": N_("preferences"),
+    "archive": N_("archive"),
+    "restore": N_("restore"),
+    "decide": N_("decide"),
+    "book": N_("book"),
+    "parts": N_("parts"),
+    # disposal methods as stored
+    "recycle": N_("recycle"),
+    # odometer sources
+    "reception": N_("reception"),
+    "manual": N_("manual"),
+    "telemetry": N_("telemetry"),
+    "checkout": N_("checkout"),
+    "service": N_("service"),
+}
+
+
+def label(value: object) -> str:
+    """A stored code as people read it, in the current language ('checked_out' -> 'checked out')."""
+    if value is None:
+        return "—"
+    text = str(value)
+    if ":" in text:  # an audit action such as "service:booked"
+        return ": ".join(label(part) for part in text.split(":"))
+    known = LABELS.get(text)
+    return _(known) if known else text.replace("_", " ")

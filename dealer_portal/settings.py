@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from dms.settings import Settings
 from gateway.settings import GatewaySettings
@@ -25,3 +25,16 @@ class PortalSettings(Settings):
     vehicle is online and the values are younger than this; older ones are marked stale, with their time."""
     max_upload_mb: int = Field(5, ge=1, le=100)
     """Largest vehicle document accepted."""
+    default_time_zone: str = Field("UTC", min_length=1, max_length=64)
+    """IANA zone in which users who have not chosen one see times (e.g. "Asia/Shanghai")."""
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    """ISO 4217 code of the amounts (prices, estimates, invoices), shown with the user's locale."""
+
+    @field_validator("default_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from dealer_portal.i18n import valid_zone
+
+        if valid_zone(value) is None:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)")
+        return value

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
@@ -26,25 +27,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dealer_portal import messages, web_session
+from dealer_portal import i18n, messages, web_session
 from dealer_portal.forms import FieldError, check_lengths, max_length
 from dealer_portal.records.actor import AREAS, Actor, Forbidden, NotFound
-from dealer_portal.records.money import format_cents
 from dealer_portal.settings import PortalSettings
 from dms.errors import AlreadyExists, UserError
 from gateway.db.models import User
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-NAV = [
-    ("fleet", "/fleet", "Fleet board"),
-    ("vehicles", "/vehicles", "Vehicles"),
-    ("dispatch", "/dispatch", "Dispatch"),
-    ("service", "/service", "Service"),
-    ("parts", "/parts", "Parts"),
-    ("scrapping", "/scrapping", "Scrapping"),
-    ("kpis", "/kpis", "KPIs"),
-    ("audit", "/audit", "Audit"),
-]
+NAV = messages.NAV
 
 
 @dataclass
@@ -62,15 +53,76 @@ class LoginRequired(Exception):
     """No valid session: send the browser to the login page."""
 
 
-def _dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.strftime(fmt) if value else "—"
+def _dt(value: datetime | None, fmt: str = "datetime") -> str:
+    """A time in the reader's zone and language (`fmt`: a kind of i18n.PATTERNS or an strftime format
+    the templates used)."""
+    return i18n.current().datetime(value, fmt)
 
 
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
-    templates.env.filters.update(cents=format_cents, dt=_dt)
-    templates.env.globals.update(NAV=NAV, max_length=max_length, _=messages._)
+    templates.env.filters.update(
+        cents=lambda c: i18n.current().money(c),
+        dt=_dt,
+        num=lambda v, digits=0: i18n.current().number(v, digits),
+        fixed=lambda v, digits=1: i18n.current().fixed(v, digits),
+        label=messages.label,
+        localize=messages.localize,
+        input_dt=lambda v: i18n.current().input_value(v),
+    )
+    templates.env.globals.update(
+        NAV=NAV,
+        max_length=max_length,
+        _=i18n.gettext,
+        gettext=i18n.gettext,
+        ngettext=lambda singular, plural, n: i18n.current().ngettext(singular, plural, n),
+        locale=i18n.current,
+        LANGUAGES=i18n.LANGUAGES,
+        TIME_ZONES=i18n.TIME_ZONES,
+    )
     return templates
+
+
+def _resolve_locale(request: Request) -> i18n.UserLocale:
+    """The request's language and zone: the user's setting, the login page's choice (cookie), the
+    browser's Accept-Language, English; the user's zone or the portal's default one."""
+    st = state(request)
+    language = zone = None
+    session = read_session(request)
+    if session is not None and session.username:
+        with st.sessions() as db:
+            row = db.execute(
+                select(User.language, User.time_zone).where(User.username == session.username)
+            ).first()
+        if row is not None:
+            language, zone = row
+    language = (
+        i18n.language_of(language)
+        or i18n.language_of(request.cookies.get(i18n.LANG_COOKIE))
+        or i18n.negotiate(request.headers.get("accept-language"))
+        or i18n.DEFAULT_LANGUAGE
+    )
+    zone = i18n.valid_zone(zone) or st.settings.default_time_zone
+    return i18n.UserLocale(language, zone, st.settings.currency)
+
+
+class LocaleMiddleware:
+    """Sets the request's UserLocale (i18n.current) for the pages; /static and the REST API are left
+    as they are (the API speaks English and UTC)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == "/api" or path.startswith(("/static/", "/api/")):
+            return await self.app(scope, receive, send)
+        locale = await run_in_threadpool(_resolve_locale, Request(scope))
+        token = i18n.use(locale)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.reset(token)
 
 
 def state(request: Request) -> PortalState:
@@ -144,7 +196,10 @@ class Ctx:
         flash = read_flash(self.request)
         submitted: Submitted | None = self.request.scope.get(SUBMITTED)
         if submitted:
-            flash = {"ok": None, "error": messages.FORM_NOT_SAVED.format(message=submitted.message)}
+            flash = {
+                "ok": None,
+                "error": messages._(messages.FORM_NOT_SAVED).format(message=submitted.message),
+            }
         return state(self.request).templates.TemplateResponse(
             self.request,
             template,
@@ -152,10 +207,12 @@ class Ctx:
             status_code=status_code,
         )
 
-    def done(self, url: str, message: str = "saved") -> RedirectResponse:
-        """Commit, then redirect (POST/redirect/GET) with a short confirmation."""
+    def done(self, url: str, message: str = messages.SAVED, **params: object) -> RedirectResponse:
+        """Commit, then redirect (POST/redirect/GET) with a short confirmation: `message` a msgid (N_)
+        filled with `params`, in the user's language."""
         self.db.commit()
-        return RedirectResponse(flash_url(self.request, url, "ok", message), status_code=303)
+        text = messages.localize(messages.Text(message, **params))
+        return RedirectResponse(flash_url(self.request, url, "ok", text), status_code=303)
 
 
 def _with_params(url: str, **params: str) -> str:
@@ -222,9 +279,7 @@ async def csrf_guard(request: Request) -> None:
         value = form.get(web_session.CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not web_session.csrf_ok(read_session(request), sent):
-        raise Forbidden(
-            "the form has expired or did not come from this portal (CSRF check failed); reload the page"
-        )
+        raise Forbidden(messages.Text(messages.CSRF_FAILED))
     if request.headers.get("content-type", "").startswith(("multipart/form-data", "application/x-www-form")):
         check_lengths(await request.form())
 
@@ -237,8 +292,8 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
         {
             "ctx": None,
             "actor": None,
-            "title": title,
-            "message": message,
+            "title": messages.localize(title),
+            "message": messages.localize(message),
             "logged_in": bool(session and session.username),
             "csrf": session.csrf if session else "",
         },
@@ -252,9 +307,11 @@ async def http_error_page(request: Request, exc: StarletteHTTPException) -> Resp
     if request.url.path == "/api" or request.url.path.startswith("/api/"):
         return await http_exception_handler(request, exc)
     if exc.status_code == 404:
-        title, message = messages.PAGE_NOT_FOUND, messages.PAGE_NOT_FOUND_TEXT.format(path=request.url.path)
+        title = messages.PAGE_NOT_FOUND
+        message = messages.Text(messages.PAGE_NOT_FOUND_TEXT, path=request.url.path)
     else:
-        title, message = HTTPStatus(exc.status_code).phrase, messages.REQUEST_REFUSED
+        title = messages.HTTP_STATUS.get(exc.status_code, HTTPStatus(exc.status_code).phrase)
+        message = messages.REQUEST_REFUSED
     return _error_page(request, exc.status_code, title, message)
 
 
@@ -276,7 +333,7 @@ async def _form_again(request: Request, exc: UserError) -> Response | None:
     query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k not in (*FLASH_KINDS, "sig")])
     form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != web_session.CSRF_FIELD}
-    errors = exc.errors if isinstance(exc, FieldError) else {}
+    errors = {k: messages.localize(v) for k, v in exc.errors.items()} if isinstance(exc, FieldError) else {}
     scope = {
         key: request.scope[key]
         for key in ("type", "asgi", "http_version", "scheme", "server", "client", "root_path", "app")
@@ -290,7 +347,7 @@ async def _form_again(request: Request, exc: UserError) -> Response | None:
         query_string=query.encode(),
         headers=headers,
         state={},
-        **{SUBMITTED: Submitted(request.url.path, FormView(values, errors), str(exc))},
+        **{SUBMITTED: Submitted(request.url.path, FormView(values, errors), messages.localize_error(exc))},
     )
     start: dict = {}
     body: list[bytes] = []
@@ -328,9 +385,9 @@ class PageRoute(APIRoute):
                 target = request.url.path if request.method == "GET" else "/"
                 return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
             except Forbidden as exc:
-                return _error_page(request, 403, "Not allowed", str(exc))
+                return _error_page(request, 403, messages.NOT_ALLOWED, messages.localize_error(exc))
             except NotFound as exc:
-                return _error_page(request, 404, "Not found", str(exc))
+                return _error_page(request, 404, messages.NOT_FOUND, messages.localize_error(exc))
             except UserError as exc:
                 if request.method == "POST":
                     db = getattr(request.state, "db", None)
@@ -339,9 +396,9 @@ class PageRoute(APIRoute):
                     again = None if request.headers.get("hx-request") else await _form_again(request, exc)
                     if again is not None:
                         return again
-                    target = flash_url(request, _back(request), "error", str(exc))
+                    target = flash_url(request, _back(request), "error", messages.localize_error(exc))
                     return RedirectResponse(target, status_code=303)
-                return _error_page(request, 400, "Cannot do that", str(exc))
+                return _error_page(request, 400, messages.CANNOT_DO_THAT, messages.localize_error(exc))
             finally:
                 db = getattr(request.state, "db", None)
                 if db is not None:

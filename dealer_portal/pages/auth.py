@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dealer_portal import web_session
+from dealer_portal import messages, web_session
 from dealer_portal.pages import page_router
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor
@@ -69,7 +69,7 @@ def login(
         return _login_refused(
             request,
             next,
-            f"Too many failed sign-ins; try again in {wait} s.",
+            messages.localize(messages.Text(messages.TOO_MANY_SIGN_INS, wait=wait)),
             429,
             {"Retry-After": str(wait)},
         )
@@ -77,7 +77,7 @@ def login(
         user = authenticate(db, username.strip(), password)
         if user is None:
             limiter.failed(keys)
-            return _login_refused(request, next, "Wrong user name or password.", 401)
+            return _login_refused(request, next, messages.localize(messages.WRONG_PASSWORD), 401)
         audit.record(
             db, Actor(user.username, user.role, user.dealer_code), now, "login", "user", user.username
         )

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal import messages
 from dealer_portal.charts import Bar, timeline
 from dealer_portal.forms import FieldError, number, utc_datetime
+from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, scrapping, vehicle_records
 from dealer_portal.web import Ctx, page
@@ -25,7 +26,7 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
     try:
         start = datetime.combine(datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), UTC)
     except ValueError:
-        raise UserError("day: use the form 2026-03-02") from None
+        raise UserError(Text(N_("day: use the form 2026-03-02"))) from None
     days = min(max(days, 1), 31)
     bookings = dispatch.bookings(ctx.db, ctx.actor, start, start + timedelta(days=days))
     vehicles = vehicle_records.search(ctx.db, ctx.actor)
@@ -65,13 +66,13 @@ def book(
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
     due = scrapping.flag_reasons(vehicle, vehicle_records.latest_odometer(ctx.db, vehicle_id), ctx.now.date())
     if due and book_anyway != "1":  # a warning the dispatcher confirms, not a refusal
-        reasons = "; ".join(due)
+        reasons = "; ".join(messages.localize(r) for r in due)
         raise FieldError(
-            {"vehicle_id": messages.DUE_FOR_SCRAPPING.format(vehicle=vehicle_id, reasons=reasons)}
+            {"vehicle_id": messages.Text(messages.DUE_FOR_SCRAPPING, vehicle=vehicle_id, reasons=reasons)}
         )
     starts, ends = (
-        utc_datetime(starts_at, "Start", field="starts_at"),
-        utc_datetime(ends_at, "End", field="ends_at"),
+        utc_datetime(starts_at, N_("Start"), field="starts_at"),
+        utc_datetime(ends_at, N_("End"), field="ends_at"),
     )
     booking = dispatch.book(
         ctx.db,
@@ -84,17 +85,20 @@ def book(
         now=ctx.now,
         warnings_overridden=tuple(f"due for scrapping ({r})" for r in due),
     )
-    return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", f"booking #{booking.id} saved")
+    return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", N_("booking #{id} saved"), id=booking.id)
 
 
 @router.post("/dispatch/bookings/{booking_id}/cancel")
 def cancel(ctx: DispatchPage, booking_id: int):
     dispatch.cancel(ctx.db, ctx.actor, booking_id, ctx.now)
-    return ctx.done("/dispatch", f"booking #{booking_id} cancelled")
+    return ctx.done("/dispatch", N_("booking #{id} cancelled"), id=booking_id)
 
 
 # declared after /cancel, which this pattern would otherwise catch
-STEPS = {"checkout": (dispatch.check_out, "checked out"), "return": (dispatch.return_vehicle, "returned")}
+STEPS = {
+    "checkout": (dispatch.check_out, N_("booking #{id} checked out")),
+    "return": (dispatch.return_vehicle, N_("booking #{id} returned")),
+}
 
 
 @router.post("/dispatch/bookings/{booking_id}/{step}")
@@ -107,11 +111,11 @@ def hand_over(
 ):
     """Check-out or return, both with odometer and fuel readings."""
     if step not in STEPS:
-        raise UserError(f"unknown step {step!r}")
+        raise UserError(Text(N_("unknown step {step}"), step=repr(step)))
     action, done = STEPS[step]
     km, fuel = (
-        number(odometer_km, "Odometer", field="odometer_km"),
-        number(fuel_pct, "Fuel", field="fuel_pct"),
+        number(odometer_km, N_("Odometer"), field="odometer_km"),
+        number(fuel_pct, N_("Fuel"), field="fuel_pct"),
     )
     action(ctx.db, ctx.actor, booking_id, odometer_km=km, fuel_pct=fuel, now=ctx.now)
-    return ctx.done("/dispatch", f"booking #{booking_id} {done}")
+    return ctx.done("/dispatch", done, id=booking_id)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from sse_starlette.sse import EventSourceResponse
 
 from dealer_portal.charts import MapPoint, fleet_map
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.records import fleet
 from dealer_portal.web import Ctx, page, state
@@ -74,7 +75,7 @@ def acknowledge(ctx: FleetPage, alert_id: int):
     ctx.db.commit()
     if ctx.request.headers.get("hx-request"):  # htmx swaps the item for its acknowledged form
         return ctx.render("_alert_item.html", a=alert)
-    return ctx.done("/fleet", "alert acknowledged")
+    return ctx.done("/fleet", N_("alert acknowledged"))
 
 
 @router.get("/fleet/stream")

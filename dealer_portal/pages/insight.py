@@ -8,6 +8,8 @@ from fastapi import Depends, Query
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.charts import bar_chart
+from dealer_portal.i18n import gettext as tr
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
 from dealer_portal.records import audit, kpis
@@ -27,13 +29,13 @@ def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
         "kpis.html",
         months=months,
         records_chart=bar_chart(
-            labels, by_type, title="Maintenance records by month and type", integers=True
+            labels, by_type, title=tr(N_("Maintenance records by month and type")), integers=True
         ),
         duration_chart=bar_chart(
             labels,
             {"hours": durations},
-            title="Mean repair duration (hours, reception → settlement)",
-            unit=" h",
+            title=tr(N_("Mean repair duration (hours, reception → settlement)")),
+            unit=" " + tr(N_("h")),
         ),
         events_chart=bar_chart(
             [r.vehicle_id for r in charted],
@@ -41,7 +43,7 @@ def kpi_page(ctx: Annotated[Ctx, Depends(page("kpis"))], months: int = 6):
                 "fatigue": [round(r.per_1000_km(r.fatigue), 2) for r in charted],
                 "distraction": [round(r.per_1000_km(r.distraction), 2) for r in charted],
             },
-            title="Driver episodes per 1,000 km (last 90 days)",
+            title=tr(N_("Driver episodes per 1,000 km (last 90 days)")),
             stacked=False,
         ),
         comeback=kpis.comeback_rate(ctx.db, ctx.actor),

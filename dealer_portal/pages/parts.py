@@ -8,6 +8,7 @@ from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, whole_number
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.records import parts
 from dealer_portal.web import Ctx, page
@@ -47,10 +48,10 @@ def create_part(
     dealer_code: TextField = "",
 ):
     typed = {
-        "unit_cost_cents": cents(unit_cost, "Unit cost", field="unit_cost"),
-        "unit_price_cents": cents(unit_price, "Unit price", field="unit_price"),
-        "reorder_point": whole_number(reorder_point, "Reorder point", field="reorder_point"),
-        "reorder_qty": whole_number(reorder_qty, "Reorder quantity", field="reorder_qty"),
+        "unit_cost_cents": cents(unit_cost, N_("Unit cost"), field="unit_cost"),
+        "unit_price_cents": cents(unit_price, N_("Unit price"), field="unit_price"),
+        "reorder_point": whole_number(reorder_point, N_("Reorder point"), field="reorder_point"),
+        "reorder_qty": whole_number(reorder_qty, N_("Reorder quantity"), field="reorder_qty"),
     }
     part = parts.create_part(
         ctx.db,
@@ -62,7 +63,7 @@ def create_part(
         now=ctx.now,
         **typed,
     )
-    return ctx.done("/parts", f"part {part.number} added")
+    return ctx.done("/parts", N_("part {number} added"), number=part.number)
 
 
 @router.post("/parts/{part_id}/receive")
@@ -74,29 +75,38 @@ def receive(
     unit_cost: TextField = "",
     note: TextField = "",
 ):
-    quantity = number(qty, "Quantity", field="qty")
-    cost = cents(unit_cost, "Cost", field="unit_cost") if unit_cost.strip() else None
+    quantity = number(qty, N_("Quantity"), field="qty")
+    cost = cents(unit_cost, N_("Cost"), field="unit_cost") if unit_cost.strip() else None
     parts.receive(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, unit_cost_cents=cost, note=note)
-    return ctx.done("/parts", "goods received")
+    return ctx.done("/parts", N_("goods received"))
 
 
 @router.post("/parts/{part_id}/return")
 def return_part(ctx: PartsPage, part_id: int, bin: TextField = "", qty: TextField = "", note: TextField = ""):
-    quantity = number(qty, "Quantity", field="qty")
+    quantity = number(qty, N_("Quantity"), field="qty")
     parts.return_to_supplier(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, note=note)
-    return ctx.done("/parts", "returned to supplier")
+    return ctx.done("/parts", N_("returned to supplier"))
 
 
 @router.post("/parts/{part_id}/transfer")
 def transfer(ctx: PartsPage, part_id: int, bin: TextField = "", to_bin: TextField = "", qty: TextField = ""):
-    quantity = number(qty, "Quantity", field="qty")
+    quantity = number(qty, N_("Quantity"), field="qty")
     parts.transfer(ctx.db, ctx.actor, part_id, bin, to_bin, quantity, ctx.now)
-    return ctx.done("/parts", "moved between bins")
+    return ctx.done("/parts", N_("moved between bins"))
 
 
 @router.post("/parts/{part_id}/count")
 def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
-    quantity = number(counted, "Counted quantity", field="counted")
+    quantity = number(counted, N_("Counted quantity"), field="counted")
     result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now)
-    diff = f"difference {result.difference:+g}" if result.difference else "no difference"
-    return ctx.done("/parts", f"{result.part.number} bin {result.bin} counted: {diff}")
+    if result.difference:
+        return ctx.done(
+            "/parts",
+            N_("{part} bin {bin} counted: difference {difference}"),
+            part=result.part.number,
+            bin=result.bin,
+            difference=f"{result.difference:+g}",
+        )
+    return ctx.done(
+        "/parts", N_("{part} bin {bin} counted: no difference"), part=result.part.number, bin=result.bin
+    )

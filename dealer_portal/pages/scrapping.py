@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
+from dealer_portal.messages import LABELS, N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import scrapping, vehicle_records
 from dealer_portal.web import Ctx, page
@@ -49,7 +50,7 @@ def request_scrap(
         paperwork=paperwork,
         now=ctx.now,
     )
-    return ctx.done("/scrapping", f"scrap request #{item.id} sent for approval")
+    return ctx.done("/scrapping", N_("scrap request #{id} sent for approval"), id=item.id)
 
 
 @router.post("/scrapping/{request_id}/decide")
@@ -57,8 +58,13 @@ def decide(ctx: ApprovalPage, request_id: int, decision: TextField = "", note: T
     item = scrapping.decide(
         ctx.db, ctx.actor, request_id, approve=decision == "approve", note=note, now=ctx.now
     )
+    if item.status == "approved":
+        return ctx.done(
+            "/scrapping", N_("request #{id} approved: {vehicle} retired"), id=item.id, vehicle=item.vehicle_id
+        )
     return ctx.done(
         "/scrapping",
-        f"request #{item.id} {item.status}"
-        + (f": {item.vehicle_id} retired" if item.status == "approved" else ""),
+        N_("request #{id} {status}"),
+        id=item.id,
+        status=Text(LABELS.get(item.status, item.status)),
     )

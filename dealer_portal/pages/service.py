@@ -10,6 +10,7 @@ from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
+from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
@@ -55,11 +56,11 @@ def new_appointment(
         vehicle_id=vehicle_id,
         reason=reason,
         now=ctx.now,
-        scheduled_at=utc_datetime(scheduled_at, "Appointment time", field="scheduled_at"),
+        scheduled_at=utc_datetime(scheduled_at, N_("Appointment time"), field="scheduled_at"),
         customer_name=customer_name,
         customer_phone=customer_phone,
     )
-    return ctx.done(f"/service/{order.id}", f"appointment #{order.id} booked")
+    return ctx.done(f"/service/{order.id}", N_("appointment #{id} booked"), id=order.id)
 
 
 @router.get("/service/{order_id}", response_class=HTMLResponse)
@@ -90,16 +91,18 @@ def _add_item(ctx: Ctx, order_id: int, form: dict[str, str]) -> str:
         ctx.actor,
         order_id,
         kind=kind,
-        quantity=number(form.get("quantity", ""), "Quantity", field="quantity"),
+        quantity=number(form.get("quantity", ""), N_("Quantity"), field="quantity"),
         description=form.get("description", ""),
         pay_type=form.get("pay_type", "customer"),
-        part_id=optional_int(form.get("part_id", ""), "Part", field="part_id") if kind == "part" else None,
-        unit_cents=cents(form["rate"], "Rate", field="rate")
+        part_id=optional_int(form.get("part_id", ""), N_("Part"), field="part_id")
+        if kind == "part"
+        else None,
+        unit_cents=cents(form["rate"], N_("Rate"), field="rate")
         if kind == "labour" and form.get("rate")
         else None,
         now=ctx.now,
     )
-    return "line added"
+    return N_("line added")
 
 
 # action -> what it does with the form; each returns the confirmation shown after the redirect.
@@ -109,7 +112,7 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
             ctx.db,
             ctx.actor,
             oid,
-            utc_datetime(f.get("scheduled_at", ""), "Appointment time", field="scheduled_at"),
+            utc_datetime(f.get("scheduled_at", ""), N_("Appointment time"), field="scheduled_at"),
             ctx.now,
         )
         and "appointment confirmed"
@@ -120,32 +123,32 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
             ctx.actor,
             oid,
             complaint=f.get("complaint", ""),
-            odometer_km=number(f.get("odometer_km", ""), "Odometer", field="odometer_km"),
+            odometer_km=number(f.get("odometer_km", ""), N_("Odometer"), field="odometer_km"),
             now=ctx.now,
         )
-        and "vehicle received"
+        and N_("vehicle received")
     ),
     "item": _add_item,
-    "estimate": lambda ctx, oid, f: flow.estimate(ctx.db, ctx.actor, oid, ctx.now) and "estimate ready",
+    "estimate": lambda ctx, oid, f: flow.estimate(ctx.db, ctx.actor, oid, ctx.now) and N_("estimate ready"),
     "order": lambda ctx, oid, f: (
         flow.open_work_order(ctx.db, ctx.actor, oid, ctx.now, pay_type=f.get("pay_type") or None)
-        and "work order opened"
+        and N_("work order opened")
     ),
     "assign": lambda ctx, oid, f: (
-        flow.assign(ctx.db, ctx.actor, oid, f.get("technician", ""), ctx.now) and "technician assigned"
+        flow.assign(ctx.db, ctx.actor, oid, f.get("technician", ""), ctx.now) and N_("technician assigned")
     ),
     "issue": lambda ctx, oid, f: (
-        flow.issue_parts(ctx.db, ctx.actor, oid, ctx.now) and "parts issued from stock"
+        flow.issue_parts(ctx.db, ctx.actor, oid, ctx.now) and N_("parts issued from stock")
     ),
     "qc": lambda ctx, oid, f: (
         flow.quality_check(
             ctx.db, ctx.actor, oid, passed=f.get("result") == "pass", note=f.get("note", ""), now=ctx.now
         )
-        and ("quality check passed" if f.get("result") == "pass" else "sent back for rework")
+        and (N_("quality check passed") if f.get("result") == "pass" else N_("sent back for rework"))
     ),
-    "settle": lambda ctx, oid, f: flow.settle(ctx.db, ctx.actor, oid, ctx.now) and "settled",
+    "settle": lambda ctx, oid, f: flow.settle(ctx.db, ctx.actor, oid, ctx.now) and N_("settled"),
     "cancel": lambda ctx, oid, f: (
-        flow.cancel(ctx.db, ctx.actor, oid, f.get("note", ""), ctx.now) and "cancelled"
+        flow.cancel(ctx.db, ctx.actor, oid, f.get("note", ""), ctx.now) and N_("cancelled")
     ),
 }
 
@@ -154,7 +157,7 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
 async def order_action(ctx: DeskPage, order_id: int, action: str):
     step = ACTIONS.get(action)
     if step is None:
-        raise UserError(f"unknown step {action!r}")
+        raise UserError(Text(N_("unknown step {step}"), step=repr(action)))
     form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
     message = step(ctx, order_id, form)
     return ctx.done(f"/service/{order_id}", message)

@@ -8,6 +8,7 @@ from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.forms import about, number
+from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
 from dealer_portal.records.actor import Forbidden
@@ -62,7 +63,7 @@ def vehicle_csv(ctx: VehiclesPage, q: str = "", archived: str = ""):
 async def vehicle_create(ctx: VehiclesPage):
     data = await _vehicle_form(ctx)
     vehicle_records.create(ctx.db, ctx.actor, data, ctx.now)
-    return ctx.done(f"/vehicles/{data.vehicle_id}", "vehicle registered")
+    return ctx.done(f"/vehicles/{data.vehicle_id}", N_("vehicle registered"))
 
 
 @router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
@@ -111,13 +112,13 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
 @router.post("/vehicles/{vehicle_id}")
 async def vehicle_update(ctx: VehiclesPage, vehicle_id: str):
     vehicle_records.update(ctx.db, ctx.actor, vehicle_id, await _vehicle_form(ctx), ctx.now)
-    return ctx.done(f"/vehicles/{vehicle_id}", "changes saved")
+    return ctx.done(f"/vehicles/{vehicle_id}", N_("changes saved"))
 
 
 @router.post("/vehicles/{vehicle_id}/archive")
 def vehicle_archive(ctx: VehiclesPage, vehicle_id: str, archived: Annotated[str, Form()] = "1"):
     vehicle_records.set_archived(ctx.db, ctx.actor, vehicle_id, archived == "1", ctx.now)
-    return ctx.done(f"/vehicles/{vehicle_id}", "archived" if archived == "1" else "restored")
+    return ctx.done(f"/vehicles/{vehicle_id}", N_("archived") if archived == "1" else N_("restored"))
 
 
 @router.post("/vehicles/{vehicle_id}/live")
@@ -125,22 +126,24 @@ def vehicle_live(ctx: VehiclesPage, vehicle_id: str):
     """The vehicle's live view: ask it for driver state and status every second for a while (the same
     request as POST /api/vehicles/{id}/live); it falls back by itself."""
     if ctx.actor.role not in LIVE_VIEWERS:
-        raise Forbidden("the live view is for dispatchers and administrators")
+        raise Forbidden(Text(N_("the live view is for dispatchers and administrators")))
     vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
     api = ctx.request.app.state.gateway
     seconds = api.settings.live_view_s
     request_live(api.command_publisher(), vehicle_id, seconds, ctx.now)
     return ctx.done(
-        f"/vehicles/{vehicle_id}", f"live view: state and status every second for {seconds:.0f} s"
+        f"/vehicles/{vehicle_id}",
+        N_("live view: state and status every second for {seconds} s"),
+        seconds=f"{seconds:.0f}",
     )
 
 
 @router.post("/vehicles/{vehicle_id}/odometer")
 def vehicle_odometer(ctx: VehiclesPage, vehicle_id: str, km: Annotated[str, Form()] = ""):
-    reading = number(km, "Odometer", field="km")
+    reading = number(km, N_("Odometer"), field="km")
     with about("km"):
         vehicle_records.record_odometer(ctx.db, ctx.actor, vehicle_id, reading, ctx.now)
-    return ctx.done(f"/vehicles/{vehicle_id}", "odometer reading added")
+    return ctx.done(f"/vehicles/{vehicle_id}", N_("odometer reading added"))
 
 
 @router.post("/vehicles/{vehicle_id}/documents")
@@ -162,7 +165,7 @@ async def vehicle_document_upload(
         ctx.now,
         max_bytes=limit,
     )
-    return ctx.done(f"/vehicles/{vehicle_id}", "document stored")
+    return ctx.done(f"/vehicles/{vehicle_id}", N_("document stored"))
 
 
 @router.get("/documents/{document_id}")

@@ -14,22 +14,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.i18n import gettext as _
+from dealer_portal.messages import N_
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dms.errors import UserError
 from gateway.db.models import Alert, Vehicle, VehicleLiveStatus
 
 EVENT_LABELS = {
-    "microsleep": "Microsleep",
-    "sleep": "Asleep",
-    "drowsiness": "Drowsy",
-    "yawning": "Yawning",
-    "long_distraction": "Distracted",
-    "vats": "Distracted (repeated glances)",
-    "phone_use": "Phone use",
-    "unresponsive": "Unresponsive",
-    "not_monitoring": "Not monitored",
-    "repeated_fatigue": "Repeated fatigue",
+    "microsleep": N_("Microsleep"),
+    "sleep": N_("Asleep"),
+    "drowsiness": N_("Drowsy"),
+    "yawning": N_("Yawning"),
+    "long_distraction": N_("Distracted"),
+    "vats": N_("Distracted (repeated glances)"),
+    "phone_use": N_("Phone use"),
+    "unresponsive": N_("Unresponsive"),
+    "not_monitoring": N_("Not monitored"),
+    "repeated_fatigue": N_("Repeated fatigue"),
 }
 
 
@@ -56,10 +58,10 @@ class BoardRow:
             return "—"
         events = state.get("active_events") or []
         if events:
-            return ", ".join(EVENT_LABELS.get(e, e) for e in events)
+            return ", ".join(_(EVENT_LABELS.get(e, e)) for e in events)
         if state.get("monitoring") is False:
-            return "Not monitored"
-        return "Attentive" if state.get("is_eyes_on_road", True) else "Eyes off road"
+            return _(N_("Not monitored"))
+        return _(N_("Attentive")) if state.get("is_eyes_on_road", True) else _(N_("Eyes off road"))
 
     @property
     def position(self) -> tuple[float, float] | None:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit, dispatch, vehicle_records
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking, ScrapRequest
@@ -38,10 +39,20 @@ def flag_reasons(vehicle: Vehicle, odometer_km: float | None, today: date) -> tu
         end_of_life = _add_years(vehicle.purchase_date, vehicle.service_life_years)
         if today >= end_of_life:
             reasons.append(
-                f"service life of {vehicle.service_life_years} years ended {end_of_life.isoformat()}"
+                Text(
+                    N_("service life of {years} years ended {date}"),
+                    years=vehicle.service_life_years,
+                    date=end_of_life.isoformat(),
+                )
             )
     if odometer_km is not None and vehicle.mileage_limit_km and odometer_km >= vehicle.mileage_limit_km:
-        reasons.append(f"{odometer_km:,.0f} km reached the limit of {vehicle.mileage_limit_km:,.0f} km")
+        reasons.append(
+            Text(
+                N_("{km} km reached the limit of {limit} km"),
+                km=f"{odometer_km:,.0f}",
+                limit=f"{vehicle.mileage_limit_km:,.0f}",
+            )
+        )
     return tuple(reasons)
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.messages import N_
 from dealer_portal.records import audit, dispatch, parts, vehicle_records
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, ServiceTransition
@@ -37,17 +38,17 @@ STATES = (
     "settled",
     "cancelled",
 )
-LABELS = {
-    "proposed": "Proposed",
-    "booked": "Appointment",
-    "received": "Reception",
-    "estimated": "Estimate",
-    "ordered": "Work order",
-    "assigned": "Assigned",
-    "parts_issued": "Parts issued",
-    "checked": "Quality checked",
-    "settled": "Settled",
-    "cancelled": "Cancelled",
+LABELS = {  # msgids: the templates translate them (`_(labels[state])`)
+    "proposed": N_("Proposed"),
+    "booked": N_("Appointment"),
+    "received": N_("Reception"),
+    "estimated": N_("Estimate"),
+    "ordered": N_("Work order"),
+    "assigned": N_("Assigned"),
+    "parts_issued": N_("Parts issued"),
+    "checked": N_("Quality checked"),
+    "settled": N_("Settled"),
+    "cancelled": N_("Cancelled"),
 }
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"booked", "cancelled"}),
