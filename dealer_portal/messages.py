@@ -220,7 +220,16 @@ LABELS = {
     "oldest": N_("oldest"),
     "who": N_("who"),
     "record": N_("record"),
-    # audit actions
+    # audit actions (service steps as "service:<state>")
+    "odometer": N_("odometer"),
+    "proposed": N_("proposed"),
+    "received": N_("received"),
+    "estimated": N_("estimated"),
+    "ordered": N_("ordered"),
+    "assigned": N_("assigned"),
+    "parts_issued": N_("parts issued"),
+    "checked": N_("checked"),
+    "settled": N_("settled"),
     "acknowledge": N_("acknowledge"),
     "cancel": N_("cancel"),
     "create": N_("create"),
