@@ -220,6 +220,15 @@ LABELS = {
     "oldest": N_("oldest"),
     "who": N_("who"),
     "record": N_("record"),
+    # areas of the portal (refusals: "a technician may not use dispatch")
+    "fleet": N_("fleet"),
+    "vehicles": N_("vehicles"),
+    "dispatch": N_("dispatch"),
+    "service_desk": N_("service desk"),
+    "scrapping": N_("scrapping"),
+    "scrap_approval": N_("scrap approval"),
+    "kpis": N_("kpis"),
+    "audit": N_("audit"),
     # audit actions (service steps as "service:<state>")
     "odometer": N_("odometer"),
     "proposed": N_("proposed"),
@@ -250,6 +259,11 @@ LABELS = {
     "checkout": N_("checkout"),
     "service": N_("service"),
 }
+
+
+def label_msgid(code: str) -> str:
+    """The msgid people read for a stored code (untranslated, for a Text's values)."""
+    return LABELS.get(code, code.replace("_", " "))
 
 
 def label(value: object) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dealer_portal.messages import N_, Text
+from dealer_portal.messages import label_msgid as _label
 from dms.errors import UserError
 
 ROLES = ("admin", "dispatcher", "service_advisor", "technician")
@@ -47,7 +49,9 @@ class Actor:
 
     def require(self, area: str) -> None:
         if not self.may(area):
-            raise Forbidden(f"a {self.role} may not use {area.replace('_', ' ')}")
+            raise Forbidden(
+                Text(N_("a {role} may not use {area}"), role=Text(_label(self.role)), area=Text(_label(area)))
+            )
 
     @property
     def sees_all_dealers(self) -> bool:
@@ -61,7 +65,7 @@ class Actor:
         """The dealer a new record belongs to: the actor's own, or (for operator staff) the one named."""
         code = self.dealer_code or requested
         if not code:
-            raise UserError("choose the dealer this record belongs to")
+            raise UserError(Text(N_("choose the dealer this record belongs to")))
         if not self.sees_dealer(code):
-            raise Forbidden("you may not create records for another dealer")
+            raise Forbidden(Text(N_("you may not create records for another dealer")))
         return code

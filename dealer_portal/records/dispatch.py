@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dealer_portal.messages import N_, Text
+from dealer_portal.messages import label_msgid as _label
 from dealer_portal.records import audit, vehicle_records
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking
@@ -20,11 +22,17 @@ ACTIVE = ("booked", "checked_out")
 
 def _bookable(vehicle: Vehicle) -> None:
     if vehicle.status == "retired":
-        raise UserError(f"vehicle {vehicle.vehicle_id} is retired and cannot be booked")
+        raise UserError(
+            Text(N_("vehicle {vehicle} is retired and cannot be booked"), vehicle=vehicle.vehicle_id)
+        )
     if vehicle.status == "in_maintenance":
-        raise UserError(f"vehicle {vehicle.vehicle_id} is in maintenance and cannot be booked")
+        raise UserError(
+            Text(N_("vehicle {vehicle} is in maintenance and cannot be booked"), vehicle=vehicle.vehicle_id)
+        )
     if vehicle.archived:
-        raise UserError(f"vehicle {vehicle.vehicle_id} is archived and cannot be booked")
+        raise UserError(
+            Text(N_("vehicle {vehicle} is archived and cannot be booked"), vehicle=vehicle.vehicle_id)
+        )
 
 
 def conflicts(
@@ -63,17 +71,23 @@ def book(
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     _bookable(vehicle)
     if not driver.strip():
-        raise UserError("name the driver")
+        raise UserError(Text(N_("name the driver")))
     if ends_at <= starts_at:
-        raise UserError("a booking must end after it starts")
+        raise UserError(Text(N_("a booking must end after it starts")))
     if ends_at <= now:
-        raise UserError("this window is already over")
+        raise UserError(Text(N_("this window is already over")))
     clash = conflicts(session, vehicle_id, starts_at, ends_at)
     if clash:
         other = clash[0]
         raise UserError(
-            f"{vehicle_id} is already booked by {other.driver} from {other.starts_at:%Y-%m-%d %H:%M} "
-            f"to {other.ends_at:%Y-%m-%d %H:%M} UTC (booking #{other.id})"
+            Text(
+                N_("{vehicle} is already booked by {driver} from {start} to {end} UTC (booking #{id})"),
+                vehicle=vehicle_id,
+                driver=other.driver,
+                start=f"{other.starts_at:%Y-%m-%d %H:%M}",
+                end=f"{other.ends_at:%Y-%m-%d %H:%M}",
+                id=other.id,
+            )
         )
     booking = Booking(
         vehicle_id=vehicle_id,
@@ -109,7 +123,14 @@ def get_booking(session: Session, actor: Actor, booking_id: int) -> Booking:
 def _booking_in(session: Session, actor: Actor, booking_id: int, status: str, otherwise: str) -> Booking:
     booking = get_booking(session, actor, booking_id)
     if booking.status != status:
-        raise UserError(f"booking #{booking_id} is {booking.status.replace('_', ' ')}, {otherwise}")
+        raise UserError(
+            Text(
+                N_("booking #{id} is {status}, {otherwise}"),
+                id=booking_id,
+                status=Text(_label(booking.status)),
+                otherwise=Text(otherwise),
+            )
+        )
     return booking
 
 
@@ -125,7 +146,7 @@ def _log_reading(
 ) -> None:
     """Odometer and fuel at check-out or return: the odometer goes to the vehicle's log."""
     if not 0 <= fuel_pct <= 100:
-        raise UserError("fuel level is a percentage between 0 and 100")
+        raise UserError(Text(N_("fuel level is a percentage between 0 and 100")))
     vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source=step)
     audit.record(
         session, actor, now, step, "booking", booking.id, f"{odometer_km:.0f} km{note}, fuel {fuel_pct:g} %"
@@ -136,7 +157,7 @@ def _log_reading(
 def check_out(
     session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float, now: datetime
 ) -> Booking:
-    booking = _booking_in(session, actor, booking_id, "booked", "not waiting for check-out")
+    booking = _booking_in(session, actor, booking_id, "booked", N_("not waiting for check-out"))
     _bookable(vehicle_records.get(session, actor, booking.vehicle_id))
     other_out = [
         b
@@ -144,7 +165,11 @@ def check_out(
         if b.status == "checked_out"
     ]
     if other_out:
-        raise UserError(f"{booking.vehicle_id} is still out on booking #{other_out[0].id}")
+        raise UserError(
+            Text(
+                N_("{vehicle} is still out on booking #{id}"), vehicle=booking.vehicle_id, id=other_out[0].id
+            )
+        )
     _log_reading(session, actor, booking, "checkout", odometer_km, fuel_pct, now)
     booking.status, booking.out_at, booking.out_km, booking.out_fuel_pct = (
         "checked_out",
@@ -158,7 +183,7 @@ def check_out(
 def return_vehicle(
     session: Session, actor: Actor, booking_id: int, *, odometer_km: float, fuel_pct: float, now: datetime
 ) -> Booking:
-    booking = _booking_in(session, actor, booking_id, "checked_out", "not checked out")
+    booking = _booking_in(session, actor, booking_id, "checked_out", N_("not checked out"))
     driven = odometer_km - (booking.out_km if booking.out_km is not None else odometer_km)
     _log_reading(session, actor, booking, "return", odometer_km, fuel_pct, now, f" ({driven:.0f} km driven)")
     booking.status, booking.back_at, booking.back_km, booking.back_fuel_pct = (
@@ -197,7 +222,7 @@ def back_at_workshop(
 
 
 def cancel(session: Session, actor: Actor, booking_id: int, now: datetime, why: str = "") -> Booking:
-    booking = _booking_in(session, actor, booking_id, "booked", "it can no longer be cancelled")
+    booking = _booking_in(session, actor, booking_id, "booked", N_("it can no longer be cancelled"))
     booking.status = "cancelled"
     audit.record(session, actor, now, "cancel", "booking", booking.id, why)
     return booking

@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.i18n import gettext as _
-from dealer_portal.messages import N_
+from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dms.errors import UserError
@@ -178,9 +178,11 @@ def acknowledge(session: Session, actor: Actor, alert_id: int, now: datetime) ->
         and session.scalar(_visible_vehicles(actor).where(Vehicle.vehicle_id == alert.vehicle_id)) is not None
     )
     if not visible:
-        raise NotFound(f"no alert {alert_id}")
+        raise NotFound(Text(N_("no alert {id}"), id=alert_id))
     if alert.acknowledged_at is not None:
-        raise UserError(f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}")
+        raise UserError(
+            Text(N_("alert {id} was already acknowledged by {user}"), id=alert_id, user=alert.acknowledged_by)
+        )
     alert.acknowledged_by, alert.acknowledged_at = actor.username, now
     audit.record(session, actor, now, "acknowledge", "alert", alert_id, f"{alert.vehicle_id} {alert.type}")
     audit.announce(session, "alert", now, alert.vehicle_id, alert_id)

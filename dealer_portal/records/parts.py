@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import Part, StockLevel, StockMove
@@ -32,11 +33,11 @@ def create_part(
     dealer = actor.own_dealer(dealer_code)
     number, name = number.strip().upper(), name.strip()
     if not number or not name:
-        raise UserError("a part needs a number and a name")
+        raise UserError(Text(N_("a part needs a number and a name")))
     if reorder_point < 0 or reorder_qty < 0:
-        raise UserError("reorder point and quantity cannot be negative")
+        raise UserError(Text(N_("reorder point and quantity cannot be negative")))
     if session.scalar(select(Part).where(Part.dealer_code == dealer, Part.number == number)) is not None:
-        raise UserError(f"part {number} is already in the catalogue")
+        raise UserError(Text(N_("part {number} is already in the catalogue"), number=number))
     part = Part(
         dealer_code=dealer,
         number=number,
@@ -56,7 +57,7 @@ def create_part(
 def get_part(session: Session, actor: Actor, part_id: int) -> Part:
     part = session.get(Part, part_id)
     if part is None or not actor.sees_dealer(part.dealer_code):
-        raise NotFound(f"no part {part_id}")
+        raise NotFound(Text(N_("no part {id}"), id=part_id))
     return part
 
 
@@ -87,7 +88,7 @@ def _move(
     """The one place stock changes: a bin never goes below zero, and every change leaves a move."""
     bin_code = bin_code.strip().upper()
     if not bin_code:
-        raise UserError("name the bin location (e.g. A-01-3)")
+        raise UserError(Text(N_("name the bin location (e.g. A-01-3)")))
     level = session.scalar(
         select(StockLevel).where(StockLevel.part_id == part.id, StockLevel.bin == bin_code)
     )
@@ -95,7 +96,15 @@ def _move(
         level = StockLevel(bin=bin_code, qty=0)
         part.stock.append(level)  # cascades into the session; keeps part.on_hand current
     if level.qty + delta < 0:
-        raise UserError(f"bin {bin_code} holds {level.qty:g} of {part.number}; cannot take {-delta:g}")
+        raise UserError(
+            Text(
+                N_("bin {bin} holds {qty} of {part}; cannot take {take}"),
+                bin=bin_code,
+                qty=f"{level.qty:g}",
+                part=part.number,
+                take=f"{-delta:g}",
+            )
+        )
     level.qty += delta
     move = StockMove(
         part_id=part.id,
@@ -124,7 +133,7 @@ def _move(
 
 def _positive(qty: float) -> float:
     if qty <= 0:
-        raise UserError("the quantity must be positive")
+        raise UserError(Text(N_("the quantity must be positive")))
     return qty
 
 
@@ -160,7 +169,7 @@ def transfer(
     """Move stock from one bin location to another (two moves, so both bins' histories show it)."""
     actor.require("parts")
     if from_bin.strip().upper() == to_bin.strip().upper():
-        raise UserError("choose two different bins")
+        raise UserError(Text(N_("choose two different bins")))
     part = get_part(session, actor, part_id)
     note = f"{from_bin.strip().upper()} -> {to_bin.strip().upper()}"
     return (
@@ -175,7 +184,15 @@ def issue(
     """Take `qty` for a work order, from the fullest bins first; all or nothing."""
     _positive(qty)
     if part.on_hand < qty:
-        raise UserError(f"only {part.on_hand:g} of {part.number} ({part.name}) in stock, {qty:g} needed")
+        raise UserError(
+            Text(
+                N_("only {on_hand} of {part} ({name}) in stock, {qty} needed"),
+                on_hand=f"{part.on_hand:g}",
+                part=part.number,
+                name=part.name,
+                qty=f"{qty:g}",
+            )
+        )
     moves, left = [], qty
     for level in sorted(part.stock, key=lambda lv: (-lv.qty, lv.bin)):
         take = min(level.qty, left)
@@ -217,7 +234,7 @@ def count(
     """Stock-taking: set a bin to what was counted and keep the difference as a move."""
     actor.require("parts")
     if counted_qty < 0:
-        raise UserError("a counted quantity cannot be negative")
+        raise UserError(Text(N_("a counted quantity cannot be negative")))
     part = get_part(session, actor, part_id)
     level = next((lv for lv in part.stock if lv.bin == bin_code.strip().upper()), None)
     book = level.qty if level else 0.0

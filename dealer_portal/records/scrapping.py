@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_, Text
+from dealer_portal.messages import label_msgid as _label
 from dealer_portal.records import audit, dispatch, vehicle_records
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking, ScrapRequest
@@ -81,18 +82,26 @@ def request(
     actor.require("scrapping")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     if vehicle.status == "retired":
-        raise UserError(f"vehicle {vehicle_id} is already retired")
+        raise UserError(Text(N_("vehicle {vehicle} is already retired"), vehicle=vehicle_id))
     if method not in METHODS:
-        raise UserError(f"disposal method must be one of {', '.join(METHODS)}")
+        raise UserError(Text(N_("disposal method must be one of {methods}"), methods=", ".join(METHODS)))
     if not reason.strip():
-        raise UserError("give the reason for scrapping")
+        raise UserError(Text(N_("give the reason for scrapping")))
     if not paperwork.strip():
-        raise UserError("list the paperwork (e.g. deregistration certificate number, buyer or recycler)")
+        raise UserError(
+            Text(N_("list the paperwork (e.g. deregistration certificate number, buyer or recycler)"))
+        )
     pending = session.scalar(
         select(ScrapRequest).where(ScrapRequest.vehicle_id == vehicle_id, ScrapRequest.status == "requested")
     )
     if pending is not None:
-        raise UserError(f"vehicle {vehicle_id} already has a pending scrap request (#{pending.id})")
+        raise UserError(
+            Text(
+                N_("vehicle {vehicle} already has a pending scrap request (#{id})"),
+                vehicle=vehicle_id,
+                id=pending.id,
+            )
+        )
     item = ScrapRequest(
         vehicle_id=vehicle_id,
         reason=reason.strip(),
@@ -130,14 +139,26 @@ def decide(
     actor.require("scrap_approval")
     item = get_request(session, actor, request_id)
     if item.status != "requested":
-        raise UserError(f"scrap request #{request_id} was already {item.status}")
+        raise UserError(
+            Text(
+                N_("scrap request #{id} was already {status}"),
+                id=request_id,
+                status=Text(_label(item.status)),
+            )
+        )
     vehicle = vehicle_records.get(session, actor, item.vehicle_id)
     if approve:
         out = session.scalar(
             select(Booking).where(Booking.vehicle_id == vehicle.vehicle_id, Booking.status == "checked_out")
         )
         if out is not None:
-            raise UserError(f"{vehicle.vehicle_id} is out on booking #{out.id}; take it back first")
+            raise UserError(
+                Text(
+                    N_("{vehicle} is out on booking #{id}; take it back first"),
+                    vehicle=vehicle.vehicle_id,
+                    id=out.id,
+                )
+            )
         vehicle.status, vehicle.updated_at = "retired", now
         dispatch.cancel_future(session, actor, vehicle.vehicle_id, now, f"vehicle retired (scrap #{item.id})")
     item.status = "approved" if approve else "rejected"

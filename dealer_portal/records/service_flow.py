@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_
+from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit, dispatch, parts, vehicle_records
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, ServiceTransition
@@ -49,6 +49,18 @@ LABELS = {  # msgids: the templates translate them (`_(labels[state])`)
     "checked": N_("Quality checked"),
     "settled": N_("Settled"),
     "cancelled": N_("Cancelled"),
+}
+STEP_NAMES = {  # the states in refusals: "work order 3 is settled: it cannot go to reception"
+    "proposed": N_("proposed"),
+    "booked": N_("appointment"),
+    "received": N_("reception"),
+    "estimated": N_("estimate"),
+    "ordered": N_("work order"),
+    "assigned": N_("assigned"),
+    "parts_issued": N_("parts issued"),
+    "checked": N_("quality checked"),
+    "settled": N_("settled"),
+    "cancelled": N_("cancelled"),
 }
 TRANSITIONS: dict[str, frozenset[str]] = {
     "proposed": frozenset({"booked", "cancelled"}),
@@ -81,8 +93,12 @@ def _transition(
 ) -> None:
     if to_state not in TRANSITIONS[order.state]:
         raise UserError(
-            f"work order {order.id} is {LABELS[order.state].lower()}: "
-            f"it cannot go to {LABELS[to_state].lower()}"
+            Text(
+                N_("work order {id} is {state}: it cannot go to {to}"),
+                id=order.id,
+                state=Text(STEP_NAMES[order.state]),
+                to=Text(STEP_NAMES[to_state]),
+            )
         )
     session.add(
         ServiceTransition(
@@ -192,9 +208,9 @@ def get_order(session: Session, actor: Actor, order_id: int) -> ServiceOrder:
     actor.require("service")
     order = session.get(ServiceOrder, order_id)
     if order is None or not actor.sees_dealer(order.dealer_code):
-        raise NotFound(f"no work order {order_id}")
+        raise NotFound(Text(N_("no work order {id}"), id=order_id))
     if actor.role == "technician" and order.technician != actor.username:
-        raise Forbidden(f"work order {order_id} is not assigned to you")
+        raise Forbidden(Text(N_("work order {id} is not assigned to you"), id=order_id))
     return order
 
 
@@ -232,7 +248,7 @@ def create_appointment(
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     dealer = actor.own_dealer(dealer_code or vehicle.dealer_code)
     if vehicle.status == "retired":
-        raise UserError(f"vehicle {vehicle_id} is retired")
+        raise UserError(Text(N_("vehicle {vehicle} is retired"), vehicle=vehicle_id))
     customer_id = None
     if customer_name.strip():
         customer = Customer(dealer_code=dealer, name=customer_name.strip(), phone=customer_phone.strip())
@@ -272,7 +288,7 @@ def receive(
     booking that still had it checked out ends here (dispatch.back_at_workshop)."""
     order = _desk_order(session, actor, order_id)
     if not complaint.strip():
-        raise UserError("write down the customer's complaint (or the service requested)")
+        raise UserError(Text(N_("write down the customer's complaint (or the service requested)")))
     if order.state != "booked":
         _transition(session, actor, order, "received", now)  # raises the state error
     vehicle_records.record_odometer(session, actor, order.vehicle_id, odometer_km, now, source="reception")
@@ -301,24 +317,27 @@ def add_item(
     order = _desk_order(session, actor, order_id)
     if order.state not in EDITABLE:
         raise UserError(
-            f"lines can be changed at reception or estimate, not when {LABELS[order.state].lower()}"
+            Text(
+                N_("lines can be changed at reception or estimate, not when {state}"),
+                state=Text(STEP_NAMES[order.state]),
+            )
         )
     if kind not in ITEM_KINDS:
-        raise UserError(f"a line is labour or part, not {kind!r}")
+        raise UserError(Text(N_("a line is labour or part, not {kind}"), kind=repr(kind)))
     if pay_type not in PAY_TYPES:
-        raise UserError(f"pay type must be one of {', '.join(PAY_TYPES)}")
+        raise UserError(Text(N_("pay type must be one of {types}"), types=", ".join(PAY_TYPES)))
     if quantity <= 0:
-        raise UserError("the quantity must be positive")
+        raise UserError(Text(N_("the quantity must be positive")))
     if kind == "part":
         if part_id is None:
-            raise UserError("choose the part from the catalogue")
+            raise UserError(Text(N_("choose the part from the catalogue")))
         part = parts.get_part(session, actor, part_id)
         if part.dealer_code != order.dealer_code:
-            raise NotFound(f"no part {part_id}")
+            raise NotFound(Text(N_("no part {id}"), id=part_id))
         description = description.strip() or f"{part.number} {part.name}"
         unit_cents = part.unit_price_cents if unit_cents is None else unit_cents
     elif not description.strip() or unit_cents is None:
-        raise UserError("a labour line needs a description and an hourly rate")
+        raise UserError(Text(N_("a labour line needs a description and an hourly rate")))
     item = ServiceItem(
         kind=kind,
         description=description.strip(),
@@ -345,7 +364,7 @@ def add_item(
 def estimate(session: Session, actor: Actor, order_id: int, now: datetime) -> ServiceOrder:
     order = _desk_order(session, actor, order_id)
     if order.state == "received" and not order.items:
-        raise UserError("add at least one labour or part line before estimating")
+        raise UserError(Text(N_("add at least one labour or part line before estimating")))
     order.estimate_cents = sum(item.total_cents for item in order.items)
     _transition(session, actor, order, "estimated", now, f"estimate {order.estimate_cents / 100:.2f}")
     return order
@@ -357,10 +376,12 @@ def open_work_order(
     """The customer accepted the estimate; `pay_type`, when given, applies to every line."""
     order = _desk_order(session, actor, order_id)
     if order.state == "estimated" and sum(i.total_cents for i in order.items) != order.estimate_cents:
-        raise UserError("the lines changed since the estimate: update the estimate for the customer first")
+        raise UserError(
+            Text(N_("the lines changed since the estimate: update the estimate for the customer first"))
+        )
     if pay_type is not None:
         if pay_type not in PAY_TYPES:
-            raise UserError(f"pay type must be one of {', '.join(PAY_TYPES)}")
+            raise UserError(Text(N_("pay type must be one of {types}"), types=", ".join(PAY_TYPES)))
         if order.state == "estimated":
             order.pay_type = pay_type
             for item in order.items:
@@ -373,7 +394,13 @@ def assign(session: Session, actor: Actor, order_id: int, technician: str, now: 
     order = _desk_order(session, actor, order_id)
     user = session.scalar(select(User).where(User.username == technician))
     if user is None or user.role != "technician" or not user.active or user.dealer_code != order.dealer_code:
-        raise UserError(f"{technician!r} is not an active technician of dealer {order.dealer_code}")
+        raise UserError(
+            Text(
+                N_("{technician} is not an active technician of dealer {dealer}"),
+                technician=repr(technician),
+                dealer=order.dealer_code,
+            )
+        )
     order.technician = technician
     _transition(session, actor, order, "assigned", now, f"technician {technician}")
     return order
@@ -390,7 +417,7 @@ def issue_parts(session: Session, actor: Actor, order_id: int, now: datetime) ->
         _transition(session, actor, order, "parts_issued", now)  # raises the state error
     outstanding = _parts_outstanding(order)
     if not outstanding:
-        raise UserError("this work order has no parts left to issue")
+        raise UserError(Text(N_("this work order has no parts left to issue")))
     need: dict[int, float] = {}
     for item in outstanding:
         need[item.part_id] = need.get(item.part_id, 0) + item.quantity - item.issued_qty
@@ -400,7 +427,7 @@ def issue_parts(session: Session, actor: Actor, order_id: int, now: datetime) ->
         if p.on_hand < need[p.id]
     ]
     if short:
-        raise UserError("not enough stock: " + "; ".join(short))
+        raise UserError(Text(N_("not enough stock: {parts}"), parts="; ".join(short)))
     for item in outstanding:
         parts.issue(
             session,
@@ -430,9 +457,9 @@ def quality_check(
     if order.state not in ("assigned", "parts_issued"):
         _transition(session, actor, order, "checked", now)  # raises the state error
     if passed and _parts_outstanding(order):
-        raise UserError("issue the parts of this work order before the quality check")
+        raise UserError(Text(N_("issue the parts of this work order before the quality check")))
     if order.technician == actor.username:
-        raise Forbidden("the technician who did the work cannot pass its own quality check")
+        raise Forbidden(Text(N_("the technician who did the work cannot pass its own quality check")))
     order.qc_by, order.qc_note = actor.username, note.strip()
     _transition(
         session,

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import validation_field_errors
+from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import VehicleDocument
@@ -42,7 +43,7 @@ class VehicleInput(BaseModel):
     def _vin(cls, value: str) -> str:
         value = value.upper()
         if not VIN_RE.match(value):
-            raise ValueError("a VIN has 17 letters or digits, without I, O or Q")
+            raise ValueError(N_("a VIN has 17 letters or digits, without I, O or Q"))
         return value
 
     @field_validator("plate")
@@ -66,7 +67,7 @@ def get(session: Session, actor: Actor, vehicle_id: str) -> Vehicle:
     servicing dealer is the operator's, as in the API)."""
     vehicle = session.get(Vehicle, vehicle_id)
     if vehicle is None or not actor.sees_dealer(vehicle.dealer_code):
-        raise NotFound(f"no vehicle {vehicle_id!r}")
+        raise NotFound(Text(N_("no vehicle {vehicle}"), vehicle=repr(vehicle_id)))
     return vehicle
 
 
@@ -74,7 +75,7 @@ def vehicle_row(session: Session, actor: Actor, model: type, row_id: int, what: 
     """A row about a vehicle (booking, document, scrap request): visible exactly when its vehicle is."""
     row = session.get(model, row_id)
     if row is None:
-        raise NotFound(f"no {what} {row_id}")
+        raise NotFound(Text(N_("no {what} {id}"), what=Text(what), id=row_id))
     get(session, actor, row.vehicle_id)
     return row
 
@@ -83,7 +84,7 @@ def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) ->
     """Register through the gateway's registry (one code path with the API and `dms vehicles`)."""
     actor.require("vehicles")
     if data.purchase_date > now.date():
-        raise UserError("the purchase date lies in the future")
+        raise UserError(Text(N_("the purchase date lies in the future")))
     dealer = data.dealer_code if actor.sees_all_dealers else actor.dealer_code
     vehicle = register_vehicle(
         session, VehicleIn(**{**data.model_dump(), "dealer_code": dealer or None}), now=now
@@ -105,7 +106,7 @@ def update(session: Session, actor: Actor, vehicle_id: str, data: VehicleInput, 
     actor.require("vehicles")
     vehicle = get(session, actor, vehicle_id)
     if data.vehicle_id != vehicle_id:
-        raise UserError("the fleet id of a vehicle cannot change")
+        raise UserError(Text(N_("the fleet id of a vehicle cannot change")))
     fields = data.model_dump(exclude={"vehicle_id", "dealer_code"})
     if actor.sees_all_dealers:  # a dealer's staff cannot hand a vehicle to another dealer
         fields["dealer_code"] = data.dealer_code or None
@@ -213,7 +214,7 @@ def record_odometer(
     before and after `at` (a reading may be entered late, e.g. from a paper log)."""
     vehicle = get(session, actor, vehicle_id)
     if km < 0:
-        raise UserError("an odometer reading cannot be negative")
+        raise UserError(Text(N_("an odometer reading cannot be negative")))
     of_vehicle = OdometerReading.vehicle_id == vehicle_id
     before = session.scalar(
         select(func.max(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts <= at)
@@ -222,9 +223,21 @@ def record_odometer(
         select(func.min(OdometerReading.odometer_km)).where(of_vehicle, OdometerReading.ts > at)
     )
     if before is not None and km < before:
-        raise UserError(f"odometer {km:,.0f} km is below the last reading {before:,.0f} km")
+        raise UserError(
+            Text(
+                N_("odometer {km} km is below the last reading {before} km"),
+                km=f"{km:,.0f}",
+                before=f"{before:,.0f}",
+            )
+        )
     if after is not None and km > after:
-        raise UserError(f"odometer {km:,.0f} km is above a later reading of {after:,.0f} km")
+        raise UserError(
+            Text(
+                N_("odometer {km} km is above a later reading of {after} km"),
+                km=f"{km:,.0f}",
+                after=f"{after:,.0f}",
+            )
+        )
     reading = OdometerReading(
         vehicle_id=vehicle.vehicle_id, ts=at, odometer_km=km, source=source, created_at=at
     )
@@ -266,9 +279,9 @@ def add_document(
     actor.require("vehicles")
     vehicle = get(session, actor, vehicle_id)
     if not data:
-        raise UserError("the uploaded file is empty")
+        raise UserError(Text(N_("the uploaded file is empty")))
     if len(data) > max_bytes:
-        raise UserError(f"documents are limited to {max_bytes / (1024 * 1024):g} MB")
+        raise UserError(Text(N_("documents are limited to {size} MB"), size=f"{max_bytes / (1024 * 1024):g}"))
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
     document = VehicleDocument(
         vehicle_id=vehicle_id,
@@ -295,7 +308,7 @@ def add_document(
 
 
 def document(session: Session, actor: Actor, document_id: int) -> VehicleDocument:
-    return vehicle_row(session, actor, VehicleDocument, document_id, "document")
+    return vehicle_row(session, actor, VehicleDocument, document_id, N_("document"))
 
 
 # What a user types into a vehicle record (the create/edit form); the CSV adds what the system keeps.

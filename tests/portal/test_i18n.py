@@ -117,3 +117,14 @@ def test_pages_and_form_errors_in_chinese_leave_no_portal_english(sample_app):
     )
     assert untranslated(texts) == []
     assert "页面不存在" in sam.get("/nowhere").text
+
+
+def test_a_refusal_of_the_records_layer_reads_in_chinese_and_stays_english_elsewhere(sample_app):
+    app, _clock = sample_app
+    tim = portal_client(app, "tim")
+    tim.headers["accept-language"] = "zh-CN"
+    refused = tim.get("/dispatch")
+    assert refused.status_code == 403
+    assert "无权操作" in refused.text and "技师无权使用车辆调度" in refused.text
+    tim.headers["accept-language"] = "en"
+    assert "a technician may not use dispatch" in tim.get("/dispatch").text
