@@ -57,7 +57,7 @@ class AlertAudio:
         self._ahead = int(round((sink.lookahead_s if sink is not None else 0.0) * self.sr))
         self._chime = chime(self.s)
         self._loops = {2: beep_loop(self.s), 3: two_tone_loop(self.s)}
-        self.prompts = {kind: render_prompt(text, self.s) for kind, text in self.s.messages.items()}
+        self.prompts = {kind: render_prompt(text, self.s) for kind, text in self.s.prompts.items()}
         self._open: dict[str, int] = {}  # episode type -> level
         self._playing: list[_Loop] = []
         self._level = 0  # level of the continuous sound now playing

@@ -1,4 +1,5 @@
-"""Spoken prompts from espeak-ng (offline), rendered once into a cache of WAV files."""
+"""Spoken prompts from espeak-ng (offline), rendered once into a cache of WAV files, in the device's
+language (AudioSettings.language: English with the "en" voice, Mandarin with espeak-ng's "cmn" voice)."""
 
 from __future__ import annotations
 
@@ -33,14 +34,14 @@ def render_prompt(text: str, s: AudioSettings) -> np.ndarray | None:
     """The prompt at `s.sample_rate`, peak `s.speech_gain`, leading silence trimmed; None without espeak-ng."""
     if not s.speech or not espeak_available():
         return None
-    key = hashlib.sha1(f"{s.espeak_voice}|{s.espeak_wpm}|{text}".encode()).hexdigest()[:16]
+    key = hashlib.sha1(f"{s.voice}|{s.espeak_wpm}|{text}".encode()).hexdigest()[:16]
     path = Path(s.cache_dir) / f"{key}.wav"
     if not path.is_file():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp.wav")
             subprocess.run(
-                ["espeak-ng", "-v", s.espeak_voice, "-s", str(s.espeak_wpm), "-w", str(tmp), text],
+                ["espeak-ng", "-v", s.voice, "-s", str(s.espeak_wpm), "-w", str(tmp), text],
                 check=True,
                 capture_output=True,
                 timeout=30,

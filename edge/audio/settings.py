@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -12,6 +13,25 @@ from dms.settings import Settings
 
 def _default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dms" / "prompts"
+
+
+# The spoken prompts per device language (event type -> text), said when that event reaches level 3.
+PROMPTS: dict[str, dict[str, str]] = {
+    "en": {
+        "sleep": "Wake up! Please stop and take a break.",
+        "unresponsive": "Take control of the vehicle now!",
+        "not_monitoring": "The driver monitor cannot see you. Please check the camera.",
+        "take_a_break": "You have been warned several times. Please take a break.",
+    },
+    "zh-CN": {
+        "sleep": "醒醒！请马上停车休息。",
+        "unresponsive": "请立即接管车辆！",
+        "not_monitoring": "驾驶员监测系统看不到您，请检查摄像头。",
+        "take_a_break": "您已多次收到警告，请停车休息。",
+    },
+}
+# espeak-ng's voice for each language: "cmn" is its Mandarin voice (espeak-ng-data ships it).
+VOICES = {"en": "en", "zh-CN": "cmn"}
 
 
 class AudioSettings(Settings):
@@ -45,18 +65,17 @@ class AudioSettings(Settings):
     """Peak amplitude of spoken prompts."""
     speech_duck_gain: float = Field(0.3, ge=0, le=1)
     """The level-3 tone drops to this share while a prompt is spoken, so the words stay clear."""
-    espeak_voice: str = "en"
-    """espeak-ng voice (language) of the prompts."""
+    language: Literal["en", "zh-CN"] = "en"
+    """Language of the spoken prompts in the cab (the device's language): picks the prompt texts
+    (`PROMPTS`) and the espeak-ng voice (`VOICES`: en, cmn) unless `messages` / `espeak_voice` say otherwise."""
+    espeak_voice: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_+-]+$")
+    """espeak-ng voice of the prompts; None: the language's voice (en -> "en", zh-CN -> "cmn")."""
     espeak_wpm: int = Field(160, ge=80, le=400)
     """Speaking rate of the prompts, words per minute."""
-    messages: dict[str, str] = {
-        "sleep": "Wake up! Please stop and take a break.",
-        "unresponsive": "Take control of the vehicle now!",
-        "not_monitoring": "The driver monitor cannot see you. Please check the camera.",
-        "take_a_break": "You have been warned several times. Please take a break.",
-    }
-    """Spoken prompt per event type, said when that event reaches level 3; 'take_a_break' is said after
-    it when the event carries that advice (repeated level-3 warnings in one drive)."""
+    messages: dict[str, str] = {}
+    """Spoken prompt per event type, said when that event reaches level 3, over the language's own
+    (`PROMPTS[language]`); 'take_a_break' is said after it when the event carries that advice (repeated
+    level-3 warnings in one drive)."""
     cache_dir: Path = Field(default_factory=_default_cache_dir)
     """Where rendered prompt WAVs are kept (rendered once, at start-up, never during a drive)."""
     live_command: list[str] | None = None
@@ -65,6 +84,16 @@ class AudioSettings(Settings):
     when importable, else aplay."""
     live_lookahead_s: float = Field(0.05, ge=0, le=1)
     """LiveSink writes this far ahead of the frame time, so the device never starves between frames."""
+
+    @property
+    def voice(self) -> str:
+        """The espeak-ng voice the prompts are rendered with."""
+        return self.espeak_voice or VOICES[self.language]
+
+    @property
+    def prompts(self) -> dict[str, str]:
+        """The prompt texts in effect: the language's, with `messages` over them."""
+        return {**PROMPTS[self.language], **self.messages}
 
     @model_validator(mode="after")
     def _loud_enough_to_escalate(self) -> AudioSettings:

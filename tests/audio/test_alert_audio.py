@@ -123,7 +123,7 @@ def test_no_clicks_at_starts_stops_and_level_changes(tmp_path):
 def test_spoken_prompt_is_rendered_once_and_heard_at_level_three(tmp_path):
     with_speech, events, audio = _drive_to_wav(tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")])
     rendered = len(list((tmp_path / "prompts").glob("*.wav")))
-    assert audio.stats()["speech"] and rendered == len(_settings(tmp_path).messages)  # each prompt once
+    assert audio.stats()["speech"] and rendered == len(_settings(tmp_path).prompts)  # each prompt once
     tones_only, _, _ = _drive_to_wav(
         tmp_path, [(2, "ahead"), (5, "closed"), (3, "ahead")], name="tones.wav", speech=False
     )
@@ -217,3 +217,26 @@ def test_the_take_a_break_advice_is_spoken_after_the_warnings_own_prompt(tmp_pat
         assert id(take_a_break) not in spoken
     else:
         assert spoken[id(take_a_break)] >= SR + len(warning)  # words never overlap
+
+
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)"
+)
+def test_a_chinese_device_speaks_its_prompts_in_mandarin(tmp_path):
+    from edge.audio.prompts import render_prompt
+
+    zh = _settings(tmp_path, language="zh-CN")
+    assert zh.voice == "cmn" and zh.prompts["sleep"] == "醒醒！请马上停车休息。"
+    spoken = {kind: render_prompt(text, zh) for kind, text in zh.prompts.items()}
+    assert all(p is not None and 0.8 < len(p) / SR < 8 for p in spoken.values())  # real speech, seconds
+    english = render_prompt(_settings(tmp_path).prompts["sleep"], _settings(tmp_path))
+    assert english is not None and not np.array_equal(
+        english[: len(spoken["sleep"])], spoken["sleep"][: len(english)]
+    )
+    assert len(list((tmp_path / "prompts").glob("*.wav"))) == 5  # four Chinese, one English, each once
+
+
+def test_the_device_language_is_checked():
+    with pytest.raises(ValueError):
+        AudioSettings(language="fr")
+    assert AudioSettings(language="zh-CN", messages={"sleep": "停车！"}).prompts["sleep"] == "停车！"
