@@ -231,6 +231,9 @@ LABELS = {
     "audit": N_("audit"),
     # audit actions (service steps as "service:<state>")
     "odometer": N_("odometer"),
+    "scrap": N_("scrap"),
+    "request": N_("request"),
+    "item": N_("item"),
     "proposed": N_("proposed"),
     "received": N_("received"),
     "estimated": N_("estimated"),
@@ -272,6 +275,6 @@ def label(value: object) -> str:
         return "—"
     text = str(value)
     if ":" in text:  # an audit action such as "service:booked"
-        return ": ".join(label(part) for part in text.split(":"))
+        return ":".join(label(part) for part in text.split(":"))
     known = LABELS.get(text)
     return _(known) if known else text.replace("_", " ")

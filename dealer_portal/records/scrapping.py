@@ -129,7 +129,7 @@ def request(
 
 def get_request(session: Session, actor: Actor, request_id: int) -> ScrapRequest:
     actor.require("scrapping")
-    return vehicle_records.vehicle_row(session, actor, ScrapRequest, request_id, "scrap request")
+    return vehicle_records.vehicle_row(session, actor, ScrapRequest, request_id, N_("scrap request"))
 
 
 def decide(

@@ -69,7 +69,9 @@ def test_full_service_flow_from_proposal_to_settlement_issues_a_part(browser_pag
     expect(state).to_have_text("Quality checked")
     page.click("text=Settle and invoice")
     expect(state).to_have_text("Settled")
-    expect(page.get_by_test_id("invoice-total")).to_have_text("157.50")  # 1.5 h x 95 + 15.00 filter
+    expect(page.get_by_test_id("invoice-total")).to_have_text(
+        "CN¥157.50"
+    )  # 1.5 h x 95 + 15.00 filter, in CNY
     expect(page.get_by_test_id("trail")).to_contain_text("tim")
 
     page.goto(f"{portal_url}/parts")

@@ -35,7 +35,7 @@ def test_a_text_with_values_reads_as_english_and_shows_in_the_readers_language()
     token = i18n.use(ZH)
     try:
         assert localize(message) == "用车预约 #7 已保存"
-        assert label("checked_out") == "已出车" and label("service:ordered") == "维修: 已开单"
+        assert label("checked_out") == "已出车" and label("service:ordered") == "维修:已开单"
     finally:
         i18n.reset(token)
     assert localize(message) == "booking #7 saved"
