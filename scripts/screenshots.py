@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""Regenerate docs/screenshots/*.png: the portal's main pages over the sample world, in headless Chromium.
+"""Regenerate docs/screenshots: the portal's main pages over the sample world, in headless Chromium,
+in English (docs/screenshots/*.png) and Simplified Chinese (docs/screenshots/zh-CN/*.png).
 
-    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--chromium /usr/bin/chromium]
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--languages en zh-CN]
+                                            [--chromium /usr/bin/chromium]
 
-Builds a fresh SQLite database in a temp folder (dealer_portal.sample_data), serves the real app on a
-free port, logs in as the user each page is for, and saves one full-page PNG per page.
+Per language: builds a fresh SQLite database in a temp folder (dealer_portal.sample_data), serves the
+real app on a free port, logs in as the user each page is for (a browser asking for that language; the
+Chinese users choose 简体中文 and Asia/Shanghai in the page header, which stores it on the user), and
+saves one full-page PNG per page.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ from dealer_portal.headless import CHROMIUM, CHROMIUM_ARGS
 
 # file name, user, path (None: find the path on the service list), what must be visible first
 SHOTS = [
-    ("01-login.png", None, "/login", "text=Sign in"),
+    ("01-login.png", None, "/login", ".login .brand"),
     ("02-fleet-board.png", "dora", "/fleet", "[data-testid=alert-feed]"),
     ("03-vehicles.png", "sam", "/vehicles", "#vehicle-rows"),
-    ("04-vehicle-record.png", "sam", "/vehicles/VAN-1", "text=Odometer"),
+    ("04-vehicle-record.png", "sam", "/vehicles/VAN-1", "#driver-sessions"),
     ("05-dispatch.png", "dora", "/dispatch", "[data-testid=bookings]"),
     ("06-service.png", "sam", "/service", "[data-testid=orders]"),
     ("07-work-order.png", "sam", None, "[data-testid=trail]"),
@@ -36,27 +40,22 @@ SHOTS = [
 ]
 
 VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough
+# language -> (sub-folder of --out, gettext locale id, the zone its users choose)
+LANGUAGES = {"en": ("", "en", None), "zh-CN": ("zh-CN", "zh_CN", "Asia/Shanghai")}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
-    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable (Debian's package)")
-    args = parser.parse_args(argv)
-
-    from playwright.sync_api import sync_playwright
-
-    from dealer_portal.app import create_app
-    from dealer_portal.background_server import serve
-    from dealer_portal.sample_data import create_sample_database, password_for
-
-    args.out.mkdir(parents=True, exist_ok=True)
+def _shoot(args, language, create_app, serve, create_sample_database, password_for, sync_playwright) -> None:
+    folder, locale_id, zone = LANGUAGES[language]
+    out = args.out / folder if folder else args.out
+    out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'portal.db'}"
         create_sample_database(url, datetime.now(UTC), password_rounds=4)
         with serve(create_app(url)) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 1400, "height": 900}, device_scale_factor=1)
+            context = browser.new_context(
+                viewport={"width": 1400, "height": 900}, device_scale_factor=1, locale=language
+            )
             page = context.new_page()
             current = None
             for name, user, path, ready in SHOTS:
@@ -68,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
                         page.fill("input[name=password]", password_for(user))
                         page.click("button[type=submit]")
                         page.wait_for_selector("[data-testid=who]")
+                        if zone:  # stored on the user, as a Chinese dealer would set it once
+                            for select, value in (("language", locale_id), ("time-zone", zone)):
+                                with page.expect_navigation():  # the switcher submits on change
+                                    page.select_option(f"[data-testid={select}]", value)
                     current = user
                 if path is None:  # the work order in progress on the service list
                     page.goto(f"{base}/service")
@@ -78,9 +81,26 @@ def main(argv: list[str] | None = None) -> int:
                     )
                 page.goto(f"{base}{path}")
                 page.wait_for_selector(ready)
-                page.screenshot(path=str(args.out / name), full_page=name not in VIEWPORT_ONLY)
-                print(f"{args.out / name}")
+                page.screenshot(path=str(out / name), full_page=name not in VIEWPORT_ONLY)
+                print(f"{out / name}")
             browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    parser.add_argument("--chromium", default=CHROMIUM, help="Chromium executable (Debian's package)")
+    parser.add_argument("--languages", nargs="+", choices=sorted(LANGUAGES), default=list(LANGUAGES))
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    from dealer_portal.app import create_app
+    from dealer_portal.background_server import serve
+    from dealer_portal.sample_data import create_sample_database, password_for
+
+    for language in args.languages:
+        _shoot(args, language, create_app, serve, create_sample_database, password_for, sync_playwright)
     return 0
 
 
