@@ -11,6 +11,8 @@ language: `raise UserError(Text(N_("no vehicle {vehicle}"), vehicle=vid))`.
 
 from __future__ import annotations
 
+import re
+
 from dealer_portal.i18n import gettext as _
 
 
@@ -134,6 +136,55 @@ LANGUAGE_SAVED = N_("Language and time zone saved")
 UNKNOWN_LANGUAGE = N_("choose one of the offered languages")
 UNKNOWN_ZONE = N_("unknown time zone {zone}: choose one of the list")
 
+# Notes the records layer writes into service transitions and stock movements: stored in English (the
+# record as it was made), shown in the reader's language by `localize_note`, which recognises them.
+NOTE_APPOINTMENT = N_("appointment {when}")
+NOTE_ESTIMATE = N_("estimate {amount}")
+NOTE_PAY_TYPE = N_("pay type {pay_type}")
+NOTE_TECHNICIAN = N_("technician {name}")
+NOTE_PASSED = N_("passed")
+NOTE_FAILED = N_("failed")
+NOTE_PASSED_WITH = N_("passed: {note}")
+NOTE_FAILED_WITH = N_("failed: {note}")
+NOTE_WORK_ORDER = N_("work order {id}")
+NOTE_COUNTED = N_("counted {counted}, book {book}")
+NOTE_FORMATS = (
+    NOTE_APPOINTMENT,
+    NOTE_ESTIMATE,
+    NOTE_PAY_TYPE,
+    NOTE_TECHNICIAN,
+    NOTE_PASSED,
+    NOTE_FAILED,
+    NOTE_PASSED_WITH,
+    NOTE_FAILED_WITH,
+    NOTE_WORK_ORDER,
+    NOTE_COUNTED,
+)
+_NOTE_PATTERNS = [
+    (
+        f,
+        re.compile(
+            "".join(f"(?P<{p}>.+?)" if p else re.escape(t) for t, p in re.findall(r"([^{]+)|\{(\w+)\}", f)),
+            re.DOTALL,
+        ),
+    )
+    for f in NOTE_FORMATS
+]
+
+
+def localize_note(text: str | None) -> str:
+    """A note as stored, in the reader's language when the records layer wrote it in one of
+    NOTE_FORMATS (values that are codes, such as a pay type, read as labels); anything else, typed by
+    a person, as it is."""
+    if not text:
+        return text or ""
+    for msgid, pattern in _NOTE_PATTERNS:
+        if found := pattern.fullmatch(text):
+            values = {k: label(v) if k == "pay_type" else v for k, v in found.groupdict().items()}
+            return _(msgid).format(**values)
+    return text
+
+
 # Values stored as codes and shown to people: roles, statuses, alert and event types, pay types,
 # disposal methods, stock movements, audit actions and records, sort orders (`label` filter).
 LABELS = {
@@ -194,6 +245,7 @@ LABELS = {
     "labour": N_("labour"),
     "part": N_("part"),
     "customer": N_("customer"),
+    "per line": N_("per line"),
     "warranty": N_("warranty"),
     "internal": N_("internal"),
     # disposal methods

@@ -68,6 +68,7 @@ def make_templates() -> Jinja2Templates:
         fixed=lambda v, digits=1: i18n.current().fixed(v, digits),
         label=messages.label,
         localize=messages.localize,
+        note=messages.localize_note,
         input_dt=lambda v: i18n.current().input_value(v),
     )
     templates.env.globals.update(

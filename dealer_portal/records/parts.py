@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import N_, NOTE_COUNTED, NOTE_WORK_ORDER, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import Part, StockLevel, StockMove
@@ -207,7 +207,7 @@ def issue(
                     "issue",
                     now,
                     order_id=order_id,
-                    note=f"work order {order_id}",
+                    note=NOTE_WORK_ORDER.format(id=order_id),
                 )
             )
             left -= take
@@ -248,7 +248,7 @@ def count(
             result.difference,
             "count",
             now,
-            note=f"counted {counted_qty:g}, book {book:g}",
+            note=NOTE_COUNTED.format(counted=f"{counted_qty:g}", book=f"{book:g}"),
         )
     return result
 

@@ -19,7 +19,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import (
+    N_,
+    NOTE_APPOINTMENT,
+    NOTE_ESTIMATE,
+    NOTE_FAILED,
+    NOTE_FAILED_WITH,
+    NOTE_PASSED,
+    NOTE_PASSED_WITH,
+    NOTE_PAY_TYPE,
+    NOTE_TECHNICIAN,
+    Text,
+)
 from dealer_portal.records import audit, dispatch, parts, vehicle_records
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, ServiceTransition
@@ -277,7 +288,9 @@ def confirm_proposal(
 ) -> ServiceOrder:
     order = _desk_order(session, actor, order_id)
     order.scheduled_at = scheduled_at
-    _transition(session, actor, order, "booked", now, f"appointment {scheduled_at:%Y-%m-%d %H:%M}")
+    _transition(
+        session, actor, order, "booked", now, NOTE_APPOINTMENT.format(when=f"{scheduled_at:%Y-%m-%d %H:%M}")
+    )
     return order
 
 
@@ -366,7 +379,14 @@ def estimate(session: Session, actor: Actor, order_id: int, now: datetime) -> Se
     if order.state == "received" and not order.items:
         raise UserError(Text(N_("add at least one labour or part line before estimating")))
     order.estimate_cents = sum(item.total_cents for item in order.items)
-    _transition(session, actor, order, "estimated", now, f"estimate {order.estimate_cents / 100:.2f}")
+    _transition(
+        session,
+        actor,
+        order,
+        "estimated",
+        now,
+        NOTE_ESTIMATE.format(amount=f"{order.estimate_cents / 100:.2f}"),
+    )
     return order
 
 
@@ -386,7 +406,7 @@ def open_work_order(
             order.pay_type = pay_type
             for item in order.items:
                 item.pay_type = pay_type
-    _transition(session, actor, order, "ordered", now, f"pay type {pay_type or 'per line'}")
+    _transition(session, actor, order, "ordered", now, NOTE_PAY_TYPE.format(pay_type=pay_type or "per line"))
     return order
 
 
@@ -402,7 +422,7 @@ def assign(session: Session, actor: Actor, order_id: int, technician: str, now: 
             )
         )
     order.technician = technician
-    _transition(session, actor, order, "assigned", now, f"technician {technician}")
+    _transition(session, actor, order, "assigned", now, NOTE_TECHNICIAN.format(name=technician))
     return order
 
 
@@ -467,7 +487,9 @@ def quality_check(
         order,
         "checked" if passed else "assigned",
         now,
-        ("passed" if passed else "failed") + (f": {note.strip()}" if note.strip() else ""),
+        (NOTE_PASSED_WITH if passed else NOTE_FAILED_WITH).format(note=note.strip())
+        if note.strip()
+        else (NOTE_PASSED if passed else NOTE_FAILED),
     )
     return order
 

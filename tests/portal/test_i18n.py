@@ -128,3 +128,17 @@ def test_a_refusal_of_the_records_layer_reads_in_chinese_and_stays_english_elsew
     assert "无权操作" in refused.text and "技师无权使用车辆调度" in refused.text
     tim.headers["accept-language"] = "en"
     assert "a technician may not use dispatch" in tim.get("/dispatch").text
+
+
+def test_notes_the_records_layer_wrote_read_in_chinese_and_typed_notes_stay_as_typed():
+    from dealer_portal.messages import localize_note
+
+    token = i18n.use(ZH)
+    try:
+        assert localize_note("pay type per line") == "付费类型：按项目"
+        assert localize_note("passed: road test ok") == "合格：road test ok"
+        assert localize_note("counted 5, book 4") == "盘点 5，账面 4"
+        assert localize_note("rattle from rear door") == "rattle from rear door"
+    finally:
+        i18n.reset(token)
+    assert localize_note("work order 7") == "work order 7"
