@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
-from dealer_portal import messages
+from dealer_portal import i18n, messages
 from dealer_portal.charts import Bar, timeline
 from dealer_portal.forms import FieldError, number, utc_datetime
 from dealer_portal.messages import N_, Text
@@ -23,8 +23,10 @@ DispatchPage = Annotated[Ctx, Depends(page("dispatch"))]
 
 @router.get("/dispatch", response_class=HTMLResponse)
 def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str = ""):
+    here = i18n.current()  # days run midnight to midnight in the user's zone
     try:
-        start = datetime.combine(datetime.fromisoformat(day).date() if day else ctx.now.date(), time(), UTC)
+        first = datetime.fromisoformat(day).date() if day else here.local(ctx.now).date()
+        start = datetime.combine(first, time(), here.tz).astimezone(UTC)
     except ValueError:
         raise UserError(Text(N_("day: use the form 2026-03-02"))) from None
     days = min(max(days, 1), 31)
@@ -85,7 +87,11 @@ def book(
         now=ctx.now,
         warnings_overridden=tuple(f"due for scrapping ({r})" for r in due),
     )
-    return ctx.done(f"/dispatch?day={booking.starts_at:%Y-%m-%d}", N_("booking #{id} saved"), id=booking.id)
+    return ctx.done(
+        f"/dispatch?day={i18n.current().local(booking.starts_at):%Y-%m-%d}",
+        N_("booking #{id} saved"),
+        id=booking.id,
+    )
 
 
 @router.post("/dispatch/bookings/{booking_id}/cancel")

@@ -142,3 +142,16 @@ def test_notes_the_records_layer_wrote_read_in_chinese_and_typed_notes_stay_as_t
     finally:
         i18n.reset(token)
     assert localize_note("work order 7") == "work order 7"
+
+
+def test_dispatch_days_run_midnight_to_midnight_in_the_users_zone(sample_app):
+    app, _clock = sample_app
+    dora = portal_client(app, "dora")
+    page = dora.get("/dispatch?day=2026-03-02").text
+    dora.post(
+        "/preferences", data={"language": "en", "time_zone": "Asia/Shanghai", "csrf_token": csrf_of(page)}
+    )
+    page = dora.get("/dispatch?day=2026-03-02").text
+    assert 'name="day" value="2026-03-02"' in page
+    assert "Bookings from 2026-03-02 for 7 days (times in Asia/Shanghai (UTC+08:00))." in page
+    assert ">Mon 2 Mar</text>" in page  # the timeline's first day, starting 2026-03-01 16:00 UTC
