@@ -19,6 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import logistics as logistics_pages
+from dealer_portal.pages import sales as sales_pages
+from dealer_portal.pages import stock as stock_pages
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
@@ -37,6 +40,9 @@ ROUTERS = (
     parts.router,
     scrapping.router,
     insight.router,
+    stock_pages.router,
+    sales_pages.router,
+    logistics_pages.router,
 )
 
 

@@ -42,6 +42,9 @@ NAV = [
     ("service", "/service", "Service"),
     ("parts", "/parts", "Parts"),
     ("scrapping", "/scrapping", "Scrapping"),
+    ("stock", "/stock", "Stock"),
+    ("sales", "/sales", "Sales"),
+    ("logistics", "/logistics", "Logistics"),
     ("kpis", "/kpis", "KPIs"),
     ("audit", "/audit", "Audit"),
 ]

@@ -1,0 +1,86 @@
+"""Stock, sales and logistics pages through Starlette's test client (issue #22): filters in the URL,
+refused forms that keep their input, role and dealer refusals."""
+
+from __future__ import annotations
+
+import re
+
+from dealer_portal.sample_data import sample_vin
+from tests.support.portal import csrf_of, portal_client
+
+
+def _post(client, url, data, page):
+    return client.post(
+        url, data={**data, "csrf_token": csrf_of(client.get(page).text)}, headers={"referer": page}
+    )
+
+
+def _stock_id(client, vin):
+    return int(re.search(rf'href="/stock/(\d+)"><code>{vin}', client.get(f"/stock?q={vin}").text).group(1))
+
+
+def test_stock_list_filters_pages_and_ageing(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    page = sam.get("/stock")
+    assert page.status_code == 200 and sample_vin(101) in page.text and sample_vin(201) not in page.text
+    assert "118" in page.text  # days in stock of the oldest
+    ordered = sam.get("/stock?status=ordered").text
+    assert sample_vin(104) in ordered and sample_vin(101) not in ordered
+    assert sample_vin(103) in sam.get("/stock?model=Aurora+SUV&sort=oldest").text
+    ada = portal_client(app, "ada").get("/stock?status=in_stock").text
+    assert sample_vin(201) in ada  # operator staff see every dealer
+
+
+def test_a_wrong_vin_is_refused_next_to_its_field_and_the_form_is_kept(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    bad = "LSJA24U30RN000999"
+    response = _post(sam, "/stock", {"vin": bad, "model": "Aurora SUV", "colour": "Jade green"}, "/stock")
+    assert response.status_code == 422
+    assert 'data-field-error="vin"' in response.text and "check digit" in response.text
+    assert 'value="Jade green"' in response.text
+
+
+def test_roles_and_other_dealers_are_refused(sample_app):
+    app, _ = sample_app
+    d1_vehicle = _stock_id(portal_client(app, "sam"), sample_vin(101))
+    for path in ("/stock", "/sales", "/logistics"):
+        assert portal_client(app, "tim").get(path).status_code == 403
+        assert portal_client(app, "dora").get(path).status_code == 403
+    olga = portal_client(app, "olga")
+    assert olga.get(f"/stock/{d1_vehicle}").status_code == 404
+    assert sample_vin(101) not in olga.get("/stock").text
+    refused = _post(olga, f"/stock/{d1_vehicle}/pdi", {"note": "x"}, "/stock")
+    assert refused.status_code in (303, 404)
+    assert portal_client(app, "sam").get(f"/stock/{d1_vehicle}").text.count("PDI passed") == 1  # the button
+
+
+def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    sales = sam.get("/sales").text
+    customer = re.search(r'<option value="(\d+)"[^>]*>Spree Logistics GmbH', sales).group(1)
+    lead = _post(sam, "/sales", {"customer_id": customer, "interest": "Aurora SUV"}, "/sales")
+    lead_url = lead.headers["location"].split("?")[0]
+    vehicle = _stock_id(sam, sample_vin(102))
+    quote = _post(
+        sam,
+        f"{lead_url}/quotes",
+        {"stock_vehicle_id": str(vehicle), "options": "Tow bar = 850.00", "discount": "10000"},
+        lead_url,
+    )
+    assert quote.status_code == 303 and "approval" in quote.headers["location"]
+    page = sam.get(lead_url).text
+    assert "waits for an administrator" in page and "240,650.00" in page  # 249,800 + 850 - 10,000
+    qid = re.search(r'data-quote="(\d+)"', page).group(1)
+    assert _post(sam, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 403
+    ada = portal_client(app, "ada")
+    assert _post(ada, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 303
+    signed = _post(sam, f"/sales/quotes/{qid}/order", {"deposit": "20000"}, lead_url)
+    order_url = signed.headers["location"].split("?")[0]
+    order = sam.get(order_url).text
+    assert "Reserved" in order and "220,650.00" in order  # due at delivery: less the deposit
+    contract = sam.get(f"{order_url}/contract")
+    assert contract.status_code == 200 and sample_vin(102) in contract.text
+    assert portal_client(app, "olga").get(order_url).status_code == 404
