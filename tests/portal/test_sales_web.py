@@ -84,3 +84,16 @@ def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
     contract = sam.get(f"{order_url}/contract")
     assert contract.status_code == 200 and sample_vin(102) in contract.text
     assert portal_client(app, "olga").get(order_url).status_code == 404
+
+
+def test_an_incomplete_acceptance_comes_back_with_what_was_typed(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    vins = f"{sample_vin(104)}\n{sample_vin(105)}"
+    shipped = _post(sam, "/logistics", {"waybill": "wb-9", "carrier": "Anji", "vins": vins}, "/logistics")
+    url = shipped.headers["location"].split("?")[0]
+    items = re.findall(r'name="location_(\d+)"', sam.get(url).text)
+    refused = _post(sam, f"{url}/receive", {f"location_{items[0]}": "C-1", f"damage_{items[1]}": "dent"}, url)
+    assert refused.status_code == 422 and f'data-field-error="location_{items[1]}"' in refused.text
+    assert 'value="dent"' in refused.text and 'value="C-1"' in refused.text
+    assert "In transit" in sam.get(url).text  # nothing of the refused acceptance was kept
