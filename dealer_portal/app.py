@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
 from dealer_portal.pages import sales as sales_pages
 from dealer_portal.pages import stock as stock_pages
@@ -43,6 +44,7 @@ ROUTERS = (
     stock_pages.router,
     sales_pages.router,
     logistics_pages.router,
+    exchange_pages.router,
 )
 
 

@@ -45,6 +45,7 @@ NAV = [
     ("stock", "/stock", "Stock"),
     ("sales", "/sales", "Sales"),
     ("logistics", "/logistics", "Logistics"),
+    ("exchange", "/exchange", "Exchange"),
     ("kpis", "/kpis", "KPIs"),
     ("audit", "/audit", "Audit"),
 ]

@@ -3,6 +3,7 @@ refused forms that keep their input, role and dealer refusals."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from dealer_portal.sample_data import sample_vin
@@ -97,3 +98,29 @@ def test_an_incomplete_acceptance_comes_back_with_what_was_typed(sample_app):
     assert refused.status_code == 422 and f'data-field-error="location_{items[1]}"' in refused.text
     assert 'value="dent"' in refused.text and 'value="C-1"' in refused.text
     assert "In transit" in sam.get(url).text  # nothing of the refused acceptance was kept
+
+
+def test_exchange_page_downloads_the_file_and_reports_an_upload(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    download = sam.get("/exchange/export.json")
+    assert download.status_code == 200 and download.json()["dealer_code"] == "D1"
+    document = download.json()
+    document["stock"].append({"vin": "LSJA24U30RN000101", "model": "Aurora SUV", "status": "ordered"})
+    token = csrf_of(sam.get("/exchange").text)
+    report = sam.post(
+        "/exchange/import",
+        data={"csrf_token": token},
+        files={"file": ("d1.json", json.dumps(document), "application/json")},
+        headers={"referer": "/exchange"},
+    )
+    assert report.status_code == 200 and "check digit" in report.text
+    assert "stock[" in report.text and "LSJA24U30RN000101" in report.text
+    junk = sam.post(
+        "/exchange/import",
+        data={"csrf_token": token},
+        files={"file": ("x.json", b"{nope", "application/json")},
+        headers={"referer": "/exchange"},
+    )
+    assert junk.status_code == 400 and "not a JSON file" in junk.text
+    assert portal_client(app, "tim").get("/exchange").status_code == 403
