@@ -124,3 +124,35 @@ def test_exchange_page_downloads_the_file_and_reports_an_upload(sample_app):
     )
     assert junk.status_code == 400 and "not a JSON file" in junk.text
     assert portal_client(app, "tim").get("/exchange").status_code == 403
+
+
+def _bearer(app, user):
+    from fastapi.testclient import TestClient
+
+    from dealer_portal.sample_data import password_for
+
+    client = TestClient(app)
+    token = client.post("/api/token", data={"username": user, "password": password_for(user)}).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    return client
+
+
+def test_rest_api_stock_and_exchange(sample_app):
+    app, _ = sample_app
+    sam = _bearer(app, "sam")
+    items = sam.get("/api/dealer/stock", params={"status": "on_yard"}).json()["items"]
+    assert items and {i["dealer_code"] for i in items} == {"D1"}
+    assert max(i["days_in_stock"] for i in items) == 118
+    exported = sam.get("/api/dealer/exchange").json()
+    assert exported["format"] == "dms-dealer-exchange" and exported["dealer_code"] == "D1"
+    exported["stock"].append({"vin": "LSJA24U30RN000101", "model": "X", "status": "ordered"})
+    report = sam.post("/api/dealer/exchange", json=exported)
+    assert report.status_code == 200 and report.json()["ok"] is False
+    assert report.json()["rejected"][0]["key"] == "LSJA24U30RN000101"
+    assert sam.post("/api/dealer/exchange", json={"format": "x"}).status_code == 422
+    assert _bearer(app, "tim").get("/api/dealer/stock").status_code == 403
+    assert _bearer(app, "olga").get("/api/dealer/exchange").json()["dealer_code"] == "D2"
+    assert _bearer(app, "ada").get("/api/dealer/exchange").status_code == 422  # names no dealer
+    cookie = portal_client(app, "sam")  # the session cookie reads the API, but does not write it
+    assert cookie.get("/api/dealer/stock").status_code == 200
+    assert cookie.post("/api/dealer/exchange", json=exported).status_code == 401
