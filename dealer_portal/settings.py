@@ -30,3 +30,5 @@ class PortalSettings(Settings):
     discount_approval_pct: Decimal = Field(Decimal(3), ge=0, le=100, decimal_places=2)
     """A new-vehicle discount above this percentage of the price (vehicle and options) waits for an
     administrator's approval before the contract can be signed."""
+    commission_pct: Decimal = Field(Decimal(1), ge=0, le=100, decimal_places=2)
+    """A salesperson's commission: this percentage of the totals of the orders they delivered."""

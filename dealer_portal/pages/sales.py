@@ -12,7 +12,7 @@ from dealer_portal.forms import FieldError, cents, number, optional_int
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import sales, stock
+from dealer_portal.records import sales, sales_stats, stock
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.web import Ctx, page, state
 
@@ -59,6 +59,18 @@ def lead_create(
         ctx.db, ctx.actor, customer_id=customer, interest=interest, source=source, note=note, now=ctx.now
     )
     return ctx.done(f"/sales/leads/{lead.id}", f"lead {lead.id} opened")
+
+
+@router.get("/sales/stats", response_class=HTMLResponse)
+def sales_stats_page(ctx: SalesPage, days: int = 365):
+    days = min(max(days, 7), 3660)
+    settings = state(ctx.request).settings
+    return ctx.render(
+        "sales_stats.html",
+        days=days,
+        s=sales_stats.stats(ctx.db, ctx.actor, ctx.now, days, settings.commission_pct),
+        commission_pct=settings.commission_pct,
+    )
 
 
 @router.get("/sales/leads/{lead_id}", response_class=HTMLResponse)

@@ -75,6 +75,9 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     expect(page.get_by_test_id("maintenance-rules")).to_contain_text("Aurora SUV service every 10,000 km")
     page.goto(f"{portal_url}/fleet")
     expect(page.locator("body")).to_contain_text("SUV-101")
+    page.goto(f"{portal_url}/sales/stats")
+    sam = page.locator("[data-salesperson=sam]")
+    expect(sam.get_by_test_id("commission")).to_have_text("2,187.50")  # 1 % of 218,749.90, half up
 
 
 def test_a_shipment_arrives_with_one_damaged_vehicle_and_a_claim(browser_page, portal_url):

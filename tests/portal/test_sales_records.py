@@ -211,3 +211,41 @@ def test_shipment_arrives_with_one_damaged_vehicle_a_claim_and_freight_settled(w
         logistics.get(world, OTHER_ADVISOR, shipment.id)
     with pytest.raises(Forbidden):
         logistics.get(world, TECH, shipment.id)
+
+
+def test_statistics_completion_rate_and_commission(world):
+    from dealer_portal.records import sales_stats
+
+    assert sales_stats.commission_cents(12_345, Decimal(1)) == 123
+    assert sales_stats.commission_cents(50, Decimal(1)) == 1  # half a cent rounds up
+    assert sales_stats.commission_cents(10_000, Decimal("1.25")) == 125
+    vehicle, _, quote = _sold(world)
+    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
+    later = T0 + timedelta(days=10)
+    sales.deliver(
+        world,
+        ADVISOR,
+        order.id,
+        vehicle_id="SUV-1",
+        plate="P-1",
+        odometer_km=5,
+        received_by="Li",
+        checked=set(sales.HANDOVER_ITEMS),
+        now=later,
+    )
+    other = _in_stock(world, serial=2)
+    lead = sales.create_lead(world, ADVISOR, customer_id=_customer(world).id, interest="x", now=T0)
+    q2 = sales.create_quote(
+        world, ADVISOR, lead.id, stock_vehicle_id=other.id, options=[], threshold_pct=THRESHOLD, now=T0
+    )
+    sales.cancel_order(world, ADVISOR, sales.sign_order(world, ADVISOR, q2.id, 0, T0).id, "changed mind", T0)
+    result = sales_stats.stats(world, ADVISOR, later, 365, Decimal(1))
+    assert (result.orders, result.delivered, result.cancelled, result.completion_rate) == (2, 1, 1, 0.5)
+    (sam,) = result.people
+    assert (sam.leads, sam.orders, sam.revenue_cents) == (2, 2, order.total_cents)
+    assert sam.commission_cents == sales_stats.commission_cents(order.total_cents, Decimal(1))
+    assert result.mean_days_to_sale == 10 and result.on_yard == 1 and result.turnover == 1.0
+    assert sales_stats.stats(world, OTHER_ADVISOR, later, 365, Decimal(1)).orders == 0
+    with pytest.raises(Forbidden):
+        sales_stats.stats(world, TECH, later, 365, Decimal(1))

@@ -156,3 +156,11 @@ def test_rest_api_stock_and_exchange(sample_app):
     cookie = portal_client(app, "sam")  # the session cookie reads the API, but does not write it
     assert cookie.get("/api/dealer/stock").status_code == 200
     assert cookie.post("/api/dealer/exchange", json=exported).status_code == 401
+
+
+def test_statistics_page(sample_app):
+    app, _ = sample_app
+    page = portal_client(app, "sam").get("/sales/stats?days=90")
+    assert page.status_code == 200 and 'data-testid="salespeople"' in page.text
+    assert portal_client(app, "ada").get("/sales/stats?days=99999").status_code == 200  # clamped
+    assert portal_client(app, "tim").get("/sales/stats").status_code == 403
