@@ -8,6 +8,7 @@ from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.exchange import transfer
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.pages.stock import dealers
 from dealer_portal.web import Ctx, page, state
@@ -44,7 +45,7 @@ async def exchange_import(
 ):
     data = await file.read() if file is not None else b""
     if len(data) > state(ctx.request).settings.max_upload_mb * 1024 * 1024:
-        raise UserError("the file is larger than uploads may be")
+        raise UserError(N_("the file is larger than uploads may be"))
     report = transfer.import_file(ctx.db, ctx.actor, transfer.read(data), ctx.now, dealer_code or None)
     ctx.db.commit()
     return ctx.render("exchange.html", report=report, dealers=dealers(ctx))

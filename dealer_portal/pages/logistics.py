@@ -9,9 +9,11 @@ from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, utc_datetime
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.pages.stock import dealers
 from dealer_portal.records import logistics, stock
+from dealer_portal.records.money import format_cents
 from dealer_portal.web import Ctx, page
 
 router = page_router()
@@ -49,11 +51,13 @@ def shipment_create(
         waybill=waybill,
         carrier=carrier,
         vins=logistics.parse_vins(vins),
-        eta=utc_datetime(eta, "Expected arrival", field="eta") if eta.strip() else None,
+        eta=utc_datetime(eta, N_("Expected arrival"), field="eta") if eta.strip() else None,
         now=ctx.now,
         dealer_code=dealer_code or None,
     )
-    return ctx.done(f"/logistics/{shipment.id}", f"shipment {shipment.waybill} in transit")
+    return ctx.done(
+        f"/logistics/{shipment.id}", N_("shipment {waybill} in transit").format(waybill=shipment.waybill)
+    )
 
 
 @router.get("/logistics/{shipment_id}", response_class=HTMLResponse)
@@ -70,9 +74,9 @@ def shipment_page(ctx: LogisticsPage, shipment_id: int):
 
 @router.post("/logistics/{shipment_id}/track")
 def shipment_track(ctx: LogisticsPage, shipment_id: int, position: TextField = "", eta: TextField = ""):
-    when = utc_datetime(eta, "Expected arrival", field="eta") if eta.strip() else None
+    when = utc_datetime(eta, N_("Expected arrival"), field="eta") if eta.strip() else None
     logistics.track(ctx.db, ctx.actor, shipment_id, position, when, ctx.now)
-    return ctx.done(f"/logistics/{shipment_id}", "position noted")
+    return ctx.done(f"/logistics/{shipment_id}", N_("position noted"))
 
 
 @router.post("/logistics/{shipment_id}/receive")
@@ -83,7 +87,7 @@ async def shipment_receive(ctx: LogisticsPage, shipment_id: int):
         item.id: logistics.Finding(
             location=form.get(f"location_{item.id}", ""),
             damage=form.get(f"damage_{item.id}", ""),
-            claim_cents=cents(form[f"claim_{item.id}"], "Claim", field=f"claim_{item.id}")
+            claim_cents=cents(form[f"claim_{item.id}"], N_("Claim"), field=f"claim_{item.id}")
             if form.get(f"claim_{item.id}", "").strip()
             else 0,
         )
@@ -91,13 +95,19 @@ async def shipment_receive(ctx: LogisticsPage, shipment_id: int):
     }
     logistics.receive(ctx.db, ctx.actor, shipment_id, findings, ctx.now)
     damaged = sum(1 for f in findings.values() if f.damage.strip())
-    return ctx.done(f"/logistics/{shipment_id}", f"received: {len(findings)} vehicles, {damaged} damaged")
+    return ctx.done(
+        f"/logistics/{shipment_id}",
+        N_("received: {n} vehicles, {damaged} damaged").format(n=len(findings), damaged=damaged),
+    )
 
 
 @router.post("/logistics/{shipment_id}/settle")
 def shipment_settle(ctx: LogisticsPage, shipment_id: int, freight: TextField = ""):
     shipment = logistics.settle(
-        ctx.db, ctx.actor, shipment_id, cents(freight, "Freight", field="freight"), ctx.now
+        ctx.db, ctx.actor, shipment_id, cents(freight, N_("Freight"), field="freight"), ctx.now
     )
     payable = shipment.freight_cents - logistics.claims_cents(shipment)
-    return ctx.done(f"/logistics/{shipment_id}", f"freight settled: {payable / 100:,.2f} payable")
+    return ctx.done(
+        f"/logistics/{shipment_id}",
+        N_("freight settled: {amount} payable").format(amount=format_cents(payable)),
+    )

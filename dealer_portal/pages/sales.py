@@ -52,13 +52,13 @@ def lead_create(
     source: TextField = "",
     note: TextField = "",
 ):
-    customer = optional_int(customer_id, "Customer", field="customer_id")
+    customer = optional_int(customer_id, N_("Customer"), field="customer_id")
     if customer is None:
         raise FieldError({"customer_id": N_("Customer: choose the customer record")})
     lead = sales.create_lead(
         ctx.db, ctx.actor, customer_id=customer, interest=interest, source=source, note=note, now=ctx.now
     )
-    return ctx.done(f"/sales/leads/{lead.id}", f"lead {lead.id} opened")
+    return ctx.done(f"/sales/leads/{lead.id}", N_("lead {id} opened").format(id=lead.id))
 
 
 @router.get("/sales/stats", response_class=HTMLResponse)
@@ -105,7 +105,7 @@ def quote_create(
     trade_in_description: TextField = "",
     trade_in_value: TextField = "",
 ):
-    vehicle = optional_int(stock_vehicle_id, "Vehicle", field="stock_vehicle_id")
+    vehicle = optional_int(stock_vehicle_id, N_("Vehicle"), field="stock_vehicle_id")
     if vehicle is None:
         raise FieldError({"stock_vehicle_id": N_("Vehicle: choose a vehicle from stock")})
     quote = sales.create_quote(
@@ -114,33 +114,42 @@ def quote_create(
         lead_id,
         stock_vehicle_id=vehicle,
         options=sales.parse_options(options),
-        discount_cents=_money(discount, "Discount", "discount"),
+        discount_cents=_money(discount, N_("Discount"), "discount"),
         trade_in_vin=trade_in_vin,
         trade_in_description=trade_in_description,
-        trade_in_cents=_money(trade_in_value, "Trade-in value", "trade_in_value"),
+        trade_in_cents=_money(trade_in_value, N_("Trade-in value"), "trade_in_value"),
         threshold_pct=state(ctx.request).settings.discount_approval_pct,
         now=ctx.now,
     )
-    note = " (discount waits for approval)" if quote.discount_status == "pending" else ""
-    return ctx.done(f"/sales/leads/{lead_id}", f"quote {quote.id} made{note}")
+    if quote.discount_status == "pending":
+        message = N_("quote {id} made; the discount waits for approval").format(id=quote.id)
+    else:
+        message = N_("quote {id} made").format(id=quote.id)
+    return ctx.done(f"/sales/leads/{lead_id}", message)
 
 
 @router.post("/sales/leads/{lead_id}/lost")
 def lead_lost(ctx: SalesPage, lead_id: int, reason: TextField = ""):
     sales.close_lead(ctx.db, ctx.actor, lead_id, reason, ctx.now)
-    return ctx.done(f"/sales/leads/{lead_id}", "lead closed as lost")
+    return ctx.done(f"/sales/leads/{lead_id}", N_("lead closed as lost"))
 
 
 @router.post("/sales/quotes/{quote_id}/discount")
 def quote_discount(ctx: SalesPage, quote_id: int, decision: TextField = "", note: TextField = ""):
     quote = sales.decide_discount(ctx.db, ctx.actor, quote_id, decision == "approve", note, ctx.now)
-    return ctx.done(f"/sales/leads/{quote.lead_id}", f"discount {quote.discount_status}")
+    return ctx.done(
+        f"/sales/leads/{quote.lead_id}",
+        N_("discount approved") if quote.discount_status == "approved" else N_("discount refused"),
+    )
 
 
 @router.post("/sales/quotes/{quote_id}/order")
 def quote_sign(ctx: SalesPage, quote_id: int, deposit: TextField = ""):
-    order = sales.sign_order(ctx.db, ctx.actor, quote_id, _money(deposit, "Deposit", "deposit"), ctx.now)
-    return ctx.done(f"/sales/orders/{order.id}", f"contract {order.number} signed, vehicle reserved")
+    order = sales.sign_order(ctx.db, ctx.actor, quote_id, _money(deposit, N_("Deposit"), "deposit"), ctx.now)
+    return ctx.done(
+        f"/sales/orders/{order.id}",
+        N_("contract {number} signed, vehicle reserved").format(number=order.number),
+    )
 
 
 @router.get("/sales/orders/{order_id}", response_class=HTMLResponse)
@@ -172,15 +181,20 @@ async def order_deliver(ctx: SalesPage, order_id: int):
         order_id,
         vehicle_id=form.get("vehicle_id", ""),
         plate=form.get("plate", ""),
-        odometer_km=number(form.get("odometer_km", ""), "Odometer", field="odometer_km"),
+        odometer_km=number(form.get("odometer_km", ""), N_("Odometer"), field="odometer_km"),
         received_by=form.get("received_by", ""),
         checked={k for k in sales.HANDOVER_ITEMS if form.get(k) == "1"},
         now=ctx.now,
     )
-    return ctx.done(f"/sales/orders/{order.id}", f"delivered as fleet vehicle {order.vehicle_id}")
+    return ctx.done(
+        f"/sales/orders/{order.id}", N_("delivered as fleet vehicle {id}").format(id=order.vehicle_id)
+    )
 
 
 @router.post("/sales/orders/{order_id}/cancel")
 def order_cancel(ctx: SalesPage, order_id: int, reason: TextField = ""):
     order = sales.cancel_order(ctx.db, ctx.actor, order_id, reason, ctx.now)
-    return ctx.done(f"/sales/orders/{order.id}", f"order {order.number} cancelled, vehicle free again")
+    return ctx.done(
+        f"/sales/orders/{order.id}",
+        N_("order {number} cancelled, vehicle free again").format(number=order.number),
+    )

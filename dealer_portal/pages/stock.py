@@ -9,6 +9,7 @@ from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.forms import cents
+from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
 from dealer_portal.records import stock
@@ -72,11 +73,11 @@ def stock_create(
         location=location,
         status=status,
         coc_number=coc_number,
-        list_price_cents=cents(list_price, "List price", field="list_price") if list_price.strip() else 0,
+        list_price_cents=cents(list_price, N_("List price"), field="list_price") if list_price.strip() else 0,
         now=ctx.now,
         dealer_code=dealer_code or None,
     )
-    return ctx.done(f"/stock/{vehicle.id}", f"{vehicle.vin} added to stock")
+    return ctx.done(f"/stock/{vehicle.id}", N_("{vin} added to stock").format(vin=vehicle.vin))
 
 
 @router.get("/stock/{stock_id}", response_class=HTMLResponse)
@@ -107,10 +108,10 @@ def stock_update(
         stock_id,
         location=location,
         coc_number=coc_number,
-        list_price_cents=cents(list_price, "List price", field="list_price") if list_price.strip() else 0,
+        list_price_cents=cents(list_price, N_("List price"), field="list_price") if list_price.strip() else 0,
         now=ctx.now,
     )
-    return ctx.done(f"/stock/{stock_id}", "stock record saved")
+    return ctx.done(f"/stock/{stock_id}", N_("stock record saved"))
 
 
 @router.post("/stock/{stock_id}/pdi")
@@ -119,7 +120,7 @@ async def stock_pdi(ctx: StockPage, stock_id: int):
     checked = {key for key in stock.PDI_ITEMS if form.get(key) == "1"}
     note = str(form.get("note", ""))
     vehicle = stock.record_pdi(ctx.db, ctx.actor, stock_id, checked, note, ctx.now)
-    return ctx.done(f"/stock/{stock_id}", f"PDI of {vehicle.vin} passed")
+    return ctx.done(f"/stock/{stock_id}", N_("PDI of {vin} passed").format(vin=vehicle.vin))
 
 
 @router.post("/stock/{stock_id}/documents")
@@ -139,7 +140,7 @@ async def stock_document_upload(
         ctx.now,
         limit,
     )
-    return ctx.done(f"/stock/{stock_id}", "document stored")
+    return ctx.done(f"/stock/{stock_id}", N_("document stored"))
 
 
 @router.get("/stock/documents/{document_id}")
