@@ -3,7 +3,8 @@ carries a loading list of ordered stock vehicles; while in transit its position 
 updated; on arrival each vehicle is accepted into a yard location, with any transport damage recorded and
 claimed from the carrier; finally the freight is settled (payable = freight - claims).
 
-Shipment status: in_transit -> arrived -> settled."""
+Shipment status: in_transit -> arrived -> settled. Claim of a vehicle: none | noted (damage without a
+claim) | claimed -> deducted (taken off the freight at settlement)."""
 
 from __future__ import annotations
 
@@ -203,7 +204,8 @@ def receive(
 
 
 def claims_cents(shipment: Shipment) -> int:
-    return sum(i.claim_cents for i in shipment.items if i.claim_status == "claimed")
+    """Transport claims of the shipment (open, or deducted from its freight)."""
+    return sum(i.claim_cents for i in shipment.items if i.claim_status in ("claimed", "deducted"))
 
 
 def settle(session: Session, actor: Actor, shipment_id: int, freight_cents: int, now: datetime) -> Shipment:
@@ -215,6 +217,9 @@ def settle(session: Session, actor: Actor, shipment_id: int, freight_cents: int,
         raise FieldError(
             {"freight": N_("Freight: smaller than the claims against it; settle the claims separately")}
         )
+    for item in shipment.items:
+        if item.claim_status == "claimed":
+            item.claim_status = "deducted"  # recovered from the carrier through the freight
     shipment.freight_cents, shipment.status = freight_cents, "settled"
     shipment.settled_at, shipment.settled_by = now, actor.username
     audit.record(

@@ -207,6 +207,7 @@ def test_shipment_arrives_with_one_damaged_vehicle_a_claim_and_freight_settled(w
         logistics.settle(world, ADVISOR, shipment.id, 100_000, arrival)
     logistics.settle(world, ADVISOR, shipment.id, 800_000, arrival)
     assert shipment.status == "settled" and shipment.freight_cents == 800_000
+    assert second.claim_status == "deducted" and logistics.claims_cents(shipment) == 120_000
     with pytest.raises(NotFound):
         logistics.get(world, OTHER_ADVISOR, shipment.id)
     with pytest.raises(Forbidden):
@@ -249,3 +250,15 @@ def test_statistics_completion_rate_and_commission(world):
     assert sales_stats.stats(world, OTHER_ADVISOR, later, 365, Decimal(1)).orders == 0
     with pytest.raises(Forbidden):
         sales_stats.stats(world, TECH, later, 365, Decimal(1))
+
+
+def test_stock_list_pages_keep_their_filters(world):
+    from dealer_portal.paging import paginate
+
+    for n in range(55):
+        stock.create(world, ADVISOR, vin=sample_vin(1000 + n), model="Lumen EV", status="ordered", now=T0)
+    query = stock.query(ADVISOR, status="ordered", model="Lumen EV", sort="vin")
+    listing = paginate(world, query, 2, "/stock", {"status": "ordered", "model": "Lumen EV", "sort": "vin"})
+    assert (listing.total, len(listing.rows), listing.pages) == (55, 5, 2)
+    assert listing.url(page=1) == "/stock?status=ordered&model=Lumen+EV&sort=vin"
+    assert listing.url(sort="oldest") == "/stock?status=ordered&model=Lumen+EV&sort=oldest"

@@ -164,3 +164,22 @@ def test_statistics_page(sample_app):
     assert page.status_code == 200 and 'data-testid="salespeople"' in page.text
     assert portal_client(app, "ada").get("/sales/stats?days=99999").status_code == 200  # clamped
     assert portal_client(app, "tim").get("/sales/stats").status_code == 403
+
+
+def test_stock_documents_belong_to_their_dealer(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    vehicle = _stock_id(sam, sample_vin(103))
+    page = f"/stock/{vehicle}"
+    upload = sam.post(
+        f"{page}/documents",
+        data={"csrf_token": csrf_of(sam.get(page).text), "title": "Certificate of conformity"},
+        files={"file": ("coc scan.pdf", b"%PDF-1.4 scan", "application/pdf")},
+        headers={"referer": page},
+    )
+    assert upload.status_code == 303
+    doc = re.search(r'href="/stock/documents/(\d+)">Certificate of conformity', sam.get(page).text).group(1)
+    download = sam.get(f"/stock/documents/{doc}")
+    assert download.content == b"%PDF-1.4 scan" and download.headers["x-content-type-options"] == "nosniff"
+    assert 'filename="coc_scan.pdf"' in download.headers["content-disposition"]
+    assert portal_client(app, "olga").get(f"/stock/documents/{doc}").status_code == 404
