@@ -17,13 +17,19 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dealer_portal import api as dealer_api
 from dealer_portal import web_session
 from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import exchange as exchange_pages
+from dealer_portal.pages import logistics as logistics_pages
+from dealer_portal.pages import sales as sales_pages
+from dealer_portal.pages import stock as stock_pages
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
 from dms.contract.messages import utc_now
 from gateway.api import create_app as create_api_app
+from gateway.api.errors import ERROR_RESPONSES
 from gateway.db.models import User
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 
@@ -37,6 +43,10 @@ ROUTERS = (
     parts.router,
     scrapping.router,
     insight.router,
+    stock_pages.router,
+    sales_pages.router,
+    logistics_pages.router,
+    exchange_pages.router,
 )
 
 
@@ -85,6 +95,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(dealer_api.router, responses=ERROR_RESPONSES)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_middleware(SecurityHeaders)
     return app

@@ -48,6 +48,22 @@ FIELD_LABELS = {
     "service_life_years": N_("Service life"),
     "mileage_limit_km": N_("Mileage limit"),
     "dealer_code": N_("Dealer"),
+    # new-vehicle stock, sales and logistics (#22)
+    "configuration": N_("Configuration"),
+    "colour": N_("Colour"),
+    "location": N_("Yard location"),
+    "coc_number": N_("Certificate of conformity no."),
+    "list_price": N_("List price"),
+    "interest": N_("Interested in"),
+    "source": N_("Source"),
+    "options": N_("Options"),
+    "trade_in_vin": N_("Trade-in VIN"),
+    "trade_in_description": N_("Trade-in vehicle"),
+    "received_by": N_("Received by"),
+    "waybill": N_("Waybill"),
+    "carrier": N_("Carrier"),
+    "vins": N_("Loading list"),
+    "position": N_("Last position"),
 }
 
 # Pages for what is not there.

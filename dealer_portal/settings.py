@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 
 from dms.settings import Settings
@@ -25,3 +27,8 @@ class PortalSettings(Settings):
     vehicle is online and the values are younger than this; older ones are marked stale, with their time."""
     max_upload_mb: int = Field(5, ge=1, le=100)
     """Largest vehicle document accepted."""
+    discount_approval_pct: Decimal = Field(Decimal(3), ge=0, le=100, decimal_places=2)
+    """A new-vehicle discount above this percentage of the price (vehicle and options) waits for an
+    administrator's approval before the contract can be signed."""
+    commission_pct: Decimal = Field(Decimal(1), ge=0, le=100, decimal_places=2)
+    """A salesperson's commission: this percentage of the totals of the orders they delivered."""

@@ -42,6 +42,10 @@ NAV = [
     ("service", "/service", "Service"),
     ("parts", "/parts", "Parts"),
     ("scrapping", "/scrapping", "Scrapping"),
+    ("stock", "/stock", "Stock"),
+    ("sales", "/sales", "Sales"),
+    ("logistics", "/logistics", "Logistics"),
+    ("exchange", "/exchange", "Exchange"),
     ("kpis", "/kpis", "KPIs"),
     ("audit", "/audit", "Audit"),
 ]

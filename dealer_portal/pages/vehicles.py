@@ -16,7 +16,8 @@ from dealer_portal.records.vehicle_records import EDITABLE_FIELDS, VehicleInput
 from dealer_portal.web import Ctx, page, state
 from gateway.api.routes_fleet import LIVE_VIEWERS
 from gateway.commands import request_live
-from gateway.db.models import Dealer
+from gateway.db.models import RULE_TYPES, Dealer
+from gateway.maintenance import rules_for
 
 router = page_router()
 VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
@@ -105,6 +106,7 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
         labels=service_flow.LABELS,
         bookable=vehicle.status == "active" and not vehicle.archived and ctx.actor.may("dispatch"),
         active_states=dispatch.ACTIVE,
+        rules=rules_for(ctx.db, [vehicle], RULE_TYPES).get(vehicle.vehicle_id, []),
     )
 
 

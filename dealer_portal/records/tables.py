@@ -219,3 +219,8 @@ PORTAL_TABLES = [
         AuditEntry,
     )
 ]
+
+# New-vehicle sales and logistics (issue #22) live in their own module.
+from dealer_portal.records.sales_tables import SALES_TABLES
+
+PORTAL_TABLES += SALES_TABLES
