@@ -86,5 +86,6 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
-    app.add_middleware(SecurityHeaders)
+    tiles = settings.map.tile_origin
+    app.add_middleware(SecurityHeaders, image_origins=(tiles,) if tiles else ())
     return app
