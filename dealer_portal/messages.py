@@ -59,3 +59,11 @@ REQUEST_REFUSED = N_("This address does not take that kind of request. Go back a
 DUE_FOR_SCRAPPING = N_(
     "{vehicle} is due for scrapping ({reasons}). Tick “Book anyway” to book it all the same, or choose another vehicle."
 )
+
+# Fatigue-aware dispatch (records/fatigue.py).
+DRIVER_FATIGUED = N_(
+    "{driver} had {episodes} in the last {hours} h ({detail}). Book a rested driver{suggestion}, or give a reason to book {driver} anyway."
+)
+RESTED_DRIVERS = N_(" such as {names}")
+OVERRIDE_REASON_NEEDED = N_("Reason: say why {driver} may drive all the same (kept in the audit log)")
+EPISODE_COUNT = N_("{count} fatigue episode(s)")

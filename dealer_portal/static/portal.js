@@ -25,3 +25,12 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   source.onerror = function () { live.setAttribute("data-live", "reconnecting"); };
 });
+
+// A button marked data-fill-field puts its data-fill-value into that field of its form (e.g. a rested
+// driver suggested by the fatigue warning).
+document.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("[data-fill-field]");
+  if (!b || !b.form) return;
+  var input = b.form.elements[b.getAttribute("data-fill-field")];
+  if (input) { input.value = b.getAttribute("data-fill-value"); input.focus(); }
+});
