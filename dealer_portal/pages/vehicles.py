@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
@@ -69,6 +69,11 @@ async def vehicle_create(ctx: VehiclesPage):
     return ctx.done(f"/vehicles/{data.vehicle_id}", "vehicle registered")
 
 
+def _page_number(text: str) -> int:
+    """A page number from the URL; anything else is the first page."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 1
+
+
 def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
     """The route of a day (all its trips, or the one starting at `trip` HHMM) and its replay data."""
     if day:
@@ -76,6 +81,8 @@ def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
             chosen = datetime.fromisoformat(day).date()
         except ValueError:
             raise UserError("day: use the form 2026-03-02") from None
+        if not date(2000, 1, 1) <= chosen <= date(2999, 12, 30):
+            raise UserError("day: choose a day between 2000 and 2999")
     else:  # the last day the vehicle reported a position, else today
         latest = ctx.db.scalar(
             select(func.max(StatusMinute.minute)).where(
@@ -122,7 +129,13 @@ def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
 
 
 @router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
-def vehicle_detail(ctx: VehiclesPage, vehicle_id: str, day: str = "", trip: str = "", page: int = 1):
+def vehicle_detail(
+    ctx: VehiclesPage,
+    vehicle_id: str,
+    day: str = "",
+    trip: str = "",
+    page_no: Annotated[str, Query(alias="page")] = "1",
+):
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
     documents = (
         ctx.db.query(VehicleDocument)
@@ -152,7 +165,12 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str, day: str = "", trip: str 
         vehicle=vehicle,
         history=vehicle_history.collapse_odometer(vehicle_records.odometer_history(ctx.db, vehicle_id))[:20],
         timeline=vehicle_history.timeline(
-            ctx.db, ctx.actor, vehicle_id, ctx.now, page=page, params={"day": day, "trip": trip}
+            ctx.db,
+            ctx.actor,
+            vehicle_id,
+            ctx.now,
+            page=_page_number(page_no),
+            params={"day": day, "trip": trip},
         ),
         tiles=state(ctx.request).settings.map,
         kind_labels=vehicle_history.KIND_LABELS,

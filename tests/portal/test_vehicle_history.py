@@ -104,6 +104,9 @@ def test_the_vehicle_page_shows_route_trips_timeline_and_refuses_a_bad_day(sampl
     assert "tile-map" not in page.text  # no tile server configured: the offline drawing only
     bad = client.get("/vehicles/VAN-1?day=yesterday")
     assert bad.status_code == 400 and "2026-03-02" in bad.text
+    assert client.get("/vehicles/VAN-1?day=9999-12-31").status_code == 400  # no overflow past year 9999
+    for odd in ("abc", "-5", "²", "9" * 30):  # any odd page number shows the first page
+        assert client.get(f"/vehicles/VAN-1?page={odd}").status_code == 200
 
 
 def test_fleet_map_labels_never_overlap():
