@@ -53,6 +53,27 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
     )
 
 
+@router.get("/dispatch/driver-check", response_class=HTMLResponse)
+def driver_check(ctx: DispatchPage, driver: str = "", starts_at: str = "", ends_at: str = ""):
+    """The fatigue warning while the dispatcher types a driver's name (htmx), before booking."""
+    settings = state(ctx.request).settings.fatigue
+    name = driver.strip()[:120]
+    warning, rested = "", []
+    if name:
+        tired = fatigue.assess(ctx.db, name, ctx.now, settings)
+        if tired.warns:
+            try:
+                starts = utc_datetime(starts_at, "Start", field="starts_at")
+                ends = utc_datetime(ends_at, "End", field="ends_at")
+            except UserError:
+                starts, ends = ctx.now, ctx.now + timedelta(hours=1)
+            rested = fatigue.rested_drivers(
+                ctx.db, ctx.actor, ctx.now, settings, starts_at=starts, ends_at=ends, exclude=name
+            )
+            warning = str(fatigue.FatigueWarning(tired, rested, settings))
+    return ctx.render("_fatigue_hint.html", warning=warning, rested=rested)
+
+
 def _rested_for_refused_form(ctx: Ctx) -> list[str]:
     """Rested drivers to offer when the booking form came back with a fatigue warning."""
     f = ctx.form("/dispatch/bookings")

@@ -32,5 +32,8 @@ document.addEventListener("click", function (e) {
   var b = e.target.closest && e.target.closest("[data-fill-field]");
   if (!b || !b.form) return;
   var input = b.form.elements[b.getAttribute("data-fill-field")];
-  if (input) { input.value = b.getAttribute("data-fill-value"); input.focus(); }
+  if (!input) return;
+  input.value = b.getAttribute("data-fill-value");
+  input.dispatchEvent(new Event("change", { bubbles: true })); // e.g. the driver's fatigue check again
+  input.focus();
 });

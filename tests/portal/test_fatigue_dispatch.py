@@ -172,6 +172,12 @@ def test_the_dispatch_form_warns_offers_rested_drivers_and_audits_the_override(t
         db.commit()
     client = portal_client(create_app(url, clock=lambda: SAMPLE_NOW), "dora")
     page = client.get("/dispatch")
+    hint = client.get(
+        "/dispatch/driver-check", params={"driver": " jonas weber", "starts_at": "2026-11-28T08:00"}
+    )
+    assert "had 1 fatigue episode(s)" in hint.text and 'data-fill-value="Mia Schulz"' in hint.text
+    assert "fatigue-warning" not in client.get("/dispatch/driver-check", params={"driver": "Mia Schulz"}).text
+    assert client.get("/dispatch/driver-check", params={"driver": "x" * 5000}).status_code == 200
     form = {
         "csrf_token": csrf_of(page.text),
         "vehicle_id": "VAN-5",
