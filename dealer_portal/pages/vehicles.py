@@ -96,7 +96,8 @@ def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
     points, spans = [], []
     per_trip = max(2, vehicle_history.MAX_ROUTE_POINTS // max(1, len(shown)))
     for t in shown:
-        thinned = vehicle_history.thin(t.points, per_trip)
+        detail = vehicle_history.trip_detail(ctx.db, vehicle_id, t) if trip else t.points
+        thinned = vehicle_history.thin(detail, per_trip)
         spans.append([len(points), len(points) + len(thinned) - 1])
         points.extend(thinned)
     svg, projected = route_map(

@@ -1,5 +1,5 @@
-"""A vehicle's past as the vehicle page shows it: its trips rebuilt from the stored status history (the
-raw rows where they are still kept, the per-minute rows before), and one time-ordered timeline of its
+"""A vehicle's past as the vehicle page shows it: its trips rebuilt from the stored status history (found
+on the per-minute rows; a chosen trip replayed from its raw rows while they are kept), and one time-ordered timeline of its
 alerts, driver events, trips and service visits.
 
 A trip is a run of movement; it ends at a stop (no speed above `STOP_SPEED_KMH` for `STOP_AFTER`) or
@@ -66,10 +66,9 @@ def _km(a: Sample, b: Sample) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def history(session: Session, vehicle_id: str, since: datetime, until: datetime) -> list[Sample]:
-    """Positions in [since, until), oldest first: the raw status rows where kept, and the per-minute
-    rows for the minutes before the first raw row (the raw rows are dropped first)."""
-    raw = [
+def raw_history(session: Session, vehicle_id: str, since: datetime, until: datetime) -> list[Sample]:
+    """Positions of the raw status rows in [since, until) (kept for days only), oldest first."""
+    return [
         Sample(r.ts, r.latitude, r.longitude, r.speed_kmh)
         for r in session.execute(
             select(StatusSample.ts, StatusSample.latitude, StatusSample.longitude, StatusSample.speed_kmh)
@@ -83,8 +82,20 @@ def history(session: Session, vehicle_id: str, since: datetime, until: datetime)
             .order_by(StatusSample.ts)
         )
     ]
-    minutes_until = raw[0].ts.replace(second=0, microsecond=0) if raw else until
-    minutes = [
+
+
+def minute_history(
+    session: Session, vehicle_id: str, since: datetime, until: datetime, moving_only: bool = False
+) -> list[Sample]:
+    """Positions of the per-minute rows whose minute lies in [since, until) (kept a year): each the
+    minute's latest sample, with the minute's mean speed. `moving_only`: the minutes that moved (or
+    have no speed), enough to find trips, whose stops are then the gaps."""
+    moving = (
+        (StatusMinute.speed_max_kmh > STOP_SPEED_KMH) | StatusMinute.speed_max_kmh.is_(None)
+        if moving_only
+        else True
+    )
+    return [
         Sample(r.last_ts, r.latitude, r.longitude, r.speed_mean_kmh)
         for r in session.execute(
             select(
@@ -96,14 +107,22 @@ def history(session: Session, vehicle_id: str, since: datetime, until: datetime)
             .where(
                 StatusMinute.vehicle_id == vehicle_id,
                 StatusMinute.minute >= since,
-                StatusMinute.minute < minutes_until,
+                StatusMinute.minute < until,
                 StatusMinute.latitude.is_not(None),
                 StatusMinute.longitude.is_not(None),
+                moving,
             )
             .order_by(StatusMinute.minute)
         )
     ]
-    return minutes + raw
+
+
+def history(session: Session, vehicle_id: str, since: datetime, until: datetime) -> list[Sample]:
+    """Positions in [since, until), oldest first, as fine as still stored: the raw status rows where
+    kept, and the per-minute rows for the minutes before the first raw row (raw rows go first)."""
+    raw = raw_history(session, vehicle_id, since, until)
+    minutes_until = raw[0].ts.replace(second=0, microsecond=0) if raw else until
+    return minute_history(session, vehicle_id, since, minutes_until) + raw
 
 
 def _moving(prev: Sample | None, s: Sample) -> bool:
@@ -143,8 +162,23 @@ def split_trips(samples: list[Sample]) -> list[Trip]:
     return [t for t in trips if len(t.points) >= 2 and t.distance_km >= MIN_TRIP_KM]
 
 
-def trips_between(session: Session, vehicle_id: str, since: datetime, until: datetime) -> list[Trip]:
-    return split_trips(history(session, vehicle_id, since, until))
+def trips_between(
+    session: Session, vehicle_id: str, since: datetime, until: datetime, moving_only: bool = False
+) -> list[Trip]:
+    """Trips found on the per-minute rows (at most 1,440 a day); the raw rows only where a range has
+    no minute rows at all. `moving_only` reads only the minutes that moved (the timeline's summary:
+    each trip then ends at its last moving minute, without the arrival)."""
+    minutes = minute_history(session, vehicle_id, since, until, moving_only)
+    return split_trips(minutes or raw_history(session, vehicle_id, since, until))
+
+
+def trip_detail(session: Session, vehicle_id: str, trip: Trip) -> list[Sample]:
+    """A trip's positions as fine as still stored: its raw rows while kept (a minute row stands for
+    the minute before its time), else its per-minute points."""
+    raw = raw_history(
+        session, vehicle_id, trip.start - timedelta(seconds=70), trip.end + timedelta(seconds=10)
+    )
+    return raw if len(raw) >= 2 else trip.points
 
 
 def thin(points: list[Sample], limit: int = MAX_ROUTE_POINTS) -> list[Sample]:
@@ -157,7 +191,7 @@ def thin(points: list[Sample], limit: int = MAX_ROUTE_POINTS) -> list[Sample]:
 # ---- timeline ----------------------------------------------------------------------------------
 
 TIMELINE_PAGE = 20
-TIMELINE_DAYS = 30
+TIMELINE_DAYS = 14
 """Trips older than this are not in the timeline (the day's route view reaches further back)."""
 
 
@@ -207,7 +241,9 @@ def timeline(
             continue  # shown as its alert
         detail = f"{e.driver_id}" if e.driver_id else ""
         items.append(TimelineItem(e.ts, "event", EVENT_LABELS.get(e.type, e.type.replace("_", " ")), detail))
-    for i, t in enumerate(trips_between(session, vehicle_id, now - timedelta(days=TIMELINE_DAYS), now)):
+    for i, t in enumerate(
+        trips_between(session, vehicle_id, now - timedelta(days=TIMELINE_DAYS), now, moving_only=True)
+    ):
         top = f", up to {t.max_speed_kmh:.0f} km/h" if t.max_speed_kmh is not None else ""
         items.append(
             TimelineItem(

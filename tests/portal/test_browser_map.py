@@ -131,3 +131,17 @@ def test_the_vehicle_page_replays_a_stored_trip_and_shows_its_timeline(browser_p
     timeline = page.get_by_test_id("timeline")
     expect(timeline.locator("li[data-kind=trip]").first).to_be_visible()
     expect(timeline).to_contain_text("km")
+    # the tile server down: the same replay on the offline drawing
+    tile_server.stop()
+    try:
+        page.reload()
+        expect(page.locator("body")).to_have_attribute("data-map", "fallback", timeout=10_000)
+        dot = page.locator("svg.route-svg .replay-dot")
+        expect(dot).to_be_visible()
+        start_y = float(dot.get_attribute("cy"))
+        page.locator("[data-replay=slider]").fill("30")
+        expect(readout).to_contain_text("09:35:00")
+        assert float(dot.get_attribute("cy")) < start_y - 50  # the dot went north along the route
+        assert page.locator("svg.route-svg .route-line").count() == 1
+    finally:
+        tile_server.start()

@@ -39,7 +39,7 @@ def test_trips_split_at_a_stop_and_at_a_gap_and_keep_a_short_halt():
     assert 1.5 < trips[0].distance_km < 3.5
 
 
-def test_history_takes_the_minutes_before_the_first_raw_row(world):
+def test_history_takes_the_minutes_before_the_first_raw_row_and_trips_the_minutes(world):
     add_minute_trip(world, "VAN-1", T, 10, 52.5, 13.4)
     add_raw_trip(world, "VAN-1", T + timedelta(hours=1), 120, 52.5, 13.6)
     world.commit()
@@ -47,7 +47,12 @@ def test_history_takes_the_minutes_before_the_first_raw_row(world):
     assert len(samples) == 11 + 13
     assert [s.ts for s in samples] == sorted(s.ts for s in samples)
     trips = vehicle_history.trips_between(world, "VAN-1", T - timedelta(hours=1), T + timedelta(hours=3))
-    assert [t.start for t in trips] == [T + timedelta(seconds=50), T + timedelta(hours=1)]
+    # trips are found on the minute rows; a chosen one is replayed from its raw rows while kept
+    assert [t.start for t in trips] == [T + timedelta(seconds=50), T + timedelta(hours=1, seconds=50)]
+    assert len(trips[1].points) == 3
+    detail = vehicle_history.trip_detail(world, "VAN-1", trips[1])
+    assert len(detail) == 13 and detail[0].ts == T + timedelta(hours=1)
+    assert vehicle_history.trip_detail(world, "VAN-1", trips[0]) == trips[0].points  # minutes only
 
 
 def test_the_timeline_merges_alerts_events_and_trips_newest_first_in_pages(world):
