@@ -135,7 +135,10 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
 
 
 def route_map(
-    trips: Sequence[Sequence[tuple[float, float]]], width: int = 640, height: int = 380
+    trips: Sequence[Sequence[tuple[float, float]]],
+    width: int = 640,
+    height: int = 380,
+    empty: str = "No positions on this day",
 ) -> tuple[Markup, list[list[tuple[float, float]]]]:
     """Routes (each a list of (lat, lon)) as lines on a graticule, offline, with a replay dot the
     page's script moves; also the points' positions in the drawing, for that script."""
@@ -148,7 +151,7 @@ def route_map(
     if not points:
         parts.append(
             f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
-            "No positions on this day</text></svg>"
+            f"{escape(empty)}</text></svg>"
         )
         return Markup("".join(parts)), []
     xy, grid = _frame([p[0] for p in points], [p[1] for p in points], width, height)

@@ -67,3 +67,13 @@ DRIVER_FATIGUED = N_(
 RESTED_DRIVERS = N_(" such as {names}")
 OVERRIDE_REASON_NEEDED = N_("Reason: say why {driver} may drive all the same (kept in the audit log)")
 EPISODE_COUNT = N_("{count} fatigue episode(s)")
+FATIGUE_DETAIL = N_("{kinds}; latest {type} at {at} UTC on {vehicle}")
+
+# The vehicle page's route and timeline (records/vehicle_history.py, pages/vehicles.py, charts.py).
+NO_POSITIONS_ON_DAY = N_("No positions on this day")
+DAY_REFUSED = N_("day: use the form 2026-03-02")
+DAY_OUT_OF_RANGE = N_("day: choose a day between 2000 and 2999")
+ALERT_LEVEL = N_("level {level}")
+ACKNOWLEDGED_BY = N_("acknowledged by {user}")
+TRIP_SPAN = N_("{start}–{end}")
+TRIP_TOP_SPEED = N_(", up to {speed} km/h")

@@ -9,6 +9,7 @@ from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
+from dealer_portal import messages
 from dealer_portal.charts import route_map
 from dealer_portal.forms import about, number
 from dealer_portal.pages import page_router
@@ -80,9 +81,9 @@ def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
         try:
             chosen = datetime.fromisoformat(day).date()
         except ValueError:
-            raise UserError("day: use the form 2026-03-02") from None
+            raise UserError(messages.DAY_REFUSED) from None
         if not date(2000, 1, 1) <= chosen <= date(2999, 12, 30):
-            raise UserError("day: choose a day between 2000 and 2999")
+            raise UserError(messages.DAY_OUT_OF_RANGE)
     else:  # the last day the vehicle reported a position, else today
         latest = ctx.db.scalar(
             select(func.max(StatusMinute.minute)).where(
@@ -101,7 +102,8 @@ def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
         spans.append([len(points), len(points) + len(thinned) - 1])
         points.extend(thinned)
     svg, projected = route_map(
-        [[(p.lat, p.lon) for p in t_points] for t_points in (points[a : b + 1] for a, b in spans)]
+        [[(p.lat, p.lon) for p in t_points] for t_points in (points[a : b + 1] for a, b in spans)],
+        empty=messages.NO_POSITIONS_ON_DAY,
     )
     flat = [xy for line in projected for xy in line]
     data = {

@@ -51,7 +51,9 @@ class DriverFatigue:
         counts = Counter(e.type for e in self.episodes)
         latest = max(self.episodes, key=lambda e: e.at)
         kinds = ", ".join(f"{n}× {t}" for t, n in sorted(counts.items()))
-        return f"{kinds}; latest {latest.type} at {latest.at:%Y-%m-%d %H:%M} UTC on {latest.vehicle_id}"
+        return messages.FATIGUE_DETAIL.format(
+            kinds=kinds, type=latest.type, at=f"{latest.at:%Y-%m-%d %H:%M}", vehicle=latest.vehicle_id
+        )
 
 
 class FatigueWarning(UserError):

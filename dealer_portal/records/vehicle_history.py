@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dealer_portal import messages
 from dealer_portal.messages import N_
 from dealer_portal.paging import Page
 from dealer_portal.records.actor import Actor
@@ -224,10 +225,13 @@ def timeline(
     alerts = list(session.scalars(select(Alert).where(Alert.vehicle_id == vehicle_id)))
     alert_keys = {a.alert_key for a in alerts}
     for a in alerts:
-        who = f" · {a.driver_id}" if a.driver_id else ""
-        ack = f" · acknowledged by {a.acknowledged_by}" if a.acknowledged_by else ""
+        detail = [messages.ALERT_LEVEL.format(level=a.level), a.driver_id or ""]
+        if a.acknowledged_by:
+            detail.append(messages.ACKNOWLEDGED_BY.format(user=a.acknowledged_by))
         items.append(
-            TimelineItem(a.opened_at, "alert", EVENT_LABELS.get(a.type, a.type), f"level {a.level}{who}{ack}")
+            TimelineItem(
+                a.opened_at, "alert", EVENT_LABELS.get(a.type, a.type), " · ".join(d for d in detail if d)
+            )
         )
     events = session.scalars(
         select(DriverEventRecord).where(
@@ -244,13 +248,17 @@ def timeline(
     for i, t in enumerate(
         trips_between(session, vehicle_id, now - timedelta(days=TIMELINE_DAYS), now, moving_only=True)
     ):
-        top = f", up to {t.max_speed_kmh:.0f} km/h" if t.max_speed_kmh is not None else ""
+        top = (
+            messages.TRIP_TOP_SPEED.format(speed=f"{t.max_speed_kmh:.0f}")
+            if t.max_speed_kmh is not None
+            else ""
+        )
         items.append(
             TimelineItem(
                 t.start,
                 "trip",
                 f"{t.distance_km:.1f} km",
-                f"{t.start:%H:%M}–{t.end:%H:%M}{top}",
+                messages.TRIP_SPAN.format(start=f"{t.start:%H:%M}", end=f"{t.end:%H:%M}") + top,
                 f"/vehicles/{vehicle_id}?day={t.start:%Y-%m-%d}&trip={t.start:%H%M}#route",
             )
         )
