@@ -97,5 +97,6 @@ def create_app(
         app.include_router(router)
     app.include_router(dealer_api.router, responses=ERROR_RESPONSES)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
-    app.add_middleware(SecurityHeaders)
+    tiles = settings.map.tile_origin
+    app.add_middleware(SecurityHeaders, image_origins=(tiles,) if tiles else ())
     return app

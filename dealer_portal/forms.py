@@ -34,6 +34,7 @@ MAX_LENGTH = {
     "driver": 120,
     "purpose": 200,
     "reason": 200,
+    "override_reason": 500,
     "description": 200,
     "customer_name": 120,
     "customer_phone": 40,

@@ -75,3 +75,21 @@ REQUEST_REFUSED = N_("This address does not take that kind of request. Go back a
 DUE_FOR_SCRAPPING = N_(
     "{vehicle} is due for scrapping ({reasons}). Tick “Book anyway” to book it all the same, or choose another vehicle."
 )
+
+# Fatigue-aware dispatch (records/fatigue.py).
+DRIVER_FATIGUED = N_(
+    "{driver} had {episodes} in the last {hours} h ({detail}). Book a rested driver{suggestion}, or give a reason to book {driver} anyway."
+)
+RESTED_DRIVERS = N_(" such as {names}")
+OVERRIDE_REASON_NEEDED = N_("Reason: say why {driver} may drive all the same (kept in the audit log)")
+EPISODE_COUNT = N_("{count} fatigue episode(s)")
+FATIGUE_DETAIL = N_("{kinds}; latest {type} at {at} UTC on {vehicle}")
+
+# The vehicle page's route and timeline (records/vehicle_history.py, pages/vehicles.py, charts.py).
+NO_POSITIONS_ON_DAY = N_("No positions on this day")
+DAY_REFUSED = N_("day: use the form 2026-03-02")
+DAY_OUT_OF_RANGE = N_("day: choose a day between 2000 and 2999")
+ALERT_LEVEL = N_("level {level}")
+ACKNOWLEDGED_BY = N_("acknowledged by {user}")
+TRIP_SPAN = N_("{start}–{end}")
+TRIP_TOP_SPEED = N_(", up to {speed} km/h")

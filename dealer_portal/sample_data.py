@@ -8,6 +8,7 @@ few months of workshop history, written through the same domain functions the pa
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -16,7 +17,15 @@ from dealer_portal.records import dispatch, parts, scrapping, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor
 from gateway.auth import create_user
-from gateway.db.models import Alert, Dealer, DriverEventRecord, ServiceAppointment, Vehicle, VehicleLiveStatus
+from gateway.db.models import (
+    Alert,
+    Dealer,
+    DriverEventRecord,
+    ServiceAppointment,
+    StatusMinute,
+    Vehicle,
+    VehicleLiveStatus,
+)
 
 USERS = [
     ("ada", "admin", None),
@@ -202,6 +211,34 @@ def _driving_history(db: Session, now: datetime) -> None:
                     received_at=now - timedelta(days=5 + 9 * k),
                 )
             )
+
+
+def _drives(db: Session, now: datetime) -> None:
+    """Yesterday's drives of two vans in the per-minute status history (the vehicle page's trips, route
+    and replay): a morning loop and an afternoon run, each ending in a stop."""
+    day = datetime.combine((now - timedelta(days=1)).date(), datetime.min.time(), now.tzinfo)
+    for vid, lat, lon in (("VAN-3", 52.4862, 13.4253), ("VAN-5", 52.5450, 13.3520)):
+        for begin, minutes, heading in (
+            (timedelta(hours=7, minutes=30), 42, 1.0),
+            (timedelta(hours=13), 27, -1.0),
+        ):
+            for i in range(minutes + 1):
+                moving = i < minutes
+                angle = i / minutes * 3.1
+                minute = day + begin + timedelta(minutes=i)
+                db.add(
+                    StatusMinute(
+                        vehicle_id=vid,
+                        minute=minute,
+                        samples=12,
+                        last_ts=minute + timedelta(seconds=55),
+                        latitude=lat + heading * 0.02 * math.sin(angle),
+                        longitude=lon + 0.035 * (1 - math.cos(angle)),
+                        speed_n=12,
+                        speed_mean_kmh=(28.0 + 12 * math.sin(i)) if moving else 0.0,
+                        speed_max_kmh=(41.0 + 8 * math.sin(i)) if moving else 0.0,
+                    )
+                )
 
 
 def _documents(db: Session, now: datetime) -> None:
@@ -480,6 +517,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
         )
     _vehicles(db, now)
     _driving_history(db, now)
+    _drives(db, now)
     _alerts(db, now)
     _documents(db, now)
     part_ids = _parts(db, now)
