@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from dealer_portal.notify.settings import NotifySettings
 from dms.settings import Settings
 from gateway.settings import GatewaySettings
 
@@ -25,3 +26,5 @@ class PortalSettings(Settings):
     vehicle is online and the values are younger than this; older ones are marked stale, with their time."""
     max_upload_mb: int = Field(5, ge=1, le=100)
     """Largest vehicle document accepted."""
+    notify: NotifySettings = NotifySettings()
+    """E-mail (SMTP) and webhook notifications: the delivery worker's settings."""

@@ -219,3 +219,7 @@ PORTAL_TABLES = [
         AuditEntry,
     )
 ]
+
+from dealer_portal.notify.tables import NOTIFY_TABLES  # their own module, same migration tree
+
+PORTAL_TABLES += NOTIFY_TABLES
