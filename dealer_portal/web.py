@@ -44,6 +44,8 @@ NAV = [
     ("scrapping", "/scrapping", "Scrapping"),
     ("kpis", "/kpis", "KPIs"),
     ("audit", "/audit", "Audit"),
+    ("notifications", "/notifications", "Notifications"),
+    ("admin", "/admin", "Admin"),
 ]
 
 

@@ -21,6 +21,9 @@ AREAS: dict[str, frozenset[str]] = {
     "scrap_approval": frozenset({"admin"}),
     "kpis": frozenset({"admin", "dispatcher", "service_advisor"}),
     "audit": frozenset({"admin"}),
+    "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)
+    "notifications": frozenset({"admin", "dispatcher", "service_advisor"}),  # one's own rules and log
+    "request_service": frozenset({"admin", "dispatcher"}),  # from the fleet side, to the vehicle's dealer
 }
 
 
