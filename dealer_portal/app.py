@@ -18,7 +18,17 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
-from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import (
+    admin,
+    auth,
+    dispatch,
+    fleet,
+    insight,
+    parts,
+    scrapping,
+    service,
+    vehicles,
+)
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
@@ -37,6 +47,7 @@ ROUTERS = (
     parts.router,
     scrapping.router,
     insight.router,
+    admin.router,
 )
 
 

@@ -43,6 +43,8 @@ MAX_LENGTH = {
     "username": 64,
     "password": 200,
     "next": 2000,
+    "target": 500,  # a notification's e-mail address or webhook URL
+    "secret": 200,  # a webhook's signing secret
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""
