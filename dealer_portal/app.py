@@ -27,6 +27,7 @@ from dealer_portal.pages import (
     parts,
     scrapping,
     service,
+    service_requests,
     vehicles,
 )
 from dealer_portal.security_headers import SecurityHeaders
@@ -48,6 +49,7 @@ ROUTERS = (
     scrapping.router,
     insight.router,
     admin.router,
+    service_requests.router,
 )
 
 
