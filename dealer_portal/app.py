@@ -24,6 +24,7 @@ from dealer_portal.pages import (
     dispatch,
     fleet,
     insight,
+    notifications,
     parts,
     scrapping,
     service,
@@ -49,6 +50,7 @@ ROUTERS = (
     scrapping.router,
     insight.router,
     admin.router,
+    notifications.router,
     service_requests.router,
 )
 
