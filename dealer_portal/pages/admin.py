@@ -22,6 +22,25 @@ router = page_router()
 AdminPage = Annotated[Ctx, Depends(page("admin"))]
 PageNo = Annotated[int, Query(alias="page")]
 
+
+class Confirm:
+    """The confirmations of these pages (marked for translation)."""
+
+    USER_SAVED = N_("{user}: role and dealer saved")
+    USER_ENABLED = N_("{user} enabled")
+    USER_DISABLED = N_("{user} disabled")
+    DEALER_ADDED = N_("dealer {code} added")
+    DEALER_SAVED = N_("dealer {code} saved")
+    RULE_ADDED = N_("rule {id} added")
+    RULE_SAVED = N_("rule {id} saved")
+    RULE_ENABLED = N_("rule {id} enabled")
+    RULE_DISABLED = N_("rule {id} disabled")
+    REPLAYED = N_(
+        "dead letter {id} replayed: {applied} applied, {duplicates} already there, {refused} refused again"
+    )
+    DISCARDED = N_("dead letter {id} discarded")
+
+
 USER_ADDED = N_("User {user} created. Temporary password (shown only now): pass it on securely.")
 PASSWORD_RESET = N_("New temporary password for {user} (shown only now); the old one no longer works.")
 
@@ -103,13 +122,16 @@ def user_change(
     user = admin.change_user(
         ctx.db, ctx.actor, user_id, role=role, dealer_code=_dealer(dealer_code), now=ctx.now
     )
-    return ctx.done(f"/admin/users/{user_id}", f"{user.username}: role and dealer saved")
+    return ctx.done(f"/admin/users/{user_id}", Confirm.USER_SAVED.format(user=user.username))
 
 
 @router.post("/admin/users/{user_id}/active")
 def user_active(ctx: AdminPage, user_id: int, active: Annotated[str, Form()] = "0"):
     user = admin.set_user_active(ctx.db, ctx.actor, user_id, active == "1", ctx.now)
-    return ctx.done(f"/admin/users/{user_id}", f"{user.username} {'enabled' if user.active else 'disabled'}")
+    return ctx.done(
+        f"/admin/users/{user_id}",
+        (Confirm.USER_ENABLED if user.active else Confirm.USER_DISABLED).format(user=user.username),
+    )
 
 
 @router.post("/admin/users/{user_id}/reset", response_class=HTMLResponse)
@@ -132,13 +154,13 @@ def dealer_create(
     ctx: AdminPage, dealer_code: Annotated[str, Form()] = "", name: Annotated[str, Form()] = ""
 ):
     dealer = admin.add_dealer(ctx.db, ctx.actor, code=dealer_code, name=name, now=ctx.now)
-    return ctx.done("/admin/dealers", f"dealer {dealer.code} added")
+    return ctx.done("/admin/dealers", Confirm.DEALER_ADDED.format(code=dealer.code))
 
 
 @router.post("/admin/dealers/{code}")
 def dealer_rename(ctx: AdminPage, code: str, name: Annotated[str, Form()] = ""):
     dealer = admin.rename_dealer(ctx.db, ctx.actor, code, name=name, now=ctx.now)
-    return ctx.done("/admin/dealers", f"dealer {dealer.code} saved")
+    return ctx.done("/admin/dealers", Confirm.DEALER_SAVED.format(code=dealer.code))
 
 
 # -- maintenance rules -------------------------------------------------------------------------------
@@ -169,7 +191,7 @@ async def rule_create(ctx: AdminPage):
     values = await _rule_values(ctx)
     with about("model" if values.get("model") else "vehicle_id"):
         rule = admin.add_rule(ctx.db, ctx.actor, values, ctx.now)
-    return ctx.done("/admin/rules", f"rule {rule.id} added")
+    return ctx.done("/admin/rules", Confirm.RULE_ADDED.format(id=rule.id))
 
 
 @router.get("/admin/rules/{rule_id}", response_class=HTMLResponse)
@@ -185,13 +207,15 @@ async def rule_change(ctx: AdminPage, rule_id: int):
     values = await _rule_values(ctx)
     with about("model" if values.get("model") else "vehicle_id"):
         admin.change_rule(ctx.db, ctx.actor, rule_id, values, ctx.now)
-    return ctx.done(f"/admin/rules/{rule_id}", f"rule {rule_id} saved")
+    return ctx.done(f"/admin/rules/{rule_id}", Confirm.RULE_SAVED.format(id=rule_id))
 
 
 @router.post("/admin/rules/{rule_id}/active")
 def rule_active(ctx: AdminPage, rule_id: int, active: Annotated[str, Form()] = "0"):
     rule = admin.set_rule_active(ctx.db, ctx.actor, rule_id, active == "1", ctx.now)
-    return ctx.done("/admin/rules", f"rule {rule.id} {'enabled' if rule.active else 'disabled'}")
+    return ctx.done(
+        "/admin/rules", (Confirm.RULE_ENABLED if rule.active else Confirm.RULE_DISABLED).format(id=rule.id)
+    )
 
 
 # -- dead letters ------------------------------------------------------------------------------------
@@ -234,12 +258,16 @@ def dead_letter_replay(ctx: AdminPage, letter_id: int):
     )
     return ctx.done(
         "/admin/dead-letters",
-        f"dead letter {letter_id} replayed: {result.applied} applied, {result.duplicates} already there, "
-        f"{result.dead_lettered} refused again",
+        Confirm.REPLAYED.format(
+            id=letter_id,
+            applied=result.applied,
+            duplicates=result.duplicates,
+            refused=result.dead_lettered,
+        ),
     )
 
 
 @router.post("/admin/dead-letters/{letter_id}/discard")
 def dead_letter_discard(ctx: AdminPage, letter_id: int):
     admin.discard(ctx.db, ctx.actor, letter_id, ctx.now)
-    return ctx.done("/admin/dead-letters", f"dead letter {letter_id} discarded")
+    return ctx.done("/admin/dead-letters", Confirm.DISCARDED.format(id=letter_id))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse
 
+from dealer_portal.messages import N_
 from dealer_portal.notify import rules
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
@@ -14,6 +15,12 @@ from dealer_portal.web import Ctx, page
 
 router = page_router()
 NotifyPage = Annotated[Ctx, Depends(page("notifications"))]
+ADDED, ON, PAUSED, REMOVED = (
+    N_("notification added"),
+    N_("notification on"),
+    N_("notification paused"),
+    N_("notification removed"),
+)
 
 
 @router.get("/notifications", response_class=HTMLResponse)
@@ -37,19 +44,19 @@ def rule_create(
     rules.create(
         ctx.db, ctx.actor, event_type=event_type, channel=channel, target=target, secret=secret, now=ctx.now
     )
-    return ctx.done("/notifications", "notification added")
+    return ctx.done("/notifications", ADDED)
 
 
 @router.post("/notifications/{rule_id}/active")
 def rule_active(ctx: NotifyPage, rule_id: int, active: Annotated[str, Form()] = "0"):
     rule = rules.set_active(ctx.db, ctx.actor, rule_id, active == "1", ctx.now)
-    return ctx.done("/notifications", "notification " + ("on" if rule.active else "paused"))
+    return ctx.done("/notifications", ON if rule.active else PAUSED)
 
 
 @router.post("/notifications/{rule_id}/delete")
 def rule_delete(ctx: NotifyPage, rule_id: int):
     rules.delete(ctx.db, ctx.actor, rule_id, ctx.now)
-    return ctx.done("/notifications", "notification removed")
+    return ctx.done("/notifications", REMOVED)
 
 
 @router.get("/notifications/log", response_class=HTMLResponse)

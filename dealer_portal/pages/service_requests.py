@@ -15,6 +15,7 @@ from dealer_portal.web import Ctx, page
 
 router = page_router()
 NOT_A_DATE = N_("Preferred date: enter a date like 2026-03-02")
+REQUESTED = N_("service requested from dealer {dealer} (#{order})")
 
 
 def _date(text: str) -> date | None:
@@ -37,6 +38,4 @@ def request_service_page(
     order = request_service(
         ctx.db, ctx.actor, vehicle_id, reason=reason, preferred=_date(preferred_date), now=ctx.now
     )
-    return ctx.done(
-        f"/vehicles/{vehicle_id}", f"service requested from dealer {order.dealer_code} (#{order.id})"
-    )
+    return ctx.done(f"/vehicles/{vehicle_id}", REQUESTED.format(dealer=order.dealer_code, order=order.id))
