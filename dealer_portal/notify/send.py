@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -56,6 +58,8 @@ def send_webhook(
 ) -> None:
     """POST `body` to `url`; any answer but 2xx is a failure (redirects are not followed)."""
     parts = urlsplit(url)
+    if not settings.webhook_allow_private:
+        _refuse_private(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
     connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     headers = {
         "Content-Type": "application/json",
@@ -78,6 +82,22 @@ def send_webhook(
         raise DeliveryFailed(f"{parts.hostname}: {_one_line(exc)}") from None
     if not 200 <= response.status < 300:
         raise DeliveryFailed(f"the receiver answered HTTP {response.status} {response.reason}")
+
+
+def _refuse_private(host: str, port: int) -> None:
+    """DeliveryFailed when `host` resolves to an address inside the operator's network. (Checked
+    before connecting; a name that changes its answer between the two is not caught.)"""
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise DeliveryFailed(f"{host}: {_one_line(exc)}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            raise DeliveryFailed(
+                f"{host} is a private or local address ({address}); the operator allows webhooks only to "
+                "public addresses (notify.webhook_allow_private)"
+            )
 
 
 def _one_line(exc: BaseException) -> str:

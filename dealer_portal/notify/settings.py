@@ -30,6 +30,9 @@ class NotifySettings(Settings):
     """Wait after the first failed attempt; doubled after each further one."""
     backoff_max_s: float = Field(3600.0, ge=0, le=7 * 24 * 3600)
     """Longest wait between two attempts."""
+    webhook_allow_private: bool = False
+    """Let webhooks go to loopback, private, link-local or reserved addresses. Off: any user with
+    notifications could otherwise make the server POST into the operator's own network."""
     poll_s: float = Field(2.0, gt=0, le=300)
     """How often the worker looks for new events and due deliveries."""
     batch_size: int = Field(100, ge=1, le=10_000)

@@ -60,7 +60,7 @@ def _delivery(db):
 
 def _worker(db_url, clock, **settings):
     sessions = make_sessionmaker(make_engine(db_url))
-    return NotificationWorker(sessions, NotifySettings(**settings), clock)
+    return NotificationWorker(sessions, NotifySettings(**{"webhook_allow_private": True, **settings}), clock)
 
 
 def test_rules_refuse_bad_targets_and_other_roles(world):
@@ -97,7 +97,10 @@ def test_an_alert_mails_and_calls_the_webhook_of_matching_rules_only(world, db_u
     worker.run_once()  # first pass: sets the cursor
     with smtp_server() as box, webhook_receiver() as hooks:
         worker.settings = NotifySettings(
-            smtp_host=box.host, smtp_port=box.port, portal_url="http://portal.test"
+            smtp_host=box.host,
+            smtp_port=box.port,
+            portal_url="http://portal.test",
+            webhook_allow_private=True,
         )
         rules.create(
             world,
@@ -239,3 +242,17 @@ def test_a_dealerless_vehicle_is_heard_by_fleet_staff_only(world, db_url):
     _alert(world, vehicle_id="VAN-2")
     worker.run_once()
     assert [d.username for d in world.query(NotificationDelivery)] == ["dora"]
+
+
+def test_webhooks_to_the_operators_own_network_are_refused_by_default(world, db_url):
+    with webhook_receiver() as hooks:
+        worker = _worker(db_url, Clock(T0), webhook_allow_private=False)
+        worker.run_once()
+        rules.create(
+            world, DISPATCHER, event_type="sleep", channel="webhook", target=hooks.url, secret="", now=T0
+        )
+        world.commit()
+        _alert(world, type_="sleep")
+        result = worker.run_once()
+        assert result.retried == 1 and "private or local address" in result.errors[0]
+        assert hooks.calls == []

@@ -29,7 +29,12 @@ def test_an_alert_stored_by_the_gateway_is_mailed_and_posted(world, db_url):
     clock = {"now": T0}
     sessions = make_sessionmaker(make_engine(db_url))
     with smtp_server() as box, webhook_receiver() as hooks:
-        settings = NotifySettings(smtp_host=box.host, smtp_port=box.port, portal_url="http://portal.test")
+        settings = NotifySettings(
+            smtp_host=box.host,
+            smtp_port=box.port,
+            portal_url="http://portal.test",
+            webhook_allow_private=True,
+        )
         worker = NotificationWorker(sessions, settings, lambda: clock["now"])
         worker.run_once()  # the worker was running before the alert came
         rules.create(
