@@ -19,7 +19,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import api as dealer_api
 from dealer_portal import web_session
-from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import (
+    admin,
+    auth,
+    dispatch,
+    fleet,
+    insight,
+    notifications,
+    parts,
+    scrapping,
+    service,
+    service_requests,
+    vehicles,
+)
 from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
 from dealer_portal.pages import sales as sales_pages
@@ -47,6 +59,9 @@ ROUTERS = (
     sales_pages.router,
     logistics_pages.router,
     exchange_pages.router,
+    admin.router,
+    notifications.router,
+    service_requests.router,
 )
 
 

@@ -59,6 +59,8 @@ MAX_LENGTH = {
     "carrier": 120,
     "vins": 2000,
     "position": 120,
+    "target": 500,  # a notification's e-mail address or webhook URL
+    "secret": 200,  # a webhook's signing secret
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""

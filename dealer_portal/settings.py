@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from dealer_portal.notify.settings import NotifySettings
 from dms.settings import Settings
 from gateway.settings import GatewaySettings
 
@@ -93,3 +94,5 @@ class PortalSettings(Settings):
     """The base map (tiles) of the fleet board and the vehicle page."""
     fatigue: FatigueSettings = FatigueSettings()
     """When booking a driver warns about their recent fatigue episodes."""
+    notify: NotifySettings = NotifySettings()
+    """E-mail (SMTP) and webhook notifications: the delivery worker's settings."""

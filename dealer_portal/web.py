@@ -48,6 +48,8 @@ NAV = [
     ("exchange", "/exchange", "Exchange"),
     ("kpis", "/kpis", "KPIs"),
     ("audit", "/audit", "Audit"),
+    ("notifications", "/notifications", "Notifications"),
+    ("admin", "/admin", "Admin"),
 ]
 
 

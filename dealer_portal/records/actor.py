@@ -28,6 +28,9 @@ AREAS: dict[str, frozenset[str]] = {
     "sales_approval": frozenset({"admin"}),
     "logistics": frozenset({"admin", "service_advisor"}),
     "exchange": frozenset({"admin", "service_advisor"}),
+    "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)
+    "notifications": frozenset({"admin", "dispatcher", "service_advisor"}),  # one's own rules and log
+    "request_service": frozenset({"admin", "dispatcher"}),  # from the fleet side, to the vehicle's dealer
 }
 
 
