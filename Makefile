@@ -54,6 +54,7 @@ bench: $(STAMP) $(MP_VENV)/.installed
 
 schemas: $(STAMP)
 	$(PY) -m dms.contract.export docs/contract
+	$(PY) -m dealer_portal.exchange.schema docs/exchange
 
 clean:
 	rm -rf $(VENV) $(MP_VENV) build *.egg-info native/*.c native/*.so

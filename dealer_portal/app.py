@@ -17,23 +17,32 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dealer_portal import api as dealer_api
 from dealer_portal import web_session
 from dealer_portal.pages import (
+    admin,
     auth,
     dispatch,
     fleet,
     insight,
+    notifications,
     parts,
     preferences,
     scrapping,
     service,
+    service_requests,
     vehicles,
 )
+from dealer_portal.pages import exchange as exchange_pages
+from dealer_portal.pages import logistics as logistics_pages
+from dealer_portal.pages import sales as sales_pages
+from dealer_portal.pages import stock as stock_pages
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import LocaleMiddleware, PortalState, http_error_page, make_templates, read_session
 from dms.contract.messages import utc_now
 from gateway.api import create_app as create_api_app
+from gateway.api.errors import ERROR_RESPONSES
 from gateway.db.models import User
 from gateway.db.session import make_engine, make_sessionmaker, session_scope
 
@@ -48,6 +57,13 @@ ROUTERS = (
     scrapping.router,
     insight.router,
     preferences.router,
+    stock_pages.router,
+    sales_pages.router,
+    logistics_pages.router,
+    exchange_pages.router,
+    admin.router,
+    notifications.router,
+    service_requests.router,
 )
 
 
@@ -96,7 +112,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    app.include_router(dealer_api.router, responses=ERROR_RESPONSES)
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_middleware(LocaleMiddleware)
-    app.add_middleware(SecurityHeaders)
+    tiles = settings.map.tile_origin
+    app.add_middleware(SecurityHeaders, image_origins=(tiles,) if tiles else ())
     return app

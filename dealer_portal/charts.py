@@ -15,6 +15,13 @@ from dealer_portal.i18n import current
 from dealer_portal.i18n import gettext as tr
 from dealer_portal.messages import N_, label
 
+# Texts of the drawings (outside the f-strings, where the extractor would not see them).
+FLEET_POSITIONS = N_("Fleet positions")
+NO_POSITIONS = N_("No positions reported yet")
+ROUTE = N_("Route")
+NO_DATA = N_("No data yet")
+BOOKINGS_TIMELINE = N_("Bookings timeline")
+
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#64748b")
 
 
@@ -33,22 +40,9 @@ def _nice_step(span: float, target_lines: int = 5) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -> Markup:
-    """Vehicles as dots on a graticule; the view fits the fleet with a margin (equirectangular, with
-    longitude scaled by cos(latitude) so distances look right)."""
-    pad = 34
-    parts = [
-        f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(N_("Fleet positions")))}" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-        f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>'
-    ]
-    if not points:
-        parts.append(
-            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
-            f"{escape(tr(N_('No positions reported yet')))}</text></svg>"
-        )
-        return Markup("".join(parts))
-    lats, lons = [p.lat for p in points], [p.lon for p in points]
+def _frame(lats: Sequence[float], lons: Sequence[float], width: int, height: int, pad: int = 34):
+    """The view fitting these positions with a margin (equirectangular, longitude scaled by
+    cos(latitude) so distances look right): the projection and the graticule's SVG."""
     mid_lat = (min(lats) + max(lats)) / 2
     kx = math.cos(math.radians(mid_lat))
     span = max(max(lats) - min(lats), (max(lons) - min(lons)) * kx, 0.01) * 1.25  # degrees of latitude
@@ -58,6 +52,7 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
     def xy(lat: float, lon: float) -> tuple[float, float]:
         return width / 2 + (lon - cx) * kx * scale, height / 2 - (lat - cy) * scale
 
+    parts = []
     step = _nice_step(span)
     lat0 = math.floor((cy - height / 2 / scale) / step) * step
     lon0 = math.floor((cx - width / 2 / (kx * scale)) / step) * step
@@ -76,17 +71,113 @@ def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -
                 f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{height}" class="grid"/>'
                 f'<text x="{x + 3:.1f}" y="{height - 4}" class="grid-label">{lon:.{_decimals(step)}f}°</text>'
             )
-    for p in sorted(points, key=lambda p: p.state == "alert"):  # alerts drawn last, on top
+    return xy, parts
+
+
+LABEL_CHAR_PX, LABEL_HEIGHT_PX = 6.5, 13
+
+
+def _place_label(x: float, y: float, text: str, r: float, taken: list, width: int, height: int):
+    """Where a dot's label fits without covering another label or dot: right, left, above or below
+    the dot; None when nowhere (the dot keeps its tooltip)."""
+    w, h = len(text) * LABEL_CHAR_PX, LABEL_HEIGHT_PX
+    for lx, ly, anchor in (
+        (x + r + 3, y + 4, "start"),
+        (x - r - 3, y + 4, "end"),
+        (x, y - r - 4, "middle"),
+        (x, y + r + h, "middle"),
+    ):
+        left = lx if anchor == "start" else lx - w if anchor == "end" else lx - w / 2
+        box = (left, ly - h + 3, left + w, ly + 3)
+        inside = box[0] >= 0 and box[2] <= width and box[1] >= 0 and box[3] <= height
+        if inside and not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in taken
+        ):
+            taken.append(box)
+            return lx, ly, anchor
+    return None
+
+
+def fleet_map(points: Sequence[MapPoint], width: int = 640, height: int = 380) -> Markup:
+    """Vehicles as dots on a graticule (the offline map, and the fallback of the tiled one). Labels
+    never overlap: one that finds no free place around its dot is left out (hover shows it)."""
+    parts = [
+        f'<svg class="fleet-map" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(FLEET_POSITIONS))}" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>'
+    ]
+    if not points:
+        parts.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
+            f"{escape(tr(NO_POSITIONS))}</text></svg>"
+        )
+        return Markup("".join(parts))
+    xy, grid = _frame([p.lat for p in points], [p.lon for p in points], width, height)
+    parts += grid
+    ordered = sorted(points, key=lambda p: p.state != "alert")  # alerts' labels placed first
+    radius = {p.label: 8 if p.state == "alert" else 6 for p in points}
+    taken = [
+        (x - radius[p.label], y - radius[p.label], x + radius[p.label], y + radius[p.label])
+        for p in points
+        for x, y in [xy(p.lat, p.lon)]
+    ]
+    labels = {}
+    for p in ordered:
         x, y = xy(p.lat, p.lon)
-        label = escape(p.label)
+        taken.remove((x - radius[p.label], y - radius[p.label], x + radius[p.label], y + radius[p.label]))
+        labels[p.label] = _place_label(x, y, p.label, radius[p.label], taken, width, height)
+        taken.append((x - radius[p.label], y - radius[p.label], x + radius[p.label], y + radius[p.label]))
+    for p in reversed(ordered):  # alerts drawn last, on top
+        x, y = xy(p.lat, p.lon)
+        name = escape(p.label)
+        where = labels[p.label]
+        text = (
+            f'<text x="{where[0]:.1f}" y="{where[1]:.1f}" text-anchor="{where[2]}">{name}</text>'
+            if where
+            else ""
+        )
         dot = (
-            f'<g class="map-dot {p.state}" data-vehicle="{label}"><title>{label} ({p.state})</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{8 if p.state == "alert" else 6}"/>'
-            f'<text x="{x + 10:.1f}" y="{y + 4:.1f}">{label}</text></g>'
+            f'<g class="map-dot {p.state}" data-vehicle="{name}"><title>{name} ({escape(label(p.state))})</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius[p.label]}"/>{text}</g>'
         )
         parts.append(f'<a href="{escape(p.href)}">{dot}</a>' if p.href else dot)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def route_map(
+    trips: Sequence[Sequence[tuple[float, float]]],
+    width: int = 640,
+    height: int = 380,
+    empty: str = "No positions on this day",
+) -> tuple[Markup, list[list[tuple[float, float]]]]:
+    """Routes (each a list of (lat, lon)) as lines on a graticule, offline, with a replay dot the
+    page's script moves; also the points' positions in the drawing, for that script."""
+    points = [p for trip in trips for p in trip]
+    parts = [
+        f'<svg class="fleet-map route-svg" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(ROUTE))}" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+        f'<rect x="0" y="0" width="{width}" height="{height}" class="map-bg"/>'
+    ]
+    if not points:
+        parts.append(
+            f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" class="map-empty">'
+            f"{escape(tr(empty))}</text></svg>"
+        )
+        return Markup("".join(parts)), []
+    xy, grid = _frame([p[0] for p in points], [p[1] for p in points], width, height)
+    parts += grid
+    projected = []
+    for i, trip in enumerate(trips):
+        line = [xy(lat, lon) for lat, lon in trip]
+        projected.append(line)
+        coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in line)
+        parts.append(f'<polyline class="route-line" data-trip="{i}" points="{coords}"/>')
+        if line:
+            parts.append(f'<circle class="route-start" cx="{line[0][0]:.1f}" cy="{line[0][1]:.1f}" r="4"/>')
+    x0, y0 = projected[0][0] if projected and projected[0] else (width / 2, height / 2)
+    parts.append(f'<circle class="replay-dot" cx="{x0:.1f}" cy="{y0:.1f}" r="7"/></svg>')
+    return Markup("".join(parts)), projected
 
 
 def _decimals(step: float) -> int:
@@ -131,7 +222,7 @@ def bar_chart(
     if not categories:
         out.append(
             f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" class="axis">'
-            f"{escape(tr(N_('No data yet')))}</text>"
+            f"{escape(tr(NO_DATA))}</text>"
         )
     slot = plot_w / max(len(categories), 1)
     bar_w = slot * 0.6 / (1 if stacked else max(len(names), 1))
@@ -187,7 +278,7 @@ def timeline(
         return left + max(0.0, min(1.0, (t - start).total_seconds() / span)) * plot
 
     out = [
-        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(N_("Bookings timeline")))}" '
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(tr(BOOKINGS_TIMELINE))}" '
         f'xmlns="http://www.w3.org/2000/svg">'
     ]
     days = max(1, round(span / 86400))

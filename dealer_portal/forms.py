@@ -36,6 +36,7 @@ MAX_LENGTH = {
     "driver": 120,
     "purpose": 200,
     "reason": 200,
+    "override_reason": 500,
     "description": 200,
     "customer_name": 120,
     "customer_phone": 40,
@@ -45,6 +46,23 @@ MAX_LENGTH = {
     "username": 64,
     "password": 200,
     "next": 2000,
+    # new-vehicle stock, sales and logistics (#22)
+    "configuration": 120,
+    "colour": 40,
+    "location": 20,
+    "coc_number": 40,
+    "interest": 120,
+    "source": 40,
+    "options": 2000,
+    "trade_in_vin": 17,
+    "trade_in_description": 200,
+    "received_by": 120,
+    "waybill": 40,
+    "carrier": 120,
+    "vins": 2000,
+    "position": 120,
+    "target": 500,  # a notification's e-mail address or webhook URL
+    "secret": 200,  # a webhook's signing secret
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""

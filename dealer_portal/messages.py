@@ -32,6 +32,14 @@ class Text(str):
         return self
 
 
+def joined(items: list[str], sep: str = "; ") -> Text:
+    """Several msgids (or Texts) as one value, each read in the reader's language when shown."""
+    return Text(
+        sep.join(f"{{p{i}}}" for i in range(len(items))),
+        **{f"p{i}": t if isinstance(t, Text) else Text(t) for i, t in enumerate(items)},
+    )
+
+
 def localize(text: object) -> str:
     """`text` in the current request's language: a Text with its values (themselves localized when
     they are Texts), a known msgid, or anything else as it is."""
@@ -87,6 +95,22 @@ FIELD_LABELS = {
     "service_life_years": N_("Service life"),
     "mileage_limit_km": N_("Mileage limit"),
     "dealer_code": N_("Dealer"),
+    # new-vehicle stock, sales and logistics (#22)
+    "configuration": N_("Configuration"),
+    "colour": N_("Colour"),
+    "location": N_("Yard location"),
+    "coc_number": N_("Certificate of conformity no."),
+    "list_price": N_("List price"),
+    "interest": N_("Interested in"),
+    "source": N_("Source"),
+    "options": N_("Options"),
+    "trade_in_vin": N_("Trade-in VIN"),
+    "trade_in_description": N_("Trade-in vehicle"),
+    "received_by": N_("Received by"),
+    "waybill": N_("Waybill"),
+    "carrier": N_("Carrier"),
+    "vins": N_("Loading list"),
+    "position": N_("Last position"),
 }
 
 # Pages for what is not there.
@@ -124,8 +148,14 @@ NAV = [
     ("service", "/service", N_("Service")),
     ("parts", "/parts", N_("Parts")),
     ("scrapping", "/scrapping", N_("Scrapping")),
+    ("stock", "/stock", N_("Stock")),
+    ("sales", "/sales", N_("Sales")),
+    ("logistics", "/logistics", N_("Logistics")),
+    ("exchange", "/exchange", N_("Exchange")),
     ("kpis", "/kpis", N_("KPIs")),
     ("audit", "/audit", N_("Audit")),
+    ("notifications", "/notifications", N_("Notifications")),
+    ("admin", "/admin", N_("Admin")),
 ]
 
 # Login.
@@ -313,6 +343,97 @@ LABELS = {
     "telemetry": N_("telemetry"),
     "checkout": N_("checkout"),
     "service": N_("service"),
+    # areas added with sales, logistics, admin screens and notifications
+    "stock": N_("stock"),
+    "sales": N_("sales"),
+    "sales_approval": N_("discount approval"),
+    "logistics": N_("logistics"),
+    "exchange": N_("manufacturer exchange"),
+    "notifications": N_("notifications"),
+    "request_service": N_("service requests"),
+    # new-vehicle stock, leads, orders, shipments, claims, discounts
+    "in_transit": N_("in transit"),
+    "in_stock": N_("in stock"),
+    "pdi_done": N_("PDI done"),
+    "reserved": N_("reserved"),
+    "delivered": N_("delivered"),
+    "open": N_("open"),
+    "quoted": N_("quoted"),
+    "won": N_("won"),
+    "lost": N_("lost"),
+    "signed": N_("signed"),
+    "arrived": N_("arrived"),
+    "none": N_("none"),
+    "pending": N_("pending"),
+    "refused": N_("refused"),
+    "claimed": N_("claimed"),
+    "noted": N_("noted"),
+    "deducted": N_("deducted"),
+    "model": N_("model"),
+    "vin": N_("VIN"),
+    # notifications: deliveries and channels
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "email": N_("e-mail"),
+    "webhook": N_("webhook"),
+    # maintenance rule types
+    "km": N_("km"),
+    "engine_hours": N_("engine hours"),
+    "months": N_("months"),
+    # why the gateway refused a message (dead letters)
+    "bad_topic": N_("bad topic"),
+    "invalid": N_("invalid"),
+    "not_json": N_("not JSON"),
+    "too_large": N_("too large"),
+    "unknown_encoding": N_("unknown encoding"),
+    "unknown_kind": N_("unknown kind"),
+    "vehicle_mismatch": N_("vehicle mismatch"),
+    "unknown_vehicle": N_("unknown vehicle"),
+    # audit actions and records of the new screens
+    "dead_letter_discarded": N_("dead letter discarded"),
+    "dead_letter_replayed": N_("dead letter replayed"),
+    "dealer_added": N_("dealer added"),
+    "dealer_renamed": N_("dealer renamed"),
+    "password_reset": N_("password reset"),
+    "rule_added": N_("rule added"),
+    "rule_changed": N_("rule changed"),
+    "rule_enabled": N_("rule enabled"),
+    "rule_disabled": N_("rule disabled"),
+    "rule_on": N_("rule on"),
+    "rule_off": N_("rule off"),
+    "rule_deleted": N_("rule deleted"),
+    "user_added": N_("user added"),
+    "user_changed": N_("user changed"),
+    "user_enabled": N_("user enabled"),
+    "user_disabled": N_("user disabled"),
+    "notify": N_("notifications"),
+    "discount_approved": N_("discount approved"),
+    "discount_refused": N_("discount refused"),
+    "damage": N_("damage"),
+    "deliver": N_("deliver"),
+    "import": N_("import"),
+    "pdi": N_("PDI"),
+    "quote": N_("quote"),
+    "reserve": N_("reserve"),
+    "settle": N_("settle"),
+    "ship": N_("ship"),
+    "sign": N_("sign"),
+    "track": N_("track"),
+    "upload": N_("upload"),
+    "fatigue_override": N_("fatigue override"),
+    "dead_letter": N_("dead letter"),
+    "dealer": N_("dealer"),
+    "maintenance_rule": N_("maintenance rule"),
+    "notification": N_("notification"),
+    "sales_lead": N_("sales lead"),
+    "sales_order": N_("sales order"),
+    "sales_quote": N_("sales quote"),
+    "stock_vehicle": N_("stock vehicle"),
+    "shipment": N_("shipment"),
+    # record kinds of the manufacturer exchange file
+    "orders": N_("orders"),
+    "warranty_claims": N_("warranty claims"),
+    "parts_orders": N_("parts orders"),
 }
 
 
@@ -330,3 +451,23 @@ def label(value: object) -> str:
         return ":".join(label(part) for part in text.split(":"))
     known = LABELS.get(text)
     return _(known) if known else text.replace("_", " ")
+
+
+# Fatigue-aware dispatch (records/fatigue.py).
+DRIVER_FATIGUED = N_(
+    "{driver} had {episodes} in the last {hours} h ({detail}). Book a rested driver{suggestion}, or give a reason to book {driver} anyway."
+)
+RESTED_DRIVERS = N_(" such as {names}")
+OVERRIDE_REASON_NEEDED = N_("Reason: say why {driver} may drive all the same (kept in the audit log)")
+EPISODE_COUNT = N_("{count} fatigue episode(s)")
+EPISODES_OF_TYPE = N_("{count}× {type}")
+FATIGUE_DETAIL = N_("{kinds}; latest {type} at {at} UTC on {vehicle}")
+
+# The vehicle page's route and timeline (records/vehicle_history.py, pages/vehicles.py, charts.py).
+NO_POSITIONS_ON_DAY = N_("No positions on this day")
+DAY_REFUSED = N_("day: use the form 2026-03-02")
+DAY_OUT_OF_RANGE = N_("day: choose a day between 2000 and 2999")
+ALERT_LEVEL = N_("level {level}")
+ACKNOWLEDGED_BY = N_("acknowledged by {user}")
+TRIP_SPAN = N_("{start}–{end}")
+TRIP_TOP_SPEED = N_("up to {speed} km/h")

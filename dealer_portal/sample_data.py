@@ -8,6 +8,7 @@ few months of workshop history, written through the same domain functions the pa
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -16,7 +17,15 @@ from dealer_portal.records import dispatch, parts, scrapping, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor
 from gateway.auth import create_user
-from gateway.db.models import Alert, Dealer, DriverEventRecord, ServiceAppointment, Vehicle, VehicleLiveStatus
+from gateway.db.models import (
+    Alert,
+    Dealer,
+    DriverEventRecord,
+    ServiceAppointment,
+    StatusMinute,
+    Vehicle,
+    VehicleLiveStatus,
+)
 
 USERS = [
     ("ada", "admin", None),
@@ -202,6 +211,34 @@ def _driving_history(db: Session, now: datetime) -> None:
                     received_at=now - timedelta(days=5 + 9 * k),
                 )
             )
+
+
+def _drives(db: Session, now: datetime) -> None:
+    """Yesterday's drives of two vans in the per-minute status history (the vehicle page's trips, route
+    and replay): a morning loop and an afternoon run, each ending in a stop."""
+    day = datetime.combine((now - timedelta(days=1)).date(), datetime.min.time(), now.tzinfo)
+    for vid, lat, lon in (("VAN-3", 52.4862, 13.4253), ("VAN-5", 52.5450, 13.3520)):
+        for begin, minutes, heading in (
+            (timedelta(hours=7, minutes=30), 42, 1.0),
+            (timedelta(hours=13), 27, -1.0),
+        ):
+            for i in range(minutes + 1):
+                moving = i < minutes
+                angle = i / minutes * 3.1
+                minute = day + begin + timedelta(minutes=i)
+                db.add(
+                    StatusMinute(
+                        vehicle_id=vid,
+                        minute=minute,
+                        samples=12,
+                        last_ts=minute + timedelta(seconds=55),
+                        latitude=lat + heading * 0.02 * math.sin(angle),
+                        longitude=lon + 0.035 * (1 - math.cos(angle)),
+                        speed_n=12,
+                        speed_mean_kmh=(28.0 + 12 * math.sin(i)) if moving else 0.0,
+                        speed_max_kmh=(41.0 + 8 * math.sin(i)) if moving else 0.0,
+                    )
+                )
 
 
 def _documents(db: Session, now: datetime) -> None:
@@ -411,6 +448,65 @@ def _scrap_request(db: Session, now: datetime) -> None:
     )
 
 
+def sample_vin(serial: int, wmi: str = "LSJ", vds: str = "A24U3") -> str:
+    """A VIN with a valid check digit (position 9), model year R (2024), plant N."""
+    from dealer_portal.records.stock import vin_check_digit
+
+    vin = f"{wmi}{vds}0RN{serial:06d}"
+    return vin[:8] + vin_check_digit(vin) + vin[9:]
+
+
+# serial, dealer, model, configuration, colour, status, location, list price (cents), days in stock
+NEW_VEHICLES = [
+    (101, "D1", "Aurora SUV", "2.0T AWD Luxury", "Pearl white", "in_stock", "A-01", 24_980_000, 12),
+    (102, "D1", "Aurora SUV", "2.0T AWD Luxury", "Graphite grey", "in_stock", "A-02", 24_980_000, 47),
+    (103, "D1", "Aurora SUV", "1.5T FWD Comfort", "Ocean blue", "pdi_done", "A-03", 18_990_000, 118),
+    (104, "D1", "Lumen EV", "Long range", "Silver", "ordered", "", 21_500_000, 0),
+    (105, "D1", "Lumen EV", "Standard range", "Red", "ordered", "", 19_800_000, 0),
+    (201, "D2", "Aurora SUV", "1.5T FWD Comfort", "Black", "in_stock", "B-07", 18_990_000, 30),
+]
+
+
+def _new_vehicles(db: Session, now: datetime) -> None:
+    """New-vehicle stock of both dealers, and the maintenance rule of the model sold (it applies to a
+    sold vehicle as soon as it is delivered onto the fleet side)."""
+    from dealer_portal.records import stock
+    from gateway.db.models import MaintenanceRule
+
+    for serial, dealer, model, config, colour, status, place, price, days in NEW_VEHICLES:
+        actor = ADVISOR if dealer == "D1" else OTHER_ADVISOR
+        vehicle = stock.create(
+            db,
+            actor,
+            vin=sample_vin(serial),
+            model=model,
+            configuration=config,
+            colour=colour,
+            location=place,
+            status="ordered" if status == "ordered" else "in_stock",
+            coc_number=f"WDZ{serial:08d}" if status != "ordered" else "",
+            list_price_cents=price,
+            now=now,
+        )
+        if status != "ordered":
+            vehicle.arrived_at = now - timedelta(days=days)
+        if status == "pdi_done":
+            stock.record_pdi(db, actor, vehicle.id, set(stock.PDI_ITEMS), "", now - timedelta(days=days - 1))
+    db.add(
+        MaintenanceRule(
+            name="Aurora SUV service every 10,000 km",
+            model="Aurora SUV",
+            type="km",
+            start=5_000,
+            period=10_000,
+            lead=500,
+            active=True,
+            created_at=now,
+        )
+    )
+    db.flush()
+
+
 def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:
     """Fill an empty, migrated database; returns the demo accounts (user name -> password)."""
     db.add_all([Dealer(code="D1", name="North Motors"), Dealer(code="D2", name="South Cars")])
@@ -421,6 +517,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
         )
     _vehicles(db, now)
     _driving_history(db, now)
+    _drives(db, now)
     _alerts(db, now)
     _documents(db, now)
     part_ids = _parts(db, now)
@@ -428,6 +525,7 @@ def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dic
     _open_work(db, now, part_ids)
     _bookings(db, now)
     _scrap_request(db, now)
+    _new_vehicles(db, now)
     db.commit()
     return {u: password_for(u) for u, _, _ in USERS}
 

@@ -12,6 +12,14 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def csp(image_origins: tuple[str, ...] = ()) -> str:
+    """The policy, with images also allowed from these origins (the base map's tile server)."""
+    extra = "".join(f" {o}" for o in image_origins)
+    return CSP.replace("img-src 'self' data:;", f"img-src 'self' data:{extra};")
+
+
 # The API's interactive docs (Swagger UI, ReDoc: files of this server) start with an inline script.
 NO_CSP_PATHS = ("/api/docs", "/api/redoc")
 # Files that are the same for everyone (the portal's and the API docs' scripts and styles).
@@ -19,8 +27,9 @@ CACHEABLE_PATHS = ("/static/", "/api/docs/static/")
 
 
 class SecurityHeaders:
-    def __init__(self, app):
+    def __init__(self, app, image_origins: tuple[str, ...] = ()):
         self.app = app
+        self.csp = csp(image_origins).encode()
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -32,7 +41,7 @@ class SecurityHeaders:
             (b"referrer-policy", b"same-origin"),
         ]
         if not path.startswith(NO_CSP_PATHS):
-            extra.append((b"content-security-policy", CSP.encode()))
+            extra.append((b"content-security-policy", self.csp))
         if not path.startswith(CACHEABLE_PATHS):
             extra.append((b"cache-control", b"no-store"))
 

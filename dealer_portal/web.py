@@ -210,9 +210,10 @@ class Ctx:
 
     def done(self, url: str, message: str = messages.SAVED, **params: object) -> RedirectResponse:
         """Commit, then redirect (POST/redirect/GET) with a short confirmation: `message` a msgid (N_)
-        filled with `params`, in the user's language."""
+        filled with `params` (or a Text), in the user's language."""
         self.db.commit()
-        text = messages.localize(messages.Text(message, **params))
+        given = message if isinstance(message, messages.Text) and not params else None
+        text = messages.localize(given or messages.Text(message, **params))
         return RedirectResponse(flash_url(self.request, url, "ok", text), status_code=303)
 
 

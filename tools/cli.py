@@ -54,6 +54,12 @@ def _portal() -> click.Command:
     return portal
 
 
+def _dealer() -> click.Command:
+    from dealer_portal.exchange.cli import dealer
+
+    return dealer
+
+
 def _users() -> click.Command:
     from gateway.admin_cli import users
 
@@ -106,6 +112,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     ),
     "gateway": (_gateway, "The back-office MQTT ingest service."),
     "portal": (_portal, "The web portal and REST API for dispatchers and dealers."),
+    "dealer": (_dealer, "Dealer back office: the manufacturer exchange file (export, import)."),
     "users": (_users, "Manage portal users."),
     "vehicles": (_vehicles, "Register and list vehicles."),
     "config": (_config, "Check and render device configuration files."),

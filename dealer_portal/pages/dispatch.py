@@ -13,8 +13,8 @@ from dealer_portal.charts import Bar, timeline
 from dealer_portal.forms import FieldError, number, utc_datetime
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.records import dispatch, scrapping, vehicle_records
-from dealer_portal.web import Ctx, page
+from dealer_portal.records import dispatch, fatigue, scrapping, vehicle_records
+from dealer_portal.web import Ctx, page, state
 from dms.errors import UserError
 
 router = page_router()
@@ -42,6 +42,7 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
     )
     return ctx.render(
         "dispatch.html",
+        rested=_rested_for_refused_form(ctx),
         bookings=bookings,
         vehicles=vehicles,
         start=start,
@@ -55,6 +56,48 @@ def dispatch_board(ctx: DispatchPage, day: str = "", days: int = 7, vehicle: str
     )
 
 
+@router.get("/dispatch/driver-check", response_class=HTMLResponse)
+def driver_check(ctx: DispatchPage, driver: str = "", starts_at: str = "", ends_at: str = ""):
+    """The fatigue warning while the dispatcher types a driver's name (htmx), before booking."""
+    settings = state(ctx.request).settings.fatigue
+    name = driver.strip()[:120]
+    warning, rested = "", []
+    if name:
+        tired = fatigue.assess(ctx.db, name, ctx.now, settings)
+        if tired.warns:
+            try:
+                starts = utc_datetime(starts_at, N_("Start"), field="starts_at")
+                ends = utc_datetime(ends_at, N_("End"), field="ends_at")
+            except UserError:
+                starts, ends = ctx.now, ctx.now + timedelta(hours=1)
+            rested = fatigue.rested_drivers(
+                ctx.db, ctx.actor, ctx.now, settings, starts_at=starts, ends_at=ends, exclude=name
+            )
+            warning = messages.localize_error(fatigue.FatigueWarning(tired, rested, settings))
+    return ctx.render("_fatigue_hint.html", warning=warning, rested=rested)
+
+
+def _rested_for_refused_form(ctx: Ctx) -> list[str]:
+    """Rested drivers to offer when the booking form came back with a fatigue warning."""
+    f = ctx.form("/dispatch/bookings")
+    if not f.error("override_reason"):
+        return []
+    try:
+        starts = utc_datetime(str(f.value("starts_at")), N_("Start"), field="starts_at")
+        ends = utc_datetime(str(f.value("ends_at")), N_("End"), field="ends_at")
+    except UserError:
+        return []
+    return fatigue.rested_drivers(
+        ctx.db,
+        ctx.actor,
+        ctx.now,
+        state(ctx.request).settings.fatigue,
+        starts_at=starts,
+        ends_at=ends,
+        exclude=str(f.value("driver")),
+    )
+
+
 @router.post("/dispatch/bookings")
 def book(
     ctx: DispatchPage,
@@ -64,6 +107,7 @@ def book(
     ends_at: Annotated[str, Form()] = "",
     purpose: Annotated[str, Form()] = "",
     book_anyway: Annotated[str, Form()] = "",
+    override_reason: Annotated[str, Form()] = "",
 ):
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
     due = scrapping.flag_reasons(vehicle, vehicle_records.latest_odometer(ctx.db, vehicle_id), ctx.now.date())
@@ -76,17 +120,27 @@ def book(
         utc_datetime(starts_at, N_("Start"), field="starts_at"),
         utc_datetime(ends_at, N_("End"), field="ends_at"),
     )
-    booking = dispatch.book(
-        ctx.db,
-        ctx.actor,
-        vehicle_id=vehicle_id,
-        driver=driver,
-        starts_at=starts,
-        ends_at=ends,
-        purpose=purpose,
-        now=ctx.now,
-        warnings_overridden=tuple(f"due for scrapping ({r})" for r in due),
-    )
+    try:
+        booking = dispatch.book(
+            ctx.db,
+            ctx.actor,
+            vehicle_id=vehicle_id,
+            driver=driver,
+            starts_at=starts,
+            ends_at=ends,
+            purpose=purpose,
+            now=ctx.now,
+            warnings_overridden=tuple(f"due for scrapping ({r})" for r in due),
+            fatigue_policy=state(ctx.request).settings.fatigue,
+            override_reason=override_reason,
+        )
+    except fatigue.FatigueWarning as exc:  # a warning the dispatcher answers with a reason, or another driver
+        raise FieldError(
+            {
+                "driver": exc.args[0] if exc.args else str(exc),
+                "override_reason": Text(messages.OVERRIDE_REASON_NEEDED, driver=exc.fatigue.driver),
+            }
+        ) from None
     return ctx.done(
         f"/dispatch?day={i18n.current().local(booking.starts_at):%Y-%m-%d}",
         N_("booking #{id} saved"),

@@ -49,6 +49,10 @@ def _board_data(ctx: Ctx, q: str, online: str, alerts: str) -> dict:
     return {
         "rows": rows,
         "map": fleet_map(points),
+        "map_points": [
+            {"id": p.label, "lat": p.lat, "lon": p.lon, "state": p.state, "href": p.href} for p in points
+        ],
+        "tiles": settings.map,
         "alerts": fleet.open_alerts(ctx.db, ctx.actor),
         "ended_alerts": fleet.ended_alerts(ctx.db, ctx.actor),
         "acknowledged": fleet.acknowledged_alerts(ctx.db, ctx.actor),

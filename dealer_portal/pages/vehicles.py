@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import Depends, File, Form, UploadFile
+from fastapi import Depends, File, Form, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
 
+from dealer_portal import i18n, messages
+from dealer_portal.charts import route_map
 from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_records
+from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_history, vehicle_records
 from dealer_portal.records.actor import Forbidden
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
 from dealer_portal.records.vehicle_records import EDITABLE_FIELDS, VehicleInput
 from dealer_portal.web import Ctx, page, state
+from dms.errors import UserError
 from gateway.api.routes_fleet import LIVE_VIEWERS
 from gateway.commands import request_live
-from gateway.db.models import Dealer
+from gateway.db.models import RULE_TYPES, Dealer, StatusMinute
+from gateway.maintenance import rules_for
 
 router = page_router()
 VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
@@ -66,8 +72,75 @@ async def vehicle_create(ctx: VehiclesPage):
     return ctx.done(f"/vehicles/{data.vehicle_id}", N_("vehicle registered"))
 
 
+def _page_number(text: str) -> int:
+    """A page number from the URL; anything else is the first page."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 1
+
+
+def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
+    """The route of a day (all its trips, or the one starting at `trip` HHMM) and its replay data."""
+    if day:
+        try:
+            chosen = datetime.fromisoformat(day).date()
+        except ValueError:
+            raise UserError(messages.DAY_REFUSED) from None
+        if not date(2000, 1, 1) <= chosen <= date(2999, 12, 30):
+            raise UserError(messages.DAY_OUT_OF_RANGE)
+    else:  # the last day the vehicle reported a position, else today
+        latest = ctx.db.scalar(
+            select(func.max(StatusMinute.minute)).where(
+                StatusMinute.vehicle_id == vehicle_id, StatusMinute.latitude.is_not(None)
+            )
+        )
+        chosen = i18n.current().local(latest or ctx.now).date()
+    start = i18n.current().parse_local(datetime.combine(chosen, time()))  # the day in the user's zone
+    trips = vehicle_history.trips_between(ctx.db, vehicle_id, start, start + timedelta(days=1))
+    shown = [t for t in trips if t.start.strftime("%H%M") == trip] if trip else trips
+    points, spans = [], []
+    per_trip = max(2, vehicle_history.MAX_ROUTE_POINTS // max(1, len(shown)))
+    for t in shown:
+        detail = vehicle_history.trip_detail(ctx.db, vehicle_id, t) if trip else t.points
+        thinned = vehicle_history.thin(detail, per_trip)
+        spans.append([len(points), len(points) + len(thinned) - 1])
+        points.extend(thinned)
+    svg, projected = route_map(
+        [[(p.lat, p.lon) for p in t_points] for t_points in (points[a : b + 1] for a, b in spans)],
+        empty=messages.NO_POSITIONS_ON_DAY,
+    )
+    flat = [xy for line in projected for xy in line]
+    data = {
+        "trips": spans,
+        "points": [
+            {
+                "lat": round(p.lat, 6),
+                "lon": round(p.lon, 6),
+                "t": i18n.current().local(p.ts).strftime("%H:%M:%S"),
+                "v": None if p.speed_kmh is None else round(p.speed_kmh, 1),
+                "x": round(flat[i][0], 1),
+                "y": round(flat[i][1], 1),
+            }
+            for i, p in enumerate(points)
+        ],
+    }
+    return {
+        "route_day": chosen,
+        "route_trips": trips,
+        "route_trip": trip,
+        "route_svg": svg,
+        "route_data": data,
+        "prev_day": chosen - timedelta(days=1),
+        "next_day": chosen + timedelta(days=1),
+    }
+
+
 @router.get("/vehicles/{vehicle_id}", response_class=HTMLResponse)
-def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
+def vehicle_detail(
+    ctx: VehiclesPage,
+    vehicle_id: str,
+    day: str = "",
+    trip: str = "",
+    page_no: Annotated[str, Query(alias="page")] = "1",
+):
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
     documents = (
         ctx.db.query(VehicleDocument)
@@ -95,7 +168,18 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
     return ctx.render(
         "vehicle.html",
         vehicle=vehicle,
-        history=vehicle_records.odometer_history(ctx.db, vehicle_id)[:20],
+        history=vehicle_history.collapse_odometer(vehicle_records.odometer_history(ctx.db, vehicle_id))[:20],
+        timeline=vehicle_history.timeline(
+            ctx.db,
+            ctx.actor,
+            vehicle_id,
+            ctx.now,
+            page=_page_number(page_no),
+            params={"day": day, "trip": trip},
+        ),
+        tiles=state(ctx.request).settings.map,
+        kind_labels=vehicle_history.KIND_LABELS,
+        **_route(ctx, vehicle_id, day, trip),
         driver_sessions=vehicle_records.driver_sessions(ctx.db, vehicle_id),
         documents=documents,
         bookings=bookings,
@@ -106,6 +190,7 @@ def vehicle_detail(ctx: VehiclesPage, vehicle_id: str):
         labels=service_flow.LABELS,
         bookable=vehicle.status == "active" and not vehicle.archived and ctx.actor.may("dispatch"),
         active_states=dispatch.ACTIVE,
+        rules=rules_for(ctx.db, [vehicle], RULE_TYPES).get(vehicle.vehicle_id, []),
     )
 
 

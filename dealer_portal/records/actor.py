@@ -23,6 +23,16 @@ AREAS: dict[str, frozenset[str]] = {
     "scrap_approval": frozenset({"admin"}),
     "kpis": frozenset({"admin", "dispatcher", "service_advisor"}),
     "audit": frozenset({"admin"}),
+    # New-vehicle sales and logistics (#22). Dealer staff sell with the service advisor's account until
+    # a `salesperson` role exists: the gateway's users.role check would need a gw migration for it.
+    "stock": frozenset({"admin", "service_advisor"}),
+    "sales": frozenset({"admin", "service_advisor"}),
+    "sales_approval": frozenset({"admin"}),
+    "logistics": frozenset({"admin", "service_advisor"}),
+    "exchange": frozenset({"admin", "service_advisor"}),
+    "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)
+    "notifications": frozenset({"admin", "dispatcher", "service_advisor"}),  # one's own rules and log
+    "request_service": frozenset({"admin", "dispatcher"}),  # from the fleet side, to the vehicle's dealer
 }
 
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_, Text
 from dealer_portal.messages import label_msgid as _label
-from dealer_portal.records import audit, vehicle_records
+from dealer_portal.records import audit, fatigue, vehicle_records
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.tables import Booking
+from dealer_portal.settings import FatigueSettings
 from dms.errors import UserError
 from gateway.db.models import Vehicle
 
@@ -65,8 +66,14 @@ def book(
     now: datetime,
     purpose: str = "",
     warnings_overridden: tuple[str, ...] = (),
+    fatigue_policy: FatigueSettings | None = None,
+    override_reason: str = "",
 ) -> Booking:
-    """A booking; `warnings_overridden` are the warnings the dispatcher confirmed (kept in the audit)."""
+    """A booking; `warnings_overridden` are the warnings the dispatcher confirmed (kept in the audit).
+
+    With a `fatigue_policy`, a driver whose recent drives raised fatigue episodes is refused with a
+    `fatigue.FatigueWarning` (naming rested drivers) unless `override_reason` says why they may drive;
+    the override is audited with its reason and the episodes."""
     actor.require("dispatch")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     _bookable(vehicle)
@@ -89,6 +96,24 @@ def book(
                 id=other.id,
             )
         )
+    tired = None
+    if fatigue_policy is not None:
+        tired = fatigue.check(
+            session,
+            actor,
+            driver,
+            now,
+            fatigue_policy,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            override_reason=override_reason,
+        )
+        if tired.warns:
+            warnings_overridden = (
+                *warnings_overridden,
+                f"driver fatigue ({len(tired.episodes)} episodes in {fatigue_policy.window_h:g} h: "
+                f"{tired.describe()}; reason: {override_reason.strip()})",
+            )
     booking = Booking(
         vehicle_id=vehicle_id,
         driver=driver.strip(),
@@ -111,6 +136,19 @@ def book(
         + "".join(f"; booked despite: {w}" for w in warnings_overridden),
         dealer_code=vehicle.dealer_code,
     )
+    if tired is not None and tired.warns:
+        audit.record(
+            session,
+            actor,
+            now,
+            "fatigue_override",
+            "booking",
+            booking.id,
+            f"{booking.driver}: {tired.describe()}; alerts "
+            + ", ".join(f"#{e.alert_id}" for e in tired.episodes)
+            + f"; reason: {override_reason.strip()}",
+            dealer_code=vehicle.dealer_code,
+        )
     audit.announce(session, "booking", now, vehicle_id, booking.id)
     return booking
 

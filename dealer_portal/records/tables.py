@@ -219,3 +219,11 @@ PORTAL_TABLES = [
         AuditEntry,
     )
 ]
+
+# New-vehicle sales and logistics (issue #22) live in their own module.
+from dealer_portal.records.sales_tables import SALES_TABLES
+
+PORTAL_TABLES += SALES_TABLES
+from dealer_portal.notify.tables import NOTIFY_TABLES  # their own module, same migration tree
+
+PORTAL_TABLES += NOTIFY_TABLES

@@ -25,3 +25,15 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   source.onerror = function () { live.setAttribute("data-live", "reconnecting"); };
 });
+
+// A button marked data-fill-field puts its data-fill-value into that field of its form (e.g. a rested
+// driver suggested by the fatigue warning).
+document.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("[data-fill-field]");
+  if (!b || !b.form) return;
+  var input = b.form.elements[b.getAttribute("data-fill-field")];
+  if (!input) return;
+  input.value = b.getAttribute("data-fill-value");
+  input.dispatchEvent(new Event("change", { bubbles: true })); // e.g. the driver's fatigue check again
+  input.focus();
+});

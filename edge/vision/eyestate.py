@@ -184,6 +184,23 @@ class EyeStateSettings(Settings):
         "frames (as for a new driver) instead of waiting for the old "
         "level to age out of its window.",
     )
+    relearn_on_blinks: int = Field(
+        2,
+        ge=0,
+        le=20,
+        description="A reading of 'closed' that still shows this many blinks (the lid gap dipping by "
+        "at least blink_dip_depth of the open level below the stretch's own level and back within "
+        "dip_max_s) is an open eye read against a level learnt wrong (a narrower-eyed driver nobody "
+        "noticed): the open level is learnt anew from the stretch. Eyes that are shut do not blink. "
+        "0: off.",
+    )
+    blink_dip_depth: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description="For relearn_on_blinks: how far, as a share of the open level, the lid gap must fall "
+        "below the closed stretch's median to count as a blink (lids that are shut cannot fall further).",
+    )
     warmup_s: float = Field(
         2.0,
         ge=0,
@@ -327,6 +344,10 @@ class EyeStateEstimator:
         self._model_last: tuple[float, float] | None = None  # (time, logit) of the model's last run
         self._first_t: float | None = None  # first measured frame of this driver
         self._model_closed = False
+        # the last 10 s (at 30 fps) of a 'closed' reading's openness outside its dips (relearn_on_blinks)
+        self._stretch: deque[float] = deque(maxlen=300)
+        self._stretch_blinks = 0
+        self._stretch_dip: float | None = None  # start time of a dip under way within the stretch
 
     def baseline(self) -> float | None:
         """This driver's open-eye openness (None before the first measured frame)."""
@@ -436,6 +457,11 @@ class EyeStateEstimator:
                 self._contradicted_since = None
         else:
             self._contradicted_since = None
+        if s.relearn_on_blinks and self._blinks_while_closed(openness, base, t):
+            self._history = RunningPercentile(s.baseline_percentile)
+            for value in self._stretch:
+                self._history.add(t, value)
+            self._end_stretch()
         if lid_closure <= s.baseline_max_closure or surely_open or len(self._history) < s.warmup_frames:
             self._history.add(t, openness)
         # Old samples go only when newer ones replace them: through a long closure, the last known open
@@ -454,6 +480,30 @@ class EyeStateEstimator:
             warming_up=warming_up,
             model_closed=model_closed,
         )
+
+    def _blinks_while_closed(self, openness: float, base: float, t: float) -> bool:
+        """Count blink-like dips within the current 'closed' reading; True once there are enough of them.
+        The stretch keeps its frames outside the dips: the open level learnt anew from them."""
+        s = self.settings
+        if not self._closed:
+            self._end_stretch()
+            return False
+        level = float(np.median(self._stretch)) if self._stretch else openness
+        if level - openness >= s.blink_dip_depth * base:
+            if self._stretch_dip is None:
+                self._stretch_dip = t
+            return False
+        if self._stretch_dip is not None:
+            if t - self._stretch_dip <= s.dip_max_s:
+                self._stretch_blinks += 1
+            self._stretch_dip = None
+        self._stretch.append(openness)
+        return self._stretch_blinks >= s.relearn_on_blinks
+
+    def _end_stretch(self) -> None:
+        self._stretch.clear()
+        self._stretch_blinks = 0
+        self._stretch_dip = None
 
     def _model_verdict(
         self, closed_logit, lid_closure: float, t: float, always: bool = False

@@ -53,8 +53,8 @@ def test_turned_away_eye_is_left_out():
     assert combine_eyes(None, None, 30.0, 30.0, s) is None
 
 
-def run(est: EyeStateEstimator, openness: list[float]) -> list:
-    return [est.update_openness(o, i / FPS) for i, o in enumerate(openness)]
+def run(est: EyeStateEstimator, openness: list[float], start: float = 0.0) -> list:
+    return [est.update_openness(o, start + i / FPS) for i, o in enumerate(openness)]
 
 
 def blink_train(open_level: float, seconds: float, closed_frames=(60, 61, 62, 63), depth=0.2) -> list[float]:
@@ -186,3 +186,43 @@ def test_a_shallow_dip_never_makes_closed_sooner():
     before = est.closed_share()
     est.update_openness(0.25 * 0.7, 30 / FPS)
     assert est.closed_share(ongoing=True) == before
+
+
+def _blinking(level: float, seconds: float, every_s: float = 3.0, bottom: float = 0.3) -> list[float]:
+    """Openness of eyes open at `level` with a 0.2 s blink down to `bottom` of it every `every_s`."""
+    values = []
+    for i in range(int(seconds * FPS)):
+        in_blink = (i % int(every_s * FPS)) >= int((every_s - 0.2) * FPS)
+        values.append(level * bottom if in_blink else level)
+    return values
+
+
+def test_a_closed_reading_that_still_blinks_relearns_the_open_level():
+    """Issue 25: a narrower-eyed driver nobody noticed reads closed against the last driver's level; the
+    blinks still visible inside that reading prove the eyes open, and the level is learnt anew."""
+    est = EyeStateEstimator()
+    wide = run(est, _blinking(0.30, 20))
+    assert not any(s.closed for s in wide[: int(2.8 * FPS)])
+    narrow = run(est, _blinking(0.18, 20), start=20.0)  # 0.6 of the last open level: reads closed at first
+    assert narrow[0].closed
+    recovered = next(i for i, s in enumerate(narrow) if not s.closed) / FPS
+    assert recovered <= 2 * 3.0 + 0.5  # after the second blink inside the closed reading
+    assert not any(s.closed for s in narrow[int(7 * FPS) :] if s.openness > 0.1)
+    assert est.baseline() == pytest.approx(0.18)
+
+
+def test_shut_eyes_never_relearn_the_open_level():
+    """A sleeping driver's lids move by noise only: a long closure stays closed, the open level stays."""
+    est = EyeStateEstimator()
+    run(est, _blinking(0.30, 20))
+    rng = np.random.default_rng(0)
+    shut = run(est, list(0.30 * 0.3 + rng.normal(0, 0.01, int(30 * FPS))), start=20.0)
+    assert all(s.closed for s in shut)
+    assert est.baseline() == pytest.approx(0.30)
+
+
+def test_relearning_on_blinks_can_be_switched_off():
+    est = EyeStateEstimator(EyeStateSettings(relearn_on_blinks=0))
+    run(est, _blinking(0.30, 20))
+    narrow = run(est, _blinking(0.18, 20), start=20.0)
+    assert sum(s.closed for s in narrow) > 0.9 * len(narrow)

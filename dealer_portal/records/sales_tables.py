@@ -1,0 +1,185 @@
+"""Tables of new-vehicle sales and logistics (整车销售, 储运): stock vehicles by VIN with their documents,
+shipments from the manufacturer with their loading lists, damage and claims, and the sales chain lead ->
+quote -> order/contract -> reservation -> delivery. Money in integer cents. Customers are the after-sales
+`customers` table, read as it is."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db.base import Base
+from gateway.db.types import UTCDateTime as UtcDateTime
+
+VEHICLE_ID = String(64)
+USERNAME = String(64)
+
+
+class StockVehicle(Base):
+    """A new vehicle of a dealer's stock, from the manufacturer's order to the customer's handover."""
+
+    __tablename__ = "stock_vehicles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    vin: Mapped[str] = mapped_column(String(17), unique=True)
+    model: Mapped[str] = mapped_column(String(80))
+    configuration: Mapped[str] = mapped_column(String(120), default="")
+    colour: Mapped[str] = mapped_column(String(40), default="")
+    location: Mapped[str] = mapped_column(String(20), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    coc_number: Mapped[str] = mapped_column(String(40), default="")
+    list_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pdi_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    pdi_by: Mapped[str | None] = mapped_column(USERNAME)
+    pdi_checklist: Mapped[str] = mapped_column(Text, default="")
+    vehicle_id: Mapped[str | None] = mapped_column(VEHICLE_ID)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    documents: Mapped[list[StockDocument]] = relationship(order_by="StockDocument.id")
+
+
+class StockDocument(Base):
+    """A paper of a stock vehicle (certificate of conformity scan, invoice, customs papers)."""
+
+    __tablename__ = "stock_documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stock_vehicle_id: Mapped[int] = mapped_column(ForeignKey("stock_vehicles.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    uploaded_by: Mapped[str] = mapped_column(USERNAME)
+
+
+class Shipment(Base):
+    """A transport of new vehicles from the manufacturer to a dealer (its loading list: ShipmentItem)."""
+
+    __tablename__ = "shipments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    waybill: Mapped[str] = mapped_column(String(40))
+    carrier: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    eta: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_position: Mapped[str] = mapped_column(String(120), default="")
+    arrived_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    accepted_by: Mapped[str | None] = mapped_column(USERNAME)
+    freight_cents: Mapped[int | None] = mapped_column(Integer)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    settled_by: Mapped[str | None] = mapped_column(USERNAME)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    items: Mapped[list[ShipmentItem]] = relationship(order_by="ShipmentItem.id")
+
+
+class ShipmentItem(Base):
+    """One vehicle of a loading list, and what was found on arrival (damage, transport claim)."""
+
+    __tablename__ = "shipment_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    stock_vehicle_id: Mapped[int] = mapped_column(ForeignKey("stock_vehicles.id"), index=True)
+    damage: Mapped[str] = mapped_column(Text, default="")
+    claim_cents: Mapped[int] = mapped_column(Integer, default=0)
+    claim_status: Mapped[str] = mapped_column(String(16), default="none")
+    vehicle: Mapped[StockVehicle] = relationship()
+
+
+class SalesLead(Base):
+    """A customer's interest in a new vehicle, owned by the salesperson who took it."""
+
+    __tablename__ = "sales_leads"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    salesperson: Mapped[str] = mapped_column(USERNAME)
+    interest: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(40), default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SalesQuote(Base):
+    """An offer on a stock vehicle: list price + options - discount - trade-in value = total."""
+
+    __tablename__ = "sales_quotes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("sales_leads.id"), index=True)
+    stock_vehicle_id: Mapped[int] = mapped_column(ForeignKey("stock_vehicles.id"))
+    price_cents: Mapped[int] = mapped_column(Integer)
+    discount_cents: Mapped[int] = mapped_column(Integer, default=0)
+    discount_status: Mapped[str] = mapped_column(String(16), default="none")
+    discount_decided_by: Mapped[str | None] = mapped_column(USERNAME)
+    trade_in_vin: Mapped[str] = mapped_column(String(17), default="")
+    trade_in_description: Mapped[str] = mapped_column(String(200), default="")
+    trade_in_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    options: Mapped[list[QuoteOption]] = relationship(order_by="QuoteOption.id")
+    vehicle: Mapped[StockVehicle] = relationship()
+
+    @property
+    def options_cents(self) -> int:
+        return sum(o.price_cents for o in self.options)
+
+    @property
+    def total_cents(self) -> int:
+        return self.price_cents + self.options_cents - self.discount_cents - self.trade_in_cents
+
+
+class QuoteOption(Base):
+    """An extra on a quote (floor mats, tow bar, extended warranty), priced in cents."""
+
+    __tablename__ = "sales_quote_options"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    quote_id: Mapped[int] = mapped_column(ForeignKey("sales_quotes.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    price_cents: Mapped[int] = mapped_column(Integer)
+
+
+class SalesOrder(Base):
+    """The signed contract of a quote: reserves its vehicle, then PDI, then delivery with a handover."""
+
+    __tablename__ = "sales_orders"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("sales_leads.id"))
+    quote_id: Mapped[int] = mapped_column(ForeignKey("sales_quotes.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    stock_vehicle_id: Mapped[int] = mapped_column(ForeignKey("stock_vehicles.id"), index=True)
+    salesperson: Mapped[str] = mapped_column(USERNAME)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    deposit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    handover: Mapped[str] = mapped_column(Text, default="")
+    vehicle_id: Mapped[str | None] = mapped_column(VEHICLE_ID)
+    cancelled_reason: Mapped[str] = mapped_column(String(200), default="")
+    quote: Mapped[SalesQuote] = relationship()
+    lead: Mapped[SalesLead] = relationship()
+    vehicle: Mapped[StockVehicle] = relationship()
+
+
+SALES_TABLES = [
+    t.__table__
+    for t in (
+        StockVehicle,
+        StockDocument,
+        Shipment,
+        ShipmentItem,
+        SalesLead,
+        SalesQuote,
+        QuoteOption,
+        SalesOrder,
+    )
+]

@@ -1,0 +1,264 @@
+"""New-vehicle stock, sales and logistics: the domain rules on SQLite (issue #22)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from dealer_portal.forms import FieldError
+from dealer_portal.records import logistics, sales, stock
+from dealer_portal.records.actor import Forbidden, NotFound
+from dealer_portal.records.tables import AuditEntry, Customer
+from dealer_portal.sample_data import sample_vin
+from dms.errors import UserError
+from gateway.db.models import MaintenanceRule, OdometerReading, Vehicle
+from gateway.maintenance import rules_for
+from tests.support.portal import ADMIN, ADVISOR, DISPATCHER, OTHER_ADVISOR, T0, TECH
+
+THRESHOLD = Decimal(3)
+
+
+def _in_stock(session, serial=1, price=20_000_000, actor=ADVISOR, model="Aurora SUV"):
+    return stock.create(
+        session,
+        actor,
+        vin=sample_vin(serial),
+        model=model,
+        configuration="1.5T",
+        colour="white",
+        location="a-01",
+        status="in_stock",
+        coc_number="wdz1",
+        list_price_cents=price,
+        now=T0,
+    )
+
+
+def _customer(session, dealer="D1"):
+    customer = Customer(dealer_code=dealer, name="Li Wei", phone="138")
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+def test_vin_check_digit_is_enforced_for_new_stock():
+    assert stock.vin_check_digit("1M8GDM9AXKP042788") == "X"  # the textbook example
+    assert stock.check_vin(" lsja24u33rn000101 ") == "LSJA24U33RN000101"
+    with pytest.raises(FieldError, match="check digit .* should be 3"):
+        stock.check_vin("LSJA24U30RN000101")
+    with pytest.raises(FieldError, match="17 letters"):
+        stock.check_vin("LSJA24U33RN00010I")
+
+
+def test_stock_roles_dealers_and_ageing(world):
+    vehicle = _in_stock(world)
+    assert vehicle.location == "A-01" and vehicle.coc_number == "WDZ1"
+    with pytest.raises(FieldError, match="already in stock"):
+        _in_stock(world)
+    for actor in (TECH, DISPATCHER):
+        with pytest.raises(Forbidden):
+            stock.get(world, actor, vehicle.id)
+    with pytest.raises(NotFound):
+        stock.get(world, OTHER_ADVISOR, vehicle.id)
+    assert stock.days_in_stock(vehicle, T0 + timedelta(days=40, hours=3)) == 40
+    ageing = stock.ageing(world, ADVISOR, T0 + timedelta(days=40))
+    assert ageing.buckets["31–60"] == 1 and ageing.value_cents == 20_000_000
+    assert stock.ageing(world, OTHER_ADVISOR, T0).value_cents == 0
+    rows = world.scalars(stock.query(ADVISOR, status="on_yard", text="a-01")).all()
+    assert rows == [vehicle]
+
+
+def test_pdi_needs_every_item(world):
+    vehicle = _in_stock(world)
+    with pytest.raises(UserError, match="still open: .*Tyre"):
+        stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS) - {"tyres"}, "", T0)
+    stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "ok", T0)
+    assert vehicle.status == "pdi_done" and vehicle.pdi_by == "sam"
+
+
+def _sold(world, discount=0, threshold=THRESHOLD):
+    vehicle = _in_stock(world)
+    customer = _customer(world)
+    lead = sales.create_lead(world, ADVISOR, customer_id=customer.id, interest="Aurora SUV", now=T0)
+    quote = sales.create_quote(
+        world,
+        ADVISOR,
+        lead.id,
+        stock_vehicle_id=vehicle.id,
+        options=sales.parse_options("Tow bar = 850.00\nMats = 99,90"),
+        discount_cents=discount,
+        trade_in_description="2015 sedan",
+        trade_in_cents=3_000_000,
+        threshold_pct=threshold,
+        now=T0,
+    )
+    return vehicle, lead, quote
+
+
+def test_quote_totals_are_exact_and_a_large_discount_waits_for_an_admin(world):
+    vehicle, lead, quote = _sold(world, discount=700_000)  # 3.5 % of 200,949.90
+    assert quote.options_cents == 94_990
+    assert quote.total_cents == 20_000_000 + 94_990 - 700_000 - 3_000_000
+    assert quote.discount_status == "pending" and lead.status == "quoted"
+    with pytest.raises(UserError, match="waits for approval"):
+        sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    with pytest.raises(Forbidden):
+        sales.decide_discount(world, ADVISOR, quote.id, True, "", T0)
+    sales.decide_discount(world, ADMIN, quote.id, True, "end of quarter", T0)
+    order = sales.sign_order(world, ADVISOR, quote.id, 1_000_000, T0)
+    assert order.number == f"SO-D1-{order.id:05d}" and vehicle.status == "reserved"
+    assert sales.discount_needs_approval(10_000, 300, Decimal(3)) is False  # exactly 3 % passes
+    assert sales.discount_needs_approval(10_000, 301, Decimal(3)) is True
+
+
+def test_lead_needs_a_customer_of_the_own_dealer(world):
+    other = _customer(world, "D2")
+    with pytest.raises(NotFound):
+        sales.create_lead(world, ADVISOR, customer_id=other.id, interest="x", now=T0)
+    with pytest.raises(Forbidden):
+        sales.create_lead(world, TECH, customer_id=other.id, interest="x", now=T0)
+
+
+def test_delivery_needs_pdi_and_makes_a_fleet_vehicle_with_its_maintenance_rules(world):
+    world.add(
+        MaintenanceRule(
+            name="10k",
+            model="Aurora SUV",
+            type="km",
+            start=5000,
+            period=10000,
+            lead=500,
+            active=True,
+            created_at=T0,
+        )
+    )
+    vehicle, _, quote = _sold(world)
+    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    handover = dict(vehicle_id="", plate="沪A·12345", odometer_km=12, received_by="Li Wei", now=T0)
+    with pytest.raises(UserError, match="no passed PDI"):
+        sales.deliver(world, ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
+    assert vehicle.status == "reserved"  # PDI after the reservation keeps it reserved
+    with pytest.raises(UserError, match="handover not complete"):
+        sales.deliver(world, ADVISOR, order.id, checked={"keys"}, **handover)
+    with pytest.raises(NotFound):
+        sales.deliver(world, OTHER_ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    sales.deliver(world, ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    world.commit()
+    fleet = world.get(Vehicle, vehicle.vin)
+    assert fleet.dealer_code == "D1" and fleet.model == "Aurora SUV" and fleet.plate == "沪A·12345"
+    assert order.status == "delivered" and vehicle.status == "delivered" and vehicle.vehicle_id == vehicle.vin
+    assert [r.name for r in rules_for(world, [fleet], ("km",))[fleet.vehicle_id]] == ["10k"]
+    assert world.query(OdometerReading).filter_by(vehicle_id=fleet.vehicle_id).one().odometer_km == 12
+    actions = {(e.action, e.entity) for e in world.query(AuditEntry)}
+    assert {("sign", "sales_order"), ("deliver", "sales_order"), ("create", "vehicle")} <= actions
+
+
+def test_cancel_frees_the_vehicle(world):
+    vehicle, _lead, quote = _sold(world)
+    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    with pytest.raises(FieldError):
+        sales.cancel_order(world, ADVISOR, order.id, " ", T0)
+    sales.cancel_order(world, ADVISOR, order.id, "financing refused", T0)
+    assert vehicle.status == "in_stock" and order.status == "cancelled"
+
+
+def test_shipment_arrives_with_one_damaged_vehicle_a_claim_and_freight_settled(world):
+    ordered = [
+        stock.create(world, ADVISOR, vin=sample_vin(n), model="Lumen EV", status="ordered", now=T0)
+        for n in (11, 12)
+    ]
+    with pytest.raises(FieldError, match="not on order"):
+        logistics.create(
+            world, OTHER_ADVISOR, waybill="w", carrier="c", vins=[ordered[0].vin], eta=None, now=T0
+        )
+    with pytest.raises(FieldError, match="appears twice"):
+        logistics.parse_vins(f"{ordered[0].vin}\n{ordered[0].vin}")
+    shipment = logistics.create(
+        world,
+        ADVISOR,
+        waybill="wb-1",
+        carrier="Anji Logistics",
+        vins=logistics.parse_vins(" ".join(v.vin for v in ordered)),
+        eta=T0 + timedelta(days=3),
+        now=T0,
+    )
+    assert [v.status for v in ordered] == ["in_transit", "in_transit"]
+    logistics.track(world, ADVISOR, shipment.id, "Wuhan rail yard", None, T0 + timedelta(days=1))
+    first, second = shipment.items
+    with pytest.raises(FieldError) as refused:
+        logistics.receive(world, ADVISOR, shipment.id, {first.id: logistics.Finding("B-1")}, T0)
+    assert f"location_{second.id}" in refused.value.errors
+    with pytest.raises(UserError, match="after the shipment"):
+        logistics.settle(world, ADVISOR, shipment.id, 100, T0)
+    arrival = T0 + timedelta(days=3)
+    logistics.receive(
+        world,
+        ADVISOR,
+        shipment.id,
+        {first.id: logistics.Finding("b-1"), second.id: logistics.Finding("B-2", "scratch on door", 120_000)},
+        arrival,
+    )
+    assert [v.status for v in ordered] == ["in_stock", "in_stock"] and ordered[1].location == "B-2"
+    assert second.claim_status == "claimed" and logistics.claims_cents(shipment) == 120_000
+    with pytest.raises(FieldError):
+        logistics.settle(world, ADVISOR, shipment.id, 100_000, arrival)
+    logistics.settle(world, ADVISOR, shipment.id, 800_000, arrival)
+    assert shipment.status == "settled" and shipment.freight_cents == 800_000
+    assert second.claim_status == "deducted" and logistics.claims_cents(shipment) == 120_000
+    with pytest.raises(NotFound):
+        logistics.get(world, OTHER_ADVISOR, shipment.id)
+    with pytest.raises(Forbidden):
+        logistics.get(world, TECH, shipment.id)
+
+
+def test_statistics_completion_rate_and_commission(world):
+    from dealer_portal.records import sales_stats
+
+    assert sales_stats.commission_cents(12_345, Decimal(1)) == 123
+    assert sales_stats.commission_cents(50, Decimal(1)) == 1  # half a cent rounds up
+    assert sales_stats.commission_cents(10_000, Decimal("1.25")) == 125
+    vehicle, _, quote = _sold(world)
+    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
+    later = T0 + timedelta(days=10)
+    sales.deliver(
+        world,
+        ADVISOR,
+        order.id,
+        vehicle_id="SUV-1",
+        plate="P-1",
+        odometer_km=5,
+        received_by="Li",
+        checked=set(sales.HANDOVER_ITEMS),
+        now=later,
+    )
+    other = _in_stock(world, serial=2)
+    lead = sales.create_lead(world, ADVISOR, customer_id=_customer(world).id, interest="x", now=T0)
+    q2 = sales.create_quote(
+        world, ADVISOR, lead.id, stock_vehicle_id=other.id, options=[], threshold_pct=THRESHOLD, now=T0
+    )
+    sales.cancel_order(world, ADVISOR, sales.sign_order(world, ADVISOR, q2.id, 0, T0).id, "changed mind", T0)
+    result = sales_stats.stats(world, ADVISOR, later, 365, Decimal(1))
+    assert (result.orders, result.delivered, result.cancelled, result.completion_rate) == (2, 1, 1, 0.5)
+    (sam,) = result.people
+    assert (sam.leads, sam.orders, sam.revenue_cents) == (2, 2, order.total_cents)
+    assert sam.commission_cents == sales_stats.commission_cents(order.total_cents, Decimal(1))
+    assert result.mean_days_to_sale == 10 and result.on_yard == 1 and result.turnover == 1.0
+    assert sales_stats.stats(world, OTHER_ADVISOR, later, 365, Decimal(1)).orders == 0
+    with pytest.raises(Forbidden):
+        sales_stats.stats(world, TECH, later, 365, Decimal(1))
+
+
+def test_stock_list_pages_keep_their_filters(world):
+    from dealer_portal.paging import paginate
+
+    for n in range(55):
+        stock.create(world, ADVISOR, vin=sample_vin(1000 + n), model="Lumen EV", status="ordered", now=T0)
+    query = stock.query(ADVISOR, status="ordered", model="Lumen EV", sort="vin")
+    listing = paginate(world, query, 2, "/stock", {"status": "ordered", "model": "Lumen EV", "sort": "vin"})
+    assert (listing.total, len(listing.rows), listing.pages) == (55, 5, 2)
+    assert listing.url(page=1) == "/stock?status=ordered&model=Lumen+EV&sort=vin"
+    assert listing.url(sort="oldest") == "/stock?status=ordered&model=Lumen+EV&sort=oldest"
