@@ -7,9 +7,12 @@ Known gap: notes the records layer stores as English text (audit details, stock 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from tests.support.i18n import untranslated
 
@@ -78,6 +81,211 @@ def test_a_chinese_session_shows_every_main_page_in_chinese(browser_page, portal
             problems[path] = left
     assert not problems, f"English left on zh-CN pages: {problems}"
     expect(page.get_by_test_id("error-message")).to_contain_text("没有页面")
+
+
+@pytest.fixture(scope="module")
+def new_pages_world(sample_db) -> dict[str, str]:
+    """Records the sample world has none of, so the new pages show them: a signed sale, one shipment in
+    transit and one received with a transport claim, a dead letter, a notification rule with a failed
+    delivery, and a microsleep of Jonas Weber (the dispatch form's fatigue warning). Paths by name."""
+    from dealer_portal.notify import rules
+    from dealer_portal.notify.tables import NotificationDelivery
+    from dealer_portal.records import logistics, sales
+    from dealer_portal.records.sales_tables import StockVehicle
+    from dealer_portal.sample_data import ADMIN, ADVISOR, sample_vin
+    from gateway.db.models import Alert, DeadLetter
+    from gateway.db.session import make_engine, make_sessionmaker
+    from gateway.ingest.dead_letters import dead_letter_row
+
+    now = datetime.now(UTC)
+    engine = make_engine(sample_db)
+    try:
+        with make_sessionmaker(engine)() as db:
+            customer = sales.customers(db, ADVISOR)[0]
+            lead = sales.create_lead(db, ADVISOR, customer_id=customer.id, interest="Aurora SUV", now=now)
+            stock = {v.vin: v for v in db.scalars(select(StockVehicle))}
+            quote = sales.create_quote(
+                db,
+                ADVISOR,
+                lead.id,
+                stock_vehicle_id=stock[sample_vin(102)].id,
+                options=[("Tow bar", 85_000)],
+                discount_cents=100_000,
+                threshold_pct=Decimal(3),
+                now=now,
+            )
+            order = sales.sign_order(db, ADVISOR, quote.id, 2_000_000, now)
+            shipped = logistics.create(
+                db,
+                ADVISOR,
+                waybill="WB-7001",
+                carrier="Trans Cargo",
+                vins=[sample_vin(104)],
+                eta=now + timedelta(days=2),
+                now=now,
+            )
+            received = logistics.create(
+                db,
+                ADVISOR,
+                waybill="WB-7002",
+                carrier="Trans Cargo",
+                vins=[sample_vin(105)],
+                eta=None,
+                now=now,
+            )
+            item = received.items[0]
+            logistics.receive(
+                db,
+                ADVISOR,
+                received.id,
+                {item.id: logistics.Finding("C-01", "scratch on the tailgate", 45_000)},
+                now,
+            )
+            db.add(
+                DeadLetter(
+                    **dead_letter_row(
+                        "dms/v1/VAN-404/status",
+                        b'{"v": 1}',
+                        "unknown_vehicle",
+                        "VAN-404",
+                        now=now,
+                        max_bytes=65536,
+                    )
+                )
+            )
+            rule = rules.create(
+                db,
+                ADMIN,
+                event_type="microsleep",
+                channel="webhook",
+                target="https://hooks.example.com/dms",
+                secret="",
+                now=now,
+            )
+            db.add(
+                NotificationDelivery(
+                    rule_id=rule.id,
+                    username="ada",
+                    channel="webhook",
+                    target=rule.target,
+                    event_key="alert:1",
+                    event_type="microsleep",
+                    vehicle_id="VAN-1",
+                    subject="Microsleep on VAN-1",
+                    body="{}",
+                    status="failed",
+                    attempts=5,
+                    next_attempt_at=now,
+                    last_error="the rule was deleted",
+                    created_at=now,
+                )
+            )
+            db.add(
+                Alert(
+                    alert_key="event:VAN-1:zh-microsleep",
+                    kind="driver_event",
+                    vehicle_id="VAN-1",
+                    type="microsleep",
+                    level=3,
+                    opened_at=now - timedelta(minutes=10),
+                )
+            )
+            db.commit()
+            letter = db.scalar(select(DeadLetter.id).order_by(DeadLetter.id.desc()))
+            return {
+                "lead": f"/sales/leads/{lead.id}",
+                "order": f"/sales/orders/{order.id}",
+                "contract": f"/sales/orders/{order.id}/contract",
+                "stock vehicle": f"/stock/{stock[sample_vin(102)].id}",
+                "shipment in transit": f"/logistics/{shipped.id}",
+                "shipment received": f"/logistics/{received.id}",
+                "dead letter": f"/admin/dead-letters/{letter}",
+            }
+    finally:
+        engine.dispose()
+
+
+NEW_PAGES = [
+    "/stock",
+    "stock vehicle",
+    "/sales",
+    "lead",
+    "order",
+    "contract",
+    "/sales/stats",
+    "/logistics",
+    "shipment in transit",
+    "shipment received",
+    "/exchange",
+    "/admin/users",
+    "/admin/users/2",
+    "/admin/dealers",
+    "/admin/rules",
+    "/admin/rules/1",
+    "/admin/dead-letters",
+    "dead letter",
+    "/notifications",
+    "/notifications/log?everyone=1",
+    "/vehicles/VAN-3",  # yesterday's two trips, the route, the timeline of alerts, trips and service
+    "/audit",  # the new screens' actions
+]
+
+
+def test_the_new_pages_read_in_chinese_too(browser_page, portal_url, new_pages_world):
+    """Stock, sales, logistics, the manufacturer exchange (with an import report), the admin screens,
+    notifications, a vehicle's trips and timeline, and the dispatch form's fatigue warning."""
+    page = browser_page
+    from dealer_portal.sample_data import password_for
+
+    page.goto(f"{portal_url}/login")
+    page.select_option("[data-testid=language]", "zh_CN")
+    page.fill("input[name=username]", "ada")
+    page.fill("input[name=password]", password_for("ada"))
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=who]")
+    page.select_option("[data-testid=language]", "zh_CN")
+    expect(page.get_by_role("status")).to_have_text("语言和时区已保存")
+    problems = {}
+
+    def scan(path: str) -> None:
+        if left := untranslated(page.evaluate(VISIBLE_TEXTS)):
+            problems[path] = left
+
+    for name in NEW_PAGES:
+        path = new_pages_world.get(name, name)
+        page.goto(f"{portal_url}{path}")
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        scan(path)
+    page.goto(f"{portal_url}/vehicles/VAN-3")
+    expect(page.get_by_test_id("trips").locator("li[data-trip]")).to_have_count(2)
+    page.get_by_test_id("trips").locator("li[data-trip] a").first.click()  # one trip, its replay
+    expect(page.locator("[data-replay=play]")).to_have_text("回放")
+    scan("/vehicles/VAN-3 (a trip)")
+    expect(page.get_by_test_id("timeline")).to_contain_text("行程")
+
+    exported = page.request.get(f"{portal_url}/exchange/export.json?dealer=D1").body()
+    page.goto(f"{portal_url}/exchange")
+    page.set_input_files(
+        "input[name=file]", {"name": "d1.json", "mimeType": "application/json", "buffer": exported}
+    )
+    page.get_by_test_id("import-form").get_by_role("button", name="校验并导入").click()
+    expect(page.get_by_test_id("import-report")).to_contain_text("库存已应用")
+    scan("/exchange (import report)")
+
+    page.goto(f"{portal_url}/dispatch?vehicle=VAN-5")
+    form = page.get_by_test_id("booking-form")
+    day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    form.locator("input[name=starts_at]").fill(f"{day}T08:00")
+    form.locator("input[name=ends_at]").fill(f"{day}T12:00")
+    form.locator("input[name=driver]").fill("Jonas Weber")
+    warning = page.get_by_test_id("fatigue-warning")
+    expect(warning).to_contain_text("Jonas Weber 在过去 24 小时内有 1 次疲劳事件")
+    expect(warning).to_contain_text("微睡眠")
+    scan("/dispatch (fatigue warning)")
+    form.get_by_role("button", name="预约用车").click()  # refused without a reason: the reason field
+    expect(form.locator("[data-field-error=override_reason]")).to_contain_text("仍可驾驶")
+    scan("/dispatch (booking refused for fatigue)")
+    assert not problems, f"English left on zh-CN pages: {problems}"
 
 
 def test_an_english_browser_gets_english_and_the_switch_back_works(browser_page, portal_url):
