@@ -60,7 +60,9 @@ def test_admin_creates_resets_and_disables_a_user(chromium, browser_page, portal
     finally:
         other.close()
     page.goto(f"{portal_url}/audit?entity=user")
-    expect(page.get_by_test_id("audit")).to_contain_text("admin:password_reset")
+    expect(page.get_by_test_id("audit")).to_contain_text(
+        "admin:password reset"
+    )  # the action through its label
 
 
 def test_a_rule_is_refused_then_saved_and_a_dead_letter_inspected_and_discarded(

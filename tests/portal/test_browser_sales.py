@@ -38,7 +38,9 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     quote.locator("input[name=trade_in_value]").fill("30000")
     quote.get_by_role("button").click()
     expect(page.get_by_test_id("lead-status")).to_have_text("quoted")
-    expect(page.get_by_test_id("quote-total")).to_have_text("218,749.90")  # 249,800 + 949.90 - 2,000 - 30,000
+    expect(page.get_by_test_id("quote-total")).to_have_text(
+        "CN¥218,749.90"
+    )  # CNY: 249,800 + 949.90 - 2,000 - 30,000
     page.fill("input[name=deposit]", "20000")
     page.get_by_role("button", name="Sign contract").click()
     expect(page.get_by_test_id("order-status")).to_have_text("signed")
@@ -77,7 +79,7 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     expect(page.locator("body")).to_contain_text("SUV-101")
     page.goto(f"{portal_url}/sales/stats")
     sam = page.locator("[data-salesperson=sam]")
-    expect(sam.get_by_test_id("commission")).to_have_text("2,187.50")  # 1 % of 218,749.90, half up
+    expect(sam.get_by_test_id("commission")).to_have_text("CN¥2,187.50")  # 1 % of 218,749.90, half up
 
 
 def test_a_shipment_arrives_with_one_damaged_vehicle_and_a_claim(browser_page, portal_url):
@@ -99,10 +101,10 @@ def test_a_shipment_arrives_with_one_damaged_vehicle_and_a_claim(browser_page, p
     rows.nth(1).locator("input[name^=location_]").fill("C-02")
     received.get_by_role("button", name="Accept arrival").click()
     expect(page.get_by_test_id("shipment-status")).to_have_text("Arrived")
-    expect(page.get_by_test_id("claims-total")).to_have_text("1,200.00")
+    expect(page.get_by_test_id("claims-total")).to_have_text("CN¥1,200.00")
     page.fill("input[name=freight]", "6400")
     page.get_by_role("button", name="Settle freight").click()
-    expect(page.get_by_test_id("payable")).to_have_text("5,200.00")
+    expect(page.get_by_test_id("payable")).to_have_text("CN¥5,200.00")
 
     page.goto(f"{portal_url}/stock?status=in_stock&model=Lumen+EV")
     expect(page.get_by_test_id("stock").locator("tbody tr")).to_have_count(2)
