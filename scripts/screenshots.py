@@ -37,6 +37,16 @@ SHOTS = [
     ("09-scrapping.png", "dora", "/scrapping", "[data-testid=flags]"),
     ("10-kpis.png", "ada", "/kpis", "svg.chart"),
     ("11-audit.png", "ada", "/audit", "[data-testid=audit]"),
+    ("12-admin-users.png", "ada", "/admin/users", "[data-testid=users]"),
+    ("13-admin-rules.png", "ada", "/admin/rules", "[data-testid=rules]"),
+    ("14-dead-letters.png", "ada", "/admin/dead-letters", "[data-testid=dead-letters]"),
+    ("15-stock.png", "sam", "/stock", "[data-testid=stock]"),
+    ("16-sales.png", "sam", "/sales", "[data-testid=leads]"),
+    ("17-sales-stats.png", "sam", "/sales/stats", "[data-testid=salespeople]"),
+    ("18-logistics.png", "sam", "/logistics", "[data-testid=shipments]"),
+    ("19-exchange.png", "sam", "/exchange", "[data-testid=import-form]"),
+    ("20-vehicle-trips.png", "dora", "/vehicles/VAN-3", "[data-testid=timeline]"),
+    ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
 ]
 
 VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough
