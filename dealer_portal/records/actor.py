@@ -21,6 +21,10 @@ AREAS: dict[str, frozenset[str]] = {
     "scrap_approval": frozenset({"admin"}),
     "kpis": frozenset({"admin", "dispatcher", "service_advisor"}),
     "audit": frozenset({"admin"}),
+    # after-sales and customers (issue #21)
+    "customers": frozenset({"admin", "service_advisor"}),
+    "labour_clock": frozenset({"technician"}),
+    "warranty": frozenset({"admin", "service_advisor"}),
 }
 
 

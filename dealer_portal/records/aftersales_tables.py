@@ -1,0 +1,133 @@
+"""Tables of the dealer's after-sales and customer records (issue #21): customers' vehicles and
+complaints, work-order amendments with the customer's approval, labour clocked per technician, warranty
+claims to the manufacturer, invoices and payments. Money is integer cents, as everywhere in the portal.
+
+They belong to the portal's migration tree (`dealer_portal/migrations`, revision dp0002); the columns
+added to `customers`, `service_orders` and `service_items` are declared on those classes in tables.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from gateway.db.base import Base
+from gateway.db.types import UTCDateTime as UtcDateTime
+
+USERNAME = String(64)
+
+
+class CustomerVehicle(Base):
+    """A vehicle a customer owns (or drives for the owner), as the dealer knows it."""
+
+    __tablename__ = "customer_vehicles"
+    __table_args__ = (UniqueConstraint("customer_id", "vehicle_id", name="uq_customer_vehicles_pair"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), index=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(USERNAME)
+
+
+class CustomerComplaint(Base):
+    """A complaint of a customer (投诉), open until the dealer records how it was resolved."""
+
+    __tablename__ = "customer_complaints"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(USERNAME)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(USERNAME)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+
+
+class WorkOrderAmendment(Base):
+    """A line added to or cancelled on an open work order, with the customer's approval of the new
+    estimate: who approved, when and how."""
+
+    __tablename__ = "work_order_amendments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    action: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(String(200))
+    estimate_before_cents: Mapped[int] = mapped_column(Integer)
+    estimate_after_cents: Mapped[int] = mapped_column(Integer)
+    approved_by: Mapped[str] = mapped_column(String(120))
+    approval_method: Mapped[str] = mapped_column(String(16))
+    approved_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by: Mapped[str] = mapped_column(USERNAME)
+
+
+class LabourClock(Base):
+    """Time a technician clocked on a work order: open while `stopped_at` is empty."""
+
+    __tablename__ = "labour_clock"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    technician: Mapped[str] = mapped_column(USERNAME, index=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def minutes(self) -> float | None:
+        if self.stopped_at is None:
+            return None
+        return (self.stopped_at - self.started_at).total_seconds() / 60
+
+
+class WarrantyClaim(Base):
+    """A claim to the manufacturer for the warranty lines of a work order (索赔)."""
+
+    __tablename__ = "warranty_claims"
+    __table_args__ = (UniqueConstraint("dealer_code", "number", name="uq_warranty_claims_dealer_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_cents: Mapped[int] = mapped_column(Integer)
+    credited_cents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    credited_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    parts_returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    parts_return_ref: Mapped[str] = mapped_column(String(120), default="")
+    lines: Mapped[list[WarrantyClaimLine]] = relationship(order_by="WarrantyClaimLine.id")
+
+
+class WarrantyClaimLine(Base):
+    """One warranty line of the work order, as claimed."""
+
+    __tablename__ = "warranty_claim_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("warranty_claims.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(String(200))
+    part_number: Mapped[str] = mapped_column(String(40), default="")
+    quantity: Mapped[float] = mapped_column(Float)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+
+
+AFTERSALES_TABLES = [
+    t.__table__
+    for t in (
+        CustomerVehicle,
+        CustomerComplaint,
+        WorkOrderAmendment,
+        LabourClock,
+        WarrantyClaim,
+        WarrantyClaimLine,
+    )
+]

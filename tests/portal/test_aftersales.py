@@ -1,0 +1,200 @@
+"""Issue #21 on SQLite: customers (dedupe, merge, complaints, consent), work-order amendments with the
+customer's approval, promised time, labour clocking, and warranty claims with their state machine."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from dealer_portal.records import customers as crm
+from dealer_portal.records import parts, warranty
+from dealer_portal.records import service_flow as flow
+from dealer_portal.records import work_orders as wo
+from dealer_portal.records.actor import Forbidden, NotFound
+from dealer_portal.records.tables import AuditEntry, ServiceOrder
+from dms.errors import UserError
+from tests.support.portal import ADMIN, ADVISOR, OTHER_ADVISOR, T0, TECH
+
+
+def _appointment(s, **customer) -> ServiceOrder:
+    return flow.create_appointment(
+        s, ADVISOR, vehicle_id="VAN-1", scheduled_at=T0, reason="brakes squeak", now=T0, **customer
+    )
+
+
+def _filter(s, qty=5) -> int:
+    part = parts.create_part(
+        s, ADVISOR, number="of-100", name="Oil filter", unit_cost_cents=800, unit_price_cents=1500,
+        reorder_point=0, reorder_qty=0, now=T0,
+    )  # fmt: skip
+    parts.receive(s, ADVISOR, part.id, "A-01", qty, T0)
+    return part.id
+
+
+def _open_order(s, pay_type="customer") -> int:
+    order = _appointment(s, customer_name="Li Wei", customer_phone="138 0013 8000")
+    flow.receive(s, ADVISOR, order.id, complaint="brakes squeak", odometer_km=42_000, now=T0)
+    flow.add_item(
+        s, ADVISOR, order.id, kind="labour", description="Inspect brakes", quantity=1, unit_cents=20000,
+        now=T0, pay_type=pay_type,
+    )  # fmt: skip
+    flow.estimate(s, ADVISOR, order.id, T0)
+    flow.open_work_order(s, ADVISOR, order.id, T0)
+    flow.assign(s, ADVISOR, order.id, "tim", T0)
+    return order.id
+
+
+def test_appointments_reuse_the_customer_with_the_same_phone_or_email(world):
+    s = world
+    first = _appointment(s, customer_name="Li Wei", customer_phone="138-0013-8000")
+    second = _appointment(s, customer_name="Mr Li", customer_phone="13800138000")
+    third = _appointment(s, customer_name="Wei", customer_email="LI@example.com")
+    assert first.customer_id == second.customer_id
+    assert third.customer_id != first.customer_id  # no phone, a new e-mail: a new customer
+    fourth = _appointment(s, customer_email="li@example.com")
+    assert fourth.customer_id == third.customer_id
+    assert [c.name for c in crm.search(s, ADVISOR, "0013 8000")] == ["Li Wei"]
+    assert [v.vehicle_id for v in crm.vehicles(s, ADVISOR, first.customer_id)] == ["VAN-1"]
+    assert len(crm.orders(s, ADVISOR, first.customer_id)) == 2
+    with pytest.raises(UserError, match="already has this phone"):
+        crm.create(s, ADVISOR, name="Copy", phone="+138 0013 8000".lstrip("+"), now=T0)
+
+
+def test_merge_moves_orders_vehicles_and_complaints_and_is_audited(world):
+    s = world
+    keep = crm.create(s, ADVISOR, name="Zhang San", phone="13900000001", now=T0)
+    dup = crm.create(s, ADVISOR, name="Zhang S.", email="zs@example.com", now=T0)
+    order = _appointment(s, customer_id=dup.id)
+    complaint = crm.add_complaint(s, ADVISOR, dup.id, text="waited 2 hours", channel="phone", now=T0)
+    crm.merge(s, ADVISOR, keep.id, dup.id, T0)
+    s.commit()
+    assert s.get(ServiceOrder, order.id).customer_id == keep.id
+    assert keep.email == "zs@example.com" and dup.merged_into_id == keep.id
+    assert crm.get(s, ADVISOR, dup.id).id == keep.id  # the old number leads to the kept record
+    assert [c.id for c in crm.complaints(s, ADVISOR, keep.id)] == [complaint.id]
+    assert [c.name for c in crm.search(s, ADVISOR, "zhang")] == ["Zhang San"]
+    assert s.query(AuditEntry).filter_by(action="customer:merge").one().detail.startswith(f"merged #{dup.id}")
+    crm.resolve_complaint(s, ADVISOR, complaint.id, "apologised, free car wash", T0)
+    with pytest.raises(UserError, match="already resolved"):
+        crm.resolve_complaint(s, ADVISOR, complaint.id, "again", T0)
+
+
+def test_customer_consent_edit_and_isolation(world):
+    s = world
+    c = crm.create(s, ADVISOR, name="Wang", phone="13700000000", now=T0)
+    crm.update(s, ADVISOR, c.id, name="Wang Fang", phone=c.phone, email="", consent=True, note="", now=T0)
+    assert c.consent and c.consent_at == T0
+    with pytest.raises(NotFound):
+        crm.get(s, OTHER_ADVISOR, c.id)
+    with pytest.raises(Forbidden):
+        crm.search(s, TECH)
+    with pytest.raises(UserError, match="E-mail"):
+        crm.create(s, ADVISOR, name="X", email="not-an-address", now=T0)
+    assert crm.search(s, OTHER_ADVISOR) == []
+
+
+def test_amendment_adds_and_cancels_lines_with_approval_and_reestimates(world):
+    s = world
+    order_id, part_id = _open_order(s), _filter(s)
+    t = T0 + timedelta(hours=1)
+    with pytest.raises(UserError, match="amend the work order instead"):
+        flow.add_item(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, now=t)
+    with pytest.raises(UserError, match="who approved"):
+        wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, approved_by=" ",
+                    approval_method="phone", approved_at=t, now=t)  # fmt: skip
+    added = wo.add_line(
+        s, ADVISOR, order_id, kind="labour", description="Replace brake discs", quantity=2, unit_cents=15000,
+        approved_by="Li Wei", approval_method="phone", approved_at=t, now=t,
+    )  # fmt: skip
+    assert (added.estimate_before_cents, added.estimate_after_cents) == (20000, 50000)
+    wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=2, approved_by="Li Wei",
+                approval_method="in_person", approved_at=t, now=t)  # fmt: skip
+    flow.issue_parts(s, ADVISOR, order_id, t)
+    part_line = next(i for i in s.get(ServiceOrder, order_id).items if i.kind == "part")
+    with pytest.raises(UserError, match="return it to stock"):
+        wo.cancel_line(s, ADVISOR, order_id, part_line.id, approved_by="Li Wei", approval_method="phone",
+                       approved_at=t, now=t)  # fmt: skip
+    cancelled = wo.cancel_line(s, ADVISOR, order_id, added.item_id, approved_by="Li Wei",
+                               approval_method="message", approved_at=t, now=t)  # fmt: skip
+    order = s.get(ServiceOrder, order_id)
+    assert order.estimate_cents == cancelled.estimate_after_cents == 20000 + 3000
+    assert flow.invoice(order).customer_cents == 23000  # the cancelled line is not billed
+    # a part added after the parts were issued sends the order back for issuing
+    wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, approved_by="Li Wei",
+                approval_method="phone", approved_at=t, now=t)  # fmt: skip
+    assert order.state == "assigned"
+    assert [a.action for a in wo.amendments(s, ADVISOR, order_id)] == ["add", "add", "cancel", "add"]
+    with pytest.raises(Forbidden):
+        wo.add_line(s, TECH, order_id, kind="labour", description="x", quantity=1, unit_cents=1,
+                    approved_by="me", approval_method="phone", approved_at=t, now=t)  # fmt: skip
+    with pytest.raises(NotFound):
+        wo.cancel_line(s, OTHER_ADVISOR, order_id, added.item_id, approved_by="x", approval_method="phone",
+                       approved_at=t, now=t)  # fmt: skip
+
+
+def test_promised_time_and_labour_clock(world):
+    s = world
+    order_id = _open_order(s)
+    wo.promise(s, ADVISOR, order_id, T0 + timedelta(hours=6), T0)
+    with pytest.raises(UserError, match="not in the past"):
+        wo.promise(s, ADVISOR, order_id, T0 - timedelta(hours=1), T0)
+    with pytest.raises(Forbidden):
+        wo.clock_on(s, ADVISOR, order_id, T0)  # the advisor reads the clock, the technician clocks
+    wo.clock_on(s, TECH, order_id, T0)
+    with pytest.raises(UserError, match="clock off there first"):
+        wo.clock_on(s, TECH, order_id, T0)
+    wo.clock_off(s, TECH, order_id, T0 + timedelta(minutes=95))
+    wo.clock_on(s, TECH, order_id, T0 + timedelta(hours=2))
+    entries = wo.clock_entries(s, ADVISOR, order_id)
+    assert wo.minutes_by_technician(entries, T0 + timedelta(hours=2, minutes=5)) == {"tim": 100}
+    with pytest.raises(Forbidden):
+        wo.promise(s, TECH, order_id, T0 + timedelta(hours=7), T0)
+
+
+def test_warranty_claim_state_machine_parts_return_and_export(world):
+    s = world
+    part_id = _filter(s)
+    order_id = _open_order(s, pay_type="warranty")
+    wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, pay_type="warranty",
+                approved_by="Li Wei", approval_method="phone", approved_at=T0, now=T0)  # fmt: skip
+    with pytest.raises(UserError, match="after the quality check"):
+        warranty.create(s, ADVISOR, order_id, T0)
+    flow.issue_parts(s, ADVISOR, order_id, T0)
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="ok", now=T0)
+    flow.settle(s, ADVISOR, order_id, T0)
+    claim = warranty.create(s, ADVISOR, order_id, T0)
+    assert claim.number == "WC-2026-00001" and claim.claimed_cents == 20000 + 1500
+    with pytest.raises(UserError, match="no warranty line left"):
+        warranty.create(s, ADVISOR, order_id, T0)
+    with pytest.raises(UserError, match="cannot become credited"):
+        warranty.credit(s, ADVISOR, claim.id, 100, T0)
+    warranty.submit(s, ADVISOR, claim.id, T0)
+    warranty.decide(s, ADVISOR, claim.id, accepted=True, note="", now=T0)
+    with pytest.raises(UserError, match="return the claim's parts"):
+        warranty.credit(s, ADVISOR, claim.id, 21500, T0)
+    warranty.parts_returned(s, ADVISOR, claim.id, "SF1234567", T0)
+    with pytest.raises(UserError, match="between 0 and the claimed"):
+        warranty.credit(s, ADVISOR, claim.id, 99999, T0)
+    warranty.credit(s, ADVISOR, claim.id, 21000, T0)
+    exported = warranty.export(s, ADVISOR, claim.id)
+    assert exported["claimed_amount"] == "215.00" and exported["credited_amount"] == "210.00"
+    assert exported["vehicle"]["vin"] == "WVWZZZ1JZXW000001"
+    assert [line["part_number"] for line in exported["lines"]] == [None, "OF-100"]
+    with pytest.raises(NotFound):
+        warranty.get(s, OTHER_ADVISOR, claim.id)
+    with pytest.raises(Forbidden):
+        warranty.claims(s, TECH)
+    assert warranty.claims(s, ADMIN)[0].state == "credited"
+
+
+def test_rejected_claim_needs_a_reason_and_can_be_reopened(world):
+    s = world
+    order_id = _open_order(s, pay_type="warranty")
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="", now=T0)
+    claim = warranty.create(s, ADVISOR, order_id, T0)
+    warranty.submit(s, ADVISOR, claim.id, T0)
+    with pytest.raises(UserError, match="why the manufacturer rejected"):
+        warranty.decide(s, ADVISOR, claim.id, accepted=False, note="", now=T0)
+    warranty.decide(s, ADVISOR, claim.id, accepted=False, note="outside warranty period", now=T0)
+    assert warranty.reopen(s, ADVISOR, claim.id, T0).state == "draft"
