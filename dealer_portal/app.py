@@ -18,7 +18,19 @@ from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dealer_portal import web_session
-from dealer_portal.pages import auth, dispatch, fleet, insight, parts, scrapping, service, vehicles
+from dealer_portal.pages import (
+    auth,
+    customers,
+    dispatch,
+    fleet,
+    insight,
+    parts,
+    scrapping,
+    service,
+    vehicles,
+    warranty,
+    work_orders,
+)
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import PortalState, http_error_page, make_templates, read_session
@@ -37,6 +49,9 @@ ROUTERS = (
     parts.router,
     scrapping.router,
     insight.router,
+    customers.router,
+    work_orders.router,
+    warranty.router,
 )
 
 

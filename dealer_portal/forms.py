@@ -43,6 +43,14 @@ MAX_LENGTH = {
     "username": 64,
     "password": 200,
     "next": 2000,
+    # after-sales and customers (issue #21)
+    "phone": 40,
+    "email": 120,
+    "customer_email": 120,
+    "text": 2000,
+    "resolution": 2000,
+    "approved_by": 120,
+    "reference": 120,
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""

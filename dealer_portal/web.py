@@ -40,6 +40,8 @@ NAV = [
     ("vehicles", "/vehicles", "Vehicles"),
     ("dispatch", "/dispatch", "Dispatch"),
     ("service", "/service", "Service"),
+    ("customers", "/customers", messages.N_("Customers")),
+    ("warranty", "/warranty", messages.N_("Warranty")),
     ("parts", "/parts", "Parts"),
     ("scrapping", "/scrapping", "Scrapping"),
     ("kpis", "/kpis", "KPIs"),

@@ -10,7 +10,7 @@ from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
-from dealer_portal.pages import page_router
+from dealer_portal.pages import page_router, work_orders
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.tables import Customer
@@ -48,6 +48,8 @@ def new_appointment(
     reason: Annotated[str, Form()] = "",
     customer_name: Annotated[str, Form()] = "",
     customer_phone: Annotated[str, Form()] = "",
+    customer_email: Annotated[str, Form()] = "",
+    customer_id: Annotated[str, Form()] = "",
 ):
     order = flow.create_appointment(
         ctx.db,
@@ -58,6 +60,8 @@ def new_appointment(
         scheduled_at=utc_datetime(scheduled_at, "Appointment time", field="scheduled_at"),
         customer_name=customer_name,
         customer_phone=customer_phone,
+        customer_email=customer_email,
+        customer_id=optional_int(customer_id, "Customer", field="customer_id"),
     )
     return ctx.done(f"/service/{order.id}", f"appointment #{order.id} booked")
 
@@ -80,6 +84,7 @@ def order_page(ctx: ServicePage, order_id: int):
         pay_types=flow.PAY_TYPES,
         outstanding=any(i.kind == "part" and i.issued_qty < i.quantity for i in order.items),
         editable=order.state in flow.EDITABLE,
+        **work_orders.order_extras(ctx, order),
     )
 
 

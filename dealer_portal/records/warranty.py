@@ -168,6 +168,8 @@ def decide(
 ) -> WarrantyClaim:
     """The manufacturer's answer; a rejection needs its reason."""
     claim = get(session, actor, claim_id)
+    if claim.state != "submitted":
+        _move(session, actor, claim, "accepted" if accepted else "rejected", now)  # raises the state error
     if not accepted and not note.strip():
         raise UserError(N_("Reason: write down why the manufacturer rejected the claim"))
     _move(session, actor, claim, "accepted" if accepted else "rejected", now, note.strip())
