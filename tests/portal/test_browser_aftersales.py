@@ -1,0 +1,166 @@
+"""Issue #21 in real headless Chromium, each workflow as the role that does it: the advisor's customer
+records (dedupe, complaint, merge), a work-order amendment approved by the customer with the technician
+clocking labour, and a warranty claim from draft to credit; refusals for the wrong role and dealer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support.portal import login
+
+pytestmark = pytest.mark.browser
+
+
+def _refused(page, url: str, status: int, text: str) -> None:
+    response = page.goto(url)
+    assert response.status == status
+    expect(page.get_by_test_id("error-message")).to_contain_text(text)
+
+
+def test_advisor_keeps_one_record_per_customer_and_merges_a_duplicate(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/customers")
+    form = page.get_by_test_id("customer-form")
+    form.locator("input[name=name]").fill("Chen Jie")
+    form.locator("input[name=phone]").fill("139 1234 5678")
+    form.get_by_role("button").click()
+    expect(page.get_by_test_id("customer-name")).to_have_text("Chen Jie")
+    chen_url = page.url.split("?")[0]
+
+    page.goto(f"{portal_url}/customers")
+    form = page.get_by_test_id("customer-form")
+    form.locator("input[name=name]").fill("Jie Chen")
+    form.locator("input[name=phone]").fill("13912345678")
+    form.get_by_role("button").click()
+    expect(page.get_by_role("alert")).to_contain_text("Chen Jie")  # same phone: refused, typed kept
+    expect(form.locator("input[name=name]")).to_have_value("Jie Chen")
+    form.locator("input[name=phone]").fill("")
+    form.locator("input[name=email]").fill("chen.jie@example.com")
+    form.get_by_role("button").click()
+    expect(page.get_by_test_id("customer-name")).to_have_text("Jie Chen")
+    duplicate_id = page.url.split("?")[0].rsplit("/", 1)[1]
+
+    page.goto(chen_url)
+    complaint = page.get_by_test_id("complaint-form")
+    page.get_by_text("Record a complaint").click()
+    complaint.locator("textarea[name=text]").fill("car was not washed after the service")
+    complaint.get_by_role("button").click()
+    row = page.locator("[data-testid=complaints] tr", has_text="not washed")
+    row.locator("input[name=resolution]").fill("apologised, free wash voucher")
+    row.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_test_id("complaints")).to_contain_text("resolved")
+    edit = page.get_by_test_id("customer-edit")
+    edit.locator("input[name=consent]").check()
+    edit.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("customer saved")
+
+    merge = page.get_by_test_id("merge-form")
+    merge.locator("select[name=duplicate_id]").select_option(duplicate_id)
+    merge.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text(f"customer #{duplicate_id} merged")
+    expect(page.get_by_test_id("customer-edit").locator("input[name=email]")).to_have_value(
+        "chen.jie@example.com"
+    )
+    page.goto(f"{portal_url}/customers?q=chen")
+    expect(page.locator("[data-testid=customer-list] tbody tr")).to_have_count(1)
+    page.click("text=Log out")
+
+    login(page, portal_url, "olga")
+    _refused(page, chen_url, 404, "no customer")
+    page.click("text=Log out")
+    login(page, portal_url, "tim")
+    expect(page.locator(".topbar nav")).not_to_contain_text("Customers")
+    _refused(page, f"{portal_url}/customers", 403, "a technician may not use customers")
+
+
+def test_amendment_approved_by_the_customer_and_labour_clocked_by_the_technician(chromium, portal_url):
+    sam = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    tim = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    login(sam, portal_url, "sam")
+    sam.goto(f"{portal_url}/service")
+    sam.locator("[data-testid=orders] tr", has_text="rattle from rear door").locator("a").first.click()
+    order_url = sam.url.split("?")[0]
+    state = sam.get_by_test_id("order-state")
+    sam.click("text=Customer accepted: open work order")
+    expect(state).to_have_text("Work order")
+    sam.select_option("select[name=technician]", "tim")
+    sam.get_by_role("button", name="Assign").click()
+    expect(state).to_have_text("Assigned")
+    promise = sam.get_by_test_id("promise-form")
+    promise.locator("input[name=promised_at]").fill("2030-01-07T17:00")
+    promise.get_by_role("button").click()
+    expect(sam.get_by_test_id("promised")).to_have_text("2030-01-07 17:00")
+
+    sam.get_by_text("Add a line").click()
+    add = sam.get_by_test_id("amend-add")
+    add.locator("input[name=description]").fill("Replace door check strap")
+    add.locator("input[name=quantity]").fill("0.5")
+    add.locator("input[name=rate]").fill("95")
+    add.locator("input[name=approved_by]").fill("Mr Krause, Spree fleet manager")
+    add.locator("input[name=approved_at]").fill("2035-01-01T10:00")
+    add.get_by_role("button").click()
+    expect(sam.get_by_role("alert")).to_contain_text("cannot be in the future")  # refused, typed kept
+    add = sam.get_by_test_id("amend-add")
+    expect(add.locator("input[name=description]")).to_have_value("Replace door check strap")
+    add.locator("input[name=approved_at]").fill("")
+    add.locator("select[name=approval_method]").select_option("phone")
+    add.get_by_role("button").click()
+    expect(sam.get_by_test_id("estimate")).to_have_text("142.50")  # 95.00 + 0.5 h x 95
+    expect(sam.get_by_test_id("amendments")).to_contain_text("Mr Krause, Spree fleet manager")
+
+    login(tim, portal_url, "tim")
+    tim.goto(order_url)
+    expect(tim.get_by_test_id("amend")).to_have_count(0)  # the technician reads, he does not amend
+    tim.get_by_role("button", name="Clock on").click()
+    expect(tim.get_by_role("status")).to_contain_text("clocked on")
+    tim.get_by_role("button", name="Clock off").click()
+    expect(tim.get_by_role("status")).to_contain_text("clocked off")
+    expect(tim.get_by_test_id("clocked-tim")).to_have_text(re.compile(r"0:0\d h"))
+    forged = tim.request.post(f"{order_url}/amend/cancel", form={"item_id": "1"})
+    assert forged.status == 403
+
+    sam.reload()
+    expect(sam.get_by_test_id("clock")).to_contain_text("tim")
+    sam.get_by_role("button", name="Passed").click()
+    expect(state).to_have_text("Quality checked")
+    sam.click("text=Settle and invoice")
+    expect(state).to_have_text("Settled")
+    expect(sam.get_by_test_id("invoice-total")).to_have_text("142.50")
+    sam.context.close()
+    tim.context.close()
+
+
+def test_warranty_claim_from_draft_to_credit(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/warranty")
+    page.get_by_test_id("claimable").get_by_role("button", name="Draft claim").first.click()
+    state = page.get_by_test_id("claim-state")
+    expect(state).to_have_text("Draft")
+    claim_url = page.url.split("?")[0]
+    exported = page.request.get(f"{claim_url}/export.json")
+    assert exported.ok and exported.json()["lines"][0]["part_number"] == "BP-220"
+    page.get_by_role("button", name="Submit to the manufacturer").click()
+    expect(state).to_have_text("Submitted")
+    page.get_by_role("button", name="Manufacturer accepted").click()
+    expect(state).to_have_text("Accepted")
+    page.get_by_role("button", name="Book credit").click()
+    expect(page.get_by_role("alert")).to_contain_text("return the claim's parts")
+    page.locator("input[name=reference]").fill("SF1234567890")
+    page.get_by_role("button", name="Parts sent back").click()
+    expect(page.get_by_test_id("parts-returned")).to_contain_text("SF1234567890")
+    page.locator("input[name=credited]").fill("110,00")
+    page.get_by_role("button", name="Book credit").click()
+    expect(state).to_have_text("Credited")
+    expect(page.get_by_test_id("credited")).to_have_text("110.00")
+    page.click("text=Log out")
+
+    login(page, portal_url, "olga")
+    _refused(page, claim_url, 404, "no warranty claim")
+    page.click("text=Log out")
+    login(page, portal_url, "tim")
+    _refused(page, f"{portal_url}/warranty", 403, "a technician may not use warranty")
