@@ -24,6 +24,7 @@ from dealer_portal.pages import (
     dispatch,
     fleet,
     insight,
+    invoices,
     parts,
     scrapping,
     service,
@@ -52,6 +53,7 @@ ROUTERS = (
     customers.router,
     work_orders.router,
     warranty.router,
+    invoices.router,
 )
 
 

@@ -42,6 +42,7 @@ NAV = [
     ("service", "/service", "Service"),
     ("customers", "/customers", messages.N_("Customers")),
     ("warranty", "/warranty", messages.N_("Warranty")),
+    ("invoices", "/invoices", messages.N_("Invoices")),
     ("parts", "/parts", "Parts"),
     ("scrapping", "/scrapping", "Scrapping"),
     ("kpis", "/kpis", "KPIs"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
-from dealer_portal.records import warranty
+from dealer_portal.records import invoices, warranty
 from dealer_portal.records import work_orders as wo
 from dealer_portal.records.aftersales_tables import WarrantyClaim
 from dealer_portal.records.tables import ServiceOrder
@@ -41,6 +41,7 @@ def order_extras(ctx: Ctx, order: ServiceOrder) -> dict:
         "running": wo.running_clock(ctx.db, ctx.actor),
         "may_clock": ctx.actor.may("labour_clock") and order.state in wo.CLOCK_STATES,
         "claims": claims,
+        "invoice": invoices.for_order(ctx.db, ctx.actor, order.id),
         "claim_labels": warranty.LABELS,
         "may_claim": ctx.actor.may("warranty")
         and order.state in warranty.CLAIMABLE_ORDER_STATES

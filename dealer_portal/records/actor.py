@@ -25,6 +25,7 @@ AREAS: dict[str, frozenset[str]] = {
     "customers": frozenset({"admin", "service_advisor"}),
     "labour_clock": frozenset({"technician"}),
     "warranty": frozenset({"admin", "service_advisor"}),
+    "invoices": frozenset({"admin", "service_advisor"}),
 }
 
 

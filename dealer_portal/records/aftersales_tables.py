@@ -120,6 +120,69 @@ class WarrantyClaimLine(Base):
     amount_cents: Mapped[int] = mapped_column(Integer)
 
 
+class Invoice(Base):
+    """A customer invoice (销售开票), issued at settlement and never deleted: numbered per dealer and year
+    without gaps (`number` = DEALER-YEAR-SEQUENCE). Prices include VAT; `tax_cents` is the VAT in them."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("dealer_code", "year", "seq", name="uq_invoices_dealer_year_seq"),
+        UniqueConstraint("dealer_code", "number", name="uq_invoices_dealer_number"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_name: Mapped[str] = mapped_column(String(120), default="")
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    issued_by: Mapped[str] = mapped_column(USERNAME)
+    currency: Mapped[str] = mapped_column(String(3))
+    tax_rate_bp: Mapped[int] = mapped_column(Integer)  # basis points: 1300 = 13 %
+    gross_cents: Mapped[int] = mapped_column(Integer)
+    tax_cents: Mapped[int] = mapped_column(Integer)
+    lines: Mapped[list[InvoiceLine]] = relationship(order_by="InvoiceLine.id")
+    payments: Mapped[list[Payment]] = relationship(order_by="Payment.id")
+
+    @property
+    def net_cents(self) -> int:
+        return self.gross_cents - self.tax_cents
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(p.amount_cents for p in self.payments)
+
+    @property
+    def outstanding_cents(self) -> int:
+        return self.gross_cents - self.paid_cents
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[float] = mapped_column(Float)
+    unit_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+
+
+class Payment(Base):
+    """Money received against an invoice (never more than is outstanding)."""
+
+    __tablename__ = "payments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[str] = mapped_column(USERNAME)
+
+
 AFTERSALES_TABLES = [
     t.__table__
     for t in (
@@ -129,5 +192,8 @@ AFTERSALES_TABLES = [
         LabourClock,
         WarrantyClaim,
         WarrantyClaimLine,
+        Invoice,
+        InvoiceLine,
+        Payment,
     )
 ]

@@ -520,7 +520,8 @@ def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> Serv
     """Settlement: the customer pays the customer-pay lines; warranty and internal lines are booked."""
     order = _desk_order(session, actor, order_id)
     bill = invoice(order)
-    if order.state == "checked":
+    settling = order.state == "checked"
+    if settling:
         order.invoice_cents, order.settled_at = bill.customer_cents, now
     _transition(
         session,
@@ -530,6 +531,10 @@ def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> Serv
         now,
         f"invoice {bill.customer_cents / 100:.2f} (total {bill.total_cents / 100:.2f})",
     )
+    if settling:
+        from dealer_portal.records import invoices  # (it uses this module's tables only)
+
+        invoices.issue_for_order(session, actor, order, bill.lines, now)
     return order
 
 

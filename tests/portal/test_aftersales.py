@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 
 from dealer_portal.records import customers as crm
-from dealer_portal.records import parts, warranty
+from dealer_portal.records import invoice_pdf, invoices, parts, warranty
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records import work_orders as wo
 from dealer_portal.records.actor import Forbidden, NotFound
-from dealer_portal.records.tables import AuditEntry, ServiceOrder
+from dealer_portal.records.tables import AuditEntry, Customer, ServiceOrder
 from dms.errors import UserError
 from tests.support.portal import ADMIN, ADVISOR, OTHER_ADVISOR, T0, TECH
 
@@ -198,3 +198,68 @@ def test_rejected_claim_needs_a_reason_and_can_be_reopened(world):
         warranty.decide(s, ADVISOR, claim.id, accepted=False, note="", now=T0)
     warranty.decide(s, ADVISOR, claim.id, accepted=False, note="outside warranty period", now=T0)
     assert warranty.reopen(s, ADVISOR, claim.id, T0).state == "draft"
+
+
+def _settled(s, when=T0) -> ServiceOrder:
+    order_id = _open_order(s)
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="", now=when)
+    return flow.settle(s, ADVISOR, order_id, when)
+
+
+def test_settlement_issues_gapless_numbered_invoices_with_vat_per_dealer_and_year(world):
+    s = world
+    first, second = _settled(s), _settled(s)
+    a, b = invoices.for_order(s, ADVISOR, first.id), invoices.for_order(s, ADVISOR, second.id)
+    assert (a.number, b.number) == ("D1-2026-000001", "D1-2026-000002")
+    assert a.gross_cents == 20000 and a.tax_cents == 2301 and a.net_cents == 17699  # 200 incl. 13 % VAT
+    assert a.currency == "CNY" and [line.description for line in a.lines] == ["Inspect brakes"]
+    assert a.customer_name == "Li Wei"
+    next_year = _settled(s, T0.replace(year=2027))
+    assert invoices.for_order(s, ADVISOR, next_year.id).number == "D1-2027-000001"
+    assert invoices.tax_in(11300, 1300) == 1300 and invoices.tax_in(1, 1300) == 0
+
+
+def test_payments_never_exceed_the_invoice_and_receivables_age(world):
+    s = world
+    invoice = invoices.for_order(s, ADVISOR, _settled(s).id)
+    with pytest.raises(UserError, match="at most the 200.00 outstanding"):
+        invoices.record_payment(s, ADVISOR, invoice.id, amount_cents=20001, method="cash", now=T0)
+    with pytest.raises(UserError, match="Method"):
+        invoices.record_payment(s, ADVISOR, invoice.id, amount_cents=100, method="barter", now=T0)
+    invoices.record_payment(
+        s, ADVISOR, invoice.id, amount_cents=5000, method="wechat", now=T0, reference="wx1"
+    )
+    assert invoices.status(invoice) == "part_paid"
+    later = T0 + timedelta(days=40)
+    owed = invoices.receivables(s, ADVISOR, later)
+    assert owed.total_cents == 15000 and owed.by_age["31-60"] == 15000
+    invoices.record_payment(s, ADVISOR, invoice.id, amount_cents=15000, method="card", now=later)
+    assert invoices.status(invoice) == "paid" and invoices.receivables(s, ADVISOR, later).total_cents == 0
+    with pytest.raises(NotFound):
+        invoices.get(s, OTHER_ADVISOR, invoice.id)
+    with pytest.raises(Forbidden):
+        invoices.invoices(s, TECH)
+
+
+def test_an_order_the_customer_pays_nothing_for_gets_no_invoice(world):
+    s = world
+    order_id = _open_order(s, pay_type="warranty")
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="", now=T0)
+    flow.settle(s, ADVISOR, order_id, T0)
+    assert invoices.for_order(s, ADVISOR, order_id) is None
+
+
+def test_invoice_pdf_with_the_cjk_font_and_without(world, monkeypatch):
+    s = world
+    order = _settled(s)
+    s.get(Customer, order.customer_id).name = "李伟"
+    invoice = invoices.for_order(s, ADVISOR, order.id)
+    invoice.customer_name = "李伟"
+    pdf = invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="VAN-1", order_id=order.id)
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
+    if not invoice_pdf._font()[1]:
+        pytest.skip("no CJK font installed (scripts/ensure_system_packages.sh installs fonts-wqy-zenhei)")
+    monkeypatch.setattr(invoice_pdf, "CJK_FONTS", ())
+    fallback = invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="VAN-1", order_id=order.id)
+    assert fallback.startswith(b"%PDF-")
+    assert invoice_pdf._cleaner(False, False)("李伟 Müller") == "?? Müller"

@@ -57,3 +57,20 @@ def test_warranty_pages_and_export(sample_app):
     assert refused.status_code == 400  # a draft cannot be rejected
     assert portal_client(app, "olga").get(claim_url).status_code == 404
     assert portal_client(app, "tim").get("/warranty").status_code == 403
+
+
+def test_invoice_pages_payment_and_pdf(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    listing = sam.get("/invoices?show=all").text
+    numbers = re.findall(r'data-invoice="(D1-\d{4}-\d{6})"', listing)
+    assert len(numbers) == 7  # the sample history's settled orders, one invoice each
+    url = re.search(r'href="(/invoices/\d+)"', listing).group(1)
+    refused = _post(sam, url + "/payment", {"amount": "99999", "method": "cash"}, url)
+    assert refused.status_code == 422 and "outstanding" in refused.text and 'value="99999"' in refused.text
+    pdf = sam.get(url + "/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert portal_client(app, "olga").get(url).status_code == 404
+    assert portal_client(app, "olga").get(url + "/pdf").status_code == 404
+    assert portal_client(app, "tim").get("/invoices").status_code == 403

@@ -77,7 +77,7 @@ def test_advisor_keeps_one_record_per_customer_and_merges_a_duplicate(browser_pa
     _refused(page, f"{portal_url}/customers", 403, "a technician may not use customers")
 
 
-def test_amendment_approved_by_the_customer_and_labour_clocked_by_the_technician(chromium, portal_url):
+def test_amendment_approved_by_the_customer_labour_clocked_and_the_invoice_paid(chromium, portal_url):
     sam = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
     tim = chromium.new_context(viewport={"width": 1400, "height": 900}).new_page()
     login(sam, portal_url, "sam")
@@ -130,6 +130,25 @@ def test_amendment_approved_by_the_customer_and_labour_clocked_by_the_technician
     sam.click("text=Settle and invoice")
     expect(state).to_have_text("Settled")
     expect(sam.get_by_test_id("invoice-total")).to_have_text("142.50")
+
+    sam.get_by_test_id("order-invoice").click()  # settlement issued the invoice: the customer pays
+    invoice_url = sam.url.split("?")[0]
+    expect(sam.get_by_test_id("invoice-gross")).to_have_text("142.50 CNY")
+    expect(sam.get_by_test_id("invoice-tax")).to_have_text("16.39")  # 13 % VAT included
+    payment = sam.get_by_test_id("payment-form")
+    payment.locator("input[name=amount]").fill("200")
+    payment.get_by_role("button").click()
+    expect(sam.get_by_role("alert")).to_contain_text("at most the 142.50 outstanding")
+    payment = sam.get_by_test_id("payment-form")
+    payment.locator("input[name=amount]").fill("100")
+    payment.locator("select[name=method]").select_option("wechat")
+    payment.get_by_role("button").click()
+    expect(sam.get_by_test_id("invoice-status")).to_have_text("partly paid")
+    sam.get_by_test_id("payment-form").get_by_role("button").click()  # the rest, 42.50, is proposed
+    expect(sam.get_by_test_id("invoice-status")).to_have_text("paid")
+    pdf = sam.request.get(f"{invoice_url}/pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF-")
+    assert tim.goto(invoice_url).status == 403
     sam.context.close()
     tim.context.close()
 

@@ -1,9 +1,10 @@
 """After-sales and customers (issue #21): customers' vehicles, complaints, e-mail, consent and merges;
-work-order amendments, promised completion, cancelled lines, labour clocked; warranty claims.
+work-order amendments, promised completion, cancelled lines, labour clocked; warranty claims;
+invoices (gapless numbers per dealer and year), their lines and payments.
 
 Revision ID: dp0002
 Revises: dp0001
-Create Date: 2026-12-03 16:05:22.618506
+Create Date: 2026-12-03 16:16:12.656142
 """
 from __future__ import annotations
 
@@ -54,6 +55,34 @@ def upgrade() -> None:
     with op.batch_alter_table('customer_complaints', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_complaints_customer_id'), ['customer_id'], unique=False)
 
+    op.create_table('invoices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('dealer_code', sa.String(length=32), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('customer_name', sa.String(length=120), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('number', sa.String(length=40), nullable=False),
+    sa.Column('issued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('issued_by', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('tax_rate_bp', sa.Integer(), nullable=False),
+    sa.Column('gross_cents', sa.Integer(), nullable=False),
+    sa.Column('tax_cents', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_invoices_customer_id_customers')),
+    sa.ForeignKeyConstraint(['dealer_code'], ['dealers.code'], name=op.f('fk_invoices_dealer_code_dealers')),
+    sa.ForeignKeyConstraint(['order_id'], ['service_orders.id'], name=op.f('fk_invoices_order_id_service_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoices')),
+    sa.UniqueConstraint('dealer_code', 'number', name='uq_invoices_dealer_number'),
+    sa.UniqueConstraint('dealer_code', 'year', 'seq', name='uq_invoices_dealer_year_seq'),
+    sa.UniqueConstraint('order_id', name=op.f('uq_invoices_order_id'))
+    )
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoices_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_dealer_code'), ['dealer_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_invoices_issued_at'), ['issued_at'], unique=False)
+
     op.create_table('labour_clock',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('order_id', sa.Integer(), nullable=False),
@@ -92,6 +121,34 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_warranty_claims_dealer_code'), ['dealer_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_warranty_claims_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_warranty_claims_state'), ['state'], unique=False)
+
+    op.create_table('invoice_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('description', sa.String(length=200), nullable=False),
+    sa.Column('quantity', sa.Float(), nullable=False),
+    sa.Column('unit_cents', sa.Integer(), nullable=False),
+    sa.Column('total_cents', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_invoice_lines_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_lines'))
+    )
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
+
+    op.create_table('payments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('amount_cents', sa.Integer(), nullable=False),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('by', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['invoice_id'], ['invoices.id'], name=op.f('fk_payments_invoice_id_invoices')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments'))
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_invoice_id'), ['invoice_id'], unique=False)
 
     op.create_table('warranty_claim_lines',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -174,6 +231,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warranty_claim_lines_claim_id'))
 
     op.drop_table('warranty_claim_lines')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_invoice_id'))
+
+    op.drop_table('payments')
+    with op.batch_alter_table('invoice_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoice_lines_invoice_id'))
+
+    op.drop_table('invoice_lines')
     with op.batch_alter_table('warranty_claims', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_warranty_claims_state'))
         batch_op.drop_index(batch_op.f('ix_warranty_claims_order_id'))
@@ -185,6 +250,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_labour_clock_order_id'))
 
     op.drop_table('labour_clock')
+    with op.batch_alter_table('invoices', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_invoices_issued_at'))
+        batch_op.drop_index(batch_op.f('ix_invoices_dealer_code'))
+        batch_op.drop_index(batch_op.f('ix_invoices_customer_id'))
+
+    op.drop_table('invoices')
     with op.batch_alter_table('customer_complaints', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_complaints_customer_id'))
 

@@ -1,0 +1,88 @@
+"""Invoices and receivables (财务管理): the receivables list with its ageing, every invoice, one page per
+invoice with its payments and a payment form, and the invoice as PDF."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Form
+from fastapi.responses import HTMLResponse, Response
+
+from dealer_portal.forms import about, cents
+from dealer_portal.messages import N_
+from dealer_portal.pages import page_router
+from dealer_portal.records import invoice_pdf, invoices
+from dealer_portal.records.tables import ServiceOrder
+from dealer_portal.web import Ctx, page
+from gateway.db.models import Dealer
+
+router = page_router()
+InvoicePage = Annotated[Ctx, Depends(page("invoices"))]
+TextField = Annotated[str, Form()]
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoices_page(ctx: InvoicePage, show: str = "open"):
+    return ctx.render(
+        "invoices.html",
+        receivables=invoices.receivables(ctx.db, ctx.actor, ctx.now),
+        shown=invoices.invoices(ctx.db, ctx.actor, only_open=show != "all"),
+        show=show,
+        status=invoices.status,
+        status_labels=invoices.STATUS_LABELS,
+        now=ctx.now,
+    )
+
+
+@router.get("/invoices/{invoice_id}", response_class=HTMLResponse)
+def invoice_page(ctx: InvoicePage, invoice_id: int):
+    invoice = invoices.get(ctx.db, ctx.actor, invoice_id)
+    return ctx.render(
+        "invoice.html",
+        invoice=invoice,
+        order=ctx.db.get(ServiceOrder, invoice.order_id) if invoice.order_id else None,
+        status=invoices.status(invoice),
+        status_labels=invoices.STATUS_LABELS,
+        methods=invoices.METHOD_LABELS,
+    )
+
+
+@router.get("/invoices/{invoice_id}/pdf")
+def invoice_pdf_download(ctx: InvoicePage, invoice_id: int):
+    invoice = invoices.get(ctx.db, ctx.actor, invoice_id)
+    order = ctx.db.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
+    dealer = ctx.db.get(Dealer, invoice.dealer_code)
+    data = invoice_pdf.render(
+        invoice,
+        dealer_name=dealer.name if dealer else invoice.dealer_code,
+        vehicle=order.vehicle_id if order else "",
+        order_id=invoice.order_id,
+    )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
+    )
+
+
+@router.post("/invoices/{invoice_id}/payment")
+def record_payment(
+    ctx: InvoicePage,
+    invoice_id: int,
+    amount: TextField = "",
+    method: TextField = "",
+    reference: TextField = "",
+):
+    invoices.get(ctx.db, ctx.actor, invoice_id)  # another dealer's invoice: not found, before any field check
+    amount_cents = cents(amount, N_("Amount"), field="amount")
+    with about("amount"):
+        invoices.record_payment(
+            ctx.db,
+            ctx.actor,
+            invoice_id,
+            amount_cents=amount_cents,
+            method=method,
+            reference=reference,
+            now=ctx.now,
+        )
+    return ctx.done(f"/invoices/{invoice_id}", N_("payment recorded"))
