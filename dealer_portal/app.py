@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dealer_portal import api as dealer_api
 from dealer_portal import web_session
 from dealer_portal.pages import (
     auth,
@@ -100,6 +101,7 @@ def create_app(
         templates=make_templates(),
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(dealer_api.router)  # /api/dealer: the after-sales records for integrations
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(StarletteHTTPException, http_error_page)

@@ -4,6 +4,7 @@ refused input, and refuse the wrong role and another dealer's records."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from tests.support.portal import csrf_of, portal_client
 
@@ -74,3 +75,76 @@ def test_invoice_pages_payment_and_pdf(sample_app):
     assert portal_client(app, "olga").get(url).status_code == 404
     assert portal_client(app, "olga").get(url + "/pdf").status_code == 404
     assert portal_client(app, "tim").get("/invoices").status_code == 403
+
+
+def _bearer(app, user: str) -> dict[str, str]:
+    from fastapi.testclient import TestClient
+
+    from dealer_portal.sample_data import password_for
+
+    answer = TestClient(app).post("/api/token", data={"username": user, "password": password_for(user)})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_dealer_api_customers_claims_and_payments(sample_app):
+    from fastapi.testclient import TestClient
+
+    app, _ = sample_app
+    api, sam, olga = TestClient(app), _bearer(app, "sam"), _bearer(app, "olga")
+    found = api.post("/api/dealer/customers", json={"name": "x", "phone": "+49 30 123 4567"}, headers=sam)
+    assert found.status_code == 200 and not found.json()["created"]
+    assert found.json()["customer"]["name"] == "Spree Logistics GmbH"
+    made = api.post(
+        "/api/dealer/customers", json={"name": "Zhao Min", "email": "zm@example.com"}, headers=sam
+    )
+    assert made.json()["created"] and made.json()["customer"]["dealer_code"] == "D1"
+    cid = made.json()["customer"]["id"]
+    assert api.get(f"/api/dealer/customers/{cid}", headers=olga).status_code == 404
+    assert api.post("/api/dealer/customers", json={"name": "x", "extra": 1}, headers=sam).status_code == 422
+
+    open_ = api.get("/api/dealer/invoices", params={"outstanding": True}, headers=sam).json()
+    invoice = open_[0]
+    too_much = {"amount": str(Decimal(invoice["outstanding"]) + 1), "method": "cash"}
+    assert (
+        api.post(f"/api/dealer/invoices/{invoice['id']}/payments", json=too_much, headers=sam).status_code
+        == 422
+    )
+    paid = api.post(
+        f"/api/dealer/invoices/{invoice['id']}/payments",
+        json={"amount": invoice["outstanding"], "method": "transfer", "reference": "BANK-1"},
+        headers=sam,
+    )
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    assert (
+        api.post(
+            f"/api/dealer/invoices/{invoice['id']}/payments",
+            json={"amount": "1", "method": "cash"},
+            headers=olga,
+        ).status_code
+        == 404
+    )
+    cookie = portal_client(app, "sam")  # the session cookie reads, but never writes
+    assert cookie.get("/api/dealer/invoices").status_code == 200
+    assert cookie.post(f"/api/dealer/invoices/{invoice['id']}/payments", json=too_much).status_code == 401
+    assert api.get("/api/dealer/invoices", headers=_bearer(app, "tim")).status_code == 403
+
+    desk = portal_client(app, "sam")  # the advisor drafts and submits in the portal ...
+    drafts = api.get("/api/dealer/warranty-claims", params={"state": "draft"}, headers=sam).json()
+    if drafts:  # (test_warranty_pages_and_export drafted the sample world's only claimable order)
+        claim_url = f"/warranty/{drafts[0]['id']}"
+    else:
+        order_id = re.search(r'name="order_id" value="(\d+)"', desk.get("/warranty").text).group(1)
+        created = _post(desk, "/warranty", {"order_id": order_id}, "/warranty")
+        claim_url = created.headers["location"].split("?")[0]
+    assert _post(desk, claim_url + "/submit", {}, claim_url).status_code == 303
+    claim_id = claim_url.rsplit("/", 1)[1]
+    decide = f"/api/dealer/warranty-claims/{claim_id}/decision"  # ... the manufacturer's system answers
+    refused = api.post(decide, json={"accepted": False}, headers=sam)
+    assert refused.status_code == 422 and "rejected" in refused.text
+    assert api.post(decide, json={"accepted": True}, headers=olga).status_code == 404
+    assert api.post(decide, json={"accepted": True}, headers=sam).json()["state"] == "accepted"
+    exported = api.get(f"/api/dealer/warranty-claims/{claim_id}/export", headers=sam).json()
+    assert exported["state"] == "accepted" and exported["lines"]
+    listed = api.get("/api/dealer/warranty-claims", params={"state": "accepted"}, headers=sam).json()
+    assert claim_id in {str(c["id"]) for c in listed}
