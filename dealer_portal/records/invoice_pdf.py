@@ -5,6 +5,7 @@ so the document is still produced and nothing is silently dropped."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from dealer_portal.messages import N_
@@ -42,6 +43,9 @@ def _cleaner(cjk: bool, core: bool):
 
 def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | None) -> bytes:
     from fpdf import FPDF
+
+    # fontTools says, for every PDF, that it drops the CJK font's bitmap table (unused: glyphs are outlines)
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
     path, cjk = _font()
     clean = _cleaner(cjk, path is None)
