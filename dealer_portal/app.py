@@ -27,6 +27,7 @@ from dealer_portal.pages import (
     insight,
     invoices,
     parts,
+    purchasing,
     scrapping,
     service,
     vehicles,
@@ -55,6 +56,7 @@ ROUTERS = (
     work_orders.router,
     warranty.router,
     invoices.router,
+    purchasing.router,
 )
 
 

@@ -183,6 +183,45 @@ class Payment(Base):
     by: Mapped[str] = mapped_column(USERNAME)
 
 
+class PurchaseOrder(Base):
+    """An order to a parts supplier (配件订货), made from the reorder list and received against."""
+
+    __tablename__ = "purchase_orders"
+    __table_args__ = (UniqueConstraint("dealer_code", "number", name="uq_purchase_orders_dealer_number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    supplier: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    lines: Mapped[list[PurchaseOrderLine]] = relationship(order_by="PurchaseOrderLine.id")
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.total_cents for line in self.lines)
+
+
+class PurchaseOrderLine(Base):
+    __tablename__ = "purchase_order_lines"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("parts.id"), index=True)
+    quantity: Mapped[float] = mapped_column(Float)
+    received_qty: Mapped[float] = mapped_column(Float, default=0)
+    unit_cost_cents: Mapped[int] = mapped_column(Integer)
+
+    @property
+    def open_qty(self) -> float:
+        return max(0.0, self.quantity - self.received_qty)
+
+    @property
+    def total_cents(self) -> int:
+        return round(self.quantity * self.unit_cost_cents)
+
+
 AFTERSALES_TABLES = [
     t.__table__
     for t in (
@@ -195,5 +234,7 @@ AFTERSALES_TABLES = [
         Invoice,
         InvoiceLine,
         Payment,
+        PurchaseOrder,
+        PurchaseOrderLine,
     )
 ]

@@ -212,14 +212,26 @@ class CountResult:
 
 
 def count(
-    session: Session, actor: Actor, part_id: int, bin_code: str, counted_qty: float, now: datetime
+    session: Session,
+    actor: Actor,
+    part_id: int,
+    bin_code: str,
+    counted_qty: float,
+    now: datetime,
+    new_bin: bool = False,
 ) -> CountResult:
-    """Stock-taking: set a bin to what was counted and keep the difference as a move."""
+    """Stock-taking: set a bin to what was counted and keep the difference as a move. A bin the part
+    was never in is counted only when the count says so (`new_bin`): a mistyped bin is not created."""
     actor.require("parts")
     if counted_qty < 0:
         raise UserError("a counted quantity cannot be negative")
     part = get_part(session, actor, part_id)
     level = next((lv for lv in part.stock if lv.bin == bin_code.strip().upper()), None)
+    if level is None and not new_bin:
+        raise UserError(
+            f"{part.number} has never been in bin {bin_code.strip().upper() or '?'}: check the bin, "
+            "or tick “new bin” to record stock found there"
+        )
     book = level.qty if level else 0.0
     result = CountResult(part, bin_code.strip().upper(), book, counted_qty)
     if result.difference:

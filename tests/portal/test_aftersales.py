@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from dealer_portal.records import customers as crm
-from dealer_portal.records import invoice_pdf, invoices, parts, warranty
+from dealer_portal.records import invoice_pdf, invoices, parts, purchasing, warranty
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records import work_orders as wo
 from dealer_portal.records.actor import Forbidden, NotFound
@@ -263,3 +263,61 @@ def test_invoice_pdf_with_the_cjk_font_and_without(world, monkeypatch):
     fallback = invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="VAN-1", order_id=order.id)
     assert fallback.startswith(b"%PDF-")
     assert invoice_pdf._cleaner(False, False)("李伟 Müller") == "?? Müller"
+
+
+def test_purchase_orders_from_the_reorder_list_received_against(world):
+    s = world
+    brake = parts.create_part(
+        s, ADVISOR, number="bp-1", name="Brake pads", unit_cost_cents=2100, unit_price_cents=3900,
+        reorder_point=3, reorder_qty=8, supplier="Brembo", now=T0,
+    )  # fmt: skip
+    wiper = parts.create_part(
+        s, ADVISOR, number="wb-1", name="Wipers", unit_cost_cents=900, unit_price_cents=1900,
+        reorder_point=2, reorder_qty=4, supplier="Bosch", now=T0,
+    )  # fmt: skip
+    parts.receive(s, ADVISOR, brake.id, "B-1", 1, T0)
+    assert {n.part.number: n.quantity for n in purchasing.needs(s, ADVISOR)} == {"BP-1": 10, "WB-1": 6}
+    made = purchasing.order_from_reorder_list(s, ADVISOR, T0)
+    assert [(o.number, o.supplier) for o in made] == [("PO-2026-00001", "Bosch"), ("PO-2026-00002", "Brembo")]
+    assert purchasing.needs(s, ADVISOR) == []  # all on order now
+    with pytest.raises(UserError, match="nothing to order"):
+        purchasing.order_from_reorder_list(s, ADVISOR, T0)
+    po = made[1]
+    line = po.lines[0]
+    with pytest.raises(UserError, match="at most the 10 still open"):
+        purchasing.receive(s, ADVISOR, po.id, line.id, qty=11, bin_code="B-1", now=T0)
+    purchasing.receive(s, ADVISOR, po.id, line.id, qty=4, bin_code="B-1", now=T0)
+    assert po.state == "partly_received" and parts.get_part(s, ADVISOR, brake.id).on_hand == 5
+    with pytest.raises(UserError, match="nothing was received"):
+        purchasing.cancel(s, ADVISOR, po.id, "late", T0)
+    purchasing.receive(s, ADVISOR, po.id, line.id, qty=6, bin_code="b-2", now=T0, unit_cost_cents=2000)
+    assert po.state == "received" and brake.unit_cost_cents == 2000
+    assert purchasing.cancel(s, ADVISOR, made[0].id, "supplier cannot deliver", T0).state == "cancelled"
+    assert [n.part.number for n in purchasing.needs(s, ADVISOR)] == ["WB-1"]  # cancelled: needed again
+    with pytest.raises(NotFound):
+        purchasing.get(s, OTHER_ADVISOR, po.id)
+    with pytest.raises(Forbidden):
+        purchasing.orders(s, TECH)
+    assert wiper.on_hand == 0
+
+
+def test_part_master_edit_changes_the_price_of_new_lines_only_and_counts_need_a_known_bin(world):
+    s = world
+    part_id = _filter(s)
+    order_id = _open_order(s)
+    part = purchasing.update_part(
+        s, ADVISOR, part_id, name="Oil filter, long life", unit_cost_cents=900, unit_price_cents=1650,
+        reorder_point=2, reorder_qty=6, supplier="Mann", now=T0,
+    )  # fmt: skip
+    assert part.unit_price_cents == 1650 and part.number == "OF-100"
+    entry = s.query(AuditEntry).filter_by(action="part:edit").one()
+    assert "unit_price_cents: 1500 -> 1650" in entry.detail
+    wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, approved_by="Li",
+                approval_method="phone", approved_at=T0, now=T0)  # fmt: skip
+    assert s.get(ServiceOrder, order_id).items[-1].unit_cents == 1650
+    with pytest.raises(NotFound):
+        purchasing.update_part(s, OTHER_ADVISOR, part_id, name="x", unit_cost_cents=1, unit_price_cents=1,
+                               reorder_point=0, reorder_qty=0, supplier="", now=T0)  # fmt: skip
+    with pytest.raises(UserError, match="never been in bin Z-9"):
+        parts.count(s, ADVISOR, part_id, "z-9", 2, T0)
+    assert parts.count(s, ADVISOR, part_id, "z-9", 2, T0, new_bin=True).difference == 2

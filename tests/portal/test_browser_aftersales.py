@@ -183,3 +183,46 @@ def test_warranty_claim_from_draft_to_credit(browser_page, portal_url):
     page.click("text=Log out")
     login(page, portal_url, "tim")
     _refused(page, f"{portal_url}/warranty", 403, "a technician may not use warranty")
+
+
+def test_advisor_edits_a_price_orders_the_reorder_list_and_receives_against_it(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/parts")
+    row = page.locator("tr[data-part=SP-040]")
+    row.locator("summary").click()
+    edit = row.get_by_test_id("part-edit")
+    edit.locator("input[name=unit_price]").fill("10,90")
+    edit.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("part SP-040 saved")
+    expect(page.locator("tr[data-part=SP-040]")).to_contain_text("10.90")
+
+    page.goto(f"{portal_url}/purchasing")
+    needs = page.get_by_test_id("needs")
+    expect(needs).to_contain_text("BP-220")
+    page.locator("tr[data-need=WB-500] input[type=checkbox]").uncheck()
+    page.get_by_test_id("order-form").get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("ordered: PO-")
+    state = page.get_by_test_id("po-state")
+    expect(state).to_have_text("Ordered")
+    po_url = page.url.split("?")[0]
+    line = page.locator("tr[data-line=BP-220]")
+    ordered = float(line.locator("td").nth(1).inner_text())
+    line.locator("input[name=qty]").fill(str(ordered + 1))
+    line.get_by_role("button", name="Receive").click()
+    expect(page.get_by_role("alert")).to_contain_text("still open on this line")
+    line = page.locator("tr[data-line=BP-220]")
+    line.locator("input[name=qty]").fill("1")
+    line.get_by_role("button", name="Receive").click()
+    expect(state).to_have_text("Partly received")
+    page.locator("tr[data-line=BP-220]").get_by_role("button", name="Receive").click()  # the rest
+    expect(state).to_have_text("Received")
+    page.goto(f"{portal_url}/purchasing")
+    expect(page.get_by_test_id("needs")).not_to_contain_text("BP-220")
+    page.click("text=Log out")
+
+    login(page, portal_url, "olga")
+    _refused(page, po_url, 404, "no purchase order")
+    page.click("text=Log out")
+    login(page, portal_url, "tim")
+    _refused(page, f"{portal_url}/purchasing", 403, "a technician may not use parts")
