@@ -3,17 +3,20 @@ invoice with its payments and a payment form, and the invoice as PDF."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Form
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
+from dealer_portal.charts import bar_chart
 from dealer_portal.forms import about, cents
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
-from dealer_portal.records import invoice_pdf, invoices
+from dealer_portal.records import finance_kpis, invoice_pdf, invoices
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
+from dms.errors import UserError
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -86,3 +89,36 @@ def record_payment(
             now=ctx.now,
         )
     return ctx.done(f"/invoices/{invoice_id}", N_("payment recorded"))
+
+
+@router.get("/finance", response_class=HTMLResponse)
+def finance_page(
+    ctx: InvoicePage,
+    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
+    to: Annotated[str, Query(max_length=10)] = "",
+):
+    """Revenue, parts share, payments, warranty credits, turnover and repair share for a period (default:
+    the year to date)."""
+    today = ctx.now.date()
+    first = _date(from_, N_("From")) or date(today.year, 1, 1)
+    last = _date(to, N_("To")) or today
+    figures = finance_kpis.figures(ctx.db, ctx.actor, finance_kpis.Period.of_dates(first, last))
+    months = list(figures.by_month)
+    chart = bar_chart(
+        months,
+        {
+            N_("labour"): [figures.by_month[m]["labour"] / 100 for m in months],
+            N_("parts"): [figures.by_month[m]["parts"] / 100 for m in months],
+        },
+        title=N_("Revenue invoiced by month (incl. VAT)"),
+    )
+    return ctx.render("finance.html", f=figures, first=first, last=last, chart=chart)
+
+
+def _date(text: str, what: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(N_("{what}: enter a date like 2026-03-02").format(what=what)) from None

@@ -321,3 +321,33 @@ def test_part_master_edit_changes_the_price_of_new_lines_only_and_counts_need_a_
     with pytest.raises(UserError, match="never been in bin Z-9"):
         parts.count(s, ADVISOR, part_id, "z-9", 2, T0)
     assert parts.count(s, ADVISOR, part_id, "z-9", 2, T0, new_bin=True).difference == 2
+
+
+def test_figures_by_period_revenue_parts_share_turnover_and_repair_share(world):
+    from dealer_portal.records import finance_kpis as fk
+
+    s = world
+    part_id = _filter(s, qty=10)  # 10 filters at 8.00 cost in stock since T0
+    order_id = _open_order(s)  # labour 200.00
+    wo.add_line(s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=2, approved_by="Li",
+                approval_method="phone", approved_at=T0, now=T0)  # fmt: skip
+    flow.issue_parts(s, ADVISOR, order_id, T0 + timedelta(days=1))
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="", now=T0 + timedelta(days=1))
+    flow.settle(s, ADVISOR, order_id, T0 + timedelta(days=1))
+    invoice = invoices.for_order(s, ADVISOR, order_id)
+    invoices.record_payment(
+        s, ADVISOR, invoice.id, amount_cents=23000, method="cash", now=T0 + timedelta(days=2)
+    )
+    period = fk.Period.of_dates(T0.date() + timedelta(days=1), T0.date() + timedelta(days=30))
+    f = fk.figures(s, ADVISOR, period)
+    assert (f.gross_cents, f.labour_cents, f.parts_cents, f.invoices) == (23000, 20000, 3000, 1)
+    assert f.tax_cents == invoices.tax_in(23000, 1300) and f.payments_cents == 23000
+    assert round(f.parts_share_percent, 2) == round(100 * 3000 / 23000, 2)
+    assert (f.parts_issued_cost_cents, f.stock_start_cents, f.stock_end_cents) == (1600, 8000, 6400)
+    assert round(f.turnover_per_year, 3) == round(1600 / 7200 * 365 / 30, 3)
+    assert (f.repairs, f.visits, f.repair_share_percent) == (1, 1, 100.0)
+    assert fk.figures(s, OTHER_ADVISOR, period).gross_cents == 0
+    with pytest.raises(UserError, match="on or after"):
+        fk.Period.of_dates(T0.date(), T0.date() - timedelta(days=1))
+    with pytest.raises(Forbidden):
+        fk.figures(s, TECH, period)

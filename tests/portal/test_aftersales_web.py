@@ -148,3 +148,15 @@ def test_dealer_api_customers_claims_and_payments(sample_app):
     assert exported["state"] == "accepted" and exported["lines"]
     listed = api.get("/api/dealer/warranty-claims", params={"state": "accepted"}, headers=sam).json()
     assert claim_id in {str(c["id"]) for c in listed}
+
+
+def test_figures_by_period_page(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    page = sam.get("/finance?from=2026-01-01&to=2026-11-27")
+    assert page.status_code == 200 and 'data-testid="revenue"' in page.text and "<svg" in page.text
+    assert sam.get("/finance?from=2026-13-01").status_code == 400
+    assert sam.get("/finance?from=2026-05-01&to=2026-04-01").status_code == 400
+    assert portal_client(app, "dora").get("/finance").status_code == 403  # dispatchers see no dealer money
+    olga = portal_client(app, "olga").get("/finance?from=2026-01-01&to=2026-11-27").text
+    assert re.search(r'data-testid="revenue">0.00<', olga)

@@ -5,6 +5,7 @@ clocking labour, and a warranty claim from draft to credit; refusals for the wro
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -226,3 +227,21 @@ def test_advisor_edits_a_price_orders_the_reorder_list_and_receives_against_it(b
     page.click("text=Log out")
     login(page, portal_url, "tim")
     _refused(page, f"{portal_url}/purchasing", 403, "a technician may not use parts")
+
+
+def test_advisor_reads_revenue_and_parts_figures_for_a_period(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/kpis")
+    page.get_by_role("link", name="Revenue, parts share and turnover by period").click()
+    form = page.get_by_test_id("period-form")
+    year_ago = datetime.now(UTC).date() - timedelta(days=365)
+    form.locator("input[name=from]").fill(year_ago.isoformat())
+    form.get_by_role("button").click()
+    expect(page).to_have_url(re.compile(rf"from={year_ago.isoformat()}"))
+    expect(page.get_by_test_id("revenue")).not_to_have_text("0.00")  # the sample history's invoices
+    expect(page.get_by_test_id("parts-share")).to_have_text(re.compile(r"\d+\.\d %"))
+    expect(page.get_by_test_id("turnover-avg")).to_have_text(re.compile(r"\d+\.\d\d"))
+    page.click("text=Log out")
+    login(page, portal_url, "dora")
+    _refused(page, f"{portal_url}/finance", 403, "a dispatcher may not use invoices")
