@@ -51,6 +51,7 @@ MAX_LENGTH = {
     "resolution": 2000,
     "approved_by": 120,
     "reference": 120,
+    "comment": 2000,
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""

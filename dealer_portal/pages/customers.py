@@ -73,6 +73,7 @@ def customer_page(ctx: CustomersPage, customer_id: int):
         vehicles=vehicles,
         orders=crm.orders(ctx.db, ctx.actor, customer.id),
         complaints=crm.complaints(ctx.db, ctx.actor, customer.id),
+        scores={s.order_id: s.score for s in crm.surveys(ctx.db, ctx.actor, customer.id)},
         channels=crm.CHANNEL_LABELS,
         others=others,
         likely=crm.duplicates(
@@ -142,6 +143,21 @@ def resolve_complaint(ctx: CustomersPage, customer_id: int, complaint_id: int, r
     with about("resolution"):
         crm.resolve_complaint(ctx.db, ctx.actor, complaint_id, resolution, ctx.now)
     return ctx.done(f"/customers/{customer_id}", N_("complaint resolved"))
+
+
+@router.post("/service/{order_id}/survey/answer")
+def survey(
+    ctx: CustomersPage,
+    order_id: int,
+    score: TextField = "",
+    channel: TextField = "phone",
+    comment: TextField = "",
+):
+    value = optional_int(score, N_("Score"), field="score")
+    crm.record_survey(
+        ctx.db, ctx.actor, order_id, score=value or 0, comment=comment, channel=channel, now=ctx.now
+    )
+    return ctx.done(f"/service/{order_id}", N_("survey answer recorded"))
 
 
 @router.post("/customers/{customer_id}/merge")

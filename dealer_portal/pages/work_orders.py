@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
+from dealer_portal.records import customers as crm
 from dealer_portal.records import invoices, warranty
 from dealer_portal.records import work_orders as wo
 from dealer_portal.records.aftersales_tables import WarrantyClaim
@@ -42,6 +43,9 @@ def order_extras(ctx: Ctx, order: ServiceOrder) -> dict:
         "may_clock": ctx.actor.may("labour_clock") and order.state in wo.CLOCK_STATES,
         "claims": claims,
         "invoice": invoices.for_order(ctx.db, ctx.actor, order.id),
+        "survey": crm.survey_for(ctx.db, order.id) if ctx.actor.may("customers") else None,
+        "may_survey": ctx.actor.may("customers") and order.state == "settled",
+        "channels": crm.CHANNEL_LABELS,
         "claim_labels": warranty.LABELS,
         "may_claim": ctx.actor.may("warranty")
         and order.state in warranty.CLAIMABLE_ORDER_STATES

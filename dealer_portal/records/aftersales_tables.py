@@ -46,6 +46,20 @@ class CustomerComplaint(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
 
 
+class SatisfactionSurvey(Base):
+    """The customer's answer to the satisfaction survey after a settled visit (客户满意度调查): 1-5."""
+
+    __tablename__ = "satisfaction_surveys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), unique=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    by: Mapped[str] = mapped_column(USERNAME)
+
+
 class WorkOrderAmendment(Base):
     """A line added to or cancelled on an open work order, with the customer's approval of the new
     estimate: who approved, when and how."""
@@ -227,6 +241,7 @@ AFTERSALES_TABLES = [
     for t in (
         CustomerVehicle,
         CustomerComplaint,
+        SatisfactionSurvey,
         WorkOrderAmendment,
         LabourClock,
         WarrantyClaim,

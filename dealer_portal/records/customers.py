@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from dealer_portal.messages import N_
 from dealer_portal.records import audit, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
-from dealer_portal.records.aftersales_tables import CustomerComplaint, CustomerVehicle
+from dealer_portal.records.aftersales_tables import CustomerComplaint, CustomerVehicle, SatisfactionSurvey
 from dealer_portal.records.tables import Customer, ServiceOrder
 from dms.errors import UserError
 
@@ -351,6 +351,10 @@ def merge(session: Session, actor: Actor, keep_id: int, duplicate_id: int, now: 
         select(CustomerComplaint).where(CustomerComplaint.customer_id == duplicate.id)
     ):
         complaint.customer_id = keep.id
+    for survey in session.scalars(
+        select(SatisfactionSurvey).where(SatisfactionSurvey.customer_id == duplicate.id)
+    ):
+        survey.customer_id = keep.id
     for link in list(
         session.scalars(select(CustomerVehicle).where(CustomerVehicle.customer_id == duplicate.id))
     ):
@@ -401,3 +405,64 @@ def overview(session: Session, actor: Actor, text: str = "") -> list[Row]:
         ).all()
     )
     return [Row(c, counts.get(c.id, 0), open_.get(c.id, 0)) for c in found]
+
+
+SCORES = (1, 2, 3, 4, 5)
+
+
+def record_survey(
+    session: Session,
+    actor: Actor,
+    order_id: int,
+    *,
+    score: int,
+    comment: str,
+    channel: str,
+    now: datetime,
+) -> SatisfactionSurvey:
+    """The customer's satisfaction with a settled visit (one answer per work order)."""
+    from dealer_portal.records import service_flow as flow  # (it imports this module)
+
+    actor.require("customers")
+    order = flow._desk_order(session, actor, order_id)
+    if order.state != "settled":
+        raise UserError(N_("the survey follows the settlement of the work order"))
+    if score not in SCORES:
+        raise UserError(N_("Score: choose 1 (very unhappy) to 5 (very happy)"))
+    if channel not in CHANNELS:
+        raise UserError(N_("Channel: choose one of the offered values"))
+    if session.scalar(select(SatisfactionSurvey.id).where(SatisfactionSurvey.order_id == order.id)):
+        raise UserError(
+            N_("the customer already answered the survey for work order {id}").format(id=order.id)
+        )
+    survey = SatisfactionSurvey(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        score=score,
+        comment=comment.strip(),
+        channel=channel,
+        at=now,
+        by=actor.username,
+    )
+    session.add(survey)
+    audit.record(
+        session,
+        actor,
+        now,
+        "customer:survey",
+        "service_order",
+        order.id,
+        f"score {score}" + (f": {comment.strip()}" if comment.strip() else ""),
+        dealer_code=order.dealer_code,
+    )
+    return survey
+
+
+def survey_for(session: Session, order_id: int) -> SatisfactionSurvey | None:
+    return session.scalar(select(SatisfactionSurvey).where(SatisfactionSurvey.order_id == order_id))
+
+
+def surveys(session: Session, actor: Actor, customer_id: int) -> list[SatisfactionSurvey]:
+    customer = get(session, actor, customer_id)
+    query = select(SatisfactionSurvey).where(SatisfactionSurvey.customer_id == customer.id)
+    return list(session.scalars(query.order_by(SatisfactionSurvey.id.desc())))

@@ -6,7 +6,8 @@
 - cost of parts issued to work orders, and inventory turnover on the average stock: cost issued / mean of
   the stock value at the start and at the end of the period (stock at a past date = today's stock less
   the moves since, both at today's part cost), scaled to a year;
-- repair share of visits: settled repair orders / all settled orders (repair + maintenance).
+- repair share of visits: settled repair orders / all settled orders (repair + maintenance);
+- customer satisfaction: mean survey score (1-5) of the visits settled in the period, share of 4 and 5.
 
 All money is integer cents summed exactly; amounts are per dealer (operator staff: all dealers)."""
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_
 from dealer_portal.records.actor import Actor
-from dealer_portal.records.aftersales_tables import Invoice, Payment, WarrantyClaim
+from dealer_portal.records.aftersales_tables import Invoice, Payment, SatisfactionSurvey, WarrantyClaim
 from dealer_portal.records.tables import Part, ServiceOrder, StockLevel, StockMove
 from dms.errors import UserError
 
@@ -63,6 +64,7 @@ class Figures:
     stock_end_cents: int = 0
     repairs: int = 0
     visits: int = 0
+    survey_scores: list[int] = field(default_factory=list)
     by_month: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
@@ -83,6 +85,18 @@ class Figures:
         if not self.average_stock_cents or self.period.days <= 0:
             return None
         return self.parts_issued_cost_cents / self.average_stock_cents * 365 / self.period.days
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Mean survey score (1-5) of the visits settled in the period that were surveyed."""
+        return sum(self.survey_scores) / len(self.survey_scores) if self.survey_scores else None
+
+    @property
+    def satisfied_percent(self) -> float | None:
+        """Share of answers scoring 4 or 5."""
+        if not self.survey_scores:
+            return None
+        return 100.0 * sum(1 for s in self.survey_scores if s >= 4) / len(self.survey_scores)
 
     @property
     def repair_share_percent(self) -> float | None:
@@ -191,4 +205,15 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     ).all()
     out.visits = sum(n for _, n in settled)
     out.repairs = sum(n for kind, n in settled if kind == "repair")
+    out.survey_scores = list(
+        session.scalars(
+            _mine(
+                select(SatisfactionSurvey.score)
+                .join(ServiceOrder, ServiceOrder.id == SatisfactionSurvey.order_id)
+                .where(ServiceOrder.settled_at >= period.start, ServiceOrder.settled_at < period.end),
+                actor,
+                ServiceOrder.dealer_code,
+            )
+        )
+    )
     return out

@@ -351,3 +351,28 @@ def test_figures_by_period_revenue_parts_share_turnover_and_repair_share(world):
         fk.Period.of_dates(T0.date(), T0.date() - timedelta(days=1))
     with pytest.raises(Forbidden):
         fk.figures(s, TECH, period)
+
+
+def test_satisfaction_survey_after_settlement_feeds_the_kpi(world):
+    from dealer_portal.records import finance_kpis as fk
+
+    s = world
+    order_id = _open_order(s)
+    with pytest.raises(UserError, match="follows the settlement"):
+        crm.record_survey(s, ADVISOR, order_id, score=5, comment="", channel="phone", now=T0)
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="", now=T0)
+    order = flow.settle(s, ADVISOR, order_id, T0)
+    with pytest.raises(UserError, match="Score"):
+        crm.record_survey(s, ADVISOR, order_id, score=6, comment="", channel="phone", now=T0)
+    crm.record_survey(s, ADVISOR, order_id, score=4, comment="quick, friendly", channel="phone", now=T0)
+    with pytest.raises(UserError, match="already answered"):
+        crm.record_survey(s, ADVISOR, order_id, score=1, comment="", channel="phone", now=T0)
+    second = _settled(s)
+    crm.record_survey(s, ADVISOR, second.id, score=2, comment="waited too long", channel="message", now=T0)
+    assert [x.score for x in crm.surveys(s, ADVISOR, order.customer_id)] == [2, 4]
+    f = fk.figures(s, ADVISOR, fk.Period.of_dates(T0.date(), T0.date()))
+    assert (f.satisfaction, f.satisfied_percent) == (3.0, 50.0)
+    with pytest.raises(NotFound):
+        crm.record_survey(s, OTHER_ADVISOR, order_id, score=5, comment="", channel="phone", now=T0)
+    with pytest.raises(Forbidden):
+        crm.record_survey(s, TECH, order_id, score=5, comment="", channel="phone", now=T0)

@@ -150,6 +150,12 @@ def test_amendment_approved_by_the_customer_labour_clocked_and_the_invoice_paid(
     pdf = sam.request.get(f"{invoice_url}/pdf")
     assert pdf.ok and pdf.body().startswith(b"%PDF-")
     assert tim.goto(invoice_url).status == 403
+    sam.goto(order_url)  # the follow-up call: the customer's satisfaction
+    survey = sam.get_by_test_id("survey-form")
+    survey.locator("select[name=score]").select_option("5")
+    survey.locator("input[name=comment]").fill("door quiet, done on time")
+    survey.get_by_role("button").click()
+    expect(sam.get_by_test_id("survey-answer")).to_contain_text("5 / 5 door quiet")
     sam.context.close()
     tim.context.close()
 
@@ -242,6 +248,7 @@ def test_advisor_reads_revenue_and_parts_figures_for_a_period(browser_page, port
     expect(page.get_by_test_id("revenue")).not_to_have_text("0.00")  # the sample history's invoices
     expect(page.get_by_test_id("parts-share")).to_have_text(re.compile(r"\d+\.\d %"))
     expect(page.get_by_test_id("turnover-avg")).to_have_text(re.compile(r"\d+\.\d\d"))
+    expect(page.get_by_test_id("satisfaction")).to_contain_text("5.0 · 100 %")  # the survey answered above
     page.click("text=Log out")
     login(page, portal_url, "dora")
     _refused(page, f"{portal_url}/finance", 403, "a dispatcher may not use invoices")

@@ -1,10 +1,10 @@
-"""After-sales and customers (issue #21): customers' vehicles, complaints, e-mail, consent and merges;
-work-order amendments, promised completion, cancelled lines, labour clocked; warranty claims;
+"""After-sales and customers (issue #21): customers' vehicles, complaints, surveys, e-mail, consent and
+merges; work-order amendments, promised completion, cancelled lines, labour clocked; warranty claims;
 invoices (gapless numbers per dealer and year), their lines and payments; purchase orders.
 
 Revision ID: dp0002
 Revises: dp0001
-Create Date: 2026-12-03 16:27:03.970213
+Create Date: 2026-12-03 16:36:22.008476
 """
 from __future__ import annotations
 
@@ -128,6 +128,24 @@ def upgrade() -> None:
     with op.batch_alter_table('labour_clock', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_labour_clock_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_labour_clock_technician'), ['technician'], unique=False)
+
+    op.create_table('satisfaction_surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=True),
+    sa.Column('score', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('by', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_satisfaction_surveys_customer_id_customers')),
+    sa.ForeignKeyConstraint(['order_id'], ['service_orders.id'], name=op.f('fk_satisfaction_surveys_order_id_service_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_satisfaction_surveys')),
+    sa.UniqueConstraint('order_id', name=op.f('uq_satisfaction_surveys_order_id'))
+    )
+    with op.batch_alter_table('satisfaction_surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_satisfaction_surveys_at'), ['at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_satisfaction_surveys_customer_id'), ['customer_id'], unique=False)
 
     op.create_table('warranty_claims',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -278,6 +296,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_warranty_claims_dealer_code'))
 
     op.drop_table('warranty_claims')
+    with op.batch_alter_table('satisfaction_surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_satisfaction_surveys_customer_id'))
+        batch_op.drop_index(batch_op.f('ix_satisfaction_surveys_at'))
+
+    op.drop_table('satisfaction_surveys')
     with op.batch_alter_table('labour_clock', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_labour_clock_technician'))
         batch_op.drop_index(batch_op.f('ix_labour_clock_order_id'))
