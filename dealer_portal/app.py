@@ -21,6 +21,7 @@ from dealer_portal import api as dealer_api
 from dealer_portal import web_session
 from dealer_portal.pages import (
     auth,
+    counter,
     customers,
     dispatch,
     fleet,
@@ -57,6 +58,7 @@ ROUTERS = (
     warranty.router,
     invoices.router,
     purchasing.router,
+    counter.router,
 )
 
 

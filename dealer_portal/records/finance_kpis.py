@@ -3,9 +3,9 @@
 - revenue invoiced (gross, VAT, net), split into labour and parts, by month, and the parts sales share
   (parts revenue / all revenue invoiced);
 - payments received and warranty credits booked in the period;
-- cost of parts issued to work orders, and inventory turnover on the average stock: cost issued / mean of
-  the stock value at the start and at the end of the period (stock at a past date = today's stock less
-  the moves since, both at today's part cost), scaled to a year;
+- cost of parts issued to work orders and sold over the counter, and inventory turnover on the average
+  stock: that cost / mean of the stock value at the start and at the end of the period (stock at a past
+  date = today's stock less the moves since, both at today's part cost), scaled to a year;
 - repair share of visits: settled repair orders / all settled orders (repair + maintenance);
 - customer satisfaction: mean survey score (1-5) of the visits settled in the period, share of 4 and 5.
 
@@ -180,7 +180,9 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
                     select(func.coalesce(func.sum(-StockMove.delta * StockMove.unit_cost_cents), 0))
                     .join(Part)
                     .where(
-                        StockMove.kind == "issue", StockMove.at >= period.start, StockMove.at < period.end
+                        StockMove.kind.in_(("issue", "sale")),
+                        StockMove.at >= period.start,
+                        StockMove.at < period.end,
                     ),
                     actor,
                     Part.dealer_code,

@@ -170,9 +170,18 @@ def transfer(
 
 
 def issue(
-    session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime
+    session: Session,
+    actor: Actor,
+    part: Part,
+    qty: float,
+    order_id: int | None,
+    now: datetime,
+    *,
+    kind: str = "issue",
+    note: str | None = None,
 ) -> list[StockMove]:
-    """Take `qty` for a work order, from the fullest bins first; all or nothing."""
+    """Take `qty` for a work order (or a counter sale: kind "sale"), from the fullest bins first; all
+    or nothing."""
     _positive(qty)
     if part.on_hand < qty:
         raise UserError(f"only {part.on_hand:g} of {part.number} ({part.name}) in stock, {qty:g} needed")
@@ -187,10 +196,10 @@ def issue(
                     part,
                     level.bin,
                     -take,
-                    "issue",
+                    kind,
                     now,
                     order_id=order_id,
-                    note=f"work order {order_id}",
+                    note=f"work order {order_id}" if note is None else note,
                 )
             )
             left -= take

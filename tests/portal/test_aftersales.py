@@ -376,3 +376,33 @@ def test_satisfaction_survey_after_settlement_feeds_the_kpi(world):
         crm.record_survey(s, OTHER_ADVISOR, order_id, score=5, comment="", channel="phone", now=T0)
     with pytest.raises(Forbidden):
         crm.record_survey(s, TECH, order_id, score=5, comment="", channel="phone", now=T0)
+
+
+def test_counter_sale_takes_stock_invoices_and_records_the_payment(world):
+    from dealer_portal.records import counter_sales
+
+    s = world
+    part_id = _filter(s, qty=3)
+    with pytest.raises(UserError, match="not enough stock: OF-100"):
+        counter_sales.sell(s, ADVISOR, [(part_id, 2), (part_id, 2)], T0)
+    invoice = counter_sales.sell(
+        s,
+        ADVISOR,
+        [(part_id, 2)],
+        T0,
+        customer_name="Walk-in Wu",
+        customer_phone="13600000000",
+        paid_by="cash",
+    )
+    assert invoice.number == "D1-2026-000001" and invoice.order_id is None
+    assert (invoice.gross_cents, invoices.status(invoice)) == (3000, "paid")
+    assert parts.get_part(s, ADVISOR, part_id).on_hand == 1
+    assert [c.name for c in crm.search(s, ADVISOR, "13600000000")] == ["Walk-in Wu"]
+    on_account = counter_sales.sell(s, ADVISOR, [(part_id, 1)], T0)
+    assert on_account.number == "D1-2026-000002" and invoices.status(on_account) == "open"
+    with pytest.raises(NotFound):
+        counter_sales.sell(s, OTHER_ADVISOR, [(part_id, 1)], T0)
+    with pytest.raises(Forbidden):
+        counter_sales.sell(s, TECH, [(part_id, 1)], T0)
+    with pytest.raises(UserError, match="at least one part"):
+        counter_sales.sell(s, ADVISOR, [], T0)

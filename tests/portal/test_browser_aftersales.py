@@ -252,3 +252,26 @@ def test_advisor_reads_revenue_and_parts_figures_for_a_period(browser_page, port
     page.click("text=Log out")
     login(page, portal_url, "dora")
     _refused(page, f"{portal_url}/finance", 403, "a dispatcher may not use invoices")
+
+
+def test_counter_sale_over_the_counter_is_invoiced_and_paid(browser_page, portal_url):
+    page = browser_page
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/counter")
+    form = page.get_by_test_id("sale-form")
+    plugs = form.locator("select[name=part_0] option", has_text="SP-040").get_attribute("value")
+    form.locator("select[name=part_0]").select_option(plugs)
+    form.locator("input[name=qty_0]").fill("999")
+    form.get_by_role("button").click()
+    expect(page.get_by_role("alert")).to_contain_text("not enough stock: SP-040")
+    form = page.get_by_test_id("sale-form")
+    form.locator("input[name=qty_0]").fill("4")
+    form.locator("input[name=customer_name]").fill("Walk-in Wu")
+    form.locator("select[name=paid_by]").select_option("alipay")
+    form.get_by_role("button").click()
+    expect(page.get_by_role("status")).to_contain_text("sold: invoice D1-")
+    expect(page.get_by_test_id("invoice-status")).to_have_text("paid")
+    expect(page.get_by_test_id("invoice-lines")).to_contain_text("SP-040")
+    page.click("text=Log out")
+    login(page, portal_url, "tim")
+    _refused(page, f"{portal_url}/counter", 403, "a technician may not use parts")
