@@ -164,9 +164,12 @@ def optional_int(text: str, what: str, *, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_ROW_ID:
         raise FieldError({field: msg.NOT_A_CHOICE.format(what=what)})
     return int(text)
+
+
+MAX_ROW_ID = 2**63 - 1  # larger numbers name no row (and overflow the database drivers)
 
 
 # pydantic's error types -> the human message (the `ctx` of the error fills {limit})

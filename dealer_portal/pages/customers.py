@@ -17,6 +17,7 @@ from dealer_portal.records.actor import NotFound
 from dealer_portal.records.aftersales_tables import CustomerComplaint
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -56,7 +57,7 @@ def create_customer(
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
-def customer_page(ctx: CustomersPage, customer_id: int):
+def customer_page(ctx: CustomersPage, customer_id: RowId):
     customer = crm.get(ctx.db, ctx.actor, customer_id)
     owned = crm.vehicles(ctx.db, ctx.actor, customer.id)
     vehicles = [
@@ -85,7 +86,7 @@ def customer_page(ctx: CustomersPage, customer_id: int):
 @router.post("/customers/{customer_id}/edit")
 def edit_customer(
     ctx: CustomersPage,
-    customer_id: int,
+    customer_id: RowId,
     name: TextField = "",
     phone: TextField = "",
     email: TextField = "",
@@ -107,7 +108,7 @@ def edit_customer(
 
 
 @router.post("/customers/{customer_id}/vehicle")
-def link_vehicle(ctx: CustomersPage, customer_id: int, vehicle_id: TextField = ""):
+def link_vehicle(ctx: CustomersPage, customer_id: RowId, vehicle_id: TextField = ""):
     added = crm.link_vehicle(ctx.db, ctx.actor, customer_id, vehicle_id, ctx.now)
     message = N_("vehicle {id} added") if added else N_("vehicle {id} was already recorded")
     return ctx.done(f"/customers/{customer_id}", message.format(id=vehicle_id))
@@ -116,7 +117,7 @@ def link_vehicle(ctx: CustomersPage, customer_id: int, vehicle_id: TextField = "
 @router.post("/customers/{customer_id}/complaint")
 def add_complaint(
     ctx: CustomersPage,
-    customer_id: int,
+    customer_id: RowId,
     text: TextField = "",
     channel: TextField = "phone",
     order_id: TextField = "",
@@ -136,7 +137,9 @@ def add_complaint(
 
 
 @router.post("/customers/{customer_id}/complaint/{complaint_id}/resolve")
-def resolve_complaint(ctx: CustomersPage, customer_id: int, complaint_id: int, resolution: TextField = ""):
+def resolve_complaint(
+    ctx: CustomersPage, customer_id: RowId, complaint_id: RowId, resolution: TextField = ""
+):
     complaint = ctx.db.get(CustomerComplaint, complaint_id)
     if complaint is None or crm.get(ctx.db, ctx.actor, complaint.customer_id).id != customer_id:
         raise NotFound(N_("no complaint {id}").format(id=complaint_id))
@@ -148,7 +151,7 @@ def resolve_complaint(ctx: CustomersPage, customer_id: int, complaint_id: int, r
 @router.post("/service/{order_id}/survey/answer")
 def survey(
     ctx: CustomersPage,
-    order_id: int,
+    order_id: RowId,
     score: TextField = "",
     channel: TextField = "phone",
     comment: TextField = "",
@@ -161,7 +164,7 @@ def survey(
 
 
 @router.post("/customers/{customer_id}/merge")
-def merge(ctx: CustomersPage, customer_id: int, duplicate_id: TextField = ""):
+def merge(ctx: CustomersPage, customer_id: RowId, duplicate_id: TextField = ""):
     other = optional_int(duplicate_id, N_("Duplicate"), field="duplicate_id")
     if other is None:
         raise UserError(N_("Duplicate: choose the customer to merge into this one"))

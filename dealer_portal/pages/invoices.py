@@ -17,6 +17,7 @@ from dealer_portal.records import finance_kpis, invoice_pdf, invoices
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -38,7 +39,7 @@ def invoices_page(ctx: InvoicePage, show: str = "open"):
 
 
 @router.get("/invoices/{invoice_id}", response_class=HTMLResponse)
-def invoice_page(ctx: InvoicePage, invoice_id: int):
+def invoice_page(ctx: InvoicePage, invoice_id: RowId):
     invoice = invoices.get(ctx.db, ctx.actor, invoice_id)
     return ctx.render(
         "invoice.html",
@@ -51,7 +52,7 @@ def invoice_page(ctx: InvoicePage, invoice_id: int):
 
 
 @router.get("/invoices/{invoice_id}/pdf")
-def invoice_pdf_download(ctx: InvoicePage, invoice_id: int):
+def invoice_pdf_download(ctx: InvoicePage, invoice_id: RowId):
     invoice = invoices.get(ctx.db, ctx.actor, invoice_id)
     order = ctx.db.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
     dealer = ctx.db.get(Dealer, invoice.dealer_code)
@@ -71,7 +72,7 @@ def invoice_pdf_download(ctx: InvoicePage, invoice_id: int):
 @router.post("/invoices/{invoice_id}/payment")
 def record_payment(
     ctx: InvoicePage,
-    invoice_id: int,
+    invoice_id: RowId,
     amount: TextField = "",
     method: TextField = "",
     reference: TextField = "",
@@ -94,8 +95,8 @@ def record_payment(
 @router.get("/finance", response_class=HTMLResponse)
 def finance_page(
     ctx: InvoicePage,
-    from_: Annotated[str, Query(alias="from", max_length=10)] = "",
-    to: Annotated[str, Query(max_length=10)] = "",
+    from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "",
 ):
     """Revenue, parts share, payments, warranty credits, turnover and repair share for a period (default:
     the year to date)."""

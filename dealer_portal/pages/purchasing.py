@@ -14,6 +14,7 @@ from dealer_portal.pages import page_router
 from dealer_portal.records import purchasing
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
 router = page_router()
 PartsPage = Annotated[Ctx, Depends(page("parts"))]
@@ -23,7 +24,7 @@ TextField = Annotated[str, Form()]
 @router.post("/parts/{part_id}/edit")
 def edit_part(
     ctx: PartsPage,
-    part_id: int,
+    part_id: RowId,
     name: TextField = "",
     unit_cost: TextField = "",
     unit_price: TextField = "",
@@ -69,7 +70,7 @@ async def order(ctx: PartsPage):
 
 
 @router.get("/purchasing/{order_id}", response_class=HTMLResponse)
-def order_page(ctx: PartsPage, order_id: int):
+def order_page(ctx: PartsPage, order_id: RowId):
     order = purchasing.get(ctx.db, ctx.actor, order_id)
     return ctx.render(
         "purchase_order.html",
@@ -83,8 +84,8 @@ def order_page(ctx: PartsPage, order_id: int):
 @router.post("/purchasing/{order_id}/receive/{line_id}")
 def receive(
     ctx: PartsPage,
-    order_id: int,
-    line_id: int,
+    order_id: RowId,
+    line_id: RowId,
     qty: TextField = "",
     bin: TextField = "",
     unit_cost: TextField = "",
@@ -98,6 +99,6 @@ def receive(
 
 
 @router.post("/purchasing/{order_id}/cancel")
-def cancel(ctx: PartsPage, order_id: int, note: TextField = ""):
+def cancel(ctx: PartsPage, order_id: RowId, note: TextField = ""):
     purchasing.cancel(ctx.db, ctx.actor, order_id, note, ctx.now)
     return ctx.done(f"/purchasing/{order_id}", N_("purchase order cancelled"))

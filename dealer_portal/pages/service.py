@@ -16,6 +16,7 @@ from dealer_portal.records import service_flow as flow
 from dealer_portal.records.tables import Customer
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
 router = page_router()
 ServicePage = Annotated[Ctx, Depends(page("service"))]
@@ -67,7 +68,7 @@ def new_appointment(
 
 
 @router.get("/service/{order_id}", response_class=HTMLResponse)
-def order_page(ctx: ServicePage, order_id: int):
+def order_page(ctx: ServicePage, order_id: RowId):
     order = flow.get_order(ctx.db, ctx.actor, order_id)
     desk = ctx.actor.may("service_desk")
     return ctx.render(
@@ -156,7 +157,7 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
 
 
 @router.post("/service/{order_id}/{action}")
-async def order_action(ctx: DeskPage, order_id: int, action: str):
+async def order_action(ctx: DeskPage, order_id: RowId, action: str):
     step = ACTIONS.get(action)
     if step is None:
         raise UserError(f"unknown step {action!r}")

@@ -17,6 +17,7 @@ from dealer_portal.records import warranty
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
 router = page_router()
 WarrantyPage = Annotated[Ctx, Depends(page("warranty"))]
@@ -44,7 +45,7 @@ def create_claim(ctx: WarrantyPage, order_id: TextField = ""):
 
 
 @router.get("/warranty/{claim_id}", response_class=HTMLResponse)
-def claim_page(ctx: WarrantyPage, claim_id: int):
+def claim_page(ctx: WarrantyPage, claim_id: RowId):
     claim = warranty.get(ctx.db, ctx.actor, claim_id)
     return ctx.render(
         "claim.html",
@@ -57,7 +58,7 @@ def claim_page(ctx: WarrantyPage, claim_id: int):
 
 
 @router.get("/warranty/{claim_id}/export.json")
-def export(ctx: WarrantyPage, claim_id: int):
+def export(ctx: WarrantyPage, claim_id: RowId):
     data = warranty.export(ctx.db, ctx.actor, claim_id)
     return Response(
         json.dumps(data, ensure_ascii=False, indent=2),
@@ -69,7 +70,7 @@ def export(ctx: WarrantyPage, claim_id: int):
 @router.post("/warranty/{claim_id}/{step}")
 def claim_step(
     ctx: WarrantyPage,
-    claim_id: int,
+    claim_id: RowId,
     step: str,
     note: TextField = "",
     reference: TextField = "",

@@ -19,6 +19,7 @@ from dealer_portal.records import work_orders as wo
 from dealer_portal.records.aftersales_tables import WarrantyClaim
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
 router = page_router()
 DeskPage = Annotated[Ctx, Depends(page("service_desk"))]
@@ -68,7 +69,7 @@ async def _form(ctx: Ctx) -> dict[str, str]:
 
 
 @router.post("/service/{order_id}/amend/add")
-async def amend_add(ctx: DeskPage, order_id: int):
+async def amend_add(ctx: DeskPage, order_id: RowId):
     form = await _form(ctx)
     kind = form.get("kind", "")
     wo.add_line(
@@ -92,7 +93,7 @@ async def amend_add(ctx: DeskPage, order_id: int):
 
 
 @router.post("/service/{order_id}/amend/cancel")
-async def amend_cancel(ctx: DeskPage, order_id: int):
+async def amend_cancel(ctx: DeskPage, order_id: RowId):
     form = await _form(ctx)
     item_id = optional_int(form.get("item_id", ""), N_("Line"), field="item_id")
     if item_id is None:
@@ -102,7 +103,7 @@ async def amend_cancel(ctx: DeskPage, order_id: int):
 
 
 @router.post("/service/{order_id}/amend/promise")
-async def promise(ctx: DeskPage, order_id: int):
+async def promise(ctx: DeskPage, order_id: RowId):
     form = await _form(ctx)
     promised = utc_datetime(form.get("promised_at", ""), N_("Promised completion"), field="promised_at")
     wo.promise(ctx.db, ctx.actor, order_id, promised, ctx.now)
@@ -110,7 +111,7 @@ async def promise(ctx: DeskPage, order_id: int):
 
 
 @router.post("/service/{order_id}/clock/{direction}", response_class=HTMLResponse)
-def clock(ctx: ServicePage, order_id: int, direction: str):
+def clock(ctx: ServicePage, order_id: RowId, direction: str):
     if direction == "on":
         wo.clock_on(ctx.db, ctx.actor, order_id, ctx.now)
         return ctx.done(f"/service/{order_id}", N_("clocked on"))

@@ -79,6 +79,16 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
     ):
         pdf.cell(width, 7, clean(text), border="B", align=align)
     pdf.ln()
+
+    def fit(text: str, width: float) -> str:
+        """The text cut to the cell's width (a long description must not run over the amounts)."""
+        text = clean(text)
+        if pdf.get_string_width(text) <= width - 2:
+            return text
+        while text and pdf.get_string_width(text + "...") > width - 2:
+            text = text[:-1]
+        return text + "..."
+
     for line in invoice.lines:
         cells = (
             line.description,
@@ -87,7 +97,7 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
             format_cents(line.total_cents),
         )
         for text, width, align in zip(cells, widths, "LRRR", strict=True):
-            pdf.cell(width, 6, clean(text), align=align)
+            pdf.cell(width, 6, fit(text, width), align=align)
         pdf.ln()
     pdf.ln(2)
     rate = f"{invoice.tax_rate_bp / 100:g} %"

@@ -406,3 +406,12 @@ def test_counter_sale_takes_stock_invoices_and_records_the_payment(world):
         counter_sales.sell(s, TECH, [(part_id, 1)], T0)
     with pytest.raises(UserError, match="at least one part"):
         counter_sales.sell(s, ADVISOR, [], T0)
+
+
+def test_invoice_pdf_cuts_a_long_description_to_its_cell(world):
+    s = world
+    order = _settled(s)
+    invoice = invoices.for_order(s, ADVISOR, order.id)
+    invoice.lines[0].description = "Inspect brakes " * 20
+    pdf = invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="VAN-1", order_id=order.id)
+    assert pdf.startswith(b"%PDF-")

@@ -160,3 +160,14 @@ def test_figures_by_period_page(sample_app):
     assert portal_client(app, "dora").get("/finance").status_code == 403  # dispatchers see no dealer money
     olga = portal_client(app, "olga").get("/finance?from=2026-01-01&to=2026-11-27").text
     assert re.search(r'data-testid="revenue">0.00<', olga)
+
+
+def test_hostile_ids_are_refused_not_crashed(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    huge = "9" * 25
+    for url in (f"/customers/{huge}", f"/warranty/{huge}", f"/invoices/{huge}", f"/purchasing/{huge}"):
+        assert sam.get(url).status_code == 422, url
+    assert _post(sam, "/warranty", {"order_id": huge}, "/warranty").status_code in (400, 422)
+    assert _post(sam, "/counter", {"part_0": huge, "qty_0": "1"}, "/counter").status_code in (400, 422)
+    assert sam.get("/finance?from=" + "x" * 500).status_code == 400
