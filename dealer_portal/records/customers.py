@@ -218,10 +218,13 @@ def link_vehicle(session: Session, actor: Actor, customer_id: int, vehicle_id: s
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     if vehicle.dealer_code not in (None, customer.dealer_code):
         raise NotFound(N_("no vehicle {id!r}").format(id=vehicle_id))
-    return _link(session, actor, customer, vehicle_id, now)
+    return record_vehicle(session, actor, customer, vehicle_id, now)
 
 
-def _link(session: Session, actor: Actor, customer: Customer, vehicle_id: str, now: datetime) -> bool:
+def record_vehicle(
+    session: Session, actor: Actor, customer: Customer, vehicle_id: str, now: datetime
+) -> bool:
+    """Record (once) that the customer owns the vehicle; the caller checked both are the dealer's."""
     exists = session.scalar(
         select(CustomerVehicle.id).where(
             CustomerVehicle.customer_id == customer.id, CustomerVehicle.vehicle_id == vehicle_id
@@ -358,7 +361,7 @@ def merge(session: Session, actor: Actor, keep_id: int, duplicate_id: int, now: 
     for link in list(
         session.scalars(select(CustomerVehicle).where(CustomerVehicle.customer_id == duplicate.id))
     ):
-        _link(session, actor, keep, link.vehicle_id, now)
+        record_vehicle(session, actor, keep, link.vehicle_id, now)
         session.delete(link)
     keep.phone = keep.phone or duplicate.phone
     keep.email = keep.email or duplicate.email

@@ -255,7 +255,7 @@ def create_appointment(
             now=now,
         )
     if customer is not None:
-        crm._link(session, actor, customer, vehicle_id, now)
+        crm.record_vehicle(session, actor, customer, vehicle_id, now)
         customer_id = customer.id
     order = _new_order(
         session,
