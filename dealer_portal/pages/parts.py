@@ -95,8 +95,10 @@ def transfer(ctx: PartsPage, part_id: int, bin: TextField = "", to_bin: TextFiel
 
 
 @router.post("/parts/{part_id}/count")
-def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
+def count(
+    ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = "", new_bin: TextField = ""
+):
     quantity = number(counted, "Counted quantity", field="counted")
-    result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now)
+    result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, new_bin=new_bin == "yes")
     diff = f"difference {result.difference:+g}" if result.difference else "no difference"
     return ctx.done("/parts", f"{result.part.number} bin {result.bin} counted: {diff}")

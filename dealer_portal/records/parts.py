@@ -170,9 +170,18 @@ def transfer(
 
 
 def issue(
-    session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime
+    session: Session,
+    actor: Actor,
+    part: Part,
+    qty: float,
+    order_id: int | None,
+    now: datetime,
+    *,
+    kind: str = "issue",
+    note: str | None = None,
 ) -> list[StockMove]:
-    """Take `qty` for a work order, from the fullest bins first; all or nothing."""
+    """Take `qty` for a work order (or a counter sale: kind "sale"), from the fullest bins first; all
+    or nothing."""
     _positive(qty)
     if part.on_hand < qty:
         raise UserError(f"only {part.on_hand:g} of {part.number} ({part.name}) in stock, {qty:g} needed")
@@ -187,10 +196,10 @@ def issue(
                     part,
                     level.bin,
                     -take,
-                    "issue",
+                    kind,
                     now,
                     order_id=order_id,
-                    note=f"work order {order_id}",
+                    note=f"work order {order_id}" if note is None else note,
                 )
             )
             left -= take
@@ -212,14 +221,26 @@ class CountResult:
 
 
 def count(
-    session: Session, actor: Actor, part_id: int, bin_code: str, counted_qty: float, now: datetime
+    session: Session,
+    actor: Actor,
+    part_id: int,
+    bin_code: str,
+    counted_qty: float,
+    now: datetime,
+    new_bin: bool = False,
 ) -> CountResult:
-    """Stock-taking: set a bin to what was counted and keep the difference as a move."""
+    """Stock-taking: set a bin to what was counted and keep the difference as a move. A bin the part
+    was never in is counted only when the count says so (`new_bin`): a mistyped bin is not created."""
     actor.require("parts")
     if counted_qty < 0:
         raise UserError("a counted quantity cannot be negative")
     part = get_part(session, actor, part_id)
     level = next((lv for lv in part.stock if lv.bin == bin_code.strip().upper()), None)
+    if level is None and not new_bin:
+        raise UserError(
+            f"{part.number} has never been in bin {bin_code.strip().upper() or '?'}: check the bin, "
+            "or tick “new bin” to record stock found there"
+        )
     book = level.qty if level else 0.0
     result = CountResult(part, bin_code.strip().upper(), book, counted_qty)
     if result.difference:
