@@ -17,21 +17,26 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dealer_portal import api as dealer_api
-from dealer_portal import web_session
+from dealer_portal import api_aftersales, api_sales, web_session
 from dealer_portal.pages import (
     admin,
     auth,
+    counter,
+    customers,
     dispatch,
     fleet,
     insight,
+    invoices,
     notifications,
     parts,
     preferences,
+    purchasing,
     scrapping,
     service,
     service_requests,
     vehicles,
+    warranty,
+    work_orders,
 )
 from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
@@ -64,6 +69,12 @@ ROUTERS = (
     admin.router,
     notifications.router,
     service_requests.router,
+    customers.router,
+    work_orders.router,
+    warranty.router,
+    invoices.router,
+    purchasing.router,
+    counter.router,
 )
 
 
@@ -110,9 +121,10 @@ def create_app(
         templates=make_templates(),
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_aftersales.router)  # /api/dealer: after-sales records for integrations
     for router in ROUTERS:
         app.include_router(router)
-    app.include_router(dealer_api.router, responses=ERROR_RESPONSES)
+    app.include_router(api_sales.router, responses=ERROR_RESPONSES)  # /api/dealer: stock, exchange
     app.add_exception_handler(StarletteHTTPException, http_error_page)
     app.add_middleware(LocaleMiddleware)
     tiles = settings.map.tile_origin

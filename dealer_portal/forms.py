@@ -63,6 +63,15 @@ MAX_LENGTH = {
     "position": 120,
     "target": 500,  # a notification's e-mail address or webhook URL
     "secret": 200,  # a webhook's signing secret
+    # after-sales and customers (issue #21)
+    "phone": 40,
+    "email": 120,
+    "customer_email": 120,
+    "text": 2000,
+    "resolution": 2000,
+    "approved_by": 120,
+    "reference": 120,
+    "comment": 2000,
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""
@@ -175,9 +184,12 @@ def optional_int(text: str, what: str, *, field: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdigit() or int(text) > MAX_ROW_ID:
         raise FieldError({field: Text(msg.NOT_A_CHOICE, what=Text(what))})
     return int(text)
+
+
+MAX_ROW_ID = 2**63 - 1  # larger numbers name no row (and overflow the database drivers)
 
 
 # pydantic's error types -> the human message (the `ctx` of the error fills {limit})

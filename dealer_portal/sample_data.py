@@ -291,6 +291,15 @@ def _parts(db: Session, now: datetime) -> dict[str, int]:
     return ids
 
 
+# The history's customers (one record each, however often they come: records.customers dedupes on phone).
+HISTORY_CUSTOMERS = {
+    "VAN-1": ("Spree Logistics GmbH", "+49 30 1234567"),
+    "VAN-2": ("Spree Logistics GmbH", "+49 30 1234567"),
+    "VAN-3": ("Li Wei", "138 0013 8000"),
+    "VAN-4": ("Li Wei", "138 0013 8000"),
+}
+
+
 def _history(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
     """Settled work orders over the last months (one comeback), run through the real state machine."""
     jobs = [
@@ -304,7 +313,17 @@ def _history(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
     ]
     for days_ago, vid, reason, hours, part in jobs:
         t = now - timedelta(days=days_ago)
-        order = flow.create_appointment(db, ADVISOR, vehicle_id=vid, scheduled_at=t, reason=reason, now=t)
+        name, phone = HISTORY_CUSTOMERS[vid]
+        order = flow.create_appointment(
+            db,
+            ADVISOR,
+            vehicle_id=vid,
+            scheduled_at=t,
+            reason=reason,
+            now=t,
+            customer_name=name,
+            customer_phone=phone,
+        )
         flow.receive(db, ADVISOR, order.id, complaint=reason, odometer_km=_km(vid, days_ago), now=t)
         flow.add_item(
             db,

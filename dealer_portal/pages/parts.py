@@ -96,9 +96,11 @@ def transfer(ctx: PartsPage, part_id: int, bin: TextField = "", to_bin: TextFiel
 
 
 @router.post("/parts/{part_id}/count")
-def count(ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = ""):
+def count(
+    ctx: PartsPage, part_id: int, bin: TextField = "", counted: TextField = "", new_bin: TextField = ""
+):
     quantity = number(counted, N_("Counted quantity"), field="counted")
-    result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now)
+    result = parts.count(ctx.db, ctx.actor, part_id, bin, quantity, ctx.now, new_bin=new_bin == "yes")
     if result.difference:
         return ctx.done(
             "/parts",

@@ -11,12 +11,13 @@ from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
 from dealer_portal.messages import N_, Text
-from dealer_portal.pages import page_router
+from dealer_portal.pages import page_router, work_orders
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.tables import Customer
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
+from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
 router = page_router()
 ServicePage = Annotated[Ctx, Depends(page("service"))]
@@ -49,6 +50,8 @@ def new_appointment(
     reason: Annotated[str, Form()] = "",
     customer_name: Annotated[str, Form()] = "",
     customer_phone: Annotated[str, Form()] = "",
+    customer_email: Annotated[str, Form()] = "",
+    customer_id: Annotated[str, Form()] = "",
 ):
     order = flow.create_appointment(
         ctx.db,
@@ -59,12 +62,14 @@ def new_appointment(
         scheduled_at=utc_datetime(scheduled_at, N_("Appointment time"), field="scheduled_at"),
         customer_name=customer_name,
         customer_phone=customer_phone,
+        customer_email=customer_email,
+        customer_id=optional_int(customer_id, N_("Customer"), field="customer_id"),
     )
     return ctx.done(f"/service/{order.id}", N_("appointment #{id} booked"), id=order.id)
 
 
 @router.get("/service/{order_id}", response_class=HTMLResponse)
-def order_page(ctx: ServicePage, order_id: int):
+def order_page(ctx: ServicePage, order_id: RowId):
     order = flow.get_order(ctx.db, ctx.actor, order_id)
     desk = ctx.actor.may("service_desk")
     return ctx.render(
@@ -81,6 +86,7 @@ def order_page(ctx: ServicePage, order_id: int):
         pay_types=flow.PAY_TYPES,
         outstanding=any(i.kind == "part" and i.issued_qty < i.quantity for i in order.items),
         editable=order.state in flow.EDITABLE,
+        **work_orders.order_extras(ctx, order),
     )
 
 
@@ -154,7 +160,7 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
 
 
 @router.post("/service/{order_id}/{action}")
-async def order_action(ctx: DeskPage, order_id: int, action: str):
+async def order_action(ctx: DeskPage, order_id: RowId, action: str):
     step = ACTIONS.get(action)
     if step is None:
         raise UserError(Text(N_("unknown step {step}"), step=repr(action)))

@@ -33,6 +33,11 @@ AREAS: dict[str, frozenset[str]] = {
     "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)
     "notifications": frozenset({"admin", "dispatcher", "service_advisor"}),  # one's own rules and log
     "request_service": frozenset({"admin", "dispatcher"}),  # from the fleet side, to the vehicle's dealer
+    # after-sales and customers (issue #21)
+    "customers": frozenset({"admin", "service_advisor"}),
+    "labour_clock": frozenset({"technician"}),
+    "warranty": frozenset({"admin", "service_advisor"}),
+    "invoices": frozenset({"admin", "service_advisor"}),
 }
 
 

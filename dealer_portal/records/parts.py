@@ -179,9 +179,18 @@ def transfer(
 
 
 def issue(
-    session: Session, actor: Actor, part: Part, qty: float, order_id: int, now: datetime
+    session: Session,
+    actor: Actor,
+    part: Part,
+    qty: float,
+    order_id: int | None,
+    now: datetime,
+    *,
+    kind: str = "issue",
+    note: str | None = None,
 ) -> list[StockMove]:
-    """Take `qty` for a work order, from the fullest bins first; all or nothing."""
+    """Take `qty` for a work order (or a counter sale: kind "sale"), from the fullest bins first; all
+    or nothing."""
     _positive(qty)
     if part.on_hand < qty:
         raise UserError(
@@ -204,10 +213,10 @@ def issue(
                     part,
                     level.bin,
                     -take,
-                    "issue",
+                    kind,
                     now,
                     order_id=order_id,
-                    note=NOTE_WORK_ORDER.format(id=order_id),
+                    note=NOTE_WORK_ORDER.format(id=order_id) if note is None else note,
                 )
             )
             left -= take
@@ -229,14 +238,31 @@ class CountResult:
 
 
 def count(
-    session: Session, actor: Actor, part_id: int, bin_code: str, counted_qty: float, now: datetime
+    session: Session,
+    actor: Actor,
+    part_id: int,
+    bin_code: str,
+    counted_qty: float,
+    now: datetime,
+    new_bin: bool = False,
 ) -> CountResult:
-    """Stock-taking: set a bin to what was counted and keep the difference as a move."""
+    """Stock-taking: set a bin to what was counted and keep the difference as a move. A bin the part
+    was never in is counted only when the count says so (`new_bin`): a mistyped bin is not created."""
     actor.require("parts")
     if counted_qty < 0:
         raise UserError(Text(N_("a counted quantity cannot be negative")))
     part = get_part(session, actor, part_id)
     level = next((lv for lv in part.stock if lv.bin == bin_code.strip().upper()), None)
+    if level is None and not new_bin:
+        raise UserError(
+            Text(
+                N_(
+                    "{part} has never been in bin {bin}: check the bin, or tick “new bin” to record stock found there"
+                ),
+                part=part.number,
+                bin=bin_code.strip().upper() or "?",
+            )
+        )
     book = level.qty if level else 0.0
     result = CountResult(part, bin_code.strip().upper(), book, counted_qty)
     if result.difference:

@@ -91,6 +91,7 @@ OPEN = frozenset(STATES) - {"settled", "cancelled"}
 PAY_TYPES = ("customer", "warranty", "internal")
 ITEM_KINDS = ("labour", "part")
 EDITABLE = frozenset({"received", "estimated"})
+AMENDABLE = frozenset({"ordered", "assigned", "parts_issued"})  # records.work_orders: with approval
 APPOINTMENT_STATUS = {
     "booked": "booked",
     "received": "in_service",
@@ -252,19 +253,37 @@ def create_appointment(
     now: datetime,
     customer_name: str = "",
     customer_phone: str = "",
+    customer_email: str = "",
+    customer_id: int | None = None,
     dealer_code: str | None = None,
 ) -> ServiceOrder:
-    """A manual appointment (customer phoned in): starts as 'booked'."""
+    """A manual appointment (customer phoned in): starts as 'booked'. The customer is the one chosen
+    (`customer_id`), else the dealer's customer with this phone or e-mail, else a new one
+    (records.customers: no duplicate per appointment); the vehicle is recorded as theirs."""
     actor.require("service_desk")
     vehicle = vehicle_records.get(session, actor, vehicle_id)
     dealer = actor.own_dealer(dealer_code or vehicle.dealer_code)
     if vehicle.status == "retired":
         raise UserError(Text(N_("vehicle {vehicle} is retired"), vehicle=vehicle_id))
-    customer_id = None
-    if customer_name.strip():
-        customer = Customer(dealer_code=dealer, name=customer_name.strip(), phone=customer_phone.strip())
-        session.add(customer)
-        session.flush()
+    from dealer_portal.records import customers as crm  # (it uses this module's tables only)
+
+    customer = None
+    if customer_id is not None:
+        customer = crm.get(session, actor, customer_id)
+        if customer.dealer_code != dealer:
+            raise NotFound(Text(N_("no customer {id}"), id=customer_id))
+    elif customer_name.strip() or customer_phone.strip() or customer_email.strip():
+        customer, _ = crm.find_or_create(
+            session,
+            actor,
+            dealer_code=dealer,
+            name=customer_name or customer_phone or customer_email,
+            phone=customer_phone,
+            email=customer_email,
+            now=now,
+        )
+    if customer is not None:
+        crm.record_vehicle(session, actor, customer, vehicle_id, now)
         customer_id = customer.id
     order = _new_order(
         session,
@@ -331,10 +350,52 @@ def add_item(
     if order.state not in EDITABLE:
         raise UserError(
             Text(
-                N_("lines can be changed at reception or estimate, not when {state}"),
+                N_(
+                    "lines can be changed at reception or estimate, not when {state}: amend the work order instead"
+                )
+                if order.state in AMENDABLE
+                else N_("lines can be changed at reception or estimate, not when {state}"),
                 state=Text(STEP_NAMES[order.state]),
             )
         )
+    item = new_item(
+        session,
+        actor,
+        order,
+        kind=kind,
+        quantity=quantity,
+        description=description,
+        unit_cents=unit_cents,
+        part_id=part_id,
+        pay_type=pay_type,
+    )
+    order.items.append(item)  # (not session.add first: the lazy load would autoflush it into the list twice)
+    audit.record(
+        session,
+        actor,
+        now,
+        "service:item",
+        "service_order",
+        order.id,
+        f"{kind} {item.description} x{quantity:g} ({pay_type})",
+        dealer_code=order.dealer_code,
+    )
+    return item
+
+
+def new_item(
+    session: Session,
+    actor: Actor,
+    order: ServiceOrder,
+    *,
+    kind: str,
+    quantity: float,
+    description: str = "",
+    unit_cents: int | None = None,
+    part_id: int | None = None,
+    pay_type: str = "customer",
+) -> ServiceItem:
+    """A checked labour or part line for `order` (not yet added to it)."""
     if kind not in ITEM_KINDS:
         raise UserError(Text(N_("a line is labour or part, not {kind}"), kind=repr(kind)))
     if pay_type not in PAY_TYPES:
@@ -351,7 +412,7 @@ def add_item(
         unit_cents = part.unit_price_cents if unit_cents is None else unit_cents
     elif not description.strip() or unit_cents is None:
         raise UserError(Text(N_("a labour line needs a description and an hourly rate")))
-    item = ServiceItem(
+    return ServiceItem(
         kind=kind,
         description=description.strip(),
         quantity=quantity,
@@ -360,25 +421,13 @@ def add_item(
         part_id=part_id if kind == "part" else None,
         issued_qty=0,
     )
-    order.items.append(item)  # (not session.add first: the lazy load would autoflush it into the list twice)
-    audit.record(
-        session,
-        actor,
-        now,
-        "service:item",
-        "service_order",
-        order.id,
-        f"{kind} {description.strip()} x{quantity:g} ({pay_type})",
-        dealer_code=order.dealer_code,
-    )
-    return item
 
 
 def estimate(session: Session, actor: Actor, order_id: int, now: datetime) -> ServiceOrder:
     order = _desk_order(session, actor, order_id)
-    if order.state == "received" and not order.items:
+    if order.state == "received" and not live_items(order):
         raise UserError(Text(N_("add at least one labour or part line before estimating")))
-    order.estimate_cents = sum(item.total_cents for item in order.items)
+    order.estimate_cents = sum(item.total_cents for item in live_items(order))
     _transition(
         session,
         actor,
@@ -395,7 +444,7 @@ def open_work_order(
 ) -> ServiceOrder:
     """The customer accepted the estimate; `pay_type`, when given, applies to every line."""
     order = _desk_order(session, actor, order_id)
-    if order.state == "estimated" and sum(i.total_cents for i in order.items) != order.estimate_cents:
+    if order.state == "estimated" and sum(i.total_cents for i in live_items(order)) != order.estimate_cents:
         raise UserError(
             Text(N_("the lines changed since the estimate: update the estimate for the customer first"))
         )
@@ -404,7 +453,7 @@ def open_work_order(
             raise UserError(Text(N_("pay type must be one of {types}"), types=", ".join(PAY_TYPES)))
         if order.state == "estimated":
             order.pay_type = pay_type
-            for item in order.items:
+            for item in live_items(order):
                 item.pay_type = pay_type
     _transition(session, actor, order, "ordered", now, NOTE_PAY_TYPE.format(pay_type=pay_type or "per line"))
     return order
@@ -426,8 +475,13 @@ def assign(session: Session, actor: Actor, order_id: int, technician: str, now: 
     return order
 
 
+def live_items(order: ServiceOrder) -> list[ServiceItem]:
+    """The order's lines that count: every line but those cancelled by an amendment."""
+    return [item for item in order.items if item.cancelled_at is None]
+
+
 def _parts_outstanding(order: ServiceOrder) -> list[ServiceItem]:
-    return [item for item in order.items if item.kind == "part" and item.issued_qty < item.quantity]
+    return [item for item in live_items(order) if item.kind == "part" and item.issued_qty < item.quantity]
 
 
 def issue_parts(session: Session, actor: Actor, order_id: int, now: datetime) -> ServiceOrder:
@@ -510,16 +564,17 @@ class Invoice:
 
 def invoice(order: ServiceOrder) -> Invoice:
     totals = {p: 0 for p in PAY_TYPES}
-    for item in order.items:
+    for item in live_items(order):
         totals[item.pay_type] += item.total_cents
-    return Invoice(list(order.items), totals)
+    return Invoice(live_items(order), totals)
 
 
 def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> ServiceOrder:
     """Settlement: the customer pays the customer-pay lines; warranty and internal lines are booked."""
     order = _desk_order(session, actor, order_id)
     bill = invoice(order)
-    if order.state == "checked":
+    settling = order.state == "checked"
+    if settling:
         order.invoice_cents, order.settled_at = bill.customer_cents, now
     _transition(
         session,
@@ -529,6 +584,10 @@ def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> Serv
         now,
         f"invoice {bill.customer_cents / 100:.2f} (total {bill.total_cents / 100:.2f})",
     )
+    if settling:
+        from dealer_portal.records import invoices  # (it uses this module's tables only)
+
+        invoices.issue_for_order(session, actor, order, bill.lines, now)
     return order
 
 
@@ -556,6 +615,7 @@ def customers(session: Session, actor: Actor) -> list[tuple[Customer, int]]:
         .group_by(Customer.id)
         .order_by(Customer.name)
     )
+    query = query.where(Customer.merged_into_id.is_(None))
     if not actor.sees_all_dealers:
         query = query.where(Customer.dealer_code == actor.dealer_code)
     return [(c, n) for c, n in session.execute(query).all()]

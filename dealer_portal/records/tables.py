@@ -6,7 +6,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base
@@ -40,6 +51,13 @@ class Customer(Base):
     dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # issue #21: customers as records of their own (records/customers.py)
+    email: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Booking(Base):
@@ -87,6 +105,7 @@ class ServiceOrder(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    promised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # promised completion (issue #21)
     items: Mapped[list[ServiceItem]] = relationship(back_populates="order", order_by="ServiceItem.id")
     transitions: Mapped[list[ServiceTransition]] = relationship(order_by="ServiceTransition.id")
 
@@ -104,6 +123,7 @@ class ServiceItem(Base):
     pay_type: Mapped[str] = mapped_column(String(16))
     part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id"))
     issued_qty: Mapped[float] = mapped_column(Float, default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # cancelled by an amendment
     order: Mapped[ServiceOrder] = relationship(back_populates="items")
 
     @property
@@ -227,3 +247,6 @@ PORTAL_TABLES += SALES_TABLES
 from dealer_portal.notify.tables import NOTIFY_TABLES  # their own module, same migration tree
 
 PORTAL_TABLES += NOTIFY_TABLES
+from dealer_portal.records.aftersales_tables import AFTERSALES_TABLES  # (last: they refer to these)
+
+PORTAL_TABLES += AFTERSALES_TABLES

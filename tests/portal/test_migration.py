@@ -32,12 +32,12 @@ def test_a_database_migrated_before_the_trees_were_split_upgrades_in_either_orde
     the portal must take its revision back instead of creating its tables a second time."""
     from sqlalchemy import text
 
-    from dealer_portal.migrate import is_up_to_date, upgrade
+    from dealer_portal.migrate import PORTAL_TREE, is_up_to_date, upgrade
     from gateway.db import migrate as gateway_migrate
 
     url = f"sqlite:///{tmp_path / 'legacy.db'}"
-    upgrade(url)
-    heads = current_heads(url)  # dp0001 then; today's portal head shows the same takeover
+    gateway_migrate.upgrade(url)
+    gateway_migrate.upgrade(url, "dp0001", tree=PORTAL_TREE)  # the portal as it was before the split
     engine = make_engine(url)
     with engine.begin() as conn:  # the old layout: one version table for everyone
         conn.execute(
@@ -47,12 +47,14 @@ def test_a_database_migrated_before_the_trees_were_split_upgrades_in_either_orde
     gateway_migrate.upgrade(url)  # the gateway starts first and does not know dp0001
     assert gateway_migrate.is_up_to_date(url)
     with engine.connect() as conn:
-        assert set(conn.execute(text("SELECT version_num FROM alembic_version_unowned")).scalars()) == heads
-    upgrade(url)  # then the portal: takes dp0001 back, creates nothing twice
-    assert is_up_to_date(url) and current_heads(url) == heads
+        assert set(conn.execute(text("SELECT version_num FROM alembic_version_unowned")).scalars()) == {
+            "dp0001"
+        }
+    upgrade(url)  # then the portal: takes dp0001 back, creates nothing twice, and goes on to its head
+    assert is_up_to_date(url) and "dp0001" not in current_heads(url)
     with engine.connect() as conn:
         assert list(conn.execute(text("SELECT version_num FROM alembic_version_unowned"))) == []
-        assert not heads & set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        assert "dp0001" not in set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
     engine.dispose()
 
 

@@ -8,7 +8,18 @@ import pytest
 from sqlalchemy import text
 
 from dealer_portal.migrate import upgrade
-from dealer_portal.records import dispatch, fleet, kpis, parts, scrapping
+from dealer_portal.records import (
+    customers,
+    dispatch,
+    finance_kpis,
+    fleet,
+    invoices,
+    kpis,
+    parts,
+    purchasing,
+    scrapping,
+    warranty,
+)
 from dealer_portal.records import service_flow as flow
 from dealer_portal.sample_data import ADMIN, ADVISOR, DISPATCHER, seed_sample
 from gateway.db.session import make_engine, make_sessionmaker
@@ -49,6 +60,15 @@ def test_sample_world_and_a_service_flow_on_postgresql(portal_pg):
             assert len(fleet.board(db, DISPATCHER, NOW, offline_after_s=120)) == 6
             assert [f.vehicle.vehicle_id for f in scrapping.flagged(db, DISPATCHER, NOW.date())] == ["VAN-4"]
             assert dispatch.conflicts(db, "VAN-3", NOW, NOW + timedelta(days=1))
+            # issue #21's queries on PostgreSQL: customer search, invoices, figures, purchasing
+            assert [c.name for c in customers.search(db, ADVISOR, "1234567")] == ["Spree Logistics GmbH"]
+            assert invoices.for_order(db, ADVISOR, order.id).number == "D1-2026-000008"
+            period = finance_kpis.Period.of_dates(NOW.date() - timedelta(days=365), NOW.date())
+            figures = finance_kpis.figures(db, ADVISOR, period)
+            assert figures.invoices == 8 and figures.turnover_per_year is not None
+            assert purchasing.order_from_reorder_list(db, ADVISOR, NOW)
+            assert warranty.create(db, ADVISOR, warranty.claimable(db, ADVISOR)[0].id, NOW).claimed_cents > 0
+            db.commit()
             db.execute(
                 text(
                     "TRUNCATE dealers, users, vehicles, service_appointments, alerts, driver_events, "

@@ -151,3 +151,46 @@ def test_technician_and_other_dealer_are_refused(world):
     flow.open_work_order(s, ADVISOR, order_id, T0)
     with pytest.raises(UserError, match="not an active technician of dealer D1"):
         flow.assign(s, ADVISOR, order_id, "olga", T0)
+
+
+def test_flow_with_an_amendment_a_warranty_claim_and_a_paid_invoice(world):
+    """The workshop's real day: an extra fault found mid-repair is added with the customer's approval, the
+    warranty part is claimed from the manufacturer, and the customer pays the invoice."""
+    from dealer_portal.records import invoices, warranty
+    from dealer_portal.records import work_orders as wo
+
+    s = world
+    order_id, part_id = _proposal(s), _oil_filter(s)
+    t = T0
+    flow.confirm_proposal(s, ADVISOR, order_id, t, t)
+    flow.receive(s, ADVISOR, order_id, complaint="oil service", odometer_km=30_050, now=t)
+    flow.add_item(
+        s, ADVISOR, order_id, kind="labour", description="Oil service", quantity=1, unit_cents=9000, now=t
+    )
+    flow.estimate(s, ADVISOR, order_id, t)
+    flow.open_work_order(s, ADVISOR, order_id, t)
+    flow.assign(s, ADVISOR, order_id, "tim", t)
+    amendment = wo.add_line(
+        s, ADVISOR, order_id, kind="part", part_id=part_id, quantity=1, pay_type="warranty",
+        approved_by="fleet manager", approval_method="phone", approved_at=t, now=t + timedelta(minutes=30),
+    )  # fmt: skip
+    assert (amendment.estimate_before_cents, amendment.estimate_after_cents) == (9000, 10500)
+    wo.clock_on(s, TECH, order_id, t + timedelta(minutes=40))
+    wo.clock_off(s, TECH, order_id, t + timedelta(minutes=100))
+    flow.issue_parts(s, ADVISOR, order_id, t + timedelta(hours=2))
+    flow.quality_check(s, ADVISOR, order_id, passed=True, note="ok", now=t + timedelta(hours=2))
+    order = flow.settle(s, ADVISOR, order_id, t + timedelta(hours=3))
+    assert order.invoice_cents == 9000  # the warranty part goes to the manufacturer
+    claim = warranty.create(s, ADVISOR, order_id, t + timedelta(hours=3))
+    assert claim.claimed_cents == 1500
+    warranty.submit(s, ADVISOR, claim.id, t + timedelta(days=1))
+    warranty.decide(s, ADVISOR, claim.id, accepted=True, note="", now=t + timedelta(days=3))
+    warranty.parts_returned(s, ADVISOR, claim.id, "SF-1", t + timedelta(days=4))
+    assert warranty.credit(s, ADVISOR, claim.id, 1500, t + timedelta(days=9)).state == "credited"
+    invoice = invoices.for_order(s, ADVISOR, order_id)
+    invoices.record_payment(
+        s, ADVISOR, invoice.id, amount_cents=9000, method="alipay", now=t + timedelta(hours=3)
+    )
+    s.commit()
+    assert invoices.status(invoice) == "paid" and invoice.gross_cents == 9000
+    assert [a.action for a in wo.amendments(s, ADVISOR, order_id)] == ["add"]

@@ -3,7 +3,7 @@ with their loading lists (damage, transport claims), leads, quotes with options,
 See dealer_portal/records/sales_tables.py. Revises dp0001 here; re-chained after dp0002 (#21) at merge.
 
 Revision ID: dp0003
-Revises: dp0001
+Revises: dp0002
 Create Date: 2026-12-03 16:05:42.196028
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = 'dp0003'
-down_revision: str | Sequence[str] | None = 'dp0001'
+down_revision: str | Sequence[str] | None = 'dp0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,119 @@
+"""An invoice as a PDF (fpdf2). Chinese text needs a CJK font: the first of `CJK_FONTS` that is installed
+(scripts/ensure_system_packages.sh installs Debian's fonts-wqy-zenhei). Without one the PDF falls back
+to DejaVu Sans (or the PDF core font), shows every character it lacks as "?" and says so at the bottom,
+so the document is still produced and nothing is silently dropped."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from dealer_portal.messages import N_
+from dealer_portal.records.aftersales_tables import Invoice
+from dealer_portal.records.money import format_cents
+
+CJK_FONTS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+)
+FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),)
+FONT_MISSING_NOTE = N_("No CJK font is installed: characters this font lacks are shown as ?.")
+
+
+def _font() -> tuple[Path | None, bool]:
+    """(font file, whether it covers Chinese); (None, False): the PDF core font (Latin-1 only)."""
+    for path in CJK_FONTS:
+        if path.is_file():
+            return path, True
+    return next((p for p in FALLBACK_FONTS if p.is_file()), None), False
+
+
+def _cleaner(cjk: bool, core: bool):
+    def clean(text: object) -> str:
+        value = str(text)
+        if core:
+            return value.encode("latin-1", "replace").decode("latin-1")
+        if not cjk:
+            return "".join("?" if ord(ch) >= 0x2E80 else ch for ch in value)
+        return value
+
+    return clean
+
+
+def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | None) -> bytes:
+    from fpdf import FPDF
+
+    # fontTools says, for every PDF, that it drops the CJK font's bitmap table (unused: glyphs are outlines)
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
+
+    path, cjk = _font()
+    clean = _cleaner(cjk, path is None)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    if path is None:
+        family = "helvetica"
+    else:
+        family = "body"
+        pdf.add_font(family, "", str(path))
+    pdf.set_title(clean(invoice.number))
+    pdf.set_font(family, size=18)
+    pdf.cell(0, 10, clean(f"{N_('Invoice')} {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=10)
+    head = [
+        (N_("Dealer"), f"{dealer_name} ({invoice.dealer_code})"),
+        (N_("Date"), f"{invoice.issued_at:%Y-%m-%d %H:%M} UTC"),
+        (N_("Customer"), invoice.customer_name or "—"),
+        (N_("Work order"), f"#{order_id} · {vehicle}" if order_id else "—"),
+        (N_("Currency"), invoice.currency),
+    ]
+    for label, value in head:
+        pdf.cell(35, 6, clean(label))
+        pdf.cell(0, 6, clean(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    widths = (95, 20, 30, 35)
+    pdf.set_font(family, size=9)
+    for text, width, align in zip(
+        (N_("Description"), N_("Qty"), N_("Unit price"), N_("Amount")), widths, "LRRR", strict=True
+    ):
+        pdf.cell(width, 7, clean(text), border="B", align=align)
+    pdf.ln()
+
+    def fit(text: str, width: float) -> str:
+        """The text cut to the cell's width (a long description must not run over the amounts)."""
+        text = clean(text)
+        if pdf.get_string_width(text) <= width - 2:
+            return text
+        while text and pdf.get_string_width(text + "...") > width - 2:
+            text = text[:-1]
+        return text + "..."
+
+    for line in invoice.lines:
+        cells = (
+            line.description,
+            f"{line.quantity:g}",
+            format_cents(line.unit_cents),
+            format_cents(line.total_cents),
+        )
+        for text, width, align in zip(cells, widths, "LRRR", strict=True):
+            pdf.cell(width, 6, fit(text, width), align=align)
+        pdf.ln()
+    pdf.ln(2)
+    rate = f"{invoice.tax_rate_bp / 100:g} %"
+    totals = [
+        (N_("Net"), invoice.net_cents),
+        (f"{N_('VAT')} {rate} ({N_('included')})", invoice.tax_cents),
+        (N_("Total"), invoice.gross_cents),
+        (N_("Paid"), invoice.paid_cents),
+        (N_("Outstanding"), invoice.outstanding_cents),
+    ]
+    for label, cents in totals:
+        pdf.cell(sum(widths[:3]), 6, clean(label), align="R")
+        pdf.cell(widths[3], 6, clean(f"{format_cents(cents)} {invoice.currency}"), align="R")
+        pdf.ln()
+    if not cjk:
+        pdf.ln(6)
+        pdf.set_font(family, size=8)
+        pdf.multi_cell(0, 5, clean(FONT_MISSING_NOTE))
+    return bytes(pdf.output())
