@@ -228,12 +228,21 @@ NEW_PAGES = [
     "/notifications/log?everyone=1",
     "/vehicles/VAN-3",  # yesterday's two trips, the route, the timeline of alerts, trips and service
     "/audit",  # the new screens' actions
+    "/customers",  # after-sales (#21)
+    "/customers/1",
+    "/warranty",
+    "/invoices",
+    "/invoices/1",
+    "/finance",
+    "/purchasing",
+    "/counter",
 ]
 
 
 def test_the_new_pages_read_in_chinese_too(browser_page, portal_url, new_pages_world):
     """Stock, sales, logistics, the manufacturer exchange (with an import report), the admin screens,
-    notifications, a vehicle's trips and timeline, and the dispatch form's fatigue warning."""
+    notifications, a vehicle's trips and timeline, after-sales (customers, warranty, invoices, finance,
+    purchasing, counter sales), and the dispatch form's fatigue warning."""
     page = browser_page
     from dealer_portal.sample_data import password_for
 

@@ -9,7 +9,7 @@ from functools import cache
 
 # Texts that are the same in every language: units, codes, the product's name, loanwords ("Webhook"
 # is what Chinese admin screens call it too).
-SAME_IN_EVERY_LANGUAGE = {"km", "DMS", "VIN", "CSV", "KB", "UTC", "English", "h", "Webhook", "webhook"}
+SAME_IN_EVERY_LANGUAGE = {"km", "DMS", "VIN", "CSV", "KB", "UTC", "English", "h", "PDF", "Webhook", "webhook"}
 
 
 @cache
