@@ -39,7 +39,7 @@ def sales_page(ctx: SalesPage, status: str = "", page: int = 1):
         pending=[
             q
             for q in ctx.db.query(SalesQuote).filter_by(discount_status="pending").order_by(SalesQuote.id)
-            if ctx.actor.sees_dealer(q.vehicle.dealer_code)
+            if sales.owns(ctx.actor, q.lead)
         ],
     )
 

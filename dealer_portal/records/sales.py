@@ -1,8 +1,9 @@
 """New-vehicle sales (整车销售), lead to delivery:
 
 lead (an existing customer record) -> quote on a stock vehicle (options, trade-in valuation, discount;
-a discount above the dealer's threshold waits for an administrator's approval) -> signed order/contract
-(reserves the vehicle) -> PDI on the stock vehicle -> delivery with a handover record. At delivery the
+a discount above the dealer's threshold waits for a sales manager's or an administrator's approval) ->
+signed order/contract (reserves the vehicle) -> PDI on the stock vehicle (the workshop's) -> delivery
+with a handover record. A salesperson works their own leads, quotes and orders. At delivery the
 vehicle is registered on the fleet side (`vehicle_records.create`, the gateway's registry), so the
 maintenance rules of its model, telematics and service apply to it from then on.
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_
 from dealer_portal.records import audit, stock, vehicle_records
-from dealer_portal.records.actor import Actor, Forbidden, NotFound
+from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.records.tables import Customer
 from dealer_portal.records.vehicle_records import VehicleInput
@@ -82,10 +83,19 @@ def create_lead(
     return lead
 
 
+def owns(actor: Actor, record: SalesLead | SalesOrder) -> bool:
+    """A salesperson works their own leads, quotes and orders; a sales manager or an administrator sees
+    every salesperson's of their dealer (another salesperson's record is 'not found', like another
+    dealer's)."""
+    return actor.sees_dealer(record.dealer_code) and (
+        actor.may("sales_all") or record.salesperson == actor.username
+    )
+
+
 def get_lead(session: Session, actor: Actor, lead_id: int) -> SalesLead:
     actor.require("sales")
     lead = session.get(SalesLead, lead_id)
-    if lead is None or not actor.sees_dealer(lead.dealer_code):
+    if lead is None or not owns(actor, lead):
         raise NotFound(f"no lead {lead_id}")
     return lead
 
@@ -95,6 +105,8 @@ def leads(actor: Actor, status: str = "") -> Select:
     query = select(SalesLead).order_by(SalesLead.id.desc())
     if not actor.sees_all_dealers:
         query = query.where(SalesLead.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):
+        query = query.where(SalesLead.salesperson == actor.username)
     if status in LEAD_STATUSES:
         query = query.where(SalesLead.status == status)
     return query
@@ -210,7 +222,7 @@ def get_quote(session: Session, actor: Actor, quote_id: int) -> SalesQuote:
 def decide_discount(
     session: Session, actor: Actor, quote_id: int, approve: bool, note: str, now: datetime
 ) -> SalesQuote:
-    """An administrator approves or refuses a discount above the threshold."""
+    """A sales manager (or an administrator) approves or refuses a discount above the threshold."""
     actor.require("sales_approval")
     quote = get_quote(session, actor, quote_id)
     if quote.discount_status != "pending":
@@ -291,7 +303,7 @@ def sign_order(
 def get_order(session: Session, actor: Actor, order_id: int) -> SalesOrder:
     actor.require("sales")
     order = session.get(SalesOrder, order_id)
-    if order is None or not actor.sees_dealer(order.dealer_code):
+    if order is None or not owns(actor, order):
         raise NotFound(f"no sales order {order_id}")
     return order
 
@@ -301,6 +313,8 @@ def orders(actor: Actor, status: str = "") -> Select:
     query = select(SalesOrder).order_by(SalesOrder.id.desc())
     if not actor.sees_all_dealers:
         query = query.where(SalesOrder.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):
+        query = query.where(SalesOrder.salesperson == actor.username)
     if status in ORDER_STATUSES:
         query = query.where(SalesOrder.status == status)
     return query
@@ -348,8 +362,6 @@ def deliver(
         raise FieldError({"received_by": N_("Received by: the name of who took the vehicle over")})
     if odometer_km < 0 or odometer_km > 1000:
         raise FieldError({"odometer_km": N_("Odometer: a new vehicle shows between 0 and 1,000 km")})
-    if not actor.may("vehicles"):
-        raise Forbidden("a delivery registers the vehicle on the fleet side, which your role may not")
     data = VehicleInput.parse(
         {
             "vehicle_id": vehicle_id.strip() or vehicle.vin,
@@ -360,7 +372,7 @@ def deliver(
             "dealer_code": order.dealer_code,
         }
     )
-    fleet = vehicle_records.create(session, actor, data, now)
+    fleet = vehicle_records.create(session, actor, data, now, area="sales")
     vehicle_records.record_odometer(session, actor, fleet.vehicle_id, odometer_km, now, source="delivery")
     order.status, order.delivered_at, order.vehicle_id = "delivered", now, fleet.vehicle_id
     order.handover = "\n".join(

@@ -67,6 +67,9 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
     if not actor.sees_all_dealers:
         orders_q = orders_q.where(SalesOrder.dealer_code == actor.dealer_code)
         leads_q = leads_q.where(SalesLead.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):  # a salesperson sees their own results and commission only
+        orders_q = orders_q.where(SalesOrder.salesperson == actor.username)
+        leads_q = leads_q.where(SalesLead.salesperson == actor.username)
     orders = list(session.scalars(orders_q))
     people: dict[str, Salesperson] = {}
     for lead in session.scalars(leads_q):

@@ -125,6 +125,7 @@ class SalesQuote(Base):
     created_by: Mapped[str] = mapped_column(USERNAME)
     options: Mapped[list[QuoteOption]] = relationship(order_by="QuoteOption.id")
     vehicle: Mapped[StockVehicle] = relationship()
+    lead: Mapped[SalesLead] = relationship()
 
     @property
     def options_cents(self) -> int:

@@ -120,7 +120,7 @@ def create(
     dealer_code: str | None = None,
 ) -> StockVehicle:
     """A vehicle ordered from the manufacturer (or, when taken over from elsewhere, already in stock)."""
-    actor.require("stock")
+    actor.require("stock_edit")
     dealer = actor.own_dealer(dealer_code)
     vin = check_vin(vin)
     if not model.strip():
@@ -163,6 +163,7 @@ def update(
     now: datetime,
 ) -> StockVehicle:
     """Yard location, certificate of conformity number and list price (the rest comes with the vehicle)."""
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if vehicle.status == "delivered":
         raise UserError(N_("{vin} is delivered; its stock record is closed").format(vin=vehicle.vin))
@@ -196,6 +197,7 @@ def record_pdi(
     session: Session, actor: Actor, stock_id: int, checked: set[str], note: str, now: datetime
 ) -> StockVehicle:
     """The pre-delivery inspection: every item of the checklist ticked, or it is not done."""
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if vehicle.status not in ("in_stock", "pdi_done", "reserved"):
         raise UserError(
@@ -228,6 +230,7 @@ def add_document(
     now: datetime,
     max_bytes: int,
 ) -> StockDocument:
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if not data:
         raise UserError(N_("the uploaded file is empty"))

@@ -20,8 +20,10 @@ def choose(select, text: str) -> None:
 
 
 def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_page, portal_url):
+    """The salesperson sells and hands over; the sales manager approves the discount; the workshop's
+    service advisor does the PDI and sees the delivered vehicle on the fleet side."""
     page = browser_page
-    login(page, portal_url, "sam")
+    login(page, portal_url, "sue")
     vin = sample_vin(101)
     page.goto(f"{portal_url}/sales")
     lead = page.get_by_test_id("new-lead")
@@ -33,12 +35,21 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     quote = page.get_by_test_id("quote-form")
     choose(quote.locator("select[name=stock_vehicle_id]"), vin)
     quote.locator("textarea[name=options]").fill("Tow bar = 850.00\nFloor mats = 99,90")
-    quote.locator("input[name=discount]").fill("2000")
+    quote.locator("input[name=discount]").fill("9000")  # above 3 %: the sales manager approves
     quote.locator("input[name=trade_in_description]").fill("2016 sedan, 98,000 km")
     quote.locator("input[name=trade_in_value]").fill("30000")
     quote.get_by_role("button").click()
     expect(page.get_by_test_id("lead-status")).to_have_text("quoted")
-    expect(page.get_by_test_id("quote-total")).to_have_text("218,749.90")  # 249,800 + 949.90 - 2,000 - 30,000
+    expect(page.get_by_test_id("quote-total")).to_have_text("211,749.90")  # 249,800 + 949.90 - 9,000 - 30,000
+    expect(page.get_by_role("button", name="Approve discount")).to_have_count(0)  # not her own discount
+    lead_url = page.url.split("?")[0]
+    page.click("text=Log out")
+    login(page, portal_url, "max")
+    page.goto(lead_url)
+    page.get_by_role("button", name="Approve discount").click()
+    page.click("text=Log out")
+    login(page, portal_url, "sue")
+    page.goto(lead_url)
     page.fill("input[name=deposit]", "20000")
     page.get_by_role("button", name="Sign contract").click()
     expect(page.get_by_test_id("order-status")).to_have_text("signed")
@@ -46,8 +57,15 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     page.get_by_test_id("contract-link").click()
     expect(page.get_by_test_id("contract-number")).to_have_text(re.compile(r"SO-D1-\d{5}"))
     page.go_back()
+    order_url = page.url.split("?")[0]
+    expect(page.get_by_test_id("delivery")).to_contain_text("the workshop does the PDI")
+    page.click("text=Log out")
 
-    page.get_by_role("link", name="Do the PDI on the stock record").click()
+    login(page, portal_url, "sam")
+    page.goto(order_url)
+    assert page.goto(order_url).status == 403  # the workshop does not sell
+    page.goto(f"{portal_url}/stock?q={vin}")
+    page.get_by_role("link", name=vin).click()
     pdi = page.get_by_test_id("pdi-form")
     for box in pdi.locator("input[type=checkbox]").all()[:-1]:
         box.check()
@@ -57,7 +75,10 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     pdi.locator("input[type=checkbox]").last.check()
     pdi.get_by_role("button").click()
     expect(page.get_by_test_id("pdi")).to_contain_text("passed")
-    page.get_by_role("link", name=re.compile("SO-D1-")).click()
+    page.click("text=Log out")
+
+    login(page, portal_url, "sue")
+    page.goto(order_url)
 
     deliver = page.get_by_test_id("deliver-form")
     deliver.locator("input[name=vehicle_id]").fill("SUV-101")
@@ -70,14 +91,18 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     expect(page.get_by_test_id("order-status")).to_have_text("delivered")
     expect(page.get_by_test_id("handover")).to_contain_text("received by: Spree Logistics fleet manager")
 
-    page.get_by_test_id("fleet-link").click()
-    expect(page).to_have_url(f"{portal_url}/vehicles/SUV-101")
+    expect(page.get_by_test_id("fleet-id")).to_have_text("SUV-101")
+    page.goto(f"{portal_url}/sales/stats")
+    sue = page.locator("[data-salesperson=sue]")
+    expect(sue.get_by_test_id("commission")).to_have_text("2,117.50")  # 1 % of 211,749.90, half up
+    assert page.goto(f"{portal_url}/service").status == 403
+    page.click("text=Log out")
+
+    login(page, portal_url, "sam")
+    page.goto(f"{portal_url}/vehicles/SUV-101")
     expect(page.get_by_test_id("maintenance-rules")).to_contain_text("Aurora SUV service every 10,000 km")
     page.goto(f"{portal_url}/fleet")
     expect(page.locator("body")).to_contain_text("SUV-101")
-    page.goto(f"{portal_url}/sales/stats")
-    sam = page.locator("[data-salesperson=sam]")
-    expect(sam.get_by_test_id("commission")).to_have_text("2,187.50")  # 1 % of 218,749.90, half up
 
 
 def test_a_shipment_arrives_with_one_damaged_vehicle_and_a_claim(browser_page, portal_url):

@@ -18,7 +18,7 @@ from dealer_portal.records.tables import Customer
 from dealer_portal.sample_data import sample_vin
 from dms.errors import UserError
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.support.portal import ADVISOR, OTHER_ADVISOR, T0, TECH, seed_world
+from tests.support.portal import ADVISOR, OTHER_ADVISOR, SALES, T0, TECH, seed_world
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,17 +49,17 @@ def _dealer_world(session):
     customer = Customer(dealer_code="D1", name="Li Wei", phone="")
     session.add(customer)
     session.flush()
-    lead = sales.create_lead(session, ADVISOR, customer_id=customer.id, interest="SUV", now=T0)
+    lead = sales.create_lead(session, SALES, customer_id=customer.id, interest="SUV", now=T0)
     quote = sales.create_quote(
         session,
-        ADVISOR,
+        SALES,
         lead.id,
         stock_vehicle_id=stock.by_vin(session, ADVISOR, sample_vin(3)).id,
         options=[],
         threshold_pct=3,
         now=T0,
     )
-    sales.sign_order(session, ADVISOR, quote.id, 0, T0)
+    sales.sign_order(session, SALES, quote.id, 0, T0)
     session.commit()
 
 

@@ -15,7 +15,17 @@ from dealer_portal.sample_data import sample_vin
 from dms.errors import UserError
 from gateway.db.models import MaintenanceRule, OdometerReading, Vehicle
 from gateway.maintenance import rules_for
-from tests.support.portal import ADMIN, ADVISOR, DISPATCHER, OTHER_ADVISOR, T0, TECH
+from tests.support.portal import (
+    ADMIN,
+    ADVISOR,
+    DISPATCHER,
+    OTHER_ADVISOR,
+    OTHER_SALES,
+    SALES,
+    SALES_MANAGER,
+    T0,
+    TECH,
+)
 
 THRESHOLD = Decimal(3)
 
@@ -81,10 +91,10 @@ def test_pdi_needs_every_item(world):
 def _sold(world, discount=0, threshold=THRESHOLD):
     vehicle = _in_stock(world)
     customer = _customer(world)
-    lead = sales.create_lead(world, ADVISOR, customer_id=customer.id, interest="Aurora SUV", now=T0)
+    lead = sales.create_lead(world, SALES, customer_id=customer.id, interest="Aurora SUV", now=T0)
     quote = sales.create_quote(
         world,
-        ADVISOR,
+        SALES,
         lead.id,
         stock_vehicle_id=vehicle.id,
         options=sales.parse_options("Tow bar = 850.00\nMats = 99,90"),
@@ -103,11 +113,11 @@ def test_quote_totals_are_exact_and_a_large_discount_waits_for_an_admin(world):
     assert quote.total_cents == 20_000_000 + 94_990 - 700_000 - 3_000_000
     assert quote.discount_status == "pending" and lead.status == "quoted"
     with pytest.raises(UserError, match="waits for approval"):
-        sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+        sales.sign_order(world, SALES, quote.id, 0, T0)
     with pytest.raises(Forbidden):
-        sales.decide_discount(world, ADVISOR, quote.id, True, "", T0)
-    sales.decide_discount(world, ADMIN, quote.id, True, "end of quarter", T0)
-    order = sales.sign_order(world, ADVISOR, quote.id, 1_000_000, T0)
+        sales.decide_discount(world, SALES, quote.id, True, "", T0)
+    sales.decide_discount(world, SALES_MANAGER, quote.id, True, "end of quarter", T0)
+    order = sales.sign_order(world, SALES, quote.id, 1_000_000, T0)
     assert order.number == f"SO-D1-{order.id:05d}" and vehicle.status == "reserved"
     assert sales.discount_needs_approval(10_000, 300, Decimal(3)) is False  # exactly 3 % passes
     assert sales.discount_needs_approval(10_000, 301, Decimal(3)) is True
@@ -116,9 +126,11 @@ def test_quote_totals_are_exact_and_a_large_discount_waits_for_an_admin(world):
 def test_lead_needs_a_customer_of_the_own_dealer(world):
     other = _customer(world, "D2")
     with pytest.raises(NotFound):
-        sales.create_lead(world, ADVISOR, customer_id=other.id, interest="x", now=T0)
+        sales.create_lead(world, SALES, customer_id=other.id, interest="x", now=T0)
     with pytest.raises(Forbidden):
         sales.create_lead(world, TECH, customer_id=other.id, interest="x", now=T0)
+    with pytest.raises(Forbidden):  # the workshop no longer sells
+        sales.create_lead(world, ADVISOR, customer_id=_customer(world).id, interest="x", now=T0)
 
 
 def test_delivery_needs_pdi_and_makes_a_fleet_vehicle_with_its_maintenance_rules(world):
@@ -135,17 +147,17 @@ def test_delivery_needs_pdi_and_makes_a_fleet_vehicle_with_its_maintenance_rules
         )
     )
     vehicle, _, quote = _sold(world)
-    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    order = sales.sign_order(world, SALES, quote.id, 0, T0)
     handover = dict(vehicle_id="", plate="沪A·12345", odometer_km=12, received_by="Li Wei", now=T0)
     with pytest.raises(UserError, match="no passed PDI"):
-        sales.deliver(world, ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+        sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
     stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
     assert vehicle.status == "reserved"  # PDI after the reservation keeps it reserved
     with pytest.raises(UserError, match="handover not complete"):
-        sales.deliver(world, ADVISOR, order.id, checked={"keys"}, **handover)
+        sales.deliver(world, SALES, order.id, checked={"keys"}, **handover)
     with pytest.raises(NotFound):
-        sales.deliver(world, OTHER_ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
-    sales.deliver(world, ADVISOR, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+        sales.deliver(world, OTHER_SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
     world.commit()
     fleet = world.get(Vehicle, vehicle.vin)
     assert fleet.dealer_code == "D1" and fleet.model == "Aurora SUV" and fleet.plate == "沪A·12345"
@@ -158,10 +170,10 @@ def test_delivery_needs_pdi_and_makes_a_fleet_vehicle_with_its_maintenance_rules
 
 def test_cancel_frees_the_vehicle(world):
     vehicle, _lead, quote = _sold(world)
-    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    order = sales.sign_order(world, SALES, quote.id, 0, T0)
     with pytest.raises(FieldError):
-        sales.cancel_order(world, ADVISOR, order.id, " ", T0)
-    sales.cancel_order(world, ADVISOR, order.id, "financing refused", T0)
+        sales.cancel_order(world, SALES, order.id, " ", T0)
+    sales.cancel_order(world, SALES, order.id, "financing refused", T0)
     assert vehicle.status == "in_stock" and order.status == "cancelled"
 
 
@@ -221,12 +233,12 @@ def test_statistics_completion_rate_and_commission(world):
     assert sales_stats.commission_cents(50, Decimal(1)) == 1  # half a cent rounds up
     assert sales_stats.commission_cents(10_000, Decimal("1.25")) == 125
     vehicle, _, quote = _sold(world)
-    order = sales.sign_order(world, ADVISOR, quote.id, 0, T0)
+    order = sales.sign_order(world, SALES, quote.id, 0, T0)
     stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
     later = T0 + timedelta(days=10)
     sales.deliver(
         world,
-        ADVISOR,
+        SALES,
         order.id,
         vehicle_id="SUV-1",
         plate="P-1",
@@ -236,18 +248,21 @@ def test_statistics_completion_rate_and_commission(world):
         now=later,
     )
     other = _in_stock(world, serial=2)
-    lead = sales.create_lead(world, ADVISOR, customer_id=_customer(world).id, interest="x", now=T0)
+    lead = sales.create_lead(world, SALES, customer_id=_customer(world).id, interest="x", now=T0)
     q2 = sales.create_quote(
-        world, ADVISOR, lead.id, stock_vehicle_id=other.id, options=[], threshold_pct=THRESHOLD, now=T0
+        world, SALES, lead.id, stock_vehicle_id=other.id, options=[], threshold_pct=THRESHOLD, now=T0
     )
-    sales.cancel_order(world, ADVISOR, sales.sign_order(world, ADVISOR, q2.id, 0, T0).id, "changed mind", T0)
-    result = sales_stats.stats(world, ADVISOR, later, 365, Decimal(1))
+    sales.cancel_order(world, SALES, sales.sign_order(world, SALES, q2.id, 0, T0).id, "changed mind", T0)
+    result = sales_stats.stats(world, SALES, later, 365, Decimal(1))
     assert (result.orders, result.delivered, result.cancelled, result.completion_rate) == (2, 1, 1, 0.5)
-    (sam,) = result.people
-    assert (sam.leads, sam.orders, sam.revenue_cents) == (2, 2, order.total_cents)
-    assert sam.commission_cents == sales_stats.commission_cents(order.total_cents, Decimal(1))
+    (sue,) = result.people
+    assert (sue.leads, sue.orders, sue.revenue_cents) == (2, 2, order.total_cents)
+    assert sue.commission_cents == sales_stats.commission_cents(order.total_cents, Decimal(1))
     assert result.mean_days_to_sale == 10 and result.on_yard == 1 and result.turnover == 1.0
-    assert sales_stats.stats(world, OTHER_ADVISOR, later, 365, Decimal(1)).orders == 0
+    assert sales_stats.stats(world, OTHER_SALES, later, 365, Decimal(1)).orders == 0  # only their own
+    assert sales_stats.stats(world, SALES_MANAGER, later, 365, Decimal(1)).orders == 2  # the whole desk
+    with pytest.raises(Forbidden):
+        sales_stats.stats(world, OTHER_ADVISOR, later, 365, Decimal(1))
     with pytest.raises(Forbidden):
         sales_stats.stats(world, TECH, later, 365, Decimal(1))
 
@@ -262,3 +277,35 @@ def test_stock_list_pages_keep_their_filters(world):
     assert (listing.total, len(listing.rows), listing.pages) == (55, 5, 2)
     assert listing.url(page=1) == "/stock?status=ordered&model=Lumen+EV&sort=vin"
     assert listing.url(sort="oldest") == "/stock?status=ordered&model=Lumen+EV&sort=oldest"
+
+
+def test_a_salesperson_works_their_own_leads_and_orders_the_manager_sees_all(world):
+    vehicle, lead, quote = _sold(world, discount=700_000)
+    for act in (
+        lambda: sales.get_lead(world, OTHER_SALES, lead.id),
+        lambda: sales.get_quote(world, OTHER_SALES, quote.id),
+        lambda: sales.close_lead(world, OTHER_SALES, lead.id, "mine now", T0),
+    ):
+        with pytest.raises(NotFound):
+            act()
+    assert world.scalars(sales.leads(OTHER_SALES)).all() == []
+    assert world.scalars(sales.leads(SALES)).all() == [lead]
+    assert (
+        world.scalars(sales.leads(SALES_MANAGER)).all() == [lead] == world.scalars(sales.leads(ADMIN)).all()
+    )
+    with pytest.raises(Forbidden):  # a salesperson does not approve their own discount
+        sales.decide_discount(world, SALES, quote.id, True, "", T0)
+    sales.decide_discount(world, SALES_MANAGER, quote.id, True, "", T0)
+    order = sales.sign_order(world, SALES, quote.id, 0, T0)
+    assert order.salesperson == "sue"
+    with pytest.raises(NotFound):
+        sales.get_order(world, OTHER_SALES, order.id)
+    assert world.scalars(sales.orders(SALES_MANAGER)).all() == [order]
+    with pytest.raises(Forbidden):  # the showroom reads the stock but the workshop does the PDI
+        stock.record_pdi(world, SALES, vehicle.id, set(stock.PDI_ITEMS), "", T0)
+    with pytest.raises(Forbidden):
+        _in_stock(world, serial=9, actor=SALES)
+    assert stock.get(world, SALES, vehicle.id) is vehicle
+    for actor in (ADVISOR, TECH):
+        with pytest.raises(Forbidden):
+            sales.get_lead(world, actor, lead.id)

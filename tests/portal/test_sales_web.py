@@ -57,9 +57,9 @@ def test_roles_and_other_dealers_are_refused(sample_app):
     assert portal_client(app, "sam").get(f"/stock/{d1_vehicle}").text.count("PDI passed") == 1  # the button
 
 
-def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
+def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_manager(sample_app):
     app, _ = sample_app
-    sam = portal_client(app, "sam")
+    sam = portal_client(app, "sue")
     sales = sam.get("/sales").text
     customer = re.search(r'<option value="(\d+)"[^>]*>Spree Logistics GmbH', sales).group(1)
     lead = _post(sam, "/sales", {"customer_id": customer, "interest": "Aurora SUV"}, "/sales")
@@ -73,10 +73,10 @@ def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
     )
     assert quote.status_code == 303 and "approval" in quote.headers["location"]
     page = sam.get(lead_url).text
-    assert "waits for an administrator" in page and "240,650.00" in page  # 249,800 + 850 - 10,000
+    assert "waits for a sales manager" in page and "240,650.00" in page  # 249,800 + 850 - 10,000
     qid = re.search(r'data-quote="(\d+)"', page).group(1)
     assert _post(sam, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 403
-    ada = portal_client(app, "ada")
+    ada = portal_client(app, "max")
     assert _post(ada, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 303
     signed = _post(sam, f"/sales/quotes/{qid}/order", {"deposit": "20000"}, lead_url)
     order_url = signed.headers["location"].split("?")[0]
@@ -84,7 +84,24 @@ def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
     assert "Reserved" in order and "220,650.00" in order  # due at delivery: less the deposit
     contract = sam.get(f"{order_url}/contract")
     assert contract.status_code == 200 and sample_vin(102) in contract.text
-    assert portal_client(app, "olga").get(order_url).status_code == 404
+    assert portal_client(app, "olga").get(order_url).status_code == 403  # a service advisor does not sell
+    assert portal_client(app, "ada").get(order_url).status_code == 200
+
+
+def test_a_salesperson_keeps_to_the_showroom(sample_app):
+    app, _ = sample_app
+    sue = portal_client(app, "sue")
+    home = sue.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/sales"
+    for path in ("/service", "/parts", "/audit", "/vehicles", "/dispatch", "/logistics", "/exchange"):
+        assert sue.get(path).status_code == 403, path
+    stock_page = sue.get("/stock")
+    assert stock_page.status_code == 200 and 'data-testid="new-stock"' not in stock_page.text
+    vehicle = _stock_id(sue, sample_vin(101))
+    assert "PDI passed" not in sue.get(f"/stock/{vehicle}").text
+    assert _post(sue, f"/stock/{vehicle}/pdi", {"note": "x"}, "/stock").status_code == 403
+    assert portal_client(app, "sam").get("/sales").status_code == 403
+    assert portal_client(app, "max").get("/logistics").status_code == 200
 
 
 def test_an_incomplete_acceptance_comes_back_with_what_was_typed(sample_app):
@@ -160,10 +177,11 @@ def test_rest_api_stock_and_exchange(sample_app):
 
 def test_statistics_page(sample_app):
     app, _ = sample_app
-    page = portal_client(app, "sam").get("/sales/stats?days=90")
+    page = portal_client(app, "max").get("/sales/stats?days=90")
     assert page.status_code == 200 and 'data-testid="salespeople"' in page.text
     assert portal_client(app, "ada").get("/sales/stats?days=99999").status_code == 200  # clamped
     assert portal_client(app, "tim").get("/sales/stats").status_code == 403
+    assert portal_client(app, "sue").get("/sales/stats").status_code == 200  # her own results
 
 
 def test_stock_documents_belong_to_their_dealer(sample_app):
