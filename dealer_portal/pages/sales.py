@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Form
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.forms import FieldError, cents, number, optional_int
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import sales, sales_stats, stock
+from dealer_portal.records import contract_pdf, sales, sales_stats, stock
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.web import Ctx, page, state
+from gateway.db.models import Dealer
 
 router = page_router()
 SalesPage = Annotated[Ctx, Depends(page("sales"))]
@@ -169,6 +170,23 @@ def order_contract(ctx: SalesPage, order_id: int):
     order = sales.get_order(ctx.db, ctx.actor, order_id)
     return ctx.render(
         "sales_contract.html", order=order, customer=sales.customer(ctx.db, ctx.actor, order.customer_id)
+    )
+
+
+@router.get("/sales/orders/{order_id}/contract.pdf")
+def order_contract_pdf(ctx: SalesPage, order_id: int):
+    """The contract as a PDF; without a CJK font on the server, the printable HTML contract and why."""
+    order = sales.get_order(ctx.db, ctx.actor, order_id)
+    customer = sales.customer(ctx.db, ctx.actor, order.customer_id)
+    dealer = ctx.db.get(Dealer, order.dealer_code)
+    try:
+        data = contract_pdf.render(order, customer, dealer_name=dealer.name if dealer else order.dealer_code)
+    except contract_pdf.FontMissing as missing:
+        return ctx.render("sales_contract.html", order=order, customer=customer, notice=str(missing))
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{order.number}.pdf"'},
     )
 
 

@@ -58,6 +58,11 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     expect(page.get_by_test_id("contract-number")).to_have_text(re.compile(r"SO-D1-\d{5}"))
     page.go_back()
     order_url = page.url.split("?")[0]
+    pdf = page.request.get(portal_url + page.get_by_test_id("contract-pdf").get_attribute("href"))
+    assert pdf.ok and pdf.body()[:5] in (
+        b"%PDF-",
+        b"<!doc",
+    )  # the PDF, or the HTML contract without a CJK font
     expect(page.get_by_test_id("delivery")).to_contain_text("the workshop does the PDI")
     page.click("text=Log out")
 

@@ -309,3 +309,24 @@ def test_a_salesperson_works_their_own_leads_and_orders_the_manager_sees_all(wor
     for actor in (ADVISOR, TECH):
         with pytest.raises(Forbidden):
             sales.get_lead(world, actor, lead.id)
+
+
+def test_the_contract_pdf_carries_chinese_text_the_vin_and_the_total(world):
+    from dealer_portal.records import contract_pdf
+
+    font = contract_pdf.cjk_font()
+    if font is None:
+        pytest.skip("no CJK font installed (scripts/ensure_system_packages.sh installs fonts-wqy-zenhei)")
+    vehicle, _lead, quote = _sold(world)
+    order = sales.sign_order(world, SALES, quote.id, 1_000_000, T0)
+    customer = world.get(Customer, order.customer_id)
+    customer.name = "李伟"
+    data = contract_pdf.render(order, customer, dealer_name="北方汽车 4S")
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page>") + data.count(b"/Type /Page ") >= 1
+    assert vehicle.vin.encode() in data and order.number.encode() in data  # metadata: subject, keywords
+    assert b"170,949.90" in data  # the total in the keywords: 200,000 + 949.90 - 30,000
+    assert b"/FontFile2" in data  # the CJK font is embedded (a subset)
+    with pytest.raises(contract_pdf.FontMissing, match="fonts-wqy-zenhei"):
+        contract_pdf.render(order, customer, dealer_name="x", font=font.with_name("missing.ttc"))
+    assert contract_pdf.cjk_font(()) is None

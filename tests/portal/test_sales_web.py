@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from dealer_portal.records import contract_pdf
 from dealer_portal.sample_data import sample_vin
 from tests.support.portal import csrf_of, portal_client
 
@@ -57,7 +58,9 @@ def test_roles_and_other_dealers_are_refused(sample_app):
     assert portal_client(app, "sam").get(f"/stock/{d1_vehicle}").text.count("PDI passed") == 1  # the button
 
 
-def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_manager(sample_app):
+def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_manager(
+    sample_app, monkeypatch
+):
     app, _ = sample_app
     sam = portal_client(app, "sue")
     sales = sam.get("/sales").text
@@ -84,6 +87,14 @@ def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_m
     assert "Reserved" in order and "220,650.00" in order  # due at delivery: less the deposit
     contract = sam.get(f"{order_url}/contract")
     assert contract.status_code == 200 and sample_vin(102) in contract.text
+    pdf = sam.get(f"{order_url}/contract.pdf")
+    if contract_pdf.cjk_font() is not None:
+        assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+        assert sample_vin(102).encode() in pdf.content
+    monkeypatch.setattr(contract_pdf, "CJK_FONTS", ())  # a server without the font: the HTML contract
+    fallback = sam.get(f"{order_url}/contract.pdf")
+    assert fallback.status_code == 200 and 'data-testid="pdf-notice"' in fallback.text
+    assert "fonts-wqy-zenhei" in fallback.text and sample_vin(102) in fallback.text
     assert portal_client(app, "olga").get(order_url).status_code == 403  # a service advisor does not sell
     assert portal_client(app, "ada").get(order_url).status_code == 200
 
