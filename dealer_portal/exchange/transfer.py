@@ -42,10 +42,15 @@ def export(session: Session, actor: Actor, now: datetime, dealer_code: str | Non
     actor.require("exchange")
     dealer = actor.own_dealer(dealer_code)
     orders = session.scalars(
-        select(SalesOrder).where(SalesOrder.dealer_code == dealer).order_by(SalesOrder.id)
+        select(SalesOrder)
+        .join(StockVehicle, SalesOrder.stock_vehicle_id == StockVehicle.id)
+        .where(SalesOrder.dealer_code == dealer, StockVehicle.condition == "new")
+        .order_by(SalesOrder.id)
     )
     vehicles = session.scalars(
-        select(StockVehicle).where(StockVehicle.dealer_code == dealer).order_by(StockVehicle.vin)
+        select(StockVehicle)  # new vehicles: used cars taken in are the dealer's own business
+        .where(StockVehicle.dealer_code == dealer, StockVehicle.condition == "new")
+        .order_by(StockVehicle.vin)
     )
     work = session.scalars(
         select(ServiceOrder)

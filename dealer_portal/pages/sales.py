@@ -12,7 +12,7 @@ from dealer_portal.forms import FieldError, cents, number, optional_int
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import contract_pdf, sales, sales_stats, stock
+from dealer_portal.records import contract_pdf, sales, sales_stats, stock, used_cars
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.web import Ctx, page, state
 from gateway.db.models import Dealer
@@ -190,6 +190,19 @@ def order_contract_pdf(ctx: SalesPage, order_id: int):
     )
 
 
+def _trade_in(form: dict[str, str]) -> used_cars.TradeIn | None:
+    """The trade-in fields of the delivery form (shown only when the quote has a trade-in)."""
+    if form.get("trade_in") != "1":
+        return None
+    odometer = form.get("trade_in_odometer_km", "")
+    return used_cars.parse(
+        form.get("trade_in_vin", ""),
+        number(odometer, N_("Trade-in odometer"), field="trade_in_odometer_km") if odometer.strip() else None,
+        form.get("trade_in_location", ""),
+        form.get("trade_in_notes", ""),
+    )
+
+
 @router.post("/sales/orders/{order_id}/deliver")
 async def order_deliver(ctx: SalesPage, order_id: int):
     form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
@@ -203,6 +216,7 @@ async def order_deliver(ctx: SalesPage, order_id: int):
         received_by=form.get("received_by", ""),
         checked={k for k in sales.HANDOVER_ITEMS if form.get(k) == "1"},
         now=ctx.now,
+        trade_in=_trade_in(form),
     )
     return ctx.done(
         f"/sales/orders/{order.id}", N_("delivered as fleet vehicle {id}").format(id=order.vehicle_id)

@@ -28,12 +28,23 @@ def dealers(ctx: Ctx) -> list[Dealer]:
 
 @router.get("/stock", response_class=HTMLResponse)
 def stock_page(
-    ctx: StockPage, status: str = "", model: str = "", q: str = "", sort: str = "oldest", page: int = 1
+    ctx: StockPage,
+    status: str = "",
+    model: str = "",
+    q: str = "",
+    sort: str = "oldest",
+    page: int = 1,
+    condition: str = "",
 ):
-    params = {"status": status, "model": model, "q": q, "sort": sort if sort != "oldest" else ""}
-    listing = paginate(
-        ctx.db, stock.query(ctx.actor, status=status, model=model, text=q, sort=sort), page, "/stock", params
-    )
+    params = {
+        "status": status,
+        "model": model,
+        "q": q,
+        "sort": sort if sort != "oldest" else "",
+        "condition": condition,
+    }
+    found = stock.query(ctx.actor, status=status, model=model, text=q, sort=sort, condition=condition)
+    listing = paginate(ctx.db, found, page, "/stock", params)
     return ctx.render(
         "stock.html",
         listing=listing,
@@ -43,8 +54,10 @@ def stock_page(
         sort=sort,
         sort_names=list(stock.SORTS),
         statuses=stock.STATUS_LABELS,
+        condition=condition,
+        conditions=stock.CONDITIONS,
         models=stock.models(ctx.db, ctx.actor),
-        ageing=stock.ageing(ctx.db, ctx.actor, ctx.now),
+        ageing=stock.ageing(ctx.db, ctx.actor, ctx.now, condition=condition),
         days=lambda v: stock.days_in_stock(v, ctx.now),
         dealers=dealers(ctx),
     )

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_
-from dealer_portal.records import audit, stock, vehicle_records
+from dealer_portal.records import audit, stock, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.records.tables import Customer
 from dealer_portal.records.vehicle_records import VehicleInput
 from dms.errors import UserError
+from gateway.db.models import Vehicle
 
 LEAD_STATUSES = ("open", "quoted", "won", "lost")
 ORDER_STATUSES = ("signed", "delivered", "cancelled")
@@ -346,9 +347,12 @@ def deliver(
     received_by: str,
     checked: set[str],
     now: datetime,
+    trade_in: used_cars.TradeIn | None = None,
 ) -> SalesOrder:
     """Hand the vehicle over: PDI passed, handover checklist complete; it becomes a fleet/customer vehicle
-    (registered through the gateway's registry, so its model's maintenance rules apply)."""
+    (registered through the gateway's registry, so its model's maintenance rules apply). A used car
+    already known on the fleet side keeps its fleet record (new plate, this sale's date). A trade-in on
+    the quote is taken in at the same time (`trade_in`: its VIN, odometer, place) into the used-car stock."""
     order = get_order(session, actor, order_id)
     if order.status != "signed":
         raise UserError(N_("order {number} is {status}").format(number=order.number, status=order.status))
@@ -360,8 +364,27 @@ def deliver(
         raise UserError(N_("handover not complete, still open: {items}").format(items="; ".join(missing)))
     if not received_by.strip():
         raise FieldError({"received_by": N_("Received by: the name of who took the vehicle over")})
-    if odometer_km < 0 or odometer_km > 1000:
+    if vehicle.condition == "used":
+        if odometer_km < vehicle.odometer_km or odometer_km > vehicle.odometer_km + 1000:
+            raise FieldError(
+                {
+                    "odometer_km": N_("Odometer: between {low:,} and {high:,} km for this used car").format(
+                        low=vehicle.odometer_km, high=vehicle.odometer_km + 1000
+                    )
+                }
+            )
+    elif odometer_km < 0 or odometer_km > 1000:
         raise FieldError({"odometer_km": N_("Odometer: a new vehicle shows between 0 and 1,000 km")})
+    quote = order.quote
+    if (quote.trade_in_cents or quote.trade_in_description) and trade_in is None:
+        raise FieldError({"trade_in_vin": N_("Trade-in: record the car taken in part exchange")})
+    if trade_in is not None:
+        used_cars.check_free(session, trade_in)
+    known = session.scalar(select(Vehicle).where(Vehicle.vin == vehicle.vin))
+    if known is not None:  # a used car back on the road: same fleet record, the new owner's plate
+        fleet = _hand_over_known(session, actor, known, order, plate, now)
+        vehicle_records.record_odometer(session, actor, fleet.vehicle_id, odometer_km, now, source="delivery")
+        return _delivered(session, actor, order, fleet, received_by, odometer_km, fleet.plate, trade_in, now)
     data = VehicleInput.parse(
         {
             "vehicle_id": vehicle_id.strip() or vehicle.vin,
@@ -374,15 +397,58 @@ def deliver(
     )
     fleet = vehicle_records.create(session, actor, data, now, area="sales")
     vehicle_records.record_odometer(session, actor, fleet.vehicle_id, odometer_km, now, source="delivery")
+    return _delivered(session, actor, order, fleet, received_by, odometer_km, data.plate, trade_in, now)
+
+
+def _hand_over_known(
+    session: Session, actor: Actor, known: Vehicle, order: SalesOrder, plate: str, now: datetime
+) -> Vehicle:
+    if not actor.sees_dealer(known.dealer_code) and known.dealer_code is not None:
+        raise UserError(N_("{vin} is a fleet vehicle of another dealer").format(vin=known.vin))
+    plate = plate.strip().upper() or known.plate
+    audit.record(
+        session,
+        actor,
+        now,
+        "resold",
+        "vehicle",
+        known.vehicle_id,
+        f"{order.number}: plate {known.plate} -> {plate}",
+        order.dealer_code,
+    )
+    known.plate, known.purchase_date, known.dealer_code, known.updated_at = (
+        plate,
+        now.date(),
+        order.dealer_code,
+        now,
+    )
+    return known
+
+
+def _delivered(
+    session: Session,
+    actor: Actor,
+    order: SalesOrder,
+    fleet: Vehicle,
+    received_by: str,
+    odometer_km: float,
+    plate: str,
+    trade_in: used_cars.TradeIn | None,
+    now: datetime,
+) -> SalesOrder:
+    vehicle = order.vehicle
     order.status, order.delivered_at, order.vehicle_id = "delivered", now, fleet.vehicle_id
     order.handover = "\n".join(
         [
             *(f"[x] {label}" for label in HANDOVER_ITEMS.values()),
             f"received by: {received_by.strip()}",
             f"odometer: {odometer_km:g} km",
-            f"plate: {data.plate}",
+            f"plate: {plate}",
         ]
     )
+    if trade_in is not None and (order.quote.trade_in_cents or order.quote.trade_in_description):
+        car = used_cars.take_in(session, actor, order, trade_in, now)
+        order.handover += f"\ntrade-in taken in: {car.vin}, {car.odometer_km} km"
     vehicle.status, vehicle.delivered_at, vehicle.vehicle_id, vehicle.updated_at = (
         "delivered",
         now,

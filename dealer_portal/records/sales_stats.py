@@ -82,13 +82,13 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
             person.delivered += 1
             person.revenue_cents += order.total_cents
             vehicle = session.get(StockVehicle, order.stock_vehicle_id)
-            if vehicle.arrived_at and order.delivered_at:
+            if vehicle.arrived_at and order.delivered_at and order.delivered_at >= vehicle.arrived_at:
                 to_sale.append((order.delivered_at - vehicle.arrived_at).total_seconds() / 86400)
         elif order.status == "cancelled":
             person.cancelled += 1
     for person in people.values():
         person.commission_cents = commission_cents(person.revenue_cents, commission_pct)
-    ageing = stock.ageing(session, actor, now)
+    ageing = stock.ageing(session, actor, now, condition="new")  # new-vehicle stock turns
     return SalesStats(
         since=since,
         orders=len(orders),

@@ -39,6 +39,13 @@ class StockVehicle(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Used cars (二手车, dp0004): "used" for a car taken in (a trade-in at a delivery); its odometer at
+    # intake, what the dealer credited for it (valuation), its condition and where it came from.
+    condition: Mapped[str] = mapped_column(String(8), default="new", server_default="new", index=True)
+    odometer_km: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    valuation_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    condition_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(40), default="", server_default="")
     documents: Mapped[list[StockDocument]] = relationship(order_by="StockDocument.id")
 
 

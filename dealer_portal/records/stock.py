@@ -284,12 +284,25 @@ SORTS = {
 }
 
 
+CONDITIONS = {"new": N_("New"), "used": N_("Used")}
+
+
 def query(
-    actor: Actor, *, status: str = "", model: str = "", text: str = "", sort: str = "oldest", dealer: str = ""
+    actor: Actor,
+    *,
+    status: str = "",
+    model: str = "",
+    text: str = "",
+    sort: str = "oldest",
+    dealer: str = "",
+    condition: str = "",
 ) -> Select:
-    """The stock the actor may see, filtered by status, model and text (VIN, colour, location, certificate)."""
+    """The stock the actor may see, filtered by status, model, condition (new or used) and text (VIN,
+    colour, location, certificate)."""
     actor.require("stock")
     found = select(StockVehicle).order_by(*SORTS.get(sort, SORTS["oldest"]))
+    if condition in CONDITIONS:
+        found = found.where(StockVehicle.condition == condition)
     if not actor.sees_all_dealers:
         found = found.where(StockVehicle.dealer_code == actor.dealer_code)
     elif dealer:
@@ -338,8 +351,8 @@ class Ageing:
 AGE_BUCKETS = ((30, "0–30"), (60, "31–60"), (90, "61–90"), (10**6, "> 90"))
 
 
-def ageing(session: Session, actor: Actor, now: datetime) -> Ageing:
-    rows = session.scalars(query(actor, status="on_yard"))
+def ageing(session: Session, actor: Actor, now: datetime, condition: str = "") -> Ageing:
+    rows = session.scalars(query(actor, status="on_yard", condition=condition))
     buckets = {label: 0 for _, label in AGE_BUCKETS}
     value, oldest = 0, 0
     for v in rows:

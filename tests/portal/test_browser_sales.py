@@ -92,11 +92,20 @@ def test_a_vehicle_is_sold_from_lead_to_delivery_and_joins_the_fleet(browser_pag
     deliver.locator("input[name=received_by]").fill("Spree Logistics fleet manager")
     for box in deliver.locator("input[type=checkbox]").all():
         box.check()
+    trade = deliver.get_by_test_id("trade-in-intake")  # the 2016 sedan taken in part exchange
+    trade.locator("input[name=trade_in_vin]").fill("WVWZZZ1KZ6W000777")
+    trade.locator("input[name=trade_in_odometer_km]").fill("98000")
+    trade.locator("input[name=trade_in_location]").fill("U-01")
+    trade.locator("input[name=trade_in_notes]").fill("scratched rear bumper")
     deliver.get_by_role("button").click()
     expect(page.get_by_test_id("order-status")).to_have_text("delivered")
     expect(page.get_by_test_id("handover")).to_contain_text("received by: Spree Logistics fleet manager")
 
     expect(page.get_by_test_id("fleet-id")).to_have_text("SUV-101")
+    page.goto(f"{portal_url}/stock?condition=used")
+    used = page.locator("[data-vin=WVWZZZ1KZ6W000777]")
+    expect(used.get_by_test_id("used")).to_contain_text("98,000 km")
+    expect(used.get_by_test_id("stock-status")).to_have_text("In stock")
     page.goto(f"{portal_url}/sales/stats")
     sue = page.locator("[data-salesperson=sue]")
     expect(sue.get_by_test_id("commission")).to_have_text("2,117.50")  # 1 % of 211,749.90, half up

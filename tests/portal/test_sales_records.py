@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from dealer_portal.forms import FieldError
-from dealer_portal.records import logistics, sales, stock
+from dealer_portal.records import logistics, sales, stock, used_cars
 from dealer_portal.records.actor import Forbidden, NotFound
 from dealer_portal.records.tables import AuditEntry, Customer
 from dealer_portal.sample_data import sample_vin
@@ -28,6 +28,7 @@ from tests.support.portal import (
 )
 
 THRESHOLD = Decimal(3)
+TRADE = used_cars.TradeIn("WVWZZZ1KZ6W000777", 98_000, "U-01", "rear bumper scratched")
 
 
 def _in_stock(session, serial=1, price=20_000_000, actor=ADVISOR, model="Aurora SUV"):
@@ -157,7 +158,9 @@ def test_delivery_needs_pdi_and_makes_a_fleet_vehicle_with_its_maintenance_rules
         sales.deliver(world, SALES, order.id, checked={"keys"}, **handover)
     with pytest.raises(NotFound):
         sales.deliver(world, OTHER_SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
-    sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    with pytest.raises(FieldError, match="Trade-in: record the car"):
+        sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), **handover)
+    sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), trade_in=TRADE, **handover)
     world.commit()
     fleet = world.get(Vehicle, vehicle.vin)
     assert fleet.dealer_code == "D1" and fleet.model == "Aurora SUV" and fleet.plate == "沪A·12345"
@@ -246,6 +249,7 @@ def test_statistics_completion_rate_and_commission(world):
         received_by="Li",
         checked=set(sales.HANDOVER_ITEMS),
         now=later,
+        trade_in=TRADE,
     )
     other = _in_stock(world, serial=2)
     lead = sales.create_lead(world, SALES, customer_id=_customer(world).id, interest="x", now=T0)
@@ -330,3 +334,91 @@ def test_the_contract_pdf_carries_chinese_text_the_vin_and_the_total(world):
     with pytest.raises(contract_pdf.FontMissing, match="fonts-wqy-zenhei"):
         contract_pdf.render(order, customer, dealer_name="x", font=font.with_name("missing.ttc"))
     assert contract_pdf.cjk_font(()) is None
+
+
+def test_a_trade_in_enters_used_stock_at_delivery_and_is_sold_again(world):
+    vehicle, _lead, quote = _sold(world)
+    order = sales.sign_order(world, SALES, quote.id, 0, T0)
+    stock.record_pdi(world, ADVISOR, vehicle.id, set(stock.PDI_ITEMS), "", T0)
+    with pytest.raises(FieldError, match="Trade-in VIN"):
+        used_cars.parse("WVWZZZ1KZ6W00077", 98_000, "U-01", "")
+    with pytest.raises(FieldError, match="Trade-in location"):
+        used_cars.parse(TRADE.vin, 98_000, " ", "")
+    bad = used_cars.TradeIn(vehicle.vin, 1, "U-01")  # the car being sold cannot be the one taken in
+    handover = dict(vehicle_id="SUV-1", plate="P-1", odometer_km=5, received_by="Li", now=T0)
+    with pytest.raises(FieldError, match="in stock records as reserved"):
+        sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), trade_in=bad, **handover)
+    sales.deliver(world, SALES, order.id, checked=set(sales.HANDOVER_ITEMS), trade_in=TRADE, **handover)
+    used = stock.by_vin(world, SALES, TRADE.vin)
+    assert (used.condition, used.status, used.location, used.odometer_km) == (
+        "used",
+        "in_stock",
+        "U-01",
+        98_000,
+    )
+    assert (used.valuation_cents, used.source, used.model) == (3_000_000, order.number, "2015 sedan")
+    assert "trade-in taken in: WVWZZZ1KZ6W000777" in order.handover
+    assert world.scalars(stock.query(SALES, condition="used")).all() == [used]
+    assert used not in world.scalars(stock.query(SALES, condition="new")).all()
+    lead = sales.create_lead(world, SALES, customer_id=_customer(world).id, interest="used sedan", now=T0)
+    with pytest.raises(FieldError, match="no list price"):  # the asking price comes first
+        sales.create_quote(
+            world, SALES, lead.id, stock_vehicle_id=used.id, options=[], threshold_pct=THRESHOLD, now=T0
+        )
+    stock.update(world, ADVISOR, used.id, location="U-01", coc_number="", list_price_cents=4_500_000, now=T0)
+    q2 = sales.create_quote(
+        world, SALES, lead.id, stock_vehicle_id=used.id, options=[], threshold_pct=THRESHOLD, now=T0
+    )
+    o2 = sales.sign_order(world, SALES, q2.id, 500_000, T0)
+    stock.record_pdi(world, ADVISOR, used.id, set(stock.PDI_ITEMS), "used-car check", T0)
+    again = dict(vehicle_id="SEDAN-7", plate="P-7", received_by="Wang", now=T0)
+    with pytest.raises(FieldError, match="between 98,000 and 99,000 km"):
+        sales.deliver(world, SALES, o2.id, checked=set(sales.HANDOVER_ITEMS), odometer_km=12, **again)
+    sales.deliver(world, SALES, o2.id, checked=set(sales.HANDOVER_ITEMS), odometer_km=98_040, **again)
+    fleet = world.get(Vehicle, "SEDAN-7")
+    assert fleet.vin == TRADE.vin and used.status == "delivered" and o2.total_cents == 4_500_000
+    # the same car traded in once more: its stock record comes back, its fleet record stays
+    third = _in_stock(world, serial=5)
+    lead3 = sales.create_lead(world, SALES, customer_id=_customer(world).id, interest="x", now=T0)
+    q3 = sales.create_quote(
+        world,
+        SALES,
+        lead3.id,
+        stock_vehicle_id=third.id,
+        options=[],
+        trade_in_vin=TRADE.vin,
+        trade_in_description="sedan back",
+        trade_in_cents=2_000_000,
+        threshold_pct=THRESHOLD,
+        now=T0,
+    )
+    o3 = sales.sign_order(world, SALES, q3.id, 0, T0)
+    stock.record_pdi(world, ADVISOR, third.id, set(stock.PDI_ITEMS), "", T0)
+    back = used_cars.TradeIn(TRADE.vin, 120_000, "U-02")
+    sales.deliver(
+        world,
+        SALES,
+        o3.id,
+        checked=set(sales.HANDOVER_ITEMS),
+        odometer_km=3,
+        trade_in=back,
+        **again | {"vehicle_id": "SUV-5"},
+    )
+    assert stock.by_vin(world, SALES, TRADE.vin) is used and used.status == "in_stock"
+    assert (used.odometer_km, used.valuation_cents, used.list_price_cents) == (120_000, 2_000_000, 0)
+    stock.update(world, ADVISOR, used.id, location="U-02", coc_number="", list_price_cents=3_000_000, now=T0)
+    lead4 = sales.create_lead(world, SALES, customer_id=_customer(world).id, interest="x", now=T0)
+    q4 = sales.create_quote(
+        world, SALES, lead4.id, stock_vehicle_id=used.id, options=[], threshold_pct=THRESHOLD, now=T0
+    )
+    o4 = sales.sign_order(world, SALES, q4.id, 0, T0)
+    stock.record_pdi(world, ADVISOR, used.id, set(stock.PDI_ITEMS), "", T0)
+    sales.deliver(
+        world,
+        SALES,
+        o4.id,
+        checked=set(sales.HANDOVER_ITEMS),
+        odometer_km=120_010,
+        **again | {"plate": "P-8"},
+    )
+    assert o4.vehicle_id == "SEDAN-7" and fleet.plate == "P-8"  # the known fleet record, a new plate

@@ -112,6 +112,8 @@ def test_a_salesperson_keeps_to_the_showroom(sample_app):
     assert "PDI passed" not in sue.get(f"/stock/{vehicle}").text
     assert _post(sue, f"/stock/{vehicle}/pdi", {"note": "x"}, "/stock").status_code == 403
     assert portal_client(app, "sam").get("/sales").status_code == 403
+    used = sue.get("/stock?condition=used")
+    assert used.status_code == 200 and "No vehicles match." in used.text and sample_vin(101) not in used.text
     assert portal_client(app, "max").get("/logistics").status_code == 200
 
 
