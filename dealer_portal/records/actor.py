@@ -31,6 +31,7 @@ AREAS: dict[str, frozenset[str]] = {
     "sales": frozenset({"admin", "salesperson", "sales_manager"}),
     "sales_all": frozenset({"admin", "sales_manager"}),  # every salesperson's leads and orders
     "sales_approval": frozenset({"admin", "sales_manager"}),
+    "credit_admin": frozenset({"admin"}),  # dealer credit limits with the manufacturer
     "logistics": frozenset({"admin", "service_advisor", "sales_manager"}),
     "exchange": frozenset({"admin", "service_advisor", "sales_manager"}),
 }

@@ -178,9 +178,22 @@ class SalesOrder(Base):
     vehicle: Mapped[StockVehicle] = relationship()
 
 
+class DealerCredit(Base):
+    """A dealer's credit line with the manufacturer (经销商授信): new vehicles ordered and not yet sold
+    count against it (dp0005)."""
+
+    __tablename__ = "dealer_credit"
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), primary_key=True)
+    limit_cents: Mapped[int] = mapped_column(Integer)
+    warn_pct: Mapped[int] = mapped_column(Integer, default=90)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(USERNAME)
+
+
 SALES_TABLES = [
     t.__table__
     for t in (
+        DealerCredit,
         StockVehicle,
         StockDocument,
         Shipment,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_
-from dealer_portal.records import audit
+from dealer_portal.records import audit, credit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockDocument, StockVehicle
 from dms.errors import UserError
@@ -131,6 +131,8 @@ def create(
         raise FieldError({"location": N_("Location: say where in the yard the vehicle stands")})
     if session.scalar(select(StockVehicle.id).where(StockVehicle.vin == vin)) is not None:
         raise FieldError({"vin": N_("VIN: {vin} is already in stock records").format(vin=vin)})
+    if status == "ordered":  # an order to the manufacturer, financed by the dealer's credit line
+        credit.check_order(session, dealer, list_price_cents)
     vehicle = StockVehicle(
         dealer_code=dealer,
         vin=vin,

@@ -145,6 +145,7 @@ def test_a_shipment_arrives_with_one_damaged_vehicle_and_a_claim(browser_page, p
 
     page.goto(f"{portal_url}/stock?status=in_stock&model=Lumen+EV")
     expect(page.get_by_test_id("stock").locator("tbody tr")).to_have_count(2)
+    expect(page.get_by_test_id("credit")).to_contain_text("no limit set")
 
 
 def test_another_dealer_sees_nothing_of_it(browser_page, portal_url):

@@ -422,3 +422,31 @@ def test_a_trade_in_enters_used_stock_at_delivery_and_is_sold_again(world):
         **again | {"plate": "P-8"},
     )
     assert o4.vehicle_id == "SEDAN-7" and fleet.plate == "P-8"  # the known fleet record, a new plate
+
+
+def test_orders_to_the_manufacturer_stay_within_the_dealer_credit(world):
+    from dealer_portal.records import credit
+
+    _in_stock(world, serial=1, price=20_000_000)  # in the yard, not sold: financed
+    assert credit.of(world, "D1").limit_cents is None
+    stock.create(world, ADVISOR, vin=sample_vin(2), model="Lumen EV", now=T0)  # no limit: not checked
+    with pytest.raises(Forbidden):
+        credit.set_limit(world, ADVISOR, "D1", 50_000_000, 90, T0)
+    credit.set_limit(world, ADMIN, "D1", 50_000_000, 80, T0)
+    with pytest.raises(FieldError, match="needed to check the dealer's credit"):
+        stock.create(world, ADVISOR, vin=sample_vin(3), model="Lumen EV", now=T0)
+    stock.create(world, ADVISOR, vin=sample_vin(3), model="Lumen EV", list_price_cents=20_000_000, now=T0)
+    line = credit.of(world, "D1")
+    assert (line.used_cents, line.available_cents) == (40_000_000, 10_000_000)
+    assert "80 % of the limit; 100,000.00 left" in credit.warning(line)
+    with pytest.raises(UserError, match="exceeded: 400,000.00 used \\+ 100,000.01 > limit 500,000.00"):
+        stock.create(world, ADVISOR, vin=sample_vin(4), model="Lumen EV", list_price_cents=10_000_001, now=T0)
+    stock.create(world, ADVISOR, vin=sample_vin(4), model="Lumen EV", list_price_cents=10_000_000, now=T0)
+    assert credit.of(world, "D1").available_cents == 0  # exactly at the limit is allowed
+    stock.create(  # a vehicle taken over already in stock is no order to the manufacturer
+        world, ADVISOR, vin=sample_vin(5), model="Lumen EV", status="in_stock", location="A-9", now=T0
+    )
+    assert [c.dealer_code for c in credit.overview(world, ADMIN)] == ["D1", "D2"]
+    assert [c.limit_cents for c in credit.overview(world, SALES)] == [50_000_000]
+    with pytest.raises(FieldError, match="Warn from"):
+        credit.set_limit(world, ADMIN, "D1", 1, 0, T0)

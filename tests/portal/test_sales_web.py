@@ -214,3 +214,26 @@ def test_stock_documents_belong_to_their_dealer(sample_app):
     assert download.content == b"%PDF-1.4 scan" and download.headers["x-content-type-options"] == "nosniff"
     assert 'filename="coc_scan.pdf"' in download.headers["content-disposition"]
     assert portal_client(app, "olga").get(f"/stock/documents/{doc}").status_code == 404
+
+
+def test_credit_limit_set_by_the_admin_shown_on_stock_and_enforced(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    assert 'data-testid="credit-form"' not in sam.get("/stock").text
+    assert _post(sam, "/stock/credit", {"dealer_code": "D1", "limit": "1"}, "/stock").status_code == 403
+    ada = portal_client(app, "ada")
+    saved = _post(ada, "/stock/credit", {"dealer_code": "D2", "limit": "9000000", "warn_pct": "50"}, "/stock")
+    assert saved.status_code == 303
+    page = sam.get("/stock").text
+    used = re.search(r'data-testid="credit-used">([\d,.]+)', page).group(1)
+    assert "no limit set" in page  # D1 has none
+    olga = portal_client(app, "olga")
+    assert 'data-testid="credit-limit">9,000,000.00' in olga.get("/stock").text
+    bad = _post(ada, "/stock/credit", {"dealer_code": "D1", "limit": "100"}, "/stock")
+    assert bad.status_code == 303
+    refused = _post(
+        sam, "/stock", {"vin": sample_vin(150), "model": "Aurora SUV", "list_price": "200000"}, "/stock"
+    )
+    assert refused.status_code == 400 and f"{used} used + 200,000.00 &gt; limit 100.00" in refused.text
+    assert sample_vin(150) not in sam.get("/stock?status=ordered").text
+    _post(ada, "/stock/credit", {"dealer_code": "D1", "limit": "999999999"}, "/stock")  # for later tests
