@@ -450,3 +450,42 @@ def test_orders_to_the_manufacturer_stay_within_the_dealer_credit(world):
     assert [c.limit_cents for c in credit.overview(world, SALES)] == [50_000_000]
     with pytest.raises(FieldError, match="Warn from"):
         credit.set_limit(world, ADMIN, "D1", 1, 0, T0)
+
+
+def test_transport_claims_are_submitted_accepted_or_rejected_and_paid_by_the_carrier(world):
+    ordered = [
+        stock.create(world, ADVISOR, vin=sample_vin(n), model="Lumen EV", status="ordered", now=T0)
+        for n in (21, 22, 23)
+    ]
+    shipment = logistics.create(
+        world, ADVISOR, waybill="wb-2", carrier="Anji", vins=[v.vin for v in ordered], eta=None, now=T0
+    )
+    a, b, c = shipment.items
+    findings = {
+        a.id: logistics.Finding("C-1", "dent in the roof", 300_000),
+        b.id: logistics.Finding("C-2", "mirror broken", 50_000),
+        c.id: logistics.Finding("C-3", "scratch", 20_000),
+    }
+    logistics.receive(world, ADVISOR, shipment.id, findings, T0)
+    assert logistics.claims_cents(shipment) == 370_000
+    with pytest.raises(FieldError, match="at most the claim"):
+        logistics.decide_claim(world, ADVISOR, a.id, accept=True, amount_cents=300_001, note="", now=T0)
+    logistics.decide_claim(world, ADVISOR, a.id, accept=True, amount_cents=250_000, note="AJ-C-77", now=T0)
+    assert (a.claim_status, a.claim_cents) == ("accepted", 250_000)
+    with pytest.raises(FieldError, match="Reason"):
+        logistics.decide_claim(world, ADVISOR, b.id, accept=False, amount_cents=None, note=" ", now=T0)
+    logistics.decide_claim(world, ADVISOR, b.id, accept=False, amount_cents=None, note="pre-existing", now=T0)
+    with pytest.raises(UserError, match="not waiting for the carrier"):
+        logistics.decide_claim(world, ADVISOR, b.id, accept=True, amount_cents=None, note="", now=T0)
+    logistics.decide_claim(world, ADVISOR, c.id, accept=True, amount_cents=None, note="", now=T0)
+    logistics.claim_paid(world, ADVISOR, c.id, "bank transfer 4711", T0)
+    with pytest.raises(UserError, match="only an accepted claim"):
+        logistics.claim_paid(world, ADVISOR, b.id, "", T0)
+    assert (b.claim_status, c.claim_status) == ("rejected", "paid")
+    assert logistics.claims_cents(shipment) == 250_000  # rejected and paid ones are not withheld
+    logistics.settle(world, ADVISOR, shipment.id, 900_000, T0)
+    assert [i.claim_status for i in shipment.items] == ["deducted", "rejected", "paid"]
+    with pytest.raises(NotFound):
+        logistics.decide_claim(world, OTHER_ADVISOR, a.id, accept=True, amount_cents=None, note="", now=T0)
+    actions = {e.action for e in world.query(AuditEntry)}
+    assert {"claim_accepted", "claim_rejected", "claim_paid"} <= actions

@@ -237,3 +237,31 @@ def test_credit_limit_set_by_the_admin_shown_on_stock_and_enforced(sample_app):
     assert refused.status_code == 400 and f"{used} used + 200,000.00 &gt; limit 100.00" in refused.text
     assert sample_vin(150) not in sam.get("/stock?status=ordered").text
     _post(ada, "/stock/credit", {"dealer_code": "D1", "limit": "999999999"}, "/stock")  # for later tests
+
+
+def test_a_transport_claim_is_answered_by_the_carrier_over_http(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    vins = sample_vin(106)
+    ordered = _post(sam, "/stock", {"vin": vins, "model": "Lumen EV", "list_price": "215000"}, "/stock")
+    assert ordered.status_code == 303
+    shipped = _post(sam, "/logistics", {"waybill": "wb-c", "carrier": "Anji", "vins": vins}, "/logistics")
+    url = shipped.headers["location"].split("?")[0]
+    (item,) = re.findall(r'name="location_(\d+)"', sam.get(url).text)
+    received = _post(
+        sam,
+        f"{url}/receive",
+        {f"location_{item}": "C-9", f"damage_{item}": "dent", f"claim_{item}": "800"},
+        url,
+    )
+    assert received.status_code == 303 and 'data-testid="claim-form"' in sam.get(url).text
+    refused = _post(sam, f"/logistics/claims/{item}", {"decision": "reject"}, url)
+    assert refused.status_code == 422 and 'data-field-error="note"' in refused.text
+    accepted = _post(sam, f"/logistics/claims/{item}", {"decision": "accept", "amount": "650"}, url)
+    assert accepted.status_code == 303
+    page = sam.get(url).text
+    assert "accepted" in page and 'data-testid="claims-total">650.00' in page
+    assert (
+        _post(portal_client(app, "olga"), f"/logistics/claims/{item}", {"decision": "paid"}, url).status_code
+        == 404
+    )
