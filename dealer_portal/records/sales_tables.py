@@ -173,7 +173,7 @@ class SalesOrder(Base):
     handover: Mapped[str] = mapped_column(Text, default="")
     vehicle_id: Mapped[str | None] = mapped_column(VEHICLE_ID)
     cancelled_reason: Mapped[str] = mapped_column(String(200), default="")
-    # The manufacturer confirmed the order (an `orders` record of an exchange file it sent back; dp0006).
+    # The manufacturer confirmed the order (an `orders` record of an exchange file it sent back; dp0007).
     manufacturer_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     quote: Mapped[SalesQuote] = relationship()
     lead: Mapped[SalesLead] = relationship()

@@ -1,7 +1,7 @@
 """Manufacturer confirmation of sales orders (issue #22): sales_orders.manufacturer_confirmed_at, set
-when an exchange file from the manufacturer carries the order back. Revises dp0005; re-chained at merge.
+when an exchange file from the manufacturer carries the order back. Revises dp0005 here (dp0006 is main's notifications); re-chained at merge.
 
-Revision ID: dp0006
+Revision ID: dp0007
 Revises: dp0005
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = 'dp0006'
+revision: str = 'dp0007'
 down_revision: str | Sequence[str] | None = 'dp0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
