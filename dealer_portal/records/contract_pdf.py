@@ -1,6 +1,6 @@
 """The sales contract (整车销售合同) as a PDF (fpdf2).
 
-Chinese text (customer names, models, plates, the title) needs a CJK font: the first of `CJK_FONTS`
+Chinese text (customer names, models, plates, the title) needs a CJK font: the first of `pdf_fonts.CJK_FONTS`
 that is installed (scripts/ensure_system_packages.sh installs Debian's fonts-wqy-zenhei; fonts-noto-cjk
 or fonts-wqy-microhei serve too). Without one, or without fpdf2, `render` raises `FontMissing` and the
 portal shows the printable HTML contract with that message instead: a contract is never printed with
@@ -13,15 +13,11 @@ from pathlib import Path
 
 from dealer_portal.messages import N_
 from dealer_portal.records.money import format_cents
+from dealer_portal.records.pdf_fonts import cjk_font
 from dealer_portal.records.sales_tables import SalesOrder
 from dealer_portal.records.tables import Customer
 from dms.errors import UserError
 
-CJK_FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-)
 TITLE = N_("Contract of sale of a new vehicle")
 CLAUSE = N_(
     "The vehicle is reserved for the buyer from signing. It is handed over after the pre-delivery "
@@ -31,10 +27,6 @@ CLAUSE = N_(
 
 class FontMissing(UserError):
     """No CJK font (or no fpdf2) on this machine: the contract is shown as HTML instead."""
-
-
-def cjk_font(candidates: tuple[Path, ...] | None = None) -> Path | None:
-    return next((p for p in (CJK_FONTS if candidates is None else candidates) if p.is_file()), None)
 
 
 def render(

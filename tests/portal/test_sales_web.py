@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from dealer_portal.records import contract_pdf
+from dealer_portal.records import contract_pdf, pdf_fonts
 from dealer_portal.sample_data import sample_vin
 from tests.support.portal import csrf_of, portal_client
 
@@ -91,7 +91,7 @@ def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_m
     if contract_pdf.cjk_font() is not None:
         assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
         assert sample_vin(102).encode() in pdf.content
-    monkeypatch.setattr(contract_pdf, "CJK_FONTS", ())  # a server without the font: the HTML contract
+    monkeypatch.setattr(pdf_fonts, "CJK_FONTS", ())  # a server without the font: the HTML contract
     fallback = sam.get(f"{order_url}/contract.pdf")
     assert fallback.status_code == 200 and 'data-testid="pdf-notice"' in fallback.text
     assert "fonts-wqy-zenhei" in fallback.text and sample_vin(102) in fallback.text
