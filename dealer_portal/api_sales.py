@@ -114,5 +114,6 @@ def exchange_import(
         "accepted": report.accepted,
         "created": report.created,
         "updated": report.updated,
+        "confirmed": report.confirmed,
         "rejected": [{"where": r.where, "key": r.key, "reason": r.reason} for r in report.rejected],
     }

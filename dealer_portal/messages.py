@@ -456,6 +456,17 @@ LABELS = {
     "resolved": N_("resolved"),
     "survey": N_("survey"),
     "warranty_claim": N_("warranty claim"),
+    # sales roles and areas (#22), after-sales areas (#21)
+    "salesperson": N_("salesperson"),
+    "sales_manager": N_("sales manager"),
+    "stock_edit": N_("stock records"),
+    "sales_all": N_("the whole sales desk"),
+    "credit_admin": N_("the dealer credit"),
+    "customers": N_("customers"),
+    "labour_clock": N_("the labour clock"),
+    "invoices": N_("invoices"),
+    "used": N_("used"),
+    "new": N_("new"),
     # record kinds of the manufacturer exchange file
     "orders": N_("orders"),
     "warranty_claims": N_("warranty claims"),

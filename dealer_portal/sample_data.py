@@ -34,6 +34,8 @@ USERS = [
     ("tim", "technician", "D1"),
     ("olga", "service_advisor", "D2"),
     ("otto", "technician", "D2"),
+    ("sue", "salesperson", "D1"),
+    ("max", "sales_manager", "D1"),
 ]
 ADMIN, DISPATCHER = Actor("ada", "admin"), Actor("dora", "dispatcher")
 ADVISOR, OTHER_ADVISOR = Actor("sam", "service_advisor", "D1"), Actor("olga", "service_advisor", "D2")

@@ -14,7 +14,7 @@ import click
 from dms.contract.messages import utc_now
 from dms.errors import UserError
 
-ROLE_CHOICES = ("admin", "dispatcher", "service_advisor", "technician")
+ROLE_CHOICES = ("admin", "dispatcher", "service_advisor", "technician", "salesperson", "sales_manager")
 DB_OPTION = click.option(
     "--db", "db_url", required=True, metavar="URL", help="sqlite:///PATH or postgresql://USER@HOST/DB."
 )

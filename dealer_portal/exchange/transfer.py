@@ -6,7 +6,9 @@ finished work orders as claims, and its parts reorder list as a parts order.
 Import (download from the manufacturer): stock records are applied, a new VIN becomes a stock vehicle
 (ordered, in transit or in stock as sent; one sent as PDI done arrives in stock, since the PDI is the
 dealer's own record; reserved or delivered vehicles are the dealer's own business and are refused), a known VIN of the same dealer gets the manufacturer's certificate number
-and list price. Orders, warranty claims and parts orders are the dealer's uploads: an import checks
+and list price. Orders sent back are the manufacturer's confirmations of the dealer's sales orders: one
+whose number, VIN and total match a sales order of this dealer marks it confirmed; any other is
+rejected with the reason. Warranty claims and parts orders are the dealer's uploads: an import checks
 them record by record and reports them, but the portal keeps no manufacturer-side copy.
 
 Every record is validated on its own; the report lists each rejected one with its place in the file
@@ -22,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dealer_portal.exchange.models import FORMAT, KINDS, VERSION, StockRecord
+from dealer_portal.exchange.models import FORMAT, KINDS, VERSION, OrderRecord, StockRecord
 from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit, parts, stock
 from dealer_portal.records.actor import Actor
@@ -43,10 +45,15 @@ def export(session: Session, actor: Actor, now: datetime, dealer_code: str | Non
     actor.require("exchange")
     dealer = actor.own_dealer(dealer_code)
     orders = session.scalars(
-        select(SalesOrder).where(SalesOrder.dealer_code == dealer).order_by(SalesOrder.id)
+        select(SalesOrder)
+        .join(StockVehicle, SalesOrder.stock_vehicle_id == StockVehicle.id)
+        .where(SalesOrder.dealer_code == dealer, StockVehicle.condition == "new")
+        .order_by(SalesOrder.id)
     )
     vehicles = session.scalars(
-        select(StockVehicle).where(StockVehicle.dealer_code == dealer).order_by(StockVehicle.vin)
+        select(StockVehicle)  # new vehicles: used cars taken in are the dealer's own business
+        .where(StockVehicle.dealer_code == dealer, StockVehicle.condition == "new")
+        .order_by(StockVehicle.vin)
     )
     work = session.scalars(
         select(ServiceOrder)
@@ -140,6 +147,7 @@ class Report:
     accepted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     created: int = 0
     updated: int = 0
+    confirmed: int = 0
     rejected: list[Rejected] = field(default_factory=list)
 
     @property
@@ -150,6 +158,7 @@ class Report:
         out = [
             "accepted: " + ", ".join(f"{kind} {n}" for kind, n in self.accepted.items()),
             f"stock applied: {self.created} new, {self.updated} updated",
+            f"sales orders confirmed by the manufacturer: {self.confirmed}",
             f"rejected: {len(self.rejected)}",
         ]
         out += [f"  {r.where} {r.key}: {r.reason}" for r in self.rejected]
@@ -230,6 +239,11 @@ def import_file(
                 if problem:
                     report.rejected.append(Rejected(where, key, problem))
                     continue
+            if isinstance(record, OrderRecord):
+                problem = _confirm_order(session, actor, dealer, record, now, report)
+                if problem:
+                    report.rejected.append(Rejected(where, key, problem))
+                    continue
             report.accepted[kind] += 1
     audit.record(
         session,
@@ -238,10 +252,32 @@ def import_file(
         "import",
         "exchange",
         dealer,
-        "; ".join(report.lines()[:3]),
+        "; ".join(report.lines()[:4]),
         dealer_code=dealer,
     )
     return report
+
+
+def _confirm_order(
+    session: Session, actor: Actor, dealer: str, record: OrderRecord, now: datetime, report: Report
+) -> str | None:
+    """The manufacturer's confirmation of a sales order: number, VIN and total must match ours."""
+    order = session.scalar(
+        select(SalesOrder).where(SalesOrder.number == record.number, SalesOrder.dealer_code == dealer)
+    )
+    if order is None:
+        return f"no sales order {record.number} at dealer {dealer} to confirm"
+    if order.vehicle.vin != record.vin:
+        return f"the order is for {order.vehicle.vin}, the confirmation for {record.vin}"
+    if order.total_cents != record.total_cents:
+        return f"the order's total is {order.total_cents} cents, the confirmation says {record.total_cents}"
+    if order.manufacturer_confirmed_at is None:
+        order.manufacturer_confirmed_at = now
+        report.confirmed += 1
+        audit.record(
+            session, actor, now, "confirmed", "sales_order", order.number, "by the manufacturer", dealer
+        )
+    return None
 
 
 def _apply_stock(
@@ -265,7 +301,22 @@ def _apply_stock(
         return f"a {record.status} vehicle is not taken over by import (its sale belongs to the dealer)"
     if record.status in ("in_stock", "pdi_done") and not record.location:
         return "a vehicle in stock needs its yard location"
-    vehicle = stock.create(
+    try:
+        vehicle = _create_stock(session, actor, dealer, record, now)
+    except UserError as refused:  # e.g. beyond the dealer's credit with the manufacturer
+        return str(refused)
+    if record.status == "in_transit":
+        vehicle.status = "in_transit"
+    if record.arrived_at is not None and record.status in ("in_stock", "pdi_done"):
+        vehicle.arrived_at = record.arrived_at
+    report.created += 1
+    return None
+
+
+def _create_stock(
+    session: Session, actor: Actor, dealer: str, record: StockRecord, now: datetime
+) -> StockVehicle:
+    return stock.create(
         session,
         actor,
         vin=record.vin,
@@ -279,9 +330,3 @@ def _apply_stock(
         now=now,
         dealer_code=dealer,
     )
-    if record.status == "in_transit":
-        vehicle.status = "in_transit"
-    if record.arrived_at is not None and record.status in ("in_stock", "pdi_done"):
-        vehicle.arrived_at = record.arrived_at
-    report.created += 1
-    return None

@@ -15,7 +15,12 @@ from dealer_portal.web import LoginRequired, page, read_session, set_session_coo
 from gateway.auth import authenticate
 
 router = page_router()
-HOME = {"technician": "/service", "service_advisor": "/service"}
+HOME = {
+    "technician": "/service",
+    "service_advisor": "/service",
+    "salesperson": "/sales",
+    "sales_manager": "/sales",
+}
 
 
 def _safe_next(target: str) -> str:

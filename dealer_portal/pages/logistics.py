@@ -69,6 +69,7 @@ def shipment_page(ctx: LogisticsPage, shipment_id: int):
         statuses=logistics.STATUS_LABELS,
         stock_labels=stock.STATUS_LABELS,
         claims=logistics.claims_cents(shipment),
+        claim_labels=logistics.CLAIM_LABELS,
     )
 
 
@@ -110,4 +111,30 @@ def shipment_settle(ctx: LogisticsPage, shipment_id: int, freight: TextField = "
     return ctx.done(
         f"/logistics/{shipment_id}",
         Text(N_("freight settled: {amount} payable"), amount=format_cents(payable)),
+    )
+
+
+@router.post("/logistics/claims/{item_id}")
+def claim_decide(
+    ctx: LogisticsPage, item_id: int, decision: TextField = "", amount: TextField = "", note: TextField = ""
+):
+    if decision == "paid":
+        item = logistics.claim_paid(ctx.db, ctx.actor, item_id, note, ctx.now)
+    else:
+        item = logistics.decide_claim(
+            ctx.db,
+            ctx.actor,
+            item_id,
+            accept=decision == "accept",
+            amount_cents=cents(amount, N_("Accepted amount"), field="amount") if amount.strip() else None,
+            note=note,
+            now=ctx.now,
+        )
+    return ctx.done(
+        f"/logistics/{item.shipment_id}",
+        Text(
+            N_("claim on {vin}: {status}"),
+            vin=item.vehicle.vin,
+            status=logistics.CLAIM_LABELS[item.claim_status],
+        ),
     )

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Form
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.forms import FieldError, cents, number, optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import sales, sales_stats, stock
+from dealer_portal.records import contract_pdf, sales, sales_stats, stock, used_cars
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.web import Ctx, page, state
+from gateway.db.models import Dealer
 
 router = page_router()
 SalesPage = Annotated[Ctx, Depends(page("sales"))]
@@ -39,7 +40,7 @@ def sales_page(ctx: SalesPage, status: str = "", page: int = 1):
         pending=[
             q
             for q in ctx.db.query(SalesQuote).filter_by(discount_status="pending").order_by(SalesQuote.id)
-            if ctx.actor.sees_dealer(q.vehicle.dealer_code)
+            if sales.owns(ctx.actor, q.lead)
         ],
     )
 
@@ -172,6 +173,36 @@ def order_contract(ctx: SalesPage, order_id: int):
     )
 
 
+@router.get("/sales/orders/{order_id}/contract.pdf")
+def order_contract_pdf(ctx: SalesPage, order_id: int):
+    """The contract as a PDF; without a CJK font on the server, the printable HTML contract and why."""
+    order = sales.get_order(ctx.db, ctx.actor, order_id)
+    customer = sales.customer(ctx.db, ctx.actor, order.customer_id)
+    dealer = ctx.db.get(Dealer, order.dealer_code)
+    try:
+        data = contract_pdf.render(order, customer, dealer_name=dealer.name if dealer else order.dealer_code)
+    except contract_pdf.FontMissing as missing:
+        return ctx.render("sales_contract.html", order=order, customer=customer, notice=str(missing))
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{order.number}.pdf"'},
+    )
+
+
+def _trade_in(form: dict[str, str]) -> used_cars.TradeIn | None:
+    """The trade-in fields of the delivery form (shown only when the quote has a trade-in)."""
+    if form.get("trade_in") != "1":
+        return None
+    odometer = form.get("trade_in_odometer_km", "")
+    return used_cars.parse(
+        form.get("trade_in_vin", ""),
+        number(odometer, N_("Trade-in odometer"), field="trade_in_odometer_km") if odometer.strip() else None,
+        form.get("trade_in_location", ""),
+        form.get("trade_in_notes", ""),
+    )
+
+
 @router.post("/sales/orders/{order_id}/deliver")
 async def order_deliver(ctx: SalesPage, order_id: int):
     form = {k: v for k, v in (await ctx.request.form()).items() if isinstance(v, str)}
@@ -185,6 +216,7 @@ async def order_deliver(ctx: SalesPage, order_id: int):
         received_by=form.get("received_by", ""),
         checked={k for k in sales.HANDOVER_ITEMS if form.get(k) == "1"},
         now=ctx.now,
+        trade_in=_trade_in(form),
     )
     return ctx.done(
         f"/sales/orders/{order.id}", Text(N_("delivered as fleet vehicle {id}"), id=order.vehicle_id)

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, File, Form, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
-from dealer_portal.forms import cents
-from dealer_portal.messages import N_, Text
+from dealer_portal.forms import cents, optional_int
+from dealer_portal.messages import N_, Text, joined
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import stock
+from dealer_portal.records import credit, stock
 from dealer_portal.records.sales_tables import SalesOrder, ShipmentItem
 from dealer_portal.web import Ctx, page, state
 from gateway.db.models import Dealer
@@ -28,12 +28,23 @@ def dealers(ctx: Ctx) -> list[Dealer]:
 
 @router.get("/stock", response_class=HTMLResponse)
 def stock_page(
-    ctx: StockPage, status: str = "", model: str = "", q: str = "", sort: str = "oldest", page: int = 1
+    ctx: StockPage,
+    status: str = "",
+    model: str = "",
+    q: str = "",
+    sort: str = "oldest",
+    page: int = 1,
+    condition: str = "",
 ):
-    params = {"status": status, "model": model, "q": q, "sort": sort if sort != "oldest" else ""}
-    listing = paginate(
-        ctx.db, stock.query(ctx.actor, status=status, model=model, text=q, sort=sort), page, "/stock", params
-    )
+    params = {
+        "status": status,
+        "model": model,
+        "q": q,
+        "sort": sort if sort != "oldest" else "",
+        "condition": condition,
+    }
+    found = stock.query(ctx.actor, status=status, model=model, text=q, sort=sort, condition=condition)
+    listing = paginate(ctx.db, found, page, "/stock", params)
     return ctx.render(
         "stock.html",
         listing=listing,
@@ -43,10 +54,13 @@ def stock_page(
         sort=sort,
         sort_names=list(stock.SORTS),
         statuses=stock.STATUS_LABELS,
+        condition=condition,
+        conditions=stock.CONDITIONS,
         models=stock.models(ctx.db, ctx.actor),
-        ageing=stock.ageing(ctx.db, ctx.actor, ctx.now),
+        ageing=stock.ageing(ctx.db, ctx.actor, ctx.now, condition=condition),
         days=lambda v: stock.days_in_stock(v, ctx.now),
         dealers=dealers(ctx),
+        credits=credit.overview(ctx.db, ctx.actor),
     )
 
 
@@ -77,7 +91,24 @@ def stock_create(
         now=ctx.now,
         dealer_code=dealer_code or None,
     )
-    return ctx.done(f"/stock/{vehicle.id}", Text(N_("{vin} added to stock"), vin=vehicle.vin))
+    message = Text(N_("{vin} added to stock"), vin=vehicle.vin)
+    warn = credit.warning(credit.of(ctx.db, vehicle.dealer_code)) if vehicle.status == "ordered" else None
+    return ctx.done(f"/stock/{vehicle.id}", joined([message, warn]) if warn else message)
+
+
+@router.post("/stock/credit")
+def credit_limit(
+    ctx: StockPage, dealer_code: TextField = "", limit: TextField = "", warn_pct: TextField = "90"
+):
+    credit.set_limit(
+        ctx.db,
+        ctx.actor,
+        dealer_code,
+        cents(limit, N_("Credit limit"), field="limit"),
+        optional_int(warn_pct, N_("Warn from"), field="warn_pct") or 90,
+        ctx.now,
+    )
+    return ctx.done("/stock", Text(N_("credit limit of {dealer} saved"), dealer=dealer_code))
 
 
 @router.get("/stock/{stock_id}", response_class=HTMLResponse)

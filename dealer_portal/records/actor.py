@@ -9,7 +9,7 @@ from dealer_portal.messages import N_, Text
 from dealer_portal.messages import label_msgid as _label
 from dms.errors import UserError
 
-ROLES = ("admin", "dispatcher", "service_advisor", "technician")
+ROLES = ("admin", "dispatcher", "service_advisor", "technician", "salesperson", "sales_manager")
 
 # Area -> roles allowed in it. Areas are coarse on purpose: one table a reviewer can read.
 AREAS: dict[str, frozenset[str]] = {
@@ -23,13 +23,19 @@ AREAS: dict[str, frozenset[str]] = {
     "scrap_approval": frozenset({"admin"}),
     "kpis": frozenset({"admin", "dispatcher", "service_advisor"}),
     "audit": frozenset({"admin"}),
-    # New-vehicle sales and logistics (#22). Dealer staff sell with the service advisor's account until
-    # a `salesperson` role exists: the gateway's users.role check would need a gw migration for it.
-    "stock": frozenset({"admin", "service_advisor"}),
-    "sales": frozenset({"admin", "service_advisor"}),
-    "sales_approval": frozenset({"admin"}),
-    "logistics": frozenset({"admin", "service_advisor"}),
-    "exchange": frozenset({"admin", "service_advisor"}),
+    # New-vehicle sales and logistics (#22). Salespeople sell (each works their own leads, quotes and
+    # orders); a sales manager sees the dealer's whole sales desk and approves discounts above the
+    # threshold. The service advisor no longer sells: the showroom and the workshop are separate desks.
+    # Stock, logistics and the exchange stay with the service advisor as well (yard, PDI and storage staff
+    # are the after-sales side in a 4S dealer); the sales staff read the stock to quote from it.
+    "stock": frozenset({"admin", "service_advisor", "salesperson", "sales_manager"}),
+    "stock_edit": frozenset({"admin", "service_advisor", "sales_manager"}),  # new stock, yard, PDI, papers
+    "sales": frozenset({"admin", "salesperson", "sales_manager"}),
+    "sales_all": frozenset({"admin", "sales_manager"}),  # every salesperson's leads and orders
+    "sales_approval": frozenset({"admin", "sales_manager"}),
+    "credit_admin": frozenset({"admin"}),  # dealer credit limits with the manufacturer
+    "logistics": frozenset({"admin", "service_advisor", "sales_manager"}),
+    "exchange": frozenset({"admin", "service_advisor", "sales_manager"}),
     "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)
     "notifications": frozenset({"admin", "dispatcher", "service_advisor"}),  # one's own rules and log
     "request_service": frozenset({"admin", "dispatcher"}),  # from the fleet side, to the vehicle's dealer

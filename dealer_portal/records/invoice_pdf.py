@@ -1,4 +1,4 @@
-"""An invoice as a PDF (fpdf2). Chinese text needs a CJK font: the first of `CJK_FONTS` that is installed
+"""An invoice as a PDF (fpdf2). Chinese text needs a CJK font: the first of `pdf_fonts.CJK_FONTS` installed
 (scripts/ensure_system_packages.sh installs Debian's fonts-wqy-zenhei). Without one the PDF falls back
 to DejaVu Sans (or the PDF core font), shows every character it lacks as "?" and says so at the bottom,
 so the document is still produced and nothing is silently dropped."""
@@ -11,21 +11,16 @@ from pathlib import Path
 from dealer_portal.messages import N_
 from dealer_portal.records.aftersales_tables import Invoice
 from dealer_portal.records.money import format_cents
+from dealer_portal.records.pdf_fonts import cjk_font
 
-CJK_FONTS = (
-    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
-    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
-    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-)
 FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),)
 FONT_MISSING_NOTE = N_("No CJK font is installed: characters this font lacks are shown as ?.")
 
 
 def _font() -> tuple[Path | None, bool]:
     """(font file, whether it covers Chinese); (None, False): the PDF core font (Latin-1 only)."""
-    for path in CJK_FONTS:
-        if path.is_file():
-            return path, True
+    if (path := cjk_font()) is not None:
+        return path, True
     return next((p for p in FALLBACK_FONTS if p.is_file()), None), False
 
 

@@ -3,8 +3,11 @@ carries a loading list of ordered stock vehicles; while in transit its position 
 updated; on arrival each vehicle is accepted into a yard location, with any transport damage recorded and
 claimed from the carrier; finally the freight is settled (payable = freight - claims).
 
-Shipment status: in_transit -> arrived -> settled. Claim of a vehicle: none | noted (damage without a
-claim) | claimed -> deducted (taken off the freight at settlement)."""
+Shipment status: in_transit -> arrived -> settled. Claim of a vehicle (运输索赔) with the carrier:
+none | noted (damage without a claim) | claimed (submitted to the carrier) -> accepted (perhaps for a
+lower amount) | rejected; an accepted claim is paid by the carrier directly (paid), or an open or
+accepted one is taken off the freight at settlement (deducted). Rejected and paid claims are not
+deducted."""
 
 from __future__ import annotations
 
@@ -24,6 +27,17 @@ from dms.errors import UserError
 
 STATUSES = ("in_transit", "arrived", "settled")
 STATUS_LABELS = {"in_transit": N_("In transit"), "arrived": N_("Arrived"), "settled": N_("Settled")}
+CLAIM_LABELS = {
+    "none": N_("none"),
+    "noted": N_("damage noted"),
+    "claimed": N_("submitted"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "paid": N_("paid by the carrier"),
+    "deducted": N_("deducted from the freight"),
+}
+WITHHELD = ("claimed", "accepted", "deducted")
+"""Claims taken (or to be taken) off the freight."""
 
 
 def parse_vins(text: str) -> list[str]:
@@ -203,7 +217,78 @@ def receive(
 
 def claims_cents(shipment: Shipment) -> int:
     """Transport claims of the shipment (open, or deducted from its freight)."""
-    return sum(i.claim_cents for i in shipment.items if i.claim_status in ("claimed", "deducted"))
+    return sum(i.claim_cents for i in shipment.items if i.claim_status in WITHHELD)
+
+
+def _item(session: Session, actor: Actor, item_id: int) -> ShipmentItem:
+    item = session.get(ShipmentItem, item_id)
+    if item is None:
+        raise NotFound(Text(N_("no shipment item {id}"), id=item_id))
+    get(session, actor, item.shipment_id)  # another dealer's: not found
+    return item
+
+
+def decide_claim(
+    session: Session,
+    actor: Actor,
+    item_id: int,
+    *,
+    accept: bool,
+    amount_cents: int | None,
+    note: str,
+    now: datetime,
+) -> ShipmentItem:
+    """The carrier's answer to a submitted claim: accepted (for the claimed amount, or less), or rejected
+    (a reason is required)."""
+    item = _item(session, actor, item_id)
+    if item.claim_status != "claimed":
+        raise UserError(
+            Text(
+                N_("the claim on {vin} is {status}, not waiting for the carrier"),
+                vin=item.vehicle.vin,
+                status=CLAIM_LABELS[item.claim_status],
+            )
+        )
+    before = item.claim_cents
+    if accept:
+        if amount_cents is not None and not 0 < amount_cents <= item.claim_cents:
+            raise FieldError({"amount": N_("Accepted amount: more than zero and at most the claim")})
+        item.claim_cents = item.claim_cents if amount_cents is None else amount_cents
+        item.claim_status = "accepted"
+    else:
+        if not note.strip():
+            raise FieldError({"note": N_("Reason: say why the carrier rejected the claim")})
+        item.claim_status = "rejected"
+    audit.record(
+        session,
+        actor,
+        now,
+        "claim_" + item.claim_status,
+        "stock_vehicle",
+        item.vehicle.vin,
+        f"{before} -> {item.claim_cents} cents; {note.strip()}".strip("; "),
+        item.vehicle.dealer_code,
+    )
+    return item
+
+
+def claim_paid(session: Session, actor: Actor, item_id: int, note: str, now: datetime) -> ShipmentItem:
+    """The carrier paid an accepted claim directly: it is no longer taken off the freight."""
+    item = _item(session, actor, item_id)
+    if item.claim_status != "accepted":
+        raise UserError(N_("only an accepted claim can be paid"))
+    item.claim_status = "paid"
+    audit.record(
+        session,
+        actor,
+        now,
+        "claim_paid",
+        "stock_vehicle",
+        item.vehicle.vin,
+        f"{item.claim_cents} cents; {note.strip()}".strip("; "),
+        item.vehicle.dealer_code,
+    )
+    return item
 
 
 def settle(session: Session, actor: Actor, shipment_id: int, freight_cents: int, now: datetime) -> Shipment:
@@ -216,7 +301,7 @@ def settle(session: Session, actor: Actor, shipment_id: int, freight_cents: int,
             {"freight": N_("Freight: smaller than the claims against it; settle the claims separately")}
         )
     for item in shipment.items:
-        if item.claim_status == "claimed":
+        if item.claim_status in ("claimed", "accepted"):
             item.claim_status = "deducted"  # recovered from the carrier through the freight
     shipment.freight_cents, shipment.status = freight_cents, "settled"
     shipment.settled_at, shipment.settled_by = now, actor.username

@@ -1,8 +1,9 @@
 """New-vehicle sales (整车销售), lead to delivery:
 
 lead (an existing customer record) -> quote on a stock vehicle (options, trade-in valuation, discount;
-a discount above the dealer's threshold waits for an administrator's approval) -> signed order/contract
-(reserves the vehicle) -> PDI on the stock vehicle -> delivery with a handover record. At delivery the
+a discount above the dealer's threshold waits for a sales manager's or an administrator's approval) ->
+signed order/contract (reserves the vehicle) -> PDI on the stock vehicle (the workshop's) -> delivery
+with a handover record. A salesperson works their own leads, quotes and orders. At delivery the
 vehicle is registered on the fleet side (`vehicle_records.create`, the gateway's registry), so the
 maintenance rules of its model, telematics and service apply to it from then on.
 
@@ -18,12 +19,13 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_, Text, joined, label_msgid
-from dealer_portal.records import audit, stock, vehicle_records
-from dealer_portal.records.actor import Actor, Forbidden, NotFound
+from dealer_portal.records import audit, stock, used_cars, vehicle_records
+from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.records.tables import Customer
 from dealer_portal.records.vehicle_records import VehicleInput
 from dms.errors import UserError
+from gateway.db.models import Vehicle
 
 LEAD_STATUSES = ("open", "quoted", "won", "lost")
 ORDER_STATUSES = ("signed", "delivered", "cancelled")
@@ -82,10 +84,19 @@ def create_lead(
     return lead
 
 
+def owns(actor: Actor, record: SalesLead | SalesOrder) -> bool:
+    """A salesperson works their own leads, quotes and orders; a sales manager or an administrator sees
+    every salesperson's of their dealer (another salesperson's record is 'not found', like another
+    dealer's)."""
+    return actor.sees_dealer(record.dealer_code) and (
+        actor.may("sales_all") or record.salesperson == actor.username
+    )
+
+
 def get_lead(session: Session, actor: Actor, lead_id: int) -> SalesLead:
     actor.require("sales")
     lead = session.get(SalesLead, lead_id)
-    if lead is None or not actor.sees_dealer(lead.dealer_code):
+    if lead is None or not owns(actor, lead):
         raise NotFound(Text(N_("no lead {id}"), id=lead_id))
     return lead
 
@@ -95,6 +106,8 @@ def leads(actor: Actor, status: str = "") -> Select:
     query = select(SalesLead).order_by(SalesLead.id.desc())
     if not actor.sees_all_dealers:
         query = query.where(SalesLead.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):
+        query = query.where(SalesLead.salesperson == actor.username)
     if status in LEAD_STATUSES:
         query = query.where(SalesLead.status == status)
     return query
@@ -210,7 +223,7 @@ def get_quote(session: Session, actor: Actor, quote_id: int) -> SalesQuote:
 def decide_discount(
     session: Session, actor: Actor, quote_id: int, approve: bool, note: str, now: datetime
 ) -> SalesQuote:
-    """An administrator approves or refuses a discount above the threshold."""
+    """A sales manager (or an administrator) approves or refuses a discount above the threshold."""
     actor.require("sales_approval")
     quote = get_quote(session, actor, quote_id)
     if quote.discount_status != "pending":
@@ -293,7 +306,7 @@ def sign_order(
 def get_order(session: Session, actor: Actor, order_id: int) -> SalesOrder:
     actor.require("sales")
     order = session.get(SalesOrder, order_id)
-    if order is None or not actor.sees_dealer(order.dealer_code):
+    if order is None or not owns(actor, order):
         raise NotFound(Text(N_("no sales order {id}"), id=order_id))
     return order
 
@@ -303,6 +316,8 @@ def orders(actor: Actor, status: str = "") -> Select:
     query = select(SalesOrder).order_by(SalesOrder.id.desc())
     if not actor.sees_all_dealers:
         query = query.where(SalesOrder.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):
+        query = query.where(SalesOrder.salesperson == actor.username)
     if status in ORDER_STATUSES:
         query = query.where(SalesOrder.status == status)
     return query
@@ -334,9 +349,12 @@ def deliver(
     received_by: str,
     checked: set[str],
     now: datetime,
+    trade_in: used_cars.TradeIn | None = None,
 ) -> SalesOrder:
     """Hand the vehicle over: PDI passed, handover checklist complete; it becomes a fleet/customer vehicle
-    (registered through the gateway's registry, so its model's maintenance rules apply)."""
+    (registered through the gateway's registry, so its model's maintenance rules apply). A used car
+    already known on the fleet side keeps its fleet record (new plate, this sale's date). A trade-in on
+    the quote is taken in at the same time (`trade_in`: its VIN, odometer, place) into the used-car stock."""
     order = get_order(session, actor, order_id)
     if order.status != "signed":
         raise UserError(
@@ -352,12 +370,29 @@ def deliver(
         raise UserError(Text(N_("handover not complete, still open: {items}"), items=joined(missing)))
     if not received_by.strip():
         raise FieldError({"received_by": N_("Received by: the name of who took the vehicle over")})
-    if odometer_km < 0 or odometer_km > 1000:
+    if vehicle.condition == "used":
+        if odometer_km < vehicle.odometer_km or odometer_km > vehicle.odometer_km + 1000:
+            raise FieldError(
+                {
+                    "odometer_km": Text(
+                        N_("Odometer: between {low:,} and {high:,} km for this used car"),
+                        low=vehicle.odometer_km,
+                        high=vehicle.odometer_km + 1000,
+                    )
+                }
+            )
+    elif odometer_km < 0 or odometer_km > 1000:
         raise FieldError({"odometer_km": N_("Odometer: a new vehicle shows between 0 and 1,000 km")})
-    if not actor.may("vehicles"):
-        raise Forbidden(
-            Text(N_("a delivery registers the vehicle on the fleet side, which your role may not"))
-        )
+    quote = order.quote
+    if (quote.trade_in_cents or quote.trade_in_description) and trade_in is None:
+        raise FieldError({"trade_in_vin": N_("Trade-in: record the car taken in part exchange")})
+    if trade_in is not None:
+        used_cars.check_free(session, trade_in)
+    known = session.scalar(select(Vehicle).where(Vehicle.vin == vehicle.vin))
+    if known is not None:  # a used car back on the road: same fleet record, the new owner's plate
+        fleet = _hand_over_known(session, actor, known, order, plate, now)
+        vehicle_records.record_odometer(session, actor, fleet.vehicle_id, odometer_km, now, source="delivery")
+        return _delivered(session, actor, order, fleet, received_by, odometer_km, fleet.plate, trade_in, now)
     data = VehicleInput.parse(
         {
             "vehicle_id": vehicle_id.strip() or vehicle.vin,
@@ -368,17 +403,60 @@ def deliver(
             "dealer_code": order.dealer_code,
         }
     )
-    fleet = vehicle_records.create(session, actor, data, now)
+    fleet = vehicle_records.create(session, actor, data, now, area="sales")
     vehicle_records.record_odometer(session, actor, fleet.vehicle_id, odometer_km, now, source="delivery")
+    return _delivered(session, actor, order, fleet, received_by, odometer_km, data.plate, trade_in, now)
+
+
+def _hand_over_known(
+    session: Session, actor: Actor, known: Vehicle, order: SalesOrder, plate: str, now: datetime
+) -> Vehicle:
+    if not actor.sees_dealer(known.dealer_code) and known.dealer_code is not None:
+        raise UserError(Text(N_("{vin} is a fleet vehicle of another dealer"), vin=known.vin))
+    plate = plate.strip().upper() or known.plate
+    audit.record(
+        session,
+        actor,
+        now,
+        "resold",
+        "vehicle",
+        known.vehicle_id,
+        f"{order.number}: plate {known.plate} -> {plate}",
+        order.dealer_code,
+    )
+    known.plate, known.purchase_date, known.dealer_code, known.updated_at = (
+        plate,
+        now.date(),
+        order.dealer_code,
+        now,
+    )
+    return known
+
+
+def _delivered(
+    session: Session,
+    actor: Actor,
+    order: SalesOrder,
+    fleet: Vehicle,
+    received_by: str,
+    odometer_km: float,
+    plate: str,
+    trade_in: used_cars.TradeIn | None,
+    now: datetime,
+) -> SalesOrder:
+    vehicle = order.vehicle
     order.status, order.delivered_at, order.vehicle_id = "delivered", now, fleet.vehicle_id
     order.handover = "\n".join(
         [
             *(f"[x] {label}" for label in HANDOVER_ITEMS.values()),
             f"received by: {received_by.strip()}",
             f"odometer: {odometer_km:g} km",
-            f"plate: {data.plate}",
+            f"plate: {plate}",
         ]
     )
+    if trade_in is not None and (order.quote.trade_in_cents or order.quote.trade_in_description):
+        car = used_cars.take_in(session, actor, order, trade_in, now)
+        order.handover += f"\ntrade-in taken in: {car.vin}, {car.odometer_km} km"
     vehicle.status, vehicle.delivered_at, vehicle.vehicle_id, vehicle.updated_at = (
         "delivered",
         now,

@@ -67,6 +67,9 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
     if not actor.sees_all_dealers:
         orders_q = orders_q.where(SalesOrder.dealer_code == actor.dealer_code)
         leads_q = leads_q.where(SalesLead.dealer_code == actor.dealer_code)
+    if not actor.may("sales_all"):  # a salesperson sees their own results and commission only
+        orders_q = orders_q.where(SalesOrder.salesperson == actor.username)
+        leads_q = leads_q.where(SalesLead.salesperson == actor.username)
     orders = list(session.scalars(orders_q))
     people: dict[str, Salesperson] = {}
     for lead in session.scalars(leads_q):
@@ -79,13 +82,13 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
             person.delivered += 1
             person.revenue_cents += order.total_cents
             vehicle = session.get(StockVehicle, order.stock_vehicle_id)
-            if vehicle.arrived_at and order.delivered_at:
+            if vehicle.arrived_at and order.delivered_at and order.delivered_at >= vehicle.arrived_at:
                 to_sale.append((order.delivered_at - vehicle.arrived_at).total_seconds() / 86400)
         elif order.status == "cancelled":
             person.cancelled += 1
     for person in people.values():
         person.commission_cents = commission_cents(person.revenue_cents, commission_pct)
-    ageing = stock.ageing(session, actor, now)
+    ageing = stock.ageing(session, actor, now, condition="new")  # new-vehicle stock turns
     return SalesStats(
         since=since,
         orders=len(orders),

@@ -39,6 +39,13 @@ class StockVehicle(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Used cars (二手车, dp0004): "used" for a car taken in (a trade-in at a delivery); its odometer at
+    # intake, what the dealer credited for it (valuation), its condition and where it came from.
+    condition: Mapped[str] = mapped_column(String(8), default="new", server_default="new", index=True)
+    odometer_km: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    valuation_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    condition_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    source: Mapped[str] = mapped_column(String(40), default="", server_default="")
     documents: Mapped[list[StockDocument]] = relationship(order_by="StockDocument.id")
 
 
@@ -125,6 +132,7 @@ class SalesQuote(Base):
     created_by: Mapped[str] = mapped_column(USERNAME)
     options: Mapped[list[QuoteOption]] = relationship(order_by="QuoteOption.id")
     vehicle: Mapped[StockVehicle] = relationship()
+    lead: Mapped[SalesLead] = relationship()
 
     @property
     def options_cents(self) -> int:
@@ -165,14 +173,29 @@ class SalesOrder(Base):
     handover: Mapped[str] = mapped_column(Text, default="")
     vehicle_id: Mapped[str | None] = mapped_column(VEHICLE_ID)
     cancelled_reason: Mapped[str] = mapped_column(String(200), default="")
+    # The manufacturer confirmed the order (an `orders` record of an exchange file it sent back; dp0007).
+    manufacturer_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     quote: Mapped[SalesQuote] = relationship()
     lead: Mapped[SalesLead] = relationship()
     vehicle: Mapped[StockVehicle] = relationship()
 
 
+class DealerCredit(Base):
+    """A dealer's credit line with the manufacturer (经销商授信): new vehicles ordered and not yet sold
+    count against it (dp0005)."""
+
+    __tablename__ = "dealer_credit"
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), primary_key=True)
+    limit_cents: Mapped[int] = mapped_column(Integer)
+    warn_pct: Mapped[int] = mapped_column(Integer, default=90)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(USERNAME)
+
+
 SALES_TABLES = [
     t.__table__
     for t in (
+        DealerCredit,
         StockVehicle,
         StockDocument,
         Shipment,

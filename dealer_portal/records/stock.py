@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_, Text, joined, label_msgid
-from dealer_portal.records import audit
+from dealer_portal.records import audit, credit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockDocument, StockVehicle
 from dms.errors import UserError
@@ -121,7 +121,7 @@ def create(
     dealer_code: str | None = None,
 ) -> StockVehicle:
     """A vehicle ordered from the manufacturer (or, when taken over from elsewhere, already in stock)."""
-    actor.require("stock")
+    actor.require("stock_edit")
     dealer = actor.own_dealer(dealer_code)
     vin = check_vin(vin)
     if not model.strip():
@@ -132,6 +132,8 @@ def create(
         raise FieldError({"location": N_("Location: say where in the yard the vehicle stands")})
     if session.scalar(select(StockVehicle.id).where(StockVehicle.vin == vin)) is not None:
         raise FieldError({"vin": Text(N_("VIN: {vin} is already in stock records"), vin=vin)})
+    if status == "ordered":  # an order to the manufacturer, financed by the dealer's credit line
+        credit.check_order(session, dealer, list_price_cents)
     vehicle = StockVehicle(
         dealer_code=dealer,
         vin=vin,
@@ -164,6 +166,7 @@ def update(
     now: datetime,
 ) -> StockVehicle:
     """Yard location, certificate of conformity number and list price (the rest comes with the vehicle)."""
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if vehicle.status == "delivered":
         raise UserError(Text(N_("{vin} is delivered; its stock record is closed"), vin=vehicle.vin))
@@ -197,6 +200,7 @@ def record_pdi(
     session: Session, actor: Actor, stock_id: int, checked: set[str], note: str, now: datetime
 ) -> StockVehicle:
     """The pre-delivery inspection: every item of the checklist ticked, or it is not done."""
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if vehicle.status not in ("in_stock", "pdi_done", "reserved"):
         raise UserError(
@@ -231,6 +235,7 @@ def add_document(
     now: datetime,
     max_bytes: int,
 ) -> StockDocument:
+    actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
     if not data:
         raise UserError(N_("the uploaded file is empty"))
@@ -284,12 +289,25 @@ SORTS = {
 }
 
 
+CONDITIONS = {"new": N_("New"), "used": N_("Used")}
+
+
 def query(
-    actor: Actor, *, status: str = "", model: str = "", text: str = "", sort: str = "oldest", dealer: str = ""
+    actor: Actor,
+    *,
+    status: str = "",
+    model: str = "",
+    text: str = "",
+    sort: str = "oldest",
+    dealer: str = "",
+    condition: str = "",
 ) -> Select:
-    """The stock the actor may see, filtered by status, model and text (VIN, colour, location, certificate)."""
+    """The stock the actor may see, filtered by status, model, condition (new or used) and text (VIN,
+    colour, location, certificate)."""
     actor.require("stock")
     found = select(StockVehicle).order_by(*SORTS.get(sort, SORTS["oldest"]))
+    if condition in CONDITIONS:
+        found = found.where(StockVehicle.condition == condition)
     if not actor.sees_all_dealers:
         found = found.where(StockVehicle.dealer_code == actor.dealer_code)
     elif dealer:
@@ -338,8 +356,8 @@ class Ageing:
 AGE_BUCKETS = ((30, "0–30"), (60, "31–60"), (90, "61–90"), (10**6, "> 90"))
 
 
-def ageing(session: Session, actor: Actor, now: datetime) -> Ageing:
-    rows = session.scalars(query(actor, status="on_yard"))
+def ageing(session: Session, actor: Actor, now: datetime, condition: str = "") -> Ageing:
+    rows = session.scalars(query(actor, status="on_yard", condition=condition))
     buckets = {label: 0 for _, label in AGE_BUCKETS}
     value, oldest = 0, 0
     for v in rows:

@@ -80,9 +80,12 @@ def vehicle_row(session: Session, actor: Actor, model: type, row_id: int, what: 
     return row
 
 
-def create(session: Session, actor: Actor, data: VehicleInput, now: datetime) -> Vehicle:
-    """Register through the gateway's registry (one code path with the API and `dms vehicles`)."""
-    actor.require("vehicles")
+def create(
+    session: Session, actor: Actor, data: VehicleInput, now: datetime, *, area: str = "vehicles"
+) -> Vehicle:
+    """Register through the gateway's registry (one code path with the API and `dms vehicles`).
+    `area`: the right that allows it; a sales delivery registers the sold vehicle under "sales"."""
+    actor.require(area)
     if data.purchase_date > now.date():
         raise UserError(Text(N_("the purchase date lies in the future")))
     dealer = data.dealer_code if actor.sees_all_dealers else actor.dealer_code

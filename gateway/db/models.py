@@ -45,7 +45,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from gateway.db.base import Base
 from gateway.db.types import BigIntPK, UTCDateTime
 
-ROLES = ("admin", "dispatcher", "service_advisor", "technician")
+ROLES = ("admin", "dispatcher", "service_advisor", "technician", "salesperson", "sales_manager")
 VEHICLE_STATUSES = ("active", "in_maintenance", "retired")
 RULE_TYPES = ("km", "engine_hours", "months")
 APPOINTMENT_SOURCES = ("maintenance_rule", "dtc", "battery", "manual")

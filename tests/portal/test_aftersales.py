@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from dealer_portal.records import customers as crm
-from dealer_portal.records import invoice_pdf, invoices, parts, purchasing, warranty
+from dealer_portal.records import invoice_pdf, invoices, parts, pdf_fonts, purchasing, warranty
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records import work_orders as wo
 from dealer_portal.records.actor import Forbidden, NotFound
@@ -259,7 +259,7 @@ def test_invoice_pdf_with_the_cjk_font_and_without(world, monkeypatch):
     assert pdf.startswith(b"%PDF-") and len(pdf) > 1000
     if not invoice_pdf._font()[1]:
         pytest.skip("no CJK font installed (scripts/ensure_system_packages.sh installs fonts-wqy-zenhei)")
-    monkeypatch.setattr(invoice_pdf, "CJK_FONTS", ())
+    monkeypatch.setattr(pdf_fonts, "CJK_FONTS", ())
     fallback = invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="VAN-1", order_id=order.id)
     assert fallback.startswith(b"%PDF-")
     assert invoice_pdf._cleaner(False, False)("李伟 Müller") == "?? Müller"

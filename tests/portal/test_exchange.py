@@ -18,7 +18,7 @@ from dealer_portal.records.tables import Customer
 from dealer_portal.sample_data import sample_vin
 from dms.errors import UserError
 from gateway.db.session import make_engine, make_sessionmaker
-from tests.support.portal import ADVISOR, OTHER_ADVISOR, T0, TECH, seed_world
+from tests.support.portal import ADVISOR, OTHER_ADVISOR, SALES, T0, TECH, seed_world
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,17 +49,17 @@ def _dealer_world(session):
     customer = Customer(dealer_code="D1", name="Li Wei", phone="")
     session.add(customer)
     session.flush()
-    lead = sales.create_lead(session, ADVISOR, customer_id=customer.id, interest="SUV", now=T0)
+    lead = sales.create_lead(session, SALES, customer_id=customer.id, interest="SUV", now=T0)
     quote = sales.create_quote(
         session,
-        ADVISOR,
+        SALES,
         lead.id,
         stock_vehicle_id=stock.by_vin(session, ADVISOR, sample_vin(3)).id,
         options=[],
         threshold_pct=3,
         now=T0,
     )
-    sales.sign_order(session, ADVISOR, quote.id, 0, T0)
+    sales.sign_order(session, SALES, quote.id, 0, T0)
     session.commit()
 
 
@@ -81,9 +81,14 @@ def test_round_trip_export_import_export(world, other_db):
     assert [o.status for o in parsed.orders] == ["signed"] and len(parsed.stock) == 3
     report = transfer.import_file(other_db, ADVISOR, transfer.read(transfer.dumps(first)), T0)
     other_db.commit()
-    # the reserved vehicle's sale stays with its dealer: reported, not taken over
-    assert [r.key for r in report.rejected] == [sample_vin(3)] and "reserved" in report.rejected[0].reason
-    assert report.accepted["orders"] == 1 and report.created == 2
+    # the reserved vehicle's sale stays with its dealer: reported, not taken over; an order is confirmed
+    # only where it exists (the dealer's own database)
+    reasons = {r.where: (r.key, r.reason) for r in report.rejected}
+    (stock_where,) = (w for w in reasons if w.startswith("stock["))
+    assert set(reasons) == {"orders[0]", stock_where}
+    assert reasons[stock_where][0] == sample_vin(3) and "reserved" in reasons[stock_where][1]
+    assert "no sales order SO-D1-00001 at dealer D1 to confirm" in reasons["orders[0]"][1]
+    assert report.accepted["orders"] == 0 and report.created == 2
     second = transfer.export(other_db, ADVISOR, T0)
     assert second["stock"] == [s for s in first["stock"] if s["status"] != "reserved"]
     again = transfer.import_file(other_db, ADVISOR, second, T0)  # importing twice changes nothing
@@ -157,3 +162,40 @@ def test_cli_export_then_import_with_a_bad_record(world, db_url, tmp_path):
     assert "accepted: orders 1, stock 3" in result.output
     missing = runner.invoke(dealer, ["exchange", "export", "--db", db_url, "--dealer", "NOPE"])
     assert missing.exit_code != 0 and "no dealer 'NOPE'" in str(missing.exception or missing.output)
+
+
+def test_orders_sent_back_by_the_manufacturer_confirm_the_sales_orders(world):
+    from dealer_portal.records.sales_tables import SalesOrder
+
+    _dealer_world(world)
+    document = transfer.export(world, ADVISOR, T0)
+    order = world.query(SalesOrder).one()
+    assert order.manufacturer_confirmed_at is None
+    tampered = json.loads(transfer.dumps(document))
+    tampered["orders"].append({**tampered["orders"][0], "total_cents": 1})
+    tampered["orders"].append({**tampered["orders"][0], "vin": sample_vin(2)})
+    report = transfer.import_file(world, ADVISOR, tampered, T0)
+    assert report.confirmed == 1 and order.manufacturer_confirmed_at == T0
+    reasons = {r.where: r.reason for r in report.rejected}
+    assert "the confirmation says 1" in reasons["orders[1]"]
+    assert f"the confirmation for {sample_vin(2)}" in reasons["orders[2]"]
+    assert "sales orders confirmed by the manufacturer: 1" in report.lines()
+    assert transfer.import_file(world, ADVISOR, document, T0).confirmed == 0  # once is enough
+
+
+def test_an_allocation_beyond_the_dealer_credit_is_reported_not_applied(world):
+    from dealer_portal.records import credit
+    from tests.support.portal import ADMIN
+
+    credit.set_limit(world, ADMIN, "D1", 30_000_000, 90, T0)
+    record = {"vin": sample_vin(7), "model": "Lumen EV", "status": "ordered", "list_price_cents": 20_000_000}
+    document = {
+        "format": "dms-dealer-exchange",
+        "version": 1,
+        "dealer_code": "D1",
+        "generated_at": "2026-03-02T08:00:00Z",
+        "stock": [record, {**record, "vin": sample_vin(8)}],
+    }
+    report = transfer.import_file(world, ADVISOR, document, T0)
+    assert report.created == 1 and [r.where for r in report.rejected] == ["stock[1]"]
+    assert "credit limit with the manufacturer exceeded" in report.rejected[0].reason

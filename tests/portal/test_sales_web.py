@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+from dealer_portal.records import contract_pdf, pdf_fonts
 from dealer_portal.sample_data import sample_vin
 from tests.support.portal import csrf_of, portal_client
 
@@ -57,9 +58,11 @@ def test_roles_and_other_dealers_are_refused(sample_app):
     assert portal_client(app, "sam").get(f"/stock/{d1_vehicle}").text.count("PDI passed") == 1  # the button
 
 
-def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
+def test_sale_over_http_by_a_salesperson_with_a_discount_approved_by_the_sales_manager(
+    sample_app, monkeypatch
+):
     app, _ = sample_app
-    sam = portal_client(app, "sam")
+    sam = portal_client(app, "sue")
     sales = sam.get("/sales").text
     customer = re.search(r'<option value="(\d+)"[^>]*>Spree Logistics GmbH', sales).group(1)
     lead = _post(sam, "/sales", {"customer_id": customer, "interest": "Aurora SUV"}, "/sales")
@@ -73,10 +76,10 @@ def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
     )
     assert quote.status_code == 303 and "approval" in quote.headers["location"]
     page = sam.get(lead_url).text
-    assert "waits for an administrator" in page and "240,650.00" in page  # 249,800 + 850 - 10,000
+    assert "waits for a sales manager" in page and "240,650.00" in page  # 249,800 + 850 - 10,000
     qid = re.search(r'data-quote="(\d+)"', page).group(1)
     assert _post(sam, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 403
-    ada = portal_client(app, "ada")
+    ada = portal_client(app, "max")
     assert _post(ada, f"/sales/quotes/{qid}/discount", {"decision": "approve"}, lead_url).status_code == 303
     signed = _post(sam, f"/sales/quotes/{qid}/order", {"deposit": "20000"}, lead_url)
     order_url = signed.headers["location"].split("?")[0]
@@ -84,7 +87,34 @@ def test_sale_over_http_with_a_discount_approved_by_the_admin(sample_app):
     assert "Reserved" in order and "220,650.00" in order  # due at delivery: less the deposit
     contract = sam.get(f"{order_url}/contract")
     assert contract.status_code == 200 and sample_vin(102) in contract.text
-    assert portal_client(app, "olga").get(order_url).status_code == 404
+    pdf = sam.get(f"{order_url}/contract.pdf")
+    if contract_pdf.cjk_font() is not None:
+        assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+        assert sample_vin(102).encode() in pdf.content
+    monkeypatch.setattr(pdf_fonts, "CJK_FONTS", ())  # a server without the font: the HTML contract
+    fallback = sam.get(f"{order_url}/contract.pdf")
+    assert fallback.status_code == 200 and 'data-testid="pdf-notice"' in fallback.text
+    assert "fonts-wqy-zenhei" in fallback.text and sample_vin(102) in fallback.text
+    assert portal_client(app, "olga").get(order_url).status_code == 403  # a service advisor does not sell
+    assert portal_client(app, "ada").get(order_url).status_code == 200
+
+
+def test_a_salesperson_keeps_to_the_showroom(sample_app):
+    app, _ = sample_app
+    sue = portal_client(app, "sue")
+    home = sue.get("/", follow_redirects=False)
+    assert home.status_code == 303 and home.headers["location"] == "/sales"
+    for path in ("/service", "/parts", "/audit", "/vehicles", "/dispatch", "/logistics", "/exchange"):
+        assert sue.get(path).status_code == 403, path
+    stock_page = sue.get("/stock")
+    assert stock_page.status_code == 200 and 'data-testid="new-stock"' not in stock_page.text
+    vehicle = _stock_id(sue, sample_vin(101))
+    assert "PDI passed" not in sue.get(f"/stock/{vehicle}").text
+    assert _post(sue, f"/stock/{vehicle}/pdi", {"note": "x"}, "/stock").status_code == 403
+    assert portal_client(app, "sam").get("/sales").status_code == 403
+    used = sue.get("/stock?condition=used")
+    assert used.status_code == 200 and "No vehicles match." in used.text and sample_vin(101) not in used.text
+    assert portal_client(app, "max").get("/logistics").status_code == 200
 
 
 def test_an_incomplete_acceptance_comes_back_with_what_was_typed(sample_app):
@@ -160,10 +190,11 @@ def test_rest_api_stock_and_exchange(sample_app):
 
 def test_statistics_page(sample_app):
     app, _ = sample_app
-    page = portal_client(app, "sam").get("/sales/stats?days=90")
+    page = portal_client(app, "max").get("/sales/stats?days=90")
     assert page.status_code == 200 and 'data-testid="salespeople"' in page.text
     assert portal_client(app, "ada").get("/sales/stats?days=99999").status_code == 200  # clamped
     assert portal_client(app, "tim").get("/sales/stats").status_code == 403
+    assert portal_client(app, "sue").get("/sales/stats").status_code == 200  # her own results
 
 
 def test_stock_documents_belong_to_their_dealer(sample_app):
@@ -183,3 +214,54 @@ def test_stock_documents_belong_to_their_dealer(sample_app):
     assert download.content == b"%PDF-1.4 scan" and download.headers["x-content-type-options"] == "nosniff"
     assert 'filename="coc_scan.pdf"' in download.headers["content-disposition"]
     assert portal_client(app, "olga").get(f"/stock/documents/{doc}").status_code == 404
+
+
+def test_credit_limit_set_by_the_admin_shown_on_stock_and_enforced(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    assert 'data-testid="credit-form"' not in sam.get("/stock").text
+    assert _post(sam, "/stock/credit", {"dealer_code": "D1", "limit": "1"}, "/stock").status_code == 403
+    ada = portal_client(app, "ada")
+    saved = _post(ada, "/stock/credit", {"dealer_code": "D2", "limit": "9000000", "warn_pct": "50"}, "/stock")
+    assert saved.status_code == 303
+    page = sam.get("/stock").text
+    used = re.search(r'data-testid="credit-used">CN¥([\d,.]+)', page).group(1)
+    assert "no limit set" in page  # D1 has none
+    olga = portal_client(app, "olga")
+    assert 'data-testid="credit-limit">CN¥9,000,000.00' in olga.get("/stock").text
+    bad = _post(ada, "/stock/credit", {"dealer_code": "D1", "limit": "100"}, "/stock")
+    assert bad.status_code == 303
+    refused = _post(
+        sam, "/stock", {"vin": sample_vin(150), "model": "Aurora SUV", "list_price": "200000"}, "/stock"
+    )
+    assert refused.status_code == 400 and f"{used} used + 200,000.00 &gt; limit 100.00" in refused.text
+    assert sample_vin(150) not in sam.get("/stock?status=ordered").text
+    _post(ada, "/stock/credit", {"dealer_code": "D1", "limit": "999999999"}, "/stock")  # for later tests
+
+
+def test_a_transport_claim_is_answered_by_the_carrier_over_http(sample_app):
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    vins = sample_vin(106)
+    ordered = _post(sam, "/stock", {"vin": vins, "model": "Lumen EV", "list_price": "215000"}, "/stock")
+    assert ordered.status_code == 303
+    shipped = _post(sam, "/logistics", {"waybill": "wb-c", "carrier": "Anji", "vins": vins}, "/logistics")
+    url = shipped.headers["location"].split("?")[0]
+    (item,) = re.findall(r'name="location_(\d+)"', sam.get(url).text)
+    received = _post(
+        sam,
+        f"{url}/receive",
+        {f"location_{item}": "C-9", f"damage_{item}": "dent", f"claim_{item}": "800"},
+        url,
+    )
+    assert received.status_code == 303 and 'data-testid="claim-form"' in sam.get(url).text
+    refused = _post(sam, f"/logistics/claims/{item}", {"decision": "reject"}, url)
+    assert refused.status_code == 422 and 'data-field-error="note"' in refused.text
+    accepted = _post(sam, f"/logistics/claims/{item}", {"decision": "accept", "amount": "650"}, url)
+    assert accepted.status_code == 303
+    page = sam.get(url).text
+    assert "accepted" in page and 'data-testid="claims-total">CN¥650.00' in page
+    assert (
+        _post(portal_client(app, "olga"), f"/logistics/claims/{item}", {"decision": "paid"}, url).status_code
+        == 404
+    )

@@ -15,6 +15,9 @@ DISPATCHER = Actor("dora", "dispatcher", None)
 ADVISOR = Actor("sam", "service_advisor", "D1")
 TECH = Actor("tim", "technician", "D1")
 OTHER_ADVISOR = Actor("olga", "service_advisor", "D2")
+SALES = Actor("sue", "salesperson", "D1")
+OTHER_SALES = Actor("sid", "salesperson", "D1")  # a colleague at the same dealer
+SALES_MANAGER = Actor("max", "sales_manager", "D1")
 
 
 def seed_world(session, hash_password=lambda p: "x" * 60) -> None:
@@ -23,7 +26,7 @@ def seed_world(session, hash_password=lambda p: "x" * 60) -> None:
 
     session.add_all([Dealer(code="D1", name="North Motors"), Dealer(code="D2", name="South Cars")])
     session.flush()
-    for actor in (ADMIN, DISPATCHER, ADVISOR, TECH, OTHER_ADVISOR):
+    for actor in (ADMIN, DISPATCHER, ADVISOR, TECH, OTHER_ADVISOR, SALES, OTHER_SALES, SALES_MANAGER):
         session.add(
             User(
                 username=actor.username,

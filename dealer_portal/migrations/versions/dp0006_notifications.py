@@ -2,7 +2,7 @@
 See dealer_portal/notify/tables.py.
 
 Revision ID: dp0006
-Revises: dp0003
+Revises: dp0005
 Create Date: 2026-12-03 16:40:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = 'dp0006'
-down_revision: str | Sequence[str] | None = 'dp0003'
+down_revision: str | Sequence[str] | None = 'dp0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
