@@ -91,6 +91,7 @@ def new_pages_world(sample_db) -> dict[str, str]:
     from dealer_portal.notify import rules
     from dealer_portal.notify.tables import NotificationDelivery
     from dealer_portal.records import logistics, sales
+    from dealer_portal.records.actor import Actor
     from dealer_portal.records.sales_tables import StockVehicle
     from dealer_portal.sample_data import ADMIN, ADVISOR, sample_vin
     from gateway.db.models import Alert, DeadLetter
@@ -101,12 +102,13 @@ def new_pages_world(sample_db) -> dict[str, str]:
     engine = make_engine(sample_db)
     try:
         with make_sessionmaker(engine)() as db:
-            customer = sales.customers(db, ADVISOR)[0]
-            lead = sales.create_lead(db, ADVISOR, customer_id=customer.id, interest="Aurora SUV", now=now)
+            seller = Actor("sue", "salesperson", "D1")
+            customer = sales.customers(db, seller)[0]
+            lead = sales.create_lead(db, seller, customer_id=customer.id, interest="Aurora SUV", now=now)
             stock = {v.vin: v for v in db.scalars(select(StockVehicle))}
             quote = sales.create_quote(
                 db,
-                ADVISOR,
+                seller,
                 lead.id,
                 stock_vehicle_id=stock[sample_vin(102)].id,
                 options=[("Tow bar", 85_000)],
@@ -114,7 +116,7 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 threshold_pct=Decimal(3),
                 now=now,
             )
-            order = sales.sign_order(db, ADVISOR, quote.id, 2_000_000, now)
+            order = sales.sign_order(db, seller, quote.id, 2_000_000, now)
             shipped = logistics.create(
                 db,
                 ADVISOR,
