@@ -41,10 +41,10 @@ SHOTS = [
     ("13-admin-rules.png", "ada", "/admin/rules", "[data-testid=rules]"),
     ("14-dead-letters.png", "ada", "/admin/dead-letters", "[data-testid=dead-letters]"),
     ("15-stock.png", "sam", "/stock", "[data-testid=stock]"),
-    ("16-sales.png", "sam", "/sales", "[data-testid=leads]"),
-    ("17-sales-stats.png", "sam", "/sales/stats", "[data-testid=salespeople]"),
     ("18-logistics.png", "sam", "/logistics", "[data-testid=shipments]"),
     ("19-exchange.png", "sam", "/exchange", "[data-testid=import-form]"),
+    ("16-sales.png", "max", "/sales", "[data-testid=leads]"),
+    ("17-sales-stats.png", "max", "/sales/stats", "[data-testid=salespeople]"),
     ("20-vehicle-trips.png", "dora", "/vehicles/VAN-3", "[data-testid=timeline]"),
     ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
 ]
