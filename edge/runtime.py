@@ -372,6 +372,7 @@ class EdgeRuntime:
                     signals=vehicle,
                     driver_id=self.config.driver_id,
                     illuminator=self.night.illuminator_state,
+                    camera_health=self.monitor.state_summary().camera_health,
                     driver_session_id=self.sessions.session_id,
                 ),
             )

@@ -355,6 +355,24 @@ class VehicleStatus(Envelope):
             "absent when the vehicle has none."
         ),
     )
+    camera_health: (
+        Literal[
+            "ok",
+            "camera_dark",
+            "illuminator_failure",
+            "lens_covered",
+            "camera_misaimed",
+            "sunglasses",
+        ]
+        | None
+    ) = Field(
+        None,
+        description=(
+            "Whether the driver camera can see the driver: ok, or why not (picture dark, infrared "
+            "illuminator failed, lens covered, camera badly aimed: face cut by the frame edge or off-centre, "
+            "eyes hidden by sunglasses); absent from vehicles that do not report it."
+        ),
+    )
 
     def _timestamps(self) -> list[tuple[str, datetime | None]]:
         return [
