@@ -372,7 +372,6 @@ class EdgeRuntime:
                     signals=vehicle,
                     driver_id=self.config.driver_id,
                     illuminator=self.night.illuminator_state,
-                    camera_health=self.monitor.state_summary().camera_health,
                     driver_session_id=self.sessions.session_id,
                 ),
             )
@@ -417,6 +416,7 @@ class EdgeRuntime:
             active_events=sorted(summary.active),
             fps=fps,
             driver_session_id=self.sessions.session_id,
+            camera_health=summary.camera_health,
         )
 
     def _submit(self, message) -> None:
