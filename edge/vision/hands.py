@@ -6,10 +6,15 @@ Phone use shows on a driver camera as one of two postures (Euro NCAP counts eith
 - **below the face, looking down**: the gaze (or the head) pitched down and a hand under the face
   (typing or reading on a phone held in front of the chest).
 
-`HandWatch` runs the palm detector at `rate_hz` (default 5 Hz, not every frame: it costs about as much as
-the face detector) and says, per frame, which posture the last run saw, from that run's palms and this
-frame's face box and pitch. Between runs the last palms hold. That costs detection delay: a hand raised
-right after a run is seen at most one period (0.2 s at 5 Hz) later; the policy's `phone_use_s` adds to it.
+`HandWatch` runs the palm detector on demand, not every frame (one run costs about 8 ms on one core here,
+more than the face models together): when the region around the face (beside and below it, shrunk to
+32x24 grey) has changed since the last run by `change_level`, at most at `rate_hz` (5 Hz), and otherwise
+at `idle_rate_hz` (1 Hz); while a posture is seen (and once more right after it is lost) it runs at
+`rate_hz`, so a held phone is followed at 5 Hz. It says, per frame, which posture the last run saw, from that run's palms and
+this frame's face box and pitch; between runs the last palms hold. That costs detection delay: a hand
+coming up is seen at most one `rate_hz` period (0.2 s) after it changes the region, and a hand that
+slipped in without changing it enough at most one idle period (1 s) later; the policy's `phone_use_s`
+adds to it.
 
 Decoding follows MediaPipe's `palm_detection_cpu` graph (SsdAnchorsCalculator: 192x192, strides 8/16/16/16,
 fixed anchor size; TensorsToDetections: 18 values per anchor, box then 7 keypoints, sigmoid scores clipped
@@ -48,8 +53,22 @@ class HandSettings(Settings):
         5.0,
         gt=0,
         le=30,
-        description="Palm detection runs at most this often; between runs the last palms hold, "
-        "so a hand is seen up to 1/rate_hz late.",
+        description="Palm detection runs at most this often, when the picture around the face "
+        "changes (a hand coming up); between runs the last palms hold.",
+    )
+    idle_rate_hz: float = Field(
+        1.0,
+        gt=0,
+        le=30,
+        description="...and at least this often while it does not (a hand already there, held still).",
+    )
+    change_level: float = Field(
+        30.0,
+        ge=0,
+        le=255,
+        description="Grey-level change of the region around the face (beside and below it, shrunk "
+        "to 32x24; mean of its most changed tenth) since the last run that counts as a change (a hand "
+        "coming in); 0 runs at rate_hz always.",
     )
     min_score: float = Field(0.5, gt=0, lt=1, description="Palm detection score threshold (MediaPipe: 0.5).")
     min_palm_to_face: float = Field(
@@ -60,21 +79,19 @@ class HandSettings(Settings):
         "behind the driver is not theirs).",
     )
     ear_reach: float = Field(
-        0.9,
+        0.45,
         gt=0,
         le=3,
         description="At the ear: the palm centre lies at most this many face widths outside "
         "the face box's side...",
     )
     ear_inside: float = Field(
-        0.25, ge=0, le=0.5, description="...or at most this share of the face width inside it."
+        0.25, ge=0, le=0.5, description="...or at most this share of the face width inside it..."
     )
-    ear_below: float = Field(
-        0.4,
-        ge=0,
-        le=2,
-        description="At the ear: the palm centre lies between the face top and this many face "
-        "heights below the face bottom (a phone held to the ear and jaw).",
+    ear_band: tuple[float, float] = Field(
+        (0.2, 0.95),
+        description="...and between these shares of the face height from its top (ear to jaw; "
+        "not the shoulders under the chin, where the background fooled the detector).",
     )
     below_reach: float = Field(
         2.5,
@@ -184,26 +201,51 @@ def phone_posture(
         beside = (x0 - s.ear_reach * fw <= px <= x0 + s.ear_inside * fw) or (
             x1 - s.ear_inside * fw <= px <= x1 + s.ear_reach * fw
         )
-        if beside and y0 <= py <= y1 + s.ear_below * fh:
+        if beside and y0 + s.ear_band[0] * fh <= py <= y0 + s.ear_band[1] * fh:
             return AT_EAR
         if looking_down and y1 < py <= y1 + s.below_reach * fh and x0 - fw / 2 <= px <= x1 + fw / 2:
             below = True
     return BELOW_FACE if below else None
 
 
+def _change(region: np.ndarray, reference: np.ndarray) -> float:
+    """Mean absolute grey-level change of the most changed tenth of the cells: a hand changes a compact
+    part of the region strongly, sensor noise and a slight head movement change all of it a little."""
+    diff = np.sort(np.abs(region - reference).ravel())
+    return float(diff[-max(1, diff.size // 10) :].mean())
+
+
 class HandWatch:
-    """Palm detection at `rate_hz` on the frames' own times; `update(image, t, face_box, pitch)` per frame
-    -> (posture or None, palms of the last run, whether the model ran on this frame)."""
+    """Palm detection on the frames' own times, on demand: `update(image, t, face_box, pitch)` per frame
+    -> (posture or None, whether the model ran on this frame). The model runs at `rate_hz` when the region
+    around the face (beside and below it) has changed since the last run, while a posture is seen and
+    once after it is lost, otherwise at `idle_rate_hz`; with no face it does not run and no posture
+    holds."""
 
     def __init__(self, settings: HandSettings | None = None, detector: PalmDetector | None = None):
         self.s = settings or HandSettings()
         self.detector = detector or PalmDetector(min_score=self.s.min_score)
         self._last_t: float | None = None
+        self._region: np.ndarray | None = None  # the region around the face at the last run
+        self._missed = False  # the last run lost a posture the run before it saw
         self.palms: list[Palm] = []
         self.ms: float | None = None
 
     def reset(self) -> None:
-        self._last_t, self.palms = None, []
+        self._last_t, self._region, self.palms, self._missed = None, None, [], False
+
+    def _around_face(self, image: np.ndarray, face_box: tuple[float, float, float, float]) -> np.ndarray:
+        x0, y0, x1, y1 = face_box
+        fw, fh = x1 - x0, y1 - y0
+        h, w = image.shape[:2]
+        c0, c1 = int(max(0, x0 - 0.6 * fw)), int(min(w, x1 + 0.6 * fw))
+        r0, r1 = int(max(0, y0)), int(min(h, y1 + 0.8 * fh))
+        crop = image[r0:r1, c0:c1]
+        if crop.size == 0:
+            return np.zeros((24, 32), np.float32)
+        if crop.ndim == 3:
+            crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+        return cv2.resize(crop, (32, 24), interpolation=cv2.INTER_AREA).astype(np.float32)
 
     def update(
         self,
@@ -212,13 +254,27 @@ class HandWatch:
         face_box: tuple[float, float, float, float] | None,
         pitch_deg: float | None,
     ) -> tuple[str | None, bool]:
-        ran = False
-        due = self._last_t is None or not 0 <= t - self._last_t < 1.0 / self.s.rate_hz - 1e-3
-        if due and face_box is not None:
+        if face_box is None:
+            self.palms = []
+            return None, False
+        s, last = self.s, self._last_t
+        since = None if last is None else t - last
+        region = self._around_face(image_bgr, face_box) if s.change_level > 0 else None
+        changed = region is None or self._region is None or _change(region, self._region) > s.change_level
+        posture = phone_posture(self.palms, face_box, pitch_deg, s)
+        due = (
+            since is None
+            or since < 0
+            or since >= 1.0 / s.idle_rate_hz - 1e-3
+            or ((changed or posture is not None or self._missed) and since >= 1.0 / s.rate_hz - 1e-3)
+        )
+        if due:
             start = time.perf_counter()
             self.palms = self.detector.detect(image_bgr)
             self.ms = (time.perf_counter() - start) * 1000.0
-            self._last_t, ran = t, True
-        elif face_box is None:
-            self.palms = []
-        return phone_posture(self.palms, face_box, pitch_deg, self.s), ran
+            self._last_t, self._region = t, region
+            now = phone_posture(self.palms, face_box, pitch_deg, s)
+            # a hand near the face just missed: look again at rate_hz once (a detector's miss, or gone)
+            self._missed = posture is not None and now is None
+            posture = now
+        return posture, due

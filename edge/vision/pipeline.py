@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from dms.errors import UserError
 from dms.settings import Settings
 from edge.signals import BlinkEvent, FrameSignals
 from edge.vision.blinks import BlinkDetector, BlinkSettings
@@ -96,8 +97,14 @@ class VisionPipeline:
         self.eye_model = eye_model
         self.hands = None
         if self.settings.hands.enabled:
+            from edge.vision.backends import litert_available
             from edge.vision.hands import HandWatch
 
+            if not litert_available():
+                raise UserError(
+                    "phone-use detection (vision.hands) runs its palm model on LiteRT, which is not installed",
+                    hint="pip install 'dms-fleet[litert]', or set vision.hands.enabled: false",
+                )
             self.hands = HandWatch(self.settings.hands)
         self._lens_check: tuple[float, bool] | None = None  # (time, eyes visible) of the last dark-lens check
         self.gaze = GazeZoneClassifier(self.settings.gaze)

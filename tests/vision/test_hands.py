@@ -89,7 +89,7 @@ def test_a_drawn_hand_at_a_real_faces_ear_is_phone_use_through_the_pipeline(zju_
     ]
     assert all(s.face_found and s.eyes_measurable for s in held)
     assert [s.phone_posture for s in held] == [AT_EAR] * len(held)
-    assert sum("hands" in s.timings_ms for s in held) == 2  # at 5 Hz: frames 0 and 6 of 30 fps
+    assert "hands" in held[0].timings_ms  # a new stream looks at once
 
 
 def test_postures_beside_the_face_and_below_it_with_the_gaze_down():
@@ -112,16 +112,36 @@ class _CountingDetector:
         return self.palms
 
 
-def test_the_detector_runs_at_its_rate_on_frame_times_and_its_palms_hold_between_runs():
-    fake = _CountingDetector([_palm(90, 130)])
-    watch = HandWatch(HandSettings(rate_hz=5), detector=fake)
-    image = np.zeros((240, 320, 3), np.uint8)
-    postures = [watch.update(image, i / 30, FACE, 0.0) for i in range(30)]
-    assert fake.calls == 5 and sum(ran for _, ran in postures) == 5
-    assert {p for p, _ in postures} == {AT_EAR}
-    assert watch.update(image, 1.0, None, None) == (None, False)  # no face: no run, no posture
+class _BlockDetector(_CountingDetector):
+    """Finds a palm at the ear while the bright block is in the picture."""
+
+    def detect(self, image):
+        self.calls += 1
+        return [_palm(90, 130)] if image[130, 80, 0] == 200 else []
+
+
+def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_else_idles():
+    fake = _BlockDetector([])
+    watch = HandWatch(HandSettings(), detector=fake)  # 5 Hz on a change or a posture, 1 Hz otherwise
+    still = np.full((240, 320, 3), 90, np.uint8)
+    hand = still.copy()
+    hand[100:160, 60:100] = 200  # something bright comes up beside the face
+    frames = [hand if 45 <= i < 75 else still for i in range(120)]
+    ran = [watch.update(image, i / 30, FACE, 0.0) for i, image in enumerate(frames)]
+    runs = [i for i, (_, r) in enumerate(ran) if r]
+    # idle at 0 and 1 s; the change at 1.5 s; then 5 Hz while the posture is seen; the hand gone at 2.5 s
+    # is a change too; one more look after losing it, then idle again
+    assert runs == [0, 30, 45, 51, 57, 63, 69, 75, 81, 111]
+    assert [p for p, _ in ran[45:75]] == [AT_EAR] * 30  # the palms hold between runs
+    assert ran[75][0] is None and ran[100][0] is None
+    assert watch.update(still, 5.0, None, None) == (None, False)  # no face: no run, no posture
     watch.reset()
-    assert watch.update(image, 0.0, FACE, 0.0)[1]  # a new stream runs at once
+    assert watch.update(still, 0.0, FACE, 0.0)[1]  # a new stream runs at once
+    always = _CountingDetector([])
+    watch = HandWatch(HandSettings(change_level=0), detector=always)
+    for i in range(30):
+        watch.update(still, i / 30, FACE, 0.0)
+    assert always.calls == 5  # change_level 0: every 0.2 s
 
 
 def test_hand_settings_are_bounded_and_closed():
@@ -129,3 +149,14 @@ def test_hand_settings_are_bounded_and_closed():
         HandSettings(rate_hz=0)
     with pytest.raises(ValueError):
         HandSettings(rate=5)
+
+
+def test_without_litert_the_pipeline_says_so_in_one_line(monkeypatch):
+    from dms.errors import UserError
+    from edge.vision import backends
+    from edge.vision.pipeline import VisionPipeline
+
+    monkeypatch.setattr(backends, "litert_available", lambda: False)
+    with pytest.raises(UserError, match="vision.hands") as refused:
+        VisionPipeline(face_mesh=object(), eye_model=object())
+    assert "hands.enabled: false" in refused.value.hint
