@@ -9,8 +9,8 @@ Phone use shows on a driver camera as one of two postures (Euro NCAP counts eith
 `HandWatch` runs the palm detector on demand, not every frame (one run costs about 8 ms on one core here,
 more than the face models together): when the region around the face (beside and below it, shrunk to
 32x24 grey) has changed since the last run by `change_level`, at most at `rate_hz` (5 Hz), and otherwise
-at `idle_rate_hz` (1 Hz); while a posture is seen (and once more right after it is lost) it runs at
-`rate_hz`, so a held phone is followed at 5 Hz. It says, per frame, which posture the last run saw, from that run's palms and
+at `idle_rate_hz` (1 Hz); for `follow_s` (1 s) after a change or a run that saw a posture it keeps
+running at `rate_hz`, so a held phone is followed at 5 Hz and a miss is looked at again. It says, per frame, which posture the last run saw, from that run's palms and
 this frame's face box and pitch; between runs the last palms hold. That costs detection delay: a hand
 coming up is seen at most one `rate_hz` period (0.2 s) after it changes the region, and a hand that
 slipped in without changing it enough at most one idle period (1 s) later; the policy's `phone_use_s`
@@ -69,6 +69,13 @@ class HandSettings(Settings):
         description="Grey-level change of the region around the face (beside and below it, shrunk "
         "to 32x24; mean of its most changed tenth) since the last run that counts as a change (a hand "
         "coming in); 0 runs at rate_hz always.",
+    )
+    follow_s: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="After a change around the face, or a run that saw a posture, the model keeps "
+        "running at rate_hz this long (a hand held still is followed; a miss is looked at again).",
     )
     min_score: float = Field(0.5, gt=0, lt=1, description="Palm detection score threshold (MediaPipe: 0.5).")
     min_palm_to_face: float = Field(
@@ -218,21 +225,21 @@ def _change(region: np.ndarray, reference: np.ndarray) -> float:
 class HandWatch:
     """Palm detection on the frames' own times, on demand: `update(image, t, face_box, pitch)` per frame
     -> (posture or None, whether the model ran on this frame). The model runs at `rate_hz` when the region
-    around the face (beside and below it) has changed since the last run, while a posture is seen and
-    once after it is lost, otherwise at `idle_rate_hz`; with no face it does not run and no posture
-    holds."""
+    around the face (beside and below it) has changed since the last run and for `follow_s` after such a
+    change or a run that saw a posture, otherwise at `idle_rate_hz`; with no face it does not run and no
+    posture holds."""
 
     def __init__(self, settings: HandSettings | None = None, detector: PalmDetector | None = None):
         self.s = settings or HandSettings()
         self.detector = detector or PalmDetector(min_score=self.s.min_score)
         self._last_t: float | None = None
         self._region: np.ndarray | None = None  # the region around the face at the last run
-        self._missed = False  # the last run lost a posture the run before it saw
+        self._busy_until: float | None = None  # look at rate_hz until then (a change, a posture seen)
         self.palms: list[Palm] = []
         self.ms: float | None = None
 
     def reset(self) -> None:
-        self._last_t, self._region, self.palms, self._missed = None, None, [], False
+        self._last_t, self._region, self.palms, self._busy_until = None, None, [], None
 
     def _around_face(self, image: np.ndarray, face_box: tuple[float, float, float, float]) -> np.ndarray:
         x0, y0, x1, y1 = face_box
@@ -260,21 +267,24 @@ class HandWatch:
         s, last = self.s, self._last_t
         since = None if last is None else t - last
         region = self._around_face(image_bgr, face_box) if s.change_level > 0 else None
-        changed = region is None or self._region is None or _change(region, self._region) > s.change_level
-        posture = phone_posture(self.palms, face_box, pitch_deg, s)
+        changed = region is None or (
+            self._region is not None and _change(region, self._region) > s.change_level
+        )
+        busy = changed or (self._busy_until is not None and 0 <= self._busy_until - t)
         due = (
             since is None
             or since < 0
             or since >= 1.0 / s.idle_rate_hz - 1e-3
-            or ((changed or posture is not None or self._missed) and since >= 1.0 / s.rate_hz - 1e-3)
+            or (busy and since >= 1.0 / s.rate_hz - 1e-3)
         )
         if due:
             start = time.perf_counter()
             self.palms = self.detector.detect(image_bgr)
             self.ms = (time.perf_counter() - start) * 1000.0
             self._last_t, self._region = t, region
-            now = phone_posture(self.palms, face_box, pitch_deg, s)
-            # a hand near the face just missed: look again at rate_hz once (a detector's miss, or gone)
-            self._missed = posture is not None and now is None
-            posture = now
+        posture = phone_posture(self.palms, face_box, pitch_deg, s)
+        if due and (changed or posture is not None):
+            # something came or a hand is there: keep looking at rate_hz for a while (the detector misses
+            # a hand now and then; one miss must not leave it to the idle rate)
+            self._busy_until = t + s.follow_s
         return posture, due
