@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.messages import N_
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dms.errors import UserError
@@ -31,6 +32,15 @@ EVENT_LABELS = {
     "not_monitoring": "Not monitored",
     "repeated_fatigue": "Repeated fatigue",
 }
+
+CAMERA_HEALTH_LABELS = {
+    "camera_dark": N_("Camera: picture dark"),
+    "illuminator_failure": N_("Camera: infrared light failed"),
+    "lens_covered": N_("Camera: lens covered"),
+    "camera_misaimed": N_("Camera: badly aimed"),
+    "sunglasses": N_("Camera: eyes hidden by sunglasses"),
+}
+"""The driver camera's health as the vehicle reports it (DriverState.camera_health), when not 'ok'."""
 
 
 ONGOING = (Alert.acknowledged_at.is_(None), Alert.ended_at.is_(None))
@@ -60,6 +70,14 @@ class BoardRow:
         if state.get("monitoring") is False:
             return "Not monitored"
         return "Attentive" if state.get("is_eyes_on_road", True) else "Eyes off road"
+
+    @property
+    def camera_health(self) -> str | None:
+        """Why the vehicle's driver camera cannot (well) see the driver, as a label; None when it can or
+        the vehicle does not say."""
+        state = (self.live.driver_state if self.live else None) or {}
+        health = state.get("camera_health")
+        return None if health in (None, "ok") else CAMERA_HEALTH_LABELS.get(health, health)
 
     @property
     def position(self) -> tuple[float, float] | None:

@@ -53,6 +53,7 @@ class AudioSettings(Settings):
         "sleep": "Wake up! Please stop and take a break.",
         "unresponsive": "Take control of the vehicle now!",
         "not_monitoring": "The driver monitor cannot see you. Please check the camera.",
+        "phone_use": "Put the phone away and keep your eyes on the road.",
         "take_a_break": "You have been warned several times. Please take a break.",
     }
     """Spoken prompt per event type, said when that event reaches level 3; 'take_a_break' is said after
