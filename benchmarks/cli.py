@@ -70,6 +70,7 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
         "litert-int8",
         {"landmarks_every": 2, "landmarks_when_steady": False},
     ),
+    ("litert-int8, no phone detection", "litert-int8", {"hands": False}),
 )
 
 

@@ -416,6 +416,7 @@ class EdgeRuntime:
             active_events=sorted(summary.active),
             fps=fps,
             driver_session_id=self.sessions.session_id,
+            camera_health=summary.camera_health,
         )
 
     def _submit(self, message) -> None:

@@ -248,8 +248,8 @@ class DriverSessionTracker:
                 return self._change(t, "seat_empty", {"absent_s": round(t - self._absent_since, 3)})
             return None
         self._last_face_t, self._absent_since, self._seat_empty = t, None, False
-        if not s.use_signature:
-            return None
+        if not s.use_signature or getattr(signals, "face_cut", False):
+            return None  # (a face cut by the picture's edge: its landmarks are extrapolated, no identity)
         pitched = face_signature(
             getattr(signals, "face_landmarks", None),
             signals.head_yaw,

@@ -76,5 +76,14 @@ class FrameSignals:
     camera_problem: str | None = None
     """Why the picture itself cannot be measured (edge.night.health: camera_dark, illuminator_failure,
     lens_covered); None when the picture is usable. Then nothing in it is measured (no face)."""
+    phone_posture: str | None = None
+    """A hand in a phone-use posture (edge.vision.hands): 'at_ear' or 'below_face' (with the gaze down);
+    None when no hand is near the face or hands are not looked for."""
+    eyes_hidden: bool = False
+    """The face is found but its eyes are behind dark lenses (the dark-lens check): not measurable."""
+    face_cut: bool = False
+    """The face runs over the picture's edge (a badly aimed camera): its landmarks are not measured."""
+    face_off_centre: bool = False
+    """The face lies far from the picture's centre (edge.vision.pipeline: aim); still measured."""
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Per-stage processing time of this frame, milliseconds (decode, detect, landmarks, iris, signals)."""

@@ -34,6 +34,15 @@ EVENT_LABELS = {
     "repeated_fatigue": N_("Repeated fatigue"),
 }
 
+CAMERA_HEALTH_LABELS = {
+    "camera_dark": N_("Camera: picture dark"),
+    "illuminator_failure": N_("Camera: infrared light failed"),
+    "lens_covered": N_("Camera: lens covered"),
+    "camera_misaimed": N_("Camera: badly aimed"),
+    "sunglasses": N_("Camera: eyes hidden by sunglasses"),
+}
+"""The driver camera's health as the vehicle reports it (DriverState.camera_health), when not 'ok'."""
+
 
 ONGOING = (Alert.acknowledged_at.is_(None), Alert.ended_at.is_(None))
 ENDED_UNACKNOWLEDGED = (Alert.acknowledged_at.is_(None), Alert.ended_at.is_not(None))
@@ -62,6 +71,14 @@ class BoardRow:
         if state.get("monitoring") is False:
             return _(N_("Not monitored"))
         return _(N_("Attentive")) if state.get("is_eyes_on_road", True) else _(N_("Eyes off road"))
+
+    @property
+    def camera_health(self) -> str | None:
+        """Why the vehicle's driver camera cannot (well) see the driver, as a label; None when it can or
+        the vehicle does not say."""
+        state = (self.live.driver_state if self.live else None) or {}
+        health = state.get("camera_health")
+        return None if health in (None, "ok") else CAMERA_HEALTH_LABELS.get(health, health)
 
     @property
     def position(self) -> tuple[float, float] | None:

@@ -73,6 +73,7 @@ DICTIONARY_1: tuple[tuple[str, int | str | None], ...] = (
     ("state", None),  # 50
     ("software_version", None),
     ("reason", None),
+    ("camera_health", None),  # 53 (state)
 )
 DICTIONARIES = {"cbor1": DICTIONARY_1}
 FORMATS = ("json", *DICTIONARIES)

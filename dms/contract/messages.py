@@ -275,6 +275,24 @@ class DriverState(Envelope):
     active_events: list[DriverEventType] = Field(default_factory=list, description="Episodes now active.")
     fps: float | None = Field(None, ge=0, le=1000, description="Frames processed per second.")
     driver_session_id: DriverSessionId | None = None
+    camera_health: (
+        Literal[
+            "ok",
+            "camera_dark",
+            "illuminator_failure",
+            "lens_covered",
+            "camera_misaimed",
+            "sunglasses",
+        ]
+        | None
+    ) = Field(
+        None,
+        description=(
+            "Whether the driver camera can see the driver: ok, or why not (picture dark, infrared "
+            "illuminator failed, lens covered, camera badly aimed: face cut by the frame edge or off-centre, "
+            "eyes hidden by sunglasses); absent from vehicles that do not report it or before monitoring."
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------

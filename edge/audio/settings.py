@@ -21,12 +21,14 @@ PROMPTS: dict[str, dict[str, str]] = {
         "sleep": "Wake up! Please stop and take a break.",
         "unresponsive": "Take control of the vehicle now!",
         "not_monitoring": "The driver monitor cannot see you. Please check the camera.",
+        "phone_use": "Put the phone away and keep your eyes on the road.",
         "take_a_break": "You have been warned several times. Please take a break.",
     },
     "zh-CN": {
         "sleep": "醒醒！请马上停车休息。",
         "unresponsive": "请立即接管车辆！",
         "not_monitoring": "驾驶员监测系统看不到您，请检查摄像头。",
+        "phone_use": "请放下手机，注意前方道路。",
         "take_a_break": "您已多次收到警告，请停车休息。",
     },
 }

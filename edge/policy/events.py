@@ -21,6 +21,7 @@ START_LEVEL: dict[str, int] = {
     DriverEventType.SLEEP.value: 3,
     DriverEventType.UNRESPONSIVE.value: 3,
     DriverEventType.DRIVER_CHANGE.value: 0,
+    DriverEventType.PHONE_USE.value: 1,
 }
 
 START = EventPhase.START.value

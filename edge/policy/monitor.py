@@ -53,6 +53,19 @@ CLOSURE_STATES = {T.MICROSLEEP.value, T.SLEEP.value, T.DROWSINESS.value}
 OFF, RECORD, WARN = "off", "record", "warn"
 
 
+def _unmeasurable_reason(sig: FrameSignals, last_face_cut: bool = False) -> str | None:
+    """Why this frame's driver cannot be measured, when the camera side can tell: the picture itself
+    (edge.night.health), the face cut by the picture's edge (camera badly aimed; also once the face is
+    lost after it was last seen cut: it slid out of the picture) or dark lenses."""
+    if sig.camera_problem is not None:
+        return sig.camera_problem
+    if (sig.face_found and sig.face_cut) or (not sig.face_found and last_face_cut):
+        return "camera_misaimed"
+    if sig.face_found and sig.eyes_hidden:
+        return "sunglasses"
+    return None
+
+
 def _vision_on_road(sig: FrameSignals) -> bool | None:
     """The vision stage's own verdict: is the gaze on the road or a driving-related target?"""
     if sig.eyes_on_road is not None:
@@ -99,6 +112,10 @@ class MonitoringState:
     speed_mode: str
     calibration: dict
     active: frozenset[str]
+    camera_health: str | None = None
+    """'ok', or why the camera cannot (or can hardly) see the driver: camera_dark, illuminator_failure,
+    lens_covered, camera_misaimed, sunglasses (while `not_monitoring` is open for it), or camera_misaimed
+    for a face off-centre for `camera_off_centre_s`; None before the first monitored frame."""
 
 
 class DriverMonitor:
@@ -116,6 +133,7 @@ class DriverMonitor:
         self._frame: _Frame | None = None
         self._last_face: tuple[float, float] | None = None  # (t, head yaw relative to forward)
         self._face_seen_t: float | None = None  # last frame with a face
+        self._last_face_cut = False  # the last face seen ran over the picture's edge
         self._off_road_seen_t: float | None = None  # last frame with a face looking off the road
         self._reset_timers()
 
@@ -136,6 +154,7 @@ class DriverMonitor:
         self._reset_timers()
         self._frame = None
         self._last_face = self._face_seen_t = self._off_road_seen_t = None
+        self._last_face_cut = False
         self._session, self._seq = change.session_id, 0
         events.append(
             PolicyEvent(
@@ -174,6 +193,10 @@ class DriverMonitor:
         self._nods = NodTracker(self.s)
         self._warned_at: float | None = None
         self._camera_problem: str | None = None
+        self._phone = HoldRun(self.s.phone_gap_s)
+        self._phone_free = Streak()
+        self._phone_posture: str | None = None
+        self._off_centre = HoldRun(self.s.flicker_tolerance_s)
 
     # ------------------------------------------------------------------------------------------
     # public API
@@ -197,7 +220,9 @@ class DriverMonitor:
             return events
         f = self._observe(signals)
         self._frame = f
-        self._camera_problem = signals.camera_problem
+        self._camera_problem = _unmeasurable_reason(signals, self._last_face_cut)
+        if signals.face_found:
+            self._last_face_cut = signals.face_cut
         self.calibration.learn(signals, speed, dt, self._verdict(signals, f))
         self._update_timers(signals, f, t, dt)
         details = {"speed_kmh": round(speed, 1)}
@@ -207,6 +232,7 @@ class DriverMonitor:
         self._drowsiness(t, details, events)
         self._yawning(t, details, events)
         self._unresponsive(t, details, events)
+        self._phone_use(t, details, events)
         return self.advisor.update(t, self.active(), events)
 
     @property
@@ -235,6 +261,11 @@ class DriverMonitor:
                 active=frozenset(self.active()),
             )
         s = self.s
+        camera = "ok"
+        if T.NOT_MONITORING.value in self._episodes and self._camera_problem:
+            camera = self._camera_problem
+        elif self._off_centre.duration(t) >= s.camera_off_centre_s:
+            camera = "camera_misaimed"
         # 70 = at a warning threshold (about KSS 7, the E-NCAP drowsiness mark); 100 = asleep.
         fatigue = max(
             0.7 * (perclos or 0.0) / s.perclos_drowsy,
@@ -258,6 +289,7 @@ class DriverMonitor:
             speed_mode=self._mode,
             calibration=self.calibration.as_dict(),
             active=frozenset(self.active()),
+            camera_health=camera,
         )
 
     # ------------------------------------------------------------------------------------------
@@ -380,6 +412,11 @@ class DriverMonitor:
         self._perclos_closed.add(t, dt if f.p80_closed else 0.0)
         self._vats.add(t, dt if f.away else 0.0)
         self._yawns.update(t, sig.mouth_open if sig.face_found else None)
+        self._phone.update(t, sig.phone_posture is not None)
+        self._phone_free.update(t, sig.phone_posture is None)
+        if sig.phone_posture is not None:
+            self._phone_posture = sig.phone_posture
+        self._off_centre.update(t, sig.face_found and (sig.face_off_centre or sig.face_cut))
         self._nods.update(
             t,
             self._closed.duration(t) if self._closed.active else None,
@@ -527,6 +564,22 @@ class DriverMonitor:
             level=3,
             ended=self._attentive.duration(t) >= self.s.warning_end_s,
             details={**base, "inattentive_s": round(run, 3), "reason": reason},
+        )
+
+    def _phone_use(self, t: float, base: dict, events: list) -> None:
+        run = self._phone  # held from the first to the latest frame in the posture (a gap does not count)
+        held = 0.0 if run.start is None else run.last_true - run.start
+        s = self.s
+        level = 1 + (held >= s.phone_use_level2_s) + (held >= s.phone_use_level3_s)
+        self._step(
+            T.PHONE_USE.value,
+            t,
+            events,
+            raised=held >= s.phone_use_s,
+            onset_t=self._phone.start,
+            level=level,
+            ended=self._phone_free.duration(t) >= s.warning_end_s,
+            details={**base, "phone_s": round(held, 3), "posture": self._phone_posture},
         )
 
     # ------------------------------------------------------------------------------------------

@@ -103,6 +103,24 @@ class PolicySettings(Settings):
     monitorable instead. With `not_monitoring_s` at most 10 s in all, so a camera blocked right after
     a glance is still announced within E-NCAP's 10 s."""
 
+    # --- phone use (edge.vision.hands) ------------------------------------------------------------
+    phone_use_s: float = Field(3.0, gt=0, le=10)
+    """A hand held in a phone posture (at the ear, or below the face with the gaze down) this long raises
+    `phone_use` (E-NCAP counts phone use as a distraction of its own; 3 s as its long glance). The hand
+    detector runs at `vision.hands.rate_hz`, so a hand is seen up to one period late on top of this."""
+    phone_use_level2_s: float = Field(6.0, gt=0, le=60)
+    """The same phone posture this long steps `phone_use` up to level 2."""
+    phone_use_level3_s: float = Field(10.0, gt=0, le=120)
+    """This long: level 3, with the spoken prompt (edge.audio, messages['phone_use'])."""
+    phone_gap_s: float = Field(1.0, ge=0, le=3)
+    """A phone posture survives a gap of up to this long (the hand detector missing up to 4 runs in a row
+    at 5 Hz: on the composed clips it misses about one run in four)."""
+
+    # --- camera health ----------------------------------------------------------------------------
+    camera_off_centre_s: float = Field(10.0, gt=0, le=600)
+    """The face off-centre in the picture this long: the camera is reported badly aimed
+    (`camera_health: camera_misaimed` in the status) although the driver is still measured."""
+
     # --- unresponsive driver ---------------------------------------------------------------------
     unresponsive_after_warning_s: float = Field(3.0, gt=0, le=10)
     """No return of attention this long after a warning raises `unresponsive` (E-NCAP: 3 s)."""
@@ -173,6 +191,8 @@ class PolicySettings(Settings):
                 "face_lost_turned_away_max_s + not_monitoring_s must be at most 10 s "
                 "(E-NCAP: tell the driver within 10 s that they are not monitored)"
             )
+        if not self.phone_use_s < self.phone_use_level2_s < self.phone_use_level3_s:
+            raise ValueError("phone_use_s < phone_use_level2_s < phone_use_level3_s is required")
         if self.perclos_awake >= self.perclos_drowsy:
             raise ValueError("perclos_awake must be below perclos_drowsy (hysteresis)")
         if self.vats_off_road_s > self.vats_window_s:

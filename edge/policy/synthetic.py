@@ -41,6 +41,11 @@ LOOKS: dict[str, dict] = {
     "turned_back": {"face_found": True, "eyes_measurable": False, "head_yaw": 60.0, "head_pitch": 0.0},
     "no_face": {"face_found": False},
     "no_eyes": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "head_pitch": 0.0},
+    "phone_at_ear": _look(GazeZone.ROAD, True, (0.0, 0.0), (0.0, 0.0), phone_posture="at_ear"),
+    "phone_in_lap": _look(GazeZone.LAP, False, (0.0, -35.0), (0.0, -40.0), phone_posture="below_face"),
+    "sunglasses": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "eyes_hidden": True},
+    "face_cut": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "face_cut": True},
+    "off_centre": _look(GazeZone.ROAD, True, (0.0, 0.0), (0.0, 0.0), face_off_centre=True),
 }
 
 

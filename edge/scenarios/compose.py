@@ -11,6 +11,13 @@ frame number: the AVIs hide repeated pictures). Kinds:
 - blinking: real open stretches of 2.5-4 s alternating with real labelled blinks (~16 blinks/min);
 - no_driver: open eyes, then the same camera view with the driver painted out (inpainted background);
 - occluded_lens: open eyes, then the lens covered (almost black, blurred, noisy);
+- phone_use: open eyes, then the same real pictures with a hand held at the driver's ear (a DRAWN hand:
+  a skin-toned palm-and-fingers silhouette beside the face, drifting a little; no real picture of a hand
+  is in the data set), then open eyes;
+- camera_misaimed: open eyes, then the camera knocked aside (the real pictures shifted so a fifth of
+  the labelled face box leaves the frame over the left edge);
+- sunglasses: open eyes, then the same real pictures with dark lenses drawn over both eyes (at the
+  clip's labelled eye corners);
 - driver_change: driver A drives, the vehicle stops, A leaves (the seat seen empty), driver B (another
   subject, optionally with narrower eyes: B's pictures squeezed vertically) sits down and drives awake for
   `awake_s` (B's real open stretches and blinks, looped), then B's microsleep. The vehicle's speed follows
@@ -48,7 +55,17 @@ class Template(BaseModel):
     """One kind of scenario, composed once per subject."""
 
     model_config = ConfigDict(extra="forbid")
-    kind: Literal["microsleep", "sleep", "blinking", "no_driver", "occluded_lens", "driver_change"]
+    kind: Literal[
+        "microsleep",
+        "sleep",
+        "blinking",
+        "no_driver",
+        "occluded_lens",
+        "driver_change",
+        "phone_use",
+        "camera_misaimed",
+        "sunglasses",
+    ]
     lead_s: float = Field(4.0, ge=1, le=60, description="Open-eyed driving before the condition.")
     hold_s: float = Field(1.5, gt=0, le=120, description="Length of the condition (closure, absence, cover).")
     tail_s: float = Field(4.0, ge=0, le=60, description="Open-eyed driving after the condition.")
@@ -107,6 +124,8 @@ class Source:
     clip: LabelledClip
     pictures: list[np.ndarray]
     face_box: tuple[int, int, int, int]
+    eyes: tuple[tuple[float, float, float, float], tuple[float, float, float, float]] | None
+    """Median labelled eye corners (x0, y0, x1, y1) of the two eyes, when labelled."""
     open_runs: list[list[LabelledFrame]]
     blinks: list[list[LabelledFrame]]
     closed: list[LabelledFrame]
@@ -129,20 +148,26 @@ def _runs(frames: list[LabelledFrame], keep) -> list[list[LabelledFrame]]:
     return runs
 
 
-def _extra_labels(dataset: Path, video: str) -> tuple[tuple[int, int, int, int], set[int]]:
-    """Median labelled face box (x, y, w, h) of a clip, and its frames with BOTH eyes fully closed."""
-    boxes, both_closed = [], set()
+def _extra_labels(dataset: Path, video: str) -> tuple[tuple[int, int, int, int], set[int], tuple | None]:
+    """Median labelled face box (x, y, w, h) of a clip, its frames with BOTH eyes fully closed and the
+    median eye corners (two (x0, y0, x1, y1)) when labelled."""
+    boxes, both_closed, eyes = [], set(), []
+    corners = ("LE_LX", "LE_LY", "LE_RX", "LE_RY", "RE_LX", "RE_LY", "RE_RX", "RE_RY")
     with (dataset / "labels.csv").open(newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             if r["video"] != video:
                 continue
             if r.get("F_W", "").strip():
                 boxes.append([int(float(r[k])) for k in ("F_X", "F_Y", "F_W", "F_H")])
+            if all(r.get(k, "").strip() for k in corners):
+                eyes.append([float(r[k]) for k in corners])
             if r.get("eye_closed_both", "").strip() == "1":
                 both_closed.add(int(r["frame_id"]))
     if not boxes:
         raise UserError(f"{dataset}: no face box labelled for {video}")
-    return tuple(int(v) for v in np.median(np.array(boxes), axis=0)), both_closed
+    med = np.median(np.array(eyes), axis=0) if eyes else None
+    eye_pair = None if med is None else (tuple(float(v) for v in med[:4]), tuple(float(v) for v in med[4:]))
+    return tuple(int(v) for v in np.median(np.array(boxes), axis=0)), both_closed, eye_pair
 
 
 def read_source(dataset: Path, clip: LabelledClip) -> Source:
@@ -154,11 +179,11 @@ def read_source(dataset: Path, clip: LabelledClip) -> Source:
         b = [f for f in frames if start <= f.frame_id <= end]
         if any(f.eye_closed for f in b):
             blinks.append(b)
-    face_box, both_closed = _extra_labels(dataset, clip.video)
+    face_box, both_closed, eyes = _extra_labels(dataset, clip.video)
     closed = _deep_closure(blinks, both_closed)
     if not open_runs or not blinks:
         raise UserError(f"{clip.video}: needs open-eye stretches and at least one labelled blink")
-    return Source(clip, pictures, face_box, open_runs, blinks, closed)
+    return Source(clip, pictures, face_box, eyes, open_runs, blinks, closed)
 
 
 def _deep_closure(blinks: list[list[LabelledFrame]], both_closed: set[int]) -> list[LabelledFrame]:
@@ -236,6 +261,79 @@ def lens_covered(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(dark + rng.normal(2.0, 1.5, image.shape), 0, 255).astype(np.uint8)
 
 
+def draw_hand(
+    image: np.ndarray, centre: tuple[float, float], size: float, angle_deg: float = 0.0, tone=(120, 150, 200)
+) -> np.ndarray:
+    """A DRAWN hand (no photograph): a palm ellipse, four fingers and a thumb in a flat skin tone (BGR),
+    edges softened, fingers along `angle_deg` from upwards; `size` about the palm's height in pixels.
+    MediaPipe's palm detector does fire on it (tests/vision/test_hands.py); that is all it shows."""
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    cx, cy = centre
+    a = np.deg2rad(angle_deg)
+    ux, uy, vx, vy = np.sin(a), -np.cos(a), np.cos(a), np.sin(a)  # u: towards the fingers, v: across
+
+    def pt(x: float, y: float) -> tuple[int, int]:
+        return int(round(x)), int(round(y))
+
+    cv2.ellipse(mask, pt(cx, cy), (int(0.42 * size), int(0.5 * size)), angle_deg, 0, 360, 255, -1)
+    for across, length in ((-0.3, 0.7), (-0.1, 0.85), (0.1, 0.8), (0.29, 0.6)):
+        bx, by = cx + across * size * vx + 0.35 * size * ux, cy + across * size * vy + 0.35 * size * uy
+        cv2.line(
+            mask,
+            pt(bx, by),
+            pt(bx + length * size * ux, by + length * size * uy),
+            255,
+            max(2, int(0.17 * size)),
+        )
+    bx, by = cx - 0.35 * size * vx, cy - 0.35 * size * vy
+    thumb_end = pt(bx - 0.45 * size * vx + 0.3 * size * ux, by - 0.45 * size * vy + 0.3 * size * uy)
+    cv2.line(mask, pt(bx, by), thumb_end, 255, max(2, int(0.2 * size)))
+    alpha = cv2.GaussianBlur(mask, (5, 5), 0).astype(np.float32)[..., None] / 255.0
+    shade = np.array(tone, np.float32) * (0.9 + 0.1 * np.linspace(0, 1, w, dtype=np.float32))[None, :, None]
+    out = image.astype(np.float32) * (1 - alpha) + shade * alpha
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def dark_lenses(image: np.ndarray, eyes) -> np.ndarray:
+    """Dark sunglass lenses drawn over both eyes (`eyes`: two (x0, y0, x1, y1) corner pairs) and a bridge."""
+    out = image.copy()
+    for x0, y0, x1, y1 in eyes:
+        width = abs(x1 - x0)
+        centre = (int((x0 + x1) / 2), int((y0 + y1) / 2))
+        cv2.ellipse(out, centre, (int(0.85 * width), int(0.6 * width)), 0, 0, 360, (22, 20, 20), -1)
+    (_, _, ax, ay), (bx, by, _, _) = eyes
+    cv2.line(out, (int(ax), int(ay)), (int(bx), int(by)), (22, 20, 20), 2)
+    return out
+
+
+def knocked_aside(image: np.ndarray, box: tuple[int, int, int, int], share: float = 0.2) -> np.ndarray:
+    """The camera turned away from the driver: the picture shifted so `share` of the face box leaves it
+    over the left edge (the uncovered strip repeats the edge)."""
+    x, _, bw, _ = box
+    h, w = image.shape[:2]
+    m = np.float32([[1, 0, -(x + share * bw)], [0, 1, 0]])
+    return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _phone_at_ear(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator, run: int) -> int:
+    """Real open-eye pictures with a drawn hand at the ear on the picture's left, drifting a little."""
+    x, y, bw, bh = src.face_box
+    n, k, i = int(round(seconds * tl.fps)), run, 0
+    dx = dy = 0.0
+    while i < n:
+        for f in src.open_runs[k % len(src.open_runs)]:
+            if i >= n:
+                break
+            dx = float(np.clip(dx + rng.normal(0, 0.5), -4, 4))
+            dy = float(np.clip(dy + rng.normal(0, 0.5), -4, 4))
+            centre = (x - 0.1 * bw + dx, y + 0.55 * bh + dy)
+            tl.add(draw_hand(src.picture(f), centre, 0.45 * bw, -15 + dx), f"{src.clip.video}#{f.frame_id}")
+            i += 1
+        k += 1
+    return k
+
+
 # ------------------------------------------------------------------------------------------------
 # composing
 # ------------------------------------------------------------------------------------------------
@@ -307,6 +405,26 @@ def _compose(
     elif kind == "blinking":
         _blinking(tl, src, tpl.hold_s, rng)
         del tl.images[int(round(tpl.hold_s * fps)) :]
+    elif kind in ("phone_use", "camera_misaimed", "sunglasses"):
+        run = _open_eyes(tl, src, tpl.lead_s, rng)
+        onset = tl.t
+        if kind == "phone_use":
+            run = _phone_at_ear(tl, src, tpl.hold_s, rng, run)
+        else:
+            if kind == "sunglasses" and src.eyes is None:
+                raise UserError(f"{src.clip.video}: sunglasses need labelled eye corners")
+            tl.transform = (
+                (lambda im: knocked_aside(im, src.face_box))
+                if kind == "camera_misaimed"
+                else (lambda im: dark_lenses(im, src.eyes))
+            )
+            run = _open_eyes(tl, src, tpl.hold_s, rng, run)
+            tl.transform = None
+        tl.mark(
+            onset,
+            {"phone_use": "phone at ear", "camera_misaimed": "aimed off", "sunglasses": "dark lenses"}[kind],
+        )
+        _open_eyes(tl, src, tpl.tail_s, rng, run)
     else:  # no_driver, occluded_lens
         run = _open_eyes(tl, src, tpl.lead_s, rng)
         onset = tl.t
@@ -480,6 +598,7 @@ def compose_suite(
                     "state": e["state"],
                     "onset_s": round(onsets[e["state"]] or 0.0, 4),
                     "deadline_s": e["deadline_s"],
+                    **({"reason": e["reason"]} if e.get("reason") else {}),
                 }
                 for e in tpl.expect
             ]

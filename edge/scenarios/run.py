@@ -25,9 +25,11 @@ from dms.settings import Settings
 from edge.audio import AlertAudio, AudioSettings, WavTimelineSink
 from edge.audio.analysis import onset_after, rms_envelope
 from edge.audio.prompts import read_wav
+from edge.night import CameraHealthSettings, NightControl
 from edge.policy import DriverMonitor, PolicyEvent, PolicySettings
 from edge.scenarios.spec import Scenario, load_scenarios
 from edge.session import DriverSessions, DriverSessionSettings, DriverSessionTracker
+from edge.signals import FrameSignals
 
 AUDIBLE_WITHIN_S = 0.1
 """Acceptance: each warning is audible in the WAV within this time of its `t`."""
@@ -55,6 +57,10 @@ class ScenarioSettings(Settings):
     sessions: DriverSessionSettings = Field(
         default_factory=DriverSessionSettings,
         description="When the person in the seat counts as a new driver.",
+    )
+    camera_health: CameraHealthSettings = Field(
+        default_factory=CameraHealthSettings,
+        description="The picture-health check run before the face models, as in `dms edge run`.",
     )
 
 
@@ -112,10 +118,17 @@ def replay(
     audio = AlertAudio(settings.audio, WavTimelineSink(wav, settings.audio.sample_rate))
     events: list[PolicyEvent] = []
     trace = Trace()
+    night = NightControl(settings.camera_health)  # no illuminator: a dark picture is camera_dark
     with open_source(str(path.parent / scenario.clip)) as source:
         for frame in source:
             start = time.perf_counter()
-            sig = pipeline.process(frame.image, frame.t, frame.index)
+            problem = night.check(frame.image, frame.t)
+            if problem is not None:  # as the runtime: the models do not see an unusable picture
+                sig = FrameSignals(
+                    t=frame.t, frame_index=frame.index, face_found=False, camera_problem=problem
+                )
+            else:
+                sig = pipeline.process(frame.image, frame.t, frame.index)
             trace.cpu_ms.append((time.perf_counter() - start) * 1000)
             sig, step_events = sessions.step(sig, scenario.speed_at(frame.t))
             for ev in step_events:
@@ -144,7 +157,10 @@ def score(
             (
                 i
                 for i, e in enumerate(starts)
-                if e.type == exp.state and e.t >= exp.onset_s - 1e-6 and i not in matched
+                if e.type == exp.state
+                and e.t >= exp.onset_s - 1e-6
+                and i not in matched
+                and (exp.reason is None or e.details.get("reason") in exp.reason)
             ),
             None,
         )
@@ -156,7 +172,9 @@ def score(
                 "state": exp.state,
                 "onset_s": exp.onset_s,
                 "deadline_s": exp.deadline_s,
+                **({"reason": exp.reason} if exp.reason else {}),
                 "detected": hit is not None,
+                "detected_reason": None if hit is None else starts[hit].details.get("reason"),
                 "latency_s": latency,
                 "pass": latency is not None and latency <= exp.deadline_s + 1e-6,
             }

@@ -31,6 +31,12 @@ class Expectation(BaseModel):
     state: DriverEventType = Field(description="The state the policy must raise.")
     onset_s: float = Field(ge=0, description="When the condition begins, seconds from the clip start.")
     deadline_s: float = Field(gt=0, description="The protocol's limit from onset to the event.")
+    reason: list[Annotated[str, Field(max_length=40)]] | None = Field(
+        None,
+        max_length=8,
+        description="The reasons the event may give (details.reason, e.g. not_monitoring's "
+        "lens_covered, sunglasses, camera_misaimed); None: any.",
+    )
 
 
 class Scenario(BaseModel):

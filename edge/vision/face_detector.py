@@ -37,20 +37,21 @@ class Detection:
         return max(0.0, self.box[2] - self.box[0]) * max(0.0, self.box[3] - self.box[1])
 
 
-def ssd_anchors() -> np.ndarray:
+def ssd_anchors(input_size: int = INPUT_SIZE, strides: tuple[int, ...] = STRIDES) -> np.ndarray:
     """(896, 2) anchor centres in [0, 1]; short-range anchors have a fixed size of 1 (scales unused).
+    (BlazePalm uses the same layout at 192 px: 2016 anchors, `edge.vision.hands`.)
 
     Consecutive layers with the same stride share one grid (16x16x2 + 8x8x6), as MediaPipe builds them.
     """
     centres = []
     layer = 0
-    while layer < len(STRIDES):
-        stride = STRIDES[layer]
+    while layer < len(strides):
+        stride = strides[layer]
         per_cell = 0
-        while layer < len(STRIDES) and STRIDES[layer] == stride:
+        while layer < len(strides) and strides[layer] == stride:
             per_cell += 2  # aspect ratio 1.0 plus the interpolated scale, one anchor each
             layer += 1
-        grid = int(np.ceil(INPUT_SIZE / stride))
+        grid = int(np.ceil(input_size / stride))
         ys, xs = np.meshgrid((np.arange(grid) + 0.5) / grid, (np.arange(grid) + 0.5) / grid, indexing="ij")
         cells = np.stack([xs.ravel(), ys.ravel()], axis=1)
         centres.append(np.repeat(cells, per_cell, axis=0))

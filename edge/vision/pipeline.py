@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import functools
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from pydantic import Field
 
+from dms.errors import UserError
 from dms.settings import Settings
 from edge.signals import BlinkEvent, FrameSignals
 from edge.vision.blinks import BlinkDetector, BlinkSettings
 from edge.vision.eyestate import EyeStateEstimator, EyeStateSettings, eyes_visible
 from edge.vision.facemesh import FaceMeshSettings
 from edge.vision.gaze_zones import GazeZoneClassifier, GazeZoneSettings
+from edge.vision.hands import HandSettings
 from edge.vision.mouth import mouth_opening
 
 
@@ -51,6 +54,23 @@ class VisionSettings(Settings):
     gaze: GazeZoneSettings = Field(
         default_factory=GazeZoneSettings, description="Cabin geometry for gaze zones."
     )
+    hands: HandSettings = Field(
+        default_factory=HandSettings, description="Hands near the face: the phone-use postures."
+    )
+    face_cut_share: float = Field(
+        0.1,
+        gt=0,
+        le=1,
+        description="A face with more than this share of its landmarks outside the picture is "
+        "cut by the frame edge (camera badly aimed): its eyes are not measured.",
+    )
+    off_centre_share: float = Field(
+        0.35,
+        gt=0,
+        le=0.5,
+        description="A face whose centre lies further than this share of the picture's width or "
+        "height from the picture's centre is off-centre (reported, still measured).",
+    )
 
 
 def _ms(since: float) -> float:
@@ -75,6 +95,17 @@ class VisionPipeline:
             eye_model = EyeClassifier(self.settings.face_mesh.backend)
         self.face_mesh = face_mesh
         self.eye_model = eye_model
+        self.hands = None
+        if self.settings.hands.enabled:
+            from edge.vision.backends import litert_available
+            from edge.vision.hands import HandWatch
+
+            if not litert_available():
+                raise UserError(
+                    "phone-use detection (vision.hands) runs its palm model on LiteRT, which is not installed",
+                    hint="pip install 'dms-fleet[litert]', or set vision.hands.enabled: false",
+                )
+            self.hands = HandWatch(self.settings.hands)
         self._lens_check: tuple[float, bool] | None = None  # (time, eyes visible) of the last dark-lens check
         self.gaze = GazeZoneClassifier(self.settings.gaze)
         self.eyes = EyeStateEstimator(self.settings.eyes)
@@ -85,6 +116,8 @@ class VisionPipeline:
         """A new stream: forget the driver, the blink in progress and the face tracking."""
         self.forget_driver()
         self.blinks.reset()
+        if self.hands is not None:
+            self.hands.reset()
         if hasattr(self.face_mesh, "reset"):
             self.face_mesh.reset()
 
@@ -104,7 +137,16 @@ class VisionPipeline:
         start = time.perf_counter()
         face = self.face_mesh.process(image_bgr)
         timings = dict(getattr(face, "timings_ms", None) or {"face_mesh": _ms(start)})
-        return self.process_face(face, t, index, image_bgr, timings)
+        signals = self.process_face(face, t, index, image_bgr, timings)
+        if self.hands is None:
+            return signals
+        pitch = signals.gaze_pitch if signals.gaze_pitch is not None else signals.head_pitch
+        posture, ran = self.hands.update(
+            image_bgr, t, signals.face_box if signals.face_found else None, pitch
+        )
+        if ran:
+            signals.timings_ms["hands"] = self.hands.ms
+        return replace(signals, phone_posture=posture) if posture is not None else signals
 
     def process_face(
         self,
@@ -168,7 +210,8 @@ class VisionPipeline:
             if checked is None or not 0 <= t - checked[0] < self.settings.dark_lens_recheck_s:
                 checked = self._lens_check = (t, eyes_visible(image_bgr, face))
             visible = checked[1]
-        eye = self.eyes.update(face, t, measurable=visible, closed_logits=closed_logits)
+        cut, off_centre = self._framing(face, image_bgr)
+        eye = self.eyes.update(face, t, measurable=visible and not cut, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
         zone = self.gaze.classify(face)
         timings["signals"] = _ms(start)
@@ -196,5 +239,22 @@ class VisionPipeline:
             eyes_closed_by_model=eye.model_closed,
             face_landmarks=getattr(face, "landmarks", None),
             face_box=getattr(face, "box", None),
+            eyes_hidden=not visible,
+            face_cut=cut,
+            face_off_centre=off_centre,
             timings_ms=timings,
         )
+
+    def _framing(self, face: Any, image_bgr: np.ndarray | None) -> tuple[bool, bool]:
+        """(cut by the picture's edge, off-centre) from the face's landmarks and the picture size."""
+        pts = getattr(face, "landmarks", None)
+        if image_bgr is None or pts is None:
+            return False, False
+        h, w = image_bgr.shape[:2]
+        xy = np.asarray(pts)[:, :2]
+        outside = (xy[:, 0] < 0) | (xy[:, 0] >= w) | (xy[:, 1] < 0) | (xy[:, 1] >= h)
+        cut = float(outside.mean()) > self.settings.face_cut_share
+        cx, cy = xy.mean(axis=0)
+        share = self.settings.off_centre_share
+        off = abs(cx / w - 0.5) > share or abs(cy / h - 0.5) > share
+        return cut, bool(off)

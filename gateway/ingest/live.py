@@ -72,6 +72,7 @@ def apply_driver_state(live: LiveRow, msg: DriverState, horizon: datetime) -> bo
             "gaze_zone",
             "active_events",
             "driver_session_id",
+            "camera_health",
         },
     )
     return True

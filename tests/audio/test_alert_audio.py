@@ -233,7 +233,9 @@ def test_a_chinese_device_speaks_its_prompts_in_mandarin(tmp_path):
     assert english is not None and not np.array_equal(
         english[: len(spoken["sleep"])], spoken["sleep"][: len(english)]
     )
-    assert len(list((tmp_path / "prompts").glob("*.wav"))) == 5  # four Chinese, one English, each once
+    assert (
+        len(list((tmp_path / "prompts").glob("*.wav"))) == 6
+    )  # five Chinese (with phone use), one English, each once
 
 
 def test_the_device_language_is_checked():

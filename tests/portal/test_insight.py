@@ -151,3 +151,22 @@ def test_timeline_clips_bars_to_the_window():
         T0 + 7 * D,
     )
     assert svg.count("<rect") == 1 and "#1 Ana" in svg and "#2 Ben" not in svg
+
+
+def test_board_rows_show_why_the_driver_camera_cannot_see(world):
+    s = world
+    for vid, health in (("VAN-1", "sunglasses"), ("VAN-2", "ok")):
+        s.add(
+            VehicleLiveStatus(
+                vehicle_id=vid,
+                presence="online",
+                last_seen=T0,
+                driver_state={"monitoring": health == "ok", "active_events": [], "camera_health": health},
+                updated_at=T0,
+            )
+        )
+    s.commit()
+    rows = {r.vehicle.vehicle_id: r for r in fleet.board(s, DISPATCHER, T0, offline_after_s=120)}
+    assert rows["VAN-1"].camera_health == "Camera: eyes hidden by sunglasses"
+    assert rows["VAN-1"].driver_state == "Not monitored"
+    assert rows["VAN-2"].camera_health is None

@@ -18,6 +18,8 @@ from edge.scenarios.compose import compose_suite, write_clip
 from edge.signals import FrameSignals
 
 OPEN, CLOSED, EMPTY = 200, 100, 10  # grey level of a synthetic frame -> what the "camera" sees
+# flat synthetic frames are no picture to the camera-health check that the replay runs as the vehicle does
+FLAT_OK = {"camera_health": {"enabled": False}}
 
 
 class BrightnessVision:
@@ -86,7 +88,12 @@ def synthetic_suite(tmp_path):
 
 def test_replay_scores_detection_latency_deadline_and_false_events(synthetic_suite, tmp_path):
     out = tmp_path / "out"
-    report = run_scenarios(synthetic_suite, out, PolicySettings(), pipeline_factory=BrightnessVision)
+    report = run_scenarios(
+        synthetic_suite,
+        out,
+        ScenarioSettings(policy=PolicySettings(), **FLAT_OK),
+        pipeline_factory=BrightnessVision,
+    )
     results = {r["name"]: r for r in report["results"]}
     micro = results["microsleep"]["expectations"][0]
     assert micro["detected"] and micro["pass"] and micro["latency_s"] == pytest.approx(1.0, abs=0.04)
@@ -114,7 +121,9 @@ def test_false_events_on_quiet_clips_fail_them_and_count_per_hour(tmp_path):
     scn = tmp_path / "s"
     scn.mkdir()
     _clip(scn, "nodding", [(2, OPEN), (2, CLOSED), (2, OPEN)])
-    report = run_scenarios(scn, tmp_path / "o", ScenarioSettings(), pipeline_factory=BrightnessVision)
+    report = run_scenarios(
+        scn, tmp_path / "o", ScenarioSettings(**FLAT_OK), pipeline_factory=BrightnessVision
+    )
     r = report["results"][0]
     assert not r["pass"] and [e["type"] for e in r["false_events"]] == ["microsleep"]
     assert report["summary"]["false_events_per_hour"] == pytest.approx(3600 / 6, rel=0.02)
@@ -182,7 +191,9 @@ def test_a_stop_to_change_driver_follows_the_speed_profile_and_strict_fails_any_
         [{"state": "driver_change", "onset_s": 3.0, "deadline_s": 4.0}],
         **stop,
     )
-    report = run_scenarios(scn, tmp_path / "out", pipeline_factory=BrightnessVision)
+    report = run_scenarios(
+        scn, tmp_path / "out", ScenarioSettings(**FLAT_OK), pipeline_factory=BrightnessVision
+    )
     results = {r["name"]: r for r in report["results"]}
     change = results["change"]
     assert change["pass"], change
@@ -223,7 +234,27 @@ def test_without_matplotlib_the_report_is_complete_but_for_the_timelines(
 ):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # the `edge` extra alone: importing it fails
     out = tmp_path / "out"
-    report = run_scenarios(synthetic_suite, out, PolicySettings(), pipeline_factory=BrightnessVision)
+    report = run_scenarios(
+        synthetic_suite,
+        out,
+        ScenarioSettings(policy=PolicySettings(), **FLAT_OK),
+        pipeline_factory=BrightnessVision,
+    )
     page = (out / "report.html").read_text()
     assert "data:image/png" not in page and "Timelines need matplotlib" in page
     assert "too_short_for_sleep" in page and report["summary"]["scenarios"] == 5
+
+
+def test_the_replay_checks_the_picture_as_the_vehicle_does_and_an_expectation_may_name_the_reason(tmp_path):
+    scn = tmp_path / "scenarios"
+    scn.mkdir()
+    # (a flat bright frame is no picture either: `lens_covered`; so the clip is dark from the start)
+    dark = [{"state": "not_monitoring", "onset_s": 0.0, "deadline_s": 10.0, "reason": ["camera_dark"]}]
+    _clip(scn, "dark", [(7, EMPTY)], dark)
+    _clip(scn, "wrong_reason", [(7, EMPTY)], [{**dark[0], "reason": ["sunglasses"]}])
+    report = run_scenarios(scn, tmp_path / "out", ScenarioSettings(), pipeline_factory=BrightnessVision)
+    results = {r["name"]: r for r in report["results"]}
+    (check,) = results["dark"]["expectations"]
+    assert results["dark"]["pass"] and check["detected_reason"] == "camera_dark"
+    assert check["latency_s"] == pytest.approx(5.0, abs=0.05)
+    assert not results["wrong_reason"]["pass"]

@@ -10,6 +10,7 @@ import pytest
 
 from models import model_path
 from tools.models.convert import MODELS
+from tools.models.import_hands import FILES as HAND_FILES
 from tools.models.quantize import SHIPPED, quantized_name
 
 MANIFEST = json.loads(model_path("manifest.json").read_text(encoding="utf-8"))
@@ -32,7 +33,19 @@ def test_manifest_records_source_and_licence():
     int8 = {quantized_name(name) for name in SHIPPED}
     int8 |= {f"{file}.check.npz" for file in int8}  # edge.vision.int8_check's start-up check of each
     trained_here = {"eye_state.tflite", "eye_state.onnx"}  # python -m tools.models.train_eye_state
-    assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | trained_here | {"canonical_face.json"}
+    hands = set(HAND_FILES)  # python -m tools.models.import_hands (mediapipe 0.10.14, Apache-2.0)
+    assert set(MANIFEST["models"]) == set(MODELS) | tflites | int8 | trained_here | hands | {
+        "canonical_face.json"
+    }
+    for name in hands:
+        source = MANIFEST["models"][name]["source"]
+        assert source == {
+            "wheel": "mediapipe",
+            "version": "0.10.14",
+            "upstream": "Google MediaPipe",
+            "licence": "Apache-2.0",
+        }
+        assert MANIFEST["models"][name]["source_sha256"] == HAND_FILES[name]["source_sha256"]
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST["models"]))

@@ -1,0 +1,162 @@
+"""The hand detector (MediaPipe's palm detection, lite) and the phone postures it reports.
+
+What the palm detector is shown here: DRAWN hands (edge.scenarios.compose.draw_hand: a skin-toned
+silhouette, not a photograph) on a synthetic background and on real dev faces. No real photograph of a
+hand was found in an installable package, so these tests show the decoding and that the model fires on
+a hand shape, not how it does on real hands in a cab."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from edge.scenarios.compose import draw_hand
+from edge.vision.hands import AT_EAR, BELOW_FACE, HandSettings, HandWatch, Palm, PalmDetector, phone_posture
+
+FACE = (100.0, 60.0, 200.0, 180.0)  # x0, y0, x1, y1: 100 px wide, 120 px high
+
+
+def _background(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(60, 160, 320)[None, :, None] + rng.normal(0, 4, (240, 320, 3))
+    return np.clip(ramp, 0, 255).astype(np.uint8)
+
+
+def _palm(cx: float, cy: float, size: float = 40.0) -> Palm:
+    box = (cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2)
+    return Palm(box, box, np.zeros((7, 2), np.float32), 0.9)
+
+
+class _FakeModel:
+    """One anchor fires: the one whose centre is nearest (0.25, 0.5), a 48x48 px palm at that centre."""
+
+    def __init__(self, anchors):
+        self.hit = int(np.argmin(np.hypot(anchors[:, 0] - 0.25, anchors[:, 1] - 0.5)))
+        self.calls = 0
+
+    def run(self, batch):
+        assert batch.shape == (1, 192, 192, 3) and 0.0 <= batch.min() and batch.max() <= 1.0
+        self.calls += 1
+        raw = np.zeros((1, 2016, 18), np.float32)
+        logits = np.full((1, 2016, 1), -20.0, np.float32)
+        raw[0, self.hit, 2:4] = 48.0
+        logits[0, self.hit] = 5.0
+        return [raw.reshape(1, -1), logits.reshape(1, -1)]
+
+
+def test_anchor_decoding_maps_the_letterboxed_palm_back_to_picture_pixels():
+    from edge.vision.face_detector import ssd_anchors
+
+    anchors = ssd_anchors(192, (8, 16, 16, 16))
+    assert anchors.shape == (2016, 2)  # 24x24x2 + 12x12x6
+    model = _FakeModel(anchors)
+    detector = PalmDetector(model=model)
+    (palm,) = detector.detect(np.zeros((240, 320, 3), np.uint8))  # 320 wide: 40 px pad above and below
+    cx, cy = anchors[model.hit]
+    assert palm.centre == pytest.approx((cx * 320, cy * 320 - 40), abs=1e-3)
+    assert palm.size == pytest.approx(48 / 192 * 320, abs=1e-3)
+    assert palm.score == pytest.approx(1 / (1 + np.exp(-5.0)), abs=1e-6)
+
+
+@pytest.fixture(scope="module")
+def detector() -> PalmDetector:
+    return PalmDetector()
+
+
+def test_the_model_fires_on_drawn_hands_and_not_on_an_empty_background(detector):
+    assert detector.detect(_background()) == []
+    for centre, size, angle in (((80, 120), 50, 0), ((200, 100), 60, -15), ((160, 150), 40, 20)):
+        palms = detector.detect(draw_hand(_background(), centre, size, angle))
+        assert palms and palms[0].score >= 0.5, (centre, size, angle)
+        assert np.hypot(*(np.subtract(palms[0].centre, centre))) < 0.5 * size
+
+
+@pytest.mark.dataset
+def test_a_drawn_hand_at_a_real_faces_ear_is_phone_use_through_the_pipeline(zju_dataset):
+    from edge.evaluation.runner import decoded_pictures
+    from edge.vision.pipeline import VisionPipeline
+
+    pictures = [img for i, img in decoded_pictures(zju_dataset / "clips/2/000001M_FNN.avi") if i < 12]
+    pipeline = VisionPipeline()
+    plain = [pipeline.process(p, i / 30, i) for i, p in enumerate(pictures)]
+    assert all(s.face_found and s.phone_posture is None for s in plain)
+    x0, y0, x1, y1 = plain[-1].face_box
+    w, h = x1 - x0, y1 - y0
+    pipeline.reset()
+    held = [
+        pipeline.process(draw_hand(p, (x0 - 0.05 * w, y0 + 0.5 * h), 0.4 * w, -15), i / 30, i)
+        for i, p in enumerate(pictures)
+    ]
+    assert all(s.face_found and s.eyes_measurable for s in held)
+    assert [s.phone_posture for s in held] == [AT_EAR] * len(held)
+    assert "hands" in held[0].timings_ms  # a new stream looks at once
+
+
+def test_postures_beside_the_face_and_below_it_with_the_gaze_down():
+    s = HandSettings()
+    assert phone_posture([_palm(90, 130)], FACE, 0.0, s) == AT_EAR  # left of the face, ear height
+    assert phone_posture([_palm(215, 150)], FACE, 0.0, s) == AT_EAR  # right side
+    assert phone_posture([_palm(150, 260)], FACE, 0.0, s) is None  # below, looking ahead
+    assert phone_posture([_palm(150, 260)], FACE, -20.0, s) == BELOW_FACE  # below, looking down
+    assert phone_posture([_palm(90, 30)], FACE, 0.0, s) is None  # above the face: a hand on the head
+    assert phone_posture([_palm(20, 130, size=10)], FACE, 0.0, s) is None  # too small: not the driver's
+    assert phone_posture([_palm(90, 130)], None, 0.0, s) is None  # no face: no posture
+
+
+class _CountingDetector:
+    def __init__(self, palms):
+        self.palms, self.calls = palms, 0
+
+    def detect(self, image):
+        self.calls += 1
+        return self.palms
+
+
+class _BlockDetector(_CountingDetector):
+    """Finds a palm at the ear while the bright block is in the picture."""
+
+    def detect(self, image):
+        self.calls += 1
+        return [_palm(90, 130)] if image[130, 80, 0] == 200 else []
+
+
+def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_else_idles():
+    fake = _BlockDetector([])
+    watch = HandWatch(HandSettings(), detector=fake)  # 5 Hz on a change or a posture, 1 Hz otherwise
+    still = np.full((240, 320, 3), 90, np.uint8)
+    hand = still.copy()
+    hand[100:160, 60:100] = 200  # something bright comes up beside the face
+    frames = [hand if 45 <= i < 75 else still for i in range(120)]
+    ran = [watch.update(image, i / 30, FACE, 0.0) for i, image in enumerate(frames)]
+    runs = [i for i, (_, r) in enumerate(ran) if r]
+    # idle at 0 and 1 s; the change at 1.5 s, then 5 Hz while the posture is seen and 1 s after it; the
+    # hand gone at 2.5 s is a change too: 5 Hz for 1 s more, then idle again
+    assert runs == [0, 30, 45, *range(51, 106, 6)]
+    assert [p for p, _ in ran[45:75]] == [AT_EAR] * 30  # the palms hold between runs
+    assert ran[75][0] is None and ran[100][0] is None
+    assert watch.update(still, 5.0, None, None) == (None, False)  # no face: no run, no posture
+    watch.reset()
+    assert watch.update(still, 0.0, FACE, 0.0)[1]  # a new stream runs at once
+    always = _CountingDetector([])
+    watch = HandWatch(HandSettings(change_level=0), detector=always)
+    for i in range(30):
+        watch.update(still, i / 30, FACE, 0.0)
+    assert always.calls == 5  # change_level 0: every 0.2 s
+
+
+def test_hand_settings_are_bounded_and_closed():
+    with pytest.raises(ValueError):
+        HandSettings(rate_hz=0)
+    with pytest.raises(ValueError):
+        HandSettings(rate=5)
+
+
+def test_without_litert_the_pipeline_says_so_in_one_line(monkeypatch):
+    from dms.errors import UserError
+    from edge.vision import backends
+    from edge.vision.pipeline import VisionPipeline
+
+    monkeypatch.setattr(backends, "litert_available", lambda: False)
+    with pytest.raises(UserError, match="vision.hands") as refused:
+        VisionPipeline(face_mesh=object(), eye_model=object())
+    assert "hands.enabled: false" in refused.value.hint
