@@ -70,6 +70,11 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
         "litert-int8",
         {"landmarks_every": 2, "landmarks_when_steady": False},
     ),
+    (
+        "litert-int8, iris model not gated by the eye-state model (alternating eyes)",
+        "litert-int8",
+        {"iris_gate": False},
+    ),
 )
 
 
