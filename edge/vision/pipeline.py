@@ -63,7 +63,8 @@ class VisionPipeline:
     def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None, eye_model: Any = None):
         """`face_mesh`: anything with `process(image_bgr) -> FaceResult | None` (default: the models);
         `eye_model`: anything with `closed_logits(image_bgr, face)` (default: the eye-state model when
-        `eyes.use_model` is on)."""
+        `eyes.use_model` is on; the default face mesh gets it too, for `face_mesh.iris_gate`, and its
+        logits then serve the fusion)."""
         self.settings = settings or VisionSettings()
         if eye_model is None and self.settings.eyes.use_model:
             from edge.vision.eye_classifier import EyeClassifier
