@@ -71,9 +71,9 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
         {"landmarks_every": 2, "landmarks_when_steady": False},
     ),
     (
-        "litert-int8, iris model not gated by the eye-state model (alternating eyes)",
+        "litert-int8, iris model gated by the eye-state model (iris_gate)",
         "litert-int8",
-        {"iris_gate": False},
+        {"iris_gate": True},
     ),
 )
 

@@ -40,7 +40,9 @@ class _Looks:
 
 def _run(frames, eye_model, **settings):
     """Per frame: the eyes that went through the iris model, and the face results."""
-    mesh = FaceMesh(FaceMeshSettings(**{"landmarks_every": 1, **settings}), eye_model=eye_model)
+    mesh = FaceMesh(
+        FaceMeshSettings(**{"landmarks_every": 1, "iris_gate": True, **settings}), eye_model=eye_model
+    )
     per_frame: list[int] = []
     model_run = mesh._iris_model.run
 
@@ -76,7 +78,8 @@ def test_a_change_of_look_runs_that_eye(frames):
     # the right eye's logit (surely open throughout) rises by 3 from frame 6 on; the left one holds
     model = _Looks(lambda n: (-8.0 + 3.0 * (frame[0] >= 6), -8.0))
     mesh = FaceMesh(
-        FaceMeshSettings(landmarks_every=1, iris_refresh_px=64, iris_gate_max_age=30), eye_model=model
+        FaceMeshSettings(landmarks_every=1, iris_gate=True, iris_refresh_px=64, iris_gate_max_age=30),
+        eye_model=model,
     )
     ran: list[tuple[int, ...]] = []
     model_run = mesh._iris_model.run
@@ -99,8 +102,8 @@ def test_gated_eyes_stay_close_to_both_eyes_on_every_frame(frames):
             assert np.abs(eye_a.contour[:16] - eye_b.contour[:16]).max() < 3.0
 
 
-def test_the_pipeline_uses_the_face_mesh_logits_and_gating_can_be_switched_off(frames):
-    pipeline = VisionPipeline()
+def test_the_pipeline_uses_the_face_mesh_logits_and_gating_is_off_by_default(frames):
+    pipeline = VisionPipeline(VisionSettings(face_mesh={"iris_gate": True}))
     assert pipeline.face_mesh._eye_model is pipeline.eye_model is not None
     calls = []
     ask = pipeline.eye_model.closed_logits
@@ -109,5 +112,4 @@ def test_the_pipeline_uses_the_face_mesh_logits_and_gating_can_be_switched_off(f
         signals = pipeline.process(frame, i / 30, i)
         assert signals.face_found
     assert len(calls) <= 1  # only after the detection; the face mesh's logits serve the other frames
-    off = VisionPipeline(VisionSettings(face_mesh={"iris_gate": False}))
-    assert off.face_mesh._eye_model is None
+    assert VisionPipeline().face_mesh._eye_model is None
