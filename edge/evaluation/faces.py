@@ -17,7 +17,7 @@ from typing import Any
 from edge.evaluation.dataset import LabelledClip
 from edge.evaluation.runner import decoded_pictures
 
-CACHE_VERSION = 3  # 2: the iris alternation restarts on a detection; 3: the eye-state model gates the iris
+CACHE_VERSION = 3  # 2: the iris alternation restarts on a detection; 3: the face mesh may run the eye-state model (iris_gate)
 
 
 @dataclass(frozen=True, slots=True)
