@@ -71,6 +71,16 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
         {"landmarks_every": 2, "landmarks_when_steady": False},
     ),
     ("litert-int8, no phone detection", "litert-int8", {"hands": False}),
+    (
+        "litert-int8, iris model gated by the eye-state model (iris_gate)",
+        "litert-int8",
+        {"iris_gate": True},
+    ),
+    (
+        "litert-int8, iris_gate, no phone detection",
+        "litert-int8",
+        {"iris_gate": True, "hands": False},
+    ),
 )
 
 

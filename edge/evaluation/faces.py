@@ -17,7 +17,7 @@ from typing import Any
 from edge.evaluation.dataset import LabelledClip
 from edge.evaluation.runner import decoded_pictures
 
-CACHE_VERSION = 2  # 2: the iris alternation restarts on a detection (facemesh)
+CACHE_VERSION = 3  # 2: the iris alternation restarts on a detection; 3: the face mesh may run the eye-state model (iris_gate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +41,10 @@ def measure_pictures(clip: LabelledClip, face_mesh: Any, eye_model: Any) -> list
         if face is None:
             out.append(CachedPicture(index, None, None, False))
             continue
-        out.append(
-            CachedPicture(index, face, tuple(eye_model.closed_logits(image, face)), eyes_visible(image, face))
-        )
+        logits = face.closed_logits  # the face mesh ran the eye-state model itself (iris_gate)
+        if logits is None:
+            logits = eye_model.closed_logits(image, face)
+        out.append(CachedPicture(index, face, tuple(logits), eyes_visible(image, face)))
     return out
 
 
@@ -62,7 +63,8 @@ def cached_faces(clips: list[LabelledClip], cache: Path) -> dict[str, list[Cache
             from edge.vision.eye_classifier import EyeClassifier
             from edge.vision.facemesh import FaceMesh
 
-            mesh, eye_model = FaceMesh(), EyeClassifier()
+            eye_model = EyeClassifier()
+            mesh = FaceMesh(eye_model=eye_model)  # as the vehicle's pipeline builds it (iris_gate)
         out[clip.video] = measure_pictures(clip, mesh, eye_model)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

@@ -102,7 +102,10 @@ def measure_clip(
         openness = combine_eyes(
             lid_openness(face.left_eye.contour), lid_openness(face.right_eye.contour), w_l, w_r, settings
         )
-        logit = combine_eyes(*eye_model.closed_logits(image, face), w_l, w_r, settings)
+        logits = face.closed_logits  # the face mesh ran the eye-state model itself (iris_gate)
+        if logits is None:
+            logits = eye_model.closed_logits(image, face)
+        logit = combine_eyes(*logits, w_l, w_r, settings)
         frames.append(Frame(index, t, openness, logit))
     return frames
 
@@ -126,7 +129,8 @@ def cached_measurements(
             out[clip.video] = pickle.loads(path.read_bytes())
             continue
         if mesh is None:
-            mesh, eye_model = FaceMesh(), EyeClassifier()
+            eye_model = EyeClassifier()
+            mesh = FaceMesh(eye_model=eye_model)  # as the vehicle's pipeline builds it (iris_gate)
         out[clip.video] = measure_clip(mesh, eye_model, clip, settings, stress)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(pickle.dumps(out[clip.video]))

@@ -24,18 +24,25 @@ class EyeClassifier:
         self._model = model or load_model(MODEL_NAME, backend)
 
     def closed_logits(self, image: np.ndarray, face: FaceLandmarks) -> tuple[float | None, float | None]:
-        patches, which = [], []
-        for i, eye in enumerate((face.left_eye, face.right_eye)):
+        corners = []
+        for eye in (face.left_eye, face.right_eye):
             contour = np.asarray(eye.contour)
-            if len(contour) < 16:
-                continue
-            patch = eye_patch(image, contour[CORNERS[0]], contour[CORNERS[1]])
+            corners.append((contour[CORNERS[0]], contour[CORNERS[1]]) if len(contour) >= 16 else None)
+        left, right = self.logits_at(image, corners)
+        return left, right
+
+    def logits_at(self, image: np.ndarray, corners: list) -> list[float | None]:
+        """Closed logit of the eye between each pair of corner points ((2,) image px each), one model call
+        for all; None for a missing pair or a patch that cannot be cut."""
+        patches, which = [], []
+        for i, pair in enumerate(corners):
+            patch = None if pair is None else eye_patch(image, pair[0], pair[1])
             if patch is not None:
                 patches.append(patch)
                 which.append(i)
-        out: list[float | None] = [None, None]
+        out: list[float | None] = [None] * len(corners)
         if patches:
             (logits,) = self._model.run(standardise(np.stack(patches)))
             for i, value in zip(which, logits[:, 0], strict=True):
                 out[i] = float(value)
-        return out[0], out[1]
+        return out

@@ -166,7 +166,10 @@ class EyeStateSettings(Settings):
         description="The eye-state model is not run on a frame whose lid closure is "
         "below this while its last verdict (at most model_refresh_s old) "
         "was 'surely open': a wide-open eye needs no second opinion, and "
-        "the model runs on every frame of a blink. 0 runs it always.",
+        "the model runs on every frame of a blink. 0 runs it always. (With "
+        "face_mesh.iris_gate the face mesh runs the model on every tracked frame "
+        "anyway; this then only says whether the fusion takes that frame's "
+        "logit or the last 'surely open' verdict.)",
     )
     model_refresh_s: float = Field(
         0.5,

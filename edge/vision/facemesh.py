@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -80,6 +81,25 @@ class FaceMeshSettings(Settings):
     landmarks_steady_px: float = Field(0.5, ge=0.0, le=64.0)
     """Largest lid-point movement, in pixels of the 64-pixel eye crop, that still counts as steady for
     `landmarks_when_steady` (0.3: 11 % of frames skipped, F1 0.937; 0.2: 3 %, F1 0.939)."""
+    iris_gate: bool = False
+    """Off by default: on the dev clips it halves the iris runs (1.60 -> 0.83 eyes per frame, 0.66x instead
+    of ~0.94x MediaPipe's CPU) at eye-closed F1 0.946 instead of 0.948, but the scenario suite then raises
+    a false drowsiness warning in the driver-change scenario (benchmarks/README.md section 2).
+    With the eye-state model given to the face mesh (the pipeline does so when `eyes.use_model` is on):
+    on a tracked frame the cheap eye-state model (about 1/12 of an iris run per eye) looks at both eyes
+    first, cut at the corners of each eye's last iris result, and the iris model runs only on an eye whose
+    look changed (closed logit moved by more than `iris_gate_logit_change` since that eye's last iris run),
+    that is not surely open (logit above `iris_gate_open_logit`), or whose iris result is
+    `iris_gate_max_age` frames old; an eye that ran alone and moved a lid point by more than
+    `iris_refresh_px` makes the other run too. The other eyes keep their last iris result in the
+    coordinates of their eye crop (as with `iris_alternate`, which this replaces). The logits go on to
+    the eye-closure fusion (FaceResult.closed_logits), so the eye-state model runs on every frame."""
+    iris_gate_open_logit: float = Field(0.0, ge=-20.0, le=20.0)
+    """The iris model runs on an eye whose closed logit is above this (not surely open) on every frame."""
+    iris_gate_logit_change: float = Field(1.5, ge=0.0, le=20.0)
+    """Change of an eye's closed logit since its last iris run that makes the iris model run again."""
+    iris_gate_max_age: int = Field(8, ge=1, le=30)
+    """An eye's iris result is refreshed at least every this many frames (gaze, a drifting crop)."""
     iris_refresh_px: float = Field(0.5, ge=0.0, le=64.0)
     """With iris_alternate: movement of a lid point, in pixels of the 64-pixel eye crop, that makes the
     other eye run in the same frame (0 = always both eyes). Measured on the dev clips: 0.5 kept eye-closed
@@ -133,6 +153,9 @@ class FaceResult:
     gaze_pitch: float
     timings_ms: dict[str, float] = field(default_factory=dict)
     """Wall time of each stage: detect (only when it ran), landmarks, iris, pose, total."""
+    closed_logits: tuple[float | None, float | None] | None = None
+    """(left, right) closed logits of the eye-state model when the face mesh ran it (iris_gate), cut at
+    the eye corners of the eyes' previous iris results; None: not run here."""
 
 
 def as_bgr(image: np.ndarray | None) -> np.ndarray | None:
@@ -176,9 +199,15 @@ class FaceMesh:
     """Stateful face-mesh tracker for one camera. Not thread-safe; one instance per stream."""
 
     def __init__(
-        self, settings: FaceMeshSettings | None = None, clock: Callable[[], float] = time.perf_counter
+        self,
+        settings: FaceMeshSettings | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        eye_model: Any = None,
     ):
+        """`eye_model`: an `EyeClassifier` (anything with `logits_at(image, corners)`) for `iris_gate`;
+        without it the iris model runs as `iris_alternate` says."""
         self.settings = settings or FaceMeshSettings()
+        self._eye_model = eye_model if self.settings.iris_gate else None
         self._clock = clock  # only for the per-stage timings, never for decisions
         backend = self.settings.backend
         self._detector = FaceDetector(
@@ -197,6 +226,10 @@ class FaceMesh:
         self._eye_points: list[np.ndarray] | None = None
         self._next_eye = 0
         self._eyes_steady = False  # the last iris run moved no lid point much (see landmarks_when_steady)
+        # iris_gate: per eye (right, left), the closed logit at its last iris run and frames since it
+        self._gate_logit: list[float | None] = [None, None]
+        self._gate_age = [0, 0]
+        self._closed_logits: tuple[float | None, float | None] | None = None  # (left, right), this frame
 
     def reset(self) -> None:
         """Forget the tracked face (e.g. after a scene cut or a camera switch): what follows depends on
@@ -208,6 +241,8 @@ class FaceMesh:
         self._age = 0
         self._next_eye = 0
         self._eyes_steady = False
+        self._gate_logit = [None, None]
+        self._gate_age = [0, 0]
 
     # ------------------------------------------------------------------ stages
 
@@ -248,7 +283,10 @@ class FaceMesh:
         looks like a right eye to the model."""
         rois = self._eye_rois(lm)
         matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
-        if self.settings.iris_alternate and tracked and self._eye_points is not None:
+        self._closed_logits = None
+        if self._eye_model is not None and tracked and self._eye_points is not None:
+            shift = self._gated_irises(image, matrices)
+        elif self.settings.iris_alternate and tracked and self._eye_points is not None:
             first = self._next_eye
             self._next_eye = 1 - first
             before = self._eye_points[first][:16]
@@ -263,6 +301,7 @@ class FaceMesh:
             previous = self._eye_points if tracked else None
             self._eye_points = [np.empty((76, 2)), np.empty((76, 2))]
             self._run_iris(image, matrices, (0, 1))
+            self._gate_logit = [None, None]  # the gate learns both eyes' looks on the next frame
             shift = (
                 np.inf
                 if previous is None
@@ -273,6 +312,46 @@ class FaceMesh:
         self._eyes_steady = shift <= self.settings.landmarks_steady_px
         eyes = [to_image(points, m) for points, m in zip(self._eye_points, matrices)]
         return EyeResult(eyes[0][:71], eyes[0][71:]), EyeResult(eyes[1][:71], eyes[1][71:])
+
+    def _gated_irises(self, image: np.ndarray, matrices: list[np.ndarray]) -> float:
+        """`iris_gate`: the eye-state model on both eyes, the iris model only where the look changed.
+        Returns the largest lid-point move of the eyes that ran (0 when none ran)."""
+        s = self.settings
+        corners = [to_image(points[[0, 8]], m) for points, m in zip(self._eye_points, matrices)]
+        logits = self._eye_model.logits_at(image, corners)
+        self._closed_logits = (logits[1], logits[0])
+        run = []
+        for i, (now, last) in enumerate(zip(logits, self._gate_logit)):
+            if (
+                now is None
+                or last is None
+                or now > s.iris_gate_open_logit
+                or abs(now - last) > s.iris_gate_logit_change
+                or self._gate_age[i] + 1 >= s.iris_gate_max_age
+            ):
+                run.append(i)
+        before = [points[:16] for points in self._eye_points]  # _run_iris puts new arrays in place
+        if run:
+            self._run_iris(image, matrices, tuple(run))
+        moved = [float(np.abs(self._eye_points[i][:16] - before[i]).max()) for i in run]
+        if len(run) == 1 and moved[0] > s.iris_refresh_px:
+            other = 1 - run[0]
+            self._run_iris(image, matrices, (other,))
+            run.append(other)
+            moved.append(float(np.abs(self._eye_points[other][:16] - before[other]).max()))
+        if run:  # the eyes that ran: their look again, cut at their new corners (for the fusion)
+            fresh = self._eye_model.logits_at(
+                image, [to_image(self._eye_points[i][[0, 8]], matrices[i]) for i in run]
+            )
+            for i, v in zip(run, fresh):
+                logits[i] = v
+            self._closed_logits = (logits[1], logits[0])
+        for i in (0, 1):
+            if i in run:
+                self._gate_logit[i], self._gate_age[i] = logits[i], 0
+            else:
+                self._gate_age[i] += 1
+        return max(moved, default=0.0)
 
     def _run_iris(self, image: np.ndarray, matrices: list[np.ndarray], which: tuple[int, ...]) -> None:
         """Iris model on the eyes `which` (0 right, 1 left); keeps their points in crop pixels."""
@@ -381,4 +460,5 @@ class FaceMesh:
             gaze_yaw=head_yaw + eye_yaw,
             gaze_pitch=head_pitch + eye_pitch,
             timings_ms=timings,
+            closed_logits=self._closed_logits if self._iris_model else None,
         )

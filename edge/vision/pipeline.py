@@ -83,16 +83,18 @@ class VisionPipeline:
     def __init__(self, settings: VisionSettings | None = None, face_mesh: Any = None, eye_model: Any = None):
         """`face_mesh`: anything with `process(image_bgr) -> FaceResult | None` (default: the models);
         `eye_model`: anything with `closed_logits(image_bgr, face)` (default: the eye-state model when
-        `eyes.use_model` is on)."""
+        `eyes.use_model` is on; the default face mesh gets it too, for `face_mesh.iris_gate`, and its
+        logits then serve the fusion)."""
         self.settings = settings or VisionSettings()
-        if face_mesh is None:
-            from edge.vision.facemesh import FaceMesh
-
-            face_mesh = FaceMesh(self.settings.face_mesh)
         if eye_model is None and self.settings.eyes.use_model:
             from edge.vision.eye_classifier import EyeClassifier
 
             eye_model = EyeClassifier(self.settings.face_mesh.backend)
+        if face_mesh is None:
+            from edge.vision.facemesh import FaceMesh
+
+            # the face mesh runs the eye-state model itself to choose where the iris model runs (iris_gate)
+            face_mesh = FaceMesh(self.settings.face_mesh, eye_model=eye_model)
         self.face_mesh = face_mesh
         self.eye_model = eye_model
         self.hands = None
@@ -167,7 +169,9 @@ class VisionPipeline:
             return FrameSignals(
                 t=t, frame_index=index, face_found=False, blink_ended=blink.ended, faces=0, timings_ms=timings
             )
-        if closed_logits is None and image_bgr is not None and self.eye_model is not None:
+        if closed_logits is None and getattr(face, "closed_logits", None) is not None:
+            closed_logits = face.closed_logits  # the face mesh ran the model already (iris_gate)
+        elif closed_logits is None and image_bgr is not None and self.eye_model is not None:
 
             @functools.cache
             def closed_logits() -> tuple[float | None, float | None]:  # run only if the estimator asks
