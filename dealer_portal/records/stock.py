@@ -24,6 +24,7 @@ from dealer_portal.messages import N_, Text, joined, label_msgid
 from dealer_portal.records import audit, credit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockDocument, StockVehicle
+from dealer_portal.records.uploads import document_fields
 from dms.errors import UserError
 
 STATUSES = ("ordered", "in_transit", "in_stock", "pdi_done", "reserved", "delivered")
@@ -237,20 +238,9 @@ def add_document(
 ) -> StockDocument:
     actor.require("stock_edit")
     vehicle = get(session, actor, stock_id)
-    if not data:
-        raise UserError(N_("the uploaded file is empty"))
-    if len(data) > max_bytes:
-        raise UserError(Text(N_("documents are limited to {mb:g} MB"), mb=max_bytes / (1024 * 1024)))
-    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
+    fields = document_fields(title, filename, content_type, data, max_bytes)
     document = StockDocument(
-        stock_vehicle_id=vehicle.id,
-        title=(title.strip() or safe_name)[:120],
-        filename=safe_name,
-        content_type=content_type or "application/octet-stream",
-        size=len(data),
-        data=data,
-        uploaded_at=now,
-        uploaded_by=actor.username,
+        stock_vehicle_id=vehicle.id, uploaded_at=now, uploaded_by=actor.username, **fields
     )
     session.add(document)
     audit.record(
@@ -260,7 +250,7 @@ def add_document(
         "upload",
         "stock_vehicle",
         vehicle.vin,
-        f"document {safe_name}",
+        f"document {fields['filename']}",
         vehicle.dealer_code,
     )
     return document

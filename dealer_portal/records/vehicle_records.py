@@ -16,6 +16,7 @@ from dealer_portal.messages import N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import VehicleDocument
+from dealer_portal.records.uploads import document_fields
 from dms.contract.messages import VEHICLE_ID_PATTERN
 from dms.errors import UserError
 from gateway.db.models import DriverEventRecord, OdometerReading, Vehicle
@@ -281,21 +282,8 @@ def add_document(
 ) -> VehicleDocument:
     actor.require("vehicles")
     vehicle = get(session, actor, vehicle_id)
-    if not data:
-        raise UserError(Text(N_("the uploaded file is empty")))
-    if len(data) > max_bytes:
-        raise UserError(Text(N_("documents are limited to {size} MB"), size=f"{max_bytes / (1024 * 1024):g}"))
-    safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", filename)[-200:] or "document"
-    document = VehicleDocument(
-        vehicle_id=vehicle_id,
-        title=(title or safe_name)[:120],
-        filename=safe_name,
-        content_type=content_type or "application/octet-stream",
-        size=len(data),
-        data=data,
-        uploaded_at=now,
-        uploaded_by=actor.username,
-    )
+    fields = document_fields(title, filename, content_type, data, max_bytes)
+    document = VehicleDocument(vehicle_id=vehicle_id, uploaded_at=now, uploaded_by=actor.username, **fields)
     session.add(document)
     audit.record(
         session,
@@ -304,7 +292,7 @@ def add_document(
         "upload",
         "vehicle",
         vehicle_id,
-        f"document {safe_name} ({len(data)} bytes)",
+        f"document {fields['filename']} ({len(data)} bytes)",
         dealer_code=vehicle.dealer_code,
     )
     return document
