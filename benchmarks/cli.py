@@ -72,14 +72,14 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
     ),
     ("litert-int8, no phone detection", "litert-int8", {"hands": False}),
     (
-        "litert-int8, iris model gated by the eye-state model (iris_gate)",
+        "litert-int8, iris model alternating between the eyes (iris_gate off, the former default)",
         "litert-int8",
-        {"iris_gate": True},
+        {"iris_gate": False},
     ),
     (
-        "litert-int8, iris_gate, no phone detection",
+        "litert-int8, iris_gate off, no phone detection",
         "litert-int8",
-        {"iris_gate": True, "hands": False},
+        {"iris_gate": False, "hands": False},
     ),
 )
 

@@ -17,7 +17,9 @@ from typing import Any
 from edge.evaluation.dataset import LabelledClip
 from edge.evaluation.runner import decoded_pictures
 
-CACHE_VERSION = 3  # 2: the iris alternation restarts on a detection; 3: the face mesh may run the eye-state model (iris_gate)
+# 2: the iris alternation restarts on a detection; 3: the face mesh may run the eye-state model (iris_gate);
+# 4: the iris gate hears the eye-closure estimator's verdict (FaceMesh.settle), as in the vehicle
+CACHE_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +33,13 @@ class CachedPicture:
 
 def measure_pictures(clip: LabelledClip, face_mesh: Any, eye_model: Any) -> list[CachedPicture]:
     """The models over one clip as a fresh driver (tracking starts anew)."""
+    from edge.evaluation.runner import picture_time
     from edge.vision.eyestate import eyes_visible
 
     if hasattr(face_mesh, "reset"):
         face_mesh.reset()
+    gate = GateFeedback(face_mesh)
+    times = clip.picture_times()
     out = []
     for index, image in decoded_pictures(clip.path):
         face = face_mesh.process(image)
@@ -44,8 +49,26 @@ def measure_pictures(clip: LabelledClip, face_mesh: Any, eye_model: Any) -> list
         logits = face.closed_logits  # the face mesh ran the eye-state model itself (iris_gate)
         if logits is None:
             logits = eye_model.closed_logits(image, face)
-        out.append(CachedPicture(index, face, tuple(logits), eyes_visible(image, face)))
+        visible = eyes_visible(image, face)
+        gate.after(face, picture_time(times, index), logits, measurable=visible)
+        out.append(CachedPicture(index, face, tuple(logits), visible))
     return out
+
+
+class GateFeedback:
+    """What the vehicle's pipeline tells the face mesh after each frame (FaceMesh.settle), for tools that
+    run the face mesh without the pipeline: a default eye-closure estimator's verdict on the frame, so
+    the iris model runs on the frames it runs on in the vehicle."""
+
+    def __init__(self, face_mesh: Any):
+        from edge.vision.eyestate import EyeStateEstimator
+
+        self._mesh = face_mesh if hasattr(face_mesh, "settle") else None
+        self._eyes = EyeStateEstimator()
+
+    def after(self, face: Any, t: float, closed_logits: Any, measurable: bool = True) -> None:
+        if self._mesh is not None:
+            self._mesh.settle(self._eyes.update(face, t, measurable=measurable, closed_logits=closed_logits))
 
 
 def cached_faces(clips: list[LabelledClip], cache: Path) -> dict[str, list[CachedPicture]]:

@@ -37,6 +37,7 @@ import numpy as np
 
 from dms.errors import UserError
 from edge.evaluation.dataset import FRAME_PERIOD_S, LabelledClip, load_dataset, subjects
+from edge.evaluation.faces import CACHE_VERSION, GateFeedback
 from edge.evaluation.runner import decoded_pictures, picture_time
 from edge.evaluation.scoring import Counts, FramePrediction, score_clip
 from edge.vision.blinks import BlinkDetector, BlinkSettings
@@ -85,6 +86,7 @@ def measure_clip(
     if hasattr(face_mesh, "reset"):
         face_mesh.reset()
     times = clip.picture_times()
+    gate = GateFeedback(face_mesh)
     every, transform = STRESS[stress]
     rng = np.random.default_rng(0)
     frames = []
@@ -105,6 +107,7 @@ def measure_clip(
         logits = face.closed_logits  # the face mesh ran the eye-state model itself (iris_gate)
         if logits is None:
             logits = eye_model.closed_logits(image, face)
+        gate.after(face, t, logits)
         logit = combine_eyes(*logits, w_l, w_r, settings)
         frames.append(Frame(index, t, openness, logit))
     return frames
@@ -124,7 +127,7 @@ def cached_measurements(
     mesh = eye_model = None
     out = {}
     for clip in tqdm(clips, desc="models", unit="clip", disable=None, leave=False):
-        path = cache / stress / (clip.video.replace("/", "__") + ".frames.pkl")
+        path = cache / f"v{CACHE_VERSION}" / stress / (clip.video.replace("/", "__") + ".frames.pkl")
         if path.is_file():
             out[clip.video] = pickle.loads(path.read_bytes())
             continue

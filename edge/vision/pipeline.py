@@ -217,6 +217,8 @@ class VisionPipeline:
         cut, off_centre = self._framing(face, image_bgr)
         eye = self.eyes.update(face, t, measurable=visible and not cut, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
+        if hasattr(self.face_mesh, "settle"):  # the iris gate holds an eye's iris only while both are open
+            self.face_mesh.settle(eye)
         zone = self.gaze.classify(face)
         timings["signals"] = _ms(start)
         return FrameSignals(

@@ -1,7 +1,10 @@
 """The eye-state model gates the iris model (FaceMeshSettings.iris_gate): the iris runs where an eye's look
-changed, is not surely open, or its result got old; the logits go on to the eye-closure fusion."""
+changed, is not surely open, or its result got old, and on both eyes while the last frame was not read as
+plainly open (FaceMesh.settle); the logits go on to the eye-closure fusion."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -38,8 +41,13 @@ class _Looks:
         return list(self.script(self.calls))[: len(corners)]
 
 
-def _run(frames, eye_model, **settings):
-    """Per frame: the eyes that went through the iris model, and the face results."""
+OPEN = SimpleNamespace(measurable=True, closure=0.0)  # the estimator's verdict: plainly open
+SHUT = SimpleNamespace(measurable=True, closure=0.9)
+
+
+def _run(frames, eye_model, verdict=OPEN, **settings):
+    """Per frame: the eyes that went through the iris model, and the face results. Before each frame the
+    face mesh hears `verdict` about the one before (as the pipeline tells it)."""
     mesh = FaceMesh(
         FaceMeshSettings(**{"landmarks_every": 1, "iris_gate": True, **settings}), eye_model=eye_model
     )
@@ -55,6 +63,7 @@ def _run(frames, eye_model, **settings):
     for frame in frames:
         per_frame.append(0)
         results.append(mesh.process(frame))
+        mesh.settle(verdict)
     return per_frame, results
 
 
@@ -86,8 +95,22 @@ def test_a_change_of_look_runs_that_eye(frames):
     mesh._iris_model.run = lambda batch: (ran.append((frame[0], len(batch))), model_run(batch))[1]
     for frame[0], picture in enumerate(frames[:10]):
         mesh.process(picture)
+        mesh.settle(OPEN)
     # frames 0 and 1 both eyes (detection, then the gate's first look), frame 6 the changed eye alone
     assert ran == [(0, 2), (1, 2), (6, 1)]
+
+
+def test_both_eyes_run_while_the_last_frame_was_not_plainly_open(frames):
+    """A blink and its reopening: a surely-open look must not hold an eye's half-closed iris result."""
+    runs, results = _run(frames[:12], _Looks(lambda n: (-8.0, -8.0)), verdict=SHUT)
+    assert runs == [2] * 12
+    assert all(r.closed_logits == (-8.0, -8.0) for r in results[1:])  # judged once, at the new corners
+    for verdict in (
+        SimpleNamespace(measurable=False, closure=None),
+        SimpleNamespace(measurable=True, closure=0.2),
+    ):
+        runs, _ = _run(frames[:6], _Looks(lambda n: (-8.0, -8.0)), verdict=verdict)
+        assert runs == [2] * 6
 
 
 def test_gated_eyes_stay_close_to_both_eyes_on_every_frame(frames):
@@ -102,8 +125,8 @@ def test_gated_eyes_stay_close_to_both_eyes_on_every_frame(frames):
             assert np.abs(eye_a.contour[:16] - eye_b.contour[:16]).max() < 3.0
 
 
-def test_the_pipeline_uses_the_face_mesh_logits_and_gating_is_off_by_default(frames):
-    pipeline = VisionPipeline(VisionSettings(face_mesh={"iris_gate": True}))
+def test_the_pipeline_uses_the_face_mesh_logits_and_gating_is_on_by_default(frames):
+    pipeline = VisionPipeline()
     assert pipeline.face_mesh._eye_model is pipeline.eye_model is not None
     calls = []
     ask = pipeline.eye_model.closed_logits
@@ -111,5 +134,7 @@ def test_the_pipeline_uses_the_face_mesh_logits_and_gating_is_off_by_default(fra
     for i, frame in enumerate(frames[:10]):
         signals = pipeline.process(frame, i / 30, i)
         assert signals.face_found
+        # the pipeline tells the gate its verdict on every frame
+        assert pipeline.face_mesh.eyes_settled == (signals.closure is not None and signals.closure < 0.2)
     assert len(calls) <= 1  # only after the detection; the face mesh's logits serve the other frames
-    assert VisionPipeline().face_mesh._eye_model is None
+    assert VisionPipeline(VisionSettings(face_mesh={"iris_gate": False})).face_mesh._eye_model is None
