@@ -290,7 +290,7 @@ def combine_eyes(
     for value, width in ((left, width_l), (right, width_r)):
         if value is not None and width >= s.min_eye_width_px and width >= s.min_width_ratio * widest:
             usable.append(value)
-    return float(np.mean(usable)) if usable else None
+    return sum(usable) / len(usable) if usable else None  # plain floats: NumPy's per-call cost dominates
 
 
 def fused_closure(closed_logit: float, lid_closure: float, s: EyeStateSettings) -> float:
@@ -340,6 +340,7 @@ class EyeStateEstimator:
     def reset(self) -> None:
         self._history = RunningPercentile(self.settings.baseline_percentile)
         self._dips: deque[float] = deque(maxlen=self.settings.dips_kept)
+        self._dips_median: float | None = None  # of _dips, kept until the next dip (read every frame)
         self._dip_min: float | None = None
         self._dip_start = 0.0
         self._closed = False
@@ -373,9 +374,9 @@ class EyeStateEstimator:
             share = s.prior_closed_share
         else:
             n = len(self._dips)
-            share = (n * float(np.median(self._dips)) + s.prior_dips * s.prior_closed_share) / (
-                n + s.prior_dips
-            )
+            if self._dips_median is None:
+                self._dips_median = float(np.median(self._dips))
+            share = (n * self._dips_median + s.prior_dips * s.prior_closed_share) / (n + s.prior_dips)
         if ongoing and self._dip_min is not None:
             share = min(share, self._dip_min)
         lo, hi = s.closed_share_range
@@ -537,6 +538,7 @@ class EyeStateEstimator:
         elif self._dip_min is not None:
             if t - self._dip_start <= self.settings.dip_max_s:
                 self._dips.append(self._dip_min)
+                self._dips_median = None
             self._dip_min = None
 
 

@@ -191,7 +191,7 @@ def choose_driver(detections: list[Detection], width: int, height: int) -> Detec
 class FaceModelOutput:
     """The face model's last run: what frames in between reuse (FaceMeshSettings.landmarks_every)."""
 
-    __slots__ = ("box", "landmarks", "landmarks32", "pose", "score")
+    __slots__ = ("across", "box", "landmarks", "landmarks32", "pose", "score")
 
     def __init__(self, landmarks: np.ndarray, score: float, pose: tuple[float, float, float]):
         self.landmarks = landmarks
@@ -200,6 +200,7 @@ class FaceModelOutput:
         self.pose = pose
         (x0, y0), (x1, y1) = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
         self.box = (float(x0), float(y0), float(x1), float(y1))
+        self.across = face_axis(landmarks[RIGHT_EYE_OUTER], landmarks[LEFT_EYE_OUTER])  # for eye gaze
 
 
 class FaceMesh:
@@ -459,7 +460,7 @@ class FaceMesh:
         timings["iris"] = (clock() - t) * 1e3
 
         head_yaw, head_pitch, head_roll = face.pose
-        across = face_axis(lm[RIGHT_EYE_OUTER], lm[LEFT_EYE_OUTER])
+        across = face.across
         eye_yaw = eye_pitch = 0.0
         if self._iris_model:
             (ry, rp), (ly, lp) = (

@@ -113,6 +113,9 @@ class VisionPipeline:
         self.eyes = EyeStateEstimator(self.settings.eyes)
         self.blinks = BlinkDetector(self.settings.blinks)
         self._last_face: tuple | None = None  # the last face frame's inputs, for `rejudge`
+        # what depends only on the face model's landmarks, kept while the face mesh reuses them between
+        # its runs (FaceMeshSettings.landmarks_every): (landmarks, picture size, framing, mouth opening)
+        self._per_landmarks: tuple | None = None
 
     def reset(self) -> None:
         """A new stream: forget the driver, the blink in progress and the face tracking."""
@@ -214,7 +217,7 @@ class VisionPipeline:
             if checked is None or not 0 <= t - checked[0] < self.settings.dark_lens_recheck_s:
                 checked = self._lens_check = (t, eyes_visible(image_bgr, face))
             visible = checked[1]
-        cut, off_centre = self._framing(face, image_bgr)
+        (cut, off_centre), mouth = self._landmark_measures(face, image_bgr)
         eye = self.eyes.update(face, t, measurable=visible and not cut, closed_logits=closed_logits)
         blink = self.blinks.update(t, index, eye.blink_closure)
         if hasattr(self.face_mesh, "settle"):  # the iris gate holds an eye's iris only while both are open
@@ -239,7 +242,7 @@ class VisionPipeline:
             gaze_pitch=face.gaze_pitch,
             gaze_zone=zone.zone.value,
             eyes_on_road=zone.eyes_on_road,
-            mouth_open=mouth_opening(getattr(face, "landmarks", None)),
+            mouth_open=mouth,
             faces=face.faces,
             eyes_warming_up=bool(eye.warming_up),
             eyes_closed_by_model=eye.model_closed,
@@ -250,6 +253,19 @@ class VisionPipeline:
             face_off_centre=off_centre,
             timings_ms=timings,
         )
+
+    def _landmark_measures(
+        self, face: Any, image_bgr: np.ndarray | None
+    ) -> tuple[tuple[bool, bool], float | None]:
+        """(framing, mouth opening) of the face's landmarks; computed again only for new landmarks."""
+        pts = getattr(face, "landmarks", None)
+        size = None if image_bgr is None else image_bgr.shape[:2]
+        kept = self._per_landmarks
+        if kept is not None and kept[0] is pts and pts is not None and kept[1] == size:
+            return kept[2], kept[3]
+        framing, mouth = self._framing(face, image_bgr), mouth_opening(pts)
+        self._per_landmarks = (pts, size, framing, mouth)
+        return framing, mouth
 
     def _framing(self, face: Any, image_bgr: np.ndarray | None) -> tuple[bool, bool]:
         """(cut by the picture's edge, off-centre) from the face's landmarks and the picture size."""
