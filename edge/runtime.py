@@ -288,7 +288,7 @@ class EdgeRuntime:
             self.uplink.raise_if_failed()
         vehicle = self.vehicle.read(self.since_start(t))
         speed = self.config.speed_kmh if self.config.speed_kmh is not None else vehicle.speed
-        signals, events = self.sessions.step(signals, speed)
+        signals, events = self.sessions.step(self.night.mark(signals, image), speed)
         self.night.update(
             self.since_start(t), getattr(self.monitor, "speed_mode", "warn") != "off", image, signals.face_box
         )

@@ -83,6 +83,9 @@ class FrameSignals:
     """The face is found but its eyes are behind dark lenses (the dark-lens check): not measurable."""
     face_cut: bool = False
     """The face runs over the picture's edge (a badly aimed camera): its landmarks are not measured."""
+    lens_dirty: bool = False
+    """The lens reads smeared or hazy over the face against this camera's baseline (edge.night.health:
+    LensWatch): the face may still be found, but its eyes are not measured."""
     face_off_centre: bool = False
     """The face lies far from the picture's centre (edge.vision.pipeline: aim); still measured."""
     timings_ms: dict[str, float] = field(default_factory=dict)

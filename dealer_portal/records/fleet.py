@@ -39,6 +39,7 @@ CAMERA_HEALTH_LABELS = {
     "illuminator_failure": N_("Camera: infrared light failed"),
     "lens_covered": N_("Camera: lens covered"),
     "camera_misaimed": N_("Camera: badly aimed"),
+    "lens_dirty": N_("Camera: lens dirty"),
     "sunglasses": N_("Camera: eyes hidden by sunglasses"),
 }
 """The driver camera's health as the vehicle reports it (DriverState.camera_health), when not 'ok'."""

@@ -282,6 +282,7 @@ class DriverState(Envelope):
             "illuminator_failure",
             "lens_covered",
             "camera_misaimed",
+            "lens_dirty",
             "sunglasses",
         ]
         | None
@@ -290,7 +291,8 @@ class DriverState(Envelope):
         description=(
             "Whether the driver camera can see the driver: ok, or why not (picture dark, infrared "
             "illuminator failed, lens covered, camera badly aimed: face cut by the frame edge or off-centre, "
-            "eyes hidden by sunglasses); absent from vehicles that do not report it or before monitoring."
+            "lens dirty: the face blurred or hazy, eyes hidden by sunglasses); absent from vehicles that "
+            "do not report it or before monitoring."
         ),
     )
 

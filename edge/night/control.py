@@ -2,6 +2,8 @@
 
 `NightControl` is a plain object the runtime calls per frame:
 - `check(image, t)` before the face models: the reason the picture cannot be measured, or None;
+- `mark(signals, image)` after them: the frame's signals with `lens_dirty` set while the face reads
+  smeared or hazy against this camera's baseline (edge.night.health.LensWatch);
 - `update(t, monitoring, image, face_box)` after the policy: the illuminator is lit only while the
   policy monitors (the vehicle above the monitoring speed), each lit frame is a strobe pulse of the
   current exposure, and the face-weighted exposure loop adjusts the camera when one is attached;
@@ -10,11 +12,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from edge.night.health import CameraHealthSettings, PictureHealth
+from edge.night.health import CameraHealthSettings, LensWatch, PictureHealth
 from edge.night.illuminator import Illuminator
 from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, face_level
 
@@ -28,7 +31,9 @@ class NightControl:
         start_exposure_us: float | None = None,
         start_gain: float | None = None,
     ):
-        self.health = PictureHealth(health) if (health or CameraHealthSettings()).enabled else None
+        health = health or CameraHealthSettings()
+        self.health = PictureHealth(health) if health.enabled else None
+        self.lens = LensWatch(health) if health.enabled and health.dirty_lens.enabled else None
         self.illuminator = illuminator
         self.exposure_us = start_exposure_us
         self.loop = None
@@ -62,6 +67,15 @@ class NightControl:
             lit = self.illuminator is not None and self.illuminator.lit
             self.last_health, self._checked_t = self.health.check(image, illuminated=lit), t
         return self.last_health.problem
+
+    def mark(self, signals: Any, image: np.ndarray | None) -> Any:
+        """This frame's `FrameSignals` with `lens_dirty` set while the lens reads dirty over the face."""
+        if self.lens is None:
+            return signals
+        lit = self.illuminator is not None and self.illuminator.lit
+        face = signals.face_box if signals.face_found else None
+        dirty = self.lens.update(image, face, signals.t, lit)
+        return replace(signals, lens_dirty=True) if dirty else signals
 
     def update(
         self,

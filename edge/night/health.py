@@ -11,6 +11,15 @@ out (mean level, coarse structure, fine noise, and a reason when the picture is 
 No structure and dark or noisy: no light reaches the sensor (`illuminator_failure` when the illuminator
 is meant to be lit, else `camera_dark`). No structure but bright and clean: something flat sits on the
 lens (`lens_covered`: an infrared illuminator's own light comes back off a cover).
+
+A dirty lens (a smear, grease, haze, condensation) still shows a scene, so it is told over the face
+instead, after the face models, by `LensWatch`: the face box shrunk to 48x48 grey, its sharpness (mean
+|Laplacian| over mean |Sobel gradient|: about one over the width of its edges, whatever the gain or the
+contrast) and its contrast (grey-level spread over mean), each compared with this camera's own baseline
+(learnt over the first seconds of face, kept apart for the lit and the unlit infrared illuminator, and
+following slowly). A smear widens every edge (sharpness falls), haze lays a veil over the face
+(contrast falls); a night infrared picture is grey, darker and grainier, which leaves the sharpness up
+(grain) and the contrast near its level, and it has its own baseline when the illuminator lights it.
 """
 
 from __future__ import annotations
@@ -25,6 +34,51 @@ from dms.settings import Settings
 from edge.vision.eye_patch import to_gray
 
 CAMERA_DARK, ILLUMINATOR_FAILURE, LENS_COVERED = "camera_dark", "illuminator_failure", "lens_covered"
+LENS_DIRTY = "lens_dirty"
+
+
+class DirtyLensSettings(Settings):
+    """When the face, seen through the lens, has gone blurred or hazy against this camera's own baseline."""
+
+    enabled: bool = Field(True, description="Watch the face's sharpness and contrast for a dirty lens.")
+    learn_s: float = Field(
+        2.0,
+        gt=0,
+        le=60,
+        description="Seconds of face (checked every recheck_s) whose median sets the camera's baseline; "
+        "before it is learnt nothing is called dirty.",
+    )
+    follow_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="Time constant with which the baseline follows clean readings afterwards "
+        "(readings under the dirty marks never move it).",
+    )
+    sharpness_drop: float = Field(
+        0.7,
+        gt=0,
+        lt=1,
+        description="The face's sharpness under this share of the baseline reads as smeared "
+        "(a 2-pixel blur at 320x240 brings it to about 0.65, 3 pixels to 0.5).",
+    )
+    contrast_drop: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="The face's contrast under this share of the baseline reads as hazy (a veil "
+        "of half the light brings it to about 0.3).",
+    )
+    hold_s: float = Field(
+        2.0,
+        ge=0,
+        le=30,
+        description="Readings must stay dirty this long before the lens is called dirty (a head "
+        "turn or a moment of motion blur is not); as long clean to call it clean again.",
+    )
+    min_face_px: int = Field(
+        40, ge=16, le=1000, description="A face box narrower than this (pixels) is not read (too few pixels)."
+    )
 
 
 class CameraHealthSettings(Settings):
@@ -40,6 +94,10 @@ class CameraHealthSettings(Settings):
     """A verdict holds this long before the next picture is checked (0: every picture). The check costs
     about 0.3-0.5 ms on a 640x480 picture here, a tenth of the frame; an illuminator does not fail and
     come back faster, and `not_monitoring` waits seconds."""
+    dirty_lens: DirtyLensSettings = Field(
+        default_factory=DirtyLensSettings,
+        description="A smeared or hazy lens, told over the face against the camera's own baseline.",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +134,94 @@ class PictureHealth:
             else:
                 problem = LENS_COVERED
         return Health(round(mean, 2), round(structure, 2), round(noise, 2), problem)
+
+
+@dataclass(frozen=True, slots=True)
+class Clarity:
+    sharpness: float
+    """Mean |Laplacian| over mean |Sobel gradient| of the face at 48x48: about 1 / edge width."""
+    contrast: float
+    """Grey-level spread over the mean grey level of the face."""
+
+
+def face_clarity(image: np.ndarray, face_box: tuple[float, float, float, float]) -> Clarity | None:
+    """How sharp and how contrasted the face is (None: the box holds no pixels)."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = (int(round(v)) for v in face_box)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    crop = to_gray(image[y0:y1, x0:x1])
+    face = cv2.resize(crop, (48, 48), interpolation=cv2.INTER_AREA).astype(np.float32)
+    lap = float(np.abs(cv2.Laplacian(face, cv2.CV_32F)).mean())
+    grad = float(
+        np.abs(cv2.Sobel(face, cv2.CV_32F, 1, 0)).mean() + np.abs(cv2.Sobel(face, cv2.CV_32F, 0, 1)).mean()
+    )
+    mean = float(face.mean())
+    return Clarity(lap / grad if grad > 1e-6 else 0.0, float(face.std()) / mean if mean > 1e-6 else 0.0)
+
+
+class LensWatch:
+    """`update(image, face_box, t, lit)` -> whether the lens reads dirty (see the module doc): readings
+    every `recheck_s` of frame time, a baseline per illuminator state (lit / not), the verdict changed
+    after `hold_s` of readings that say otherwise. Without a face (or too small a one) the verdict holds."""
+
+    def __init__(self, settings: CameraHealthSettings | None = None):
+        self.s = settings or CameraHealthSettings()
+        self.dirty = False
+        self.last: Clarity | None = None
+        self._learning: dict[bool, list[Clarity]] = {False: [], True: []}
+        self._baseline: dict[bool, Clarity] = {}
+        self._checked_t: float | None = None
+        self._other_since: float | None = None  # readings saying the opposite of the verdict since then
+
+    def baseline(self, lit: bool = False) -> Clarity | None:
+        return self._baseline.get(lit)
+
+    def update(
+        self,
+        image: np.ndarray | None,
+        face_box: tuple[float, float, float, float] | None,
+        t: float,
+        lit: bool,
+    ) -> bool:
+        d = self.s.dirty_lens
+        if not d.enabled or image is None or face_box is None or face_box[2] - face_box[0] < d.min_face_px:
+            return self.dirty
+        checked = self._checked_t
+        if checked is not None and 0 <= t - checked < self.s.recheck_s:
+            return self.dirty
+        dt = 0.0 if checked is None or t < checked else t - checked
+        self._checked_t = t
+        now = face_clarity(image, face_box)
+        if now is None:
+            return self.dirty
+        self.last = now
+        base = self._baseline.get(lit)
+        if base is None:
+            learning = self._learning[lit]
+            learning.append(now)
+            if len(learning) * max(self.s.recheck_s, 1 / 30) >= d.learn_s:
+                self._baseline[lit] = Clarity(
+                    float(np.median([c.sharpness for c in learning])),
+                    float(np.median([c.contrast for c in learning])),
+                )
+                learning.clear()
+            return self.dirty
+        reads_dirty = (
+            now.sharpness < d.sharpness_drop * base.sharpness
+            or now.contrast < d.contrast_drop * base.contrast
+        )
+        if not reads_dirty:
+            k = min(1.0, dt / d.follow_s)
+            self._baseline[lit] = Clarity(
+                base.sharpness + k * (now.sharpness - base.sharpness),
+                base.contrast + k * (now.contrast - base.contrast),
+            )
+        if reads_dirty == self.dirty:
+            self._other_since = None
+        elif self._other_since is None or t < self._other_since:
+            self._other_since = t
+        if self._other_since is not None and t - self._other_since >= d.hold_s:
+            self.dirty, self._other_since = reads_dirty, None
+        return self.dirty

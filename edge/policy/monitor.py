@@ -56,11 +56,14 @@ OFF, RECORD, WARN = "off", "record", "warn"
 def _unmeasurable_reason(sig: FrameSignals, last_face_cut: bool = False) -> str | None:
     """Why this frame's driver cannot be measured, when the camera side can tell: the picture itself
     (edge.night.health), the face cut by the picture's edge (camera badly aimed; also once the face is
-    lost after it was last seen cut: it slid out of the picture) or dark lenses."""
+    lost after it was last seen cut: it slid out of the picture), a dirty lens (edge.night.health) or dark
+    lenses."""
     if sig.camera_problem is not None:
         return sig.camera_problem
     if (sig.face_found and sig.face_cut) or (not sig.face_found and last_face_cut):
         return "camera_misaimed"
+    if sig.lens_dirty:
+        return "lens_dirty"
     if sig.face_found and sig.eyes_hidden:
         return "sunglasses"
     return None
@@ -114,7 +117,7 @@ class MonitoringState:
     active: frozenset[str]
     camera_health: str | None = None
     """'ok', or why the camera cannot (or can hardly) see the driver: camera_dark, illuminator_failure,
-    lens_covered, camera_misaimed, sunglasses (while `not_monitoring` is open for it), or camera_misaimed
+    lens_covered, camera_misaimed, lens_dirty, sunglasses (while `not_monitoring` is open for it), or camera_misaimed
     for a face off-centre for `camera_off_centre_s`; None before the first monitored frame."""
 
 
@@ -302,7 +305,9 @@ class DriverMonitor:
 
     def _observe(self, sig: FrameSignals) -> _Frame:
         t = sig.t
-        measurable = sig.face_found and sig.eyes_measurable and sig.eyes_closed is not None
+        measurable = (
+            sig.face_found and sig.eyes_measurable and sig.eyes_closed is not None and not sig.lens_dirty
+        )
         # A new driver's eye levels are not learnt yet: only the eye-state model's own verdict may close
         # the eyes for the timers and PERCLOS (edge.vision.eyestate, warmup_s).
         warming_up = measurable and sig.eyes_warming_up

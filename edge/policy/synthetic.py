@@ -46,6 +46,7 @@ LOOKS: dict[str, dict] = {
     "sunglasses": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "eyes_hidden": True},
     "face_cut": {"face_found": True, "eyes_measurable": False, "head_yaw": 0.0, "face_cut": True},
     "off_centre": _look(GazeZone.ROAD, True, (0.0, 0.0), (0.0, 0.0), face_off_centre=True),
+    "lens_dirty": _look(GazeZone.ROAD, True, (0.0, 0.0), (0.0, 0.0), lens_dirty=True),
 }
 
 

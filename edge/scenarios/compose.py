@@ -18,6 +18,12 @@ frame number: the AVIs hide repeated pictures). Kinds:
   the labelled face box leaves the frame over the left edge);
 - sunglasses: open eyes, then the same real pictures with dark lenses drawn over both eyes (at the
   clip's labelled eye corners);
+- smeared_lens / hazy_lens: open eyes, then the same real pictures through a dirty lens: a smear (a blur
+  of about 1 % of the picture width, with a little glow) or a haze (a light veil of scattered light over a
+  slight blur);
+- night_ir: open eyes in daylight, then the same real pictures made like a night infrared picture (one
+  grey channel, darker, the illuminator's fall-off towards the corners, grainier): a clean lens at night,
+  which must not read dirty;
 - driver_change: driver A drives, the vehicle stops, A leaves (the seat seen empty), driver B (another
   subject, optionally with narrower eyes: B's pictures squeezed vertically) sits down and drives awake for
   `awake_s` (B's real open stretches and blinks, looped), then B's microsleep. The vehicle's speed follows
@@ -65,6 +71,9 @@ class Template(BaseModel):
         "phone_use",
         "camera_misaimed",
         "sunglasses",
+        "smeared_lens",
+        "hazy_lens",
+        "night_ir",
     ]
     lead_s: float = Field(4.0, ge=1, le=60, description="Open-eyed driving before the condition.")
     hold_s: float = Field(1.5, gt=0, le=120, description="Length of the condition (closure, absence, cover).")
@@ -316,6 +325,45 @@ def knocked_aside(image: np.ndarray, box: tuple[int, int, int, int], share: floa
     return cv2.warpAffine(image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def smeared(image: np.ndarray) -> np.ndarray:
+    """A smear on the lens (grease, a fingerprint): every edge blurred by about 1 % of the picture
+    width, and a little of the light spread wide (glow)."""
+    w = image.shape[1]
+    sharp_lost = cv2.GaussianBlur(image, (0, 0), w / 110).astype(np.float32)
+    glow = cv2.GaussianBlur(image, (0, 0), w / 16).astype(np.float32)
+    return np.clip(0.85 * sharp_lost + 0.15 * glow, 0, 255).astype(np.uint8)
+
+
+def hazy(image: np.ndarray) -> np.ndarray:
+    """A haze on the lens (condensation, a film): a veil of scattered light over half the picture's own
+    light, with a slight blur."""
+    w = image.shape[1]
+    soft = cv2.GaussianBlur(image, (0, 0), w / 320).astype(np.float32)
+    veil = float(image.mean()) + 60.0
+    return np.clip(0.5 * soft + 0.5 * veil, 0, 255).astype(np.uint8)
+
+
+def night_infrared(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The picture as a clean night infrared one: one grey channel (as three), darker, the illuminator's
+    light falling off towards the corners, more sensor grain."""
+    h, w = image.shape[:2]
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
+    lit = 0.6 * grey * (1.0 - 0.35 * np.clip(r2 / 2, 0, 1)) + 8.0 + rng.normal(0, 4.0, grey.shape)
+    return cv2.cvtColor(np.clip(lit, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+CAMERA_EDITS = {
+    "camera_misaimed": "aimed off",
+    "sunglasses": "dark lenses",
+    "smeared_lens": "smeared",
+    "hazy_lens": "hazy",
+    "night_ir": "infrared",
+}
+"""Kinds that show the subject's real open-eyed pictures through an edit from the onset (and its mark)."""
+
+
 def _phone_at_ear(tl: Timeline, src: Source, seconds: float, rng: np.random.Generator, run: int) -> int:
     """Real open-eye pictures with a drawn hand at the ear on the picture's left, drifting a little."""
     x, y, bw, bh = src.face_box
@@ -405,7 +453,7 @@ def _compose(
     elif kind == "blinking":
         _blinking(tl, src, tpl.hold_s, rng)
         del tl.images[int(round(tpl.hold_s * fps)) :]
-    elif kind in ("phone_use", "camera_misaimed", "sunglasses"):
+    elif kind == "phone_use" or kind in CAMERA_EDITS:
         run = _open_eyes(tl, src, tpl.lead_s, rng)
         onset = tl.t
         if kind == "phone_use":
@@ -413,17 +461,16 @@ def _compose(
         else:
             if kind == "sunglasses" and src.eyes is None:
                 raise UserError(f"{src.clip.video}: sunglasses need labelled eye corners")
-            tl.transform = (
-                (lambda im: knocked_aside(im, src.face_box))
-                if kind == "camera_misaimed"
-                else (lambda im: dark_lenses(im, src.eyes))
-            )
+            tl.transform = {
+                "camera_misaimed": lambda im: knocked_aside(im, src.face_box),
+                "sunglasses": lambda im: dark_lenses(im, src.eyes),
+                "smeared_lens": smeared,
+                "hazy_lens": hazy,
+                "night_ir": lambda im: night_infrared(im, rng),
+            }[kind]
             run = _open_eyes(tl, src, tpl.hold_s, rng, run)
             tl.transform = None
-        tl.mark(
-            onset,
-            {"phone_use": "phone at ear", "camera_misaimed": "aimed off", "sunglasses": "dark lenses"}[kind],
-        )
+        tl.mark(onset, "phone at ear" if kind == "phone_use" else CAMERA_EDITS[kind])
         _open_eyes(tl, src, tpl.tail_s, rng, run)
     else:  # no_driver, occluded_lens
         run = _open_eyes(tl, src, tpl.lead_s, rng)

@@ -130,7 +130,7 @@ def replay(
             else:
                 sig = pipeline.process(frame.image, frame.t, frame.index)
             trace.cpu_ms.append((time.perf_counter() - start) * 1000)
-            sig, step_events = sessions.step(sig, scenario.speed_at(frame.t))
+            sig, step_events = sessions.step(night.mark(sig, frame.image), scenario.speed_at(frame.t))
             for ev in step_events:
                 events.append(ev)
                 audio.on_event(ev)

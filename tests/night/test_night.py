@@ -22,9 +22,11 @@ from edge.night import (
     PictureHealth,
     RecordingIlluminator,
 )
-from edge.night.health import CAMERA_DARK, ILLUMINATOR_FAILURE, LENS_COVERED
+from edge.night.health import CAMERA_DARK, ILLUMINATOR_FAILURE, LENS_COVERED, DirtyLensSettings, LensWatch
 from edge.policy.synthetic import frames as synthetic_frames
 from edge.runtime import EdgeRuntime
+from edge.scenarios.compose import hazy, night_infrared, smeared
+from edge.signals import FrameSignals
 from edge.sources.base import Frame
 from edge.sources.exposure import Exposure, FaceExposure, FaceExposureSettings, face_level
 from tests.support.mqtt import Recorder, free_port, wait_for
@@ -281,3 +283,86 @@ def test_the_exposure_loop_drives_an_attached_camera():
     assert camera.set == [(2000, 1.0)]
     night.update(0.0, True, np.full((240, 320), 30, np.uint8), (100, 60, 200, 180))
     assert len(camera.set) == 2 and camera.set[-1][0] > 2000 and night.exposure_us == camera.set[-1][0]
+
+
+# ------------------------------------------------------------------------------------- dirty lens
+
+
+def _face_clip(zju_dataset, video: str = "clips/2/000001M_FNN.avi"):
+    """A real dev clip's pictures and its labelled face box (x0, y0, x1, y1)."""
+    with (zju_dataset / "labels.csv").open(newline="") as fh:
+        r = next(r for r in csv.DictReader(fh) if r["video"] == video and r["F_W"] not in ("", "X"))
+    x, y, w, h = (int(r[k]) for k in ("F_X", "F_Y", "F_W", "F_H"))
+    pictures = [image for i, image in decoded_pictures(zju_dataset / video) if i < 24]
+    return pictures, (x, y, x + w, y + h)
+
+
+def _watch(watch: LensWatch, pictures, box, t0: float, seconds: float, lit=False) -> list[float]:
+    """Feed `seconds` of `pictures` (cycled) at 30 Hz; when the verdict changed."""
+    changes, before = [], watch.dirty
+    for i in range(round(seconds * FPS)):
+        dirty = watch.update(pictures[i % len(pictures)], box, t0 + i / FPS, lit)
+        if dirty != before:
+            changes.append(round(i / FPS, 3))
+            before = dirty
+    return changes
+
+
+@pytest.mark.dataset
+def test_a_smeared_or_hazy_lens_reads_dirty_after_the_hold_and_clean_again_once_wiped(zju_dataset):
+    pictures, box = _face_clip(zju_dataset)
+    for edit in (smeared, hazy):
+        watch = LensWatch()
+        assert _watch(watch, pictures, box, 0.0, 6.0) == []  # baseline learnt, clean all along
+        assert watch.baseline() is not None and watch.baseline(lit=True) is None
+        (became,) = _watch(watch, [edit(p) for p in pictures], box, 6.0, 4.0)
+        assert 2.0 <= became <= 2.0 + 0.2 + 1 / FPS  # hold_s after the first reading of the dirt
+        (wiped,) = _watch(watch, pictures, box, 10.0, 4.0)
+        assert 2.0 <= wiped <= 2.0 + 0.2 + 1 / FPS
+
+
+@pytest.mark.dataset
+def test_a_clean_night_infrared_picture_is_not_dirty_even_after_a_daylight_baseline(zju_dataset):
+    pictures, box = _face_clip(zju_dataset)
+    rng = np.random.default_rng(1)
+    infrared = [night_infrared(p, rng) for p in pictures]
+    watch = LensWatch()
+    assert _watch(watch, pictures, box, 0.0, 4.0) == []
+    assert _watch(watch, infrared, box, 4.0, 10.0) == []
+    lit = LensWatch()  # lit by the illuminator from the start: its own baseline, the smear still seen
+    assert _watch(lit, infrared, box, 0.0, 4.0, lit=True) == []
+    assert lit.baseline() is None and lit.baseline(lit=True) is not None
+    assert len(_watch(lit, [smeared(p) for p in infrared], box, 4.0, 4.0, lit=True)) == 1
+
+
+def test_the_lens_verdict_needs_a_face_and_a_learnt_baseline():
+    sharp = np.zeros((240, 320), np.uint8)
+    sharp[::8] = 200  # stripes: a sharp, contrasted "face"
+    box = (80.0, 40.0, 240.0, 200.0)
+    watch = LensWatch()
+    for i in range(300):  # a blurred picture from the start: nothing to compare it with
+        assert not watch.update(cv2.GaussianBlur(sharp, (0, 0), 3), box, i / FPS, False)
+    watch = LensWatch()
+    for i in range(90):
+        watch.update(sharp, box, i / FPS, False)
+    blurred = cv2.GaussianBlur(sharp, (0, 0), 3)
+    assert not watch.update(blurred, None, 3.0, False)  # no face: nothing read
+    assert not watch.update(blurred, (80.0, 40.0, 100.0, 60.0), 3.1, False)  # a face too small to read
+    for i in range(100):
+        watch.update(blurred, box, 3.2 + i / FPS, False)
+    assert watch.dirty
+    assert watch.update(sharp, None, 7.0, False)  # the face lost: the verdict holds
+
+
+def test_the_dirty_lens_check_can_be_switched_off_and_marks_the_frame_signals():
+    off = NightControl(CameraHealthSettings(dirty_lens=DirtyLensSettings(enabled=False)))
+    assert off.lens is None
+    night = NightControl()
+    night.lens.dirty = True
+    sig = FrameSignals(t=0.0, frame_index=0, face_found=True, face_box=(0.0, 0.0, 10.0, 10.0))
+    assert night.mark(sig, np.zeros((240, 320), np.uint8)).lens_dirty
+    assert not off.mark(sig, np.zeros((240, 320), np.uint8)).lens_dirty
+    with pytest.raises(ValueError):
+        DirtyLensSettings(sharpness_drop=1.5)
+    with pytest.raises(ValueError):
+        DirtyLensSettings(hold=2)

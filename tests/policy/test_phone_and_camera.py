@@ -50,7 +50,10 @@ def test_phone_use_timings_must_increase():
         PolicySettings(phone_use_sec=3)  # extra=forbid
 
 
-@pytest.mark.parametrize(("what", "reason"), [("sunglasses", "sunglasses"), ("face_cut", "camera_misaimed")])
+@pytest.mark.parametrize(
+    ("what", "reason"),
+    [("sunglasses", "sunglasses"), ("face_cut", "camera_misaimed"), ("lens_dirty", "lens_dirty")],
+)
 def test_not_monitoring_says_why_the_camera_cannot_see_the_eyes(what, reason):
     d = Drive([(3, "ahead"), (8, what), (3, "ahead")])
     ev = d.first("not_monitoring")

@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 
 from edge.scenarios.compose import draw_hand
-from edge.vision.hands import AT_EAR, BELOW_FACE, HandSettings, HandWatch, Palm, PalmDetector, phone_posture
+from edge.vision.hands import (
+    AT_EAR,
+    BELOW_FACE,
+    HandCheck,
+    HandSettings,
+    HandWatch,
+    Palm,
+    PalmDetector,
+    phone_posture,
+)
 
 FACE = (100.0, 60.0, 200.0, 180.0)  # x0, y0, x1, y1: 100 px wide, 120 px high
 
@@ -122,7 +131,9 @@ class _BlockDetector(_CountingDetector):
 
 def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_else_idles():
     fake = _BlockDetector([])
-    watch = HandWatch(HandSettings(), detector=fake)  # 5 Hz on a change or a posture, 1 Hz otherwise
+    watch = HandWatch(
+        HandSettings(confirm=False), detector=fake
+    )  # 5 Hz on a change or a posture, 1 Hz otherwise
     still = np.full((240, 320, 3), 90, np.uint8)
     hand = still.copy()
     hand[100:160, 60:100] = 200  # something bright comes up beside the face
@@ -138,10 +149,82 @@ def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_els
     watch.reset()
     assert watch.update(still, 0.0, FACE, 0.0)[1]  # a new stream runs at once
     always = _CountingDetector([])
-    watch = HandWatch(HandSettings(change_level=0), detector=always)
+    watch = HandWatch(HandSettings(change_level=0, confirm=False), detector=always)
     for i in range(30):
         watch.update(still, i / 30, FACE, 0.0)
     assert always.calls == 5  # change_level 0: every 0.2 s
+
+
+class _Presence:
+    """A hand landmark model whose hand presence is the mean brightness of the top-middle of its crop."""
+
+    def __init__(self):
+        self.patches = []
+
+    def run(self, batch):
+        assert batch.shape == (1, 224, 224, 3)
+        self.patches.append(batch[0])
+        return [
+            np.zeros((1, 63)),
+            np.array([[batch[0, :40, 92:132].mean()]]),
+            np.zeros((1, 1)),
+            np.zeros((1, 63)),
+        ]
+
+
+def _pointing(wrist, middle, size=40.0) -> Palm:
+    """A palm box of `size` around the middle of wrist and middle knuckle, keypoints 0 and 2 set."""
+    kp = np.zeros((7, 2), np.float32)
+    kp[0], kp[2] = wrist, middle
+    cx, cy = (wrist[0] + middle[0]) / 2, (wrist[1] + middle[1]) / 2
+    box = (cx - size / 2, cy - size / 2, cx + size / 2, cy + size / 2)
+    return Palm(box, box, kp, 0.9)
+
+
+def test_the_landmark_check_sees_the_hand_turned_fingers_up():
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[110:150, 215:235] = 255  # fingertips to the right of a palm at (160, 130)
+    model = _Presence()
+    check = HandCheck(model=model)
+    right = check.presence(image, _pointing((140, 130), (180, 130)))  # fingers pointing right
+    up = check.presence(image, _pointing((160, 150), (160, 110)))  # fingers pointing up: the bright
+    assert right > 0.9 and up < 0.1  # ...block is beside that hand, not above it
+    assert model.patches[0][200:, 92:132].mean() < 0.1  # the wrist side is at the bottom
+
+
+class _Check:
+    def __init__(self, present):
+        self.present, self.calls = present, 0
+
+    def presence(self, image, palm):
+        self.calls += 1
+        return 0.9 if palm.centre in self.present else 0.1
+
+
+def test_only_palms_the_landmark_model_confirms_count_and_it_runs_only_on_a_palm_found():
+    hand, thing = _palm(90, 130), _palm(215, 150)  # both at the ear; only the first a hand
+    check = _Check({hand.centre})
+    watch = HandWatch(HandSettings(), detector=_CountingDetector([thing]), check=check)
+    assert watch.update(np.zeros((240, 320, 3), np.uint8), 0.0, FACE, 0.0) == (None, True)
+    assert watch.found == [thing] and watch.palms == [] and check.calls == 1
+    watch = HandWatch(HandSettings(), detector=_CountingDetector([thing, hand]), check=check)
+    assert watch.update(np.zeros((240, 320, 3), np.uint8), 0.0, FACE, 0.0) == (AT_EAR, True)
+    assert watch.palms == [hand] and check.calls == 3
+    empty = HandWatch(HandSettings(), detector=_CountingDetector([]), check=check)
+    empty.update(np.zeros((240, 320, 3), np.uint8), 0.0, FACE, 0.0)
+    assert check.calls == 3  # no palm found: the landmark model does not run
+    unchecked = HandWatch(HandSettings(confirm=False), detector=_CountingDetector([thing]))
+    assert unchecked.check is None
+    assert unchecked.update(np.zeros((240, 320, 3), np.uint8), 0.0, FACE, 0.0) == (AT_EAR, True)
+
+
+def test_the_landmark_model_confirms_drawn_hands_and_refuses_a_palm_on_an_empty_background(detector):
+    check = HandCheck()
+    for centre, size, angle in (((80, 120), 50, 0), ((200, 100), 60, -15), ((160, 150), 40, 20)):
+        picture = draw_hand(_background(), centre, size, angle)
+        (palm, *_) = detector.detect(picture)
+        assert check.presence(picture, palm) >= 0.5, (centre, size, angle)
+        assert check.presence(_background(), palm) < 0.5  # the same place without the hand
 
 
 def test_hand_settings_are_bounded_and_closed():
