@@ -6,15 +6,17 @@ Phone use shows on a driver camera as one of two postures (Euro NCAP counts eith
 - **below the face, looking down**: the gaze (or the head) pitched down and a hand under the face
   (typing or reading on a phone held in front of the chest).
 
-`HandWatch` runs the palm detector on demand, not every frame (one run costs about 8 ms on one core here,
-more than the face models together): when the region around the face (beside and below it, shrunk to
-32x24 grey) has changed since the last run by `change_level`, at most at `rate_hz` (5 Hz), and otherwise
-at `idle_rate_hz` (1 Hz); for `follow_s` (1 s) after a change or a run that saw a posture it keeps
-running at `rate_hz`, so a held phone is followed at 5 Hz and a miss is looked at again. It says, per frame, which posture the last run saw, from that run's palms and
-this frame's face box and pitch; between runs the last palms hold. That costs detection delay: a hand
-coming up is seen at most one `rate_hz` period (0.2 s) after it changes the region, and a hand that
-slipped in without changing it enough at most one idle period (1 s) later; the policy's `phone_use_s`
-adds to it.
+`HandWatch` runs the palm detector on demand, not every frame (one run costs about 4-5 ms on one core
+here, more than the face models together): at `idle_rate_hz` (1 Hz) at least; at up to `change_rate_hz`
+(2.5 Hz) while the region around the face (beside and below it, shrunk to 32x24 grey) differs from the
+last run's by `change_level`; and at `rate_hz` (5 Hz) for `follow_s` (1 s) after a run that saw a hand (a
+palm the hand check kept), so a held phone is followed at 5 Hz and a miss is looked at again. A change
+alone does not keep it busy: heads move and backgrounds shift all day (on the dev clips this halved the
+runs, 3.0 -> 1.5 per second). It says, per frame, which posture the last run saw, from that run's palms
+and this frame's face box and pitch; between runs the last palms hold. That costs detection delay: a
+hand coming up is seen at most one `change_rate_hz` period (0.4 s) after it changes the region, and one
+that slipped in without changing it enough at most one idle period (1 s) later; the policy's
+`phone_use_s` adds to it.
 
 Decoding follows MediaPipe's `palm_detection_cpu` graph (SsdAnchorsCalculator: 192x192, strides 8/16/16/16,
 fixed anchor size; TensorsToDetections: 18 values per anchor, box then 7 keypoints, sigmoid scores clipped
@@ -74,6 +76,13 @@ class HandSettings(Settings):
         description="Grey-level change of the region around the face (beside and below it, shrunk "
         "to 32x24; mean of its most changed tenth) since the last run that counts as a change (a hand "
         "coming in); 0 runs at rate_hz always.",
+    )
+    change_rate_hz: float = Field(
+        2.5,
+        gt=0,
+        le=30,
+        description="A change around the face alone makes the model run at most this often (heads "
+        "move all day); once it has seen a palm or a posture it runs at rate_hz.",
     )
     follow_s: float = Field(
         1.0,
@@ -291,13 +300,14 @@ class HandWatch:
         """The palms the detector found on the last run, before the landmark model's check."""
         self._last_t: float | None = None
         self._region: np.ndarray | None = None  # the region around the face at the last run
-        self._busy_until: float | None = None  # look at rate_hz until then (a change, a posture seen)
+        self._busy_until: float | None = None  # look at rate_hz until then (a hand seen)
+        self._relook = False  # the last run was on a change: look once more a change period later
         self.palms: list[Palm] = []
         self.ms: float | None = None
 
     def reset(self) -> None:
         self._last_t, self._region, self.palms, self._busy_until = None, None, [], None
-        self.found = []
+        self.found, self._relook = [], False
 
     def _around_face(self, image: np.ndarray, face_box: tuple[float, float, float, float]) -> np.ndarray:
         x0, y0, x1, y1 = face_box
@@ -328,14 +338,18 @@ class HandWatch:
         changed = region is None or (
             self._region is not None and _change(region, self._region) > s.change_level
         )
-        busy = changed or (self._busy_until is not None and 0 <= self._busy_until - t)
+        busy = region is None or (self._busy_until is not None and 0 <= self._busy_until - t)
         due = (
             since is None
             or since < 0
             or since >= 1.0 / s.idle_rate_hz - 1e-3
             or (busy and since >= 1.0 / s.rate_hz - 1e-3)
+            or ((changed or self._relook) and since >= 1.0 / s.change_rate_hz - 1e-3)
         )
         if due:
+            # a run on a change looks once more a change period later: a hand still on its way up when
+            # first seen is then seen held, even if it no longer changes the region
+            self._relook = changed
             start = time.perf_counter()
             self.found = self.detector.detect(image_bgr)
             self.palms = self.found
@@ -344,8 +358,10 @@ class HandWatch:
             self.ms = (time.perf_counter() - start) * 1000.0
             self._last_t, self._region = t, region
         posture = phone_posture(self.palms, face_box, pitch_deg, s)
-        if due and (changed or posture is not None):
-            # something came or a hand is there: keep looking at rate_hz for a while (the detector misses
-            # a hand now and then; one miss must not leave it to the idle rate)
+        if due and (self.palms or posture is not None):
+            # a hand is there (a palm the check kept): keep looking at rate_hz for a while (the detector
+            # misses a hand now and then; one miss must not leave it to the idle rate). A change around the
+            # face alone, or a palm the check threw out, asks for no more than change_rate_hz: heads move
+            # and the background shifts all day.
             self._busy_until = t + s.follow_s
         return posture, due

@@ -129,20 +129,21 @@ class _BlockDetector(_CountingDetector):
         return [_palm(90, 130)] if image[130, 80, 0] == 200 else []
 
 
-def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_else_idles():
+def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_hand_else_idles():
     fake = _BlockDetector([])
     watch = HandWatch(
         HandSettings(confirm=False), detector=fake
-    )  # 5 Hz on a change or a posture, 1 Hz otherwise
+    )  # 2.5 Hz on a change, 5 Hz while a hand is seen, 1 Hz otherwise
     still = np.full((240, 320, 3), 90, np.uint8)
     hand = still.copy()
     hand[100:160, 60:100] = 200  # something bright comes up beside the face
     frames = [hand if 45 <= i < 75 else still for i in range(120)]
     ran = [watch.update(image, i / 30, FACE, 0.0) for i, image in enumerate(frames)]
     runs = [i for i, (_, r) in enumerate(ran) if r]
-    # idle at 0 and 1 s; the change at 1.5 s, then 5 Hz while the posture is seen and 1 s after it; the
-    # hand gone at 2.5 s is a change too: 5 Hz for 1 s more, then idle again
-    assert runs == [0, 30, 45, *range(51, 106, 6)]
+    # idle at 0 and 1 s; the change at 1.5 s, then 5 Hz while the hand is seen and for 1 s after the last
+    # run that saw it (2.3 s), then idle again: the hand gone at 2.5 s is a change, but no run since
+    # then saw a hand, and a change alone does not keep the detector busy
+    assert runs == [0, 30, 45, *range(51, 100, 6)]
     assert [p for p, _ in ran[45:75]] == [AT_EAR] * 30  # the palms hold between runs
     assert ran[75][0] is None and ran[100][0] is None
     assert watch.update(still, 5.0, None, None) == (None, False)  # no face: no run, no posture
@@ -153,6 +154,24 @@ def test_the_detector_runs_on_a_change_beside_the_face_and_follows_a_posture_els
     for i in range(30):
         watch.update(still, i / 30, FACE, 0.0)
     assert always.calls == 5  # change_level 0: every 0.2 s
+
+
+class _NoHand:
+    def presence(self, image, palm):
+        return 0.1
+
+
+def test_a_moving_head_or_a_palm_the_check_throws_out_costs_no_more_than_the_change_rate():
+    """Heads move all day: a change around the face alone runs the detector at change_rate_hz (2.5 Hz),
+    and a palm the hand check rejects does not keep it at rate_hz."""
+    frames = [_background(i) for i in range(90)]  # the region changes on every frame
+    for detector, check in ((_CountingDetector([]), None), (_CountingDetector([_palm(90, 130)]), _NoHand())):
+        watch = HandWatch(
+            HandSettings(confirm=check is not None, change_level=1.0), detector=detector, check=check
+        )
+        runs = [i for i, image in enumerate(frames) if watch.update(image, i / 30, FACE, 0.0)[1]]
+        assert runs == list(range(0, 90, 12))
+        assert all(watch.update(frames[0], 3.0 + i / 30, FACE, 0.0)[0] is None for i in range(3))
 
 
 class _Presence:
