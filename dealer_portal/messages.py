@@ -442,6 +442,16 @@ LABELS = {
     "sales_quote": N_("sales quote"),
     "stock_vehicle": N_("stock vehicle"),
     "shipment": N_("shipment"),
+    # used-car buying, promotions, financing, floor plan, yard map (#22)
+    "move": N_("move"),
+    "appraise": N_("appraise"),
+    "withdraw": N_("withdraw"),
+    "finance": N_("finance application"),
+    "finance_approved": N_("finance approved"),
+    "finance_declined": N_("finance declined"),
+    "used_car_appraisal": N_("used-car appraisal"),
+    "promotion": N_("promotion"),
+    "yard_zone": N_("yard zone"),
     # purchase orders and warranty claims (#21)
     "partly_received": N_("partly received"),
     "draft": N_("draft"),
