@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse, Response
 
-from dealer_portal.forms import FieldError, cents, decimal, number, optional_int
+from dealer_portal.forms import FieldError, cents, decimal, number, optional_int, optional_whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
@@ -262,7 +262,7 @@ def order_finance(
         order_id,
         lender=lender,
         down_payment_cents=_money(down_payment, N_("Down payment"), "down_payment"),
-        term_months=optional_int(term_months, N_("Term"), field="term_months"),
+        term_months=optional_whole_number(term_months, N_("Term"), field="term_months"),
         rate=decimal(rate, N_("Rate"), field="rate"),
         now=ctx.now,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
-from dealer_portal.forms import cents, number, optional_int
+from dealer_portal.forms import cents, number, optional_whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
@@ -46,7 +46,7 @@ async def appraisal_create(ctx: AppraisalPage):
         seller_phone=form.get("seller_phone", ""),
         vin=form.get("vin", ""),
         model=form.get("model", ""),
-        first_registered=optional_int(
+        first_registered=optional_whole_number(
             form.get("first_registered", ""), N_("First registered"), field="first_registered"
         ),
         odometer_km=number(odometer, N_("Odometer"), field="odometer_km") if odometer.strip() else None,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
-from dealer_portal.forms import FieldError, cents, decimal, optional_int
+from dealer_portal.forms import FieldError, cents, decimal, optional_whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import sales_finance, yard
@@ -42,8 +42,8 @@ def zone_create(
         ctx.actor,
         zone=zone,
         name=name,
-        rows=optional_int(rows, N_("Rows"), field="rows"),
-        slots=optional_int(slots, N_("Slots per row"), field="slots"),
+        rows=optional_whole_number(rows, N_("Rows"), field="rows"),
+        slots=optional_whole_number(slots, N_("Slots per row"), field="slots"),
         now=ctx.now,
         dealer_code=dealer_code or None,
     )
@@ -64,8 +64,8 @@ def vehicle_move(
         ctx.actor,
         stock_id,
         zone=zone,
-        row=optional_int(row, N_("Row"), field="row"),
-        slot=optional_int(slot, N_("Slot"), field="slot"),
+        row=optional_whole_number(row, N_("Row"), field="row"),
+        slot=optional_whole_number(slot, N_("Slot"), field="slot"),
         now=ctx.now,
     )
     target = "/stock/yard" if back == "yard" else f"/stock/{stock_id}"

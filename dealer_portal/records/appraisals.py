@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_, Text, label_msgid
-from dealer_portal.records import audit, used_cars
+from dealer_portal.records import audit, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockVehicle, UsedCarAppraisal
 from dms.errors import UserError
@@ -89,7 +89,10 @@ def appraise(
         errors["offered"] = N_("Offered price: more than zero")
     if errors:
         raise FieldError(errors)
-    trade = used_cars.parse(vin, odometer_km, "-", notes)  # the VIN pattern, as for trade-ins
+    vin = vin.strip().upper()
+    if not vehicle_records.VIN_RE.match(vin):  # the VIN pattern of trade-ins (used cars may be imports)
+        raise FieldError({"vin": N_("VIN: 17 letters or digits, without I, O or Q")})
+    trade = used_cars.TradeIn(vin, odometer_km, "", notes.strip())
     used_cars.check_free(session, trade)
     appraisal = UsedCarAppraisal(
         dealer_code=dealer,
