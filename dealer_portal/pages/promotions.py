@@ -12,7 +12,7 @@ from dealer_portal.forms import cents
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import promotions
-from dealer_portal.web import Ctx, page
+from dealer_portal.web import Ctx, local_day, page
 
 router = page_router()
 SalesPage = Annotated[Ctx, Depends(page("sales"))]
@@ -21,7 +21,7 @@ TextField = Annotated[str, Form()]
 
 @router.get("/sales/promotions", response_class=HTMLResponse)
 def promotions_page(ctx: SalesPage):
-    today = ctx.now.date()
+    today = local_day(ctx)
     return ctx.render(
         "promotions.html",
         rows=list(ctx.db.scalars(promotions.visible(ctx.actor))),

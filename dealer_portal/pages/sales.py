@@ -22,7 +22,7 @@ from dealer_portal.records import (
     used_cars,
 )
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
-from dealer_portal.web import Ctx, page, state
+from dealer_portal.web import Ctx, local_day, page, state
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -101,7 +101,7 @@ def lead_page(ctx: SalesPage, lead_id: int):
         ordered=ordered,
         threshold=state(ctx.request).settings.discount_approval_pct,
         promotions=[
-            p for p in ctx.db.scalars(promotions.visible(ctx.actor)) if promotions.current(p, ctx.now.date())
+            p for p in ctx.db.scalars(promotions.visible(ctx.actor)) if promotions.current(p, local_day(ctx))
         ],
     )
 
@@ -134,6 +134,7 @@ def quote_create(
         threshold_pct=state(ctx.request).settings.discount_approval_pct,
         now=ctx.now,
         promotion_id=optional_int(promotion_id, N_("Promotion"), field="promotion_id"),
+        today=local_day(ctx),
     )
     if quote.discount_status == "pending":
         message = Text(N_("quote {id} made; the discount waits for approval"), id=quote.id)

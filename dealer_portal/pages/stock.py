@@ -14,7 +14,7 @@ from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
 from dealer_portal.records import credit, sales_finance, stock
 from dealer_portal.records.sales_tables import SalesOrder, ShipmentItem
-from dealer_portal.web import Ctx, page, state
+from dealer_portal.web import Ctx, local_day, page, state
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -115,7 +115,7 @@ def credit_limit(
 def stock_vehicle(ctx: StockPage, stock_id: int):
     vehicle = stock.get(ctx.db, ctx.actor, stock_id)
     plan = sales_finance.plan_of(ctx.db, ctx.actor, stock_id) if ctx.actor.may("floor_plan") else None
-    today = ctx.now.date()
+    today = local_day(ctx)
     return ctx.render(
         "stock_vehicle.html",
         plan=plan,

@@ -15,7 +15,7 @@ from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import sales_finance, yard
 from dealer_portal.records.money import format_cents
-from dealer_portal.web import Ctx, page
+from dealer_portal.web import Ctx, local_day, page
 
 router = page_router()
 StockPage = Annotated[Ctx, Depends(page("stock"))]
@@ -75,7 +75,7 @@ def vehicle_move(
 @router.get("/stock/floor-plan", response_class=HTMLResponse)
 def floor_plan_page(ctx: FloorPlanPage, show: str = "open"):
     plans = list(ctx.db.scalars(sales_finance.floor_plans(ctx.actor, open_only=show != "all")))
-    today = ctx.now.date()
+    today = local_day(ctx)
     return ctx.render(
         "floor_plan.html",
         plans=plans,

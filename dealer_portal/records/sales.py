@@ -11,7 +11,7 @@ Every step is checked against the actor's role and dealer and leaves an audit ro
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Select, select
@@ -156,8 +156,10 @@ def create_quote(
     threshold_pct: Decimal,
     now: datetime,
     promotion_id: int | None = None,
+    today: date | None = None,
 ) -> SalesQuote:
-    """A quote on a stock vehicle; `promotion_id`: a promotion to apply (refused when not eligible)."""
+    """A quote on a stock vehicle; `promotion_id`: a promotion to apply (refused when not eligible on
+    `today`, the day in the dealer's zone; default: the UTC day of `now`)."""
     lead = get_lead(session, actor, lead_id)
     if lead.status in ("won", "lost"):
         raise UserError(Text(N_("this lead is closed ({status})"), status=Text(label_msgid(lead.status))))
@@ -191,7 +193,7 @@ def create_quote(
     )
     quote.options = [QuoteOption(name=n, price_cents=c) for n, c in options]
     if promotion_id is not None:
-        promotions.apply(session, actor, quote, vehicle, promotion_id, lead.dealer_code, now.date())
+        promotions.apply(session, actor, quote, vehicle, promotion_id, lead.dealer_code, today or now.date())
     total_before_trade_in = quote.price_cents + quote.options_cents
     if discount_cents + quote.promotion_cents > total_before_trade_in:
         raise FieldError({"discount": N_("Discount: larger than the price")})

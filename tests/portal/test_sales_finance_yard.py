@@ -351,3 +351,24 @@ def test_vehicles_move_into_free_slots_of_their_dealers_zones(world):
     assert first.yard_zone is None  # a place typed by hand leaves the map
     assert yard.yard_map(world, OTHER_ADVISOR).unplaced == []
     assert _audited(world, "yard_zone") == ["create", "create"]
+
+
+def test_a_promotion_runs_by_the_dealers_local_day(world):
+    """At 2026-03-02 20:00 UTC it is already 03-03 in Shanghai: a promotion starting that day applies."""
+    vehicle, lead = _vehicle(world), _lead(world)
+    promotion = _promotion(world, start=1, end=1)
+    late = T0 + timedelta(hours=12)
+    with pytest.raises(FieldError, match="starts on 2026-03-03"):
+        _quote(world, lead, vehicle, promotion.id, now=late)
+    quote = sales.create_quote(
+        world,
+        SALES,
+        lead.id,
+        stock_vehicle_id=vehicle.id,
+        options=[],
+        threshold_pct=Decimal(3),
+        now=late,
+        promotion_id=promotion.id,
+        today=date(2026, 3, 3),
+    )
+    assert quote.promotion_cents == 500_000
