@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from dealer_portal.records.sales_tables import StockVehicle
 from dealer_portal.sample_data import sample_vin
 from tests.support.portal import csrf_of, portal_client
 
@@ -117,7 +118,14 @@ def test_financing_floor_plan_and_yard_pages_by_role(sample_app):
     )
     assert added.status_code == 303
     plans = max_.get("/stock/floor-plan").text
-    assert sample_vin(102) in plans and "Bank of Ningbo" in plans
+    assert sample_vin(102) in plans and "Bank of Ningbo" in plans and 'data-testid="repay-due"' not in plans
+    with app.state.portal.sessions() as db:  # sold and handed over (the sale itself: test_sales_web)
+        db.get(StockVehicle, vehicle).status = "delivered"
+        db.commit()
+    assert 'data-testid="repay-due"' in max_.get("/stock/floor-plan").text
+    with app.state.portal.sessions() as db:
+        db.get(StockVehicle, vehicle).status = "in_stock"
+        db.commit()
     assert portal_client(app, "sven").get(f"/stock/{vehicle}").status_code == 404
     yard_page = sue.get("/stock/yard").text  # the sales staff read the map, do not move
     assert 'data-slot="A-01-02"' in yard_page and sample_vin(102)[-6:] in yard_page
