@@ -40,8 +40,11 @@ from dealer_portal.pages import (
 )
 from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
+from dealer_portal.pages import promotions as promotion_pages
 from dealer_portal.pages import sales as sales_pages
 from dealer_portal.pages import stock as stock_pages
+from dealer_portal.pages import used_cars as used_car_pages
+from dealer_portal.pages import yard as yard_pages
 from dealer_portal.security_headers import SecurityHeaders
 from dealer_portal.settings import PortalSettings
 from dealer_portal.web import LocaleMiddleware, PortalState, http_error_page, make_templates, read_session
@@ -62,8 +65,11 @@ ROUTERS = (
     scrapping.router,
     insight.router,
     preferences.router,
+    yard_pages.router,  # before the stock pages: /stock/yard is not a stock id
     stock_pages.router,
     sales_pages.router,
+    promotion_pages.router,
+    used_car_pages.router,
     logistics_pages.router,
     exchange_pages.router,
     admin.router,

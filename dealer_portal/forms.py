@@ -162,6 +162,11 @@ def whole_number(text: str, what: str, *, field: str, minimum: int = 0) -> int:
     return int(value)
 
 
+def optional_whole_number(text: str, what: str, *, field: str) -> int | None:
+    """A whole number as typed, or None for an empty field (the records layer says what is missing)."""
+    return whole_number(text, what, field=field) if text.strip() else None
+
+
 def cents(text: str, what: str, *, field: str) -> int:
     """Money as typed ("12,50", "1.250,00", "95") in integer cents; never negative."""
     value = decimal(text, what, field=field)

@@ -36,6 +36,7 @@ USERS = [
     ("otto", "technician", "D2"),
     ("sue", "salesperson", "D1"),
     ("max", "sales_manager", "D1"),
+    ("sven", "sales_manager", "D2"),
 ]
 ADMIN, DISPATCHER = Actor("ada", "admin"), Actor("dora", "dispatcher")
 ADVISOR, OTHER_ADVISOR = Actor("sam", "service_advisor", "D1"), Actor("olga", "service_advisor", "D2")
@@ -513,6 +514,7 @@ def _new_vehicles(db: Session, now: datetime) -> None:
             vehicle.arrived_at = now - timedelta(days=days)
         if status == "pdi_done":
             stock.record_pdi(db, actor, vehicle.id, set(stock.PDI_ITEMS), "", now - timedelta(days=days - 1))
+    _yard(db, now)
     db.add(
         MaintenanceRule(
             name="Aurora SUV service every 10,000 km",
@@ -526,6 +528,22 @@ def _new_vehicles(db: Session, now: datetime) -> None:
         )
     )
     db.flush()
+
+
+YARD_ZONES = [("D1", "A", 3, 6), ("D1", "U", 2, 5), ("D2", "B", 2, 8)]
+
+
+def _yard(db: Session, now: datetime) -> None:
+    """The dealers' yard zones; D1's three new vehicles in the yard stand in the first row of zone A."""
+    from dealer_portal.records import yard
+    from dealer_portal.records.sales_tables import StockVehicle
+
+    for dealer, code, rows, slots in YARD_ZONES:
+        actor = ADVISOR if dealer == "D1" else OTHER_ADVISOR
+        yard.add_zone(db, actor, zone=code, name="", rows=rows, slots=slots, now=now)
+    for slot, serial in enumerate((101, 102, 103), start=1):
+        vehicle = db.query(StockVehicle).filter_by(vin=sample_vin(serial)).one()
+        yard.move(db, ADVISOR, vehicle.id, zone="A", row=1, slot=slot, now=now)
 
 
 def seed_sample(db: Session, now: datetime, *, password_rounds: int = 12) -> dict[str, str]:

@@ -90,6 +90,9 @@ class PortalSettings(Settings):
     administrator's approval before the contract can be signed."""
     commission_pct: Decimal = Field(Decimal(1), ge=0, le=100, decimal_places=2)
     """A salesperson's commission: this percentage of the totals of the orders they delivered."""
+    appraisal_approval_limit: Decimal = Field(Decimal(100_000), ge=0, le=10_000_000, decimal_places=2)
+    """A used car bought from a private seller for more than this (in the portal's currency) waits for
+    a sales manager's or an administrator's approval before it is bought."""
     map: MapSettings = MapSettings()
     """The base map (tiles) of the fleet board and the vehicle page."""
     fatigue: FatigueSettings = FatigueSettings()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from html import escape
 from http import HTTPStatus
 from pathlib import Path
@@ -220,6 +220,11 @@ class Ctx:
 def _with_params(url: str, **params: str) -> str:
     parts = urlsplit(url)
     return f"{parts.path}?{urlencode(params)}" + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def local_day(ctx: Ctx) -> date:
+    """Today in the reader's time zone (promotions run and floor-plan interest accrues by local days)."""
+    return i18n.current().local(ctx.now).date()
 
 
 FLASH_KINDS = ("ok", "error")

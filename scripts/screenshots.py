@@ -47,6 +47,8 @@ SHOTS = [
     ("17-sales-stats.png", "max", "/sales/stats", "[data-testid=salespeople]"),
     ("20-vehicle-trips.png", "dora", "/vehicles/VAN-3", "[data-testid=timeline]"),
     ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
+    ("22-yard-map.png", "sam", "/stock/yard", "[data-testid=yard-grid]"),
+    ("23-used-car-buying.png", "sue", "/used-cars", "[data-testid=appraisal-form]"),
 ]
 
 VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough

@@ -8,13 +8,21 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse, Response
 
-from dealer_portal.forms import FieldError, cents, number, optional_int
+from dealer_portal.forms import FieldError, cents, decimal, number, optional_int, optional_whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import contract_pdf, sales, sales_stats, stock, used_cars
+from dealer_portal.records import (
+    contract_pdf,
+    promotions,
+    sales,
+    sales_finance,
+    sales_stats,
+    stock,
+    used_cars,
+)
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
-from dealer_portal.web import Ctx, page, state
+from dealer_portal.web import Ctx, local_day, page, state
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -92,6 +100,9 @@ def lead_page(ctx: SalesPage, lead_id: int):
         available=available,
         ordered=ordered,
         threshold=state(ctx.request).settings.discount_approval_pct,
+        promotions=[
+            p for p in ctx.db.scalars(promotions.visible(ctx.actor)) if promotions.current(p, local_day(ctx))
+        ],
     )
 
 
@@ -105,6 +116,7 @@ def quote_create(
     trade_in_vin: TextField = "",
     trade_in_description: TextField = "",
     trade_in_value: TextField = "",
+    promotion_id: TextField = "",
 ):
     vehicle = optional_int(stock_vehicle_id, N_("Vehicle"), field="stock_vehicle_id")
     if vehicle is None:
@@ -121,6 +133,8 @@ def quote_create(
         trade_in_cents=_money(trade_in_value, N_("Trade-in value"), "trade_in_value"),
         threshold_pct=state(ctx.request).settings.discount_approval_pct,
         now=ctx.now,
+        promotion_id=optional_int(promotion_id, N_("Promotion"), field="promotion_id"),
+        today=local_day(ctx),
     )
     if quote.discount_status == "pending":
         message = Text(N_("quote {id} made; the discount waits for approval"), id=quote.id)
@@ -162,6 +176,8 @@ def order_page(ctx: SalesPage, order_id: int):
         customer=sales.customer(ctx.db, ctx.actor, order.customer_id),
         statuses=stock.STATUS_LABELS,
         handover_items=sales.HANDOVER_ITEMS,
+        finance=sales_finance.of_order(ctx.db, ctx.actor, order.id),
+        terms=sales_finance.TERMS,
     )
 
 
@@ -229,4 +245,40 @@ def order_cancel(ctx: SalesPage, order_id: int, reason: TextField = ""):
     return ctx.done(
         f"/sales/orders/{order.id}",
         Text(N_("order {number} cancelled, vehicle free again"), number=order.number),
+    )
+
+
+@router.post("/sales/orders/{order_id}/finance")
+def order_finance(
+    ctx: SalesPage,
+    order_id: int,
+    lender: TextField = "",
+    down_payment: TextField = "",
+    term_months: TextField = "",
+    rate: TextField = "",
+):
+    application = sales_finance.apply(
+        ctx.db,
+        ctx.actor,
+        order_id,
+        lender=lender,
+        down_payment_cents=_money(down_payment, N_("Down payment"), "down_payment"),
+        term_months=optional_whole_number(term_months, N_("Term"), field="term_months"),
+        rate=decimal(rate, N_("Rate"), field="rate"),
+        now=ctx.now,
+    )
+    return ctx.done(
+        f"/sales/orders/{order_id}",
+        Text(N_("finance application sent to {lender}"), lender=application.lender),
+    )
+
+
+@router.post("/sales/finance/{application_id}/decision")
+def finance_decision(ctx: SalesPage, application_id: int, decision: TextField = "", note: TextField = ""):
+    application = sales_finance.decide(
+        ctx.db, ctx.actor, application_id, decision == "approve", note, ctx.now
+    )
+    return ctx.done(
+        f"/sales/orders/{application.order_id}",
+        N_("finance approved") if application.status == "approved" else N_("finance declined"),
     )

@@ -12,9 +12,9 @@ from dealer_portal.forms import cents, optional_int
 from dealer_portal.messages import N_, Text, joined
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import credit, stock
+from dealer_portal.records import credit, sales_finance, stock
 from dealer_portal.records.sales_tables import SalesOrder, ShipmentItem
-from dealer_portal.web import Ctx, page, state
+from dealer_portal.web import Ctx, local_day, page, state
 from gateway.db.models import Dealer
 
 router = page_router()
@@ -114,8 +114,13 @@ def credit_limit(
 @router.get("/stock/{stock_id}", response_class=HTMLResponse)
 def stock_vehicle(ctx: StockPage, stock_id: int):
     vehicle = stock.get(ctx.db, ctx.actor, stock_id)
+    plan = sales_finance.plan_of(ctx.db, ctx.actor, stock_id) if ctx.actor.may("floor_plan") else None
+    today = local_day(ctx)
     return ctx.render(
         "stock_vehicle.html",
+        plan=plan,
+        plan_interest=sales_finance.accrued_cents(plan, today) if plan else 0,
+        plan_days=sales_finance.days(plan, today) if plan else 0,
         v=vehicle,
         statuses=stock.STATUS_LABELS,
         days=stock.days_in_stock(vehicle, ctx.now),

@@ -34,6 +34,14 @@ AREAS: dict[str, frozenset[str]] = {
     "sales_all": frozenset({"admin", "sales_manager"}),  # every salesperson's leads and orders
     "sales_approval": frozenset({"admin", "sales_manager"}),
     "credit_admin": frozenset({"admin"}),  # dealer credit limits with the manufacturer
+    # Used cars bought from private sellers (appraisal: salespeople and managers; approval above the
+    # limit: sales_approval), promotions (the sales manager the dealer's, an operator admin the
+    # manufacturer's), the customer's finance application (the salesperson; the lender's answer is
+    # recorded by the sales manager: sales_approval), the dealer's floor plan, and the yard map (stock to
+    # read it, stock_edit to move vehicles and lay out zones).
+    "appraisal": frozenset({"admin", "salesperson", "sales_manager"}),
+    "promotions": frozenset({"admin", "sales_manager"}),
+    "floor_plan": frozenset({"admin", "sales_manager"}),
     "logistics": frozenset({"admin", "service_advisor", "sales_manager"}),
     "exchange": frozenset({"admin", "service_advisor", "sales_manager"}),
     "admin": frozenset({"admin"}),  # users, dealers, maintenance rules, dead letters (pages/admin.py)

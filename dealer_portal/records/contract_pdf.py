@@ -56,7 +56,8 @@ def render(
     pdf.add_font("cjk", "", str(font))
     pdf.set_title(f"{TITLE} {order.number}")
     pdf.set_subject(f"VIN {vehicle.vin}")
-    pdf.set_keywords(f"{order.number} {vehicle.vin} {format_cents(order.total_cents)}")
+    promotion = f" promotion {quote.promotion.name}" if quote.promotion_cents else ""
+    pdf.set_keywords(f"{order.number} {vehicle.vin} {format_cents(order.total_cents)}{promotion}")
     pdf.set_author(order.salesperson)
     pdf.set_creator("dms dealer portal")
     pdf.add_page()
@@ -83,6 +84,8 @@ def render(
     lines += [(f"+ {o.name}", o.price_cents) for o in quote.options]
     if quote.discount_cents:
         lines.append((f"- {N_('discount')}", -quote.discount_cents))
+    if quote.promotion_cents:
+        lines.append((f"- {N_('promotion')}: {quote.promotion.name}", -quote.promotion_cents))
     if quote.trade_in_cents:
         what = " ".join(x for x in (quote.trade_in_description, quote.trade_in_vin) if x)
         lines.append((f"- {N_('trade-in')}: {what}", -quote.trade_in_cents))

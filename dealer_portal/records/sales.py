@@ -11,7 +11,7 @@ Every step is checked against the actor's role and dealer and leaves an audit ro
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Select, select
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_, Text, joined, label_msgid
-from dealer_portal.records import audit, stock, used_cars, vehicle_records
+from dealer_portal.records import audit, promotions, stock, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.records.tables import Customer
@@ -155,7 +155,11 @@ def create_quote(
     trade_in_cents: int = 0,
     threshold_pct: Decimal,
     now: datetime,
+    promotion_id: int | None = None,
+    today: date | None = None,
 ) -> SalesQuote:
+    """A quote on a stock vehicle; `promotion_id`: a promotion to apply (refused when not eligible on
+    `today`, the day in the dealer's zone; default: the UTC day of `now`)."""
     lead = get_lead(session, actor, lead_id)
     if lead.status in ("won", "lost"):
         raise UserError(Text(N_("this lead is closed ({status})"), status=Text(label_msgid(lead.status))))
@@ -183,12 +187,15 @@ def create_quote(
         trade_in_vin=trade_in_vin,
         trade_in_description=trade_in_description.strip(),
         trade_in_cents=trade_in_cents,
+        promotion_cents=0,
         created_at=now,
         created_by=actor.username,
     )
     quote.options = [QuoteOption(name=n, price_cents=c) for n, c in options]
+    if promotion_id is not None:
+        promotions.apply(session, actor, quote, vehicle, promotion_id, lead.dealer_code, today or now.date())
     total_before_trade_in = quote.price_cents + quote.options_cents
-    if discount_cents > total_before_trade_in:
+    if discount_cents + quote.promotion_cents > total_before_trade_in:
         raise FieldError({"discount": N_("Discount: larger than the price")})
     if quote.total_cents < 0:
         raise FieldError({"trade_in_value": N_("Trade-in value: larger than the price after discount")})
@@ -206,6 +213,7 @@ def create_quote(
         "sales_lead",
         lead.id,
         f"quote {quote.id} on {vehicle.vin}: {quote.total_cents} cents, discount {discount_cents}"
+        + (f", promotion {quote.promotion_id} {quote.promotion_cents}" if quote.promotion_id else "")
         + (" (needs approval)" if quote.discount_status == "pending" else ""),
         lead.dealer_code,
     )

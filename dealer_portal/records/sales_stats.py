@@ -37,6 +37,16 @@ class Salesperson:
 
 
 @dataclass
+class PromotionUse:
+    """A promotion on the orders signed in the period (not cancelled): how often, how much in all."""
+
+    name: str
+    sponsor: str
+    orders: int = 0
+    amount_cents: int = 0
+
+
+@dataclass
 class SalesStats:
     since: datetime
     orders: int
@@ -47,6 +57,7 @@ class SalesStats:
     ageing: stock.Ageing | None = None
     on_yard: int = 0
     mean_days_to_sale: float | None = None
+    promotions: list[PromotionUse] = field(default_factory=list)
 
     @property
     def completion_rate(self) -> float | None:
@@ -75,7 +86,15 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
     for lead in session.scalars(leads_q):
         people.setdefault(lead.salesperson, Salesperson(lead.salesperson)).leads += 1
     to_sale = []
+    used: dict[int, PromotionUse] = {}
     for order in orders:
+        quote = order.quote
+        if quote.promotion_id and order.status != "cancelled":
+            use = used.setdefault(
+                quote.promotion_id, PromotionUse(quote.promotion.name, quote.promotion.sponsor)
+            )
+            use.orders += 1
+            use.amount_cents += quote.promotion_cents
         person = people.setdefault(order.salesperson, Salesperson(order.salesperson))
         person.orders += 1
         if order.status == "delivered":
@@ -99,4 +118,5 @@ def stats(session: Session, actor: Actor, now: datetime, days: int, commission_p
         ageing=ageing,
         on_yard=sum(ageing.buckets.values()),
         mean_days_to_sale=sum(to_sale) / len(to_sale) if to_sale else None,
+        promotions=sorted(used.values(), key=lambda u: (-u.amount_cents, u.name)),
     )

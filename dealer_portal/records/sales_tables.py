@@ -5,9 +5,9 @@ quote -> order/contract -> reservation -> delivery. Money in integer cents. Cust
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base
@@ -46,6 +46,11 @@ class StockVehicle(Base):
     valuation_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     condition_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     source: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Yard map (库房定址定位, dp0009): the zone, row and slot the vehicle stands in; `location` shows them
+    # as "ZONE-RR-SS". A vehicle placed by a free code (before the yard map) has no zone.
+    yard_zone: Mapped[str | None] = mapped_column(String(8))
+    yard_row: Mapped[int | None] = mapped_column(Integer)
+    yard_slot: Mapped[int | None] = mapped_column(Integer)
     documents: Mapped[list[StockDocument]] = relationship(order_by="StockDocument.id")
 
 
@@ -130,6 +135,10 @@ class SalesQuote(Base):
     trade_in_cents: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(USERNAME)
+    # A promotion applied on the quote (dp0009): its amount as it was on the day of the quote.
+    promotion_id: Mapped[int | None] = mapped_column(ForeignKey("promotions.id"))
+    promotion_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    promotion: Mapped[Promotion | None] = relationship()
     options: Mapped[list[QuoteOption]] = relationship(order_by="QuoteOption.id")
     vehicle: Mapped[StockVehicle] = relationship()
     lead: Mapped[SalesLead] = relationship()
@@ -140,7 +149,13 @@ class SalesQuote(Base):
 
     @property
     def total_cents(self) -> int:
-        return self.price_cents + self.options_cents - self.discount_cents - self.trade_in_cents
+        return (
+            self.price_cents
+            + self.options_cents
+            - self.discount_cents
+            - self.promotion_cents
+            - self.trade_in_cents
+        )
 
 
 class QuoteOption(Base):
@@ -192,6 +207,108 @@ class DealerCredit(Base):
     updated_by: Mapped[str] = mapped_column(USERNAME)
 
 
+class YardZone(Base):
+    """A zone of a dealer's yard (库房定址): `rows` x `slots` parking places, drawn as a grid (dp0009)."""
+
+    __tablename__ = "yard_zones"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    code: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(80), default="")
+    rows: Mapped[int] = mapped_column(Integer)
+    slots: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Promotion(Base):
+    """A manufacturer's (dealer_code NULL: every dealer) or a dealer's promotion (促销): a fixed amount
+    off the price of the eligible models, from `valid_from` to `valid_to` inclusive (dp0009)."""
+
+    __tablename__ = "promotions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str | None] = mapped_column(ForeignKey("dealers.code"), index=True)
+    sponsor: Mapped[str] = mapped_column(String(16))  # "manufacturer" | "dealer"
+    name: Mapped[str] = mapped_column(String(120))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    models: Mapped[str] = mapped_column(Text)  # one model per line
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+
+    @property
+    def model_list(self) -> list[str]:
+        return [m.strip() for m in self.models.splitlines() if m.strip()]
+
+
+class UsedCarAppraisal(Base):
+    """A used car offered by a private seller (二手车收购, 评估): inspection checklist, condition grade,
+    the price offered, the appraiser; above the approval limit a sales manager approves; bought, it
+    enters the used-car stock (dp0009)."""
+
+    __tablename__ = "used_car_appraisals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    seller_name: Mapped[str] = mapped_column(String(120))
+    seller_phone: Mapped[str] = mapped_column(String(40), default="")
+    vin: Mapped[str] = mapped_column(String(17), index=True)
+    model: Mapped[str] = mapped_column(String(80))
+    first_registered: Mapped[int] = mapped_column(Integer)  # year
+    odometer_km: Mapped[int] = mapped_column(Integer)
+    checklist: Mapped[str] = mapped_column(Text, default="")  # "key=ok|defect" lines
+    grade: Mapped[str] = mapped_column(String(1))
+    offered_cents: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    appraiser: Mapped[str] = mapped_column(USERNAME)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str | None] = mapped_column(USERNAME)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    stock_vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("stock_vehicles.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class FinanceApplication(Base):
+    """A customer's loan application for a sales order (汽车金融): lender, down payment, term, yearly
+    rate, the monthly payment computed, and the lender's answer (dp0009)."""
+
+    __tablename__ = "finance_applications"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"), index=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    lender: Mapped[str] = mapped_column(String(120))
+    down_payment_cents: Mapped[int] = mapped_column(Integer)
+    financed_cents: Mapped[int] = mapped_column(Integer)
+    term_months: Mapped[int] = mapped_column(Integer)
+    rate_bp: Mapped[int] = mapped_column(Integer)  # yearly rate in hundredths of a percent
+    monthly_cents: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # submitted | approved | declined
+    decided_by: Mapped[str | None] = mapped_column(USERNAME)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+
+
+class FloorPlan(Base):
+    """A stock vehicle financed by the dealer's inventory lender (经销商融资, floor plan): interest runs
+    per day from `started_on` until it is repaid (dp0009)."""
+
+    __tablename__ = "floor_plans"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stock_vehicle_id: Mapped[int] = mapped_column(ForeignKey("stock_vehicles.id"), unique=True)
+    dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
+    lender: Mapped[str] = mapped_column(String(120))
+    principal_cents: Mapped[int] = mapped_column(Integer)
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    started_on: Mapped[date] = mapped_column(Date)
+    repaid_on: Mapped[date | None] = mapped_column(Date)
+    interest_paid_cents: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(USERNAME)
+    vehicle: Mapped[StockVehicle] = relationship()
+
+
 SALES_TABLES = [
     t.__table__
     for t in (
@@ -204,5 +321,10 @@ SALES_TABLES = [
         SalesQuote,
         QuoteOption,
         SalesOrder,
+        YardZone,
+        Promotion,
+        UsedCarAppraisal,
+        FinanceApplication,
+        FloorPlan,
     )
 ]

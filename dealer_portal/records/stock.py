@@ -182,6 +182,8 @@ def update(
         if getattr(vehicle, name) != value:
             changes.append(f"{name}: {getattr(vehicle, name)} -> {value}")
             setattr(vehicle, name, value)
+            if name == "location":  # a place typed by hand is not a slot of the yard map
+                vehicle.yard_zone = vehicle.yard_row = vehicle.yard_slot = None
     if changes:
         vehicle.updated_at = now
         audit.record(

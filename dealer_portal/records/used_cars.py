@@ -66,22 +66,16 @@ def check_free(session: Session, trade: TradeIn) -> StockVehicle | None:
 def take_in(session: Session, actor: Actor, order: SalesOrder, trade: TradeIn, now: datetime) -> StockVehicle:
     """The trade-in of `order` enters the used-car stock (called by the delivery, in its transaction)."""
     quote = order.quote
-    existing = check_free(session, trade)
-    car = existing or StockVehicle(vin=trade.vin, created_at=now, coc_number="", configuration="")
-    car.dealer_code = order.dealer_code
-    car.model = (quote.trade_in_description or N_("used car"))[:80]
-    car.colour = car.colour or ""
-    car.condition, car.status, car.location = "used", "in_stock", trade.location
-    car.odometer_km = round(trade.odometer_km)
-    car.valuation_cents = quote.trade_in_cents
-    car.condition_notes = trade.notes
-    car.source = order.number
-    car.list_price_cents = 0  # the asking price is set on the stock page before it is quoted
-    car.arrived_at, car.updated_at = now, now
-    car.pdi_at, car.pdi_by, car.pdi_checklist, car.delivered_at = None, None, "", None
-    if existing is None:
-        session.add(car)
-    session.flush()
+    car = enter_stock(
+        session,
+        actor,
+        order.dealer_code,
+        trade,
+        model=quote.trade_in_description or N_("used car"),
+        valuation_cents=quote.trade_in_cents,
+        source=order.number,
+        now=now,
+    )
     audit.record(
         session,
         actor,
@@ -92,4 +86,38 @@ def take_in(session: Session, actor: Actor, order: SalesOrder, trade: TradeIn, n
         f"from {order.number}: {car.model}, {car.odometer_km} km, valued {car.valuation_cents} cents",
         order.dealer_code,
     )
+    return car
+
+
+def enter_stock(
+    session: Session,
+    actor: Actor,
+    dealer_code: str,
+    trade: TradeIn,
+    *,
+    model: str,
+    valuation_cents: int,
+    source: str,
+    now: datetime,
+) -> StockVehicle:
+    """A used car the dealer took in (a trade-in, or bought from a private seller: `source` says which)
+    enters the used-car stock, in the yard place `trade.location`, on a stock record of its own or on
+    the record of the car the portal once delivered."""
+    existing = check_free(session, trade)
+    car = existing or StockVehicle(vin=trade.vin, created_at=now, coc_number="", configuration="")
+    car.dealer_code = dealer_code
+    car.model = model[:80]
+    car.colour = car.colour or ""
+    car.condition, car.status, car.location = "used", "in_stock", trade.location
+    car.yard_zone = car.yard_row = car.yard_slot = None
+    car.odometer_km = round(trade.odometer_km)
+    car.valuation_cents = valuation_cents
+    car.condition_notes = trade.notes
+    car.source = source
+    car.list_price_cents = 0  # the asking price is set on the stock page before it is quoted
+    car.arrived_at, car.updated_at = now, now
+    car.pdi_at, car.pdi_by, car.pdi_checklist, car.delivered_at = None, None, "", None
+    if existing is None:
+        session.add(car)
+    session.flush()
     return car

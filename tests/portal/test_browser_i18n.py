@@ -90,7 +90,7 @@ def new_pages_world(sample_db) -> dict[str, str]:
     delivery, and a microsleep of Jonas Weber (the dispatch form's fatigue warning). Paths by name."""
     from dealer_portal.notify import rules
     from dealer_portal.notify.tables import NotificationDelivery
-    from dealer_portal.records import logistics, sales
+    from dealer_portal.records import appraisals, logistics, promotions, sales, sales_finance
     from dealer_portal.records.actor import Actor
     from dealer_portal.records.sales_tables import StockVehicle
     from dealer_portal.sample_data import ADMIN, ADVISOR, sample_vin
@@ -106,6 +106,18 @@ def new_pages_world(sample_db) -> dict[str, str]:
             customer = sales.customers(db, seller)[0]
             lead = sales.create_lead(db, seller, customer_id=customer.id, interest="Aurora SUV", now=now)
             stock = {v.vin: v for v in db.scalars(select(StockVehicle))}
+            manager = Actor("max", "sales_manager", "D1")
+            promotion = promotions.create(
+                db,
+                manager,
+                sponsor="dealer",
+                name="Aurora spring",
+                amount_cents=300_000,
+                valid_from=(now - timedelta(days=1)).date().isoformat(),
+                valid_to=(now + timedelta(days=30)).date().isoformat(),
+                models="Aurora SUV",
+                now=now,
+            )
             quote = sales.create_quote(
                 db,
                 seller,
@@ -115,8 +127,45 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 discount_cents=100_000,
                 threshold_pct=Decimal(3),
                 now=now,
+                promotion_id=promotion.id,
             )
             order = sales.sign_order(db, seller, quote.id, 2_000_000, now)
+            sales_finance.apply(
+                db,
+                seller,
+                order.id,
+                lender="Bank of Ningbo",
+                down_payment_cents=5_000_000,
+                term_months=36,
+                rate=Decimal("4.5"),
+                now=now,
+            )
+            sales_finance.finance_vehicle(
+                db,
+                manager,
+                stock[sample_vin(101)].id,
+                lender="Bank of Ningbo",
+                principal_cents=20_000_000,
+                rate=Decimal("5.5"),
+                started_on=None,
+                now=now,
+            )
+            appraisal = appraisals.appraise(
+                db,
+                seller,
+                seller_name="Zhang Min",
+                seller_phone="139",
+                vin="LFV3A23C0G3000123",
+                model="Sagitar",
+                first_registered=2016,
+                odometer_km=88_000,
+                passed=set(appraisals.CHECKLIST) - {"tyres"},
+                grade="B",
+                offered_cents=15_000_000,
+                notes="",
+                limit=Decimal(100_000),
+                now=now,
+            )
             shipped = logistics.create(
                 db,
                 ADVISOR,
@@ -199,6 +248,8 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 "order": f"/sales/orders/{order.id}",
                 "contract": f"/sales/orders/{order.id}/contract",
                 "stock vehicle": f"/stock/{stock[sample_vin(102)].id}",
+                "financed stock vehicle": f"/stock/{stock[sample_vin(101)].id}",
+                "appraisal": f"/used-cars/{appraisal.id}",
                 "shipment in transit": f"/logistics/{shipped.id}",
                 "shipment received": f"/logistics/{received.id}",
                 "dead letter": f"/admin/dead-letters/{letter}",
@@ -215,6 +266,12 @@ NEW_PAGES = [
     "order",
     "contract",
     "/sales/stats",
+    "/sales/promotions",
+    "/used-cars",
+    "appraisal",
+    "/stock/yard",
+    "/stock/floor-plan",
+    "financed stock vehicle",
     "/logistics",
     "shipment in transit",
     "shipment received",
