@@ -62,7 +62,7 @@ def _dt(value: datetime | None, fmt: str = "datetime") -> str:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters.update(
-        cents=lambda c: i18n.current().money(c),
+        cents=lambda c, currency=None: i18n.current().money(c, currency),
         dt=_dt,
         num=lambda v, digits=0: i18n.current().number(v, digits),
         fixed=lambda v, digits=1: i18n.current().fixed(v, digits),
