@@ -72,6 +72,9 @@ MAX_LENGTH = {
     "approved_by": 120,
     "reference": 120,
     "comment": 2000,
+    # teams, dealer settings and supplier invoices (#21, dp0008)
+    "team": 80,
+    "supplier_number": 60,
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""
