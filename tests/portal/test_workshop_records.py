@@ -37,6 +37,23 @@ def _actions(s, prefix: str) -> list[str]:
     return [a for (a,) in s.query(AuditEntry.action).filter(AuditEntry.action.like(f"{prefix}%"))]
 
 
+def _pdf_text(invoice) -> bytes:
+    """The invoice PDF uncompressed, in a core font, so that its words can be read from the bytes."""
+    import fpdf
+
+    from dealer_portal.records import invoice_pdf
+
+    class Plain(fpdf.FPDF):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.set_compression(False)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fpdf, "FPDF", Plain)
+        patch.setattr(invoice_pdf, "_font", lambda: (None, False))  # the core font: text as written
+        return invoice_pdf.render(invoice, dealer_name="North Motors", vehicle="", order_id=None)
+
+
 # -- dealer settings ---------------------------------------------------------------------------------
 
 
@@ -63,6 +80,7 @@ def test_invoices_use_the_dealers_currency_and_rate_and_the_defaults_stay(world)
     assert (after.currency, after.tax_rate_bp, after.tax_cents) == ("EUR", 1900, 623)  # 3900 * 19/119
     assert (before.currency, before.tax_rate_bp) == ("CNY", 1300)  # an issued invoice keeps its terms
     assert dealer_settings.effective(s, "D2").currency == "CNY"
+    assert b"VAT 19 %" in _pdf_text(after) and b"EUR" in _pdf_text(after)
     assert [e.dealer_code for e in dealer_settings.dealers_of(s, D2_ADMIN)] == ["D2"]
     assert _actions(s, "dealer:settings") == ["dealer:settings"]
 
