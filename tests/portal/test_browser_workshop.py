@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from tests.support.portal import login
 
 pytestmark = pytest.mark.browser
+ZERO = re.compile(r"^\D*0\.00$")  # in whichever currency D1 is in by then
 
 
 def _refused(page, url: str, status: int, text: str) -> None:
@@ -257,14 +258,14 @@ def test_supplier_invoice_matched_to_a_receipt_accepted_paid_and_aged(browser_pa
     login(page, portal_url, "sam")
     page.goto(f"{portal_url}/finance")
     expect(page.get_by_test_id("payables-ageing")).to_contain_text("not yet due")
-    expect(page.get_by_test_id("payables-total")).not_to_have_text("CN¥0.00")
+    expect(page.get_by_test_id("payables-total")).not_to_have_text(ZERO)
     page.get_by_role("link", name="Supplier invoices and payments").click()
     page.locator("tr[data-invoice=BR-7781]").get_by_role("link").first.click()
     page.get_by_test_id("supplier-payment-form").get_by_role("button").click()
     expect(page.get_by_role("status")).to_contain_text("payment to the supplier recorded")
     expect(page.get_by_test_id("supplier-invoice-status")).to_have_text("paid")
     page.goto(f"{portal_url}/finance")
-    expect(page.get_by_test_id("payables-total")).to_have_text("CN¥0.00")
+    expect(page.get_by_test_id("payables-total")).to_have_text(ZERO)
     _logout(page)
 
     login(page, portal_url, "olga")

@@ -12,7 +12,15 @@ import pytest
 
 from dealer_portal.forms import FieldError
 from dealer_portal.notify.tables import NotificationDelivery
-from dealer_portal.records import counter_sales, dealer_settings, parts, payables, purchasing, reminders
+from dealer_portal.records import (
+    counter_sales,
+    dealer_settings,
+    finance_kpis,
+    parts,
+    payables,
+    purchasing,
+    reminders,
+)
 from dealer_portal.records import customers as crm
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records import technicians as crew
@@ -81,6 +89,8 @@ def test_invoices_use_the_dealers_currency_and_rate_and_the_defaults_stay(world)
     assert (before.currency, before.tax_rate_bp) == ("CNY", 1300)  # an issued invoice keeps its terms
     assert dealer_settings.effective(s, "D2").currency == "CNY"
     assert b"VAT 19 %" in _pdf_text(after) and b"EUR" in _pdf_text(after)
+    year = finance_kpis.Period.of_dates(date(2026, 1, 1), date(2026, 12, 31))
+    assert finance_kpis.figures(s, ADVISOR, year).currencies == {"CNY", "EUR"}  # the page warns of the mix
     assert [e.dealer_code for e in dealer_settings.dealers_of(s, D2_ADMIN)] == ["D2"]
     assert _actions(s, "dealer:settings") == ["dealer:settings"]
 

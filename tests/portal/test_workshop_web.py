@@ -58,3 +58,18 @@ def test_the_new_forms_and_a_supplier_invoice_read_in_chinese(sample_app):
     )
     assert bad.status_code == 422 and "ISO 4217" in bad.text and 'value="70"' in bad.text
     assert untranslated(_texts(bad.text)) == []
+
+
+def test_a_dealers_staff_see_amounts_in_their_dealers_currency(sample_app):
+    app, _ = sample_app
+    ada = portal_client(app, "ada")
+    saved = _post(
+        ada,
+        "/dealer-settings/D1",
+        {"currency": "EUR", "tax_rate": "19", "service_interval": "12"},
+        "/dealer-settings",
+    )
+    assert saved.status_code == 303
+    mine = portal_client(app, "sam").get("/parts").text
+    assert "€" in mine and "CN¥" not in mine
+    assert "€" not in portal_client(app, "olga").get("/parts").text  # D2 saved nothing: the portal's currency
