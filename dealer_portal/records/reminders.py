@@ -77,7 +77,9 @@ def due(session: Session, actor: Actor, now: datetime) -> list[Due]:
     if not owned:
         return []
     ids = sorted({v.vehicle_id for _, v in owned})
-    sent = {(r.dealer_code, r.due_key) for r in session.scalars(select(ServiceReminder))}
+    dealers = sorted({c.dealer_code for c, _ in owned})
+    query = select(ServiceReminder.dealer_code, ServiceReminder.due_key)
+    sent = {(d, k) for d, k in session.execute(query.where(ServiceReminder.dealer_code.in_(dealers)))}
     proposals: dict[str, list[ServiceAppointment]] = {}
     for appointment in session.scalars(
         select(ServiceAppointment)
