@@ -73,3 +73,44 @@ def test_a_dealers_staff_see_amounts_in_their_dealers_currency(sample_app):
     mine = portal_client(app, "sam").get("/parts").text
     assert "€" in mine and "CN¥" not in mine
     assert "€" not in portal_client(app, "olga").get("/parts").text  # D2 saved nothing: the portal's currency
+
+
+def test_the_api_records_a_supplier_invoice_against_a_receipt_and_pays_it(sample_app):
+    from fastapi.testclient import TestClient
+
+    from tests.portal.test_aftersales_web import _bearer
+
+    app, _ = sample_app
+    sam = portal_client(app, "sam")
+    needs = sam.get("/purchasing").text
+    part_id = re.search(r'data-need="WB-500"><td><input type="checkbox" name="part_id" value="(\d+)"', needs)[
+        1
+    ]
+    po_url = _post(sam, "/purchasing", {"part_id": part_id}, "/purchasing").headers["location"].split("?")[0]
+    line_id = int(re.search(r'action="/purchasing/\d+/receive/(\d+)"', sam.get(po_url).text)[1])
+    _post(sam, f"{po_url}/receive/{line_id}", {"qty": "3", "bin": "W-01"}, po_url)
+    order_id = po_url.rsplit("/", 1)[1]
+    api, token = TestClient(app), _bearer(app, "sam")
+    body = {"number": "BO-55", "invoice_date": "2026-11-27", "due_date": "2026-12-27"}
+    url = f"/api/dealer/purchase-orders/{order_id}/supplier-invoices"
+    beyond = api.post(
+        url,
+        json=body | {"lines": [{"po_line_id": line_id, "quantity": "4", "unit_price": "1"}]},
+        headers=token,
+    )
+    assert beyond.status_code == 422 and "only 3 received" in beyond.text
+    lines = {"lines": [{"po_line_id": line_id, "quantity": "3", "unit_price": "0.50"}]}
+    assert api.post(url, json=body | lines, headers=_bearer(app, "olga")).status_code == 404
+    assert api.post(url, json=body | lines, headers=_bearer(app, "tim")).status_code == 403
+    made = api.post(url, json=body | lines, headers=token)
+    assert made.status_code == 200, made.text
+    invoice = made.json()
+    assert (invoice["total"], invoice["status"]) == ("1.50", "difference")  # below the order's cost
+    pay = {"amount": "1.50", "method": "transfer", "reference": "BANK-9"}
+    refused = api.post(f"/api/dealer/supplier-invoices/{invoice['id']}/payments", json=pay, headers=token)
+    assert refused.status_code == 422 and "accept the difference" in refused.text
+    _post(portal_client(app, "ada"), f"/payables/{invoice['id']}/accept", {}, f"/payables/{invoice['id']}")
+    paid = api.post(f"/api/dealer/supplier-invoices/{invoice['id']}/payments", json=pay, headers=token)
+    assert paid.status_code == 200 and paid.json()["status"] == "paid"
+    listed = api.get("/api/dealer/supplier-invoices", headers=token).json()
+    assert [i["number"] for i in listed if i["id"] == invoice["id"]] == ["BO-55"]
