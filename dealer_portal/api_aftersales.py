@@ -1,6 +1,7 @@
 """The REST API of the dealer's after-sales records (issue #21), for integrations: a call centre or CRM
 finds or creates customers, the manufacturer's system answers warranty claims and books credits, a
-payment terminal or the bank reconciliation records payments against invoices.
+payment terminal or the bank reconciliation records payments against invoices, a supplier's e-invoice
+feed records supplier invoices against purchase orders and the bank pays them.
 
 Under `/api/dealer`, beside the gateway's API and with its authentication: a bearer token
 (`POST /api/token`), or the portal's session cookie for reading. The same domain functions as the pages
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -19,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from dealer_portal.records import customers as crm
-from dealer_portal.records import invoices, warranty
+from dealer_portal.records import invoices, payables, warranty
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.aftersales_tables import Invoice
 from dealer_portal.records.tables import Customer
+from dealer_portal.records.workshop_tables import SupplierInvoice
 from dms.errors import UserError
 from gateway.api.context import ApiContext, RowId, api_context, current_user, get_db
 from gateway.api.errors import ERROR_RESPONSES, unprocessable
@@ -263,3 +265,106 @@ def record_payment(invoice_id: RowId, body: PaymentIn, user: Caller, db: Db, api
         )
         db.commit()
         return _invoice(invoices.get(db, _actor(user), invoice_id))
+
+
+# -- supplier invoices and payables ------------------------------------------------------------------
+
+
+def _m(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+class SupplierInvoiceLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    po_line_id: int = Field(ge=1, le=2**63 - 1, description="the purchase-order line invoiced")
+    quantity: Decimal = Field(gt=0, le=1_000_000, description="quantity invoiced")
+    unit_price: Money
+
+
+class SupplierInvoiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: str = Field(min_length=1, max_length=60, description="the supplier's invoice number")
+    invoice_date: date = Field(description="the date on the invoice")
+    due_date: date = Field(description="when it is to be paid")
+    lines: list[SupplierInvoiceLineIn] = Field(min_length=1, max_length=500)
+
+
+class SupplierInvoiceOut(BaseModel):
+    id: int
+    dealer_code: str
+    purchase_order_id: int
+    supplier: str
+    number: str
+    invoice_date: date
+    due_date: date
+    total: Decimal
+    at_order_cost: Decimal
+    difference: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    status: str
+
+
+def _supplier_invoice(i: SupplierInvoice) -> SupplierInvoiceOut:
+    return SupplierInvoiceOut(
+        id=i.id,
+        dealer_code=i.dealer_code,
+        purchase_order_id=i.purchase_order_id,
+        supplier=i.supplier,
+        number=i.number,
+        invoice_date=i.invoice_date,
+        due_date=i.due_date,
+        total=_m(i.gross_cents),
+        at_order_cost=_m(i.expected_cents),
+        difference=_m(i.difference_cents),
+        paid=_m(i.paid_cents),
+        outstanding=_m(i.outstanding_cents),
+        status=payables.status(i),
+    )
+
+
+@router.get("/supplier-invoices", response_model=list[SupplierInvoiceOut])
+def list_supplier_invoices(
+    user: Caller,
+    db: Db,
+    outstanding: Annotated[bool, Query(description="only invoices not fully paid")] = False,
+):
+    with _answers():
+        return [_supplier_invoice(i) for i in payables.listing(db, _actor(user), only_open=outstanding)]
+
+
+@router.post("/purchase-orders/{order_id}/supplier-invoices", response_model=SupplierInvoiceOut)
+def record_supplier_invoice(order_id: RowId, body: SupplierInvoiceIn, user: Caller, db: Db, api: Api):
+    """The supplier's invoice against the order's receipts (422: more than received, a number again)."""
+    with _answers():
+        lines = {ln.po_line_id: (float(ln.quantity), _cents(ln.unit_price)) for ln in body.lines}
+        if len(lines) != len(body.lines):
+            raise UserError("each purchase-order line at most once per invoice")
+        made = payables.record(
+            db,
+            _actor(user),
+            order_id,
+            number=body.number,
+            invoice_date=body.invoice_date,
+            due_date=body.due_date,
+            lines=lines,
+            now=api.clock(),
+        )
+        db.commit()
+        return _supplier_invoice(made)
+
+
+@router.post("/supplier-invoices/{invoice_id}/payments", response_model=SupplierInvoiceOut)
+def pay_supplier_invoice(invoice_id: RowId, body: PaymentIn, user: Caller, db: Db, api: Api):
+    with _answers():
+        payables.pay(
+            db,
+            _actor(user),
+            invoice_id,
+            amount_cents=_cents(body.amount),
+            method=body.method,
+            reference=body.reference,
+            now=api.clock(),
+        )
+        db.commit()
+        return _supplier_invoice(payables.get(db, _actor(user), invoice_id))

@@ -23,20 +23,24 @@ from dealer_portal.pages import (
     auth,
     counter,
     customers,
+    dealer_settings,
     dispatch,
     fleet,
     insight,
     invoices,
     notifications,
     parts,
+    payables,
     preferences,
     purchasing,
+    reminders,
     scrapping,
     service,
     service_requests,
     vehicles,
     warranty,
     work_orders,
+    workshop,
 )
 from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
@@ -81,6 +85,10 @@ ROUTERS = (
     invoices.router,
     purchasing.router,
     counter.router,
+    dealer_settings.router,
+    workshop.router,
+    reminders.router,
+    payables.router,
 )
 
 

@@ -72,6 +72,9 @@ MAX_LENGTH = {
     "approved_by": 120,
     "reference": 120,
     "comment": 2000,
+    # teams, dealer settings and supplier invoices (#21, dp0008)
+    "team": 80,
+    "supplier_number": 60,
 }
 DEFAULT_MAX_LENGTH = 100
 """Any other field: numbers, dates, choices, tokens."""
@@ -97,7 +100,10 @@ def about(field: str) -> Iterator[None]:
     except FieldError:
         raise
     except UserError as exc:
-        raise FieldError({field: str(exc)}) from None
+        first = exc.args[0] if exc.args else ""
+        # a Text keeps its msgid and values, so that the field's message is shown translated (str() would
+        # leave only the English)
+        raise FieldError({field: first if isinstance(first, Text) and not exc.hint else str(exc)}) from None
 
 
 def check_lengths(form: Mapping[str, object]) -> None:

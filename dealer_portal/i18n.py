@@ -223,11 +223,12 @@ class UserLocale:
         fmt = "#,##0" + ("." + "0" * digits if digits > 0 else "")
         return format_decimal(value, format=fmt, locale=self.babel)
 
-    def money(self, cents: int | None) -> str:
-        """Integer cents as an amount of the portal's currency, e.g. '¥1,234.50' in Chinese."""
+    def money(self, cents: int | None, currency: str | None = None) -> str:
+        """Integer cents as an amount of the portal's currency (or `currency`: an invoice's own), e.g.
+        '¥1,234.50' in Chinese."""
         if cents is None:
             return "—"
-        return format_currency(Decimal(cents) / 100, self.currency, locale=self.babel)
+        return format_currency(Decimal(cents) / 100, currency or self.currency, locale=self.babel)
 
     def zone_label(self, at: datetime) -> str:
         """The zone as the pages name it, with its offset at `at`: 'Asia/Shanghai (UTC+08:00)'."""

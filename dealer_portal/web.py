@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dealer_portal import i18n, messages, web_session
 from dealer_portal.forms import FieldError, check_lengths, max_length
 from dealer_portal.records.actor import AREAS, Actor, Forbidden, NotFound
+from dealer_portal.records.workshop_tables import DealerSettings
 from dealer_portal.settings import PortalSettings
 from dms.errors import AlreadyExists, UserError
 from gateway.db.models import User
@@ -62,7 +63,7 @@ def _dt(value: datetime | None, fmt: str = "datetime") -> str:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES))
     templates.env.filters.update(
-        cents=lambda c: i18n.current().money(c),
+        cents=lambda c, currency=None: i18n.current().money(c, currency),
         dt=_dt,
         num=lambda v, digits=0: i18n.current().number(v, digits),
         fixed=lambda v, digits=1: i18n.current().fixed(v, digits),
@@ -89,14 +90,22 @@ def _resolve_locale(request: Request) -> i18n.UserLocale:
     browser's Accept-Language, English; the user's zone or the portal's default one."""
     st = state(request)
     language = zone = None
+    currency = st.settings.currency
     session = read_session(request)
     if session is not None and session.username:
         with st.sessions() as db:
             row = db.execute(
-                select(User.language, User.time_zone).where(User.username == session.username)
+                select(User.language, User.time_zone, User.dealer_code).where(
+                    User.username == session.username
+                )
             ).first()
+            if row is not None and row[2]:  # a dealer's staff see amounts in their dealer's currency
+                currency = (
+                    db.scalar(select(DealerSettings.currency).where(DealerSettings.dealer_code == row[2]))
+                    or currency
+                )
         if row is not None:
-            language, zone = row
+            language, zone = row[0], row[1]
     language = (
         i18n.language_of(language)
         or i18n.language_of(request.cookies.get(i18n.LANG_COOKIE))
@@ -104,7 +113,7 @@ def _resolve_locale(request: Request) -> i18n.UserLocale:
         or i18n.DEFAULT_LANGUAGE
     )
     zone = i18n.valid_zone(zone) or st.settings.default_time_zone
-    return i18n.UserLocale(language, zone, st.settings.currency)
+    return i18n.UserLocale(language, zone, currency)
 
 
 class LocaleMiddleware:

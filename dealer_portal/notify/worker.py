@@ -317,6 +317,8 @@ class NotificationWorker:
 
 def _email_text(body: str) -> str:
     doc = json.loads(body)
+    if doc.get("text"):  # written for its reader (a service reminder to a customer)
+        return doc["text"]
     lines = [
         f"{EVENT_TYPES.get(doc['event'], doc['event'])} — {doc['vehicle_id']}",
         f"at {doc['at']} (UTC)",

@@ -14,7 +14,7 @@ from dealer_portal.forms import about, cents
 from dealer_portal.i18n import gettext as tr
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.records import finance_kpis, invoice_pdf, invoices
+from dealer_portal.records import finance_kpis, invoice_pdf, invoices, payables
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
@@ -114,7 +114,15 @@ def finance_page(
         },
         title=tr(N_("Revenue invoiced by month (incl. VAT)")),
     )
-    return ctx.render("finance.html", f=figures, first=first, last=last, chart=chart)
+    return ctx.render(
+        "finance.html",
+        f=figures,
+        first=first,
+        last=last,
+        chart=chart,
+        payables=payables.payables(ctx.db, ctx.actor, ctx.now),
+        age_labels=payables.AGE_LABELS,
+    )
 
 
 def _date(text: str, what: str) -> date | None:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.records import purchasing
+from dealer_portal.records import payables, purchasing
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
 from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
@@ -78,6 +78,11 @@ def order_page(ctx: PartsPage, order_id: RowId):
         parts=purchasing.parts_by_id(ctx.db, order),
         labels=purchasing.LABELS,
         open=order.state in purchasing.OPEN,
+        supplier_invoices=payables.of_order(ctx.db, ctx.actor, order.id),
+        invoiced=payables.invoiced_qty(ctx.db, order),
+        status=payables.status,
+        status_labels=payables.STATUS_LABELS,
+        today=ctx.now.date(),
     )
 
 

@@ -14,6 +14,7 @@ from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router, work_orders
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
+from dealer_portal.records import technicians as crew
 from dealer_portal.records.tables import Customer
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
@@ -82,6 +83,8 @@ def order_page(ctx: ServicePage, order_id: RowId):
         if desk
         else [],
         technicians=flow.technicians(ctx.db, ctx.actor, order.dealer_code),
+        skills=crew.SKILLS,
+        skills_of=lambda name: crew.skills_of(ctx.db, name),
         desk=desk,
         pay_types=flow.PAY_TYPES,
         outstanding=any(i.kind == "part" and i.issued_qty < i.quantity for i in order.items),
@@ -139,6 +142,10 @@ ACTIONS: dict[str, Callable[[Ctx, int, dict[str, str]], str]] = {
     "order": lambda ctx, oid, f: (
         flow.open_work_order(ctx.db, ctx.actor, oid, ctx.now, pay_type=f.get("pay_type") or None)
         and N_("work order opened")
+    ),
+    "skill": lambda ctx, oid, f: (
+        flow.set_skill_needed(ctx.db, ctx.actor, oid, f.get("skill", ""), ctx.now)
+        and N_("skill needed saved")
     ),
     "assign": lambda ctx, oid, f: (
         flow.assign(ctx.db, ctx.actor, oid, f.get("technician", ""), ctx.now) and N_("technician assigned")

@@ -64,24 +64,8 @@ def sell(
             now=now,
         )
     gross = sum(round(wanted[pid] * p.unit_price_cents) for pid, p in chosen.items())
-    seq, number = invoices.next_number(session, dealer, now.year)
-    invoice = Invoice(
-        dealer_code=dealer,
-        order_id=None,
-        customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else "",
-        year=now.year,
-        seq=seq,
-        number=number,
-        issued_at=now,
-        issued_by=actor.username,
-        currency=invoices.CURRENCY,
-        tax_rate_bp=invoices.TAX_RATE_BP,
-        gross_cents=gross,
-        tax_cents=invoices.tax_in(gross, invoices.TAX_RATE_BP),
-    )
-    session.add(invoice)
-    session.flush()
+    invoice = invoices.new_invoice(session, actor, dealer, gross, now, customer=customer)
+    number = invoice.number
     for pid, part in chosen.items():
         parts.issue(session, actor, part, wanted[pid], None, now, kind="sale", note=f"counter sale {number}")
         invoice.lines.append(

@@ -52,6 +52,7 @@ class Period:
 @dataclass
 class Figures:
     period: Period
+    currencies: set[str] = field(default_factory=set)  # of the invoices (dealers may differ)
     gross_cents: int = 0
     tax_cents: int = 0
     labour_cents: int = 0
@@ -141,6 +142,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     )
     for invoice in found:
         out.invoices += 1
+        out.currencies.add(invoice.currency)
         out.gross_cents += invoice.gross_cents
         out.tax_cents += invoice.tax_cents
         for line in invoice.lines:

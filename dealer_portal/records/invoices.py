@@ -4,8 +4,10 @@ Settlement (service_flow.settle) issues the invoice of the customer-pay lines in
 numbered per dealer and calendar year without gaps (`D1-2026-000042`: the next number is the year's
 highest plus one, and the unique constraint on (dealer, year, sequence) refuses a second invoice with the
 same number should two settlements race; invoices are never deleted). Prices include VAT, as a Chinese
-customer sees them (含税价); the invoice shows the VAT contained at `TAX_RATE_BP`. An order the customer
-pays nothing for (warranty, internal work) gets no invoice.
+customer sees them (含税价); the invoice is in the dealer's currency and shows the VAT contained at the
+dealer's rate (records/dealer_settings: CNY and 13 % unless the dealer's admin set others), both copied
+onto the invoice when it is issued. An order the customer pays nothing for (warranty, internal work) gets
+no invoice.
 
 Payments are recorded against an invoice, never more than is outstanding; the receivables list is every
 invoice with money outstanding, with its age."""
@@ -20,14 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_, Text
-from dealer_portal.records import audit
+from dealer_portal.records import audit, dealer_settings
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import Invoice, InvoiceLine, Payment
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder
 from dms.errors import UserError
 
-CURRENCY = "CNY"
-TAX_RATE_BP = 1300  # China's VAT on repair services and parts: 13 %
+CURRENCY = dealer_settings.DEFAULT_CURRENCY  # a dealer's own settings take precedence
+TAX_RATE_BP = dealer_settings.DEFAULT_TAX_RATE_BP
 METHODS = ("cash", "card", "transfer", "wechat", "alipay")
 METHOD_LABELS = {
     "cash": N_("cash"),
@@ -52,6 +54,39 @@ def next_number(session: Session, dealer_code: str, year: int) -> tuple[int, str
     return seq, f"{dealer_code}-{year}-{seq:06d}"
 
 
+def new_invoice(
+    session: Session,
+    actor: Actor,
+    dealer_code: str,
+    gross_cents: int,
+    now: datetime,
+    *,
+    order_id: int | None = None,
+    customer: Customer | None = None,
+) -> Invoice:
+    """A new invoice (flushed, no lines yet): the next number, the dealer's currency and VAT rate."""
+    seq, number = next_number(session, dealer_code, now.year)
+    terms = dealer_settings.effective(session, dealer_code)
+    invoice = Invoice(
+        dealer_code=dealer_code,
+        order_id=order_id,
+        customer_id=customer.id if customer else None,
+        customer_name=customer.name if customer else "",
+        year=now.year,
+        seq=seq,
+        number=number,
+        issued_at=now,
+        issued_by=actor.username,
+        currency=terms.currency,
+        tax_rate_bp=terms.tax_rate_bp,
+        gross_cents=gross_cents,
+        tax_cents=tax_in(gross_cents, terms.tax_rate_bp),
+    )
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
 def issue_for_order(
     session: Session, actor: Actor, order: ServiceOrder, lines: list[ServiceItem], now: datetime
 ) -> Invoice | None:
@@ -60,25 +95,8 @@ def issue_for_order(
     if not billed:
         return None
     gross = sum(item.total_cents for item in billed)
-    seq, number = next_number(session, order.dealer_code, now.year)
     customer = session.get(Customer, order.customer_id) if order.customer_id else None
-    invoice = Invoice(
-        dealer_code=order.dealer_code,
-        order_id=order.id,
-        customer_id=customer.id if customer else None,
-        customer_name=customer.name if customer else "",
-        year=now.year,
-        seq=seq,
-        number=number,
-        issued_at=now,
-        issued_by=actor.username,
-        currency=CURRENCY,
-        tax_rate_bp=TAX_RATE_BP,
-        gross_cents=gross,
-        tax_cents=tax_in(gross, TAX_RATE_BP),
-    )
-    session.add(invoice)
-    session.flush()
+    invoice = new_invoice(session, actor, order.dealer_code, gross, now, order_id=order.id, customer=customer)
     for item in billed:
         invoice.lines.append(
             InvoiceLine(
@@ -96,7 +114,7 @@ def issue_for_order(
         "invoice:issue",
         "invoice",
         invoice.id,
-        f"{number} for work order {order.id}: {gross / 100:.2f} {CURRENCY}",
+        f"{invoice.number} for work order {order.id}: {gross / 100:.2f} {invoice.currency}",
         dealer_code=order.dealer_code,
     )
     return invoice
@@ -185,13 +203,16 @@ class Receivables:
 AGE_BUCKETS = ((30, "0-30"), (60, "31-60"), (90, "61-90"))
 
 
+def age_bucket(days: int) -> str:
+    """The ageing bucket of an amount `days` old: "0-30", "31-60", "61-90" or "90+"."""
+    return next((label for limit, label in AGE_BUCKETS if days <= limit), "90+")
+
+
 def receivables(session: Session, actor: Actor, now: datetime) -> Receivables:
     open_ = invoices(session, actor, only_open=True)
     by_age = {label: 0 for _, label in AGE_BUCKETS} | {"90+": 0}
     for invoice in open_:
-        days = (now - invoice.issued_at).days
-        label = next((lbl for limit, lbl in AGE_BUCKETS if days <= limit), "90+")
-        by_age[label] += invoice.outstanding_cents
+        by_age[age_bucket((now - invoice.issued_at).days)] += invoice.outstanding_cents
     return Receivables(open_, sum(i.outstanding_cents for i in open_), by_age)
 
 

@@ -32,6 +32,7 @@ from dealer_portal.messages import (
     Text,
 )
 from dealer_portal.records import audit, dispatch, parts, vehicle_records
+from dealer_portal.records import technicians as crew
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import Customer, ServiceItem, ServiceOrder, ServiceTransition
 from dms.errors import UserError
@@ -470,8 +471,40 @@ def assign(session: Session, actor: Actor, order_id: int, technician: str, now: 
                 dealer=order.dealer_code,
             )
         )
+    if order.skill_needed and order.skill_needed not in crew.skills_of(session, technician):
+        raise UserError(
+            Text(
+                N_("{technician} does not have the skill this work order needs: {skill}"),
+                technician=technician,
+                skill=Text(crew.SKILLS[order.skill_needed]),
+            )
+        )
     order.technician = technician
     _transition(session, actor, order, "assigned", now, NOTE_TECHNICIAN.format(name=technician))
+    return order
+
+
+def set_skill_needed(
+    session: Session, actor: Actor, order_id: int, skill: str, now: datetime
+) -> ServiceOrder:
+    """The skill the work needs ("" for none); assigning then needs a technician who has it."""
+    order = _desk_order(session, actor, order_id)
+    if order.state in ("checked", "settled", "cancelled"):
+        raise UserError(N_("the work on this order is finished"))
+    if skill and skill not in crew.SKILLS:
+        raise UserError(N_("Skill: choose one of the offered skills"))
+    before, order.skill_needed = order.skill_needed, skill or None
+    if before != order.skill_needed:
+        audit.record(
+            session,
+            actor,
+            now,
+            "service:skill",
+            "service_order",
+            order.id,
+            f"{before or '-'} -> {skill or '-'}",
+            dealer_code=order.dealer_code,
+        )
     return order
 
 

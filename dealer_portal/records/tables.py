@@ -106,6 +106,7 @@ class ServiceOrder(Base):
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     promised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # promised completion (issue #21)
+    skill_needed: Mapped[str | None] = mapped_column(String(32))  # records/technicians.SKILLS (dp0008)
     items: Mapped[list[ServiceItem]] = relationship(back_populates="order", order_by="ServiceItem.id")
     transitions: Mapped[list[ServiceTransition]] = relationship(order_by="ServiceTransition.id")
 
@@ -250,3 +251,6 @@ PORTAL_TABLES += NOTIFY_TABLES
 from dealer_portal.records.aftersales_tables import AFTERSALES_TABLES  # (last: they refer to these)
 
 PORTAL_TABLES += AFTERSALES_TABLES
+from dealer_portal.records.workshop_tables import WORKSHOP_TABLES  # issue #21, dp0008 (they refer to both)
+
+PORTAL_TABLES += WORKSHOP_TABLES

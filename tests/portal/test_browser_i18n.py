@@ -295,6 +295,10 @@ NEW_PAGES = [
     "/finance",
     "/purchasing",
     "/counter",
+    "/workshop",  # teams and skills, reminders, dealer settings, payables (#21, dp0008)
+    "/reminders",
+    "/dealer-settings",
+    "/payables",
 ]
 
 

@@ -4,7 +4,7 @@ sales_quotes.promotion_id/promotion_cents; stock_vehicles.yard_zone/yard_row/yar
 current head dp0007 here; re-chained at merge.
 
 Revision ID: dp0009
-Revises: dp0007
+Revises: dp0008
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'dp0009'
-down_revision: str | Sequence[str] | None = 'dp0007'
+down_revision: str | Sequence[str] | None = 'dp0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
