@@ -162,15 +162,16 @@ class _NoHand:
 
 
 def test_a_moving_head_or_a_palm_the_check_throws_out_costs_no_more_than_the_change_rate():
-    """Heads move all day: a change around the face alone runs the detector at change_rate_hz (2.5 Hz),
-    and a palm the hand check rejects does not keep it at rate_hz."""
+    """Heads move all day: a change around the face runs the detector at most at change_rate_hz (2.5 Hz),
+    each such run looking again at rate_hz for RELOOK_S (0.4 s: two more runs), and a palm the hand check
+    rejects does not keep it at rate_hz: at most 3 runs per 0.8 s, not 5 Hz throughout."""
     frames = [_background(i) for i in range(90)]  # the region changes on every frame
     for detector, check in ((_CountingDetector([]), None), (_CountingDetector([_palm(90, 130)]), _NoHand())):
         watch = HandWatch(
             HandSettings(confirm=check is not None, change_level=1.0), detector=detector, check=check
         )
         runs = [i for i, image in enumerate(frames) if watch.update(image, i / 30, FACE, 0.0)[1]]
-        assert runs == list(range(0, 90, 12))
+        assert runs == [0, *(start + k for start in range(12, 90, 24) for k in (0, 6, 12) if start + k < 90)]
         assert all(watch.update(frames[0], 3.0 + i / 30, FACE, 0.0)[0] is None for i in range(3))
 
 

@@ -1,7 +1,7 @@
 """Used-car buying and appraisal, promotions, finance applications, floor plan and the yard map
 (issue #22): tables yard_zones, promotions, used_car_appraisals, finance_applications, floor_plans;
 sales_quotes.promotion_id/promotion_cents; stock_vehicles.yard_zone/yard_row/yard_slot. Revises the
-current head dp0007 here; re-chained at merge.
+current head; follows dp0008 (after-sales, #21).
 
 Revision ID: dp0009
 Revises: dp0008
