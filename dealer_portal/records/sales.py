@@ -18,7 +18,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, joined, label_msgid
+from dealer_portal.messages import (
+    AUDIT_CENTS_NOTE,
+    AUDIT_DELIVERED_AS,
+    AUDIT_PLATE,
+    AUDIT_QUOTE,
+    AUDIT_QUOTE_PENDING,
+    AUDIT_VIN_CENTS,
+    N_,
+    Text,
+    joined,
+    label_msgid,
+)
 from dealer_portal.records import audit, stock, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
@@ -205,8 +216,9 @@ def create_quote(
         "quote",
         "sales_lead",
         lead.id,
-        f"quote {quote.id} on {vehicle.vin}: {quote.total_cents} cents, discount {discount_cents}"
-        + (" (needs approval)" if quote.discount_status == "pending" else ""),
+        (AUDIT_QUOTE_PENDING if quote.discount_status == "pending" else AUDIT_QUOTE).format(
+            quote=quote.id, vin=vehicle.vin, total=quote.total_cents, discount=discount_cents
+        ),
         lead.dealer_code,
     )
     return quote
@@ -238,7 +250,7 @@ def decide_discount(
         "discount_" + quote.discount_status,
         "sales_quote",
         quote.id,
-        f"{quote.discount_cents} cents; {note.strip()}".strip("; "),
+        AUDIT_CENTS_NOTE.format(cents=quote.discount_cents, note=note.strip()).strip("; "),
         lead.dealer_code,
     )
     return quote
@@ -294,7 +306,7 @@ def sign_order(
         "sign",
         "sales_order",
         order.number,
-        f"{vehicle.vin} {order.total_cents} cents",
+        AUDIT_VIN_CENTS.format(vin=vehicle.vin, cents=order.total_cents),
         order.dealer_code,
     )
     audit.record(
@@ -421,7 +433,7 @@ def _hand_over_known(
         "resold",
         "vehicle",
         known.vehicle_id,
-        f"{order.number}: plate {known.plate} -> {plate}",
+        AUDIT_PLATE.format(order=order.number, before=known.plate, after=plate),
         order.dealer_code,
     )
     known.plate, known.purchase_date, known.dealer_code, known.updated_at = (
@@ -470,7 +482,7 @@ def _delivered(
         "deliver",
         "sales_order",
         order.number,
-        f"{vehicle.vin} as {fleet.vehicle_id}",
+        AUDIT_DELIVERED_AS.format(vin=vehicle.vin, vehicle=fleet.vehicle_id),
         order.dealer_code,
     )
     return order
