@@ -533,6 +533,8 @@ LABELS = {
     "dealer_added": N_("dealer added"),
     "dealer_renamed": N_("dealer renamed"),
     "password_reset": N_("password reset"),
+    "password_reset_link": N_("reset link sent"),
+    "password_reset_link_used": N_("password set by link"),
     "rule_added": N_("rule added"),
     "rule_changed": N_("rule changed"),
     "rule_enabled": N_("rule enabled"),

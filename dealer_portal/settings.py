@@ -76,6 +76,8 @@ class PortalSettings(Settings):
     process on the same database accepts the same cookies."""
     session_ttl_minutes: int = Field(10 * 60, ge=5, le=7 * 24 * 60)
     """A login lasts this long (a working day by default)."""
+    reset_link_minutes: int = Field(60, ge=5, le=7 * 24 * 60)
+    """A one-time password reset link works this long after it is sent (and once)."""
     secure_cookies: bool = False
     """Mark the session cookie Secure (set it when the portal is served over HTTPS)."""
     live_poll_s: float = Field(0.5, gt=0, le=30)

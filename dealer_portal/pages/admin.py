@@ -12,7 +12,7 @@ from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
-from dealer_portal.records import admin
+from dealer_portal.records import admin, password_reset
 from dealer_portal.records.actor import ROLES
 from dealer_portal.web import Ctx, page, state
 from gateway.db.models import RULE_TYPES, Dealer
@@ -29,6 +29,9 @@ class Confirm:
     USER_SAVED = N_("{user}: role and dealer saved")
     USER_ENABLED = N_("{user} enabled")
     USER_DISABLED = N_("{user} disabled")
+    RESET_LINK_SENT = N_(
+        "A one-time link to set a new password was sent to {email}; it works once, for {minutes} minutes."
+    )
     DEALER_ADDED = N_("dealer {code} added")
     DEALER_SAVED = N_("dealer {code} saved")
     RULE_ADDED = N_("rule {id} added")
@@ -139,6 +142,25 @@ def user_reset(ctx: AdminPage, user_id: int):
     user, password = admin.reset_password(ctx.db, ctx.actor, user_id, ctx.now)
     ctx.db.commit()
     return _user_page(ctx, user_id, shown=password, note=Text(PASSWORD_RESET, user=user.username))
+
+
+@router.post("/admin/users/{user_id}/reset-link")
+def user_reset_link(ctx: AdminPage, user_id: int, email: Annotated[str, Form(max_length=255)] = ""):
+    settings = state(ctx.request).settings
+    sent = password_reset.send_link(
+        ctx.db,
+        ctx.actor,
+        user_id,
+        email,
+        ctx.now,
+        notify=settings.notify,
+        base_url=settings.notify.portal_url or str(ctx.request.base_url),
+        minutes=settings.reset_link_minutes,
+    )
+    return ctx.done(
+        f"/admin/users/{user_id}",
+        Text(Confirm.RESET_LINK_SENT, email=sent.email, minutes=settings.reset_link_minutes),
+    )
 
 
 # -- dealers -----------------------------------------------------------------------------------------

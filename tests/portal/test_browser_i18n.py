@@ -260,6 +260,8 @@ NEW_PAGES = [
     "/finance",
     "/purchasing",
     "/counter",
+    "/password/forgot",  # the one-time reset link: asking for one, and a link that no longer works
+    "/password/reset/no-such-link",
 ]
 
 
