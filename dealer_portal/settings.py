@@ -30,6 +30,9 @@ class MapSettings(Settings):
     """Deepest zoom level the tile server has."""
     fallback_after_s: float = Field(6.0, gt=0, le=60)
     """If no tile has loaded this long after the map starts, the offline drawing is shown instead."""
+    retry_after_s: float = Field(15.0, gt=0, le=3600)
+    """While the offline drawing stands in, the browser asks the tile server for one tile this often; once
+    it answers, the tiled map comes back without reloading the page."""
 
     @field_validator("tile_url")
     @classmethod
