@@ -47,6 +47,8 @@ SHOTS = [
     ("17-sales-stats.png", "max", "/sales/stats", "[data-testid=salespeople]"),
     ("20-vehicle-trips.png", "dora", "/vehicles/VAN-3", "[data-testid=timeline]"),
     ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
+    ("22-forgot-password.png", None, "/password/forgot", "[data-testid=forgot-form]"),
+    ("23-admin-user.png", "ada", "/admin/users/2", "[data-testid=reset-link]"),
 ]
 
 VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough

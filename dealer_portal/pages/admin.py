@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.paging import paginate
+from dealer_portal.paging import PageNumber, paginate, paginate_rows
 from dealer_portal.records import admin, password_reset
 from dealer_portal.records.actor import ROLES
 from dealer_portal.web import Ctx, page, state
@@ -167,8 +167,9 @@ def user_reset_link(ctx: AdminPage, user_id: int, email: Annotated[str, Form(max
 
 
 @router.get("/admin/dealers", response_class=HTMLResponse)
-def dealers_page(ctx: AdminPage):
-    return ctx.render("admin_dealers.html", tab="dealers", dealers=admin.dealers(ctx.db, ctx.actor))
+def dealers_page(ctx: AdminPage, page_no: PageNumber = "1"):
+    listing = paginate_rows(admin.dealers(ctx.db, ctx.actor), page_no, "/admin/dealers", {})
+    return ctx.render("admin_dealers.html", tab="dealers", listing=listing, dealers=listing.rows)
 
 
 @router.post("/admin/dealers")
@@ -202,9 +203,15 @@ async def _rule_values(ctx: Ctx) -> dict[str, object]:
 
 
 @router.get("/admin/rules", response_class=HTMLResponse)
-def rules_page(ctx: AdminPage):
+def rules_page(ctx: AdminPage, page_no: PageNumber = "1"):
+    return _rules(ctx, None, page_no)
+
+
+def _rules(ctx: Ctx, rule, page_no: str, path: str = "/admin/rules") -> HTMLResponse:
+    """The rule list (paged), with `rule` open in the form (None: a new rule)."""
+    listing = paginate_rows(admin.rules(ctx.db, ctx.actor), page_no, path, {})
     return ctx.render(
-        "admin_rules.html", tab="rules", rules=admin.rules(ctx.db, ctx.actor), types=RULE_TYPES, rule=None
+        "admin_rules.html", tab="rules", listing=listing, rules=listing.rows, types=RULE_TYPES, rule=rule
     )
 
 
@@ -217,11 +224,9 @@ async def rule_create(ctx: AdminPage):
 
 
 @router.get("/admin/rules/{rule_id}", response_class=HTMLResponse)
-def rule_page(ctx: AdminPage, rule_id: int):
+def rule_page(ctx: AdminPage, rule_id: int, page_no: PageNumber = "1"):
     rule = admin.get_rule(ctx.db, ctx.actor, rule_id)
-    return ctx.render(
-        "admin_rules.html", tab="rules", rules=admin.rules(ctx.db, ctx.actor), types=RULE_TYPES, rule=rule
-    )
+    return _rules(ctx, rule, page_no, f"/admin/rules/{rule_id}")
 
 
 @router.post("/admin/rules/{rule_id}")
