@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dealer_portal import api_aftersales, api_sales, web_session
+from dealer_portal import api_aftersales, api_docs, api_sales, web_session
 from dealer_portal.pages import (
     admin,
     auth,
@@ -94,7 +94,7 @@ ROUTERS = (
 
 def _api_app(db_url: str, settings: PortalSettings, clock: Callable[[], datetime]) -> FastAPI:
     """The gateway's REST API app, which the pages join."""
-    app = create_api_app(db_url, settings.gateway, clock=clock)
+    app = create_api_app(db_url, settings.gateway, clock=clock, docs_openapi_url=api_docs.openapi_url_for)
     app.state.gateway.authenticators.append(_cookie_user)
     return app
 
@@ -135,6 +135,7 @@ def create_app(
         templates=make_templates(),
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_docs.router)  # the API's documentation in the reader's language
     app.include_router(api_aftersales.router)  # /api/dealer: after-sales records for integrations
     for router in ROUTERS:
         app.include_router(router)

@@ -14,6 +14,8 @@ formatting filters.
 from __future__ import annotations
 
 import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -252,6 +254,22 @@ def use(locale: UserLocale):
 
 def reset(token) -> None:
     _current.reset(token)
+
+
+def of_user(language: str | None, zone: str | None, default_zone: str = "UTC") -> UserLocale:
+    """The locale a stored user reads in away from a request (an e-mail to them): their language and
+    zone, else English and `default_zone`."""
+    return UserLocale(language_of(language) or DEFAULT_LANGUAGE, valid_zone(zone) or default_zone)
+
+
+@contextmanager
+def using(locale: UserLocale) -> Iterator[UserLocale]:
+    """`locale` as the current one inside the block (texts made for someone other than the requester)."""
+    token = use(locale)
+    try:
+        yield locale
+    finally:
+        reset(token)
 
 
 def gettext(text: str) -> str:

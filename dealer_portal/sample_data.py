@@ -26,6 +26,7 @@ from gateway.db.models import (
     Vehicle,
     VehicleLiveStatus,
 )
+from gateway.maintenance import REASON_BY_QUANTITY
 
 USERS = [
     ("ada", "admin", None),
@@ -367,7 +368,10 @@ def _open_work(db: Session, now: datetime, part_ids: dict[str, int]) -> None:
             dealer_code="D1",
             source="maintenance_rule",
             due_key="rule:1:VAN-1:3",
-            reason="Oil service due at 60,000 km (rule: every 15,000 km)",
+            # as the gateway writes it (gateway.maintenance), so it reads in the reader's language
+            reason=REASON_BY_QUANTITY.format(
+                name="Oil service", period="15000", unit="km", due="60000", value="59650"
+            ),
             due_odometer_km=60_000,
             status="proposed",
             created_at=now - timedelta(hours=3),

@@ -30,6 +30,9 @@ class MapSettings(Settings):
     """Deepest zoom level the tile server has."""
     fallback_after_s: float = Field(6.0, gt=0, le=60)
     """If no tile has loaded this long after the map starts, the offline drawing is shown instead."""
+    retry_after_s: float = Field(15.0, gt=0, le=3600)
+    """While the offline drawing stands in, the browser asks the tile server for one tile this often; once
+    it answers, the tiled map comes back without reloading the page."""
 
     @field_validator("tile_url")
     @classmethod
@@ -76,6 +79,8 @@ class PortalSettings(Settings):
     process on the same database accepts the same cookies."""
     session_ttl_minutes: int = Field(10 * 60, ge=5, le=7 * 24 * 60)
     """A login lasts this long (a working day by default)."""
+    reset_link_minutes: int = Field(60, ge=5, le=7 * 24 * 60)
+    """A one-time password reset link works this long after it is sent (and once)."""
     secure_cookies: bool = False
     """Mark the session cookie Secure (set it when the portal is served over HTTPS)."""
     live_poll_s: float = Field(0.5, gt=0, le=30)

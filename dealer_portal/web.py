@@ -85,7 +85,7 @@ def make_templates() -> Jinja2Templates:
     return templates
 
 
-def _resolve_locale(request: Request) -> i18n.UserLocale:
+def resolve_locale(request: Request) -> i18n.UserLocale:
     """The request's language and zone: the user's setting, the login page's choice (cookie), the
     browser's Accept-Language, English; the user's zone or the portal's default one."""
     st = state(request)
@@ -127,7 +127,7 @@ class LocaleMiddleware:
         path = scope.get("path", "")
         if scope["type"] != "http" or path == "/api" or path.startswith(("/static/", "/api/")):
             return await self.app(scope, receive, send)
-        locale = await run_in_threadpool(_resolve_locale, Request(scope))
+        locale = await run_in_threadpool(resolve_locale, Request(scope))
         token = i18n.use(locale)
         try:
             await self.app(scope, receive, send)

@@ -24,6 +24,10 @@ from gateway.db.upsert import insert_ignore, one_of
 
 log = logging.getLogger(__name__)
 QUANTITY_UNITS = {"km": "km", "engine_hours": "h"}
+# The reasons written on proposed appointments. Stored in English; the portal shows them in the reader's
+# language (dealer_portal.messages.RULE_DUE_*, kept equal to these by a test).
+REASON_BY_DATE = "{name}: every {period} months, due {due}"
+REASON_BY_QUANTITY = "{name}: every {period} {unit}, due at {due} {unit} (now {value} {unit})"
 
 
 @dataclass(frozen=True)
@@ -211,12 +215,16 @@ class Proposals:
     ) -> None:
         due_key = f"rule:{rule.id}:{vehicle.vehicle_id}:{k}"
         if rule.type == "months":
-            reason = f"{rule.name}: every {rule.period:g} months, due {due_date.isoformat()}"
+            reason = REASON_BY_DATE.format(
+                name=rule.name, period=f"{rule.period:g}", due=due_date.isoformat()
+            )
             self.add(vehicle, "maintenance_rule", due_key, reason, rule_id=rule.id, due_date=due_date)
             return
         due = rule.start + k * rule.period
         unit = QUANTITY_UNITS[rule.type]
-        reason = f"{rule.name}: every {rule.period:g} {unit}, due at {due:g} {unit} (now {value:g} {unit})"
+        reason = REASON_BY_QUANTITY.format(
+            name=rule.name, period=f"{rule.period:g}", unit=unit, due=f"{due:g}", value=f"{value:g}"
+        )
         self.add(
             vehicle,
             "maintenance_rule",

@@ -49,6 +49,8 @@ SHOTS = [
     ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
     ("22-yard-map.png", "sam", "/stock/yard", "[data-testid=yard-grid]"),
     ("23-used-car-buying.png", "sue", "/used-cars", "[data-testid=appraisal-form]"),
+    ("24-forgot-password.png", None, "/password/forgot", "[data-testid=forgot-form]"),
+    ("25-admin-user.png", "ada", "/admin/users/2", "[data-testid=reset-link]"),
 ]
 
 VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough

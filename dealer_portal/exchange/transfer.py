@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.exchange.models import FORMAT, KINDS, VERSION, OrderRecord, StockRecord
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_BY_MANUFACTURER, N_, Text
 from dealer_portal.records import audit, parts, stock
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.sales_tables import SalesOrder, StockVehicle
@@ -275,7 +275,7 @@ def _confirm_order(
         order.manufacturer_confirmed_at = now
         report.confirmed += 1
         audit.record(
-            session, actor, now, "confirmed", "sales_order", order.number, "by the manufacturer", dealer
+            session, actor, now, "confirmed", "sales_order", order.number, AUDIT_BY_MANUFACTURER, dealer
         )
     return None
 

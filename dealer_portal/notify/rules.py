@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_RULE_BY, N_, Text
 from dealer_portal.notify.tables import NotificationDelivery, NotificationRule
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
@@ -82,7 +82,15 @@ def create(
     )
     db.add(rule)
     db.flush()
-    audit.record(db, actor, now, "notify:rule_added", "notification", rule.id, f"{event_type} by {channel}")
+    audit.record(
+        db,
+        actor,
+        now,
+        "notify:rule_added",
+        "notification",
+        rule.id,
+        AUDIT_RULE_BY.format(event_type=event_type, channel=channel),
+    )
     return rule
 
 

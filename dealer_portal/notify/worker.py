@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from dealer_portal import i18n
+from dealer_portal.messages import N_, localize_note
 from dealer_portal.notify import send
 from dealer_portal.notify.rules import EVENT_TYPES
 from dealer_portal.notify.settings import NotifySettings
@@ -31,6 +33,18 @@ from gateway.db.upsert import insert_ignore
 log = logging.getLogger(__name__)
 CURSOR_KEY = "notify_change_cursor"
 WATCHED = ("alert", "appointment")
+EMAIL_SUBJECT = N_("[DMS] {event}: {vehicle}")
+EMAIL_AT = N_("at {when} ({zone})")
+EMAIL_LINE = N_("{field}: {value}")
+# The e-mail's lines, by the document's keys (a webhook gets the document itself, keys in English).
+EMAIL_FIELDS = {
+    "driver_id": N_("Driver"),
+    "level": N_("Level"),
+    "detail": N_("Detail"),
+    "reason": N_("Reason"),
+    "due_date": N_("Due date"),
+    "dealer_code": N_("Dealer"),
+}
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,10 @@ class Event:
     data: dict
 
     def subject(self) -> str:
-        return f"[DMS] {EVENT_TYPES.get(self.type, self.type)}: {self.vehicle_id}"
+        """In the current language (the recipient's, see `NotificationWorker._rows`)."""
+        return i18n.gettext(EMAIL_SUBJECT).format(
+            event=i18n.gettext(EVENT_TYPES.get(self.type, self.type)), vehicle=self.vehicle_id
+        )
 
 
 @dataclass
@@ -194,6 +211,8 @@ class NotificationWorker:
                     continue
                 if user.dealer_code is not None and user.dealer_code != event.dealer_code:
                     continue  # a dealer's staff hear only of their dealer's vehicles
+                with i18n.using(i18n.of_user(user.language, user.time_zone)):
+                    subject = event.subject()
                 rows.append(
                     {
                         "rule_id": rule.id,
@@ -203,7 +222,7 @@ class NotificationWorker:
                         "event_key": event.key,
                         "event_type": event.type,
                         "vehicle_id": event.vehicle_id,
-                        "subject": event.subject()[:200],
+                        "subject": subject[:200],
                         "body": body,
                         "status": "pending",
                         "attempts": 0,
@@ -247,6 +266,7 @@ class NotificationWorker:
             for d in due:  # taken for this attempt: another worker leaves it until the lease ends
                 d.next_attempt_at = now + lease
                 rule = db.get(NotificationRule, d.rule_id) if d.rule_id is not None else None
+                user = db.scalar(select(User).where(User.username == d.username)) if d.username else None
                 work.append(
                     (
                         d.id,
@@ -256,10 +276,11 @@ class NotificationWorker:
                         d.body,
                         d.event_type,
                         rule.secret if rule else None,
+                        i18n.of_user(user.language, user.time_zone) if user else i18n.of_user(None, None),
                     )
                 )
-        for delivery_id, channel, target, subject, body, event_type, secret in work:
-            error = self._send(delivery_id, channel, target, subject, body, event_type, secret)
+        for delivery_id, channel, target, subject, body, event_type, secret, reader in work:
+            error = self._send(delivery_id, channel, target, subject, body, event_type, secret, reader)
             self._record(delivery_id, error, result)
 
     def _send(
@@ -271,10 +292,13 @@ class NotificationWorker:
         body: str,
         event: str,
         secret: str | None,
+        reader: i18n.UserLocale,
     ) -> str | None:
         try:
             if channel == "email":
-                send.send_email(self.settings, target, subject, _email_text(body))
+                with i18n.using(reader):
+                    text = _email_text(body)
+                send.send_email(self.settings, target, subject, text)
             else:
                 send.send_webhook(
                     self.settings,
@@ -316,17 +340,21 @@ class NotificationWorker:
 
 
 def _email_text(body: str) -> str:
+    """The e-mail for a delivery's document, in the current language and zone (the recipient's)."""
     doc = json.loads(body)
     if doc.get("text"):  # written for its reader (a service reminder to a customer)
         return doc["text"]
+    reader = i18n.current()
+    at = datetime.fromisoformat(doc["at"])
     lines = [
-        f"{EVENT_TYPES.get(doc['event'], doc['event'])} — {doc['vehicle_id']}",
-        f"at {doc['at']} (UTC)",
+        f"{i18n.gettext(EVENT_TYPES.get(doc['event'], doc['event']))} — {doc['vehicle_id']}",
+        i18n.gettext(EMAIL_AT).format(when=reader.datetime(at, "datetime_s"), zone=reader.zone_label(at)),
         "",
     ]
-    for key in ("driver_id", "level", "detail", "reason", "due_date", "dealer_code"):
+    for key, name in EMAIL_FIELDS.items():
         if doc.get(key) not in (None, ""):
-            lines.append(f"{key.replace('_', ' ')}: {doc[key]}")
+            value = localize_note(doc[key]) if key == "reason" else doc[key]
+            lines.append(i18n.gettext(EMAIL_LINE).format(field=i18n.gettext(name), value=value))
     if doc.get("url"):
         lines += ["", doc["url"]]
     return "\n".join(lines) + "\n"

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.paging import paginate
-from dealer_portal.records import admin
+from dealer_portal.paging import PageNumber, paginate, paginate_rows
+from dealer_portal.records import admin, password_reset
 from dealer_portal.records.actor import ROLES
 from dealer_portal.web import Ctx, page, state
 from gateway.db.models import RULE_TYPES, Dealer
@@ -29,6 +29,9 @@ class Confirm:
     USER_SAVED = N_("{user}: role and dealer saved")
     USER_ENABLED = N_("{user} enabled")
     USER_DISABLED = N_("{user} disabled")
+    RESET_LINK_SENT = N_(
+        "A one-time link to set a new password was sent to {email}; it works once, for {minutes} minutes."
+    )
     DEALER_ADDED = N_("dealer {code} added")
     DEALER_SAVED = N_("dealer {code} saved")
     RULE_ADDED = N_("rule {id} added")
@@ -141,12 +144,32 @@ def user_reset(ctx: AdminPage, user_id: int):
     return _user_page(ctx, user_id, shown=password, note=Text(PASSWORD_RESET, user=user.username))
 
 
+@router.post("/admin/users/{user_id}/reset-link")
+def user_reset_link(ctx: AdminPage, user_id: int, email: Annotated[str, Form(max_length=255)] = ""):
+    settings = state(ctx.request).settings
+    sent = password_reset.send_link(
+        ctx.db,
+        ctx.actor,
+        user_id,
+        email,
+        ctx.now,
+        notify=settings.notify,
+        base_url=settings.notify.portal_url or str(ctx.request.base_url),
+        minutes=settings.reset_link_minutes,
+    )
+    return ctx.done(
+        f"/admin/users/{user_id}",
+        Text(Confirm.RESET_LINK_SENT, email=sent.email, minutes=settings.reset_link_minutes),
+    )
+
+
 # -- dealers -----------------------------------------------------------------------------------------
 
 
 @router.get("/admin/dealers", response_class=HTMLResponse)
-def dealers_page(ctx: AdminPage):
-    return ctx.render("admin_dealers.html", tab="dealers", dealers=admin.dealers(ctx.db, ctx.actor))
+def dealers_page(ctx: AdminPage, page_no: PageNumber = "1"):
+    listing = paginate_rows(admin.dealers(ctx.db, ctx.actor), page_no, "/admin/dealers", {})
+    return ctx.render("admin_dealers.html", tab="dealers", listing=listing, dealers=listing.rows)
 
 
 @router.post("/admin/dealers")
@@ -180,9 +203,15 @@ async def _rule_values(ctx: Ctx) -> dict[str, object]:
 
 
 @router.get("/admin/rules", response_class=HTMLResponse)
-def rules_page(ctx: AdminPage):
+def rules_page(ctx: AdminPage, page_no: PageNumber = "1"):
+    return _rules(ctx, None, page_no)
+
+
+def _rules(ctx: Ctx, rule, page_no: str, path: str = "/admin/rules") -> HTMLResponse:
+    """The rule list (paged), with `rule` open in the form (None: a new rule)."""
+    listing = paginate_rows(admin.rules(ctx.db, ctx.actor), page_no, path, {})
     return ctx.render(
-        "admin_rules.html", tab="rules", rules=admin.rules(ctx.db, ctx.actor), types=RULE_TYPES, rule=None
+        "admin_rules.html", tab="rules", listing=listing, rules=listing.rows, types=RULE_TYPES, rule=rule
     )
 
 
@@ -195,11 +224,9 @@ async def rule_create(ctx: AdminPage):
 
 
 @router.get("/admin/rules/{rule_id}", response_class=HTMLResponse)
-def rule_page(ctx: AdminPage, rule_id: int):
+def rule_page(ctx: AdminPage, rule_id: int, page_no: PageNumber = "1"):
     rule = admin.get_rule(ctx.db, ctx.actor, rule_id)
-    return ctx.render(
-        "admin_rules.html", tab="rules", rules=admin.rules(ctx.db, ctx.actor), types=RULE_TYPES, rule=rule
-    )
+    return _rules(ctx, rule, page_no, f"/admin/rules/{rule_id}")
 
 
 @router.post("/admin/rules/{rule_id}")

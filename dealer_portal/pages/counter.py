@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dealer_portal.forms import number, optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate
 from dealer_portal.records import counter_sales, invoices, parts
 from dealer_portal.records import customers as crm
 from dealer_portal.records.aftersales_tables import Invoice
@@ -22,16 +23,18 @@ LINES = 4  # part rows of the form
 
 
 @router.get("/counter", response_class=HTMLResponse)
-def counter_page(ctx: CounterPage):
-    recent = select(Invoice).where(Invoice.order_id.is_(None)).order_by(Invoice.id.desc()).limit(20)
+def counter_page(ctx: CounterPage, page_no: PageNumber = "1"):
+    recent = select(Invoice).where(Invoice.order_id.is_(None)).order_by(Invoice.id.desc())
     if not ctx.actor.sees_all_dealers:
         recent = recent.where(Invoice.dealer_code == ctx.actor.dealer_code)
+    listing = paginate(ctx.db, recent, page_no, "/counter", {}, size=20)
     return ctx.render(
         "counter.html",
         catalogue=[p for p in parts.catalogue(ctx.db, ctx.actor) if p.on_hand > 0],
         customers=crm.search(ctx.db, ctx.actor, limit=1000) if ctx.actor.may("customers") else [],
         methods=invoices.METHOD_LABELS,
-        recent=list(ctx.db.scalars(recent)),
+        listing=listing,
+        recent=listing.rows,
         rows=range(LINES),
     )
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import about, optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import customers as crm
 from dealer_portal.records import vehicle_records
 from dealer_portal.records.actor import NotFound
@@ -26,9 +27,10 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/customers", response_class=HTMLResponse)
-def customers_page(ctx: CustomersPage, q: str = ""):
+def customers_page(ctx: CustomersPage, q: str = "", page_no: PageNumber = "1"):
     dealers = list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
-    return ctx.render("customers.html", rows=crm.overview(ctx.db, ctx.actor, q), q=q, dealers=dealers)
+    listing = paginate_rows(crm.overview(ctx.db, ctx.actor, q), page_no, "/customers", {"q": q})
+    return ctx.render("customers.html", listing=listing, rows=listing.rows, q=q, dealers=dealers)
 
 
 @router.post("/customers")

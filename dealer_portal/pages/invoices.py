@@ -14,6 +14,7 @@ from dealer_portal.forms import about, cents
 from dealer_portal.i18n import gettext as tr
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import finance_kpis, invoice_pdf, invoices, payables
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
@@ -27,11 +28,14 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/invoices", response_class=HTMLResponse)
-def invoices_page(ctx: InvoicePage, show: str = "open"):
+def invoices_page(ctx: InvoicePage, show: str = "open", page_no: PageNumber = "1"):
+    found = invoices.invoices(ctx.db, ctx.actor, only_open=show != "all")
+    listing = paginate_rows(found, page_no, "/invoices", {"show": "" if show == "open" else show})
     return ctx.render(
         "invoices.html",
         receivables=invoices.receivables(ctx.db, ctx.actor, ctx.now),
-        shown=invoices.invoices(ctx.db, ctx.actor, only_open=show != "all"),
+        listing=listing,
+        shown=listing.rows,
         show=show,
         status=invoices.status,
         status_labels=invoices.STATUS_LABELS,

@@ -12,6 +12,7 @@ from dealer_portal.forms import cents, utc_datetime
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.pages.stock import dealers
+from dealer_portal.paging import PageNumber, paginate
 from dealer_portal.records import logistics, stock
 from dealer_portal.records.money import format_cents
 from dealer_portal.web import Ctx, page
@@ -22,11 +23,13 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/logistics", response_class=HTMLResponse)
-def logistics_page(ctx: LogisticsPage, status: str = ""):
-    shipments = list(ctx.db.scalars(logistics.query(ctx.actor, status).limit(100)))
+def logistics_page(ctx: LogisticsPage, status: str = "", page_no: PageNumber = "1"):
+    listing = paginate(ctx.db, logistics.query(ctx.actor, status), page_no, "/logistics", {"status": status})
+    shipments = listing.rows
     waiting = list(ctx.db.scalars(stock.query(ctx.actor, status="ordered", sort="vin")))
     return ctx.render(
         "logistics.html",
+        listing=listing,
         shipments=shipments,
         status=status,
         statuses=logistics.STATUS_LABELS,

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import parts
 from dealer_portal.web import Ctx, page
 from gateway.db.models import Dealer
@@ -20,12 +21,14 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/parts", response_class=HTMLResponse)
-def parts_page(ctx: PartsPage, q: str = ""):
-    catalogue = parts.catalogue(ctx.db, ctx.actor, q)
+def parts_page(ctx: PartsPage, q: str = "", page_no: PageNumber = "1"):
+    listing = paginate_rows(parts.catalogue(ctx.db, ctx.actor, q), page_no, "/parts", {"q": q})
+    catalogue = listing.rows
     suggestions = parts.reorder_suggestions(ctx.db, ctx.actor)
     dealers = list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
     return ctx.render(
         "parts.html",
+        listing=listing,
         catalogue=catalogue,
         suggestions=suggestions,
         q=q,

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import payables, purchasing
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
@@ -48,11 +49,14 @@ def edit_part(
 
 
 @router.get("/purchasing", response_class=HTMLResponse)
-def purchasing_page(ctx: PartsPage, show: str = "open"):
+def purchasing_page(ctx: PartsPage, show: str = "open", page_no: PageNumber = "1"):
+    found = purchasing.orders(ctx.db, ctx.actor, only_open=show != "all")
+    listing = paginate_rows(found, page_no, "/purchasing", {"show": "" if show == "open" else show})
     return ctx.render(
         "purchasing.html",
         needs=purchasing.needs(ctx.db, ctx.actor),
-        orders=purchasing.orders(ctx.db, ctx.actor, only_open=show != "all"),
+        listing=listing,
+        orders=listing.rows,
         labels=purchasing.LABELS,
         show=show,
     )

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from dealer_portal.messages import LABELS, N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import scrapping, vehicle_records
 from dealer_portal.web import Ctx, page
 
@@ -19,14 +20,18 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/scrapping", response_class=HTMLResponse)
-def scrapping_page(ctx: ScrapPage, vehicle: str = ""):
+def scrapping_page(ctx: ScrapPage, vehicle: str = "", page_no: PageNumber = "1"):
     vehicles = [
         v for v in vehicle_records.search(ctx.db, ctx.actor, include_archived=True) if v.status != "retired"
     ]
+    listing = paginate_rows(
+        scrapping.requests(ctx.db, ctx.actor), page_no, "/scrapping", {"vehicle": vehicle}
+    )
     return ctx.render(
         "scrapping.html",
         flags=scrapping.flagged(ctx.db, ctx.actor, ctx.now.date()),
-        requests=scrapping.requests(ctx.db, ctx.actor),
+        listing=listing,
+        requests=listing.rows,
         vehicles=vehicles,
         methods=scrapping.METHODS,
         selected=vehicle,

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import cents, number, optional_int, utc_datetime
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router, work_orders
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import parts, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records import technicians as crew
@@ -26,15 +27,17 @@ DeskPage = Annotated[Ctx, Depends(page("service_desk"))]
 
 
 @router.get("/service", response_class=HTMLResponse)
-def service_board(ctx: ServicePage, show: str = "open"):
+def service_board(ctx: ServicePage, show: str = "open", page_no: PageNumber = "1"):
     if ctx.actor.may("service_desk") and flow.import_proposals(ctx.db, ctx.now):
         ctx.db.commit()
     orders = flow.list_orders(ctx.db, ctx.actor, None if show == "all" else set(flow.OPEN))
+    listing = paginate_rows(orders, page_no, "/service", {"show": "" if show == "open" else show})
     vehicles = vehicle_records.search(ctx.db, ctx.actor) if ctx.actor.may("vehicles") else []
     customers = flow.customers(ctx.db, ctx.actor) if ctx.actor.may("service_desk") else []
     return ctx.render(
         "service.html",
-        orders=orders,
+        listing=listing,
+        orders=listing.rows,
         labels=flow.LABELS,
         states=flow.STATES,
         show=show,

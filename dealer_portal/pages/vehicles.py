@@ -14,6 +14,7 @@ from dealer_portal.charts import route_map
 from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, page_number, paginate_rows
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_history, vehicle_records
 from dealer_portal.records.actor import Forbidden
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
@@ -39,13 +40,16 @@ def _dealers(ctx: Ctx) -> list[Dealer]:
 
 
 @router.get("/vehicles", response_class=HTMLResponse)
-def vehicle_list(ctx: VehiclesPage, q: str = "", archived: str = ""):
-    vehicles = vehicle_records.search(ctx.db, ctx.actor, q, include_archived=archived == "1")
+def vehicle_list(ctx: VehiclesPage, q: str = "", archived: str = "", page_no: PageNumber = "1"):
+    found = vehicle_records.search(ctx.db, ctx.actor, q, include_archived=archived == "1")
+    listing = paginate_rows(found, page_no, "/vehicles", {"q": q, "archived": archived})
+    vehicles = listing.rows
     odometers = {v.vehicle_id: vehicle_records.latest_odometer(ctx.db, v.vehicle_id) for v in vehicles}
     flagged = {f.vehicle.vehicle_id for f in scrapping.flagged(ctx.db, ctx.actor, ctx.now.date())}
-    template = "_vehicle_rows.html" if ctx.request.headers.get("hx-request") else "vehicles.html"
+    template = "_vehicle_list.html" if ctx.request.headers.get("hx-request") else "vehicles.html"
     return ctx.render(
         template,
+        listing=listing,
         vehicles=vehicles,
         odometers=odometers,
         flagged=flagged,
@@ -70,11 +74,6 @@ async def vehicle_create(ctx: VehiclesPage):
     data = await _vehicle_form(ctx)
     vehicle_records.create(ctx.db, ctx.actor, data, ctx.now)
     return ctx.done(f"/vehicles/{data.vehicle_id}", N_("vehicle registered"))
-
-
-def _page_number(text: str) -> int:
-    """A page number from the URL; anything else is the first page."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else 1
 
 
 def _route(ctx: Ctx, vehicle_id: str, day: str, trip: str) -> dict:
@@ -174,7 +173,7 @@ def vehicle_detail(
             ctx.actor,
             vehicle_id,
             ctx.now,
-            page=_page_number(page_no),
+            page=page_number(page_no),
             params={"day": day, "trip": trip},
         ),
         tiles=state(ctx.request).settings.map,

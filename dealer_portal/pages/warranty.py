@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from dealer_portal.forms import about, cents, optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import warranty
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
@@ -25,10 +26,12 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/warranty", response_class=HTMLResponse)
-def claims_page(ctx: WarrantyPage, state: str = ""):
+def claims_page(ctx: WarrantyPage, state: str = "", page_no: PageNumber = "1"):
+    listing = paginate_rows(warranty.claims(ctx.db, ctx.actor, state), page_no, "/warranty", {"state": state})
     return ctx.render(
         "warranty.html",
-        claims=warranty.claims(ctx.db, ctx.actor, state),
+        listing=listing,
+        claims=listing.rows,
         claimable=warranty.claimable(ctx.db, ctx.actor),
         labels=warranty.LABELS,
         state=state,

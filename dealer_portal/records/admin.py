@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError, validation_field_errors
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_TEMPORARY_PASSWORD, N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import ROLES, Actor, NotFound
 from dms.contract import ContractError, decode_all
@@ -140,7 +140,7 @@ def reset_password(
     user = get_user(db, actor, user_id)
     password = temporary_password()
     user.password_hash = hash_password(password, rounds=rounds)
-    audit.record(db, actor, now, "admin:password_reset", "user", user.username, "temporary password issued")
+    audit.record(db, actor, now, "admin:password_reset", "user", user.username, AUDIT_TEMPORARY_PASSWORD)
     return user, password
 
 

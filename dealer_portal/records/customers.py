@@ -14,7 +14,16 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import (
+    AUDIT_COMPLAINT,
+    AUDIT_COMPLAINT_RESOLVED,
+    AUDIT_MERGED,
+    AUDIT_OWNS,
+    AUDIT_SCORE,
+    AUDIT_SCORE_COMMENT,
+    N_,
+    Text,
+)
 from dealer_portal.records import audit, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import CustomerComplaint, CustomerVehicle, SatisfactionSurvey
@@ -244,7 +253,7 @@ def record_vehicle(
         "customer:vehicle",
         "customer",
         customer.id,
-        f"owns {vehicle_id}",
+        AUDIT_OWNS.format(vehicle=vehicle_id),
         dealer_code=customer.dealer_code,
     )
     return True
@@ -306,7 +315,7 @@ def add_complaint(
         "customer:complaint",
         "customer",
         customer.id,
-        f"complaint #{complaint.id} ({channel}): {text.strip()}",
+        AUDIT_COMPLAINT.format(id=complaint.id, channel=channel, text=text.strip()),
         dealer_code=customer.dealer_code,
     )
     return complaint
@@ -335,7 +344,7 @@ def resolve_complaint(
         "customer:resolved",
         "customer",
         customer.id,
-        f"complaint #{complaint.id}: {resolution.strip()}",
+        AUDIT_COMPLAINT_RESOLVED.format(id=complaint.id, text=resolution.strip()),
         dealer_code=customer.dealer_code,
     )
     return complaint
@@ -379,8 +388,11 @@ def merge(session: Session, actor: Actor, keep_id: int, duplicate_id: int, now: 
         "customer:merge",
         "customer",
         keep.id,
-        f"merged #{duplicate.id} {duplicate.name} ({duplicate.phone} {duplicate.email}) into "
-        f"#{keep.id} {keep.name}: {moved_orders} work order(s) moved",
+        AUDIT_MERGED.format(
+            duplicate=f"#{duplicate.id} {duplicate.name} ({duplicate.phone} {duplicate.email})",
+            keep=f"#{keep.id} {keep.name}",
+            moved=moved_orders,
+        ),
         dealer_code=keep.dealer_code,
     )
     return keep
@@ -457,7 +469,9 @@ def record_survey(
         "customer:survey",
         "service_order",
         order.id,
-        f"score {score}" + (f": {comment.strip()}" if comment.strip() else ""),
+        (AUDIT_SCORE_COMMENT if comment.strip() else AUDIT_SCORE).format(
+            score=score, comment=comment.strip()
+        ),
         dealer_code=order.dealer_code,
     )
     return survey

@@ -9,7 +9,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import (
+    AUDIT_BOOKED,
+    AUDIT_BOOKED_DESPITE,
+    AUDIT_FATIGUE_OVERRIDE,
+    AUDIT_ODOMETER_FUEL,
+    AUDIT_RETURN_AT_WORKSHOP,
+    N_,
+    Text,
+)
 from dealer_portal.messages import label_msgid as _label
 from dealer_portal.records import audit, fatigue, vehicle_records
 from dealer_portal.records.actor import Actor
@@ -132,8 +140,13 @@ def book(
         "book",
         "booking",
         booking.id,
-        f"{vehicle_id} {starts_at:%Y-%m-%d %H:%M}–{ends_at:%Y-%m-%d %H:%M} for {booking.driver}"
-        + "".join(f"; booked despite: {w}" for w in warnings_overridden),
+        AUDIT_BOOKED.format(
+            vehicle=vehicle_id,
+            starts=f"{starts_at:%Y-%m-%d %H:%M}",
+            ends=f"{ends_at:%Y-%m-%d %H:%M}",
+            driver=booking.driver,
+        )
+        + "".join(AUDIT_BOOKED_DESPITE.format(warning=w) for w in warnings_overridden),
         dealer_code=vehicle.dealer_code,
     )
     if tired is not None and tired.warns:
@@ -144,9 +157,12 @@ def book(
             "fatigue_override",
             "booking",
             booking.id,
-            f"{booking.driver}: {tired.describe()}; alerts "
-            + ", ".join(f"#{e.alert_id}" for e in tired.episodes)
-            + f"; reason: {override_reason.strip()}",
+            AUDIT_FATIGUE_OVERRIDE.format(
+                driver=booking.driver,
+                episodes=tired.describe(),
+                alerts=", ".join(f"#{e.alert_id}" for e in tired.episodes),
+                reason=override_reason.strip(),
+            ),
             dealer_code=vehicle.dealer_code,
         )
     audit.announce(session, "booking", now, vehicle_id, booking.id)
@@ -187,7 +203,13 @@ def _log_reading(
         raise UserError(Text(N_("fuel level is a percentage between 0 and 100")))
     vehicle_records.record_odometer(session, actor, booking.vehicle_id, odometer_km, now, source=step)
     audit.record(
-        session, actor, now, step, "booking", booking.id, f"{odometer_km:.0f} km{note}, fuel {fuel_pct:g} %"
+        session,
+        actor,
+        now,
+        step,
+        "booking",
+        booking.id,
+        AUDIT_ODOMETER_FUEL.format(km=f"{odometer_km:.0f}", note=note, fuel=f"{fuel_pct:g}"),
     )
     audit.announce(session, "booking", now, booking.vehicle_id, booking.id)
 
@@ -253,7 +275,7 @@ def back_at_workshop(
             "return",
             "booking",
             booking.id,
-            f"{odometer_km:.0f} km at workshop reception (work order #{order_id})",
+            AUDIT_RETURN_AT_WORKSHOP.format(km=f"{odometer_km:.0f}", order=order_id),
         )
         audit.announce(session, "booking", now, vehicle_id, booking.id)
     return out

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from dealer_portal import i18n
+from dealer_portal.i18n import gettext as _
 from dealer_portal.messages import N_
 from dealer_portal.records.aftersales_tables import Invoice
 from dealer_portal.records.money import format_cents
@@ -42,6 +44,7 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
     # fontTools says, for every PDF, that it drops the CJK font's bitmap table (unused: glyphs are outlines)
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
+    loc = i18n.current()
     path, cjk = _font()
     clean = _cleaner(cjk, path is None)
     pdf = FPDF(format="A4")
@@ -54,14 +57,14 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
         pdf.add_font(family, "", str(path))
     pdf.set_title(clean(invoice.number))
     pdf.set_font(family, size=18)
-    pdf.cell(0, 10, clean(f"{N_('Invoice')} {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 10, clean(_("Invoice {number}").format(number=invoice.number)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, size=10)
     head = [
-        (N_("Dealer"), f"{dealer_name} ({invoice.dealer_code})"),
-        (N_("Date"), f"{invoice.issued_at:%Y-%m-%d %H:%M} UTC"),
-        (N_("Customer"), invoice.customer_name or "—"),
-        (N_("Work order"), f"#{order_id} · {vehicle}" if order_id else "—"),
-        (N_("Currency"), invoice.currency),
+        (_("Dealer"), f"{dealer_name} ({invoice.dealer_code})"),
+        (_("Date"), f"{loc.datetime(invoice.issued_at)} {loc.zone_label(invoice.issued_at)}"),
+        (_("Customer"), invoice.customer_name or "—"),
+        (_("Work order"), f"#{order_id} · {vehicle}" if order_id else "—"),
+        (_("Currency"), invoice.currency),
     ]
     for label, value in head:
         pdf.cell(35, 6, clean(label))
@@ -70,7 +73,7 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
     widths = (95, 20, 30, 35)
     pdf.set_font(family, size=9)
     for text, width, align in zip(
-        (N_("Description"), N_("Qty"), N_("Unit price"), N_("Amount")), widths, "LRRR", strict=True
+        (_("Description"), _("Qty"), _("Unit price"), _("Amount")), widths, "LRRR", strict=True
     ):
         pdf.cell(width, 7, clean(text), border="B", align=align)
     pdf.ln()
@@ -97,18 +100,27 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
     pdf.ln(2)
     rate = f"{invoice.tax_rate_bp / 100:g} %"
     totals = [
-        (N_("Net"), invoice.net_cents),
-        (f"{N_('VAT')} {rate} ({N_('included')})", invoice.tax_cents),
-        (N_("Total"), invoice.gross_cents),
-        (N_("Paid"), invoice.paid_cents),
-        (N_("Outstanding"), invoice.outstanding_cents),
+        (_("Net"), invoice.net_cents),
+        (_("VAT {rate} (included)").format(rate=rate), invoice.tax_cents),
+        (_("Total"), invoice.gross_cents),
+        (_("Paid"), invoice.paid_cents),
+        (_("Outstanding"), invoice.outstanding_cents),
     ]
     for label, cents in totals:
         pdf.cell(sum(widths[:3]), 6, clean(label), align="R")
-        pdf.cell(widths[3], 6, clean(f"{format_cents(cents)} {invoice.currency}"), align="R")
+        pdf.cell(
+            widths[3],
+            6,
+            clean(
+                loc.money(cents)
+                if invoice.currency == loc.currency
+                else f"{format_cents(cents)} {invoice.currency}"
+            ),
+            align="R",
+        )
         pdf.ln()
     if not cjk:
         pdf.ln(6)
         pdf.set_font(family, size=8)
-        pdf.multi_cell(0, 5, clean(FONT_MISSING_NOTE))
+        pdf.multi_cell(0, 5, clean(_(FONT_MISSING_NOTE)))
     return bytes(pdf.output())

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_INVOICED, AUDIT_PAID, N_, PAYMENT_METHODS, Text
 from dealer_portal.records import audit, dealer_settings
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import Invoice, InvoiceLine, Payment
@@ -31,13 +31,7 @@ from dms.errors import UserError
 CURRENCY = dealer_settings.DEFAULT_CURRENCY  # a dealer's own settings take precedence
 TAX_RATE_BP = dealer_settings.DEFAULT_TAX_RATE_BP
 METHODS = ("cash", "card", "transfer", "wechat", "alipay")
-METHOD_LABELS = {
-    "cash": N_("cash"),
-    "card": N_("bank card"),
-    "transfer": N_("bank transfer"),
-    "wechat": N_("WeChat Pay"),
-    "alipay": N_("Alipay"),
-}
+METHOD_LABELS = PAYMENT_METHODS
 
 
 def tax_in(gross_cents: int, rate_bp: int) -> int:
@@ -114,7 +108,9 @@ def issue_for_order(
         "invoice:issue",
         "invoice",
         invoice.id,
-        f"{invoice.number} for work order {order.id}: {gross / 100:.2f} {invoice.currency}",
+        AUDIT_INVOICED.format(
+            invoice=invoice.number, order=order.id, amount=f"{gross / 100:.2f}", currency=invoice.currency
+        ),
         dealer_code=order.dealer_code,
     )
     return invoice
@@ -168,7 +164,12 @@ def record_payment(
         "invoice:payment",
         "invoice",
         invoice.id,
-        f"{invoice.number}: {amount_cents / 100:.2f} {invoice.currency} by {method}"
+        AUDIT_PAID.format(
+            invoice=invoice.number,
+            amount=f"{amount_cents / 100:.2f}",
+            currency=invoice.currency,
+            method=method,
+        )
         + (f" ({reference.strip()})" if reference.strip() else ""),
         dealer_code=invoice.dealer_code,
     )

@@ -19,7 +19,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, label_msgid
+from dealer_portal.messages import (
+    AUDIT_DAMAGE_CLAIM,
+    AUDIT_FREIGHT,
+    AUDIT_RECEIVED,
+    AUDIT_RECEIVED_DAMAGED,
+    N_,
+    Text,
+    label_msgid,
+)
 from dealer_portal.records import audit, stock
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import Shipment, ShipmentItem, StockVehicle
@@ -198,7 +206,7 @@ def receive(
                 "damage",
                 "stock_vehicle",
                 vehicle.vin,
-                f"{item.damage} (claim {found.claim_cents} cents)",
+                AUDIT_DAMAGE_CLAIM.format(damage=item.damage, cents=found.claim_cents),
                 shipment.dealer_code,
             )
     shipment.status, shipment.arrived_at, shipment.accepted_by = "arrived", now, actor.username
@@ -209,7 +217,9 @@ def receive(
         "receive",
         "shipment",
         shipment.id,
-        f"{len(shipment.items)} vehicles, damaged: {', '.join(damaged) or 'none'}",
+        (AUDIT_RECEIVED_DAMAGED if damaged else AUDIT_RECEIVED).format(
+            count=len(shipment.items), damaged=", ".join(damaged)
+        ),
         shipment.dealer_code,
     )
     return shipment
@@ -312,7 +322,9 @@ def settle(session: Session, actor: Actor, shipment_id: int, freight_cents: int,
         "settle",
         "shipment",
         shipment.id,
-        f"freight {freight_cents} - claims {claims_cents(shipment)} = {freight_cents - claims_cents(shipment)} cents",
+        AUDIT_FREIGHT.format(
+            freight=freight_cents, claims=claims_cents(shipment), net=freight_cents - claims_cents(shipment)
+        ),
         shipment.dealer_code,
     )
     return shipment

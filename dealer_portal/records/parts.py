@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, NOTE_COUNTED, NOTE_WORK_ORDER, Text
+from dealer_portal.messages import AUDIT_BIN_MOVE, N_, NOTE_COUNTED, NOTE_WORK_ORDER, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import Part, StockLevel, StockMove
@@ -125,7 +125,7 @@ def _move(
         kind,
         "part",
         part.id,
-        f"{part.number} bin {bin_code} {delta:+g} {note}".strip(),
+        AUDIT_BIN_MOVE.format(part=part.number, bin=bin_code, delta=f"{delta:+g}", note=note).strip(),
         dealer_code=part.dealer_code,
     )
     return move

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text, label_msgid
+from dealer_portal.messages import AUDIT_ORDERED_FROM, N_, Text, label_msgid
 from dealer_portal.records import audit, parts
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import PurchaseOrder, PurchaseOrderLine
@@ -167,7 +167,11 @@ def order_from_reorder_list(
             "purchase:ordered",
             "purchase_order",
             order.id,
-            f"{order.number} to {supplier}: " + ", ".join(f"{n.part.number} x{n.quantity:g}" for n in group),
+            AUDIT_ORDERED_FROM.format(
+                order=order.number,
+                supplier=supplier,
+                lines=", ".join(f"{n.part.number} x{n.quantity:g}" for n in group),
+            ),
             dealer_code=dealer,
         )
         made.append(order)

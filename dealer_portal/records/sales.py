@@ -18,7 +18,20 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, joined, label_msgid
+from dealer_portal.messages import (
+    AUDIT_CENTS_NOTE,
+    AUDIT_DELIVERED_AS,
+    AUDIT_PLATE,
+    AUDIT_QUOTE,
+    AUDIT_QUOTE_PENDING,
+    AUDIT_QUOTE_PROMOTION,
+    AUDIT_QUOTE_PROMOTION_PENDING,
+    AUDIT_VIN_CENTS,
+    N_,
+    Text,
+    joined,
+    label_msgid,
+)
 from dealer_portal.records import audit, promotions, stock, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
@@ -212,9 +225,7 @@ def create_quote(
         "quote",
         "sales_lead",
         lead.id,
-        f"quote {quote.id} on {vehicle.vin}: {quote.total_cents} cents, discount {discount_cents}"
-        + (f", promotion {quote.promotion_id} {quote.promotion_cents}" if quote.promotion_id else "")
-        + (" (needs approval)" if quote.discount_status == "pending" else ""),
+        _quote_note(quote, vehicle.vin, discount_cents),
         lead.dealer_code,
     )
     return quote
@@ -246,7 +257,7 @@ def decide_discount(
         "discount_" + quote.discount_status,
         "sales_quote",
         quote.id,
-        f"{quote.discount_cents} cents; {note.strip()}".strip("; "),
+        AUDIT_CENTS_NOTE.format(cents=quote.discount_cents, note=note.strip()).strip("; "),
         lead.dealer_code,
     )
     return quote
@@ -302,7 +313,7 @@ def sign_order(
         "sign",
         "sales_order",
         order.number,
-        f"{vehicle.vin} {order.total_cents} cents",
+        AUDIT_VIN_CENTS.format(vin=vehicle.vin, cents=order.total_cents),
         order.dealer_code,
     )
     audit.record(
@@ -429,7 +440,7 @@ def _hand_over_known(
         "resold",
         "vehicle",
         known.vehicle_id,
-        f"{order.number}: plate {known.plate} -> {plate}",
+        AUDIT_PLATE.format(order=order.number, before=known.plate, after=plate),
         order.dealer_code,
     )
     known.plate, known.purchase_date, known.dealer_code, known.updated_at = (
@@ -478,7 +489,17 @@ def _delivered(
         "deliver",
         "sales_order",
         order.number,
-        f"{vehicle.vin} as {fleet.vehicle_id}",
+        AUDIT_DELIVERED_AS.format(vin=vehicle.vin, vehicle=fleet.vehicle_id),
         order.dealer_code,
     )
     return order
+
+
+def _quote_note(quote: SalesQuote, vin: str, discount_cents: int) -> str:
+    """The audit detail of a quote, in one of the stored formats the audit page shows translated."""
+    pending = quote.discount_status == "pending"
+    values = {"quote": quote.id, "vin": vin, "total": quote.total_cents, "discount": discount_cents}
+    if quote.promotion_id:
+        msgid = AUDIT_QUOTE_PROMOTION_PENDING if pending else AUDIT_QUOTE_PROMOTION
+        return msgid.format(**values, promotion=quote.promotion_id, promotion_cents=quote.promotion_cents)
+    return (AUDIT_QUOTE_PENDING if pending else AUDIT_QUOTE).format(**values)

@@ -25,6 +25,7 @@ from dealer_portal.messages import (
     NOTE_ESTIMATE,
     NOTE_FAILED,
     NOTE_FAILED_WITH,
+    NOTE_INVOICE,
     NOTE_PASSED,
     NOTE_PASSED_WITH,
     NOTE_PAY_TYPE,
@@ -615,7 +616,7 @@ def settle(session: Session, actor: Actor, order_id: int, now: datetime) -> Serv
         order,
         "settled",
         now,
-        f"invoice {bill.customer_cents / 100:.2f} (total {bill.total_cents / 100:.2f})",
+        NOTE_INVOICE.format(amount=f"{bill.customer_cents / 100:.2f}", total=f"{bill.total_cents / 100:.2f}"),
     )
     if settling:
         from dealer_portal.records import invoices  # (it uses this module's tables only)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_REQUEST_PREFERRED, N_, Text
 from dealer_portal.records import audit, vehicle_records
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor
@@ -78,7 +78,11 @@ def request_service(
         "service:requested",
         "service_order",
         order.id,
-        f"{vehicle_id}: {reason}" + (f"; preferred {preferred.isoformat()}" if preferred else ""),
+        (
+            AUDIT_REQUEST_PREFERRED.format(vehicle=vehicle_id, reason=reason, day=preferred.isoformat())
+            if preferred
+            else f"{vehicle_id}: {reason}"
+        ),
         dealer_code=vehicle.dealer_code,
     )
     audit.announce(db, "appointment", now, vehicle_id, appointment.id)

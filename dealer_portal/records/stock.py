@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, joined, label_msgid
+from dealer_portal.messages import AUDIT_DOCUMENT, AUDIT_MODEL_STATUS, N_, Text, joined, label_msgid
 from dealer_portal.records import audit, credit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockDocument, StockVehicle
@@ -152,7 +152,16 @@ def create(
     )
     session.add(vehicle)
     session.flush()
-    audit.record(session, actor, now, "create", "stock_vehicle", vin, f"{model} {status}", dealer_code=dealer)
+    audit.record(
+        session,
+        actor,
+        now,
+        "create",
+        "stock_vehicle",
+        vin,
+        AUDIT_MODEL_STATUS.format(model=model, status=status),
+        dealer_code=dealer,
+    )
     return vehicle
 
 
@@ -252,7 +261,7 @@ def add_document(
         "upload",
         "stock_vehicle",
         vehicle.vin,
-        f"document {fields['filename']}",
+        AUDIT_DOCUMENT.format(file=fields["filename"]),
         vehicle.dealer_code,
     )
     return document

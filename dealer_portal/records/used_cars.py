@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_TRADE_IN, N_, Text
 from dealer_portal.records import audit, stock, vehicle_records
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.sales_tables import SalesOrder, StockVehicle
@@ -83,7 +83,9 @@ def take_in(session: Session, actor: Actor, order: SalesOrder, trade: TradeIn, n
         "trade_in",
         "stock_vehicle",
         car.vin,
-        f"from {order.number}: {car.model}, {car.odometer_km} km, valued {car.valuation_cents} cents",
+        AUDIT_TRADE_IN.format(
+            order=order.number, model=car.model, km=car.odometer_km, cents=car.valuation_cents
+        ),
         order.dealer_code,
     )
     return car

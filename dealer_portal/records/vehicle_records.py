@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import validation_field_errors
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_DOCUMENT_BYTES, N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import VehicleDocument
@@ -292,7 +292,7 @@ def add_document(
         "upload",
         "vehicle",
         vehicle_id,
-        f"document {fields['filename']} ({len(data)} bytes)",
+        AUDIT_DOCUMENT_BYTES.format(file=fields["filename"], size=len(data)),
         dealer_code=vehicle.dealer_code,
     )
     return document

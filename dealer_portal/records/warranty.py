@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text, label_msgid
+from dealer_portal.messages import AUDIT_CLAIM_DRAFTED, AUDIT_PARTS_RETURNED, N_, Text, label_msgid
 from dealer_portal.records import audit
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor, NotFound
@@ -153,7 +153,9 @@ def create(session: Session, actor: Actor, order_id: int, now: datetime) -> Warr
         "warranty:draft",
         "warranty_claim",
         claim.id,
-        f"{claim.number} for work order {order.id}: {claim.claimed_cents / 100:.2f}",
+        AUDIT_CLAIM_DRAFTED.format(
+            claim=claim.number, order=order.id, amount=f"{claim.claimed_cents / 100:.2f}"
+        ),
         dealer_code=claim.dealer_code,
     )
     return claim
@@ -211,7 +213,7 @@ def parts_returned(
         "warranty:parts_returned",
         "warranty_claim",
         claim.id,
-        f"{claim.number}: parts returned, {reference.strip()}",
+        AUDIT_PARTS_RETURNED.format(claim=claim.number, reference=reference.strip()),
         dealer_code=claim.dealer_code,
     )
     return claim

@@ -14,7 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import (
+    AUDIT_AMENDED,
+    AUDIT_MINUTES,
+    AUDIT_PROMISED,
+    AUDIT_PROMISED_CHANGED,
+    N_,
+    Text,
+)
 from dealer_portal.records import audit
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Actor, NotFound
@@ -95,8 +102,15 @@ def _record(
         f"service:amend:{action}",
         "service_order",
         order.id,
-        f"{action} {item.description}: estimate {before / 100:.2f} -> {after / 100:.2f}, "
-        f"approved by {approved_by} ({method}, {approved_at:%Y-%m-%d %H:%M})"
+        AUDIT_AMENDED.format(
+            action=action,
+            item=item.description,
+            before=f"{before / 100:.2f}",
+            after=f"{after / 100:.2f}",
+            by=approved_by,
+            method=method,
+            at=f"{approved_at:%Y-%m-%d %H:%M}",
+        )
         + (f": {note.strip()}" if note.strip() else ""),
         dealer_code=order.dealer_code,
     )
@@ -200,9 +214,11 @@ def promise(
         "service:promised",
         "service_order",
         order.id,
-        f"promised {before:%Y-%m-%d %H:%M} -> {promised_at:%Y-%m-%d %H:%M}"
+        AUDIT_PROMISED_CHANGED.format(
+            before=f"{before:%Y-%m-%d %H:%M}", after=f"{promised_at:%Y-%m-%d %H:%M}"
+        )
         if before
-        else f"promised {promised_at:%Y-%m-%d %H:%M}",
+        else AUDIT_PROMISED.format(after=f"{promised_at:%Y-%m-%d %H:%M}"),
         dealer_code=order.dealer_code,
     )
     return order
@@ -255,7 +271,7 @@ def clock_off(session: Session, actor: Actor, order_id: int, now: datetime) -> L
         "service:clock_off",
         "service_order",
         order.id,
-        f"{running.minutes:.0f} min",
+        AUDIT_MINUTES.format(minutes=f"{running.minutes:.0f}"),
         dealer_code=order.dealer_code,
     )
     return running

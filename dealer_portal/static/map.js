@@ -3,8 +3,9 @@
 // An element with data-tiles starts a Leaflet map on that tile server. Until a tile has loaded the page
 // keeps showing the offline drawing; the first loaded tile switches to the tiled map
 // (<body data-map="tiles">). When the tiles all fail, or none has loaded after data-fallback-after-s,
-// the Leaflet map is removed and the offline drawing stays (<body data-map="fallback">): the decision is
-// the browser's, which is the one that must reach the tile server.
+// the Leaflet map is hidden and the offline drawing stays (<body data-map="fallback">): the decision is
+// the browser's, which is the one that must reach the tile server. It keeps asking the server for a
+// tile every data-retry-after-s and brings the tiled map back, without a reload, once one arrives.
 //
 // The fleet board: markers from #fleet-points (JSON, refreshed with each live update), clustered so
 // that labels never overlap. The vehicle page: the route of the chosen trips and a replay control.
@@ -22,6 +23,10 @@
   }
 
   // A Leaflet map on el's tile server; onTiles(map) runs once the first tile has loaded.
+  // Modes: probing (waiting for a first tile), tiles, fallback (the offline drawing stands in). In
+  // fallback the map is kept, hidden, and one tile is asked for every data-retry-after-s; when the
+  // server answers, every tile is requested again (Leaflet's redraw) and the map comes back. A tile
+  // that fails while the map is shown is asked for again after the same wait.
   function tiledMap(el, onTiles) {
     if (!window.L) {
       setMode("fallback");
@@ -30,30 +35,66 @@
     setMode("probing");
     var map = L.map(el, { attributionControl: true, zoomControl: true, preferCanvas: false });
     map.attributionControl.setPrefix(false);
-    var loaded = 0, decided = false;
-    var layer = L.tileLayer(el.getAttribute("data-tiles"), {
+    var template = el.getAttribute("data-tiles");
+    var subdomains = el.getAttribute("data-subdomains") || "abc";
+    var mode = "probing", started = false, loadedSince = 0, retryTimer = null;
+    var retryMs = parseFloat(el.getAttribute("data-retry-after-s") || "15") * 1000;
+    var layer = L.tileLayer(template, {
       attribution: escapeHtml(el.getAttribute("data-attribution")),
-      subdomains: el.getAttribute("data-subdomains") || "abc",
+      subdomains: subdomains,
       maxZoom: parseInt(el.getAttribute("data-max-zoom") || "18", 10),
     });
+    function probeUrl() {
+      return template.replace("{s}", subdomains.charAt(0)).replace("{z}", "0").replace("{x}", "0")
+        .replace("{y}", "0").replace("{r}", "");
+    }
+    function retry() {
+      retryTimer = setTimeout(function () {
+        retryTimer = null;
+        if (mode !== "fallback") return;
+        var probe = new Image();
+        probe.onload = function () {
+          if (mode !== "fallback") return;
+          mode = "probing";
+          loadedSince = 0;
+          el.hidden = false;
+          map.invalidateSize();
+          layer.redraw(); // every tile again, now that the server answers
+          waitForTiles();
+        };
+        probe.onerror = retry;
+        probe.src = probeUrl(); // a failed connection is not cached: each probe reaches the server
+      }, retryMs);
+    }
     function fallback() {
-      if (decided) return;
-      decided = true;
+      if (mode === "fallback") return;
+      mode = "fallback";
       el.hidden = true;
       setMode("fallback");
-      setTimeout(function () { map.remove(); }, 0); // not inside Leaflet's own tile handler
+      if (!retryTimer) retry();
+    }
+    function waitForTiles() {
+      var wait = parseFloat(el.getAttribute("data-fallback-after-s") || "6") * 1000;
+      setTimeout(function () { if (mode === "probing" && !loadedSince) fallback(); }, wait);
     }
     layer.on("tileload", function () {
-      loaded += 1;
-      if (decided) return;
-      decided = true;
+      loadedSince += 1;
+      if (mode === "tiles") return;
+      mode = "tiles";
+      el.hidden = false;
       setMode("tiles");
       map.invalidateSize();
-      onTiles(map);
+      if (!started) {
+        started = true;
+        onTiles(map);
+      }
     });
-    layer.on("load", function () { if (!loaded) fallback(); }); // every visible tile answered, none loaded
-    var wait = parseFloat(el.getAttribute("data-fallback-after-s") || "6") * 1000;
-    setTimeout(function () { if (!loaded) fallback(); }, wait);
+    layer.on("tileerror", function (e) { // shown, but this tile failed: ask for it again later
+      if (mode !== "tiles") return;
+      setTimeout(function () { if (e.tile.parentNode) e.tile.src = layer.getTileUrl(e.coords); }, retryMs);
+    });
+    layer.on("load", function () { if (mode === "probing" && !loadedSince) setTimeout(fallback, 0); }); // all answered, none loaded
+    waitForTiles();
     layer.addTo(map);
     el.mapLayer = layer;
     return map;

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from sqlalchemy.exc import DataError
 
 from dms.contract.messages import utc_now
@@ -31,19 +31,27 @@ from gateway.db.session import make_engine, make_sessionmaker
 from gateway.observability import observe_requests
 from gateway.settings import GatewaySettings
 
+DESCRIPTION = (
+    "Fleet live status, driver events, maintenance and dead letters. Authenticate with POST /api/token "
+    "(OAuth2 password flow) and send `Authorization: Bearer <token>`."
+)
+
 
 def create_app(
-    db_url: str, settings: GatewaySettings | None = None, *, clock: Callable[[], datetime] = utc_now
+    db_url: str,
+    settings: GatewaySettings | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    docs_openapi_url: Callable[[Request], str] | None = None,
 ) -> FastAPI:
+    """The REST API; `docs_openapi_url`: which OpenAPI document the docs pages load (see add_docs)."""
     app = FastAPI(
         title="dms back office API",
         version="1",
         openapi_url="/api/openapi.json",
         docs_url=None,  # gateway.api.docs serves both from installed files, not a CDN
         redoc_url=None,
-        description="Fleet live status, driver events, maintenance and dead letters. "
-        "Authenticate with POST /api/token (OAuth2 password flow) and send "
-        "`Authorization: Bearer <token>`.",
+        description=DESCRIPTION,
     )
     engine = make_engine(db_url)
     app.state.gateway = ApiContext(
@@ -53,7 +61,7 @@ def create_app(
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(routes_health.router)
     app.add_exception_handler(DataError, refused_value)
-    add_docs(app)
+    add_docs(app, docs_openapi_url)
     # Outermost: counts and logs every request, the portal's pages included (they join this app).
     app.add_middleware(observe_requests, metrics=app.state.gateway.metrics)
     return app

@@ -4,10 +4,11 @@ the pages work on a machine without internet, as a back office in a workshop oft
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,15 +18,21 @@ DOCS, REDOC, ASSETS_URL = "/api/docs", "/api/redoc", "/api/docs/static"
 OAUTH2_REDIRECT = f"{DOCS}/oauth2-redirect"
 
 
-def add_docs(app: FastAPI) -> None:
-    """Swagger UI and ReDoc for `app` (created with docs_url=None, redoc_url=None)."""
+def add_docs(app: FastAPI, openapi_url_for: Callable[[Request], str] | None = None) -> None:
+    """Swagger UI and ReDoc for `app` (created with docs_url=None, redoc_url=None). `openapi_url_for`:
+    which OpenAPI document a reader's page loads (the portal's points a Chinese reader to a translated
+    copy); default: the app's own."""
+
+    def spec(request: Request) -> str:
+        return openapi_url_for(request) if openapi_url_for else app.openapi_url
+
     app.mount(ASSETS_URL, StaticFiles(directory=ASSETS), name="api-docs-assets")
     title = app.title
 
     @app.get(DOCS, include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(request: Request) -> HTMLResponse:
         return get_swagger_ui_html(
-            openapi_url=app.openapi_url,
+            openapi_url=spec(request),
             title=f"{title} - Swagger UI",
             oauth2_redirect_url=OAUTH2_REDIRECT,
             swagger_js_url=f"{ASSETS_URL}/swagger-ui-bundle.js",
@@ -38,9 +45,9 @@ def add_docs(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get(REDOC, include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    def redoc(request: Request) -> HTMLResponse:
         return get_redoc_html(
-            openapi_url=app.openapi_url,
+            openapi_url=spec(request),
             title=f"{title} - ReDoc",
             redoc_js_url=f"{ASSETS_URL}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS_URL}/favicon.png",

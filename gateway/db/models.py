@@ -79,6 +79,24 @@ class User(Base):
     # NULL: not chosen (the portal follows the browser's Accept-Language and its default zone).
     language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Where a one-time password reset link goes (gw0013); NULL: none known, an administrator types one.
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class PasswordResetToken(Base):
+    """A one-time password reset link (gw0013): only the SHA-256 of its token is stored. It works once
+    (`used_at`), until `expires_at`, for an active user; issuing a new one ends the user's older ones."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(255))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class Vehicle(Base):

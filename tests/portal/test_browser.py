@@ -36,7 +36,7 @@ def test_full_service_flow_from_proposal_to_settlement_issues_a_part(browser_pag
     before = float(on_hand.inner_text())
 
     page.goto(f"{portal_url}/service")
-    page.get_by_role("link", name=re.compile("Oil service due at 60,000 km")).click()
+    page.get_by_role("link", name=re.compile("Oil service: every 15000 km, due at 60000 km")).click()
     state = page.get_by_test_id("order-state")
     expect(state).to_have_text("Proposed")
     page.fill("input[name=scheduled_at]", "2030-01-07T09:00")

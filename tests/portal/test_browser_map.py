@@ -44,7 +44,12 @@ def map_portal(sample_db, tile_server):
         db.commit()
     engine.dispose()
     settings = PortalSettings(
-        map=MapSettings(tile_url=tile_server.url_template, attribution="loopback tiles", fallback_after_s=4)
+        map=MapSettings(
+            tile_url=tile_server.url_template,
+            attribution="loopback tiles",
+            fallback_after_s=4,
+            retry_after_s=1,
+        )
     )
     with serve(create_app(sample_db, settings)) as url:
         yield url
@@ -103,6 +108,32 @@ def test_the_board_shows_tiles_from_the_tile_server_then_falls_back_when_it_is_d
     expect(page.locator("svg.fleet-map .map-dot").first).to_be_visible()
     expect(page.get_by_test_id("tile-map")).to_be_hidden()
     tile_server.start()
+
+
+def test_the_map_comes_back_by_itself_when_the_tile_server_is_up_again(browser_page, map_portal, tile_server):
+    """Down: the offline drawing; up again: Leaflet asks again and shows the tiles, on the same page."""
+    page = browser_page
+    login(page, map_portal, "dora")
+    tile_server.stop()
+    try:
+        page.goto(f"{map_portal}/fleet")
+        expect(page.locator("body")).to_have_attribute("data-map", "fallback", timeout=10_000)
+        expect(page.locator("svg.fleet-map")).to_be_visible()
+        expect(page.get_by_test_id("tile-map")).to_be_hidden()
+        page.evaluate("window.sameDocument = true")  # gone if the page were reloaded
+        page.wait_for_timeout(2500)  # a few probes fail while the server is down
+        expect(page.locator("body")).to_have_attribute("data-map", "fallback")
+    finally:
+        tile_server.start()
+    asked = len(tile_server.requests)
+    expect(page.locator("body")).to_have_attribute("data-map", "tiles", timeout=10_000)
+    expect(page.get_by_test_id("tile-map")).to_be_visible()
+    expect(page.locator("svg.fleet-map")).to_be_hidden()
+    expect(page.locator("img.leaflet-tile-loaded").first).to_be_attached()
+    assert _loaded_tiles(page, tile_server)
+    assert len(tile_server.requests) > asked
+    expect(page.locator(".leaflet-marker-icon").first).to_be_visible()  # the markers came with the tiles
+    assert page.evaluate("window.sameDocument") is True
 
 
 def test_the_vehicle_page_replays_a_stored_trip_and_shows_its_timeline(browser_page, map_portal, tile_server):

@@ -45,6 +45,9 @@ class TileServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if server is not tiles._server:  # stopped: a connection the browser opened before
+                    self.close_connection = True  # stop() (a preconnect) gets no answer either
+                    return
                 tiles.requests.append(self.path)
                 if not TILE_PATH.match(self.path):
                     self.send_error(404)
@@ -62,9 +65,10 @@ class TileServer:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         if self._server is not None:
