@@ -331,6 +331,9 @@ def nested_estimate(folds: Folds, designs=DESIGNS, progress=None) -> dict:
     ids = sorted(folds.by_subject)
     pooled, fixed = Counts(), {d: Counts() for d in designs}
     per_subject, by_condition, by_variant = {}, {}, {}
+    # each version of the clips alone (the README's "as recorded" row): per condition and per subject
+    variant_condition: dict[str, dict[str, Counts]] = {}
+    variant_subject: dict[str, dict[str, dict]] = {}
     condition = {c.video: c.condition for c in folds.clips}
     for held in ids:
         train = set(ids) - {held}
@@ -351,6 +354,14 @@ def nested_estimate(folds: Folds, designs=DESIGNS, progress=None) -> dict:
                 pooled.add(counts)
                 for name in folds.variants:
                     by_variant.setdefault(name, Counts()).add(folds.total(key, held_videos, name))
+                    variant_subject.setdefault(name, {})[held] = _short(
+                        folds.total(key, held_videos, name).scores()
+                    )
+                    per_video = folds.variant_counts(key)[name]
+                    for v in held_videos:
+                        variant_condition.setdefault(name, {}).setdefault(condition[v], Counts()).add(
+                            per_video[v]
+                        )
                 per_subject[held] = {
                     "design": design,
                     "settings": list(key[1:]),
@@ -367,6 +378,11 @@ def nested_estimate(folds: Folds, designs=DESIGNS, progress=None) -> dict:
         "nested": _short(pooled.scores()),
         "by_variant": {name: _short(c.scores()) for name, c in by_variant.items()},
         "by_condition": {c: _short(v.scores()) for c, v in sorted(by_condition.items())},
+        "by_variant_condition": {
+            name: {c: _short(v.scores()) for c, v in sorted(per.items())}
+            for name, per in variant_condition.items()
+        },
+        "by_variant_subject": variant_subject,
         "per_subject": per_subject,
         "spread": {
             k: {"min": min(v), "median": float(np.median(v)), "max": max(v)} for k, v in spread.items()
@@ -436,6 +452,13 @@ def _run(args) -> dict:
     if len(report["variants"]) > 1:
         for name, s in report["by_variant"].items():
             print(f"  variant {name}: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
+    for name, per in report["by_variant_condition"].items():
+        shown = ", ".join(f"{c} {s['closed_f1']:.3f}/{s['blink_f1']:.3f}" for c, s in per.items())
+        closed = [s["closed_f1"] for s in report["by_variant_subject"][name].values()]
+        print(
+            f"  {name} by condition (eye-closed/blink): {shown}; per subject eye-closed "
+            f"{min(closed):.3f} .. {max(closed):.3f} (median {float(np.median(closed)):.3f})"
+        )
     for cond, s in report["by_condition"].items():
         print(f"  {cond}: eye-closed F1 {s['closed_f1']:.3f}, blink F1 {s['blink_f1']:.3f}")
     print("designs chosen: " + ", ".join(f"{s}: {v['design']}" for s, v in report["per_subject"].items()))

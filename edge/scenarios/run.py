@@ -294,6 +294,18 @@ def run_scenarios(
     scenarios = load_scenarios(Path(scenarios_dir))
     out = Path(out_dir)
     (out / "audio").mkdir(parents=True, exist_ok=True)
+    phone = any(
+        "phone_use" in [e.state for e in sc.expect] or "phone_use" in sc.forbid for _, sc in scenarios
+    )
+    if phone and not cfg.vision.hands.enabled:
+        # a set that tests phone use is run with the detector on, as a vehicle tested for it has it
+        cfg = cfg.model_copy(
+            update={
+                "vision": cfg.vision.model_copy(
+                    update={"hands": cfg.vision.hands.model_copy(update={"enabled": True})}
+                )
+            }
+        )
     pipeline = (pipeline_factory or _default_pipeline)(cfg.vision)
     results, traces = [], {}
     for path, scenario in scenarios:
@@ -319,6 +331,7 @@ def run_scenarios(
         "settings": {
             "policy": cfg.policy.model_dump(mode="json"),
             "audio_sample_rate": cfg.audio.sample_rate,
+            "phone_detection": cfg.vision.hands.enabled,
         },
     }
     (out / "report.json").write_text(json.dumps(report, indent=1), encoding="utf-8")

@@ -58,7 +58,12 @@ RELOOK_S = 0.4
 class HandSettings(Settings):
     """The hand detector and the phone postures it reports (edge.vision.hands)."""
 
-    enabled: bool = Field(True, description="Look for hands near the face (phone use); off skips the model.")
+    enabled: bool = Field(
+        False,
+        description="Look for hands near the face (phone use). Off by default: the palm model costs about "
+        "0.08x MediaPipe FaceMesh's CPU per frame on top of the 0.55x of the rest of the pipeline "
+        "(benchmarks/README.md); the Pi 5 and Jetson board profiles and the demo switch it on.",
+    )
     rate_hz: float = Field(
         5.0,
         gt=0,

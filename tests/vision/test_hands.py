@@ -83,10 +83,10 @@ def test_the_model_fires_on_drawn_hands_and_not_on_an_empty_background(detector)
 @pytest.mark.dataset
 def test_a_drawn_hand_at_a_real_faces_ear_is_phone_use_through_the_pipeline(zju_dataset):
     from edge.evaluation.runner import decoded_pictures
-    from edge.vision.pipeline import VisionPipeline
+    from edge.vision.pipeline import VisionPipeline, VisionSettings
 
     pictures = [img for i, img in decoded_pictures(zju_dataset / "clips/2/000001M_FNN.avi") if i < 12]
-    pipeline = VisionPipeline()
+    pipeline = VisionPipeline(VisionSettings(hands={"enabled": True}))
     plain = [pipeline.process(p, i / 30, i) for i, p in enumerate(pictures)]
     assert all(s.face_found and s.phone_posture is None for s in plain)
     x0, y0, x1, y1 = plain[-1].face_box
@@ -257,9 +257,10 @@ def test_hand_settings_are_bounded_and_closed():
 def test_without_litert_the_pipeline_says_so_in_one_line(monkeypatch):
     from dms.errors import UserError
     from edge.vision import backends
-    from edge.vision.pipeline import VisionPipeline
+    from edge.vision.pipeline import VisionPipeline, VisionSettings
 
     monkeypatch.setattr(backends, "litert_available", lambda: False)
     with pytest.raises(UserError, match="vision.hands") as refused:
-        VisionPipeline(face_mesh=object(), eye_model=object())
+        VisionPipeline(VisionSettings(hands={"enabled": True}), face_mesh=object(), eye_model=object())
     assert "hands.enabled: false" in refused.value.hint
+    assert VisionPipeline(face_mesh=object(), eye_model=object()).hands is None  # off by default

@@ -168,9 +168,14 @@ def _sample_clip() -> Path:
 def _edge_child(clip: Path, mqtt_url: str, workdir: Path, loop: bool) -> Child:
     from edge.vehicle import sample_trip_path
 
+    # the demo shows every driver state, phone use included (off in a bare device configuration)
+    device = workdir / "device.yaml"
+    device.write_text("vision:\n  hands:\n    enabled: true\n", encoding="utf-8")
     args = [
         "edge",
         "run",
+        "--config",
+        str(device),
         "--source",
         str(clip),
         "--realtime",
