@@ -18,9 +18,8 @@ from edge.evaluation.dataset import LabelledClip
 from edge.evaluation.runner import decoded_pictures
 
 # 2: the iris alternation restarts on a detection; 3: the face mesh may run the eye-state model (iris_gate);
-# 4: the iris gate hears the eye-closure estimator's verdict (FaceMesh.settle), as in the vehicle;
-# 5: the face model on at most every 3rd steady frame (FaceMeshSettings.landmarks_every)
-CACHE_VERSION = 5
+# 4: the iris gate hears the eye-closure estimator's verdict (FaceMesh.settle), as in the vehicle
+CACHE_VERSION = 4
 
 
 @dataclass(frozen=True, slots=True)

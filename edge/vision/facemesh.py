@@ -64,14 +64,15 @@ class FaceMeshSettings(Settings):
     iris time (the larger half of the per-frame CPU). The eye that did not run keeps its last result in
     the coordinates of its eye crop, re-projected into this frame's eye region, so head motion is
     followed. Both eyes run after every detection."""
-    landmarks_every: int = Field(3, ge=1, le=4)
+    landmarks_every: int = Field(2, ge=1, le=4)
     """Run the 468-point face model on at most every n-th tracked frame; in between, the eye regions of
     the last run are reused (the eyes are still measured on every frame, so eye closure and gaze stay per
     frame) and head pose, presence and the face box hold their last values (FaceResult.landmarks_age says
     how old). With `landmarks_when_steady` (default) a frame is skipped only while the eyes hold still,
-    so blinks and head movement still get the model on every frame. With the iris gate on the dev clips:
-    3 (default) runs it on 0.57 of the frames, CPU 0.62x -> 0.55x MediaPipe's, eye-closed F1 0.944
-    instead of 0.946 at 2, blink F1 0.997 either way (nested held-out figures in the README). 1 runs it on
+    so blinks and head movement still get the model on every frame. With the iris gate on the dev clips,
+    2 runs it on 0.66 of the frames. 3 would save another 12 % of the frame's CPU (0.62x -> 0.55x
+    MediaPipe's) but cost held-out eye-closed F1 (0.944 -> 0.939) and one of the 39 driver changes of
+    the live stream test: a frame where the driver has just left can be a skipped one. 1 runs it on
     every frame."""
     landmarks_when_steady: bool = True
     """With landmarks_every > 1: skip the face model only on a frame after one whose iris run saw no lid
