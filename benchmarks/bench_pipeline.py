@@ -83,14 +83,16 @@ def run_ours(
     """CPU ms per frame of our whole frame pipeline (face mesh, eye-state model, eye closure, blinks, gaze:
     everything the vehicle runs per frame) on the clips; `progress(n)` is called after each clip.
     `backend` is one of ENGINES; `overrides`: FaceMeshSettings fields other than the defaults (a variant),
-    named by `label`, and `hands: False` for the pipeline without the phone-use hand detector."""
+    named by `label`, and `hands: True` / `False` for the pipeline with / without the phone-use hand
+    detector (default: as VisionSettings says, off)."""
     from edge.vision.facemesh import FaceMeshSettings
     from edge.vision.pipeline import VisionPipeline, VisionSettings
 
     overrides = dict(overrides or {})
-    hands = overrides.pop("hands", True)  # the phone-use hand detector (edge.vision.hands) on or off
+    hands = overrides.pop("hands", None)  # the phone-use hand detector (edge.vision.hands): None = default
     mesh = FaceMeshSettings(backend=backend_settings(backend), iris=iris, **overrides)
-    pipeline = VisionPipeline(VisionSettings(face_mesh=mesh, hands={"enabled": hands}))
+    extra = {} if hands is None else {"hands": {"enabled": hands}}
+    pipeline = VisionPipeline(VisionSettings(face_mesh=mesh, **extra))
     cpu = 0.0
     frames = faces = detections = 0
     stages: dict[str, float] = {}

@@ -70,16 +70,12 @@ PIPELINE_VARIANTS: tuple[tuple[str, str, dict], ...] = (
         "litert-int8",
         {"landmarks_every": 2, "landmarks_when_steady": False},
     ),
-    ("litert-int8, no phone detection", "litert-int8", {"hands": False}),
+    ("litert-int8, face model on every 3rd steady frame", "litert-int8", {"landmarks_every": 3}),
+    ("litert-int8, with phone detection (vision.hands.enabled)", "litert-int8", {"hands": True}),
     (
         "litert-int8, iris model alternating between the eyes (iris_gate off, the former default)",
         "litert-int8",
         {"iris_gate": False},
-    ),
-    (
-        "litert-int8, iris_gate off, no phone detection",
-        "litert-int8",
-        {"iris_gate": False, "hands": False},
     ),
 )
 

@@ -241,10 +241,13 @@ class FaceMesh:
         self._gate_age = [0, 0]
         self.eyes_settled = False  # iris_gate: see `settle`
         self._closed_logits: tuple[float | None, float | None] | None = None  # (left, right), this frame
+        self._eye_matrices: tuple | None = None  # (landmarks, eye crop matrices) of the last face-model run
+        self._eye_results: tuple | None = None  # (eye points, matrices, EyeResults) of the last frame
 
     def reset(self) -> None:
         """Forget the tracked face (e.g. after a scene cut or a camera switch): what follows depends on
         nothing seen before (the iris alternation and the face model's rhythm start again too)."""
+        self._eye_matrices = self._eye_results = None
         self._roi = None
         self._faces = 0
         self._eye_points = None
@@ -304,8 +307,13 @@ class FaceMesh:
     def _irises(self, image: np.ndarray, lm: np.ndarray, tracked: bool) -> tuple[EyeResult, EyeResult]:
         """Both eyes in one batch (or one of them, see `iris_alternate`); the left eye is mirrored so it
         looks like a right eye to the model."""
-        rois = self._eye_rois(lm)
-        matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
+        kept = self._eye_matrices
+        if kept is not None and kept[0] is lm:  # the face model did not run: the same eye crops
+            matrices = kept[1]
+        else:
+            rois = self._eye_rois(lm)
+            matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
+            self._eye_matrices = (lm, matrices)
         self._closed_logits = None
         if self._eye_model is not None and tracked and self._eye_points is not None:
             shift = self._gated_irises(image, matrices)
@@ -333,8 +341,16 @@ class FaceMesh:
                 )
             )
         self._eyes_steady = shift <= self.settings.landmarks_steady_px
-        eyes = [to_image(points, m) for points, m in zip(self._eye_points, matrices)]
-        return EyeResult(eyes[0][:71], eyes[0][71:]), EyeResult(eyes[1][:71], eyes[1][71:])
+        last = self._eye_results
+        results = []
+        for i, (points, m) in enumerate(zip(self._eye_points, matrices)):
+            if last is not None and last[0][i] is points and last[1][i] is m:  # neither moved: as before
+                results.append(last[2][i])
+            else:
+                eye = to_image(points, m)
+                results.append(EyeResult(eye[:71], eye[71:]))
+        self._eye_results = (list(self._eye_points), matrices, results)
+        return results[0], results[1]
 
     def _gated_irises(self, image: np.ndarray, matrices: list[np.ndarray]) -> float:
         """`iris_gate`: the eye-state model on both eyes, the iris model only where the look changed.
