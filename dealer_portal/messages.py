@@ -197,6 +197,11 @@ AUDIT_RETURN_AT_WORKSHOP = N_("{km} km at workshop reception (work order #{order
 AUDIT_ORDERED_FROM = N_("{order} to {supplier}: {lines}")
 AUDIT_BIN_MOVE = N_("{part} bin {bin} {delta} {note}")
 AUDIT_QUOTE = N_("quote {quote} on {vin}: {total} cents, discount {discount}")
+AUDIT_APPRAISAL = N_("{vin} {model}, grade {grade}, offered {cents} cents")
+AUDIT_APPRAISAL_PENDING = N_("{vin} {model}, grade {grade}, offered {cents} cents (needs approval)")
+AUDIT_PROMOTION = N_("{sponsor} {name}: {cents} cents, {start}..{end}, {models}")
+AUDIT_FINANCE_APPLICATION = N_("{lender}: {cents} cents over {months} months at {bp} bp, {monthly} a month")
+AUDIT_FLOOR_PLAN = N_("{lender}: {cents} cents at {bp} bp from {start}")
 AUDIT_QUOTE_PROMOTION = N_(
     "quote {quote} on {vin}: {total} cents, discount {discount}, promotion {promotion} {promotion_cents}"
 )
@@ -261,6 +266,11 @@ NOTE_FORMATS = (
     AUDIT_ODOMETER_FUEL,
     AUDIT_QUOTE_PROMOTION_PENDING,
     AUDIT_QUOTE_PROMOTION,
+    AUDIT_APPRAISAL_PENDING,
+    AUDIT_APPRAISAL,
+    AUDIT_PROMOTION,
+    AUDIT_FINANCE_APPLICATION,
+    AUDIT_FLOOR_PLAN,
     AUDIT_QUOTE_PENDING,
     AUDIT_QUOTE,
     AUDIT_CENTS_NOTE,
@@ -302,7 +312,7 @@ NOTE_FORMATS = (
     RULE_DUE_BY_QUANTITY,
 )
 # Values of these names are stored codes, read as labels.
-_LABELLED = {"pay_type", "channel", "method", "event_type", "action", "status"}
+_LABELLED = {"pay_type", "channel", "method", "event_type", "action", "status", "sponsor"}
 # A change of state as the records layer writes it: "received -> estimated", then maybe ": <note>".
 _TRANSITION = re.compile(r"(?P<before>[a-z_]+) -> (?P<after>[a-z_]+)(?:: (?P<note>.*))?", re.DOTALL)
 PAYMENT_METHODS = {

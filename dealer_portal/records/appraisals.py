@@ -17,7 +17,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, label_msgid
+from dealer_portal.messages import AUDIT_APPRAISAL, AUDIT_APPRAISAL_PENDING, N_, Text, label_msgid
 from dealer_portal.records import audit, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import StockVehicle, UsedCarAppraisal
@@ -119,8 +119,9 @@ def appraise(
         "appraise",
         "used_car_appraisal",
         appraisal.id,
-        f"{appraisal.vin} {appraisal.model}, grade {grade}, offered {offered_cents} cents"
-        + (" (needs approval)" if appraisal.status == "pending" else ""),
+        (AUDIT_APPRAISAL_PENDING if appraisal.status == "pending" else AUDIT_APPRAISAL).format(
+            vin=appraisal.vin, model=appraisal.model, grade=grade, cents=offered_cents
+        ),
         dealer,
     )
     return appraisal

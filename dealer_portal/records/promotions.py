@@ -15,7 +15,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_PROMOTION, N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.sales_tables import Promotion, SalesQuote, StockVehicle
@@ -86,7 +86,14 @@ def create(
         "create",
         "promotion",
         promotion.id,
-        f"{sponsor} {promotion.name}: {amount_cents} cents, {start}..{end}, {', '.join(model_list)}",
+        AUDIT_PROMOTION.format(
+            sponsor=sponsor,
+            name=promotion.name,
+            cents=amount_cents,
+            start=start,
+            end=end,
+            models=", ".join(model_list),
+        ),
         dealer,
     )
     return promotion

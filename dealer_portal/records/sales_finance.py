@@ -19,7 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text, label_msgid
+from dealer_portal.messages import AUDIT_FINANCE_APPLICATION, AUDIT_FLOOR_PLAN, N_, Text, label_msgid
 from dealer_portal.records import audit, sales, stock
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import FinanceApplication, FloorPlan, SalesOrder
@@ -102,8 +102,13 @@ def apply(
         "finance",
         "sales_order",
         order.number,
-        f"{application.lender}: {financed} cents over {term_months} months at {bp} bp,"
-        f" {application.monthly_cents} a month",
+        AUDIT_FINANCE_APPLICATION.format(
+            lender=application.lender,
+            cents=financed,
+            months=term_months,
+            bp=bp,
+            monthly=application.monthly_cents,
+        ),
         order.dealer_code,
     )
     return application
@@ -221,7 +226,7 @@ def finance_vehicle(
         "floor_plan",
         "stock_vehicle",
         vehicle.vin,
-        f"{plan.lender}: {principal_cents} cents at {plan.rate_bp} bp from {start}",
+        AUDIT_FLOOR_PLAN.format(lender=plan.lender, cents=principal_cents, bp=plan.rate_bp, start=start),
         vehicle.dealer_code,
     )
     return plan
