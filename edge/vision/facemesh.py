@@ -193,7 +193,7 @@ def choose_driver(detections: list[Detection], width: int, height: int) -> Detec
 class FaceModelOutput:
     """The face model's last run: what frames in between reuse (FaceMeshSettings.landmarks_every)."""
 
-    __slots__ = ("across", "box", "landmarks", "landmarks32", "pose", "score")
+    __slots__ = ("across", "box", "eye_matrices", "landmarks", "landmarks32", "pose", "score")
 
     def __init__(self, landmarks: np.ndarray, score: float, pose: tuple[float, float, float]):
         self.landmarks = landmarks
@@ -203,6 +203,7 @@ class FaceModelOutput:
         (x0, y0), (x1, y1) = landmarks[:, :2].min(0), landmarks[:, :2].max(0)
         self.box = (float(x0), float(y0), float(x1), float(y1))
         self.across = face_axis(landmarks[RIGHT_EYE_OUTER], landmarks[LEFT_EYE_OUTER])  # for eye gaze
+        self.eye_matrices: list[np.ndarray] | None = None  # the iris crops, set on first use
 
 
 class FaceMesh:
@@ -241,13 +242,12 @@ class FaceMesh:
         self._gate_age = [0, 0]
         self.eyes_settled = False  # iris_gate: see `settle`
         self._closed_logits: tuple[float | None, float | None] | None = None  # (left, right), this frame
-        self._eye_matrices: tuple | None = None  # (landmarks, eye crop matrices) of the last face-model run
         self._eye_results: tuple | None = None  # (eye points, matrices, EyeResults) of the last frame
 
     def reset(self) -> None:
         """Forget the tracked face (e.g. after a scene cut or a camera switch): what follows depends on
         nothing seen before (the iris alternation and the face model's rhythm start again too)."""
-        self._eye_matrices = self._eye_results = None
+        self._eye_results = None
         self._roi = None
         self._faces = 0
         self._eye_points = None
@@ -307,13 +307,11 @@ class FaceMesh:
     def _irises(self, image: np.ndarray, lm: np.ndarray, tracked: bool) -> tuple[EyeResult, EyeResult]:
         """Both eyes in one batch (or one of them, see `iris_alternate`); the left eye is mirrored so it
         looks like a right eye to the model."""
-        kept = self._eye_matrices
-        if kept is not None and kept[0] is lm:  # the face model did not run: the same eye crops
-            matrices = kept[1]
-        else:
+        face = self._last
+        if face.eye_matrices is None:  # once per face-model run: frames in between use the same crops
             rois = self._eye_rois(lm)
-            matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
-            self._eye_matrices = (lm, matrices)
+            face.eye_matrices = [roi.crop_matrix(IRIS_INPUT, mirror=i == 1) for i, roi in enumerate(rois)]
+        matrices = face.eye_matrices
         self._closed_logits = None
         if self._eye_model is not None and tracked and self._eye_points is not None:
             shift = self._gated_irises(image, matrices)
