@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, Column, ColumnElement, Float, Table, any_, bindparam, literal
+from sqlalchemy import JSON, Column, ColumnElement, Float, Table, any_, bindparam, literal, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -47,16 +47,28 @@ def bulk_insert(
     *,
     ignore_conflicts: bool = False,
     returning: Sequence[str] = (),
+    on_conflict: str | None = None,
 ) -> list[tuple]:
-    """Insert `rows` (dicts with the same keys); the `returning` columns of the inserted rows."""
+    """Insert `rows` (dicts with the same keys); the `returning` columns of the inserted rows.
+    `on_conflict`: the SQL after `ON CONFLICT` (e.g. `(key) DO UPDATE SET ...`, naming the table and
+    `excluded`), the same on both databases; one statement however many rows (no two may share the key)."""
     if not rows:
         return []
+    conflict = on_conflict or ("DO NOTHING" if ignore_conflicts else None)
     if db.get_bind().dialect.name == "postgresql":
-        if not ignore_conflicts and not returning:
+        if conflict is None and not returning:
             _pg_copy(db, table, rows)
             return []
-        return _pg_unnest_insert(db, table, rows, ignore_conflicts, tuple(returning))
+        return _pg_unnest_insert(db, table, rows, conflict, tuple(returning))
     stmt = sqlite.insert(table)
+    if on_conflict is not None:
+        columns = tuple(rows[0])
+        # typed parameters: the columns' own conversions (a UTC timestamp is stored naive, as elsewhere)
+        stmt = text(_sqlite_sql(table, columns, on_conflict)).bindparams(
+            *(bindparam(c, type_=table.c[c].type) for c in columns)
+        )
+        db.execute(stmt, _sqlite_rows(rows))
+        return []
     if ignore_conflicts:
         stmt = stmt.on_conflict_do_nothing()
     rows = _sqlite_rows(rows)
@@ -81,18 +93,22 @@ def _json_text(value: Any) -> str:
     return value if isinstance(value, JSONText) else json.dumps(value)
 
 
+@lru_cache(maxsize=64)
+def _sqlite_sql(table: Table, columns: tuple[str, ...], on_conflict: str) -> str:
+    names, values = ", ".join(columns), ", ".join(f":{c}" for c in columns)
+    return f"INSERT INTO {table.name} ({names}) VALUES ({values}) ON CONFLICT {on_conflict}"
+
+
 @lru_cache(maxsize=256)
-def _pg_sql(
-    table: Table, columns: tuple[str, ...], ignore_conflicts: bool, returning: tuple[str, ...]
-) -> str:
+def _pg_sql(table: Table, columns: tuple[str, ...], conflict: str | None, returning: tuple[str, ...]) -> str:
     dialect = postgresql.dialect()
     arrays = ", ".join(f"%(c{i})b::{_pg_type(table.c[name], dialect)}[]" for i, name in enumerate(columns))
     sql = (
         f'INSERT INTO "{table.name}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
         f"SELECT * FROM unnest({arrays})"
     )
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
+    if conflict is not None:
+        sql += f" ON CONFLICT {conflict}"
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
     return sql
@@ -126,11 +142,11 @@ def _pg_unnest_insert(
     db: Session,
     table: Table,
     rows: Sequence[dict[str, Any]],
-    ignore_conflicts: bool,
+    conflict: str | None,
     returning: tuple[str, ...],
 ) -> list[tuple]:
     columns = tuple(rows[0])
-    sql = _pg_sql(table, columns, ignore_conflicts, returning)
+    sql = _pg_sql(table, columns, conflict, returning)
     params = {f"c{i}": _pg_array(table.c[name], rows) for i, name in enumerate(columns)}
     result = db.connection().exec_driver_sql(sql, params)
     return [tuple(r) for r in result] if returning else []
