@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -32,7 +33,7 @@ from dms.contract import (
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.contract.messages import utc_now
 from gateway.changes import record_changes
-from gateway.db.history import merge_minutes
+from gateway.db.history import merge_minutes, minute_rows
 from gateway.db.models import (
     DeadLetter,
     OdometerReading,
@@ -335,12 +336,17 @@ class Ingestor:
         events: list[DriverEvent] = by_kind[DriverEvent]
         changes: list[tuple[str, str | None, str | None]] = []
 
-        live, missing = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
-        if statuses:  # after the live rows' locks: batches of the same vehicles merge minutes in turn
-            self._store_status_history(db, statuses, now)
+        # Everything that takes no lock another batch of the same vehicles needs comes before the live
+        # rows' locks: two workers (or gateways) fed the same vehicles wait for each other only from there
+        # to the commit. New history rows collide with nobody (their msg_ids are this batch's own).
+        minutes = self._store_status_history(db, statuses, now)
         rules = rules_for(
             db, [vehicles[v] for v in sorted({m.vehicle_id for m in statuses})], ("km", "engine_hours")
         )
+        live, missing = self._lock_live(db, sorted({m.vehicle_id for m in fresh}), now)
+        # after the live rows' locks (the same order everywhere): batches of the same vehicles merge
+        # their minutes in turn
+        merge_minutes(db, minutes)
         horizon = self._horizon(now)
         ahead = [m for m in fresh if m.ts > horizon]
         if ahead:  # a clock far ahead: kept in the history, never shown live (it would hold the view)
@@ -376,7 +382,10 @@ class Ingestor:
         changes += [("alert", vehicle_id, str(i)) for i, vehicle_id in alert_ids]
         return changes
 
-    def _store_status_history(self, db: Session, statuses: list[VehicleStatus], now: datetime) -> None:
+    def _store_status_history(
+        self, db: Session, statuses: list[VehicleStatus], now: datetime
+    ) -> list[dict[str, Any]]:
+        """Insert the samples and odometer readings; their minute rows, for `merge_minutes`."""
         samples, odometer = [], []
         for m in statuses:
             s = m.signals
@@ -409,7 +418,7 @@ class Ingestor:
                 )
         bulk_insert(db, StatusSample.__table__, samples)
         bulk_insert(db, OdometerReading.__table__, odometer)
-        merge_minutes(db, samples)
+        return minute_rows(samples)
 
     def _lock_live(
         self, db: Session, vehicle_ids: list[str], now: datetime
