@@ -135,13 +135,10 @@ def test_a_dead_letter_of_an_unknown_vehicle_is_replayed_once_the_vehicle_is_reg
         page.get_by_role("button", name="Replay").click()  # the vehicle is still unknown: kept
         expect(page.get_by_role("alert")).to_contain_text("VAN-405")
         with sessions() as db:  # the fix: the vehicle registered
-            form = dict.fromkeys(EDITABLE_FIELDS, "") | {
-                "vehicle_id": "VAN-405",
-                "model": "Transit",
-                "plate": "DL 405",
-            }
-            form |= {"vin": sample_vin(405), "purchase_date": "2025-01-01"}
-            data = VehicleInput.parse(form)
+            typed = {"vehicle_id": "VAN-405", "model": "Transit", "plate": "DL 405", "vin": sample_vin(405)}
+            data = VehicleInput.parse(
+                dict.fromkeys(EDITABLE_FIELDS, "") | typed | {"purchase_date": "2025-01-01"}
+            )
             vehicle_records.create(db, Actor("ada", "admin", None), data, now)
             db.commit()
         page.goto(letter)
