@@ -4,9 +4,9 @@ bookmarked and reloaded."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import Query
@@ -25,6 +25,13 @@ class Page:
     path: str
     params: Mapping[str, str] = field(default_factory=dict)
     """The list's filters and sort order as they stand in the URL (empty values left out)."""
+    prefix: str = ""
+    """Put before `page` and `sort` in the URL when a page shows several paged lists (`odo_page`)."""
+    sort: str = ""
+    sorts: Mapping[str, str] = field(default_factory=dict)
+    """The orders this list offers (name -> msgid of its label), the first being the default."""
+    anchor: str = ""
+    """Where on the page the list sits (`#odometer`), kept by its links."""
 
     @property
     def pages(self) -> int:
@@ -39,12 +46,18 @@ class Page:
         return min(self.total, self.number * self.size)
 
     def url(self, **changes: str | int) -> str:
-        """This list's URL with some parameters changed (a new filter or sort starts at page 1)."""
-        params = {**self.params, "page": str(self.number), **{k: str(v) for k, v in changes.items()}}
-        if "page" not in changes:
-            params["page"] = "1"
-        kept = {k: v for k, v in params.items() if v and not (k == "page" and v == "1")}
-        return f"{self.path}?{urlencode(kept)}" if kept else self.path
+        """This list's URL with some parameters changed (a new filter or sort starts at page 1);
+        `page` and `sort` name this list's own (prefixed) parameters."""
+        page_key = f"{self.prefix}page"
+        named = {f"{self.prefix}{k}" if k in ("page", "sort") else k: str(v) for k, v in changes.items()}
+        params = {**self.params, page_key: str(self.number), **named}
+        if page_key not in named:
+            params[page_key] = "1"
+        if self.sorts and params.get(f"{self.prefix}sort") == next(iter(self.sorts)):
+            params[f"{self.prefix}sort"] = ""  # the default order needs no parameter
+        # page 1 of this list, or of another on the same page, goes without saying
+        kept = {k: v for k, v in params.items() if v and not (k.endswith("page") and v == "1")}
+        return (f"{self.path}?{urlencode(kept)}" if kept else self.path) + self.anchor
 
 
 PageNumber = Annotated[str, Query(alias="page", max_length=12)]
@@ -83,3 +96,47 @@ def paginate_rows(
     number = _clamp(number, len(rows), size)
     shown = list(rows[(number - 1) * size : number * size])
     return Page(shown, number, size, len(rows), path, {k: v for k, v in params.items() if v})
+
+
+@dataclass(frozen=True)
+class Order:
+    """One way to sort a list a records function built: its label (a msgid) and its key."""
+
+    label: str
+    key: Callable[[Any], Any]
+    descending: bool = False
+
+
+def listed(
+    rows: Sequence,
+    number: int | str,
+    path: str,
+    params: Mapping[str, str],
+    *,
+    orders: Mapping[str, Order] | None = None,
+    sort: str = "",
+    prefix: str = "",
+    anchor: str = "",
+    size: int = PER_PAGE,
+) -> Page:
+    """`paginate_rows` for a list offering `orders`: sorted by the one `sort` names (an unknown name
+    is the first, the default), its page and sort kept in the URL under `prefix`, the other
+    parameters in `params` (filters, and other lists' pages) kept as they are."""
+    orders = orders or {}
+    sort = sort if sort in orders else next(iter(orders), "")
+    if sort:
+        order = orders[sort]
+        rows = sorted(rows, key=order.key, reverse=order.descending)
+    page = paginate_rows(rows, number, path, params, size)
+    return Page(
+        page.rows,
+        page.number,
+        page.size,
+        page.total,
+        path,
+        {**page.params, f"{prefix}sort": "" if sort == next(iter(orders), "") else sort},
+        prefix=prefix,
+        sort=sort,
+        sorts={name: o.label for name, o in orders.items()},
+        anchor=anchor,
+    )

@@ -43,17 +43,26 @@ SHOTS = [
     ("15-stock.png", "sam", "/stock", "[data-testid=stock]"),
     ("18-logistics.png", "sam", "/logistics", "[data-testid=shipments]"),
     ("19-exchange.png", "sam", "/exchange", "[data-testid=import-form]"),
+    ("26-reminders.png", "sam", "/reminders", "[data-testid=due]"),
+    ("27-workshop.png", "sam", "/workshop", "[data-testid=technicians]"),
+    ("28-payables.png", "sam", "/payables?show=all", "[data-testid=supplier-invoices]"),
     ("16-sales.png", "max", "/sales", "[data-testid=leads]"),
     ("17-sales-stats.png", "max", "/sales/stats", "[data-testid=salespeople]"),
+    ("29-promotions.png", "max", "/sales/promotions", "[data-testid=promotions]"),
+    ("30-floor-plan.png", "max", "/stock/floor-plan", "[data-testid=floor-plans]"),
     ("20-vehicle-trips.png", "dora", "/vehicles/VAN-3", "[data-testid=timeline]"),
     ("21-notifications.png", "dora", "/notifications", "[data-testid=notification-rules]"),
+    ("32-fleet-board-phone.png", "dora", "/fleet", "[data-testid=fleet-table]"),
     ("22-yard-map.png", "sam", "/stock/yard", "[data-testid=yard-grid]"),
     ("23-used-car-buying.png", "sue", "/used-cars", "[data-testid=appraisal-form]"),
     ("24-forgot-password.png", None, "/password/forgot", "[data-testid=forgot-form]"),
     ("25-admin-user.png", "ada", "/admin/users/2", "[data-testid=reset-link]"),
+    ("31-dealer-settings.png", "ada", "/dealer-settings", "[data-testid=settings-D1]"),
 ]
 
-VIEWPORT_ONLY = {"11-audit.png"}  # long lists: the first screen says enough
+VIEWPORT_ONLY = {"11-audit.png", "32-fleet-board-phone.png"}  # the first screen says enough
+PHONE = {"32-fleet-board-phone.png"}  # at a phone's 390 px: the menu on a row of its own, no page wider
+DESKTOP, PHONE_SIZE = {"width": 1400, "height": 900}, {"width": 390, "height": 844}
 # language -> (sub-folder of --out, gettext locale id, the zone its users choose)
 LANGUAGES = {"en": ("", "en", None), "zh-CN": ("zh-CN", "zh_CN", "Asia/Shanghai")}
 
@@ -67,9 +76,7 @@ def _shoot(args, language, create_app, serve, create_sample_database, password_f
         create_sample_database(url, datetime.now(UTC), password_rounds=4)
         with serve(create_app(url)) as base, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-            context = browser.new_context(
-                viewport={"width": 1400, "height": 900}, device_scale_factor=1, locale=language
-            )
+            context = browser.new_context(viewport=DESKTOP, device_scale_factor=1, locale=language)
             page = context.new_page()
             current = None
             for name, user, path, ready in SHOTS:
@@ -93,6 +100,7 @@ def _shoot(args, language, create_app, serve, create_sample_database, password_f
                         .locator("a")
                         .first.get_attribute("href")
                     )
+                page.set_viewport_size(PHONE_SIZE if name in PHONE else DESKTOP)
                 page.goto(f"{base}{path}")
                 page.wait_for_selector(ready)
                 page.screenshot(path=str(out / name), full_page=name not in VIEWPORT_ONLY)

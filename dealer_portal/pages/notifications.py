@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.messages import N_
 from dealer_portal.notify import rules
 from dealer_portal.pages import page_router
-from dealer_portal.paging import paginate
+from dealer_portal.paging import Order, PageNumber, listed, paginate
 from dealer_portal.web import Ctx, page
 
 router = page_router()
@@ -23,11 +23,30 @@ ADDED, ON, PAUSED, REMOVED = (
 )
 
 
+RULE_ORDERS = {
+    "event": Order(N_("event"), lambda r: (r.event_type, r.id)),
+    "channel": Order(N_("channel"), lambda r: (r.channel, r.event_type, r.id)),
+    "newest": Order(N_("newest"), lambda r: r.id, descending=True),
+}
+
+
 @router.get("/notifications", response_class=HTMLResponse)
-def notifications_page(ctx: NotifyPage):
+def notifications_page(
+    ctx: NotifyPage, event: str = "", channel: str = "", sort: str = "", page_no: PageNumber = "1"
+):
+    """The user's rules, filtered by event type and channel (both in the URL), 50 a page."""
+    event = event if event in rules.EVENT_TYPES else ""
+    channel = channel if channel in rules.CHANNELS else ""
+    found = [
+        r
+        for r in rules.rules_of(ctx.db, ctx.actor)
+        if (not event or r.event_type == event) and (not channel or r.channel == channel)
+    ]
+    params = {"event": event, "channel": channel}
     return ctx.render(
         "notifications.html",
-        rules=rules.rules_of(ctx.db, ctx.actor),
+        rules=listed(found, page_no, "/notifications", params, orders=RULE_ORDERS, sort=sort),
+        filters=params,
         event_types=rules.EVENT_TYPES,
         channels=rules.CHANNELS,
     )

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.messages import N_
 from dealer_portal.pages import page_router
-from dealer_portal.paging import PageNumber, paginate_rows
+from dealer_portal.paging import PageNumber, listed, paginate_rows
 from dealer_portal.records import parts
 from dealer_portal.web import Ctx, page
 from gateway.db.models import Dealer
@@ -21,16 +21,38 @@ TextField = Annotated[str, Form()]
 
 
 @router.get("/parts", response_class=HTMLResponse)
-def parts_page(ctx: PartsPage, q: str = "", page_no: PageNumber = "1"):
-    listing = paginate_rows(parts.catalogue(ctx.db, ctx.actor, q), page_no, "/parts", {"q": q})
+def parts_page(
+    ctx: PartsPage,
+    q: str = "",
+    page_no: PageNumber = "1",
+    buy_page: Annotated[str, Query(max_length=12)] = "1",
+    buy_sort: Annotated[str, Query(max_length=12)] = "",
+):
+    listing = paginate_rows(
+        parts.catalogue(ctx.db, ctx.actor, q),
+        page_no,
+        "/parts",
+        {"q": q, "buy_page": buy_page, "buy_sort": buy_sort},
+    )
     catalogue = listing.rows
     suggestions = parts.reorder_suggestions(ctx.db, ctx.actor)
+    shown = {"q": q, "page": "" if listing.number == 1 else str(listing.number)}
+    to_buy = listed(
+        suggestions,
+        buy_page,
+        "/parts",
+        shown,
+        orders=parts.TO_BUY_ORDERS,
+        sort=buy_sort,
+        prefix="buy_",
+        anchor="#reorder",
+    )
     dealers = list(ctx.db.query(Dealer).order_by(Dealer.code)) if ctx.actor.sees_all_dealers else []
     return ctx.render(
         "parts.html",
         listing=listing,
         catalogue=catalogue,
-        suggestions=suggestions,
+        suggestions=to_buy,
         q=q,
         dealers=dealers,
         moves=parts.moves(ctx.db, ctx.actor, 15),

@@ -13,6 +13,7 @@ from dealer_portal.forms import about, cents, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.pages.invoices import _date
+from dealer_portal.paging import Order, PageNumber, listed
 from dealer_portal.records import invoices, payables, purchasing
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
@@ -23,12 +24,31 @@ InvoicePage = Annotated[Ctx, Depends(page("invoices"))]
 TextField = Annotated[str, Form()]
 
 
+SUPPLIER_INVOICE_ORDERS = {
+    "due": Order(N_("due date"), lambda i: (i.due_date, i.id)),
+    "outstanding": Order(N_("most outstanding"), lambda i: (i.outstanding_cents, -i.id), descending=True),
+    "supplier": Order(N_("supplier"), lambda i: (i.supplier.casefold(), i.due_date, i.id)),
+    "newest": Order(N_("newest"), lambda i: i.id, descending=True),
+}
+
+
 @router.get("/payables", response_class=HTMLResponse)
-def payables_page(ctx: InvoicePage, show: str = "open"):
+def payables_page(
+    ctx: InvoicePage, show: str = "open", supplier: str = "", sort: str = "", page_no: PageNumber = "1"
+):
+    """Supplier invoices, outstanding or all, of one supplier or every one (all in the URL), 50 a page."""
+    show = "all" if show == "all" else "open"
+    found = payables.listing(ctx.db, ctx.actor, only_open=show != "all")
+    suppliers = sorted({i.supplier for i in found}, key=str.casefold)
+    supplier = supplier if supplier in suppliers else ""
+    found = [i for i in found if not supplier or i.supplier == supplier]
+    params = {"show": "" if show == "open" else show, "supplier": supplier}
     return ctx.render(
         "payables.html",
         payables=payables.payables(ctx.db, ctx.actor, ctx.now),
-        shown=payables.listing(ctx.db, ctx.actor, only_open=show != "all"),
+        shown=listed(found, page_no, "/payables", params, orders=SUPPLIER_INVOICE_ORDERS, sort=sort),
+        suppliers=suppliers,
+        supplier=supplier,
         show=show,
         status=payables.status,
         status_labels=payables.STATUS_LABELS,

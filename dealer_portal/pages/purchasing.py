@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Form
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse
 
 from dealer_portal.forms import cents, number, whole_number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.paging import PageNumber, paginate_rows
-from dealer_portal.records import payables, purchasing
+from dealer_portal.paging import PageNumber, listed, paginate_rows
+from dealer_portal.records import parts, payables, purchasing
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
 from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
@@ -49,12 +49,31 @@ def edit_part(
 
 
 @router.get("/purchasing", response_class=HTMLResponse)
-def purchasing_page(ctx: PartsPage, show: str = "open", page_no: PageNumber = "1"):
+def purchasing_page(
+    ctx: PartsPage,
+    show: str = "open",
+    page_no: PageNumber = "1",
+    need_page: Annotated[str, Query(max_length=12)] = "1",
+    need_sort: Annotated[str, Query(max_length=12)] = "",
+):
     found = purchasing.orders(ctx.db, ctx.actor, only_open=show != "all")
-    listing = paginate_rows(found, page_no, "/purchasing", {"show": "" if show == "open" else show})
+    shown = {"show": "" if show == "open" else show}
+    listing = paginate_rows(
+        found, page_no, "/purchasing", {**shown, "need_page": need_page, "need_sort": need_sort}
+    )
+    needs = listed(
+        purchasing.needs(ctx.db, ctx.actor),
+        need_page,
+        "/purchasing",
+        {**shown, "page": "" if listing.number == 1 else str(listing.number)},
+        orders=parts.TO_BUY_ORDERS,
+        sort=need_sort,
+        prefix="need_",
+        anchor="#needs",
+    )
     return ctx.render(
         "purchasing.html",
-        needs=purchasing.needs(ctx.db, ctx.actor),
+        needs=needs,
         listing=listing,
         orders=listing.rows,
         labels=purchasing.LABELS,

@@ -14,7 +14,7 @@ from dealer_portal.charts import route_map
 from dealer_portal.forms import about, number
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.paging import PageNumber, page_number, paginate_rows
+from dealer_portal.paging import Order, PageNumber, listed, page_number, paginate_rows
 from dealer_portal.records import dispatch, scrapping, service_flow, vehicle_history, vehicle_records
 from dealer_portal.records.actor import Forbidden
 from dealer_portal.records.tables import Booking, ServiceOrder, VehicleDocument
@@ -28,6 +28,19 @@ from gateway.maintenance import rules_for
 
 router = page_router()
 VehiclesPage = Annotated[Ctx, Depends(page("vehicles"))]
+# The vehicle page's odometer runs and documents: each list paged and sorted on its own (prefixed
+# URL parameters), next to the timeline's `page`.
+ODOMETER_ORDERS = {
+    "newest": Order(N_("newest"), lambda r: r.first, descending=True),
+    "oldest": Order(N_("oldest"), lambda r: r.first),
+    "km": Order(N_("highest km"), lambda r: (r.km, r.first), descending=True),
+}
+DOCUMENT_ORDERS = {
+    "newest": Order(N_("newest"), lambda d: (d.uploaded_at, d.id), descending=True),
+    "title": Order(N_("title"), lambda d: (d.title.casefold(), d.id)),
+    "size": Order(N_("largest"), lambda d: (d.size, d.id), descending=True),
+}
+SIDE_LIST_SIZE = 20
 
 
 async def _vehicle_form(ctx: Ctx) -> VehicleInput:
@@ -56,6 +69,7 @@ def vehicle_list(ctx: VehiclesPage, q: str = "", archived: str = "", page_no: Pa
         q=q,
         archived=archived,
         dealers=_dealers(ctx),
+        csv_note=vehicle_records.CSV_NUMBERS_NOTE,
     )
 
 
@@ -65,7 +79,10 @@ def vehicle_csv(ctx: VehiclesPage, q: str = "", archived: str = ""):
     return Response(
         vehicle_records.export_csv(ctx.db, ctx.actor, vehicles),
         media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="vehicles-{ctx.now:%Y%m%d}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="vehicles-{ctx.now:%Y%m%d}.csv"',
+            "Content-Language": i18n.current().html_lang,
+        },
     )
 
 
@@ -139,14 +156,31 @@ def vehicle_detail(
     day: str = "",
     trip: str = "",
     page_no: Annotated[str, Query(alias="page")] = "1",
+    odo_page: Annotated[str, Query(max_length=12)] = "1",
+    odo_sort: Annotated[str, Query(max_length=12)] = "",
+    doc_page: Annotated[str, Query(max_length=12)] = "1",
+    doc_sort: Annotated[str, Query(max_length=12)] = "",
 ):
     vehicle = vehicle_records.get(ctx.db, ctx.actor, vehicle_id)
-    documents = (
-        ctx.db.query(VehicleDocument)
-        .filter_by(vehicle_id=vehicle_id)
-        .order_by(VehicleDocument.id.desc())
-        .all()
-    )
+    documents = list(ctx.db.scalars(select(VehicleDocument).where(VehicleDocument.vehicle_id == vehicle_id)))
+    path = f"/vehicles/{vehicle_id}"
+    shown = {"day": day, "trip": trip, "page": page_no, "odo_page": odo_page, "odo_sort": odo_sort}
+    shown |= {"doc_page": doc_page, "doc_sort": doc_sort}
+    shown = {k: "" if k.endswith("page") and v == "1" else v for k, v in shown.items()}
+
+    def side_list(rows: list, prefix: str, orders: dict, number: str, sort: str, anchor: str):
+        return listed(
+            rows,
+            number,
+            path,
+            shown,
+            orders=orders,
+            sort=sort,
+            prefix=prefix,
+            anchor=anchor,
+            size=SIDE_LIST_SIZE,
+        )
+
     bookings = (
         ctx.db.query(Booking)
         .filter_by(vehicle_id=vehicle_id)
@@ -167,20 +201,27 @@ def vehicle_detail(
     return ctx.render(
         "vehicle.html",
         vehicle=vehicle,
-        history=vehicle_history.collapse_odometer(vehicle_records.odometer_history(ctx.db, vehicle_id))[:20],
+        history=side_list(
+            vehicle_history.collapse_odometer(vehicle_records.odometer_history(ctx.db, vehicle_id)),
+            "odo_",
+            ODOMETER_ORDERS,
+            odo_page,
+            odo_sort,
+            "#odometer",
+        ),
         timeline=vehicle_history.timeline(
             ctx.db,
             ctx.actor,
             vehicle_id,
             ctx.now,
             page=page_number(page_no),
-            params={"day": day, "trip": trip},
+            params={k: v for k, v in shown.items() if k != "page"},
         ),
         tiles=state(ctx.request).settings.map,
         kind_labels=vehicle_history.KIND_LABELS,
         **_route(ctx, vehicle_id, day, trip),
         driver_sessions=vehicle_records.driver_sessions(ctx.db, vehicle_id),
-        documents=documents,
+        documents=side_list(documents, "doc_", DOCUMENT_ORDERS, doc_page, doc_sort, "#documents"),
         bookings=bookings,
         orders=orders,
         odometer=km,

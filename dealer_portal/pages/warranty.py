@@ -7,13 +7,13 @@ import json
 from contextlib import nullcontext
 from typing import Annotated
 
-from fastapi import Depends, Form
+from fastapi import Depends, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.forms import about, cents, optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
-from dealer_portal.paging import PageNumber, paginate_rows
+from dealer_portal.paging import Order, PageNumber, listed, paginate_rows
 from dealer_portal.records import warranty
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
@@ -25,14 +25,43 @@ WarrantyPage = Annotated[Ctx, Depends(page("warranty"))]
 TextField = Annotated[str, Form()]
 
 
+# Work orders with warranty lines not yet claimed: newest first, or the oldest (claims have deadlines).
+CLAIMABLE_ORDERS = {
+    "newest": Order(N_("newest"), lambda o: o.id, descending=True),
+    "oldest": Order(N_("oldest"), lambda o: o.id),
+    "vehicle": Order(N_("vehicle"), lambda o: (o.vehicle_id, o.id)),
+}
+
+
 @router.get("/warranty", response_class=HTMLResponse)
-def claims_page(ctx: WarrantyPage, state: str = "", page_no: PageNumber = "1"):
-    listing = paginate_rows(warranty.claims(ctx.db, ctx.actor, state), page_no, "/warranty", {"state": state})
+def claims_page(
+    ctx: WarrantyPage,
+    state: str = "",
+    page_no: PageNumber = "1",
+    todo_page: Annotated[str, Query(max_length=12)] = "1",
+    todo_sort: Annotated[str, Query(max_length=12)] = "",
+):
+    listing = paginate_rows(
+        warranty.claims(ctx.db, ctx.actor, state),
+        page_no,
+        "/warranty",
+        {"state": state, "todo_page": todo_page, "todo_sort": todo_sort},
+    )
+    claimable = listed(
+        warranty.claimable(ctx.db, ctx.actor),
+        todo_page,
+        "/warranty",
+        {"state": state, "page": "" if listing.number == 1 else str(listing.number)},
+        orders=CLAIMABLE_ORDERS,
+        sort=todo_sort,
+        prefix="todo_",
+        anchor="#claimable",
+    )
     return ctx.render(
         "warranty.html",
         listing=listing,
         claims=listing.rows,
-        claimable=warranty.claimable(ctx.db, ctx.actor),
+        claimable=claimable,
         labels=warranty.LABELS,
         state=state,
     )

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from dealer_portal.forms import optional_int
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
+from dealer_portal.paging import Order, PageNumber, listed
 from dealer_portal.records import technicians as crew
 from dealer_portal.web import Ctx, page
 
@@ -19,12 +20,23 @@ WorkshopPage = Annotated[Ctx, Depends(page("workshop"))]
 TextField = Annotated[str, Form()]
 
 
+TECHNICIAN_ORDERS = {
+    "name": Order(N_("name"), lambda p: p.name.casefold()),
+    "busiest": Order(N_("most open work orders"), lambda p: (-len(p.open_orders), p.name.casefold())),
+    "hours": Order(N_("most hours"), lambda p: (-p.minutes, p.name.casefold())),
+}
+
+
 @router.get("/workshop", response_class=HTMLResponse)
-def workshop_page(ctx: WorkshopPage):
+def workshop_page(ctx: WorkshopPage, team: str = "", sort: str = "", page_no: PageNumber = "1"):
+    """Technicians (filtered by team, in the URL; paged and sorted) and the load per team."""
     people, teams = crew.workload(ctx.db, ctx.actor, ctx.now)
+    team = team if any(t.name == team for t in teams) else ""
+    found = [p for p in people if not team or p.team == team]
     return ctx.render(
         "workshop.html",
-        people=people,
+        people=listed(found, page_no, "/workshop", {"team": team}, orders=TECHNICIAN_ORDERS, sort=sort),
+        team=team,
         team_loads=teams,
         teams=crew.teams(ctx.db, ctx.actor),
         skills=crew.SKILLS,

@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.messages import AUDIT_BIN_MOVE, N_, NOTE_COUNTED, NOTE_WORK_ORDER, Text
+from dealer_portal.paging import Order
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import Part, StockLevel, StockMove
@@ -298,6 +299,14 @@ def reorder_suggestions(session: Session, actor: Actor) -> list[Suggestion]:
         if part.reorder_point > 0 and on_hand <= part.reorder_point:
             out.append(Suggestion(part, on_hand, part.reorder_point + max(part.reorder_qty, 1) - on_hand))
     return out
+
+
+# How a list of parts to buy (the reorder suggestions, the purchase needs) can be sorted.
+TO_BUY_ORDERS = {
+    "part": Order(N_("part number"), lambda s: (s.part.number, s.part.id)),
+    "supplier": Order(N_("supplier"), lambda s: ((s.part.supplier or "").casefold(), s.part.number)),
+    "cost": Order(N_("highest cost"), lambda s: (s.cost_cents, s.part.number), descending=True),
+}
 
 
 def moves(session: Session, actor: Actor, limit: int = 50) -> list[StockMove]:

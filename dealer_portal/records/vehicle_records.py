@@ -12,7 +12,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import validation_field_errors
-from dealer_portal.messages import AUDIT_DOCUMENT_BYTES, N_, Text
+from dealer_portal.i18n import gettext as _
+from dealer_portal.messages import AUDIT_DOCUMENT_BYTES, N_, Text, label
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.tables import VehicleDocument
@@ -313,7 +314,27 @@ EDITABLE_FIELDS = (
     "mileage_limit_km",
     "dealer_code",
 )
-CSV_COLUMNS = [*EDITABLE_FIELDS, "status", "odometer_km", "archived"]
+# The CSV export's columns, always in this order (a script can read them by position), each with
+# the header people read in their language; a number column names its unit.
+CSV_COLUMNS = {
+    "vehicle_id": N_("Fleet id"),
+    "model": N_("Model"),
+    "plate": N_("Plate"),
+    "vin": N_("VIN"),
+    "purchase_date": N_("Purchase date (YYYY-MM-DD)"),
+    "service_life_years": N_("Service life (years)"),
+    "mileage_limit_km": N_("Mileage limit (km)"),
+    "dealer_code": N_("Dealer"),
+    "status": N_("Status"),
+    "odometer_km": N_("Odometer (km)"),
+    "archived": N_("Archived"),
+}
+CSV_NUMBERS_NOTE = N_(
+    "The CSV's headers and states are in your language; its numbers stay machine-readable: "
+    "a decimal point, no thousands separators, dates as YYYY-MM-DD."
+)
+# Excel opens a CSV without this mark in the system's code page (GBK in China): Chinese headers garbled.
+UTF8_BOM = "\ufeff"
 
 
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...) exfiltrates data).
@@ -326,9 +347,12 @@ def spreadsheet_safe(value: object) -> object:
 
 
 def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
+    """The vehicles as CSV for a spreadsheet, in the reader's language (headers, status, yes/no);
+    numbers and dates machine-readable in every language (see CSV_NUMBERS_NOTE)."""
     out = io.StringIO()
+    out.write(UTF8_BOM)
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(_(header) for header in CSV_COLUMNS.values())
     for v in vehicles:
         km = latest_odometer(session, v.vehicle_id)
         writer.writerow(
@@ -342,9 +366,9 @@ def export_csv(session: Session, actor: Actor, vehicles: list[Vehicle]) -> str:
                 v.service_life_years or "",
                 f"{v.mileage_limit_km:.0f}" if v.mileage_limit_km else "",
                 v.dealer_code or "",
-                v.status,
+                label(v.status),
                 "" if km is None else f"{km:.0f}",
-                "yes" if v.archived else "no",
+                _(N_("yes")) if v.archived else _(N_("no")),
             ]
         )
     return out.getvalue()

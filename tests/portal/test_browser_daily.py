@@ -11,6 +11,22 @@ from tests.support.portal import login
 pytestmark = pytest.mark.browser
 
 PAGE_WIDTH = "document.scrollingElement.scrollWidth"
+PHONE_PAGES = (
+    "/fleet",
+    "/dispatch",
+    "/parts",
+    "/service/1",
+    "/audit",
+    # the newest pages (#21, #22)
+    "/reminders",
+    "/workshop",
+    "/dealer-settings",
+    "/payables",
+    "/used-cars",
+    "/sales/promotions",
+    "/stock/floor-plan",
+    "/stock/yard",
+)
 
 
 def test_a_refused_part_keeps_its_form_and_long_text_wraps(browser_page, portal_url):
@@ -65,7 +81,7 @@ def test_a_phone_width_screen_shows_the_menu_and_no_page_is_wider_than_it(chromi
     page = context.new_page()
     try:
         login(page, portal_url, "ada")
-        for path in ("/fleet", "/dispatch", "/parts", "/service/1", "/audit"):
+        for path in PHONE_PAGES:
             page.goto(f"{portal_url}{path}")
             assert page.evaluate(PAGE_WIDTH) <= 390, path
             nav = page.locator(".topbar nav")

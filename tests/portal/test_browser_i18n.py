@@ -99,7 +99,17 @@ def new_pages_world(sample_db) -> dict[str, str]:
     from dealer_portal.messages import AUDIT_BOOKED, AUDIT_BOOKED_DESPITE
     from dealer_portal.notify import rules
     from dealer_portal.notify.tables import NotificationDelivery
-    from dealer_portal.records import appraisals, audit, logistics, promotions, sales, sales_finance
+    from dealer_portal.records import (
+        appraisals,
+        audit,
+        logistics,
+        payables,
+        promotions,
+        purchasing,
+        sales,
+        sales_finance,
+        warranty,
+    )
     from dealer_portal.records.actor import Actor
     from dealer_portal.records.sales_tables import StockVehicle
     from dealer_portal.sample_data import ADMIN, ADVISOR, sample_vin
@@ -263,6 +273,22 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 )
                 + AUDIT_BOOKED_DESPITE.format(warning="VAN-6"),
             )
+            # after-sales records with a page of their own: a purchase order received and invoiced by
+            # the supplier, and a warranty claim
+            po = purchasing.order_from_reorder_list(db, ADVISOR, now)[0]
+            line = po.lines[0]
+            purchasing.receive(db, ADVISOR, po.id, line.id, qty=line.quantity, bin_code="A-01", now=now)
+            supplier_invoice = payables.record(
+                db,
+                ADVISOR,
+                po.id,
+                number="SI-7001",
+                invoice_date=now.date(),
+                due_date=(now + timedelta(days=30)).date(),
+                lines={line.id: (line.quantity, line.unit_cost_cents + 100)},  # a price difference
+                now=now,
+            )
+            claim = warranty.create(db, ADVISOR, warranty.claimable(db, ADVISOR)[0].id, now)
             db.commit()
             letter = db.scalar(select(DeadLetter.id).order_by(DeadLetter.id.desc()))
             return {
@@ -275,6 +301,9 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 "shipment in transit": f"/logistics/{shipped.id}",
                 "shipment received": f"/logistics/{received.id}",
                 "dead letter": f"/admin/dead-letters/{letter}",
+                "purchase order": f"/purchasing/{po.id}",
+                "supplier invoice": f"/payables/{supplier_invoice.id}",
+                "warranty claim": f"/warranty/{claim.id}",
             }
     finally:
         engine.dispose()
@@ -321,6 +350,12 @@ NEW_PAGES = [
     "/reminders",
     "/dealer-settings",
     "/payables",
+    "purchase order",  # pages of one record (#21)
+    "supplier invoice",
+    "warranty claim",
+    "/vehicles?q=VAN",  # the lists paged and sorted (#20): sort links, pager, the CSV note
+    "/fleet?sort=alerts",
+    "/notifications?channel=email&sort=newest",
     "/password/forgot",  # the one-time reset link: asking for one, and a link that no longer works
     "/password/reset/no-such-link",
 ]

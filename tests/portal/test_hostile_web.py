@@ -52,9 +52,10 @@ def _client(app, user: str) -> TestClient:
 
 
 def test_csv_export_neutralises_spreadsheet_formulas(portal):
-    rows = list(csv.DictReader(io.StringIO(_client(portal, "ada").get("/vehicles.csv").text)))
-    orphan = next(r for r in rows if r["vehicle_id"] == "ORPHAN-1")
-    assert orphan["model"].startswith("'=HYPERLINK") and orphan["plate"] == "'@SUM(1)"
+    text = _client(portal, "ada").get("/vehicles.csv").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    orphan = next(r for r in rows if r["Fleet id"] == "ORPHAN-1")
+    assert orphan["Model"].startswith("'=HYPERLINK") and orphan["Plate"] == "'@SUM(1)"
     for row in rows:
         assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in row.values())
 

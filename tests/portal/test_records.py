@@ -152,7 +152,7 @@ def test_vehicle_records_validate_search_archive_and_export(world):
     csv_text = vehicle_records.export_csv(
         s, ADVISOR, vehicle_records.search(s, ADVISOR, include_archived=True)
     )
-    assert csv_text.splitlines()[0].startswith("vehicle_id,model,plate,vin")
+    assert csv_text.splitlines()[0].startswith("\ufeffFleet id,Model,Plate,VIN")
     assert len(csv_text.splitlines()) == 4
     doc = vehicle_records.add_document(
         s, ADVISOR, "CAR-9", "Registration", "reg card.pdf", "application/pdf", b"%PDF-1.4 x", T0

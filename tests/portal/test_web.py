@@ -80,8 +80,8 @@ def test_a_refused_step_comes_back_as_a_message_on_the_page(sample_app):
 def test_csv_export_and_document_round_trip(sample_app):
     app, _ = sample_app
     sam = portal_client(app, "sam")
-    csv_text = sam.get("/vehicles.csv").text
-    assert csv_text.splitlines()[0].startswith("vehicle_id,model,plate,vin")
+    csv_text = sam.get("/vehicles.csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Fleet id,Model,Plate,VIN")
     assert {line.split(",")[0] for line in csv_text.splitlines()[1:]} == {"VAN-1", "VAN-2", "VAN-3", "VAN-4"}
     token = csrf_of(sam.get("/vehicles/VAN-3").text)
     response = sam.post(
