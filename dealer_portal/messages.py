@@ -219,6 +219,11 @@ AUDIT_CENTS_NOTE = N_("{cents} cents; {note}")
 AUDIT_VIN_CENTS = N_("{vin} {cents} cents")
 AUDIT_PLATE = N_("{order}: plate {before} -> {after}")
 AUDIT_DELIVERED_AS = N_("{vin} delivered as fleet vehicle {vehicle}")
+# The handover record of a delivered sales order (its checklist items are the HANDOVER_ITEMS msgids).
+HANDOVER_RECEIVED_BY = N_("received by: {name}")
+HANDOVER_ODOMETER = N_("odometer: {km} km")
+HANDOVER_PLATE = N_("plate: {plate}")
+HANDOVER_TRADE_IN = N_("trade-in taken in: {vin}, {km} km")
 AUDIT_AMENDED = N_("{action} {item}: estimate {before} -> {after}, approved by {by} ({method}, {at})")
 AUDIT_PROMISED = N_("promised {after}")
 AUDIT_PROMISED_CHANGED = N_("promised {before} -> {after}")
@@ -313,6 +318,10 @@ NOTE_FORMATS = (
     AUDIT_BY_MANUFACTURER,
     AUDIT_MODEL_STATUS,
     AUDIT_DELIVERED_AS,
+    HANDOVER_TRADE_IN,
+    HANDOVER_RECEIVED_BY,
+    HANDOVER_ODOMETER,
+    HANDOVER_PLATE,
     AUDIT_ORDERED_FROM,
     AUDIT_BOOKED,
     AUDIT_BIN_MOVE,

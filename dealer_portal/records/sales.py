@@ -28,6 +28,10 @@ from dealer_portal.messages import (
     AUDIT_QUOTE_PROMOTION,
     AUDIT_QUOTE_PROMOTION_PENDING,
     AUDIT_VIN_CENTS,
+    HANDOVER_ODOMETER,
+    HANDOVER_PLATE,
+    HANDOVER_RECEIVED_BY,
+    HANDOVER_TRADE_IN,
     N_,
     Text,
     joined,
@@ -469,14 +473,14 @@ def _delivered(
     order.handover = "\n".join(
         [
             *(f"[x] {label}" for label in HANDOVER_ITEMS.values()),
-            f"received by: {received_by.strip()}",
-            f"odometer: {odometer_km:g} km",
-            f"plate: {plate}",
+            HANDOVER_RECEIVED_BY.format(name=received_by.strip()),
+            HANDOVER_ODOMETER.format(km=f"{odometer_km:g}"),
+            HANDOVER_PLATE.format(plate=plate),
         ]
     )
     if trade_in is not None and (order.quote.trade_in_cents or order.quote.trade_in_description):
         car = used_cars.take_in(session, actor, order, trade_in, now)
-        order.handover += f"\ntrade-in taken in: {car.vin}, {car.odometer_km} km"
+        order.handover += "\n" + HANDOVER_TRADE_IN.format(vin=car.vin, km=car.odometer_km)
     vehicle.status, vehicle.delivered_at, vehicle.vehicle_id, vehicle.updated_at = (
         "delivered",
         now,
