@@ -1,7 +1,7 @@
 """A vehicle sale invoiced (销售开票) in real headless Chromium (issue #22): the salesperson hands the
 vehicle over (its floor-plan line is paid off), is refused the invoice; the sales manager issues it and
 downloads its PDF; the other dealer's manager does not find it; the receivables desk records the payment
-and the sale leaves the receivables."""
+and the sale leaves the receivables; the customer's record lists the purchase."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def signed_order(sample_db) -> int:
+def signed_order(sample_db) -> tuple[int, int]:
     """A signed order (deposit 20,000.00) on sample vehicle 103 (PDI done), on the floor plan: what the
     lead-to-delivery walk of test_browser_sales does in the browser, done here in the records."""
     now = datetime.now(UTC)
@@ -53,14 +53,15 @@ def signed_order(sample_db) -> int:
             now=now,
         )
         db.commit()
-        order_id = order.id
+        ids = order.id, customer.id
     engine.dispose()
-    return order_id
+    return ids
 
 
 def test_a_delivered_sale_is_invoiced_paid_and_leaves_the_receivables(browser_page, portal_url, signed_order):
     page = browser_page
-    order_url = f"{portal_url}/sales/orders/{signed_order}"
+    order_id, customer_id = signed_order
+    order_url = f"{portal_url}/sales/orders/{order_id}"
     login(page, portal_url, "sue")
     page.goto(order_url)
     expect(page.get_by_test_id("sale-invoice")).to_contain_text("invoiced once the vehicle is delivered")
@@ -117,4 +118,5 @@ def test_a_delivered_sale_is_invoiced_paid_and_leaves_the_receivables(browser_pa
     expect(page.get_by_test_id("invoice-status")).to_have_text("paid")
     page.goto(f"{portal_url}/invoices")
     expect(page.locator("body")).not_to_contain_text(number)
-    assert page.request.get(f"{portal_url}/invoices").ok
+    page.goto(f"{portal_url}/customers/{customer_id}")  # the customer's purchase history (购车经历)
+    expect(page.get_by_test_id("customer-purchases")).to_contain_text(number)

@@ -11,6 +11,7 @@ import pytest
 from dealer_portal import i18n
 from dealer_portal.messages import localize_note
 from dealer_portal.records import (
+    customers,
     dealer_settings,
     invoice_pdf,
     invoices,
@@ -25,7 +26,7 @@ from dealer_portal.records.actor import Actor, Forbidden, NotFound
 from dealer_portal.records.tables import AuditEntry, Customer
 from dealer_portal.sample_data import sample_vin
 from dms.errors import UserError
-from tests.support.portal import ADMIN, ADVISOR, SALES, SALES_MANAGER, T0
+from tests.support.portal import ADMIN, ADVISOR, OTHER_ADVISOR, SALES, SALES_MANAGER, T0
 
 OTHER_MANAGER = Actor("vera", "sales_manager", "D2")
 TRADE = used_cars.TradeIn("WVWZZZ1KZ6W000777", 98_000, "U-01", "rear bumper scratched")
@@ -239,3 +240,12 @@ def test_days_are_counted_in_the_readers_time_zone(world):
         repaid = sales_finance.repay(world, SALES_MANAGER, vehicle.id, evening + timedelta(days=1, hours=2))
     assert repaid.repaid_on == date(2026, 3, 4)  # 03-03 17:00 UTC is 03-04 01:00 in Shanghai
     assert repaid.interest_paid_cents == 20_000  # 365,000.00 x 10 % x 2 / 365
+
+
+def test_the_customer_record_lists_the_vehicles_bought_with_their_invoices(world):
+    order = _order(world)
+    _deliver(world, order)
+    invoice = sales_invoices.issue(world, SALES_MANAGER, order.id, T0)
+    assert customers.purchases(world, ADVISOR, order.customer_id) == [(order, invoice)]
+    with pytest.raises(NotFound):
+        customers.purchases(world, OTHER_ADVISOR, order.customer_id)
