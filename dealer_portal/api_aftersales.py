@@ -195,7 +195,8 @@ class InvoiceOut(BaseModel):
     id: int
     number: str
     dealer_code: str
-    order_id: int | None
+    order_id: int | None  # the work order invoiced
+    sales_order_id: int | None = None  # the vehicle sale invoiced
     customer_id: int | None
     issued_at: datetime
     currency: str
@@ -216,6 +217,7 @@ def _invoice(i: Invoice) -> InvoiceOut:
         number=i.number,
         dealer_code=i.dealer_code,
         order_id=i.order_id,
+        sales_order_id=i.sales_order_id,
         customer_id=i.customer_id,
         issued_at=i.issued_at,
         currency=i.currency,

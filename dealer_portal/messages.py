@@ -202,6 +202,11 @@ AUDIT_APPRAISAL_PENDING = N_("{vin} {model}, grade {grade}, offered {cents} cent
 AUDIT_PROMOTION = N_("{sponsor} {name}: {cents} cents, {start}..{end}, {models}")
 AUDIT_FINANCE_APPLICATION = N_("{lender}: {cents} cents over {months} months at {bp} bp, {monthly} a month")
 AUDIT_FLOOR_PLAN = N_("{lender}: {cents} cents at {bp} bp from {start}")
+AUDIT_FLOOR_PLAN_REPAID = N_("repaid {cents} cents + interest {interest} cents for {days} days")
+AUDIT_FLOOR_PLAN_PAYOFF = N_(
+    "paid off at sale {order}: {cents} cents + interest {interest} cents for {days} days"
+)
+AUDIT_VEHICLE_INVOICED = N_("{invoice} for sales order {order}: {amount} {currency}")
 AUDIT_QUOTE_PROMOTION = N_(
     "quote {quote} on {vin}: {total} cents, discount {discount}, promotion {promotion} {promotion_cents}"
 )
@@ -214,6 +219,11 @@ AUDIT_CENTS_NOTE = N_("{cents} cents; {note}")
 AUDIT_VIN_CENTS = N_("{vin} {cents} cents")
 AUDIT_PLATE = N_("{order}: plate {before} -> {after}")
 AUDIT_DELIVERED_AS = N_("{vin} delivered as fleet vehicle {vehicle}")
+# The handover record of a delivered sales order (its checklist items are the HANDOVER_ITEMS msgids).
+HANDOVER_RECEIVED_BY = N_("received by: {name}")
+HANDOVER_ODOMETER = N_("odometer: {km} km")
+HANDOVER_PLATE = N_("plate: {plate}")
+HANDOVER_TRADE_IN = N_("trade-in taken in: {vin}, {km} km")
 AUDIT_AMENDED = N_("{action} {item}: estimate {before} -> {after}, approved by {by} ({method}, {at})")
 AUDIT_PROMISED = N_("promised {after}")
 AUDIT_PROMISED_CHANGED = N_("promised {before} -> {after}")
@@ -270,6 +280,8 @@ NOTE_FORMATS = (
     AUDIT_APPRAISAL,
     AUDIT_PROMOTION,
     AUDIT_FINANCE_APPLICATION,
+    AUDIT_FLOOR_PLAN_PAYOFF,
+    AUDIT_FLOOR_PLAN_REPAID,
     AUDIT_FLOOR_PLAN,
     AUDIT_QUOTE_PENDING,
     AUDIT_QUOTE,
@@ -285,6 +297,7 @@ NOTE_FORMATS = (
     AUDIT_DOCUMENT_BYTES,
     AUDIT_DOCUMENT,
     AUDIT_REQUEST_PREFERRED,
+    AUDIT_VEHICLE_INVOICED,
     AUDIT_INVOICED,
     AUDIT_PAID,
     AUDIT_RECEIVED,
@@ -305,6 +318,10 @@ NOTE_FORMATS = (
     AUDIT_BY_MANUFACTURER,
     AUDIT_MODEL_STATUS,
     AUDIT_DELIVERED_AS,
+    HANDOVER_TRADE_IN,
+    HANDOVER_RECEIVED_BY,
+    HANDOVER_ODOMETER,
+    HANDOVER_PLATE,
     AUDIT_ORDERED_FROM,
     AUDIT_BOOKED,
     AUDIT_BIN_MOVE,
@@ -321,6 +338,8 @@ PAYMENT_METHODS = {
     "transfer": N_("bank transfer"),
     "wechat": N_("WeChat Pay"),
     "alipay": N_("Alipay"),
+    # not offered on the payment form: the deposit taken at signing, credited on the vehicle's invoice
+    "deposit": N_("deposit on the contract"),
 }
 
 
@@ -611,6 +630,11 @@ LABELS = {
     "used_car_appraisal": N_("used-car appraisal"),
     "promotion": N_("promotion"),
     "yard_zone": N_("yard zone"),
+    # vehicle-sale invoices and the floor plan paid off at delivery (#22, dp0010)
+    "floor_plan_payoff": N_("floor plan paid off"),
+    "repaid": N_("repaid"),
+    "sold": N_("sold"),
+    "sales_invoice": N_("vehicle-sale invoices"),
     # purchase orders and warranty claims (#21)
     "partly_received": N_("partly received"),
     "draft": N_("draft"),

@@ -75,6 +75,7 @@ def customer_page(ctx: CustomersPage, customer_id: RowId):
         owned=owned,
         vehicles=vehicles,
         orders=crm.orders(ctx.db, ctx.actor, customer.id),
+        purchases=crm.purchases(ctx.db, ctx.actor, customer.id),
         complaints=crm.complaints(ctx.db, ctx.actor, customer.id),
         scores={s.order_id: s.score for s in crm.surveys(ctx.db, ctx.actor, customer.id)},
         channels=crm.CHANNEL_LABELS,

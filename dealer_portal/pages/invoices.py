@@ -12,15 +12,15 @@ from fastapi.responses import HTMLResponse, Response
 from dealer_portal.charts import bar_chart
 from dealer_portal.forms import about, cents
 from dealer_portal.i18n import gettext as tr
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import N_, PAYMENT_METHODS, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import finance_kpis, invoice_pdf, invoices, payables
+from dealer_portal.records.sales_tables import SalesOrder
 from dealer_portal.records.tables import ServiceOrder
 from dealer_portal.web import Ctx, page
 from dms.errors import UserError
 from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
-from gateway.db.models import Dealer
 
 router = page_router()
 InvoicePage = Annotated[Ctx, Depends(page("invoices"))]
@@ -50,23 +50,19 @@ def invoice_page(ctx: InvoicePage, invoice_id: RowId):
         "invoice.html",
         invoice=invoice,
         order=ctx.db.get(ServiceOrder, invoice.order_id) if invoice.order_id else None,
+        sale=ctx.db.get(SalesOrder, invoice.sales_order_id) if invoice.sales_order_id else None,
         status=invoices.status(invoice),
         status_labels=invoices.STATUS_LABELS,
         methods=invoices.METHOD_LABELS,
+        method_names=PAYMENT_METHODS,
+        line_text=invoices.line_text,
     )
 
 
 @router.get("/invoices/{invoice_id}/pdf")
 def invoice_pdf_download(ctx: InvoicePage, invoice_id: RowId):
     invoice = invoices.get(ctx.db, ctx.actor, invoice_id)
-    order = ctx.db.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
-    dealer = ctx.db.get(Dealer, invoice.dealer_code)
-    data = invoice_pdf.render(
-        invoice,
-        dealer_name=dealer.name if dealer else invoice.dealer_code,
-        vehicle=order.vehicle_id if order else "",
-        order_id=invoice.order_id,
-    )
+    data = invoice_pdf.render_for(ctx.db, invoice)
     return Response(
         data,
         media_type="application/pdf",

@@ -14,13 +14,17 @@ from dealer_portal.pages import page_router
 from dealer_portal.paging import paginate
 from dealer_portal.records import (
     contract_pdf,
+    invoice_pdf,
+    invoices,
     promotions,
     sales,
     sales_finance,
+    sales_invoices,
     sales_stats,
     stock,
     used_cars,
 )
+from dealer_portal.records.actor import NotFound
 from dealer_portal.records.sales_tables import SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.web import Ctx, local_day, page, state
 from gateway.db.models import Dealer
@@ -178,6 +182,29 @@ def order_page(ctx: SalesPage, order_id: int):
         handover_items=sales.HANDOVER_ITEMS,
         finance=sales_finance.of_order(ctx.db, ctx.actor, order.id),
         terms=sales_finance.TERMS,
+        invoice=sales_invoices.of_order(ctx.db, order),
+        invoice_status=invoices.status,
+        invoice_status_labels=invoices.STATUS_LABELS,
+    )
+
+
+@router.post("/sales/orders/{order_id}/invoice")
+def order_invoice(ctx: SalesPage, order_id: int):
+    invoice = sales_invoices.issue(ctx.db, ctx.actor, order_id, ctx.now)
+    return ctx.done(f"/sales/orders/{order_id}", Text(N_("invoice {number} issued"), number=invoice.number))
+
+
+@router.get("/sales/orders/{order_id}/invoice.pdf")
+def order_invoice_pdf(ctx: SalesPage, order_id: int):
+    """The sale's invoice as PDF, for the sales desk (the receivables desk has it on /invoices/{id})."""
+    order = sales.get_order(ctx.db, ctx.actor, order_id)
+    invoice = sales_invoices.of_order(ctx.db, order)
+    if invoice is None:
+        raise NotFound(Text(N_("order {number} has no invoice yet"), number=order.number))
+    return Response(
+        invoice_pdf.render_for(ctx.db, invoice),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'},
     )
 
 

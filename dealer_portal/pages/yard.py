@@ -83,6 +83,7 @@ def floor_plan_page(ctx: FloorPlanPage, show: str = "open"):
         accrued=lambda p: sales_finance.accrued_cents(p, today),
         days=lambda p: sales_finance.days(p, today),
         totals=sales_finance.totals([p for p in plans if p.repaid_on is None], today),
+        paid_off=list(ctx.db.scalars(sales_finance.paid_off(ctx.actor))),
     )
 
 

@@ -52,6 +52,9 @@ AREAS: dict[str, frozenset[str]] = {
     "labour_clock": frozenset({"technician"}),
     "warranty": frozenset({"admin", "service_advisor"}),
     "invoices": frozenset({"admin", "service_advisor"}),
+    # Invoicing a delivered vehicle sale (销售开票): the sales manager (or an admin), not the salesperson
+    # who sold it. The invoice then sits in the shared receivables (`invoices`), paid at the same desk.
+    "sales_invoice": frozenset({"admin", "sales_manager"}),
     "dealer_settings": frozenset({"admin"}),  # a dealer's currency, VAT rate and service interval
     "workshop": frozenset({"admin", "service_advisor"}),  # technician teams, skills and workload
     "payables_approval": frozenset({"admin"}),  # accepting a supplier invoice that differs from the order

@@ -135,7 +135,7 @@ class WarrantyClaimLine(Base):
 
 
 class Invoice(Base):
-    """A customer invoice (销售开票), issued at settlement and never deleted: numbered per dealer and year
+    """A customer invoice (销售开票), issued at settlement, a counter sale or a vehicle sale, never deleted: numbered per dealer and year
     without gaps (`number` = DEALER-YEAR-SEQUENCE). Prices include VAT; `tax_cents` is the VAT in them."""
 
     __tablename__ = "invoices"
@@ -146,6 +146,8 @@ class Invoice(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     dealer_code: Mapped[str] = mapped_column(ForeignKey("dealers.code"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("service_orders.id"), unique=True)
+    # A vehicle sale's invoice (dp0010): the sales order it bills, one invoice per order.
+    sales_order_id: Mapped[int | None] = mapped_column(ForeignKey("sales_orders.id"), unique=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
     customer_name: Mapped[str] = mapped_column(String(120), default="")
     year: Mapped[int] = mapped_column(Integer)

@@ -26,7 +26,13 @@ from dealer_portal.messages import (
 )
 from dealer_portal.records import audit, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
-from dealer_portal.records.aftersales_tables import CustomerComplaint, CustomerVehicle, SatisfactionSurvey
+from dealer_portal.records.aftersales_tables import (
+    CustomerComplaint,
+    CustomerVehicle,
+    Invoice,
+    SatisfactionSurvey,
+)
+from dealer_portal.records.sales_tables import SalesOrder
 from dealer_portal.records.tables import Customer, ServiceOrder
 from dms.errors import UserError
 
@@ -270,6 +276,18 @@ def orders(session: Session, actor: Actor, customer_id: int) -> list[ServiceOrde
     customer = get(session, actor, customer_id)
     query = select(ServiceOrder).where(ServiceOrder.customer_id == customer.id)
     return list(session.scalars(query.order_by(ServiceOrder.id.desc())))
+
+
+def purchases(session: Session, actor: Actor, customer_id: int) -> list[tuple[SalesOrder, Invoice | None]]:
+    """The customer's vehicle purchases (购车经历): their sales orders, newest first, each with its invoice."""
+    customer = get(session, actor, customer_id)
+    query = (
+        select(SalesOrder, Invoice)
+        .outerjoin(Invoice, Invoice.sales_order_id == SalesOrder.id)
+        .where(SalesOrder.customer_id == customer.id)
+        .order_by(SalesOrder.id.desc())
+    )
+    return [(order, invoice) for order, invoice in session.execute(query)]
 
 
 def complaints(session: Session, actor: Actor, customer_id: int) -> list[CustomerComplaint]:

@@ -57,6 +57,7 @@ class Figures:
     tax_cents: int = 0
     labour_cents: int = 0
     parts_cents: int = 0
+    vehicle_sales_cents: int = 0  # vehicle-sale invoices: outside the workshop's labour / parts split
     invoices: int = 0
     payments_cents: int = 0
     warranty_credit_cents: int = 0
@@ -145,6 +146,9 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
         out.currencies.add(invoice.currency)
         out.gross_cents += invoice.gross_cents
         out.tax_cents += invoice.tax_cents
+        if invoice.sales_order_id is not None:
+            out.vehicle_sales_cents += invoice.gross_cents
+            continue
         for line in invoice.lines:
             kind = "parts" if line.kind == "part" else "labour"
             months[f"{invoice.issued_at:%Y-%m}"][kind] += line.total_cents

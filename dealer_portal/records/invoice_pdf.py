@@ -8,12 +8,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from dealer_portal import i18n
 from dealer_portal.i18n import gettext as _
 from dealer_portal.messages import N_
 from dealer_portal.records.aftersales_tables import Invoice
+from dealer_portal.records.invoices import line_text
 from dealer_portal.records.money import format_cents
 from dealer_portal.records.pdf_fonts import cjk_font
+from dealer_portal.records.sales_tables import SalesOrder
+from dealer_portal.records.tables import ServiceOrder
+from gateway.db.models import Dealer
 
 FALLBACK_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),)
 FONT_MISSING_NOTE = N_("No CJK font is installed: characters this font lacks are shown as ?.")
@@ -38,7 +44,31 @@ def _cleaner(cjk: bool, core: bool):
     return clean
 
 
-def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | None) -> bytes:
+def render_for(session: Session, invoice: Invoice) -> bytes:
+    """The PDF of any invoice: a work order's, a counter sale's or a vehicle sale's."""
+    dealer = session.get(Dealer, invoice.dealer_code)
+    name = dealer.name if dealer else invoice.dealer_code
+    if invoice.sales_order_id is not None:
+        sale = session.get(SalesOrder, invoice.sales_order_id)
+        return render(
+            invoice, dealer_name=name, source=(_("Sales order"), f"{sale.number} · VIN {sale.vehicle.vin}")
+        )
+    order = session.get(ServiceOrder, invoice.order_id) if invoice.order_id else None
+    return render(
+        invoice, dealer_name=name, vehicle=order.vehicle_id if order else "", order_id=invoice.order_id
+    )
+
+
+def render(
+    invoice: Invoice,
+    *,
+    dealer_name: str,
+    vehicle: str = "",
+    order_id: int | None = None,
+    source: tuple[str, str] | None = None,
+) -> bytes:
+    """`source`: what the invoice bills as (label, value), a sales order; else the work order `order_id`
+    and its `vehicle` ("—" for a counter sale)."""
     from fpdf import FPDF
 
     # fontTools says, for every PDF, that it drops the CJK font's bitmap table (unused: glyphs are outlines)
@@ -63,7 +93,7 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
         (_("Dealer"), f"{dealer_name} ({invoice.dealer_code})"),
         (_("Date"), f"{loc.datetime(invoice.issued_at)} {loc.zone_label(invoice.issued_at)}"),
         (_("Customer"), invoice.customer_name or "—"),
-        (_("Work order"), f"#{order_id} · {vehicle}" if order_id else "—"),
+        source or (_("Work order"), f"#{order_id} · {vehicle}" if order_id else "—"),
         (_("Currency"), invoice.currency),
     ]
     for label, value in head:
@@ -89,7 +119,7 @@ def render(invoice: Invoice, *, dealer_name: str, vehicle: str, order_id: int | 
 
     for line in invoice.lines:
         cells = (
-            line.description,
+            line_text(line),
             f"{line.quantity:g}",
             format_cents(line.unit_cents),
             format_cents(line.total_cents),

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dealer_portal.i18n import gettext as tr
 from dealer_portal.messages import AUDIT_INVOICED, AUDIT_PAID, N_, PAYMENT_METHODS, Text
 from dealer_portal.records import audit, dealer_settings
 from dealer_portal.records.actor import Actor, NotFound
@@ -31,7 +32,26 @@ from dms.errors import UserError
 CURRENCY = dealer_settings.DEFAULT_CURRENCY  # a dealer's own settings take precedence
 TAX_RATE_BP = dealer_settings.DEFAULT_TAX_RATE_BP
 METHODS = ("cash", "card", "transfer", "wechat", "alipay")
-METHOD_LABELS = PAYMENT_METHODS
+METHOD_LABELS = {method: PAYMENT_METHODS[method] for method in METHODS}  # the payment form's choices
+
+
+# Lines of a vehicle sale's invoice (records/sales_invoices): their kind is shown as a translated word,
+# the description holds what is specific (the vehicle, the option's or promotion's name, the trade-in).
+SALE_LINE_LABELS = {
+    "vehicle": N_("Vehicle"),
+    "option": N_("Option"),
+    "discount": N_("Discount"),
+    "promo": N_("Promotion"),
+    "tradein": N_("Trade-in credit"),
+}
+
+
+def line_text(line: InvoiceLine) -> str:
+    """An invoice line as the reader reads it: a vehicle sale's kind in their language, then its detail."""
+    word = SALE_LINE_LABELS.get(line.kind)
+    if word is None:
+        return line.description
+    return f"{tr(word)}: {line.description}" if line.description else tr(word)
 
 
 def tax_in(gross_cents: int, rate_bp: int) -> int:
@@ -56,14 +76,17 @@ def new_invoice(
     now: datetime,
     *,
     order_id: int | None = None,
+    sales_order_id: int | None = None,
     customer: Customer | None = None,
 ) -> Invoice:
-    """A new invoice (flushed, no lines yet): the next number, the dealer's currency and VAT rate."""
+    """A new invoice (flushed, no lines yet): the next number, the dealer's currency and VAT rate. One
+    sequence per dealer and year for every invoice: work orders, counter sales and vehicle sales."""
     seq, number = next_number(session, dealer_code, now.year)
     terms = dealer_settings.effective(session, dealer_code)
     invoice = Invoice(
         dealer_code=dealer_code,
         order_id=order_id,
+        sales_order_id=sales_order_id,
         customer_id=customer.id if customer else None,
         customer_name=customer.name if customer else "",
         year=now.year,
@@ -153,8 +176,21 @@ def record_payment(
                 amount=f"{invoice.outstanding_cents / 100:.2f}",
             )
         )
+    return add_payment(session, actor, invoice, amount_cents, method, reference.strip(), now)
+
+
+def add_payment(
+    session: Session,
+    actor: Actor,
+    invoice: Invoice,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    now: datetime,
+) -> Payment:
+    """Book a payment already checked (a payment recorded by hand, or the deposit taken at signing)."""
     payment = Payment(
-        amount_cents=amount_cents, method=method, reference=reference.strip(), at=now, by=actor.username
+        amount_cents=amount_cents, method=method, reference=reference, at=now, by=actor.username
     )
     invoice.payments.append(payment)
     audit.record(
@@ -170,7 +206,7 @@ def record_payment(
             currency=invoice.currency,
             method=method,
         )
-        + (f" ({reference.strip()})" if reference.strip() else ""),
+        + (f" ({reference})" if reference else ""),
         dealer_code=invoice.dealer_code,
     )
     return payment

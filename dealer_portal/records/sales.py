@@ -5,7 +5,8 @@ a discount above the dealer's threshold waits for a sales manager's or an admini
 signed order/contract (reserves the vehicle) -> PDI on the stock vehicle (the workshop's) -> delivery
 with a handover record. A salesperson works their own leads, quotes and orders. At delivery the
 vehicle is registered on the fleet side (`vehicle_records.create`, the gateway's registry), so the
-maintenance rules of its model, telematics and service apply to it from then on.
+maintenance rules of its model, telematics and service apply to it from then on, and its floor-plan line,
+if any, is paid off (records/floor_plan). The sale is invoiced afterwards (records/sales_invoices).
 
 Every step is checked against the actor's role and dealer and leaves an audit row."""
 
@@ -27,12 +28,16 @@ from dealer_portal.messages import (
     AUDIT_QUOTE_PROMOTION,
     AUDIT_QUOTE_PROMOTION_PENDING,
     AUDIT_VIN_CENTS,
+    HANDOVER_ODOMETER,
+    HANDOVER_PLATE,
+    HANDOVER_RECEIVED_BY,
+    HANDOVER_TRADE_IN,
     N_,
     Text,
     joined,
     label_msgid,
 )
-from dealer_portal.records import audit, promotions, stock, used_cars, vehicle_records
+from dealer_portal.records import audit, floor_plan, promotions, stock, used_cars, vehicle_records
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.sales_tables import QuoteOption, SalesLead, SalesOrder, SalesQuote, StockVehicle
 from dealer_portal.records.tables import Customer
@@ -468,14 +473,14 @@ def _delivered(
     order.handover = "\n".join(
         [
             *(f"[x] {label}" for label in HANDOVER_ITEMS.values()),
-            f"received by: {received_by.strip()}",
-            f"odometer: {odometer_km:g} km",
-            f"plate: {plate}",
+            HANDOVER_RECEIVED_BY.format(name=received_by.strip()),
+            HANDOVER_ODOMETER.format(km=f"{odometer_km:g}"),
+            HANDOVER_PLATE.format(plate=plate),
         ]
     )
     if trade_in is not None and (order.quote.trade_in_cents or order.quote.trade_in_description):
         car = used_cars.take_in(session, actor, order, trade_in, now)
-        order.handover += f"\ntrade-in taken in: {car.vin}, {car.odometer_km} km"
+        order.handover += "\n" + HANDOVER_TRADE_IN.format(vin=car.vin, km=car.odometer_km)
     vehicle.status, vehicle.delivered_at, vehicle.vehicle_id, vehicle.updated_at = (
         "delivered",
         now,
@@ -492,6 +497,8 @@ def _delivered(
         AUDIT_DELIVERED_AS.format(vin=vehicle.vin, vehicle=fleet.vehicle_id),
         order.dealer_code,
     )
+    # The lender's collateral leaves the dealer: its floor-plan line is paid off with the interest to today.
+    floor_plan.pay_off_at_delivery(session, actor, order, now)
     return order
 
 

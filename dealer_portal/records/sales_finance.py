@@ -7,7 +7,8 @@
   one only after a decline.
 - The dealer's floor plan (inventory financing): a stock vehicle financed by a lender from a start day;
   interest accrues per day in stock (principal x yearly rate / 365 x days, half up), until the dealer
-  repays it (usually at the sale), when the interest is fixed."""
+  repays it by hand, or the vehicle's delivery pays it off (records/floor_plan), when the interest is
+  fixed. Days are calendar days in the reader's time zone."""
 
 from __future__ import annotations
 
@@ -19,9 +20,17 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import AUDIT_FINANCE_APPLICATION, AUDIT_FLOOR_PLAN, N_, Text, label_msgid
-from dealer_portal.records import audit, sales, stock
+from dealer_portal.messages import (
+    AUDIT_FINANCE_APPLICATION,
+    AUDIT_FLOOR_PLAN,
+    AUDIT_FLOOR_PLAN_REPAID,
+    N_,
+    Text,
+    label_msgid,
+)
+from dealer_portal.records import audit, floor_plan, sales, stock
 from dealer_portal.records.actor import Actor, NotFound
+from dealer_portal.records.local_day import local_date
 from dealer_portal.records.sales_tables import FinanceApplication, FloorPlan, SalesOrder
 from dms.errors import UserError
 
@@ -168,15 +177,8 @@ def decide(
 # ---- floor plan -------------------------------------------------------------------------------------
 
 
-def accrued_cents(plan: FloorPlan, today: date) -> int:
-    """Interest from the start day to `today` (or the repayment day), per day, half up."""
-    end = plan.repaid_on or today
-    days = max(0, (end - plan.started_on).days)
-    return _half_up(Decimal(plan.principal_cents) * plan.rate_bp / 10_000 * days / 365)
-
-
-def days(plan: FloorPlan, today: date) -> int:
-    return max(0, ((plan.repaid_on or today) - plan.started_on).days)
+accrued_cents = floor_plan.accrued_cents  # the floor plan's arithmetic lives in records/floor_plan
+days = floor_plan.days
 
 
 def finance_vehicle(
@@ -202,8 +204,9 @@ def finance_vehicle(
         errors["lender"] = N_("Lender: the bank or finance company")
     if principal_cents <= 0:
         errors["principal"] = N_("Amount financed: more than zero")
-    start = started_on or (vehicle.arrived_at.date() if vehicle.arrived_at else now.date())
-    if start > now.date():
+    today = local_date(now)
+    start = started_on or (local_date(vehicle.arrived_at) if vehicle.arrived_at else today)
+    if start > today:
         errors["started_on"] = N_("From: today or a day before")
     if errors:
         raise FieldError(errors)
@@ -245,8 +248,7 @@ def repay(session: Session, actor: Actor, stock_id: int, now: datetime) -> Floor
         raise UserError(N_("this vehicle is not on the floor plan"))
     if plan.repaid_on is not None:
         raise UserError(N_("this floor plan is repaid already"))
-    plan.repaid_on = now.date()
-    plan.interest_paid_cents = accrued_cents(plan, now.date())
+    floor_plan.close(plan, local_date(now), "repaid")
     audit.record(
         session,
         actor,
@@ -254,7 +256,9 @@ def repay(session: Session, actor: Actor, stock_id: int, now: datetime) -> Floor
         "repaid",
         "stock_vehicle",
         plan.vehicle.vin,
-        f"{plan.principal_cents} + interest {plan.interest_paid_cents} cents",
+        AUDIT_FLOOR_PLAN_REPAID.format(
+            cents=plan.principal_cents, interest=plan.interest_paid_cents, days=days(plan, plan.repaid_on)
+        ),
         plan.dealer_code,
     )
     return plan
@@ -275,6 +279,12 @@ def floor_plans(actor: Actor, open_only: bool = True) -> Select:
     if open_only:
         query = query.where(FloorPlan.repaid_on.is_(None))
     return query
+
+
+def paid_off(actor: Actor, limit: int = 50) -> Select:
+    """The latest closed floor-plan lines (repaid by hand or paid off at a sale), newest first."""
+    query = floor_plans(actor, open_only=False).where(FloorPlan.repaid_on.is_not(None))
+    return query.order_by(None).order_by(FloorPlan.repaid_on.desc(), FloorPlan.id.desc()).limit(limit)
 
 
 def totals(plans: list[FloorPlan], today: date) -> FloorPlanTotals:

@@ -304,6 +304,9 @@ class FloorPlan(Base):
     started_on: Mapped[date] = mapped_column(Date)
     repaid_on: Mapped[date | None] = mapped_column(Date)
     interest_paid_cents: Mapped[int | None] = mapped_column(Integer)
+    # How it was closed (dp0010): "repaid" by hand, or "sold" (paid off at the vehicle's delivery).
+    payoff: Mapped[str | None] = mapped_column(String(16))
+    payoff_order: Mapped[str | None] = mapped_column(String(24))  # the sales order that paid it off
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by: Mapped[str] = mapped_column(USERNAME)
     vehicle: Mapped[StockVehicle] = relationship()

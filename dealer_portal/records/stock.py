@@ -23,6 +23,7 @@ from dealer_portal.forms import FieldError
 from dealer_portal.messages import AUDIT_DOCUMENT, AUDIT_MODEL_STATUS, N_, Text, joined, label_msgid
 from dealer_portal.records import audit, credit
 from dealer_portal.records.actor import Actor, NotFound
+from dealer_portal.records.local_day import local_date
 from dealer_portal.records.sales_tables import StockDocument, StockVehicle
 from dealer_portal.records.uploads import document_fields
 from dms.errors import UserError
@@ -276,10 +277,11 @@ def document(session: Session, actor: Actor, document_id: int) -> StockDocument:
 
 
 def days_in_stock(vehicle: StockVehicle, now: datetime) -> int | None:
-    """Whole days since arrival for a vehicle standing at the dealer; None otherwise."""
+    """Calendar days since arrival, counted in the reader's time zone (records/local_day),
+    for a vehicle standing at the dealer; None otherwise."""
     if vehicle.status not in ON_YARD or vehicle.arrived_at is None:
         return None
-    return max(0, (now - vehicle.arrived_at).days)
+    return max(0, (local_date(now) - local_date(vehicle.arrived_at)).days)
 
 
 SORTS = {

@@ -108,6 +108,7 @@ def new_pages_world(sample_db) -> dict[str, str]:
         purchasing,
         sales,
         sales_finance,
+        sales_invoices,
         warranty,
     )
     from dealer_portal.records.actor import Actor
@@ -169,6 +170,42 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 started_on=None,
                 now=now,
             )
+            # a sale delivered and invoiced (#22): its floor-plan line paid off at delivery, the deposit
+            # credited on the invoice (audit details of both in the stored formats)
+            sold = stock[sample_vin(103)]
+            sold_lead = sales.create_lead(db, seller, customer_id=customer.id, interest="Aurora SUV", now=now)
+            sold_quote = sales.create_quote(
+                db,
+                seller,
+                sold_lead.id,
+                stock_vehicle_id=sold.id,
+                options=[],
+                threshold_pct=Decimal(3),
+                now=now,
+            )
+            invoiced = sales.sign_order(db, seller, sold_quote.id, 1_000_000, now)
+            sales_finance.finance_vehicle(
+                db,
+                manager,
+                sold.id,
+                lender="Bank of Ningbo",
+                principal_cents=18_000_000,
+                rate=Decimal("5.5"),
+                started_on=None,
+                now=now,
+            )
+            sales.deliver(
+                db,
+                seller,
+                invoiced.id,
+                vehicle_id="SUV-103",
+                plate="B-NS 103",
+                odometer_km=10,
+                received_by="Li",
+                checked=set(sales.HANDOVER_ITEMS),
+                now=now,
+            )
+            vehicle_invoice = sales_invoices.issue(db, manager, invoiced.id, now)
             appraisal = appraisals.appraise(
                 db,
                 seller,
@@ -295,6 +332,8 @@ def new_pages_world(sample_db) -> dict[str, str]:
                 "lead": f"/sales/leads/{lead.id}",
                 "order": f"/sales/orders/{order.id}",
                 "contract": f"/sales/orders/{order.id}/contract",
+                "invoiced order": f"/sales/orders/{invoiced.id}",
+                "vehicle invoice": f"/invoices/{vehicle_invoice.id}",
                 "stock vehicle": f"/stock/{stock[sample_vin(102)].id}",
                 "financed stock vehicle": f"/stock/{stock[sample_vin(101)].id}",
                 "appraisal": f"/used-cars/{appraisal.id}",
@@ -316,6 +355,8 @@ NEW_PAGES = [
     "lead",
     "order",
     "contract",
+    "invoiced order",
+    "vehicle invoice",
     "/sales/stats",
     "/sales/promotions",
     "/used-cars",
