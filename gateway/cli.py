@@ -132,6 +132,7 @@ def run(
     """Subscribe to every vehicle's messages and apply them to the database until stopped."""
     from dms.errors import UserError
     from gateway.db.migrate import upgrade
+    from gateway.ingest.processes import relax_gc
     from gateway.jetstream import NatsReceiver, parse_nats_url
     from gateway.mqtt import MqttReceiver, default_client_id, parse_broker_url
     from gateway.observability import HealthServer
@@ -192,6 +193,7 @@ def run(
         err=True,
     )
     sys.stderr.flush()
+    relax_gc()  # the receiving process makes a few objects per message too (gateway/ingest/processes.py)
     try:
         service.run()
     finally:

@@ -9,6 +9,7 @@ one of `ingest_workers` processes, which apply it on their own database connecti
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -24,6 +25,18 @@ from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
 _worker: Ingestor | None = None  # one per worker process, made by _start_worker
+# A batch of 2,000 messages makes some 100,000 short-lived objects (decoded messages, row dicts), nearly
+# all freed by reference counting: with the default threshold (700) the cycle collector ran hundreds of
+# times a batch, each time also walking the modules and objects of start-up. Measured on
+# `Ingestor.apply` at 10,000 vehicles: 80-95 -> 63-68 us of worker CPU per message.
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def relax_gc() -> None:
+    """After start-up: leave what is loaded out of every collection, and collect cycles less often."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 class IngestWorkerFailed(RuntimeError):
@@ -108,6 +121,7 @@ def _start_worker(db_url: str, settings: GatewaySettings, clock: Clock, started)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
     _worker = Ingestor(make_sessionmaker(make_engine(db_url)), settings, clock)
+    relax_gc()
     started.put(os.getpid())
 
 
