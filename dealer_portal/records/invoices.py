@@ -142,35 +142,47 @@ def record_payment(
     reference: str = "",
 ) -> Payment:
     invoice = get(session, actor, invoice_id)
+    return take_payment(
+        session, actor, invoice, Payment, "invoice", invoice.number, amount_cents, method, reference, now
+    )
+
+
+def take_payment(
+    session: Session,
+    actor: Actor,
+    invoice,  # an Invoice or a SupplierInvoice: payments, outstanding_cents, currency, dealer_code
+    payment_class: type,
+    entity: str,
+    title: str,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    now: datetime,
+):
+    """Money received (an invoice) or paid (a supplier invoice): never more than is outstanding, with
+    the same checks and the same audit row (`<entity>:payment`, AUDIT_PAID) for both."""
     if method not in METHODS:
         raise UserError(N_("Method: choose one of the offered values"))
     if amount_cents <= 0:
         raise UserError(N_("Amount: more than 0"))
     if amount_cents > invoice.outstanding_cents:
         raise UserError(
-            Text(
-                N_("Amount: at most the {amount} outstanding"),
-                amount=f"{invoice.outstanding_cents / 100:.2f}",
-            )
+            Text(N_("Amount: at most the {amount} outstanding"), amount=money(invoice.outstanding_cents))
         )
-    payment = Payment(
-        amount_cents=amount_cents, method=method, reference=reference.strip(), at=now, by=actor.username
+    reference = reference.strip()
+    payment = payment_class(
+        amount_cents=amount_cents, method=method, reference=reference, at=now, by=actor.username
     )
     invoice.payments.append(payment)
     audit.record(
         session,
         actor,
         now,
-        "invoice:payment",
-        "invoice",
+        f"{entity}:payment",
+        entity,
         invoice.id,
-        AUDIT_PAID.format(
-            invoice=invoice.number,
-            amount=f"{amount_cents / 100:.2f}",
-            currency=invoice.currency,
-            method=method,
-        )
-        + (f" ({reference.strip()})" if reference.strip() else ""),
+        AUDIT_PAID.format(invoice=title, amount=money(amount_cents), currency=invoice.currency, method=method)
+        + (f" ({reference})" if reference else ""),
         dealer_code=invoice.dealer_code,
     )
     return payment

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_, Text
-from dealer_portal.records import audit, invoices, purchasing
+from dealer_portal.records import audit, dealer_settings, invoices, purchasing
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import PurchaseOrder
 from dealer_portal.records.workshop_tables import SupplierInvoice, SupplierInvoiceLine, SupplierPayment
@@ -108,6 +108,7 @@ def record(
         due_date=due_date,
         gross_cents=sum(round(qty * unit) for qty, unit in wanted.values()),
         expected_cents=sum(round(qty * by_id[lid].unit_cost_cents) for lid, (qty, _) in wanted.items()),
+        currency=dealer_settings.effective(session, order.dealer_code).currency,
         recorded_at=now,
         recorded_by=actor.username,
     )
@@ -188,33 +189,18 @@ def pay(
                 amount=invoices.money(invoice.difference_cents),
             )
         )
-    if method not in invoices.METHODS:
-        raise UserError(N_("Method: choose one of the offered values"))
-    if amount_cents <= 0:
-        raise UserError(N_("Amount: more than 0"))
-    if amount_cents > invoice.outstanding_cents:
-        raise UserError(
-            Text(
-                N_("Amount: at most the {amount} outstanding"),
-                amount=invoices.money(invoice.outstanding_cents),
-            )
-        )
-    payment = SupplierPayment(
-        amount_cents=amount_cents, method=method, reference=reference.strip(), at=now, by=actor.username
-    )
-    invoice.payments.append(payment)
-    audit.record(
+    return invoices.take_payment(
         session,
         actor,
-        now,
-        "supplier_invoice:payment",
+        invoice,
+        SupplierPayment,
         "supplier_invoice",
-        invoice.id,
-        f"{invoice.supplier} {invoice.number}: {invoices.money(amount_cents)} by {method}"
-        + (f" ({reference.strip()})" if reference.strip() else ""),
-        dealer_code=invoice.dealer_code,
+        f"{invoice.supplier} {invoice.number}",
+        amount_cents,
+        method,
+        reference,
+        now,
     )
-    return payment
 
 
 def of_order(session: Session, actor: Actor, order_id: int) -> list[SupplierInvoice]:
