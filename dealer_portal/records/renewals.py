@@ -117,4 +117,4 @@ def due(owned: CustomerVehicle, window_days: int, today: date) -> list[Renewal]:
         Renewal("insurance", owned.insurance_expires, owned),
     ]
     ahead = today + timedelta(days=window_days)
-    return [r for r in found if r.on is not None and today - STALE_AFTER <= r.on <= ahead]
+    return [r for r in found if r.on is not None and today - STALE_AFTER < r.on <= ahead]
