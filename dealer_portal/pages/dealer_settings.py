@@ -34,6 +34,7 @@ def save(
     renewal_window: TextField = "",
     labour_cost: TextField = "",
 ):
+    dealer_settings.administered(ctx.db, ctx.actor, dealer_code)
     errors: dict[str, str] = {}
     for check in (
         lambda: dealer_settings.parse(currency, tax_rate, service_interval),

@@ -18,7 +18,7 @@ from babel.numbers import list_currencies
 from sqlalchemy.orm import Session
 
 from dealer_portal.forms import FieldError
-from dealer_portal.messages import N_, Text
+from dealer_portal.messages import AUDIT_DEALER_SETTINGS, N_, Text
 from dealer_portal.records import audit
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.workshop_tables import DealerSettings
@@ -80,6 +80,13 @@ def dealers_of(session: Session, actor: Actor) -> list[Effective]:
     return [effective(session, d.code) for d in dealers if actor.sees_dealer(d.code)]
 
 
+def administered(session: Session, actor: Actor, dealer_code: str) -> None:
+    """Refuse a dealer the actor does not administer (as not found), before any field is read."""
+    actor.require("dealer_settings")
+    if session.get(Dealer, dealer_code) is None or not actor.sees_dealer(dealer_code):
+        raise NotFound(Text(N_("no dealer {code}"), code=dealer_code))
+
+
 def parse(currency: str, tax_rate: str, interval: str) -> tuple[str, int, int]:
     """The form's three fields checked together: one message per wrong field (FieldError)."""
     errors: dict[str, str] = {}
@@ -137,9 +144,7 @@ def save(
     labour_cost_cents_per_hour: int | None = None,
 ) -> Effective:
     """Save a dealer's settings; the renewal window and labour cost stay as they are when not given."""
-    actor.require("dealer_settings")
-    if session.get(Dealer, dealer_code) is None or not actor.sees_dealer(dealer_code):
-        raise NotFound(Text(N_("no dealer {code}"), code=dealer_code))
+    administered(session, actor, dealer_code)
     if currency not in list_currencies():
         raise FieldError({"currency": BAD_CURRENCY})
     if not 0 <= tax_rate_bp <= MAX_TAX_RATE_BP:
@@ -178,11 +183,18 @@ def save(
         "dealer:settings",
         "dealer",
         dealer_code,
-        f"currency {before.currency} -> {after.currency}; VAT {before.tax_rate_bp / 100:g} % -> "
-        f"{after.tax_rate_bp / 100:g} %; service interval {before.service_interval_months} -> "
-        f"{after.service_interval_months} months; renewals {before.renewal_window_days} -> "
-        f"{after.renewal_window_days} days ahead; labour cost {before.labour_cost_cents_per_hour} -> "
-        f"{after.labour_cost_cents_per_hour} cents an hour",
+        AUDIT_DEALER_SETTINGS.format(
+            currency_before=before.currency,
+            currency=after.currency,
+            vat_before=f"{before.tax_rate_bp / 100:g}",
+            vat=f"{after.tax_rate_bp / 100:g}",
+            months_before=before.service_interval_months,
+            months=after.service_interval_months,
+            days_before=before.renewal_window_days,
+            days=after.renewal_window_days,
+            labour_before=before.labour_cost_cents_per_hour,
+            labour=after.labour_cost_cents_per_hour,
+        ),
         dealer_code=dealer_code,
     )
     return after

@@ -223,15 +223,24 @@ def listing(session: Session, actor: Actor, *, only_open: bool = True) -> list[S
 @dataclass(frozen=True)
 class Payables:
     invoices: list[SupplierInvoice]
-    total_cents: int
-    by_age: dict[str, int]  # AGE_LABELS keys: days past the due date -> outstanding cents
+    by_currency: dict[str, dict[str, int]]  # currency -> AGE_LABELS key -> outstanding cents (never added)
+
+    def total_cents(self, currency: str) -> int:
+        return sum(self.by_currency.get(currency, {}).values())
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(self.by_currency)
 
 
 def payables(session: Session, actor: Actor, now: datetime) -> Payables:
+    """The open supplier invoices aged by days past their due date, per currency."""
     open_ = listing(session, actor, only_open=True)
-    by_age = dict.fromkeys(AGE_LABELS, 0)
+    by_currency: dict[str, dict[str, int]] = {}
     for invoice in open_:
         overdue = (now.date() - invoice.due_date).days
         label = "not_due" if overdue <= 0 else invoices.age_bucket(overdue)
-        by_age[label] += invoice.outstanding_cents
-    return Payables(open_, sum(i.outstanding_cents for i in open_), by_age)
+        by_currency.setdefault(invoice.currency, dict.fromkeys(AGE_LABELS, 0))[label] += (
+            invoice.outstanding_cents
+        )
+    return Payables(open_, dict(sorted(by_currency.items())))

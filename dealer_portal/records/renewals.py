@@ -88,9 +88,12 @@ def set_dates(
     )
     if owned is None:
         raise NotFound(Text(N_("no vehicle {id!r}"), id=vehicle_id))
-    for day in (inspection_due, insurance_expires):
+    for name, day, what in (
+        ("inspection_due", inspection_due, INSPECTION),
+        ("insurance_expires", insurance_expires, INSURANCE),
+    ):
         if day is not None and (day.year < 2000 or day > now.date() + FURTHEST):
-            raise FieldError({"inspection_due": Text(BAD_DATE, what=Text(INSPECTION))})
+            raise FieldError({name: Text(BAD_DATE, what=Text(what))})
     owned.inspection_due, owned.insurance_expires = inspection_due, insurance_expires
     session.flush()
     audit.record(

@@ -276,5 +276,7 @@ def test_amounts_in_other_currencies_are_grouped_never_added(world):
     assert (cny.payables_invoiced_cents, eur.payables_invoiced_cents) == (8400, 8400)
     assert (cny.payables_paid_cents, eur.payables_paid_cents) == (0, 1000)
     assert (cny.payables_outstanding_cents, eur.payables_outstanding_cents) == (8400, 7400)
+    owed = payables.payables(s, ADVISOR, T0)  # the ageing too: one column per currency
+    assert (owed.currencies, owed.total_cents("CNY"), owed.total_cents("EUR")) == (["CNY", "EUR"], 8400, 7400)
     paid = s.query(AuditEntry.detail).filter(AuditEntry.action == "supplier_invoice:payment").scalar()
     assert paid == "Brembo BR-2: 10.00 EUR by transfer"  # the payment helper's stored format
