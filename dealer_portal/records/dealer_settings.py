@@ -110,22 +110,28 @@ def parse(currency: str, tax_rate: str, interval: str) -> tuple[str, int, int]:
     return code, rate_bp, months
 
 
-def parse_costs(window: str, labour_cost: str) -> tuple[int, int]:
-    """The renewal window (days) and the labour cost per hour (cents): one message per wrong field."""
+def parse_costs(window: str, labour_cost: str) -> tuple[int | None, int | None]:
+    """The renewal window (days) and the labour cost per hour (cents): one message per wrong field; an
+    empty field is None (the saved value stays, so a client that does not know the fields changes
+    nothing of them)."""
     errors: dict[str, str] = {}
-    days = int(window.strip()) if window.strip().isdigit() and len(window.strip()) <= 4 else 0
-    if not 1 <= days <= MAX_RENEWAL_WINDOW_DAYS:
-        errors["renewal_window"] = BAD_RENEWAL_WINDOW
-    cost = -1
-    text = labour_cost.strip().replace(",", ".") or "0"
-    try:
-        amount = Decimal(text) if len(text) <= 12 else Decimal("NaN")
-        if amount.is_finite() and amount == amount.quantize(Decimal("0.01")):
-            cost = int(amount * 100)
-    except InvalidOperation:
-        pass
-    if not 0 <= cost <= MAX_LABOUR_COST_CENTS:
-        errors["labour_cost"] = BAD_LABOUR_COST
+    days: int | None = None
+    if window.strip():
+        days = int(window.strip()) if window.strip().isdigit() and len(window.strip()) <= 4 else 0
+        if not 1 <= days <= MAX_RENEWAL_WINDOW_DAYS:
+            errors["renewal_window"] = BAD_RENEWAL_WINDOW
+    cost: int | None = None
+    text = labour_cost.strip().replace(",", ".")
+    if text:
+        cost = -1
+        try:
+            amount = Decimal(text) if len(text) <= 12 else Decimal("NaN")
+            if amount.is_finite() and amount == amount.quantize(Decimal("0.01")):
+                cost = int(amount * 100)
+        except InvalidOperation:
+            pass
+        if not 0 <= cost <= MAX_LABOUR_COST_CENTS:
+            errors["labour_cost"] = BAD_LABOUR_COST
     if errors:
         raise FieldError(errors)
     return days, cost

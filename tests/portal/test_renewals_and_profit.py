@@ -157,7 +157,8 @@ def test_the_worker_mails_the_inspection_reminder_through_a_real_smtp_server(wor
 
 def test_the_renewal_window_and_labour_cost_are_checked(world):
     assert dealer_settings.parse_costs("45", "120,50") == (45, 12050)
-    assert dealer_settings.parse_costs("30", "") == (30, 0)
+    assert dealer_settings.parse_costs("30", "") == (30, None)  # empty: the saved value stays
+    assert dealer_settings.parse_costs(" ", "0") == (None, 0)
     with pytest.raises(FieldError) as refused:
         dealer_settings.parse_costs("0", "-1")
     assert set(refused.value.errors) == {"renewal_window", "labour_cost"}
