@@ -259,9 +259,16 @@ def send(session: Session, actor: Actor, key: str, now: datetime) -> ServiceRemi
 
 
 def done(session: Session, actor: Actor, key: str, note: str, now: datetime) -> ServiceReminder:
-    """A due occurrence handled another way (the customer was called, already booked): no e-mail, but it
-    leaves the due list like a sent reminder and says how it was handled."""
+    """A due occurrence handled another way (a consenting customer was called, or already booked): no
+    e-mail, but it leaves the due list like a sent reminder and says how it was handled."""
     found = _find(session, actor, key, now)
+    if found.state == "no_consent":  # contacting them any other way needs their consent as much
+        raise UserError(
+            Text(
+                N_("{name} has not agreed to be contacted: record their consent on the customer page first"),
+                name=found.customer.name,
+            )
+        )
     note = note.strip()
     if not note:
         raise UserError(N_("Note: say how the customer was reminded, like 'called on the phone'"))

@@ -107,6 +107,8 @@ def test_a_renewal_reminder_needs_consent_and_goes_through_the_notification_queu
     assert (insurance.kind, insurance.state) == ("insurance", "no_consent")
     with pytest.raises(UserError, match="has not agreed to be contacted"):
         reminders.send(s, ADVISOR, insurance.key, T0)
+    with pytest.raises(UserError, match="has not agreed to be contacted"):
+        reminders.done(s, ADVISOR, inspection.key, "called", T0)
     crm.update(s, ADVISOR, customer.id, name="Li Wei", phone="138 0013 8000", email="li.wei@example.com",
                consent=True, note="", now=T0)  # fmt: skip
     with pytest.raises(NotFound):

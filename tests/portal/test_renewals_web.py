@@ -77,7 +77,18 @@ def test_reminders_and_teams_api_with_roles_and_dealers(sample_app):
     assert api.get("/api/dealer/reminders", headers=tim).status_code == 403
     assert {d["dealer_code"] for d in api.get("/api/dealer/reminders", headers=olga).json()["due"]} <= {"D2"}
     assert {d["dealer_code"] for d in listed.json()["due"]} == {"D1"}
-    key = listed.json()["due"][0]["key"]
+    (first, *_) = listed.json()["due"]
+    key = first["key"]
+    if first["state"] == "no_consent":  # not contacted any way without consent; then the desk records it
+        refused = api.post("/api/dealer/reminders/done", json={"key": key, "note": "called"}, headers=sam)
+        assert refused.status_code == 422 and "has not agreed to be contacted" in refused.text
+        desk = portal_client(app, "sam")
+        url = f"/customers/{first['customer_id']}"
+        page = desk.get(url).text
+        fields = {
+            n: re.search(rf'name="{n}"[^>]*value="([^"]*)"', page)[1] for n in ("name", "phone", "email")
+        }
+        assert _post(desk, f"{url}/edit", fields | {"consent": "yes"}, url).status_code == 303
     assert (
         api.post("/api/dealer/reminders/done", json={"key": key, "note": "x"}, headers=olga).status_code
         == 404
