@@ -33,7 +33,7 @@ from dealer_portal.messages import N_
 from dealer_portal.records import dealer_settings
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.aftersales_tables import Invoice, LabourClock, WarrantyClaim
-from dealer_portal.records.finance_kpis import MAX_DAYS, Period
+from dealer_portal.records.finance_kpis import MAX_DAYS, Period, invoices_in, mine
 from dealer_portal.records.tables import Part, ServiceOrder, StockMove
 from dealer_portal.records.workshop_tables import SupplierInvoice, SupplierPayment
 from dms.errors import UserError
@@ -154,10 +154,6 @@ class Report:
         return sorted(self.statements)
 
 
-def _mine(query, actor: Actor, column):
-    return query if actor.sees_all_dealers else query.where(column == actor.dealer_code)
-
-
 def _net_split(invoice: Invoice) -> tuple[int, int]:
     """(labour, parts) of the invoice net of VAT: the parts carry VAT in proportion to their gross."""
     parts_gross = sum(line.total_cents for line in invoice.lines if line.kind == "part")
@@ -178,7 +174,7 @@ def _move_cost(session: Session, *conditions) -> int:
 
 def _order_margins(session: Session, actor: Actor, period: Period) -> list[Margin]:
     orders = session.scalars(
-        _mine(
+        mine(
             select(ServiceOrder)
             .where(
                 ServiceOrder.state == "settled",
@@ -227,7 +223,7 @@ def _order_margins(session: Session, actor: Actor, period: Period) -> list[Margi
 
 def _sale_margins(session: Session, actor: Actor, period: Period) -> list[Margin]:
     sales = session.scalars(
-        _mine(
+        mine(
             select(Invoice)
             .where(
                 Invoice.order_id.is_(None), Invoice.issued_at >= period.start, Invoice.issued_at < period.end
@@ -278,14 +274,7 @@ def report(session: Session, actor: Actor, first: date, last: date, zone: ZoneIn
             s.sales += 1
             s.counter_cents += m.parts_cents
             s.parts_cost_counter_cents += m.parts_cost_cents
-    invoiced = session.scalars(
-        _mine(
-            select(Invoice).where(Invoice.issued_at >= period.start, Invoice.issued_at < period.end),
-            actor,
-            Invoice.dealer_code,
-        )
-    )
-    for invoice in invoiced:
+    for invoice in invoices_in(session, actor, period):
         of(invoice.currency).vat_cents += invoice.tax_cents
     _payables(session, actor, out, of)
     out.statements = dict(sorted(statements.items()))
@@ -295,13 +284,13 @@ def report(session: Session, actor: Actor, first: date, last: date, zone: ZoneIn
 def _payables(session: Session, actor: Actor, out: Report, of) -> None:
     """Supplier invoices dated in the period, paid in it, and outstanding now, by their currency."""
     first, last, period = out.first, out.last, out.period
-    for invoice in session.scalars(_mine(select(SupplierInvoice), actor, SupplierInvoice.dealer_code)):
+    for invoice in session.scalars(mine(select(SupplierInvoice), actor, SupplierInvoice.dealer_code)):
         s = of(invoice.currency)
         if first <= invoice.invoice_date <= last:
             s.payables_invoiced_cents += invoice.gross_cents
         s.payables_outstanding_cents += max(invoice.outstanding_cents, 0)
     paid = session.execute(
-        _mine(
+        mine(
             select(SupplierInvoice.currency, func.sum(SupplierPayment.amount_cents))
             .join(SupplierInvoice, SupplierInvoice.id == SupplierPayment.invoice_id)
             .where(SupplierPayment.at >= period.start, SupplierPayment.at < period.end)

@@ -179,13 +179,7 @@ def send(session: Session, actor: Actor, key: str, now: datetime) -> ServiceRemi
     per due occurrence)."""
     found = _find(session, actor, key, now)
     customer = found.customer
-    if found.state == "no_consent":
-        raise UserError(
-            Text(
-                N_("{name} has not agreed to be contacted: record their consent on the customer page first"),
-                name=customer.name,
-            )
-        )
+    _consented(found)
     if found.state == "no_email":
         raise UserError(
             Text(N_("{name} has no e-mail address: add one on the customer page"), name=customer.name)
@@ -232,71 +226,63 @@ def send(session: Session, actor: Actor, key: str, now: datetime) -> ServiceRemi
     )
     session.add(delivery)
     session.flush()
-    reminder = ServiceReminder(
-        dealer_code=customer.dealer_code,
-        customer_id=customer.id,
-        vehicle_id=vehicle.vehicle_id,
-        due_key=key,
-        reason=localize(found.why),
-        email=customer.email.strip(),
-        delivery_id=delivery.id,
-        sent_at=now,
-        sent_by=actor.username,
-    )
-    session.add(reminder)
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        now,
-        "reminder:sent",
-        "customer",
-        customer.id,
-        f"{vehicle.vehicle_id} ({key}) to {customer.email.strip()}",
-        dealer_code=customer.dealer_code,
-    )
-    return reminder
+    detail = f"{vehicle.vehicle_id} ({key}) to {customer.email.strip()}"
+    return _record(session, actor, found, localize(found.why), delivery, "reminder:sent", detail, now)
 
 
 def done(session: Session, actor: Actor, key: str, note: str, now: datetime) -> ServiceReminder:
     """A due occurrence handled another way (a consenting customer was called, or already booked): no
     e-mail, but it leaves the due list like a sent reminder and says how it was handled."""
     found = _find(session, actor, key, now)
-    if found.state == "no_consent":  # contacting them any other way needs their consent as much
+    _consented(found)  # contacting them any other way needs their consent as much
+    note = note.strip()
+    if not note:
+        raise UserError(N_("Note: say how the customer was reminded, like 'called on the phone'"))
+    if len(note) > MAX_NOTE:
+        raise UserError(Text(N_("Note: at most {n} characters"), n=MAX_NOTE))
+    detail = AUDIT_REMINDER_DONE.format(vehicle=found.vehicle.vehicle_id, key=key, note=note)
+    return _record(
+        session, actor, found, f"{localize(found.why)} ({note})", None, "reminder:done", detail, now
+    )
+
+
+def _consented(found: Due) -> None:
+    if found.state == "no_consent":
         raise UserError(
             Text(
                 N_("{name} has not agreed to be contacted: record their consent on the customer page first"),
                 name=found.customer.name,
             )
         )
-    note = note.strip()
-    if not note:
-        raise UserError(N_("Note: say how the customer was reminded, like 'called on the phone'"))
-    if len(note) > MAX_NOTE:
-        raise UserError(Text(N_("Note: at most {n} characters"), n=MAX_NOTE))
-    customer, vehicle = found.customer, found.vehicle
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    found: Due,
+    reason: str,
+    delivery: NotificationDelivery | None,
+    action: str,
+    detail: str,
+    now: datetime,
+) -> ServiceReminder:
+    """The due occurrence reminded (by the e-mail `delivery`, or without one), and its audit row."""
+    customer = found.customer
     reminder = ServiceReminder(
         dealer_code=customer.dealer_code,
         customer_id=customer.id,
-        vehicle_id=vehicle.vehicle_id,
-        due_key=key,
-        reason=f"{localize(found.why)} ({note})",
-        email="",
-        delivery_id=None,
+        vehicle_id=found.vehicle.vehicle_id,
+        due_key=found.key,
+        reason=reason,
+        email=delivery.target if delivery else "",
+        delivery_id=delivery.id if delivery else None,
         sent_at=now,
         sent_by=actor.username,
     )
     session.add(reminder)
     session.flush()
     audit.record(
-        session,
-        actor,
-        now,
-        "reminder:done",
-        "customer",
-        customer.id,
-        AUDIT_REMINDER_DONE.format(vehicle=vehicle.vehicle_id, key=key, note=note),
-        dealer_code=customer.dealer_code,
+        session, actor, now, action, "customer", customer.id, detail, dealer_code=customer.dealer_code
     )
     return reminder
 
