@@ -121,7 +121,7 @@ def finance_page(
         first = _date(from_, N_("From")) or date(today.year, 1, 1)
         last = _date(to, N_("To")) or today
     zone = current_locale().tz
-    figures = finance_kpis.figures(ctx.db, ctx.actor, profit.local_period(first, last, zone))
+    figures = finance_kpis.figures(ctx.db, ctx.actor, finance_kpis.Period.of_dates(first, last, zone))
     pnl = profit.report(ctx.db, ctx.actor, first, last, zone)
     months = list(figures.by_month)
     chart = bar_chart(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,14 +39,17 @@ class Period:
         return (self.end - self.start).total_seconds() / 86400
 
     @classmethod
-    def of_dates(cls, first: date, last: date) -> Period:
+    def of_dates(cls, first: date, last: date, zone: tzinfo = UTC) -> Period:
+        """The days `first` to `last` inclusive as `zone` counts them (the reader's), in UTC."""
         if last < first:
             raise UserError(N_("To: on or after From"))
         if (last - first).days >= MAX_DAYS:
             raise UserError(N_("To: at most three years after From"))
-        return cls(
-            datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(days=1), time(), UTC)
-        )
+
+        def start(day: date) -> datetime:
+            return datetime.combine(day, time(), zone).astimezone(UTC)
+
+        return cls(start(first), start(last + timedelta(days=1)))
 
 
 @dataclass

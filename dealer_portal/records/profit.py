@@ -22,7 +22,7 @@ recorded in. All sums are integer cents; the labour cost of each order is rounde
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -33,7 +33,7 @@ from dealer_portal.messages import N_
 from dealer_portal.records import dealer_settings
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.aftersales_tables import Invoice, LabourClock, WarrantyClaim
-from dealer_portal.records.finance_kpis import MAX_DAYS, Period, invoices_in, mine
+from dealer_portal.records.finance_kpis import Period, invoices_in, mine
 from dealer_portal.records.tables import Part, ServiceOrder, StockMove
 from dealer_portal.records.workshop_tables import SupplierInvoice, SupplierPayment
 from dms.errors import UserError
@@ -41,19 +41,6 @@ from dms.errors import UserError
 COUNTER_NOTE = "counter sale {number}"  # records/counter_sales writes it on the stock moves of a sale
 BAD_MONTH = N_("Month: enter a month like 2026-03")
 BAD_QUARTER = N_("Quarter: enter a quarter like 2026-Q1")
-
-
-def local_period(first: date, last: date, zone: ZoneInfo) -> Period:
-    """The days `first` to `last` inclusive as the reader's time zone counts them, in UTC."""
-    if last < first:
-        raise UserError(N_("To: on or after From"))
-    if (last - first).days >= MAX_DAYS:
-        raise UserError(N_("To: at most three years after From"))
-
-    def start(day: date) -> datetime:
-        return datetime.combine(day, time(), zone).astimezone(UTC)
-
-    return Period(start(first), start(last + timedelta(days=1)))
 
 
 def month_days(text: str) -> tuple[date, date]:
@@ -253,7 +240,7 @@ def report(session: Session, actor: Actor, first: date, last: date, zone: ZoneIn
     """Margins of the orders settled and counter sales made from `first` to `last` (days in `zone`), and
     the statement per currency."""
     actor.require("invoices")
-    period = local_period(first, last, zone)
+    period = Period.of_dates(first, last, zone)
     out = Report(first, last, period)
     out.margins = _order_margins(session, actor, period) + _sale_margins(session, actor, period)
     statements: dict[str, Statement] = {}

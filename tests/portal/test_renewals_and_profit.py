@@ -28,6 +28,7 @@ from dealer_portal.records import customers as crm
 from dealer_portal.records import service_flow as flow
 from dealer_portal.records.actor import Forbidden, NotFound
 from dealer_portal.records.aftersales_tables import CustomerVehicle
+from dealer_portal.records.finance_kpis import Period
 from dealer_portal.records.tables import AuditEntry
 from dms.errors import UserError
 from tests.support.portal import ADMIN, ADVISOR, OTHER_ADVISOR, T0, TECH
@@ -242,12 +243,12 @@ def test_periods_follow_the_readers_time_zone_and_calendar(world):
     for bad in ("2026-Q5", "2026", "Q1-2026"):
         with pytest.raises(UserError):
             profit.quarter_days(bad)
-    period = profit.local_period(date(2026, 3, 1), date(2026, 3, 31), SHANGHAI)
+    period = Period.of_dates(date(2026, 3, 1), date(2026, 3, 31), SHANGHAI)
     assert period.start == datetime(2026, 2, 28, 16, tzinfo=UTC) and period.end == datetime(
         2026, 3, 31, 16, tzinfo=UTC
     )
     with pytest.raises(UserError):
-        profit.local_period(date(2026, 3, 2), date(2026, 3, 1), SHANGHAI)
+        Period.of_dates(date(2026, 3, 2), date(2026, 3, 1), SHANGHAI)
     s = world
     part = _part(s, 10)
     late = datetime(2026, 3, 31, 17, tzinfo=UTC)  # 1 April in Shanghai, still 31 March in UTC
