@@ -126,3 +126,21 @@ def test_reminders_and_teams_api_with_roles_and_dealers(sample_app):
     docs = api.get("/api/openapi.json").json()["paths"]
     assert {"/api/dealer/reminders", "/api/dealer/reminders/send", "/api/dealer/reminders/done",
             "/api/dealer/teams", "/api/dealer/technicians/{username}/team"} <= set(docs)  # fmt: skip
+
+
+def test_finance_never_adds_two_currencies(sample_app):
+    app, _ = sample_app
+    ada, sam = portal_client(app, "ada"), portal_client(app, "sam")
+    today = SAMPLE_NOW.date().isoformat()
+    settings = {"currency": "EUR", "tax_rate": "19", "service_interval": "12"}
+    assert _post(ada, "/dealer-settings/D1", settings, "/dealer-settings").status_code == 303
+    part_id = re.search(r'<option value="(\d+)"', sam.get("/counter").text)[1]
+    sold = _post(sam, "/counter", {"part_0": part_id, "qty_0": "1", "paid_by": "cash"}, "/counter")
+    assert sold.status_code == 303
+    page = sam.get(f"/finance?from=2026-01-01&to={today}").text
+    assert 'data-testid="mixed-currencies"' in page and 'data-testid="revenue"' not in page  # no summed cards
+    assert 'data-currency="CNY"' in page and 'data-currency="EUR"' in page
+    assert 'data-testid="turnover-avg"' not in page
+    assert _post(
+        ada, "/dealer-settings/D1", settings | {"currency": "CNY", "tax_rate": "13"}, "/dealer-settings"
+    )
