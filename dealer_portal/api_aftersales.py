@@ -60,6 +60,11 @@ def _cents(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value())
 
 
+def _m(cents: int) -> Decimal:
+    """Integer cents as the exact decimal amount every answer carries."""
+    return Decimal(cents).scaleb(-2)
+
+
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=120, description="the customer's name")
@@ -140,8 +145,8 @@ def _claim(c) -> ClaimOut:
         dealer_code=c.dealer_code,
         order_id=c.order_id,
         state=c.state,
-        claimed_amount=Decimal(c.claimed_cents).scaleb(-2),
-        credited_amount=None if c.credited_cents is None else Decimal(c.credited_cents).scaleb(-2),
+        claimed_amount=_m(c.claimed_cents),
+        credited_amount=None if c.credited_cents is None else _m(c.credited_cents),
     )
 
 
@@ -208,25 +213,29 @@ class InvoiceOut(BaseModel):
     status: str
 
 
-def _invoice(i: Invoice) -> InvoiceOut:
-    def m(cents: int) -> Decimal:
-        return Decimal(cents).scaleb(-2)
-
-    return InvoiceOut(
+def _amounts(i: Invoice | SupplierInvoice, status: str) -> dict:
+    """What a customer's and a supplier's invoice answer alike: who, currency, money as decimals."""
+    return dict(
         id=i.id,
-        number=i.number,
         dealer_code=i.dealer_code,
+        number=i.number,
+        currency=i.currency,
+        total=_m(i.gross_cents),
+        paid=_m(i.paid_cents),
+        outstanding=_m(i.outstanding_cents),
+        status=status,
+    )
+
+
+def _invoice(i: Invoice) -> InvoiceOut:
+    return InvoiceOut(
+        **_amounts(i, invoices.status(i)),
         order_id=i.order_id,
         sales_order_id=i.sales_order_id,
         customer_id=i.customer_id,
         issued_at=i.issued_at,
-        currency=i.currency,
-        tax_rate_percent=m(i.tax_rate_bp),
-        total=m(i.gross_cents),
-        tax=m(i.tax_cents),
-        paid=m(i.paid_cents),
-        outstanding=m(i.outstanding_cents),
-        status=invoices.status(i),
+        tax_rate_percent=_m(i.tax_rate_bp),
+        tax=_m(i.tax_cents),
     )
 
 
@@ -272,10 +281,6 @@ def record_payment(invoice_id: RowId, body: PaymentIn, user: Caller, db: Db, api
 # -- supplier invoices and payables ------------------------------------------------------------------
 
 
-def _m(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
-
-
 class SupplierInvoiceLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     po_line_id: int = Field(ge=1, le=2**63 - 1, description="the purchase-order line invoiced")
@@ -299,6 +304,7 @@ class SupplierInvoiceOut(BaseModel):
     number: str
     invoice_date: date
     due_date: date
+    currency: str
     total: Decimal
     at_order_cost: Decimal
     difference: Decimal
@@ -309,19 +315,13 @@ class SupplierInvoiceOut(BaseModel):
 
 def _supplier_invoice(i: SupplierInvoice) -> SupplierInvoiceOut:
     return SupplierInvoiceOut(
-        id=i.id,
-        dealer_code=i.dealer_code,
+        **_amounts(i, payables.status(i)),
         purchase_order_id=i.purchase_order_id,
         supplier=i.supplier,
-        number=i.number,
         invoice_date=i.invoice_date,
         due_date=i.due_date,
-        total=_m(i.gross_cents),
         at_order_cost=_m(i.expected_cents),
         difference=_m(i.difference_cents),
-        paid=_m(i.paid_cents),
-        outstanding=_m(i.outstanding_cents),
-        status=payables.status(i),
     )
 
 

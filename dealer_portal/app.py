@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dealer_portal import api_aftersales, api_docs, api_sales, web_session
+from dealer_portal import api_aftersales, api_docs, api_sales, api_workshop, web_session
 from dealer_portal.pages import (
     admin,
     auth,
@@ -137,6 +137,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_docs.router)  # the API's documentation in the reader's language
     app.include_router(api_aftersales.router)  # /api/dealer: after-sales records for integrations
+    app.include_router(api_workshop.router)  # /api/dealer: reminders and workshop teams
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(api_sales.router, responses=ERROR_RESPONSES)  # /api/dealer: stock, exchange

@@ -240,6 +240,13 @@ AUDIT_RECEIVED_DAMAGED = N_("{count} vehicles, damaged: {damaged}")
 AUDIT_FREIGHT = N_("freight {freight} - claims {claims} = {net} cents")
 AUDIT_DAMAGE_CLAIM = N_("{damage} (claim {cents} cents)")
 AUDIT_OWNS = N_("owns {vehicle}")
+AUDIT_DEALER_SETTINGS = N_(
+    "currency {currency_before} -> {currency}; VAT {vat_before} % -> {vat} %; service interval "
+    "{months_before} -> {months} months; renewals {days_before} -> {days} days ahead; labour cost "
+    "{labour_before} -> {labour} cents an hour"
+)
+AUDIT_RENEWALS = N_("{vehicle}: inspection due {inspection}, insurance expires {insurance}")
+AUDIT_REMINDER_DONE = N_("{vehicle} ({key}) handled without e-mail: {note}")
 AUDIT_COMPLAINT = N_("complaint #{id} ({channel}): {text}")
 AUDIT_COMPLAINT_RESOLVED = N_("complaint #{id}: {text}")
 AUDIT_MERGED = N_("merged {duplicate} into {keep}: {moved} work order(s) moved")
@@ -305,6 +312,9 @@ NOTE_FORMATS = (
     AUDIT_FREIGHT,
     AUDIT_DAMAGE_CLAIM,
     AUDIT_OWNS,
+    AUDIT_DEALER_SETTINGS,
+    AUDIT_RENEWALS,
+    AUDIT_REMINDER_DONE,
     AUDIT_COMPLAINT,
     AUDIT_COMPLAINT_RESOLVED,
     AUDIT_MERGED,

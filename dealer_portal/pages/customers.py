@@ -13,7 +13,7 @@ from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import PageNumber, paginate_rows
 from dealer_portal.records import customers as crm
-from dealer_portal.records import vehicle_records
+from dealer_portal.records import renewals, vehicle_records
 from dealer_portal.records.actor import NotFound
 from dealer_portal.records.aftersales_tables import CustomerComplaint
 from dealer_portal.web import Ctx, page
@@ -115,6 +115,29 @@ def link_vehicle(ctx: CustomersPage, customer_id: RowId, vehicle_id: TextField =
     added = crm.link_vehicle(ctx.db, ctx.actor, customer_id, vehicle_id, ctx.now)
     message = N_("vehicle {id} added") if added else N_("vehicle {id} was already recorded")
     return ctx.done(f"/customers/{customer_id}", Text(message, id=vehicle_id))
+
+
+@router.post("/customers/{customer_id}/vehicles/{vehicle_id}/renewals")
+def set_renewals(
+    ctx: CustomersPage,
+    customer_id: RowId,
+    vehicle_id: str,
+    inspection_due: TextField = "",
+    insurance_expires: TextField = "",
+):
+    """The vehicle's next annual inspection and insurance expiry, for the reminders."""
+    crm.get(ctx.db, ctx.actor, customer_id)  # another dealer's customer: not found, before any field check
+    inspection, insurance = renewals.parse_dates(inspection_due, insurance_expires, ctx.now.date())
+    renewals.set_dates(
+        ctx.db,
+        ctx.actor,
+        customer_id,
+        vehicle_id[:64],
+        inspection_due=inspection,
+        insurance_expires=insurance,
+        now=ctx.now,
+    )
+    return ctx.done(f"/customers/{customer_id}", Text(N_("dates of vehicle {id} saved"), id=vehicle_id[:64]))
 
 
 @router.post("/customers/{customer_id}/complaint")

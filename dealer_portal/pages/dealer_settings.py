@@ -1,4 +1,5 @@
-"""A dealer's invoicing settings (财务设置), for its admin: currency, VAT rate, service interval."""
+"""A dealer's invoicing settings (财务设置), for its admin: currency, VAT rate, service interval, renewal
+reminder window, labour cost per hour."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Form
 from fastapi.responses import HTMLResponse
 
+from dealer_portal.forms import FieldError
 from dealer_portal.messages import N_, Text
 from dealer_portal.pages import page_router
 from dealer_portal.records import dealer_settings
@@ -29,8 +31,23 @@ def save(
     currency: TextField = "",
     tax_rate: TextField = "",
     service_interval: TextField = "",
+    renewal_window: TextField = "",
+    labour_cost: TextField = "",
 ):
+    dealer_settings.administered(ctx.db, ctx.actor, dealer_code)
+    errors: dict[str, str] = {}
+    for check in (
+        lambda: dealer_settings.parse(currency, tax_rate, service_interval),
+        lambda: dealer_settings.parse_costs(renewal_window, labour_cost),
+    ):
+        try:
+            check()
+        except FieldError as exc:
+            errors |= exc.errors
+    if errors:
+        raise FieldError(errors)
     code, rate_bp, months = dealer_settings.parse(currency, tax_rate, service_interval)
+    window, labour = dealer_settings.parse_costs(renewal_window, labour_cost)
     dealer_settings.save(
         ctx.db,
         ctx.actor,
@@ -38,6 +55,8 @@ def save(
         currency=code,
         tax_rate_bp=rate_bp,
         service_interval_months=months,
+        renewal_window_days=window,
+        labour_cost_cents_per_hour=labour,
         now=ctx.now,
     )
     return ctx.done("/dealer-settings", Text(N_("settings of dealer {code} saved"), code=dealer_code))

@@ -11,14 +11,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from dealer_portal.charts import bar_chart
 from dealer_portal.forms import about, cents
+from dealer_portal.i18n import current as current_locale
 from dealer_portal.i18n import gettext as tr
 from dealer_portal.messages import N_, PAYMENT_METHODS, Text
 from dealer_portal.pages import page_router
 from dealer_portal.paging import PageNumber, paginate_rows
-from dealer_portal.records import finance_kpis, invoice_pdf, invoices, payables
+from dealer_portal.records import finance_kpis, invoice_pdf, invoices, payables, profit
 from dealer_portal.records.sales_tables import SalesOrder
 from dealer_portal.records.tables import ServiceOrder
-from dealer_portal.web import Ctx, page
+from dealer_portal.web import Ctx, local_day, page
 from dms.errors import UserError
 from gateway.api.context import RowId  # ids beyond a database integer: 422, not a 500
 
@@ -93,18 +94,31 @@ def record_payment(
     return ctx.done(f"/invoices/{invoice_id}", N_("payment recorded"))
 
 
+MARGIN_ROWS = 200  # the margins listed on the page; the statement counts them all
+
+
 @router.get("/finance", response_class=HTMLResponse)
 def finance_page(
     ctx: InvoicePage,
     from_: Annotated[str, Query(alias="from")] = "",
     to: str = "",
+    month: str = "",
+    quarter: str = "",
 ):
-    """Revenue, parts share, payments, warranty credits, turnover and repair share for a period (default:
-    the year to date)."""
-    today = ctx.now.date()
-    first = _date(from_, N_("From")) or date(today.year, 1, 1)
-    last = _date(to, N_("To")) or today
-    figures = finance_kpis.figures(ctx.db, ctx.actor, finance_kpis.Period.of_dates(first, last))
+    """Revenue, parts share, payments, warranty credits, turnover and repair share, the margin of each
+    order and counter sale and the profit and loss by currency, for a month, a quarter or the days
+    chosen (default: the year to date), as the reader's time zone counts days."""
+    today = local_day(ctx)
+    if month.strip():
+        first, last = profit.month_days(month)
+    elif quarter.strip():
+        first, last = profit.quarter_days(quarter)
+    else:
+        first = _date(from_, N_("From")) or date(today.year, 1, 1)
+        last = _date(to, N_("To")) or today
+    zone = current_locale().tz
+    figures = finance_kpis.figures(ctx.db, ctx.actor, finance_kpis.Period.of_dates(first, last, zone))
+    pnl = profit.report(ctx.db, ctx.actor, first, last, zone)
     months = list(figures.by_month)
     chart = bar_chart(
         months,
@@ -119,7 +133,11 @@ def finance_page(
         f=figures,
         first=first,
         last=last,
+        month=month.strip() or f"{today:%Y-%m}",
+        quarter=quarter.strip() or f"{today.year}-Q{(today.month - 1) // 3 + 1}",
         chart=chart,
+        pnl=pnl,
+        margins=pnl.margins[:MARGIN_ROWS],
         payables=payables.payables(ctx.db, ctx.actor, ctx.now),
         age_labels=payables.AGE_LABELS,
     )

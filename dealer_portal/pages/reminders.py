@@ -1,5 +1,6 @@
-"""Service reminders (保养提醒): the dealer's customers' vehicles due for a service, reminders sent by
-e-mail (through the notification worker), and which were delivered."""
+"""Service, annual-inspection and insurance reminders (保养提醒, 年检/续保提醒): the dealer's customers'
+vehicles due, reminders sent by e-mail (through the notification worker) or marked as handled otherwise,
+and which were delivered."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ def reminders_page(
         ),
         state=state,
         states=reminders.STATES,
+        kinds=reminders.KIND_LABELS,
         delivery_labels=reminders.DELIVERY_LABELS,
     )
 
@@ -67,3 +69,9 @@ def reminders_page(
 def send(ctx: CustomersPage, key: TextField = ""):
     reminder = reminders.send(ctx.db, ctx.actor, key, ctx.now)
     return ctx.done("/reminders", Text(N_("reminder queued for {email}"), email=reminder.email))
+
+
+@router.post("/reminders/done")
+def done(ctx: CustomersPage, key: TextField = "", note: TextField = ""):
+    reminders.done(ctx.db, ctx.actor, key, note, ctx.now)
+    return ctx.done("/reminders", N_("marked as handled"))

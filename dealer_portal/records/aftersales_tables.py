@@ -7,9 +7,9 @@ added to `customers`, `service_orders` and `service_items` are declared on those
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gateway.db.base import Base
@@ -28,6 +28,8 @@ class CustomerVehicle(Base):
     vehicle_id: Mapped[str] = mapped_column(ForeignKey("vehicles.vehicle_id"), index=True)
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     by: Mapped[str] = mapped_column(USERNAME)
+    inspection_due: Mapped[date | None] = mapped_column(Date)  # annual inspection (年检), dp0011
+    insurance_expires: Mapped[date | None] = mapped_column(Date)  # insurance renewal (续保), dp0011
 
 
 class CustomerComplaint(Base):

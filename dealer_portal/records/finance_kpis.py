@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,14 +39,17 @@ class Period:
         return (self.end - self.start).total_seconds() / 86400
 
     @classmethod
-    def of_dates(cls, first: date, last: date) -> Period:
+    def of_dates(cls, first: date, last: date, zone: tzinfo = UTC) -> Period:
+        """The days `first` to `last` inclusive as `zone` counts them (the reader's), in UTC."""
         if last < first:
             raise UserError(N_("To: on or after From"))
         if (last - first).days >= MAX_DAYS:
             raise UserError(N_("To: at most three years after From"))
-        return cls(
-            datetime.combine(first, time(), UTC), datetime.combine(last + timedelta(days=1), time(), UTC)
-        )
+
+        def start(day: date) -> datetime:
+            return datetime.combine(day, time(), zone).astimezone(UTC)
+
+        return cls(start(first), start(last + timedelta(days=1)))
 
 
 @dataclass
@@ -105,21 +108,28 @@ class Figures:
         return 100.0 * self.repairs / self.visits if self.visits else None
 
 
-def _mine(query, actor: Actor, column):
+def mine(query, actor: Actor, column):
+    """`query` limited to the actor's dealer (operator staff: every dealer's rows)."""
     return query if actor.sees_all_dealers else query.where(column == actor.dealer_code)
+
+
+def invoices_in(session: Session, actor: Actor, period: Period) -> list[Invoice]:
+    """The invoices of the actor's dealer(s) issued in the period."""
+    query = select(Invoice).where(Invoice.issued_at >= period.start, Invoice.issued_at < period.end)
+    return list(session.scalars(mine(query, actor, Invoice.dealer_code)))
 
 
 def _stock_value_at(session: Session, actor: Actor, when: datetime) -> int:
     """The stock value at `when`: today's quantities less the moves since, at today's part cost."""
     now_value = session.scalar(
-        _mine(
+        mine(
             select(func.coalesce(func.sum(StockLevel.qty * Part.unit_cost_cents), 0)).join(Part),
             actor,
             Part.dealer_code,
         )
     )
     since = session.scalar(
-        _mine(
+        mine(
             select(func.coalesce(func.sum(StockMove.delta * Part.unit_cost_cents), 0))
             .join(Part)
             .where(StockMove.at >= when),
@@ -134,14 +144,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     actor.require("invoices")
     out = Figures(period)
     months: dict[str, dict[str, int]] = defaultdict(lambda: {"labour": 0, "parts": 0})
-    found = session.scalars(
-        _mine(
-            select(Invoice).where(Invoice.issued_at >= period.start, Invoice.issued_at < period.end),
-            actor,
-            Invoice.dealer_code,
-        )
-    )
-    for invoice in found:
+    for invoice in invoices_in(session, actor, period):
         out.invoices += 1
         out.currencies.add(invoice.currency)
         out.gross_cents += invoice.gross_cents
@@ -159,7 +162,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     out.by_month = dict(sorted(months.items()))
     out.payments_cents = int(
         session.scalar(
-            _mine(
+            mine(
                 select(func.coalesce(func.sum(Payment.amount_cents), 0))
                 .join(Invoice)
                 .where(Payment.at >= period.start, Payment.at < period.end),
@@ -170,7 +173,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     )
     out.warranty_credit_cents = int(
         session.scalar(
-            _mine(
+            mine(
                 select(func.coalesce(func.sum(WarrantyClaim.credited_cents), 0)).where(
                     WarrantyClaim.credited_at >= period.start, WarrantyClaim.credited_at < period.end
                 ),
@@ -182,7 +185,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     out.parts_issued_cost_cents = round(
         float(
             session.scalar(
-                _mine(
+                mine(
                     select(func.coalesce(func.sum(-StockMove.delta * StockMove.unit_cost_cents), 0))
                     .join(Part)
                     .where(
@@ -199,7 +202,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     out.stock_start_cents = _stock_value_at(session, actor, period.start)
     out.stock_end_cents = _stock_value_at(session, actor, period.end)
     settled = session.execute(
-        _mine(
+        mine(
             select(ServiceOrder.kind, func.count())
             .where(
                 ServiceOrder.state == "settled",
@@ -215,7 +218,7 @@ def figures(session: Session, actor: Actor, period: Period) -> Figures:
     out.repairs = sum(n for kind, n in settled if kind == "repair")
     out.survey_scores = list(
         session.scalars(
-            _mine(
+            mine(
                 select(SatisfactionSurvey.score)
                 .join(ServiceOrder, ServiceOrder.id == SatisfactionSurvey.order_id)
                 .where(ServiceOrder.settled_at >= period.start, ServiceOrder.settled_at < period.end),

@@ -165,31 +165,53 @@ def record_payment(
     reference: str = "",
 ) -> Payment:
     invoice = get(session, actor, invoice_id)
+    return take_payment(
+        session, actor, invoice, Payment, "invoice", invoice.number, amount_cents, method, reference, now
+    )
+
+
+def take_payment(
+    session: Session,
+    actor: Actor,
+    invoice,  # an Invoice or a SupplierInvoice: payments, outstanding_cents, currency, dealer_code
+    payment_class: type,
+    entity: str,
+    title: str,
+    amount_cents: int,
+    method: str,
+    reference: str,
+    now: datetime,
+):
+    """Money received (an invoice) or paid (a supplier invoice): never more than is outstanding, with
+    the same checks and the same audit row (`<entity>:payment`, AUDIT_PAID) for both."""
     if method not in METHODS:
         raise UserError(N_("Method: choose one of the offered values"))
     if amount_cents <= 0:
         raise UserError(N_("Amount: more than 0"))
     if amount_cents > invoice.outstanding_cents:
         raise UserError(
-            Text(
-                N_("Amount: at most the {amount} outstanding"),
-                amount=f"{invoice.outstanding_cents / 100:.2f}",
-            )
+            Text(N_("Amount: at most the {amount} outstanding"), amount=money(invoice.outstanding_cents))
         )
-    return add_payment(session, actor, invoice, amount_cents, method, reference.strip(), now)
+    return add_payment(
+        session, actor, invoice, payment_class, entity, title, amount_cents, method, reference.strip(), now
+    )
 
 
 def add_payment(
     session: Session,
     actor: Actor,
-    invoice: Invoice,
+    invoice,
+    payment_class: type,
+    entity: str,
+    title: str,
     amount_cents: int,
     method: str,
     reference: str,
     now: datetime,
-) -> Payment:
-    """Book a payment already checked (a payment recorded by hand, or the deposit taken at signing)."""
-    payment = Payment(
+):
+    """Book a payment already checked (`take_payment`, or the deposit taken at signing) with its
+    audit row."""
+    payment = payment_class(
         amount_cents=amount_cents, method=method, reference=reference, at=now, by=actor.username
     )
     invoice.payments.append(payment)
@@ -197,15 +219,10 @@ def add_payment(
         session,
         actor,
         now,
-        "invoice:payment",
-        "invoice",
+        f"{entity}:payment",
+        entity,
         invoice.id,
-        AUDIT_PAID.format(
-            invoice=invoice.number,
-            amount=f"{amount_cents / 100:.2f}",
-            currency=invoice.currency,
-            method=method,
-        )
+        AUDIT_PAID.format(invoice=title, amount=money(amount_cents), currency=invoice.currency, method=method)
         + (f" ({reference})" if reference else ""),
         dealer_code=invoice.dealer_code,
     )

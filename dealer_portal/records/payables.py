@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dealer_portal.messages import N_, Text
-from dealer_portal.records import audit, invoices, purchasing
+from dealer_portal.records import audit, dealer_settings, invoices, purchasing
 from dealer_portal.records.actor import Actor, NotFound
 from dealer_portal.records.aftersales_tables import PurchaseOrder
 from dealer_portal.records.workshop_tables import SupplierInvoice, SupplierInvoiceLine, SupplierPayment
@@ -108,6 +108,7 @@ def record(
         due_date=due_date,
         gross_cents=sum(round(qty * unit) for qty, unit in wanted.values()),
         expected_cents=sum(round(qty * by_id[lid].unit_cost_cents) for lid, (qty, _) in wanted.items()),
+        currency=dealer_settings.effective(session, order.dealer_code).currency,
         recorded_at=now,
         recorded_by=actor.username,
     )
@@ -188,33 +189,18 @@ def pay(
                 amount=invoices.money(invoice.difference_cents),
             )
         )
-    if method not in invoices.METHODS:
-        raise UserError(N_("Method: choose one of the offered values"))
-    if amount_cents <= 0:
-        raise UserError(N_("Amount: more than 0"))
-    if amount_cents > invoice.outstanding_cents:
-        raise UserError(
-            Text(
-                N_("Amount: at most the {amount} outstanding"),
-                amount=invoices.money(invoice.outstanding_cents),
-            )
-        )
-    payment = SupplierPayment(
-        amount_cents=amount_cents, method=method, reference=reference.strip(), at=now, by=actor.username
-    )
-    invoice.payments.append(payment)
-    audit.record(
+    return invoices.take_payment(
         session,
         actor,
-        now,
-        "supplier_invoice:payment",
+        invoice,
+        SupplierPayment,
         "supplier_invoice",
-        invoice.id,
-        f"{invoice.supplier} {invoice.number}: {invoices.money(amount_cents)} by {method}"
-        + (f" ({reference.strip()})" if reference.strip() else ""),
-        dealer_code=invoice.dealer_code,
+        f"{invoice.supplier} {invoice.number}",
+        amount_cents,
+        method,
+        reference,
+        now,
     )
-    return payment
 
 
 def of_order(session: Session, actor: Actor, order_id: int) -> list[SupplierInvoice]:
@@ -237,15 +223,24 @@ def listing(session: Session, actor: Actor, *, only_open: bool = True) -> list[S
 @dataclass(frozen=True)
 class Payables:
     invoices: list[SupplierInvoice]
-    total_cents: int
-    by_age: dict[str, int]  # AGE_LABELS keys: days past the due date -> outstanding cents
+    by_currency: dict[str, dict[str, int]]  # currency -> AGE_LABELS key -> outstanding cents (never added)
+
+    def total_cents(self, currency: str) -> int:
+        return sum(self.by_currency.get(currency, {}).values())
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted(self.by_currency)
 
 
 def payables(session: Session, actor: Actor, now: datetime) -> Payables:
+    """The open supplier invoices aged by days past their due date, per currency."""
     open_ = listing(session, actor, only_open=True)
-    by_age = dict.fromkeys(AGE_LABELS, 0)
+    by_currency: dict[str, dict[str, int]] = {}
     for invoice in open_:
         overdue = (now.date() - invoice.due_date).days
         label = "not_due" if overdue <= 0 else invoices.age_bucket(overdue)
-        by_age[label] += invoice.outstanding_cents
-    return Payables(open_, sum(i.outstanding_cents for i in open_), by_age)
+        by_currency.setdefault(invoice.currency, dict.fromkeys(AGE_LABELS, 0))[label] += (
+            invoice.outstanding_cents
+        )
+    return Payables(open_, dict(sorted(by_currency.items())))

@@ -97,6 +97,17 @@ def issue(session: Session, actor: Actor, order_id: int, now: datetime) -> Invoi
         dealer_code=order.dealer_code,
     )
     if order.deposit_cents:
-        invoices.add_payment(session, actor, invoice, order.deposit_cents, "deposit", order.number, now)
+        invoices.add_payment(
+            session,
+            actor,
+            invoice,
+            invoices.Payment,
+            "invoice",
+            invoice.number,
+            order.deposit_cents,
+            "deposit",
+            order.number,
+            now,
+        )
     session.flush()
     return invoice

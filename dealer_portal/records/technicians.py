@@ -119,6 +119,28 @@ def set_profile(
     return profile
 
 
+def members(session: Session, actor: Actor) -> list[tuple[User, TechnicianProfile | None]]:
+    """The technicians of the dealers the actor sees, with their team and skills (if recorded)."""
+    actor.require("workshop")
+    query = select(User).where(User.role == "technician").order_by(User.username)
+    found = [u for u in session.scalars(query) if u.dealer_code and actor.sees_dealer(u.dealer_code)]
+    return [(u, session.get(TechnicianProfile, u.username)) for u in found]
+
+
+def assign_team(
+    session: Session, actor: Actor, username: str, team_id: int | None, now: datetime
+) -> TechnicianProfile:
+    """Move a technician into a team of their dealer (None: out of any team), skills unchanged."""
+    actor.require("workshop")
+    if team_id is not None:
+        team = session.get(TechnicianTeam, team_id)
+        if team is None or not actor.sees_dealer(team.dealer_code):
+            raise NotFound(Text(N_("no team {id}"), id=team_id))
+    return set_profile(
+        session, actor, username, team_id=team_id, skills=skills_of(session, username), now=now
+    )
+
+
 @dataclass
 class Load:
     """One technician's or one team's workload."""

@@ -25,6 +25,8 @@ class DealerSettings(Base):
     currency: Mapped[str] = mapped_column(String(3))
     tax_rate_bp: Mapped[int] = mapped_column(Integer)  # basis points: 1300 = 13 %
     service_interval_months: Mapped[int] = mapped_column(Integer)
+    renewal_window_days: Mapped[int] = mapped_column(Integer, default=30)  # dp0011
+    labour_cost_cents_per_hour: Mapped[int] = mapped_column(Integer, default=0)  # dp0011
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_by: Mapped[str] = mapped_column(USERNAME)
 
@@ -92,6 +94,7 @@ class SupplierInvoice(Base):
     due_date: Mapped[date] = mapped_column(Date, index=True)
     gross_cents: Mapped[int] = mapped_column(Integer)
     expected_cents: Mapped[int] = mapped_column(Integer)  # the same quantities at the order's costs
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")  # the dealer's at recording (dp0011)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     recorded_by: Mapped[str] = mapped_column(USERNAME)
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # a difference accepted

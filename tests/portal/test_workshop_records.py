@@ -271,8 +271,12 @@ def test_a_supplier_invoice_matches_the_receipts_and_is_paid_a_difference_needs_
     payables.accept_difference(s, ADMIN, second.id, T0)
     payables.pay(s, ADVISOR, second.id, amount_cents=3200, method="transfer", now=T0)
     owed = payables.payables(s, ADVISOR, T0 + timedelta(days=45))  # 14 days past the due date
-    assert (owed.total_cents, owed.by_age["0-30"], owed.by_age["not_due"]) == (10000, 10000, 0)
-    assert payables.payables(s, OTHER_ADVISOR, T0).total_cents == 0
+    assert (owed.total_cents("CNY"), owed.by_currency["CNY"]["0-30"], owed.by_currency["CNY"]["not_due"]) == (
+        10000,
+        10000,
+        0,
+    )
+    assert payables.payables(s, OTHER_ADVISOR, T0).by_currency == {}
     assert _actions(s, "supplier_invoice:") == [
         "supplier_invoice:recorded", "supplier_invoice:payment", "supplier_invoice:recorded",
         "supplier_invoice:difference_accepted", "supplier_invoice:payment",
