@@ -4,7 +4,7 @@ labour_cost_cents_per_hour; supplier_invoices.currency (existing rows: the deale
 CNY, the only currency before dealer settings existed).
 
 Revision ID: dp0011
-Revises: dp0009
+Revises: dp0010
 """
 from __future__ import annotations
 
