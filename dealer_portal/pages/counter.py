@@ -24,7 +24,7 @@ LINES = 4  # part rows of the form
 
 @router.get("/counter", response_class=HTMLResponse)
 def counter_page(ctx: CounterPage, page_no: PageNumber = "1"):
-    recent = select(Invoice).where(Invoice.order_id.is_(None)).order_by(Invoice.id.desc())
+    recent = select(Invoice).where(invoices.IS_COUNTER_SALE).order_by(Invoice.id.desc())
     if not ctx.actor.sees_all_dealers:
         recent = recent.where(Invoice.dealer_code == ctx.actor.dealer_code)
     listing = paginate(ctx.db, recent, page_no, "/counter", {}, size=20)

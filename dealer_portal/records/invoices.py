@@ -32,6 +32,8 @@ from dms.errors import UserError
 CURRENCY = dealer_settings.DEFAULT_CURRENCY  # a dealer's own settings take precedence
 TAX_RATE_BP = dealer_settings.DEFAULT_TAX_RATE_BP
 METHODS = ("cash", "card", "transfer", "wechat", "alipay")
+# An invoice of neither a work order nor a vehicle sale: parts sold over the counter.
+IS_COUNTER_SALE = Invoice.order_id.is_(None) & Invoice.sales_order_id.is_(None)
 METHOD_LABELS = {method: PAYMENT_METHODS[method] for method in METHODS}  # the payment form's choices
 
 

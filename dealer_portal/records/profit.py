@@ -34,6 +34,7 @@ from dealer_portal.records import dealer_settings
 from dealer_portal.records.actor import Actor
 from dealer_portal.records.aftersales_tables import Invoice, LabourClock, WarrantyClaim
 from dealer_portal.records.finance_kpis import Period, invoices_in, mine
+from dealer_portal.records.invoices import IS_COUNTER_SALE
 from dealer_portal.records.tables import Part, ServiceOrder, StockMove
 from dealer_portal.records.workshop_tables import SupplierInvoice, SupplierPayment
 from dms.errors import UserError
@@ -114,6 +115,9 @@ class Statement:
     payables_invoiced_cents: int = 0  # supplier invoices dated in the period
     payables_paid_cents: int = 0  # supplier payments made in the period
     payables_outstanding_cents: int = 0  # all supplier invoices' open amounts now
+    # Vehicle-sale invoices, net of VAT: outside revenue and margin, as no purchase cost of a stock
+    # vehicle is recorded (its margin would read as the whole price).
+    vehicle_sales_cents: int = 0
 
     @property
     def revenue_cents(self) -> int:
@@ -212,9 +216,7 @@ def _sale_margins(session: Session, actor: Actor, period: Period) -> list[Margin
     sales = session.scalars(
         mine(
             select(Invoice)
-            .where(
-                Invoice.order_id.is_(None), Invoice.issued_at >= period.start, Invoice.issued_at < period.end
-            )
+            .where(IS_COUNTER_SALE, Invoice.issued_at >= period.start, Invoice.issued_at < period.end)
             .order_by(Invoice.issued_at, Invoice.id),
             actor,
             Invoice.dealer_code,
@@ -263,6 +265,8 @@ def report(session: Session, actor: Actor, first: date, last: date, zone: ZoneIn
             s.parts_cost_counter_cents += m.parts_cost_cents
     for invoice in invoices_in(session, actor, period):
         of(invoice.currency).vat_cents += invoice.tax_cents
+        if invoice.sales_order_id is not None:
+            of(invoice.currency).vehicle_sales_cents += invoice.net_cents
     _payables(session, actor, out, of)
     out.statements = dict(sorted(statements.items()))
     return out

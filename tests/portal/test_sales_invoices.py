@@ -249,3 +249,23 @@ def test_the_customer_record_lists_the_vehicles_bought_with_their_invoices(world
     assert customers.purchases(world, ADVISOR, order.customer_id) == [(order, invoice)]
     with pytest.raises(NotFound):
         customers.purchases(world, OTHER_ADVISOR, order.customer_id)
+
+
+def test_the_profit_and_loss_keeps_a_vehicle_sale_apart_from_counter_sales(world):
+    from zoneinfo import ZoneInfo
+
+    from dealer_portal.records import profit
+
+    order = _order(world)
+    _deliver(world, order)
+    invoice = sales_invoices.issue(world, SALES_MANAGER, order.id, T0)
+    report = profit.report(world, ADMIN, T0.date(), T0.date(), ZoneInfo("UTC"))
+    statement = report.statements[invoice.currency]
+    # no purchase cost of the vehicle is recorded: its net price stays out of revenue and margin
+    assert (statement.vehicle_sales_cents, statement.sales, statement.counter_cents) == (
+        invoice.net_cents,
+        0,
+        0,
+    )
+    assert statement.revenue_cents == 0 and [m.kind for m in report.margins] == []
+    assert statement.vat_cents == invoice.tax_cents
