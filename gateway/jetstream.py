@@ -111,7 +111,11 @@ class NatsReceiver:
         self._thread: threading.Thread | None = None
         self._nc = None
         self._pending: dict[int, object] = {}  # mid -> the nats Msg to acknowledge
-        self._room: asyncio.Semaphore | None = None  # what we may still fetch (receive_maximum)
+        # Fetched and not yet acknowledged (at most `receive_maximum`); NATS thread only. A counter, not
+        # a semaphore: taking a batch's room one permit at a time cost 2 x `batch_max` awaits per fetch,
+        # most of the receiving process's CPU at a live rate (fetches return a few messages each).
+        self._in_flight = 0
+        self._room_freed: asyncio.Event | None = None
         self._ids = itertools.count(1)
         self._stopping = False
         self._fetcher: asyncio.Task | None = None
@@ -182,7 +186,7 @@ class NatsReceiver:
                 num_replicas=self.settings.stream_replicas,
             ),
         )
-        self._room = asyncio.Semaphore(self.settings.receive_maximum)
+        self._room_freed = asyncio.Event()
         self._fetcher = asyncio.create_task(self._fetch_forever())
 
     async def _ensure_stream(self, js) -> None:
@@ -264,11 +268,12 @@ class NatsReceiver:
         While a node is lost the pull requests time out or fail: keep asking, the client reconnects."""
         failing, idle = False, True
         while not self._stopping:
-            await self._room.acquire()  # at least one: wait while `receive_maximum` are unacknowledged
-            room = 1
-            while not idle and room < self.settings.batch_max and not self._room.locked():
-                await self._room.acquire()
-                room += 1
+            while self._in_flight >= self.settings.receive_maximum:  # wait for acknowledgements
+                self._room_freed.clear()
+                await self._room_freed.wait()
+            room = (
+                1 if idle else min(self.settings.batch_max, self.settings.receive_maximum - self._in_flight)
+            )
             try:
                 msgs = await self._sub.fetch(room, timeout=IDLE_WAIT_S if idle else BUSY_WAIT_S)
                 if failing:
@@ -287,8 +292,7 @@ class NatsReceiver:
                 msgs = []
                 await asyncio.sleep(0.5)
             idle = not msgs
-            for _ in range(room - len(msgs)):
-                self._room.release()
+            self._in_flight += len(msgs)
             for msg in msgs:
                 mid = next(self._ids)
                 self._pending[mid] = msg
@@ -307,7 +311,8 @@ class NatsReceiver:
                 await msg.ack()
             except Exception:
                 failed += 1
-            self._room.release()
+        self._in_flight -= len(msgs)
+        self._room_freed.set()
         if failed:
             log.warning("%d acknowledgements not sent: those messages come again and are skipped", failed)
         try:
