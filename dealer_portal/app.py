@@ -46,6 +46,7 @@ from dealer_portal.pages import exchange as exchange_pages
 from dealer_portal.pages import logistics as logistics_pages
 from dealer_portal.pages import promotions as promotion_pages
 from dealer_portal.pages import sales as sales_pages
+from dealer_portal.pages import sales_forecast as forecast_pages
 from dealer_portal.pages import stock as stock_pages
 from dealer_portal.pages import used_cars as used_car_pages
 from dealer_portal.pages import yard as yard_pages
@@ -72,6 +73,7 @@ ROUTERS = (
     yard_pages.router,  # before the stock pages: /stock/yard is not a stock id
     stock_pages.router,
     sales_pages.router,
+    forecast_pages.router,
     promotion_pages.router,
     used_car_pages.router,
     logistics_pages.router,

@@ -75,14 +75,18 @@ def lead_create(
 
 
 @router.get("/sales/stats", response_class=HTMLResponse)
-def sales_stats_page(ctx: SalesPage, days: int = 365):
+def sales_stats_page(ctx: SalesPage, days: int = 365, view: str = "", sort: str = "dealer"):
     days = min(max(days, 7), 3660)
     settings = state(ctx.request).settings
+    compare = view == "dealers"  # the dealers side by side: a tab for those who see the whole desk
     return ctx.render(
         "sales_stats.html",
         days=days,
         s=sales_stats.stats(ctx.db, ctx.actor, ctx.now, days, settings.commission_pct),
         commission_pct=settings.commission_pct,
+        view="dealers" if compare else "",
+        sort=sort if sort in sales_stats.DEALER_SORTS else "dealer",
+        dealers=sales_stats.by_dealer(ctx.db, ctx.actor, ctx.now, days, sort) if compare else [],
     )
 
 

@@ -358,6 +358,8 @@ NEW_PAGES = [
     "invoiced order",
     "vehicle invoice",
     "/sales/stats",
+    "/sales/stats?view=dealers",  # the dealers compared, and the demand forecast (#22)
+    "/sales/forecast",
     "/sales/promotions",
     "/used-cars",
     "appraisal",
