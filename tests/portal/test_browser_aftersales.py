@@ -112,6 +112,17 @@ def test_amendment_approved_by_the_customer_labour_clocked_and_the_invoice_paid(
     add.get_by_role("button").click()
     expect(sam.get_by_test_id("estimate")).to_have_text("CN¥142.50")  # 95.00 + 0.5 h x 95
     expect(sam.get_by_test_id("amendments")).to_contain_text("Mr Krause, Spree fleet manager")
+    # a second fault found mid-repair, under the manufacturer's warranty: claimed, not charged
+    sam.get_by_text("Add a line").click()
+    add = sam.get_by_test_id("amend-add")
+    add.locator("input[name=description]").fill("Door seal torn, under warranty")
+    add.locator("input[name=quantity]").fill("0.25")
+    add.locator("input[name=rate]").fill("95")
+    add.locator("select[name=pay_type]").select_option("warranty")
+    add.locator("input[name=approved_by]").fill("Mr Krause, Spree fleet manager")
+    add.locator("select[name=approval_method]").select_option("phone")
+    add.get_by_role("button").click()
+    expect(sam.get_by_test_id("amendments")).to_contain_text("Door seal torn")
 
     login(tim, portal_url, "tim")
     tim.goto(order_url)
@@ -130,7 +141,18 @@ def test_amendment_approved_by_the_customer_labour_clocked_and_the_invoice_paid(
     expect(state).to_have_text("Quality checked")
     sam.click("text=Settle and invoice")
     expect(state).to_have_text("Settled")
-    expect(sam.get_by_test_id("invoice-total")).to_have_text("CN¥142.50")
+    expect(sam.get_by_test_id("invoice-total")).to_have_text("CN¥142.50")  # the warranty line is not billed
+    order_id = order_url.rstrip("/").rsplit("/", 1)[1]
+    sam.goto(f"{portal_url}/warranty")  # the warranty line goes to the manufacturer as a claim
+    sam.get_by_test_id("claimable").locator("tr", has_text=f"#{order_id} ").get_by_role(
+        "button", name="Draft claim"
+    ).click()
+    expect(sam.get_by_test_id("claim-state")).to_have_text("Draft")
+    claim = sam.request.get(f"{sam.url.split('?')[0]}/export.json").json()
+    assert [line["description"] for line in claim["lines"]] == ["Door seal torn, under warranty"]
+    sam.get_by_role("button", name="Submit to the manufacturer").click()
+    expect(sam.get_by_test_id("claim-state")).to_have_text("Submitted")
+    sam.goto(order_url)
 
     sam.get_by_test_id("order-invoice").click()  # settlement issued the invoice: the customer pays
     invoice_url = sam.url.split("?")[0]
