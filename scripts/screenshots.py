@@ -58,6 +58,9 @@ SHOTS = [
     ("24-forgot-password.png", None, "/password/forgot", "[data-testid=forgot-form]"),
     ("25-admin-user.png", "ada", "/admin/users/2", "[data-testid=reset-link]"),
     ("31-dealer-settings.png", "ada", "/dealer-settings", "[data-testid=settings-D1]"),
+    ("33-finance-profit-and-loss.png", "sam", "/finance", "[data-testid=finance-figures]"),
+    ("34-demand-forecast.png", "max", "/sales/forecast", "[data-testid=forecast]"),
+    ("35-dealers-compared.png", "ada", "/sales/stats?view=dealers", "[data-testid=stats-tabs]"),
 ]
 
 VIEWPORT_ONLY = {"11-audit.png", "32-fleet-board-phone.png"}  # the first screen says enough
