@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # At most this many chunks of expired msg_ids per periodic run (200,000 rows: more than a minute of
 # ingest at 1,000 msg/s), so a large backlog is worked off over several runs without stalling ingest.
 HOUSEKEEPING_CHUNKS = 10
+# How often a batch gathering behind a commit in flight looks whether that commit ended.
+GROUP_POLL_S = 0.002
 # A batch whose worker died this often is applied in the gateway process: it may be what kills them.
 WORKER_DEATHS_PER_BATCH = 2
 
@@ -150,6 +152,16 @@ class GatewayService:
                     self.settings.batch_max,
                     self.settings.batch_wait_ms / 1000,
                 )
+                # Group commit: while another batch is being committed, this one keeps gathering (up to
+                # `batch_max`) instead of starting a transaction of a few messages beside it.
+                while len(batch) < self.settings.batch_max and slots._value < workers - 1:
+                    self.last_turn = self.monotonic()  # alive while a long commit retries (/healthz)
+                    if self.stopping.is_set():
+                        break
+                    try:
+                        batch.append(self.receiver.deliveries.get(timeout=GROUP_POLL_S))
+                    except queue.Empty:
+                        pass
                 self.metrics.messages_in.inc(len(batch))
                 self.metrics.batch_size.observe(len(batch))
                 ticket = acks.ticket()
