@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -91,6 +92,11 @@ def role_publisher(args) -> None:
     )
 
 
+def _cpu_per_message(cpu_s: float, n: int) -> dict:
+    """The consumer's own CPU from its first message on (start-up is not a cost per message)."""
+    return {"cpu_us_per_message": cpu_s / max(n, 1) * 1e6}
+
+
 def role_js_consumer(args) -> None:
     """A bare JetStream consumer: the gateways' stream, a durable pull consumer of its own, fetches in
     batches, parses each payload, acknowledges each message, counts (`--prime`: only make the consumer)."""
@@ -123,12 +129,19 @@ def role_js_consumer(args) -> None:
                 json.loads(msg.data)
                 await msg.ack()
                 now = time.perf_counter()
-                first = first or now
+                if first is None:
+                    first, cpu0 = now, time.process_time()
                 n, last = n + 1, now
+        cpu = time.process_time() - cpu0 if n else 0.0
         await nc.flush()
         await nc.close()
         span = (last - first) if n > 1 else float("nan")
-        return {"received": n, "span_s": span, "rate": (n - 1) / span if span else 0}
+        return {
+            "received": n,
+            "span_s": span,
+            "rate": (n - 1) / span if span else 0,
+            **_cpu_per_message(cpu, n),
+        }
 
     out = asyncio.run(run())
     if not args.prime:
@@ -147,12 +160,13 @@ def role_subscriber(args) -> None:
     from gateway.mqtt import parse_broker_url
 
     address = parse_broker_url(args.mqtt)
-    state = {"n": 0, "first": None, "last": None}
+    state = {"n": 0, "first": None, "last": None, "cpu0": 0.0}
 
     def on_message(client, userdata, msg):
         json.loads(msg.payload)
         now = time.perf_counter()
-        state["first"] = state["first"] or now
+        if state["first"] is None:
+            state["first"], state["cpu0"] = now, time.process_time()
         state["n"] += 1
         state["last"] = now
 
@@ -184,9 +198,13 @@ def role_subscriber(args) -> None:
     while state["n"] < args.messages and time.monotonic() < deadline:
         client.loop(timeout=0.1)
     client.disconnect()
-    span = (state["last"] - state["first"]) if state["n"] > 1 else float("nan")
+    n = state["n"]
+    cpu = time.process_time() - state["cpu0"] if n else 0.0
+    span = (state["last"] - state["first"]) if n > 1 else float("nan")
     print(
-        json.dumps({"received": state["n"], "span_s": span, "rate": (state["n"] - 1) / span if span else 0}),
+        json.dumps(
+            {"received": n, "span_s": span, "rate": (n - 1) / span if span else 0, **_cpu_per_message(cpu, n)}
+        ),
         flush=True,
     )
 
@@ -224,11 +242,18 @@ def measure_bare(
         published = _publish(common)
     sub = _child("_subscriber", *common, "--timeout", str(timeout), stdout=subprocess.PIPE, text=True)
     assert sub.stdout.readline().strip() == "ready"
+    broker_cpu_s = _broker_cpu_seconds()
     pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
     out, _ = sub.communicate(timeout=timeout + 30)
+    broker_cpu_s = _broker_cpu_seconds() - broker_cpu_s
     if pub is not None:
         published = json.loads(pub.communicate(timeout=60)[0])
-    return {**json.loads(out.strip().splitlines()[-1]), **published}
+    received = json.loads(out.strip().splitlines()[-1])
+    return {
+        **received,
+        **published,
+        "broker_cpu_us_per_message": broker_cpu_s / max(received["received"], 1) * 1e6,
+    }
 
 
 def measure_bare_around(
@@ -254,6 +279,8 @@ def measure_bare_around(
     runs.append(bare_once())
     bare = {
         "rate": sum(r["rate"] for r in runs) / len(runs),
+        "cpu_us_per_message": sum(r["cpu_us_per_message"] for r in runs) / len(runs),
+        "broker_cpu_us_per_message": sum(r["broker_cpu_us_per_message"] for r in runs) / len(runs),
         "received": min(r["received"] for r in runs),
         "publish_rate": runs[0]["publish_rate"],
         "runs": runs,
@@ -344,7 +371,9 @@ def measure_gateway(
         published = _publish(common)
     try:
         procs, logs = _start_gateways(bus, pg_url, gateways, tag, workdir, gateway_args)
-        postgres_cpu_s = _postgres_cpu_seconds()
+        # CPU from here on: start-up (imports, spawning the workers) is not a cost per message
+        start_cpu = [_gateway_cpu_seconds(p.pid) for p in procs]
+        postgres_cpu_s, broker_cpu_s = _postgres_cpu_seconds(), _broker_cpu_seconds()
         t0 = time.perf_counter()
         pub = None if backlog else _child("_publisher", *common, stdout=subprocess.PIPE, text=True)
         deadline = time.monotonic() + timeout
@@ -358,16 +387,23 @@ def measure_gateway(
                 count = conn.scalar(select(func.count()).select_from(ProcessedMessage))
         all_committed = datetime.now(UTC)  # at most one poll late: errs against the gateway
         postgres_cpu_s = _postgres_cpu_seconds() - postgres_cpu_s
+        broker_cpu_s = _broker_cpu_seconds() - broker_cpu_s
         wall = time.perf_counter() - t0
         if pub is not None:
             published = json.loads(pub.communicate(timeout=60)[0])
         with engine.connect() as conn:
             first = conn.scalar(select(func.min(ProcessedMessage.received_at)))
             dead = conn.scalar(select(func.count()).select_from(DeadLetter))
-        cpu = [_gateway_cpu_seconds(p.pid) for p in procs]
+        cpu = [
+            (own - own0, workers - workers0)
+            for (own, workers), (own0, workers0) in zip(
+                (_gateway_cpu_seconds(p.pid) for p in procs), start_cpu, strict=True
+            )
+        ]
         main_cpu_s, worker_cpu_s = sum(own for own, _ in cpu), sum(workers for _, workers in cpu)
     finally:
         _stop(procs, logs)
+        batches = _batches_committed(workdir, gateways)
         engine.dispose()
         forget_consumers(
             mqtt, nats, [f"bench{tag}"] if nats else [f"bench{tag}-{g}" for g in range(gateways)]
@@ -381,6 +417,8 @@ def measure_gateway(
         "gateway_cpu_us_per_message": (main_cpu_s + worker_cpu_s) / max(count, 1) * 1e6,
         "gateway_receive_process_cpu_us_per_message": main_cpu_s / max(count, 1) * 1e6,
         "postgres_cpu_us_per_message": postgres_cpu_s / max(count, 1) * 1e6,
+        "broker_cpu_us_per_message": broker_cpu_s / max(count, 1) * 1e6,
+        "batches": batches,
         "wall_s_from_publish_start": wall,
         **published,
     }
@@ -451,9 +489,27 @@ def _gateway_cpu_seconds(pid: int) -> tuple[float, float]:
 def _postgres_cpu_seconds() -> float:
     """CPU time of every PostgreSQL server process on this machine (those that exited are not counted:
     take it before and after a run in which connections stay open)."""
+    return _cpu_seconds_of(("postgres",))
+
+
+def _broker_cpu_seconds() -> float:
+    """CPU time of the brokers on this machine (every NATS node, every Mosquitto)."""
+    return _cpu_seconds_of(("nats-server", "mosquitto"))
+
+
+def _cpu_seconds_of(names: tuple[str, ...]) -> float:
     import psutil
 
-    return sum(_cpu_seconds(p) for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres")
+    return sum(_cpu_seconds(p) for p in psutil.process_iter(["name"]) if p.info["name"] in names)
+
+
+def _batches_committed(workdir: Path, gateways: int) -> int:
+    """Batches the gateways committed in their last run, from the line each logs when it stops."""
+    total = 0
+    for g in range(gateways):
+        found = re.findall(r"gateway: stopped after (\d+) batches", (workdir / f"gateway{g}.log").read_text())
+        total += int(found[-1]) if found else 0
+    return total
 
 
 def _stop(procs, logs) -> None:
@@ -633,17 +689,19 @@ def main(argv: list[str] | None = None) -> int:
         before, after = (r["rate"] for r in bare["runs"])
         print(
             f"  bare {'JetStream consumer' if args.nats else 'paho subscriber '}: {bare['rate']:8.0f} msg/s  ({before:.0f} before, {after:.0f} after the "
-            f"gateway; {bare['received']} received)"
+            f"gateway; {bare['received']} received; {bare['cpu_us_per_message']:.0f} us CPU/message, "
+            f"broker {bare['broker_cpu_us_per_message']:.0f})"
         )
         print(
             f"  gateway -> PostgreSQL: {gw['rate']:8.0f} msg/s  ({gw['stored']} stored, {result['gateways']} "
-            f"process(es), {gw['dead_letters']} dead letters)"
+            f"process(es), {gw['dead_letters']} dead letters, {gw['batches']} batches)"
         )
         print(
             f"  ratio gateway/bare   : {result[mode]['ratio']:.2f}   (gateway CPU "
             f"{gw['gateway_cpu_us_per_message']:.0f} us/message, of it "
-            f"{gw['gateway_receive_process_cpu_us_per_message']:.0f} in the receiving process, start-up "
-            f"included; PostgreSQL {gw['postgres_cpu_us_per_message']:.0f} us/message)"
+            f"{gw['gateway_receive_process_cpu_us_per_message']:.0f} in the receiving process, from the "
+            f"publisher's start; PostgreSQL {gw['postgres_cpu_us_per_message']:.0f}, broker "
+            f"{gw['broker_cpu_us_per_message']:.0f} us/message)"
         )
         complete &= gw["stored"] == result["messages"] and bare["received"] == result["messages"]
     if args.json:
