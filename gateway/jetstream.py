@@ -19,14 +19,18 @@ committed; a redelivered one is applied once (the ingest's msg_id check), and on
 applied by message time whichever gateway commits first (ingest/live.py): the same rule that already
 covers an MQTT shared subscription.
 
-The NATS client is asyncio: it runs on its own thread and loop; the ingest loop sees the same
-`deliveries` queue and `ack(batch)` as with `MqttReceiver`.
+A gateway keeps pull requests open on the consumer for as many messages as it has room for (`receive_maximum`
+unacknowledged): the consumer's leader sends each message as soon as it is stored, with no request per
+handful of messages (jetstream_pulls.py). The NATS client is asyncio: it runs on its own thread and loop;
+the ingest loop sees the same `deliveries` queue and `ack(batch)` as with `MqttReceiver`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
+import json
 import logging
 import queue
 import socket
@@ -38,6 +42,7 @@ from dms.contract import SUBSCRIPTION
 from dms.contract.codec import MAX_PAYLOAD_BYTES
 from dms.errors import UserError
 from gateway.ingest.dead_letters import as_received
+from gateway.jetstream_pulls import OpenPulls
 from gateway.mqtt import Delivery
 from gateway.settings import GatewaySettings
 
@@ -47,12 +52,13 @@ DEFAULT_PORT = 4222
 MQTT_STORE_PREFIX = "$MQTT.msgs."
 # The MQTT subscription of the MQTT path, as subjects of that store: dms/v1/+/+ -> $MQTT.msgs.dms.v1.*.*
 SUBJECTS = MQTT_STORE_PREFIX + SUBSCRIPTION.replace("/", ".").replace("+", "*")
-# A pull request for n messages returns once all n came or its time is up (nats-py): asking for a batch
-# while messages trickle in held the first of them for the whole wait (p99 lag ~1 s at 1,000 msg/s over
-# two gateways). So an idle gateway asks for one message with a long wait (it returns at the first), and a
-# busy one for a batch with a short wait (what is there comes at once).
-IDLE_WAIT_S = 1.0
-BUSY_WAIT_S = 0.02
+# Open pull requests (jetstream_pulls.py): each asks for up to this many messages (at most `batch_max`)
+# and lives this long; the server sends an idle heartbeat for it this often, so one the server lost (a
+# node died) is noticed within a few seconds and asked again.
+PULL_EXPIRES_S = 10.0
+PULL_HEARTBEAT_S = 1.0
+STATUS_HEARTBEAT = "100"
+STATUS_EXPIRED = "408"
 
 
 @dataclass(frozen=True)
@@ -111,14 +117,16 @@ class NatsReceiver:
         self._thread: threading.Thread | None = None
         self._nc = None
         self._pending: dict[int, object] = {}  # mid -> the nats Msg to acknowledge
-        # Fetched and not yet acknowledged (at most `receive_maximum`); NATS thread only. A counter, not
-        # a semaphore: taking a batch's room one permit at a time cost 2 x `batch_max` awaits per fetch,
-        # most of the receiving process's CPU at a live rate (fetches return a few messages each).
+        # Received and not yet acknowledged (at most `receive_maximum`, with what the open requests may
+        # still bring); NATS thread only.
         self._in_flight = 0
-        self._room_freed: asyncio.Event | None = None
+        self._pulls = OpenPulls(PULL_EXPIRES_S, PULL_HEARTBEAT_S)
+        self._pull_subs: dict[str, object] = {}  # pull id -> the subscription to its reply subject
+        self._wake: asyncio.Event | None = None  # room freed, or a request ended: ask for more
+        self._complaint: str | None = None  # the last refusal logged, until messages come again
         self._ids = itertools.count(1)
         self._stopping = False
-        self._fetcher: asyncio.Task | None = None
+        self._puller: asyncio.Task | None = None
         self._acking: set[asyncio.Task] = set()  # acknowledgements being sent
 
     @property
@@ -132,7 +140,7 @@ class NatsReceiver:
         return f"stream {self.settings.stream} ({SUBJECTS}), consumer {self.settings.group}"
 
     def start(self, timeout: float = 10.0) -> None:
-        """Connect, create or check the stream and the consumer, start fetching; UserError when the
+        """Connect, create or check the stream and the consumer, start pulling; UserError when the
         cluster cannot be reached or refuses."""
         self._thread = threading.Thread(target=self._loop.run_forever, name="nats", daemon=True)
         self._thread.start()
@@ -147,7 +155,6 @@ class NatsReceiver:
 
     async def _start(self, timeout: float) -> None:
         import nats
-        from nats.js.api import AckPolicy, ConsumerConfig
 
         if not any(_answers(server, min(timeout, 2)) for server in self.address.servers):
             # the client would retry until `timeout`: say at once that no node is there
@@ -175,19 +182,31 @@ class NatsReceiver:
             raise UserError(f"cannot connect to the NATS cluster {self.address}: {_describe(exc)}") from None
         js = self._nc.jetstream(timeout=timeout)
         await self._ensure_stream(js)
-        self._sub = await js.pull_subscribe(
-            SUBJECTS,
-            durable=self.settings.group,
-            stream=self.settings.stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=self.settings.ack_wait_s,
-                max_ack_pending=self.settings.max_ack_pending,
-                num_replicas=self.settings.stream_replicas,
-            ),
-        )
-        self._room_freed = asyncio.Event()
-        self._fetcher = asyncio.create_task(self._fetch_forever())
+        await self._ensure_consumer(js)
+        self._inbox = self._nc.new_inbox()
+        self._wake = asyncio.Event()
+        self._puller = asyncio.create_task(self._pull_forever())
+
+    async def _ensure_consumer(self, js) -> None:
+        """The group's durable pull consumer, made by the first gateway (kept as it is when it exists)."""
+        from nats.js.api import AckPolicy, ConsumerConfig
+        from nats.js.errors import NotFoundError
+
+        s = self.settings
+        try:
+            await js.consumer_info(s.stream, s.group)
+        except NotFoundError:
+            await js.add_consumer(
+                s.stream,
+                ConsumerConfig(
+                    durable_name=s.group,
+                    filter_subject=SUBJECTS,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    ack_wait=s.ack_wait_s,
+                    max_ack_pending=s.max_ack_pending,
+                    num_replicas=s.stream_replicas,
+                ),
+            )
 
     async def _ensure_stream(self, js) -> None:
         from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
@@ -263,46 +282,90 @@ class NatsReceiver:
             limits["max_bytes"],
         )
 
-    async def _fetch_forever(self) -> None:
-        """Fetch what there is (at most `batch_max` at once, `receive_maximum` unacknowledged), queue it.
-        While a node is lost the pull requests time out or fail: keep asking, the client reconnects."""
-        failing, idle = False, True
+    async def _pull_forever(self) -> None:
+        """Keep requests open for as many messages as there is room for (`receive_maximum` received and
+        not acknowledged, with what open requests may still bring), in requests of about `batch_max`;
+        ask again when acknowledgements free room, a request ends or one is lost."""
+        size = min(self.settings.batch_max, self.settings.receive_maximum)
         while not self._stopping:
-            while self._in_flight >= self.settings.receive_maximum:  # wait for acknowledgements
-                self._room_freed.clear()
-                await self._room_freed.wait()
-            room = (
-                1 if idle else min(self.settings.batch_max, self.settings.receive_maximum - self._in_flight)
-            )
+            now = self._loop.time()
+            self._unsubscribe(self._pulls.drop_stale(now))
+            room = self.settings.receive_maximum - self._in_flight - self._pulls.outstanding
+            while room >= max(1, size // 2) and not self._stopping:
+                if not await self._ask(min(size, room), now):
+                    break
+                room -= min(size, room)
+            self._wake.clear()
             try:
-                msgs = await self._sub.fetch(room, timeout=IDLE_WAIT_S if idle else BUSY_WAIT_S)
-                if failing:
-                    log.warning("fetching from the stream again")
-                    failing = False
-            except (
-                TimeoutError
-            ):  # nats.errors.TimeoutError, or asyncio's: fetch raises either when time is up
-                msgs = []
-            except Exception as exc:
-                if self._stopping:
-                    return
-                if not failing:
-                    log.warning("fetch failed (%s); retrying", _describe(exc))
-                    failing = True
-                msgs = []
-                await asyncio.sleep(0.5)
-            idle = not msgs
-            self._in_flight += len(msgs)
-            for msg in msgs:
-                mid = next(self._ids)
-                self._pending[mid] = msg
-                payload = as_received(
-                    msg.data,
-                    retained=False,
-                    limit=MAX_PAYLOAD_BYTES,
-                    keep_bytes=self.settings.dead_letter_max_bytes,
-                )
-                self.deliveries.put(Delivery(subject_to_topic(msg.subject), payload, mid, 1, 0))
+                await asyncio.wait_for(self._wake.wait(), PULL_HEARTBEAT_S)
+            except TimeoutError:
+                pass
+
+    async def _ask(self, batch: int, now: float) -> bool:
+        """Open a request for `batch` messages on its own reply subject; False when it cannot be sent."""
+        pull_id = self._pulls.open(batch, now)
+        reply = f"{self._inbox}.{pull_id}"
+        request = {
+            "batch": batch,
+            "expires": int(PULL_EXPIRES_S * 1e9),
+            "idle_heartbeat": int(PULL_HEARTBEAT_S * 1e9),
+        }
+        try:
+            self._pull_subs[pull_id] = await self._nc.subscribe(
+                reply, cb=functools.partial(self._on_message, pull_id)
+            )
+            subject = f"$JS.API.CONSUMER.MSG.NEXT.{self.settings.stream}.{self.settings.group}"
+            await self._nc.publish(subject, json.dumps(request).encode(), reply=reply)
+        except Exception as exc:
+            self._pulls.ended(pull_id)
+            self._unsubscribe([pull_id])
+            self._complain(f"cannot ask the stream for messages ({_describe(exc)}); retrying")
+            return False
+        return True
+
+    def _unsubscribe(self, pull_ids: list[str]) -> None:
+        """Drop the subscriptions of ended requests (in a task of its own: this may run in one of their
+        callbacks, which the unsubscription cancels)."""
+        subs = [sub for sub in (self._pull_subs.pop(i, None) for i in pull_ids) if sub is not None]
+        if subs:
+            self._loop.create_task(_unsubscribe_all(subs))
+
+    async def _on_message(self, pull_id: str, msg) -> None:
+        """A stored message for request `pull_id`, or its status (heartbeat, expired, refused)."""
+        status = msg.headers.get("Status") if msg.headers else None
+        if status == STATUS_HEARTBEAT:
+            self._pulls.heartbeat(pull_id, self._loop.time())
+            return
+        if status is not None:
+            self._pulls.ended(pull_id)
+            self._unsubscribe([pull_id])
+            self._wake.set()
+            if status != STATUS_EXPIRED:  # 409: the consumer is gone, over its limits, its leader moved
+                description = msg.headers.get("Description", "")
+                self._complain(f"the stream refused a pull request: {status} {description}")
+            return
+        if self._pulls.delivered(pull_id, self._loop.time()):
+            self._unsubscribe([pull_id])
+            self._wake.set()
+        if self._complaint is not None:
+            log.warning("receiving from the stream again")
+            self._complaint = None
+        self._in_flight += 1
+        mid = next(self._ids)
+        self._pending[mid] = msg
+        payload = as_received(
+            msg.data,
+            retained=False,
+            limit=MAX_PAYLOAD_BYTES,
+            keep_bytes=self.settings.dead_letter_max_bytes,
+        )
+        self.deliveries.put(Delivery(subject_to_topic(msg.subject), payload, mid, 1, 0))
+
+    def _complain(self, text: str) -> None:
+        """Log a refusal once, not at every retry."""
+        if text != self._complaint and not self._stopping:
+            log.warning("%s", text)
+        self._complaint = text
 
     async def _ack(self, msgs: list) -> None:
         failed = 0
@@ -312,7 +375,7 @@ class NatsReceiver:
             except Exception:
                 failed += 1
         self._in_flight -= len(msgs)
-        self._room_freed.set()
+        self._wake.set()
         if failed:
             log.warning("%d acknowledgements not sent: those messages come again and are skipped", failed)
         try:
@@ -336,7 +399,7 @@ class NatsReceiver:
 
     def stop(self) -> None:
         """After the ingest loop ended: send the acknowledgements still on their way, hand back what was
-        fetched but not committed, close."""
+        received but not committed, close."""
         self._stopping = True
         if self._thread is None:
             return
@@ -349,12 +412,14 @@ class NatsReceiver:
         self._thread = None
 
     async def _close(self) -> None:
-        if self._fetcher is not None:
-            self._fetcher.cancel()
+        if self._puller is not None:
+            self._puller.cancel()
         if self._nc is None or self._nc.is_closed:
             return
+        # nothing more comes in: what was received is committed and acknowledged, or handed back
+        await _unsubscribe_all([self._pull_subs.pop(i) for i in list(self._pull_subs)])
         await asyncio.gather(*self._acking, return_exceptions=True)
-        # A nak gives a fetched, uncommitted message to another gateway at once; without it JetStream
+        # A nak gives a received, uncommitted message to another gateway at once; without it JetStream
         # waits `ack_wait_s` (a restarted gateway held 2,000 messages for 60 s in the benchmark).
         for msg in list(self._pending.values()):
             try:
@@ -376,6 +441,18 @@ class NatsReceiver:
 
     async def _on_reconnected(self) -> None:
         log.warning("reconnected to the NATS cluster at %s", self._nc.connected_url.netloc)
+        # The open requests lived on a node that may be gone: ask again (messages of an old request
+        # that was kept are still delivered).
+        self._unsubscribe(self._pulls.clear())
+        self._wake.set()
+
+
+async def _unsubscribe_all(subs: list) -> None:
+    for sub in subs:
+        try:
+            await sub.unsubscribe()
+        except Exception as exc:  # the connection is closing or closed: the server drops them anyway
+            log.debug("unsubscribe: %s", _describe(exc))
 
 
 def _answers(server: str, timeout: float) -> bool:

@@ -36,7 +36,7 @@ class GatewaySettings(Settings):
     batch_wait_ms: float = Field(5.0, ge=0, le=1000)
     """After the first message of a batch, wait at most this long for more before committing."""
     receive_maximum: int = Field(10_000, ge=1, le=65535)
-    """MQTT 5 Receive Maximum (NATS: the most this gateway fetches ahead): unacknowledged messages in
+    """MQTT 5 Receive Maximum (NATS: the most this gateway asks for ahead): unacknowledged messages in
     flight to this gateway. Leave room for a batch to gather while `ingest_workers` batches are being
     committed (>= 3 x `batch_max`)."""
     ingest_workers: int = Field(2, ge=1, le=8)
@@ -78,7 +78,7 @@ class GatewaySettings(Settings):
     """The fewest copies of every message the gateway accepts (3: one node may be lost); the stream is
     made with this many when missing. Must not exceed the node count."""
     ack_wait_s: float = Field(60.0, ge=1, le=3600)
-    """A fetched message not acknowledged this long is handed out again (to any gateway of the group):
+    """A received message not acknowledged this long is handed out again (to any gateway of the group):
     longer than a batch's commit, or a slow commit is applied twice (harmless: msg_id check) for nothing."""
     stream_max_age_s: float = Field(7 * 86400.0, ge=120, le=365 * 86400)
     """The stream drops a message this old even when no gateway has consumed it (nats-server's MQTT
