@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,7 +42,7 @@ from gateway.db.models import (
     Vehicle,
     VehicleLiveStatus,
 )
-from gateway.db.session import is_sqlite, session_scope
+from gateway.db.session import is_sqlite, make_engine, make_sessionmaker, session_scope
 from gateway.db.upsert import JSONText, bulk_insert, bulk_update, insert_ignore, one_of
 from gateway.ingest.dead_letters import Oversize, dead_letter_row, is_retained
 from gateway.ingest.events import flag_repeated_fatigue, store_events, update_alerts
@@ -89,6 +89,13 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, DatabaseUnavailable)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
+
+
+def ingest_sessions(db_url: str) -> sessionmaker[Session]:
+    """Sessions for an `Ingestor` that does nothing else (an ingest worker process): its connections
+    are not checked when taken from the pool (a round trip per batch); `Ingestor` applies a batch again
+    on a new connection when the one it took was dead."""
+    return make_sessionmaker(make_engine(db_url, pool_pre_ping=False))
 
 
 class Ingestor:
@@ -138,21 +145,24 @@ class Ingestor:
         return total
 
     def _apply_in_transaction(self, batch: Sequence[Received]) -> BatchResult:
+        stale_retried = False
         for attempt in itertools.count(1):
             now = self.clock()
             try:
                 with session_scope(self.sessions) as db:
-                    if db.get_bind().dialect.name == "postgresql":
-                        # Plan each statement for the ids it is given. A generic plan, which PostgreSQL
-                        # adopts for a prepared statement after five runs, cannot hash `= ANY($1)` and
-                        # compares every row with every id: 1 s instead of 5 ms for 2,000 ids once it was
-                        # planned on a small table.
-                        db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
                     return self._apply(db, batch, now)
             except LiveRowTaken as taken:
                 if attempt >= LIVE_ROW_ATTEMPTS:
                     raise
                 log.info("%s; applying the batch again", taken)
+            except DBAPIError as exc:
+                # The pool does not check a connection before each batch (a round trip per batch): one
+                # found dead (the database restarted since) is dropped by the pool; try once more at
+                # once on a new one before the caller's wait-and-retry.
+                if not exc.connection_invalidated or stale_retried:
+                    raise
+                stale_retried = True
+                log.info("database connection lost (%s); applying the batch on a new one", exc.orig)
         raise AssertionError("unreachable")
 
     def _dead_letter_failed(self, item: Received, exc: Exception) -> BatchResult:

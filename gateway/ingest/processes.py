@@ -20,7 +20,15 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from gateway.ingest.batch import BatchResult, Clock, DatabaseUnavailable, Ingestor, Received, is_transient
+from gateway.ingest.batch import (
+    BatchResult,
+    Clock,
+    DatabaseUnavailable,
+    Ingestor,
+    Received,
+    ingest_sessions,
+    is_transient,
+)
 from gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -114,13 +122,11 @@ class ProcessIngestor(Ingestor):
 
 def _start_worker(db_url: str, settings: GatewaySettings, clock: Clock, started) -> None:
     global _worker
-    from gateway.db.session import make_engine, make_sessionmaker
-
     # Stopping is the gateway process's job: it lets the batches in hand commit, then shuts the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
-    _worker = Ingestor(make_sessionmaker(make_engine(db_url)), settings, clock)
+    _worker = Ingestor(ingest_sessions(db_url), settings, clock)
     relax_gc()
     started.put(os.getpid())
 

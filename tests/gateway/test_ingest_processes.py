@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dms.contract.messages import utc_now
 from gateway.db.models import DeadLetter, StatusSample
@@ -60,6 +60,29 @@ def test_workers_apply_batches_in_their_own_processes(pg_url, pg_sessions):
     with pg_sessions() as db:
         assert db.scalar(select(func.count()).select_from(StatusSample)) == 4
         assert db.scalar(select(func.count()).select_from(DeadLetter)) == 1
+
+
+def test_a_connection_the_database_dropped_between_batches_is_replaced_at_once(pg_url, pg_sessions):
+    """Workers' connections are not checked before each batch: the batch that finds its connection dead
+    (the database restarted, an administrator ended it) is applied again at once on a new one."""
+    register(pg_sessions, "V1", now=T0)
+    ingestor = ProcessIngestor(pg_sessions, pg_url, GatewaySettings(), utc_now, workers=1)
+    try:
+        ingestor.apply([status("V1", T0, speed=3)])
+        with pg_sessions() as db:
+            ended = db.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+        assert ended >= 1  # the worker's idle connection among them
+        result = ingestor.apply([status("V1", later(T0, 1), speed=4)])
+    finally:
+        ingestor.close()
+    assert result.applied == 1
+    with pg_sessions() as db:
+        assert db.scalar(select(func.count()).select_from(StatusSample)) == 2
 
 
 def test_a_database_that_is_away_is_still_a_transient_error():
