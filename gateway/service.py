@@ -130,6 +130,7 @@ class GatewayService:
 
     def _run(self, workers: int) -> None:
         slots = threading.Semaphore(workers)
+        committing = Gauge()  # batches submitted and not yet finished
         acks = OrderedAcks(self._acknowledge)
         failures: list[BaseException] = []
         next_calendar = 0.0
@@ -154,7 +155,7 @@ class GatewayService:
                 )
                 # Group commit: while another batch is being committed, this one keeps gathering (up to
                 # `batch_max`) instead of starting a transaction of a few messages beside it.
-                while len(batch) < self.settings.batch_max and slots._value < workers - 1:
+                while len(batch) < self.settings.batch_max and committing.value > 0:
                     self.last_turn = self.monotonic()  # alive while a long commit retries (/healthz)
                     if self.stopping.is_set():
                         break
@@ -167,12 +168,14 @@ class GatewayService:
                 ticket = acks.ticket()
 
                 def finished(future: Future, batch=batch, ticket=ticket) -> None:
+                    committing.add(-1)
                     slots.release()
                     if future.exception() is not None:
                         failures.append(future.exception())
                         self.stop()
                     acks.finished(ticket, batch, None if future.exception() else future.result())
 
+                committing.add(1)
                 pool.submit(self._commit, batch).add_done_callback(finished)
         if failures:
             raise failures[0]
@@ -252,6 +255,18 @@ class GatewayService:
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+class Gauge:
+    """A count that several threads change."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
 
 
 class OrderedAcks:
