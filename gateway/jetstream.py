@@ -57,6 +57,9 @@ SUBJECTS = MQTT_STORE_PREFIX + SUBSCRIPTION.replace("/", ".").replace("+", "*")
 # node died) is noticed within a few seconds and asked again.
 PULL_EXPIRES_S = 10.0
 PULL_HEARTBEAT_S = 1.0
+# After a refused request (no consumer leader while one is elected: 503; 409s) ask again this much later,
+# not at once: a refusal answers at once, and asking at once again would spin for the whole election.
+REFUSED_PAUSE_S = 0.5
 STATUS_HEARTBEAT = "100"
 STATUS_EXPIRED = "408"
 
@@ -124,6 +127,7 @@ class NatsReceiver:
         self._pull_subs: dict[str, object] = {}  # pull id -> the subscription to its reply subject
         self._wake: asyncio.Event | None = None  # room freed, or a request ended: ask for more
         self._complaint: str | None = None  # the last refusal logged, until messages come again
+        self._paused_until = 0.0  # loop time: no new request before (after a refusal)
         self._ids = itertools.count(1)
         self._stopping = False
         self._puller: asyncio.Task | None = None
@@ -290,14 +294,15 @@ class NatsReceiver:
         while not self._stopping:
             now = self._loop.time()
             self._unsubscribe(self._pulls.drop_stale(now))
+            pause = self._paused_until - now
             room = self.settings.receive_maximum - self._in_flight - self._pulls.outstanding
-            while room >= max(1, size // 2) and not self._stopping:
+            while pause <= 0 and room >= max(1, size // 2) and not self._stopping:
                 if not await self._ask(min(size, room), now):
                     break
                 room -= min(size, room)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._wake.wait(), PULL_HEARTBEAT_S)
+                await asyncio.wait_for(self._wake.wait(), pause if pause > 0 else PULL_HEARTBEAT_S)
             except TimeoutError:
                 pass
 
@@ -319,7 +324,7 @@ class NatsReceiver:
         except Exception as exc:
             self._pulls.ended(pull_id)
             self._unsubscribe([pull_id])
-            self._complain(f"cannot ask the stream for messages ({_describe(exc)}); retrying")
+            self._refused(f"cannot ask the stream for messages ({_describe(exc)}); retrying")
             return False
         return True
 
@@ -340,9 +345,9 @@ class NatsReceiver:
             self._pulls.ended(pull_id)
             self._unsubscribe([pull_id])
             self._wake.set()
-            if status != STATUS_EXPIRED:  # 409: the consumer is gone, over its limits, its leader moved
+            if status != STATUS_EXPIRED:  # 503: no consumer leader now; 409: the consumer is gone, ...
                 description = msg.headers.get("Description", "")
-                self._complain(f"the stream refused a pull request: {status} {description}")
+                self._refused(f"the stream refused a pull request: {status} {description}")
             return
         if self._pulls.delivered(pull_id, self._loop.time()):
             self._unsubscribe([pull_id])
@@ -361,8 +366,9 @@ class NatsReceiver:
         )
         self.deliveries.put(Delivery(subject_to_topic(msg.subject), payload, mid, 1, 0))
 
-    def _complain(self, text: str) -> None:
-        """Log a refusal once, not at every retry."""
+    def _refused(self, text: str) -> None:
+        """Pause asking; log the refusal once, not at every retry."""
+        self._paused_until = self._loop.time() + REFUSED_PAUSE_S
         if text != self._complaint and not self._stopping:
             log.warning("%s", text)
         self._complaint = text

@@ -40,6 +40,7 @@ class OpenPulls:
         self._pulls: dict[str, _Pull] = {}
         self._ids = itertools.count(1)
         self.outstanding = 0
+        self.opened = 0  # requests opened so far
 
     def __len__(self) -> int:
         return len(self._pulls)
@@ -49,6 +50,7 @@ class OpenPulls:
         pull_id = str(next(self._ids))
         self._pulls[pull_id] = _Pull(batch, now + self.expires_s, now)
         self.outstanding += batch
+        self.opened += 1
         return pull_id
 
     def delivered(self, pull_id: str, now: float) -> bool:
