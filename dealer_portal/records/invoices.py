@@ -168,7 +168,16 @@ def record_payment(
 ) -> Payment:
     invoice = get(session, actor, invoice_id)
     return take_payment(
-        session, actor, invoice, Payment, "invoice", invoice.number, amount_cents, method, reference, now
+        session,
+        actor,
+        invoice,
+        payment_class=Payment,
+        entity="invoice",
+        title=invoice.number,
+        amount_cents=amount_cents,
+        method=method,
+        reference=reference,
+        now=now,
     )
 
 
@@ -176,6 +185,7 @@ def take_payment(
     session: Session,
     actor: Actor,
     invoice,  # an Invoice or a SupplierInvoice: payments, outstanding_cents, currency, dealer_code
+    *,
     payment_class: type,
     entity: str,
     title: str,
@@ -195,7 +205,16 @@ def take_payment(
             Text(N_("Amount: at most the {amount} outstanding"), amount=money(invoice.outstanding_cents))
         )
     return add_payment(
-        session, actor, invoice, payment_class, entity, title, amount_cents, method, reference.strip(), now
+        session,
+        actor,
+        invoice,
+        payment_class=payment_class,
+        entity=entity,
+        title=title,
+        amount_cents=amount_cents,
+        method=method,
+        reference=reference.strip(),
+        now=now,
     )
 
 
@@ -203,6 +222,7 @@ def add_payment(
     session: Session,
     actor: Actor,
     invoice,
+    *,
     payment_class: type,
     entity: str,
     title: str,

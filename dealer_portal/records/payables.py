@@ -193,13 +193,13 @@ def pay(
         session,
         actor,
         invoice,
-        SupplierPayment,
-        "supplier_invoice",
-        f"{invoice.supplier} {invoice.number}",
-        amount_cents,
-        method,
-        reference,
-        now,
+        payment_class=SupplierPayment,
+        entity="supplier_invoice",
+        title=f"{invoice.supplier} {invoice.number}",
+        amount_cents=amount_cents,
+        method=method,
+        reference=reference,
+        now=now,
     )
 
 

@@ -101,13 +101,13 @@ def issue(session: Session, actor: Actor, order_id: int, now: datetime) -> Invoi
             session,
             actor,
             invoice,
-            invoices.Payment,
-            "invoice",
-            invoice.number,
-            order.deposit_cents,
-            "deposit",
-            order.number,
-            now,
+            payment_class=invoices.Payment,
+            entity="invoice",
+            title=invoice.number,
+            amount_cents=order.deposit_cents,
+            method="deposit",
+            reference=order.number,
+            now=now,
         )
     session.flush()
     return invoice
