@@ -16,7 +16,6 @@ expiry. Messages that still come for a dropped request are delivered all the sam
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 # A request is given up this long after its heartbeats or its expiry should have come.
@@ -38,19 +37,20 @@ class OpenPulls:
         self.expires_s = expires_s
         self.heartbeat_s = heartbeat_s
         self._pulls: dict[str, _Pull] = {}
-        self._ids = itertools.count(1)
-        self.outstanding = 0
-        self.opened = 0  # requests opened so far
+        self.opened = 0  # requests opened so far; the next one's id
 
     def __len__(self) -> int:
         return len(self._pulls)
 
+    @property
+    def outstanding(self) -> int:
+        return sum(pull.remaining for pull in self._pulls.values())
+
     def open(self, batch: int, now: float) -> str:
         """A new request for `batch` messages; its id ends its reply subject."""
-        pull_id = str(next(self._ids))
-        self._pulls[pull_id] = _Pull(batch, now + self.expires_s, now)
-        self.outstanding += batch
         self.opened += 1
+        pull_id = str(self.opened)
+        self._pulls[pull_id] = _Pull(batch, now + self.expires_s, now)
         return pull_id
 
     def delivered(self, pull_id: str, now: float) -> bool:
@@ -60,7 +60,6 @@ class OpenPulls:
             return False  # a dropped request's message: delivered, nothing to count
         pull.remaining -= 1
         pull.last_seen = now
-        self.outstanding -= 1
         if pull.remaining > 0:
             return False
         del self._pulls[pull_id]
@@ -73,9 +72,7 @@ class OpenPulls:
 
     def ended(self, pull_id: str) -> None:
         """The server ended the request (expired, or a conflict): it brings nothing more."""
-        pull = self._pulls.pop(pull_id, None)
-        if pull is not None:
-            self.outstanding -= pull.remaining
+        self._pulls.pop(pull_id, None)
 
     def drop_stale(self, now: float) -> list[str]:
         """Drop the requests the server has lost; their ids."""
@@ -93,5 +90,4 @@ class OpenPulls:
         """Forget every request (after a reconnection: the server may have lost them all); their ids."""
         ids = list(self._pulls)
         self._pulls.clear()
-        self.outstanding = 0
         return ids

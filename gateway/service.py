@@ -130,7 +130,7 @@ class GatewayService:
 
     def _run(self, workers: int) -> None:
         slots = threading.Semaphore(workers)
-        committing = Gauge()  # batches submitted and not yet finished
+        committing = SharedCount()  # batches submitted and not yet finished
         acks = OrderedAcks(self._acknowledge)
         failures: list[BaseException] = []
         next_calendar = 0.0
@@ -257,7 +257,7 @@ class GatewayService:
         self.stopping.set()
 
 
-class Gauge:
+class SharedCount:
     """A count that several threads change."""
 
     def __init__(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue
 import shutil
 import time
 
@@ -38,7 +39,7 @@ def _drain(receiver: NatsReceiver, wait_s: float) -> list:
     while time.monotonic() < deadline:
         try:
             got.append(receiver.deliveries.get(timeout=0.05))
-        except Exception:
+        except queue.Empty:
             pass
     return got
 
